@@ -1,0 +1,49 @@
+/* ingest/: where entries come from.
+ *
+ * Batch input (files, directories, stdin; plain, .gz, .zst; gcloud JSON arrays or NDJSON,
+ * auto-detected) is read as a stream by fl_reader. Live sources (Kafka, Pub/Sub, Cloud Logging
+ * API, followed files) deliver raw LogEntry JSON records that are parsed with fl_entry_parse.
+ * Memory stays bounded whatever the input size: one record at a time, each with a size cap.
+ */
+#ifndef FL_INGEST_H
+#define FL_INGEST_H
+
+#include "fl_common.h"
+#include "fl_diag.h"
+#include "fl_entry.h"
+
+/* Largest single record (one NDJSON line or one array element). Cloud Logging caps an entry at
+ * 256 KiB; anything past this is skipped and counted as oversize. */
+#define FL_RECORD_MAX (1024 * 1024)
+
+typedef struct fl_reader_opts {
+    size_t record_max;   /* 0: FL_RECORD_MAX */
+    bool no_multiline;   /* don't reassemble split stack traces */
+    bool slow_json;      /* use the jansson reference parser instead of the fast reader */
+} fl_reader_opts;
+
+typedef struct fl_reader fl_reader;
+
+/* Opens the inputs: paths of files ("-" for stdin) or directories (walked recursively in
+ * sorted order, as a log sink lays them out). Unreadable paths are reported to diag and
+ * skipped; the call fails (FL_ENOTFOUND) only if nothing at all can be opened.
+ * diag must outlive the reader. */
+int fl_reader_open(fl_reader **out, const char *const *paths, size_t n_paths,
+                   const fl_reader_opts *opts, fl_diag *diag);
+/* Reads the next entry into e (cleared first). Returns 1 for an entry, 0 at the end of all
+ * inputs, or a negative FL_E* code on a fatal error. Malformed, oversize and truncated input is
+ * reported to diag and skipped; it never ends the run. Split stack traces (same instance,
+ * same second, continuation lines) come out as one entry. */
+int fl_reader_next(fl_reader *r, fl_entry *e);
+void fl_reader_free(fl_reader *r);
+
+/* Parses one LogEntry JSON object (bytes need not be NUL-terminated) into e (cleared first),
+ * following the mapping in fl_entry.h. A Pub/Sub push envelope ({"message":{"data":base64}})
+ * is unwrapped first. Returns 0, FL_EPARSE (errbuf gets "line 1 column 17: ...") or
+ * FL_ETOOBIG. */
+int fl_entry_parse(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen);
+/* The jansson reference implementation of the same mapping (slow path and test oracle). */
+int fl_entry_parse_jansson(const char *buf, size_t len, fl_entry *e, char *errbuf,
+                           size_t errlen);
+
+#endif

@@ -1,0 +1,2 @@
+/* Placeholder: the batch reader lands here. */
+#include "fl_ingest.h"

@@ -1,0 +1,2 @@
+/* Placeholder: the format registry and dispatcher land here. */
+#include "fl_reports.h"

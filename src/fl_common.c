@@ -1,0 +1,290 @@
+#include "fl_common.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *fl_strerror(int code)
+{
+    switch (code) {
+    case FL_OK:
+        return "success";
+#define FL_ERR_MSG(name, c, msg)                                                                   \
+    case c:                                                                                        \
+        return msg;
+        FL_ERRNO_MAP(FL_ERR_MSG)
+#undef FL_ERR_MSG
+    }
+    return "unknown error";
+}
+
+const char *fl_errname(int code)
+{
+    switch (code) {
+    case FL_OK:
+        return "OK";
+#define FL_ERR_NAME(name, c, msg)                                                                  \
+    case c:                                                                                        \
+        return #name;
+        FL_ERRNO_MAP(FL_ERR_NAME)
+#undef FL_ERR_NAME
+    }
+    return "UNKNOWN";
+}
+
+/* -1: never fail. Otherwise the number of allocations still allowed to succeed. */
+static atomic_long alloc_budget = -1;
+
+void fl_alloc_fail_after(long n)
+{
+    atomic_store(&alloc_budget, n);
+}
+
+static bool alloc_allowed(void)
+{
+    long b = atomic_load(&alloc_budget);
+    if (b < 0)
+        return true;
+    while (b > 0) {
+        if (atomic_compare_exchange_weak(&alloc_budget, &b, b - 1))
+            return true;
+    }
+    return false;
+}
+
+void *fl_malloc(size_t n)
+{
+    return alloc_allowed() ? malloc(n ? n : 1) : NULL;
+}
+
+void *fl_calloc(size_t count, size_t n)
+{
+    return alloc_allowed() ? calloc(count ? count : 1, n ? n : 1) : NULL;
+}
+
+void *fl_realloc(void *p, size_t n)
+{
+    return alloc_allowed() ? realloc(p, n ? n : 1) : NULL;
+}
+
+char *fl_strndup(const char *s, size_t n)
+{
+    char *d = fl_malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *fl_strdup(const char *s)
+{
+    return s ? fl_strndup(s, strlen(s)) : NULL;
+}
+
+void fl_free(void *p)
+{
+    free(p);
+}
+
+void fl_buf_init(fl_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+static int buf_reserve(fl_buf *b, size_t extra)
+{
+    if (extra > b->max || b->len > b->max - extra)
+        return FL_ETOOBIG;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    if (cap > b->max + 1)
+        cap = b->max + 1;
+    char *p = fl_realloc(b->data, cap);
+    if (!p)
+        return FL_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int fl_buf_add(fl_buf *b, const void *p, size_t n)
+{
+    int rc = buf_reserve(b, n);
+    if (rc)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int fl_buf_addc(fl_buf *b, char c)
+{
+    return fl_buf_add(b, &c, 1);
+}
+
+int fl_buf_addstr(fl_buf *b, const char *s)
+{
+    return fl_buf_add(b, s, strlen(s));
+}
+
+int fl_buf_printf(fl_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return FL_EINVAL;
+    int rc = buf_reserve(b, (size_t)n);
+    if (rc)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+void fl_buf_reset(fl_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+char *fl_buf_detach(fl_buf *b)
+{
+    char *d = b->data ? b->data : fl_strdup("");
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return d;
+}
+
+void fl_buf_free(fl_buf *b)
+{
+    fl_free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, size_t n, size_t at, size_t count, int *out)
+{
+    if (at + count > n)
+        return -1;
+    int v = 0;
+    for (size_t i = 0; i < count; i++) {
+        char c = s[at + i];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int fl_time_parse(const char *s, size_t n, fl_time *out)
+{
+    int Y, M, D, h, m, sec;
+    if (digits(s, n, 0, 4, &Y) || n < 5 || s[4] != '-' || digits(s, n, 5, 2, &M) || n < 8 ||
+        s[7] != '-' || digits(s, n, 8, 2, &D) || n < 11 ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s, n, 11, 2, &h) || n < 14 ||
+        s[13] != ':' || digits(s, n, 14, 2, &m) || n < 17 || s[16] != ':' ||
+        digits(s, n, 17, 2, &sec))
+        return FL_EPARSE;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return FL_EPARSE;
+    size_t i = 19;
+    int64_t usec = 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        int nd = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (nd < 6)
+                usec = usec * 10 + (s[i] - '0');
+            nd++;
+            i++;
+        }
+        if (nd == 0)
+            return FL_EPARSE;
+        for (; nd < 6; nd++)
+            usec *= 10;
+    }
+    int64_t offset = 0;
+    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+        int oh, om;
+        if (digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' ||
+            digits(s, n, i + 4, 2, &om))
+            return FL_EPARSE;
+        offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+        i += 6;
+    } else {
+        return FL_EPARSE;
+    }
+    if (i != n)
+        return FL_EPARSE;
+    int64_t days = days_from_civil(Y, (unsigned)M, (unsigned)D);
+    int64_t secs = days * 86400 + h * 3600 + m * 60 + sec - offset;
+    *out = secs * FL_USEC_PER_SEC + usec;
+    return 0;
+}
+
+char *fl_time_format(fl_time t, bool with_frac, char *buf, size_t size)
+{
+    time_t secs = (time_t)(t >= 0 ? t / FL_USEC_PER_SEC : (t - 999999) / FL_USEC_PER_SEC);
+    long usec = (long)(t - (int64_t)secs * FL_USEC_PER_SEC);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    if (with_frac)
+        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+    else
+        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+char *fl_time_clock(fl_time t, char *buf, size_t size)
+{
+    time_t secs = (time_t)(t / FL_USEC_PER_SEC);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(buf, size, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+uint64_t fl_hash64(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *s = p;
+    uint64_t h = seed;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}

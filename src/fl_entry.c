@@ -1,0 +1,270 @@
+#include "fl_entry.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Offsets of every string member, so storage can move (realloc, copy) and the pointers follow. */
+static const size_t str_fields[] = {
+    offsetof(fl_entry, log_name),     offsetof(fl_entry, resource_type),
+    offsetof(fl_entry, service),      offsetof(fl_entry, revision),
+    offsetof(fl_entry, configuration), offsetof(fl_entry, location),
+    offsetof(fl_entry, project),      offsetof(fl_entry, message),
+    offsetof(fl_entry, insert_id),    offsetof(fl_entry, trace),
+    offsetof(fl_entry, instance_id),  offsetof(fl_entry, commit_sha),
+    offsetof(fl_entry, build_id),     offsetof(fl_entry, http_method),
+    offsetof(fl_entry, http_url),     offsetof(fl_entry, audit_method),
+    offsetof(fl_entry, audit_service), offsetof(fl_entry, audit_resource),
+    offsetof(fl_entry, audit_principal), offsetof(fl_entry, audit_status_message),
+    offsetof(fl_entry, json_level),
+};
+
+#define FIELD(e, off) ((const char **)((char *)(e) + (off)))
+
+static const char empty[] = "";
+
+void fl_entry_init(fl_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    fl_entry_clear(e);
+}
+
+void fl_entry_clear(fl_entry *e)
+{
+    e->ts = 0;
+    e->severity = FL_SEV_DEFAULT;
+    e->log_kind = FL_LOG_OTHER;
+    e->http_status = 0;
+    e->latency_s = -1;
+    e->audit_status_code = 0;
+    e->has_audit_status = false;
+    e->error_event = false;
+    for (size_t i = 0; i < FL_ARRAY_LEN(str_fields); i++)
+        *FIELD(e, str_fields[i]) = empty;
+    e->src_file = empty;
+    e->src_line = 0;
+    e->store_len = 0;
+}
+
+void fl_entry_free(fl_entry *e)
+{
+    if (!e)
+        return;
+    fl_free(e->store);
+    e->store = NULL;
+    e->store_cap = e->store_len = 0;
+    fl_entry_clear(e);
+}
+
+static bool in_store(const fl_entry *e, const char *p)
+{
+    return e->store && p >= e->store && p < e->store + e->store_cap;
+}
+
+/* Moves every string pointer that pointed into old storage so it points into new storage. */
+static void rebase(fl_entry *e, const char *old_base, char *new_base, size_t old_cap)
+{
+    for (size_t i = 0; i < FL_ARRAY_LEN(str_fields); i++) {
+        const char **f = FIELD(e, str_fields[i]);
+        if (old_base && *f >= old_base && *f < old_base + old_cap)
+            *f = new_base + (*f - old_base);
+    }
+}
+
+int fl_entry_set(fl_entry *e, const char **field, const char *s, size_t n)
+{
+    if (n == 0) {
+        *field = empty;
+        return 0;
+    }
+    size_t need = e->store_len + n + 1;
+    if (need > FL_ENTRY_MAX_STORE)
+        return FL_ETOOBIG;
+    if (need > e->store_cap) {
+        /* The source may itself live in our storage (copying a field onto another). */
+        ptrdiff_t src_off = in_store(e, s) ? s - e->store : -1;
+        size_t cap = e->store_cap ? e->store_cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        if (cap > FL_ENTRY_MAX_STORE)
+            cap = FL_ENTRY_MAX_STORE;
+        char *old = e->store;
+        size_t old_cap = e->store_cap;
+        char *p = fl_realloc(e->store, cap);
+        if (!p)
+            return FL_ENOMEM;
+        e->store = p;
+        e->store_cap = cap;
+        rebase(e, old, p, old_cap);
+        if (src_off >= 0)
+            s = p + src_off;
+    }
+    char *dst = e->store + e->store_len;
+    memmove(dst, s, n);
+    dst[n] = '\0';
+    e->store_len += n + 1;
+    *field = dst;
+    return 0;
+}
+
+int fl_entry_copy(fl_entry *dst, const fl_entry *src)
+{
+    if (dst == src)
+        return 0;
+    char *store = dst->store;
+    size_t cap = dst->store_cap;
+    if (cap < src->store_len) {
+        store = fl_realloc(dst->store, src->store_len);
+        if (!store)
+            return FL_ENOMEM;
+        cap = src->store_len;
+    }
+    *dst = *src;
+    dst->store = store;
+    dst->store_cap = cap;
+    if (src->store_len)
+        memcpy(store, src->store, src->store_len);
+    for (size_t i = 0; i < FL_ARRAY_LEN(str_fields); i++) {
+        const char **f = FIELD(dst, str_fields[i]);
+        if (in_store(src, *f))
+            *f = store + (*f - src->store);
+        else
+            *f = empty;
+    }
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int value;
+} sev_names[] = {
+    {"DEFAULT", FL_SEV_DEFAULT}, {"DEBUG", FL_SEV_DEBUG},         {"TRACE", FL_SEV_DEBUG},
+    {"INFO", FL_SEV_INFO},       {"NOTICE", FL_SEV_NOTICE},       {"WARNING", FL_SEV_WARNING},
+    {"WARN", FL_SEV_WARNING},    {"ERROR", FL_SEV_ERROR},         {"ERR", FL_SEV_ERROR},
+    {"CRITICAL", FL_SEV_CRITICAL}, {"FATAL", FL_SEV_CRITICAL},    {"ALERT", FL_SEV_ALERT},
+    {"EMERGENCY", FL_SEV_EMERGENCY}, {"PANIC", FL_SEV_EMERGENCY},
+};
+
+const char *fl_severity_name(int sev)
+{
+    if (sev >= FL_SEV_EMERGENCY)
+        return "EMERGENCY";
+    if (sev >= FL_SEV_ALERT)
+        return "ALERT";
+    if (sev >= FL_SEV_CRITICAL)
+        return "CRITICAL";
+    if (sev >= FL_SEV_ERROR)
+        return "ERROR";
+    if (sev >= FL_SEV_WARNING)
+        return "WARNING";
+    if (sev >= FL_SEV_NOTICE)
+        return "NOTICE";
+    if (sev >= FL_SEV_INFO)
+        return "INFO";
+    if (sev >= FL_SEV_DEBUG)
+        return "DEBUG";
+    return "DEFAULT";
+}
+
+int fl_severity_parse(const char *s, size_t n)
+{
+    if (n == 0)
+        return -1;
+    if (isdigit((unsigned char)s[0])) {
+        int v = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!isdigit((unsigned char)s[i]) || v > 100000)
+                return -1;
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
+    }
+    for (size_t i = 0; i < FL_ARRAY_LEN(sev_names); i++)
+        if (strlen(sev_names[i].name) == n && strncasecmp(sev_names[i].name, s, n) == 0)
+            return sev_names[i].value;
+    return -1;
+}
+
+static bool suffix_is(const char *s, size_t n, const char *suffix)
+{
+    size_t m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+fl_log_kind fl_log_kind_from_name(const char *log_name, size_t n)
+{
+    static const struct {
+        const char *suffix;
+        fl_log_kind kind;
+    } map[] = {
+        {"run.googleapis.com%2Frequests", FL_LOG_REQUESTS},
+        {"run.googleapis.com/requests", FL_LOG_REQUESTS},
+        {"run.googleapis.com%2Fstdout", FL_LOG_STDOUT},
+        {"run.googleapis.com/stdout", FL_LOG_STDOUT},
+        {"run.googleapis.com%2Fstderr", FL_LOG_STDERR},
+        {"run.googleapis.com/stderr", FL_LOG_STDERR},
+        {"run.googleapis.com%2Fvarlog%2Fsystem", FL_LOG_VARLOG_SYSTEM},
+        {"run.googleapis.com/varlog/system", FL_LOG_VARLOG_SYSTEM},
+        {"cloudaudit.googleapis.com%2Factivity", FL_LOG_AUDIT_ACTIVITY},
+        {"cloudaudit.googleapis.com/activity", FL_LOG_AUDIT_ACTIVITY},
+        {"cloudaudit.googleapis.com%2Fsystem_event", FL_LOG_AUDIT_SYSTEM_EVENT},
+        {"cloudaudit.googleapis.com/system_event", FL_LOG_AUDIT_SYSTEM_EVENT},
+        {"cloudaudit.googleapis.com%2Fdata_access", FL_LOG_AUDIT_DATA_ACCESS},
+        {"cloudaudit.googleapis.com/data_access", FL_LOG_AUDIT_DATA_ACCESS},
+        {"cloudfunctions.googleapis.com%2Fcloud-functions", FL_LOG_STDOUT},
+        {"cloudfunctions.googleapis.com/cloud-functions", FL_LOG_STDOUT},
+        {"/logs/stdout", FL_LOG_STDOUT},
+        {"/logs/stderr", FL_LOG_STDERR},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(map); i++)
+        if (suffix_is(log_name, n, map[i].suffix))
+            return map[i].kind;
+    return FL_LOG_OTHER;
+}
+
+const char *fl_log_kind_name(fl_log_kind k)
+{
+    switch (k) {
+    case FL_LOG_REQUESTS:
+        return "requests";
+    case FL_LOG_STDOUT:
+        return "stdout";
+    case FL_LOG_STDERR:
+        return "stderr";
+    case FL_LOG_VARLOG_SYSTEM:
+        return "varlog/system";
+    case FL_LOG_AUDIT_ACTIVITY:
+        return "activity";
+    case FL_LOG_AUDIT_SYSTEM_EVENT:
+        return "system_event";
+    case FL_LOG_AUDIT_DATA_ACCESS:
+        return "data_access";
+    case FL_LOG_OTHER:
+        break;
+    }
+    return "other";
+}
+
+void fl_entry_finish(fl_entry *e)
+{
+    if (e->severity == FL_SEV_DEFAULT && e->json_level[0]) {
+        int s = fl_severity_parse(e->json_level, strlen(e->json_level));
+        if (s > 0)
+            e->severity = s;
+    }
+}
+
+bool fl_entry_maybe_error(const fl_entry *e)
+{
+    if (e->severity >= FL_SEV_WARNING)
+        return true;
+    if (e->http_status >= 500)
+        return true;
+    if (e->severity == FL_SEV_DEFAULT &&
+        (e->log_kind == FL_LOG_STDERR || e->log_kind == FL_LOG_VARLOG_SYSTEM ||
+         e->log_kind == FL_LOG_STDOUT || e->log_kind == FL_LOG_OTHER))
+        return e->message[0] != '\0';
+    return false;
+}

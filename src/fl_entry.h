@@ -1,0 +1,140 @@
+/* fl_entry: one Cloud Logging LogEntry reduced to the fields faultline reasons about.
+ *
+ * Every string field is non-NULL ("" when absent) and points into storage owned by the entry,
+ * valid until the next fl_entry_clear/fl_entry_free. The storage grows up to
+ * FL_ENTRY_MAX_STORE bytes; past that, fl_entry_set returns FL_ETOOBIG.
+ *
+ * Mapping from LogEntry JSON (both the jansson reader and the fast reader follow this, and the
+ * differential tests hold them to it):
+ *   ts             timestamp, else receiveTimestamp (RFC 3339) -> microseconds UTC
+ *   severity       "DEFAULT".."EMERGENCY" or the numeric form (0..800); absent -> DEFAULT (0)
+ *   log_name       logName verbatim;  log_kind derived from its suffix after "/logs/":
+ *                  run.googleapis.com%2Frequests -> REQUESTS, %2Fstdout -> STDOUT,
+ *                  %2Fstderr -> STDERR, %2Fvarlog%2Fsystem -> VARLOG_SYSTEM,
+ *                  cloudaudit.googleapis.com%2Factivity -> AUDIT_ACTIVITY,
+ *                  %2Fsystem_event -> AUDIT_SYSTEM_EVENT, %2Fdata_access -> AUDIT_DATA_ACCESS,
+ *                  cloudfunctions.googleapis.com%2Fcloud-functions -> STDOUT; else OTHER.
+ *                  ("/" in place of "%2F" is accepted too.) With no logName: httpRequest
+ *                  present -> REQUESTS; protoPayload present -> AUDIT_ACTIVITY; else OTHER.
+ *   resource_type  resource.type
+ *   service        resource.labels.service_name, else function_name, else container_name
+ *                  (k8s_container), else job_name, else module_id (GAE), else instance_id (GCE)
+ *   revision       resource.labels.revision_name, else labels."k8s-pod/pod-template-hash"
+ *                  for GKE; "" for service-level audit entries
+ *   configuration, location (else labels.region), project  resource.labels.*
+ *   message        textPayload; else jsonPayload.message, .msg, .error (string, or an object's
+ *                  "message"/"value"), .exception, in that order of preference; then if
+ *                  jsonPayload.stack_trace (or .stack / .stackTrace) is a string and not already
+ *                  contained, it is appended after "\n". For audit entries with no payload text:
+ *                  protoPayload.status.message. Request logs with no text: "".
+ *   insert_id, trace                                       top-level fields
+ *   instance_id    labels.instanceId
+ *   commit_sha     labels."commit-sha";  build_id  labels."gcb-build-id"
+ *   http_status    httpRequest.status (int; 0 absent); latency_s httpRequest.latency
+ *                  ("0.78s" -> 0.78; -1 absent); http_method requestMethod; http_url requestUrl
+ *   audit_*        protoPayload.methodName, .serviceName, .resourceName,
+ *                  .authenticationInfo.principalEmail, .status.message, .status.code
+ *                  (has_audit_status true when protoPayload.status exists)
+ *   error_event    jsonPayload."@type" ends in "ReportedErrorEvent"
+ *   json_level     jsonPayload.level / .severity as a string when top-level severity is absent
+ *                  (structured loggers); only used to raise DEFAULT entries, see fl_entry_finish.
+ */
+#ifndef FL_ENTRY_H
+#define FL_ENTRY_H
+
+#include "fl_common.h"
+
+#define FL_ENTRY_MAX_STORE (1024 * 1024)
+
+/* Cloud Logging severities, numeric as in the API. */
+enum {
+    FL_SEV_DEFAULT = 0,
+    FL_SEV_DEBUG = 100,
+    FL_SEV_INFO = 200,
+    FL_SEV_NOTICE = 300,
+    FL_SEV_WARNING = 400,
+    FL_SEV_ERROR = 500,
+    FL_SEV_CRITICAL = 600,
+    FL_SEV_ALERT = 700,
+    FL_SEV_EMERGENCY = 800,
+};
+
+typedef enum {
+    FL_LOG_OTHER = 0,
+    FL_LOG_REQUESTS,
+    FL_LOG_STDOUT,
+    FL_LOG_STDERR,
+    FL_LOG_VARLOG_SYSTEM,
+    FL_LOG_AUDIT_ACTIVITY,
+    FL_LOG_AUDIT_SYSTEM_EVENT,
+    FL_LOG_AUDIT_DATA_ACCESS,
+} fl_log_kind;
+
+typedef struct fl_entry {
+    fl_time ts;
+    int severity;
+    fl_log_kind log_kind;
+    int http_status;
+    double latency_s;
+    int audit_status_code;
+    bool has_audit_status;
+    bool error_event;
+
+    const char *log_name;
+    const char *resource_type;
+    const char *service;
+    const char *revision;
+    const char *configuration;
+    const char *location;
+    const char *project;
+    const char *message;
+    const char *insert_id;
+    const char *trace;
+    const char *instance_id;
+    const char *commit_sha;
+    const char *build_id;
+    const char *http_method;
+    const char *http_url;
+    const char *audit_method;
+    const char *audit_service;
+    const char *audit_resource;
+    const char *audit_principal;
+    const char *audit_status_message;
+    const char *json_level;
+
+    /* Where the entry came from, for warnings: file name (not owned) and 1-based line. */
+    const char *src_file;
+    uint64_t src_line;
+
+    /* Storage behind the string fields. */
+    char *store;
+    size_t store_len;
+    size_t store_cap;
+} fl_entry;
+
+void fl_entry_init(fl_entry *e);
+/* Empties every field (strings to "", numbers to their "absent" value) but keeps storage. */
+void fl_entry_clear(fl_entry *e);
+void fl_entry_free(fl_entry *e);
+/* Copies s[0..n) into the entry's storage and points *field at it. field must be the address
+ * of one of the entry's const char * members. Returns 0, FL_ENOMEM or FL_ETOOBIG. */
+int fl_entry_set(fl_entry *e, const char **field, const char *s, size_t n);
+/* Deep copy (dst must be initialised; its previous content is replaced). */
+int fl_entry_copy(fl_entry *dst, const fl_entry *src);
+/* Normalisation after the fields are filled: DEFAULT severity is raised from json_level
+ * ("error", "warn", "fatal"...), and entries on stderr stay DEFAULT. Readers call this last. */
+void fl_entry_finish(fl_entry *e);
+
+/* "ERROR" for 500 etc.; nearest lower name for odd numbers. */
+const char *fl_severity_name(int sev);
+/* Parses a severity name (case-insensitive; also "warn", "fatal", "err") or a decimal number.
+ * Returns -1 if not recognised. */
+int fl_severity_parse(const char *s, size_t n);
+/* Derives the log kind from a logName. */
+fl_log_kind fl_log_kind_from_name(const char *log_name, size_t n);
+const char *fl_log_kind_name(fl_log_kind k);
+/* True for entries that can be errors worth classifying: severity >= WARNING, HTTP 5xx,
+ * stderr / varlog/system / unknown-severity output. Rules with any_severity bypass this. */
+bool fl_entry_maybe_error(const fl_entry *e);
+
+#endif

@@ -1,0 +1,165 @@
+/* Core types: time parsing, capped buffers, entry storage, severities, diagnostics. */
+#include "fl_common.h"
+#include "fl_diag.h"
+#include "fl_entry.h"
+#include "fl_test.h"
+
+#include <stdlib.h>
+
+static void test_time(void)
+{
+    static const struct {
+        const char *in;
+        int rc;
+        fl_time want;
+    } cases[] = {
+        {"1970-01-01T00:00:00Z", 0, 0},
+        {"2026-11-20T10:42:07Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:42:07.123456789Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC + 123456},
+        {"2026-11-20T10:42:07.5Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC + 500000},
+        {"2026-11-20T11:42:07+01:00", 0, INT64_C(1795171327) * FL_USEC_PER_SEC},
+        {"2025-09-16T00:42:53.575433+00:00", 0, INT64_C(1757983373575433)},
+        {"2026-11-20 10:42:07Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:42:07", FL_EPARSE, 0},
+        {"2026-13-20T10:42:07Z", FL_EPARSE, 0},
+        {"2026-11-20T10:42:07.Z", FL_EPARSE, 0},
+        {"garbage", FL_EPARSE, 0},
+        {"", FL_EPARSE, 0},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+        fl_time t = -1;
+        int rc = fl_time_parse(cases[i].in, strlen(cases[i].in), &t);
+        CHECK_INT(rc, cases[i].rc);
+        if (rc == 0)
+            CHECK_INT(t, cases[i].want);
+    }
+    char buf[32];
+    CHECK_STR(fl_time_format(INT64_C(1795171327) * FL_USEC_PER_SEC + 42, true, buf, sizeof buf),
+              "2026-11-20T10:42:07.000042Z");
+    CHECK_STR(fl_time_format(INT64_C(1795171327) * FL_USEC_PER_SEC, false, buf, sizeof buf),
+              "2026-11-20T10:42:07Z");
+    CHECK_STR(fl_time_clock(INT64_C(1795171327) * FL_USEC_PER_SEC, buf, sizeof buf), "10:42:07");
+}
+
+static void test_buf(void)
+{
+    fl_buf b;
+    fl_buf_init(&b, 10);
+    CHECK_INT(fl_buf_addstr(&b, "hello"), 0);
+    CHECK_INT(fl_buf_printf(&b, "%d", 1234), 0);
+    CHECK_STR(b.data, "hello1234");
+    CHECK_INT(fl_buf_addstr(&b, "xy"), FL_ETOOBIG); /* would be 11 > 10 */
+    CHECK_INT(b.len, 9);
+    CHECK_INT(fl_buf_addc(&b, '!'), 0);
+    CHECK_STR(b.data, "hello1234!");
+    char *d = fl_buf_detach(&b);
+    CHECK_STR(d, "hello1234!");
+    CHECK(b.data == NULL && b.len == 0);
+    fl_free(d);
+    fl_buf_free(&b);
+}
+
+static void test_entry(void)
+{
+    fl_entry e, c;
+    fl_entry_init(&e);
+    fl_entry_init(&c);
+    CHECK_STR(e.service, "");
+    CHECK_INT(e.severity, FL_SEV_DEFAULT);
+    CHECK(e.latency_s < 0);
+    /* Enough fields to force the storage to move several times: pointers must follow. */
+    CHECK_INT(fl_entry_set(&e, &e.service, "checkout-api", 12), 0);
+    char big[5000];
+    memset(big, 'x', sizeof big);
+    CHECK_INT(fl_entry_set(&e, &e.message, big, sizeof big), 0);
+    CHECK_INT(fl_entry_set(&e, &e.revision, "checkout-api-00042-abc", 22), 0);
+    CHECK_STR(e.service, "checkout-api");
+    CHECK_STR(e.revision, "checkout-api-00042-abc");
+    CHECK_INT(strlen(e.message), sizeof big);
+    /* Setting a field from another field of the same entry survives a move. */
+    CHECK_INT(fl_entry_set(&e, &e.configuration, e.service, strlen(e.service)), 0);
+    CHECK_STR(e.configuration, "checkout-api");
+    CHECK_INT(fl_entry_copy(&c, &e), 0);
+    fl_entry_clear(&e);
+    CHECK_STR(e.service, "");
+    CHECK_STR(c.service, "checkout-api");
+    CHECK_STR(c.revision, "checkout-api-00042-abc");
+    CHECK(c.store != e.store);
+    /* The cap holds. */
+    char *huge = calloc(1, FL_ENTRY_MAX_STORE + 1);
+    CHECK_INT(fl_entry_set(&e, &e.message, huge, FL_ENTRY_MAX_STORE + 1), FL_ETOOBIG);
+    free(huge);
+    fl_entry_free(&e);
+    fl_entry_free(&c);
+}
+
+static void test_severity(void)
+{
+    CHECK_INT(fl_severity_parse("ERROR", 5), FL_SEV_ERROR);
+    CHECK_INT(fl_severity_parse("warn", 4), FL_SEV_WARNING);
+    CHECK_INT(fl_severity_parse("500", 3), 500);
+    CHECK_INT(fl_severity_parse("bogus", 5), -1);
+    CHECK_STR(fl_severity_name(550), "ERROR");
+    CHECK_STR(fl_severity_name(0), "DEFAULT");
+    const char *ln = "projects/p/logs/run.googleapis.com%2Fvarlog%2Fsystem";
+    CHECK_INT(fl_log_kind_from_name(ln, strlen(ln)), FL_LOG_VARLOG_SYSTEM);
+    ln = "projects/p/logs/cloudaudit.googleapis.com%2Fsystem_event";
+    CHECK_INT(fl_log_kind_from_name(ln, strlen(ln)), FL_LOG_AUDIT_SYSTEM_EVENT);
+    ln = "projects/p/logs/run.googleapis.com/requests";
+    CHECK_INT(fl_log_kind_from_name(ln, strlen(ln)), FL_LOG_REQUESTS);
+
+    fl_entry e;
+    fl_entry_init(&e);
+    fl_entry_set(&e, &e.json_level, "error", 5);
+    fl_entry_finish(&e);
+    CHECK_INT(e.severity, FL_SEV_ERROR);
+    fl_entry_free(&e);
+}
+
+static void test_alloc_failure(void)
+{
+    fl_alloc_fail_after(0);
+    CHECK(fl_malloc(10) == NULL);
+    fl_buf b;
+    fl_buf_init(&b, 100);
+    CHECK_INT(fl_buf_addstr(&b, "x"), FL_ENOMEM);
+    fl_alloc_fail_after(-1);
+    void *p = fl_malloc(10);
+    CHECK(p != NULL);
+    fl_free(p);
+}
+
+static void test_diag(void)
+{
+    fl_diag d;
+    fl_diag_init(&d);
+    fl_diag_warn(&d, FL_WARN_MALFORMED, "a.json", 7, "unexpected token near '%s'", "}");
+    fl_diag_warn(&d, FL_WARN_TRUNCATED, "b.json.gz", 0, "stream ends early");
+    CHECK_INT(d.malformed, 1);
+    CHECK_INT(d.n_truncated, 1);
+    CHECK_STR(d.truncated[0], "b.json.gz");
+    CHECK_INT(d.n_warnings, 2);
+    CHECK_STR(d.warnings[0].file, "a.json");
+    CHECK_INT(d.warnings[0].line, 7);
+    d.entries = 10;
+    CHECK_INT(fl_diag_exit_status(&d), 3);
+    for (int i = 0; i < FL_DIAG_MAX_WARNINGS + 5; i++)
+        fl_diag_warn(&d, FL_WARN_OVERSIZE, "c", (uint64_t)i, "big");
+    CHECK_INT(d.n_warnings, FL_DIAG_MAX_WARNINGS);
+    CHECK_INT(d.warnings_dropped, 7);
+    CHECK_INT(d.oversize, FL_DIAG_MAX_WARNINGS + 5);
+    fl_diag_free(&d);
+    CHECK_STR(fl_strerror(FL_ETOOBIG), "size limit exceeded");
+    CHECK_STR(fl_errname(FL_EPARSE), "PARSE");
+}
+
+int main(void)
+{
+    test_time();
+    test_buf();
+    test_entry();
+    test_severity();
+    test_alloc_failure();
+    test_diag();
+    return fl_test_done();
+}
