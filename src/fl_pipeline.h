@@ -1,0 +1,35 @@
+/* The batch pipeline every subcommand shares: read -> classify -> aggregate -> analyze.
+ * analyze, postmortem, the scenario suite and the benchmark all run exactly this. */
+#ifndef FL_PIPELINE_H
+#define FL_PIPELINE_H
+
+#include "fl_correlate.h"
+#include "fl_ingest.h"
+#include "fl_patterns.h"
+
+typedef struct fl_pipeline_opts {
+    const char *const *pattern_dirs; /* user rule dirs, loaded after the built-ins */
+    size_t n_pattern_dirs;
+    bool no_builtin_patterns;
+    const char *const *changes_files; /* --changes FILE (NDJSON from CI) */
+    size_t n_changes_files;
+    fl_reader_opts reader;
+    fl_analyze_opts analyze;  /* .rules is filled in by the pipeline */
+    int threads;              /* 0: all cores */
+} fl_pipeline_opts;
+
+/* Directory of the built-in rules: $FAULTLINE_PATTERNS_DIR, else the source tree's
+ * patterns/rules when run from a build directory, else the installed data dir. */
+const char *fl_builtin_patterns_dir(void);
+
+/* Loads the rules (built-ins, then user dirs) into *rules. errbuf gets file/rule/offset. */
+int fl_pipeline_load_rules(const fl_pipeline_opts *opts, fl_rules **rules, char *errbuf,
+                           size_t errlen);
+
+/* Runs the whole batch pipeline over the inputs. Input problems go to diag (and into the
+ * result's input summary); returns 0 with *out set, or a negative code with errbuf filled
+ * (bad rules: FL_EINVAL/FL_EPARSE; no readable input: FL_ENOTFOUND). */
+int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipeline_opts *opts,
+                    fl_diag *diag, fl_result **out, char *errbuf, size_t errlen);
+
+#endif
