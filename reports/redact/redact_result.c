@@ -1,0 +1,188 @@
+/* fl_result_redacted: a deep copy of a result with every free-text string passed through the
+ * redaction scanner. Identifiers that faultline derives itself (class ids, rule ids,
+ * fingerprints, signal names) are copied as they are; anything that can carry log text,
+ * principals or file names is redacted. Recommended actions are redacted in command mode so
+ * gcloud flags such as --secret=NAME stay runnable. */
+#include <string.h>
+
+#include "fl_reports.h"
+#include "redact.h"
+
+typedef struct copier {
+    int err;
+} copier;
+
+static char *dup_plain(copier *c, const char *s)
+{
+    if (!s)
+        return NULL;
+    char *d = fl_strdup(s);
+    if (!d)
+        c->err = FL_ENOMEM;
+    return d;
+}
+
+static char *dup_red(copier *c, const char *s, unsigned flags)
+{
+    if (!s)
+        return NULL;
+    char *d = fl_redact_ex(s, flags, NULL);
+    if (!d)
+        c->err = FL_ENOMEM;
+    return d;
+}
+
+static void *dup_mem(copier *c, const void *p, size_t count, size_t size)
+{
+    if (!p || !count)
+        return NULL;
+    void *d = fl_malloc(count * size);
+    if (!d) {
+        c->err = FL_ENOMEM;
+        return NULL;
+    }
+    memcpy(d, p, count * size);
+    return d;
+}
+
+/* An array of n zeroed structs; on failure *n is set to 0 so the free stays consistent. */
+static void *new_array(copier *c, size_t *n, size_t size)
+{
+    if (!*n)
+        return NULL;
+    void *d = fl_calloc(*n, size);
+    if (!d) {
+        c->err = FL_ENOMEM;
+        *n = 0;
+    }
+    return d;
+}
+
+static char **dup_strv(copier *c, char *const *v, size_t *n, unsigned flags)
+{
+    char **d = new_array(c, n, sizeof(char *));
+    for (size_t i = 0; d && i < *n; i++)
+        d[i] = dup_red(c, v[i], flags);
+    return d;
+}
+
+static void copy_input(copier *c, fl_input_summary *d, const fl_input_summary *s)
+{
+    *d = *s;
+    d->truncated = dup_strv(c, s->truncated, &d->n_truncated, 0);
+    d->warnings = new_array(c, &d->n_warnings, sizeof(fl_warning));
+    for (size_t i = 0; d->warnings && i < d->n_warnings; i++) {
+        d->warnings[i] = s->warnings[i];
+        d->warnings[i].file = dup_red(c, s->warnings[i].file, 0);
+        d->warnings[i].message = dup_red(c, s->warnings[i].message, 0);
+    }
+}
+
+static void copy_changes(copier *c, fl_result *d, const fl_result *s)
+{
+    d->changes = new_array(c, &d->n_changes, sizeof(fl_change_out));
+    for (size_t i = 0; d->changes && i < d->n_changes; i++) {
+        const fl_change_out *a = &s->changes[i];
+        fl_change_out *b = &d->changes[i];
+        *b = *a;
+        b->service = dup_plain(c, a->service);
+        b->revision = dup_plain(c, a->revision);
+        b->actor = dup_red(c, a->actor, 0);
+        b->description = dup_red(c, a->description, 0);
+        b->source = dup_plain(c, a->source);
+        b->commit_sha = dup_plain(c, a->commit_sha);
+    }
+}
+
+static void copy_group(copier *c, fl_group *b, const fl_group *a, size_t n_buckets)
+{
+    *b = *a;
+    b->key = dup_red(c, a->key, 0);
+    b->class_id = dup_plain(c, a->class_id);
+    b->rule_id = dup_plain(c, a->rule_id);
+    b->title = dup_red(c, a->title, 0);
+    b->fingerprint = dup_plain(c, a->fingerprint);
+    b->template_text = dup_red(c, a->template_text, 0);
+    b->implies = dup_plain(c, a->implies);
+    b->by_revision = new_array(c, &b->n_by_revision, sizeof(fl_rev_count));
+    for (size_t j = 0; b->by_revision && j < b->n_by_revision; j++) {
+        b->by_revision[j] = a->by_revision[j];
+        b->by_revision[j].service = dup_plain(c, a->by_revision[j].service);
+        b->by_revision[j].revision = dup_plain(c, a->by_revision[j].revision);
+    }
+    b->samples = new_array(c, &b->n_samples, sizeof(fl_sample));
+    for (size_t j = 0; b->samples && j < b->n_samples; j++) {
+        const fl_sample *x = &a->samples[j];
+        fl_sample *y = &b->samples[j];
+        *y = *x;
+        y->service = dup_plain(c, x->service);
+        y->revision = dup_plain(c, x->revision);
+        y->instance_id = dup_plain(c, x->instance_id);
+        y->insert_id = dup_plain(c, x->insert_id);
+        y->message = dup_red(c, x->message, 0);
+    }
+    b->fields = new_array(c, &b->n_fields, sizeof(fl_field_value));
+    for (size_t j = 0; b->fields && j < b->n_fields; j++) {
+        b->fields[j] = a->fields[j];
+        b->fields[j].name = dup_plain(c, a->fields[j].name);
+        b->fields[j].value = dup_red(c, a->fields[j].value, 0);
+    }
+    b->series = dup_mem(c, a->series, n_buckets, sizeof(uint32_t));
+}
+
+static void copy_revision(copier *c, fl_revision *b, const fl_revision *a, size_t n_buckets)
+{
+    *b = *a;
+    b->service = dup_plain(c, a->service);
+    b->revision = dup_plain(c, a->revision);
+    b->commit_sha = dup_plain(c, a->commit_sha);
+    b->requests_series = dup_mem(c, a->requests_series, n_buckets, sizeof(uint32_t));
+    b->r5xx_series = dup_mem(c, a->r5xx_series, n_buckets, sizeof(uint32_t));
+    b->errors_series = dup_mem(c, a->errors_series, n_buckets, sizeof(uint32_t));
+}
+
+static void copy_cause(copier *c, fl_cause *b, const fl_cause *a)
+{
+    *b = *a;
+    b->service = dup_plain(c, a->service);
+    b->revision = dup_plain(c, a->revision);
+    b->previous_revision = dup_plain(c, a->previous_revision);
+    b->error_class = dup_red(c, a->error_class, 0);
+    b->summary = dup_red(c, a->summary, 0);
+    b->parts = new_array(c, &b->n_parts, sizeof(fl_score_part));
+    for (size_t j = 0; b->parts && j < b->n_parts; j++) {
+        b->parts[j] = a->parts[j];
+        b->parts[j].signal = dup_plain(c, a->parts[j].signal);
+        b->parts[j].detail = dup_red(c, a->parts[j].detail, 0);
+    }
+    b->evidence = dup_strv(c, a->evidence, &b->n_evidence, 0);
+    b->actions = dup_strv(c, a->actions, &b->n_actions, FL_REDACT_COMMAND);
+}
+
+fl_result *fl_result_redacted(const fl_result *r)
+{
+    if (!r)
+        return NULL;
+    fl_result *d = fl_result_new();
+    if (!d)
+        return NULL;
+    copier c = {0};
+    /* Scalars first, then every pointer member replaced by an owned copy. */
+    *d = *r;
+    copy_input(&c, &d->input, &r->input);
+    copy_changes(&c, d, r);
+    d->groups = new_array(&c, &d->n_groups, sizeof(fl_group));
+    for (size_t i = 0; d->groups && i < d->n_groups; i++)
+        copy_group(&c, &d->groups[i], &r->groups[i], r->n_buckets);
+    d->revisions = new_array(&c, &d->n_revisions, sizeof(fl_revision));
+    for (size_t i = 0; d->revisions && i < d->n_revisions; i++)
+        copy_revision(&c, &d->revisions[i], &r->revisions[i], r->n_buckets);
+    d->causes = new_array(&c, &d->n_causes, sizeof(fl_cause));
+    for (size_t i = 0; d->causes && i < d->n_causes; i++)
+        copy_cause(&c, &d->causes[i], &r->causes[i]);
+    if (c.err) {
+        fl_result_free(d);
+        return NULL;
+    }
+    return d;
+}

@@ -1,0 +1,112 @@
+/* Golden corpus: every planted secret in tests/data/redact/secrets.txt is gone after
+ * redaction, and the clean corpus keeps at least 99% of its whitespace-separated tokens.
+ * argv[1] is the data directory. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fl_reports.h"
+#include "fl_test.h"
+
+static char *slurp(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = fl_malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = 0;
+    fclose(f);
+    return s;
+}
+
+static size_t count_tokens(const char *s, size_t *changed_vs, const char *other)
+{
+    /* Counts tokens of s; if other is given, counts tokens of s that are not found at the same
+     * index in other (line by line, token by token). */
+    size_t n = 0;
+    const char *a = s, *b = other;
+    while (*a) {
+        while (*a == ' ' || *a == '\t')
+            a++;
+        if (b)
+            while (*b == ' ' || *b == '\t')
+                b++;
+        if (*a == '\n') {
+            a++;
+            if (b) {
+                while (*b && *b != '\n')
+                    b++;
+                if (*b)
+                    b++;
+            }
+            continue;
+        }
+        if (!*a)
+            break;
+        size_t la = strcspn(a, " \t\n");
+        size_t lb = b ? strcspn(b, " \t\n") : 0;
+        n++;
+        if (b && (la != lb || memcmp(a, b, la) != 0))
+            (*changed_vs)++;
+        a += la;
+        if (b)
+            b += lb;
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : "tests/data/redact";
+    char *secrets = slurp(dir, "secrets.txt");
+    char *planted = slurp(dir, "planted.txt");
+    char *clean = slurp(dir, "clean.txt");
+    CHECK(secrets && planted && clean);
+    if (!secrets || !planted || !clean)
+        return fl_test_done();
+
+    char *red = fl_redact(secrets);
+    CHECK(red != NULL);
+    size_t n_planted = 0;
+    for (char *line = strtok(planted, "\n"); line; line = strtok(NULL, "\n")) {
+        n_planted++;
+        CHECK(strstr(secrets, line) != NULL); /* the corpus really contains it */
+        if (strstr(red, line)) {
+            fl_test_failed++;
+            fprintf(stderr, "planted secret survived: %s\n", line);
+        }
+    }
+    CHECK(n_planted >= 60);
+
+    char *clean_red = fl_redact(clean);
+    size_t changed = 0;
+    size_t total = count_tokens(clean, &changed, clean_red);
+    printf("clean corpus: %zu of %zu tokens changed (%.2f%%)\n", changed, total,
+           100.0 * (double)changed / (double)total);
+    CHECK(total > 2000);
+    CHECK(changed * 100 <= total);
+    if (changed) {
+        /* Show what changed so a regression is easy to read. */
+        const char *a = clean, *b = clean_red;
+        while (*a && *b) {
+            size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+            if (la != lb || memcmp(a, b, la) != 0)
+                fprintf(stderr, "changed: %.*s\n     -> %.*s\n", (int)la, a, (int)lb, b);
+            a += la + (a[la] ? 1 : 0);
+            b += lb + (b[lb] ? 1 : 0);
+        }
+    }
+    fl_free(red);
+    fl_free(clean_red);
+    fl_free(secrets);
+    fl_free(planted);
+    fl_free(clean);
+    return fl_test_done();
+}
