@@ -1,10 +1,95 @@
-/* Placeholder until 'faultline analyze' lands; see docs and the issue tracker. */
-#include <stdio.h>
+/* faultline analyze [INPUT...]: the batch report. */
+#include "cli_analysis.h"
 #include "fl_cli.h"
+
+#include <stddef.h>
+#include <string.h>
+
+struct analyze_args {
+    fl_analysis_args a;
+    const char *format;
+    const char *output;
+};
+
+static const char *const format_names[] = {"text", "md", "json", "html", NULL};
+
+static const fl_opt analyze_opts[] = {
+    {"format", 'f', FL_OPT_CHOICE, "FORMAT", "report format (default text; html when built in)",
+     offsetof(struct analyze_args, format), 0, 0, format_names},
+    {"output", 'o', FL_OPT_STRING, "FILE", "write the report to FILE instead of standard output",
+     offsetof(struct analyze_args, output), 0, 0, NULL},
+    FL_ANALYSIS_OPTS(struct analyze_args, a),
+    FL_OPT_END,
+};
+
+static const char analyze_epilog[] =
+    "INPUT is a file (gcloud logging read --format=json array or NDJSON, optionally .gz or\n"
+    ".zst), a directory written by a Cloud Logging sink (read recursively), or - for standard\n"
+    "input (also the default). Several inputs are merged into one time-ordered analysis.\n"
+    "\n"
+    "Examples:\n"
+    "  faultline analyze incident.json\n"
+    "  gcloud logging read 'resource.type=cloud_run_revision' --freshness=2h --format=json \\\n"
+    "    | faultline analyze --format md -o incident.md\n"
+    "  faultline analyze --changes deploys.ndjson --format json logs/2026/11/20/\n"
+    "\n";
+
+static const fl_cmd_spec analyze_spec = {
+    "analyze", "[INPUT...]",
+    "Classify the errors in Cloud Logging exports, correlate them with deploys and other\n"
+    "changes, and write a ranked root-cause report.",
+    analyze_opts, analyze_epilog,
+};
+
 int fl_cmd_analyze(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "faultline analyze: not built yet\n");
-    return FL_EXIT_USAGE;
+    struct analyze_args args;
+    fl_strv inputs = {NULL, 0};
+    char err[512];
+    int status;
+
+    memset(&args, 0, sizeof args);
+    args.format = "text";
+    int rc = fl_opts_parse(&analyze_spec, argc, argv, &args, &inputs, err, sizeof err);
+    if (rc == FL_OPTS_HELP) {
+        fl_opts_help(&analyze_spec, stdout);
+        fputs(fl_cli_exit_codes_help, stdout);
+        status = FL_EXIT_OK;
+        goto out;
+    }
+    if (rc) {
+        fprintf(stderr, "faultline analyze: %s\n", err);
+        status = FL_EXIT_USAGE;
+        goto out;
+    }
+    if (!fl_report_find(args.format)) {
+        fprintf(stderr, "faultline analyze: format '%s' is not built into this binary\n",
+                args.format);
+        status = FL_EXIT_USAGE;
+        goto out;
+    }
+
+    fl_result *res = NULL;
+    status = fl_cli_run_analysis("analyze", &inputs, &args.a, &res);
+    if (!res)
+        goto out;
+
+    FILE *f = fl_cli_open_output("analyze", args.output);
+    if (!f) {
+        status = FL_EXIT_USAGE;
+    } else {
+        fl_report_opts ro;
+        fl_cli_report_opts(&args.a, f, &ro);
+        rc = fl_report_write(args.format, res, &ro, f);
+        if (rc)
+            fprintf(stderr, "faultline analyze: writing the %s report: %s\n", args.format,
+                    fl_strerror(rc));
+        if (fl_cli_close_output("analyze", f, args.output) || rc)
+            status = FL_EXIT_USAGE;
+    }
+    fl_result_free(res);
+out:
+    fl_analysis_args_free(&args.a);
+    fl_strv_free(&inputs);
+    return status;
 }

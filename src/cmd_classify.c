@@ -1,10 +1,172 @@
-/* Placeholder until 'faultline classify' lands; see docs and the issue tracker. */
-#include <stdio.h>
+/* faultline classify [--all] INPUT...: what each entry is, one JSON object per line. */
+#include "cli_analysis.h"
 #include "fl_cli.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <string.h>
+
+struct classify_args {
+    bool all;
+    fl_strv patterns;
+    bool slow_json;
+    bool no_multiline;
+    const char *output;
+};
+
+static const fl_opt classify_opts[] = {
+    {"all", 'a', FL_OPT_FLAG, NULL, "print every entry, not only errors and rule matches",
+     offsetof(struct classify_args, all), 0, 0, NULL},
+    {"patterns", 'p', FL_OPT_STRINGS, "DIR",
+     "load rule files from DIR too; a rule id that exists overrides the built-in",
+     offsetof(struct classify_args, patterns), 0, 0, NULL},
+    {"output", 'o', FL_OPT_STRING, "FILE", "write to FILE instead of standard output",
+     offsetof(struct classify_args, output), 0, 0, NULL},
+    {"slow-json", 0, FL_OPT_FLAG, NULL, "parse with the jansson reference parser",
+     offsetof(struct classify_args, slow_json), 0, 0, NULL},
+    {"no-multiline", 0, FL_OPT_FLAG, NULL, "do not reassemble stack traces split across entries",
+     offsetof(struct classify_args, no_multiline), 0, 0, NULL},
+    FL_OPT_END,
+};
+
+static const char classify_epilog[] =
+    "Each line is {\"insertId\", \"timestamp\", \"service\", \"revision\", \"severity\",\n"
+    "\"class\", \"rule\", \"fields\", \"message\"}; class and rule are null when no rule\n"
+    "matched. Without --all only entries that matched a rule or are errors (severity ERROR or\n"
+    "above, HTTP 5xx) are printed. Messages are printed as read (no redaction).\n"
+    "\n";
+
+static const fl_cmd_spec classify_spec = {
+    "classify", "[INPUT...]", "Classify every log entry with the rules and print the result.",
+    classify_opts, classify_epilog,
+};
+
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+/* One output line. Keys in a fixed order so the output diffs cleanly. */
+static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched)
+{
+    char ts[40] = "";
+    json_t *o = json_object();
+    json_t *fields = json_object();
+    if (matched)
+        for (size_t i = 0; i < m->n_fields; i++)
+            json_object_set_new(fields, m->fields[i].name, json_string(m->fields[i].value));
+    json_object_set_new(o, "insertId", json_string(e->insert_id));
+    json_object_set_new(o, "timestamp",
+                        e->ts ? json_string(fl_time_format(e->ts, e->ts % FL_USEC_PER_SEC != 0,
+                                                           ts, sizeof ts))
+                              : json_null());
+    json_object_set_new(o, "service", json_string(e->service));
+    json_object_set_new(o, "revision", json_string(e->revision));
+    json_object_set_new(o, "severity", json_string(fl_severity_name(e->severity)));
+    json_object_set_new(o, "class", matched ? str_or_null(m->rule->class_id) : json_null());
+    json_object_set_new(o, "rule", matched ? str_or_null(m->rule->id) : json_null());
+    json_object_set_new(o, "fields", fields);
+    json_object_set_new(o, "message", json_string(e->message));
+    return o;
+}
+
+static int classify_stream(const struct classify_args *args, const fl_strv *inputs,
+                           const fl_rules *rules, fl_diag *diag, FILE *out)
+{
+    static const char *const stdin_only[] = {"-"};
+    fl_reader_opts ro = {0, args->no_multiline, args->slow_json};
+    fl_reader *reader = NULL;
+    fl_matcher *matcher = fl_matcher_new(rules);
+    fl_entry e;
+    int rc;
+
+    if (!matcher)
+        return FL_ENOMEM;
+    fl_entry_init(&e);
+    rc = fl_reader_open(&reader, inputs->n ? inputs->v : stdin_only, inputs->n ? inputs->n : 1,
+                        &ro, diag);
+    while (rc == 0 && (rc = fl_reader_next(reader, &e)) == 1) {
+        fl_match m;
+        memset(&m, 0, sizeof m);
+        int hit = fl_classify(rules, matcher, &e, &m);
+        if (hit < 0) {
+            rc = hit;
+            break;
+        }
+        bool matched = hit > 0 && m.rule;
+        bool error = e.severity >= FL_SEV_ERROR || e.http_status >= 500;
+        rc = 0;
+        if (!args->all && !matched && !error)
+            continue;
+        json_t *o = entry_json(&e, &m, matched);
+        if (!o || json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER) ||
+            fputc('\n', out) == EOF)
+            rc = FL_EIO;
+        json_decref(o);
+    }
+    fl_entry_free(&e);
+    fl_reader_free(reader);
+    fl_matcher_free(matcher);
+    return rc < 0 ? rc : 0;
+}
+
 int fl_cmd_classify(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "faultline classify: not built yet\n");
-    return FL_EXIT_USAGE;
+    struct classify_args args;
+    fl_strv inputs = {NULL, 0};
+    fl_rules *rules = NULL;
+    char err[1024];
+    int status = FL_EXIT_USAGE;
+
+    memset(&args, 0, sizeof args);
+    int rc = fl_opts_parse(&classify_spec, argc, argv, &args, &inputs, err, sizeof err);
+    if (rc == FL_OPTS_HELP) {
+        fl_opts_help(&classify_spec, stdout);
+        fputs(fl_cli_exit_codes_help, stdout);
+        status = FL_EXIT_OK;
+        goto out;
+    }
+    if (rc) {
+        fprintf(stderr, "faultline classify: %s\n", err);
+        goto out;
+    }
+    fl_pipeline_opts po;
+    memset(&po, 0, sizeof po);
+    po.pattern_dirs = args.patterns.v;
+    po.n_pattern_dirs = args.patterns.n;
+    if ((rc = fl_pipeline_load_rules(&po, &rules, err, sizeof err)) != 0) {
+        fprintf(stderr, "faultline classify: %s\n", err);
+        goto out;
+    }
+    FILE *f = fl_cli_open_output("classify", args.output);
+    if (!f)
+        goto out;
+    fl_diag diag;
+    fl_diag_init(&diag);
+    rc = classify_stream(&args, &inputs, rules, &diag, f);
+    for (size_t i = 0; i < diag.n_warnings && i < 5; i++) {
+        const fl_warning *w = &diag.warnings[i];
+        fprintf(stderr, "faultline classify: %s:%llu: %s: %s\n", w->file,
+                (unsigned long long)w->line, fl_warn_kind_name(w->kind), w->message);
+    }
+    if (diag.n_warnings + diag.warnings_dropped > 5)
+        fprintf(stderr, "faultline classify: ... and %llu more warnings\n",
+                (unsigned long long)(diag.n_warnings + diag.warnings_dropped - 5));
+    if (rc == FL_ENOTFOUND) {
+        fprintf(stderr, "faultline classify: no readable input\n");
+        status = FL_EXIT_UNREADABLE;
+    } else if (rc) {
+        fprintf(stderr, "faultline classify: %s\n", fl_strerror(rc));
+        status = FL_EXIT_UNREADABLE;
+    } else {
+        status = fl_diag_exit_status(&diag);
+    }
+    if (fl_cli_close_output("classify", f, args.output) && status == FL_EXIT_OK)
+        status = FL_EXIT_USAGE;
+    fl_diag_free(&diag);
+out:
+    fl_rules_free(rules);
+    fl_opts_free(&classify_spec, &args);
+    fl_strv_free(&inputs);
+    return status;
 }

@@ -1,5 +1,7 @@
 /* Subcommands of the faultline CLI. Each lives in src/cmd_<name>.c and returns the process
- * exit status: 0 ok, 1 usage or configuration error, 2 input unreadable, 3 partial input. */
+ * exit status: 0 ok, 1 usage or configuration error, 2 input unreadable, 3 partial input.
+ * argv[0] is the first argument after the command name (argc counts from there); parse it with
+ * fl_opts_parse (cli_opts.h) and share the analysis options through cli_analysis.h. */
 #ifndef FL_CLI_H
 #define FL_CLI_H
 

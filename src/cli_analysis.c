@@ -1,0 +1,140 @@
+/* Shared by the analysing commands: options -> pipeline, stderr messages, output files. */
+#include "cli_analysis.h"
+
+#include "fl_cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* How many input warnings the stderr summary names before "... and N more". */
+#define STDERR_WARNINGS_SHOWN 5
+
+void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *po)
+{
+    memset(po, 0, sizeof(*po));
+    po->pattern_dirs = a->patterns.v;
+    po->n_pattern_dirs = a->patterns.n;
+    po->changes_files = a->changes.v;
+    po->n_changes_files = a->changes.n;
+    po->reader.no_multiline = a->no_multiline;
+    po->reader.slow_json = a->slow_json;
+    po->analyze.threshold = a->threshold;
+    po->analyze.max_causes = a->max_causes > 0 ? (size_t)a->max_causes : 0;
+    po->threads = a->threads;
+}
+
+void fl_analysis_args_free(fl_analysis_args *a)
+{
+    fl_strv_free(&a->patterns);
+    fl_strv_free(&a->changes);
+}
+
+static void print_warnings(const char *cmd, const fl_diag *d)
+{
+    uint64_t total = d->n_warnings + d->warnings_dropped;
+    if (!total)
+        return;
+    fprintf(stderr, "faultline %s: %llu input warning%s (%llu malformed, %llu oversize, %zu "
+                    "truncated, %llu unreadable)\n",
+            cmd, (unsigned long long)total, total == 1 ? "" : "s",
+            (unsigned long long)d->malformed, (unsigned long long)d->oversize, d->n_truncated,
+            (unsigned long long)d->unreadable);
+    for (size_t i = 0; i < d->n_warnings && i < STDERR_WARNINGS_SHOWN; i++) {
+        const fl_warning *w = &d->warnings[i];
+        if (w->line)
+            fprintf(stderr, "  %s:%llu: %s: %s\n", w->file, (unsigned long long)w->line,
+                    fl_warn_kind_name(w->kind), w->message);
+        else
+            fprintf(stderr, "  %s: %s: %s\n", w->file, fl_warn_kind_name(w->kind), w->message);
+    }
+    if (total > STDERR_WARNINGS_SHOWN)
+        fprintf(stderr, "  ... and %llu more (see the report's warnings section)\n",
+                (unsigned long long)(total - STDERR_WARNINGS_SHOWN));
+}
+
+int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
+                        fl_result **out)
+{
+    fl_pipeline_opts po;
+    fl_diag diag;
+    char err[1024] = "";
+    int status;
+
+    *out = NULL;
+    fl_analysis_args_to_pipeline(a, &po);
+    if (a->no_redact)
+        fprintf(stderr, "faultline %s: warning: --no-redact: secrets in log text (tokens, "
+                        "keys, passwords, emails) are written as they are\n",
+                cmd);
+    fl_diag_init(&diag);
+    int rc = fl_pipeline_run(inputs->v, inputs->n, &po, &diag, out, err, sizeof err);
+    if (rc == FL_ENOTFOUND) {
+        if (!a->quiet)
+            print_warnings(cmd, &diag);
+        fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : "no readable input");
+        status = FL_EXIT_UNREADABLE;
+    } else if (rc != 0) {
+        fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : fl_strerror(rc));
+        status = rc == FL_ENOMEM ? FL_EXIT_UNREADABLE : FL_EXIT_USAGE;
+    } else {
+        if (!a->quiet)
+            print_warnings(cmd, &diag);
+        status = fl_diag_exit_status(&diag);
+        if (status == FL_EXIT_UNREADABLE)
+            fprintf(stderr, "faultline %s: no valid log entry could be read\n", cmd);
+    }
+    fl_diag_free(&diag);
+    return status;
+}
+
+FILE *fl_cli_open_output(const char *cmd, const char *path)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fprintf(stderr, "faultline %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+    return f;
+}
+
+int fl_cli_close_output(const char *cmd, FILE *f, const char *path)
+{
+    if (!f)
+        return -1;
+    int bad = fflush(f) != 0 || ferror(f);
+    if (f != stdout)
+        bad |= fclose(f) != 0;
+    if (bad) {
+        fprintf(stderr, "faultline %s: error writing %s: %s\n", cmd,
+                path && strcmp(path, "-") ? path : "standard output", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int terminal_width(FILE *out)
+{
+    const char *cols = getenv("COLUMNS");
+    if (cols && *cols) {
+        int c = atoi(cols);
+        if (c >= 40 && c <= 1000)
+            return c;
+    }
+    struct winsize ws;
+    if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+        return ws.ws_col;
+    return 100;
+}
+
+void fl_cli_report_opts(const fl_analysis_args *a, FILE *out, fl_report_opts *ro)
+{
+    memset(ro, 0, sizeof(*ro));
+    const char *no_color = getenv("NO_COLOR");
+    ro->no_redact = a->no_redact;
+    ro->color = !a->no_color && !(no_color && *no_color) && isatty(fileno(out));
+    ro->width = terminal_width(out);
+    ro->title = a->title;
+}

@@ -1,0 +1,85 @@
+/* What every analysing command (analyze, postmortem, tail) shares: the common option rows,
+ * running the pipeline with user-facing messages on stderr, and opening the output.
+ *
+ *     struct pm_args { fl_analysis_args a; const char *output; };
+ *     static const fl_opt pm_opts[] = {
+ *         FL_ANALYSIS_OPTS(struct pm_args, a),
+ *         {"output", 'o', FL_OPT_STRING, "FILE", "write to FILE", offsetof(struct pm_args, output)},
+ *         FL_OPT_END,
+ *     };
+ *     ... fl_opts_parse(&spec, argc, argv, &args, &inputs, err, sizeof err) ...
+ *     fl_result *res = NULL;
+ *     int status = fl_cli_run_analysis("postmortem", &inputs, &args.a, &res);
+ *     if (!res) return status;            // 1 or 2: nothing to write
+ *     ... write res ...; fl_result_free(res); return status;   // 0 or 3
+ */
+#ifndef FL_CLI_ANALYSIS_H
+#define FL_CLI_ANALYSIS_H
+
+#include "cli_opts.h"
+#include "fl_pipeline.h"
+#include "fl_reports.h"
+
+typedef struct fl_analysis_args {
+    fl_strv patterns;   /* --patterns DIR */
+    fl_strv changes;    /* --changes FILE */
+    double threshold;   /* --threshold X, 0: default */
+    int max_causes;     /* --max-causes N, 0: default */
+    int threads;        /* --threads N, 0: all cores */
+    bool slow_json;     /* --slow-json */
+    bool no_multiline;  /* --no-multiline */
+    bool no_redact;     /* --no-redact */
+    bool no_color;      /* --no-color */
+    bool quiet;         /* -q */
+    const char *title;  /* --title */
+} fl_analysis_args;
+
+/* The option rows for an fl_analysis_args embedded as `member` of `type`. */
+#define FL_ANALYSIS_OPTS(type, member)                                                             \
+    {"patterns", 'p', FL_OPT_STRINGS, "DIR",                                                       \
+     "load rule files from DIR too; a rule id that exists overrides the built-in",               \
+     offsetof(type, member.patterns), 0, 0, NULL},                                                 \
+    {"changes", 0, FL_OPT_STRINGS, "FILE",                                                         \
+     "change events from CI, NDJSON {time, service, revision, kind, actor, description}",        \
+     offsetof(type, member.changes), 0, 0, NULL},                                                  \
+    {"threshold", 0, FL_OPT_DOUBLE, "X",                                                           \
+     "score a top cause needs to be called confident (default 0.5)",                              \
+     offsetof(type, member.threshold), 0, 1, NULL},                                                \
+    {"max-causes", 0, FL_OPT_INT, "N", "rank at most N causes (default 5)",                        \
+     offsetof(type, member.max_causes), 1, 100, NULL},                                             \
+    {"threads", 0, FL_OPT_INT, "N", "worker threads (default: all cores)",                         \
+     offsetof(type, member.threads), 1, 256, NULL},                                                \
+    {"slow-json", 0, FL_OPT_FLAG, NULL, "parse with the jansson reference parser",                 \
+     offsetof(type, member.slow_json), 0, 0, NULL},                                                \
+    {"no-multiline", 0, FL_OPT_FLAG, NULL, "do not reassemble stack traces split across entries", \
+     offsetof(type, member.no_multiline), 0, 0, NULL},                                             \
+    {"no-redact", 0, FL_OPT_FLAG, NULL, "write secrets found in log text as they are (warns)",     \
+     offsetof(type, member.no_redact), 0, 0, NULL},                                                \
+    {"no-color", 0, FL_OPT_FLAG, NULL, "no ANSI colour (also: NO_COLOR set in the environment)",   \
+     offsetof(type, member.no_color), 0, 0, NULL},                                                 \
+    {"title", 0, FL_OPT_STRING, "TEXT", "heading of the report",                                   \
+     offsetof(type, member.title), 0, 0, NULL},                                                    \
+    {"quiet", 'q', FL_OPT_FLAG, NULL, "no warnings summary on stderr",                             \
+     offsetof(type, member.quiet), 0, 0, NULL}
+
+/* Fills po from the parsed arguments (po keeps pointers into a; a must outlive it). */
+void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *po);
+void fl_analysis_args_free(fl_analysis_args *a);
+
+/* Runs the batch pipeline over inputs (none: stdin) and tells the user on stderr what went
+ * wrong, prefixed "faultline <cmd>: ". Returns the exit status: 0 clean, 1 bad rules or
+ * changes file, 2 nothing readable, 3 partial input. *out is set whenever there is a result
+ * worth writing (statuses 0 and 3, and 2 when files opened but held no valid entry). */
+int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
+                        fl_result **out);
+
+/* Opens path for writing ("-" or NULL: stdout). Prints the error and returns NULL on failure. */
+FILE *fl_cli_open_output(const char *cmd, const char *path);
+/* Flushes and closes (unless stdout). Returns 0, or prints the error and returns -1. */
+int fl_cli_close_output(const char *cmd, FILE *f, const char *path);
+
+/* Report options for writing to out: colour only on a terminal, without --no-color and
+ * without NO_COLOR; width from the terminal or $COLUMNS. */
+void fl_cli_report_opts(const fl_analysis_args *a, FILE *out, fl_report_opts *ro);
+
+#endif

@@ -1,0 +1,347 @@
+/* The report writers on a hand-built result: the JSON contract (key order, types, times,
+ * determinism), Markdown escaping of hostile log text, and the text report's honesty when
+ * nothing is confident. */
+#include "fl_reports.h"
+#include "fl_test.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+
+#define T0 (INT64_C(1795171327) * FL_USEC_PER_SEC) /* 2026-11-20T10:42:07Z */
+
+static char *dup(const char *s)
+{
+    return fl_strdup(s);
+}
+
+static char **strv(size_t n, const char *const *v)
+{
+    char **out = fl_calloc(n, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        out[i] = dup(v[i]);
+    return out;
+}
+
+/* A deploy incident with one hostile log line. */
+static fl_result *make_result(bool confident, const char *hostile)
+{
+    fl_result *r = fl_result_new();
+    r->input.entries = 1234;
+    r->input.files = 2;
+    r->input.bytes = 99999;
+    r->input.malformed = 1;
+    r->input.n_truncated = 1;
+    r->input.truncated = strv(1, (const char *const[]){"logs/b.json.gz"});
+    r->input.n_warnings = 1;
+    r->input.warnings = fl_calloc(1, sizeof(fl_warning));
+    r->input.warnings[0] = (fl_warning){FL_WARN_MALFORMED, dup("logs/a.json"), 17,
+                                        dup("line 17 column 3: invalid token")};
+    r->window_start = T0 - 600 * FL_USEC_PER_SEC;
+    r->window_end = T0 + 600 * FL_USEC_PER_SEC + 250000;
+    r->bucket_seconds = 60;
+    r->n_buckets = 3;
+    r->bucket_origin = r->window_start;
+
+    r->n_changes = 1;
+    r->changes = fl_calloc(1, sizeof(fl_change_out));
+    r->changes[0] = (fl_change_out){T0,
+                                    FL_CHANGE_DEPLOY,
+                                    dup("checkout-api"),
+                                    dup("checkout-api-00042-xyz"),
+                                    dup("deployer@example.iam.gserviceaccount.com"),
+                                    dup("ReplaceService"),
+                                    dup("audit"),
+                                    dup("")};
+
+    r->n_groups = 1;
+    r->groups = fl_calloc(1, sizeof(fl_group));
+    fl_group *g = &r->groups[0];
+    g->key = dup("schema_validation");
+    g->class_id = dup("schema_validation");
+    g->rule_id = dup("schema_validation.zod");
+    g->title = dup("Config validation failed at startup");
+    g->fingerprint = dup("0123456789abcdef");
+    g->template_text = dup("ZodError: <str> Required");
+    g->implies = dup("config");
+    g->severity = 500;
+    g->count = 412;
+    g->first_seen = T0 + 2 * FL_USEC_PER_SEC;
+    g->last_seen = T0 + 500 * FL_USEC_PER_SEC;
+    g->n_by_revision = 1;
+    g->by_revision = fl_calloc(1, sizeof(fl_rev_count));
+    g->by_revision[0] = (fl_rev_count){dup("checkout-api"), dup("checkout-api-00042-xyz"), 412};
+    g->n_samples = 1;
+    g->samples = fl_calloc(1, sizeof(fl_sample));
+    g->samples[0] = (fl_sample){T0 + 2 * FL_USEC_PER_SEC + 123456, dup("checkout-api"),
+                                dup("checkout-api-00042-xyz"), dup("inst-1"), dup("abc"),
+                                dup(hostile)};
+    g->series = fl_calloc(3, sizeof(uint32_t));
+    g->series[1] = 12;
+    g->series[2] = 400;
+
+    r->n_revisions = 1;
+    r->revisions = fl_calloc(1, sizeof(fl_revision));
+    fl_revision *v = &r->revisions[0];
+    v->service = dup("checkout-api");
+    v->revision = dup("checkout-api-00042-xyz");
+    v->commit_sha = dup("");
+    v->first_seen = T0;
+    v->last_seen = T0 + 500 * FL_USEC_PER_SEC;
+    v->requests = 1180;
+    v->requests_5xx = 412;
+    v->errors = 412;
+    v->requests_series = fl_calloc(3, sizeof(uint32_t));
+    v->r5xx_series = fl_calloc(3, sizeof(uint32_t));
+    v->errors_series = fl_calloc(3, sizeof(uint32_t));
+
+    r->n_causes = 1;
+    r->causes = fl_calloc(1, sizeof(fl_cause));
+    fl_cause *c = &r->causes[0];
+    c->rank = 1;
+    c->score = confident ? 0.8712345 : 0.31;
+    c->kind = FL_CAUSE_DEPLOY;
+    c->service = dup("checkout-api");
+    c->revision = dup("checkout-api-00042-xyz");
+    c->previous_revision = dup("checkout-api-00041-abc");
+    c->error_class = dup("schema_validation");
+    c->summary = dup("Revision checkout-api-00042-xyz fails config validation since its rollout");
+    c->onset = T0 + 2 * FL_USEC_PER_SEC;
+    c->change_ts = T0;
+    c->n_parts = 1;
+    c->parts = fl_calloc(1, sizeof(fl_score_part));
+    c->parts[0] = (fl_score_part){dup("onset_after_change"), 0.3, 0.9, 0.27, dup("2 s after")};
+    c->n_evidence = 2;
+    c->evidence = strv(2, (const char *const[]){"412/1180 requests 5xx (35%) since 10:42:07",
+                                                hostile});
+    c->n_actions = 2;
+    c->actions = strv(
+        2, (const char *const[]){"gcloud run services update-traffic checkout-api "
+                                 "--region=europe-west1 --to-revisions=checkout-api-00041-abc=100",
+                                 "Fix the missing environment variable and redeploy"});
+    r->confidence_threshold = 0.5;
+    r->confident = confident;
+    return r;
+}
+
+static char *render(const char *format, const fl_result *r, bool color)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    fl_report_opts o = {true, color, 100, "checkout | incident"};
+    int rc = fl_report_write(format, r, &o, f);
+    fclose(f);
+    CHECK_INT(rc, 0);
+    return text;
+}
+
+static void test_registry(void)
+{
+    CHECK(fl_report_find("text") != NULL);
+    CHECK(fl_report_find("md") != NULL);
+    CHECK(fl_report_find("markdown") == fl_report_find("md"));
+    CHECK(fl_report_find("json") != NULL);
+    CHECK(fl_report_find("pdf") == NULL);
+    fl_result *r = fl_result_new();
+    CHECK_INT(fl_report_write("pdf", r, NULL, stdout), FL_EINVAL);
+    fl_result_free(r);
+}
+
+/* The documented top-level and nested key order, and the values' types. */
+static void test_json_contract(void)
+{
+    fl_result *r = make_result(true, "plain message");
+    char *text = render("json", r, false);
+    json_error_t err;
+    json_t *doc = json_loads(text, JSON_PRESERVE_ORDER, &err);
+    CHECK(doc != NULL);
+    if (!doc) {
+        fprintf(stderr, "%s\n", err.text);
+        return;
+    }
+    static const char *const top[] = {"version", "generated_by", "input", "window", "confident",
+                                      "threshold", "changes", "groups", "revisions", "causes"};
+    const char *key;
+    json_t *val;
+    size_t i = 0;
+    json_object_foreach(doc, key, val)
+    {
+        if (i < FL_ARRAY_LEN(top))
+            CHECK_STR(key, top[i]);
+        i++;
+    }
+    CHECK_INT(i, FL_ARRAY_LEN(top));
+    json_t *in = json_object_get(doc, "input");
+    CHECK_INT(json_integer_value(json_object_get(in, "entries")), 1234);
+    CHECK_INT(json_integer_value(json_object_get(in, "malformed")), 1);
+    CHECK_STR(json_string_value(json_array_get(json_object_get(in, "truncated"), 0)),
+              "logs/b.json.gz");
+    json_t *w = json_array_get(json_object_get(in, "warnings"), 0);
+    CHECK_STR(json_string_value(json_object_get(w, "file")), "logs/a.json");
+    CHECK_INT(json_integer_value(json_object_get(w, "line")), 17);
+    CHECK_STR(json_string_value(json_object_get(w, "kind")), "malformed");
+    json_t *win = json_object_get(doc, "window");
+    CHECK_STR(json_string_value(json_object_get(win, "start")), "2026-11-20T10:32:07Z");
+    CHECK_STR(json_string_value(json_object_get(win, "end")), "2026-11-20T10:52:07.250000Z");
+    CHECK_INT(json_integer_value(json_object_get(win, "bucket_seconds")), 60);
+    CHECK(json_is_true(json_object_get(doc, "confident")));
+
+    json_t *g = json_array_get(json_object_get(doc, "groups"), 0);
+    static const char *const gkeys[] = {"key",        "class",     "rule",        "title",
+                                        "fingerprint", "template", "implies",     "severity",
+                                        "count",      "first_seen", "last_seen",  "by_revision",
+                                        "samples",    "fields",    "series"};
+    i = 0;
+    json_object_foreach(g, key, val)
+    {
+        if (i < FL_ARRAY_LEN(gkeys))
+            CHECK_STR(key, gkeys[i]);
+        i++;
+    }
+    CHECK_INT(i, FL_ARRAY_LEN(gkeys));
+    CHECK_STR(json_string_value(json_object_get(g, "severity")), "ERROR");
+    CHECK_INT(json_array_size(json_object_get(g, "series")), 3);
+    CHECK_INT(json_integer_value(json_array_get(json_object_get(g, "series"), 2)), 400);
+    json_t *s = json_array_get(json_object_get(g, "samples"), 0);
+    CHECK_STR(json_string_value(json_object_get(s, "time")), "2026-11-20T10:42:09.123456Z");
+
+    json_t *c = json_array_get(json_object_get(doc, "causes"), 0);
+    static const char *const ckeys[] = {
+        "rank",    "score",   "kind",        "service",         "revision",
+        "previous_revision", "error_class", "summary", "onset", "change_time",
+        "score_breakdown",   "evidence",    "actions"};
+    i = 0;
+    json_object_foreach(c, key, val)
+    {
+        if (i < FL_ARRAY_LEN(ckeys))
+            CHECK_STR(key, ckeys[i]);
+        i++;
+    }
+    CHECK_INT(i, FL_ARRAY_LEN(ckeys));
+    CHECK_STR(json_string_value(json_object_get(c, "kind")), "deploy");
+    /* Rounded to 4 decimals so renderings are stable. */
+    CHECK(strstr(text, "\"score\": 0.8712") != NULL && strstr(text, "0.8712345") == NULL);
+    CHECK_STR(json_string_value(json_object_get(c, "previous_revision")),
+              "checkout-api-00041-abc");
+    CHECK(strstr(json_string_value(json_array_get(json_object_get(c, "actions"), 0)),
+                 "--to-revisions=checkout-api-00041-abc=100") != NULL);
+    /* Determinism: a second rendering is byte-identical. */
+    char *again = render("json", r, false);
+    CHECK_STR(again, text);
+    free(again);
+    json_decref(doc);
+    free(text);
+    fl_result_free(r);
+}
+
+/* The Markdown outside fenced code blocks (where anything is inert text). */
+static char *outside_fences(const char *md)
+{
+    char *out = fl_calloc(strlen(md) + 1, 1);
+    size_t o = 0, fence = 0;
+    for (const char *p = md; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+        size_t ticks = strspn(p, "`");
+        if (ticks >= 3 && (fence == 0 || (ticks == fence && (p[ticks] == '\n' || !p[ticks])))) {
+            fence = fence ? 0 : ticks;
+        } else if (!fence) {
+            memcpy(out + o, p, len);
+            o += len;
+        }
+        p += len;
+    }
+    return out;
+}
+
+/* Hostile log text must not become a link, an image, HTML, a table row or a heading. */
+static void test_markdown_escaping(void)
+{
+    const char *hostile = "# PWNED [click](https://evil.example/x) <img src=x onerror=alert(1)> "
+                          "| a | b |\n```\nbreak out ``` `tick`";
+    fl_result *r = make_result(true, hostile);
+    char *md = render("md", r, false);
+    char *prose = outside_fences(md);
+    CHECK(strstr(prose, "[click](") == NULL);
+    for (const char *p = prose; (p = strstr(p, "<img")) != NULL; p++)
+        CHECK(p > prose && p[-1] == '\\');
+    CHECK(strstr(prose, "](https") == NULL);
+    CHECK(strstr(prose, "PWNED") != NULL); /* the evidence line is there, escaped */
+    free(prose);
+    CHECK(strstr(md, "\\<img") != NULL);
+    CHECK(strstr(md, "https://evil") == NULL || strstr(md, "````") != NULL);
+    CHECK(strstr(md, "\\# PWNED") != NULL);
+    CHECK(strstr(md, "\\| a \\| b \\|") != NULL);
+    /* The sample goes in a fence longer than any backtick run inside it. */
+    CHECK(strstr(md, "````text\n# PWNED") != NULL);
+    /* The title is escaped too. */
+    CHECK(strstr(md, "# checkout \\| incident\n") != NULL);
+    /* Ten-second summary: first lines hold the cause, the onset and the rollback command. */
+    const char *summary = strstr(md, "**Summary:** Revision checkout-api-00042-xyz");
+    CHECK(summary != NULL && summary - md < 80);
+    CHECK(strstr(md, "errors since 2026-11-20T10:42:09Z") != NULL);
+    const char *cmd = strstr(md, "```sh\ngcloud run services update-traffic checkout-api");
+    CHECK(cmd != NULL && cmd - md < 400);
+    CHECK(strstr(md, "## Timeline (UTC)") != NULL);
+    CHECK(strstr(md, "| 2026-11-20T10:42:07Z | Change (deploy): checkout\\-api") != NULL ||
+          strstr(md, "| 2026-11-20T10:42:07Z | Change (deploy): checkout-api") != NULL);
+    CHECK(strstr(md, "First error: `` schema_validation ``") != NULL ||
+          strstr(md, "First error: ` schema_validation `") != NULL);
+    CHECK(strstr(md, "## Error groups") != NULL);
+    CHECK(strstr(md, "` logs/a.json:17 ` malformed") != NULL);
+    CHECK(strstr(md, "Truncated: ` logs/b.json.gz `") != NULL);
+    free(md);
+    fl_result_free(r);
+}
+
+static void test_text(void)
+{
+    fl_result *r = make_result(true, "boom \033[2J cleared");
+    char *t = render("text", r, false);
+    CHECK(strstr(t, "MOST LIKELY CAUSE") != NULL);
+    CHECK(strstr(t, "gcloud run services update-traffic checkout-api --region=europe-west1 "
+                    "--to-revisions=checkout-api-00041-abc=100") != NULL);
+    CHECK(strstr(t, "\033") == NULL); /* no colour asked, and log escapes neutralised */
+    CHECK(strstr(t, "boom ?[2J cleared") != NULL);
+    CHECK(strstr(t, "logs/a.json:17") != NULL);
+    CHECK(strstr(t, "1234 entries") != NULL);
+    /* The first action comes before the evidence list. */
+    CHECK(strstr(t, "gcloud run") < strstr(t, "Evidence:"));
+    free(t);
+    t = render("text", r, true);
+    CHECK(strstr(t, "\033[") != NULL);
+    free(t);
+    fl_result_free(r);
+
+    r = make_result(false, "x");
+    t = render("text", r, false);
+    CHECK(strstr(t, "No confident cause (top score 0.31 < threshold 0.50)") != NULL);
+    CHECK(strstr(t, "MOST LIKELY CAUSE") == NULL);
+    free(t);
+    t = render("md", r, false);
+    CHECK(strstr(t, "no confident cause (top score 0.31 < threshold 0.50)") != NULL);
+    free(t);
+    fl_result_free(r);
+}
+
+/* An empty result renders in every format without crashing and says there is nothing. */
+static void test_empty(void)
+{
+    fl_result *r = fl_result_new();
+    for (size_t i = 0; fl_report_formats[i]; i++) {
+        char *t = render(fl_report_formats[i]->name, r, false);
+        CHECK(t && *t);
+        free(t);
+    }
+    fl_result_free(r);
+}
+
+int main(void)
+{
+    test_registry();
+    test_json_contract();
+    test_markdown_escaping();
+    test_text();
+    test_empty();
+    return fl_test_done();
+}
