@@ -28,14 +28,6 @@ const fl_report_format *fl_report_find(const char *name)
     return NULL;
 }
 
-/* FALLBACK until reports/redact lands: passes the result through unredacted. Replace the body
- * with `return fl_result_redacted(r);` once fl_result_redacted exists. */
-static fl_result *redacted_copy(const fl_result *r)
-{
-    (void)r;
-    return NULL;
-}
-
 int fl_report_write(const char *format, const fl_result *r, const fl_report_opts *opts,
                     FILE *out)
 {
@@ -48,8 +40,11 @@ int fl_report_write(const char *format, const fl_result *r, const fl_report_opts
     if (opts->no_redact)
         return f->write(r, opts, out);
 
-    fl_result *copy = redacted_copy(r);
-    int rc = f->write(copy ? copy : r, opts, out);
+    /* Redaction works on a copy so the caller's result stays intact for other formats. */
+    fl_result *copy = fl_result_redacted(r);
+    if (!copy)
+        return FL_ENOMEM;
+    int rc = f->write(copy, opts, out);
     fl_result_free(copy);
     return rc;
 }

@@ -324,6 +324,30 @@ static void test_text(void)
     fl_result_free(r);
 }
 
+/* fl_report_write redacts before any writer runs, unless no_redact is set. */
+static void test_redaction_dispatch(void)
+{
+    const char *secret = "AKIAIOSFODNN7EXAMPLE";
+    char line[128];
+    snprintf(line, sizeof line, "upload failed with key %s", secret);
+    fl_result *r = make_result(true, line);
+    for (size_t i = 0; fl_report_formats[i]; i++) {
+        for (int no_redact = 0; no_redact <= 1; no_redact++) {
+            char *text = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&text, &len);
+            fl_report_opts o = {no_redact, false, 100, NULL};
+            CHECK_INT(fl_report_write(fl_report_formats[i]->name, r, &o, f), 0);
+            fclose(f);
+            CHECK((strstr(text, secret) != NULL) == (no_redact == 1));
+            free(text);
+        }
+    }
+    /* The caller's result is untouched. */
+    CHECK(strstr(r->groups[0].samples[0].message, secret) != NULL);
+    fl_result_free(r);
+}
+
 /* An empty result renders in every format without crashing and says there is nothing. */
 static void test_empty(void)
 {
@@ -342,6 +366,7 @@ int main(void)
     test_json_contract();
     test_markdown_escaping();
     test_text();
+    test_redaction_dispatch();
     test_empty();
     return fl_test_done();
 }
