@@ -1,0 +1,611 @@
+/* fl_agg: per service x revision x minute counts, error groups and change events.
+ *
+ * Everything kept is order-independent: counts are sums, first/last seen are min/max, samples
+ * are the earliest by (timestamp, insertId, message), field values count per value. That is
+ * what makes fl_agg_merge of shards equal to one pass, and newest-first input equal to
+ * oldest-first. The caps (groups, revisions, cells, field values) are the only places where
+ * order can matter, and only once a cap is hit. */
+#include "agg_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SAMPLE_MESSAGE_MAX 1024
+#define TEMPLATE_MAX 512
+
+fl_agg *fl_agg_new(const fl_agg_opts *opts)
+{
+    fl_agg *a = fl_calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    if (opts)
+        a->opts = *opts;
+    if (!a->opts.max_groups)
+        a->opts.max_groups = 10000;
+    if (!a->opts.max_revisions)
+        a->opts.max_revisions = 4096;
+    if (!a->opts.max_buckets)
+        a->opts.max_buckets = 100000;
+    fl_strmap_init(&a->rev_index);
+    fl_strmap_init(&a->group_index);
+    fl_cellmap_init(&a->cell_index);
+    return a;
+}
+
+static void sample_free(agg_sample *s)
+{
+    fl_free(s->service);
+    fl_free(s->revision);
+    fl_free(s->instance_id);
+    fl_free(s->insert_id);
+    fl_free(s->message);
+    memset(s, 0, sizeof(*s));
+}
+
+static void rev_free(agg_rev *r)
+{
+    fl_free(r->service);
+    fl_free(r->revision);
+    fl_free(r->location);
+    fl_free(r->commit_sha);
+}
+
+static void group_free(agg_group *g)
+{
+    fl_free(g->key);
+    fl_free(g->class_id);
+    fl_free(g->rule_id);
+    fl_free(g->title);
+    fl_free(g->fingerprint);
+    fl_free(g->template_text);
+    for (size_t i = 0; i < g->n_samples; i++)
+        sample_free(&g->samples[i]);
+    for (size_t i = 0; i < g->n_fields; i++) {
+        fl_free(g->fields[i].name);
+        fl_free(g->fields[i].value);
+    }
+    fl_free(g->fields);
+}
+
+void fl_agg_free(fl_agg *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n_revs; i++)
+        rev_free(&a->revs[i]);
+    fl_free(a->revs);
+    for (size_t i = 0; i < a->n_groups; i++)
+        group_free(&a->groups[i]);
+    fl_free(a->groups);
+    fl_free(a->cells);
+    fl_free(a->changes);
+    fl_strmap_free(&a->rev_index);
+    fl_strmap_free(&a->group_index);
+    fl_cellmap_free(&a->cell_index);
+    fl_free(a);
+}
+
+uint64_t fl_agg_entries(const fl_agg *a)
+{
+    return a ? a->entries : 0;
+}
+
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = fl_realloc(*v, ncap * elem);
+    if (!p)
+        return FL_ENOMEM;
+    *v = p;
+    *cap = ncap;
+    return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? fl_strdup(s) : NULL;
+}
+
+static void rev_key(const char *service, const char *revision, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s\x1f%s", service, revision);
+}
+
+/* Finds or creates the revision; -1 when the cap is reached, FL_ENOMEM on failure. */
+static long rev_get(fl_agg *a, const char *service, const char *revision)
+{
+    char key[512];
+    rev_key(service, revision, key, sizeof(key));
+    long i = fl_strmap_get(&a->rev_index, key);
+    if (i >= 0)
+        return i;
+    if (a->n_revs >= a->opts.max_revisions)
+        return -1;
+    if (grow((void **)&a->revs, &a->cap_revs, a->n_revs + 1, sizeof(agg_rev)))
+        return FL_ENOMEM;
+    agg_rev *r = &a->revs[a->n_revs];
+    memset(r, 0, sizeof(*r));
+    r->service = fl_strdup(service);
+    r->revision = fl_strdup(revision);
+    r->location = fl_strdup("");
+    r->commit_sha = fl_strdup("");
+    if (!r->service || !r->revision || !r->location || !r->commit_sha ||
+        fl_strmap_put(&a->rev_index, key, (uint32_t)a->n_revs)) {
+        rev_free(r);
+        return FL_ENOMEM;
+    }
+    return (long)a->n_revs++;
+}
+
+static int set_str(char **dst, const char *s)
+{
+    char *n = fl_strdup(s);
+    if (!n)
+        return FL_ENOMEM;
+    fl_free(*dst);
+    *dst = n;
+    return 0;
+}
+
+/* Merges what one observation says about a revision: time span, and the location and
+ * commit_sha of its earliest observation that has them (ties: smallest value). */
+static int rev_note(agg_rev *r, fl_time first, fl_time last, const char *location,
+                    const char *sha, fl_time sha_ts)
+{
+    if (first && (!r->first_seen || first < r->first_seen))
+        r->first_seen = first;
+    if (last > r->last_seen)
+        r->last_seen = last;
+    if (location[0] && (!r->location[0] || strcmp(location, r->location) < 0))
+        if (set_str(&r->location, location))
+            return FL_ENOMEM;
+    if (sha[0] && (!r->commit_sha[0] || sha_ts < r->sha_ts ||
+                   (sha_ts == r->sha_ts && strcmp(sha, r->commit_sha) < 0))) {
+        if (set_str(&r->commit_sha, sha))
+            return FL_ENOMEM;
+        r->sha_ts = sha_ts;
+    }
+    return 0;
+}
+
+static agg_cell *cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute)
+{
+    fl_cell_key k;
+    memset(&k, 0, sizeof(k));
+    k.grp = grp;
+    k.rev = rev;
+    k.minute = minute;
+    long i = fl_cellmap_get(&a->cell_index, &k);
+    if (i >= 0)
+        return &a->cells[i];
+    /* One cell per minute per series; the cap bounds memory on endless streams. */
+    if (a->n_cells >= a->opts.max_buckets * 16) {
+        a->cells_dropped++;
+        return NULL;
+    }
+    if (grow((void **)&a->cells, &a->cap_cells, a->n_cells + 1, sizeof(agg_cell)) ||
+        fl_cellmap_put(&a->cell_index, &k, (uint32_t)a->n_cells))
+        return NULL;
+    agg_cell *c = &a->cells[a->n_cells++];
+    memset(c, 0, sizeof(*c));
+    c->k = k;
+    return c;
+}
+
+static int64_t minute_of(fl_time t)
+{
+    return t >= 0 ? t / AGG_MINUTE : (t - AGG_MINUTE + 1) / AGG_MINUTE;
+}
+
+static int sample_cmp(fl_time ts, const char *insert_id, const char *msg, const agg_sample *s)
+{
+    if (ts != s->ts)
+        return ts < s->ts ? -1 : 1;
+    int c = strcmp(insert_id, s->insert_id);
+    return c ? c : strcmp(msg, s->message);
+}
+
+/* Keeps the FL_GROUP_MAX_SAMPLES earliest samples, sorted. */
+static int sample_offer(agg_group *g, fl_time ts, const char *service, const char *revision,
+                        const char *instance_id, const char *insert_id, const char *message)
+{
+    size_t pos = g->n_samples;
+    while (pos > 0 && sample_cmp(ts, insert_id, message, &g->samples[pos - 1]) < 0)
+        pos--;
+    if (pos > 0 && sample_cmp(ts, insert_id, message, &g->samples[pos - 1]) == 0)
+        return 0; /* the same entry seen through two shards */
+    if (pos >= FL_GROUP_MAX_SAMPLES)
+        return 0;
+    agg_sample s = {ts,
+                    fl_strdup(service),
+                    fl_strdup(revision),
+                    fl_strdup(instance_id),
+                    fl_strdup(insert_id),
+                    fl_strndup(message, FL_MIN(strlen(message), (size_t)SAMPLE_MESSAGE_MAX))};
+    if (!s.service || !s.revision || !s.instance_id || !s.insert_id || !s.message) {
+        sample_free(&s);
+        return FL_ENOMEM;
+    }
+    if (g->n_samples == FL_GROUP_MAX_SAMPLES) {
+        sample_free(&g->samples[FL_GROUP_MAX_SAMPLES - 1]);
+        g->n_samples--;
+    }
+    memmove(&g->samples[pos + 1], &g->samples[pos], (g->n_samples - pos) * sizeof(agg_sample));
+    g->samples[pos] = s;
+    g->n_samples++;
+    return 0;
+}
+
+static int field_add(agg_group *g, const char *name, const char *value, uint64_t n)
+{
+    for (size_t i = 0; i < g->n_fields; i++) {
+        if (strcmp(g->fields[i].name, name) == 0 && strcmp(g->fields[i].value, value) == 0) {
+            g->fields[i].count += n;
+            return 0;
+        }
+    }
+    if (g->n_fields >= AGG_MAX_FIELD_VALUES)
+        return 0;
+    agg_field *nf = fl_realloc(g->fields, (g->n_fields + 1) * sizeof(agg_field));
+    if (!nf)
+        return FL_ENOMEM;
+    g->fields = nf;
+    agg_field *f = &g->fields[g->n_fields];
+    f->name = fl_strdup(name);
+    f->value = fl_strdup(value);
+    f->count = n;
+    if (!f->name || !f->value) {
+        fl_free(f->name);
+        fl_free(f->value);
+        return FL_ENOMEM;
+    }
+    g->n_fields++;
+    return 0;
+}
+
+typedef struct group_proto {
+    const char *key;
+    const char *class_id;
+    const char *rule_id;
+    const char *title;
+    const char *fingerprint;
+    const char *template_text;
+    int implies;
+    int severity;
+} group_proto;
+
+static long group_get(fl_agg *a, const group_proto *p)
+{
+    long i = fl_strmap_get(&a->group_index, p->key);
+    if (i >= 0)
+        return i;
+    if (a->n_groups >= a->opts.max_groups && !p->class_id) {
+        /* Past the cap, unmatched templates share one overflow group. */
+        static const group_proto overflow = {"fp:overflow", NULL, NULL,
+                                             "other unmatched errors (group cap reached)",
+                                             "0000000000000000", "<other>", 0, FL_SEV_ERROR};
+        if (strcmp(p->key, overflow.key) != 0)
+            return group_get(a, &overflow);
+    }
+    if (grow((void **)&a->groups, &a->cap_groups, a->n_groups + 1, sizeof(agg_group)))
+        return FL_ENOMEM;
+    agg_group *g = &a->groups[a->n_groups];
+    memset(g, 0, sizeof(*g));
+    g->key = fl_strdup(p->key);
+    g->class_id = dup_or_null(p->class_id);
+    g->rule_id = dup_or_null(p->rule_id);
+    g->title = fl_strdup(p->title);
+    g->fingerprint = fl_strdup(p->fingerprint);
+    g->template_text = fl_strdup(p->template_text);
+    g->implies = p->implies;
+    g->severity = p->severity;
+    if (!g->key || !g->title || !g->fingerprint || !g->template_text ||
+        (p->class_id && !g->class_id) || (p->rule_id && !g->rule_id) ||
+        fl_strmap_put(&a->group_index, p->key, (uint32_t)a->n_groups)) {
+        group_free(g);
+        return FL_ENOMEM;
+    }
+    return (long)a->n_groups++;
+}
+
+static int change_eq(const fl_change *x, const fl_change *y)
+{
+    return x->ts == y->ts && x->kind == y->kind && strcmp(x->service, y->service) == 0 &&
+           strcmp(x->revision, y->revision) == 0 && strcmp(x->source, y->source) == 0;
+}
+
+int fl_agg_add_change(fl_agg *a, const fl_change *c)
+{
+    for (size_t i = 0; i < a->n_changes; i++)
+        if (change_eq(&a->changes[i], c))
+            return 0;
+    if (grow((void **)&a->changes, &a->cap_changes, a->n_changes + 1, sizeof(fl_change)))
+        return FL_ENOMEM;
+    a->changes[a->n_changes++] = *c;
+    return 0;
+}
+
+/* The path of a request URL without scheme, host and query. */
+static void url_path(const char *url, char *out, size_t cap)
+{
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : url;
+    if (!p)
+        p = "/";
+    size_t n = strcspn(p, "?#");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void note_time(fl_agg *a, fl_time t)
+{
+    if (!t)
+        return;
+    if (!a->min_ts || t < a->min_ts)
+        a->min_ts = t;
+    if (t > a->max_ts)
+        a->max_ts = t;
+}
+
+int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
+{
+    a->entries++;
+    note_time(a, e->ts);
+    fl_change ch;
+    if (fl_change_from_entry(e, &ch))
+        return fl_agg_add_change(a, &ch);
+    if (e->log_kind == FL_LOG_AUDIT_ACTIVITY || e->log_kind == FL_LOG_AUDIT_SYSTEM_EVENT ||
+        e->log_kind == FL_LOG_AUDIT_DATA_ACCESS)
+        return 0; /* audit records that are not changes are neither traffic nor app errors */
+
+    bool request = e->log_kind == FL_LOG_REQUESTS || (e->http_status > 0 && !e->message[0]);
+    bool is5xx = request && e->http_status >= 500;
+    bool matched = match && match->rule;
+    bool error = matched || e->severity >= FL_SEV_ERROR || is5xx;
+
+    long ri = -1;
+    if (e->service[0] || e->revision[0]) {
+        ri = rev_get(a, e->service, e->revision);
+        if (ri == FL_ENOMEM)
+            return FL_ENOMEM;
+        if (ri >= 0 && rev_note(&a->revs[ri], e->ts, e->ts, e->location, e->commit_sha, e->ts))
+            return FL_ENOMEM;
+    }
+    int64_t minute = minute_of(e->ts);
+    if (ri >= 0 && (request || error)) {
+        agg_cell *c = cell_get(a, -1, (int32_t)ri, minute);
+        if (c) {
+            c->requests += request;
+            c->r5xx += is5xx;
+            c->errors += error;
+        }
+    }
+    if (!error)
+        return 0;
+
+    group_proto p;
+    memset(&p, 0, sizeof(p));
+    char key[64], fp[17], tmpl[TEMPLATE_MAX], text[TEMPLATE_MAX + 64];
+    if (matched) {
+        p.key = match->rule->class_id;
+        p.class_id = match->rule->class_id;
+        p.rule_id = match->rule->id;
+        p.title = match->rule->title;
+        p.implies = match->rule->implies;
+        p.severity = match->rule->severity;
+        fl_fingerprint(p.key, strlen(p.key), fp);
+        p.fingerprint = fp;
+        p.template_text = match->rule->title;
+    } else {
+        if (e->message[0]) {
+            fl_template(e->message, strlen(e->message), text, sizeof(text));
+        } else {
+            char path[TEMPLATE_MAX];
+            url_path(e->http_url, path, sizeof(path));
+            fl_template(path, strlen(path), tmpl, sizeof(tmpl));
+            snprintf(text, sizeof(text), "HTTP %d %s %s", e->http_status,
+                     e->http_method[0] ? e->http_method : "-", tmpl);
+        }
+        fl_fingerprint(text, strlen(text), fp);
+        snprintf(key, sizeof(key), "fp:%s", fp);
+        p.key = key;
+        p.title = text;
+        p.fingerprint = fp;
+        p.template_text = text;
+        p.implies = FL_IMPLIES_UNKNOWN;
+        p.severity = e->severity >= FL_SEV_ERROR ? e->severity : FL_SEV_ERROR;
+    }
+    long gi = group_get(a, &p);
+    if (gi < 0)
+        return (int)gi;
+    agg_group *g = &a->groups[gi];
+    g->count++;
+    if (e->ts && (!g->first_seen || e->ts < g->first_seen))
+        g->first_seen = e->ts;
+    if (e->ts > g->last_seen)
+        g->last_seen = e->ts;
+    const char *msg = e->message[0] ? e->message : g->template_text;
+    if (sample_offer(g, e->ts, e->service, e->revision, e->instance_id, e->insert_id, msg))
+        return FL_ENOMEM;
+    if (matched)
+        for (size_t i = 0; i < match->n_fields; i++)
+            if (field_add(g, match->fields[i].name, match->fields[i].value, 1))
+                return FL_ENOMEM;
+    if (ri >= 0) {
+        agg_cell *c = cell_get(a, (int32_t)gi, (int32_t)ri, minute);
+        if (c) {
+            c->errors++;
+            if (!c->first_ts || e->ts < c->first_ts)
+                c->first_ts = e->ts;
+        }
+    }
+    return 0;
+}
+
+int fl_agg_merge(fl_agg *dst, const fl_agg *src)
+{
+    dst->entries += src->entries;
+    dst->cells_dropped += src->cells_dropped;
+    note_time(dst, src->min_ts);
+    note_time(dst, src->max_ts);
+    long *rmap = fl_calloc(src->n_revs + 1, sizeof(long));
+    long *gmap = fl_calloc(src->n_groups + 1, sizeof(long));
+    int rc = FL_ENOMEM;
+    if (!rmap || !gmap)
+        goto out;
+    for (size_t i = 0; i < src->n_revs; i++) {
+        const agg_rev *s = &src->revs[i];
+        rmap[i] = rev_get(dst, s->service, s->revision);
+        if (rmap[i] == FL_ENOMEM)
+            goto out;
+        if (rmap[i] >= 0 && rev_note(&dst->revs[rmap[i]], s->first_seen, s->last_seen,
+                                     s->location, s->commit_sha, s->sha_ts))
+            goto out;
+    }
+    for (size_t i = 0; i < src->n_groups; i++) {
+        const agg_group *s = &src->groups[i];
+        group_proto p = {s->key,         s->class_id,          s->rule_id,
+                         s->title,       s->fingerprint,       s->template_text,
+                         s->implies,     s->severity};
+        gmap[i] = group_get(dst, &p);
+        if (gmap[i] < 0)
+            goto out;
+        agg_group *g = &dst->groups[gmap[i]];
+        g->count += s->count;
+        if (s->first_seen && (!g->first_seen || s->first_seen < g->first_seen))
+            g->first_seen = s->first_seen;
+        if (s->last_seen > g->last_seen)
+            g->last_seen = s->last_seen;
+        for (size_t j = 0; j < s->n_samples; j++) {
+            const agg_sample *x = &s->samples[j];
+            if (sample_offer(g, x->ts, x->service, x->revision, x->instance_id, x->insert_id,
+                             x->message))
+                goto out;
+        }
+        for (size_t j = 0; j < s->n_fields; j++)
+            if (field_add(g, s->fields[j].name, s->fields[j].value, s->fields[j].count))
+                goto out;
+    }
+    for (size_t i = 0; i < src->n_cells; i++) {
+        const agg_cell *s = &src->cells[i];
+        long r = rmap[s->k.rev];
+        long gi = s->k.grp < 0 ? -1 : gmap[s->k.grp];
+        if (r < 0)
+            continue;
+        agg_cell *c = cell_get(dst, (int32_t)gi, (int32_t)r, s->k.minute);
+        if (!c)
+            continue;
+        c->requests += s->requests;
+        c->r5xx += s->r5xx;
+        c->errors += s->errors;
+        if (s->first_ts && (!c->first_ts || s->first_ts < c->first_ts))
+            c->first_ts = s->first_ts;
+    }
+    for (size_t i = 0; i < src->n_changes; i++)
+        if (fl_agg_add_change(dst, &src->changes[i]))
+            goto out;
+    rc = 0;
+out:
+    fl_free(rmap);
+    fl_free(gmap);
+    return rc;
+}
+
+/* Rebuilds the index maps after vectors were compacted. */
+static int reindex(fl_agg *a)
+{
+    fl_strmap_free(&a->rev_index);
+    fl_strmap_free(&a->group_index);
+    fl_cellmap_free(&a->cell_index);
+    char key[512];
+    for (size_t i = 0; i < a->n_revs; i++) {
+        rev_key(a->revs[i].service, a->revs[i].revision, key, sizeof(key));
+        if (fl_strmap_put(&a->rev_index, key, (uint32_t)i))
+            return FL_ENOMEM;
+    }
+    for (size_t i = 0; i < a->n_groups; i++)
+        if (fl_strmap_put(&a->group_index, a->groups[i].key, (uint32_t)i))
+            return FL_ENOMEM;
+    for (size_t i = 0; i < a->n_cells; i++)
+        if (fl_cellmap_put(&a->cell_index, &a->cells[i].k, (uint32_t)i))
+            return FL_ENOMEM;
+    return 0;
+}
+
+void fl_agg_expire(fl_agg *a, fl_time t)
+{
+    int64_t cut = minute_of(t);
+    long *gmap = fl_calloc(a->n_groups + 1, sizeof(long));
+    long *rmap = fl_calloc(a->n_revs + 1, sizeof(long));
+    uint64_t *gcount = fl_calloc(a->n_groups + 1, sizeof(uint64_t));
+    if (!gmap || !rmap || !gcount)
+        goto out;
+    /* Group counts become what is left in the window. */
+    for (size_t i = 0; i < a->n_cells; i++)
+        if (a->cells[i].k.grp >= 0 && a->cells[i].k.minute >= cut)
+            gcount[a->cells[i].k.grp] += a->cells[i].errors;
+    size_t ng = 0;
+    for (size_t i = 0; i < a->n_groups; i++) {
+        agg_group *g = &a->groups[i];
+        if (g->last_seen < t) {
+            group_free(g);
+            gmap[i] = -1;
+            continue;
+        }
+        g->count = gcount[i];
+        if (g->first_seen < t)
+            g->first_seen = t;
+        size_t ns = 0;
+        for (size_t j = 0; j < g->n_samples; j++) {
+            if (g->samples[j].ts < t)
+                sample_free(&g->samples[j]);
+            else
+                g->samples[ns++] = g->samples[j];
+        }
+        g->n_samples = ns;
+        gmap[i] = (long)ng;
+        a->groups[ng++] = *g;
+    }
+    a->n_groups = ng;
+    size_t nr = 0;
+    for (size_t i = 0; i < a->n_revs; i++) {
+        agg_rev *r = &a->revs[i];
+        if (r->last_seen < t) {
+            rev_free(r);
+            rmap[i] = -1;
+            continue;
+        }
+        rmap[i] = (long)nr;
+        a->revs[nr++] = *r;
+    }
+    a->n_revs = nr;
+    size_t nc = 0;
+    for (size_t i = 0; i < a->n_cells; i++) {
+        agg_cell c = a->cells[i];
+        if (c.k.minute < cut || rmap[c.k.rev] < 0 || (c.k.grp >= 0 && gmap[c.k.grp] < 0))
+            continue;
+        c.k.rev = (int32_t)rmap[c.k.rev];
+        if (c.k.grp >= 0)
+            c.k.grp = (int32_t)gmap[c.k.grp];
+        a->cells[nc++] = c;
+    }
+    a->n_cells = nc;
+    size_t nch = 0;
+    for (size_t i = 0; i < a->n_changes; i++)
+        if (a->changes[i].ts >= t)
+            a->changes[nch++] = a->changes[i];
+    a->n_changes = nch;
+    if (a->min_ts < t)
+        a->min_ts = t;
+    reindex(a);
+out:
+    fl_free(gmap);
+    fl_free(rmap);
+    fl_free(gcount);
+}

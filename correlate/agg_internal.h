@@ -1,0 +1,84 @@
+/* The aggregate's insides, shared by agg.c (filling, merging, expiring) and analyze.c
+ * (reading). Nothing outside correlate/ sees these. */
+#ifndef FL_AGG_INTERNAL_H
+#define FL_AGG_INTERNAL_H
+
+#include "fl_correlate.h"
+#include "map.h"
+
+#define AGG_MAX_FIELD_VALUES 64 /* distinct (capture, value) pairs kept per group */
+#define AGG_MINUTE (60 * FL_USEC_PER_SEC)
+
+typedef struct agg_rev {
+    char *service;
+    char *revision;
+    char *location;   /* resource label location, for the gcloud --region flag */
+    char *commit_sha;
+    fl_time first_seen;
+    fl_time last_seen;
+    fl_time sha_ts;   /* timestamp the commit_sha came from (earliest wins) */
+} agg_rev;
+
+typedef struct agg_sample {
+    fl_time ts;
+    char *service;
+    char *revision;
+    char *instance_id;
+    char *insert_id;
+    char *message;
+} agg_sample;
+
+typedef struct agg_field {
+    char *name;
+    char *value;
+    uint64_t count;
+} agg_field;
+
+typedef struct agg_group {
+    char *key;
+    char *class_id;     /* NULL when unmatched */
+    char *rule_id;
+    char *title;
+    char *fingerprint;
+    char *template_text;
+    int implies;        /* fl_implies */
+    int severity;
+    uint64_t count;
+    fl_time first_seen;
+    fl_time last_seen;
+    agg_sample samples[FL_GROUP_MAX_SAMPLES];
+    size_t n_samples;
+    agg_field *fields;
+    size_t n_fields;
+} agg_group;
+
+/* One minute of one revision (grp == -1: requests, 5xx, error entries) or of one group on one
+ * revision (count in errors, first_ts the earliest error in that minute). */
+typedef struct agg_cell {
+    fl_cell_key k;
+    uint64_t requests;
+    uint64_t r5xx;
+    uint64_t errors;
+    fl_time first_ts;
+} agg_cell;
+
+struct fl_agg {
+    fl_agg_opts opts;
+    uint64_t entries;
+    uint64_t cells_dropped;
+    fl_time min_ts;
+    fl_time max_ts;
+    agg_rev *revs;
+    size_t n_revs, cap_revs;
+    fl_strmap rev_index;
+    agg_group *groups;
+    size_t n_groups, cap_groups;
+    fl_strmap group_index;
+    agg_cell *cells;
+    size_t n_cells, cap_cells;
+    fl_cellmap cell_index;
+    fl_change *changes;
+    size_t n_changes, cap_changes;
+};
+
+#endif

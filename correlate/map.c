@@ -1,0 +1,157 @@
+/* Open-addressing hash tables with linear probing; see map.h. */
+#include "map.h"
+
+#include <string.h>
+
+void fl_strmap_init(fl_strmap *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void fl_strmap_free(fl_strmap *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        fl_free(m->keys[i]);
+    fl_free(m->keys);
+    fl_free(m->vals);
+    memset(m, 0, sizeof(*m));
+}
+
+static size_t str_slot(const fl_strmap *m, const char *key)
+{
+    size_t mask = m->cap - 1;
+    size_t i = (size_t)fl_hash64(key, strlen(key), FL_HASH_SEED) & mask;
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+long fl_strmap_get(const fl_strmap *m, const char *key)
+{
+    if (!m->cap)
+        return -1;
+    size_t i = str_slot(m, key);
+    return m->keys[i] ? (long)m->vals[i] : -1;
+}
+
+static int str_grow(fl_strmap *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 64;
+    fl_strmap n = {fl_calloc(ncap, sizeof(char *)), fl_calloc(ncap, sizeof(uint32_t)), ncap, 0};
+    if (!n.keys || !n.vals) {
+        fl_free(n.keys);
+        fl_free(n.vals);
+        return FL_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i])
+            continue;
+        size_t j = str_slot(&n, m->keys[i]);
+        n.keys[j] = m->keys[i];
+        n.vals[j] = m->vals[i];
+        n.n++;
+    }
+    fl_free(m->keys);
+    fl_free(m->vals);
+    *m = n;
+    return 0;
+}
+
+int fl_strmap_put(fl_strmap *m, const char *key, uint32_t val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        int rc = str_grow(m);
+        if (rc)
+            return rc;
+    }
+    size_t i = str_slot(m, key);
+    if (!m->keys[i]) {
+        if (!(m->keys[i] = fl_strdup(key)))
+            return FL_ENOMEM;
+        m->n++;
+    }
+    m->vals[i] = val;
+    return 0;
+}
+
+void fl_cellmap_init(fl_cellmap *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void fl_cellmap_free(fl_cellmap *m)
+{
+    if (!m)
+        return;
+    fl_free(m->keys);
+    fl_free(m->vals);
+    fl_free(m->used);
+    memset(m, 0, sizeof(*m));
+}
+
+static int cell_eq(const fl_cell_key *a, const fl_cell_key *b)
+{
+    return a->grp == b->grp && a->rev == b->rev && a->minute == b->minute;
+}
+
+static size_t cell_slot(const fl_cellmap *m, const fl_cell_key *k)
+{
+    size_t mask = m->cap - 1;
+    uint64_t h = fl_hash64(&k->grp, sizeof(k->grp), FL_HASH_SEED);
+    h = fl_hash64(&k->rev, sizeof(k->rev), h);
+    h = fl_hash64(&k->minute, sizeof(k->minute), h);
+    size_t i = (size_t)h & mask;
+    while (m->used[i] && !cell_eq(&m->keys[i], k))
+        i = (i + 1) & mask;
+    return i;
+}
+
+long fl_cellmap_get(const fl_cellmap *m, const fl_cell_key *k)
+{
+    if (!m->cap)
+        return -1;
+    size_t i = cell_slot(m, k);
+    return m->used[i] ? (long)m->vals[i] : -1;
+}
+
+static int cell_grow(fl_cellmap *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 256;
+    fl_cellmap n = {fl_calloc(ncap, sizeof(fl_cell_key)), fl_calloc(ncap, sizeof(uint32_t)),
+                    fl_calloc(ncap, 1), ncap, 0};
+    if (!n.keys || !n.vals || !n.used) {
+        fl_cellmap_free(&n);
+        return FL_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->used[i])
+            continue;
+        size_t j = cell_slot(&n, &m->keys[i]);
+        n.keys[j] = m->keys[i];
+        n.vals[j] = m->vals[i];
+        n.used[j] = 1;
+        n.n++;
+    }
+    fl_cellmap_free(m);
+    *m = n;
+    return 0;
+}
+
+int fl_cellmap_put(fl_cellmap *m, const fl_cell_key *k, uint32_t val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        int rc = cell_grow(m);
+        if (rc)
+            return rc;
+    }
+    size_t i = cell_slot(m, k);
+    if (!m->used[i]) {
+        m->keys[i] = *k;
+        m->used[i] = 1;
+        m->n++;
+    }
+    m->vals[i] = val;
+    return 0;
+}
