@@ -1,2 +1,169 @@
-/* Placeholder: the batch reader lands here. */
-#include "fl_ingest.h"
+/* fl_reader: the batch input pipeline of one run.
+ *   paths -> walk (directories in sorted order) -> stream (plain/gzip/zstd by magic bytes)
+ *         -> splitter (NDJSON / gcloud array / concatenated objects) -> JSON reader
+ *         -> multi-line reassembly -> entries
+ * Memory is one read chunk, one capped record, and one held trace at a time. */
+#include "ingest_internal.h"
+#include "json/json_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct fl_reader {
+    fl_reader_opts opts;
+    fl_diag *diag;
+    fl_pathlist inputs;
+    size_t next_input;
+    fl_stream *cur;
+    const char *cur_name; /* inputs.paths[i]: lives as long as the reader */
+    fl_splitter *sp;
+    fl_multiline *ml;
+    fl_entry tmp;
+    bool done;
+    uint64_t entries; /* parsed, not yet added to diag */
+};
+
+static void flush_counts(fl_reader *r)
+{
+    if (!r->entries)
+        return;
+    pthread_mutex_lock(&r->diag->lock);
+    r->diag->entries += r->entries;
+    pthread_mutex_unlock(&r->diag->lock);
+    r->entries = 0;
+}
+
+int fl_reader_open(fl_reader **out, const char *const *paths, size_t n_paths,
+                   const fl_reader_opts *opts, fl_diag *diag)
+{
+    *out = NULL;
+    fl_reader *r = fl_calloc(1, sizeof(*r));
+    if (!r)
+        return FL_ENOMEM;
+    if (opts)
+        r->opts = *opts;
+    if (!r->opts.record_max)
+        r->opts.record_max = FL_RECORD_MAX;
+    r->diag = diag;
+    fl_entry_init(&r->tmp);
+    size_t usable = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n_paths && rc != FL_ENOMEM; i++) {
+        rc = fl_walk_add(&r->inputs, paths[i], diag);
+        if (rc == 0)
+            usable++;
+    }
+    if (rc != FL_ENOMEM && (usable > 0 || n_paths == 0))
+        rc = 0;
+    else if (rc != FL_ENOMEM)
+        rc = FL_ENOTFOUND;
+    if (rc == 0)
+        rc = fl_splitter_new(&r->sp, r->opts.record_max, diag);
+    if (rc == 0 && !r->opts.no_multiline)
+        rc = fl_multiline_new(&r->ml);
+    if (rc < 0) {
+        fl_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Opens the next input that can be opened. Returns 1, or 0 when none are left. */
+static int open_next(fl_reader *r)
+{
+    while (r->next_input < r->inputs.n) {
+        const char *path = r->inputs.paths[r->next_input++];
+        int rc = fl_stream_open(&r->cur, path, r->diag);
+        if (rc == FL_ENOMEM)
+            return rc;
+        if (rc < 0)
+            continue; /* reported as unreadable */
+        r->cur_name = path;
+        fl_splitter_begin(r->sp, r->cur);
+        return 1;
+    }
+    return 0;
+}
+
+/* The next parsed entry before reassembly: 1, 0 at the end of all inputs, or < 0. */
+static int next_raw(fl_reader *r, fl_entry *e)
+{
+    for (;;) {
+        if (!r->cur) {
+            int rc = open_next(r);
+            if (rc <= 0)
+                return rc;
+        }
+        const char *rec;
+        size_t len;
+        uint64_t line;
+        int rc = fl_splitter_next(r->sp, &rec, &len, &line);
+        if (rc == 0) {
+            fl_stream_close(r->cur);
+            r->cur = NULL;
+            flush_counts(r);
+            continue;
+        }
+        char err[256] = "";
+        rc = r->opts.slow_json ? fl_entry_parse_jansson(rec, len, e, err, sizeof(err))
+                               : fl_entry_parse(rec, len, e, err, sizeof(err));
+        if (rc == 0) {
+            e->src_file = r->cur_name;
+            e->src_line = line;
+            r->entries++;
+            return 1;
+        }
+        if (rc == FL_ENOMEM)
+            return rc;
+        if (rc == FL_ETOOBIG)
+            fl_diag_warn(r->diag, FL_WARN_OVERSIZE, r->cur_name, line,
+                         "%s:%llu: entry fields exceed %d bytes", r->cur_name,
+                         (unsigned long long)line, FL_ENTRY_MAX_STORE);
+        else
+            fl_diag_warn(r->diag, FL_WARN_MALFORMED, r->cur_name, line, "%s:%llu: %s",
+                         r->cur_name, (unsigned long long)line, err);
+    }
+}
+
+int fl_reader_next(fl_reader *r, fl_entry *e)
+{
+    if (!r->ml) {
+        int rc = next_raw(r, e);
+        if (rc == 0)
+            flush_counts(r);
+        return rc;
+    }
+    for (;;) {
+        if (fl_multiline_pop(r->ml, e))
+            return 1;
+        if (r->done) {
+            flush_counts(r);
+            return 0;
+        }
+        int rc = next_raw(r, &r->tmp);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            r->done = true;
+            if ((rc = fl_multiline_flush(r->ml)) < 0)
+                return rc;
+            continue;
+        }
+        if ((rc = fl_multiline_push(r->ml, &r->tmp)) < 0)
+            return rc;
+    }
+}
+
+void fl_reader_free(fl_reader *r)
+{
+    if (!r)
+        return;
+    flush_counts(r);
+    fl_stream_close(r->cur);
+    fl_splitter_free(r->sp);
+    fl_multiline_free(r->ml);
+    fl_entry_free(&r->tmp);
+    fl_pathlist_free(&r->inputs);
+    fl_free(r);
+}

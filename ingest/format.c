@@ -1,0 +1,461 @@
+/* Splits a decoded byte stream into records, one LogEntry each, without ever holding more than
+ * one record (capped) plus one read chunk:
+ *   NDJSON          one entry per line (a Cloud Logging sink's files): memchr for '\n'.
+ *   gcloud array    `gcloud logging read --format=json`: a pretty-printed array; elements are
+ *                   cut by tracking bracket depth and strings.
+ *   concatenated    pretty-printed objects one after another (`jq .` output).
+ * The format is decided per source from its first non-blank byte, and for '{' from whether
+ * the first line holds a complete object. */
+#include "ingest_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef enum { ST_TOP, ST_ELEM } scan_state;
+
+struct fl_splitter {
+    fl_diag *diag;
+    size_t record_max;
+    char *buf;
+    size_t cap;
+    size_t start; /* first byte still needed */
+    size_t end;   /* end of valid data */
+    fl_stream *s;
+    bool eof;
+    bool detected;
+    fl_format fmt;
+    uint64_t line; /* NDJSON: line of buf[start]; scanner: line of buf[pos] */
+    bool skipping; /* inside an oversize record, already counted */
+
+    /* Bracket scanner (array and concatenated formats). */
+    scan_state st;
+    size_t pos;
+    bool in_array;
+    long top_col;  /* column while between elements; -1 once the line has content */
+    bool scalar;   /* the element is not an object/array: it runs to the end of its line */
+    int depth;
+    bool in_str;
+    bool esc;
+    size_t elem_start;
+    uint64_t elem_line;
+    long elem_indent; /* column of the element's first byte when it starts a line, else -1 */
+};
+
+int fl_splitter_new(fl_splitter **out, size_t record_max, fl_diag *diag)
+{
+    fl_splitter *sp = fl_calloc(1, sizeof(*sp));
+    if (!sp)
+        return FL_ENOMEM;
+    sp->diag = diag;
+    sp->record_max = record_max ? record_max : FL_RECORD_MAX;
+    sp->cap = sp->record_max + FL_READ_CHUNK + 16;
+    sp->buf = fl_malloc(sp->cap);
+    if (!sp->buf) {
+        fl_free(sp);
+        return FL_ENOMEM;
+    }
+    *out = sp;
+    return 0;
+}
+
+void fl_splitter_free(fl_splitter *sp)
+{
+    if (!sp)
+        return;
+    fl_free(sp->buf);
+    fl_free(sp);
+}
+
+void fl_splitter_begin(fl_splitter *sp, fl_stream *s)
+{
+    sp->s = s;
+    sp->start = sp->end = 0;
+    sp->eof = false;
+    sp->detected = false;
+    sp->fmt = FL_FMT_UNKNOWN;
+    sp->line = 1;
+    sp->skipping = false;
+    sp->st = ST_TOP;
+    sp->pos = 0;
+    sp->in_array = false;
+    sp->top_col = 0;
+    sp->depth = 0;
+    sp->in_str = sp->esc = false;
+}
+
+fl_format fl_splitter_format(const fl_splitter *sp)
+{
+    return sp->fmt;
+}
+
+/* Moves the needed bytes to the front and reads more. Returns the bytes read; 0 at the end. */
+static size_t fill(fl_splitter *sp)
+{
+    if (sp->eof)
+        return 0;
+    if (sp->start > 0) {
+        size_t keep = sp->end - sp->start;
+        memmove(sp->buf, sp->buf + sp->start, keep);
+        sp->pos -= FL_MIN(sp->pos, sp->start);
+        sp->elem_start -= FL_MIN(sp->elem_start, sp->start);
+        sp->end = keep;
+        sp->start = 0;
+    }
+    size_t room = sp->cap - sp->end - 1;
+    if (room == 0)
+        return 0; /* cannot happen: records are capped well below the buffer size */
+    ssize_t got = fl_stream_read(sp->s, sp->buf + sp->end, room);
+    if (got <= 0) {
+        sp->eof = true;
+        return 0;
+    }
+    sp->end += (size_t)got;
+    return (size_t)got;
+}
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void oversize(fl_splitter *sp, uint64_t line)
+{
+    const char *name = fl_stream_name(sp->s);
+    fl_diag_warn(sp->diag, FL_WARN_OVERSIZE, name, line,
+                 "%s:%llu: record larger than %zu bytes skipped", name,
+                 (unsigned long long)line, sp->record_max);
+}
+
+static void malformed(fl_splitter *sp, uint64_t line, const char *what)
+{
+    const char *name = fl_stream_name(sp->s);
+    fl_diag_warn(sp->diag, FL_WARN_MALFORMED, name, line, "%s:%llu: %s", name,
+                 (unsigned long long)line, what);
+}
+
+/* Decides the format from the first bytes (skipping a UTF-8 BOM). */
+static void detect(fl_splitter *sp)
+{
+    while (sp->end - sp->start < 3 && fill(sp) > 0)
+        ;
+    if (sp->end - sp->start >= 3 && memcmp(sp->buf + sp->start, "\xEF\xBB\xBF", 3) == 0)
+        sp->start += 3;
+    sp->pos = sp->start;
+    size_t off = 0; /* offset from start: fill() moves the data */
+    for (;;) {
+        while (sp->start + off < sp->end && is_ws(sp->buf[sp->start + off]))
+            off++;
+        if (sp->start + off < sp->end)
+            break;
+        if (off > sp->record_max) { /* an ocean of blanks: let the line reader skip them */
+            sp->fmt = FL_FMT_NDJSON;
+            sp->detected = true;
+            return;
+        }
+        if (fill(sp) == 0)
+            break;
+    }
+    size_t i = sp->start + off;
+    sp->detected = true;
+    if (i >= sp->end || sp->buf[i] != '[') {
+        sp->fmt = FL_FMT_NDJSON;
+        if (i < sp->end && sp->buf[i] == '{') {
+            /* Complete object on the first line: NDJSON. Otherwise `jq .`-style objects. */
+            size_t j = i;
+            int depth = 0;
+            bool in_str = false, esc = false;
+            for (;;) {
+                if (j >= sp->end) {
+                    size_t at = j - sp->start;
+                    if (at > sp->record_max || fill(sp) == 0)
+                        return; /* long or last line: NDJSON handles both */
+                    j = sp->start + at;
+                    continue;
+                }
+                char c = sp->buf[j++];
+                if (in_str) {
+                    if (esc)
+                        esc = false;
+                    else if (c == '\\')
+                        esc = true;
+                    else if (c == '"')
+                        in_str = false;
+                    else if (c == '\n')
+                        break;
+                    continue;
+                }
+                if (c == '"')
+                    in_str = true;
+                else if (c == '{' || c == '[')
+                    depth++;
+                else if ((c == '}' || c == ']') && --depth == 0)
+                    break;
+                else if (c == '\n')
+                    break;
+            }
+            if (depth != 0) {
+                sp->fmt = FL_FMT_CONCAT;
+                return;
+            }
+            while (j < sp->end && (sp->buf[j] == ' ' || sp->buf[j] == '\t' || sp->buf[j] == '\r'))
+                j++;
+            if (j < sp->end && sp->buf[j] != '\n')
+                sp->fmt = FL_FMT_CONCAT; /* "{...} {...}" on one line */
+        }
+        return;
+    }
+    sp->fmt = FL_FMT_ARRAY;
+}
+
+static int next_ndjson(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
+{
+    for (;;) {
+        char *p = sp->buf + sp->start;
+        size_t avail = sp->end - sp->start;
+        char *nl = avail ? memchr(p, '\n', avail) : NULL;
+        size_t n;
+        uint64_t ln = sp->line;
+        if (nl) {
+            n = (size_t)(nl - p);
+            sp->start += n + 1;
+            sp->line++;
+            if (sp->skipping) {
+                sp->skipping = false;
+                continue;
+            }
+        } else {
+            if (!sp->skipping && avail > sp->record_max) {
+                oversize(sp, ln);
+                sp->skipping = true;
+            }
+            if (sp->skipping)
+                sp->start = sp->end;
+            if (fill(sp) > 0)
+                continue;
+            /* End of the stream: a last line without '\n' is a record, unless the stream was
+             * cut (then it is the partial tail of the damage and is dropped silently). */
+            if (sp->skipping || sp->start == sp->end || fl_stream_damaged(sp->s)) {
+                sp->start = sp->end;
+                return 0;
+            }
+            n = sp->end - sp->start;
+            sp->start = sp->end;
+            sp->line++;
+        }
+        while (n > 0 && is_ws(p[n - 1]))
+            n--;
+        while (n > 0 && is_ws(*p)) {
+            p++;
+            n--;
+        }
+        if (n == 0)
+            continue;
+        if (n > sp->record_max) {
+            oversize(sp, ln);
+            continue;
+        }
+        *rec = p;
+        *len = n;
+        *line = ln;
+        return 1;
+    }
+}
+
+/* True when the '{' at buf[i] is the first thing on its line at a column no deeper than the
+ * current element's: in pretty-printed input that means the element never closed. */
+static bool starts_new_element(const fl_splitter *sp, size_t i)
+{
+    if (sp->elem_indent < 0 || sp->skipping)
+        return false;
+    size_t j = i;
+    while (j > sp->start && (sp->buf[j - 1] == ' ' || sp->buf[j - 1] == '\t'))
+        j--;
+    if (j == sp->start || sp->buf[j - 1] != '\n')
+        return false;
+    return (long)(i - j) <= sp->elem_indent;
+}
+
+static void begin_element(fl_splitter *sp, size_t i, bool scalar)
+{
+    sp->st = ST_ELEM;
+    sp->scalar = scalar;
+    sp->depth = 0;
+    sp->in_str = sp->esc = false;
+    sp->elem_start = i;
+    sp->start = i;
+    sp->elem_line = sp->line;
+    sp->elem_indent = sp->top_col;
+    sp->skipping = false;
+}
+
+static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
+{
+    for (;;) {
+        while (sp->pos < sp->end) {
+            char *b = sp->buf;
+            if (sp->st == ST_TOP) {
+                char c = b[sp->pos];
+                if (c == '\n') {
+                    sp->line++;
+                    sp->top_col = 0;
+                } else if (c == ' ' || c == '\t' || c == '\r') {
+                    if (sp->top_col >= 0)
+                        sp->top_col++;
+                } else if (c == ',') {
+                    sp->top_col = -1;
+                } else if (c == '[' && !sp->in_array) {
+                    sp->in_array = true;
+                    sp->fmt = FL_FMT_ARRAY;
+                    sp->top_col = -1;
+                } else if (c == ']' && sp->in_array) {
+                    sp->in_array = false;
+                    sp->top_col = -1;
+                } else {
+                    begin_element(sp, sp->pos, c != '{' && c != '[');
+                    continue; /* the element loop looks at this byte again */
+                }
+                sp->pos++;
+                sp->start = sp->pos;
+                continue;
+            }
+
+            /* Inside an element. */
+            size_t i = sp->pos, end = sp->end;
+            bool done = false;
+            while (i < end) {
+                char c = b[i];
+                if (sp->in_str) {
+                    if (sp->esc) {
+                        sp->esc = false;
+                    } else if (c == '\\') {
+                        sp->esc = true;
+                    } else if (c == '"') {
+                        sp->in_str = false;
+                    } else if (c == '\n') {
+                        /* Raw newlines cannot be inside a JSON string: the quote was
+                         * unbalanced. Resynchronise here; the parser reports the element. */
+                        sp->in_str = false;
+                        sp->line++;
+                    } else {
+                        i++;
+                        while (i < end && b[i] != '"' && b[i] != '\\' && b[i] != '\n')
+                            i++;
+                        continue;
+                    }
+                    i++;
+                    continue;
+                }
+                if (sp->scalar) {
+                    if (c == '"') {
+                        sp->in_str = true;
+                    } else if (c == '\n' || ((c == ',' || c == ']') && sp->in_array)) {
+                        done = true;
+                        break;
+                    }
+                    i++;
+                    continue;
+                }
+                switch (c) {
+                case '"':
+                    sp->in_str = true;
+                    break;
+                case '\n':
+                    sp->line++;
+                    break;
+                case '{':
+                    if (sp->depth > 0 && starts_new_element(sp, i)) {
+                        char what[96];
+                        snprintf(what, sizeof(what),
+                                 "unbalanced JSON: element not closed before line %llu",
+                                 (unsigned long long)sp->line);
+                        malformed(sp, sp->elem_line, what);
+                        size_t k = i;
+                        while (k > sp->start && b[k - 1] != '\n')
+                            k--;
+                        sp->top_col = (long)(i - k);
+                        begin_element(sp, i, false);
+                    }
+                    sp->depth++;
+                    break;
+                case '[':
+                    sp->depth++;
+                    break;
+                case '}':
+                case ']':
+                    if (--sp->depth <= 0) {
+                        i++;
+                        done = true;
+                    }
+                    break;
+                default:
+                    break;
+                }
+                if (done)
+                    break;
+                i++;
+            }
+            sp->pos = i;
+            if (!sp->skipping && sp->pos - sp->elem_start > sp->record_max) {
+                oversize(sp, sp->elem_line);
+                sp->skipping = true;
+            }
+            if (sp->skipping)
+                sp->start = sp->pos;
+            if (!done)
+                continue;
+            sp->st = ST_TOP;
+            sp->top_col = -1;
+            sp->start = sp->pos;
+            if (sp->skipping) {
+                sp->skipping = false;
+                continue;
+            }
+            size_t n = sp->pos - sp->elem_start;
+            const char *p = b + sp->elem_start;
+            while (n > 0 && is_ws(p[n - 1]))
+                n--;
+            *rec = p;
+            *len = n;
+            *line = sp->elem_line;
+            return 1;
+        }
+        if (fill(sp) > 0)
+            continue;
+        /* End of the stream. */
+        if (sp->st == ST_ELEM) {
+            sp->st = ST_TOP;
+            bool damaged = fl_stream_damaged(sp->s);
+            if (sp->skipping || damaged) {
+                sp->skipping = false;
+                return 0;
+            }
+            if (sp->scalar) {
+                size_t n = sp->end - sp->elem_start;
+                const char *p = sp->buf + sp->elem_start;
+                while (n > 0 && is_ws(p[n - 1]))
+                    n--;
+                sp->start = sp->pos = sp->end;
+                *rec = p;
+                *len = n;
+                *line = sp->elem_line;
+                return 1;
+            }
+            malformed(sp, sp->elem_line, "unbalanced JSON: element not closed at end of input");
+            return 0;
+        }
+        if (sp->in_array && !fl_stream_damaged(sp->s)) {
+            sp->in_array = false;
+            malformed(sp, sp->line, "JSON array not closed at end of input (missing ']')");
+        }
+        return 0;
+    }
+}
+
+int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
+{
+    if (!sp->detected)
+        detect(sp);
+    if (sp->fmt == FL_FMT_NDJSON)
+        return next_ndjson(sp, rec, len, line);
+    return next_scan(sp, rec, len, line);
+}

@@ -1,0 +1,109 @@
+/* Pieces of the batch reader that the files of ingest/ share: byte streams (plain, gzip, zstd,
+ * chosen by magic bytes), the record splitter (NDJSON, gcloud arrays, concatenated objects),
+ * the directory walk and multi-line reassembly. Not part of the public API. */
+#ifndef FL_INGEST_INTERNAL_H
+#define FL_INGEST_INTERNAL_H
+
+#include "fl_ingest.h"
+
+#include <sys/types.h>
+
+/* Size of one read from a file and of the compressed-input buffer. */
+#define FL_READ_CHUNK (1024 * 1024)
+
+/* ---- streams (stream.c, stream_gzip.c, stream_zstd.c) ---- */
+
+typedef struct fl_stream fl_stream;
+
+/* Opens path ("-" is stdin) and picks the decoder from the first bytes. On failure the cause
+ * is reported to diag as FL_WARN_UNREADABLE and FL_EIO or FL_ENOTFOUND is returned. */
+int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag);
+/* Reads up to n decoded bytes into buf. Returns the count (> 0), 0 at the end of the data
+ * (clean, or at the damage of a truncated/corrupt stream: see fl_stream_damaged). */
+ssize_t fl_stream_read(fl_stream *s, char *buf, size_t n);
+/* True once the stream has ended early; the damage was reported to diag as TRUNCATED. */
+bool fl_stream_damaged(const fl_stream *s);
+const char *fl_stream_name(const fl_stream *s);
+void fl_stream_close(fl_stream *s);
+
+/* Decoder back ends. They pull compressed bytes through fl_stream_raw_fill. */
+typedef struct fl_codec {
+    const char *name;
+    int (*init)(fl_stream *s, void **state);
+    ssize_t (*read)(fl_stream *s, void *state, char *buf, size_t n);
+    void (*free)(void *state);
+} fl_codec;
+
+extern const fl_codec fl_codec_gzip;
+extern const fl_codec fl_codec_zstd;
+
+/* The compressed-input window of a stream, for codecs: [*data, *data + *len) is unread. */
+typedef struct fl_raw {
+    unsigned char *buf;
+    size_t pos; /* first unread byte */
+    size_t len; /* end of valid bytes */
+    size_t cap;
+    bool eof;
+    uint64_t total; /* compressed bytes read so far */
+} fl_raw;
+
+fl_raw *fl_stream_raw(fl_stream *s);
+/* Reads more compressed bytes, keeping the unread ones. Returns 0, or FL_EIO (reported). */
+int fl_stream_raw_fill(fl_stream *s);
+/* A codec calls this when the data ends early or is corrupt; it is reported once. */
+void fl_stream_damage(fl_stream *s, const char *what);
+/* Reports something odd but harmless about the stream (FL_WARN_OTHER). */
+void fl_stream_notice(fl_stream *s, const char *what);
+/* Decoded bytes handed out so far (for the damage message). */
+uint64_t fl_stream_decoded(const fl_stream *s);
+
+/* ---- record splitter (format.c) ---- */
+
+typedef enum {
+    FL_FMT_UNKNOWN = 0,
+    FL_FMT_NDJSON,
+    FL_FMT_ARRAY,
+    FL_FMT_CONCAT,
+} fl_format;
+
+typedef struct fl_splitter fl_splitter;
+
+int fl_splitter_new(fl_splitter **out, size_t record_max, fl_diag *diag);
+void fl_splitter_free(fl_splitter *sp);
+/* Starts on a new stream (not owned). */
+void fl_splitter_begin(fl_splitter *sp, fl_stream *s);
+/* Next record of the current stream: 1 with rec/len/line set (valid until the next call), 0 at
+ * the end of the stream. Oversize and unbalanced records are reported to diag and skipped. */
+int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line);
+/* The format detected for the current stream (after the first call to next). */
+fl_format fl_splitter_format(const fl_splitter *sp);
+
+/* ---- directory walk (walk.c) ---- */
+
+typedef struct fl_pathlist {
+    char **paths;
+    size_t n;
+    size_t cap;
+} fl_pathlist;
+
+/* Appends path to list: a directory is walked recursively in strcmp order (hidden entries
+ * skipped), other paths are appended as given. Unreadable paths go to diag.
+ * Returns 0, FL_ENOMEM, or FL_ENOTFOUND when path itself could not be used. */
+int fl_walk_add(fl_pathlist *list, const char *path, fl_diag *diag);
+void fl_pathlist_free(fl_pathlist *list);
+
+/* ---- multi-line reassembly (multiline.c) ---- */
+
+typedef struct fl_multiline fl_multiline;
+
+/* Entries go in with fl_multiline_push, come out with fl_multiline_pop. */
+int fl_multiline_new(fl_multiline **out);
+void fl_multiline_free(fl_multiline *ml);
+/* Takes the content of *e (swapping storage; e is left cleared but usable). */
+int fl_multiline_push(fl_multiline *ml, fl_entry *e);
+/* Marks the end of input: everything held is released. */
+int fl_multiline_flush(fl_multiline *ml);
+/* Moves the next finished entry into e (1), or returns 0 when none is ready. */
+int fl_multiline_pop(fl_multiline *ml, fl_entry *e);
+
+#endif

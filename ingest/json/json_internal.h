@@ -1,0 +1,140 @@
+/* The LogEntry mapping shared by both JSON readers.
+ *
+ * A reader (jansson tree or the single-pass fast reader) only has to find the values at a fixed
+ * set of paths ("slots") and record their type; one function, fl_slots_to_entry, then applies
+ * the mapping documented in fl_entry.h. Keeping the mapping in one place means the two readers
+ * can differ only in JSON grammar and string decoding, which is what the differential tests and
+ * the fuzz target compare. */
+#ifndef FL_JSON_INTERNAL_H
+#define FL_JSON_INTERNAL_H
+
+#include "fl_ingest.h"
+
+/* Slots in tree order: every object slot is followed by all of its descendants, so "forget
+ * everything under slot X" (a duplicate key replaces the whole subtree) is one index range. */
+#define FL_SLOT_LIST(X)                                                                            \
+    X(TIMESTAMP, ROOT, "timestamp")                                                                \
+    X(RECEIVE_TS, ROOT, "receiveTimestamp")                                                        \
+    X(SEVERITY, ROOT, "severity")                                                                  \
+    X(LOGNAME, ROOT, "logName")                                                                    \
+    X(INSERT_ID, ROOT, "insertId")                                                                 \
+    X(TRACE, ROOT, "trace")                                                                        \
+    X(TEXT, ROOT, "textPayload")                                                                   \
+    X(RESOURCE, ROOT, "resource")                                                                  \
+    X(RES_TYPE, RESOURCE, "type")                                                                  \
+    X(RES_LABELS, RESOURCE, "labels")                                                              \
+    X(RL_SERVICE_NAME, RES_LABELS, "service_name")                                                 \
+    X(RL_FUNCTION_NAME, RES_LABELS, "function_name")                                               \
+    X(RL_CONTAINER_NAME, RES_LABELS, "container_name")                                             \
+    X(RL_JOB_NAME, RES_LABELS, "job_name")                                                         \
+    X(RL_MODULE_ID, RES_LABELS, "module_id")                                                       \
+    X(RL_INSTANCE_ID, RES_LABELS, "instance_id")                                                   \
+    X(RL_REVISION_NAME, RES_LABELS, "revision_name")                                               \
+    X(RL_CONFIGURATION_NAME, RES_LABELS, "configuration_name")                                     \
+    X(RL_LOCATION, RES_LABELS, "location")                                                         \
+    X(RL_REGION, RES_LABELS, "region")                                                             \
+    X(RL_PROJECT_ID, RES_LABELS, "project_id")                                                     \
+    X(LABELS, ROOT, "labels")                                                                      \
+    X(L_INSTANCE_ID, LABELS, "instanceId")                                                         \
+    X(L_COMMIT_SHA, LABELS, "commit-sha")                                                          \
+    X(L_BUILD_ID, LABELS, "gcb-build-id")                                                          \
+    X(L_POD_HASH, LABELS, "k8s-pod/pod-template-hash")                                             \
+    X(HTTP, ROOT, "httpRequest")                                                                   \
+    X(H_STATUS, HTTP, "status")                                                                    \
+    X(H_LATENCY, HTTP, "latency")                                                                  \
+    X(H_METHOD, HTTP, "requestMethod")                                                             \
+    X(H_URL, HTTP, "requestUrl")                                                                   \
+    X(PROTO, ROOT, "protoPayload")                                                                 \
+    X(P_METHOD, PROTO, "methodName")                                                               \
+    X(P_SERVICE, PROTO, "serviceName")                                                             \
+    X(P_RESOURCE, PROTO, "resourceName")                                                           \
+    X(P_AUTH, PROTO, "authenticationInfo")                                                         \
+    X(PA_PRINCIPAL, P_AUTH, "principalEmail")                                                      \
+    X(P_STATUS, PROTO, "status")                                                                   \
+    X(PS_MESSAGE, P_STATUS, "message")                                                             \
+    X(PS_CODE, P_STATUS, "code")                                                                   \
+    X(JSON, ROOT, "jsonPayload")                                                                   \
+    X(J_MESSAGE, JSON, "message")                                                                  \
+    X(J_MSG, JSON, "msg")                                                                          \
+    X(J_ERROR, JSON, "error")                                                                      \
+    X(JE_MESSAGE, J_ERROR, "message")                                                              \
+    X(JE_VALUE, J_ERROR, "value")                                                                  \
+    X(J_EXCEPTION, JSON, "exception")                                                              \
+    X(J_STACK_TRACE, JSON, "stack_trace")                                                          \
+    X(J_STACK, JSON, "stack")                                                                      \
+    X(J_STACKTRACE, JSON, "stackTrace")                                                            \
+    X(J_LEVEL, JSON, "level")                                                                      \
+    X(J_SEVERITY, JSON, "severity")                                                                \
+    X(J_TYPE, JSON, "@type")                                                                       \
+    X(ENV_MESSAGE, ROOT, "message")                                                                \
+    X(EM_DATA, ENV_MESSAGE, "data")
+
+enum {
+#define FL_SLOT_ENUM(name, parent, key) FL_S_##name,
+    FL_SLOT_LIST(FL_SLOT_ENUM)
+#undef FL_SLOT_ENUM
+    FL_S_COUNT,
+    FL_S_ROOT = -1,
+};
+
+typedef struct fl_slot_def {
+    const char *key;
+    unsigned char key_len;
+    signed char parent; /* FL_S_ROOT or a slot index */
+    unsigned char last; /* index of the last descendant (itself when it has none) */
+} fl_slot_def;
+
+/* Built before main() runs (a constructor in map.c); read-only afterwards. */
+extern fl_slot_def fl_slot_defs[FL_S_COUNT];
+
+typedef enum {
+    FL_V_NONE = 0, /* key absent */
+    FL_V_STR,      /* p/n: decoded UTF-8 (no NUL inside) */
+    FL_V_STR_ESC,  /* p/n: raw JSON string body, still with backslash escapes */
+    FL_V_INT,      /* i */
+    FL_V_OBJ,      /* an object: its children may be set */
+    FL_V_OTHER,    /* real, array, true/false/null */
+} fl_vtype;
+
+typedef struct fl_slot {
+    const char *p;
+    size_t n;
+    int64_t i;
+    fl_vtype t;
+} fl_slot;
+
+typedef struct fl_slots {
+    fl_slot v[FL_S_COUNT];
+} fl_slots;
+
+/* Applies the mapping of fl_entry.h to the found values (e already cleared). If the slots hold
+ * a Pub/Sub push envelope, *envelope gets the base64 text (p/n, raw) and nothing is mapped.
+ * Returns 0, FL_ENOMEM or FL_ETOOBIG. */
+int fl_slots_to_entry(const fl_slots *s, fl_entry *e);
+/* True when the slots are a Pub/Sub push envelope ({"message":{"data":"..."}}). */
+bool fl_slots_envelope(const fl_slots *s);
+
+/* Decodes the body of a JSON string that is known to be valid (the reader checked it) into
+ * out, which needs n bytes. Returns the decoded length. */
+size_t fl_json_unescape(const char *raw, size_t n, char *out);
+
+/* Decodes standard or URL-safe base64, padding optional, no whitespace. out needs n*3/4+3
+ * bytes. Returns the decoded length or -1. */
+long fl_base64_decode(const char *in, size_t n, unsigned char *out);
+
+/* Decodes an envelope's data and parses it with parse (the same reader that read the
+ * envelope). */
+typedef int (*fl_parse_fn)(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
+                           int depth);
+int fl_unwrap_envelope(const fl_slot *data, fl_parse_fn parse, fl_entry *e, char *errbuf,
+                       size_t errlen, int depth);
+
+/* The readers, with the envelope depth (0 at the top, 1 inside an envelope's data). */
+int fl_entry_parse_jansson_depth(const char *buf, size_t len, fl_entry *e, char *errbuf,
+                                 size_t errlen, int depth);
+int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf,
+                              size_t errlen, int depth);
+/* The fast reader (ingest/json/fast.c). */
+int fl_entry_parse_fast(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen);
+
+#endif

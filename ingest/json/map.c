@@ -1,0 +1,442 @@
+/* The LogEntry -> fl_entry mapping (documented in src/fl_entry.h), applied to the values a
+ * reader found. Both JSON readers end here, so they cannot disagree about the mapping. */
+#include "json_internal.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+fl_slot_def fl_slot_defs[FL_S_COUNT] = {
+#define FL_SLOT_DEF(name, parent, key) {key, sizeof(key) - 1, FL_S_##parent, 0},
+    FL_SLOT_LIST(FL_SLOT_DEF)
+#undef FL_SLOT_DEF
+};
+
+__attribute__((constructor)) static void slot_defs_init(void)
+{
+    for (int i = 0; i < FL_S_COUNT; i++) {
+        fl_slot_defs[i].last = (unsigned char)i;
+        for (int j = i + 1; j < FL_S_COUNT; j++) {
+            int a = fl_slot_defs[j].parent;
+            while (a != FL_S_ROOT && a != i)
+                a = fl_slot_defs[a].parent;
+            if (a != i)
+                break;
+            fl_slot_defs[i].last = (unsigned char)j;
+        }
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static unsigned hex4(const char *p)
+{
+    return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]));
+}
+
+static size_t put_utf8(unsigned cp, char *o)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+size_t fl_json_unescape(const char *raw, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        const char *bs = memchr(raw + i, '\\', n - i);
+        size_t run = bs ? (size_t)(bs - (raw + i)) : n - i;
+        memmove(out + o, raw + i, run);
+        o += run;
+        i += run;
+        if (i >= n)
+            break;
+        char c = raw[i + 1];
+        i += 2;
+        switch (c) {
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        case 'u': {
+            unsigned cp = hex4(raw + i);
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= n && raw[i] == '\\' &&
+                raw[i + 1] == 'u') {
+                unsigned lo = hex4(raw + i + 2);
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            }
+            o += put_utf8(cp, out + o);
+            break;
+        }
+        default: /* '"', '\\', '/' */
+            out[o++] = c;
+            break;
+        }
+    }
+    return o;
+}
+
+long fl_base64_decode(const char *in, size_t n, unsigned char *out)
+{
+    static signed char val[256];
+    static bool ready;
+    if (!ready) { /* idempotent: racing threads write the same values */
+        memset(val, -1, sizeof(val));
+        for (int i = 0; i < 26; i++) {
+            val['A' + i] = (signed char)i;
+            val['a' + i] = (signed char)(26 + i);
+        }
+        for (int i = 0; i < 10; i++)
+            val['0' + i] = (signed char)(52 + i);
+        val['+'] = val['-'] = 62;
+        val['/'] = val['_'] = 63;
+        ready = true;
+    }
+    while (n > 0 && in[n - 1] == '=')
+        n--;
+    if (n % 4 == 1)
+        return -1;
+    long o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = val[(unsigned char)in[i]];
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return o;
+}
+
+/* ---- reading slot values ---- */
+
+static bool is_str(const fl_slot *s)
+{
+    return s->t == FL_V_STR || s->t == FL_V_STR_ESC;
+}
+
+static bool nonempty(const fl_slot *s)
+{
+    return is_str(s) && s->n > 0;
+}
+
+/* A decoded copy for short-lived use: small values on the caller's stack, big ones on the
+ * heap (*heap must be freed). */
+typedef struct tmp_str {
+    const char *p;
+    size_t n;
+    char *heap;
+    char small[512];
+} tmp_str;
+
+static int tmp_decode(const fl_slot *s, tmp_str *t)
+{
+    t->heap = NULL;
+    if (s->t == FL_V_STR) {
+        t->p = s->p;
+        t->n = s->n;
+        return 0;
+    }
+    char *dst = t->small;
+    if (s->n > sizeof(t->small)) {
+        if (!(t->heap = fl_malloc(s->n)))
+            return FL_ENOMEM;
+        dst = t->heap;
+    }
+    t->n = fl_json_unescape(s->p, s->n, dst);
+    t->p = dst;
+    return 0;
+}
+
+/* Sets *field from a string slot, decoding escapes in place in the entry's storage. */
+static int set_str(fl_entry *e, const char **field, const fl_slot *s)
+{
+    if (!nonempty(s))
+        return 0;
+    int rc = fl_entry_set(e, field, s->p, s->n);
+    if (rc < 0 || s->t == FL_V_STR)
+        return rc;
+    /* The copy is the last thing in the store: decode it where it lies (never longer). */
+    char *dst = (char *)*field;
+    size_t m = fl_json_unescape(dst, s->n, dst);
+    dst[m] = '\0';
+    e->store_len -= s->n - m;
+    if (m == 0)
+        *field = "";
+    return 0;
+}
+
+static const fl_slot *first_nonempty(const fl_slots *s, const int *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nonempty(&s->v[ids[i]]))
+            return &s->v[ids[i]];
+    return NULL;
+}
+
+static fl_time parse_time(const fl_slot *s)
+{
+    fl_time t = 0;
+    tmp_str d;
+    if (!nonempty(s) || tmp_decode(s, &d) < 0)
+        return 0;
+    if (fl_time_parse(d.p, d.n, &t) < 0)
+        t = 0;
+    fl_free(d.heap);
+    return t;
+}
+
+/* "0.783137066s" -> 0.783137066; anything else -> -1. */
+static double parse_latency(const fl_slot *s)
+{
+    tmp_str d;
+    double v = -1;
+    if (!nonempty(s) || tmp_decode(s, &d) < 0)
+        return -1;
+    if (d.n >= 2 && d.n < 64 && d.p[d.n - 1] == 's') {
+        char num[64];
+        memcpy(num, d.p, d.n - 1);
+        num[d.n - 1] = '\0';
+        bool ok = num[0] >= '0' && num[0] <= '9';
+        for (size_t i = 0; ok && num[i]; i++)
+            ok = (num[i] >= '0' && num[i] <= '9') || num[i] == '.';
+        if (ok) {
+            char *end;
+            double x = strtod(num, &end);
+            if (*end == '\0' && isfinite(x))
+                v = x;
+        }
+    }
+    fl_free(d.heap);
+    return v;
+}
+
+static int int_in_range(const fl_slot *s, int64_t lo, int64_t hi, int dflt)
+{
+    return s->t == FL_V_INT && s->i >= lo && s->i <= hi ? (int)s->i : dflt;
+}
+
+static bool ends_with(const tmp_str *d, const char *suffix)
+{
+    size_t m = strlen(suffix);
+    return d->n >= m && memcmp(d->p + d->n - m, suffix, m) == 0;
+}
+
+bool fl_slots_envelope(const fl_slots *s)
+{
+    return s->v[FL_S_ENV_MESSAGE].t == FL_V_OBJ && is_str(&s->v[FL_S_EM_DATA]);
+}
+
+/* message: textPayload, else jsonPayload.message/.msg/.error(.message/.value)/.exception; a
+ * stack trace not already in it is appended; audit entries fall back to status.message. */
+static int map_message(const fl_slots *s, fl_entry *e)
+{
+    static const int text_ids[] = {FL_S_TEXT, FL_S_J_MESSAGE, FL_S_J_MSG};
+    const fl_slot *m = first_nonempty(s, text_ids, FL_ARRAY_LEN(text_ids));
+    if (!m) {
+        const fl_slot *err = &s->v[FL_S_J_ERROR];
+        if (nonempty(err))
+            m = err;
+        else if (err->t == FL_V_OBJ) {
+            static const int err_ids[] = {FL_S_JE_MESSAGE, FL_S_JE_VALUE};
+            m = first_nonempty(s, err_ids, FL_ARRAY_LEN(err_ids));
+        }
+    }
+    if (!m && nonempty(&s->v[FL_S_J_EXCEPTION]))
+        m = &s->v[FL_S_J_EXCEPTION];
+    static const int stack_ids[] = {FL_S_J_STACK_TRACE, FL_S_J_STACK, FL_S_J_STACKTRACE};
+    const fl_slot *st = first_nonempty(s, stack_ids, FL_ARRAY_LEN(stack_ids));
+    int rc = 0;
+    if (m)
+        rc = set_str(e, &e->message, m);
+    if (rc == 0 && st) {
+        tmp_str d;
+        if ((rc = tmp_decode(st, &d)) < 0)
+            return rc;
+        size_t mlen = strlen(e->message);
+        if (mlen == 0) {
+            rc = fl_entry_set(e, &e->message, d.p, d.n);
+        } else if (!memmem(e->message, mlen, d.p, d.n)) {
+            char *joined = fl_malloc(mlen + 1 + d.n);
+            if (!joined) {
+                rc = FL_ENOMEM;
+            } else {
+                memcpy(joined, e->message, mlen);
+                joined[mlen] = '\n';
+                memcpy(joined + mlen + 1, d.p, d.n);
+                rc = fl_entry_set(e, &e->message, joined, mlen + 1 + d.n);
+                fl_free(joined);
+            }
+        }
+        fl_free(d.heap);
+    }
+    if (rc == 0 && !e->message[0] && s->v[FL_S_PROTO].t == FL_V_OBJ &&
+        s->v[FL_S_P_STATUS].t == FL_V_OBJ)
+        rc = set_str(e, &e->message, &s->v[FL_S_PS_MESSAGE]);
+    return rc;
+}
+
+int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
+{
+    const fl_slot *v = s->v;
+    int rc = 0;
+
+    e->ts = parse_time(&v[FL_S_TIMESTAMP]);
+    if (e->ts == 0)
+        e->ts = parse_time(&v[FL_S_RECEIVE_TS]);
+
+    const fl_slot *sev = &v[FL_S_SEVERITY];
+    e->severity = FL_SEV_DEFAULT;
+    if (sev->t == FL_V_INT) {
+        e->severity = int_in_range(sev, 0, 100000, FL_SEV_DEFAULT);
+    } else if (nonempty(sev)) {
+        tmp_str d;
+        if ((rc = tmp_decode(sev, &d)) < 0)
+            return rc;
+        int x = fl_severity_parse(d.p, d.n);
+        e->severity = x >= 0 ? x : FL_SEV_DEFAULT;
+        fl_free(d.heap);
+    }
+
+#define SET(field, slot)                                                                           \
+    do {                                                                                           \
+        if ((rc = set_str(e, &e->field, &v[slot])) < 0)                                            \
+            return rc;                                                                             \
+    } while (0)
+#define SET_FIRST(field, ...)                                                                      \
+    do {                                                                                           \
+        static const int ids_[] = {__VA_ARGS__};                                                   \
+        const fl_slot *f_ = first_nonempty(s, ids_, FL_ARRAY_LEN(ids_));                           \
+        if (f_ && (rc = set_str(e, &e->field, f_)) < 0)                                            \
+            return rc;                                                                             \
+    } while (0)
+
+    SET(log_name, FL_S_LOGNAME);
+    if (e->log_name[0])
+        e->log_kind = fl_log_kind_from_name(e->log_name, strlen(e->log_name));
+    else if (v[FL_S_HTTP].t == FL_V_OBJ)
+        e->log_kind = FL_LOG_REQUESTS;
+    else if (v[FL_S_PROTO].t == FL_V_OBJ)
+        e->log_kind = FL_LOG_AUDIT_ACTIVITY;
+    else
+        e->log_kind = FL_LOG_OTHER;
+
+    SET(resource_type, FL_S_RES_TYPE);
+    SET_FIRST(service, FL_S_RL_SERVICE_NAME, FL_S_RL_FUNCTION_NAME, FL_S_RL_CONTAINER_NAME,
+              FL_S_RL_JOB_NAME, FL_S_RL_MODULE_ID, FL_S_RL_INSTANCE_ID);
+    SET_FIRST(revision, FL_S_RL_REVISION_NAME, FL_S_L_POD_HASH);
+    SET(configuration, FL_S_RL_CONFIGURATION_NAME);
+    SET_FIRST(location, FL_S_RL_LOCATION, FL_S_RL_REGION);
+    SET(project, FL_S_RL_PROJECT_ID);
+
+    if ((rc = map_message(s, e)) < 0)
+        return rc;
+
+    SET(insert_id, FL_S_INSERT_ID);
+    SET(trace, FL_S_TRACE);
+    SET(instance_id, FL_S_L_INSTANCE_ID);
+    SET(commit_sha, FL_S_L_COMMIT_SHA);
+    SET(build_id, FL_S_L_BUILD_ID);
+
+    e->http_status = int_in_range(&v[FL_S_H_STATUS], 0, INT_MAX, 0);
+    e->latency_s = parse_latency(&v[FL_S_H_LATENCY]);
+    SET(http_method, FL_S_H_METHOD);
+    SET(http_url, FL_S_H_URL);
+
+    SET(audit_method, FL_S_P_METHOD);
+    SET(audit_service, FL_S_P_SERVICE);
+    SET(audit_resource, FL_S_P_RESOURCE);
+    SET(audit_principal, FL_S_PA_PRINCIPAL);
+    SET(audit_status_message, FL_S_PS_MESSAGE);
+    e->has_audit_status = v[FL_S_P_STATUS].t == FL_V_OBJ;
+    e->audit_status_code = int_in_range(&v[FL_S_PS_CODE], INT_MIN, INT_MAX, 0);
+
+    if (nonempty(&v[FL_S_J_TYPE])) {
+        tmp_str d;
+        if ((rc = tmp_decode(&v[FL_S_J_TYPE], &d)) < 0)
+            return rc;
+        e->error_event = ends_with(&d, "ReportedErrorEvent");
+        fl_free(d.heap);
+    }
+    if (sev->t == FL_V_NONE)
+        SET_FIRST(json_level, FL_S_J_LEVEL, FL_S_J_SEVERITY);
+#undef SET
+#undef SET_FIRST
+    fl_entry_finish(e);
+    return 0;
+}
+
+int fl_unwrap_envelope(const fl_slot *data, fl_parse_fn parse, fl_entry *e, char *errbuf,
+                       size_t errlen, int depth)
+{
+    tmp_str d;
+    int rc = tmp_decode(data, &d);
+    if (rc < 0)
+        return rc;
+    unsigned char *raw = fl_malloc(d.n / 4 * 3 + 4);
+    if (!raw) {
+        fl_free(d.heap);
+        return FL_ENOMEM;
+    }
+    long m = fl_base64_decode(d.p, d.n, raw);
+    fl_free(d.heap);
+    if (m < 0) {
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "Pub/Sub envelope: message.data is not valid base64");
+        fl_free(raw);
+        return FL_EPARSE;
+    }
+    char inner[256] = "";
+    rc = parse((const char *)raw, (size_t)m, e, inner, sizeof(inner), depth + 1);
+    fl_free(raw);
+    if (rc == FL_EPARSE && errbuf && errlen)
+        snprintf(errbuf, errlen, "Pub/Sub envelope: decoded message.data: %s", inner);
+    return rc;
+}

@@ -1,0 +1,330 @@
+/* Multi-line reassembly. Cloud Run writes every line a container prints as its own entry, so a
+ * Python traceback or a Java/Node stack trace arrives as a burst of entries from one instance
+ * within the same second. Those are joined back into one entry before classification.
+ *
+ * Order: a sink's NDJSON is oldest first; `gcloud logging read --format=json` is newest
+ * first, so the same trace arrives bottom line first. A run is collected in arrival order, then
+ * sorted by timestamp (arrival order breaks ties) and joined. Which direction a line may join
+ * from follows from what it is: frames join either way, a header ("Traceback ...", or an
+ * exception line before any frames) only joins a run of frames from the past side. */
+#include "ingest_internal.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#define ML_MAX_RUN 512                    /* entries in one trace */
+#define ML_MAX_MESSAGE (64 * 1024)        /* joined message, then a marker */
+#define ML_MAX_BYPASS 64                  /* entries that may overtake a held run */
+#define ML_TRUNCATED "\xE2\x80\xA6[truncated]" /* "…[truncated]" */
+
+typedef enum {
+    LINE_OTHER,
+    LINE_CONT,    /* a frame or other continuation: indented, "at ...", "Caused by:" */
+    LINE_EXC,     /* "ValueError: ...", "java.lang.IllegalStateException: ..." */
+    LINE_PY_HEAD, /* "Traceback (most recent call last):" */
+} line_class;
+
+struct fl_multiline {
+    fl_entry run[ML_MAX_RUN];
+    uint64_t seq[ML_MAX_RUN];
+    size_t n_run;
+    fl_time min_ts, max_ts;
+    line_class first_class, last_class;
+    bool has_head;
+    size_t bypassed;
+
+    fl_entry *out; /* queue of finished entries */
+    size_t out_head, out_n, out_cap;
+
+    uint64_t next_seq;
+    size_t order[ML_MAX_RUN];
+    fl_buf joined;
+};
+
+static bool starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* "...  12 more" / "... 12 more" (Java's elided common frames). */
+static bool is_more_line(const char *s)
+{
+    if (!starts(s, "..."))
+        return false;
+    s += 3;
+    while (*s == ' ')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return false;
+    while (isdigit((unsigned char)*s))
+        s++;
+    return starts(s, " more");
+}
+
+/* A dotted identifier followed by ':' ("ValueError: x", "java.io.IOException: y",
+ * "Error: z") or one ending in Error/Exception on its own. */
+static bool is_exception_line(const char *s)
+{
+    const char *p = s;
+    if (!(isalpha((unsigned char)*p) || *p == '_' || *p == '$'))
+        return false;
+    while (isalnum((unsigned char)*p) || *p == '_' || *p == '$' || *p == '.')
+        p++;
+    if (*p == ':' && (p[1] == ' ' || p[1] == '\0' || p[1] == '\n'))
+        return true;
+    if (*p == '\0' || *p == '\n') {
+        size_t n = (size_t)(p - s);
+        return (n > 5 && memcmp(p - 5, "Error", 5) == 0) ||
+               (n > 9 && memcmp(p - 9, "Exception", 9) == 0);
+    }
+    return false;
+}
+
+static line_class classify(const char *m)
+{
+    if (m[0] == ' ' || m[0] == '\t')
+        return LINE_CONT;
+    if (starts(m, "Traceback (most recent call last):"))
+        return LINE_PY_HEAD;
+    if (starts(m, "at ") || starts(m, "Caused by:") || starts(m, "Suppressed:") ||
+        is_more_line(m) || starts(m, "During handling of the above exception") ||
+        starts(m, "The above exception was the direct cause"))
+        return LINE_CONT;
+    if (is_exception_line(m))
+        return LINE_EXC;
+    return LINE_OTHER;
+}
+
+/* Only container output can be a split trace; request and audit logs never are. */
+static bool eligible(const fl_entry *e)
+{
+    return (e->log_kind == FL_LOG_STDOUT || e->log_kind == FL_LOG_STDERR ||
+            e->log_kind == FL_LOG_OTHER) &&
+           e->message[0] != '\0';
+}
+
+static bool same_source(const fl_entry *a, const fl_entry *b)
+{
+    return a->log_kind == b->log_kind && strcmp(a->instance_id, b->instance_id) == 0 &&
+           strcmp(a->service, b->service) == 0 && strcmp(a->revision, b->revision) == 0;
+}
+
+int fl_multiline_new(fl_multiline **out)
+{
+    fl_multiline *ml = fl_calloc(1, sizeof(*ml));
+    if (!ml)
+        return FL_ENOMEM;
+    for (size_t i = 0; i < ML_MAX_RUN; i++)
+        fl_entry_init(&ml->run[i]);
+    fl_buf_init(&ml->joined, ML_MAX_MESSAGE + 64);
+    *out = ml;
+    return 0;
+}
+
+void fl_multiline_free(fl_multiline *ml)
+{
+    if (!ml)
+        return;
+    for (size_t i = 0; i < ML_MAX_RUN; i++)
+        fl_entry_free(&ml->run[i]);
+    for (size_t i = 0; i < ml->out_cap; i++)
+        fl_entry_free(&ml->out[i]);
+    fl_free(ml->out);
+    fl_buf_free(&ml->joined);
+    fl_free(ml);
+}
+
+static void swap_entry(fl_entry *a, fl_entry *b)
+{
+    fl_entry t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Moves *e to the end of the output queue (e receives a cleared entry). */
+static int emit(fl_multiline *ml, fl_entry *e)
+{
+    if (ml->out_n == 0)
+        ml->out_head = 0;
+    if (ml->out_head + ml->out_n == ml->out_cap) {
+        if (ml->out_head > 0) { /* slide the queue to the front */
+            for (size_t i = 0; i < ml->out_n; i++)
+                swap_entry(&ml->out[i], &ml->out[ml->out_head + i]);
+            ml->out_head = 0;
+        } else {
+            size_t cap = ml->out_cap ? ml->out_cap * 2 : 8;
+            fl_entry *p = fl_realloc(ml->out, cap * sizeof(*p));
+            if (!p)
+                return FL_ENOMEM;
+            for (size_t i = ml->out_cap; i < cap; i++)
+                fl_entry_init(&p[i]);
+            ml->out = p;
+            ml->out_cap = cap;
+        }
+    }
+    swap_entry(&ml->out[ml->out_head + ml->out_n], e);
+    ml->out_n++;
+    fl_entry_clear(e);
+    return 0;
+}
+
+static int cmp_order(const fl_multiline *ml, size_t x, size_t y)
+{
+    if (ml->run[x].ts != ml->run[y].ts)
+        return ml->run[x].ts < ml->run[y].ts ? -1 : 1;
+    return ml->seq[x] < ml->seq[y] ? -1 : ml->seq[x] > ml->seq[y];
+}
+
+static void sort_run(fl_multiline *ml)
+{
+    /* Insertion sort: runs are short and usually already in order (or exactly reversed,
+     * which the reversal below turns into sorted order first). */
+    size_t n = ml->n_run;
+    for (size_t i = 0; i < n; i++)
+        ml->order[i] = i;
+    if (n > 1 && cmp_order(ml, 0, n - 1) > 0)
+        for (size_t i = 0; i < n / 2; i++) {
+            size_t t = ml->order[i];
+            ml->order[i] = ml->order[n - 1 - i];
+            ml->order[n - 1 - i] = t;
+        }
+    for (size_t i = 1; i < n; i++) {
+        size_t v = ml->order[i], j = i;
+        while (j > 0 && cmp_order(ml, ml->order[j - 1], v) > 0) {
+            ml->order[j] = ml->order[j - 1];
+            j--;
+        }
+        ml->order[j] = v;
+    }
+}
+
+static int flush_run(fl_multiline *ml)
+{
+    size_t n = ml->n_run;
+    ml->n_run = 0;
+    ml->bypassed = 0;
+    if (n == 0)
+        return 0;
+    if (n == 1)
+        return emit(ml, &ml->run[0]);
+    sort_run(ml);
+    fl_buf_reset(&ml->joined);
+    bool cut = false;
+    int severity = FL_SEV_DEFAULT;
+    for (size_t k = 0; k < n; k++) {
+        const fl_entry *e = &ml->run[ml->order[k]];
+        severity = FL_MAX(severity, e->severity);
+        if (cut)
+            continue;
+        size_t len = strlen(e->message);
+        size_t room = ML_MAX_MESSAGE - ml->joined.len;
+        if (k > 0 && room > 0) {
+            fl_buf_addc(&ml->joined, '\n');
+            room--;
+        }
+        if (len > room) {
+            fl_buf_add(&ml->joined, e->message, room);
+            fl_buf_addstr(&ml->joined, ML_TRUNCATED);
+            cut = true;
+        } else {
+            fl_buf_add(&ml->joined, e->message, len);
+        }
+    }
+    fl_entry *first = &ml->run[ml->order[0]];
+    int rc = fl_entry_set(first, &first->message, ml->joined.data ? ml->joined.data : "",
+                          ml->joined.len);
+    first->severity = severity;
+    for (size_t k = 1; k < n; k++)
+        fl_entry_clear(&ml->run[ml->order[k]]);
+    if (rc < 0)
+        return rc;
+    return emit(ml, first);
+}
+
+static bool joins(const fl_multiline *ml, const fl_entry *x, line_class c)
+{
+    const fl_entry *first = &ml->run[0];
+    if (!same_source(first, x))
+        return false;
+    fl_time d = x->ts - first->ts;
+    if (d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC)
+        return false;
+    bool older = x->ts < ml->min_ts; /* arriving from the past: newest-first input */
+    bool newer = x->ts >= ml->max_ts;
+    switch (c) {
+    case LINE_CONT:
+        return true;
+    case LINE_PY_HEAD:
+        return older;
+    case LINE_EXC:
+        return (newer && ml->last_class == LINE_CONT) || (older && !ml->has_head);
+    case LINE_OTHER:
+        return older && !ml->has_head;
+    }
+    return false;
+}
+
+static void start_run(fl_multiline *ml, fl_entry *e, line_class c)
+{
+    swap_entry(&ml->run[0], e);
+    fl_entry_clear(e);
+    ml->seq[0] = ml->next_seq++;
+    ml->n_run = 1;
+    ml->min_ts = ml->max_ts = ml->run[0].ts;
+    ml->first_class = ml->last_class = c;
+    ml->has_head = c != LINE_CONT;
+    ml->bypassed = 0;
+}
+
+int fl_multiline_push(fl_multiline *ml, fl_entry *e)
+{
+    int rc;
+    if (!eligible(e)) {
+        /* Request/audit entries pass straight through; they may overtake a held run, but
+         * only for a moment (same second, a few entries). */
+        if (ml->n_run > 0) {
+            fl_time d = e->ts - ml->run[0].ts;
+            if (++ml->bypassed > ML_MAX_BYPASS || d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC)
+                if ((rc = flush_run(ml)) < 0)
+                    return rc;
+        }
+        return emit(ml, e);
+    }
+    line_class c = classify(e->message);
+    if (ml->n_run > 0 && ml->n_run < ML_MAX_RUN && joins(ml, e, c)) {
+        size_t i = ml->n_run++;
+        swap_entry(&ml->run[i], e);
+        fl_entry_clear(e);
+        ml->seq[i] = ml->next_seq++;
+        fl_time ts = ml->run[i].ts;
+        if (ts < ml->min_ts) {
+            if (c != LINE_CONT)
+                ml->has_head = true;
+            ml->min_ts = ts;
+        }
+        if (ts > ml->max_ts)
+            ml->max_ts = ts;
+        ml->last_class = c;
+        return 0;
+    }
+    if ((rc = flush_run(ml)) < 0)
+        return rc;
+    start_run(ml, e, c);
+    return 0;
+}
+
+int fl_multiline_flush(fl_multiline *ml)
+{
+    return flush_run(ml);
+}
+
+int fl_multiline_pop(fl_multiline *ml, fl_entry *e)
+{
+    if (ml->out_n == 0)
+        return 0;
+    fl_entry_clear(e);
+    swap_entry(e, &ml->out[ml->out_head]);
+    ml->out_head++;
+    ml->out_n--;
+    return 1;
+}

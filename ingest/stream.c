@@ -1,0 +1,222 @@
+/* Byte streams over files and stdin. The decoder is chosen by the first bytes, never by the
+ * file name: gzip starts 1f 8b, zstd starts 28 b5 2f fd; anything else is read as is. */
+#include "ingest_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct fl_stream {
+    char *name;
+    int fd;
+    bool own_fd;
+    fl_diag *diag;
+    fl_raw raw;
+    const fl_codec *codec; /* NULL: plain */
+    void *codec_state;
+    bool damaged;
+    bool failed; /* read error: stop */
+    uint64_t decoded;
+};
+
+static const unsigned char gzip_magic[] = {0x1f, 0x8b};
+static const unsigned char zstd_magic[] = {0x28, 0xb5, 0x2f, 0xfd};
+
+fl_raw *fl_stream_raw(fl_stream *s)
+{
+    return &s->raw;
+}
+
+const char *fl_stream_name(const fl_stream *s)
+{
+    return s->name;
+}
+
+bool fl_stream_damaged(const fl_stream *s)
+{
+    return s->damaged;
+}
+
+uint64_t fl_stream_decoded(const fl_stream *s)
+{
+    return s->decoded;
+}
+
+void fl_stream_damage(fl_stream *s, const char *what)
+{
+    if (s->damaged)
+        return;
+    s->damaged = true;
+    fl_diag_warn(s->diag, FL_WARN_TRUNCATED, s->name, 0,
+                 "%s: %s; %llu bytes decoded from %llu compressed bytes before the damage were "
+                 "read",
+                 s->name, what, (unsigned long long)s->decoded,
+                 (unsigned long long)s->raw.total);
+}
+
+void fl_stream_notice(fl_stream *s, const char *what)
+{
+    fl_diag_warn(s->diag, FL_WARN_OTHER, s->name, 0, "%s: %s", s->name, what);
+}
+
+int fl_stream_raw_fill(fl_stream *s)
+{
+    fl_raw *r = &s->raw;
+    if (r->eof)
+        return 0;
+    if (r->pos > 0) {
+        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+        r->len -= r->pos;
+        r->pos = 0;
+    }
+    while (r->len < r->cap) {
+        ssize_t got = read(s->fd, r->buf + r->len, r->cap - r->len);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            fl_diag_warn(s->diag, FL_WARN_TRUNCATED, s->name, 0, "%s: read error after %llu bytes: %s",
+                         s->name, (unsigned long long)r->total, strerror(errno));
+            s->damaged = true;
+            r->eof = true;
+            return FL_EIO;
+        }
+        if (got == 0) {
+            r->eof = true;
+            break;
+        }
+        r->len += (size_t)got;
+        r->total += (uint64_t)got;
+        break; /* one read per fill: pipes deliver what they have */
+    }
+    return 0;
+}
+
+/* Reads until at least n bytes are buffered or the input ends (for the magic check). */
+static int fill_at_least(fl_stream *s, size_t n)
+{
+    while (s->raw.len - s->raw.pos < n && !s->raw.eof) {
+        int rc = fl_stream_raw_fill(s);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static bool starts_with(const fl_raw *r, const unsigned char *magic, size_t n)
+{
+    return r->len - r->pos >= n && memcmp(r->buf + r->pos, magic, n) == 0;
+}
+
+int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
+{
+    *out = NULL;
+    fl_stream *s = fl_calloc(1, sizeof(*s));
+    if (!s)
+        return FL_ENOMEM;
+    s->diag = diag;
+    s->fd = -1;
+    s->name = fl_strdup(path);
+    s->raw.cap = FL_READ_CHUNK;
+    s->raw.buf = fl_malloc(s->raw.cap);
+    if (!s->name || !s->raw.buf) {
+        fl_stream_close(s);
+        return FL_ENOMEM;
+    }
+    if (strcmp(path, "-") == 0) {
+        s->fd = STDIN_FILENO;
+    } else {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            int err = errno;
+            fl_diag_warn(diag, FL_WARN_UNREADABLE, path, 0, "%s: cannot open: %s", path,
+                         strerror(err));
+            fl_stream_close(s);
+            return err == ENOENT ? FL_ENOTFOUND : FL_EIO;
+        }
+        s->own_fd = true;
+#ifdef POSIX_FADV_SEQUENTIAL
+        posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    }
+    if (fill_at_least(s, sizeof(zstd_magic)) < 0) {
+        fl_stream_close(s);
+        return FL_EIO;
+    }
+    if (starts_with(&s->raw, gzip_magic, sizeof(gzip_magic)))
+        s->codec = &fl_codec_gzip;
+    else if (starts_with(&s->raw, zstd_magic, sizeof(zstd_magic)))
+        s->codec = &fl_codec_zstd;
+    if (s->codec) {
+        int rc = s->codec->init(s, &s->codec_state);
+        if (rc < 0) {
+            fl_stream_close(s);
+            return rc;
+        }
+    }
+    pthread_mutex_lock(&diag->lock);
+    diag->files++;
+    pthread_mutex_unlock(&diag->lock);
+    *out = s;
+    return 0;
+}
+
+static ssize_t plain_read(fl_stream *s, char *buf, size_t n)
+{
+    fl_raw *r = &s->raw;
+    if (r->pos < r->len) { /* bytes peeked for the magic check */
+        size_t k = FL_MIN(n, r->len - r->pos);
+        memcpy(buf, r->buf + r->pos, k);
+        r->pos += k;
+        return (ssize_t)k;
+    }
+    if (r->eof)
+        return 0;
+    for (;;) {
+        ssize_t got = read(s->fd, buf, n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            fl_diag_warn(s->diag, FL_WARN_TRUNCATED, s->name, 0,
+                         "%s: read error after %llu bytes: %s", s->name,
+                         (unsigned long long)r->total, strerror(errno));
+            s->damaged = true;
+            r->eof = true;
+            return 0;
+        }
+        if (got == 0)
+            r->eof = true;
+        r->total += (uint64_t)got;
+        return got;
+    }
+}
+
+ssize_t fl_stream_read(fl_stream *s, char *buf, size_t n)
+{
+    if (s->failed || n == 0)
+        return 0;
+    ssize_t got = s->codec ? s->codec->read(s, s->codec_state, buf, n) : plain_read(s, buf, n);
+    if (got <= 0) {
+        s->failed = true;
+        return 0;
+    }
+    s->decoded += (uint64_t)got;
+    pthread_mutex_lock(&s->diag->lock);
+    s->diag->bytes += (uint64_t)got;
+    pthread_mutex_unlock(&s->diag->lock);
+    return got;
+}
+
+void fl_stream_close(fl_stream *s)
+{
+    if (!s)
+        return;
+    if (s->codec && s->codec_state)
+        s->codec->free(s->codec_state);
+    if (s->own_fd && s->fd >= 0)
+        close(s->fd);
+    fl_free(s->raw.buf);
+    fl_free(s->name);
+    fl_free(s);
+}

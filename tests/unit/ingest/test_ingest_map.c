@@ -1,0 +1,338 @@
+/* The LogEntry mapping (src/fl_entry.h) on every line of the real samples, through the reader
+ * and through both JSON readers, plus hand-made entries for the rules the samples lack. */
+#include "fl_test.h"
+#include "ingest_test_util.h"
+
+typedef struct expect {
+    int line;
+    int severity;
+    fl_log_kind kind;
+    const char *service;
+    const char *revision;
+    int http_status;
+    const char *message_has; /* substring; "" means the message must be empty */
+} expect;
+
+static const expect samples[] = {
+    {1, FL_SEV_ERROR, FL_LOG_REQUESTS, "palios-taey", "palios-taey-00007-2gd", 500, ""},
+    {2, FL_SEV_ERROR, FL_LOG_STDERR, "palios-taey", "palios-taey-00007-2gd", 0,
+     "TypeError: FastAPI.__call__() missing 1 required positional argument"},
+    {3, FL_SEV_ERROR, FL_LOG_REQUESTS, "palios-taey", "palios-taey-00007-2gd", 500, ""},
+    {4, FL_SEV_ERROR, FL_LOG_STDERR, "palios-taey", "palios-taey-00007-2gd", 0, "Traceback"},
+    {5, FL_SEV_ERROR, FL_LOG_REQUESTS, "palios-taey", "palios-taey-00007-2gd", 500, ""},
+    {6, FL_SEV_ERROR, FL_LOG_STDERR, "palios-taey", "palios-taey-00007-2gd", 0, "Traceback"},
+    {7, FL_SEV_DEFAULT, FL_LOG_STDERR, "onwrite-food-listings", "onwrite-food-listings-00002-xej",
+     0, "Error: 5 NOT_FOUND: Queue does not exist"},
+    {8, FL_SEV_INFO, FL_LOG_REQUESTS, "updateholidays", "updateholidays-00006-taj", 200, ""},
+    {9, FL_SEV_INFO, FL_LOG_STDOUT, "updateholidays", "updateholidays-00006-taj", 0,
+     "Verifying API Key"},
+    {10, FL_SEV_ERROR, FL_LOG_STDERR, "updateholidays", "updateholidays-00006-taj", 0,
+     "Error fetching holidays"},
+    /* No severity, but jsonPayload.level "info" (a structured logger): raised to INFO. */
+    {11, FL_SEV_INFO, FL_LOG_STDOUT, "sling-scheduling", "sling-scheduling-00058-pnr", 0,
+     "sling_request_ok"},
+    {12, FL_SEV_INFO, FL_LOG_STDOUT, "sling-scheduling", "sling-scheduling-00058-pnr", 0,
+     "sling_request_ok"},
+    {13, FL_SEV_INFO, FL_LOG_STDOUT, "sling-scheduling", "sling-scheduling-00058-pnr", 0,
+     "sling_request_ok"},
+    {14, FL_SEV_INFO, FL_LOG_STDOUT, "sling-scheduling", "sling-scheduling-00058-pnr", 0,
+     "sling_request_ok"},
+    {15, FL_SEV_DEFAULT, FL_LOG_STDOUT, "image-analysis-jvm", NULL, 0, "selfLink : "},
+    {16, FL_SEV_DEFAULT, FL_LOG_STDOUT, "image-analysis-jvm", NULL, 0, "id : "},
+    {17, FL_SEV_ERROR, FL_LOG_STDERR, "netra-backend-staging", NULL, 0,
+     "Middleware setup failure details: ModuleNotFoundError"},
+    {18, FL_SEV_WARNING, FL_LOG_VARLOG_SYSTEM, "netra-backend-staging", NULL, 0,
+     "Container called exit(3)."},
+    {19, FL_SEV_WARNING, FL_LOG_STDERR, "netra-backend-staging", NULL, 0, "Sentry SDK"},
+    {20, FL_SEV_WARNING, FL_LOG_STDOUT, "netra-backend-staging", NULL, 0, "SERVICE_ID"},
+    {21, FL_SEV_ERROR, FL_LOG_STDERR, "nisra-case-mover-processor",
+     "nisra-case-mover-processor-00012-sew", 0, "ValueError: I/O operation on closed file."},
+    {22, FL_SEV_ERROR, FL_LOG_STDOUT, "publishMsg", "", 500, "no available instance"},
+    {23, FL_SEV_DEFAULT, FL_LOG_STDERR, "power-choosers-crm", NULL, 0, "[Server]"},
+    {24, FL_SEV_DEFAULT, FL_LOG_STDERR, "power-choosers-crm", NULL, 0, "File not found"},
+    {25, FL_SEV_ERROR, FL_LOG_REQUESTS, "power-choosers-crm", NULL, 504, ""},
+    {26, FL_SEV_INFO, FL_LOG_AUDIT_SYSTEM_EVENT, "hello2", "", 0,
+     "Ready condition status changed to True for Service hello2."},
+    {27, FL_SEV_NOTICE, FL_LOG_AUDIT_ACTIVITY, "cloud-run-slack-bot", "", 0, ""},
+    {28, FL_SEV_ERROR, FL_LOG_AUDIT_ACTIVITY, "cloud-run-slack-bot", "", 0,
+     "Conflict for resource 'cloud-run-slack-bot'"},
+    {29, FL_SEV_ERROR, FL_LOG_AUDIT_ACTIVITY, "power-choosers-crm", "", 0,
+     "resources.limits.memory"},
+    {30, FL_SEV_NOTICE, FL_LOG_AUDIT_ACTIVITY, NULL, "", 0, NULL},
+    {31, FL_SEV_NOTICE, FL_LOG_AUDIT_ACTIVITY, NULL, "", 0, NULL},
+    {32, FL_SEV_NOTICE, FL_LOG_AUDIT_ACTIVITY, "", "", 0, NULL},
+    {33, FL_SEV_ERROR, FL_LOG_AUDIT_DATA_ACCESS, "", "", 0,
+     "generic::not_found: Requested entity was not found."},
+};
+
+static void check_expect(const expect *x, const fl_entry *e)
+{
+    char where[32];
+    snprintf(where, sizeof(where), "line %d", x->line);
+    if (e->severity != x->severity || e->log_kind != x->kind)
+        fprintf(stderr, "%s: severity %d kind %s\n", where, e->severity,
+                fl_log_kind_name(e->log_kind));
+    CHECK_INT(e->severity, x->severity);
+    CHECK_INT(e->log_kind, x->kind);
+    if (x->service)
+        CHECK_STR(e->service, x->service);
+    if (x->revision)
+        CHECK_STR(e->revision, x->revision);
+    CHECK_INT(e->http_status, x->http_status);
+    if (x->message_has && !x->message_has[0])
+        CHECK_STR(e->message, "");
+    else if (x->message_has && !strstr(e->message, x->message_has)) {
+        fprintf(stderr, "%s: message \"%.120s\" lacks \"%s\"\n", where, e->message,
+                x->message_has);
+        CHECK(0);
+    }
+    CHECK(e->ts > 0);
+    CHECK((e->insert_id[0] != '\0') == (x->line != 32)); /* line 32 has no insertId */
+    CHECK_STR(e->resource_type, x->line == 32   ? "build"
+                                : x->line == 33 ? "audited_resource"
+                                                : "cloud_run_revision");
+}
+
+static void test_samples_through_reader(void)
+{
+    const char *path = FL_INGEST_DATA "/logentries.ndjson";
+    fl_diag d;
+    fl_diag_init(&d);
+    fl_reader *r;
+    fl_reader_opts o = {0};
+    o.no_multiline = true;
+    const char *paths[] = {path};
+    CHECK_INT(fl_reader_open(&r, paths, 1, &o, &d), 0);
+    fl_entry e;
+    fl_entry_init(&e);
+    size_t n = 0;
+    while (fl_reader_next(r, &e) == 1) {
+        CHECK(n < FL_ARRAY_LEN(samples));
+        if (n >= FL_ARRAY_LEN(samples))
+            break;
+        const expect *x = &samples[n++];
+        CHECK_INT(e.src_line, x->line);
+        CHECK_STR(e.src_file, path);
+        check_expect(x, &e);
+
+        switch (x->line) {
+        case 1: {
+            char ts[40];
+            CHECK_STR(fl_time_format(e.ts, true, ts, sizeof(ts)), "2025-03-19T01:09:09.120515Z");
+            CHECK(e.latency_s > 0.7831 && e.latency_s < 0.7832);
+            CHECK_STR(e.http_method, "GET");
+            CHECK_STR(e.location, "us-central1");
+            CHECK_STR(e.project, "palios-taey-dev");
+            CHECK_STR(e.configuration, "palios-taey");
+            CHECK(strncmp(e.instance_id, "00fd7d7337", 10) == 0);
+            CHECK(strncmp(e.trace, "projects/palios-taey-dev/traces/", 32) == 0);
+            break;
+        }
+        case 11:
+            CHECK_STR(e.commit_sha, "0ebad2ae1e9bc818bcf38cc41fcffe1540bb4494");
+            CHECK_STR(e.build_id, "4d054746-3edb-4200-ab59-529dccb882d7");
+            CHECK_STR(e.json_level, "info");
+            break;
+        case 17:
+            /* jsonPayload.message wins over error.value */
+            CHECK(strstr(e.message, "ModuleNotFoundError") != NULL);
+            break;
+        case 22:
+            CHECK_STR(e.location, "europe-west2"); /* from labels.region */
+            CHECK_INT(e.latency_s == 0.0, 1);
+            CHECK_STR(e.http_method, "POST");
+            break;
+        case 25:
+            CHECK(e.latency_s > 299.99 && e.latency_s < 300.0);
+            break;
+        case 26:
+            CHECK(e.has_audit_status);
+            CHECK_INT(e.audit_status_code, 0);
+            CHECK_STR(e.audit_resource, "namespaces/arri-primary/services/hello2");
+            break;
+        case 27:
+            CHECK_STR(e.audit_method, "google.cloud.run.v1.Services.ReplaceService");
+            CHECK_STR(e.audit_principal, "masatonaka1989@gmail.com");
+            CHECK_STR(e.audit_service, "run.googleapis.com");
+            break;
+        case 28:
+            CHECK_INT(e.audit_status_code, 10);
+            break;
+        case 29:
+            CHECK_STR(e.audit_method, "google.cloud.run.v1.Services.ReplaceService");
+            CHECK_INT(e.audit_status_code, 3);
+            CHECK(e.has_audit_status);
+            CHECK_STR(e.audit_principal, "792458658491-compute@developer.gserviceaccount.com");
+            break;
+        case 30:
+            CHECK_STR(e.audit_method, "google.cloud.run.v1.Services.CreateService");
+            break;
+        case 33:
+            CHECK_STR(e.audit_method, "Docker-GetManifest");
+            CHECK_INT(e.audit_status_code, 5);
+            break;
+        default:
+            break;
+        }
+    }
+    CHECK_INT(n, FL_ARRAY_LEN(samples));
+    CHECK_INT(d.entries, FL_ARRAY_LEN(samples));
+    CHECK_INT(d.malformed, 0);
+    CHECK_INT(d.files, 1);
+    fl_entry_free(&e);
+    fl_reader_free(r);
+    fl_diag_free(&d);
+}
+
+static void test_pubsub_envelope(void)
+{
+    size_t n;
+    char *buf = tu_read_file(FL_INGEST_DATA "/pubsub_push.ndjson", &n);
+    while (n && buf[n - 1] == '\n')
+        n--;
+    for (int slow = 0; slow < 2; slow++) {
+        fl_entry e;
+        fl_entry_init(&e);
+        char err[256];
+        int rc = slow ? fl_entry_parse_jansson(buf, n, &e, err, sizeof(err))
+                      : fl_entry_parse(buf, n, &e, err, sizeof(err));
+        CHECK_INT(rc, 0);
+        CHECK_INT(e.severity, FL_SEV_DEBUG);
+        CHECK_STR(e.message, "Function execution took 1198 ms. Finished with status code: 200");
+        CHECK(strncmp(e.trace, "projects/wired-height/traces/", 29) == 0);
+        fl_entry_free(&e);
+    }
+    free(buf);
+}
+
+typedef struct mapping_case {
+    const char *json;
+    const char *field; /* name of the string field to check, or an int field */
+    const char *want;
+} mapping_case;
+
+static const char *field_of(const fl_entry *e, const char *name, char *num, size_t size)
+{
+#define F(x)                                                                                       \
+    if (strcmp(name, #x) == 0)                                                                     \
+        return e->x;
+    F(service) F(revision) F(location) F(message) F(json_level) F(log_name) F(instance_id)
+    F(http_url) F(audit_status_message)
+#undef F
+#define I(x)                                                                                       \
+    if (strcmp(name, #x) == 0) {                                                                   \
+        snprintf(num, size, "%lld", (long long)e->x);                                              \
+        return num;                                                                                \
+    }
+    I(severity) I(log_kind) I(http_status) I(audit_status_code) I(has_audit_status)
+    I(error_event) I(ts)
+#undef I
+    if (strcmp(name, "latency_ms") == 0) {
+        snprintf(num, size, "%.0f", e->latency_s * 1000);
+        return num;
+    }
+    return "?";
+}
+
+static const mapping_case cases[] = {
+    {"{\"severity\":\"warning\"}", "severity", "400"},
+    {"{\"severity\":\"CRITICAL\"}", "severity", "600"},
+    {"{\"severity\":500}", "severity", "500"},
+    {"{\"severity\":\"300\"}", "severity", "300"},
+    {"{\"severity\":\"bogus\"}", "severity", "0"},
+    {"{}", "severity", "0"},
+    {"{\"jsonPayload\":{\"level\":\"error\",\"message\":\"x\"}}", "severity", "500"},
+    {"{\"jsonPayload\":{\"severity\":\"WARN\",\"message\":\"x\"}}", "severity", "400"},
+    {"{\"severity\":\"INFO\",\"jsonPayload\":{\"level\":\"error\"}}", "severity", "200"},
+    {"{\"timestamp\":\"bad\",\"receiveTimestamp\":\"1970-01-01T00:00:01Z\"}", "ts", "1000000"},
+    {"{\"receiveTimestamp\":\"1970-01-01T00:00:02.5Z\"}", "ts", "2500000"},
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com/stderr\"}", "log_kind", "3"},
+    {"{\"httpRequest\":{\"status\":502}}", "log_kind", "1"},
+    {"{\"protoPayload\":{\"methodName\":\"x\"}}", "log_kind", "5"},
+    {"{\"logName\":\"projects/p/logs/my-app\"}", "log_kind", "0"},
+    {"{\"resource\":{\"type\":\"cloud_function\",\"labels\":{\"function_name\":\"fn\",\"region\":"
+     "\"us-east1\"}}}",
+     "service", "fn"},
+    {"{\"resource\":{\"type\":\"cloud_function\",\"labels\":{\"function_name\":\"fn\",\"region\":"
+     "\"us-east1\"}}}",
+     "location", "us-east1"},
+    {"{\"resource\":{\"type\":\"k8s_container\",\"labels\":{\"container_name\":\"api\"}},\"labels\":"
+     "{\"k8s-pod/pod-template-hash\":\"7d9f\"}}",
+     "service", "api"},
+    {"{\"resource\":{\"type\":\"k8s_container\",\"labels\":{\"container_name\":\"api\"}},\"labels\":"
+     "{\"k8s-pod/pod-template-hash\":\"7d9f\"}}",
+     "revision", "7d9f"},
+    {"{\"resource\":{\"type\":\"gce_instance\",\"labels\":{\"instance_id\":\"123\",\"zone\":\"z\"}}}",
+     "service", "123"},
+    {"{\"resource\":{\"type\":\"cloud_run_job\",\"labels\":{\"job_name\":\"nightly\"}}}", "service",
+     "nightly"},
+    {"{\"textPayload\":\"t\",\"jsonPayload\":{\"message\":\"m\"}}", "message", "t"},
+    {"{\"jsonPayload\":{\"msg\":\"m2\",\"error\":\"e\"}}", "message", "m2"},
+    {"{\"jsonPayload\":{\"error\":\"boom\"}}", "message", "boom"},
+    {"{\"jsonPayload\":{\"error\":{\"message\":\"em\",\"value\":\"ev\"}}}", "message", "em"},
+    {"{\"jsonPayload\":{\"error\":{\"type\":\"X\",\"value\":\"ev\"}}}", "message", "ev"},
+    {"{\"jsonPayload\":{\"exception\":\"Exc\"}}", "message", "Exc"},
+    {"{\"jsonPayload\":{\"message\":\"failed\",\"stack_trace\":\"at a\\nat b\"}}", "message",
+     "failed\nat a\nat b"},
+    {"{\"jsonPayload\":{\"message\":\"Error: x\\n at a\",\"stack\":\" at a\"}}", "message",
+     "Error: x\n at a"},
+    {"{\"jsonPayload\":{\"stackTrace\":\"trace only\"}}", "message", "trace only"},
+    {"{\"jsonPayload\":{\"@type\":\"type.googleapis.com/google.devtools.clouderrorreporting.v1beta1."
+     "ReportedErrorEvent\",\"message\":\"x\"}}",
+     "error_event", "1"},
+    {"{\"protoPayload\":{\"status\":{\"code\":7,\"message\":\"denied\"}}}", "message", "denied"},
+    {"{\"protoPayload\":{\"status\":{\"code\":7,\"message\":\"denied\"}}}", "audit_status_code", "7"},
+    {"{\"protoPayload\":{\"methodName\":\"m\"}}", "has_audit_status", "0"},
+    {"{\"httpRequest\":{\"latency\":\"1.5s\"}}", "latency_ms", "1500"},
+    {"{\"httpRequest\":{\"latency\":\"abc\"}}", "latency_ms", "-1000"},
+    {"{\"httpRequest\":{\"status\":\"500\"}}", "http_status", "0"},
+    {"{\"textPayload\":\"a\\u00e9\\ud83d\\ude00\"}", "message", "a\xC3\xA9\xF0\x9F\x98\x80"},
+    {"{\"textPayload\":\"first\",\"textPayload\":\"second\"}", "message", "second"},
+    {"{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"resource\":{\"type\":\"t\"}}", "service",
+     ""},
+    {"{\"labels\":{\"instanceId\":\"i1\"}}", "instance_id", "i1"},
+};
+
+static void test_mapping_cases(void)
+{
+    for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+        for (int slow = 0; slow < 2; slow++) {
+            fl_entry e;
+            fl_entry_init(&e);
+            char err[256], num[64];
+            const char *j = cases[i].json;
+            int rc = slow ? fl_entry_parse_jansson(j, strlen(j), &e, err, sizeof(err))
+                          : fl_entry_parse(j, strlen(j), &e, err, sizeof(err));
+            CHECK_INT(rc, 0);
+            const char *got = field_of(&e, cases[i].field, num, sizeof(num));
+            if (strcmp(got, cases[i].want) != 0)
+                fprintf(stderr, "case %zu (%s): %s\n", i, slow ? "jansson" : "fast", j);
+            CHECK_STR(got, cases[i].want);
+            fl_entry_free(&e);
+        }
+    }
+}
+
+static void test_rejects(void)
+{
+    static const char *bad[] = {"", "[]", "[{}]", "\"x\"", "{", "{\"a\":}", "{\"a\":1}x",
+                                "{\"a\":\"\\u0000\"}", "{\"message\":{\"data\":\"!!!\"}}"};
+    for (size_t i = 0; i < FL_ARRAY_LEN(bad); i++) {
+        fl_entry e;
+        fl_entry_init(&e);
+        char err[256] = "";
+        CHECK_INT(fl_entry_parse(bad[i], strlen(bad[i]), &e, err, sizeof(err)), FL_EPARSE);
+        CHECK(err[0] != '\0');
+        CHECK_INT(fl_entry_parse_jansson(bad[i], strlen(bad[i]), &e, err, sizeof(err)), FL_EPARSE);
+        fl_entry_free(&e);
+    }
+}
+
+int main(void)
+{
+    test_samples_through_reader();
+    test_pubsub_envelope();
+    test_mapping_cases();
+    test_rejects();
+    return fl_test_done();
+}
