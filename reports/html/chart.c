@@ -1,0 +1,457 @@
+/* The timeline chart: inline SVG, no script. Two panels share one UTC time axis:
+ *   top:    requests (solid) and 5xx (dashed) per bucket, one colour per revision;
+ *   bottom: errors per bucket as stacked bars, one colour per error group (top groups, then
+ *           "other").
+ * Change events are labelled vertical markers across both panels; the top cause's onset is a
+ * highlighted band. The bucket size comes from the result, so ten minutes and a day both fit. */
+#include <math.h>
+#include <string.h>
+
+#include "html.h"
+
+#define W 1200.0
+#define LEFT 78.0
+#define RIGHT 28.0
+#define TOP1 78.0 /* room above for change labels */
+#define H1 200.0
+#define GAP 56.0
+#define H2 140.0
+#define MAX_REVISIONS 12
+#define MAX_GROUPS 6
+
+static const char *const palette[] = {"#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+                                      "#17becf", "#bcbd22", "#7f7f7f", "#ff7f0e", "#393b79",
+                                      "#637939", "#843c39"};
+static const char *const group_palette[] = {"#d62728", "#ff7f0e", "#bcbd22", "#9467bd",
+                                            "#8c564b", "#17becf"};
+#define OTHER_COLOUR "#c7c7c7"
+
+typedef struct chart {
+    const fl_result *r;
+    FILE *out;
+    double pw;          /* plot width */
+    double top2;        /* top of the error panel */
+    fl_time span;       /* n_buckets * bucket, microseconds */
+    fl_time bucket;     /* microseconds */
+} chart;
+
+const char *fl_html_bucket_label(int seconds, char *buf, size_t size)
+{
+    if (seconds == 60)
+        snprintf(buf, size, "minute");
+    else if (seconds == 3600)
+        snprintf(buf, size, "hour");
+    else if (seconds % 3600 == 0)
+        snprintf(buf, size, "%d h", seconds / 3600);
+    else if (seconds % 60 == 0)
+        snprintf(buf, size, "%d min", seconds / 60);
+    else
+        snprintf(buf, size, "%d s", seconds);
+    return buf;
+}
+
+static double x_of(const chart *c, fl_time t)
+{
+    double f = (double)(t - c->r->bucket_origin) / (double)c->span;
+    if (f < 0)
+        f = 0;
+    if (f > 1)
+        f = 1;
+    return LEFT + f * c->pw;
+}
+
+static double x_bucket_mid(const chart *c, size_t i)
+{
+    return LEFT + ((double)i + 0.5) * c->pw / (double)c->r->n_buckets;
+}
+
+/* 1, 2, 5 x 10^k at or above v (at least 1). */
+static double nice_ceil(double v)
+{
+    if (v <= 1)
+        return 1;
+    double p = pow(10, floor(log10(v)));
+    for (int k = 0; k < 3; k++) {
+        double m = (double[]){1, 2, 5}[k] * p;
+        if (m >= v)
+            return m;
+    }
+    return 10 * p;
+}
+
+static void y_axis(const chart *c, double top, double h, double max, const char *unit)
+{
+    FILE *o = c->out;
+    for (int i = 0; i <= 4; i++) {
+        double v = max * i / 4, y = top + h - h * i / 4;
+        fprintf(o,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+                LEFT, y, LEFT + c->pw, y, LEFT - 6, y + 4, v);
+    }
+    fprintf(o,
+            "<text class=\"axis-title\" transform=\"translate(16 %.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">",
+            top + h / 2);
+    fl_html_escape(o, unit);
+    fprintf(o, "</text>\n");
+}
+
+static void x_axis(const chart *c, double y)
+{
+    static const int steps[] = {60,   120,   300,   600,   900,   1800,  3600,
+                                7200, 10800, 21600, 43200, 86400, 172800, 604800};
+    FILE *o = c->out;
+    double span_s = (double)c->span / FL_USEC_PER_SEC;
+    int step = steps[FL_ARRAY_LEN(steps) - 1];
+    for (size_t i = 0; i < FL_ARRAY_LEN(steps); i++) {
+        if (span_s / steps[i] <= 10) {
+            step = steps[i];
+            break;
+        }
+    }
+    fl_time st = (fl_time)step * FL_USEC_PER_SEC;
+    fl_time first = (c->r->bucket_origin + st - 1) / st * st;
+    fl_time end = c->r->bucket_origin + c->span;
+    bool first_label = true;
+    for (fl_time t = first; t <= end; t += st) {
+        char full[32], label[32];
+        fl_time_format(t, false, full, sizeof(full)); /* 2026-11-20T10:42:00Z */
+        /* HH:MM, with the date on the first tick and at midnight. */
+        if (first_label || strncmp(full + 11, "00:00", 5) == 0)
+            snprintf(label, sizeof(label), "%.10s %.5s", full, full + 11);
+        else
+            snprintf(label, sizeof(label), "%.5s", full + 11);
+        double x = x_of(c, t);
+        fprintf(o,
+                "<line class=\"xtick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "data-time=\"%s\">%s</text>\n",
+                x, y, x, y + 5, x, y + 18, full, label);
+        first_label = false;
+    }
+    fprintf(o,
+            "<text class=\"axis-title\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
+            "time (UTC)</text>\n",
+            LEFT + c->pw / 2, y + 36);
+}
+
+/* Revisions worth a line: those with traffic or errors, at most MAX_REVISIONS, by volume. */
+static size_t pick_revisions(const fl_result *r, size_t *idx)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_revisions; i++) {
+        const fl_revision *v = &r->revisions[i];
+        if (!v->requests_series || (v->requests == 0 && v->requests_5xx == 0))
+            continue;
+        if (n < MAX_REVISIONS) {
+            idx[n++] = i;
+            continue;
+        }
+        /* Replace the smallest kept one if this one is bigger (stable: ties keep the first). */
+        size_t min = 0;
+        for (size_t k = 1; k < n; k++)
+            if (r->revisions[idx[k]].requests < r->revisions[idx[min]].requests)
+                min = k;
+        if (v->requests > r->revisions[idx[min]].requests) {
+            memmove(idx + min, idx + min + 1, (n - min - 1) * sizeof(*idx));
+            idx[n - 1] = i;
+        }
+    }
+    return n;
+}
+
+static void traffic_panel(const chart *c, const size_t *revs, size_t n_revs)
+{
+    const fl_result *r = c->r;
+    FILE *o = c->out;
+    double max = 0;
+    for (size_t k = 0; k < n_revs; k++)
+        for (size_t i = 0; i < r->n_buckets; i++)
+            max = FL_MAX(max, (double)r->revisions[revs[k]].requests_series[i]);
+    max = nice_ceil(max);
+    char bl[32], unit[64];
+    snprintf(unit, sizeof(unit), "requests / %s", fl_html_bucket_label(r->bucket_seconds, bl,
+                                                                      sizeof(bl)));
+    fprintf(o, "<g class=\"panel traffic\">\n");
+    y_axis(c, TOP1, H1, max, unit);
+    bool dots = r->n_buckets <= 180;
+    for (size_t k = 0; k < n_revs; k++) {
+        const fl_revision *v = &r->revisions[revs[k]];
+        const char *col = palette[k % FL_ARRAY_LEN(palette)];
+        for (int pass = 0; pass < 2; pass++) {
+            const uint32_t *s = pass ? v->r5xx_series : v->requests_series;
+            if (!s)
+                continue;
+            fprintf(o, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" points=\"",
+                    pass ? "line-5xx" : "line-req", col);
+            for (size_t i = 0; i < r->n_buckets; i++)
+                fprintf(o, "%s%.1f,%.1f", i ? " " : "", x_bucket_mid(c, i),
+                        TOP1 + H1 - H1 * (double)s[i] / max);
+            fprintf(o, "\"/>\n");
+        }
+        fprintf(o, "<g class=\"points\" data-service=\"");
+        fl_html_escape(o, v->service);
+        fprintf(o, "\" data-revision=\"");
+        fl_html_escape(o, v->revision);
+        fprintf(o, "\" fill=\"%s\">\n", col);
+        for (size_t i = 0; i < r->n_buckets; i++) {
+            char ts[32];
+            uint32_t req = v->requests_series[i], e5 = v->r5xx_series ? v->r5xx_series[i] : 0;
+            fl_time_format(r->bucket_origin + (fl_time)i * c->bucket, false, ts, sizeof(ts));
+            fprintf(o,
+                    "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" data-service=\"",
+                    x_bucket_mid(c, i), TOP1 + H1 - H1 * (double)req / max,
+                    dots && (req || e5) ? "2" : "0");
+            fl_html_escape(o, v->service);
+            fprintf(o, "\" data-revision=\"");
+            fl_html_escape(o, v->revision);
+            fprintf(o,
+                    "\" data-bucket=\"%zu\" data-time=\"%s\" data-requests=\"%u\" "
+                    "data-r5xx=\"%u\"><title>",
+                    i, ts, req, e5);
+            fl_html_escape(o, v->revision);
+            fprintf(o, " %s: %u requests, %u 5xx</title></circle>\n", ts + 11, req, e5);
+        }
+        fprintf(o, "</g>\n");
+    }
+    fprintf(o, "</g>\n");
+}
+
+static void error_panel(const chart *c)
+{
+    const fl_result *r = c->r;
+    FILE *o = c->out;
+    size_t ng = FL_MIN(r->n_groups, (size_t)MAX_GROUPS);
+    double max = 0;
+    for (size_t i = 0; i < r->n_buckets; i++) {
+        double sum = 0;
+        for (size_t g = 0; g < r->n_groups; g++)
+            if (r->groups[g].series)
+                sum += r->groups[g].series[i];
+        max = FL_MAX(max, sum);
+    }
+    max = nice_ceil(max);
+    char bl[32], unit[64];
+    snprintf(unit, sizeof(unit), "errors / %s",
+             fl_html_bucket_label(r->bucket_seconds, bl, sizeof(bl)));
+    fprintf(o, "<g class=\"panel errors\">\n");
+    y_axis(c, c->top2, H2, max, unit);
+    double bw = c->pw / (double)r->n_buckets;
+    double gap = bw > 4 ? 1 : 0;
+    for (size_t i = 0; i < r->n_buckets; i++) {
+        double y = c->top2 + H2;
+        uint32_t other = 0;
+        for (size_t g = 0; g < r->n_groups; g++) {
+            uint32_t v = r->groups[g].series ? r->groups[g].series[i] : 0;
+            if (g >= ng) {
+                other += v;
+                continue;
+            }
+            if (!v)
+                continue;
+            double h = H2 * v / max;
+            y -= h;
+            fprintf(o,
+                    "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+                    "fill=\"%s\" data-group=\"",
+                    LEFT + (double)i * bw, y, bw - gap, h, group_palette[g]);
+            fl_html_escape(o, r->groups[g].key);
+            fprintf(o, "\" data-bucket=\"%zu\" data-count=\"%u\"><title>", i, v);
+            fl_html_escape(o, r->groups[g].title);
+            fprintf(o, ": %u</title></rect>\n", v);
+        }
+        if (other) {
+            double h = H2 * other / max;
+            y -= h;
+            fprintf(o,
+                    "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+                    "fill=\"%s\" data-group=\"(other)\" data-bucket=\"%zu\" data-count=\"%u\">"
+                    "<title>other groups: %u</title></rect>\n",
+                    LEFT + (double)i * bw, y, bw - gap, h, OTHER_COLOUR, i, other, other);
+        }
+    }
+    fprintf(o, "</g>\n");
+}
+
+static const char *change_short(fl_change_kind k)
+{
+    switch (k) {
+    case FL_CHANGE_DEPLOY: return "deploy";
+    case FL_CHANGE_CONFIG: return "config";
+    case FL_CHANGE_TRAFFIC: return "traffic";
+    case FL_CHANGE_SECRET: return "secret";
+    case FL_CHANGE_REVISION_READY: return "ready";
+    case FL_CHANGE_INFERRED: return "first seen";
+    case FL_CHANGE_FAILED: return "failed change";
+    case FL_CHANGE_EXTERNAL: return "CI";
+    }
+    return "change";
+}
+
+static void change_markers(const chart *c)
+{
+    const fl_result *r = c->r;
+    FILE *o = c->out;
+    double bottom = c->top2 + H2;
+    double last_x[4] = {-1e9, -1e9, -1e9, -1e9};
+    fprintf(o, "<g class=\"changes\">\n");
+    for (size_t i = 0; i < r->n_changes; i++) {
+        const fl_change_out *ch = &r->changes[i];
+        if (ch->ts < r->bucket_origin || ch->ts > r->bucket_origin + c->span)
+            continue;
+        double x = x_of(c, ch->ts);
+        char ts[32];
+        fl_time_format(ch->ts, false, ts, sizeof(ts));
+        /* Stagger labels over four rows so close changes stay readable. */
+        int row = 0;
+        while (row < 3 && x - last_x[row] < 150)
+            row++;
+        last_x[row] = x;
+        double ly = 14 + row * 15;
+        bool failed = ch->kind == FL_CHANGE_FAILED;
+        fprintf(o,
+                "<line class=\"change%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "data-kind=\"%s\" data-time=\"%s\" data-revision=\"",
+                failed ? " failed" : "", x, ly + 3, x, bottom, fl_change_kind_name(ch->kind), ts);
+        fl_html_escape(o, ch->revision);
+        fprintf(o, "\"><title>");
+        fl_html_escape(o, ch->description);
+        fprintf(o, "</title></line>\n<text class=\"change-label\" x=\"%.1f\" y=\"%.1f\">%s ",
+                x + 3, ly, change_short(ch->kind));
+        /* Long revision names are cut; the full text is in the changes table. */
+        const char *name = ch->revision[0] ? ch->revision : ch->service;
+        char cut[40];
+        snprintf(cut, sizeof(cut), "%s", name);
+        if (strlen(name) >= sizeof(cut))
+            memcpy(cut + sizeof(cut) - 4, "...", 4);
+        fl_html_escape(o, cut);
+        fprintf(o, " %.5s</text>\n", ts + 11);
+    }
+    fprintf(o, "</g>\n");
+}
+
+static void onset_marker(const chart *c)
+{
+    const fl_result *r = c->r;
+    if (!r->n_causes || !r->causes[0].onset)
+        return;
+    const fl_cause *top = &r->causes[0];
+    fl_time t = top->onset;
+    if (t < r->bucket_origin || t > r->bucket_origin + c->span)
+        return;
+    FILE *o = c->out;
+    double x = x_of(c, t);
+    double bw = FL_MAX(c->pw / (double)r->n_buckets, 3.0);
+    char ts[32];
+    fl_time_format(t, false, ts, sizeof(ts));
+    fprintf(o, "<g class=\"onset\" data-time=\"%s\" data-class=\"", ts);
+    fl_html_escape(o, top->error_class);
+    fprintf(o,
+            "\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\">onset of cause #1 %.8s</text></g>\n",
+            x, TOP1, bw, c->top2 + H2 - TOP1, x + bw + 3, TOP1 + 12, ts + 11);
+}
+
+static void legend(const chart *c, const size_t *revs, size_t n_revs, double y)
+{
+    const fl_result *r = c->r;
+    FILE *o = c->out;
+    double x = LEFT;
+    fprintf(o, "<g class=\"legend\">\n");
+    for (size_t k = 0; k < n_revs; k++) {
+        const fl_revision *v = &r->revisions[revs[k]];
+        if (x > W - 260) {
+            x = LEFT;
+            y += 18;
+        }
+        fprintf(o,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\">",
+                x, y - 4, x + 18, y - 4, palette[k % FL_ARRAY_LEN(palette)], x + 22, y);
+        fl_html_escape(o, v->revision[0] ? v->revision : v->service);
+        fprintf(o, "</text>\n");
+        x += 250;
+    }
+    if (n_revs) {
+        if (x > W - 260) {
+            x = LEFT;
+            y += 18;
+        }
+        fprintf(o,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"line-5xx\" "
+                "stroke=\"#333\"/><text x=\"%.1f\" y=\"%.1f\">dashed: 5xx</text>\n",
+                x, y - 4, x + 18, y - 4, x + 22, y);
+    }
+    size_t ng = FL_MIN(r->n_groups, (size_t)MAX_GROUPS);
+    x = LEFT;
+    y += 20;
+    for (size_t g = 0; g <= ng && g <= r->n_groups; g++) {
+        bool other = g == ng;
+        if (other && r->n_groups <= ng)
+            break;
+        if (x > W - 260) {
+            x = LEFT;
+            y += 18;
+        }
+        fprintf(o,
+                "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" fill=\"%s\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\">",
+                x, y - 10, other ? OTHER_COLOUR : group_palette[g], x + 20, y);
+        char cut[36];
+        const char *name = other ? "other groups" : r->groups[g].key;
+        snprintf(cut, sizeof(cut), "%s", name);
+        if (strlen(name) >= sizeof(cut))
+            memcpy(cut + sizeof(cut) - 4, "...", 4);
+        fl_html_escape(o, cut);
+        fprintf(o, "</text>\n");
+        x += 250;
+    }
+    fprintf(o, "</g>\n");
+}
+
+static size_t legend_rows(const fl_result *r, size_t n_revs)
+{
+    size_t per_row = (size_t)((W - LEFT) / 250);
+    size_t ng = FL_MIN(r->n_groups, (size_t)MAX_GROUPS) + (r->n_groups > MAX_GROUPS);
+    return (n_revs + 1 + per_row - 1) / per_row + (ng + per_row - 1) / per_row + 1;
+}
+
+void fl_html_chart(const fl_result *r, FILE *out)
+{
+    if (!r->n_buckets || r->bucket_seconds <= 0) {
+        fprintf(out, "<p class=\"muted\">No timeline: the input has no timestamps to chart.</p>\n");
+        return;
+    }
+    chart c = {.r = r, .out = out, .pw = W - LEFT - RIGHT};
+    c.bucket = (fl_time)r->bucket_seconds * FL_USEC_PER_SEC;
+    c.span = c.bucket * (fl_time)r->n_buckets;
+    c.top2 = TOP1 + H1 + GAP;
+    size_t revs[MAX_REVISIONS];
+    size_t n_revs = pick_revisions(r, revs);
+    double axis_y = c.top2 + H2;
+    double legend_y = axis_y + 64;
+    double h = legend_y + 18.0 * (double)legend_rows(r, n_revs) + 10;
+    char origin[32];
+    fl_time_format(r->bucket_origin, false, origin, sizeof(origin));
+    fprintf(out,
+            "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+            "width=\"100%%\" role=\"img\" aria-label=\"timeline of requests, 5xx and errors\" "
+            "data-bucket-seconds=\"%d\" data-buckets=\"%zu\" data-origin=\"%s\">\n",
+            W, h, r->bucket_seconds, r->n_buckets, origin);
+    onset_marker(&c);
+    traffic_panel(&c, revs, n_revs);
+    /* The top panel gets its own time ticks without labels; the shared labels go below. */
+    fprintf(out, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", LEFT,
+            TOP1 + H1, LEFT + c.pw, TOP1 + H1);
+    error_panel(&c);
+    fprintf(out, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", LEFT,
+            axis_y, LEFT + c.pw, axis_y);
+    x_axis(&c, axis_y);
+    change_markers(&c);
+    legend(&c, revs, n_revs, legend_y);
+    if (r->n_revisions > n_revs)
+        fprintf(out, "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%zu revisions without traffic or "
+                     "beyond the top 12 not drawn</text>\n", W - RIGHT, legend_y, r->n_revisions - n_revs);
+    fprintf(out, "</svg>\n");
+}

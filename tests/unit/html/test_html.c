@@ -1,0 +1,126 @@
+/* HTML report: escaping, self-containment, chart data attributes, adaptive bucket labels. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "fl_reports.h"
+#include "fl_test.h"
+#include "html/html.h"
+
+extern const fl_report_format fl_report_html;
+
+static char *render(const fl_result *r, const fl_report_opts *opts)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CHECK_INT(fl_report_html.write(r, opts, f), 0);
+    fclose(f);
+    return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void test_escape(void)
+{
+    static const struct {
+        const char *in, *out;
+    } rows[] = {
+        {"<script>alert('x')</script>", "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"},
+        {"a & b \"q\"", "a &amp; b &quot;q&quot;"},
+        {"bell\a and esc\x1b[31m", "bell and esc[31m"},
+        {"line\nnext\ttab", "line\nnext\ttab"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(rows); i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        fl_html_escape(f, rows[i].in);
+        fclose(f);
+        CHECK_STR(buf, rows[i].out);
+        free(buf);
+    }
+}
+
+static void test_page(void)
+{
+    fl_result *r = fix_result();
+    fl_report_opts opts = {.title = "checkout <incident>"};
+    char *html = render(r, &opts);
+    CHECK(strncmp(html, "<!DOCTYPE html>", 15) == 0);
+    CHECK(strstr(html, "<title>checkout &lt;incident&gt;</title>") != NULL);
+    /* Self-contained: no script, no external resources. */
+    CHECK(count(html, "<script") == 0);
+    CHECK(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
+    CHECK(strstr(html, " src=") == NULL);
+    CHECK(strstr(html, "rel=\"stylesheet\"") == NULL);
+    CHECK(strstr(html, "@import") == NULL);
+    CHECK(strstr(html, "url(") == NULL);
+    CHECK(strstr(html, "@media print") != NULL);
+    /* Chart: one point per revision per bucket, with the numbers from the result. */
+    CHECK_INT(count(html, "<circle class=\"pt\""), 2 * 20);
+    CHECK(strstr(html, "data-revision=\"checkout-00042-xyz\" data-bucket=\"7\" "
+                       "data-time=\"2025-11-20T10:17:00Z\" data-requests=\"107\" "
+                       "data-r5xx=\"47\"") != NULL);
+    CHECK(strstr(html, "data-revision=\"checkout-00041-abc\" data-bucket=\"0\" "
+                       "data-time=\"2025-11-20T10:10:00Z\" data-requests=\"120\" "
+                       "data-r5xx=\"0\"") != NULL);
+    CHECK(strstr(html, "data-group=\"schema_validation\" data-bucket=\"9\" data-count=\"49\"") !=
+          NULL);
+    CHECK(strstr(html, "data-group=\"fp:fedcba9876543210\" data-bucket=\"2\" data-count=\"3\"") !=
+          NULL);
+    CHECK_INT(count(html, "<line class=\"change"), 3);
+    CHECK(strstr(html, "data-kind=\"deploy\" data-time=\"2025-11-20T10:14:30Z\"") != NULL);
+    CHECK(strstr(html, "<g class=\"onset\" data-time=\"2025-11-20T10:15:02Z\"") != NULL);
+    CHECK(strstr(html, "requests / minute") != NULL);
+    CHECK(strstr(html, "time (UTC)") != NULL);
+    CHECK(strstr(html, "data-bucket-seconds=\"60\" data-buckets=\"20\"") != NULL);
+    /* Tables and sections. */
+    CHECK(strstr(html, "onset_after_change") != NULL);
+    CHECK(strstr(html, "--to-revisions=checkout-00041-abc=100") != NULL);
+    CHECK(strstr(html, "incident.json:17") != NULL);
+    CHECK(strstr(html, "not a JSON object &lt;b&gt;") != NULL);
+    CHECK(strstr(html, "Most likely cause") != NULL);
+    free(html);
+
+    /* A day-long archive with 15-minute buckets renders its own unit and tick labels. */
+    r->bucket_seconds = 900;
+    html = render(r, &opts);
+    CHECK(strstr(html, "requests / 15 min") != NULL);
+    CHECK(strstr(html, "data-bucket-seconds=\"900\"") != NULL);
+    free(html);
+
+    /* No buckets: still a valid page. */
+    r->n_buckets = 0;
+    html = render(r, NULL);
+    CHECK(strstr(html, "No timeline") != NULL);
+    CHECK(strstr(html, "</html>") != NULL);
+    free(html);
+    r->n_buckets = 20;
+    fl_result_free(r);
+}
+
+static void test_bucket_labels(void)
+{
+    char b[32];
+    CHECK_STR(fl_html_bucket_label(60, b, sizeof(b)), "minute");
+    CHECK_STR(fl_html_bucket_label(300, b, sizeof(b)), "5 min");
+    CHECK_STR(fl_html_bucket_label(3600, b, sizeof(b)), "hour");
+    CHECK_STR(fl_html_bucket_label(7200, b, sizeof(b)), "2 h");
+    CHECK_STR(fl_html_bucket_label(10, b, sizeof(b)), "10 s");
+}
+
+int main(void)
+{
+    test_escape();
+    test_page();
+    test_bucket_labels();
+    return fl_test_done();
+}
