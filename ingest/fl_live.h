@@ -1,0 +1,150 @@
+/* Live sources for `faultline tail`: Kafka, Pub/Sub, the Cloud Logging API, followed files and
+ * stdin. One libuv loop drives every source.
+ *
+ * A source delivers raw LogEntry JSON records to a sink, one at a time. The sink parses,
+ * de-duplicates and counts each record synchronously inside the callback. A source never
+ * acknowledges a record by itself: it remembers what it delivered, and only when the consumer
+ * calls ops->commit (after its counts are durable, see docs/tail.md) does it store Kafka
+ * offsets, send Pub/Sub acknowledgements or write its file checkpoint. That ordering is what
+ * makes delivery at-least-once; de-duplication by insertId turns it into counted-once.
+ *
+ * Each source is one folder exporting one descriptor: fl_ingest_kafka, fl_ingest_pubsub,
+ * fl_ingest_cloudlogging, fl_ingest_follow, fl_ingest_stdin. Sources never print; they report
+ * what a user should know through sink->event, already rate limited.
+ */
+#ifndef FL_LIVE_H
+#define FL_LIVE_H
+
+#include <uv.h>
+
+#include "fl_common.h"
+
+/* Largest single live record; Cloud Logging caps an entry at 256 KiB. */
+#define FL_RECORD_MAX_LIVE (1024 * 1024)
+
+typedef struct fl_live_source fl_live_source;
+
+typedef enum { FL_LIVE_INFO = 0, FL_LIVE_WARN, FL_LIVE_ERROR } fl_live_level;
+
+typedef struct fl_live_sink {
+    /* One raw record (not NUL-terminated). The sink consumes it whatever it contains
+     * (malformed records are counted as such); it returns 0, or a negative code only on a fatal
+     * error such as out of memory. */
+    int (*record)(void *ctx, fl_live_source *src, const char *data, size_t len);
+    /* A message for the user (broker down, retrying, resumed). */
+    void (*event)(void *ctx, fl_live_source *src, fl_live_level level, const char *msg);
+    /* The source is about to lose records it delivered but has not committed (a Kafka
+     * partition being revoked). The sink makes its counts durable and calls ops->commit on src
+     * before returning. */
+    void (*flush)(void *ctx, fl_live_source *src);
+    void *ctx;
+} fl_live_sink;
+
+/* Settings for one source; strings are borrowed for the source's lifetime. */
+typedef struct fl_live_config {
+    const char *target;     /* kafka: brokers; pubsub: projects/P/subscriptions/S;
+                             * cloudlogging: the filter; follow: the file path */
+    const char *topic;      /* kafka */
+    const char *group;      /* kafka consumer group; NULL: "faultline" */
+    const char *project;    /* cloudlogging */
+    const char *state_dir;  /* checkpoints go here; NULL: none */
+    const char *const *props; /* kafka: extra "key=value" client properties */
+    size_t n_props;
+    int poll_ms;            /* follow/cloudlogging poll period; 0: source default */
+} fl_live_config;
+
+/* What the live screen shows per source. */
+typedef struct fl_live_health {
+    uint64_t records;      /* records delivered */
+    double per_sec;        /* delivery rate over the last few seconds */
+    int64_t lag;           /* kafka: messages behind the high watermark; file: bytes unread;
+                            * -1 unknown */
+    bool paused;
+    bool connected;
+    char last_error[160];  /* "" when none */
+} fl_live_health;
+
+typedef struct fl_live_ops {
+    const char *name; /* "kafka", "pubsub", "cloudlogging", "follow", "stdin" */
+    int (*open)(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sink *sink,
+                fl_live_source **out, char *errbuf, size_t errlen);
+    /* Stop and restart delivery (the memory budget). Nothing is dropped while paused. */
+    void (*pause)(fl_live_source *s);
+    void (*resume)(fl_live_source *s);
+    /* Acknowledges every record delivered so far: store offsets, send acks, write the
+     * checkpoint. Returns 0 or a negative code (the records stay unacknowledged). */
+    int (*commit)(fl_live_source *s);
+    void (*health)(fl_live_source *s, fl_live_health *out);
+    /* Stops the source and closes its handles; done(arg) runs once everything is closed and
+     * the source freed. Uncommitted records are not acknowledged. */
+    void (*close)(fl_live_source *s, void (*done)(void *arg), void *arg);
+} fl_live_ops;
+
+/* The common head of every source (each source's struct starts with it). */
+struct fl_live_source {
+    const fl_live_ops *ops;
+    char label[96];        /* "kafka:logs", "follow:/var/log/app.json" */
+    fl_live_sink sink;
+    bool eof;              /* a finite source (stdin) has ended */
+};
+
+extern const fl_live_ops fl_ingest_kafka;
+extern const fl_live_ops fl_ingest_pubsub;
+extern const fl_live_ops fl_ingest_cloudlogging;
+extern const fl_live_ops fl_ingest_follow;
+extern const fl_live_ops fl_ingest_stdin;
+
+/* --- helpers shared by the sources and the consumer (ingest/follow/live_util.c) --- */
+
+/* A bounded set of 64-bit record keys that forgets the oldest first (FIFO eviction): the
+ * de-duplication memory. */
+typedef struct fl_dedup fl_dedup;
+fl_dedup *fl_dedup_new(size_t capacity);
+void fl_dedup_free(fl_dedup *d);
+/* Returns true if key was already present; otherwise adds it and returns false. */
+bool fl_dedup_check_add(fl_dedup *d, uint64_t key);
+size_t fl_dedup_count(const fl_dedup *d);
+
+/* Copies src into dst[size], truncating, always NUL-terminated. */
+void fl_copy_str(char *dst, size_t size, const char *src);
+
+/* Writes data to path atomically: path.tmp, fsync, rename, fsync of the directory. */
+int fl_write_atomic(const char *path, const void *data, size_t len);
+/* Reads a whole small file (max bytes) into a NUL-terminated buffer the caller frees. */
+int fl_read_small_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Log rate limiting: returns true when a message may be shown now (at most one per period);
+ * *suppressed counts the ones held back since. */
+typedef struct fl_ratelimit {
+    uint64_t last_ms;
+    uint64_t period_ms;
+    uint64_t suppressed;
+} fl_ratelimit;
+bool fl_ratelimit_allow(fl_ratelimit *r, uint64_t now_ms);
+
+/* Moving delivery rate for health: call fl_rate_tick for every record. */
+typedef struct fl_rate {
+    uint64_t window_start_ms;
+    uint64_t count;
+    double per_sec;
+} fl_rate;
+void fl_rate_tick(fl_rate *r, uint64_t now_ms, uint64_t n);
+double fl_rate_get(fl_rate *r, uint64_t now_ms);
+
+/* Splits a byte stream into lines (the follow and stdin sources). Bytes go in with
+ * fl_lines_feed; complete lines come out through cb. A line longer than max is skipped
+ * (cb gets it with oversize=true and len 0). */
+typedef struct fl_lines {
+    fl_buf partial;
+    bool skipping;
+    size_t pending; /* bytes of the unfinished last line (buffered or being skipped) */
+    size_t max;
+} fl_lines;
+void fl_lines_init(fl_lines *l, size_t max);
+void fl_lines_free(fl_lines *l);
+/* Returns 0 or a negative code from cb. The stream position just after the last complete
+ * line is the bytes fed so far minus l->pending. */
+int fl_lines_feed(fl_lines *l, const char *p, size_t n,
+                   int (*cb)(void *arg, const char *line, size_t len, bool oversize), void *arg);
+
+#endif

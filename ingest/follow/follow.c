@@ -1,0 +1,304 @@
+/* The follow source: `tail -F` for one file of NDJSON LogEntries.
+ *
+ * A timer checks the file a few times a second: new bytes are read and split into lines; a
+ * file that shrank was truncated (start again at 0); a path that now names another inode was
+ * rotated (finish the old file to its end, then open the new one from 0). With a state dir the
+ * position {inode, offset} of the last line the consumer counted is checkpointed atomically on
+ * every commit, and a restart resumes from it when the inode still matches.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fl_live.h"
+
+#define FOLLOW_TICK_MS 200
+#define FOLLOW_READ_MAX (4 * 1024 * 1024) /* bytes per tick, so one huge file can't hog the loop */
+
+typedef struct follow_source {
+    fl_live_source base;
+    uv_loop_t *loop;
+    uv_timer_t timer;
+    char *path;
+    char *ckpt_path;   /* NULL without a state dir */
+    int fd;
+    uint64_t ino;
+    uint64_t read_off; /* bytes of the current file fed to the line splitter */
+    uint64_t committed_ino, committed_off;
+    fl_lines lines;
+    bool paused;
+    bool missing_reported;
+    uint64_t records;
+    fl_rate rate;
+    int64_t lag;
+    char last_error[160];
+    void (*done)(void *);
+    void *done_arg;
+} follow_source;
+
+static void follow_event(follow_source *f, fl_live_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void follow_event(follow_source *f, fl_live_level lvl, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (lvl >= FL_LIVE_WARN)
+        fl_copy_str(f->last_error, sizeof(f->last_error), msg);
+    if (f->base.sink.event)
+        f->base.sink.event(f->base.sink.ctx, &f->base, lvl, msg);
+}
+
+/* The checkpointable position: the end of the last complete line handed to the sink. */
+static uint64_t follow_line_end(const follow_source *f)
+{
+    return f->read_off - f->lines.pending;
+}
+
+static int follow_on_line(void *arg, const char *line, size_t len, bool oversize)
+{
+    follow_source *f = arg;
+    if (oversize) {
+        follow_event(f, FL_LIVE_WARN, "%s: a line over the size limit was skipped", f->path);
+        return 0;
+    }
+    /* Blank lines carry nothing; skip them without bothering the consumer. */
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i == len)
+        return 0;
+    f->records++;
+    fl_rate_tick(&f->rate, uv_now(f->loop), 1);
+    return f->base.sink.record(f->base.sink.ctx, &f->base, line, len);
+}
+
+static void follow_close_fd(follow_source *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    fl_lines_free(&f->lines);
+    fl_lines_init(&f->lines, FL_RECORD_MAX_LIVE);
+}
+
+static int follow_open_fd(follow_source *f, uint64_t resume_ino, uint64_t resume_off)
+{
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return FL_ENOTFOUND;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return FL_EIO;
+    }
+    follow_close_fd(f);
+    f->fd = fd;
+    f->ino = (uint64_t)st.st_ino;
+    f->read_off = 0;
+    if (resume_ino == f->ino && resume_off <= (uint64_t)st.st_size)
+        f->read_off = resume_off;
+    if (lseek(fd, (off_t)f->read_off, SEEK_SET) < 0)
+        f->read_off = 0;
+    return 0;
+}
+
+/* Reads whatever is new in the open file. Returns the bytes read. */
+static size_t follow_read(follow_source *f)
+{
+    char chunk[65536];
+    size_t total = 0;
+    while (total < FOLLOW_READ_MAX && !f->paused) {
+        ssize_t n = read(f->fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        f->read_off += (uint64_t)n;
+        total += (size_t)n;
+        if (fl_lines_feed(&f->lines, chunk, (size_t)n, follow_on_line, f) < 0)
+            break;
+    }
+    return total;
+}
+
+static void follow_tick(uv_timer_t *t)
+{
+    follow_source *f = t->data;
+    if (f->paused)
+        return;
+    if (f->fd < 0) {
+        if (follow_open_fd(f, f->committed_ino, f->committed_off) != 0) {
+            if (!f->missing_reported)
+                follow_event(f, FL_LIVE_WARN, "%s: cannot open (%s); waiting for it", f->path,
+                             strerror(errno));
+            f->missing_reported = true;
+            return;
+        }
+        if (f->missing_reported)
+            follow_event(f, FL_LIVE_INFO, "%s: appeared, following", f->path);
+        f->missing_reported = false;
+    }
+    follow_read(f);
+    struct stat fst, pst;
+    if (fstat(f->fd, &fst) == 0 && (uint64_t)fst.st_size < f->read_off) {
+        follow_event(f, FL_LIVE_INFO, "%s: truncated, reading from the start", f->path);
+        fl_lines_free(&f->lines);
+        fl_lines_init(&f->lines, FL_RECORD_MAX_LIVE);
+        f->read_off = 0;
+        lseek(f->fd, 0, SEEK_SET);
+        follow_read(f);
+    }
+    if (stat(f->path, &pst) == 0 && (uint64_t)pst.st_ino != f->ino) {
+        /* Rotated: the old file is complete once we have read it to the end (done above; a
+         * writer still appending to it through an old descriptor is given one more read). */
+        follow_read(f);
+        follow_event(f, FL_LIVE_INFO, "%s: rotated, following the new file", f->path);
+        if (follow_open_fd(f, 0, 0) == 0)
+            follow_read(f);
+    }
+    f->lag = fstat(f->fd, &fst) == 0 && (uint64_t)fst.st_size > f->read_off
+                 ? (int64_t)((uint64_t)fst.st_size - f->read_off)
+                 : 0;
+}
+
+static int follow_commit(fl_live_source *s)
+{
+    follow_source *f = (follow_source *)s;
+    if (f->fd < 0)
+        return 0;
+    uint64_t off = follow_line_end(f);
+    if (f->ino == f->committed_ino && off == f->committed_off)
+        return 0;
+    if (f->ckpt_path) {
+        char buf[8192];
+        char *esc_path = f->path; /* paths with quotes are refused at open */
+        int n = snprintf(buf, sizeof(buf), "{\"path\":\"%s\",\"inode\":%" PRIu64
+                         ",\"offset\":%" PRIu64 "}\n", esc_path, f->ino, off);
+        if (n < 0 || (size_t)n >= sizeof(buf) || fl_write_atomic(f->ckpt_path, buf, (size_t)n))
+            return FL_EIO;
+    }
+    f->committed_ino = f->ino;
+    f->committed_off = off;
+    return 0;
+}
+
+static uint64_t json_u64(const char *json, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
+}
+
+static int follow_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sink *sink,
+                       fl_live_source **out, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    if (!cfg->target || !*cfg->target || strpbrk(cfg->target, "\"\\\n")) {
+        snprintf(errbuf, errlen, "follow: a file path (without quotes) is required");
+        return FL_EINVAL;
+    }
+    follow_source *f = fl_calloc(1, sizeof(*f));
+    if (!f)
+        return FL_ENOMEM;
+    f->base.ops = &fl_ingest_follow;
+    f->base.sink = *sink;
+    snprintf(f->base.label, sizeof(f->base.label), "follow:%.80s", cfg->target);
+    f->loop = loop;
+    f->fd = -1;
+    f->lag = -1;
+    fl_lines_init(&f->lines, FL_RECORD_MAX_LIVE);
+    f->path = fl_strdup(cfg->target);
+    if (!f->path) {
+        fl_free(f);
+        return FL_ENOMEM;
+    }
+    if (cfg->state_dir) {
+        char name[600];
+        uint64_t h = fl_hash64(cfg->target, strlen(cfg->target), FL_HASH_SEED);
+        snprintf(name, sizeof(name), "%s/follow-%016" PRIx64 ".json", cfg->state_dir, h);
+        f->ckpt_path = fl_strdup(name);
+        char *data = NULL;
+        size_t len;
+        if (f->ckpt_path && fl_read_small_file(f->ckpt_path, 65536, &data, &len) == 0) {
+            f->committed_ino = json_u64(data, "inode");
+            f->committed_off = json_u64(data, "offset");
+            fl_free(data);
+        }
+    }
+    if (follow_open_fd(f, f->committed_ino, f->committed_off) == 0 && f->committed_ino &&
+        f->committed_ino != f->ino)
+        follow_event(f, FL_LIVE_INFO, "%s: rotated while stopped, reading the new file", f->path);
+    uv_timer_init(loop, &f->timer);
+    f->timer.data = f;
+    int period = cfg->poll_ms > 0 ? cfg->poll_ms : FOLLOW_TICK_MS;
+    uv_timer_start(&f->timer, follow_tick, 0, (uint64_t)period);
+    *out = &f->base;
+    return 0;
+}
+
+static void follow_pause(fl_live_source *s)
+{
+    ((follow_source *)s)->paused = true;
+}
+
+static void follow_resume(fl_live_source *s)
+{
+    ((follow_source *)s)->paused = false;
+}
+
+static void follow_health(fl_live_source *s, fl_live_health *h)
+{
+    follow_source *f = (follow_source *)s;
+    memset(h, 0, sizeof(*h));
+    h->records = f->records;
+    h->per_sec = fl_rate_get(&f->rate, uv_now(f->loop));
+    h->lag = f->lag;
+    h->paused = f->paused;
+    h->connected = f->fd >= 0;
+    fl_copy_str(h->last_error, sizeof(h->last_error), f->last_error);
+}
+
+static void follow_closed(uv_handle_t *h)
+{
+    follow_source *f = h->data;
+    void (*done)(void *) = f->done;
+    void *arg = f->done_arg;
+    if (f->fd >= 0)
+        close(f->fd);
+    fl_lines_free(&f->lines);
+    fl_free(f->path);
+    fl_free(f->ckpt_path);
+    fl_free(f);
+    if (done)
+        done(arg);
+}
+
+static void follow_close(fl_live_source *s, void (*done)(void *), void *arg)
+{
+    follow_source *f = (follow_source *)s;
+    f->done = done;
+    f->done_arg = arg;
+    uv_timer_stop(&f->timer);
+    uv_close((uv_handle_t *)&f->timer, follow_closed);
+}
+
+const fl_live_ops fl_ingest_follow = {
+    .name = "follow",
+    .open = follow_open,
+    .pause = follow_pause,
+    .resume = follow_resume,
+    .commit = follow_commit,
+    .health = follow_health,
+    .close = follow_close,
+};

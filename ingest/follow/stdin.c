@@ -1,0 +1,207 @@
+/* The stdin source (`faultline tail -`): NDJSON LogEntries from a pipe, a terminal or a
+ * redirected file. Pipes and terminals are watched with uv_poll; a regular file is read in
+ * slices from a timer (epoll cannot watch regular files). End of input marks the source
+ * finished; there is nothing to acknowledge. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fl_live.h"
+
+#define STDIN_SLICE (1024 * 1024)
+
+typedef struct stdin_source {
+    fl_live_source base;
+    uv_loop_t *loop;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    bool use_poll;
+    bool paused;
+    bool polling;
+    fl_lines lines;
+    uint64_t records;
+    fl_rate rate;
+    void (*done)(void *);
+    void *done_arg;
+} stdin_source;
+
+static int stdin_on_line(void *arg, const char *line, size_t len, bool oversize)
+{
+    stdin_source *s = arg;
+    if (oversize) {
+        if (s->base.sink.event)
+            s->base.sink.event(s->base.sink.ctx, &s->base, FL_LIVE_WARN,
+                               "stdin: a line over the size limit was skipped");
+        return 0;
+    }
+    if (!len)
+        return 0;
+    s->records++;
+    fl_rate_tick(&s->rate, uv_now(s->loop), 1);
+    return s->base.sink.record(s->base.sink.ctx, &s->base, line, len);
+}
+
+static void stdin_stop(stdin_source *s)
+{
+    if (s->use_poll && s->polling)
+        uv_poll_stop(&s->poll);
+    if (!s->use_poll)
+        uv_timer_stop(&s->timer);
+    s->polling = false;
+}
+
+/* Reads up to one slice; returns false at end of input. */
+static bool stdin_read_some(stdin_source *s)
+{
+    static char chunk[65536];
+    size_t total = 0;
+    while (total < STDIN_SLICE) {
+        ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return true;
+        if (n <= 0) {
+            /* A last line without a newline still counts. */
+            fl_lines_feed(&s->lines, "\n", s->lines.pending ? 1 : 0, stdin_on_line, s);
+            s->base.eof = true;
+            stdin_stop(s);
+            return false;
+        }
+        total += (size_t)n;
+        fl_lines_feed(&s->lines, chunk, (size_t)n, stdin_on_line, s);
+        if (s->use_poll)
+            return true; /* one read per readiness event, so read() never blocks */
+    }
+    return true;
+}
+
+static void stdin_on_poll(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    stdin_source *s = h->data;
+    if (status < 0) {
+        s->base.eof = true;
+        stdin_stop(s);
+        return;
+    }
+    stdin_read_some(s);
+}
+
+static void stdin_on_timer(uv_timer_t *t)
+{
+    stdin_read_some(t->data);
+}
+
+static void stdin_start(stdin_source *s)
+{
+    if (s->base.eof || s->paused)
+        return;
+    if (s->use_poll && !s->polling) {
+        uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, stdin_on_poll);
+        s->polling = true;
+    } else if (!s->use_poll) {
+        uv_timer_start(&s->timer, stdin_on_timer, 0, 1);
+    }
+}
+
+static int stdin_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sink *sink,
+                      fl_live_source **out, char *errbuf, size_t errlen)
+{
+    (void)cfg;
+    *out = NULL;
+    stdin_source *s = fl_calloc(1, sizeof(*s));
+    if (!s)
+        return FL_ENOMEM;
+    s->base.ops = &fl_ingest_stdin;
+    s->base.sink = *sink;
+    snprintf(s->base.label, sizeof(s->base.label), "stdin");
+    s->loop = loop;
+    fl_lines_init(&s->lines, FL_RECORD_MAX_LIVE);
+    struct stat st;
+    s->use_poll = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode));
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
+    if (s->use_poll) {
+        int rc = uv_poll_init(loop, &s->poll, STDIN_FILENO);
+        if (rc) {
+            snprintf(errbuf, errlen, "stdin: %s", uv_strerror(rc));
+            uv_close((uv_handle_t *)&s->timer, NULL);
+            uv_run(loop, UV_RUN_NOWAIT);
+            fl_lines_free(&s->lines);
+            fl_free(s);
+            return FL_EIO;
+        }
+        s->poll.data = s;
+    }
+    stdin_start(s);
+    *out = &s->base;
+    return 0;
+}
+
+static void stdin_pause(fl_live_source *src)
+{
+    stdin_source *s = (stdin_source *)src;
+    s->paused = true;
+    stdin_stop(s);
+}
+
+static void stdin_resume(fl_live_source *src)
+{
+    stdin_source *s = (stdin_source *)src;
+    s->paused = false;
+    stdin_start(s);
+}
+
+static int stdin_commit(fl_live_source *src)
+{
+    (void)src;
+    return 0;
+}
+
+static void stdin_health(fl_live_source *src, fl_live_health *h)
+{
+    stdin_source *s = (stdin_source *)src;
+    memset(h, 0, sizeof(*h));
+    h->records = s->records;
+    h->per_sec = fl_rate_get(&s->rate, uv_now(s->loop));
+    h->lag = -1;
+    h->paused = s->paused;
+    h->connected = !s->base.eof;
+}
+
+static void stdin_closed(uv_handle_t *h)
+{
+    stdin_source *s = h->data;
+    if (s->use_poll && h == (uv_handle_t *)&s->timer)
+        return; /* wait for the poll handle, closed second */
+    void (*done)(void *) = s->done;
+    void *arg = s->done_arg;
+    fl_lines_free(&s->lines);
+    fl_free(s);
+    if (done)
+        done(arg);
+}
+
+static void stdin_close(fl_live_source *src, void (*done)(void *), void *arg)
+{
+    stdin_source *s = (stdin_source *)src;
+    s->done = done;
+    s->done_arg = arg;
+    stdin_stop(s);
+    uv_close((uv_handle_t *)&s->timer, stdin_closed);
+    if (s->use_poll)
+        uv_close((uv_handle_t *)&s->poll, stdin_closed);
+}
+
+const fl_live_ops fl_ingest_stdin = {
+    .name = "stdin",
+    .open = stdin_open,
+    .pause = stdin_pause,
+    .resume = stdin_resume,
+    .commit = stdin_commit,
+    .health = stdin_health,
+    .close = stdin_close,
+};

@@ -1,0 +1,475 @@
+/* The Kafka live source: a librdkafka consumer group driven by the libuv loop.
+ *
+ * librdkafka signals "the consumer queue became non-empty" by writing a byte to a pipe
+ * (rd_kafka_queue_io_event_enable); a uv_poll on the read end wakes the loop, and a slow timer
+ * keeps serving the queue (rebalances, errors, max.poll.interval) when nothing arrives.
+ *
+ * At-least-once: enable.auto.offset.store=false. Each delivered message only moves a
+ * per-partition "delivered" mark; ops->commit (called by the consumer once the counts are
+ * durable) stores those offsets and commits them asynchronously at once.
+ * Before partitions are revoked the sink is asked to flush, then offsets are committed
+ * synchronously, so the next owner starts exactly after what this process counted.
+ *
+ * This is the only file that includes rdkafka.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fl_live.h"
+
+#define KAFKA_MAX_PARTS 1024
+#define KAFKA_BATCH 2000          /* messages per loop turn, so other sources get a turn */
+#define KAFKA_TICK_MS 100
+#define KAFKA_WARN_PERIOD_MS 30000
+
+typedef struct kafka_part {
+    char topic[128];
+    int32_t partition;
+    int64_t delivered; /* offset of the last message handed to the sink, -1 none */
+    int64_t stored;    /* last offset stored (committed position - 1), -1 none */
+    bool assigned;
+} kafka_part;
+
+typedef struct kafka_source {
+    fl_live_source base;
+    uv_loop_t *loop;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue;
+    int pipe_fds[2];
+    uv_poll_t poll;
+    uv_timer_t timer;
+    int open_handles;
+    void (*done)(void *);
+    void *done_arg;
+    bool closing;
+    bool paused;
+    bool down;          /* all brokers down reported, waiting for recovery */
+    uint64_t down_since_ms;
+    fl_ratelimit down_limit;
+    fl_ratelimit err_limit;
+    kafka_part parts[KAFKA_MAX_PARTS];
+    size_t n_parts;
+    uint64_t records;
+    fl_rate rate;
+    char last_error[160];
+} kafka_source;
+
+static void kafka_event(kafka_source *k, fl_live_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void kafka_event(kafka_source *k, fl_live_level lvl, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (lvl >= FL_LIVE_WARN)
+        fl_copy_str(k->last_error, sizeof(k->last_error), msg);
+    if (k->base.sink.event)
+        k->base.sink.event(k->base.sink.ctx, &k->base, lvl, msg);
+}
+
+static kafka_part *kafka_part_get(kafka_source *k, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < k->n_parts; i++)
+        if (k->parts[i].partition == partition && strcmp(k->parts[i].topic, topic) == 0)
+            return &k->parts[i];
+    if (k->n_parts == KAFKA_MAX_PARTS)
+        return NULL;
+    kafka_part *p = &k->parts[k->n_parts++];
+    snprintf(p->topic, sizeof(p->topic), "%s", topic);
+    p->partition = partition;
+    p->delivered = p->stored = -1;
+    return p;
+}
+
+/* Stores "delivered + 1" for every partition that moved, as Kafka's committed offset is the
+ * next message to read. */
+static int kafka_commit(fl_live_source *s)
+{
+    kafka_source *k = (kafka_source *)s;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < k->n_parts; i++) {
+        kafka_part *p = &k->parts[i];
+        if (p->assigned && p->delivered > p->stored)
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
+                p->delivered + 1;
+    }
+    int rc = 0;
+    if (l->cnt) {
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(k->rk, l);
+        for (int i = 0; i < l->cnt; i++) {
+            kafka_part *p = kafka_part_get(k, l->elems[i].topic, l->elems[i].partition);
+            if (p && !l->elems[i].err)
+                p->stored = l->elems[i].offset - 1;
+        }
+        if (err && err != RD_KAFKA_RESP_ERR__STATE)
+            rc = FL_EAGAIN;
+        /* Send them now rather than on an auto-commit timer: the shorter the gap between
+         * counting and committing, the less a rebalance can hand to another member twice. */
+        rd_kafka_commit(k->rk, NULL, 1);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+static void kafka_mark_assigned(kafka_source *k, rd_kafka_topic_partition_list_t *parts,
+                                bool assigned)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        kafka_part *p = kafka_part_get(k, parts->elems[i].topic, parts->elems[i].partition);
+        if (!p)
+            continue;
+        p->assigned = assigned;
+        if (!assigned)
+            p->delivered = p->stored = -1;
+    }
+}
+
+static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    kafka_source *k = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        kafka_mark_assigned(k, parts, true);
+        if (cooperative) {
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+        } else {
+            rd_kafka_assign(rk, parts);
+        }
+        if (k->paused)
+            rd_kafka_pause_partitions(rk, parts);
+        kafka_event(k, FL_LIVE_INFO, "kafka: %d partition(s) assigned", parts->cnt);
+        return;
+    }
+    /* Revoked or lost: make what we counted durable and commit it before another member
+     * takes these partitions over, so it starts after our last counted message. */
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk)) {
+        if (k->base.sink.flush)
+            k->base.sink.flush(k->base.sink.ctx, &k->base);
+        else
+            kafka_commit(&k->base);
+        rd_kafka_commit(rk, NULL, 0);
+    }
+    kafka_mark_assigned(k, parts, false);
+    if (cooperative) {
+        rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+        if (e)
+            rd_kafka_error_destroy(e);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+    kafka_event(k, FL_LIVE_INFO, "kafka: %d partition(s) revoked", parts->cnt);
+}
+
+static uint64_t kafka_now_ms(kafka_source *k)
+{
+    return uv_now(k->loop);
+}
+
+static void kafka_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    kafka_source *k = opaque;
+    if (getenv("FL_KAFKA_DEBUG")) {
+        for (int i = 0; offsets && i < offsets->cnt; i++)
+            fprintf(stderr, "commit %s[%d]@%lld: %s\n", offsets->elems[i].topic,
+                    offsets->elems[i].partition, (long long)offsets->elems[i].offset,
+                    rd_kafka_err2name(offsets->elems[i].err));
+    }
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET &&
+        fl_ratelimit_allow(&k->err_limit, kafka_now_ms(k)))
+        kafka_event(k, FL_LIVE_WARN, "kafka: offset commit failed: %s", rd_kafka_err2str(err));
+}
+
+static bool kafka_err_is_down(int err)
+{
+    return err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+           err == RD_KAFKA_RESP_ERR__RESOLVE;
+}
+
+/* Served from rd_kafka_consumer_poll (the main queue is forwarded), so on the loop thread. */
+static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    kafka_source *k = opaque;
+    uint64_t now = kafka_now_ms(k);
+    if (kafka_err_is_down(err)) {
+        /* A single broker dropping a connection is routine; only "all down" is worth a line. */
+        if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || k->down)
+            return;
+        k->down = true;
+        k->down_since_ms = now;
+        if (fl_ratelimit_allow(&k->down_limit, now))
+            kafka_event(k, FL_LIVE_WARN,
+                        "kafka: all brokers are down (%s); retrying in the background", reason);
+        return;
+    }
+    if (fl_ratelimit_allow(&k->err_limit, now))
+        kafka_event(k, FL_LIVE_WARN, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static void kafka_recovered(kafka_source *k)
+{
+    if (!k->down)
+        return;
+    k->down = false;
+    kafka_event(k, FL_LIVE_INFO, "kafka: brokers reachable again after %.1f s, consuming",
+                (double)(kafka_now_ms(k) - k->down_since_ms) / 1000.0);
+    k->last_error[0] = '\0';
+}
+
+static void kafka_drain(kafka_source *k)
+{
+    if (k->closing)
+        return;
+    char scratch[64];
+    while (read(k->pipe_fds[0], scratch, sizeof(scratch)) > 0) {
+    }
+    for (int n = 0; n < KAFKA_BATCH; n++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+        if (!m)
+            break;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                uint64_t now = kafka_now_ms(k);
+                if (fl_ratelimit_allow(&k->err_limit, now))
+                    kafka_event(k, FL_LIVE_WARN, "kafka: %s", rd_kafka_message_errstr(m));
+            }
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        kafka_recovered(k);
+        kafka_part *p = kafka_part_get(k, rd_kafka_topic_name(m->rkt), m->partition);
+        int rc = 0;
+        if (m->payload && m->len)
+            rc = k->base.sink.record(k->base.sink.ctx, &k->base, m->payload, m->len);
+        if (p && rc == 0 && m->offset > p->delivered)
+            p->delivered = m->offset;
+        k->records++;
+        fl_rate_tick(&k->rate, kafka_now_ms(k), 1);
+        rd_kafka_message_destroy(m);
+    }
+}
+
+static void kafka_on_poll(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    kafka_drain(h->data);
+}
+
+static void kafka_on_timer(uv_timer_t *t)
+{
+    kafka_drain(t->data);
+}
+
+static int kafka_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errbuf,
+                     size_t errlen)
+{
+    if (rd_kafka_conf_set(conf, key, val, errbuf, errlen) != RD_KAFKA_CONF_OK)
+        return FL_EINVAL;
+    return 0;
+}
+
+static void kafka_free(kafka_source *k)
+{
+    if (k->queue)
+        rd_kafka_queue_destroy(k->queue);
+    if (k->rk)
+        rd_kafka_destroy(k->rk);
+    if (k->pipe_fds[0] >= 0)
+        close(k->pipe_fds[0]);
+    if (k->pipe_fds[1] >= 0)
+        close(k->pipe_fds[1]);
+    fl_free(k);
+}
+
+static int kafka_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sink *sink,
+                      fl_live_source **out, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    if (!cfg->target || !*cfg->target || !cfg->topic || !*cfg->topic) {
+        snprintf(errbuf, errlen, "kafka: --kafka BROKERS and --topic TOPIC are both required");
+        return FL_EINVAL;
+    }
+    kafka_source *k = fl_calloc(1, sizeof(*k));
+    if (!k)
+        return FL_ENOMEM;
+    k->base.ops = &fl_ingest_kafka;
+    k->base.sink = *sink;
+    snprintf(k->base.label, sizeof(k->base.label), "kafka:%s", cfg->topic);
+    k->loop = loop;
+    k->pipe_fds[0] = k->pipe_fds[1] = -1;
+    k->down_limit.period_ms = 60000;
+    k->err_limit.period_ms = KAFKA_WARN_PERIOD_MS;
+
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *group = cfg->group && *cfg->group ? cfg->group : "faultline";
+    int rc = 0;
+    if (kafka_set(conf, "bootstrap.servers", cfg->target, errbuf, errlen) ||
+        kafka_set(conf, "group.id", group, errbuf, errlen) ||
+        kafka_set(conf, "client.id", "faultline", errbuf, errlen) ||
+        kafka_set(conf, "enable.auto.offset.store", "false", errbuf, errlen) ||
+        kafka_set(conf, "enable.auto.commit", "false", errbuf, errlen) ||
+        kafka_set(conf, "auto.offset.reset", "earliest", errbuf, errlen) ||
+        kafka_set(conf, "log_level", "0", errbuf, errlen))
+        rc = FL_EINVAL;
+    /* User properties last so they can override the defaults above. */
+    for (size_t i = 0; !rc && i < cfg->n_props; i++) {
+        const char *eq = strchr(cfg->props[i], '=');
+        if (!eq) {
+            snprintf(errbuf, errlen, "kafka: property \"%s\" is not key=value", cfg->props[i]);
+            rc = FL_EINVAL;
+            break;
+        }
+        char key[128];
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - cfg->props[i]), cfg->props[i]);
+        if (kafka_set(conf, key, eq + 1, errbuf, errlen))
+            rc = FL_EINVAL;
+    }
+    if (rc) {
+        rd_kafka_conf_destroy(conf);
+        fl_free(k);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, k);
+    rd_kafka_conf_set_rebalance_cb(conf, kafka_rebalance);
+    rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, kafka_commit_cb);
+
+    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, errlen);
+    if (!k->rk) {
+        rd_kafka_conf_destroy(conf);
+        fl_free(k);
+        return FL_EINVAL;
+    }
+    rd_kafka_poll_set_consumer(k->rk);
+    k->queue = rd_kafka_queue_get_consumer(k->rk);
+    if (pipe2(k->pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(errbuf, errlen, "kafka: pipe: %s", strerror(errno));
+        kafka_free(k);
+        return FL_EIO;
+    }
+    rd_kafka_queue_io_event_enable(k->queue, k->pipe_fds[1], "1", 1);
+
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, cfg->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(k->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        snprintf(errbuf, errlen, "kafka: subscribe to %s: %s", cfg->topic, rd_kafka_err2str(err));
+        kafka_free(k);
+        return FL_EINVAL;
+    }
+    uv_poll_init(loop, &k->poll, k->pipe_fds[0]);
+    uv_timer_init(loop, &k->timer);
+    k->poll.data = k->timer.data = k;
+    k->open_handles = 2;
+    uv_poll_start(&k->poll, UV_READABLE, kafka_on_poll);
+    uv_timer_start(&k->timer, kafka_on_timer, KAFKA_TICK_MS, KAFKA_TICK_MS);
+    *out = &k->base;
+    return 0;
+}
+
+static void kafka_pause_resume(fl_live_source *s, bool pause)
+{
+    kafka_source *k = (kafka_source *)s;
+    if (k->paused == pause)
+        return;
+    k->paused = pause;
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(k->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
+        if (pause)
+            rd_kafka_pause_partitions(k->rk, parts);
+        else
+            rd_kafka_resume_partitions(k->rk, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+    }
+}
+
+static void kafka_pause(fl_live_source *s)
+{
+    kafka_pause_resume(s, true);
+}
+
+static void kafka_resume(fl_live_source *s)
+{
+    kafka_pause_resume(s, false);
+}
+
+static void kafka_health(fl_live_source *s, fl_live_health *h)
+{
+    kafka_source *k = (kafka_source *)s;
+    memset(h, 0, sizeof(*h));
+    h->records = k->records;
+    h->per_sec = fl_rate_get(&k->rate, kafka_now_ms(k));
+    h->paused = k->paused;
+    h->connected = !k->down;
+    fl_copy_str(h->last_error, sizeof(h->last_error), k->last_error);
+    /* Lag from the watermarks librdkafka caches from fetch responses (no broker round trip). */
+    int64_t lag = 0;
+    bool known = false;
+    for (size_t i = 0; i < k->n_parts; i++) {
+        kafka_part *p = &k->parts[i];
+        int64_t lo, hi;
+        if (!p->assigned || rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo,
+                                                           &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi < 0)
+            continue;
+        known = true;
+        int64_t pos = p->delivered >= 0 ? p->delivered + 1 : lo;
+        if (hi > pos)
+            lag += hi - pos;
+    }
+    h->lag = known ? lag : -1;
+}
+
+static void kafka_handle_closed(uv_handle_t *h)
+{
+    kafka_source *k = h->data;
+    if (--k->open_handles > 0)
+        return;
+    void (*done)(void *) = k->done;
+    void *arg = k->done_arg;
+    kafka_free(k);
+    if (done)
+        done(arg);
+}
+
+static void kafka_close(fl_live_source *s, void (*done)(void *), void *arg)
+{
+    kafka_source *k = (kafka_source *)s;
+    k->done = done;
+    k->done_arg = arg;
+    /* consumer_close serves the final revoke (which flushes and commits) before leaving the
+     * group, so a clean exit hands the partitions over without re-delivery. */
+    rd_kafka_consumer_close(k->rk);
+    k->closing = true;
+    uv_poll_stop(&k->poll);
+    uv_timer_stop(&k->timer);
+    uv_close((uv_handle_t *)&k->poll, kafka_handle_closed);
+    uv_close((uv_handle_t *)&k->timer, kafka_handle_closed);
+}
+
+const fl_live_ops fl_ingest_kafka = {
+    .name = "kafka",
+    .open = kafka_open,
+    .pause = kafka_pause,
+    .resume = kafka_resume,
+    .commit = kafka_commit,
+    .health = kafka_health,
+    .close = kafka_close,
+};
