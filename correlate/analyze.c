@@ -57,7 +57,8 @@ typedef struct cand {
     char prev[128];
     char region[64];
     long group;
-    long change; /* index into changes, -1 */
+    const char *gkey; /* the group's key: ties are broken by name, never by index */
+    long change;      /* index into changes, -1 */
     double values[FL_SIG_COUNT];
     char details[FL_SIG_COUNT][200];
     double impact;
@@ -96,6 +97,19 @@ static int cellv_cmp(const void *x, const void *y)
     return a->minute < b->minute ? -1 : a->minute > b->minute;
 }
 
+static int rev_order_cmp(const void *p, const void *q)
+{
+    const agg_rev *a = *(const agg_rev *const *)p, *b = *(const agg_rev *const *)q;
+    int d = strcmp(a->service, b->service);
+    if (d)
+        return d;
+    if (a->first_seen != b->first_seen)
+        return a->first_seen < b->first_seen ? -1 : 1;
+    return strcmp(a->revision, b->revision);
+}
+
+/* Revisions are viewed in (service, first_seen, name) order, never in the aggregate's
+ * insertion order, so every loop over them is deterministic. */
 static int build_index(ctx *c)
 {
     const fl_agg *a = c->a;
@@ -103,42 +117,49 @@ static int build_index(ctx *c)
     c->revs = fl_calloc(a->n_revs + 1, sizeof(rev_view));
     c->gcells = fl_calloc(a->n_groups * a->n_revs + 1, sizeof(cellv *));
     c->gn = fl_calloc(a->n_groups * a->n_revs + 1, sizeof(size_t));
-    if (!c->revs || !c->gcells || !c->gn)
-        return FL_ENOMEM;
+    const agg_rev **order = fl_calloc(a->n_revs + 1, sizeof(agg_rev *));
+    size_t *pos = fl_calloc(a->n_revs + 1, sizeof(size_t));
     size_t *cnt = fl_calloc(a->n_groups * a->n_revs + a->n_revs + 1, sizeof(size_t));
-    if (!cnt)
-        return FL_ENOMEM;
+    int rc = FL_ENOMEM;
+    if (!c->revs || !c->gcells || !c->gn || !order || !pos || !cnt)
+        goto out;
+    for (size_t r = 0; r < a->n_revs; r++)
+        order[r] = &a->revs[r];
+    qsort(order, a->n_revs, sizeof(*order), rev_order_cmp);
+    for (size_t r = 0; r < a->n_revs; r++)
+        pos[order[r] - a->revs] = r;
     /* slot s: revision traffic (s < n_revs) or group g x rev r (n_revs + g*n_revs + r) */
     for (size_t i = 0; i < a->n_cells; i++) {
         const agg_cell *x = &a->cells[i];
-        size_t s = x->k.grp < 0 ? (size_t)x->k.rev
-                                : a->n_revs + (size_t)x->k.grp * a->n_revs + (size_t)x->k.rev;
+        size_t r = pos[x->k.rev];
+        size_t s = x->k.grp < 0 ? r : a->n_revs + (size_t)x->k.grp * a->n_revs + r;
         cnt[s]++;
     }
     for (size_t r = 0; r < a->n_revs; r++) {
-        c->revs[r].r = &a->revs[r];
+        c->revs[r].r = order[r];
         c->revs[r].cells = fl_calloc(cnt[r] + 1, sizeof(cellv));
         if (!c->revs[r].cells)
-            goto nomem;
+            goto out;
     }
     for (size_t s = 0; s < a->n_groups * a->n_revs; s++) {
         if (!cnt[a->n_revs + s])
             continue;
         c->gcells[s] = fl_calloc(cnt[a->n_revs + s], sizeof(cellv));
         if (!c->gcells[s])
-            goto nomem;
+            goto out;
     }
     for (size_t i = 0; i < a->n_cells; i++) {
         const agg_cell *x = &a->cells[i];
         cellv v = {x->k.minute, x->requests, x->r5xx, x->errors, x->first_ts};
+        size_t r = pos[x->k.rev];
         if (x->k.grp < 0) {
-            rev_view *rv = &c->revs[x->k.rev];
+            rev_view *rv = &c->revs[r];
             rv->cells[rv->n++] = v;
             rv->requests += v.requests;
             rv->r5xx += v.r5xx;
             rv->errors += v.errors;
         } else {
-            size_t s = (size_t)x->k.grp * a->n_revs + (size_t)x->k.rev;
+            size_t s = (size_t)x->k.grp * a->n_revs + r;
             c->gcells[s][c->gn[s]++] = v;
         }
     }
@@ -147,11 +168,12 @@ static int build_index(ctx *c)
     for (size_t s = 0; s < a->n_groups * a->n_revs; s++)
         if (c->gn[s])
             qsort(c->gcells[s], c->gn[s], sizeof(cellv), cellv_cmp);
+    rc = 0;
+out:
+    fl_free(order);
+    fl_free(pos);
     fl_free(cnt);
-    return 0;
-nomem:
-    fl_free(cnt);
-    return FL_ENOMEM;
+    return rc;
 }
 
 static void free_index(ctx *c)
@@ -530,6 +552,7 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
         return;
     x->kind = FL_CAUSE_DEPLOY;
     x->group = (long)g;
+    x->gkey = grp->key;
     x->change = (long)ci;
     x->change_ts = cc->first_ts;
     snprintf(x->service, sizeof(x->service), "%s", svc[0] ? svc : st->service);
@@ -735,6 +758,7 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
             return;
         x->kind = kinds[i];
         x->group = (long)g;
+        x->gkey = grp->key;
         x->onset = st->onset;
         x->surge_ratio = ratio;
         x->surge_ts = sat;
@@ -770,8 +794,8 @@ static int cand_cmp(const void *p, const void *q)
     int d;
     if ((d = strcmp(a->service, b->service)) || (d = strcmp(a->revision, b->revision)))
         return d;
-    if (a->group != b->group)
-        return a->group < b->group ? -1 : 1;
+    if (a->group != b->group && (d = strcmp(a->gkey, b->gkey)))
+        return d;
     return a->change < b->change ? -1 : a->change > b->change;
 }
 
@@ -949,7 +973,7 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
         rev_sum(c, r, mo, c->m1 + 1, &n, NULL);
         total += k;
         if ((k || n) && len < sizeof(line) - 100)
-            len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %" PRIu64 "/%" PRIu64
+            len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %" PRIu64 " errors / %" PRIu64
                                     " requests (%s)",
                                     len ? ", " : "", c->revs[r].r->revision, k, n,
                                     fl_fmt_pct(FL_MIN(k, n), n, p1, 16));

@@ -1,0 +1,145 @@
+/* fl_agg properties: order independence, merge == single pass, expiry, caps. Results are
+ * compared as rendered JSON, byte for byte. */
+#include "incidents.h"
+#include "fl_test.h"
+
+static incident in;
+
+static char *analyze_json(const fl_agg *a)
+{
+    fl_result *r = NULL;
+    if (fl_analyze(a, NULL, &r) != 0)
+        return NULL;
+    char *s = render_json(r);
+    fl_result_free(r);
+    return s;
+}
+
+static void check_same(const fl_agg *x, const fl_agg *y, const char *what)
+{
+    char *a = analyze_json(x), *b = analyze_json(y);
+    CHECK(a && b);
+    if (a && b && strcmp(a, b) != 0) {
+        fprintf(stderr, "%s: results differ\n", what);
+
+        CHECK(0);
+    }
+    CHECK(fl_agg_entries(x) == fl_agg_entries(y));
+    free(a);
+    free(b);
+}
+
+static void test_order_and_merge(void (*make)(incident *), const char *name)
+{
+    make(&in);
+    fl_agg *one = aggregate(&in);
+
+    fl_agg *rev = fl_agg_new(NULL);
+    feed(rev, &in, 0, in.n, true);
+    for (size_t i = in.n_changes; i-- > 0;)
+        fl_agg_add_change(rev, &in.changes[i]);
+    check_same(one, rev, name);
+
+    /* Three uneven shards, merged into an empty aggregate and into the first shard. */
+    size_t cut1 = in.n / 7, cut2 = in.n / 2 + 13;
+    fl_agg *s1 = fl_agg_new(NULL), *s2 = fl_agg_new(NULL), *s3 = fl_agg_new(NULL);
+    feed(s1, &in, 0, cut1, false);
+    feed(s2, &in, cut1, cut2, true);
+    feed(s3, &in, cut2, in.n, false);
+    for (size_t i = 0; i < in.n_changes; i++)
+        fl_agg_add_change(s2, &in.changes[i]);
+    fl_agg *m = fl_agg_new(NULL);
+    CHECK_INT(fl_agg_merge(m, s3), 0);
+    CHECK_INT(fl_agg_merge(m, s1), 0);
+    CHECK_INT(fl_agg_merge(m, s2), 0);
+    check_same(one, m, name);
+    CHECK_INT(fl_agg_merge(s1, s2), 0);
+    CHECK_INT(fl_agg_merge(s1, s3), 0);
+    check_same(one, s1, name);
+    fl_agg_free(one);
+    fl_agg_free(rev);
+    fl_agg_free(s1);
+    fl_agg_free(s2);
+    fl_agg_free(s3);
+    fl_agg_free(m);
+}
+
+static void test_expire(void)
+{
+    bad_deploy(&in);
+    fl_agg *a = aggregate(&in);
+    fl_time cut = T("2026-03-02T10:45:00Z");
+    uint64_t want = 0, want_req = 0;
+    for (size_t i = 0; i < in.n; i++) {
+        if (in.e[i].ts < cut)
+            continue;
+        want += in.cls[i] != NULL;
+        want_req += in.e[i].kind == FL_LOG_REQUESTS;
+    }
+    fl_agg_expire(a, cut);
+    fl_result *r = NULL;
+    CHECK_INT(fl_analyze(a, NULL, &r), 0);
+    if (!r)
+        return;
+    bool found = false;
+    for (size_t g = 0; g < r->n_groups; g++) {
+        if (strcmp(r->groups[g].key, "schema_validation") != 0)
+            continue;
+        found = true;
+        CHECK_INT(r->groups[g].count, want);
+        CHECK(r->groups[g].first_seen >= cut);
+        for (size_t s = 0; s < r->groups[g].n_samples; s++)
+            CHECK(r->groups[g].samples[s].ts >= cut);
+    }
+    CHECK(found);
+    /* The old revision stopped serving before the cut; the deploy is older than the window. */
+    CHECK_INT(r->n_revisions, 1);
+    CHECK_STR(r->revisions[0].revision, "checkout-00042-bbb");
+    CHECK_INT(r->revisions[0].requests, want_req);
+    CHECK_INT(r->n_changes, 0);
+    fl_result_free(r);
+    fl_agg_free(a);
+}
+
+static void test_caps_and_samples(void)
+{
+    fl_agg_opts o = {.max_groups = 3};
+    fl_agg *a = fl_agg_new(&o);
+    fl_entry e;
+    fl_entry_init(&e);
+    static const char *const msgs[] = {"disk quota reached on volume", "segfault in module",
+                                       "certificate verify failed", "unexpected EOF on socket",
+                                       "panic: nil map", "queue is full"};
+    fl_time t0 = T("2026-03-02T10:00:00Z");
+    for (int i = 0; i < 60; i++) {
+        test_entry t = {t0 + (fl_time)(59 - i) * FL_USEC_PER_SEC, FL_LOG_STDERR, FL_SEV_ERROR, 0,
+                        "svc", "svc-00001-aaa", msgs[i % 6], "x", NULL};
+        fill(&e, &t);
+        CHECK_INT(fl_agg_add(a, &e, NULL), 0);
+    }
+    fl_entry_free(&e);
+    fl_result *r = NULL;
+    CHECK_INT(fl_analyze(a, NULL, &r), 0);
+    CHECK(r && r->n_groups <= 4);
+    uint64_t total = 0;
+    for (size_t g = 0; r && g < r->n_groups; g++) {
+        total += r->groups[g].count;
+        /* Samples are the earliest, in time order, however the input was ordered. */
+        CHECK(r->groups[g].n_samples <= FL_GROUP_MAX_SAMPLES);
+        for (size_t s = 1; s < r->groups[g].n_samples; s++)
+            CHECK(r->groups[g].samples[s - 1].ts <= r->groups[g].samples[s].ts);
+    }
+    CHECK_INT(total, 60);
+    fl_result_free(r);
+    fl_agg_free(a);
+}
+
+int main(void)
+{
+    test_order_and_merge(bad_deploy, "bad_deploy");
+    test_order_and_merge(dependency_outage, "dependency_outage");
+    test_order_and_merge(traffic_surge, "traffic_surge");
+    test_expire();
+    test_caps_and_samples();
+    return fl_test_done();
+}

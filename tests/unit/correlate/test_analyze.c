@@ -1,0 +1,150 @@
+/* fl_analyze on small hand-built incidents: bad deploy vs dependency vs load, evidence numbers
+ * equal to what went in, the rollback command, the score breakdown adding up. */
+#include "incidents.h"
+#include "evidence.h"
+#include "fl_test.h"
+
+#include <inttypes.h>
+#include <math.h>
+
+static incident in;
+
+static fl_result *run(void (*make)(incident *))
+{
+    make(&in);
+    fl_agg *a = aggregate(&in);
+    fl_result *r = NULL;
+    CHECK_INT(fl_analyze(a, NULL, &r), 0);
+    fl_agg_free(a);
+    return r;
+}
+
+static void check_breakdown(const fl_cause *c)
+{
+    double sum = 0;
+    for (size_t i = 0; i < c->n_parts; i++) {
+        sum += c->parts[i].contribution;
+        CHECK(c->parts[i].value >= 0 && c->parts[i].value <= 1);
+        CHECK(c->parts[i].detail && c->parts[i].detail[0]);
+    }
+    CHECK(fabs(sum - c->score) < 0.01);
+    CHECK(c->score >= 0 && c->score <= 1);
+    CHECK(c->summary && c->summary[0]);
+    CHECK(c->n_evidence >= 2);
+    CHECK(c->n_actions >= 1);
+}
+
+static void test_bad_deploy(void)
+{
+    fl_result *r = run(bad_deploy);
+    CHECK(r && r->n_causes >= 1);
+    if (!r || !r->n_causes)
+        return;
+    const fl_cause *c = &r->causes[0];
+    CHECK_INT(c->kind, FL_CAUSE_DEPLOY);
+    CHECK_STR(c->service, "checkout");
+    CHECK_STR(c->revision, "checkout-00042-bbb");
+    CHECK_STR(c->previous_revision, "checkout-00041-aaa");
+    CHECK_STR(c->error_class, "schema_validation");
+    CHECK(r->confident);
+    check_breakdown(c);
+
+    char want[256], p[16], clk[16];
+    snprintf(want, sizeof(want), "revision checkout-00042-bbb: %" PRIu64 "/%" PRIu64
+             " requests 5xx (%s) since %s",
+             in.new_5xx, in.new_requests, fl_fmt_pct(in.new_5xx, in.new_requests, p, 16),
+             fl_time_clock(in.new_first_seen, clk, 16));
+    CHECK_STR(c->evidence[0], want);
+    snprintf(want, sizeof(want), "previous revision checkout-00041-aaa: %" PRIu64 "/%" PRIu64
+             " requests 5xx (%s)",
+             in.old_5xx, in.old_requests, fl_fmt_pct(in.old_5xx, in.old_requests, p, 16));
+    CHECK_STR(c->evidence[1], want);
+    CHECK(strstr(c->evidence[2], "first `schema_validation` error 10:30:05, 5 s after the "
+                                 "rollout; never seen before") != NULL);
+    CHECK_STR(c->actions[0], "gcloud run services update-traffic checkout --region=europe-west1 "
+                             "--to-revisions=checkout-00041-aaa=100");
+    CHECK(strstr(c->summary, "checkout-00042-bbb") && strstr(c->summary, "checkout-00041-aaa"));
+
+    /* The audit deploy was paired with the revision that appeared 5 s later. */
+    bool paired = false;
+    for (size_t i = 0; i < r->n_changes; i++)
+        paired |= strcmp(r->changes[i].revision, "checkout-00042-bbb") == 0 &&
+                  r->changes[i].kind == FL_CHANGE_DEPLOY;
+    CHECK(paired);
+    CHECK_INT(r->bucket_seconds, 60);
+    CHECK_INT(r->n_buckets, (r->window_end / 60000000) - (r->window_start / 60000000) + 1);
+    fl_result_free(r);
+}
+
+static void test_dependency(void)
+{
+    fl_result *r = run(dependency_outage);
+    CHECK(r && r->n_causes >= 1);
+    if (!r || !r->n_causes)
+        return;
+    CHECK_INT(r->causes[0].kind, FL_CAUSE_DEPENDENCY);
+    CHECK_STR(r->causes[0].service, "orders");
+    CHECK_STR(r->causes[0].error_class, "mongo_server_selection");
+    CHECK(r->confident);
+    check_breakdown(&r->causes[0]);
+    bool atlas = false;
+    for (size_t i = 0; i < r->causes[0].n_actions; i++)
+        atlas |= strstr(r->causes[0].actions[i], "Atlas") != NULL;
+    CHECK(atlas);
+    /* The deploy 35 minutes earlier is not blamed above the dependency. */
+    for (size_t i = 1; i < r->n_causes; i++)
+        if (r->causes[i].kind == FL_CAUSE_DEPLOY)
+            CHECK(r->causes[i].score < r->causes[0].score);
+    fl_result_free(r);
+}
+
+static void test_load(void)
+{
+    fl_result *r = run(traffic_surge);
+    CHECK(r && r->n_causes >= 1);
+    if (!r || !r->n_causes)
+        return;
+    CHECK_INT(r->causes[0].kind, FL_CAUSE_LOAD);
+    CHECK_STR(r->causes[0].service, "api");
+    CHECK_STR(r->causes[0].error_class, "pool_exhausted");
+    check_breakdown(&r->causes[0]);
+    CHECK(strstr(r->causes[0].actions[1], "--max-instances=") != NULL);
+    bool rate = false;
+    for (size_t i = 0; i < r->causes[0].n_evidence; i++)
+        rate |= strstr(r->causes[0].evidence[i], "rose from 30 to 150 (x5.0)") != NULL;
+    CHECK(rate);
+    fl_result_free(r);
+}
+
+static void test_empty(void)
+{
+    fl_agg *a = fl_agg_new(NULL);
+    fl_result *r = NULL;
+    CHECK_INT(fl_analyze(a, NULL, &r), 0);
+    CHECK(r && r->n_causes == 0 && !r->confident);
+    CHECK(r && r->confidence_threshold == FL_DEFAULT_THRESHOLD);
+    fl_result_free(r);
+    fl_agg_free(a);
+}
+
+static void test_formatting(void)
+{
+    char b[32];
+    CHECK_STR(fl_fmt_pct(412, 1180, b, sizeof(b)), "35%");
+    CHECK_STR(fl_fmt_pct(3, 5210, b, sizeof(b)), "0.06%");
+    CHECK_STR(fl_fmt_pct(0, 10, b, sizeof(b)), "0%");
+    CHECK_STR(fl_fmt_pct(1, 0, b, sizeof(b)), "n/a");
+    CHECK_STR(fl_fmt_duration(2, b, sizeof(b)), "2 s");
+    CHECK_STR(fl_fmt_duration(300, b, sizeof(b)), "5 min");
+    CHECK_STR(fl_fmt_duration(3900, b, sizeof(b)), "1 h 5 min");
+}
+
+int main(void)
+{
+    test_formatting();
+    test_bad_deploy();
+    test_dependency();
+    test_load();
+    test_empty();
+    return fl_test_done();
+}
