@@ -7,11 +7,13 @@
 extern const fl_report_format fl_report_text;
 extern const fl_report_format fl_report_markdown;
 extern const fl_report_format fl_report_json;
+extern const fl_report_format fl_report_html;
 
 const fl_report_format *const fl_report_formats[] = {
     &fl_report_text,
     &fl_report_markdown,
     &fl_report_json,
+    &fl_report_html,
     NULL,
 };
 

@@ -110,6 +110,34 @@ static void md_code(FILE *out, const char *s, size_t max, bool in_table)
         fputc('`', out);
 }
 
+/* Text that faultline composed around log text (summaries, evidence, actions): a pair of
+ * backticks marks a code span, written with md_code so its content stays inert; everything
+ * else is escaped like md_text. */
+static void md_rich(FILE *out, const char *s, bool in_table)
+{
+    s = s ? s : "";
+    char *copy = fl_strdup(s);
+    if (!copy) {
+        md_text(out, s);
+        return;
+    }
+    char *p = copy;
+    while (*p) {
+        char *open = strchr(p, '`');
+        char *close = open ? strchr(open + 1, '`') : NULL;
+        if (!open || !close || close == open + 1) {
+            md_text(out, p);
+            break;
+        }
+        *open = '\0';
+        *close = '\0';
+        md_text(out, p);
+        md_code(out, open + 1, 0, in_table);
+        p = close + 1;
+    }
+    fl_free(copy);
+}
+
 /* A fenced block; the fence is longer than any backtick run in the text so it cannot be
  * closed from inside. */
 static void md_block(FILE *out, const char *lang, const char *s)
@@ -164,7 +192,7 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
     if (r->n_causes && r->confident) {
         const fl_cause *c = &r->causes[0];
         fputs("**Summary:** ", out);
-        md_text(out, c->summary);
+        md_rich(out, c->summary, false);
         fprintf(out, " (cause kind: %s, score %.2f", fl_cause_kind_name(c->kind), c->score);
         if (c->onset)
             fprintf(out, ", errors since %s", utc(c->onset, a, sizeof a));
@@ -174,7 +202,7 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
             if (is_command(c->actions[0])) {
                 md_block(out, "sh", c->actions[0]);
             } else {
-                md_text(out, c->actions[0]);
+                md_rich(out, c->actions[0], false);
                 fputc('\n', out);
             }
             fputc('\n', out);
@@ -210,7 +238,7 @@ static void write_cause(FILE *out, const fl_cause *c)
         md_text_n(out, c->revision, 100);
     }
     fprintf(out, " (score %.2f)\n\n", c->score);
-    md_text(out, c->summary);
+    md_rich(out, c->summary, false);
     fputs("\n\n", out);
     if (c->error_class[0]) {
         fputs("- Error group: ", out);
@@ -230,7 +258,7 @@ static void write_cause(FILE *out, const fl_cause *c)
         fputs("\n**Evidence**\n\n", out);
         for (size_t i = 0; i < c->n_evidence; i++) {
             fputs("- ", out);
-            md_text(out, c->evidence[i]);
+            md_rich(out, c->evidence[i], false);
             fputc('\n', out);
         }
     }
@@ -245,7 +273,7 @@ static void write_cause(FILE *out, const fl_cause *c)
                 fputc('\n', out);
             } else {
                 fprintf(out, "%zu. ", i + 1);
-                md_text(out, c->actions[i]);
+                md_rich(out, c->actions[i], false);
                 fputc('\n', out);
             }
         }
@@ -259,7 +287,7 @@ static void write_cause(FILE *out, const fl_cause *c)
             fputs("| ", out);
             md_text(out, p->signal);
             fprintf(out, " | %.2f | %.2f | %.3f | ", p->weight, p->value, p->contribution);
-            md_text_n(out, p->detail, 300);
+            md_rich(out, p->detail, true);
             fputs(" |\n", out);
         }
         fputs("\n</details>\n", out);

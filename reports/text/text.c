@@ -61,13 +61,16 @@ static int put_clean(const tw *t, const char *s, size_t max)
     return (int)n + (cut ? 3 : 0);
 }
 
-/* Word-wraps s to the width, every line starting with indent spaces (the first line too). */
-static void put_wrapped(const tw *t, int indent, const char *s)
+/* Word-wraps s to the width: the first line starts with prefix, the others with as many
+ * spaces as the prefix is wide. Control characters are shown as '?'. */
+static void put_wrapped(const tw *t, const char *prefix, const char *s)
 {
+    int indent = (int)strlen(prefix);
     int width = t->width - indent;
     if (width < 30)
         width = 30;
     const char *p = s;
+    bool first = true;
     while (*p) {
         size_t len = strcspn(p, "\n");
         while (len > 0) {
@@ -79,7 +82,11 @@ static void put_wrapped(const tw *t, int indent, const char *s)
                 if (take == 0)
                     take = (size_t)width;
             }
-            fprintf(t->out, "%*s", indent, "");
+            if (first)
+                fputs(prefix, t->out);
+            else
+                fprintf(t->out, "%*s", indent, "");
+            first = false;
             for (size_t i = 0; i < take; i++) {
                 unsigned char c = (unsigned char)p[i];
                 fputc(c < 0x20 || c == 0x7f ? '?' : c, t->out);
@@ -106,11 +113,24 @@ static void heading(const tw *t, const char *title)
     fputc('\n', t->out);
 }
 
-static const char *clock_of(fl_time ts, char *buf, size_t len)
+/* Clock time when the whole window is one UTC day; "MM-DD HH:MM" otherwise, so that times
+ * of a multi-day archive are not ambiguous. Both are 8 or 11 columns wide. */
+static bool multi_day(const fl_result *r)
+{
+    int64_t day = 86400 * FL_USEC_PER_SEC;
+    return r->window_start && r->window_end / day != r->window_start / day;
+}
+
+static const char *clock_of(const fl_result *r, fl_time ts, char *buf, size_t len)
 {
     if (!ts)
-        return "--:--:--";
-    return fl_time_clock(ts, buf, len);
+        return multi_day(r) ? "--         " : "--:--:--";
+    if (!multi_day(r))
+        return fl_time_clock(ts, buf, len);
+    char full[40];
+    fl_time_format(ts, false, full, sizeof full);
+    snprintf(buf, len, "%.5s %.5s", full + 5, full + 11);
+    return buf;
 }
 
 static size_t count_services(const fl_result *r)
@@ -165,7 +185,7 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
 static void write_top_cause(const tw *t, const fl_result *r)
 {
     const fl_cause *c = &r->causes[0];
-    char a[16];
+    char a[24];
     fputc('\n', t->out);
     on(t, C_RED);
     fputs("MOST LIKELY CAUSE", t->out);
@@ -181,16 +201,16 @@ static void write_top_cause(const tw *t, const fl_result *r)
     }
     fputc('\n', t->out);
     on(t, C_BOLD);
-    put_wrapped(t, 2, c->summary);
+    put_wrapped(t, "  ", c->summary);
     off(t);
     if (c->onset || c->change_ts) {
         fputs("  ", t->out);
         if (c->change_ts)
-            fprintf(t->out, "change at %s UTC", clock_of(c->change_ts, a, sizeof a));
+            fprintf(t->out, "change at %s UTC", clock_of(r, c->change_ts, a, sizeof a));
         if (c->change_ts && c->onset)
             fputs(", ", t->out);
         if (c->onset)
-            fprintf(t->out, "errors from %s UTC", clock_of(c->onset, a, sizeof a));
+            fprintf(t->out, "errors from %s UTC", clock_of(r, c->onset, a, sizeof a));
         fputc('\n', t->out);
     }
     if (c->n_actions) {
@@ -207,22 +227,16 @@ static void write_top_cause(const tw *t, const fl_result *r)
     }
     if (c->n_evidence) {
         fputs("\n  Evidence:\n", t->out);
-        for (size_t i = 0; i < c->n_evidence && i < MAX_EVIDENCE_SHOWN; i++) {
-            fputs("    - ", t->out);
-            put_clean(t, c->evidence[i], (size_t)(t->width > 20 ? t->width - 6 : 0));
-            fputc('\n', t->out);
-        }
+        for (size_t i = 0; i < c->n_evidence && i < MAX_EVIDENCE_SHOWN; i++)
+            put_wrapped(t, "    - ", c->evidence[i]);
         if (c->n_evidence > MAX_EVIDENCE_SHOWN)
             fprintf(t->out, "    (%zu more in the md/json report)\n",
                     c->n_evidence - MAX_EVIDENCE_SHOWN);
     }
     if (c->n_actions > 1) {
         fputs("\n  Then:\n", t->out);
-        for (size_t i = 1; i < c->n_actions; i++) {
-            fputs("    - ", t->out);
-            put_clean(t, c->actions[i], 0);
-            fputc('\n', t->out);
-        }
+        for (size_t i = 1; i < c->n_actions; i++)
+            put_wrapped(t, "    - ", c->actions[i]);
     }
 }
 
@@ -266,14 +280,15 @@ static void write_groups(const tw *t, const fl_result *r)
 {
     if (!r->n_groups)
         return;
-    char a[16], b[16];
+    char a[24], b[24];
     heading(t, "Top error groups");
-    fprintf(t->out, "  %7s  %-8s  %-8s  %s\n", "COUNT", "FIRST", "LAST", "CLASS / MESSAGE");
+    int w = multi_day(r) ? 11 : 8;
+    fprintf(t->out, "  %7s  %-*s  %-*s  %s\n", "COUNT", w, "FIRST", w, "LAST", "CLASS / MESSAGE");
     for (size_t i = 0; i < r->n_groups && i < MAX_GROUPS_SHOWN; i++) {
         const fl_group *g = &r->groups[i];
         fprintf(t->out, "  %7llu  %s  %s  ", (unsigned long long)g->count,
-                clock_of(g->first_seen, a, sizeof a), clock_of(g->last_seen, b, sizeof b));
-        int used = 32;
+                clock_of(r, g->first_seen, a, sizeof a), clock_of(r, g->last_seen, b, sizeof b));
+        int used = multi_day(r) ? 38 : 32;
         if (g->class_id) {
             on(t, C_CYAN);
             used += put_clean(t, g->class_id, 40);
@@ -293,15 +308,16 @@ static void write_changes(const tw *t, const fl_result *r)
 {
     if (!r->n_changes)
         return;
-    char a[16];
+    char a[24];
     heading(t, "Changes (UTC)");
     size_t start = r->n_changes > MAX_CHANGES_SHOWN ? r->n_changes - MAX_CHANGES_SHOWN : 0;
     if (start)
         fprintf(t->out, "  (%zu earlier changes not shown)\n", start);
     for (size_t i = start; i < r->n_changes; i++) {
         const fl_change_out *c = &r->changes[i];
-        fprintf(t->out, "  %s  %-15s ", clock_of(c->ts, a, sizeof a), fl_change_kind_name(c->kind));
-        int used = 28;
+        fprintf(t->out, "  %s  %-15s ", clock_of(r, c->ts, a, sizeof a),
+                fl_change_kind_name(c->kind));
+        int used = multi_day(r) ? 31 : 28;
         used += put_clean(t, c->service, 40);
         if (c->revision[0]) {
             fputs(" ", t->out);
