@@ -1,0 +1,253 @@
+/* Classification: one prefilter pass over the message picks the candidate regexes; only those
+ * run (JIT, with this thread's match data), in evaluation order; the first that matches and is
+ * not vetoed by its rule's "not" patterns wins. */
+#include "fl_patterns_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fl_matcher {
+    const fl_rules *rules;
+    pcre2_match_data *md;
+    uint32_t *stamp; /* stamp[regex] == gen: already a candidate for this message */
+    uint32_t gen;
+    uint32_t *cand;
+    size_t n_cand;
+    bool prefilter;
+    char subject[FL_SUBJECT_MAX];
+};
+
+fl_matcher *fl_matcher_new(const fl_rules *rules)
+{
+    if (!rules)
+        return NULL;
+    fl_matcher *m = fl_calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->rules = rules;
+    m->md = pcre2_match_data_create(rules->max_ovec, NULL);
+    m->stamp = fl_calloc(rules->n_regex + 1, sizeof(*m->stamp));
+    m->cand = fl_calloc(rules->n_regex + 1, sizeof(*m->cand));
+    if (!m->md || !m->stamp || !m->cand) {
+        fl_matcher_free(m);
+        return NULL;
+    }
+    const char *env = getenv("FL_NO_PREFILTER");
+    m->prefilter = !(env && *env && strcmp(env, "0") != 0);
+    return m;
+}
+
+void fl_matcher_free(fl_matcher *m)
+{
+    if (!m)
+        return;
+    pcre2_match_data_free(m->md);
+    fl_free(m->stamp);
+    fl_free(m->cand);
+    fl_free(m);
+}
+
+void fl_matcher_set_prefilter(fl_matcher *m, bool on)
+{
+    if (m)
+        m->prefilter = on;
+}
+
+static void mark(void *ctx, uint32_t regex)
+{
+    fl_matcher *m = ctx;
+    if (m->stamp[regex] != m->gen) {
+        m->stamp[regex] = m->gen;
+        m->cand[m->n_cand++] = regex;
+    }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void sort_candidates(uint32_t *c, size_t n)
+{
+    if (n > 16) {
+        qsort(c, n, sizeof(*c), cmp_u32);
+        return;
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && c[j] < c[j - 1]; j--) {
+            uint32_t t = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = t;
+        }
+}
+
+static int run(pcre2_code *code, bool jit, const char *s, size_t n, pcre2_match_data *md)
+{
+    if (jit)
+        return pcre2_jit_match(code, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+    return pcre2_match(code, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+}
+
+static void take_fields(const fl_regex *x, const char *s, pcre2_match_data *md, fl_match *out)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    uint32_t pairs = pcre2_get_ovector_count(md);
+    for (uint32_t k = 0; k < x->n_names && out->n_fields < FL_MATCH_MAX_FIELDS; k++) {
+        uint32_t g = x->names[k].group;
+        if (g >= pairs || ov[2 * g] == PCRE2_UNSET)
+            continue;
+        bool dup = false;
+        for (size_t f = 0; f < out->n_fields; f++)
+            dup = dup || strcmp(out->fields[f].name, x->names[k].name) == 0;
+        if (dup)
+            continue;
+        size_t len = FL_MIN(ov[2 * g + 1] - ov[2 * g], (size_t)FL_FIELD_VALUE_MAX - 1);
+        memcpy(out->fields[out->n_fields].name, x->names[k].name, FL_FIELD_NAME_MAX);
+        memcpy(out->fields[out->n_fields].value, s + ov[2 * g], len);
+        out->fields[out->n_fields].value[len] = '\0';
+        out->n_fields++;
+    }
+}
+
+static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, size_t n,
+                            bool any_severity_only, fl_match *out)
+{
+    out->rule = NULL;
+    out->n_fields = 0;
+    if (any_severity_only && rs->n_any_severity == 0)
+        return 0;
+
+    const uint32_t *cand;
+    size_t n_cand;
+    if (m->prefilter) {
+        if (++m->gen == 0) {
+            memset(m->stamp, 0, rs->n_regex * sizeof(*m->stamp));
+            m->gen = 1;
+        }
+        m->n_cand = 0;
+        if (rs->pf)
+            fl_prefilter_scan(rs->pf, s, n, mark, m);
+        for (size_t i = 0; i < rs->n_unfiltered; i++)
+            mark(m, rs->unfiltered[i]);
+        sort_candidates(m->cand, m->n_cand);
+        cand = m->cand;
+        n_cand = m->n_cand;
+    } else {
+        for (size_t i = 0; i < rs->n_regex; i++)
+            m->cand[i] = (uint32_t)i;
+        cand = m->cand;
+        n_cand = rs->n_regex;
+    }
+
+    for (size_t c = 0; c < n_cand; c++) {
+        const fl_regex *x = &rs->regex[cand[c]];
+        const fl_rule *r = rs->rules[x->rule];
+        if (any_severity_only && !r->info.any_severity)
+            continue;
+        if (run(x->code, x->jit, s, n, m->md) < 0)
+            continue;
+        fl_match tmp = {.rule = &r->info};
+        take_fields(x, s, m->md, &tmp);
+        bool vetoed = false;
+        for (size_t v = 0; v < r->n_veto && !vetoed; v++)
+            vetoed = pcre2_match(r->veto[v], (PCRE2_SPTR)s, n, 0, 0, m->md, NULL) >= 0;
+        if (vetoed)
+            continue;
+        *out = tmp;
+        return 1;
+    }
+    return 0;
+}
+
+/* Head of the message, plus its last exception line when that lies past the head. Returns
+ * the subject (msg itself when short enough) and its length in *n. */
+static const char *message_subject(const char *msg, size_t len, char *buf, size_t cap,
+                                   size_t *n)
+{
+    if (len <= FL_MATCH_HEAD_MAX) {
+        *n = len;
+        return msg;
+    }
+    size_t used = FL_MIN((size_t)FL_MATCH_HEAD_MAX, cap);
+    memcpy(buf, msg, used);
+    size_t off, ln;
+    if (fl_last_exception_line(msg, len, &off, &ln) && off + ln > FL_MATCH_HEAD_MAX) {
+        ln = FL_MIN(ln, (size_t)FL_MATCH_TAIL_LINE_MAX);
+        if (used + 1 + ln <= cap) {
+            buf[used++] = '\n';
+            memcpy(buf + used, msg + off, ln);
+            used += ln;
+        }
+    }
+    *n = used;
+    return buf;
+}
+
+int fl_classify_text(const fl_rules *rules, fl_matcher *m, const char *msg, size_t len,
+                     fl_match *out)
+{
+    if (!rules || !m || !out || (!msg && len))
+        return FL_EINVAL;
+    size_t n;
+    const char *s = message_subject(msg ? msg : "", len, m->subject, sizeof(m->subject), &n);
+    return classify_subject(rules, m, s, n, false, out);
+}
+
+static bool is_audit(const fl_entry *e)
+{
+    return e->log_kind == FL_LOG_AUDIT_ACTIVITY || e->log_kind == FL_LOG_AUDIT_SYSTEM_EVENT ||
+           e->log_kind == FL_LOG_AUDIT_DATA_ACCESS;
+}
+
+size_t fl_classify_subject(const fl_entry *e, char *buf, size_t cap)
+{
+    if (cap < 2)
+        return 0;
+    size_t n;
+    size_t mlen = strlen(e->message);
+    const char *s = message_subject(e->message, mlen, buf, cap - 1, &n);
+    if (s != buf) {
+        n = FL_MIN(n, cap - 1);
+        memcpy(buf, s, n);
+    }
+    int w = 0;
+    size_t room = cap - n;
+    if (is_audit(e) && (e->audit_method[0] || e->has_audit_status)) {
+        w = snprintf(buf + n, room, "%saudit %s %s code=%d resource=%.512s", n ? "\n" : "",
+                     e->audit_service, e->audit_method,
+                     e->has_audit_status ? e->audit_status_code : 0, e->audit_resource);
+    } else if (n == 0 && e->http_status >= 500) {
+        w = snprintf(buf + n, room, "HTTP %d %s %.512s", e->http_status, e->http_method,
+                     e->http_url);
+        if (w > 0 && (size_t)w < room && e->latency_s >= 0)
+            w += snprintf(buf + n + (size_t)w, room - (size_t)w, " latency=%.3fs", e->latency_s);
+    }
+    if (w > 0)
+        n += FL_MIN((size_t)w, room - 1);
+    buf[n] = '\0';
+    return n;
+}
+
+int fl_classify(const fl_rules *rules, fl_matcher *m, const fl_entry *e, fl_match *out)
+{
+    if (!rules || !m || !e || !out)
+        return FL_EINVAL;
+    out->rule = NULL;
+    out->n_fields = 0;
+    bool gate = !fl_entry_maybe_error(e);
+    if (gate && rules->n_any_severity == 0)
+        return 0;
+    if (!e->message[0] && e->http_status < 500 && !is_audit(e))
+        return 0;
+    if (e->message[0] && !is_audit(e)) {
+        /* The common case: match the message in place, no copy. */
+        size_t n;
+        const char *s = message_subject(e->message, strlen(e->message), m->subject,
+                                        sizeof(m->subject), &n);
+        return classify_subject(rules, m, s, n, gate, out);
+    }
+    size_t n = fl_classify_subject(e, m->subject, sizeof(m->subject));
+    return classify_subject(rules, m, m->subject, n, gate, out);
+}

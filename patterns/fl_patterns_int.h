@@ -1,0 +1,95 @@
+/* patterns/ internals shared by the files of this folder and its unit tests. Not part of the
+ * contract with other folders: nothing outside patterns/ and tests/unit/patterns/ includes it. */
+#ifndef FL_PATTERNS_INT_H
+#define FL_PATTERNS_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "fl_patterns.h"
+
+/* Messages are matched on at most this many leading bytes, plus their last exception line. */
+#define FL_MATCH_HEAD_MAX 8192
+#define FL_MATCH_TAIL_LINE_MAX 1024
+/* Room for the head, the tail line and the synthesized context line of an entry. */
+#define FL_SUBJECT_MAX (FL_MATCH_HEAD_MAX + FL_MATCH_TAIL_LINE_MAX + 1024)
+
+/* Literals shorter than this make poor prefilter keys; a derived literal must be this long. */
+#define FL_LITERAL_MIN 3
+
+typedef struct fl_capture_name {
+    uint32_t group;
+    char name[FL_FIELD_NAME_MAX];
+} fl_capture_name;
+
+/* One rule as loaded: owns its strings and compiled regexes. */
+typedef struct fl_rule {
+    fl_rule_info info;
+    char *id, *class_id, *title, *file;
+    char **remediation;
+    int priority;
+    pcre2_code **re;   /* positive regexes: any one matching classifies */
+    char **re_src;
+    size_t n_re;
+    pcre2_code **veto; /* "not": any one matching vetoes the rule */
+    size_t n_veto;
+    char **literals;   /* user-given prefilter literals (lowercased), or NULL */
+    size_t n_literals;
+} fl_rule;
+
+/* A positive regex in evaluation order (priority, then load order). */
+typedef struct fl_regex {
+    pcre2_code *code;   /* owned by its rule */
+    bool jit;
+    uint32_t rule;      /* index into fl_rules.rules */
+    fl_capture_name *names;
+    uint32_t n_names;
+} fl_regex;
+
+typedef struct fl_prefilter fl_prefilter;
+
+struct fl_rules {
+    fl_rule **rules; /* load order, overrides replace in place */
+    size_t n_rules;
+    fl_regex *regex; /* evaluation order */
+    size_t n_regex;
+    uint32_t max_ovec;
+    fl_prefilter *pf;
+    uint32_t *unfiltered; /* regexes with no usable literal: always candidates */
+    size_t n_unfiltered;
+    size_t n_any_severity; /* rules that classify entries of any severity */
+};
+
+/* literals.c: derives, for a PCRE2 pattern, a set of lowercase literals at least one of which
+ * must occur in any subject the pattern matches (one per top-level alternative). Returns the
+ * number found (0: none can be derived, the pattern must always run), negative on error. */
+int fl_literals_derive(const char *pattern, char ***out);
+void fl_literals_free(char **lits, size_t n);
+
+/* prefilter.c: an Aho-Corasick automaton over lowercased literals. Each literal maps to the
+ * regexes it admits. */
+typedef struct fl_pf_literal {
+    const char *text; /* lowercased, not owned */
+    uint32_t regex;   /* regex index admitted when the literal occurs */
+} fl_pf_literal;
+int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *lits, size_t n);
+void fl_prefilter_free(fl_prefilter *pf);
+/* Calls mark(ctx, regex) for every (literal, regex) pair whose literal occurs in s, possibly
+ * more than once per regex. */
+void fl_prefilter_scan(const fl_prefilter *pf, const char *s, size_t n,
+                       void (*mark)(void *ctx, uint32_t regex), void *ctx);
+size_t fl_prefilter_states(const fl_prefilter *pf);
+
+/* template.c: finds the last line of msg that looks like an exception ("FooError: ...",
+ * "Caused by: ...", "panic: ..."), skipping stack frames. Returns false if there is none. */
+bool fl_last_exception_line(const char *msg, size_t len, size_t *off, size_t *n);
+
+/* classify.c: debug switch. With the prefilter off every regex runs on every message; the
+ * answers must be the same (the golden tests check it). FL_NO_PREFILTER=1 in the environment
+ * turns it off for new matchers. */
+void fl_matcher_set_prefilter(fl_matcher *m, bool on);
+/* Builds the text fl_classify matches an entry on (head of the message, last exception line,
+ * synthesized request/audit context). Returns its length. */
+size_t fl_classify_subject(const fl_entry *e, char *buf, size_t cap);
+
+#endif

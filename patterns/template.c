@@ -1,0 +1,462 @@
+/* Templates for errors no rule knows: the message with its variable parts masked, so the same
+ * error with different ids, numbers, hosts or paths falls into one group, while two different
+ * errors that merely start alike do not (the whole first line is kept, plus the last
+ * exception line of a multi-line message). */
+#include "fl_patterns_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LINE_INPUT_MAX (64 * 1024)
+
+static bool is_word(unsigned char c)
+{
+    return isalnum(c) || c == '_';
+}
+
+static bool starts_with(const char *s, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && memcmp(s, prefix, k) == 0;
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+static bool looks_like_exception(const char *s, size_t n)
+{
+    if (starts_with(s, n, "Caused by:") || starts_with(s, n, "panic:") ||
+        starts_with(s, n, "fatal error:"))
+        return true;
+    if (starts_with(s, n, "at ") || starts_with(s, n, "File \"") || starts_with(s, n, "..."))
+        return false;
+    size_t t = 0;
+    while (t < n && (isalnum((unsigned char)s[t]) || s[t] == '_' || s[t] == '.' || s[t] == '$'))
+        t++;
+    if (t == 0 || (t < n && s[t] != ':' && s[t] != ' '))
+        return false;
+    static const char *const suffixes[] = {"Error",   "Exception", "Exit",      "Failure",
+                                           "Fault",   "Interrupt", "Rejection", "Timeout",
+                                           "Aborted", "Exceeded"};
+    for (size_t i = 0; i < FL_ARRAY_LEN(suffixes); i++)
+        if (ends_with(s, t, suffixes[i]))
+            return true;
+    return false;
+}
+
+bool fl_last_exception_line(const char *msg, size_t len, size_t *off, size_t *n)
+{
+    size_t end = len;
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && msg[start - 1] != '\n')
+            start--;
+        size_t a = start, b = end;
+        while (a < b && (msg[a] == ' ' || msg[a] == '\t'))
+            a++;
+        while (b > a && (msg[b - 1] == '\r' || msg[b - 1] == ' ' || msg[b - 1] == '\t'))
+            b--;
+        if (b > a && looks_like_exception(msg + a, b - a)) {
+            *off = a;
+            *n = b - a;
+            return true;
+        }
+        if (start == 0)
+            break;
+        end = start - 1;
+    }
+    return false;
+}
+
+/* Output that keeps a running hash of everything written, so a template cut at the cap still
+ * tells apart messages that differ after the cut. */
+typedef struct writer {
+    char *out;
+    size_t cap;
+    size_t len;
+    size_t total;
+    uint64_t hash;
+    bool space;
+} writer;
+
+static void put(writer *w, const char *s, size_t n)
+{
+    if (w->space) {
+        w->space = false;
+        if (w->total > 0)
+            put(w, " ", 1);
+    }
+    w->hash = fl_hash64(s, n, w->hash);
+    w->total += n;
+    if (w->cap && w->len < w->cap - 1) {
+        size_t k = FL_MIN(n, w->cap - 1 - w->len);
+        memcpy(w->out + w->len, s, k);
+        w->len += k;
+    }
+}
+
+static void puts_(writer *w, const char *s)
+{
+    put(w, s, strlen(s));
+}
+
+static size_t span(const char *s, size_t i, size_t n, int (*pred)(int))
+{
+    while (i < n && pred((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+static size_t match_uuid(const char *s, size_t i, size_t n)
+{
+    static const int groups[] = {8, 4, 4, 4, 12};
+    size_t j = i;
+    for (size_t g = 0; g < 5; g++) {
+        size_t k = span(s, j, n, isxdigit);
+        if (k - j != (size_t)groups[g])
+            return 0;
+        j = k;
+        if (g < 4) {
+            if (j >= n || s[j] != '-')
+                return 0;
+            j++;
+        }
+    }
+    return (j < n && is_word((unsigned char)s[j])) ? 0 : j;
+}
+
+static size_t match_ipv4(const char *s, size_t i, size_t n)
+{
+    size_t j = i;
+    for (int part = 0; part < 4; part++) {
+        size_t k = span(s, j, n, isdigit);
+        if (k == j || k - j > 3)
+            return 0;
+        j = k;
+        if (part < 3) {
+            if (j >= n || s[j] != '.')
+                return 0;
+            j++;
+        }
+    }
+    if (j < n && (is_word((unsigned char)s[j]) || (s[j] == '.' && j + 1 < n &&
+                                                    isdigit((unsigned char)s[j + 1]))))
+        return 0;
+    return j;
+}
+
+static size_t match_ipv6(const char *s, size_t i, size_t n)
+{
+    size_t j = i, colons = 0, group = 0;
+    bool dbl = false, letter = false;
+    while (j < n && (isxdigit((unsigned char)s[j]) || s[j] == ':')) {
+        if (s[j] == ':') {
+            colons++;
+            if (j + 1 < n && s[j + 1] == ':')
+                dbl = true;
+            group = 0;
+        } else {
+            if (++group > 4)
+                return 0;
+            letter = letter || isalpha((unsigned char)s[j]);
+        }
+        j++;
+    }
+    if (j < n && (is_word((unsigned char)s[j]) || s[j] == '.'))
+        return 0;
+    if (colons < 2 || !(dbl || colons >= 5 || letter))
+        return 0;
+    /* A trailing ":" is punctuation ("at ::1: refused"), not part of the address. */
+    if (s[j - 1] == ':' && s[j - 2] != ':')
+        j--;
+    return j;
+}
+
+static size_t match_email(const char *s, size_t i, size_t n)
+{
+    size_t j = i;
+    while (j < n && (isalnum((unsigned char)s[j]) || strchr("._%+-", s[j])))
+        j++;
+    if (j == i || j >= n || s[j] != '@')
+        return 0;
+    size_t d = ++j, dot = 0;
+    while (j < n && (isalnum((unsigned char)s[j]) || s[j] == '-' || s[j] == '.')) {
+        if (s[j] == '.')
+            dot = j;
+        j++;
+    }
+    if (!dot || dot == d || j - dot < 3)
+        return 0;
+    return j;
+}
+
+static bool path_char(unsigned char c)
+{
+    return isalnum(c) || strchr("_./~%@+-:,=", c);
+}
+
+static size_t match_path(const char *s, size_t i, size_t n)
+{
+    if (s[i] != '/' || i + 1 >= n || !path_char((unsigned char)s[i + 1]) || s[i + 1] == '/')
+        return 0;
+    size_t j = i + 1;
+    while (j < n && path_char((unsigned char)s[j]))
+        j++;
+    while (j > i + 1 && strchr(".:,", s[j - 1])) /* sentence punctuation after a path */
+        j--;
+    return j;
+}
+
+static size_t match_duration(const char *s, size_t i, size_t n)
+{
+    size_t j = span(s, i, n, isdigit);
+    if (j < n && s[j] == '.' && j + 1 < n && isdigit((unsigned char)s[j + 1]))
+        j = span(s, j + 1, n, isdigit);
+    size_t u = j < n && s[j] == ' ' ? j + 1 : j;
+    static const char *const units[] = {"ms", "us", "ns", "µs", "s", "sec", "secs", "seconds",
+                                        "second", "m", "min", "mins", "minutes", "h", "hours"};
+    size_t k = u;
+    while (k < n && (isalpha((unsigned char)s[k]) || (unsigned char)s[k] >= 0x80))
+        k++;
+    if (k == u || (k < n && isdigit((unsigned char)s[k])))
+        return 0;
+    /* A bare "m"/"h"/"s" only counts directly after the number ("30s", not "3 s"). */
+    for (size_t x = 0; x < FL_ARRAY_LEN(units); x++)
+        if (strlen(units[x]) == k - u && memcmp(s + u, units[x], k - u) == 0 &&
+            (u == j || k - u > 1))
+            return k;
+    return 0;
+}
+
+static void mask(writer *w, const char *s, size_t n, bool in_url);
+
+/* scheme://host/path?k=v#frag: host masked like text, path as <path>, query values as <val>. */
+static size_t emit_url(writer *w, const char *s, size_t i, size_t n)
+{
+    size_t j = i;
+    while (j < n && (isalnum((unsigned char)s[j]) || strchr("+.-", s[j])))
+        j++;
+    if (j + 3 > n || memcmp(s + j, "://", 3) != 0 || !isalpha((unsigned char)s[i]))
+        return 0;
+    put(w, s + i, j + 3 - i);
+    size_t h = j + 3, he = h;
+    while (he < n && !isspace((unsigned char)s[he]) && !strchr("/?#\"'<>", s[he]))
+        he++;
+    mask(w, s + h, he - h, true);
+    size_t p = he;
+    while (p < n && !isspace((unsigned char)s[p]) && !strchr("?#\"'<>", s[p]))
+        p++;
+    if (p - he > 1)
+        puts_(w, "/<path>");
+    else if (p > he)
+        put(w, "/", 1);
+    if (p < n && s[p] == '?') {
+        put(w, "?", 1);
+        p++;
+        while (p < n && !isspace((unsigned char)s[p]) && !strchr("#\"'<>", s[p])) {
+            size_t k = p;
+            while (k < n && !isspace((unsigned char)s[k]) && !strchr("=&#\"'<>", s[k]))
+                k++;
+            put(w, s + p, k - p);
+            p = k;
+            if (p < n && s[p] == '=') {
+                puts_(w, "=<val>");
+                while (p < n && !isspace((unsigned char)s[p]) && !strchr("&#\"'<>", s[p]))
+                    p++;
+            }
+            if (p < n && s[p] == '&') {
+                put(w, "&", 1);
+                p++;
+            }
+        }
+    }
+    while (p < n && !isspace((unsigned char)s[p]) && !strchr("\"'<>", s[p]))
+        p++; /* fragment */
+    return p;
+}
+
+/* A run of letters and digits: numbers, hex and long mixed ids masked; short codes such as
+ * P2024, E11000, utf8 or ipv4 kept, since they name the error. */
+static size_t emit_word(writer *w, const char *s, size_t i, size_t n)
+{
+    size_t j = i, digits = 0, letters = 0, hexok = 1;
+    while (j < n && isalnum((unsigned char)s[j])) {
+        digits += isdigit((unsigned char)s[j]) != 0;
+        letters += isalpha((unsigned char)s[j]) != 0;
+        hexok &= isxdigit((unsigned char)s[j]) != 0;
+        j++;
+    }
+    size_t len = j - i;
+    if (!letters) {
+        puts_(w, "<num>");
+        return j;
+    }
+    if (!digits) {
+        put(w, s + i, len);
+        return j;
+    }
+    if (hexok && len >= 8) {
+        puts_(w, "<hex>");
+        return j;
+    }
+    if (len >= 12 && digits >= 3) {
+        puts_(w, "<id>");
+        return j;
+    }
+    size_t lead = span(s, i, j, isalpha);
+    bool code = lead <= 2 && lead > 0 && span(s, lead + i, j, isdigit) == j;
+    if (code || digits < 3) {
+        put(w, s + i, len);
+        return j;
+    }
+    for (size_t k = i; k < j;) {
+        if (isdigit((unsigned char)s[k])) {
+            k = span(s, k, j, isdigit);
+            puts_(w, "<num>");
+        } else {
+            size_t e = span(s, k, j, isalpha);
+            put(w, s + k, e - k);
+            k = e;
+        }
+    }
+    return j;
+}
+
+static void mask(writer *w, const char *s, size_t n, bool in_url)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        bool boundary = i == 0 || !is_word((unsigned char)s[i - 1]);
+        size_t e;
+        if (isspace(c)) {
+            w->space = true;
+            i++;
+            continue;
+        }
+        if (boundary && !in_url && (c == '"' || c == '\'' || c == '`')) {
+            size_t k = i + 1;
+            while (k < n && s[k] != (char)c) {
+                if (s[k] == '\\')
+                    k++;
+                k++;
+            }
+            if (k < n) {
+                puts_(w, "<str>");
+                i = k + 1;
+                continue;
+            }
+        }
+        if (boundary && !in_url && isalpha(c) && (e = emit_url(w, s, i, n))) {
+            i = e;
+            continue;
+        }
+        if (boundary && isxdigit(c) && (e = match_uuid(s, i, n))) {
+            puts_(w, "<uuid>");
+            i = e;
+            continue;
+        }
+        if (boundary && isdigit(c) && (e = match_ipv4(s, i, n))) {
+            puts_(w, "<ip>");
+            i = e;
+            continue;
+        }
+        if (boundary && (isxdigit(c) || c == ':') && (e = match_ipv6(s, i, n))) {
+            puts_(w, "<ip>");
+            i = e;
+            continue;
+        }
+        if (boundary && !in_url && isalnum(c) && (e = match_email(s, i, n))) {
+            puts_(w, "<email>");
+            i = e;
+            continue;
+        }
+        if (boundary && !in_url && c == '/' && (i == 0 || !strchr(")]}>", s[i - 1])) &&
+            (e = match_path(s, i, n))) {
+            puts_(w, "<path>");
+            i = e;
+            continue;
+        }
+        if (boundary && c == '0' && i + 2 < n && (s[i + 1] == 'x' || s[i + 1] == 'X') &&
+            isxdigit((unsigned char)s[i + 2])) {
+            i = span(s, i + 2, n, isxdigit);
+            puts_(w, "<hex>");
+            continue;
+        }
+        if (boundary && isdigit(c) && (e = match_duration(s, i, n))) {
+            puts_(w, "<dur>");
+            i = e;
+            continue;
+        }
+        if (boundary && isdigit(c)) {
+            /* Decimals are one number. */
+            size_t k = span(s, i, n, isdigit);
+            if (k + 1 < n && s[k] == '.' && isdigit((unsigned char)s[k + 1]) &&
+                !match_ipv4(s, i, n)) {
+                size_t k2 = span(s, k + 1, n, isdigit);
+                if (k2 >= n || !isalpha((unsigned char)s[k2])) {
+                    puts_(w, "<num>");
+                    i = k2;
+                    continue;
+                }
+            }
+        }
+        if (isalnum(c)) {
+            i = emit_word(w, s, i, n);
+            continue;
+        }
+        put(w, s + i, 1);
+        i++;
+    }
+}
+
+static size_t first_line(const char *msg, size_t len, size_t *start)
+{
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)msg[i]))
+        i++;
+    *start = i;
+    size_t e = i;
+    while (e < len && msg[e] != '\n')
+        e++;
+    return e - i;
+}
+
+size_t fl_template(const char *msg, size_t len, char *out, size_t cap)
+{
+    writer w = {.out = out, .cap = cap, .hash = FL_HASH_SEED};
+    if (!msg)
+        len = 0;
+    size_t start, n = first_line(msg, len, &start);
+    mask(&w, msg + start, FL_MIN(n, (size_t)LINE_INPUT_MAX), false);
+    size_t off, en;
+    if (start + n < len && fl_last_exception_line(msg, len, &off, &en) && off > start + n) {
+        w.space = false;
+        puts_(&w, " | ");
+        mask(&w, msg + off, FL_MIN(en, (size_t)LINE_INPUT_MAX), false);
+    }
+    if (cap == 0)
+        return 0;
+    if (w.total > w.len && cap > 32) {
+        /* Cut: end with a hash of the full template so different tails stay apart. */
+        char tail[24];
+        int k = snprintf(tail, sizeof(tail), " ~%08llx", (unsigned long long)(w.hash >> 32));
+        w.len = FL_MIN(w.len, cap - 1 - (size_t)k);
+        memcpy(out + w.len, tail, (size_t)k);
+        w.len += (size_t)k;
+    }
+    while (w.len > 0 && out[w.len - 1] == ' ')
+        w.len--;
+    out[w.len] = '\0';
+    return w.len;
+}
+
+void fl_fingerprint(const char *tmpl, size_t len, char out[17])
+{
+    uint64_t h = fl_hash64(tmpl, len, FL_HASH_SEED);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
