@@ -1,0 +1,284 @@
+/* The scenario suite runner: for every scenario x seed in scenarios.txt, generate a Cloud
+ * Logging export with flgen, run the real batch pipeline on it, and compare the ranking with
+ * the generator's ground truth. Prints one table row per case and fails below the bars of
+ * issue 3:
+ *   - the expected cause ranked first in >= 95% of the cases that have one, top 3 in all;
+ *   - no innocent deploy ranked first anywhere;
+ *   - scenarios without a cause yield no confident cause;
+ *   - the same input twice gives byte-identical JSON;
+ *   - a deploy cause's "revision X: k/n requests 5xx" evidence equals the counts in the input
+ *     (counted here straight from the JSON, not through faultline's reader), and the Markdown
+ *     report carries that line.
+ * usage: run_scenarios FLGEN SCENARIOS_TXT WORKDIR [NAME] */
+#include "fl_pipeline.h"
+#include "fl_reports.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+typedef struct truth {
+    char kind[32], service[128], revision[128], prev[128], cls[64];
+    char innocent[8][128];
+    size_t n_innocent;
+} truth;
+
+static void jcopy(json_t *o, const char *k, char *dst, size_t cap)
+{
+    json_t *v = json_object_get(o, k);
+    snprintf(dst, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+static int read_truth(const char *path, truth *t)
+{
+    json_error_t err;
+    json_t *root = json_load_file(path, 0, &err);
+    if (!root)
+        return -1;
+    memset(t, 0, sizeof(*t));
+    json_t *exp = json_object_get(root, "expected");
+    jcopy(exp, "kind", t->kind, sizeof(t->kind));
+    jcopy(exp, "service", t->service, sizeof(t->service));
+    jcopy(exp, "revision", t->revision, sizeof(t->revision));
+    jcopy(exp, "previous_revision", t->prev, sizeof(t->prev));
+    jcopy(exp, "error_class", t->cls, sizeof(t->cls));
+    json_t *inn = json_object_get(root, "innocent_changes"), *v;
+    size_t i;
+    json_array_foreach(inn, i, v)
+    {
+        if (t->n_innocent < 8)
+            jcopy(v, "revision", t->innocent[t->n_innocent++], 128);
+    }
+    json_decref(root);
+    return 0;
+}
+
+/* The cause the truth describes: same kind; for deploys the same revision; for other kinds
+ * the same service or the same error class (a dependency outage shows in several services). */
+static bool is_expected(const fl_cause *c, const truth *t)
+{
+    if (strcmp(fl_cause_kind_name(c->kind), t->kind) != 0)
+        return false;
+    if (c->kind == FL_CAUSE_DEPLOY)
+        return strcmp(c->revision, t->revision) == 0 && strcmp(c->service, t->service) == 0;
+    return strcmp(c->service, t->service) == 0 || (t->cls[0] && strcmp(c->error_class, t->cls) == 0);
+}
+
+static bool is_innocent(const fl_cause *c, const truth *t)
+{
+    if (c->kind != FL_CAUSE_DEPLOY)
+        return false;
+    for (size_t i = 0; i < t->n_innocent; i++)
+        if (strcmp(c->revision, t->innocent[i]) == 0)
+            return true;
+    return false;
+}
+
+static char *render(const fl_result *r, const char *fmt)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fl_report_opts o = {.no_redact = true};
+    int rc = fl_report_write(fmt, r, &o, f);
+    fclose(f);
+    if (rc) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static int run_pipeline(const char *input, fl_result **out)
+{
+    fl_pipeline_opts o;
+    memset(&o, 0, sizeof(o));
+    o.threads = 1;
+    fl_diag d;
+    fl_diag_init(&d);
+    char err[512] = "";
+    const char *inputs[] = {input};
+    int rc = fl_pipeline_run(inputs, 1, &o, &d, out, err, sizeof(err));
+    if (rc)
+        fprintf(stderr, "pipeline on %s: %s (%s)\n", input, fl_strerror(rc), err);
+    fl_diag_free(&d);
+    return rc;
+}
+
+/* Requests and 5xx of one revision, counted from the raw NDJSON. */
+static int count_requests(const char *path, const char *revision, uint64_t *n, uint64_t *k5)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    *n = *k5 = 0;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (!strstr(line, revision) || !strstr(line, "httpRequest"))
+            continue;
+        json_t *o = json_loadb(line, (size_t)len, 0, NULL);
+        json_t *labels = json_object_get(json_object_get(o, "resource"), "labels");
+        json_t *rev = json_object_get(labels, "revision_name");
+        json_t *req = json_object_get(o, "httpRequest");
+        if (json_is_string(rev) && strcmp(json_string_value(rev), revision) == 0 && req) {
+            (*n)++;
+            *k5 += json_integer_value(json_object_get(req, "status")) >= 500;
+        }
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+typedef struct totals {
+    int cause_cases, first, top3, none_cases, none_ok, innocent_first, nondeterministic,
+        evidence_bad, errors;
+} totals;
+
+static void run_case(const char *flgen, const char *dir, const char *name, int seed,
+                     const char *expect, totals *tot)
+{
+    char data[1024], tpath[1024], cmd[4096];
+    snprintf(data, sizeof(data), "%s/%s-%d.ndjson", dir, name, seed);
+    snprintf(tpath, sizeof(tpath), "%s/%s-%d.truth.json", dir, name, seed);
+    snprintf(cmd, sizeof(cmd), "'%s' --scenario %s --seed %d --format ndjson --out '%s' --truth '%s'",
+             flgen, name, seed, data, tpath);
+    truth t;
+    fl_result *r = NULL, *r2 = NULL;
+    if (system(cmd) != 0 || read_truth(tpath, &t) != 0 || run_pipeline(data, &r) != 0) {
+        printf("%-24s %4d  ERROR (generation, truth or pipeline failed)\n", name, seed);
+        tot->errors++;
+        return;
+    }
+    bool want_none = strcmp(t.kind, "none") == 0;
+    if (want_none != (strcmp(expect, "none") == 0)) {
+        printf("%-24s %4d  ERROR scenarios.txt says %s, truth says %s\n", name, seed, expect,
+               t.kind);
+        tot->errors++;
+    }
+    int rank = 0;
+    for (size_t i = 0; i < r->n_causes && !rank; i++)
+        if (!want_none && is_expected(&r->causes[i], &t))
+            rank = (int)i + 1;
+    const fl_cause *top = r->n_causes ? &r->causes[0] : NULL;
+    bool innocent = top && is_innocent(top, &t);
+    tot->innocent_first += innocent;
+    const char *verdict;
+    if (want_none) {
+        tot->none_cases++;
+        tot->none_ok += !r->confident;
+        verdict = r->confident ? "FAIL confident" : "ok";
+    } else {
+        tot->cause_cases++;
+        tot->first += rank == 1;
+        tot->top3 += rank >= 1 && rank <= 3;
+        verdict = rank == 1 ? "ok" : rank >= 1 && rank <= 3 ? "top3" : "FAIL";
+    }
+    if (innocent)
+        verdict = "FAIL innocent first";
+
+    /* Determinism: the same input again gives the same bytes. */
+    char *j1 = render(r, "json"), *j2 = NULL;
+    if (run_pipeline(data, &r2) == 0)
+        j2 = render(r2, "json");
+    bool same = j1 && j2 && strcmp(j1, j2) == 0;
+    tot->nondeterministic += !same;
+
+    /* Evidence numbers of a deploy cause against the raw input. */
+    bool ev_ok = true;
+    for (size_t i = 0; i < r->n_causes && i < 3; i++) {
+        const fl_cause *c = &r->causes[i];
+        if (c->kind != FL_CAUSE_DEPLOY || !c->revision[0] || !c->n_evidence ||
+            strncmp(c->evidence[0], "revision ", 9) != 0 || !strstr(c->evidence[0], "requests"))
+            continue;
+        uint64_t n = 0, k5 = 0;
+        char want[512];
+        count_requests(data, c->revision, &n, &k5);
+        snprintf(want, sizeof(want), "revision %s: %llu/%llu requests 5xx", c->revision,
+                 (unsigned long long)k5, (unsigned long long)n);
+        if (strncmp(c->evidence[0], want, strlen(want)) != 0) {
+            fprintf(stderr, "%s-%d: evidence \"%s\", input says \"%s\"\n", name, seed,
+                    c->evidence[0], want);
+            ev_ok = false;
+        }
+        char *md = render(r, "md");
+        if (!md || !strstr(md, want)) {
+            fprintf(stderr, "%s-%d: the Markdown report lacks \"%s\"\n", name, seed, want);
+            ev_ok = false;
+        }
+        free(md);
+    }
+    tot->evidence_bad += !ev_ok;
+
+    char rank_s[16];
+    snprintf(rank_s, sizeof(rank_s), "%d", rank);
+    printf("%-24s %4d  %4s  %5.3f  %-10s %-34s %-10s %s%s%s\n", name, seed,
+           want_none ? "-" : rank ? rank_s : "none",
+           top ? top->score : 0.0, top ? fl_cause_kind_name(top->kind) : "-",
+           top ? (top->revision[0] ? top->revision : top->service) : "-",
+           r->confident ? "confident" : "-", verdict, same ? "" : " NONDETERMINISTIC",
+           ev_ok ? "" : " EVIDENCE");
+    free(j1);
+    free(j2);
+    fl_result_free(r);
+    fl_result_free(r2);
+    remove(data);
+    remove(tpath);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: run_scenarios FLGEN SCENARIOS_TXT WORKDIR [NAME]\n");
+        return 2;
+    }
+    const char *only = argc > 4 ? argv[4] : NULL;
+    mkdir(argv[3], 0755);
+    FILE *f = fopen(argv[2], "r");
+    if (!f) {
+        fprintf(stderr, "%s: cannot open\n", argv[2]);
+        return 2;
+    }
+    printf("%-24s %4s  %4s  %5s  %-10s %-34s %-10s %s\n", "scenario", "seed", "rank", "score",
+           "top kind", "top revision/service", "confident", "verdict");
+    totals tot;
+    memset(&tot, 0, sizeof(tot));
+    char line[512];
+    int lineno = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char name[128], expect[32];
+        int a, b;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (sscanf(line, "%127s %d-%d %31s", name, &a, &b, expect) != 4 || a > b) {
+            fprintf(stderr, "%s:%d: expected \"name first-last cause|none\"\n", argv[2], lineno);
+            fclose(f);
+            return 2;
+        }
+        if (only && strcmp(only, name) != 0)
+            continue;
+        for (int s = a; s <= b; s++)
+            run_case(argv[1], argv[3], name, s, expect, &tot);
+    }
+    fclose(f);
+    int cases = tot.cause_cases + tot.none_cases;
+    double first_pct = tot.cause_cases ? 100.0 * tot.first / tot.cause_cases : 100;
+    printf("\n%d cases: expected cause first in %d/%d (%.1f%%), top 3 in %d/%d; no confident "
+           "cause in %d/%d cause-free cases; innocent deploy first: %d; nondeterministic: %d; "
+           "evidence mismatches: %d; errors: %d\n",
+           cases, tot.first, tot.cause_cases, first_pct, tot.top3, tot.cause_cases, tot.none_ok,
+           tot.none_cases, tot.innocent_first, tot.nondeterministic, tot.evidence_bad,
+           tot.errors);
+    bool pass = cases > 0 && first_pct >= 95.0 && tot.top3 == tot.cause_cases &&
+                tot.none_ok == tot.none_cases && tot.innocent_first == 0 &&
+                tot.nondeterministic == 0 && tot.evidence_bad == 0 && tot.errors == 0;
+    printf("%s\n", pass ? "PASS" : "FAIL: below the bars of issue 3");
+    return pass ? 0 : 1;
+}
