@@ -1,21 +1,29 @@
 /* The batch pipeline: read -> classify -> aggregate -> analyze.
  *
- * Entries are classified and counted one at a time, so memory depends on the aggregate
- * (services x revisions x minutes x groups), never on the input size. The work is shaped as
- * one "worker" (a matcher and its own aggregate) so that parallel chunks can later each run a
- * worker and fold it into the main aggregate with fl_agg_merge. */
+ * Memory depends on the aggregate (services x revisions x minutes x groups), never on the
+ * input size. With one thread, entries are classified and counted as they are read. With
+ * more, the reader (this thread) fills fixed batches of entries that worker threads classify
+ * into aggregates of their own; at the end the workers' aggregates are merged with
+ * fl_agg_merge. The aggregate is order-independent, so the result does not depend on which
+ * worker saw which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads x
+ * BATCH_ENTRIES entries exist at any time. */
 #include "fl_pipeline.h"
 
 #include "fl_config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CHANGE_LINE_MAX (64 * 1024)
+#define BATCH_ENTRIES 128
+#define BATCHES_PER_WORKER 2
+#define MAX_THREADS 64
 
 static bool is_dir(const char *path)
 {
@@ -121,11 +129,13 @@ static int load_changes_file(const char *path, fl_agg *agg, fl_diag *diag, char 
     return rc;
 }
 
-/* One classifier + aggregate. Today the pipeline runs a single worker over the whole stream;
- * parallel readers would each run one and merge. */
+/* One classifier + aggregate. */
 typedef struct worker {
     fl_matcher *matcher;
     fl_agg *agg;
+    pthread_t thread;
+    bool started;
+    struct pool *pool;
 } worker;
 
 static int worker_add(worker *w, const fl_rules *rules, const fl_entry *e)
@@ -138,33 +148,212 @@ static int worker_add(worker *w, const fl_rules *rules, const fl_entry *e)
     return fl_agg_add(w->agg, e, rc > 0 ? &m : NULL);
 }
 
+typedef struct batch {
+    fl_entry entries[BATCH_ENTRIES];
+    size_t n;
+} batch;
+
+/* Two bounded stacks of batches (empty ones for the reader, full ones for the workers) under
+ * one lock. */
+typedef struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    batch **empty, **full;
+    size_t n_empty, n_full, cap;
+    bool done;  /* the reader has no more batches */
+    int error;  /* first worker error, stops everyone */
+    const fl_rules *rules;
+} pool;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pool *p = w->pool;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        while (!p->n_full && !p->done && !p->error)
+            pthread_cond_wait(&p->changed, &p->lock);
+        if (p->error || !p->n_full) {
+            pthread_mutex_unlock(&p->lock);
+            return NULL;
+        }
+        batch *b = p->full[--p->n_full];
+        pthread_mutex_unlock(&p->lock);
+
+        int rc = 0;
+        for (size_t i = 0; i < b->n && !rc; i++)
+            rc = worker_add(w, p->rules, &b->entries[i]);
+
+        pthread_mutex_lock(&p->lock);
+        if (rc && !p->error)
+            p->error = rc;
+        b->n = 0;
+        p->empty[p->n_empty++] = b;
+        pthread_cond_broadcast(&p->changed);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+static int resolve_threads(int requested)
+{
+    long n = requested > 0 ? requested : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return (int)FL_MIN(n, MAX_THREADS);
+}
+
+/* Reads every entry and hands it to n_workers workers; returns 0 or the first error. */
+static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *workers,
+                        int n_workers, char *errbuf, size_t errlen)
+{
+    pool p;
+    memset(&p, 0, sizeof p);
+    p.rules = rules;
+    p.cap = (size_t)n_workers * BATCHES_PER_WORKER + 1;
+    p.empty = fl_calloc(p.cap, sizeof(batch *));
+    p.full = fl_calloc(p.cap, sizeof(batch *));
+    int rc = 0;
+    if (!p.empty || !p.full) {
+        fl_free(p.empty);
+        fl_free(p.full);
+        return FL_ENOMEM;
+    }
+    for (size_t i = 0; i < p.cap; i++) {
+        batch *b = fl_calloc(1, sizeof(*b));
+        if (!b) {
+            rc = FL_ENOMEM;
+            break;
+        }
+        for (size_t j = 0; j < BATCH_ENTRIES; j++)
+            fl_entry_init(&b->entries[j]);
+        p.empty[p.n_empty++] = b;
+    }
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.changed, NULL);
+    for (int i = 0; i < n_workers && !rc; i++) {
+        workers[i].pool = &p;
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
+            rc = FL_ENOMEM;
+        else
+            workers[i].started = true;
+    }
+
+    batch *cur = NULL;
+    while (!rc) {
+        if (!cur) {
+            pthread_mutex_lock(&p.lock);
+            while (!p.n_empty && !p.error)
+                pthread_cond_wait(&p.changed, &p.lock);
+            rc = p.error;
+            if (!rc)
+                cur = p.empty[--p.n_empty];
+            pthread_mutex_unlock(&p.lock);
+            if (rc)
+                break;
+        }
+        int got = fl_reader_next(reader, &cur->entries[cur->n]);
+        if (got < 0) {
+            rc = got;
+            set_err(errbuf, errlen, "reading input: %s", fl_strerror(rc));
+            break;
+        }
+        if (got == 1)
+            cur->n++;
+        if (cur->n == BATCH_ENTRIES || (got == 0 && cur->n)) {
+            pthread_mutex_lock(&p.lock);
+            p.full[p.n_full++] = cur;
+            pthread_cond_broadcast(&p.changed);
+            pthread_mutex_unlock(&p.lock);
+            cur = NULL;
+        }
+        if (got == 0)
+            break;
+    }
+
+    pthread_mutex_lock(&p.lock);
+    p.done = true;
+    if (rc && !p.error)
+        p.error = rc;
+    pthread_cond_broadcast(&p.changed);
+    pthread_mutex_unlock(&p.lock);
+    for (int i = 0; i < n_workers; i++)
+        if (workers[i].started)
+            pthread_join(workers[i].thread, NULL);
+    if (!rc && p.error) {
+        rc = p.error;
+        set_err(errbuf, errlen, "classifying input: %s", fl_strerror(rc));
+    }
+
+    if (cur)
+        p.empty[p.n_empty++] = cur;
+    for (size_t i = 0; i < p.n_full; i++)
+        p.empty[p.n_empty++] = p.full[i];
+    for (size_t i = 0; i < p.n_empty; i++) {
+        for (size_t j = 0; j < BATCH_ENTRIES; j++)
+            fl_entry_free(&p.empty[i]->entries[j]);
+        fl_free(p.empty[i]);
+    }
+    fl_free(p.empty);
+    fl_free(p.full);
+    pthread_cond_destroy(&p.changed);
+    pthread_mutex_destroy(&p.lock);
+    return rc;
+}
+
+static int run_serial(fl_reader *reader, const fl_rules *rules, worker *w, char *errbuf,
+                      size_t errlen)
+{
+    fl_entry e;
+    int rc;
+    fl_entry_init(&e);
+    while ((rc = fl_reader_next(reader, &e)) == 1) {
+        if ((rc = worker_add(w, rules, &e)) != 0) {
+            set_err(errbuf, errlen, "%s:%llu: %s", e.src_file ? e.src_file : "-",
+                    (unsigned long long)e.src_line, fl_strerror(rc));
+            break;
+        }
+    }
+    if (rc < 0 && errbuf && !errbuf[0])
+        set_err(errbuf, errlen, "reading input: %s", fl_strerror(rc));
+    fl_entry_free(&e);
+    return rc < 0 ? rc : 0;
+}
+
 int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipeline_opts *opts,
                     fl_diag *diag, fl_result **out, char *errbuf, size_t errlen)
 {
     static const char *const stdin_only[] = {"-"};
     fl_rules *rules = NULL;
     fl_reader *reader = NULL;
-    worker w = {NULL, NULL};
-    fl_entry e;
+    fl_agg *main_agg = NULL;
+    int n_workers = resolve_threads(opts->threads);
+    worker *workers = NULL;
     int rc;
 
     *out = NULL;
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
     if (n_inputs == 0) {
         inputs = stdin_only;
         n_inputs = 1;
     }
-    fl_entry_init(&e);
 
     if ((rc = fl_pipeline_load_rules(opts, &rules, errbuf, errlen)) != 0)
         goto done;
-    if (!(w.matcher = fl_matcher_new(rules)) || !(w.agg = fl_agg_new(NULL))) {
+    workers = fl_calloc((size_t)n_workers, sizeof(*workers));
+    if (!workers || !(main_agg = fl_agg_new(NULL))) {
         rc = FL_ENOMEM;
-        set_err(errbuf, errlen, "%s", fl_strerror(rc));
-        goto done;
+        goto oom;
     }
+    for (int i = 0; i < n_workers; i++)
+        if (!(workers[i].matcher = fl_matcher_new(rules)) ||
+            !(workers[i].agg = fl_agg_new(NULL))) {
+            rc = FL_ENOMEM;
+            goto oom;
+        }
     /* Changes first: a bad --changes path is a usage error, found before reading gigabytes. */
     for (size_t i = 0; i < opts->n_changes_files; i++)
-        if ((rc = load_changes_file(opts->changes_files[i], w.agg, diag, errbuf, errlen)) != 0)
+        if ((rc = load_changes_file(opts->changes_files[i], main_agg, diag, errbuf, errlen)) != 0)
             goto done;
 
     if ((rc = fl_reader_open(&reader, inputs, n_inputs, &opts->reader, diag)) != 0) {
@@ -174,36 +363,39 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
             set_err(errbuf, errlen, "cannot open input: %s", fl_strerror(rc));
         goto done;
     }
-    while ((rc = fl_reader_next(reader, &e)) == 1) {
-        if ((rc = worker_add(&w, rules, &e)) != 0) {
-            set_err(errbuf, errlen, "%s:%llu: %s", e.src_file ? e.src_file : "-",
-                    (unsigned long long)e.src_line, fl_strerror(rc));
-            goto done;
-        }
-    }
-    if (rc < 0) {
-        set_err(errbuf, errlen, "reading input: %s", fl_strerror(rc));
+    if (n_workers == 1)
+        rc = run_serial(reader, rules, &workers[0], errbuf, errlen);
+    else
+        rc = run_parallel(reader, rules, workers, n_workers, errbuf, errlen);
+    if (rc)
         goto done;
-    }
+    for (int i = 0; i < n_workers; i++)
+        if ((rc = fl_agg_merge(main_agg, workers[i].agg)) != 0)
+            goto oom;
 
     fl_analyze_opts aopts = opts->analyze;
     aopts.rules = rules;
     fl_result *res = NULL;
-    if ((rc = fl_analyze(w.agg, &aopts, &res)) != 0) {
+    if ((rc = fl_analyze(main_agg, &aopts, &res)) != 0) {
         set_err(errbuf, errlen, "analysis failed: %s", fl_strerror(rc));
         goto done;
     }
     if ((rc = fl_result_set_input(res, diag)) != 0) {
         fl_result_free(res);
-        set_err(errbuf, errlen, "%s", fl_strerror(rc));
-        goto done;
+        goto oom;
     }
     *out = res;
+    goto done;
+oom:
+    set_err(errbuf, errlen, "%s", fl_strerror(rc));
 done:
-    fl_entry_free(&e);
     fl_reader_free(reader);
-    fl_agg_free(w.agg);
-    fl_matcher_free(w.matcher);
+    for (int i = 0; workers && i < n_workers; i++) {
+        fl_agg_free(workers[i].agg);
+        fl_matcher_free(workers[i].matcher);
+    }
+    fl_free(workers);
+    fl_agg_free(main_agg);
     fl_rules_free(rules);
     return rc;
 }
