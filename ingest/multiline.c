@@ -175,11 +175,10 @@ static int cmp_order(const fl_multiline *ml, size_t x, size_t y)
     return ml->seq[x] < ml->seq[y] ? -1 : ml->seq[x] > ml->seq[y];
 }
 
-static void sort_run(fl_multiline *ml)
+static void sort_run(fl_multiline *ml, size_t n)
 {
     /* Insertion sort: runs are short and usually already in order (or exactly reversed,
      * which the reversal below turns into sorted order first). */
-    size_t n = ml->n_run;
     for (size_t i = 0; i < n; i++)
         ml->order[i] = i;
     if (n > 1 && cmp_order(ml, 0, n - 1) > 0)
@@ -207,7 +206,7 @@ static int flush_run(fl_multiline *ml)
         return 0;
     if (n == 1)
         return emit(ml, &ml->run[0]);
-    sort_run(ml);
+    sort_run(ml, n);
     fl_buf_reset(&ml->joined);
     bool cut = false;
     int severity = FL_SEV_DEFAULT;

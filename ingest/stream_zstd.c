@@ -41,7 +41,9 @@ static ssize_t zs_read(fl_stream *s, void *state, char *buf, size_t n)
 {
     zs_state *z = state;
     fl_raw *r = fl_stream_raw(s);
-    ZSTD_outBuffer out = {buf, n, 0};
+    /* At most one block's worth per call: on a decoding error zstd reports nothing of what the
+     * same call had decoded, so small steps keep the most data from before the damage. */
+    ZSTD_outBuffer out = {buf, FL_MIN(n, ZSTD_DStreamOutSize()), 0};
     while (out.pos == 0 && !z->finished) {
         if (r->pos == r->len && !r->eof && fl_stream_raw_fill(s) < 0) {
             z->finished = true;
@@ -57,7 +59,8 @@ static ssize_t zs_read(fl_stream *s, void *state, char *buf, size_t n)
             z->finished = true;
             break;
         }
-        z->last = rc;
+        if (in.pos > 0 || out.pos > 0)
+            z->last = rc; /* an idle call (no input, no output) only hints at a next frame */
         if (out.pos == 0 && r->pos == r->len && r->eof) {
             if (z->last != 0)
                 fl_stream_damage(s, "zstd data ends inside a frame (truncated)");

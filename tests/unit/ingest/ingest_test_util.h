@@ -53,7 +53,7 @@ static inline const char * tu_path(const char *name)
 
 static inline void tu_mkdirs(const char *path)
 {
-    char tmp[512];
+    char tmp[1024];
     snprintf(tmp, sizeof(tmp), "%s", path);
     for (char *p = tmp + 1; *p; p++) {
         if (*p == '/') {
@@ -67,7 +67,7 @@ static inline void tu_mkdirs(const char *path)
 
 static inline void tu_write(const char *path, const void *data, size_t n)
 {
-    char dir[512];
+    char dir[1024];
     snprintf(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash) {

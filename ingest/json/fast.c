@@ -1,0 +1,595 @@
+/* The fast LogEntry reader: one pass over the bytes, no tree, no allocation. It validates the
+ * whole document with jansson's grammar (so it accepts and rejects exactly what
+ * fl_entry_parse_jansson does) while it records where the mapped fields are (slots, see
+ * json_internal.h). Strings are not copied here: a slot points into the input, and only the
+ * fields that are kept are copied (and unescaped) once, into the entry, by map.c.
+ *
+ * jansson's rules reproduced here, beyond RFC 8259:
+ *   - the top level must be an object (an array is valid JSON but not a LogEntry);
+ *   - "\u0000" is refused (no JSON_ALLOW_NUL), as are unpaired surrogate escapes;
+ *   - every value counts towards the nesting limit of JSON_PARSER_MAX_DEPTH (2048);
+ *   - integers must fit in 64 bits; reals must not overflow to infinity;
+ *   - duplicate keys: the last one wins (a duplicate object replaces the whole subtree);
+ *   - one NUL byte right after a number or true/false/null is skipped (a quirk of jansson's
+ *     one-byte push-back), anywhere else a NUL is an error. */
+#include "json_internal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH JSON_PARSER_MAX_DEPTH
+
+typedef struct fp {
+    const char *base;
+    const char *p;
+    const char *end;
+    fl_slots *s;
+    const char *err; /* first error message; p is left at its position */
+} fp;
+
+/* Children of each object slot (and of the root), for key lookup. */
+typedef struct kids {
+    unsigned char n;
+    unsigned char idx[16];
+} kids;
+
+static kids root_kids;
+static kids slot_kids[FL_S_COUNT];
+
+__attribute__((constructor(200))) static void kids_init(void)
+{
+    for (int i = 0; i < FL_S_COUNT; i++) {
+        int parent = fl_slot_defs[i].parent;
+        kids *k = parent == FL_S_ROOT ? &root_kids : &slot_kids[parent];
+        k->idx[k->n++] = (unsigned char)i;
+    }
+}
+
+static int fail(fp *f, const char *msg)
+{
+    if (!f->err)
+        f->err = msg;
+    return -1;
+}
+
+static inline void skip_ws(fp *f)
+{
+    const char *p = f->p, *end = f->end;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    f->p = p;
+}
+
+/* SWAR: does any byte of w need a closer look inside a string ('"', '\\', < 0x20, >= 0x80)? */
+static inline bool word_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = w ^ (ones * '"');
+    uint64_t b = w ^ (ones * '\\');
+    uint64_t t = ((q - ones) & ~q) | ((b - ones) & ~b) | (w - ones * 0x20) | w;
+    return (t & high) != 0;
+}
+
+static inline int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static int hex4(const char *p, const char *end)
+{
+    if (end - p < 4)
+        return -1;
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval((unsigned char)p[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+/* Length of a valid UTF-8 sequence at p (first byte >= 0x80), or 0. Same rules as jansson:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static int utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    int n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (end - p < n)
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (int i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* f->p is just past the opening quote. On success f->p is past the closing quote, the body is
+ * [*body, *body + *n) and *esc says whether it holds escapes. */
+static int scan_string(fp *f, const char **body, size_t *n, bool *esc)
+{
+    const char *p = f->p, *end = f->end;
+    bool has_esc = false;
+    *body = p;
+    for (;;) {
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (word_special(w))
+                break;
+            p += 8;
+        }
+        if (p >= end) {
+            f->p = p;
+            return fail(f, "premature end of input");
+        }
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            has_esc = true;
+            if (end - p < 2) {
+                f->p = p;
+                return fail(f, "premature end of input");
+            }
+            char e = p[1];
+            if (e == 'u') {
+                int v = hex4(p + 2, end);
+                if (v < 0) {
+                    f->p = p;
+                    return fail(f, "invalid escape");
+                }
+                if (v >= 0xD800 && v <= 0xDBFF) {
+                    int lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 8, end) : -1;
+                    if (lo < 0xDC00 || lo > 0xDFFF) {
+                        f->p = p;
+                        return fail(f, "invalid Unicode surrogate escape");
+                    }
+                    p += 12;
+                } else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
+                    f->p = p;
+                    return fail(f, v ? "invalid Unicode surrogate escape"
+                                     : "\\u0000 is not allowed");
+                } else {
+                    p += 6;
+                }
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                       e == 'r' || e == 't') {
+                p += 2;
+            } else {
+                f->p = p;
+                return fail(f, "invalid escape");
+            }
+        } else if (c < 0x20) {
+            f->p = p;
+            return fail(f, c == '\n' ? "unexpected newline" : "control character");
+        } else if (c >= 0x80) {
+            int k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+            if (!k) {
+                f->p = p;
+                return fail(f, "invalid UTF-8");
+            }
+            p += k;
+        } else {
+            p++;
+        }
+    }
+    *n = (size_t)(p - *body);
+    *esc = has_esc;
+    f->p = p + 1;
+    return 0;
+}
+
+static locale_t c_locale;
+
+__attribute__((constructor)) static void c_locale_init(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* True when the decimal text [p, p+n) overflows a double (strtod gives +-HUGE_VAL). */
+static bool real_overflows(const char *p, size_t n)
+{
+    char small[128];
+    char *buf = n < sizeof(small) ? small : malloc(n + 1);
+    if (!buf)
+        return false;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    errno = 0;
+    double v = c_locale ? strtod_l(buf, NULL, c_locale) : strtod(buf, NULL);
+    bool over = errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL);
+    if (buf != small)
+        free(buf);
+    return over;
+}
+
+/* A number at f->p; is_int and ival describe integers. Follows jansson's lexer, including its
+ * overflow errors. */
+static int scan_number(fp *f, bool *is_int, int64_t *ival)
+{
+    const char *p = f->p, *end = f->end, *start = p;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    if (p >= end || *p < '0' || *p > '9') {
+        f->p = p;
+        return fail(f, "invalid number");
+    }
+    const char *digits = p;
+    if (*p == '0') {
+        p++;
+        if (p < end && *p >= '0' && *p <= '9') {
+            f->p = p;
+            return fail(f, "invalid number (leading zero)");
+        }
+    } else {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    size_t int_digits = (size_t)(p - digits);
+    bool real = false, has_exp = false;
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || *p < '0' || *p > '9') {
+            f->p = p;
+            return fail(f, "invalid number (fraction)");
+        }
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        real = true;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9') {
+            f->p = p;
+            return fail(f, "invalid number (exponent)");
+        }
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        real = has_exp = true;
+    }
+    f->p = p;
+    *is_int = !real;
+    if (!real) {
+        uint64_t v = 0;
+        if (int_digits > 19) {
+            return fail(f, neg ? "too big negative integer" : "too big integer");
+        }
+        for (const char *d = digits; d < digits + int_digits; d++) {
+            uint64_t nv = v * 10 + (uint64_t)(*d - '0');
+            if (v > UINT64_MAX / 10 || nv < v * 10)
+                return fail(f, "too big integer");
+            v = nv;
+        }
+        if ((!neg && v > (uint64_t)INT64_MAX) || (neg && v > (uint64_t)INT64_MAX + 1))
+            return fail(f, neg ? "too big negative integer" : "too big integer");
+        *ival = neg ? (int64_t)(0 - v) : (int64_t)v;
+    } else if ((has_exp || int_digits > 300) && real_overflows(start, (size_t)(p - start))) {
+        return fail(f, "real number overflow");
+    }
+    /* jansson pushes back the byte after a number; a NUL pushed back is lost. */
+    if (f->p < end && *f->p == '\0')
+        f->p++;
+    return 0;
+}
+
+static int scan_literal(fp *f)
+{
+    const char *p = f->p;
+    size_t left = (size_t)(f->end - p);
+    size_t n = 0;
+    if (left >= 4 && memcmp(p, "true", 4) == 0)
+        n = 4;
+    else if (left >= 5 && memcmp(p, "false", 5) == 0)
+        n = 5;
+    else if (left >= 4 && memcmp(p, "null", 4) == 0)
+        n = 4;
+    if (!n)
+        return fail(f, "invalid token");
+    p += n;
+    if (p < f->end) {
+        unsigned char c = (unsigned char)*p;
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            return fail(f, "invalid token"); /* "truex" is one bad identifier */
+        if (c == '\0')
+            p++; /* the same lost push-back as after numbers */
+    }
+    f->p = p;
+    return 0;
+}
+
+enum { C_OBJ = 1, C_ARR = 2 };
+
+/* Validates any value at f->p (depth: the value's own depth), iteratively. */
+static int skip_value(fp *f, int depth)
+{
+    unsigned char stack[MAX_DEPTH + 2];
+    int sp = 0;
+    const char *body;
+    size_t n;
+    bool esc, is_int;
+    int64_t iv;
+
+value:
+    if (depth > MAX_DEPTH)
+        return fail(f, "maximum parsing depth reached");
+    if (f->p >= f->end)
+        return fail(f, "unexpected end of input");
+    switch (*f->p) {
+    case '{':
+        f->p++;
+        skip_ws(f);
+        if (f->p < f->end && *f->p == '}') {
+            f->p++;
+            goto after;
+        }
+        stack[sp++] = C_OBJ;
+        depth++;
+        goto key;
+    case '[':
+        f->p++;
+        skip_ws(f);
+        if (f->p < f->end && *f->p == ']') {
+            f->p++;
+            goto after;
+        }
+        stack[sp++] = C_ARR;
+        depth++;
+        goto value;
+    case '"':
+        f->p++;
+        if (scan_string(f, &body, &n, &esc) < 0)
+            return -1;
+        goto after;
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        if (scan_number(f, &is_int, &iv) < 0)
+            return -1;
+        goto after;
+    default:
+        if (scan_literal(f) < 0)
+            return -1;
+        goto after;
+    }
+
+key:
+    if (f->p >= f->end || *f->p != '"')
+        return fail(f, "string or '}' expected");
+    f->p++;
+    if (scan_string(f, &body, &n, &esc) < 0)
+        return -1;
+    skip_ws(f);
+    if (f->p >= f->end || *f->p != ':')
+        return fail(f, "':' expected");
+    f->p++;
+    skip_ws(f);
+    goto value;
+
+after:
+    if (sp == 0)
+        return 0;
+    skip_ws(f);
+    if (f->p >= f->end)
+        return fail(f, "unexpected end of input");
+    if (*f->p == ',') {
+        f->p++;
+        skip_ws(f);
+        if (stack[sp - 1] == C_OBJ)
+            goto key;
+        goto value;
+    }
+    if ((stack[sp - 1] == C_OBJ && *f->p == '}') || (stack[sp - 1] == C_ARR && *f->p == ']')) {
+        f->p++;
+        sp--;
+        depth--;
+        goto after;
+    }
+    return fail(f, stack[sp - 1] == C_OBJ ? "'}' expected" : "']' expected");
+}
+
+/* Decoded key compared with a slot key. Keys we look for are short and plain ASCII. */
+static int match_key(const kids *k, const char *key, size_t n)
+{
+    for (int i = 0; i < k->n; i++) {
+        const fl_slot_def *d = &fl_slot_defs[k->idx[i]];
+        if (d->key_len == n && memcmp(d->key, key, n) == 0)
+            return k->idx[i];
+    }
+    return -1;
+}
+
+static int parse_object(fp *f, int ctx, int depth);
+
+/* The value of a mapped key: its type and where it is. */
+static int capture(fp *f, int slot, int depth)
+{
+    fl_slot *v = f->s->v;
+    for (int i = slot; i <= fl_slot_defs[slot].last; i++)
+        v[i].t = FL_V_NONE; /* a repeated key replaces everything the earlier one set */
+    if (depth > MAX_DEPTH)
+        return fail(f, "maximum parsing depth reached");
+    if (f->p >= f->end)
+        return fail(f, "unexpected end of input");
+    char c = *f->p;
+    if (c == '"') {
+        const char *body;
+        size_t n;
+        bool esc;
+        f->p++;
+        if (scan_string(f, &body, &n, &esc) < 0)
+            return -1;
+        v[slot].p = body;
+        v[slot].n = n;
+        v[slot].t = esc ? FL_V_STR_ESC : FL_V_STR;
+        return 0;
+    }
+    if (c == '{') {
+        int rc = fl_slot_defs[slot].last > slot ? parse_object(f, slot, depth) : skip_value(f, depth);
+        if (rc == 0)
+            v[slot].t = FL_V_OBJ;
+        return rc;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        bool is_int;
+        int64_t iv = 0;
+        if (scan_number(f, &is_int, &iv) < 0)
+            return -1;
+        v[slot].t = is_int ? FL_V_INT : FL_V_OTHER;
+        v[slot].i = iv;
+        return 0;
+    }
+    if (skip_value(f, depth) < 0)
+        return -1;
+    v[slot].t = FL_V_OTHER;
+    return 0;
+}
+
+/* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot). */
+static int parse_object(fp *f, int ctx, int depth)
+{
+    const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
+    f->p++; /* '{' */
+    skip_ws(f);
+    if (f->p < f->end && *f->p == '}') {
+        f->p++;
+        return 0;
+    }
+    for (;;) {
+        if (f->p >= f->end || *f->p != '"')
+            return fail(f, "string or '}' expected");
+        f->p++;
+        const char *body;
+        size_t n;
+        bool esc;
+        if (scan_string(f, &body, &n, &esc) < 0)
+            return -1;
+        int slot = -1;
+        if (!esc) {
+            slot = match_key(k, body, n);
+        } else if (n <= 256) {
+            char key[256];
+            size_t m = fl_json_unescape(body, n, key);
+            slot = match_key(k, key, m);
+        }
+        skip_ws(f);
+        if (f->p >= f->end || *f->p != ':')
+            return fail(f, "':' expected");
+        f->p++;
+        skip_ws(f);
+        int rc = slot >= 0 ? capture(f, slot, depth + 1) : skip_value(f, depth + 1);
+        if (rc < 0)
+            return rc;
+        skip_ws(f);
+        if (f->p >= f->end)
+            return fail(f, "'}' expected");
+        if (*f->p == ',') {
+            f->p++;
+            skip_ws(f);
+            continue;
+        }
+        if (*f->p == '}') {
+            f->p++;
+            return 0;
+        }
+        return fail(f, "'}' expected");
+    }
+}
+
+static void format_error(const fp *f, char *errbuf, size_t errlen)
+{
+    if (!errbuf || !errlen)
+        return;
+    const char *at = f->p < f->end ? f->p : f->end;
+    int line = 1, col = 1;
+    for (const char *q = f->base; q < at; q++) {
+        if (*q == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    snprintf(errbuf, errlen, "line %d column %d: %s", line, col, f->err ? f->err : "invalid JSON");
+}
+
+int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf,
+                              size_t errlen, int depth)
+{
+    fl_entry_clear(e);
+    fl_slots s;
+    for (int i = 0; i < FL_S_COUNT; i++)
+        s.v[i].t = FL_V_NONE;
+    fp f = {buf, buf, buf + len, &s, NULL};
+    skip_ws(&f);
+    if (f.p >= f.end || (*f.p != '{' && *f.p != '[')) {
+        fail(&f, "'[' or '{' expected");
+        format_error(&f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    if (*f.p == '[') {
+        fail(&f, "a LogEntry must be a JSON object");
+        format_error(&f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    if (parse_object(&f, FL_S_ROOT, 1) < 0) {
+        format_error(&f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    skip_ws(&f);
+    if (f.p != f.end) {
+        fail(&f, "end of file expected");
+        format_error(&f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    if (depth == 0 && fl_slots_envelope(&s))
+        return fl_unwrap_envelope(&s.v[FL_S_EM_DATA], fl_entry_parse_fast_depth, e, errbuf,
+                                  errlen, depth);
+    return fl_slots_to_entry(&s, e);
+}
+
+int fl_entry_parse_fast(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen)
+{
+    return fl_entry_parse_fast_depth(buf, len, e, errbuf, errlen, 0);
+}
