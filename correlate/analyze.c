@@ -23,6 +23,7 @@
 #define MAX_BUCKETS 1500
 #define PAIR_WINDOW (15 * 60 * FL_USEC_PER_SEC) /* audit deploy -> first sight of revision */
 #define MIN_COMPARE_REQUESTS 20
+#define MIN_CONCURRENT_REQUESTS 100 /* other revisions' traffic worth a side-by-side comparison */
 #define UNKNOWN_CAUSE_CAP 0.45 /* an unexplained group is never a confident cause */
 
 typedef struct cellv {
@@ -320,10 +321,20 @@ static int collect_changes(ctx *c, fl_change **out, size_t *n_out)
     }
     memcpy(v, a->changes, n * sizeof(fl_change));
     qsort(v, n, sizeof(fl_change), change_cmp);
+    /* A revision named by a rollout (CI file, audit with a revision) is taken; one named only
+     * by its Ready event can still be paired with the audit entry that created it. */
+    bool *claimed = fl_calloc(a->n_revs + 1, sizeof(bool));
+    if (!claimed) {
+        fl_free(v);
+        fl_free(named);
+        return FL_ENOMEM;
+    }
     for (size_t i = 0; i < n; i++) {
         long r = v[i].revision[0] ? find_rev(c, v[i].service, v[i].revision) : -1;
         if (r >= 0 && v[i].kind != FL_CHANGE_FAILED)
             named[r] = true;
+        if (r >= 0 && is_rollout(v[i].kind))
+            claimed[r] = true;
     }
     /* Pair service-level rollouts with the revision first seen right after them. */
     for (size_t i = 0; i < n; i++) {
@@ -337,7 +348,7 @@ static int collect_changes(ctx *c, fl_change **out, size_t *n_out)
             if (x->first_seen < v[i].ts - 60 * FL_USEC_PER_SEC ||
                 x->first_seen > v[i].ts + PAIR_WINDOW)
                 continue;
-            if (named[r] && v[i].kind != FL_CHANGE_TRAFFIC)
+            if (claimed[r] && v[i].kind != FL_CHANGE_TRAFFIC)
                 continue;
             if (best < 0 || x->first_seen < c->revs[best].r->first_seen ||
                 (x->first_seen == c->revs[best].r->first_seen &&
@@ -347,6 +358,7 @@ static int collect_changes(ctx *c, fl_change **out, size_t *n_out)
         if (best >= 0) {
             snprintf(v[i].revision, sizeof(v[i].revision), "%s", c->revs[best].r->revision);
             named[best] = true;
+            claimed[best] = true;
         }
     }
     /* Inferred deploys: a revision first seen after another revision of its service. */
@@ -376,6 +388,7 @@ static int collect_changes(ctx *c, fl_change **out, size_t *n_out)
     }
     qsort(v, n, sizeof(fl_change), change_cmp);
     fl_free(named);
+    fl_free(claimed);
 
     /* Candidates: one per (service, revision); service-level changes one each. */
     c->ch = fl_calloc(n + 1, sizeof(cand_change));
@@ -394,6 +407,23 @@ static int collect_changes(ctx *c, fl_change **out, size_t *n_out)
                 if (strcmp(c->ch[j].c.service, v[i].service) == 0 &&
                     strcmp(c->ch[j].c.revision, v[i].revision) == 0)
                     m = &c->ch[j];
+        if (!v[i].revision[0] && is_rollout(v[i].kind)) {
+            /* A service update naming no new revision shortly after a rollout is most likely
+             * its follow-up (traffic moved to the canary, a flag flipped): one candidate. */
+            for (size_t j = c->n_ch; j-- > 0;) {
+                if (strcmp(c->ch[j].c.service, v[i].service) != 0 || !c->ch[j].c.revision[0])
+                    continue;
+                if (v[i].ts - c->ch[j].last_ts <= PAIR_WINDOW)
+                    m = &c->ch[j];
+                break;
+            }
+            if (m) {
+                snprintf(v[i].revision, sizeof(v[i].revision), "%s", m->c.revision);
+                if (v[i].ts > m->last_ts)
+                    m->last_ts = v[i].ts;
+                continue;
+            }
+        }
         if (!m) {
             m = &c->ch[c->n_ch++];
             m->c = v[i];
@@ -607,7 +637,7 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
             k_o += grp_sum(c, g, o, ma, mb, NULL);
         }
         char p1[16], p2[16];
-        if (n_o >= MIN_COMPARE_REQUESTS && n_r > 0) {
+        if (n_o >= MIN_CONCURRENT_REQUESTS && n_r > 0) {
             conf = fl_score_lift(FL_MIN(k_r, n_r), n_r, FL_MIN(k_o, n_o), n_o);
             llr = fl_llr2_rates(k_r, (double)n_r, k_o, (double)n_o);
             excess = rate_excess(k_r, (double)n_r, k_o, (double)n_o);

@@ -97,6 +97,8 @@ static int run_pipeline(const char *input, fl_result **out)
     fl_pipeline_opts o;
     memset(&o, 0, sizeof(o));
     o.threads = 1;
+    if (getenv("FL_SCENARIO_MAX_CAUSES"))
+        o.analyze.max_causes = (size_t)atoi(getenv("FL_SCENARIO_MAX_CAUSES"));
     fl_diag d;
     fl_diag_init(&d);
     char err[512] = "";
@@ -224,6 +226,11 @@ static void run_case(const char *flgen, const char *dir, const char *name, int s
            top ? (top->revision[0] ? top->revision : top->service) : "-",
            r->confident ? "confident" : "-", verdict, same ? "" : " NONDETERMINISTIC",
            ev_ok ? "" : " EVIDENCE");
+    if (getenv("FL_SCENARIO_DUMP")) {
+        /* Debugging aid: the full text report of each case. */
+        fl_report_opts o = {.no_redact = true};
+        fl_report_write(getenv("FL_SCENARIO_DUMP"), r, &o, stdout);
+    }
     free(j1);
     free(j2);
     fl_result_free(r);
