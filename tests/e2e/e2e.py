@@ -197,6 +197,15 @@ def case_array():
     check(head.lstrip().startswith("[") and "\n" in head.strip()[:200],
           "sample is not a pretty-printed JSON array")
     check(ts(entries[0]) >= ts(entries[-1]), "sample array is not newest first")
+    # The generator's ground truth, when shipped, must agree with the oracle computed here
+    # from the raw entries (two independent sources for "which revision is bad").
+    truth_path = sample_path().replace(".json", ".truth.json")
+    if os.path.exists(truth_path):
+        with open(truth_path) as f:
+            want = json.load(f)["expected"]
+        got = dict(zip(("service", "revision", "previous_revision"), bad_and_previous(entries)))
+        for k, v in got.items():
+            check(want.get(k) == v, f"oracle says {k}={v}, ground truth says {want.get(k)}")
     doc, _ = analyze_json(["--no-multiline", sample_path()])
     assert_incident(doc, entries, "array --no-multiline")
     doc, _ = analyze_json([sample_path()])
