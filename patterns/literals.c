@@ -106,27 +106,75 @@ static size_t quantifier(const char *p, size_t i, bool *optional)
     return n;
 }
 
-static void free_strings(char **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        fl_free(s[i]);
-}
-
 /* Escapes that stand for one literal punctuation character. */
 static bool literal_escape(char c)
 {
     return c != '\0' && !isalnum((unsigned char)c);
 }
 
-int fl_literals_derive(const char *p, char ***out)
+/* The content of a group at p[i] == '(' that must match for the group to match, or NULL for
+ * lookarounds, inline flag settings and anything else we do not descend into. */
+static char *group_body(const char *p, size_t i, size_t end)
+{
+    size_t b = i + 1;
+    if (p[b] == '?') {
+        if (p[b + 1] == ':')
+            b += 2;
+        else if ((p[b + 1] == '<' && p[b + 2] != '=' && p[b + 2] != '!') || p[b + 1] == '\'' ||
+                 (p[b + 1] == 'P' && p[b + 2] == '<')) {
+            const char *close = strpbrk(p + b, ">'");
+            if (!close)
+                return NULL;
+            b = (size_t)(close - p) + 1;
+        } else {
+            /* (?i:...) keeps a body; (?i) and lookarounds do not. */
+            size_t f = b + 1;
+            while (isalpha((unsigned char)p[f]) || p[f] == '-')
+                f++;
+            if (p[f] != ':' || f == b + 1)
+                return NULL;
+            b = f + 1;
+        }
+    }
+    if (end < b + 1)
+        return NULL;
+    return fl_strndup(p + b, end - 1 - b);
+}
+
+static int derive(const char *p, int depth, char ***out);
+
+/* A set of literals one of which must occur; score = its shortest member. */
+typedef struct factor {
+    char **lits;
+    int n;
+    size_t score;
+} factor;
+
+static void factor_take(factor *best, char **lits, int n)
+{
+    size_t score = SIZE_MAX;
+    for (int i = 0; i < n; i++)
+        score = FL_MIN(score, strlen(lits[i]));
+    if (n > 0 && (score > best->score || (score == best->score && n < best->n))) {
+        fl_literals_free(best->lits, (size_t)best->n);
+        best->lits = lits;
+        best->n = n;
+        best->score = score;
+    } else {
+        fl_literals_free(lits, n > 0 ? (size_t)n : 0);
+    }
+}
+
+static int derive(const char *p, int depth, char ***out)
 {
     *out = NULL;
     /* Extended mode changes what whitespace and '#' mean; \Q...\E quotes. Give up on both. */
-    if (strstr(p, "(?x") || strstr(p, "\\Q") || strstr(p, "(*"))
+    if (depth > 8 || strstr(p, "(?x") || strstr(p, "\\Q") || strstr(p, "(*"))
         return 0;
 
-    char *alts[64];
-    size_t n_alts = 0;
+    char **acc = NULL; /* the union over top-level alternatives */
+    int n_acc = 0;
+    factor best = {.lits = NULL, .n = 0, .score = 0};
     run r = {.len = 0, .best_len = 0};
     size_t i = 0;
     bool failed = false;
@@ -135,16 +183,27 @@ int fl_literals_derive(const char *p, char ***out)
         char c = p[i];
         if (c == '\0' || c == '|') {
             run_end(&r);
-            if (r.best_len < FL_LITERAL_MIN || n_alts == FL_ARRAY_LEN(alts)) {
+            if (r.best_len > 0) {
+                char **one = fl_calloc(1, sizeof(*one));
+                if (one && (one[0] = fl_strndup(r.best, r.best_len)))
+                    factor_take(&best, one, 1);
+                else
+                    fl_free(one);
+            }
+            if (best.n == 0 || best.score < FL_LITERAL_MIN) {
                 failed = true;
                 break;
             }
-            alts[n_alts] = fl_strndup(r.best, r.best_len);
-            if (!alts[n_alts]) {
-                free_strings(alts, n_alts);
-                return FL_ENOMEM;
+            char **grown = fl_realloc(acc, (size_t)(n_acc + best.n) * sizeof(*grown));
+            if (!grown) {
+                failed = true;
+                break;
             }
-            n_alts++;
+            acc = grown;
+            memcpy(acc + n_acc, best.lits, (size_t)best.n * sizeof(*acc));
+            n_acc += best.n;
+            fl_free(best.lits);
+            best = (factor){.lits = NULL, .n = 0, .score = 0};
             r.best_len = 0;
             if (c == '\0')
                 break;
@@ -185,27 +244,37 @@ int fl_literals_derive(const char *p, char ***out)
             run_add(&r, lit);
         if (!is_literal || q)
             run_end(&r);
+        if (c == '(' && !optional) {
+            char *body = group_body(p, i, atom_end);
+            if (body) {
+                char **inner = NULL;
+                int n = derive(body, depth + 1, &inner);
+                fl_free(body);
+                if (n > 0)
+                    factor_take(&best, inner, n);
+            }
+        }
         i = atom_end + q;
     }
-
+    fl_literals_free(best.lits, (size_t)best.n);
     if (failed) {
-        free_strings(alts, n_alts);
+        fl_literals_free(acc, (size_t)n_acc);
         return 0;
     }
-    char **lits = fl_calloc(n_alts, sizeof(*lits));
-    if (!lits) {
-        free_strings(alts, n_alts);
-        return FL_ENOMEM;
-    }
-    memcpy(lits, alts, n_alts * sizeof(*lits));
-    *out = lits;
-    return (int)n_alts;
+    *out = acc;
+    return n_acc;
+}
+
+int fl_literals_derive(const char *p, char ***out)
+{
+    return derive(p, 0, out);
 }
 
 void fl_literals_free(char **lits, size_t n)
 {
     if (!lits)
         return;
-    free_strings(lits, n);
+    for (size_t i = 0; i < n; i++)
+        fl_free(lits[i]);
     fl_free(lits);
 }

@@ -232,6 +232,51 @@ static size_t match_duration(const char *s, size_t i, size_t n)
     return 0;
 }
 
+static size_t digits_at(const char *s, size_t i, size_t n, size_t count)
+{
+    for (size_t k = 0; k < count; k++)
+        if (i + k >= n || !isdigit((unsigned char)s[i + k]))
+            return 0;
+    return i + count;
+}
+
+/* 2026-11-20T10:42:07.123Z, 2026-11-20 10:42:07+00:00, 10:42:07.5: one token each. */
+static size_t match_clock(const char *s, size_t i, size_t n)
+{
+    size_t j = digits_at(s, i, n, 2);
+    if (!j || j >= n || s[j] != ':' || !(j = digits_at(s, j + 1, n, 2)) || j >= n ||
+        s[j] != ':' || !(j = digits_at(s, j + 1, n, 2)))
+        return 0;
+    if (j + 1 < n && (s[j] == '.' || s[j] == ',') && isdigit((unsigned char)s[j + 1]))
+        j = span(s, j + 1, n, isdigit);
+    return j;
+}
+
+static size_t match_timestamp(const char *s, size_t i, size_t n, bool *date_only)
+{
+    size_t j = digits_at(s, i, n, 4);
+    if (!j || j >= n || s[j] != '-' || !(j = digits_at(s, j + 1, n, 2)) || j >= n ||
+        s[j] != '-' || !(j = digits_at(s, j + 1, n, 2)))
+        return 0;
+    *date_only = true;
+    if (j < n && (s[j] == 'T' || s[j] == ' ')) {
+        size_t k = match_clock(s, j + 1, n);
+        if (k) {
+            *date_only = false;
+            j = k;
+            if (j < n && s[j] == 'Z')
+                j++;
+            else if (j + 2 < n && (s[j] == '+' || s[j] == '-') && digits_at(s, j + 1, n, 2)) {
+                j = j + 3;
+                if (j < n && s[j] == ':')
+                    j++;
+                j = span(s, j, n, isdigit);
+            }
+        }
+    }
+    return (j < n && isalnum((unsigned char)s[j])) ? 0 : j;
+}
+
 static void mask(writer *w, const char *s, size_t n, bool in_url);
 
 /* scheme://host/path?k=v#frag: host masked like text, path as <path>, query values as <val>. */
@@ -307,8 +352,9 @@ static size_t emit_word(writer *w, const char *s, size_t i, size_t n)
         puts_(w, "<id>");
         return j;
     }
-    size_t lead = span(s, i, j, isalpha);
-    bool code = lead <= 2 && lead > 0 && span(s, lead + i, j, isdigit) == j;
+    size_t lead_end = span(s, i, j, isalpha);
+    size_t lead = lead_end - i;
+    bool code = lead <= 2 && lead > 0 && span(s, lead_end, j, isdigit) == j;
     if (code || digits < 3) {
         put(w, s + i, len);
         return j;
@@ -357,6 +403,18 @@ static void mask(writer *w, const char *s, size_t n, bool in_url)
         }
         if (boundary && isxdigit(c) && (e = match_uuid(s, i, n))) {
             puts_(w, "<uuid>");
+            i = e;
+            continue;
+        }
+        bool date_only;
+        if (boundary && isdigit(c) && (e = match_timestamp(s, i, n, &date_only))) {
+            puts_(w, date_only ? "<date>" : "<ts>");
+            i = e;
+            continue;
+        }
+        if (boundary && isdigit(c) && (e = match_clock(s, i, n)) &&
+            (e >= n || !isalnum((unsigned char)s[e]))) {
+            puts_(w, "<time>");
             i = e;
             continue;
         }

@@ -1,0 +1,312 @@
+/* Classification and templates: the severity gate, long messages, the prefilter against a
+ * naive scan, thread safety, and template / fingerprint tables. */
+#include "fl_config.h"
+#include "fl_patterns_int.h"
+#include "fl_test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static fl_rules *rules;
+
+static const char *class_of(fl_matcher *m, const fl_entry *e)
+{
+    fl_match out;
+    int rc = fl_classify(rules, m, e, &out);
+    return rc == 1 ? out.rule->class_id : rc == 0 ? "-" : "error";
+}
+
+static void set_entry(fl_entry *e, int sev, fl_log_kind kind, const char *msg)
+{
+    fl_entry_clear(e);
+    e->severity = sev;
+    e->log_kind = kind;
+    fl_entry_set(e, &e->message, msg, strlen(msg));
+}
+
+static void test_severity_gate(void)
+{
+    fl_matcher *m = fl_matcher_new(rules);
+    fl_entry e;
+    fl_entry_init(&e);
+    const char *heap = "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of "
+                       "memory";
+    set_entry(&e, FL_SEV_ERROR, FL_LOG_STDERR, heap);
+    CHECK_STR(class_of(m, &e), "oom");
+    set_entry(&e, FL_SEV_INFO, FL_LOG_STDOUT, heap);
+    CHECK_STR(class_of(m, &e), "-");
+    set_entry(&e, FL_SEV_DEBUG, FL_LOG_STDOUT, heap);
+    CHECK_STR(class_of(m, &e), "-");
+    /* any_severity rules still apply to INFO entries. */
+    set_entry(&e, FL_SEV_INFO, FL_LOG_VARLOG_SYSTEM,
+              "Memory limit of 1024 MiB exceeded with 1031 MiB used. Consider increasing the "
+              "memory limit.");
+    CHECK_STR(class_of(m, &e), "oom");
+    set_entry(&e, FL_SEV_WARNING, FL_LOG_VARLOG_SYSTEM, "Container called exit(137).");
+    CHECK_STR(class_of(m, &e), "startup_failure");
+    set_entry(&e, FL_SEV_WARNING, FL_LOG_VARLOG_SYSTEM, "Container called exit(0).");
+    CHECK_STR(class_of(m, &e), "-");
+    /* DEFAULT severity on stderr is a candidate (fl_entry_maybe_error). */
+    set_entry(&e, FL_SEV_DEFAULT, FL_LOG_STDERR, "redis.exceptions.TimeoutError: Timeout reading "
+                                                 "from socket");
+    CHECK_STR(class_of(m, &e), "redis_timeout");
+    /* An empty request log with a 5xx gets a synthesized subject; a 4xx does not. */
+    fl_entry_clear(&e);
+    e.log_kind = FL_LOG_REQUESTS;
+    e.severity = FL_SEV_ERROR;
+    e.http_status = 504;
+    e.latency_s = 300.0;
+    fl_entry_set(&e, &e.http_method, "POST", 4);
+    CHECK_STR(class_of(m, &e), "request_timeout");
+    fl_match out;
+    CHECK_INT(fl_classify(rules, m, &e, &out), 1);
+    CHECK_INT(out.n_fields, 1);
+    CHECK_STR(out.fields[0].value, "300.000");
+    e.http_status = 403;
+    e.severity = FL_SEV_WARNING;
+    CHECK_STR(class_of(m, &e), "-");
+    CHECK_INT(fl_classify(NULL, m, &e, &out), FL_EINVAL);
+    fl_entry_free(&e);
+    fl_matcher_free(m);
+}
+
+static void test_long_messages(void)
+{
+    fl_matcher *m = fl_matcher_new(rules);
+    size_t cap = 64 * 1024;
+    char *msg = malloc(cap);
+    fl_match out;
+
+    /* A Java trace whose root cause is the last "Caused by" line, 30 KiB in. */
+    size_t n = (size_t)snprintf(msg, cap, "Exception in thread \"main\" java.lang.RuntimeException"
+                                          ": startup failed\n");
+    while (n < 30000)
+        n += (size_t)snprintf(msg + n, cap - n, "\tat com.example.Svc.method(Svc.java:%zu)\n", n);
+    n += (size_t)snprintf(msg + n, cap - n, "Caused by: org.postgresql.util.PSQLException: "
+                                            "Connection to db:5432 refused. Check that the "
+                                            "hostname and port are correct\n\t... 42 more\n");
+    CHECK_INT(fl_classify_text(rules, m, msg, n, &out), 1);
+    CHECK_STR(out.rule ? out.rule->class_id : NULL, "db_unreachable");
+
+    /* Past the 8 KiB head, text that is not the last exception line is not matched. */
+    memset(msg, 'x', 20000);
+    memcpy(msg + 10000, " ECONNREFUSED 10.0.0.1:6379 ", 28);
+    CHECK_INT(fl_classify_text(rules, m, msg, 20000, &out), 0);
+    memcpy(msg + 100, " ECONNREFUSED 10.0.0.1:6379 ", 28);
+    CHECK_INT(fl_classify_text(rules, m, msg, 20000, &out), 1);
+    CHECK_INT(fl_classify_text(rules, m, "", 0, &out), 0);
+    free(msg);
+    fl_matcher_free(m);
+}
+
+static void mark_seen(void *ctx, uint32_t r)
+{
+    ((bool *)ctx)[r] = true;
+}
+
+/* The automaton must report exactly the literals a naive search finds. */
+static void test_prefilter_vs_naive(void)
+{
+    static const char *const words[] = {"he", "she", "his", "hers", "error", "rror", "timeout",
+                                        "out", "ECONNREFUSED", "refused", "a", "aaa"};
+    fl_pf_literal lits[FL_ARRAY_LEN(words)];
+    char lower[FL_ARRAY_LEN(words)][32];
+    for (size_t i = 0; i < FL_ARRAY_LEN(words); i++) {
+        size_t k = 0;
+        for (; words[i][k]; k++)
+            lower[i][k] = (char)(words[i][k] | (words[i][k] >= 'A' && words[i][k] <= 'Z' ? 32 : 0));
+        lower[i][k] = '\0';
+        lits[i] = (fl_pf_literal){.text = lower[i], .regex = (uint32_t)i};
+    }
+    fl_prefilter *pf = NULL;
+    CHECK_INT(fl_prefilter_build(&pf, lits, FL_ARRAY_LEN(lits)), 0);
+    srand(7);
+    const char alphabet[] = "aehrsoutimEOTRNCFUD ";
+    int mismatches = 0;
+    for (int round = 0; round < 2000; round++) {
+        char text[64];
+        size_t len = (size_t)(rand() % 60);
+        for (size_t i = 0; i < len; i++)
+            text[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        text[len] = '\0';
+        bool seen[FL_ARRAY_LEN(words)] = {false};
+        fl_prefilter_scan(pf, text, len, mark_seen, seen);
+        char folded[64];
+        for (size_t i = 0; i <= len; i++)
+            folded[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
+        for (size_t w = 0; w < FL_ARRAY_LEN(words); w++)
+            mismatches += seen[w] != (strstr(folded, lower[w]) != NULL);
+    }
+    CHECK_INT(mismatches, 0);
+    fl_prefilter_free(pf);
+}
+
+/* A corpus built from the golden lines' shapes plus healthy chatter. */
+static const char *const corpus[] = {
+    "GET /api/users/123 200 12ms",
+    "Error: connect ECONNREFUSED 127.0.0.1:5432",
+    "pymongo.errors.ServerSelectionTimeoutError: db:27017: timed out",
+    "QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00",
+    "user 42 logged in",
+    "AxiosError: Request failed with status code 401",
+    "Error: 8 RESOURCE_EXHAUSTED: Quota exceeded.",
+    "x509: certificate signed by unknown authority",
+    "connection pool initialized (size=10)",
+    "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted.')",
+    "java.lang.OutOfMemoryError: Java heap space",
+    "Error: 14 UNAVAILABLE: No connection established",
+    "Processing job 8812 for tenant acme",
+    "ZodError: invalid_type at DATABASE_URL",
+};
+
+typedef struct thread_arg {
+    const char *answers[FL_ARRAY_LEN(corpus)][50];
+    bool ok;
+} thread_arg;
+
+static void *classify_corpus(void *p)
+{
+    thread_arg *a = p;
+    fl_matcher *m = fl_matcher_new(rules);
+    a->ok = m != NULL;
+    for (int round = 0; round < 50 && m; round++) {
+        for (size_t i = 0; i < FL_ARRAY_LEN(corpus); i++) {
+            fl_match out;
+            int rc = fl_classify_text(rules, m, corpus[i], strlen(corpus[i]), &out);
+            a->answers[i][round] = rc == 1 ? out.rule->id : "-";
+        }
+    }
+    fl_matcher_free(m);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    static thread_arg one, two, solo;
+    pthread_t t1, t2;
+    classify_corpus(&solo);
+    CHECK(pthread_create(&t1, NULL, classify_corpus, &one) == 0);
+    CHECK(pthread_create(&t2, NULL, classify_corpus, &two) == 0);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    CHECK(one.ok && two.ok && solo.ok);
+    int diff = 0;
+    for (size_t i = 0; i < FL_ARRAY_LEN(corpus); i++)
+        for (int r = 0; r < 50; r++)
+            diff += strcmp(one.answers[i][r], solo.answers[i][0]) != 0 ||
+                    strcmp(two.answers[i][r], solo.answers[i][0]) != 0;
+    CHECK_INT(diff, 0);
+    CHECK_STR(solo.answers[1][0], "db_unreachable.node");
+    CHECK_STR(solo.answers[8][0], "-");
+}
+
+static void test_templates(void)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"user 12345 not found", "user <num> not found"},
+        {"Order 9f1c2d3e-1a2b-4c3d-8e9f-0123456789ab failed after 3 retries",
+         "Order <uuid> failed after <num> retries"},
+        {"connect to 10.0.0.12:5432 failed", "connect to <ip>:<num> failed"},
+        {"peer 2001:db8::100 reset the stream", "peer <ip> reset the stream"},
+        {"cannot open \"/data/a.txt\": no such file", "cannot open <str>: no such file"},
+        {"cannot open /var/lib/app/cache/x.db now", "cannot open <path> now"},
+        {"mail to jane.doe@example.com bounced", "mail to <email> bounced"},
+        {"request took 1532ms and 2.5s total", "request took <dur> and <dur> total"},
+        {"GET https://api.example.com/v1/users/77?id=5&token=abc failed",
+         "GET https://api.example.com/<path>?id=<val>&token=<val> failed"},
+        {"object 0x7ffde4a2b3c0 freed twice", "object <hex> freed twice"},
+        {"commit deadbeef1234 not in tree", "commit <hex> not in tree"},
+        {"  lots    of\t\tspace  ", "lots of space"},
+        {"Prisma error P2024 on user_12345", "Prisma error P2024 on user_<num>"},
+        {"session k743d1e1feb222eb6p expired", "session <id> expired"},
+        {"Traceback (most recent call last):\n  File \"/app/x.py\", line 3, in <module>\n    f()\n"
+         "ValueError: bad value 42",
+         "Traceback (most recent call last): | ValueError: bad value <num>"},
+        {"Error: boom 7\n    at f (/app/x.js:1:2)\n    at g (/app/y.js:3:4)", "Error: boom <num>"},
+        {"revision api-00012-abc failed at 2026-11-20T10:42:07.123Z (10:42:08, 2026-11-21)",
+         "revision api-<num>-abc failed at <ts> (<time>, <date>)"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+        char out[256];
+        size_t n = fl_template(cases[i].in, strlen(cases[i].in), out, sizeof(out));
+        CHECK_STR(out, cases[i].out);
+        CHECK_INT(n, strlen(cases[i].out));
+    }
+
+    /* Same error, different variables: one template. Different errors sharing their first
+     * words: different templates. */
+    static const char *const same[][2] = {
+        {"payment 8812 for customer 77 declined by bank", "payment 91 for customer 3 declined by "
+                                                          "bank"},
+        {"timeout calling 10.0.0.1:8080 after 3000ms", "timeout calling 10.9.8.7:9090 after 12ms"},
+        {"Traceback (most recent call last):\n  File \"a.py\", line 1\nKeyError: 'user_1'",
+         "Traceback (most recent call last):\n  File \"b.py\", line 9\nKeyError: 'user_2'"},
+    };
+    static const char *const differ[][2] = {
+        {"failed to process order: card declined", "failed to process order: inventory missing"},
+        {"Traceback (most recent call last):\n  File \"a.py\", line 1\nKeyError: 'x'",
+         "Traceback (most recent call last):\n  File \"a.py\", line 1\nValueError: 'x'"},
+        {"Error in handler /api/orders: upstream returned garbage data", "Error in handler "
+                                                                         "/api/orders: null "
+                                                                         "pointer"},
+    };
+    char a[512], b[512], fa[17], fb[17];
+    for (size_t i = 0; i < FL_ARRAY_LEN(same); i++) {
+        size_t na = fl_template(same[i][0], strlen(same[i][0]), a, sizeof(a));
+        size_t nb = fl_template(same[i][1], strlen(same[i][1]), b, sizeof(b));
+        fl_fingerprint(a, na, fa);
+        fl_fingerprint(b, nb, fb);
+        CHECK_STR(fa, fb);
+    }
+    for (size_t i = 0; i < FL_ARRAY_LEN(differ); i++) {
+        size_t na = fl_template(differ[i][0], strlen(differ[i][0]), a, sizeof(a));
+        size_t nb = fl_template(differ[i][1], strlen(differ[i][1]), b, sizeof(b));
+        fl_fingerprint(a, na, fa);
+        fl_fingerprint(b, nb, fb);
+        CHECK(strcmp(fa, fb) != 0);
+    }
+
+    /* Cut templates keep a hash of the rest: long lines differing only at the end differ. */
+    char long1[3000], long2[3000], small1[64], small2[64];
+    memset(long1, 'w', sizeof(long1) - 1);
+    for (size_t i = 5; i < sizeof(long1) - 1; i += 6)
+        long1[i] = ' ';
+    long1[sizeof(long1) - 1] = '\0';
+    memcpy(long2, long1, sizeof(long1));
+    long2[sizeof(long2) - 3] = 'z';
+    size_t n1 = fl_template(long1, strlen(long1), small1, sizeof(small1));
+    size_t n2 = fl_template(long2, strlen(long2), small2, sizeof(small2));
+    CHECK(n1 <= sizeof(small1) - 1 && n2 <= sizeof(small2) - 1);
+    CHECK(strcmp(small1, small2) != 0);
+    CHECK(strstr(small1, " ~") != NULL);
+
+    /* Fingerprints are stable across runs and machines: FNV-1a 64 of the template. */
+    fl_fingerprint("user <num> not found", 20, fa);
+    CHECK_INT(strlen(fa), 16);
+    CHECK_STR(fa, "5286d27842aab55d"); /* computed independently with Python */
+    fl_fingerprint("", 0, fa);
+    CHECK_STR(fa, "cbf29ce484222325");
+}
+
+int main(void)
+{
+    char err[512];
+    const char *dirs[] = {FL_SOURCE_PATTERNS_DIR};
+    if (fl_rules_load(&rules, dirs, 1, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    test_severity_gate();
+    test_long_messages();
+    test_prefilter_vs_naive();
+    test_threads();
+    test_templates();
+    fl_rules_free(rules);
+    return fl_test_done();
+}
