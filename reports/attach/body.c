@@ -1,0 +1,191 @@
+/* Request bodies for the attachment targets, built with jansson (which escapes for JSON).
+ * Slack mrkdwn additionally needs &, < and > escaped, or "<!channel>" and "<url|text>" in a
+ * log line would become a mention or a link. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attach.h"
+#include "fl_config.h"
+
+#define GITHUB_MAX_BODY 65000 /* GitHub rejects comments over 65536 characters */
+
+static char *dump(json_t *j)
+{
+    if (!j)
+        return NULL;
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (!s)
+        return NULL;
+    char *d = fl_strdup(s);
+    free(s);
+    return d;
+}
+
+static json_t *str(const char *s) { return json_string(s ? s : ""); }
+
+static json_t *time_str(fl_time t)
+{
+    char b[32];
+    if (!t)
+        return json_null();
+    return json_string(fl_time_format(t, false, b, sizeof(b)));
+}
+
+char *fl_attach_github_body(const char *markdown)
+{
+    size_t n = strlen(markdown);
+    if (n <= GITHUB_MAX_BODY)
+        return dump(json_pack("{s:s}", "body", markdown));
+    /* Cut at a line boundary and say so. */
+    static const char note[] = "\n\n_(truncated: the full draft is in the file faultline "
+                               "wrote)_\n";
+    size_t cut = GITHUB_MAX_BODY - sizeof(note);
+    while (cut > 0 && markdown[cut] != '\n')
+        cut--;
+    fl_buf b;
+    fl_buf_init(&b, GITHUB_MAX_BODY + 16);
+    fl_buf_add(&b, markdown, cut);
+    fl_buf_addstr(&b, note);
+    json_t *j = b.data ? json_pack("{s:s}", "body", b.data) : NULL;
+    fl_buf_free(&b);
+    return dump(j);
+}
+
+/* Slack mrkdwn text: escaped, and capped (section text max 3000 characters). */
+static json_t *mrkdwn(const char *prefix, const char *text, size_t cap)
+{
+    fl_buf b;
+    fl_buf_init(&b, cap + 8);
+    fl_buf_addstr(&b, prefix);
+    for (const char *p = text ? text : ""; *p && b.len + 8 < cap; p++) {
+        switch (*p) {
+        case '&': fl_buf_addstr(&b, "&amp;"); break;
+        case '<': fl_buf_addstr(&b, "&lt;"); break;
+        case '>': fl_buf_addstr(&b, "&gt;"); break;
+        default: fl_buf_addc(&b, *p);
+        }
+    }
+    json_t *j = json_pack("{s:s,s:s}", "type", "mrkdwn", "text", b.data ? b.data : "");
+    fl_buf_free(&b);
+    return j;
+}
+
+static void totals(const fl_result *r, uint64_t *req, uint64_t *e5)
+{
+    *req = *e5 = 0;
+    for (size_t i = 0; i < r->n_revisions; i++) {
+        *req += r->revisions[i].requests;
+        *e5 += r->revisions[i].requests_5xx;
+    }
+}
+
+char *fl_attach_slack_body(const fl_result *r, const char *title)
+{
+    const fl_cause *top = r->n_causes ? &r->causes[0] : NULL;
+    char head[151];
+    snprintf(head, sizeof(head), "%s", title && *title ? title : "faultline postmortem draft");
+    json_t *blocks = json_array();
+    json_array_append_new(blocks, json_pack("{s:s,s:{s:s,s:s}}", "type", "header", "text", "type",
+                                            "plain_text", "text", head));
+    json_array_append_new(blocks,
+                          json_pack("{s:s,s:o}", "type", "section", "text",
+                                    mrkdwn("*Summary*\n", top ? top->summary
+                                                              : "No errors to explain.",
+                                           2900)));
+    char w0[32], w1[32], num[96];
+    fl_time_format(r->window_start, false, w0, sizeof(w0));
+    fl_time_format(r->window_end, false, w1, sizeof(w1));
+    uint64_t req, e5;
+    totals(r, &req, &e5);
+    json_t *fields = json_array();
+    char win[80];
+    snprintf(win, sizeof(win), "%s to %s", w0, w1);
+    json_array_append_new(fields, mrkdwn("*Window (UTC)*\n", win, 2000));
+    if (req)
+        snprintf(num, sizeof(num), "%llu of %llu (%.1f%%)", (unsigned long long)e5,
+                 (unsigned long long)req, 100.0 * (double)e5 / (double)req);
+    else
+        snprintf(num, sizeof(num), "no request logs");
+    json_array_append_new(fields, mrkdwn("*5xx responses*\n", num, 2000));
+    if (top) {
+        json_array_append_new(fields, mrkdwn("*Service*\n", top->service, 2000));
+        json_array_append_new(fields,
+                              mrkdwn("*Revision*\n", top->revision[0] ? top->revision : "-",
+                                     2000));
+    }
+    json_array_append_new(blocks, json_pack("{s:s,s:o}", "type", "section", "fields", fields));
+    json_array_append_new(blocks, json_pack("{s:s}", "type", "divider"));
+    for (size_t i = 0; i < r->n_causes && i < 3; i++) {
+        const fl_cause *c = &r->causes[i];
+        char pre[96];
+        snprintf(pre, sizeof(pre), "*#%d %s* (score %.2f)\n", c->rank,
+                 fl_cause_kind_name(c->kind), c->score);
+        fl_buf t;
+        fl_buf_init(&t, 4096);
+        fl_buf_addstr(&t, c->summary);
+        for (size_t k = 0; k < c->n_evidence && k < 3; k++)
+            fl_buf_printf(&t, "\n• %s", c->evidence[k]);
+        if (c->n_actions)
+            fl_buf_printf(&t, "\nNext: %s", c->actions[0]);
+        json_array_append_new(blocks, json_pack("{s:s,s:o}", "type", "section", "text",
+                                                mrkdwn(pre, t.data ? t.data : "", 2900)));
+        fl_buf_free(&t);
+    }
+    char ctx[200];
+    snprintf(ctx, sizeof(ctx),
+             "faultline " FL_VERSION " · %llu log entries · %zu error groups · %zu changes",
+             (unsigned long long)r->input.entries, r->n_groups, r->n_changes);
+    json_array_append_new(blocks, json_pack("{s:s,s:[o]}", "type", "context", "elements",
+                                            mrkdwn("", ctx, 2000)));
+    /* "text" is the notification fallback; Slack parses it as mrkdwn too. */
+    char pre[160];
+    snprintf(pre, sizeof(pre), "%s: ", head);
+    json_t *fb = mrkdwn("", top ? top->summary : "no errors to explain", 2900);
+    fl_buf t;
+    fl_buf_init(&t, 4096);
+    fl_buf_addstr(&t, pre);
+    fl_buf_addstr(&t, json_string_value(json_object_get(fb, "text")));
+    json_decref(fb);
+    json_t *j = json_pack("{s:s,s:o}", "text", t.data ? t.data : head, "blocks", blocks);
+    fl_buf_free(&t);
+    return dump(j);
+}
+
+static json_t *strv(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, str(v[i]));
+    return a;
+}
+
+char *fl_attach_webhook_body(const fl_result *r, const char *markdown, int64_t unix_ts)
+{
+    json_t *causes = json_array();
+    for (size_t i = 0; i < r->n_causes; i++) {
+        const fl_cause *c = &r->causes[i];
+        json_array_append_new(
+            causes,
+            json_pack("{s:i,s:f,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "rank", c->rank, "score",
+                      c->score, "kind", fl_cause_kind_name(c->kind), "service", str(c->service),
+                      "revision", str(c->revision), "previous_revision",
+                      str(c->previous_revision), "error_class", str(c->error_class), "summary",
+                      str(c->summary), "onset", time_str(c->onset), "evidence",
+                      strv(c->evidence, c->n_evidence), "actions",
+                      strv(c->actions, c->n_actions)));
+    }
+    uint64_t req, e5;
+    totals(r, &req, &e5);
+    const fl_cause *top = r->n_causes ? &r->causes[0] : NULL;
+    json_t *data = json_pack(
+        "{s:o,s:b,s:{s:o,s:o},s:I,s:I,s:I,s:o,s:o}", "summary",
+        str(top ? top->summary : "no errors to explain"), "confident", r->confident, "window",
+        "start", time_str(r->window_start), "end", time_str(r->window_end), "entries",
+        (json_int_t)r->input.entries, "requests", (json_int_t)req, "requests_5xx",
+        (json_int_t)e5, "causes", causes, "markdown", str(markdown));
+    json_t *j = json_pack("{s:s,s:o,s:o}", "type", "faultline.postmortem", "timestamp",
+                          time_str((fl_time)unix_ts * FL_USEC_PER_SEC), "data", data);
+    return dump(j);
+}
