@@ -698,6 +698,15 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
                                                          : "no request surge near the onset (x%.1f)",
              ratio);
 
+    /* A group that starts after the change is a burst in time as well as (or instead of) a
+     * difference between revisions; rare errors (OOM kills) show more in time. */
+    if (st->started && st->onset >= cc->first_ts - 60 * FL_USEC_PER_SEC && same_service &&
+        st->llr2 > llr) {
+        llr = st->llr2;
+        double ex = rate_excess(st->after, st->after_min, st->before, st->before_min);
+        if (ex > excess)
+            excess = ex;
+    }
     x->impact = fl_score_impact(llr, excess);
     snprintf(x->impact_detail, 200, "2*LLR %.1f, %.0f excess errors", llr, excess);
     finish_score(x);
@@ -776,10 +785,42 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
                 worst_lift = l;
         }
     }
-    double spread = serving >= 2 ? 1 - worst_lift : 0.5;
+    /* Other services where the same group started within minutes: a shared dependency. */
+    size_t services = 1;
+    for (size_t r = 0; r < c->n_revs; r++) {
+        const char *svc = c->revs[r].r->service;
+        if (strcmp(svc, st->service) == 0)
+            continue;
+        bool seen = false;
+        for (size_t o = 0; o < r; o++)
+            seen |= strcmp(c->revs[o].r->service, svc) == 0;
+        fl_time first = 0;
+        if (!seen && grp_sum_service(c, g, svc, mo - 5, c->m1 + 1, &first) >= 3 &&
+            grp_sum_service(c, g, svc, c->m0, mo - 5, NULL) == 0)
+            services++;
+    }
+    /* One revision serving: if a change created it shortly before, its errors are as much the
+     * change's fingerprint as the cause's; if it served all along, it says nothing. */
+    double spread = 0.5;
+    bool new_rev = false;
+    if (serving < 2)
+        for (size_t i = 0; i < c->n_ch; i++)
+            if (c->ch[i].rev >= 0 && strcmp(c->ch[i].c.service, st->service) == 0 &&
+                c->ch[i].first_ts <= st->onset &&
+                grp_sum(c, g, (size_t)c->ch[i].rev, mo, c->m1 + 1, NULL) == k_all)
+                new_rev = true;
+    if (services >= 2)
+        spread = 1;
+    else if (serving >= 2)
+        spread = 1 - worst_lift;
+    else if (new_rev)
+        spread = 0;
     char spread_detail[200];
-    snprintf(spread_detail, 200, "errors on %zu of %zu revisions serving since the onset%s",
-             erring, serving, serving >= 2 && worst_lift > 0.5 ? ", one much worse" : "");
+    snprintf(spread_detail, 200, "errors on %zu of %zu revisions serving since the onset%s%s",
+             erring, serving, serving >= 2 && worst_lift > 0.5 ? ", one much worse" : "",
+             services >= 2 ? ", and in other services at the same time"
+             : new_rev    ? ", only on a revision a change created"
+                          : "");
 
     double excess = rate_excess(st->after, st->after_min, st->before, st->before_min);
     for (size_t i = 0; i < nk; i++) {

@@ -22,10 +22,10 @@ const char *fl_signal_name(fl_signal s)
 static const double weights[][FL_SIG_COUNT] = {
     /*                 onset conf  novel impl  traff nochg spread */
     [FL_CAUSE_DEPLOY] = {0.25, 0.25, 0.20, 0.15, 0.15, 0.00, 0.00},
-    [FL_CAUSE_DEPENDENCY] = {0.00, 0.00, 0.20, 0.25, 0.10, 0.25, 0.20},
+    [FL_CAUSE_DEPENDENCY] = {0.00, 0.00, 0.20, 0.20, 0.10, 0.30, 0.20},
     [FL_CAUSE_LOAD] = {0.00, 0.00, 0.15, 0.20, 0.35, 0.15, 0.15},
-    [FL_CAUSE_RESOURCE] = {0.00, 0.00, 0.20, 0.25, 0.10, 0.25, 0.20},
-    [FL_CAUSE_PLATFORM] = {0.00, 0.00, 0.20, 0.25, 0.10, 0.25, 0.20},
+    [FL_CAUSE_RESOURCE] = {0.00, 0.00, 0.20, 0.20, 0.10, 0.30, 0.20},
+    [FL_CAUSE_PLATFORM] = {0.00, 0.00, 0.20, 0.20, 0.10, 0.30, 0.20},
     [FL_CAUSE_UNKNOWN] = {0.00, 0.00, 0.30, 0.10, 0.10, 0.25, 0.25},
 };
 
@@ -70,9 +70,11 @@ double fl_score_time(double dt_s, fl_implies implies)
 
 double fl_score_lift(uint64_t k_changed, uint64_t n_changed, uint64_t k_other, uint64_t n_other)
 {
+    /* One-sided question ("is the changed revision worse?"): 90% two-sided bounds, so each
+     * bound alone is a 95% one-sided bound. */
     double lo_c, hi_c, lo_o, hi_o;
-    fl_wilson(k_changed, n_changed, 1.96, &lo_c, &hi_c);
-    fl_wilson(k_other, n_other, 1.96, &lo_o, &hi_o);
+    fl_wilson(k_changed, n_changed, 1.645, &lo_c, &hi_c);
+    fl_wilson(k_other, n_other, 1.645, &lo_o, &hi_o);
     if (lo_c <= hi_o || lo_c <= 0)
         return 0;
     return clamp01(1 - hi_o / lo_c);
@@ -92,7 +94,7 @@ double fl_score_implied(fl_cause_kind kind, fl_implies implies)
 {
     /* rows: cause kind; columns: unknown, dependency, resource, config, load, platform */
     static const double fit[][6] = {
-        [FL_CAUSE_DEPLOY] = {0.8, 0.1, 0.7, 1.0, 0.2, 0.3},
+        [FL_CAUSE_DEPLOY] = {0.8, 0.1, 0.8, 1.0, 0.2, 0.3},
         [FL_CAUSE_DEPENDENCY] = {0.2, 1.0, 0.2, 0.1, 0.4, 0.3},
         [FL_CAUSE_LOAD] = {0.2, 0.5, 0.5, 0.0, 1.0, 0.3},
         [FL_CAUSE_RESOURCE] = {0.1, 0.1, 1.0, 0.1, 0.3, 0.3},

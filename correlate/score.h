@@ -32,7 +32,8 @@ void fl_wilson(uint64_t k, uint64_t n, double z, double *lo, double *hi);
  * take minutes to surface, config errors seconds). Negative dt (errors before the change): 0. */
 double fl_score_time(double dt_s, fl_implies implies);
 
-/* How much worse the changed revision is than its comparison, from the Wilson intervals:
+/* How much worse the changed revision is than its comparison, from one-sided 95% Wilson
+ * bounds:
  * 0 when the intervals overlap or it is better, towards 1 as its lower bound leaves the
  * other's upper bound behind (1 - hi_other / lo_changed). */
 double fl_score_lift(uint64_t k_changed, uint64_t n_changed, uint64_t k_other, uint64_t n_other);
