@@ -1,0 +1,165 @@
+/* Differential test: the fast reader against the jansson reference, on the real samples, the
+ * seed corpus of the fuzz target (tricky escapes, UTF-8, numbers, depth, duplicates, jansson's
+ * quirks) and thousands of deterministic mutations of all of them. Verdict and every field
+ * must agree. */
+#include "entry_compare.h"
+#include "fl_test.h"
+#include "ingest_test_util.h"
+
+#include <dirent.h>
+
+#ifndef FL_FUZZ_CORPUS
+#define FL_FUZZ_CORPUS "tests/fuzz/corpus/entry"
+#endif
+
+#define MUTATIONS_PER_INPUT 200
+
+typedef struct input {
+    char *data;
+    size_t len;
+    char name[96];
+} input;
+
+static input inputs[256];
+static size_t n_inputs;
+
+static void add_input(const char *name, const char *data, size_t len)
+{
+    if (n_inputs >= FL_ARRAY_LEN(inputs))
+        return;
+    input *in = &inputs[n_inputs++];
+    in->data = malloc(len + 1);
+    memcpy(in->data, data, len);
+    in->len = len;
+    snprintf(in->name, sizeof(in->name), "%s", name);
+}
+
+static void load_inputs(void)
+{
+    size_t n;
+    char *all = tu_read_file(FL_INGEST_DATA "/logentries.ndjson", &n);
+    int line = 1;
+    for (char *p = all, *nl; p < all + n; p = nl + 1, line++) {
+        nl = memchr(p, '\n', (size_t)(all + n - p));
+        if (!nl)
+            nl = all + n;
+        char name[32];
+        snprintf(name, sizeof(name), "sample line %d", line);
+        add_input(name, p, (size_t)(nl - p));
+    }
+    free(all);
+    DIR *d = opendir(FL_FUZZ_CORPUS);
+    CHECK(d != NULL);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", FL_FUZZ_CORPUS, de->d_name);
+        char *buf = tu_read_file(path, &n);
+        add_input(de->d_name, buf, n);
+        free(buf);
+    }
+    if (d)
+        closedir(d);
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static const char interesting[] = "\"\\{}[],:0-e.utfn \n\t\x01\x7f";
+static const unsigned char high[] = {0x80, 0xBF, 0xC0, 0xC3, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF};
+static const char *snippets[] = {"\\u",      "\\ud800",    "\\udc00\\ud800", "\\u0000", "}",
+                                 "{\"a\":1}", ",",          "\"",             "1e999",  "-",
+                                 "null",     "\"message\":", "\\",            "[[[",    "0.",
+                                 "\xc3\xa9", "\xed\xa0\x80", "\"textPayload\":\"dup\","};
+
+/* One deterministic mutation of in into out (capacity cap); returns the new length. */
+static size_t mutate(const input *in, char *out, size_t cap)
+{
+    size_t len = FL_MIN(in->len, cap - 64);
+    memcpy(out, in->data, len);
+    if (len == 0)
+        return 0;
+    size_t pos = (size_t)(next_rand() % len);
+    switch (next_rand() % 6) {
+    case 0: /* overwrite one byte with something syntactically interesting */
+        out[pos] = interesting[next_rand() % (sizeof(interesting) - 1)];
+        return len;
+    case 1: /* overwrite with a non-ASCII or control byte */
+        uint64_t pick = next_rand();
+        out[pos] = (char)(pick % 3 ? high[(pick >> 8) % sizeof(high)] : (pick >> 8) % 32);
+        return len;
+    case 2: /* truncate */
+        return pos;
+    case 3: { /* insert a snippet */
+        const char *s = snippets[next_rand() % FL_ARRAY_LEN(snippets)];
+        size_t k = strlen(s);
+        memmove(out + pos + k, out + pos, len - pos);
+        memcpy(out + pos, s, k);
+        return len + k;
+    }
+    case 4: { /* delete 1-4 bytes */
+        size_t k = (size_t)(1 + next_rand() % 4);
+        k = FL_MIN(k, len - pos);
+        memmove(out + pos, out + pos + k, len - pos - k);
+        return len - k;
+    }
+    default: { /* insert a NUL byte (jansson drops one after numbers and literals) */
+        memmove(out + pos + 1, out + pos, len - pos);
+        out[pos] = '\0';
+        return len + 1;
+    }
+    }
+}
+
+int main(void)
+{
+    load_inputs();
+    CHECK(n_inputs > 50);
+    char why[512];
+    size_t accepted = 0, rejected = 0, mismatches = 0;
+    for (size_t i = 0; i < n_inputs; i++) {
+        if (fl_entry_compare(inputs[i].data, inputs[i].len, why, sizeof(why)) != 0) {
+            fprintf(stderr, "%s: %s\n", inputs[i].name, why);
+            mismatches++;
+        }
+    }
+    static char buf[1 << 20];
+    for (size_t i = 0; i < n_inputs; i++) {
+        for (int m = 0; m < MUTATIONS_PER_INPUT; m++) {
+            size_t len = mutate(&inputs[i], buf, sizeof(buf));
+            fl_entry e;
+            fl_entry_init(&e);
+            int rc = fl_entry_parse_jansson(buf, len, &e, NULL, 0);
+            fl_entry_free(&e);
+            if (rc == 0)
+                accepted++;
+            else
+                rejected++;
+            if (fl_entry_compare(buf, len, why, sizeof(why)) != 0) {
+                if (mismatches < 10) {
+                    fprintf(stderr, "%s, mutation %d: %s\n  input: ", inputs[i].name, m, why);
+                    fwrite(buf, 1, FL_MIN(len, (size_t)300), stderr);
+                    fputc('\n', stderr);
+                }
+                mismatches++;
+            }
+        }
+    }
+    printf("%zu inputs, %zu mutations (%zu accepted, %zu rejected by jansson), %zu mismatches\n",
+           n_inputs, accepted + rejected, accepted, rejected, mismatches);
+    CHECK_INT(mismatches, 0);
+    /* Mutations must exercise both verdicts, or the test proves little. */
+    CHECK(accepted > 1000 && rejected > 1000);
+    for (size_t i = 0; i < n_inputs; i++)
+        free(inputs[i].data);
+    return fl_test_done();
+}
