@@ -118,6 +118,16 @@ static void escape_word(FILE *out, const char *w, size_t n, bool segment_start)
     }
 }
 
+/* A `code span` already in the text (faultline's own summaries use them): the closing
+ * backtick on the same line, non-empty content. Returns the content length or 0. */
+static size_t span_at(const char *p)
+{
+    if (*p != '`')
+        return 0;
+    size_t n = strcspn(p + 1, "`\n");
+    return p[1 + n] == '`' && n > 0 ? n : 0;
+}
+
 void fl_md_inline(FILE *out, const char *s)
 {
     if (!s)
@@ -133,7 +143,16 @@ void fl_md_inline(FILE *out, const char *s)
                 fputc(' ', out);
             continue;
         }
-        size_t n = strcspn(p, " \t\n\r");
+        size_t span = span_at(p);
+        if (span) {
+            code_span(out, p + 1, span); /* inert: nothing inside a code span is markup */
+            p += span + 2;
+            first = false;
+            continue;
+        }
+        size_t n = strcspn(p, " \t\n\r`");
+        if (n == 0)
+            n = 1; /* a lone backtick */
         if (linkish(p, n))
             code_span(out, p, n);
         else

@@ -33,7 +33,9 @@ static void test_inline_escaping(void)
         {"<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)\\>"},
         {"schema_validation _emph_ *bold*", "schema_validation \\_emph\\_ \\*bold\\*"},
         {"![img](x.png)", "\\!\\[img\\](x.png)"},
-        {"code `x` and ``y``", "code \\`x\\` and \\`\\`y\\`\\`"},
+        {"code `x y` here", "code `x y` here"},
+        {"lone ` tick", "lone \\` tick"},
+        {"span `[a](http://e)` stays inert", "span `[a](http://e)` stays inert"},
         {"revision checkout-00042-xyz", "revision checkout-00042-xyz"},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(rows); i++) {
