@@ -31,9 +31,49 @@ typedef struct chart {
     FILE *out;
     double pw;          /* plot width */
     double top2;        /* top of the error panel */
-    fl_time span;       /* n_buckets * bucket, microseconds */
-    fl_time bucket;     /* microseconds */
+    fl_time span;       /* nd * bucket, microseconds */
+    fl_time bucket;     /* display bucket, microseconds */
+    size_t k;           /* result buckets per display bucket */
+    size_t nd;          /* display buckets */
+    int seconds;        /* display bucket size */
 } chart;
+
+#define MAX_DISPLAY_BUCKETS 240
+
+/* The value of display bucket j: the sum of the k result buckets it covers. */
+static uint32_t dsum(const chart *c, const uint32_t *s, size_t j)
+{
+    if (!s)
+        return 0;
+    uint64_t sum = 0;
+    size_t end = FL_MIN((j + 1) * c->k, c->r->n_buckets);
+    for (size_t i = j * c->k; i < end; i++)
+        sum += s[i];
+    return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+}
+
+/* A day of minute buckets is too fine to read (and to ship): merge result buckets into the
+ * smallest "round" size that gives at most MAX_DISPLAY_BUCKETS. */
+static void choose_display(chart *c)
+{
+    static const int sizes[] = {60,   120,  300,   600,   900,   1800,  3600,
+                                7200, 10800, 21600, 43200, 86400, 604800};
+    int bs = c->r->bucket_seconds;
+    c->k = 1;
+    c->seconds = bs;
+    if (c->r->n_buckets > MAX_DISPLAY_BUCKETS) {
+        for (size_t i = 0; i < FL_ARRAY_LEN(sizes); i++) {
+            if (sizes[i] <= bs || sizes[i] % bs)
+                continue;
+            size_t k = (size_t)(sizes[i] / bs);
+            c->k = k;
+            c->seconds = sizes[i];
+            if ((c->r->n_buckets + k - 1) / k <= MAX_DISPLAY_BUCKETS)
+                break;
+        }
+    }
+    c->nd = (c->r->n_buckets + c->k - 1) / c->k;
+}
 
 const char *fl_html_bucket_label(int seconds, char *buf, size_t size)
 {
@@ -62,7 +102,7 @@ static double x_of(const chart *c, fl_time t)
 
 static double x_bucket_mid(const chart *c, size_t i)
 {
-    return LEFT + ((double)i + 0.5) * c->pw / (double)c->r->n_buckets;
+    return LEFT + ((double)i + 0.5) * c->pw / (double)c->nd;
 }
 
 /* 1, 2, 5 x 10^k at or above v (at least 1). */
@@ -167,15 +207,15 @@ static void traffic_panel(const chart *c, const size_t *revs, size_t n_revs)
     FILE *o = c->out;
     double max = 0;
     for (size_t k = 0; k < n_revs; k++)
-        for (size_t i = 0; i < r->n_buckets; i++)
-            max = FL_MAX(max, (double)r->revisions[revs[k]].requests_series[i]);
+        for (size_t i = 0; i < c->nd; i++)
+            max = FL_MAX(max, (double)dsum(c, r->revisions[revs[k]].requests_series, i));
     max = nice_ceil(max);
     char bl[32], unit[64];
-    snprintf(unit, sizeof(unit), "requests / %s", fl_html_bucket_label(r->bucket_seconds, bl,
+    snprintf(unit, sizeof(unit), "requests / %s", fl_html_bucket_label(c->seconds, bl,
                                                                       sizeof(bl)));
     fprintf(o, "<g class=\"panel traffic\">\n");
     y_axis(c, TOP1, H1, max, unit);
-    bool dots = r->n_buckets <= 180;
+    bool dots = c->nd <= 180;
     for (size_t k = 0; k < n_revs; k++) {
         const fl_revision *v = &r->revisions[revs[k]];
         const char *col = palette[k % FL_ARRAY_LEN(palette)];
@@ -185,9 +225,9 @@ static void traffic_panel(const chart *c, const size_t *revs, size_t n_revs)
                 continue;
             fprintf(o, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" points=\"",
                     pass ? "line-5xx" : "line-req", col);
-            for (size_t i = 0; i < r->n_buckets; i++)
+            for (size_t i = 0; i < c->nd; i++)
                 fprintf(o, "%s%.1f,%.1f", i ? " " : "", x_bucket_mid(c, i),
-                        TOP1 + H1 - H1 * (double)s[i] / max);
+                        TOP1 + H1 - H1 * (double)dsum(c, s, i) / max);
             fprintf(o, "\"/>\n");
         }
         fprintf(o, "<g class=\"points\" data-service=\"");
@@ -195,9 +235,9 @@ static void traffic_panel(const chart *c, const size_t *revs, size_t n_revs)
         fprintf(o, "\" data-revision=\"");
         fl_html_escape(o, v->revision);
         fprintf(o, "\" fill=\"%s\">\n", col);
-        for (size_t i = 0; i < r->n_buckets; i++) {
+        for (size_t i = 0; i < c->nd; i++) {
             char ts[32];
-            uint32_t req = v->requests_series[i], e5 = v->r5xx_series ? v->r5xx_series[i] : 0;
+            uint32_t req = dsum(c, v->requests_series, i), e5 = dsum(c, v->r5xx_series, i);
             fl_time_format(r->bucket_origin + (fl_time)i * c->bucket, false, ts, sizeof(ts));
             fprintf(o,
                     "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" data-service=\"",
@@ -224,26 +264,25 @@ static void error_panel(const chart *c)
     FILE *o = c->out;
     size_t ng = FL_MIN(r->n_groups, (size_t)MAX_GROUPS);
     double max = 0;
-    for (size_t i = 0; i < r->n_buckets; i++) {
+    for (size_t i = 0; i < c->nd; i++) {
         double sum = 0;
         for (size_t g = 0; g < r->n_groups; g++)
-            if (r->groups[g].series)
-                sum += r->groups[g].series[i];
+            sum += dsum(c, r->groups[g].series, i);
         max = FL_MAX(max, sum);
     }
     max = nice_ceil(max);
     char bl[32], unit[64];
     snprintf(unit, sizeof(unit), "errors / %s",
-             fl_html_bucket_label(r->bucket_seconds, bl, sizeof(bl)));
+             fl_html_bucket_label(c->seconds, bl, sizeof(bl)));
     fprintf(o, "<g class=\"panel errors\">\n");
     y_axis(c, c->top2, H2, max, unit);
-    double bw = c->pw / (double)r->n_buckets;
+    double bw = c->pw / (double)c->nd;
     double gap = bw > 4 ? 1 : 0;
-    for (size_t i = 0; i < r->n_buckets; i++) {
+    for (size_t i = 0; i < c->nd; i++) {
         double y = c->top2 + H2;
         uint32_t other = 0;
         for (size_t g = 0; g < r->n_groups; g++) {
-            uint32_t v = r->groups[g].series ? r->groups[g].series[i] : 0;
+            uint32_t v = dsum(c, r->groups[g].series, i);
             if (g >= ng) {
                 other += v;
                 continue;
@@ -307,6 +346,7 @@ static void change_markers(const chart *c)
         int row = 0;
         while (row < 3 && x - last_x[row] < 150)
             row++;
+        double row_prev = last_x[row];
         last_x[row] = x;
         double ly = 14 + row * 15;
         bool failed = ch->kind == FL_CHANGE_FAILED;
@@ -317,8 +357,14 @@ static void change_markers(const chart *c)
         fl_html_escape(o, ch->revision);
         fprintf(o, "\"><title>");
         fl_html_escape(o, ch->description);
-        fprintf(o, "</title></line>\n<text class=\"change-label\" x=\"%.1f\" y=\"%.1f\">%s ",
-                x + 3, ly, change_short(ch->kind));
+        fprintf(o, "</title></line>\n");
+        /* "service X is ready" repeats its revision's ready event: a line, no label. */
+        if (ch->kind == FL_CHANGE_REVISION_READY && !ch->revision[0]) {
+            last_x[row] = row_prev; /* the row stays free */
+            continue;
+        }
+        fprintf(o, "<text class=\"change-label\" x=\"%.1f\" y=\"%.1f\">%s ", x + 3, ly,
+                change_short(ch->kind));
         /* Long revision names are cut; the full text is in the changes table. */
         const char *name = ch->revision[0] ? ch->revision : ch->service;
         char cut[40];
@@ -342,7 +388,7 @@ static void onset_marker(const chart *c)
         return;
     FILE *o = c->out;
     double x = x_of(c, t);
-    double bw = FL_MAX(c->pw / (double)r->n_buckets, 3.0);
+    double bw = FL_MAX(c->pw / (double)c->nd, 3.0);
     char ts[32];
     fl_time_format(t, false, ts, sizeof(ts));
     fprintf(o, "<g class=\"onset\" data-time=\"%s\" data-class=\"", ts);
@@ -424,21 +470,27 @@ void fl_html_chart(const fl_result *r, FILE *out)
         return;
     }
     chart c = {.r = r, .out = out, .pw = W - LEFT - RIGHT};
-    c.bucket = (fl_time)r->bucket_seconds * FL_USEC_PER_SEC;
-    c.span = c.bucket * (fl_time)r->n_buckets;
+    choose_display(&c);
+    c.bucket = (fl_time)c.seconds * FL_USEC_PER_SEC;
+    c.span = c.bucket * (fl_time)c.nd;
     c.top2 = TOP1 + H1 + GAP;
     size_t revs[MAX_REVISIONS];
     size_t n_revs = pick_revisions(r, revs);
     double axis_y = c.top2 + H2;
     double legend_y = axis_y + 64;
     double h = legend_y + 18.0 * (double)legend_rows(r, n_revs) + 10;
-    char origin[32];
+    char origin[32], bl[32];
     fl_time_format(r->bucket_origin, false, origin, sizeof(origin));
+    fprintf(out,
+            "<p class=\"muted\">Requests (solid) and 5xx (dashed) per revision, errors per "
+            "group; one bucket = %s, times in UTC.</p>\n",
+            fl_html_bucket_label(c.seconds, bl, sizeof(bl)));
     fprintf(out,
             "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
             "width=\"100%%\" role=\"img\" aria-label=\"timeline of requests, 5xx and errors\" "
-            "data-bucket-seconds=\"%d\" data-buckets=\"%zu\" data-origin=\"%s\">\n",
-            W, h, r->bucket_seconds, r->n_buckets, origin);
+            "data-bucket-seconds=\"%d\" data-buckets=\"%zu\" data-origin=\"%s\" "
+            "data-display-bucket-seconds=\"%d\" data-display-buckets=\"%zu\">\n",
+            W, h, r->bucket_seconds, r->n_buckets, origin, c.seconds, c.nd);
     onset_marker(&c);
     traffic_panel(&c, revs, n_revs);
     /* The top panel gets its own time ticks without labels; the shared labels go below. */

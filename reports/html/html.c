@@ -30,8 +30,8 @@ static const char css[] =
     ".cause .score{float:right;font-size:20px;font-weight:600}"
     ".tag{display:inline-block;padding:0 6px;border-radius:3px;background:#eef1f4;"
     "font-size:12px;margin-right:4px}"
-    ".bar{display:inline-block;height:10px;background:#3b82f6;vertical-align:middle}"
-    ".barbox{display:inline-block;width:120px;height:10px;background:#eef1f4;"
+    ".meter-fill{display:inline-block;height:10px;background:#3b82f6;vertical-align:middle}"
+    ".meter{display:inline-block;width:120px;height:10px;background:#eef1f4;"
     "vertical-align:middle}"
     ".samples{margin:4px 0 0}.samples pre{margin:2px 0}"
     "svg.timeline{border:1px solid var(--line);border-radius:6px;background:#fff}"
@@ -106,7 +106,7 @@ static void score_parts(const fl_cause *c, FILE *o)
         fputs("<tr><td class=\"mono\">", o);
         esc(o, p->signal);
         fprintf(o,
-                "</td><td><span class=\"barbox\"><span class=\"bar\" style=\"width:%.0fpx\">"
+                "</td><td><span class=\"meter\"><span class=\"meter-fill\" style=\"width:%.0fpx\">"
                 "</span></span> %.2f</td><td class=\"num\">%.2f</td><td class=\"num\">%.3f</td>"
                 "<td>",
                 v * 120, p->value, p->weight, p->contribution);
@@ -313,10 +313,7 @@ static int write_html(const fl_result *r, const fl_report_opts *opts, FILE *o)
     esc(o, opts && opts->title ? opts->title : "faultline incident report");
     fprintf(o, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
     header(r, opts, o);
-    char bl[32];
-    fprintf(o, "<section id=\"timeline\">\n<h2>Timeline</h2>\n<p class=\"muted\">Requests "
-               "and 5xx per revision, errors per group, one bucket = %s (UTC).</p>\n",
-            fl_html_bucket_label(r->bucket_seconds, bl, sizeof(bl)));
+    fputs("<section id=\"timeline\">\n<h2>Timeline</h2>\n", o);
     fl_html_chart(r, o);
     fputs("</section>\n", o);
     causes(r, o);

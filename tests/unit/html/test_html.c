@@ -107,6 +107,40 @@ static void test_page(void)
     fl_result_free(r);
 }
 
+/* A day of minute buckets is shown in 10-minute buckets whose values are the sums. */
+static void test_day_rebinning(void)
+{
+    fl_result *r = fl_result_new();
+    r->bucket_seconds = 60;
+    r->n_buckets = 1440;
+    r->bucket_origin = FIX_T0;
+    r->window_start = FIX_T0;
+    r->window_end = FIX_T0 + 1440 * FIX_MIN - 1;
+    r->n_revisions = 1;
+    r->revisions = fl_calloc(1, sizeof(fl_revision));
+    fl_revision *v = &r->revisions[0];
+    v->service = fl_strdup("svc");
+    v->revision = fl_strdup("svc-00001-aaa");
+    v->commit_sha = fl_strdup("");
+    v->requests_series = fl_calloc(1440, sizeof(uint32_t));
+    v->r5xx_series = fl_calloc(1440, sizeof(uint32_t));
+    for (size_t i = 0; i < 1440; i++) {
+        v->requests_series[i] = 3;
+        v->r5xx_series[i] = i >= 600 && i < 610 ? 2 : 0;
+        v->requests += 3;
+        v->requests_5xx += v->r5xx_series[i];
+    }
+    char *html = render(r, NULL);
+    CHECK(strstr(html, "data-display-bucket-seconds=\"600\" data-display-buckets=\"144\"") != NULL);
+    CHECK_INT(count(html, "<circle class=\"pt\""), 144);
+    CHECK(strstr(html, "data-bucket=\"60\" data-time=\"2025-11-20T20:10:00Z\" data-requests=\"30\" "
+                       "data-r5xx=\"20\"") != NULL);
+    CHECK(strstr(html, "requests / 10 min") != NULL);
+    CHECK(strstr(html, "2025-11-21 00:00") != NULL); /* the date shows at midnight */
+    free(html);
+    fl_result_free(r);
+}
+
 static void test_bucket_labels(void)
 {
     char b[32];
@@ -122,5 +156,6 @@ int main(void)
     test_escape();
     test_page();
     test_bucket_labels();
+    test_day_rebinning();
     return fl_test_done();
 }
