@@ -3,7 +3,7 @@
  *
  *   flgen --scenario bad_config_deploy --seed 7 [--format ndjson|array] [--minutes 60]
  *         [--rate 40] [--out FILE] [--truth FILE]
- *   flgen --bench --bytes 1G [--seed N] [--format ndjson|array] [--out FILE]
+ *   flgen --bench --bytes 1G [--entries N] [--seed N] [--format ndjson|array] [--out FILE]
  *   flgen --list */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +25,11 @@ typedef struct opts {
     bool list;
     bool bench;
     uint64_t bytes;
+    uint64_t entries;
 } opts;
 
 enum opt_id { O_SCENARIO, O_SEED, O_FORMAT, O_MINUTES, O_RATE, O_OUT, O_TRUTH, O_LIST, O_BENCH,
-              O_BYTES, O_HELP };
+              O_BYTES, O_ENTRIES, O_HELP };
 
 /* One table drives parsing and --help. */
 static const struct {
@@ -39,6 +40,7 @@ static const struct {
 } options[] = {
     {"--bench", O_BENCH, NULL, "stream a large realistic NDJSON input (needs --bytes)"},
     {"--bytes", O_BYTES, "N[K|M|G]", "bench output size (binary units), never exceeded"},
+    {"--entries", O_ENTRIES, "N", "bench: stop after N entries (same entries in both formats)"},
     {"--format", O_FORMAT, "ndjson|array", "ndjson (default, oldest first) or gcloud --format=json "
                                            "(2-space indent, newest first)"},
     {"--help", O_HELP, NULL, "this text"},
@@ -160,6 +162,13 @@ static int parse_args(int argc, char **argv, opts *o)
         case O_BYTES:
             if (parse_size(val, &o->bytes)) {
                 fprintf(stderr, "flgen: bad --bytes '%s'\n", val);
+                return FL_EINVAL;
+            }
+            break;
+        case O_ENTRIES:
+            o->entries = strtoull(val, &end, 10);
+            if (!*val || *end) {
+                fprintf(stderr, "flgen: bad --entries '%s'\n", val);
                 return FL_EINVAL;
             }
             break;
@@ -309,14 +318,16 @@ int main(int argc, char **argv)
         return 0;
     }
     if (o.bench) {
-        if (!o.bytes) {
-            fprintf(stderr, "flgen: --bench needs --bytes N\n");
+        if (!o.bytes && !o.entries) {
+            fprintf(stderr, "flgen: --bench needs --bytes N or --entries N\n");
             return 2;
         }
+        if (!o.bytes)
+            o.bytes = UINT64_MAX;
         int fd = open_out(o.out);
         if (fd < 0)
             return 1;
-        int rc = gen_bench(o.seed, o.bytes, o.array, fd);
+        int rc = gen_bench(o.seed, o.bytes, o.entries, o.array, fd);
         if (fd != STDOUT_FILENO)
             close(fd);
         if (rc) {

@@ -285,7 +285,9 @@ json_t *gen_truth_json(const gen_world *w, const gen_truth *t, const char *scena
 
 /* ---- bench (gen_bench.c) ------------------------------------------------------------------- */
 
-/* Streams about `bytes` bytes (never more) of NDJSON or gcloud-array entries to fd. */
-int gen_bench(uint64_t seed, uint64_t bytes, bool array, int fd);
+/* Streams NDJSON or gcloud-array entries to fd: never more than `bytes` bytes and, when
+ * max_entries is not 0, never more than max_entries entries. Entry k is the same entry in
+ * both formats, so an array and an NDJSON stream of N entries hold the same logs. */
+int gen_bench(uint64_t seed, uint64_t bytes, uint64_t max_entries, bool array, int fd);
 
 #endif

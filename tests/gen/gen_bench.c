@@ -175,7 +175,7 @@ static int flush(int fd, char *buf, size_t *len)
     return 0;
 }
 
-int gen_bench(uint64_t seed, uint64_t bytes, bool array, int fd)
+int gen_bench(uint64_t seed, uint64_t bytes, uint64_t max_entries, bool array, int fd)
 {
     pool p;
     memset(&p, 0, sizeof(p));
@@ -193,7 +193,7 @@ int gen_bench(uint64_t seed, uint64_t bytes, bool array, int fd)
 
     /* How many entries fit: the output never exceeds `bytes`. */
     uint64_t total = array ? 4 : 0, count = 0;   /* "[\n" ... "\n]\n" */
-    for (;;) {
+    while (!max_entries || count < max_entries) {
         const pool_entry *e = &p.e[count % p.n];
         uint64_t add = (uint64_t)e->len + (array ? (count ? 2 : 0) : 1);
         if (total + add > bytes)

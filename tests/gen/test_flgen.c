@@ -293,6 +293,28 @@ static void check_bench(void)
     free(b);
 }
 
+/* --entries N gives the same N entries in both formats, the array newest first. */
+static void check_bench_array(void)
+{
+    CHECK_INT(run("--bench --entries 3000 --seed 4", "ba.ndjson"), 0);
+    CHECK_INT(run("--bench --entries 3000 --seed 4 --format array", "ba.json"), 0);
+    size_t n, m;
+    char *nd = slurp("ba.ndjson", &n), *ar = slurp("ba.json", &m);
+    json_t *a = ar ? json_loads(ar, 0, NULL) : NULL;
+    CHECK_INT(json_array_size(a), 3000);
+    int i = 0, diff = 0;
+    for (char *p = nd, *nl; nd && (nl = strchr(p, '\n')); p = nl + 1, i++) {
+        json_t *e = json_loadb(p, (size_t)(nl - p), 0, NULL);
+        diff += !json_equal(e, json_array_get(a, (size_t)(2999 - i)));
+        json_decref(e);
+    }
+    CHECK_INT(i, 3000);
+    CHECK_INT(diff, 0);
+    json_decref(a);
+    free(nd);
+    free(ar);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -310,6 +332,7 @@ int main(int argc, char **argv)
     check_determinism();
     check_array();
     check_bench();
+    check_bench_array();
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
