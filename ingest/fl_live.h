@@ -33,9 +33,9 @@ typedef struct fl_live_sink {
     int (*record)(void *ctx, fl_live_source *src, const char *data, size_t len);
     /* A message for the user (broker down, retrying, resumed). */
     void (*event)(void *ctx, fl_live_source *src, fl_live_level level, const char *msg);
-    /* The source is about to lose records it delivered but has not committed (a Kafka
-     * partition being revoked). The sink makes its counts durable and calls ops->commit on src
-     * before returning. */
+    /* The source wants what it delivered acknowledged now: a batch ended, or it is about to
+     * lose records it delivered but has not committed (a Kafka partition being revoked). The
+     * sink makes its counts durable and calls ops->commit on src before returning. */
     void (*flush)(void *ctx, fl_live_source *src);
     void *ctx;
 } fl_live_sink;
@@ -146,5 +146,25 @@ void fl_lines_free(fl_lines *l);
  * line is the bytes fed so far minus l->pending. */
 int fl_lines_feed(fl_lines *l, const char *p, size_t n,
                    int (*cb)(void *arg, const char *line, size_t len, bool oversize), void *arg);
+
+/* The consumer's journal (ingest/follow/live_journal.c): every record counted since the last
+ * compaction, appended before the sources are acknowledged and fsynced at each checkpoint. A
+ * restart replays it to rebuild the counts and the de-duplication memory, so records that were
+ * counted but not yet acknowledged (and are therefore delivered again) count once. */
+typedef struct fl_journal fl_journal;
+/* Opens (creating) DIR/journal.dat. */
+int fl_journal_open(const char *dir, fl_journal **out, char *errbuf, size_t errlen);
+void fl_journal_free(fl_journal *j);
+/* Calls cb for every complete record, oldest first; a torn last record (crash mid-write) is
+ * cut off. Returns 0, a negative code, or cb's negative code. */
+int fl_journal_replay(fl_journal *j, int (*cb)(void *arg, fl_time ts, const char *data,
+                                               size_t len),
+                      void *arg);
+int fl_journal_append(fl_journal *j, fl_time ts, const char *data, size_t len);
+/* Makes every append so far durable (flush + fsync). */
+int fl_journal_sync(fl_journal *j);
+/* Rewrites the journal keeping records with ts >= cutoff (tmp file, fsync, rename). */
+int fl_journal_compact(fl_journal *j, fl_time cutoff);
+uint64_t fl_journal_bytes(const fl_journal *j);
 
 #endif

@@ -238,6 +238,7 @@ static void kafka_drain(kafka_source *k)
     char scratch[64];
     while (read(k->pipe_fds[0], scratch, sizeof(scratch)) > 0) {
     }
+    int delivered = 0;
     for (int n = 0; n < KAFKA_BATCH; n++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
         if (!m)
@@ -259,8 +260,18 @@ static void kafka_drain(kafka_source *k)
         if (p && rc == 0 && m->offset > p->delivered)
             p->delivered = m->offset;
         k->records++;
+        delivered++;
         fl_rate_tick(&k->rate, kafka_now_ms(k), 1);
         rd_kafka_message_destroy(m);
+    }
+    /* Checkpoint and commit at the end of every batch: the shorter the time between counting
+     * and committing, the fewer messages a rebalance can hand to another member uncommitted
+     * (a coordinator may refuse commits once a rebalance has begun). */
+    if (delivered && !k->closing) {
+        if (k->base.sink.flush)
+            k->base.sink.flush(k->base.sink.ctx, &k->base);
+        else
+            kafka_commit(&k->base);
     }
 }
 
