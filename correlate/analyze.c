@@ -25,6 +25,7 @@
 #define MIN_COMPARE_REQUESTS 20
 #define MIN_CONCURRENT_REQUESTS 100 /* other revisions' traffic worth a side-by-side comparison */
 #define UNKNOWN_CAUSE_CAP 0.45 /* an unexplained group is never a confident cause */
+#define MIN_REPORTED_SCORE 0.10 /* below this a candidate is noise, not a cause to list */
 
 typedef struct cellv {
     int64_t minute;
@@ -1407,7 +1408,7 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
             rc = FL_ENOMEM;
         for (size_t i = 0; !rc && i < c.n_cands && res->n_causes < max; i++) {
             cand *x = &c.cands[i];
-            if (x->score <= 0)
+            if (x->score < MIN_REPORTED_SCORE)
                 break;
             bool dup = false;
             for (size_t j = 0; j < i; j++) {

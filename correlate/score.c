@@ -22,10 +22,10 @@ const char *fl_signal_name(fl_signal s)
 static const double weights[][FL_SIG_COUNT] = {
     /*                 onset conf  novel impl  traff nochg spread */
     [FL_CAUSE_DEPLOY] = {0.25, 0.25, 0.20, 0.15, 0.15, 0.00, 0.00},
-    [FL_CAUSE_DEPENDENCY] = {0.00, 0.00, 0.20, 0.20, 0.10, 0.30, 0.20},
+    [FL_CAUSE_DEPENDENCY] = {0.00, 0.00, 0.15, 0.20, 0.15, 0.30, 0.20},
     [FL_CAUSE_LOAD] = {0.00, 0.00, 0.15, 0.20, 0.35, 0.15, 0.15},
-    [FL_CAUSE_RESOURCE] = {0.00, 0.00, 0.20, 0.20, 0.10, 0.30, 0.20},
-    [FL_CAUSE_PLATFORM] = {0.00, 0.00, 0.20, 0.20, 0.10, 0.30, 0.20},
+    [FL_CAUSE_RESOURCE] = {0.00, 0.00, 0.15, 0.20, 0.15, 0.30, 0.20},
+    [FL_CAUSE_PLATFORM] = {0.00, 0.00, 0.15, 0.20, 0.15, 0.30, 0.20},
     [FL_CAUSE_UNKNOWN] = {0.00, 0.00, 0.30, 0.10, 0.10, 0.25, 0.25},
 };
 
@@ -96,7 +96,7 @@ double fl_score_implied(fl_cause_kind kind, fl_implies implies)
     static const double fit[][6] = {
         [FL_CAUSE_DEPLOY] = {0.8, 0.1, 0.8, 1.0, 0.2, 0.3},
         [FL_CAUSE_DEPENDENCY] = {0.2, 1.0, 0.2, 0.1, 0.4, 0.3},
-        [FL_CAUSE_LOAD] = {0.2, 0.5, 0.5, 0.0, 1.0, 0.3},
+        [FL_CAUSE_LOAD] = {0.2, 0.6, 0.6, 0.0, 1.0, 0.3},
         [FL_CAUSE_RESOURCE] = {0.1, 0.1, 1.0, 0.1, 0.3, 0.3},
         [FL_CAUSE_PLATFORM] = {0.1, 0.2, 0.3, 0.0, 0.2, 1.0},
         [FL_CAUSE_UNKNOWN] = {0.5, 0.2, 0.2, 0.2, 0.2, 0.2},
@@ -108,7 +108,7 @@ double fl_score_implied(fl_cause_kind kind, fl_implies implies)
 
 double fl_score_surge(double ratio)
 {
-    return clamp01((ratio - 1.5) / 2.5);
+    return clamp01((ratio - 1.5) / 1.5);
 }
 
 double fl_score_impact(double llr2, double excess)

@@ -45,7 +45,7 @@ double fl_score_novelty(uint64_t before, double before_min, uint64_t after, doub
 /* How well a class's implied cause fits a kind of cause. */
 double fl_score_implied(fl_cause_kind kind, fl_implies implies);
 
-/* Strength of a request-rate surge from the ratio after/before: 0 below x1.5, 1 at x4. */
+/* Strength of a request-rate surge from the ratio after/before: 0 up to x1.5, 1 from x3. */
 double fl_score_surge(double ratio);
 
 /* Impact gate in [0,1] that every weight is scaled by: how significant (twice the

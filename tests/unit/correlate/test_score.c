@@ -88,7 +88,8 @@ static void test_surge_and_impact(void)
 {
     CHECK(fl_score_surge(1.0) == 0);
     CHECK(fl_score_surge(1.4) == 0);
-    CHECK(near(fl_score_surge(2.75), 0.5));
+    CHECK(near(fl_score_surge(2.25), 0.5));
+    CHECK(fl_score_surge(3.2) == 1);
     CHECK(fl_score_surge(4.5) == 1);
     CHECK(fl_score_impact(5, 1000) == 0);    /* not significant */
     CHECK(fl_score_impact(100, 1) == 0);     /* a single error */
