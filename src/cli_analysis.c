@@ -32,7 +32,25 @@ void fl_analysis_args_free(fl_analysis_args *a)
     fl_strv_free(&a->changes);
 }
 
-static void print_warnings(const char *cmd, const fl_diag *d)
+/* Some readers already start a warning's message with "file:line: "; the location is printed
+ * separately, so it is not repeated. */
+static const char *warning_text(const fl_warning *w)
+{
+    const char *m = w->message ? w->message : "";
+    size_t n = strlen(w->file);
+    if (n == 0 || strncmp(m, w->file, n) != 0 || m[n] != ':')
+        return m;
+    const char *p = m + n + 1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p == ':')
+        p++;
+    while (*p == ' ')
+        p++;
+    return *p ? p : m;
+}
+
+void fl_cli_print_warnings(const char *cmd, const fl_diag *d)
 {
     uint64_t total = d->n_warnings + d->warnings_dropped;
     if (!total)
@@ -46,9 +64,10 @@ static void print_warnings(const char *cmd, const fl_diag *d)
         const fl_warning *w = &d->warnings[i];
         if (w->line)
             fprintf(stderr, "  %s:%llu: %s: %s\n", w->file, (unsigned long long)w->line,
-                    fl_warn_kind_name(w->kind), w->message);
+                    fl_warn_kind_name(w->kind), warning_text(w));
         else
-            fprintf(stderr, "  %s: %s: %s\n", w->file, fl_warn_kind_name(w->kind), w->message);
+            fprintf(stderr, "  %s: %s: %s\n", w->file, fl_warn_kind_name(w->kind),
+                    warning_text(w));
     }
     if (total > STDERR_WARNINGS_SHOWN)
         fprintf(stderr, "  ... and %llu more (see the report's warnings section)\n",
@@ -73,7 +92,7 @@ int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysi
     int rc = fl_pipeline_run(inputs->v, inputs->n, &po, &diag, out, err, sizeof err);
     if (rc == FL_ENOTFOUND) {
         if (!a->quiet)
-            print_warnings(cmd, &diag);
+            fl_cli_print_warnings(cmd, &diag);
         fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : "no readable input");
         status = FL_EXIT_UNREADABLE;
     } else if (rc != 0) {
@@ -81,7 +100,7 @@ int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysi
         status = rc == FL_ENOMEM ? FL_EXIT_UNREADABLE : FL_EXIT_USAGE;
     } else {
         if (!a->quiet)
-            print_warnings(cmd, &diag);
+            fl_cli_print_warnings(cmd, &diag);
         status = fl_diag_exit_status(&diag);
         if (status == FL_EXIT_UNREADABLE)
             fprintf(stderr, "faultline %s: no valid log entry could be read\n", cmd);

@@ -73,6 +73,10 @@ void fl_analysis_args_free(fl_analysis_args *a);
 int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
                         fl_result **out);
 
+/* Prints the input warnings summary ("N input warnings (...)" and the first few file:line
+ * lines) to stderr; nothing when there are none. */
+void fl_cli_print_warnings(const char *cmd, const fl_diag *d);
+
 /* Opens path for writing ("-" or NULL: stdout). Prints the error and returns NULL on failure. */
 FILE *fl_cli_open_output(const char *cmd, const char *path);
 /* Flushes and closes (unless stdout). Returns 0, or prints the error and returns -1. */

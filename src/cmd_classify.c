@@ -144,14 +144,7 @@ int fl_cmd_classify(int argc, char **argv)
     fl_diag diag;
     fl_diag_init(&diag);
     rc = classify_stream(&args, &inputs, rules, &diag, f);
-    for (size_t i = 0; i < diag.n_warnings && i < 5; i++) {
-        const fl_warning *w = &diag.warnings[i];
-        fprintf(stderr, "faultline classify: %s:%llu: %s: %s\n", w->file,
-                (unsigned long long)w->line, fl_warn_kind_name(w->kind), w->message);
-    }
-    if (diag.n_warnings + diag.warnings_dropped > 5)
-        fprintf(stderr, "faultline classify: ... and %llu more warnings\n",
-                (unsigned long long)(diag.n_warnings + diag.warnings_dropped - 5));
+    fl_cli_print_warnings("classify", &diag);
     if (rc == FL_ENOTFOUND) {
         fprintf(stderr, "faultline classify: no readable input\n");
         status = FL_EXIT_UNREADABLE;
