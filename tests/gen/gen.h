@@ -137,6 +137,7 @@ typedef struct gen_svc {
     int64_t surge_t;          /* 0: none */
     double surge_mult;
     bool cloud_build;         /* container labels carry commit-sha / gcb-build-id */
+    int64_t born;             /* created inside the window (CreateService); 0: before it */
 } gen_svc;
 
 /* A reason for requests to fail: which service and revision, when, how often, and how. */
@@ -221,6 +222,9 @@ int gen_deploy(gen_world *w, int svc, int64_t t, bool config_only, int pct_new);
 int gen_deploy_drop_env(gen_world *w, int svc, int64_t t, int pct_new, const char *drop_env);
 /* Autoscaling adds n instances to the serving revision of svc from time t. */
 void gen_scale_out(gen_world *w, int svc, int64_t t, int n);
+/* A new service created at t (CreateService audit, first revision -00001-); serves from
+ * when it is ready. Returns its index or -1. */
+int gen_create_service(gen_world *w, const char *name, int lang, double rate, int64_t t);
 /* A traffic-split update (canary): audit entry only. */
 void gen_traffic_update(gen_world *w, int svc, int64_t t, int rev_a, int pct_a, int rev_b);
 /* A rejected ReplaceService (severity ERROR, status code 3 or 10). */

@@ -234,6 +234,13 @@ static void healthy(gen_world *w, gen_truth *t, double rate)
         int64_t td = at_frac(w, 0.2, 0.8);
         innocent(w, svc, gen_deploy(w, svc, td, gen_chance(&w->rng, 0.3), 100), td);
     }
+    if (gen_chance(&w->rng, 0.3)) {
+        /* someone launches a new service: a CreateService with nothing wrong after it */
+        int64_t tc = at_frac(w, 0.1, 0.7);
+        int svc = gen_create_service(w, NULL, -1, rate * 0.5, tc);
+        if (svc >= 0)
+            innocent(w, svc, 0, tc);
+    }
     t->kind = "none";
 }
 

@@ -770,14 +770,14 @@ static json_t *container_spec(const gen_world *w, int svc, int rev, bool with_se
 /* ReplaceService (v1) or UpdateService (v2) audit record. new_rev < 0 with failure != 0: a
  * rejected call. traffic: rev_a gets pct_a, rev_b the rest. */
 static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, int rev_a,
-                               int pct_a, int rev_b, int failure, bool config_change)
+                               int pct_a, int rev_b, int failure, bool config_change, bool create)
 {
     gen_rng *r = &w->rng;
     const gen_svc *s = &w->svcs[svc];
     char ts[40], rts[40], iid[24], ln[160], who[96], res[160], op[40], name[200];
-    bool v2 = failure == 0 && gen_chance(r, 0.2);
+    bool v2 = failure == 0 && !create && gen_chance(r, 0.2);
     bool gcloud = gen_chance(r, 0.7);
-    bool named = v2 || gen_chance(r, 0.7);
+    bool named = v2 || create || gen_chance(r, 0.7);
     int rev = new_rev >= 0 ? new_rev : rev_a;
     audit_insert_id(w, iid);
     if (s->cloud_build && gcloud && gen_chance(r, 0.6))
@@ -804,8 +804,10 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
     json_object_set_new(pp, "authenticationInfo", json_pack("{s:s}", "principalEmail", who));
     json_object_set_new(pp, "requestMetadata", request_metadata(w, ns, gcloud));
     json_object_set_new(pp, "serviceName", json_string("run.googleapis.com"));
-    json_object_set_new(pp, "methodName", json_string(v2 ? "google.cloud.run.v2.Services.UpdateService"
-                                                         : "google.cloud.run.v1.Services.ReplaceService"));
+    json_object_set_new(pp, "methodName", json_string(
+        v2 ? "google.cloud.run.v2.Services.UpdateService"
+           : create ? "google.cloud.run.v1.Services.CreateService"
+                    : "google.cloud.run.v1.Services.ReplaceService"));
     if (v2)
         snprintf(res, sizeof(res), "projects/%s/locations/%s/services/%s", w->project, w->region,
                  s->name);
@@ -813,7 +815,8 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
         snprintf(res, sizeof(res), "namespaces/%s/services/%s", w->project, s->name);
     json_object_set_new(pp, "authorizationInfo",
                         json_pack("[{s:b, s:s, s:s, s:s, s:{}}]", "granted", 1, "permission",
-                                  "run.services.update", "permissionType", "ADMIN_WRITE",
+                                  create ? "run.services.create" : "run.services.update",
+                                  "permissionType", "ADMIN_WRITE",
                                   "resource", res, "resourceAttributes"));
     json_object_set_new(pp, "resourceName", json_string(res));
     bool latest = rev_b < 0 && pct_a == 100 && new_rev >= 0 && rev_a == new_rev;
@@ -864,9 +867,17 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
                                  "serving.knative.dev/lastModifier", who);
         json_t *svcobj = json_pack("{s:s, s:s, s:O, s:O}", "apiVersion", "serving.knative.dev/v1",
                                    "kind", "Service", "metadata", meta, "spec", spec);
-        json_object_set_new(pp, "request", json_pack("{s:s, s:s, s:s, s:o}", "@type",
-            "type.googleapis.com/google.cloud.run.v1.ReplaceServiceRequest", "name", name,
-            "region", w->region, "service", svcobj));
+        if (create) {
+            char parent[100];
+            snprintf(parent, sizeof(parent), "namespaces/%s", w->project);
+            json_object_set_new(pp, "request", json_pack("{s:s, s:s, s:o}", "@type",
+                "type.googleapis.com/google.cloud.run.v1.CreateServiceRequest", "parent", parent,
+                "service", svcobj));
+        } else {
+            json_object_set_new(pp, "request", json_pack("{s:s, s:s, s:s, s:o}", "@type",
+                "type.googleapis.com/google.cloud.run.v1.ReplaceServiceRequest", "name", name,
+                "region", w->region, "service", svcobj));
+        }
         if (failure == 0) {
             char url[200];
             snprintf(url, sizeof(url), "https://%s", s->host);
@@ -876,7 +887,7 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
                                      "metadata", meta, "spec", spec);
             json_object_set_new(resp, "status", json_pack(
                 "{s:i, s:[{s:s, s:s}], s:s, s:s, s:o, s:s}", "observedGeneration",
-                100 + s->revs[rev].number, "conditions", "type", "Ready", "status", "Unknown",
+                create ? 1 : 100 + s->revs[rev].number, "conditions", "type", "Ready", "status", "Unknown",
                 "latestCreatedRevisionName", s->revs[rev].name, "latestReadyRevisionName",
                 s->revs[rev_a == rev && rev > 0 ? rev - 1 : rev_a].name, "traffic",
                 traffic_json(w, svc, rev_a, pct_a, rev_b, latest, true), "url", url));
@@ -938,10 +949,10 @@ static int deploy(gen_world *w, int svc, int64_t t, bool config_only, int pct_ne
     if (drop_env)
         snprintf(s->revs[rev].dropped_env, sizeof(s->revs[rev].dropped_env), "%s", drop_env);
     if (pct_new >= 100)
-        emit_service_audit(w, svc, t, rev, rev, 100, -1, 0, config_only);
+        emit_service_audit(w, svc, t, rev, rev, 100, -1, 0, config_only, false);
     else
         emit_service_audit(w, svc, t, rev, old, 100 - pct_new, pct_new > 0 ? rev : -1, 0,
-                           config_only);
+                           config_only, false);
     /* instances come up, then Ready, then traffic moves */
     int64_t up = t + (int64_t)gen_range(r, 4000, 12000) * 1000000;
     for (int i = 0; i < s->revs[rev].n_inst; i++)
@@ -987,9 +998,39 @@ void gen_scale_out(gen_world *w, int svc, int64_t t, int n)
     }
 }
 
+int gen_create_service(gen_world *w, const char *name, int lang, double rate, int64_t t)
+{
+    gen_rng *r = &w->rng;
+    int svc = gen_add_service(w, name, lang, rate);
+    if (svc < 0)
+        return -1;
+    gen_svc *s = &w->svcs[svc];
+    gen_rev *v = &s->revs[0];
+    char sfx[4];
+    gen_alnum(r, sfx, 3);
+    v->number = 1;
+    fmt_into(v->name, sizeof(v->name), "%s-00001-%s", s->name, sfx);
+    v->created = t;
+    s->born = t;
+    emit_service_audit(w, svc, t, 0, 0, 100, -1, 0, false, true);
+    int64_t up = t + (int64_t)gen_range(r, 5000, 15000) * 1000000;
+    for (int i = 0; i < v->n_inst; i++)
+        instance_start(w, svc, 0, v->inst[i], up + i * (int64_t)gen_range(r, 50, 900) * 1000000,
+                       "DEPLOYMENT_ROLLOUT");
+    int64_t ready = up + (int64_t)gen_range(r, 3000, 9000) * 1000000;
+    char msg[300];
+    snprintf(msg, sizeof(msg), "Ready condition status changed to True for Revision %s with "
+             "message: Deploying revision succeeded in %d.%02us.", v->name,
+             (int)((ready - t) / GEN_NS_PER_SEC), gen_below(r, 100));
+    emit_system_event(w, svc, 0, ready, msg);
+    s->traffic[0].t = ready;
+    s->born = ready;
+    return svc;
+}
+
 void gen_traffic_update(gen_world *w, int svc, int64_t t, int rev_a, int pct_a, int rev_b)
 {
-    emit_service_audit(w, svc, t, rev_b >= 0 ? rev_b : rev_a, rev_a, pct_a, rev_b, 0, false);
+    emit_service_audit(w, svc, t, rev_b >= 0 ? rev_b : rev_a, rev_a, pct_a, rev_b, 0, false, false);
     gen_set_traffic(w, svc, t + (int64_t)gen_range(&w->rng, 2000, 6000) * 1000000, rev_a, pct_a,
                     rev_b);
 }
@@ -998,7 +1039,8 @@ void gen_failed_deploy(gen_world *w, int svc, int64_t t)
 {
     const gen_svc *s = &w->svcs[svc];
     int cur = s->n_traffic ? s->traffic[s->n_traffic - 1].rev[0] : 0;
-    emit_service_audit(w, svc, t, -1, cur, 100, -1, gen_chance(&w->rng, 0.5) ? 3 : 10, false);
+    emit_service_audit(w, svc, t, -1, cur, 100, -1, gen_chance(&w->rng, 0.5) ? 3 : 10, false,
+                       false);
 }
 
 void gen_add_secret_version(gen_world *w, const char *secret, int64_t ns)
@@ -1049,6 +1091,16 @@ void gen_oom_series(gen_world *w, int svc, int rev, int64_t t_first, int64_t eve
     gen_rng *r = &w->rng;
     gen_svc *s = &w->svcs[svc];
     gen_rev *v = &s->revs[rev];
+    /* the leak: resident memory climbs from the rollout to the first kill */
+    int64_t from = v->created > w->t0 ? v->created : w->t0;
+    for (int64_t t = from + 30 * GEN_NS_PER_SEC; t < t_first; t += (int64_t)gen_range(r, 50, 110) * GEN_NS_PER_SEC) {
+        double f = (double)(t - from) / (double)(t_first - from);
+        int slot = (int)gen_below(r, (uint32_t)v->n_inst);
+        char line[120];
+        snprintf(line, sizeof(line), "memory usage: rss=%dMiB limit=%dMiB",
+                 (int)(v->memory_mib * (0.35 + 0.6 * f)) + (int)gen_below(r, 12), v->memory_mib);
+        emit_app(w, svc, rev, instance_at(v, slot, t), t, "info", line, NULL, NULL, NULL);
+    }
     for (int64_t t = t_first; t < w->t1; t += every_ns / 2 + (int64_t)(gen_unit(r) * (double)every_ns)) {
         int slot = (int)gen_below(r, (uint32_t)v->n_inst);
         uint64_t inst = instance_at(v, slot, t);
@@ -1331,7 +1383,7 @@ void gen_simulate(gen_world *w)
     gen_rng *r = &w->rng;
     for (int si = 0; si < w->n_svcs; si++) {
         gen_svc *s = &w->svcs[si];
-        int64_t t = w->t0;
+        int64_t t = s->born > w->t0 ? s->born : w->t0;
         int64_t minute_end = w->t0;
         double wobble = 1.0;
         while (t < w->t1) {
