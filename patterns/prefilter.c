@@ -1,163 +1,268 @@
-/* The literal prefilter: one Aho-Corasick pass over a message finds every rule literal in it,
- * so only the regexes those literals admit run. ASCII case is folded; the alphabet is
- * compressed to the bytes that occur in literals, which keeps the DFA table small enough that
- * the rows the scan actually visits stay in cache. */
+/* The literal prefilter: one pass over a message finds every rule literal in it, so only the
+ * regexes those literals admit run.
+ *
+ * Each literal gets an anchor: its rarest window of 4 bytes (3 for 3-byte literals), judged by
+ * a letter-frequency table. The scan hashes every 3-byte window of the message, ASCII case
+ * folded, into an 8 KiB bitmap of the anchors' first 3 bytes. The lookups of successive windows do not depend on
+ * each other, unlike a DFA walk, so the CPU overlaps them; on a hit the few literals with that
+ * anchor are compared in full. Literals of 1-2 bytes (only user rules have them) are searched
+ * directly. Against the Aho-Corasick DFA this replaced, it scans random text about 1.5x faster
+ * (the DFA's 1.5 MB table did not stay in cache and its walk is one dependent load per byte) and
+ * is on par on the realistic bench_classify mix; its tables are a few KiB instead of MiB, which
+ * matters with one matcher per thread. */
 #include "fl_patterns_int.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define HAS_OUT UINT32_C(0x80000000)
+#define HASH_BITS 16
+#define HASH_SIZE (1u << HASH_BITS)
+
+typedef struct anchor {
+    uint32_t hash;
+    uint32_t lit;    /* index into lits */
+    uint32_t offset; /* of the anchor window within the literal */
+} anchor;
+
+typedef struct literal {
+    char *text; /* folded */
+    uint32_t len;
+    uint32_t first_regex, n_regex; /* into regex_ids */
+} literal;
 
 struct fl_prefilter {
-    uint8_t cls[256];
-    uint32_t ncls;
-    uint32_t nstates;
-    /* Row-major DFA: delta[row + cls] = next row (state * ncls), HAS_OUT if it has outputs. */
-    uint32_t *delta;
-    uint32_t *out_off; /* per state: first output in out[] */
-    uint32_t *out_cnt;
-    uint32_t *out;     /* regex indices */
+    uint8_t fold[256];
+    /* Hashes of the first 3 bytes of every anchor: the one test made at each position. */
+    uint64_t bits[HASH_SIZE / 64];
+    literal *lits;
+    size_t n_lits;
+    uint32_t *regex_ids;
+    anchor *anchors; /* sorted by (width, hash) */
+    size_t n_anchors4, n_anchors3;
+    uint32_t *short_lits; /* literals of 1-2 bytes */
+    size_t n_short;
 };
+
+static inline uint32_t hash4(uint32_t x)
+{
+    return (x * UINT32_C(2654435761)) >> (32 - HASH_BITS);
+}
+
+static inline uint32_t hash3(uint32_t x)
+{
+    return ((x & 0xffffff) * UINT32_C(2246822519)) >> (32 - HASH_BITS);
+}
+
+/* How unusual a byte is in log text: higher is rarer. */
+static int rarity(unsigned char c)
+{
+    if (c == ' ')
+        return 0;
+    if (strchr("etaoinsrhl", c))
+        return 1;
+    if (strchr(".:/-\",='", c))
+        return 2;
+    if (strchr("dcumfpgwybv", c))
+        return 3;
+    if (isdigit(c))
+        return 4;
+    return 6; /* k x j q z, '_', brackets, other punctuation */
+}
 
 void fl_prefilter_free(fl_prefilter *pf)
 {
     if (!pf)
         return;
-    fl_free(pf->delta);
-    fl_free(pf->out_off);
-    fl_free(pf->out_cnt);
-    fl_free(pf->out);
+    for (size_t i = 0; i < pf->n_lits; i++)
+        fl_free(pf->lits[i].text);
+    fl_free(pf->lits);
+    fl_free(pf->regex_ids);
+    fl_free(pf->anchors);
+    fl_free(pf->short_lits);
     fl_free(pf);
 }
 
 size_t fl_prefilter_states(const fl_prefilter *pf)
 {
-    return pf ? pf->nstates : 0;
+    return pf ? pf->n_lits : 0;
 }
 
-int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *lits, size_t n)
+static int cmp_anchor(const void *a, const void *b)
+{
+    const anchor *x = a, *y = b;
+    return x->hash < y->hash ? -1 : x->hash > y->hash ? 1 : (x->lit > y->lit) - (x->lit < y->lit);
+}
+
+typedef struct pair {
+    const char *text;
+    uint32_t regex;
+} pair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const pair *x = a, *y = b;
+    int c = strcmp(x->text, y->text);
+    return c ? c : (x->regex > y->regex) - (x->regex < y->regex);
+}
+
+int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
 {
     *out = NULL;
     fl_prefilter *pf = fl_calloc(1, sizeof(*pf));
-    if (!pf)
-        return FL_ENOMEM;
+    pair *pairs = fl_calloc(n + 1, sizeof(*pairs));
+    if (!pf || !pairs)
+        goto nomem;
+    for (int c = 0; c < 256; c++)
+        pf->fold[c] = (uint8_t)tolower(c);
 
-    size_t total = 1;
-    pf->ncls = 1; /* class 0: bytes in no literal */
-    for (size_t i = 0; i < n; i++) {
-        for (const char *c = lits[i].text; *c; c++) {
-            unsigned char b = (unsigned char)tolower((unsigned char)*c);
-            if (!pf->cls[b])
-                pf->cls[b] = (uint8_t)pf->ncls++;
-            total++;
+    /* One entry per distinct literal, with the list of regexes it admits. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (in[i].text[0])
+            pairs[m++] = (pair){in[i].text, in[i].regex};
+    qsort(pairs, m, sizeof(*pairs), cmp_pair);
+    pf->lits = fl_calloc(m + 1, sizeof(*pf->lits));
+    pf->regex_ids = fl_calloc(m + 1, sizeof(*pf->regex_ids));
+    pf->anchors = fl_calloc(m + 1, sizeof(*pf->anchors));
+    pf->short_lits = fl_calloc(m + 1, sizeof(*pf->short_lits));
+    if (!pf->lits || !pf->regex_ids || !pf->anchors || !pf->short_lits)
+        goto nomem;
+    for (size_t i = 0; i < m; i++) {
+        if (i == 0 || strcmp(pairs[i].text, pairs[i - 1].text) != 0) {
+            literal *l = &pf->lits[pf->n_lits++];
+            l->len = (uint32_t)strlen(pairs[i].text);
+            l->text = fl_strndup(pairs[i].text, l->len);
+            if (!l->text)
+                goto nomem;
+            for (uint32_t k = 0; k < l->len; k++)
+                l->text[k] = (char)pf->fold[(unsigned char)l->text[k]];
+            l->first_regex = (uint32_t)i;
         }
-    }
-    for (int c = 'A'; c <= 'Z'; c++)
-        pf->cls[c] = pf->cls[tolower(c)];
-
-    uint32_t nc = pf->ncls;
-    uint32_t *fail = NULL, *queue = NULL, *own_head = NULL, *own_next = NULL, *list = NULL;
-    int rc = FL_ENOMEM;
-    pf->delta = fl_calloc(total * nc, sizeof(uint32_t));
-    fail = fl_calloc(total, sizeof(uint32_t));
-    queue = fl_calloc(total, sizeof(uint32_t));
-    own_head = fl_malloc(total * sizeof(uint32_t));
-    own_next = fl_malloc((n + 1) * sizeof(uint32_t));
-    pf->out_off = fl_calloc(total, sizeof(uint32_t));
-    pf->out_cnt = fl_calloc(total, sizeof(uint32_t));
-    if (!pf->delta || !fail || !queue || !own_head || !own_next || !pf->out_off ||
-        !pf->out_cnt)
-        goto done;
-    memset(own_head, 0xff, total * sizeof(uint32_t));
-
-    /* The trie; 0 in delta means "no edge" while building (no edge leads back to the root). */
-    pf->nstates = 1;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t s = 0;
-        for (const char *c = lits[i].text; *c; c++) {
-            uint32_t k = pf->cls[(unsigned char)*c];
-            if (!pf->delta[s * nc + k])
-                pf->delta[s * nc + k] = pf->nstates++;
-            s = pf->delta[s * nc + k];
-        }
-        own_next[i] = own_head[s];
-        own_head[s] = (uint32_t)i;
+        pf->regex_ids[i] = pairs[i].regex;
+        pf->lits[pf->n_lits - 1].n_regex++;
     }
 
-    /* Breadth first: failure links, completed transitions, and output lists that include the
-     * outputs of the failure state (computed earlier, being shallower). */
-    size_t qh = 0, qt = 0, total_out = 0;
-    queue[qt++] = 0;
-    while (qh < qt) {
-        uint32_t u = queue[qh++];
-        for (uint32_t k = 0; k < nc; k++) {
-            uint32_t v = pf->delta[u * nc + k];
-            if (v) {
-                fail[v] = u ? pf->delta[fail[u] * nc + k] : 0;
-                queue[qt++] = v;
-            } else {
-                pf->delta[u * nc + k] = u ? pf->delta[fail[u] * nc + k] : 0;
+    /* Anchors: 4-byte windows first, then 3-byte ones, each group sorted by hash. */
+    anchor *a4 = pf->anchors;
+    anchor *tmp3 = fl_calloc(pf->n_lits + 1, sizeof(*tmp3));
+    if (!tmp3)
+        goto nomem;
+    size_t n3 = 0;
+    for (size_t i = 0; i < pf->n_lits; i++) {
+        literal *l = &pf->lits[i];
+        const unsigned char *t = (const unsigned char *)l->text;
+        if (l->len < 3) {
+            pf->short_lits[pf->n_short++] = (uint32_t)i;
+            continue;
+        }
+        uint32_t w = l->len >= 4 ? 4 : 3, best = 0;
+        int best_score = -1;
+        for (uint32_t o = 0; o + w <= l->len; o++) {
+            int score = 0;
+            for (uint32_t k = 0; k < w; k++)
+                score += rarity(t[o + k]);
+            if (score > best_score) {
+                best_score = score;
+                best = o;
             }
         }
-        uint32_t cnt = 0;
-        for (uint32_t e = own_head[u]; e != UINT32_MAX; e = own_next[e])
-            cnt++;
-        if (u)
-            cnt += pf->out_cnt[fail[u]];
-        pf->out_cnt[u] = cnt;
-        total_out += cnt;
-    }
-    pf->out = fl_malloc((total_out + 1) * sizeof(uint32_t));
-    list = pf->out;
-    if (!list)
-        goto done;
-    size_t pos = 0;
-    for (size_t qi = 0; qi < qt; qi++) {
-        uint32_t u = queue[qi];
-        pf->out_off[u] = (uint32_t)pos;
-        for (uint32_t e = own_head[u]; e != UINT32_MAX; e = own_next[e])
-            list[pos++] = lits[e].regex;
-        if (u) {
-            uint32_t f = fail[u];
-            memcpy(list + pos, list + pf->out_off[f], pf->out_cnt[f] * sizeof(uint32_t));
-            pos += pf->out_cnt[f];
+        uint32_t x = (uint32_t)t[best] | (uint32_t)t[best + 1] << 8 | (uint32_t)t[best + 2] << 16;
+        if (w == 4) {
+            x |= (uint32_t)t[best + 3] << 24;
+            a4[pf->n_anchors4++] = (anchor){hash4(x), (uint32_t)i, best};
+        } else {
+            tmp3[n3++] = (anchor){hash3(x), (uint32_t)i, best};
         }
+        pf->bits[hash3(x) >> 6] |= UINT64_C(1) << (hash3(x) & 63);
     }
-    /* Rows as offsets, with the output flag folded into the transition. */
-    for (size_t t = 0; t < (size_t)pf->nstates * nc; t++) {
-        uint32_t v = pf->delta[t];
-        pf->delta[t] = v * nc | (pf->out_cnt[v] ? HAS_OUT : 0);
-    }
-    rc = 0;
-done:
-    fl_free(fail);
-    fl_free(queue);
-    fl_free(own_head);
-    fl_free(own_next);
-    if (rc) {
-        fl_prefilter_free(pf);
-        return rc;
-    }
+    qsort(a4, pf->n_anchors4, sizeof(*a4), cmp_anchor);
+    qsort(tmp3, n3, sizeof(*tmp3), cmp_anchor);
+    memcpy(a4 + pf->n_anchors4, tmp3, n3 * sizeof(*tmp3));
+    pf->n_anchors3 = n3;
+    fl_free(tmp3);
+    fl_free(pairs);
     *out = pf;
     return 0;
+nomem:
+    fl_free(pairs);
+    fl_prefilter_free(pf);
+    return FL_ENOMEM;
 }
 
-void fl_prefilter_scan(const fl_prefilter *pf, const char *s, size_t n,
+typedef struct scan_ctx {
+    const fl_prefilter *pf;
+    const unsigned char *s;
+    size_t n;
+    void (*mark)(void *ctx, uint32_t regex);
+    void *ctx;
+} scan_ctx;
+
+static void report(const scan_ctx *c, const literal *l)
+{
+    for (uint32_t k = 0; k < l->n_regex; k++)
+        c->mark(c->ctx, c->pf->regex_ids[l->first_regex + k]);
+}
+
+static bool equal_folded(const uint8_t *fold, const unsigned char *s, const char *lit,
+                         uint32_t len)
+{
+    for (uint32_t k = 0; k < len; k++)
+        if (fold[s[k]] != (unsigned char)lit[k])
+            return false;
+    return true;
+}
+
+/* The window at position i hashed to h: compare the literals anchored there. */
+static void verify(const scan_ctx *c, const anchor *group, size_t n_group, uint32_t h, size_t i)
+{
+    size_t lo = 0, hi = n_group;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (group[mid].hash < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo; k < n_group && group[k].hash == h; k++) {
+        const literal *l = &c->pf->lits[group[k].lit];
+        if (i < group[k].offset)
+            continue;
+        size_t start = i - group[k].offset;
+        if (start + l->len <= c->n && equal_folded(c->pf->fold, c->s + start, l->text, l->len))
+            report(c, l);
+    }
+}
+
+void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
                        void (*mark)(void *ctx, uint32_t regex), void *ctx)
 {
-    const uint8_t *cls = pf->cls;
-    const uint32_t *delta = pf->delta;
-    const unsigned char *p = (const unsigned char *)s;
-    uint32_t row = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t t = delta[row + cls[p[i]]];
-        row = t & ~HAS_OUT;
-        if (t & HAS_OUT) {
-            uint32_t st = row / pf->ncls;
-            const uint32_t *o = pf->out + pf->out_off[st];
-            for (uint32_t k = 0; k < pf->out_cnt[st]; k++)
-                mark(ctx, o[k]);
+    const unsigned char *s = (const unsigned char *)str;
+    const uint8_t *fold = pf->fold;
+    scan_ctx c = {pf, s, n, mark, ctx};
+
+    for (size_t k = 0; k < pf->n_short; k++) {
+        const literal *l = &pf->lits[pf->short_lits[k]];
+        for (size_t i = 0; i + l->len <= n; i++)
+            if (equal_folded(fold, s + i, l->text, l->len)) {
+                report(&c, l);
+                break;
+            }
+    }
+    if (n < 3)
+        return;
+    const anchor *a3 = pf->anchors + pf->n_anchors4;
+    uint32_t x = (uint32_t)fold[s[0]] | (uint32_t)fold[s[1]] << 8;
+    for (size_t i = 0; i + 3 <= n; i++) {
+        x |= (uint32_t)fold[s[i + 2]] << 16;
+        uint32_t h = hash3(x);
+        if (pf->bits[h >> 6] & (UINT64_C(1) << (h & 63))) {
+            if (pf->n_anchors3)
+                verify(&c, a3, pf->n_anchors3, h, i);
+            if (i + 4 <= n)
+                verify(&c, pf->anchors, pf->n_anchors4,
+                       hash4(x | (uint32_t)fold[s[i + 3]] << 24), i);
         }
+        x >>= 8;
     }
 }
