@@ -179,6 +179,14 @@ static bool is_command(const char *a)
     return false;
 }
 
+static const fl_group *find_group(const fl_result *r, const char *key)
+{
+    for (size_t i = 0; key && i < r->n_groups; i++)
+        if (r->groups[i].key && strcmp(r->groups[i].key, key) == 0)
+            return &r->groups[i];
+    return NULL;
+}
+
 static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *opts)
 {
     char a[40], b[40];
@@ -191,12 +199,42 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
 
     if (r->n_causes && r->confident) {
         const fl_cause *c = &r->causes[0];
+        const fl_group *g = find_group(r, c->error_class);
         fputs("**Summary:** ", out);
         md_rich(out, c->summary, false);
-        fprintf(out, " (cause kind: %s, score %.2f", fl_cause_kind_name(c->kind), c->score);
-        if (c->onset)
-            fprintf(out, ", errors since %s", utc(c->onset, a, sizeof a));
-        fputs(")\n\n", out);
+        fputs("\n\n", out);
+        fprintf(out, "- **Cause:** %s", fl_cause_kind_name(c->kind));
+        if (c->revision[0]) {
+            fputs(" of revision ", out);
+            md_code(out, c->revision, 120, false);
+        }
+        if (c->service[0]) {
+            fputs(" in ", out);
+            md_text_n(out, c->service, 120);
+        }
+        fprintf(out, ", score %.2f (confident at %.2f)\n", c->score, r->confidence_threshold);
+        if (c->error_class[0]) {
+            fputs("- **Errors:** ", out);
+            md_code(out, c->error_class, 120, false);
+            if (g)
+                fprintf(out, ", %llu in total", (unsigned long long)g->count);
+            if (c->onset)
+                fprintf(out, ", the first at %s", utc(c->onset, a, sizeof a));
+            fputc('\n', out);
+        }
+        if (c->change_ts) {
+            fprintf(out, "- **Change:** at %s", utc(c->change_ts, a, sizeof a));
+            if (c->onset && c->onset >= c->change_ts)
+                fprintf(out, ", %lld s before the first error",
+                        (long long)((c->onset - c->change_ts) / FL_USEC_PER_SEC));
+            fputc('\n', out);
+        }
+        if (c->previous_revision[0]) {
+            fputs("- **Last healthy revision:** ", out);
+            md_code(out, c->previous_revision, 120, false);
+            fputc('\n', out);
+        }
+        fputc('\n', out);
         if (c->n_actions) {
             fputs("**First action:**\n\n", out);
             if (is_command(c->actions[0])) {
@@ -348,13 +386,13 @@ static void write_timeline(FILE *out, const fl_result *r)
                 fputs(" ", out);
                 md_code(out, c->revision, 100, true);
             }
-            if (c->actor[0]) {
-                fputs(" by ", out);
-                md_text_n(out, c->actor, 100);
-            }
+            /* The description usually names the actor already. */
             if (c->description[0]) {
                 fputs(": ", out);
                 md_text_n(out, c->description, 160);
+            } else if (c->actor[0]) {
+                fputs(" by ", out);
+                md_text_n(out, c->actor, 100);
             }
         } else {
             const fl_group *g = &r->groups[ev[i].index];

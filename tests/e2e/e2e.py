@@ -542,14 +542,28 @@ def case_formats():
           "text report exceeds 100 columns")
     rc, md, _ = run(["analyze", "--format", "md", sample_path()])
     check(rc == 0, "md report failed")
-    first = "\n".join(md.splitlines()[:12])
+    first = "\n".join(md.splitlines()[:16])
     check("**Summary:**" in first and bad in first and f"--to-revisions={prev}=100" in first,
           "Markdown does not explain the top cause (revision, rollback) in its first lines")
     for section in ["## Ranked causes", "## Timeline (UTC)", "## Error groups", "## Input"]:
         check(section in md, f"Markdown lacks {section}")
-    # Evidence numbers come from the input: the bad revision's 5xx count appears.
-    check(re.search(rf"\b{stats['r5xx']}\b", md), f"Markdown never states the {stats['r5xx']} "
-          f"failed requests of {bad}")
+    # Evidence numbers come from the input: the bad revision's failed/total requests (the bad
+    # revision only served after the deploy, so all its requests are "since the rollout").
+    check(f"{stats['r5xx']}/{stats['requests']}" in md,
+          f"Markdown never states {stats['r5xx']}/{stats['requests']} failed requests of {bad}")
+    # The top group's count in the summary equals the entries `classify` puts in that class.
+    rc, out, _ = run(["classify", sample_path()])
+    by_class = {}
+    for line in out.splitlines():
+        c = json.loads(line)["class"]
+        if c:
+            by_class[c] = by_class.get(c, 0) + 1
+    doc = json.loads(run(["analyze", "--format", "json", sample_path()])[1])
+    top_class = doc["causes"][0]["error_class"]
+    check(top_class in by_class, f"classify never yields the top class {top_class}")
+    check(f"`` {top_class} ``, {by_class[top_class]} in total" in md or
+          f"` {top_class} `, {by_class[top_class]} in total" in md,
+          f"Markdown summary does not state {by_class[top_class]} {top_class} errors")
     rc, out, _ = run(["analyze", "--format", "json", sample_path()])
     json.loads(out)
     rc, _, err = run(["analyze", "--format", "pdf", sample_path()])

@@ -279,9 +279,12 @@ static void test_markdown_escaping(void)
     /* Ten-second summary: first lines hold the cause, the onset and the rollback command. */
     const char *summary = strstr(md, "**Summary:** Revision checkout-api-00042-xyz");
     CHECK(summary != NULL && summary - md < 80);
-    CHECK(strstr(md, "errors since 2026-11-20T10:42:09Z") != NULL);
+    CHECK(strstr(md, "- **Errors:** ` schema_validation `, 412 in total, the first at "
+                     "2026-11-20T10:42:09Z\n") != NULL);
+    CHECK(strstr(md, "- **Change:** at 2026-11-20T10:42:07Z, 2 s before the first error") != NULL);
+    CHECK(strstr(md, "- **Last healthy revision:** ` checkout-api-00041-abc `") != NULL);
     const char *cmd = strstr(md, "```sh\ngcloud run services update-traffic checkout-api");
-    CHECK(cmd != NULL && cmd - md < 400);
+    CHECK(cmd != NULL && cmd - md < 800);
     CHECK(strstr(md, "## Timeline (UTC)") != NULL);
     CHECK(strstr(md, "| 2026-11-20T10:42:07Z | Change (deploy): checkout\\-api") != NULL ||
           strstr(md, "| 2026-11-20T10:42:07Z | Change (deploy): checkout-api") != NULL);
