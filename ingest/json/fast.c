@@ -32,10 +32,13 @@ typedef struct fp {
     const char *err; /* first error message; p is left at its position */
 } fp;
 
-/* Children of each object slot (and of the root), for key lookup. */
+/* Children of each object slot (and of the root), bucketed by key length for lookup: most keys
+ * in a LogEntry are not mapped, and most of those are rejected by their length alone. */
+#define KEY_LEN_MAX 32
+
 typedef struct kids {
-    unsigned char n;
-    unsigned char idx[16];
+    unsigned char n[KEY_LEN_MAX + 1];
+    unsigned char idx[KEY_LEN_MAX + 1][4];
 } kids;
 
 static kids root_kids;
@@ -46,7 +49,9 @@ __attribute__((constructor(200))) static void kids_init(void)
     for (int i = 0; i < FL_S_COUNT; i++) {
         int parent = fl_slot_defs[i].parent;
         kids *k = parent == FL_S_ROOT ? &root_kids : &slot_kids[parent];
-        k->idx[k->n++] = (unsigned char)i;
+        unsigned len = fl_slot_defs[i].key_len;
+        if (len <= KEY_LEN_MAX && k->n[len] < 4)
+            k->idx[len][k->n[len]++] = (unsigned char)i;
     }
 }
 
@@ -65,15 +70,31 @@ static inline void skip_ws(fp *f)
     f->p = p;
 }
 
-/* SWAR: does any byte of w need a closer look inside a string ('"', '\\', < 0x20, >= 0x80)? */
-static inline bool word_special(uint64_t w)
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* Offset of the first byte in p[0..16) that needs a closer look inside a string ('"', '\\',
+ * a control byte, or a byte >= 0x80), or 16 if none does. */
+static inline int first_special16(const char *p)
 {
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t q = w ^ (ones * '"');
-    uint64_t b = w ^ (ones * '\\');
-    uint64_t t = ((q - ones) & ~q) | ((b - ones) & ~b) | (w - ones * 0x20) | w;
-    return (t & high) != 0;
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))); /* signed: >= 0x80 too */
+    int bits = _mm_movemask_epi8(m);
+    return bits ? __builtin_ctz((unsigned)bits) : 16;
 }
+#else
+/* SWAR fallback: index of the first special byte in p[0..8), or 8. */
+static inline int first_special8(const char *p)
+{
+    for (int i = 0; i < 8; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            return i;
+    }
+    return 8;
+}
+#endif
 
 static inline int hexval(unsigned char c)
 {
@@ -134,19 +155,28 @@ static int utf8_len(const unsigned char *p, const unsigned char *end)
 
 /* f->p is just past the opening quote. On success f->p is past the closing quote, the body is
  * [*body, *body + *n) and *esc says whether it holds escapes. */
-static int scan_string(fp *f, const char **body, size_t *n, bool *esc)
+static inline __attribute__((always_inline)) int scan_string(fp *f, const char **body,
+                                                            size_t *n, bool *esc)
 {
     const char *p = f->p, *end = f->end;
     bool has_esc = false;
     *body = p;
     for (;;) {
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            if (word_special(w))
+#if defined(__SSE2__)
+        while (end - p >= 16) {
+            int k = first_special16(p);
+            p += k;
+            if (k < 16)
                 break;
-            p += 8;
         }
+#else
+        while (end - p >= 8) {
+            int k = first_special8(p);
+            p += k;
+            if (k < 8)
+                break;
+        }
+#endif
         if (p >= end) {
             f->p = p;
             return fail(f, "premature end of input");
@@ -429,13 +459,18 @@ after:
     return fail(f, stack[sp - 1] == C_OBJ ? "'}' expected" : "']' expected");
 }
 
-/* Decoded key compared with a slot key. Keys we look for are short and plain ASCII. */
-static int match_key(const kids *k, const char *key, size_t n)
+/* Decoded key compared with the keys mapped in this object. */
+static inline int match_key(const kids *k, const char *key, size_t n)
 {
-    for (int i = 0; i < k->n; i++) {
-        const fl_slot_def *d = &fl_slot_defs[k->idx[i]];
-        if (d->key_len == n && memcmp(d->key, key, n) == 0)
-            return k->idx[i];
+    if (n > KEY_LEN_MAX)
+        return -1;
+    for (int i = 0; i < k->n[n]; i++) {
+        const char *want = fl_slot_defs[k->idx[n][i]].key;
+        size_t j = 0;
+        while (j < n && want[j] == key[j])
+            j++;
+        if (j == n)
+            return k->idx[n][i];
     }
     return -1;
 }

@@ -240,18 +240,33 @@ static double parse_latency(const fl_slot *s)
     double v = -1;
     if (!nonempty(s) || tmp_decode(s, &d) < 0)
         return -1;
-    if (d.n >= 2 && d.n < 64 && d.p[d.n - 1] == 's') {
-        char num[64];
-        memcpy(num, d.p, d.n - 1);
-        num[d.n - 1] = '\0';
-        bool ok = num[0] >= '0' && num[0] <= '9';
-        for (size_t i = 0; ok && num[i]; i++)
-            ok = (num[i] >= '0' && num[i] <= '9') || num[i] == '.';
+    /* digits[.digits]s; up to 18 significant digits are exact in a uint64. */
+    if (d.n >= 2 && d.n < 40 && d.p[d.n - 1] == 's') {
+        uint64_t mant = 0;
+        int digits = 0, frac = -1;
+        bool ok = d.p[0] >= '0' && d.p[0] <= '9';
+        for (size_t i = 0; ok && i + 1 < d.n; i++) {
+            char c = d.p[i];
+            if (c == '.' && frac < 0) {
+                frac = 0;
+            } else if (c >= '0' && c <= '9') {
+                if (digits < 18) {
+                    mant = mant * 10 + (uint64_t)(c - '0');
+                    digits++;
+                    if (frac >= 0)
+                        frac++;
+                } else if (frac < 0) {
+                    ok = false; /* an absurd number of whole seconds */
+                }
+            } else {
+                ok = false;
+            }
+        }
         if (ok) {
-            char *end;
-            double x = strtod(num, &end);
-            if (*end == '\0' && isfinite(x))
-                v = x;
+            static const double pow10[] = {1,   1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
+                                           1e7, 1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                                           1e14, 1e15, 1e16, 1e17, 1e18};
+            v = (double)mant / pow10[frac > 0 ? frac : 0];
         }
     }
     fl_free(d.heap);
