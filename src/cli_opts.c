@@ -228,19 +228,48 @@ int fl_opts_parse(const fl_cmd_spec *spec, int argc, char **argv, void *target,
     return 0;
 }
 
+#define HELP_WIDTH 100
+#define HELP_COLUMN 30 /* where the help text starts */
+
+/* Writes text word-wrapped between HELP_COLUMN and HELP_WIDTH; the cursor is at HELP_COLUMN. */
+static void help_text(FILE *out, const char *text)
+{
+    int room = HELP_WIDTH - HELP_COLUMN;
+    const char *p = text;
+    while (*p) {
+        int len = (int)strlen(p);
+        int take = len;
+        if (take > room) {
+            take = room;
+            while (take > 0 && p[take] != ' ')
+                take--;
+            if (take == 0)
+                take = room;
+        }
+        fprintf(out, "%.*s\n", take, p);
+        p += take;
+        while (*p == ' ')
+            p++;
+        if (*p)
+            fprintf(out, "%*s", HELP_COLUMN, "");
+    }
+}
+
 static void help_row(FILE *out, char short_name, const char *long_name, const char *arg,
                      const char *help, bool repeatable)
 {
-    char left[64];
+    char left[96], text[512];
     if (short_name)
         snprintf(left, sizeof left, "-%c, --%s%s%s", short_name, long_name, arg ? " " : "",
                  arg ? arg : "");
     else
         snprintf(left, sizeof left, "    --%s%s%s", long_name, arg ? " " : "", arg ? arg : "");
-    if (strlen(left) > 26)
-        fprintf(out, "  %s\n  %-26s  %s%s\n", left, "", help, repeatable ? " (repeatable)" : "");
+    snprintf(text, sizeof text, "%s%s", help, repeatable ? " (repeatable)" : "");
+    if ((int)strlen(left) > HELP_COLUMN - 4)
+        fprintf(out, "  %s\n%*s", left, HELP_COLUMN, "");
     else
-        fprintf(out, "  %-26s  %s%s\n", left, help, repeatable ? " (repeatable)" : "");
+        fprintf(out, "  %-*s", HELP_COLUMN - 2, left);
+    help_text(out, text);
 }
 
 void fl_opts_help(const fl_cmd_spec *spec, FILE *out)

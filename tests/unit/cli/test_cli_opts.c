@@ -20,7 +20,10 @@ static const fl_opt opts[] = {
      formats},
     {"output", 'o', FL_OPT_STRING, "FILE", "write to FILE", offsetof(struct args, output), 0, 0,
      NULL},
-    {"all", 'a', FL_OPT_FLAG, NULL, "everything", offsetof(struct args, all), 0, 0, NULL},
+    {"all", 'a', FL_OPT_FLAG, NULL,
+     "everything, with a help text long enough that it has to be wrapped onto a second line to "
+     "stay within one hundred columns",
+     offsetof(struct args, all), 0, 0, NULL},
     FL_ANALYSIS_OPTS(struct args, a),
     FL_OPT_END,
 };
@@ -151,6 +154,12 @@ static void test_help(void)
     CHECK(strstr(text, "(repeatable)") != NULL);
     CHECK(strstr(text, "-h, --help") != NULL);
     CHECK(strstr(text, "Epilog.") != NULL);
+    /* Long help lines are wrapped to 100 columns. */
+    for (const char *line = text; *line;) {
+        size_t len = strcspn(line, "\n");
+        CHECK(len <= 100);
+        line += len + (line[len] ? 1 : 0);
+    }
     free(text);
 }
 
