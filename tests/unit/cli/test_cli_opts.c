@@ -156,9 +156,9 @@ static void test_help(void)
     CHECK(strstr(text, "Epilog.") != NULL);
     /* Long help lines are wrapped to 100 columns. */
     for (const char *line = text; *line;) {
-        size_t len = strcspn(line, "\n");
-        CHECK(len <= 100);
-        line += len + (line[len] ? 1 : 0);
+        size_t line_len = strcspn(line, "\n");
+        CHECK(line_len <= 100);
+        line += line_len + (line[line_len] ? 1 : 0);
     }
     free(text);
 }
