@@ -273,6 +273,39 @@ static void test_literals(void)
     }
 }
 
+/* curl's torture habit: fail the Nth allocation for every N; loading must fail cleanly (the
+ * sanitizer build catches leaks and bad frees) until N is large enough to succeed. */
+static void test_alloc_failures(void)
+{
+    char *dir = make_dir("torture");
+    write_file(dir, "a.json",
+               "{\"rules\":[" GOOD_RULE("t.one", "t", "[\"disk (?<dev>sd[a-z]) failed\", "
+                                                         "\"raid degraded\"]") "," GOOD_RULE(
+                   "t.two", "t", "\"fan \\\\d+ stopped|fan speed zero\"") "]}");
+    const char *dirs[] = {dir};
+    int succeeded_at = -1;
+    for (long n = 0; n < 2000 && succeeded_at < 0; n++) {
+        fl_rules *rs = NULL;
+        char err[256];
+        fl_alloc_fail_after(n);
+        int rc = fl_rules_load(&rs, dirs, 1, err, sizeof(err));
+        fl_matcher *m = rc == 0 ? fl_matcher_new(rs) : NULL;
+        fl_alloc_fail_after(-1);
+        if (rc == 0 && m) {
+            fl_match out;
+            const char *line = "disk sdb failed";
+            CHECK_INT(fl_classify_text(rs, m, line, strlen(line), &out), 1);
+            CHECK_STR(out.n_fields == 1 ? out.fields[0].value : NULL, "sdb");
+            succeeded_at = (int)n;
+        } else {
+            CHECK(rc != 0 ? rs == NULL : m == NULL);
+        }
+        fl_matcher_free(m);
+        fl_rules_free(rs);
+    }
+    CHECK(succeeded_at > 10);
+}
+
 int main(void)
 {
     builtin = FL_SOURCE_PATTERNS_DIR;
@@ -283,6 +316,7 @@ int main(void)
     test_errors();
     test_check_reports_all();
     test_literals();
+    test_alloc_failures();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_root);
     if (system(cmd) != 0)
