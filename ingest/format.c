@@ -275,6 +275,41 @@ static bool starts_new_element(const fl_splitter *sp, size_t i)
     return (long)(i - j) <= sp->elem_indent;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* Index of the next byte at or after i that the bracket scanner must look at: inside a string
+ * '"', '\\' and '\n'; outside one '"', brackets and '\n'. 16 bytes at a time with SSE2. */
+static inline size_t next_special(const char *b, size_t i, size_t end, bool in_str)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n');
+    const __m128i bslash = _mm_set1_epi8('\\'), lower = _mm_set1_epi8(0x20);
+    const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+    while (i + 16 <= end) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(b + i));
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, nl));
+        if (in_str) {
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, bslash));
+        } else {
+            __m128i f = _mm_or_si128(v, lower); /* '[' -> '{', ']' -> '}' */
+            m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(f, open), _mm_cmpeq_epi8(f, close)));
+        }
+        int bits = _mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz((unsigned)bits);
+        i += 16;
+    }
+#endif
+    for (; i < end; i++) {
+        char c = b[i];
+        if (c == '"' || c == '\n' || (in_str ? c == '\\' : ((c | 0x20) == '{' || (c | 0x20) == '}')))
+            break;
+    }
+    return i;
+}
+
 static void begin_element(fl_splitter *sp, size_t i, bool scalar)
 {
     sp->st = ST_ELEM;
@@ -337,9 +372,7 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
                         sp->in_str = false;
                         sp->line++;
                     } else {
-                        i++;
-                        while (i < end && b[i] != '"' && b[i] != '\\' && b[i] != '\n')
-                            i++;
+                        i = next_special(b, i + 1, end, true);
                         continue;
                     }
                     i++;
@@ -388,7 +421,9 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
                     }
                     break;
                 default:
-                    break;
+                    /* Keys, numbers, indentation: jump to the next byte that matters. */
+                    i = next_special(b, i + 1, end, false);
+                    continue;
                 }
                 if (done)
                     break;
