@@ -193,6 +193,7 @@ typedef struct gen_world {
     int inst_len;
     int64_t onset;                /* first entry produced by a counting fault, 0 if none */
     bool quiet_noise;             /* no background 5xx (bench pool) */
+    double chatter_p;             /* app log lines per successful request (default 0.55) */
 
     gen_entry *entries;
     size_t n_entries, cap_entries;

@@ -33,8 +33,14 @@ typedef struct pool {
 static void bench_world(gen_world *w, uint64_t seed)
 {
     gen_world_init(w, seed, "bench", POOL_MINUTES);
-    for (int i = 0; i < 5; i++)
-        gen_add_service(w, NULL, -1, 160);
+    /* proportions of issue 4: requests ~60%, app logs ~35%, errors ~5%; ~800-1000 bytes
+     * an entry (the shortest real instanceId length, build labels on two services) */
+    w->inst_len = 130;
+    w->chatter_p = 0.75;
+    for (int i = 0; i < 5; i++) {
+        int svc = gen_add_service(w, NULL, -1, 160);
+        w->svcs[svc].cloud_build = i < 2;
+    }
     /* steady low error rates of several classes, so error lines are ~5% of entries */
     static const int classes[] = {GEN_CLS_MONGO, GEN_CLS_POOL, GEN_CLS_REDIS, GEN_CLS_SCHEMA,
                                   GEN_CLS_UNMATCHED};
@@ -45,7 +51,7 @@ static void bench_world(gen_world *w, uint64_t seed)
         f.rev = -1;
         f.t0 = w->t0 - GEN_NS_PER_MIN;
         f.t1 = w->t1;
-        f.p = 0.03;
+        f.p = 0.045;
         f.cls = classes[i];
         f.status = 500;
         snprintf(f.detail, sizeof(f.detail), "KV_REDIS_PASSWORD");

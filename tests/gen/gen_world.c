@@ -186,6 +186,7 @@ void gen_world_init(gen_world *w, uint64_t seed, const char *salt, int minutes)
     w->inst_prefix[1] = '0';
     gen_hex(r, w->inst_prefix + 2, 8);
     w->max_entries = 20u * 1000u * 1000u;
+    w->chatter_p = 0.55;
 }
 
 void gen_world_free(gen_world *w)
@@ -1368,7 +1369,7 @@ static void one_request(gen_world *w, int svc, int64_t t)
         emit_error(w, svc, rev, inst, t + q.latency_ns - 500000, noise_cls, 0, NULL, trace, span);
         return;
     }
-    if (!q.health && gen_chance(r, 0.55)) {
+    if (!q.health && gen_chance(r, w->chatter_p)) {
         fl_buf b;
         fl_buf_init(&b, 4096);
         gen_chatter(r, &b, s, q.method, q.path, q.status, (int)(q.latency_ns / 1000000));
