@@ -1,4 +1,7 @@
 /* HTML escaping for untrusted text: log lines, templates, descriptions. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "html.h"
 
 void fl_html_escape(FILE *out, const char *s)
@@ -29,5 +32,31 @@ void fl_html_escape(FILE *out, const char *s)
             fputs(rep, out);
             run = p + 1;
         }
+    }
+}
+
+void fl_html_prose(FILE *out, const char *s)
+{
+    if (!s)
+        return;
+    const char *p = s;
+    while (*p) {
+        const char *tick = strchr(p, '`');
+        const char *close = tick ? strchr(tick + 1, '`') : NULL;
+        if (!tick || !close || close == tick + 1) {
+            fl_html_escape(out, p);
+            return;
+        }
+        char *before = strndup(p, (size_t)(tick - p));
+        char *inner = strndup(tick + 1, (size_t)(close - tick - 1));
+        if (before && inner) {
+            fl_html_escape(out, before);
+            fputs("<code>", out);
+            fl_html_escape(out, inner);
+            fputs("</code>", out);
+        }
+        free(before);
+        free(inner);
+        p = close + 1;
     }
 }

@@ -23,6 +23,7 @@ static const char css[] =
     "font-variant-numeric:tabular-nums}"
     "code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
     "font-size:12.5px}"
+    "p code,li code,td code,h3 code,.verdict code{background:#eef1f4;padding:0 3px;border-radius:3px}"
     "pre{background:#f6f8fa;padding:8px;overflow-x:auto;white-space:pre-wrap;"
     "word-break:break-all;margin:4px 0}"
     ".cause{border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin:12px 0;"
@@ -77,7 +78,7 @@ static void header(const fl_result *r, const fl_report_opts *opts, FILE *o)
     fputs("</p>\n", o);
     if (r->n_causes && r->confident) {
         fputs("<div class=\"verdict\"><strong>Most likely cause:</strong> ", o);
-        esc(o, r->causes[0].summary);
+        fl_html_prose(o, r->causes[0].summary);
         fputs("</div>\n", o);
     } else {
         fprintf(o,
@@ -86,7 +87,7 @@ static void header(const fl_result *r, const fl_report_opts *opts, FILE *o)
                 r->confidence_threshold);
         if (r->n_causes) {
             fputs(" Best guess: ", o);
-            esc(o, r->causes[0].summary);
+            fl_html_prose(o, r->causes[0].summary);
         }
         fputs("</div>\n", o);
     }
@@ -110,7 +111,7 @@ static void score_parts(const fl_cause *c, FILE *o)
                 "</span></span> %.2f</td><td class=\"num\">%.2f</td><td class=\"num\">%.3f</td>"
                 "<td>",
                 v * 120, p->value, p->weight, p->contribution);
-        esc(o, p->detail);
+        fl_html_prose(o, p->detail);
         fputs("</td></tr>\n", o);
     }
     fputs("</table>\n", o);
@@ -127,7 +128,7 @@ static void causes(const fl_result *r, FILE *o)
                 "<div class=\"cause\" data-rank=\"%d\" data-score=\"%.3f\" data-kind=\"%s\">"
                 "<span class=\"score\">%.2f</span>\n<h3>#%d ",
                 c->rank, c->score, fl_cause_kind_name(c->kind), c->score, c->rank);
-        esc(o, c->summary);
+        fl_html_prose(o, c->summary);
         fprintf(o, "</h3>\n<p><span class=\"tag\">%s</span><span class=\"tag\">",
                 fl_cause_kind_name(c->kind));
         esc(o, c->service);
@@ -156,7 +157,7 @@ static void causes(const fl_result *r, FILE *o)
             fputs("<p><strong>Evidence</strong></p>\n<ul>\n", o);
             for (size_t k = 0; k < c->n_evidence; k++) {
                 fputs("<li>", o);
-                esc(o, c->evidence[k]);
+                fl_html_prose(o, c->evidence[k]);
                 fputs("</li>\n", o);
             }
             fputs("</ul>\n", o);

@@ -10,6 +10,10 @@
  * Safe in element content and in quoted attribute values. NULL writes nothing. */
 void fl_html_escape(FILE *out, const char *s);
 
+/* Like fl_html_escape, but a `backtick span` (faultline's summaries use them for class names)
+ * becomes <code>...</code>. */
+void fl_html_prose(FILE *out, const char *s);
+
 /* Writes the timeline chart of r as one <svg> element. Every data point carries machine-readable
  * attributes so tests can check the chart against the JSON report:
  *   <circle class="pt" data-service data-revision data-bucket data-time data-requests data-r5xx>

@@ -49,6 +49,28 @@ static void test_escape(void)
     }
 }
 
+static void test_prose(void)
+{
+    static const struct {
+        const char *in, *out;
+    } rows[] = {
+        {"failing with `schema_validation` (32%)",
+         "failing with <code>schema_validation</code> (32%)"},
+        {"`<script>` stays text", "<code>&lt;script&gt;</code> stays text"},
+        {"a lone ` tick <b>", "a lone ` tick &lt;b&gt;"},
+        {"empty `` pair", "empty `` pair"},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(rows); i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        fl_html_prose(f, rows[i].in);
+        fclose(f);
+        CHECK_STR(buf, rows[i].out);
+        free(buf);
+    }
+}
+
 static void test_page(void)
 {
     fl_result *r = fix_result();
@@ -154,6 +176,7 @@ static void test_bucket_labels(void)
 int main(void)
 {
     test_escape();
+    test_prose();
     test_page();
     test_bucket_labels();
     test_day_rebinning();
