@@ -487,8 +487,10 @@ static size_t first_line(const char *msg, size_t len, size_t *start)
 size_t fl_template(const char *msg, size_t len, char *out, size_t cap)
 {
     writer w = {.out = out, .cap = cap, .hash = FL_HASH_SEED};
-    if (!msg)
+    if (!msg) {
+        msg = "";
         len = 0;
+    }
     size_t start, n = first_line(msg, len, &start);
     mask(&w, msg + start, FL_MIN(n, (size_t)LINE_INPUT_MAX), false);
     size_t off, en;

@@ -294,6 +294,32 @@ static void test_templates(void)
     CHECK_STR(fa, "cbf29ce484222325");
 }
 
+/* Random text made of the characters the maskers care about: no crash, no overrun, output
+ * within the cap and NUL-terminated, deterministic. ASan/UBSan builds make this meaningful. */
+static void test_random_text(void)
+{
+    static const char alphabet[] = "\"'`/:.@-_?&=#0123456789abcdefxyzABCDEF \n\t\\()[]<>~%+,";
+    static const size_t caps[] = {1, 2, 17, 33, 64, 512};
+    fl_matcher *m = fl_matcher_new(rules);
+    srand(11);
+    int bad = 0;
+    for (int round = 0; round < 20000; round++) {
+        char in[400], out[512], again[512];
+        size_t len = (size_t)(rand() % (int)sizeof(in));
+        for (size_t i = 0; i < len; i++)
+            in[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        size_t cap = caps[round % FL_ARRAY_LEN(caps)];
+        size_t n = fl_template(in, len, out, cap);
+        size_t n2 = fl_template(in, len, again, cap);
+        bad += n >= cap || out[n] != '\0' || strlen(out) != n || n != n2 ||
+               strcmp(out, again) != 0;
+        fl_match match;
+        bad += fl_classify_text(rules, m, in, len, &match) < 0;
+    }
+    CHECK_INT(bad, 0);
+    fl_matcher_free(m);
+}
+
 int main(void)
 {
     char err[512];
@@ -307,6 +333,7 @@ int main(void)
     test_prefilter_vs_naive();
     test_threads();
     test_templates();
+    test_random_text();
     fl_rules_free(rules);
     return fl_test_done();
 }
