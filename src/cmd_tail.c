@@ -36,7 +36,6 @@
 extern char **environ;
 
 #define TAIL_MAX_SOURCES 16
-#define TAIL_CHECKPOINT_MS 1000
 #define TAIL_DEDUP_DEFAULT 500000
 #define TAIL_JOURNAL_COMPACT_BYTES (256u * 1024 * 1024)
 #define TAIL_MAX_FIRED 64
@@ -59,6 +58,7 @@ struct tail_args {
     const char *on_new_cause;
     const char *webhook;
     const char *cooldown;
+    const char *checkpoint_every;
     int max_memory_mb;
     int dedup_max;
     bool no_screen;
@@ -106,6 +106,9 @@ static const fl_opt tail_opts[] = {
     {"cooldown", 0, FL_OPT_STRING, "DURATION",
      "do not fire again for the same cause within DURATION (default 30m)",
      offsetof(struct tail_args, cooldown), 0, 0, NULL},
+    {"checkpoint-interval", 0, FL_OPT_STRING, "DURATION",
+     "make counts durable and acknowledge sources every DURATION (default 1s)",
+     offsetof(struct tail_args, checkpoint_every), 0, 0, NULL},
     {"max-memory", 0, FL_OPT_INT, "MB", "pause the sources above this resident size (default 1024)",
      offsetof(struct tail_args, max_memory_mb), 16, 1048576, NULL},
     {"dedup-max", 0, FL_OPT_INT, "N",
@@ -169,6 +172,7 @@ typedef struct tail {
     fl_time window_us;
     uint64_t interval_ms;
     uint64_t cooldown_ms;
+    uint64_t checkpoint_ms;
     bool screen;
     bool color;
     bool paused;
@@ -899,7 +903,8 @@ static int tail_setup(tail *t, const fl_strv *positional)
     int64_t window = parse_duration_ms(a->window ? a->window : "30m");
     int64_t interval = parse_duration_ms(a->interval ? a->interval : "5s");
     int64_t cooldown = parse_duration_ms(a->cooldown ? a->cooldown : "30m");
-    if (window <= 0 || interval <= 0 || cooldown < 0 ||
+    int64_t ckpt = parse_duration_ms(a->checkpoint_every ? a->checkpoint_every : "1s");
+    if (window <= 0 || interval <= 0 || cooldown < 0 || ckpt <= 0 ||
         (a->poll && parse_duration_ms(a->poll) <= 0)) {
         fprintf(stderr, "faultline tail: durations look like 500ms, 5s, 30m or 2h\n");
         return FL_EINVAL;
@@ -907,6 +912,7 @@ static int tail_setup(tail *t, const fl_strv *positional)
     t->window_us = window * 1000;
     t->interval_ms = (uint64_t)interval;
     t->cooldown_ms = (uint64_t)cooldown;
+    t->checkpoint_ms = (uint64_t)ckpt;
     if (!a->max_memory_mb)
         a->max_memory_mb = 1024;
 
@@ -1039,7 +1045,7 @@ int fl_cmd_tail(int argc, char **argv)
             fflush(stdout);
         }
         uv_timer_start(&t.tick, on_tick, t.interval_ms, t.interval_ms);
-        uv_timer_start(&t.ckpt_timer, on_ckpt, TAIL_CHECKPOINT_MS, TAIL_CHECKPOINT_MS);
+        uv_timer_start(&t.ckpt_timer, on_ckpt, t.checkpoint_ms, t.checkpoint_ms);
     }
     if (loop_ready) {
         uv_run(&t.loop, UV_RUN_DEFAULT);

@@ -1,0 +1,61 @@
+/* ingest/auth: how faultline talks to Google APIs.
+ *
+ * fl_http runs libcurl's multi interface on a libuv loop (curl_multi_socket_action driven by
+ * uv_poll per socket and one uv_timer), so HTTP sources share the loop with every other source.
+ * fl_auth finds credentials the way Google's tools do. TLS verification is never turned off;
+ * plain http is accepted only for loopback hosts (local emulators and test servers) and the
+ * metadata server. Tokens never appear in messages. */
+#ifndef FL_HTTP_H
+#define FL_HTTP_H
+
+#include <uv.h>
+
+#include "fl_common.h"
+
+typedef struct fl_http fl_http;
+
+typedef struct fl_http_response {
+    long status;      /* HTTP status, 0 when the request failed before a response */
+    const char *body; /* NUL-terminated, valid during the callback only */
+    size_t len;
+    const char *error; /* transport error ("Connection refused"), "" when none */
+} fl_http_response;
+
+typedef void (*fl_http_cb)(void *arg, const fl_http_response *r);
+
+fl_http *fl_http_new(uv_loop_t *loop);
+/* POSTs body (JSON) to url with an optional bearer token. cb runs exactly once, on the loop,
+ * unless the client is closed first. Returns 0 or a negative code (cb will not run). */
+int fl_http_post_json(fl_http *h, const char *url, const char *bearer, const char *body,
+                      long timeout_s, fl_http_cb cb, void *arg);
+/* Cancels requests in flight (their callbacks do not run), closes every handle and frees the
+ * client; done(arg) runs when all handles are closed. */
+void fl_http_close(fl_http *h, void (*done)(void *arg), void *arg);
+
+/* True when url is https://, or http:// to a loopback host (127.0.0.0/8, ::1, localhost). */
+bool fl_http_url_allowed(const char *url);
+
+/* Exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^attempt)]. */
+uint64_t fl_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms);
+
+/* --- credentials (ingest/auth/auth.c) --- */
+
+typedef struct fl_auth fl_auth;
+
+/* Finds credentials, in order: an access token in CLOUDSDK_AUTH_ACCESS_TOKEN or
+ * GOOGLE_OAUTH_ACCESS_TOKEN; the key file in GOOGLE_APPLICATION_CREDENTIALS (service_account:
+ * an RS256 JWT assertion exchanged at its token_uri; authorized_user: a refresh token); gcloud's
+ * application-default credentials file; the metadata server (GCE_METADATA_HOST overrides
+ * metadata.google.internal). Returns 0 or FL_EAUTH with errbuf saying what was tried. */
+int fl_auth_new(fl_auth **out, const char *scope, char *errbuf, size_t errlen);
+void fl_auth_free(fl_auth *a);
+/* Copies a valid access token into out, fetching or refreshing it first when it is missing or
+ * expires within five minutes (a blocking HTTP call, at most once an hour). */
+int fl_auth_token(fl_auth *a, char *out, size_t size, char *errbuf, size_t errlen);
+/* Where the credentials come from: "environment", "service account key", ... */
+const char *fl_auth_kind(const fl_auth *a);
+
+/* base64url without padding (JWT) and standard base64 decoding, exposed for tests. */
+char *fl_base64url(const unsigned char *p, size_t n);
+
+#endif
