@@ -146,6 +146,11 @@ typedef struct fired_cause {
     uint64_t at_ms;
 } fired_cause;
 
+typedef struct seen_group {
+    char *key;
+    uint64_t first_ms; /* 0: already there on the first frame */
+} seen_group;
+
 typedef struct tail {
     struct tail_args *args;
     uv_loop_t loop;
@@ -183,8 +188,9 @@ typedef struct tail {
     char top_key[320];
     fired_cause fired[TAIL_MAX_FIRED];
     size_t n_fired;
-    char **seen_groups; /* group keys seen in earlier frames, for the NEW marker */
+    seen_group *seen_groups; /* group keys shown so far, for the NEW marker */
     size_t n_seen_groups;
+    uint64_t frames;
     int exit_status;
 } tail;
 
@@ -576,12 +582,13 @@ static int write_json_line(tail *t, const fl_result *r)
     return rc;
 }
 
-static bool group_seen_before(tail *t, const char *key)
+/* When a group key was first shown, or -1 when never. */
+static int64_t group_first_shown(tail *t, const char *key)
 {
     for (size_t i = 0; i < t->n_seen_groups; i++)
-        if (!strcmp(t->seen_groups[i], key))
-            return true;
-    return false;
+        if (!strcmp(t->seen_groups[i].key, key))
+            return (int64_t)t->seen_groups[i].first_ms;
+    return -1;
 }
 
 static void draw_screen(tail *t, const fl_result *r)
@@ -597,20 +604,27 @@ static void draw_screen(tail *t, const fl_result *r)
                                  h[n].paused, h[n].connected, h[n].last_error};
         n++;
     }
+    /* A group is NEW for a minute after it first appears; what the first frame shows was
+     * already there when tail started, so it is not new. */
+    uint64_t now = uv_now(&t->loop);
     bool *is_new = fl_calloc(r->n_groups + 1, sizeof(bool));
-    /* The first frame has nothing to compare with: everything would be "new". */
-    for (size_t i = 0; is_new && t->n_seen_groups && i < r->n_groups; i++)
-        is_new[i] = !group_seen_before(t, r->groups[i].key);
     for (size_t i = 0; i < r->n_groups; i++) {
-        if (group_seen_before(t, r->groups[i].key))
-            continue;
-        char **v = fl_realloc(t->seen_groups, (t->n_seen_groups + 1) * sizeof(char *));
-        if (!v)
-            break;
-        t->seen_groups = v;
-        if ((v[t->n_seen_groups] = fl_strdup(r->groups[i].key)) != NULL)
-            t->n_seen_groups++;
+        int64_t first = group_first_shown(t, r->groups[i].key);
+        if (first < 0) {
+            seen_group *v = fl_realloc(t->seen_groups, (t->n_seen_groups + 1) * sizeof(*v));
+            if (!v)
+                break;
+            t->seen_groups = v;
+            v[t->n_seen_groups].key = fl_strdup(r->groups[i].key);
+            v[t->n_seen_groups].first_ms = t->frames ? now : 0;
+            if (v[t->n_seen_groups].key)
+                t->n_seen_groups++;
+            first = t->frames ? (int64_t)now : 0;
+        }
+        if (is_new)
+            is_new[i] = first > 0 && now - (uint64_t)first < 60000;
     }
+    t->frames++;
     fl_term_view v = {t->width, t->height, t->color, t->args->a.title, wall_now(),
                       t->args->window ? t->args->window : "30m", hs, n, is_new, t->duplicates,
                       t->status};
@@ -987,7 +1001,7 @@ static void tail_free(tail *t)
     for (size_t i = 0; i < t->n_retired; i++)
         fl_rules_free(t->retired_rules[i]);
     for (size_t i = 0; i < t->n_seen_groups; i++)
-        fl_free(t->seen_groups[i]);
+        fl_free(t->seen_groups[i].key);
     fl_free(t->seen_groups);
     fl_entry_free(&t->entry);
     fl_diag_free(&t->diag);
