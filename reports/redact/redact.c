@@ -466,11 +466,10 @@ static size_t m_key_value(scan *sc, size_t i)
         return 0;
     if ((sc->flags & FL_REDACT_COMMAND) && sc->s[i] == '-' && ch(sc, i + 1) == '-')
         return 0; /* a command-line flag in faultline's own advice */
-    if (!key_is_secret(sc->s + i, klen))
-        return 0;
+    /* The separator check is cheap and rules out almost every word before the key test. */
     char sep, quote;
     size_t j = after_key(sc, i + klen, &sep, &quote);
-    if (!j)
+    if (!j || !key_is_secret(sc->s + i, klen))
         return 0;
     int first = ch(sc, j);
     if (!quote && (first == '{' || first == '[' || first == 0))
@@ -633,6 +632,11 @@ char *fl_redact_ex(const char *s, unsigned flags, size_t *n_out)
                 sc.copied = i;
                 continue;
             }
+            /* Nothing starts inside a word (every matcher is anchored at a word boundary,
+             * ':' or '-'), so skip the rest of it. */
+            if (is_alnum(c) || c == '_')
+                while (i + 1 < sc.n && (is_alnum((unsigned char)s[i + 1]) || s[i + 1] == '_'))
+                    i++;
         }
         i++;
     }
