@@ -14,7 +14,7 @@ fl_slot_def fl_slot_defs[FL_S_COUNT] = {
 #undef FL_SLOT_DEF
 };
 
-__attribute__((constructor)) static void slot_defs_init(void)
+__attribute__((constructor(101))) static void slot_defs_init(void)
 {
     for (int i = 0; i < FL_S_COUNT; i++) {
         fl_slot_defs[i].last = (unsigned char)i;
@@ -118,22 +118,23 @@ size_t fl_json_unescape(const char *raw, size_t n, char *out)
     return o;
 }
 
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
 long fl_base64_decode(const char *in, size_t n, unsigned char *out)
 {
-    static signed char val[256];
-    static bool ready;
-    if (!ready) { /* idempotent: racing threads write the same values */
-        memset(val, -1, sizeof(val));
-        for (int i = 0; i < 26; i++) {
-            val['A' + i] = (signed char)i;
-            val['a' + i] = (signed char)(26 + i);
-        }
-        for (int i = 0; i < 10; i++)
-            val['0' + i] = (signed char)(52 + i);
-        val['+'] = val['-'] = 62;
-        val['/'] = val['_'] = 63;
-        ready = true;
-    }
     while (n > 0 && in[n - 1] == '=')
         n--;
     if (n % 4 == 1)
@@ -142,7 +143,7 @@ long fl_base64_decode(const char *in, size_t n, unsigned char *out)
     uint32_t acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
-        int v = val[(unsigned char)in[i]];
+        int v = b64val((unsigned char)in[i]);
         if (v < 0)
             return -1;
         acc = (acc << 6) | (uint32_t)v;
