@@ -42,14 +42,17 @@ static const char postmortem_epilog[] =
     "\n"
     "Examples:\n"
     "  faultline postmortem incident.json -o postmortem.md\n"
-    "  GITHUB_TOKEN=... faultline postmortem logs/ --attach https://github.com/acme/shop/issues/42\n"
+    "  GITHUB_TOKEN=... faultline postmortem logs/ --attach "
+    "https://github.com/acme/shop/issues/42\n"
     "\n";
 
 static const fl_cmd_spec postmortem_spec = {
-    "postmortem", "[INPUT...]",
+    "postmortem",
+    "[INPUT...]",
     "Draft a postmortem from Cloud Logging exports, and optionally attach it to an issue,\n"
     "a Slack channel or a webhook.",
-    postmortem_opts, postmortem_epilog,
+    postmortem_opts,
+    postmortem_epilog,
 };
 
 /* Posts to every --attach URL; returns 0 if all succeeded. */

@@ -42,18 +42,18 @@ typedef struct fl_attach_opts {
 
 typedef struct fl_attach_report {
     fl_attach_kind kind;
-    int attempts;           /* requests made */
-    long http_status;       /* of the last attempt, 0 if none got an answer */
-    bool signed_body;       /* webhook: a signature was sent */
-    char webhook_id[64];    /* webhook: the id sent on every attempt */
-    char target[512];       /* where it went, redacted */
-    char message[1024];     /* on failure: what went wrong (no secrets) */
+    int attempts;        /* requests made */
+    long http_status;    /* of the last attempt, 0 if none got an answer */
+    bool signed_body;    /* webhook: a signature was sent */
+    char webhook_id[64]; /* webhook: the id sent on every attempt */
+    char target[512];    /* where it went, redacted */
+    char message[1024];  /* on failure: what went wrong (no secrets) */
 } fl_attach_report;
 
 /* Where a URL goes. Resolves GitHub issue URLs and the base overrides into the URL actually
  * requested (out, fl_free). Rejects non-https URLs unless the host is loopback. */
-int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kind *kind,
-                      char **out, char *errbuf, size_t errlen);
+int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kind *kind, char **out,
+                      char *errbuf, size_t errlen);
 /* true for localhost, 127.0.0.0/8 and ::1. */
 bool fl_attach_is_loopback(const char *host);
 

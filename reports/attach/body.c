@@ -23,7 +23,10 @@ static char *dump(json_t *j)
     return d;
 }
 
-static json_t *str(const char *s) { return json_string(s ? s : ""); }
+static json_t *str(const char *s)
+{
+    return json_string(s ? s : "");
+}
 
 static json_t *time_str(fl_time t)
 {
@@ -61,10 +64,17 @@ static json_t *mrkdwn(const char *prefix, const char *text, size_t cap)
     fl_buf_addstr(&b, prefix);
     for (const char *p = text ? text : ""; *p && b.len + 8 < cap; p++) {
         switch (*p) {
-        case '&': fl_buf_addstr(&b, "&amp;"); break;
-        case '<': fl_buf_addstr(&b, "&lt;"); break;
-        case '>': fl_buf_addstr(&b, "&gt;"); break;
-        default: fl_buf_addc(&b, *p);
+        case '&':
+            fl_buf_addstr(&b, "&amp;");
+            break;
+        case '<':
+            fl_buf_addstr(&b, "&lt;");
+            break;
+        case '>':
+            fl_buf_addstr(&b, "&gt;");
+            break;
+        default:
+            fl_buf_addc(&b, *p);
         }
     }
     json_t *j = json_pack("{s:s,s:s}", "type", "mrkdwn", "text", b.data ? b.data : "");
@@ -89,11 +99,10 @@ char *fl_attach_slack_body(const fl_result *r, const char *title)
     json_t *blocks = json_array();
     json_array_append_new(blocks, json_pack("{s:s,s:{s:s,s:s}}", "type", "header", "text", "type",
                                             "plain_text", "text", head));
-    json_array_append_new(blocks,
-                          json_pack("{s:s,s:o}", "type", "section", "text",
-                                    mrkdwn("*Summary*\n", top ? top->summary
-                                                              : "No errors to explain.",
-                                           2900)));
+    json_array_append_new(
+        blocks,
+        json_pack("{s:s,s:o}", "type", "section", "text",
+                  mrkdwn("*Summary*\n", top ? top->summary : "No errors to explain.", 2900)));
     char w0[32], w1[32], num[96];
     fl_time_format(r->window_start, false, w0, sizeof(w0));
     fl_time_format(r->window_end, false, w1, sizeof(w1));
@@ -112,16 +121,15 @@ char *fl_attach_slack_body(const fl_result *r, const char *title)
     if (top) {
         json_array_append_new(fields, mrkdwn("*Service*\n", top->service, 2000));
         json_array_append_new(fields,
-                              mrkdwn("*Revision*\n", top->revision[0] ? top->revision : "-",
-                                     2000));
+                              mrkdwn("*Revision*\n", top->revision[0] ? top->revision : "-", 2000));
     }
     json_array_append_new(blocks, json_pack("{s:s,s:o}", "type", "section", "fields", fields));
     json_array_append_new(blocks, json_pack("{s:s}", "type", "divider"));
     for (size_t i = 0; i < r->n_causes && i < 3; i++) {
         const fl_cause *c = &r->causes[i];
         char pre[96];
-        snprintf(pre, sizeof(pre), "*#%d %s* (score %.2f)\n", c->rank,
-                 fl_cause_kind_name(c->kind), c->score);
+        snprintf(pre, sizeof(pre), "*#%d %s* (score %.2f)\n", c->rank, fl_cause_kind_name(c->kind),
+                 c->score);
         fl_buf t;
         fl_buf_init(&t, 4096);
         fl_buf_addstr(&t, c->summary);
@@ -137,8 +145,8 @@ char *fl_attach_slack_body(const fl_result *r, const char *title)
     snprintf(ctx, sizeof(ctx),
              "faultline " FL_VERSION " · %llu log entries · %zu error groups · %zu changes",
              (unsigned long long)r->input.entries, r->n_groups, r->n_changes);
-    json_array_append_new(blocks, json_pack("{s:s,s:[o]}", "type", "context", "elements",
-                                            mrkdwn("", ctx, 2000)));
+    json_array_append_new(
+        blocks, json_pack("{s:s,s:[o]}", "type", "context", "elements", mrkdwn("", ctx, 2000)));
     /* "text" is the notification fallback; Slack parses it as mrkdwn too. */
     char pre[160];
     snprintf(pre, sizeof(pre), "%s: ", head);
@@ -170,21 +178,20 @@ char *fl_attach_webhook_body(const fl_result *r, const char *markdown, int64_t u
             causes,
             json_pack("{s:i,s:f,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "rank", c->rank, "score",
                       c->score, "kind", fl_cause_kind_name(c->kind), "service", str(c->service),
-                      "revision", str(c->revision), "previous_revision",
-                      str(c->previous_revision), "error_class", str(c->error_class), "summary",
-                      str(c->summary), "onset", time_str(c->onset), "evidence",
-                      strv(c->evidence, c->n_evidence), "actions",
+                      "revision", str(c->revision), "previous_revision", str(c->previous_revision),
+                      "error_class", str(c->error_class), "summary", str(c->summary), "onset",
+                      time_str(c->onset), "evidence", strv(c->evidence, c->n_evidence), "actions",
                       strv(c->actions, c->n_actions)));
     }
     uint64_t req, e5;
     totals(r, &req, &e5);
     const fl_cause *top = r->n_causes ? &r->causes[0] : NULL;
-    json_t *data = json_pack(
-        "{s:o,s:b,s:{s:o,s:o},s:I,s:I,s:I,s:o,s:o}", "summary",
-        str(top ? top->summary : "no errors to explain"), "confident", r->confident, "window",
-        "start", time_str(r->window_start), "end", time_str(r->window_end), "entries",
-        (json_int_t)r->input.entries, "requests", (json_int_t)req, "requests_5xx",
-        (json_int_t)e5, "causes", causes, "markdown", str(markdown));
+    json_t *data =
+        json_pack("{s:o,s:b,s:{s:o,s:o},s:I,s:I,s:I,s:o,s:o}", "summary",
+                  str(top ? top->summary : "no errors to explain"), "confident", r->confident,
+                  "window", "start", time_str(r->window_start), "end", time_str(r->window_end),
+                  "entries", (json_int_t)r->input.entries, "requests", (json_int_t)req,
+                  "requests_5xx", (json_int_t)e5, "causes", causes, "markdown", str(markdown));
     json_t *j = json_pack("{s:s,s:o,s:o}", "type", "faultline.postmortem", "timestamp",
                           time_str((fl_time)unix_ts * FL_USEC_PER_SEC), "data", data);
     return dump(j);

@@ -72,7 +72,10 @@ static long backoff_ms(const fl_attach_opts *o, int attempt, long retry_after_s)
     return jittered;
 }
 
-static bool retryable_status(long s) { return s == 429 || s >= 500; }
+static bool retryable_status(long s)
+{
+    return s == 429 || s >= 500;
+}
 
 static bool retryable_curl(CURLcode c)
 {
@@ -178,8 +181,8 @@ int fl_attach_post(const char *url, const fl_result *r, const char *markdown, co
         hdr = add(hdr, line, &oom);
         if (secret && *secret) {
             char sig[128];
-            rc = fl_webhook_sign(secret, rep->webhook_id, now, body, strlen(body), sig,
-                                 sizeof(sig));
+            rc =
+                fl_webhook_sign(secret, rep->webhook_id, now, body, strlen(body), sig, sizeof(sig));
             if (rc < 0) {
                 snprintf(rep->message, sizeof(rep->message),
                          "FAULTLINE_WEBHOOK_SECRET is not usable (a whsec_ secret must be "

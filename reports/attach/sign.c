@@ -76,8 +76,7 @@ int fl_webhook_sign(const char *secret, const char *msg_id, int64_t unix_ts, con
 
 int fl_webhook_new_id(char *out, size_t outlen)
 {
-    static const char alnum[] =
-        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     unsigned char rnd[26];
     if (outlen < 4 + sizeof(rnd) + 1 || RAND_bytes(rnd, sizeof(rnd)) != 1)
         return FL_EINVAL;

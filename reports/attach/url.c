@@ -11,9 +11,12 @@
 const char *fl_attach_kind_name(fl_attach_kind k)
 {
     switch (k) {
-    case FL_ATTACH_GITHUB: return "github";
-    case FL_ATTACH_SLACK: return "slack";
-    case FL_ATTACH_WEBHOOK: break;
+    case FL_ATTACH_GITHUB:
+        return "github";
+    case FL_ATTACH_SLACK:
+        return "slack";
+    case FL_ATTACH_WEBHOOK:
+        break;
     }
     return "webhook";
 }
@@ -33,8 +36,8 @@ bool fl_attach_is_loopback(const char *host)
 
 static bool is_name_char(int c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 /* Splits "/a/b/c..." into at most max components (pointers into a copy in buf). */
@@ -57,7 +60,10 @@ static bool all(const char *s, bool (*pred)(int))
     return true;
 }
 
-static bool is_digit_c(int c) { return c >= '0' && c <= '9'; }
+static bool is_digit_c(int c)
+{
+    return c >= '0' && c <= '9';
+}
 
 static const char *env_or(const char *given, const char *env, const char *dflt)
 {
@@ -100,8 +106,8 @@ static int check_transport(const char *url, char *errbuf, size_t errlen)
     return rc;
 }
 
-int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kind *kind,
-                      char **out, char *errbuf, size_t errlen)
+int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kind *kind, char **out,
+                      char *errbuf, size_t errlen)
 {
     static const fl_attach_opts none = {0};
     if (!opts)

@@ -19,23 +19,23 @@
 #define MAX_REVISIONS 12
 #define MAX_GROUPS 6
 
-static const char *const palette[] = {"#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
-                                      "#17becf", "#bcbd22", "#7f7f7f", "#ff7f0e", "#393b79",
-                                      "#637939", "#843c39"};
-static const char *const group_palette[] = {"#d62728", "#ff7f0e", "#bcbd22", "#9467bd",
-                                            "#8c564b", "#17becf"};
+static const char *const palette[] = {"#1f77b4", "#2ca02c", "#9467bd", "#8c564b",
+                                      "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+                                      "#ff7f0e", "#393b79", "#637939", "#843c39"};
+static const char *const group_palette[] = {"#d62728", "#ff7f0e", "#bcbd22",
+                                            "#9467bd", "#8c564b", "#17becf"};
 #define OTHER_COLOUR "#c7c7c7"
 
 typedef struct chart {
     const fl_result *r;
     FILE *out;
-    double pw;          /* plot width */
-    double top2;        /* top of the error panel */
-    fl_time span;       /* nd * bucket, microseconds */
-    fl_time bucket;     /* display bucket, microseconds */
-    size_t k;           /* result buckets per display bucket */
-    size_t nd;          /* display buckets */
-    int seconds;        /* display bucket size */
+    double pw;      /* plot width */
+    double top2;    /* top of the error panel */
+    fl_time span;   /* nd * bucket, microseconds */
+    fl_time bucket; /* display bucket, microseconds */
+    size_t k;       /* result buckets per display bucket */
+    size_t nd;      /* display buckets */
+    int seconds;    /* display bucket size */
 } chart;
 
 #define MAX_DISPLAY_BUCKETS 240
@@ -56,7 +56,7 @@ static uint32_t dsum(const chart *c, const uint32_t *s, size_t j)
  * smallest "round" size that gives at most MAX_DISPLAY_BUCKETS. */
 static void choose_display(chart *c)
 {
-    static const int sizes[] = {60,   120,  300,   600,   900,   1800,  3600,
+    static const int sizes[] = {60,   120,   300,   600,   900,   1800,  3600,
                                 7200, 10800, 21600, 43200, 86400, 604800};
     int bs = c->r->bucket_seconds;
     c->k = 1;
@@ -139,7 +139,7 @@ static void y_axis(const chart *c, double top, double h, double max, const char 
 
 static void x_axis(const chart *c, double y)
 {
-    static const int steps[] = {60,   120,   300,   600,   900,   1800,  3600,
+    static const int steps[] = {60,   120,   300,   600,   900,   1800,   3600,
                                 7200, 10800, 21600, 43200, 86400, 172800, 604800};
     FILE *o = c->out;
     double span_s = (double)c->span / FL_USEC_PER_SEC;
@@ -211,8 +211,7 @@ static void traffic_panel(const chart *c, const size_t *revs, size_t n_revs)
             max = FL_MAX(max, (double)dsum(c, r->revisions[revs[k]].requests_series, i));
     max = nice_ceil(max);
     char bl[32], unit[64];
-    snprintf(unit, sizeof(unit), "requests / %s", fl_html_bucket_label(c->seconds, bl,
-                                                                      sizeof(bl)));
+    snprintf(unit, sizeof(unit), "requests / %s", fl_html_bucket_label(c->seconds, bl, sizeof(bl)));
     fprintf(o, "<g class=\"panel traffic\">\n");
     y_axis(c, TOP1, H1, max, unit);
     bool dots = c->nd <= 180;
@@ -239,8 +238,7 @@ static void traffic_panel(const chart *c, const size_t *revs, size_t n_revs)
             char ts[32];
             uint32_t req = dsum(c, v->requests_series, i), e5 = dsum(c, v->r5xx_series, i);
             fl_time_format(r->bucket_origin + (fl_time)i * c->bucket, false, ts, sizeof(ts));
-            fprintf(o,
-                    "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" data-service=\"",
+            fprintf(o, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" data-service=\"",
                     x_bucket_mid(c, i), TOP1 + H1 - H1 * (double)req / max,
                     dots && (req || e5) ? "2" : "0");
             fl_html_escape(o, v->service);
@@ -272,8 +270,7 @@ static void error_panel(const chart *c)
     }
     max = nice_ceil(max);
     char bl[32], unit[64];
-    snprintf(unit, sizeof(unit), "errors / %s",
-             fl_html_bucket_label(c->seconds, bl, sizeof(bl)));
+    snprintf(unit, sizeof(unit), "errors / %s", fl_html_bucket_label(c->seconds, bl, sizeof(bl)));
     fprintf(o, "<g class=\"panel errors\">\n");
     y_axis(c, c->top2, H2, max, unit);
     double bw = c->pw / (double)c->nd;
@@ -316,14 +313,22 @@ static void error_panel(const chart *c)
 static const char *change_short(fl_change_kind k)
 {
     switch (k) {
-    case FL_CHANGE_DEPLOY: return "deploy";
-    case FL_CHANGE_CONFIG: return "config";
-    case FL_CHANGE_TRAFFIC: return "traffic";
-    case FL_CHANGE_SECRET: return "secret";
-    case FL_CHANGE_REVISION_READY: return "ready";
-    case FL_CHANGE_INFERRED: return "first seen";
-    case FL_CHANGE_FAILED: return "failed change";
-    case FL_CHANGE_EXTERNAL: return "CI";
+    case FL_CHANGE_DEPLOY:
+        return "deploy";
+    case FL_CHANGE_CONFIG:
+        return "config";
+    case FL_CHANGE_TRAFFIC:
+        return "traffic";
+    case FL_CHANGE_SECRET:
+        return "secret";
+    case FL_CHANGE_REVISION_READY:
+        return "ready";
+    case FL_CHANGE_INFERRED:
+        return "first seen";
+    case FL_CHANGE_FAILED:
+        return "failed change";
+    case FL_CHANGE_EXTERNAL:
+        return "CI";
     }
     return "change";
 }
@@ -485,12 +490,13 @@ void fl_html_chart(const fl_result *r, FILE *out)
             "<p class=\"muted\">Requests (solid) and 5xx (dashed) per revision, errors per "
             "group; one bucket = %s, times in UTC.</p>\n",
             fl_html_bucket_label(c.seconds, bl, sizeof(bl)));
-    fprintf(out,
-            "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-            "width=\"100%%\" role=\"img\" aria-label=\"timeline of requests, 5xx and errors\" "
-            "data-bucket-seconds=\"%d\" data-buckets=\"%zu\" data-origin=\"%s\" "
-            "data-display-bucket-seconds=\"%d\" data-display-buckets=\"%zu\">\n",
-            W, h, r->bucket_seconds, r->n_buckets, origin, c.seconds, c.nd);
+    fprintf(
+        out,
+        "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+        "width=\"100%%\" role=\"img\" aria-label=\"timeline of requests, 5xx and errors\" "
+        "data-bucket-seconds=\"%d\" data-buckets=\"%zu\" data-origin=\"%s\" "
+        "data-display-bucket-seconds=\"%d\" data-display-buckets=\"%zu\">\n",
+        W, h, r->bucket_seconds, r->n_buckets, origin, c.seconds, c.nd);
     onset_marker(&c);
     traffic_panel(&c, revs, n_revs);
     /* The top panel gets its own time ticks without labels; the shared labels go below. */
@@ -503,7 +509,10 @@ void fl_html_chart(const fl_result *r, FILE *out)
     change_markers(&c);
     legend(&c, revs, n_revs, legend_y);
     if (r->n_revisions > n_revs)
-        fprintf(out, "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%zu revisions without traffic or "
-                     "beyond the top 12 not drawn</text>\n", W - RIGHT, legend_y, r->n_revisions - n_revs);
+        fprintf(out,
+                "<text class=\"muted\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%zu revisions "
+                "without traffic or "
+                "beyond the top 12 not drawn</text>\n",
+                W - RIGHT, legend_y, r->n_revisions - n_revs);
     fprintf(out, "</svg>\n");
 }

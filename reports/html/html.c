@@ -15,7 +15,8 @@ static const char css[] =
     "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;"
     "border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:15px;margin:0 0 6px}"
     ".muted{color:var(--muted)}.lead{font-size:16px;margin:10px 0}"
-    ".verdict{border-left:4px solid var(--accent);padding:8px 12px;background:#fef3f2;margin:12px 0}"
+    ".verdict{border-left:4px solid var(--accent);padding:8px 12px;background:#fef3f2;margin:12px "
+    "0}"
     ".verdict.unsure{border-color:#b54708;background:#fffaeb}"
     "table{border-collapse:collapse;width:100%;margin:6px 0}"
     "th,td{text-align:left;vertical-align:top;padding:4px 8px;border-bottom:1px solid var(--line)}"
@@ -23,7 +24,8 @@ static const char css[] =
     "font-variant-numeric:tabular-nums}"
     "code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
     "font-size:12.5px}"
-    "p code,li code,td code,h3 code,.verdict code{background:#eef1f4;padding:0 3px;border-radius:3px}"
+    "p code,li code,td code,h3 code,.verdict code{background:#eef1f4;padding:0 "
+    "3px;border-radius:3px}"
     "pre{background:#f6f8fa;padding:8px;overflow-x:auto;white-space:pre-wrap;"
     "word-break:break-all;margin:4px 0}"
     ".cause{border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin:12px 0;"
@@ -49,7 +51,10 @@ static const char css[] =
     "h2{break-after:avoid}.cause,tr,svg{break-inside:avoid}"
     "pre{white-space:pre-wrap}a{color:inherit;text-decoration:none}}";
 
-static void esc(FILE *o, const char *s) { fl_html_escape(o, s); }
+static void esc(FILE *o, const char *s)
+{
+    fl_html_escape(o, s);
+}
 
 static void ts(FILE *o, fl_time t)
 {

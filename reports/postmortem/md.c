@@ -88,8 +88,16 @@ static void escape_word(FILE *out, const char *w, size_t n, bool segment_start)
         unsigned char c = (unsigned char)w[i];
         bool esc = false;
         switch (c) {
-        case '\\': case '`': case '*': case '[': case ']': case '<': case '>': case '|':
-        case '~': case '&':
+        case '\\':
+        case '`':
+        case '*':
+        case '[':
+        case ']':
+        case '<':
+        case '>':
+        case '|':
+        case '~':
+        case '&':
             esc = true;
             break;
         case '_':
@@ -97,10 +105,14 @@ static void escape_word(FILE *out, const char *w, size_t n, bool segment_start)
             esc = i == 0 || i + 1 == n || !is_alnum((unsigned char)w[i - 1]) ||
                   !is_alnum((unsigned char)w[i + 1]);
             break;
-        case '#': case '+': case '-': case '=':
+        case '#':
+        case '+':
+        case '-':
+        case '=':
             esc = segment_start && i == 0;
             break;
-        case '.': case ')':
+        case '.':
+        case ')':
             /* "1." or "1)" at the start would open an ordered list. */
             esc = segment_start && i > 0 && strspn(w, "0123456789") == i;
             break;

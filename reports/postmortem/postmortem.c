@@ -8,7 +8,6 @@
 #include "fl_config.h"
 #include "postmortem.h"
 
-#define TODO(what) "_TODO (human): " what "_"
 #define MAX_TIMELINE_GROUPS 8
 #define MAX_TIMELINE 64
 
@@ -17,10 +16,10 @@ typedef struct pm {
     const fl_cause *top; /* NULL when there is no cause */
     FILE *o;
     fl_time first_error, last_error; /* of the top cause's group, else of all errors */
-    bool from_cause;                  /* first/last error are the top cause's */
+    bool from_cause;                 /* first/last error are the top cause's */
     uint64_t requests, r5xx, errors;
-    uint64_t inc_requests, inc_r5xx;  /* inside [first_error, last_error] */
-    const fl_change_out *rollback; /* a later change back to the previous revision */
+    uint64_t inc_requests, inc_r5xx; /* inside [first_error, last_error] */
+    const fl_change_out *rollback;   /* a later change back to the previous revision */
 } pm;
 
 static void clock_of(fl_time t, char *buf, size_t size)
@@ -57,14 +56,22 @@ static void put_duration(FILE *o, fl_time us)
 static const char *change_verb(fl_change_kind k)
 {
     switch (k) {
-    case FL_CHANGE_DEPLOY: return "Deploy";
-    case FL_CHANGE_CONFIG: return "Configuration change";
-    case FL_CHANGE_TRAFFIC: return "Traffic change";
-    case FL_CHANGE_SECRET: return "New secret version";
-    case FL_CHANGE_REVISION_READY: return "Revision ready";
-    case FL_CHANGE_INFERRED: return "New revision first seen in the logs";
-    case FL_CHANGE_FAILED: return "Failed change attempt";
-    case FL_CHANGE_EXTERNAL: return "CI change";
+    case FL_CHANGE_DEPLOY:
+        return "Deploy";
+    case FL_CHANGE_CONFIG:
+        return "Configuration change";
+    case FL_CHANGE_TRAFFIC:
+        return "Traffic change";
+    case FL_CHANGE_SECRET:
+        return "New secret version";
+    case FL_CHANGE_REVISION_READY:
+        return "Revision ready";
+    case FL_CHANGE_INFERRED:
+        return "New revision first seen in the logs";
+    case FL_CHANGE_FAILED:
+        return "Failed change attempt";
+    case FL_CHANGE_EXTERNAL:
+        return "CI change";
     }
     return "Change";
 }
@@ -78,7 +85,8 @@ static void window_counts(pm *p)
     if (!p->first_error || !r->n_buckets || r->bucket_seconds <= 0)
         return;
     fl_time b = (fl_time)r->bucket_seconds * FL_USEC_PER_SEC;
-    fl_time lo = (p->first_error - r->bucket_origin) / b, hi = (p->last_error - r->bucket_origin) / b;
+    fl_time lo = (p->first_error - r->bucket_origin) / b,
+            hi = (p->last_error - r->bucket_origin) / b;
     if (lo < 0)
         lo = 0;
     if (hi >= (fl_time)r->n_buckets)
@@ -174,9 +182,8 @@ static void title(const pm *p, const fl_postmortem_opts *opts)
         fl_md_inline(o, opts->title);
     } else if (p->top) {
         fl_md_inline(o, p->top->service);
-        fprintf(o, " %s incident", p->top->kind == FL_CAUSE_UNKNOWN
-                                       ? "error"
-                                       : fl_cause_kind_name(p->top->kind));
+        fprintf(o, " %s incident",
+                p->top->kind == FL_CAUSE_UNKNOWN ? "error" : fl_cause_kind_name(p->top->kind));
     } else {
         fputs("incident", o);
     }
@@ -197,11 +204,14 @@ static void title(const pm *p, const fl_postmortem_opts *opts)
     } else {
         fputs("_no errors in the logs_", o);
     }
-    fputs("  \n**Severity**: " TODO("P0/P1/P2/P3") "  \n**Status**: ", o);
+    fputs("  \n**Severity**: "
+          "_TODO (human): P0/P1/P2/P3_"
+          "  \n**Status**: ",
+          o);
     if (p->rollback)
         fputs("mitigated (rollback seen in the logs)", o);
     else
-        fputs(TODO("resolved / mitigated / ongoing"), o);
+        fputs("_TODO (human): resolved / mitigated / ongoing_", o);
     fputs("\n\n", o);
 }
 
@@ -210,8 +220,9 @@ static void summary(const pm *p)
     FILE *o = p->o;
     fputs("## Summary\n\n", o);
     if (!p->top) {
-        fputs("faultline found no errors to explain in the analysed logs. " TODO(
-                  "what happened?") "\n\n",
+        fputs("faultline found no errors to explain in the analysed logs. "
+              "_TODO (human): what happened?_"
+              "\n\n",
               o);
         return;
     }
@@ -230,7 +241,9 @@ static void summary(const pm *p)
     if (!p->r->confident)
         fprintf(o, ", below the confidence threshold %.2f: confirm by hand",
                 p->r->confidence_threshold);
-    fputs(")\n- **Detected by**: " TODO("alert, customer report, or on-call noticing") "\n\n",
+    fputs(")\n- **Detected by**: "
+          "_TODO (human): alert, customer report, or on-call noticing_"
+          "\n\n",
           o);
 }
 
@@ -252,8 +265,9 @@ static void impact(const pm *p)
                 (unsigned long long)p->r5xx, (unsigned long long)p->requests,
                 100.0 * (double)p->r5xx / (double)p->requests);
     else
-        fputs("- **Failed requests**: no request logs in the input; " TODO(
-                  "count from the load balancer") "\n",
+        fputs("- **Failed requests**: no request logs in the input; "
+              "_TODO (human): count from the load balancer_"
+              "\n",
               o);
     fprintf(o, "- **Errors logged**: %llu in %zu group%s\n", (unsigned long long)p->errors,
             r->n_groups, r->n_groups == 1 ? "" : "s");
@@ -267,9 +281,9 @@ static void impact(const pm *p)
             continue;
         fputs("\n  - ", o);
         fl_md_code(o, v->revision[0] ? v->revision : v->service);
-        fprintf(o, ": %llu 5xx of %llu requests, %llu error%s",
-                (unsigned long long)v->requests_5xx, (unsigned long long)v->requests,
-                (unsigned long long)v->errors, v->errors == 1 ? "" : "s");
+        fprintf(o, ": %llu 5xx of %llu requests, %llu error%s", (unsigned long long)v->requests_5xx,
+                (unsigned long long)v->requests, (unsigned long long)v->errors,
+                v->errors == 1 ? "" : "s");
         shown++;
     }
     if (!shown)
@@ -285,9 +299,15 @@ static void impact(const pm *p)
     } else {
         fputs("_none_", o);
     }
-    fputs("\n- **Users affected**: " TODO("number of users / customers affected") "\n"
-          "- **Customer impact in money**: " TODO("customer impact in money") "\n"
-          "- **SLO / error budget consumed**: " TODO("error budget burned") "\n\n",
+    fputs("\n- **Users affected**: "
+          "_TODO (human): number of users / customers affected_"
+          "\n"
+          "- **Customer impact in money**: "
+          "_TODO (human): customer impact in money_"
+          "\n"
+          "- **SLO / error budget consumed**: "
+          "_TODO (human): error budget burned_"
+          "\n\n",
           o);
 }
 
@@ -327,7 +347,10 @@ static void timeline(const pm *p)
     qsort(ev, n, sizeof(*ev), event_cmp);
 
     fputs("## Timeline (UTC)\n\n", o);
-    fputs("- " TODO("HH:MM alert fired / incident acknowledged") "\n", o);
+    fputs("- "
+          "_TODO (human): HH:MM alert fired / incident acknowledged_"
+          "\n",
+          o);
     bool onset_done = false;
     for (size_t i = 0; i < n; i++) {
         fputs("- ", o);
@@ -365,7 +388,7 @@ static void timeline(const pm *p)
             if (g->n_by_revision) {
                 fputs(" on ", o);
                 fl_md_code(o, g->by_revision[0].revision[0] ? g->by_revision[0].revision
-                                                           : g->by_revision[0].service);
+                                                            : g->by_revision[0].service);
             }
             if (p->top && !onset_done && strcmp(p->top->error_class, g->key) == 0) {
                 fputs(" — **onset of cause #1**", o);
@@ -390,8 +413,14 @@ static void timeline(const pm *p)
         fputs(")\n", o);
     }
     if (!p->rollback)
-        fputs("- " TODO("HH:MM mitigation deployed (no rollback found in the logs)") "\n", o);
-    fputs("- " TODO("HH:MM incident resolved") "\n\n", o);
+        fputs("- "
+              "_TODO (human): HH:MM mitigation deployed (no rollback found in the logs)_"
+              "\n",
+              o);
+    fputs("- "
+          "_TODO (human): HH:MM incident resolved_"
+          "\n\n",
+          o);
 }
 
 static const fl_group *group_of(const fl_result *r, const char *key)
@@ -408,7 +437,9 @@ static void root_cause(const pm *p)
     FILE *o = p->o;
     fputs("## Root Cause\n\n", o);
     if (!p->top) {
-        fputs(TODO("technical explanation of what went wrong") "\n\n", o);
+        fputs("_TODO (human): technical explanation of what went wrong_"
+              "\n\n",
+              o);
         return;
     }
     const fl_cause *c = p->top;
@@ -484,7 +515,10 @@ static void root_cause(const pm *p)
             fputs("\n", o);
         }
     }
-    fputs("\n" TODO("why did this reach production? (5 whys)") "\n\n", o);
+    fputs("\n"
+          "_TODO (human): why did this reach production? (5 whys)_"
+          "\n\n",
+          o);
 }
 
 static void resolution(const pm *p)
@@ -529,18 +563,19 @@ static void resolution(const pm *p)
         }
     }
     if (!taken)
-        fputs("No mitigation was found in the logs. " TODO("what was done to fix the issue?")
-                  "\n",
+        fputs("No mitigation was found in the logs. "
+              "_TODO (human): what was done to fix the issue?_"
+              "\n",
               o);
     if (p->top && p->top->n_actions) {
-        fprintf(o, "\n%s:\n\n", taken ? "Recommended checks and follow-up commands"
-                                      : "Recommended mitigation");
+        fprintf(o, "\n%s:\n\n",
+                taken ? "Recommended checks and follow-up commands" : "Recommended mitigation");
         for (size_t i = 0; i < p->top->n_actions; i++) {
             const char *a = p->top->actions[i];
             fprintf(o, "%zu. ", i + 1);
             /* Commands as code so they copy cleanly; advice as (escaped) prose. */
-            if (!strncmp(a, "gcloud ", 7) || !strncmp(a, "kubectl ", 8) || !strncmp(a, "curl ", 5) ||
-                !strncmp(a, "bq ", 3) || !strncmp(a, "gsutil ", 7))
+            if (!strncmp(a, "gcloud ", 7) || !strncmp(a, "kubectl ", 8) ||
+                !strncmp(a, "curl ", 5) || !strncmp(a, "bq ", 3) || !strncmp(a, "gsutil ", 7))
                 fl_md_code(o, a);
             else
                 fl_md_inline(o, a);
@@ -605,15 +640,24 @@ static void action_items(const pm *p)
     }
     item(o, "Alert on the 5xx rate of the affected service if no alert fired first");
     item(o, "Update the runbook with what was learned");
-    fputs("- [ ] " TODO("further action items") "\n\n", o);
+    fputs("- [ ] "
+          "_TODO (human): further action items_"
+          "\n\n",
+          o);
 }
 
 static void lessons(const pm *p)
 {
     fputs("## Lessons Learned\n\n"
-          "- **What went well**: " TODO("...") "\n"
-          "- **What went wrong**: " TODO("...") "\n"
-          "- **Where we got lucky**: " TODO("...") "\n\n",
+          "- **What went well**: "
+          "_TODO (human): ..._"
+          "\n"
+          "- **What went wrong**: "
+          "_TODO (human): ..._"
+          "\n"
+          "- **Where we got lucky**: "
+          "_TODO (human): ..._"
+          "\n\n",
           p->o);
 }
 

@@ -8,8 +8,8 @@
 #include "fl_reports.h"
 
 typedef struct fl_postmortem_opts {
-    const char *title;   /* optional; default "<service> incident <date>" */
-    bool no_redact;      /* the result is written as given; otherwise a redacted copy */
+    const char *title; /* optional; default "<service> incident <date>" */
+    bool no_redact;    /* the result is written as given; otherwise a redacted copy */
 } fl_postmortem_opts;
 
 /* Writes the postmortem draft (runbook template: Summary, Impact, Timeline (UTC), Root Cause,

@@ -28,19 +28,46 @@ typedef struct scan {
     int err;
 } scan;
 
-static bool is_digit(int c) { return c >= '0' && c <= '9'; }
-static bool is_upper(int c) { return c >= 'A' && c <= 'Z'; }
-static bool is_lower(int c) { return c >= 'a' && c <= 'z'; }
-static bool is_alpha(int c) { return is_upper(c) || is_lower(c); }
-static bool is_alnum(int c) { return is_alpha(c) || is_digit(c); }
-static bool is_b64url(int c) { return is_alnum(c) || c == '_' || c == '-'; }
-static bool is_space(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-static bool is_ident(int c) { return is_alnum(c) || c == '_' || c == '-' || c == '.'; }
+static bool is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+static bool is_upper(int c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+static bool is_lower(int c)
+{
+    return c >= 'a' && c <= 'z';
+}
+static bool is_alpha(int c)
+{
+    return is_upper(c) || is_lower(c);
+}
+static bool is_alnum(int c)
+{
+    return is_alpha(c) || is_digit(c);
+}
+static bool is_b64url(int c)
+{
+    return is_alnum(c) || c == '_' || c == '-';
+}
+static bool is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+static bool is_ident(int c)
+{
+    return is_alnum(c) || c == '_' || c == '-' || c == '.';
+}
 static bool is_email_local(int c)
 {
     return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
-static int lower(int c) { return is_upper(c) ? c + 32 : c; }
+static int lower(int c)
+{
+    return is_upper(c) ? c + 32 : c;
+}
 
 /* Case-insensitive: does s[i..n) start with lit? */
 static bool ci_at(const scan *sc, size_t i, const char *lit)
@@ -60,7 +87,10 @@ static bool at(const scan *sc, size_t i, const char *lit)
     return i + k <= sc->n && memcmp(sc->s + i, lit, k) == 0;
 }
 
-static int ch(const scan *sc, size_t i) { return i < sc->n ? (unsigned char)sc->s[i] : 0; }
+static int ch(const scan *sc, size_t i)
+{
+    return i < sc->n ? (unsigned char)sc->s[i] : 0;
+}
 
 static void emit(scan *sc, const char *p, size_t len)
 {
@@ -152,8 +182,8 @@ static size_t m_pem(scan *sc, size_t i)
 /* ---- Authorization headers: keep the name, redact scheme and credential. ---- */
 static bool is_value_delim(int c)
 {
-    return is_space(c) || c == '"' || c == '\'' || c == '\\' || c == ',' || c == ';' ||
-           c == '}' || c == ']' || c == ')' || c == '&' || c == '<' || c == '>';
+    return is_space(c) || c == '"' || c == '\'' || c == '\\' || c == ',' || c == ';' || c == '}' ||
+           c == ']' || c == ')' || c == '&' || c == '<' || c == '>';
 }
 
 static size_t value_end(const scan *sc, size_t j)
@@ -166,8 +196,9 @@ static size_t value_end(const scan *sc, size_t j)
 
 static bool is_auth_scheme(const scan *sc, size_t i, size_t len)
 {
-    static const char *const schemes[] = {"bearer", "basic",  "digest", "token", "negotiate",
-                                          "ntlm",   "apikey", "hawk",   "aws4-hmac-sha256"};
+    static const char *const schemes[] = {"bearer", "basic",     "digest",
+                                          "token",  "negotiate", "ntlm",
+                                          "apikey", "hawk",      "aws4-hmac-sha256"};
     for (size_t k = 0; k < FL_ARRAY_LEN(schemes); k++)
         if (strlen(schemes[k]) == len && ci_at(sc, i, schemes[k]))
             return true;
@@ -291,21 +322,23 @@ static size_t m_url_password(scan *sc, size_t i)
         }
         if (c == ':' && !colon)
             colon = k;
-        if (c == '/' || c == '?' || c == '#' || is_space(c) || c == '"' || c == '\'' ||
-            c == '\\' || c == '<' || c == '>')
+        if (c == '/' || c == '?' || c == '#' || is_space(c) || c == '"' || c == '\'' || c == '\\' ||
+            c == '<' || c == '>')
             return 0;
     }
     return 0;
 }
 
 /* ---- Slack incoming webhooks and tokens ---- */
-static bool is_slack_path(int c) { return is_alnum(c) || c == '/' || c == '_' || c == '-'; }
+static bool is_slack_path(int c)
+{
+    return is_alnum(c) || c == '/' || c == '_' || c == '-';
+}
 
 static size_t m_slack(scan *sc, size_t i)
 {
-    static const char *const prefixes[] = {"hooks.slack.com/services/",
-                                           "hooks.slack.com/workflows/",
-                                           "hooks.slack.com/triggers/"};
+    static const char *const prefixes[] = {
+        "hooks.slack.com/services/", "hooks.slack.com/workflows/", "hooks.slack.com/triggers/"};
     for (size_t p = 0; p < FL_ARRAY_LEN(prefixes); p++) {
         if (!ci_at(sc, i, prefixes[p]))
             continue;
@@ -339,7 +372,10 @@ static size_t m_jwt(scan *sc, size_t i)
     return replace(sc, i, i, c0 + c, "jwt");
 }
 
-static bool is_upper_digit(int c) { return is_upper(c) || is_digit(c); }
+static bool is_upper_digit(int c)
+{
+    return is_upper(c) || is_digit(c);
+}
 
 static size_t m_aws(scan *sc, size_t i)
 {
@@ -362,9 +398,18 @@ static size_t m_prefixed(scan *sc, size_t i, const char *prefix, bool (*cls)(int
     return replace(sc, i, i, j + len, kind);
 }
 
-static bool is_oauth_char(int c) { return is_b64url(c) || c == '.'; }
-static bool is_b64(int c) { return is_alnum(c) || c == '+' || c == '/' || c == '='; }
-static bool is_gh_pat(int c) { return is_alnum(c) || c == '_'; }
+static bool is_oauth_char(int c)
+{
+    return is_b64url(c) || c == '.';
+}
+static bool is_b64(int c)
+{
+    return is_alnum(c) || c == '+' || c == '/' || c == '=';
+}
+static bool is_gh_pat(int c)
+{
+    return is_alnum(c) || c == '_';
+}
 
 static size_t m_tokens(scan *sc, size_t i)
 {
@@ -403,17 +448,18 @@ static size_t m_tokens(scan *sc, size_t i)
 /* ---- key=value, key: value, "key":"value" where the key names a secret ---- */
 static bool key_is_secret(const char *k, size_t len)
 {
-    static const char *const words[] = {"secret",     "password",    "passwd",     "token",
-                                        "api_key",    "apikey",      "api-key",    "access_key",
-                                        "accesskey",  "private_key", "privatekey", "credential",
+    static const char *const words[] = {"secret",      "password",    "passwd",     "token",
+                                        "api_key",     "apikey",      "api-key",    "access_key",
+                                        "accesskey",   "private_key", "privatekey", "credential",
                                         "signing_key", "auth_key"};
     /* Keys that describe a secret rather than hold one: secret_name, token_type, ... */
     static const char *const not_suffix[] = {
-        "type",  "count", "name",  "names", "id",    "ids",    "version", "versions",
-        "ttl",   "expiry", "expires", "expires_in", "expired", "path", "file", "uri",
-        "url",   "ref",   "length", "len",  "size",  "limit", "manager", "kind", "tokens",
-        "source", "location", "mode", "status", "enabled", "required", "rotation", "provider",
-        "_at", "time", "age"};
+        "type",     "count",    "name",     "names",  "id",      "ids",
+        "version",  "versions", "ttl",      "expiry", "expires", "expires_in",
+        "expired",  "path",     "file",     "uri",    "url",     "ref",
+        "length",   "len",      "size",     "limit",  "manager", "kind",
+        "tokens",   "source",   "location", "mode",   "status",  "enabled",
+        "required", "rotation", "provider", "_at",    "time",    "age"};
     char low[MAX_KEY + 1];
     if (len > MAX_KEY)
         return false;
@@ -440,10 +486,10 @@ static bool key_is_secret(const char *k, size_t len)
 
 static bool value_is_placeholder(const char *v, size_t len)
 {
-    static const char *const words[] = {"null",    "none",     "true",     "false",   "empty",
-                                        "expired", "invalid",  "missing",  "required", "undefined",
-                                        "redacted", "unset",   "nil",      "n/a",     "***",
-                                        "revoked", "valid",    "set",      "present", "hidden"};
+    static const char *const words[] = {"null",     "none",    "true",    "false",    "empty",
+                                        "expired",  "invalid", "missing", "required", "undefined",
+                                        "redacted", "unset",   "nil",     "n/a",      "***",
+                                        "revoked",  "valid",   "set",     "present",  "hidden"};
     if (len >= 10 && memcmp(v, "[REDACTED:", 10) == 0)
         return true;
     for (size_t w = 0; w < FL_ARRAY_LEN(words); w++) {

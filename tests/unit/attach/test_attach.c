@@ -65,18 +65,20 @@ static void test_resolve(void)
                          .slack_base = "http://127.0.0.1:5556"};
     fl_attach_kind k;
     char *out = NULL, err[256];
-    CHECK_INT(fl_attach_resolve("https://github.com/a/b/issues/1", &ov, &k, &out, err,
-                                sizeof(err)), 0);
+    CHECK_INT(fl_attach_resolve("https://github.com/a/b/issues/1", &ov, &k, &out, err, sizeof(err)),
+              0);
     CHECK_STR(out, "http://127.0.0.1:5555/api/repos/a/b/issues/1/comments");
     fl_free(out);
     CHECK_INT(fl_attach_resolve("https://hooks.slack.com/services/T/B/C", &ov, &k, &out, err,
-                                sizeof(err)), 0);
+                                sizeof(err)),
+              0);
     CHECK_STR(out, "http://127.0.0.1:5556/services/T/B/C");
     fl_free(out);
     /* An override may not smuggle a token over plain http to another host. */
     fl_attach_opts bad = {.github_api_base = "http://api.example.com"};
-    CHECK_INT(fl_attach_resolve("https://github.com/a/b/issues/1", &bad, &k, &out, err,
-                                sizeof(err)), FL_EINVAL);
+    CHECK_INT(
+        fl_attach_resolve("https://github.com/a/b/issues/1", &bad, &k, &out, err, sizeof(err)),
+        FL_EINVAL);
 }
 
 static void test_signature(void)
@@ -86,15 +88,14 @@ static void test_signature(void)
     const char *body = "{\"test\": 2432232314}";
     CHECK_INT(fl_webhook_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
                               "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), sig,
-                              sizeof(sig)), 0);
+                              sizeof(sig)),
+              0);
     CHECK_STR(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     /* A secret without the whsec_ prefix is used as raw bytes. */
-    CHECK_INT(fl_webhook_sign("plain-secret", "msg_x", 1700000000, "body", 4, sig, sizeof(sig)),
-              0);
+    CHECK_INT(fl_webhook_sign("plain-secret", "msg_x", 1700000000, "body", 4, sig, sizeof(sig)), 0);
     CHECK_STR(sig, "v1,Zeoi9yuYPVhZEzQUEEaJZ+5+Cmonh/XFKI0yZcJra3k=");
     /* One byte of the body changed: another signature. */
-    CHECK_INT(fl_webhook_sign("plain-secret", "msg_x", 1700000000, "bodY", 4, sig, sizeof(sig)),
-              0);
+    CHECK_INT(fl_webhook_sign("plain-secret", "msg_x", 1700000000, "bodY", 4, sig, sizeof(sig)), 0);
     CHECK(strcmp(sig, "v1,Zeoi9yuYPVhZEzQUEEaJZ+5+Cmonh/XFKI0yZcJra3k=") != 0);
     CHECK_INT(fl_webhook_sign("whsec_!!!", "msg_x", 1, "b", 1, sig, sizeof(sig)), FL_EINVAL);
 
@@ -116,13 +117,12 @@ static void test_bodies(void)
     json_t *blocks = json_object_get(j, "blocks");
     CHECK(json_is_array(blocks) && json_array_size(blocks) >= 4 && json_array_size(blocks) <= 50);
     CHECK_STR(json_string_value(json_object_get(json_array_get(blocks, 0), "type")), "header");
-    CHECK_STR(json_string_value(json_object_get(
-                  json_object_get(json_array_get(blocks, 0), "text"), "type")),
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(json_array_get(blocks, 0), "text"), "type")),
               "plain_text");
     CHECK(json_is_string(json_object_get(j, "text")));
     size_t n = json_array_size(blocks);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(blocks, n - 1), "type")),
-              "context");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(blocks, n - 1), "type")), "context");
     /* The cause section carries summary and evidence. */
     bool cause_seen = false;
     for (size_t i = 0; i < n; i++) {
@@ -149,8 +149,8 @@ static void test_bodies(void)
     CHECK_STR(json_string_value(json_object_get(j, "timestamp")), "2023-11-14T22:13:20Z");
     json_t *data = json_object_get(j, "data");
     CHECK_STR(json_string_value(json_object_get(data, "markdown")), "# md");
-    CHECK_STR(json_string_value(json_object_get(
-                  json_array_get(json_object_get(data, "causes"), 0), "kind")),
+    CHECK_STR(json_string_value(
+                  json_object_get(json_array_get(json_object_get(data, "causes"), 0), "kind")),
               "deploy");
     CHECK_INT(json_integer_value(json_object_get(data, "requests_5xx")), 495);
     json_decref(j);
@@ -166,7 +166,9 @@ static void test_retry_refused(void)
 {
     /* Nothing listens on 127.0.0.1:1: connection refused is retried, then given up. */
     fl_result *r = fix_result();
-    fl_attach_opts o = {.max_attempts = 3, .base_delay_ms = 5, .max_delay_ms = 20,
+    fl_attach_opts o = {.max_attempts = 3,
+                        .base_delay_ms = 5,
+                        .max_delay_ms = 20,
                         .webhook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"};
     fl_attach_report rep;
     int rc = fl_attach_post("http://127.0.0.1:1/hook", r, "# md", NULL, &o, &rep);

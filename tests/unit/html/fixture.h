@@ -11,7 +11,10 @@
 #define FIX_T0 INT64_C(1763633400000000) /* 2025-11-20T10:10:00Z */
 #define FIX_MIN (60 * FL_USEC_PER_SEC)
 
-static char *fix_str(const char *s) { return fl_strdup(s); }
+static char *fix_str(const char *s)
+{
+    return fl_strdup(s);
+}
 
 static char **fix_strv(size_t n, const char *const *v)
 {
@@ -112,8 +115,9 @@ static fl_result *fix_result(void)
     g->by_revision[0].revision = fix_str("checkout-00042-xyz");
     g->n_samples = 2;
     g->samples = fl_calloc(2, sizeof(fl_sample));
-    const char *msgs[] = {"ZodError: PAYMENTS_URL Required <script>alert(1)</script>",
-                          "boot failed for DB_PASSWORD=hunter2x9 [click](http://evil.test) | a | b |"};
+    const char *msgs[] = {
+        "ZodError: PAYMENTS_URL Required <script>alert(1)</script>",
+        "boot failed for DB_PASSWORD=hunter2x9 [click](http://evil.test) | a | b |"};
     for (size_t k = 0; k < 2; k++) {
         fl_sample *s = &g->samples[k];
         s->ts = g->first_seen + (int64_t)k * FL_USEC_PER_SEC;

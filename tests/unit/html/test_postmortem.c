@@ -82,9 +82,9 @@ static void test_draft(void)
     CHECK(md != NULL);
     if (!md)
         return;
-    static const char *const order[] = {"# Postmortem: ", "## Summary", "## Impact",
-                                        "## Timeline (UTC)", "## Root Cause", "## Resolution",
-                                        "## Action Items", "## Lessons Learned"};
+    static const char *const order[] = {"# Postmortem: ",    "## Summary",        "## Impact",
+                                        "## Timeline (UTC)", "## Root Cause",     "## Resolution",
+                                        "## Action Items",   "## Lessons Learned"};
     const char *at = md;
     for (size_t i = 0; i < FL_ARRAY_LEN(order) && at; i++) {
         at = find_after(md, order[i], at);

@@ -19,9 +19,11 @@ static const row cases[] = {
     {"upstream said bearer Zm9vYmFyYmF6cXV4MTIz ok", "upstream said bearer [REDACTED:bearer] ok"},
     {"\"authorization\":\"Basic dXNlcjpwYXNzd29yZA==\"",
      "\"authorization\":\"[REDACTED:authorization]\""},
-    {"headers: {authorization=Token 9f8e7d6c5b4a}", "headers: {authorization=[REDACTED:authorization]}"},
+    {"headers: {authorization=Token 9f8e7d6c5b4a}",
+     "headers: {authorization=[REDACTED:authorization]}"},
     /* JWT */
-    {"token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk "
+    {"token "
+     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk "
      "rejected",
      "token [REDACTED:jwt] rejected"},
     /* cloud keys */
@@ -29,11 +31,14 @@ static const row cases[] = {
     {"sts ASIAY34FZKBOKMUTVV7A expired", "sts [REDACTED:aws_access_key] expired"},
     {"maps key=AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKEfak12&x=1",
      "maps key=[REDACTED:google_api_key]&x=1"},
-    {"oauth ya29.a0AfH6SMBfakefakefakefakefake123 used", "oauth [REDACTED:google_oauth_token] used"},
+    {"oauth ya29.a0AfH6SMBfakefakefakefakefake123 used",
+     "oauth [REDACTED:google_oauth_token] used"},
     /* PEM, raw and JSON-escaped */
-    {"key: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n done",
+    {"key: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE "
+     "KEY-----\n done",
      "key: [REDACTED:private_key]\n done"},
-    {"{\"private_key\": \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA0Z3\\n-----END RSA PRIVATE "
+    {"{\"private_key\": \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA0Z3\\n-----END RSA "
+     "PRIVATE "
      "KEY-----\\n\", \"x\": 1}",
      "{\"private_key\": \"[REDACTED:secret]\", \"x\": 1}"},
     {"cut -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBfake", "cut [REDACTED:private_key]"},
@@ -46,7 +51,8 @@ static const row cases[] = {
     {"client_secret: 'abc123xyz'", "client_secret: '[REDACTED:secret]'"},
     {"{\"api_key\":\"k-live-99887766\",\"n\":2}", "{\"api_key\":\"[REDACTED:secret]\",\"n\":2}"},
     {"X-Api-Key: 5f4dcc3b5aa765d61d8327deb882cf99", "X-Api-Key: [REDACTED:secret]"},
-    {"config {\\\"apiKey\\\":\\\"zzTop42\\\"}", "config {\\\"apiKey\\\":\\\"[REDACTED:secret]\\\"}"},
+    {"config {\\\"apiKey\\\":\\\"zzTop42\\\"}",
+     "config {\\\"apiKey\\\":\\\"[REDACTED:secret]\\\"}"},
     {"ACCESS_KEY=Q2hhbmdlTWU0", "ACCESS_KEY=[REDACTED:secret]"},
     /* Slack */
     {"notify https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX now",
@@ -54,8 +60,7 @@ static const row cases[] = {
     {"slack xoxb-123456789012-abcdefABCDEF", "slack [REDACTED:slack_token]"},
     /* emails */
     {"deployed by jane.doe+ci@example.com.", "deployed by [REDACTED:email]."},
-    {"principal deployer@my-project.iam.gserviceaccount.com",
-     "principal [REDACTED:email]"},
+    {"principal deployer@my-project.iam.gserviceaccount.com", "principal [REDACTED:email]"},
     /* cards */
     {"charge card 4111 1111 1111 1111 declined", "charge card [REDACTED:card_number] declined"},
     {"pan=5555-5555-5555-4444", "pan=[REDACTED:card_number]"},
