@@ -1,6 +1,7 @@
 /* faultline classify [--all] INPUT...: what each entry is, one JSON object per line. */
 #include "cli_analysis.h"
 #include "fl_cli.h"
+#include "fl_reports.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@ struct classify_args {
     fl_strv patterns;
     bool slow_json;
     bool no_multiline;
+    bool no_redact;
     const char *output;
 };
 
@@ -26,6 +28,8 @@ static const fl_opt classify_opts[] = {
      offsetof(struct classify_args, slow_json), 0, 0, NULL},
     {"no-multiline", 0, FL_OPT_FLAG, NULL, "do not reassemble stack traces split across entries",
      offsetof(struct classify_args, no_multiline), 0, 0, NULL},
+    {"no-redact", 0, FL_OPT_FLAG, NULL, "print secrets found in messages as they are (warns)",
+     offsetof(struct classify_args, no_redact), 0, 0, NULL},
     FL_OPT_END,
 };
 
@@ -33,7 +37,8 @@ static const char classify_epilog[] =
     "Each line is {\"insertId\", \"timestamp\", \"service\", \"revision\", \"severity\",\n"
     "\"class\", \"rule\", \"fields\", \"message\"}; class and rule are null when no rule\n"
     "matched. Without --all only entries that matched a rule or are errors (severity ERROR or\n"
-    "above, HTTP 5xx) are printed. Messages are printed as read (no redaction).\n"
+    "above, HTTP 5xx) are printed. Secrets in messages and fields are redacted unless\n"
+    "--no-redact is given.\n"
     "\n";
 
 static const fl_cmd_spec classify_spec = {
@@ -41,20 +46,32 @@ static const fl_cmd_spec classify_spec = {
     classify_opts, classify_epilog,
 };
 
+/* Redacted copy of s as a JSON string (or s itself with no_redact). */
+static json_t *text_json(const char *s, bool no_redact)
+{
+    if (no_redact)
+        return json_string(s);
+    char *r = fl_redact(s);
+    json_t *j = r ? json_string(r) : NULL;
+    fl_free(r);
+    return j;
+}
+
 static json_t *str_or_null(const char *s)
 {
     return s && *s ? json_string(s) : json_null();
 }
 
 /* One output line. Keys in a fixed order so the output diffs cleanly. */
-static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched)
+static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched, bool no_redact)
 {
     char ts[40] = "";
     json_t *o = json_object();
     json_t *fields = json_object();
     if (matched)
         for (size_t i = 0; i < m->n_fields; i++)
-            json_object_set_new(fields, m->fields[i].name, json_string(m->fields[i].value));
+            json_object_set_new(fields, m->fields[i].name,
+                                text_json(m->fields[i].value, no_redact));
     json_object_set_new(o, "insertId", json_string(e->insert_id));
     json_object_set_new(o, "timestamp",
                         e->ts ? json_string(fl_time_format(e->ts, e->ts % FL_USEC_PER_SEC != 0,
@@ -66,7 +83,7 @@ static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched)
     json_object_set_new(o, "class", matched ? str_or_null(m->rule->class_id) : json_null());
     json_object_set_new(o, "rule", matched ? str_or_null(m->rule->id) : json_null());
     json_object_set_new(o, "fields", fields);
-    json_object_set_new(o, "message", json_string(e->message));
+    json_object_set_new(o, "message", text_json(e->message, no_redact));
     return o;
 }
 
@@ -98,7 +115,7 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
         rc = 0;
         if (!args->all && !matched && !error)
             continue;
-        json_t *o = entry_json(&e, &m, matched);
+        json_t *o = entry_json(&e, &m, matched, args->no_redact);
         if (!o || json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER) ||
             fputc('\n', out) == EOF)
             rc = FL_EIO;
@@ -130,6 +147,9 @@ int fl_cmd_classify(int argc, char **argv)
         fprintf(stderr, "faultline classify: %s\n", err);
         goto out;
     }
+    if (args.no_redact)
+        fprintf(stderr, "faultline classify: warning: --no-redact: secrets in log text are "
+                        "printed as they are\n");
     fl_pipeline_opts po;
     memset(&po, 0, sizeof po);
     po.pattern_dirs = args.patterns.v;

@@ -610,6 +610,35 @@ def case_threshold():
     check(len(doc["causes"]) == 1, "--max-causes 1")
 
 
+def case_redaction():
+    """A secret in a log line never reaches any output unless --no-redact is given."""
+    entries = load_entries()
+    secret = "AKIAIOSFODNN7EXAMPLE"
+    svc, bad, prev = bad_and_previous(entries)
+    planted = []
+    for i, e in enumerate(sorted(entries, key=ts)):
+        if labels(e).get("revision_name") == bad and not is_request(e) and len(planted) < 5:
+            e = dict(e)
+            e.pop("jsonPayload", None)
+            e["severity"] = "ERROR"
+            e["textPayload"] = f"S3 upload failed for key {secret} user=ops@example.com"
+            e["insertId"] = f"secret-{i}"
+            planted.append(e)
+    check(planted, "no entry to plant a secret in")
+    p = to_ndjson(entries + planted, tmp("secret.ndjson"))
+    for fmt in ["text", "md", "json"]:
+        rc, out, _ = run(["analyze", "--format", fmt, p])
+        check(rc == 0, f"{fmt}: exit {rc}")
+        check(secret not in out and "ops@example.com" not in out, f"{fmt} report leaks the secret")
+    rc, out, _ = run(["analyze", "--format", "json", "--no-redact", p])
+    check(secret in out, "--no-redact did not keep the text as it is")
+    rc, out, _ = run(["classify", p])
+    check(rc == 0 and "secret-" in out, "classify lost the planted entries")
+    check(secret not in out, "classify leaks the secret")
+    rc, out, err = run(["classify", "--no-redact", p])
+    check(secret in out and "--no-redact" in err, "classify --no-redact")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
