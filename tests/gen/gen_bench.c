@@ -86,7 +86,10 @@ static int pool_build(pool *p, uint64_t seed, bool array)
     if (!w)
         return FL_ENOMEM;
     bench_world(w, seed);
-    p->window_sec = (w->t1 - w->t0) / GEN_NS_PER_SEC;
+    /* a round lasts from the first to the last entry (a 504's log line comes 300 s after its
+     * request), so consecutive rounds never overlap in time */
+    p->window_sec = w->n_entries ? (w->entries[w->n_entries - 1].ns - w->entries[0].ns) / GEN_NS_PER_SEC + 1
+                                 : 1;
     p->n = w->n_entries;
     p->e = fl_calloc(p->n ? p->n : 1, sizeof(pool_entry));
     fl_buf arena;

@@ -293,8 +293,10 @@ void gen_chatter(gen_rng *r, fl_buf *b, const gen_svc *s, const char *method, co
         "published event order.updated id=%u", "feature flag new-pricing=%u",
         "retry policy: timeout=30s, maxRetries=%u", "served from warm cache (%u entries)",
     };
+    static const unsigned limits[] = {1u << 30, 200, 1000000, 2, 6, 5000};
     if (gen_chance(r, 0.25)) {
-        fl_buf_printf(b, GEN_PICK(r, notes), gen_below(r, 1u << 30) % 100000u);
+        uint32_t k = gen_below(r, (uint32_t)FL_ARRAY_LEN(notes));
+        fl_buf_printf(b, notes[k], gen_below(r, limits[k]));
         return;
     }
     switch (s->lang) {
