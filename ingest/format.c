@@ -323,6 +323,189 @@ static void begin_element(fl_splitter *sp, size_t i, bool scalar)
     sp->skipping = false;
 }
 
+/* The element never closed: a '{' at line start, no deeper than the element's own, begins the
+ * next one. Reports the broken element and starts over at i. */
+static void cut_at_brace(fl_splitter *sp, size_t i)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "unbalanced JSON: element not closed before line %llu",
+             (unsigned long long)sp->line);
+    malformed(sp, sp->elem_line, what);
+    size_t k = i;
+    while (k > sp->start && sp->buf[k - 1] != '\n')
+        k--;
+    sp->top_col = (long)(i - k);
+    begin_element(sp, i, false);
+}
+
+/* Scans element bytes [i, lim) one by one (strings with escapes, scalars, odd cases). Returns
+ * where it stopped; *done when the element ended just before that. */
+static size_t byte_step(fl_splitter *sp, size_t i, size_t lim, bool *done)
+{
+    const char *b = sp->buf;
+    while (i < lim) {
+        char c = b[i];
+        if (sp->in_str) {
+            if (sp->esc) {
+                sp->esc = false;
+            } else if (c == '\\') {
+                sp->esc = true;
+            } else if (c == '"') {
+                sp->in_str = false;
+            } else if (c == '\n') {
+                /* Raw newlines cannot be inside a JSON string: the quote was unbalanced.
+                 * Resynchronise here; the parser reports the element. */
+                sp->in_str = false;
+                sp->line++;
+            } else {
+                i = next_special(b, i + 1, lim, true);
+                continue;
+            }
+            i++;
+            continue;
+        }
+        if (sp->scalar) {
+            if (c == '"') {
+                sp->in_str = true;
+            } else if (c == '\n' || ((c == ',' || c == ']') && sp->in_array)) {
+                *done = true;
+                return i;
+            }
+            i++;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            sp->in_str = true;
+            break;
+        case '\n':
+            sp->line++;
+            break;
+        case '{':
+            if (sp->depth > 0 && starts_new_element(sp, i))
+                cut_at_brace(sp, i);
+            sp->depth++;
+            break;
+        case '[':
+            sp->depth++;
+            break;
+        case '}':
+        case ']':
+            if (--sp->depth <= 0) {
+                *done = true;
+                return i + 1;
+            }
+            break;
+        default:
+            /* Keys, numbers, indentation: jump to the next byte that matters. */
+            i = next_special(b, i + 1, lim, false);
+            continue;
+        }
+        i++;
+    }
+    return i;
+}
+
+#if defined(__SSE2__)
+typedef struct block_masks {
+    uint64_t quote, bslash, nl, open, close;
+} block_masks;
+
+static inline uint64_t mask16(__m128i eq, int k)
+{
+    return (uint64_t)(unsigned)_mm_movemask_epi8(eq) << (16 * k);
+}
+
+static inline void load_masks(const char *p, block_masks *m)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i nl = _mm_set1_epi8('\n'), lower = _mm_set1_epi8(0x20);
+    const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+    memset(m, 0, sizeof(*m));
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+        __m128i f = _mm_or_si128(v, lower); /* '[' -> '{', ']' -> '}' */
+        m->quote |= mask16(_mm_cmpeq_epi8(v, quote), k);
+        m->bslash |= mask16(_mm_cmpeq_epi8(v, bslash), k);
+        m->nl |= mask16(_mm_cmpeq_epi8(v, nl), k);
+        m->open |= mask16(_mm_cmpeq_epi8(f, open), k);
+        m->close |= mask16(_mm_cmpeq_epi8(f, close), k);
+    }
+}
+
+/* Newlines are sparse (a few per block): this beats the libgcc popcount without -mpopcnt. */
+static inline uint64_t count_bits(uint64_t x)
+{
+    uint64_t n = 0;
+    for (; x; x &= x - 1)
+        n++;
+    return n;
+}
+
+/* Bit i set when an odd number of quotes is at or before byte i: inside a string. */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+#endif
+
+/* Scans 64 bytes at once when they hold no backslash and no newline inside a string (the
+ * common case): string spans come from the quote positions, and only the brackets outside
+ * strings are visited. Returns false (nothing done) when the block needs the byte loop. */
+static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
+{
+#if defined(__SSE2__)
+    size_t i = *pi;
+    const char *b = sp->buf;
+    block_masks m;
+    load_masks(b + i, &m);
+    if (m.bslash)
+        return false;
+    uint64_t instr = prefix_xor(m.quote) ^ (sp->in_str ? ~UINT64_C(0) : 0);
+    if (m.nl & instr)
+        return false;
+    uint64_t structural = (m.open | m.close) & ~instr;
+    while (structural) {
+        int k = __builtin_ctzll(structural);
+        uint64_t below = k ? (~UINT64_C(0) >> (64 - k)) : 0;
+        char c = b[i + (size_t)k];
+        if (c == '{' || c == '[') {
+            if (c == '{' && sp->depth > 0 && starts_new_element(sp, i + (size_t)k)) {
+                sp->line += count_bits(m.nl & below);
+                sp->in_str = false;
+                cut_at_brace(sp, i + (size_t)k);
+                sp->depth++;
+                *pi = i + (size_t)k + 1;
+                return true;
+            }
+            sp->depth++;
+        } else if (--sp->depth <= 0) {
+            sp->line += count_bits(m.nl & below);
+            sp->in_str = false;
+            *pi = i + (size_t)k + 1;
+            *done = true;
+            return true;
+        }
+        structural &= structural - 1;
+    }
+    sp->line += count_bits(m.nl);
+    sp->in_str = (instr >> 63) != 0;
+    *pi = i + 64;
+    return true;
+#else
+    (void)sp;
+    (void)pi;
+    (void)done;
+    return false;
+#endif
+}
+
 static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
 {
     for (;;) {
@@ -357,77 +540,10 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
             /* Inside an element. */
             size_t i = sp->pos, end = sp->end;
             bool done = false;
-            while (i < end) {
-                char c = b[i];
-                if (sp->in_str) {
-                    if (sp->esc) {
-                        sp->esc = false;
-                    } else if (c == '\\') {
-                        sp->esc = true;
-                    } else if (c == '"') {
-                        sp->in_str = false;
-                    } else if (c == '\n') {
-                        /* Raw newlines cannot be inside a JSON string: the quote was
-                         * unbalanced. Resynchronise here; the parser reports the element. */
-                        sp->in_str = false;
-                        sp->line++;
-                    } else {
-                        i = next_special(b, i + 1, end, true);
-                        continue;
-                    }
-                    i++;
+            while (i < end && !done) {
+                if (!sp->scalar && !sp->esc && end - i >= 64 && block_step(sp, &i, &done))
                     continue;
-                }
-                if (sp->scalar) {
-                    if (c == '"') {
-                        sp->in_str = true;
-                    } else if (c == '\n' || ((c == ',' || c == ']') && sp->in_array)) {
-                        done = true;
-                        break;
-                    }
-                    i++;
-                    continue;
-                }
-                switch (c) {
-                case '"':
-                    sp->in_str = true;
-                    break;
-                case '\n':
-                    sp->line++;
-                    break;
-                case '{':
-                    if (sp->depth > 0 && starts_new_element(sp, i)) {
-                        char what[96];
-                        snprintf(what, sizeof(what),
-                                 "unbalanced JSON: element not closed before line %llu",
-                                 (unsigned long long)sp->line);
-                        malformed(sp, sp->elem_line, what);
-                        size_t k = i;
-                        while (k > sp->start && b[k - 1] != '\n')
-                            k--;
-                        sp->top_col = (long)(i - k);
-                        begin_element(sp, i, false);
-                    }
-                    sp->depth++;
-                    break;
-                case '[':
-                    sp->depth++;
-                    break;
-                case '}':
-                case ']':
-                    if (--sp->depth <= 0) {
-                        i++;
-                        done = true;
-                    }
-                    break;
-                default:
-                    /* Keys, numbers, indentation: jump to the next byte that matters. */
-                    i = next_special(b, i + 1, end, false);
-                    continue;
-                }
-                if (done)
-                    break;
-                i++;
+                i = byte_step(sp, i, FL_MIN(end, i + 64), &done);
             }
             sp->pos = i;
             if (!sp->skipping && sp->pos - sp->elem_start > sp->record_max) {

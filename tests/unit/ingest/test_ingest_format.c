@@ -176,13 +176,30 @@ static void test_chunk_boundaries(void)
     char *buf = malloc(cap);
     int n = 0;
     len += (size_t)snprintf(buf, cap, "[\n");
-    while (len < cap - 300) {
+    /* Strings with brackets, escaped quotes and backslashes, and nested pretty objects, so
+     * both the 64-byte block scanner and the byte loop see every kind of content. */
+    static const char *texts[] = {
+        "plain text",
+        "braces { and } and [ brackets ] in a string",
+        "escaped \\\" quote and \\\\ backslash then } and ]",
+        "a long line with nothing special in it, long enough to fill a block or two of scanning",
+        "ends with a backslash pair \\\\",
+    };
+    static const char *decoded[] = {
+        "plain text",
+        "braces { and } and [ brackets ] in a string",
+        "escaped \" quote and \\ backslash then } and ]",
+        "a long line with nothing special in it, long enough to fill a block or two of scanning",
+        "ends with a backslash pair \\",
+    };
+    while (len < cap - 600) {
         len += (size_t)snprintf(buf + len, cap - len,
-                                "%s  {\n    \"insertId\": \"%d\",\n    \"textPayload\": \"%.*s\"\n  }",
-                                n ? ",\n" : "", n, n % 97, "abcdefghijklmnopqrstuvwxyz"
-                                                          "abcdefghijklmnopqrstuvwxyz"
-                                                          "abcdefghijklmnopqrstuvwxyz"
-                                                          "abcdefghijklmnopqrstuvwxyz");
+                                "%s  {\n    \"insertId\": \"%d\",\n    \"labels\": {\n      \"k\": "
+                                "[1, {\"x\": \"]\"}]\n    },\n    \"textPayload\": \"%.*s%s\"\n  }",
+                                n ? ",\n" : "", n, n % 97,
+                                "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                                "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+                                texts[n % 5]);
         n++;
     }
     len += (size_t)snprintf(buf + len, cap - len, "\n]\n");
@@ -202,8 +219,12 @@ static void test_chunk_boundaries(void)
     while (fl_reader_next(r, &e) == 1) {
         char want[32];
         snprintf(want, sizeof(want), "%d", k);
-        if (strcmp(e.insert_id, want) != 0 || e.src_line != 2 + (uint64_t)k * 4)
+        if (strcmp(e.insert_id, want) != 0 || e.src_line != 2 + (uint64_t)k * 7)
             ok = false;
+        if (ok && !strstr(e.message, decoded[k % 5])) {
+            fprintf(stderr, "entry %d: message \"%s\"\n", k, e.message);
+            ok = false;
+        }
         k++;
     }
     CHECK(ok);
