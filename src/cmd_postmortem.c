@@ -19,7 +19,7 @@ static const fl_opt postmortem_opts[] = {
     {"output", 'o', FL_OPT_STRING, "FILE", "write the draft to FILE instead of standard output",
      offsetof(struct postmortem_args, output), 0, 0, NULL},
     {"attach", 0, FL_OPT_STRINGS, "URL",
-     "also post it: GitHub issue URL, Slack incoming webhook, or any https webhook (repeatable)",
+     "also post it: GitHub issue URL, Slack incoming webhook, or any https webhook",
      offsetof(struct postmortem_args, attach), 0, 0, NULL},
     FL_ANALYSIS_OPTS(struct postmortem_args, a),
     FL_OPT_END,
@@ -38,7 +38,8 @@ static const char postmortem_epilog[] =
     "                                            Standard Webhooks with FAULTLINE_WEBHOOK_SECRET\n"
     "Only https (plain http only to localhost). 5xx, 429 and network errors are retried with\n"
     "backoff (5 attempts); other 4xx are not. FAULTLINE_GITHUB_API_URL and\n"
-    "FAULTLINE_SLACK_HOOKS_URL replace the API bases (GitHub Enterprise, tests).\n"
+    "FAULTLINE_SLACK_HOOKS_URL replace the API bases (GitHub Enterprise, tests). A failed\n"
+    "attachment makes the exit status 1; the draft is written first either way.\n"
     "\n"
     "Examples:\n"
     "  faultline postmortem incident.json -o postmortem.md\n"

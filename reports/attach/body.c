@@ -2,6 +2,7 @@
  * Slack mrkdwn additionally needs &, < and > escaped, or "<!channel>" and "<url|text>" in a
  * log line would become a mention or a link. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +24,64 @@ static char *dump(json_t *j)
     return d;
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if it is not one. The rules
+ * are jansson's: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xC2 && c <= 0xDF ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 0;
+    if (!len || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) || (c == 0xF0 && p[1] < 0x90) ||
+        (c == 0xF4 && p[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+/* A JSON string from at most cap bytes of s: a character cut by the cap is dropped and bytes
+ * that are not UTF-8 (log text can hold anything) become '?', so building never fails on
+ * content. */
+static json_t *jstr(const char *s, size_t cap)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    if (n > cap)
+        n = cap;
+    char *d = fl_malloc(n + 1);
+    if (!d)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+        if (!len) {
+            /* At the cap a truncated character is dropped; elsewhere it is replaced. */
+            if (n < strlen(s) && n - i < 4 && ((unsigned char)s[i] & 0xC0) == 0xC0)
+                break;
+            d[o++] = '?';
+            i++;
+            continue;
+        }
+        memcpy(d + o, s + i, len);
+        o += len;
+        i += len;
+    }
+    d[o] = 0;
+    json_t *j = json_string(d);
+    fl_free(d);
+    return j;
+}
+
 static json_t *str(const char *s)
 {
-    return json_string(s ? s : "");
+    return jstr(s, SIZE_MAX);
 }
 
 static json_t *time_str(fl_time t)
@@ -40,7 +96,7 @@ char *fl_attach_github_body(const char *markdown)
 {
     size_t n = strlen(markdown);
     if (n <= GITHUB_MAX_BODY)
-        return dump(json_pack("{s:s}", "body", markdown));
+        return dump(json_pack("{s:o}", "body", str(markdown)));
     /* Cut at a line boundary and say so. */
     static const char note[] = "\n\n_(truncated: the full draft is in the file faultline "
                                "wrote)_\n";
@@ -51,7 +107,7 @@ char *fl_attach_github_body(const char *markdown)
     fl_buf_init(&b, GITHUB_MAX_BODY + 16);
     fl_buf_add(&b, markdown, cut);
     fl_buf_addstr(&b, note);
-    json_t *j = b.data ? json_pack("{s:s}", "body", b.data) : NULL;
+    json_t *j = b.data ? json_pack("{s:o}", "body", str(b.data)) : NULL;
     fl_buf_free(&b);
     return dump(j);
 }
@@ -77,7 +133,7 @@ static json_t *mrkdwn(const char *prefix, const char *text, size_t cap)
             fl_buf_addc(&b, *p);
         }
     }
-    json_t *j = json_pack("{s:s,s:s}", "type", "mrkdwn", "text", b.data ? b.data : "");
+    json_t *j = json_pack("{s:s,s:o}", "type", "mrkdwn", "text", jstr(b.data, cap));
     fl_buf_free(&b);
     return j;
 }
@@ -95,10 +151,16 @@ char *fl_attach_slack_body(const fl_result *r, const char *title)
 {
     const fl_cause *top = r->n_causes ? &r->causes[0] : NULL;
     char head[151];
-    snprintf(head, sizeof(head), "%s", title && *title ? title : "faultline postmortem draft");
+    if (title && *title)
+        snprintf(head, sizeof(head), "%s", title);
+    else if (top)
+        snprintf(head, sizeof(head), "Postmortem draft: %s %s incident", top->service,
+                 top->kind == FL_CAUSE_UNKNOWN ? "error" : fl_cause_kind_name(top->kind));
+    else
+        snprintf(head, sizeof(head), "faultline postmortem draft");
     json_t *blocks = json_array();
-    json_array_append_new(blocks, json_pack("{s:s,s:{s:s,s:s}}", "type", "header", "text", "type",
-                                            "plain_text", "text", head));
+    json_array_append_new(blocks, json_pack("{s:s,s:{s:s,s:o}}", "type", "header", "text", "type",
+                                            "plain_text", "text", jstr(head, 150)));
     json_array_append_new(
         blocks,
         json_pack("{s:s,s:o}", "type", "section", "text",
@@ -156,7 +218,8 @@ char *fl_attach_slack_body(const fl_result *r, const char *title)
     fl_buf_addstr(&t, pre);
     fl_buf_addstr(&t, json_string_value(json_object_get(fb, "text")));
     json_decref(fb);
-    json_t *j = json_pack("{s:s,s:o}", "text", t.data ? t.data : head, "blocks", blocks);
+    json_t *j =
+        json_pack("{s:o,s:o}", "text", jstr(t.data ? t.data : head, 3000), "blocks", blocks);
     fl_buf_free(&t);
     return dump(j);
 }

@@ -143,7 +143,18 @@ static void test_bodies(void)
     CHECK(strstr(s, "&lt;!channel&gt; &lt;https://evil.test|click&gt; &amp; more") != NULL);
     fl_free(s);
 
+    /* Log text that is not UTF-8 must not make the body disappear. */
+    fl_free(r->causes[0].evidence[0]);
+    r->causes[0].evidence[0] = fl_strdup("bad bytes \xff\xfe and a cut \xe2\x82 end");
+    s = fl_attach_slack_body(r, "t\xc3");
+    CHECK(s != NULL && strstr(s, "bad bytes ?? and a cut ?? end") != NULL);
+    fl_free(s);
+    s = fl_attach_github_body("caf\xc3\xa9 \xc3");
+    CHECK_STR(s, "{\"body\":\"caf\xc3\xa9 ?\"}");
+    fl_free(s);
+
     s = fl_attach_webhook_body(r, "# md", 1700000000);
+    CHECK(s != NULL && strstr(s, "bad bytes ??") != NULL);
     j = json_loads(s, 0, &e);
     CHECK_STR(json_string_value(json_object_get(j, "type")), "faultline.postmortem");
     CHECK_STR(json_string_value(json_object_get(j, "timestamp")), "2023-11-14T22:13:20Z");
