@@ -28,8 +28,20 @@ typedef struct opts {
     uint64_t entries;
 } opts;
 
-enum opt_id { O_SCENARIO, O_SEED, O_FORMAT, O_MINUTES, O_RATE, O_OUT, O_TRUTH, O_LIST, O_BENCH,
-              O_BYTES, O_ENTRIES, O_HELP };
+enum opt_id {
+    O_SCENARIO,
+    O_SEED,
+    O_FORMAT,
+    O_MINUTES,
+    O_RATE,
+    O_OUT,
+    O_TRUTH,
+    O_LIST,
+    O_BENCH,
+    O_BYTES,
+    O_ENTRIES,
+    O_HELP
+};
 
 /* One table drives parsing and --help. */
 static const struct {
@@ -41,8 +53,9 @@ static const struct {
     {"--bench", O_BENCH, NULL, "stream a large realistic NDJSON input (needs --bytes)"},
     {"--bytes", O_BYTES, "N[K|M|G]", "bench output size (binary units), never exceeded"},
     {"--entries", O_ENTRIES, "N", "bench: stop after N entries (same entries in both formats)"},
-    {"--format", O_FORMAT, "ndjson|array", "ndjson (default, oldest first) or gcloud --format=json "
-                                           "(2-space indent, newest first)"},
+    {"--format", O_FORMAT, "ndjson|array",
+     "ndjson (default, oldest first) or gcloud --format=json "
+     "(2-space indent, newest first)"},
     {"--help", O_HELP, NULL, "this text"},
     {"--list", O_LIST, NULL, "list scenarios"},
     {"--minutes", O_MINUTES, "M", "window length (default 60)"},
@@ -74,10 +87,23 @@ static int parse_size(const char *s, uint64_t *out)
         return FL_EINVAL;
     uint64_t mul = 1;
     switch (*end) {
-    case 'k': case 'K': mul = UINT64_C(1) << 10; end++; break;
-    case 'm': case 'M': mul = UINT64_C(1) << 20; end++; break;
-    case 'g': case 'G': mul = UINT64_C(1) << 30; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        mul = UINT64_C(1) << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mul = UINT64_C(1) << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mul = UINT64_C(1) << 30;
+        end++;
+        break;
+    default:
+        break;
     }
     if (*end == 'i' || *end == 'B')
         end++;
@@ -125,7 +151,9 @@ static int parse_args(int argc, char **argv, opts *o)
         }
         char *end = NULL;
         switch (id) {
-        case O_SCENARIO: o->scenario = val; break;
+        case O_SCENARIO:
+            o->scenario = val;
+            break;
         case O_SEED:
             o->seed = strtoull(val, &end, 10);
             if (!*val || *end) {
@@ -155,10 +183,18 @@ static int parse_args(int argc, char **argv, opts *o)
                 return FL_EINVAL;
             }
             break;
-        case O_OUT: o->out = val; break;
-        case O_TRUTH: o->truth = val; break;
-        case O_LIST: o->list = true; break;
-        case O_BENCH: o->bench = true; break;
+        case O_OUT:
+            o->out = val;
+            break;
+        case O_TRUTH:
+            o->truth = val;
+            break;
+        case O_LIST:
+            o->list = true;
+            break;
+        case O_BENCH:
+            o->bench = true;
+            break;
         case O_BYTES:
             if (parse_size(val, &o->bytes)) {
                 fprintf(stderr, "flgen: bad --bytes '%s'\n", val);
@@ -172,7 +208,9 @@ static int parse_args(int argc, char **argv, opts *o)
                 return FL_EINVAL;
             }
             break;
-        case O_HELP: usage(stdout); exit(0);
+        case O_HELP:
+            usage(stdout);
+            exit(0);
         }
     }
     return 0;
@@ -205,7 +243,8 @@ static int write_array(const gen_world *w, int fd)
     fl_buf_addstr(&b, "[\n");
     for (size_t k = w->n_entries; k-- > 0;) {
         json_t *e = json_loads(w->entries[k].json, 0, NULL);
-        char *s = e ? json_dumps(e, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(16)) : NULL;
+        char *s =
+            e ? json_dumps(e, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(16)) : NULL;
         json_decref(e);
         if (!s) {
             rc = FL_ENOMEM;

@@ -51,8 +51,8 @@ static inline bool gen_chance(gen_rng *r, double p)
 
 #define GEN_PICK(r, arr) ((arr)[gen_below((r), (uint32_t)FL_ARRAY_LEN(arr))])
 
-void gen_hex(gen_rng *r, char *out, size_t n);      /* n lowercase hex digits + NUL */
-void gen_alnum(gen_rng *r, char *out, size_t n);    /* n chars of [a-z0-9] + NUL */
+void gen_hex(gen_rng *r, char *out, size_t n);   /* n lowercase hex digits + NUL */
+void gen_alnum(gen_rng *r, char *out, size_t n); /* n chars of [a-z0-9] + NUL */
 
 /* ---- time ---------------------------------------------------------------------------------- */
 
@@ -67,13 +67,13 @@ char *gen_ts(int64_t ns, int digits, char *buf);
 
 enum gen_class {
     GEN_CLS_NONE = 0,
-    GEN_CLS_SCHEMA,     /* schema_validation: zod, pydantic settings, missing env var */
-    GEN_CLS_OOM,        /* oom: memory limit exceeded, heap out of memory */
-    GEN_CLS_MONGO,      /* mongo_server_selection */
-    GEN_CLS_POOL,       /* pool_exhausted: HikariCP, node-postgres, SQLAlchemy QueuePool */
-    GEN_CLS_REDIS,      /* redis_timeout */
-    GEN_CLS_UNMATCHED,  /* a new exception no rule knows: truth class is null */
-    GEN_CLS_UPSTREAM,   /* upstream_timeout: background noise */
+    GEN_CLS_SCHEMA,    /* schema_validation: zod, pydantic settings, missing env var */
+    GEN_CLS_OOM,       /* oom: memory limit exceeded, heap out of memory */
+    GEN_CLS_MONGO,     /* mongo_server_selection */
+    GEN_CLS_POOL,      /* pool_exhausted: HikariCP, node-postgres, SQLAlchemy QueuePool */
+    GEN_CLS_REDIS,     /* redis_timeout */
+    GEN_CLS_UNMATCHED, /* a new exception no rule knows: truth class is null */
+    GEN_CLS_UPSTREAM,  /* upstream_timeout: background noise */
     GEN_CLS__COUNT
 };
 
@@ -84,9 +84,9 @@ enum gen_lang { GEN_NODE, GEN_PYTHON, GEN_JAVA, GEN_GO };
 
 /* How a service writes its application logs. */
 enum gen_style {
-    GEN_STYLE_TEXT,       /* console.log / print / logback text lines, no severity */
-    GEN_STYLE_JSON,       /* pino / zap / structlog JSON with level, no severity */
-    GEN_STYLE_CLOUD,      /* JSON with "severity", lifted into the entry by Cloud Run */
+    GEN_STYLE_TEXT,  /* console.log / print / logback text lines, no severity */
+    GEN_STYLE_JSON,  /* pino / zap / structlog JSON with level, no severity */
+    GEN_STYLE_CLOUD, /* JSON with "severity", lifted into the entry by Cloud Run */
 };
 
 /* ---- the model ----------------------------------------------------------------------------- */
@@ -103,21 +103,25 @@ typedef struct gen_rev {
     char image[200];
     char commit[48];
     char build_id[40];
-    uint64_t inst[GEN_MAX_INST];   /* instance keys; rendered by gen_instance_id */
+    uint64_t inst[GEN_MAX_INST]; /* instance keys; rendered by gen_instance_id */
     int n_inst;
     int memory_mib;
     int64_t created;
-    int64_t slot_from[GEN_MAX_INST];  /* an instance slot serves from this time */
-    char dropped_env[40];          /* env var this revision's spec no longer sets */
+    int64_t slot_from[GEN_MAX_INST]; /* an instance slot serves from this time */
+    char dropped_env[40];            /* env var this revision's spec no longer sets */
     /* Instance replacements (crash, scale-out) in time order: slot `slot` is `key` from t. */
-    struct { int64_t t; uint64_t key; int slot; } gens[64];
+    struct {
+        int64_t t;
+        uint64_t key;
+        int slot;
+    } gens[64];
     int n_gens;
 } gen_rev;
 
 typedef struct gen_traffic {
-    int64_t t;        /* effective from */
+    int64_t t; /* effective from */
     int rev[2];
-    int pct[2];       /* pct[0] + pct[1] == 100 */
+    int pct[2]; /* pct[0] + pct[1] == 100 */
     int n;
 } gen_traffic;
 
@@ -125,33 +129,33 @@ typedef struct gen_svc {
     char name[48];
     int lang;
     int style;
-    char host[128];           /* run.app host */
-    char repo[160];           /* image repository without tag */
-    char sa[128];             /* service account email */
-    char pool_name[32];       /* pool wording flavour (also used for look-alike chatter) */
+    char host[128];     /* run.app host */
+    char repo[160];     /* image repository without tag */
+    char sa[128];       /* service account email */
+    char pool_name[32]; /* pool wording flavour (also used for look-alike chatter) */
     gen_rev revs[GEN_MAX_REVS];
     int n_revs;
     gen_traffic traffic[GEN_MAX_TRAFFIC];
     int n_traffic;
-    double rate;              /* baseline requests per minute */
-    int64_t surge_t;          /* 0: none */
+    double rate;     /* baseline requests per minute */
+    int64_t surge_t; /* 0: none */
     double surge_mult;
-    bool cloud_build;         /* container labels carry commit-sha / gcb-build-id */
-    int64_t born;             /* created inside the window (CreateService); 0: before it */
+    bool cloud_build; /* container labels carry commit-sha / gcb-build-id */
+    int64_t born;     /* created inside the window (CreateService); 0: before it */
 } gen_svc;
 
 /* A reason for requests to fail: which service and revision, when, how often, and how. */
 typedef struct gen_fault {
     int svc;
-    int rev;             /* -1: any revision */
+    int rev; /* -1: any revision */
     int64_t t0, t1;
-    double p;            /* probability per request once fully on */
-    int64_t ramp_ns;     /* linear ramp from 0 to p after t0 */
+    double p;        /* probability per request once fully on */
+    int64_t ramp_ns; /* linear ramp from 0 to p after t0 */
     int cls;
     int status;
-    bool counts;         /* true: this is the incident (onset tracking) */
-    int variant;         /* wording choice, fixed per fault */
-    char detail[64];     /* e.g. the env var that is missing */
+    bool counts;     /* true: this is the incident (onset tracking) */
+    int variant;     /* wording choice, fixed per fault */
+    char detail[64]; /* e.g. the env var that is missing */
 } gen_fault;
 
 /* A change in the timeline the correlator should not blame. */
@@ -171,7 +175,7 @@ typedef struct gen_crash {
 typedef struct gen_entry {
     int64_t ns;
     uint64_t seq;
-    char *json;          /* compact, owned */
+    char *json; /* compact, owned */
 } gen_entry;
 
 typedef struct gen_world {
@@ -180,7 +184,7 @@ typedef struct gen_world {
     char project[64];
     char project_number[16];
     char region[32];
-    int64_t t0, t1;               /* window [t0, t1) */
+    int64_t t0, t1; /* window [t0, t1) */
     gen_svc svcs[GEN_MAX_SVCS];
     int n_svcs;
     gen_fault faults[GEN_MAX_FAULTS];
@@ -191,9 +195,9 @@ typedef struct gen_world {
     int n_crashes;
     char inst_prefix[16];
     int inst_len;
-    int64_t onset;                /* first entry produced by a counting fault, 0 if none */
-    bool quiet_noise;             /* no background 5xx (bench pool) */
-    double chatter_p;             /* app log lines per successful request (default 0.55) */
+    int64_t onset;    /* first entry produced by a counting fault, 0 if none */
+    bool quiet_noise; /* no background 5xx (bench pool) */
+    double chatter_p; /* app log lines per successful request (default 0.55) */
 
     gen_entry *entries;
     size_t n_entries, cap_entries;
@@ -270,8 +274,8 @@ int gen_error_variants(int lang, int cls);
 /* ---- scenarios (gen_scenarios.c) ----------------------------------------------------------- */
 
 typedef struct gen_truth {
-    const char *kind;            /* deploy | dependency | load | resource | platform | none */
-    int svc, rev, prev_rev;      /* -1 when not applicable */
+    const char *kind;       /* deploy | dependency | load | resource | platform | none */
+    int svc, rev, prev_rev; /* -1 when not applicable */
     int cls;
 } gen_truth;
 

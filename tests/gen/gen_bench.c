@@ -17,10 +17,10 @@
 #define OUT_BUF (8u << 20)
 
 typedef struct pool_entry {
-    const char *text;     /* rendered entry, without separator */
+    const char *text; /* rendered entry, without separator */
     uint32_t len;
-    uint32_t ts_off;      /* offset of the timestamp value's first digit; UINT32_MAX: none */
-    uint32_t rts_off;     /* same for receiveTimestamp */
+    uint32_t ts_off;  /* offset of the timestamp value's first digit; UINT32_MAX: none */
+    uint32_t rts_off; /* same for receiveTimestamp */
     int64_t ts_sec, rts_sec;
 } pool_entry;
 
@@ -88,8 +88,9 @@ static int pool_build(pool *p, uint64_t seed, bool array)
     bench_world(w, seed);
     /* a round lasts from the first to the last entry (a 504's log line comes 300 s after its
      * request), so consecutive rounds never overlap in time */
-    p->window_sec = w->n_entries ? (w->entries[w->n_entries - 1].ns - w->entries[0].ns) / GEN_NS_PER_SEC + 1
-                                 : 1;
+    p->window_sec = w->n_entries
+                        ? (w->entries[w->n_entries - 1].ns - w->entries[0].ns) / GEN_NS_PER_SEC + 1
+                        : 1;
     p->n = w->n_entries;
     p->e = fl_calloc(p->n ? p->n : 1, sizeof(pool_entry));
     fl_buf arena;
@@ -203,7 +204,7 @@ int gen_bench(uint64_t seed, uint64_t bytes, uint64_t max_entries, bool array, i
     ts_cache c1 = {-1, {0}}, c2 = {-1, {0}};
 
     /* How many entries fit: the output never exceeds `bytes`. */
-    uint64_t total = array ? 4 : 0, count = 0;   /* "[\n" ... "\n]\n" */
+    uint64_t total = array ? 4 : 0, count = 0; /* "[\n" ... "\n]\n" */
     while (!max_entries || count < max_entries) {
         const pool_entry *e = &p.e[count % p.n];
         uint64_t add = (uint64_t)e->len + (array ? (count ? 2 : 0) : 1);
@@ -217,7 +218,7 @@ int gen_bench(uint64_t seed, uint64_t bytes, uint64_t max_entries, bool array, i
         len = count ? 2 : 3;
     }
     for (uint64_t k = 0; k < count && !rc; k++) {
-        uint64_t idx = array ? count - 1 - k : k;    /* gcloud lists newest first */
+        uint64_t idx = array ? count - 1 - k : k; /* gcloud lists newest first */
         const pool_entry *e = &p.e[idx % p.n];
         int64_t shift = (int64_t)(idx / p.n) * p.window_sec;
         if (len + e->len + 4 > OUT_BUF && (rc = flush(fd, out, &len)))

@@ -7,15 +7,16 @@
 #include "gen.h"
 
 static const char *const env_vars[] = {
-    "KV_REDIS_PASSWORD", "DATABASE_URL", "STRIPE_SECRET_KEY", "JWT_SIGNING_KEY",
-    "SENDGRID_API_KEY", "SESSION_SECRET",
+    "KV_REDIS_PASSWORD", "DATABASE_URL",     "STRIPE_SECRET_KEY",
+    "JWT_SIGNING_KEY",   "SENDGRID_API_KEY", "SESSION_SECRET",
 };
 
 /* A time at fraction [a, b) of the window, on a random microsecond. */
 static int64_t at_frac(gen_world *w, double a, double b)
 {
     double f = a + (b - a) * gen_unit(&w->rng);
-    return w->t0 + (int64_t)((double)(w->t1 - w->t0) * f) + (int64_t)gen_below(&w->rng, 1000000) * 1000;
+    return w->t0 + (int64_t)((double)(w->t1 - w->t0) * f) +
+           (int64_t)gen_below(&w->rng, 1000000) * 1000;
 }
 
 static int64_t clamp_t(const gen_world *w, int64_t t, double max_frac)
@@ -110,7 +111,8 @@ static void bad_config_deploy(gen_world *w, gen_truth *t, double rate)
     gen_add_fault(w, &f);
     int crashes = (int)gen_below(&w->rng, 3);
     for (int i = 0; i < crashes; i++)
-        gen_startup_crash(w, target, rev, td + (int64_t)gen_range(&w->rng, 8, 90) * GEN_NS_PER_SEC, &f);
+        gen_startup_crash(w, target, rev, td + (int64_t)gen_range(&w->rng, 8, 90) * GEN_NS_PER_SEC,
+                          &f);
     truth_deploy(t, target, rev, prev, GEN_CLS_SCHEMA);
 }
 
@@ -145,8 +147,9 @@ static void dependency_outage(gen_world *w, gen_truth *t, double rate)
     f.t1 = end;
     gen_add_fault(w, &f);
     if (!split || gen_chance(&w->rng, 0.7)) {
-        gen_fault g = fault(w, other, -1, outage + (int64_t)gen_range(&w->rng, 0, 20) * GEN_NS_PER_SEC,
-                            0.3 + 0.4 * gen_unit(&w->rng), GEN_CLS_MONGO);
+        gen_fault g =
+            fault(w, other, -1, outage + (int64_t)gen_range(&w->rng, 0, 20) * GEN_NS_PER_SEC,
+                  0.3 + 0.4 * gen_unit(&w->rng), GEN_CLS_MONGO);
         g.ramp_ns = 20 * GEN_NS_PER_SEC;
         g.t1 = end;
         gen_add_fault(w, &g);
@@ -165,8 +168,9 @@ static void traffic_surge(gen_world *w, gen_truth *t, double rate)
     s->surge_t = at_frac(w, 0.3, 0.6);
     s->surge_mult = 4.0 + gen_unit(&w->rng);
     gen_scale_out(w, target, s->surge_t + 20 * GEN_NS_PER_SEC, 2 + (int)gen_below(&w->rng, 2));
-    gen_fault f = fault(w, target, -1, s->surge_t + (int64_t)gen_range(&w->rng, 30, 90) * GEN_NS_PER_SEC,
-                        0.15 + 0.2 * gen_unit(&w->rng), GEN_CLS_POOL);
+    gen_fault f =
+        fault(w, target, -1, s->surge_t + (int64_t)gen_range(&w->rng, 30, 90) * GEN_NS_PER_SEC,
+              0.15 + 0.2 * gen_unit(&w->rng), GEN_CLS_POOL);
     f.ramp_ns = 60 * GEN_NS_PER_SEC;
     gen_add_fault(w, &f);
     t->kind = "load";
@@ -269,15 +273,24 @@ static void sample_incident(gen_world *w, gen_truth *t, double rate)
 }
 
 static const gen_scenario scenarios[] = {
-    {"bad_config_deploy", "a deploy whose new revision fails env/config schema validation", bad_config_deploy, 60},
-    {"oom_after_deploy", "a deploy whose revision runs out of memory 5-15 minutes later", oom_after_deploy, 60},
-    {"dependency_outage", "MongoDB unreachable from old and new revisions; an earlier deploy is innocent", dependency_outage, 60},
-    {"traffic_surge", "request rate x4-5, connection pools exhausted, no deploy", traffic_surge, 60},
-    {"two_deploys_second_bad", "two deploys, only the second introduces errors", two_deploys_second_bad, 60},
-    {"steady_preexisting", "a low steady error rate all hour; a deploy changes nothing", steady_preexisting, 60},
-    {"canary_bad", "a 5-10% canary revision fails, the overall error rate barely moves", canary_bad, 60},
+    {"bad_config_deploy", "a deploy whose new revision fails env/config schema validation",
+     bad_config_deploy, 60},
+    {"oom_after_deploy", "a deploy whose revision runs out of memory 5-15 minutes later",
+     oom_after_deploy, 60},
+    {"dependency_outage",
+     "MongoDB unreachable from old and new revisions; an earlier deploy is innocent",
+     dependency_outage, 60},
+    {"traffic_surge", "request rate x4-5, connection pools exhausted, no deploy", traffic_surge,
+     60},
+    {"two_deploys_second_bad", "two deploys, only the second introduces errors",
+     two_deploys_second_bad, 60},
+    {"steady_preexisting", "a low steady error rate all hour; a deploy changes nothing",
+     steady_preexisting, 60},
+    {"canary_bad", "a 5-10% canary revision fails, the overall error rate barely moves", canary_bad,
+     60},
     {"healthy", "a normal hour with background noise", healthy, 60},
-    {"sample_incident", "the README demo: checkout-api bad config deploy (KV_REDIS_PASSWORD)", sample_incident, 60},
+    {"sample_incident", "the README demo: checkout-api bad config deploy (KV_REDIS_PASSWORD)",
+     sample_incident, 60},
 };
 
 const gen_scenario *gen_scenario_find(const char *name)
@@ -304,7 +317,8 @@ json_t *gen_truth_json(const gen_world *w, const gen_truth *t, const char *scena
     char ts[40];
     const char *svc = t->svc >= 0 ? w->svcs[t->svc].name : NULL;
     const char *rev = t->svc >= 0 && t->rev >= 0 ? gen_rev_name(w, t->svc, t->rev) : NULL;
-    const char *prev = t->svc >= 0 && t->prev_rev >= 0 ? gen_rev_name(w, t->svc, t->prev_rev) : NULL;
+    const char *prev =
+        t->svc >= 0 && t->prev_rev >= 0 ? gen_rev_name(w, t->svc, t->prev_rev) : NULL;
     json_t *exp = json_object();
     json_object_set_new(exp, "kind", json_string(t->kind));
     json_object_set_new(exp, "service", str_or_null(svc));
@@ -326,9 +340,11 @@ json_t *gen_truth_json(const gen_world *w, const gen_truth *t, const char *scena
     json_object_set_new(root, "expected", exp);
     json_object_set_new(root, "innocent_changes", inn);
     bool has_onset = w->onset != 0 && strcmp(t->kind, "none") != 0;
-    json_object_set_new(root, "onset", has_onset ? json_string(gen_ts(w->onset, 6, ts)) : json_null());
+    json_object_set_new(root, "onset",
+                        has_onset ? json_string(gen_ts(w->onset, 6, ts)) : json_null());
     char te[40];
-    json_object_set_new(root, "window", json_pack("{s:s, s:s}", "start", gen_ts(w->t0, 6, ts), "end",
-                                                  gen_ts(w->t1, 6, te)));
+    json_object_set_new(
+        root, "window",
+        json_pack("{s:s, s:s}", "start", gen_ts(w->t0, 6, ts), "end", gen_ts(w->t1, 6, te)));
     return root;
 }

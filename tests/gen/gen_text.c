@@ -9,11 +9,11 @@
 
 static const char *const env_vars[] = {
     "KV_REDIS_PASSWORD", "DATABASE_URL", "STRIPE_SECRET_KEY", "JWT_SIGNING_KEY",
-    "SENDGRID_API_KEY", "MONGODB_URI", "SESSION_SECRET", "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "SENDGRID_API_KEY",  "MONGODB_URI",  "SESSION_SECRET",    "OTEL_EXPORTER_OTLP_ENDPOINT",
 };
 
 static const char *const py_files[] = {
-    "/app/app/api/orders.py", "/app/app/routes/checkout.py", "/app/app/services/catalog.py",
+    "/app/app/api/orders.py",       "/app/app/routes/checkout.py", "/app/app/services/catalog.py",
     "/app/app/handlers/profile.py", "/app/app/api/v1/search.py",
 };
 
@@ -23,7 +23,10 @@ static const char *const node_files[] = {
 };
 
 static const char *const java_pkgs[] = {
-    "com.acme.orders", "com.acme.payments", "io.northwind.catalog", "com.brightcart.billing",
+    "com.acme.orders",
+    "com.acme.payments",
+    "io.northwind.catalog",
+    "com.brightcart.billing",
 };
 
 static void mongo_host(gen_rng *r, char *out, size_t n)
@@ -42,8 +45,9 @@ static void py_frames(gen_rng *r, fl_buf *b, int depth)
     fl_buf_printf(b, "  File \"%s\", line %u, in handle\n    result = await service.run(payload)\n",
                   file, 20 + gen_below(r, 180));
     for (int i = 0; i < depth; i++)
-        fl_buf_printf(b, "  File \"/app/app/services/store.py\", line %u, in fetch\n"
-                         "    return await self._client.find_one(query)\n",
+        fl_buf_printf(b,
+                      "  File \"/app/app/services/store.py\", line %u, in fetch\n"
+                      "    return await self._client.find_one(query)\n",
                       30 + gen_below(r, 90));
 }
 
@@ -75,11 +79,16 @@ static void java_stack(gen_rng *r, fl_buf *b, const char *lib_frame)
 int gen_error_variants(int lang, int cls)
 {
     switch (cls) {
-    case GEN_CLS_SCHEMA: return lang == GEN_NODE ? 3 : 2;
-    case GEN_CLS_POOL: return lang == GEN_NODE ? 2 : 1;
-    case GEN_CLS_REDIS: return 2;
-    case GEN_CLS_UNMATCHED: return 2;
-    default: return 1;
+    case GEN_CLS_SCHEMA:
+        return lang == GEN_NODE ? 3 : 2;
+    case GEN_CLS_POOL:
+        return lang == GEN_NODE ? 2 : 1;
+    case GEN_CLS_REDIS:
+        return 2;
+    case GEN_CLS_UNMATCHED:
+        return 2;
+    default:
+        return 1;
     }
 }
 
@@ -91,20 +100,25 @@ void gen_error_summary(gen_rng *r, fl_buf *b, int lang, int cls, int variant, co
     switch (cls) {
     case GEN_CLS_SCHEMA:
         if (lang == GEN_NODE && variant == 0)
-            fl_buf_printf(b, "ZodError: [{\"code\":\"invalid_type\",\"expected\":\"string\","
-                             "\"received\":\"undefined\",\"path\":[\"%s\"],\"message\":"
-                             "\"Required\"}]", var);
+            fl_buf_printf(b,
+                          "ZodError: [{\"code\":\"invalid_type\",\"expected\":\"string\","
+                          "\"received\":\"undefined\",\"path\":[\"%s\"],\"message\":"
+                          "\"Required\"}]",
+                          var);
         else if (lang == GEN_NODE && variant == 2)
             fl_buf_printf(b, "\xe2\x9d\x8c Invalid environment variables: { %s: [ 'Required' ] }",
                           var);
         else if (lang == GEN_PYTHON && variant == 0)
-            fl_buf_printf(b, "pydantic_core._pydantic_core.ValidationError: 1 validation error "
-                             "for Settings\n%s\n  Field required [type=missing, input_value="
-                             "{'database_url': 'postgresql://app@10.0.0.3/app'}, input_type=dict]",
+            fl_buf_printf(b,
+                          "pydantic_core._pydantic_core.ValidationError: 1 validation error "
+                          "for Settings\n%s\n  Field required [type=missing, input_value="
+                          "{'database_url': 'postgresql://app@10.0.0.3/app'}, input_type=dict]",
                           var);
         else if (lang == GEN_JAVA)
-            fl_buf_printf(b, "java.lang.IllegalStateException: Missing required environment "
-                             "variable %s", var);
+            fl_buf_printf(b,
+                          "java.lang.IllegalStateException: Missing required environment "
+                          "variable %s",
+                          var);
         else if (lang == GEN_GO)
             fl_buf_printf(b, "config: Missing required environment variable %s", var);
         else if (lang == GEN_PYTHON)
@@ -117,8 +131,10 @@ void gen_error_summary(gen_rng *r, fl_buf *b, int lang, int cls, int variant, co
             fl_buf_printf(b, "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap "
                              "out of memory");
         else if (lang == GEN_JAVA)
-            fl_buf_printf(b, "Exception in thread \"http-nio-8080-exec-%u\" "
-                             "java.lang.OutOfMemoryError: Java heap space", 1 + gen_below(r, 20));
+            fl_buf_printf(b,
+                          "Exception in thread \"http-nio-8080-exec-%u\" "
+                          "java.lang.OutOfMemoryError: Java heap space",
+                          1 + gen_below(r, 20));
         else if (lang == GEN_GO)
             fl_buf_printf(b, "fatal error: runtime: out of memory");
         else
@@ -127,27 +143,32 @@ void gen_error_summary(gen_rng *r, fl_buf *b, int lang, int cls, int variant, co
     case GEN_CLS_MONGO:
         mongo_host(r, host, sizeof(host));
         if (lang == GEN_PYTHON)
-            fl_buf_printf(b, "pymongo.errors.ServerSelectionTimeoutError: %s:27017: timed out, "
-                             "Timeout: 30s, Topology Description: <TopologyDescription id: "
-                             "%016llx%08x, topology_type: ReplicaSetNoPrimary, servers: "
-                             "[<ServerDescription ('%s', 27017) server_type: Unknown, rtt: None, "
-                             "error=NetworkTimeout('%s:27017: timed out')>]>",
-                          host, (unsigned long long)gen_next(r), (unsigned)gen_next(r), host,
-                          host);
+            fl_buf_printf(b,
+                          "pymongo.errors.ServerSelectionTimeoutError: %s:27017: timed out, "
+                          "Timeout: 30s, Topology Description: <TopologyDescription id: "
+                          "%016llx%08x, topology_type: ReplicaSetNoPrimary, servers: "
+                          "[<ServerDescription ('%s', 27017) server_type: Unknown, rtt: None, "
+                          "error=NetworkTimeout('%s:27017: timed out')>]>",
+                          host, (unsigned long long)gen_next(r), (unsigned)gen_next(r), host, host);
         else if (lang == GEN_NODE)
-            fl_buf_printf(b, "MongoServerSelectionError: connection <monitor> to 10.%u.%u.%u:27017 "
-                             "timed out", gen_below(r, 255), gen_below(r, 255), 2 + gen_below(r, 250));
+            fl_buf_printf(b,
+                          "MongoServerSelectionError: connection <monitor> to 10.%u.%u.%u:27017 "
+                          "timed out",
+                          gen_below(r, 255), gen_below(r, 255), 2 + gen_below(r, 250));
         else if (lang == GEN_JAVA)
-            fl_buf_printf(b, "com.mongodb.MongoTimeoutException: Timed out after 30000 ms while "
-                             "waiting for a server that matches ReadPreferenceServerSelector"
-                             "{readPreference=primary}. Client view of cluster state is "
-                             "{type=REPLICA_SET, servers=[{address=%s:27017, type=UNKNOWN, "
-                             "state=CONNECTING, exception={com.mongodb.MongoSocketReadTimeoutException"
-                             ": Timeout while receiving message}}]", host);
+            fl_buf_printf(b,
+                          "com.mongodb.MongoTimeoutException: Timed out after 30000 ms while "
+                          "waiting for a server that matches ReadPreferenceServerSelector"
+                          "{readPreference=primary}. Client view of cluster state is "
+                          "{type=REPLICA_SET, servers=[{address=%s:27017, type=UNKNOWN, "
+                          "state=CONNECTING, exception={com.mongodb.MongoSocketReadTimeoutException"
+                          ": Timeout while receiving message}}]",
+                          host);
         else
-            fl_buf_printf(b, "server selection error: server selection timeout, current topology: "
-                             "{ Type: ReplicaSetNoPrimary, Servers: [{ Addr: %s:27017, Type: "
-                             "Unknown, Last error: dial tcp 10.%u.0.%u:27017: i/o timeout }, ] }",
+            fl_buf_printf(b,
+                          "server selection error: server selection timeout, current topology: "
+                          "{ Type: ReplicaSetNoPrimary, Servers: [{ Addr: %s:27017, Type: "
+                          "Unknown, Last error: dial tcp 10.%u.0.%u:27017: i/o timeout }, ] }",
                           host, gen_below(r, 255), 2 + gen_below(r, 250));
         break;
     case GEN_CLS_POOL:
@@ -168,8 +189,9 @@ void gen_error_summary(gen_rng *r, fl_buf *b, int lang, int cls, int variant, co
         break;
     case GEN_CLS_REDIS:
         if (lang == GEN_PYTHON)
-            fl_buf_printf(b, variant ? "redis.exceptions.TimeoutError: Timeout reading from socket"
-                                     : "redis.exceptions.TimeoutError: Timeout connecting to server");
+            fl_buf_printf(b, variant
+                                 ? "redis.exceptions.TimeoutError: Timeout reading from socket"
+                                 : "redis.exceptions.TimeoutError: Timeout connecting to server");
         else if (lang == GEN_JAVA)
             fl_buf_printf(b, "io.lettuce.core.RedisCommandTimeoutException: Command timed out "
                              "after 1 minute(s)");
@@ -177,7 +199,8 @@ void gen_error_summary(gen_rng *r, fl_buf *b, int lang, int cls, int variant, co
             fl_buf_printf(b, "redis: dial tcp 10.%u.1.%u:6379: i/o timeout", gen_below(r, 255),
                           3 + gen_below(r, 200));
         else
-            fl_buf_printf(b, variant ? "Error: Command timed out" : "Error: Redis connection timeout");
+            fl_buf_printf(b,
+                          variant ? "Error: Command timed out" : "Error: Redis connection timeout");
         break;
     case GEN_CLS_UNMATCHED:
         if (lang == GEN_NODE)
@@ -189,12 +212,16 @@ void gen_error_summary(gen_rng *r, fl_buf *b, int lang, int cls, int variant, co
                                      : "AttributeError: 'NoneType' object has no attribute "
                                        "'customer_id'");
         else if (lang == GEN_JAVA)
-            fl_buf_printf(b, "java.lang.NullPointerException: Cannot invoke \"%s.model.Customer."
-                             "getId()\" because the return value of \"%s.model.Order.getCustomer()"
-                             "\" is null", java_pkgs[variant % 4], java_pkgs[variant % 4]);
+            fl_buf_printf(b,
+                          "java.lang.NullPointerException: Cannot invoke \"%s.model.Customer."
+                          "getId()\" because the return value of \"%s.model.Order.getCustomer()"
+                          "\" is null",
+                          java_pkgs[variant % 4], java_pkgs[variant % 4]);
         else
-            fl_buf_printf(b, "http: panic serving 169.254.1.1:%u: runtime error: invalid memory "
-                             "address or nil pointer dereference", 30000 + gen_below(r, 30000));
+            fl_buf_printf(b,
+                          "http: panic serving 169.254.1.1:%u: runtime error: invalid memory "
+                          "address or nil pointer dereference",
+                          30000 + gen_below(r, 30000));
         break;
     case GEN_CLS_UPSTREAM:
         if (lang == GEN_PYTHON)
@@ -220,8 +247,10 @@ void gen_error_text(gen_rng *r, fl_buf *b, int lang, int cls, int variant, const
     if (lang == GEN_PYTHON) {
         if (cls == GEN_CLS_OOM) {
             py_frames(r, b, 0);
-            fl_buf_printf(b, "  File \"/app/app/reports/export.py\", line %u, in build_rows\n"
-                             "    rows.extend(chunk)\nMemoryError", 60 + gen_below(r, 90));
+            fl_buf_printf(b,
+                          "  File \"/app/app/reports/export.py\", line %u, in build_rows\n"
+                          "    rows.extend(chunk)\nMemoryError",
+                          60 + gen_below(r, 90));
             return;
         }
         py_frames(r, b, cls == GEN_CLS_MONGO || cls == GEN_CLS_POOL ? 1 : 0);
@@ -243,12 +272,16 @@ void gen_error_text(gen_rng *r, fl_buf *b, int lang, int cls, int variant, const
     }
     if (lang == GEN_NODE && cls == GEN_CLS_SCHEMA && variant == 0) {
         /* zod formats its issues with JSON.stringify(issues, null, 2) */
-        fl_buf_printf(b, "ZodError: [\n  {\n    \"code\": \"invalid_type\",\n    \"expected\": "
-                         "\"string\",\n    \"received\": \"undefined\",\n    \"path\": [\n      "
-                         "\"%s\"\n    ],\n    \"message\": \"Required\"\n  }\n]", var);
-        fl_buf_printf(b, "\n    at get error [as error] (/app/node_modules/zod/lib/types.js:55:31)"
-                         "\n    at ZodObject.parse (/app/node_modules/zod/lib/types.js:160:22)"
-                         "\n    at loadEnv (/app/dist/env.js:%u:28)", 10 + gen_below(r, 30));
+        fl_buf_printf(b,
+                      "ZodError: [\n  {\n    \"code\": \"invalid_type\",\n    \"expected\": "
+                      "\"string\",\n    \"received\": \"undefined\",\n    \"path\": [\n      "
+                      "\"%s\"\n    ],\n    \"message\": \"Required\"\n  }\n]",
+                      var);
+        fl_buf_printf(b,
+                      "\n    at get error [as error] (/app/node_modules/zod/lib/types.js:55:31)"
+                      "\n    at ZodObject.parse (/app/node_modules/zod/lib/types.js:160:22)"
+                      "\n    at loadEnv (/app/dist/env.js:%u:28)",
+                      10 + gen_below(r, 30));
         return;
     }
     gen_error_summary(r, b, lang, cls, variant, detail);
@@ -257,8 +290,9 @@ void gen_error_text(gen_rng *r, fl_buf *b, int lang, int cls, int variant, const
     if (lang == GEN_NODE) {
         const char *lib = NULL;
         if (cls == GEN_CLS_POOL)
-            lib = variant ? "Client_PG.acquireConnection (/app/node_modules/knex/lib/client.js:312:26)"
-                          : "/app/node_modules/pg-pool/index.js:45:11";
+            lib = variant
+                      ? "Client_PG.acquireConnection (/app/node_modules/knex/lib/client.js:312:26)"
+                      : "/app/node_modules/pg-pool/index.js:45:11";
         else if (cls == GEN_CLS_MONGO)
             lib = "Timeout._onTimeout (/app/node_modules/mongodb/lib/sdam/topology.js:278:38)";
         else if (cls == GEN_CLS_REDIS)
@@ -276,11 +310,12 @@ void gen_error_text(gen_rng *r, fl_buf *b, int lang, int cls, int variant, const
                   "ExceptionFactory.java:59)";
         java_stack(r, b, lib);
     } else if (lang == GEN_GO && cls == GEN_CLS_UNMATCHED) {
-        fl_buf_printf(b, "\ngoroutine %u [running]:\nnet/http.(*conn).serve.func1()\n"
-                         "\t/usr/local/go/src/net/http/server.go:1898 +0xbe\n"
-                         "panic({0x8e2b40?, 0xd1c5f0?})\n\t/usr/local/go/src/runtime/panic.go:770 "
-                         "+0x132\nmain.(*api).invoice(0xc0001a2000, {0xa3e1d8, 0xc0004b61c0}, "
-                         "0xc0002f4000)\n\t/src/cmd/server/invoice.go:%u +0x5f",
+        fl_buf_printf(b,
+                      "\ngoroutine %u [running]:\nnet/http.(*conn).serve.func1()\n"
+                      "\t/usr/local/go/src/net/http/server.go:1898 +0xbe\n"
+                      "panic({0x8e2b40?, 0xd1c5f0?})\n\t/usr/local/go/src/runtime/panic.go:770 "
+                      "+0x132\nmain.(*api).invoice(0xc0001a2000, {0xa3e1d8, 0xc0004b61c0}, "
+                      "0xc0002f4000)\n\t/src/cmd/server/invoice.go:%u +0x5f",
                       100 + gen_below(r, 9000), 40 + gen_below(r, 200));
     }
 }
@@ -289,8 +324,8 @@ void gen_chatter(gen_rng *r, fl_buf *b, const gen_svc *s, const char *method, co
                  int status, int ms)
 {
     static const char *const notes[] = {
-        "cache hit for key session:%08x", "fetched %u items from catalog",
-        "published event order.updated id=%u", "feature flag new-pricing=%u",
+        "cache hit for key session:%08x",           "fetched %u items from catalog",
+        "published event order.updated id=%u",      "feature flag new-pricing=%u",
         "retry policy: timeout=30s, maxRetries=%u", "served from warm cache (%u entries)",
     };
     static const unsigned limits[] = {1u << 30, 200, 1000000, 2, 6, 5000};
@@ -309,9 +344,12 @@ void gen_chatter(gen_rng *r, fl_buf *b, const gen_svc *s, const char *method, co
         break;
     case GEN_PYTHON:
         if (s->style == GEN_STYLE_TEXT)
-            fl_buf_printf(b, "INFO:     169.254.%u.%u:%u - \"%s %s HTTP/1.1\" %d %s", gen_below(r, 255),
-                          gen_below(r, 255), 20000 + gen_below(r, 40000), method, path, status,
-                          status < 300 ? "OK" : status == 404 ? "Not Found" : "");
+            fl_buf_printf(b, "INFO:     169.254.%u.%u:%u - \"%s %s HTTP/1.1\" %d %s",
+                          gen_below(r, 255), gen_below(r, 255), 20000 + gen_below(r, 40000), method,
+                          path, status,
+                          status < 300    ? "OK"
+                          : status == 404 ? "Not Found"
+                                          : "");
         else
             fl_buf_printf(b, "%s %s handled in %dms", method, path, ms);
         break;
@@ -352,7 +390,8 @@ bool gen_startup_line(gen_rng *r, fl_buf *b, const gen_svc *s, int i)
         return true;
     case 4:
         if (s->lang == GEN_PYTHON)
-            fl_buf_printf(b, "INFO:     Uvicorn running on http://0.0.0.0:8080 (Press CTRL+C to quit)");
+            fl_buf_printf(
+                b, "INFO:     Uvicorn running on http://0.0.0.0:8080 (Press CTRL+C to quit)");
         else if (s->lang == GEN_JAVA)
             fl_buf_printf(b, "Tomcat started on port(s): 8080 (http) with context path ''");
         else
@@ -366,12 +405,19 @@ bool gen_startup_line(gen_rng *r, fl_buf *b, const gen_svc *s, int i)
 const char *gen_class_id(int cls)
 {
     switch (cls) {
-    case GEN_CLS_SCHEMA: return "schema_validation";
-    case GEN_CLS_OOM: return "oom";
-    case GEN_CLS_MONGO: return "mongo_server_selection";
-    case GEN_CLS_POOL: return "pool_exhausted";
-    case GEN_CLS_REDIS: return "redis_timeout";
-    case GEN_CLS_UPSTREAM: return "upstream_timeout";
-    default: return NULL;
+    case GEN_CLS_SCHEMA:
+        return "schema_validation";
+    case GEN_CLS_OOM:
+        return "oom";
+    case GEN_CLS_MONGO:
+        return "mongo_server_selection";
+    case GEN_CLS_POOL:
+        return "pool_exhausted";
+    case GEN_CLS_REDIS:
+        return "redis_timeout";
+    case GEN_CLS_UPSTREAM:
+        return "upstream_timeout";
+    default:
+        return NULL;
     }
 }

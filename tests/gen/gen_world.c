@@ -68,7 +68,8 @@ char *gen_ts(int64_t ns, int digits, char *buf)
 
 /* snprintf through a scratch buffer: no aliasing between fields of one struct, and a
  * truncated result is simply cut (names here are far below the limits). */
-static void fmt_into(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fmt_into(char *dst, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void fmt_into(char *dst, size_t n, const char *fmt, ...)
 {
     char tmp[512];
@@ -117,17 +118,19 @@ static const struct {
     const char *name;
     const char *code;
 } regions[] = {
-    {"us-central1", "uc"}, {"europe-west1", "ew"},     {"us-east1", "ue"},
+    {"us-central1", "uc"},  {"europe-west1", "ew"},    {"us-east1", "ue"},
     {"europe-west4", "ez"}, {"asia-northeast1", "an"}, {"us-west1", "uw"},
 };
 
 static const char *const projects[] = {
-    "acme-shop-prod", "northwind-prod", "brightcart-prod", "helio-payments", "tessera-platform",
-    "lumen-retail-prod",
+    "acme-shop-prod", "northwind-prod",   "brightcart-prod",
+    "helio-payments", "tessera-platform", "lumen-retail-prod",
 };
 
 static const char *const people[] = {
-    "maria.gonzalez@%s.example.com", "dev.oncall@%s.example.com", "k.tanaka@%s.example.com",
+    "maria.gonzalez@%s.example.com",
+    "dev.oncall@%s.example.com",
+    "k.tanaka@%s.example.com",
     "sam.okafor@%s.example.com",
 };
 
@@ -261,8 +264,8 @@ int gen_add_service(gen_world *w, const char *name, int lang, double rate)
     s->revs[rev].number = 3 + (int)gen_below(r, 300);
     char sfx[4];
     gen_alnum(r, sfx, 3);
-    snprintf(s->revs[rev].name, sizeof(s->revs[rev].name), "%s-%05d-%s", name,
-             s->revs[rev].number, sfx);
+    snprintf(s->revs[rev].name, sizeof(s->revs[rev].name), "%s-%05d-%s", name, s->revs[rev].number,
+             sfx);
     s->revs[rev].created = w->t0 - (int64_t)gen_range(r, 2, 200) * 3600 * GEN_NS_PER_SEC;
     gen_set_traffic(w, idx, s->revs[rev].created, rev, 100, -1);
     return idx;
@@ -527,7 +530,7 @@ static void emit_app(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns, 
     bool err = strcmp(level, "error") == 0;
     /* console.error / print(file=sys.stderr) go to stderr; pino, zap and the Cloud Logging
      * JSON format write every level to stdout; Python's logging handler defaults to stderr */
-    bool to_stderr = s->style == GEN_STYLE_TEXT ? err || strcmp(level, "warn") == 0
+    bool to_stderr = s->style == GEN_STYLE_TEXT   ? err || strcmp(level, "warn") == 0
                      : s->style == GEN_STYLE_JSON ? s->lang == GEN_PYTHON
                                                   : false;
     const char *log = to_stderr ? "run.googleapis.com%2Fstderr" : "run.googleapis.com%2Fstdout";
@@ -536,9 +539,13 @@ static void emit_app(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns, 
         if (s->lang == GEN_JAVA) {
             char ts[40], head[160];
             gen_ts(ns, 6, ts);
-            snprintf(head, sizeof(head), "%.10s %.12s %5s 1 --- [nio-8080-exec-%u] "
-                                         "c.a.%s.web.ApiController : ",
-                     ts, ts + 11, err ? "ERROR" : strcmp(level, "warn") == 0 ? "WARN" : "INFO",
+            snprintf(head, sizeof(head),
+                     "%.10s %.12s %5s 1 --- [nio-8080-exec-%u] "
+                     "c.a.%s.web.ApiController : ",
+                     ts, ts + 11,
+                     err                          ? "ERROR"
+                     : strcmp(level, "warn") == 0 ? "WARN"
+                                                  : "INFO",
                      1 + gen_below(&w->rng, 10), s->name[0] == 'c' ? "catalog" : "payments");
             fl_buf b;
             fl_buf_init(&b, 1 << 20);
@@ -611,8 +618,9 @@ static void emit_app(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns, 
             char type[64];
             snprintf(type, sizeof(type), "%.*s", colon ? (int)(colon - msg) : 5,
                      colon ? msg : "Error");
-            json_object_set_new(p, "err", json_pack("{s:s, s:s, s:s}", "type", type, "message",
-                                                    colon ? colon + 2 : msg, "stack", stack));
+            json_object_set_new(p, "err",
+                                json_pack("{s:s, s:s, s:s}", "type", type, "message",
+                                          colon ? colon + 2 : msg, "stack", stack));
         }
         json_object_set_new(p, "msg", json_string(msg));
         break;
@@ -629,8 +637,10 @@ static void emit_app(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns, 
     case GEN_JAVA: {
         char ts[40];
         json_object_set_new(p, "@timestamp", json_string(gen_ts(ns, 6, ts)));
-        json_object_set_new(p, "level", json_string(err ? "ERROR" : strcmp(level, "warn") == 0
-                                                                      ? "WARN" : "INFO"));
+        json_object_set_new(p, "level",
+                            json_string(err                          ? "ERROR"
+                                        : strcmp(level, "warn") == 0 ? "WARN"
+                                                                     : "INFO"));
         json_object_set_new(p, "logger_name", json_string("com.acme.web.ApiController"));
         json_object_set_new(p, "thread_name", json_string("http-nio-8080-exec-3"));
         json_object_set_new(p, "message", json_string(msg));
@@ -657,7 +667,7 @@ static void emit_error(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns
     fl_buf sum, full;
     fl_buf_init(&sum, 1 << 16);
     fl_buf_init(&full, 1 << 16);
-    gen_rng copy = w->rng;       /* summary and full text share random details */
+    gen_rng copy = w->rng; /* summary and full text share random details */
     gen_error_summary(&copy, &sum, s->lang, cls, variant, detail);
     gen_error_text(&w->rng, &full, s->lang, cls, variant, detail);
     emit_app(w, svc, rev, inst, ns, "error", sum.data, full.data, trace, span);
@@ -684,19 +694,22 @@ static void instance_start(gen_world *w, int svc, int rev, uint64_t inst, int64_
 {
     char text[320];
     if (strcmp(reason, "DEPLOYMENT_ROLLOUT") == 0)
-        snprintf(text, sizeof(text), "Starting new instance. Reason: DEPLOYMENT_ROLLOUT - Instance "
-                                     "started due to traffic shifting between revisions due to "
-                                     "deployment, traffic split adjustment, or deployment health "
-                                     "check.");
+        snprintf(text, sizeof(text),
+                 "Starting new instance. Reason: DEPLOYMENT_ROLLOUT - Instance "
+                 "started due to traffic shifting between revisions due to "
+                 "deployment, traffic split adjustment, or deployment health "
+                 "check.");
     else
-        snprintf(text, sizeof(text), "Starting new instance. Reason: AUTOSCALING - Instance "
-                                     "started due to configured scaling factors (e.g. CPU "
-                                     "utilization, request throughput, etc.) or no existing "
-                                     "capacity for current traffic.");
+        snprintf(text, sizeof(text),
+                 "Starting new instance. Reason: AUTOSCALING - Instance "
+                 "started due to configured scaling factors (e.g. CPU "
+                 "utilization, request throughput, etc.) or no existing "
+                 "capacity for current traffic.");
     varlog(w, svc, rev, inst, ns, "INFO", text);
     startup_lines(w, svc, rev, inst, ns + (int64_t)gen_range(&w->rng, 300, 2500) * 1000000);
-    snprintf(text, sizeof(text), "Default STARTUP TCP probe succeeded after 1 attempt for "
-                                 "container \"placeholder-1\" on port 8080.");
+    snprintf(text, sizeof(text),
+             "Default STARTUP TCP probe succeeded after 1 attempt for "
+             "container \"placeholder-1\" on port 8080.");
     varlog(w, svc, rev, inst, ns + (int64_t)gen_range(&w->rng, 2600, 6000) * 1000000, "INFO", text);
 }
 
@@ -711,15 +724,18 @@ static json_t *request_metadata(gen_world *w, int64_t ns, bool gcloud)
     gen_hex(&w->rng, inv, 32);
     char ua[400];
     if (gcloud)
-        snprintf(ua, sizeof(ua), "google-cloud-sdk gcloud/546.0.0 command/gcloud.run.deploy "
-                                 "invocation-id/%s environment/GCE environment-version/None "
-                                 "client-os/LINUX client-os-ver/5.10.0 client-pltf-arch/x86_64 "
-                                 "interactive/False from-script/True python/3.12.8 term/ "
-                                 "(Linux 5.10.0-32-cloud-amd64),gzip(gfe)", inv);
+        snprintf(ua, sizeof(ua),
+                 "google-cloud-sdk gcloud/546.0.0 command/gcloud.run.deploy "
+                 "invocation-id/%s environment/GCE environment-version/None "
+                 "client-os/LINUX client-os-ver/5.10.0 client-pltf-arch/x86_64 "
+                 "interactive/False from-script/True python/3.12.8 term/ "
+                 "(Linux 5.10.0-32-cloud-amd64),gzip(gfe)",
+                 inv);
     else
-        snprintf(ua, sizeof(ua), "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/"
-                                 "537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36,"
-                                 "gzip(gfe),gzip(gfe)");
+        snprintf(ua, sizeof(ua),
+                 "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/"
+                 "537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36,"
+                 "gzip(gfe),gzip(gfe)");
     return json_pack("{s:s, s:s, s:{}, s:{s:s, s:{}}}", "callerIp", ip, "callerSuppliedUserAgent",
                      ua, "destinationAttributes", "requestAttributes", "time",
                      gen_ts(ns + 150000000, 6, ts), "auth");
@@ -736,12 +752,11 @@ static json_t *traffic_json(const gen_world *w, int svc, int rev_a, int pct_a, i
         return json_pack("[{s:b, s:i}]", "latestRevision", 1, "percent", 100);
     }
     json_t *a = json_array();
-    json_array_append_new(a, json_pack("{s:s, s:i}", "revisionName", s->revs[rev_a].name,
-                                       "percent", pct_a));
+    json_array_append_new(
+        a, json_pack("{s:s, s:i}", "revisionName", s->revs[rev_a].name, "percent", pct_a));
     if (rev_b >= 0)
-        json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "revisionName",
-                                           s->revs[rev_b].name, "percent", 100 - pct_a, "tag",
-                                           "canary"));
+        json_array_append_new(a, json_pack("{s:s, s:i, s:s}", "revisionName", s->revs[rev_b].name,
+                                           "percent", 100 - pct_a, "tag", "canary"));
     return a;
 }
 
@@ -764,14 +779,14 @@ static json_t *container_spec(const gen_world *w, int svc, int rev, bool with_se
                                              secrets[i][1]));
     }
     return json_pack("[{s:s, s:s, s:o, s:[{s:s, s:i}], s:{s:{s:s, s:s}}}]", "image", v->image,
-                     "name", "placeholder-1", "env", env, "ports", "name", "http1",
-                     "containerPort", 8080, "resources", "limits", "cpu", "1000m", "memory", mem);
+                     "name", "placeholder-1", "env", env, "ports", "name", "http1", "containerPort",
+                     8080, "resources", "limits", "cpu", "1000m", "memory", mem);
 }
 
 /* ReplaceService (v1) or UpdateService (v2) audit record. new_rev < 0 with failure != 0: a
  * rejected call. traffic: rev_a gets pct_a, rev_b the rest. */
-static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, int rev_a,
-                               int pct_a, int rev_b, int failure, bool config_change, bool create)
+static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, int rev_a, int pct_a,
+                               int rev_b, int failure, bool config_change, bool create)
 {
     gen_rng *r = &w->rng;
     const gen_svc *s = &w->svcs[svc];
@@ -788,27 +803,33 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
     uuid4(r, op);
 
     json_t *pp = json_object();
-    json_object_set_new(pp, "@type", json_string("type.googleapis.com/google.cloud.audit.AuditLog"));
+    json_object_set_new(pp, "@type",
+                        json_string("type.googleapis.com/google.cloud.audit.AuditLog"));
     if (failure == 3)
-        json_object_set_new(pp, "status", json_pack("{s:i, s:s}", "code", 3, "message",
-            "spec.template.spec.containers[0].resources.limits.memory: Invalid value specified for "
-            "memory. For the specified value, maximum CPU may not exceed 1 and memory must be "
-            "specified with a unit suffix such as Mi or Gi."));
+        json_object_set_new(
+            pp, "status",
+            json_pack(
+                "{s:i, s:s}", "code", 3, "message",
+                "spec.template.spec.containers[0].resources.limits.memory: Invalid value specified "
+                "for "
+                "memory. For the specified value, maximum CPU may not exceed 1 and memory must be "
+                "specified with a unit suffix such as Mi or Gi."));
     else if (failure == 10) {
         char msg[200];
-        snprintf(msg, sizeof(msg), "Conflict for resource '%s': version '%llu' was specified but "
-                 "current version is '%llu'.", s->name,
-                 (unsigned long long)(ns / 1000 - 3600000000LL),
+        snprintf(msg, sizeof(msg),
+                 "Conflict for resource '%s': version '%llu' was specified but "
+                 "current version is '%llu'.",
+                 s->name, (unsigned long long)(ns / 1000 - 3600000000LL),
                  (unsigned long long)(ns / 1000 - 60000000LL));
         json_object_set_new(pp, "status", json_pack("{s:i, s:s}", "code", 10, "message", msg));
     }
     json_object_set_new(pp, "authenticationInfo", json_pack("{s:s}", "principalEmail", who));
     json_object_set_new(pp, "requestMetadata", request_metadata(w, ns, gcloud));
     json_object_set_new(pp, "serviceName", json_string("run.googleapis.com"));
-    json_object_set_new(pp, "methodName", json_string(
-        v2 ? "google.cloud.run.v2.Services.UpdateService"
-           : create ? "google.cloud.run.v1.Services.CreateService"
-                    : "google.cloud.run.v1.Services.ReplaceService"));
+    json_object_set_new(pp, "methodName",
+                        json_string(v2       ? "google.cloud.run.v2.Services.UpdateService"
+                                    : create ? "google.cloud.run.v1.Services.CreateService"
+                                             : "google.cloud.run.v1.Services.ReplaceService"));
     if (v2)
         snprintf(res, sizeof(res), "projects/%s/locations/%s/services/%s", w->project, w->region,
                  s->name);
@@ -817,8 +838,8 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
     json_object_set_new(pp, "authorizationInfo",
                         json_pack("[{s:b, s:s, s:s, s:s, s:{}}]", "granted", 1, "permission",
                                   create ? "run.services.create" : "run.services.update",
-                                  "permissionType", "ADMIN_WRITE",
-                                  "resource", res, "resourceAttributes"));
+                                  "permissionType", "ADMIN_WRITE", "resource", res,
+                                  "resourceAttributes"));
     json_object_set_new(pp, "resourceName", json_string(res));
     bool latest = rev_b < 0 && pct_a == 100 && new_rev >= 0 && rev_a == new_rev;
     json_t *containers = container_spec(w, svc, rev, config_change || gen_chance(r, 0.3));
@@ -826,31 +847,35 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
         char revpath[320];
         snprintf(name, sizeof(name), "projects/%s/locations/%s/services/%s", w->project, w->region,
                  s->name);
-        json_t *traffic = latest ? json_pack("[{s:s, s:i}]", "type",
-                                             "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent", 100)
-                                 : json_pack("[{s:s, s:s, s:i}]", "type",
-                                             "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision",
-                                             s->revs[rev_a].name, "percent", pct_a);
-        json_object_set_new(pp, "request", json_pack(
-            "{s:s, s:{s:s, s:{s:s, s:s, s:O}, s:O}}", "@type",
-            "type.googleapis.com/google.cloud.run.v2.UpdateServiceRequest", "service", "name", name,
-            "template", "revision", s->revs[rev].name, "serviceAccount", s->sa, "containers",
-            containers, "traffic", traffic));
+        json_t *traffic =
+            latest
+                ? json_pack("[{s:s, s:i}]", "type", "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST",
+                            "percent", 100)
+                : json_pack("[{s:s, s:s, s:i}]", "type", "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
+                            "revision", s->revs[rev_a].name, "percent", pct_a);
+        json_object_set_new(
+            pp, "request",
+            json_pack("{s:s, s:{s:s, s:{s:s, s:s, s:O}, s:O}}", "@type",
+                      "type.googleapis.com/google.cloud.run.v2.UpdateServiceRequest", "service",
+                      "name", name, "template", "revision", s->revs[rev].name, "serviceAccount",
+                      s->sa, "containers", containers, "traffic", traffic));
         snprintf(revpath, sizeof(revpath), "%s/revisions/%s", name, s->revs[rev].name);
         char opname[200];
         snprintf(opname, sizeof(opname), "projects/%s/locations/%s/operations/%s", w->project,
                  w->region, op);
-        json_object_set_new(pp, "response", json_pack(
-            "{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:o}}", "@type",
-            "type.googleapis.com/google.longrunning.Operation", "name", opname, "metadata", "@type",
-            "type.googleapis.com/google.cloud.run.v2.Service", "name", name, "latestCreatedRevision",
-            revpath, "uri", s->host, "traffic", traffic));
+        json_object_set_new(pp, "response",
+                            json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:o}}", "@type",
+                                      "type.googleapis.com/google.longrunning.Operation", "name",
+                                      opname, "metadata", "@type",
+                                      "type.googleapis.com/google.cloud.run.v2.Service", "name",
+                                      name, "latestCreatedRevision", revpath, "uri", s->host,
+                                      "traffic", traffic));
         json_decref(containers);
     } else {
-        json_t *tmeta = json_pack("{s:{s:s, s:s}, s:{s:s}}", "annotations",
-                                  "autoscaling.knative.dev/maxScale", "20",
-                                  "run.googleapis.com/client-name", gcloud ? "gcloud" : "cloud-console",
-                                  "labels", "run.googleapis.com/startupProbeType", "Default");
+        json_t *tmeta =
+            json_pack("{s:{s:s, s:s}, s:{s:s}}", "annotations", "autoscaling.knative.dev/maxScale",
+                      "20", "run.googleapis.com/client-name", gcloud ? "gcloud" : "cloud-console",
+                      "labels", "run.googleapis.com/startupProbeType", "Default");
         if (named)
             json_object_set_new(tmeta, "name", json_string(s->revs[rev].name));
         json_t *spec = json_pack("{s:{s:o, s:{s:i, s:i, s:s, s:o}}, s:o}", "template", "metadata",
@@ -871,13 +896,17 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
         if (create) {
             char parent[100];
             snprintf(parent, sizeof(parent), "namespaces/%s", w->project);
-            json_object_set_new(pp, "request", json_pack("{s:s, s:s, s:o}", "@type",
-                "type.googleapis.com/google.cloud.run.v1.CreateServiceRequest", "parent", parent,
-                "service", svcobj));
+            json_object_set_new(
+                pp, "request",
+                json_pack("{s:s, s:s, s:o}", "@type",
+                          "type.googleapis.com/google.cloud.run.v1.CreateServiceRequest", "parent",
+                          parent, "service", svcobj));
         } else {
-            json_object_set_new(pp, "request", json_pack("{s:s, s:s, s:s, s:o}", "@type",
-                "type.googleapis.com/google.cloud.run.v1.ReplaceServiceRequest", "name", name,
-                "region", w->region, "service", svcobj));
+            json_object_set_new(
+                pp, "request",
+                json_pack("{s:s, s:s, s:s, s:o}", "@type",
+                          "type.googleapis.com/google.cloud.run.v1.ReplaceServiceRequest", "name",
+                          name, "region", w->region, "service", svcobj));
         }
         if (failure == 0) {
             char url[200];
@@ -886,26 +915,31 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
                                      "type.googleapis.com/google.cloud.run.v1.Service",
                                      "apiVersion", "serving.knative.dev/v1", "kind", "Service",
                                      "metadata", meta, "spec", spec);
-            json_object_set_new(resp, "status", json_pack(
-                "{s:i, s:[{s:s, s:s}], s:s, s:s, s:o, s:s}", "observedGeneration",
-                create ? 1 : 100 + s->revs[rev].number, "conditions", "type", "Ready", "status", "Unknown",
-                "latestCreatedRevisionName", s->revs[rev].name, "latestReadyRevisionName",
-                s->revs[rev_a == rev && rev > 0 ? rev - 1 : rev_a].name, "traffic",
-                traffic_json(w, svc, rev_a, pct_a, rev_b, latest, true), "url", url));
+            json_object_set_new(
+                resp, "status",
+                json_pack("{s:i, s:[{s:s, s:s}], s:s, s:s, s:o, s:s}", "observedGeneration",
+                          create ? 1 : 100 + s->revs[rev].number, "conditions", "type", "Ready",
+                          "status", "Unknown", "latestCreatedRevisionName", s->revs[rev].name,
+                          "latestReadyRevisionName",
+                          s->revs[rev_a == rev && rev > 0 ? rev - 1 : rev_a].name, "traffic",
+                          traffic_json(w, svc, rev_a, pct_a, rev_b, latest, true), "url", url));
             json_object_set_new(pp, "response", resp);
         }
         json_decref(meta);
         json_decref(spec);
     }
-    json_object_set_new(pp, "resourceLocation", json_pack("{s:[s]}", "currentLocations", w->region));
+    json_object_set_new(pp, "resourceLocation",
+                        json_pack("{s:[s]}", "currentLocations", w->region));
 
     json_t *e = json_object();
     json_object_set_new(e, "insertId", json_string(iid));
-    json_object_set_new(e, "logName",
-                        json_string(log_name(w, "cloudaudit.googleapis.com%2Factivity", ln, sizeof(ln))));
+    json_object_set_new(
+        e, "logName",
+        json_string(log_name(w, "cloudaudit.googleapis.com%2Factivity", ln, sizeof(ln))));
     json_object_set_new(e, "protoPayload", pp);
-    json_object_set_new(e, "receiveTimestamp",
-                        json_string(gen_ts(ns + (int64_t)gen_range(r, 100, 1500) * 1000000, 9, rts)));
+    json_object_set_new(
+        e, "receiveTimestamp",
+        json_string(gen_ts(ns + (int64_t)gen_range(r, 100, 1500) * 1000000, 9, rts)));
     json_object_set_new(e, "resource", resource_svc(w, svc));
     json_object_set_new(e, "severity", json_string(failure ? "ERROR" : "NOTICE"));
     json_object_set_new(e, "timestamp", json_string(gen_ts(ns, gen_chance(r, 0.5) ? 9 : 6, ts)));
@@ -931,11 +965,12 @@ static void emit_system_event(gen_world *w, int svc, int rev, int64_t ns, const 
     json_object_set_new(e, "resource", rev >= 0 ? resource_rev(w, svc, rev) : resource_svc(w, svc));
     json_object_set_new(e, "timestamp", json_string(gen_ts(ns, 6, ts)));
     json_object_set_new(e, "severity", json_string("INFO"));
-    json_object_set_new(e, "logName", json_string(log_name(w, "cloudaudit.googleapis.com%2Fsystem_event",
-                                                           ln, sizeof(ln))));
-    json_object_set_new(e, "receiveTimestamp",
-                        json_string(gen_ts(ns + (int64_t)gen_range(&w->rng, 200, 2000) * 1000000, 9,
-                                           rts)));
+    json_object_set_new(
+        e, "logName",
+        json_string(log_name(w, "cloudaudit.googleapis.com%2Fsystem_event", ln, sizeof(ln))));
+    json_object_set_new(
+        e, "receiveTimestamp",
+        json_string(gen_ts(ns + (int64_t)gen_range(&w->rng, 200, 2000) * 1000000, 9, rts)));
     gen_push(w, ns, e);
 }
 
@@ -957,14 +992,15 @@ static int deploy(gen_world *w, int svc, int64_t t, bool config_only, int pct_ne
     /* instances come up, then Ready, then traffic moves */
     int64_t up = t + (int64_t)gen_range(r, 4000, 12000) * 1000000;
     for (int i = 0; i < s->revs[rev].n_inst; i++)
-        instance_start(w, svc, rev, s->revs[rev].inst[i], up + i * (int64_t)gen_range(r, 50, 900) * 1000000,
-                       "DEPLOYMENT_ROLLOUT");
+        instance_start(w, svc, rev, s->revs[rev].inst[i],
+                       up + i * (int64_t)gen_range(r, 50, 900) * 1000000, "DEPLOYMENT_ROLLOUT");
     int64_t ready = up + (int64_t)gen_range(r, 3000, 9000) * 1000000;
     char msg[300];
     int secs = (int)((ready - t) / GEN_NS_PER_SEC);
-    snprintf(msg, sizeof(msg), "Ready condition status changed to True for Revision %s with "
-             "message: Deploying revision succeeded in %d.%02us.", s->revs[rev].name, secs,
-             gen_below(r, 100));
+    snprintf(msg, sizeof(msg),
+             "Ready condition status changed to True for Revision %s with "
+             "message: Deploying revision succeeded in %d.%02us.",
+             s->revs[rev].name, secs, gen_below(r, 100));
     emit_system_event(w, svc, rev, ready, msg);
     snprintf(msg, sizeof(msg), "Ready condition status changed to True for Service %s.", s->name);
     emit_system_event(w, svc, -1, ready + (int64_t)gen_range(r, 20, 400) * 1000000, msg);
@@ -1020,9 +1056,10 @@ int gen_create_service(gen_world *w, const char *name, int lang, double rate, in
                        "DEPLOYMENT_ROLLOUT");
     int64_t ready = up + (int64_t)gen_range(r, 3000, 9000) * 1000000;
     char msg[300];
-    snprintf(msg, sizeof(msg), "Ready condition status changed to True for Revision %s with "
-             "message: Deploying revision succeeded in %d.%02us.", v->name,
-             (int)((ready - t) / GEN_NS_PER_SEC), gen_below(r, 100));
+    snprintf(msg, sizeof(msg),
+             "Ready condition status changed to True for Revision %s with "
+             "message: Deploying revision succeeded in %d.%02us.",
+             v->name, (int)((ready - t) / GEN_NS_PER_SEC), gen_below(r, 100));
     emit_system_event(w, svc, 0, ready, msg);
     s->traffic[0].t = ready;
     s->born = ready;
@@ -1054,32 +1091,43 @@ void gen_add_secret_version(gen_world *w, const char *secret, int64_t ns)
     snprintf(res, sizeof(res), "projects/%s/secrets/%s", w->project_number, secret);
     snprintf(ver, sizeof(ver), "%s/versions/%u", res, 2 + gen_below(r, 12));
     json_t *pp = json_object();
-    json_object_set_new(pp, "@type", json_string("type.googleapis.com/google.cloud.audit.AuditLog"));
+    json_object_set_new(pp, "@type",
+                        json_string("type.googleapis.com/google.cloud.audit.AuditLog"));
     json_object_set_new(pp, "authenticationInfo", json_pack("{s:s}", "principalEmail", who));
     json_object_set_new(pp, "requestMetadata", request_metadata(w, ns, true));
     json_object_set_new(pp, "serviceName", json_string("secretmanager.googleapis.com"));
-    json_object_set_new(pp, "methodName", json_string(
-        "google.cloud.secretmanager.v1.SecretManagerService.AddSecretVersion"));
+    json_object_set_new(
+        pp, "methodName",
+        json_string("google.cloud.secretmanager.v1.SecretManagerService.AddSecretVersion"));
     json_object_set_new(pp, "authorizationInfo",
                         json_pack("[{s:s, s:s, s:b, s:{}}]", "resource", parent, "permission",
-                                  "secretmanager.versions.add", "granted", 1, "resourceAttributes"));
+                                  "secretmanager.versions.add", "granted", 1,
+                                  "resourceAttributes"));
     json_object_set_new(pp, "resourceName", json_string(res));
-    json_object_set_new(pp, "request", json_pack("{s:s, s:s}", "@type",
-        "type.googleapis.com/google.cloud.secretmanager.v1.AddSecretVersionRequest", "parent", parent));
-    json_object_set_new(pp, "response", json_pack("{s:s, s:s, s:s, s:s}", "@type",
-        "type.googleapis.com/google.cloud.secretmanager.v1.SecretVersion", "name", ver, "state",
-        "ENABLED", "createTime", gen_ts(ns + 80000000, 6, ts)));
+    json_object_set_new(
+        pp, "request",
+        json_pack("{s:s, s:s}", "@type",
+                  "type.googleapis.com/google.cloud.secretmanager.v1.AddSecretVersionRequest",
+                  "parent", parent));
+    json_object_set_new(pp, "response",
+                        json_pack("{s:s, s:s, s:s, s:s}", "@type",
+                                  "type.googleapis.com/google.cloud.secretmanager.v1.SecretVersion",
+                                  "name", ver, "state", "ENABLED", "createTime",
+                                  gen_ts(ns + 80000000, 6, ts)));
     json_t *e = json_object();
     json_object_set_new(e, "insertId", json_string(iid));
-    json_object_set_new(e, "logName",
-                        json_string(log_name(w, "cloudaudit.googleapis.com%2Factivity", ln, sizeof(ln))));
+    json_object_set_new(
+        e, "logName",
+        json_string(log_name(w, "cloudaudit.googleapis.com%2Factivity", ln, sizeof(ln))));
     json_object_set_new(e, "protoPayload", pp);
-    json_object_set_new(e, "receiveTimestamp",
-                        json_string(gen_ts(ns + (int64_t)gen_range(r, 100, 900) * 1000000, 9, rts)));
-    json_object_set_new(e, "resource", json_pack("{s:s, s:{s:s, s:s, s:s}}", "type",
-        "audited_resource", "labels", "method",
-        "google.cloud.secretmanager.v1.SecretManagerService.AddSecretVersion", "project_id",
-        w->project, "service", "secretmanager.googleapis.com"));
+    json_object_set_new(
+        e, "receiveTimestamp",
+        json_string(gen_ts(ns + (int64_t)gen_range(r, 100, 900) * 1000000, 9, rts)));
+    json_object_set_new(
+        e, "resource",
+        json_pack("{s:s, s:{s:s, s:s, s:s}}", "type", "audited_resource", "labels", "method",
+                  "google.cloud.secretmanager.v1.SecretManagerService.AddSecretVersion",
+                  "project_id", w->project, "service", "secretmanager.googleapis.com"));
     json_object_set_new(e, "severity", json_string("NOTICE"));
     json_object_set_new(e, "timestamp", json_string(gen_ts(ns, 6, ts)));
     gen_push(w, ns, e);
@@ -1094,7 +1142,8 @@ void gen_oom_series(gen_world *w, int svc, int rev, int64_t t_first, int64_t eve
     gen_rev *v = &s->revs[rev];
     /* the leak: resident memory climbs from the rollout to the first kill */
     int64_t from = v->created > w->t0 ? v->created : w->t0;
-    for (int64_t t = from + 30 * GEN_NS_PER_SEC; t < t_first; t += (int64_t)gen_range(r, 50, 110) * GEN_NS_PER_SEC) {
+    for (int64_t t = from + 30 * GEN_NS_PER_SEC; t < t_first;
+         t += (int64_t)gen_range(r, 50, 110) * GEN_NS_PER_SEC) {
         double f = (double)(t - from) / (double)(t_first - from);
         int slot = (int)gen_below(r, (uint32_t)v->n_inst);
         char line[120];
@@ -1102,7 +1151,8 @@ void gen_oom_series(gen_world *w, int svc, int rev, int64_t t_first, int64_t eve
                  (int)(v->memory_mib * (0.35 + 0.6 * f)) + (int)gen_below(r, 12), v->memory_mib);
         emit_app(w, svc, rev, instance_at(v, slot, t), t, "info", line, NULL, NULL, NULL);
     }
-    for (int64_t t = t_first; t < w->t1; t += every_ns / 2 + (int64_t)(gen_unit(r) * (double)every_ns)) {
+    for (int64_t t = t_first; t < w->t1;
+         t += every_ns / 2 + (int64_t)(gen_unit(r) * (double)every_ns)) {
         int slot = (int)gen_below(r, (uint32_t)v->n_inst);
         uint64_t inst = instance_at(v, slot, t);
         int64_t at = t;
@@ -1115,20 +1165,25 @@ void gen_oom_series(gen_world *w, int svc, int rev, int64_t t_first, int64_t eve
         if (s->lang == GEN_NODE && gen_chance(r, 0.6)) {
             /* V8 prints its last GCs and the fatal line to stderr, one entry per line */
             static const char *const lines[] = {
-                "", "<--- Last few GCs --->", "",
+                "",
+                "<--- Last few GCs --->",
+                "",
                 "[1:0x6a3c2e0]  %u ms: Mark-Compact %u.1 (%u.6) -> %u.7 (%u.1) MB, 912.45 / 0.00 ms"
                 "  (average mu = 0.121, current mu = 0.034) allocation failure; scavenge might not "
                 "succeed",
-                "", "<--- JS stacktrace --->", "",
+                "",
+                "<--- JS stacktrace --->",
+                "",
                 "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
             };
             unsigned heap = (unsigned)v->memory_mib - 30;
             for (size_t i = 0; i < FL_ARRAY_LEN(lines); i++) {
-                snprintf(text, sizeof(text), lines[i], 100000 + gen_below(r, 900000), heap, heap + 28,
-                         heap - 3, heap + 29);
+                snprintf(text, sizeof(text), lines[i], 100000 + gen_below(r, 900000), heap,
+                         heap + 28, heap - 3, heap + 29);
                 if (text[0])
-                    emit_container(w, svc, rev, inst, at + (int64_t)i * 1000, "run.googleapis.com%2Fstderr",
-                                   json_string(text), NULL, NULL, NULL, NULL);
+                    emit_container(w, svc, rev, inst, at + (int64_t)i * 1000,
+                                   "run.googleapis.com%2Fstderr", json_string(text), NULL, NULL,
+                                   NULL, NULL);
             }
         } else if (s->lang != GEN_NODE && gen_chance(r, 0.4)) {
             fl_buf b;
@@ -1138,9 +1193,11 @@ void gen_oom_series(gen_world *w, int svc, int rev, int64_t t_first, int64_t eve
             fl_buf_free(&b);
         }
         int used = v->memory_mib + 3 + (int)gen_below(r, 40);
-        snprintf(text, sizeof(text), "Memory limit of %d MiB exceeded with %d MiB used. Consider "
+        snprintf(text, sizeof(text),
+                 "Memory limit of %d MiB exceeded with %d MiB used. Consider "
                  "increasing the memory limit, see https://cloud.google.com/run/docs/configuring/"
-                 "memory-limits", v->memory_mib, used);
+                 "memory-limits",
+                 v->memory_mib, used);
         varlog(w, svc, rev, inst, at + 20000000, "ERROR", text);
         varlog(w, svc, rev, inst, at + 60000000, "WARNING", "Container terminated on signal 9.");
         int64_t dur = (int64_t)gen_range(r, 3, 9) * GEN_NS_PER_SEC;
@@ -1186,7 +1243,8 @@ static void pick_route(gen_rng *r, const gen_svc *s, request *q)
         snprintf(q->path, sizeof(q->path), "/api/v1/%s/%u", noun, 1000 + gen_below(r, 90000));
     } else if (x < 63) {
         q->method = "GET";
-        snprintf(q->path, sizeof(q->path), "/api/v1/%s?page=%u&limit=20", noun, 1 + gen_below(r, 12));
+        snprintf(q->path, sizeof(q->path), "/api/v1/%s?page=%u&limit=20", noun,
+                 1 + gen_below(r, 12));
     } else if (x < 83) {
         q->method = "POST";
         snprintf(q->path, sizeof(q->path), "/api/v1/%s", noun);
@@ -1207,8 +1265,8 @@ static int64_t ok_latency(gen_rng *r)
     return (int64_t)(ms * 1e6) + (int64_t)gen_below(r, 1000000);
 }
 
-static void emit_request(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns, const request *q,
-                         const char *trace, const char *span, const char *text)
+static void emit_request(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns,
+                         const request *q, const char *trace, const char *span, const char *text)
 {
     gen_rng *r = &w->rng;
     const gen_svc *s = &w->svcs[svc];
@@ -1222,15 +1280,16 @@ static void emit_request(gen_world *w, int svc, int rev, uint64_t inst, int64_t 
     else
         snprintf(ip, sizeof(ip), "%u.%u.%u.%u", 23 + gen_below(r, 180), gen_below(r, 255),
                  gen_below(r, 255), 1 + gen_below(r, 250));
-    snprintf(qsz, sizeof(qsz), "%u", (strcmp(q->method, "POST") == 0 ? 900 : 320) + gen_below(r, 600));
-    snprintf(rsz, sizeof(rsz), "%u", q->status >= 500 ? 120 + gen_below(r, 200)
-                                                      : 200 + gen_below(r, 6000));
+    snprintf(qsz, sizeof(qsz), "%u",
+             (strcmp(q->method, "POST") == 0 ? 900 : 320) + gen_below(r, 600));
+    snprintf(rsz, sizeof(rsz), "%u",
+             q->status >= 500 ? 120 + gen_below(r, 200) : 200 + gen_below(r, 6000));
     const char *ua = q->health ? "GoogleHC/1.0" : GEN_PICK(r, user_agents);
-    json_t *hr = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "requestMethod",
-                           q->method, "requestUrl", url, "requestSize", qsz, "status", q->status,
-                           "responseSize", rsz, "userAgent", ua, "remoteIp", ip, "serverIp",
-                           GEN_PICK(r, server_ips), "latency", lat, "protocol",
-                           gen_chance(r, 0.75) ? "HTTP/1.1" : "HTTP/2");
+    json_t *hr =
+        json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "requestMethod", q->method,
+                  "requestUrl", url, "requestSize", qsz, "status", q->status, "responseSize", rsz,
+                  "userAgent", ua, "remoteIp", ip, "serverIp", GEN_PICK(r, server_ips), "latency",
+                  lat, "protocol", gen_chance(r, 0.75) ? "HTTP/1.1" : "HTTP/2");
     json_t *e = json_object();
     if (text)
         json_object_set_new(e, "textPayload", json_string(text));
@@ -1238,8 +1297,10 @@ static void emit_request(gen_world *w, int svc, int rev, uint64_t inst, int64_t 
     json_object_set_new(e, "httpRequest", hr);
     json_object_set_new(e, "resource", resource_rev(w, svc, rev));
     json_object_set_new(e, "timestamp", json_string(gen_ts(ns, 6, ts)));
-    json_object_set_new(e, "severity", json_string(q->status >= 500 ? "ERROR"
-                                                   : q->status >= 400 ? "WARNING" : "INFO"));
+    json_object_set_new(e, "severity",
+                        json_string(q->status >= 500   ? "ERROR"
+                                    : q->status >= 400 ? "WARNING"
+                                                       : "INFO"));
     json_object_set_new(e, "labels", container_labels(w, svc, rev, inst));
     json_object_set_new(e, "logName",
                         json_string(log_name(w, "run.googleapis.com%2Frequests", ln, sizeof(ln))));
@@ -1280,13 +1341,18 @@ static const gen_crash *crash_for(const gen_world *w, int svc, int rev, int slot
 static int64_t fault_latency(gen_rng *r, int cls)
 {
     switch (cls) {
-    case GEN_CLS_POOL: return (gen_chance(r, 0.7) ? 30000 : (int64_t)gen_range(r, 5000, 30000)) *
-                              1000000 + (int64_t)gen_below(r, 90000000);
-    case GEN_CLS_MONGO: return (gen_chance(r, 0.6) ? 30000 : (int64_t)gen_range(r, 10000, 30000)) *
-                               1000000 + (int64_t)gen_below(r, 200000000);
-    case GEN_CLS_REDIS: return (int64_t)gen_range(r, 1000, 5000) * 1000000;
-    case GEN_CLS_UPSTREAM: return (int64_t)gen_range(r, 10000, 10100) * 1000000;
-    default: return (int64_t)gen_range(r, 2, 120) * 1000000 + (int64_t)gen_below(r, 1000000);
+    case GEN_CLS_POOL:
+        return (gen_chance(r, 0.7) ? 30000 : (int64_t)gen_range(r, 5000, 30000)) * 1000000 +
+               (int64_t)gen_below(r, 90000000);
+    case GEN_CLS_MONGO:
+        return (gen_chance(r, 0.6) ? 30000 : (int64_t)gen_range(r, 10000, 30000)) * 1000000 +
+               (int64_t)gen_below(r, 200000000);
+    case GEN_CLS_REDIS:
+        return (int64_t)gen_range(r, 1000, 5000) * 1000000;
+    case GEN_CLS_UPSTREAM:
+        return (int64_t)gen_range(r, 10000, 10100) * 1000000;
+    default:
+        return (int64_t)gen_range(r, 2, 120) * 1000000 + (int64_t)gen_below(r, 1000000);
     }
 }
 

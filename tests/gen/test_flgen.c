@@ -15,8 +15,9 @@ static const char *flgen;
 static char tmpdir[] = "/tmp/flgen-test-XXXXXX";
 
 static const char *const scenarios[] = {
-    "bad_config_deploy", "oom_after_deploy", "dependency_outage", "traffic_surge",
-    "two_deploys_second_bad", "steady_preexisting", "canary_bad", "healthy", "sample_incident",
+    "bad_config_deploy",      "oom_after_deploy",   "dependency_outage", "traffic_surge",
+    "two_deploys_second_bad", "steady_preexisting", "canary_bad",        "healthy",
+    "sample_incident",
 };
 
 static int run(const char *args, const char *out)
@@ -70,8 +71,7 @@ static int check_entry(json_t *e, fl_time *ts)
     bad += !rtype || !json_is_object(json_object_get(json_object_get(e, "resource"), "labels"));
     json_t *sev = json_object_get(e, "severity");
     if (sev) {
-        static const char *const ok[] = {"DEBUG", "INFO", "NOTICE", "WARNING", "ERROR",
-                                         "CRITICAL"};
+        static const char *const ok[] = {"DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL"};
         const char *s = json_string_value(sev);
         int found = 0;
         for (size_t i = 0; s && i < FL_ARRAY_LEN(ok); i++)
@@ -125,8 +125,8 @@ static void check_scenario(const char *name, int seed)
     char args[256], out[128], truth[128];
     snprintf(out, sizeof(out), "%s-%d.ndjson", name, seed);
     snprintf(truth, sizeof(truth), "%s-%d.truth", name, seed);
-    snprintf(args, sizeof(args), "--scenario %s --seed %d --rate 20 --truth '%s/%s'", name, seed, tmpdir,
-             truth);
+    snprintf(args, sizeof(args), "--scenario %s --seed %d --rate 20 --truth '%s/%s'", name, seed,
+             tmpdir, truth);
     CHECK_INT(run(args, out), 0);
     size_t len;
     char *data = slurp(out, &len);
@@ -171,8 +171,8 @@ static void check_scenario(const char *name, int seed)
     const char *kind = str_at(exp, "kind", NULL);
     CHECK(kind != NULL);
     CHECK_STR(str_at(t, "scenario", NULL), name);
-    static const char *const kinds[] = {"deploy", "dependency", "load", "resource", "platform",
-                                        "none"};
+    static const char *const kinds[] = {"deploy",   "dependency", "load",
+                                        "resource", "platform",   "none"};
     int known = 0;
     for (size_t i = 0; kind && i < FL_ARRAY_LEN(kinds); i++)
         known |= strcmp(kind, kinds[i]) == 0;
@@ -188,7 +188,8 @@ static void check_scenario(const char *name, int seed)
         CHECK(str_at(exp, "service", NULL) != NULL);
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(t, "innocent_changes"), i, c) {
+    json_array_foreach(json_object_get(t, "innocent_changes"), i, c)
+    {
         const char *r = str_at(c, "revision", NULL);
         CHECK(r && json_object_get(seen, r));
         CHECK(!rev || !r || strcmp(r, rev) != 0);
@@ -237,7 +238,8 @@ static void check_array(void)
     json_t *e;
     int older_first = 0;
     fl_time prev = INT64_MAX;
-    json_array_foreach(a, i, e) {
+    json_array_foreach(a, i, e)
+    {
         fl_time ts = 0;
         CHECK_INT(check_entry(e, &ts), 0);
         older_first += ts > prev;
@@ -275,7 +277,7 @@ static void check_bench(void)
         bad += check_entry(e, &ts) != 0;
         if (!first)
             first = ts;
-        backwards += ts + 60 * FL_USEC_PER_SEC < last;    /* deploy audits may lag a little */
+        backwards += ts + 60 * FL_USEC_PER_SEC < last; /* deploy audits may lag a little */
         last = ts > last ? ts : last;
         const char *log = str_at(e, "logName", NULL);
         requests += log && strstr(log, "%2Frequests") != NULL;
@@ -288,7 +290,7 @@ static void check_bench(void)
     CHECK(lines > 30000);
     CHECK(requests * 100 > lines * 50 && requests * 100 < lines * 70);
     CHECK(errors * 100 > lines * 2 && errors * 100 < lines * 10);
-    CHECK(last - first > 600 * FL_USEC_PER_SEC);      /* several rounds of the 5-minute pool */
+    CHECK(last - first > 600 * FL_USEC_PER_SEC); /* several rounds of the 5-minute pool */
     free(a);
     free(b);
 }
