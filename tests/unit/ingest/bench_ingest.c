@@ -87,6 +87,48 @@ static size_t gen_entry(char *out, size_t cap, int i)
         hex, common);
 }
 
+/* gcloud --format=json style: two-space indentation, one key per line. */
+static void write_pretty(FILE *f, const char *p, size_t n, int base)
+{
+    int depth = base;
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in_str) {
+            fputc(c, f);
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            in_str = true;
+            fputc(c, f);
+            break;
+        case '{':
+        case '[':
+            fprintf(f, "%c\n%*s", c, 2 * ++depth, "");
+            break;
+        case '}':
+        case ']':
+            fprintf(f, "\n%*s%c", 2 * --depth, "", c);
+            break;
+        case ',':
+            fprintf(f, ",\n%*s", 2 * depth, "");
+            break;
+        case ':':
+            fputs(": ", f);
+            break;
+        default:
+            fputc(c, f);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     size_t mb = argc > 1 ? (size_t)atoi(argv[1]) : 256;
@@ -133,8 +175,21 @@ int main(int argc, char **argv)
     /* 3. the reader end to end, from a (page-cached) file */
     const char *path = tu_path("bench.ndjson");
     tu_write(path, data, len);
-    for (int array = 0; array < 2; array++) {
-        if (array) {
+    static const char *kinds[] = {"NDJSON", "array", "pretty"};
+    for (int array = 0; array < 3; array++) {
+        if (array == 2) {
+            FILE *f = fopen(tu_path("bench-pretty.json"), "wb");
+            fputs("[\n  ", f);
+            for (char *p = data, *end = data + len; p < end;) {
+                char *nl = memchr(p, '\n', (size_t)(end - p));
+                write_pretty(f, p, (size_t)(nl - p), 1);
+                fputs(nl + 1 < end ? ",\n  " : "\n", f);
+                p = nl + 1;
+            }
+            fputs("]\n", f);
+            fclose(f);
+            path = tu_path("bench-pretty.json");
+        } else if (array) {
             /* Rewrite as a gcloud-style array: "[\n  {...},\n  {...}\n]\n". */
             FILE *f = fopen(tu_path("bench.json"), "wb");
             fputs("[\n", f);
@@ -167,7 +222,7 @@ int main(int argc, char **argv)
             if (round)
                 printf("fl_reader %-6s end to end:       %7.0f MB/s  %9.0f entries/s  (wall %.0f "
                        "MB/s; %zu out, %llu parsed, %llu malformed)\n",
-                       array ? "array" : "NDJSON", (double)d.bytes / 1e6 / (t1 - t0),
+                       kinds[array], (double)d.bytes / 1e6 / (t1 - t0),
                        (double)d.entries / (t1 - t0), (double)d.bytes / 1e6 / (w1r - w0r), k,
                        (unsigned long long)d.entries, (unsigned long long)d.malformed);
             fl_diag_free(&d);
