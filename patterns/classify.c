@@ -163,8 +163,7 @@ static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, si
 
 /* Head of the message, plus its last exception line when that lies past the head. Returns
  * the subject (msg itself when short enough) and its length in *n. */
-static const char *message_subject(const char *msg, size_t len, char *buf, size_t cap,
-                                   size_t *n)
+static const char *message_subject(const char *msg, size_t len, char *buf, size_t cap, size_t *n)
 {
     if (len <= FL_MATCH_HEAD_MAX) {
         *n = len;
@@ -244,8 +243,8 @@ int fl_classify(const fl_rules *rules, fl_matcher *m, const fl_entry *e, fl_matc
     if (e->message[0] && !is_audit(e)) {
         /* The common case: match the message in place, no copy. */
         size_t n;
-        const char *s = message_subject(e->message, strlen(e->message), m->subject,
-                                        sizeof(m->subject), &n);
+        const char *s =
+            message_subject(e->message, strlen(e->message), m->subject, sizeof(m->subject), &n);
         return classify_subject(rules, m, s, n, gate, out);
     }
     size_t n = fl_classify_subject(e, m->subject, sizeof(m->subject));

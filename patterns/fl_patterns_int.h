@@ -28,20 +28,20 @@ typedef struct fl_rule {
     char *id, *class_id, *title, *file;
     char **remediation;
     int priority;
-    pcre2_code **re;   /* positive regexes: any one matching classifies */
+    pcre2_code **re; /* positive regexes: any one matching classifies */
     char **re_src;
     size_t n_re;
     pcre2_code **veto; /* "not": any one matching vetoes the rule */
     size_t n_veto;
-    char **literals;   /* user-given prefilter literals (lowercased), or NULL */
+    char **literals; /* user-given prefilter literals (lowercased), or NULL */
     size_t n_literals;
 } fl_rule;
 
 /* A positive regex in evaluation order (priority, then load order). */
 typedef struct fl_regex {
-    pcre2_code *code;   /* owned by its rule */
+    pcre2_code *code; /* owned by its rule */
     bool jit;
-    uint32_t rule;      /* index into fl_rules.rules */
+    uint32_t rule; /* index into fl_rules.rules */
     fl_capture_name *names;
     uint32_t n_names;
 } fl_regex;

@@ -3,9 +3,9 @@
 #include <string.h>
 
 static const char *const implies_names[] = {
-    [FL_IMPLIES_UNKNOWN] = "unknown",       [FL_IMPLIES_DEPENDENCY] = "dependency",
-    [FL_IMPLIES_RESOURCE] = "resource",     [FL_IMPLIES_CONFIG] = "config",
-    [FL_IMPLIES_LOAD] = "load",             [FL_IMPLIES_PLATFORM] = "platform",
+    [FL_IMPLIES_UNKNOWN] = "unknown",   [FL_IMPLIES_DEPENDENCY] = "dependency",
+    [FL_IMPLIES_RESOURCE] = "resource", [FL_IMPLIES_CONFIG] = "config",
+    [FL_IMPLIES_LOAD] = "load",         [FL_IMPLIES_PLATFORM] = "platform",
 };
 
 const char *fl_implies_name(fl_implies i)

@@ -3,12 +3,12 @@
  *
  * Each literal gets an anchor: its rarest window of 4 bytes (3 for 3-byte literals), judged by
  * a letter-frequency table. The scan hashes every 3-byte window of the message, ASCII case
- * folded, into an 8 KiB bitmap of the anchors' first 3 bytes. The lookups of successive windows do not depend on
- * each other, unlike a DFA walk, so the CPU overlaps them; on a hit the few literals with that
- * anchor are compared in full. Literals of 1-2 bytes (only user rules have them) are searched
- * directly. Against the Aho-Corasick DFA this replaced, it scans random text about 1.5x faster
- * (the DFA's 1.5 MB table did not stay in cache and its walk is one dependent load per byte) and
- * is on par on the realistic bench_classify mix; its tables are a few KiB instead of MiB, which
+ * folded, into an 8 KiB bitmap of the anchors' first 3 bytes. The lookups of successive windows do
+ * not depend on each other, unlike a DFA walk, so the CPU overlaps them; on a hit the few literals
+ * with that anchor are compared in full. Literals of 1-2 bytes (only user rules have them) are
+ * searched directly. Against the Aho-Corasick DFA this replaced, it scans random text about 1.5x
+ * faster (the DFA's 1.5 MB table did not stay in cache and its walk is one dependent load per byte)
+ * and is on par on the realistic bench_classify mix; its tables are a few KiB instead of MiB, which
  * matters with one matcher per thread. */
 #include "fl_patterns_int.h"
 
@@ -204,8 +204,7 @@ static void report(const scan_ctx *c, const literal *l)
         c->mark(c->ctx, c->pf->regex_ids[l->first_regex + k]);
 }
 
-static bool equal_folded(const uint8_t *fold, const unsigned char *s, const char *lit,
-                         uint32_t len)
+static bool equal_folded(const uint8_t *fold, const unsigned char *s, const char *lit, uint32_t len)
 {
     for (uint32_t k = 0; k < len; k++)
         if (fold[s[k]] != (unsigned char)lit[k])
@@ -260,8 +259,8 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
             if (pf->n_anchors3)
                 verify(&c, a3, pf->n_anchors3, h, i);
             if (i + 4 <= n)
-                verify(&c, pf->anchors, pf->n_anchors4,
-                       hash4(x | (uint32_t)fold[s[i + 3]] << 24), i);
+                verify(&c, pf->anchors, pf->n_anchors4, hash4(x | (uint32_t)fold[s[i + 3]] << 24),
+                       i);
         }
         x >>= 8;
     }

@@ -18,7 +18,7 @@
 
 /* Where problems go: load stops at the first, check collects them all. */
 typedef struct loader {
-    fl_diag *diag;      /* check mode when set */
+    fl_diag *diag; /* check mode when set */
     char *errbuf;
     size_t errlen;
     int problems;
@@ -155,7 +155,8 @@ static int string_list(rule_ctx *rc, json_t *v, const char *key, const char **it
     }
     size_t i;
     json_t *it;
-    json_array_foreach(v, i, it) {
+    json_array_foreach(v, i, it)
+    {
         if (!json_is_string(it) || !*json_string_value(it)) {
             RULE_PROBLEM(rc, "'%s'[%zu] must be a non-empty string", key, i);
             return -1;
@@ -195,7 +196,8 @@ static fl_rule *parse_rule(loader *ld, const char *file, const char *text, size_
 
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         bool known = false;
         for (size_t k = 0; k < FL_ARRAY_LEN(known_keys); k++)
             known = known || strcmp(key, known_keys[k]) == 0;
@@ -217,8 +219,9 @@ static fl_rule *parse_rule(loader *ld, const char *file, const char *text, size_
     const char *impl = req_string(&rc, obj, "implies");
     fl_implies implies = fl_implies_parse(impl);
     if (impl && implies == FL_IMPLIES_UNKNOWN)
-        RULE_PROBLEM(&rc, "'implies' is '%s'; expected dependency, resource, config, load or "
-                          "platform",
+        RULE_PROBLEM(&rc,
+                     "'implies' is '%s'; expected dependency, resource, config, load or "
+                     "platform",
                      impl);
 
     bool any_severity = false;
@@ -244,9 +247,9 @@ static fl_rule *parse_rule(loader *ld, const char *file, const char *text, size_
     if ((v = json_object_get(obj, "not")))
         n_veto = string_list(&rc, v, "not", veto_src, (int)FL_ARRAY_LEN(veto_src));
     if ((v = json_object_get(obj, "literals"))) {
-        n_lit = json_is_array(v) ? string_list(&rc, v, "literals", lit_src,
-                                               (int)FL_ARRAY_LEN(lit_src))
-                                 : -1;
+        n_lit = json_is_array(v)
+                    ? string_list(&rc, v, "literals", lit_src, (int)FL_ARRAY_LEN(lit_src))
+                    : -1;
         if (!json_is_array(v))
             RULE_PROBLEM(&rc, "%s", "'literals' must be an array of strings");
     }
@@ -416,7 +419,8 @@ static void load_file(loader *ld, const char *path)
     } else {
         size_t first_of_file = ld->n_rules, i;
         json_t *obj;
-        json_array_foreach(rules, i, obj) {
+        json_array_foreach(rules, i, obj)
+        {
             fl_rule *r = parse_rule(ld, path, text, len, i, obj);
             if (r)
                 add_rule(ld, r, first_of_file);
@@ -597,13 +601,11 @@ static int finish(fl_rules *rs)
                 for (uint32_t j = 0; j < count; j++) {
                     const unsigned char *e = table + j * entry_size;
                     x->names[j].group = (uint32_t)e[0] << 8 | e[1];
-                    snprintf(x->names[j].name, sizeof(x->names[j].name), "%s",
-                             (const char *)e + 2);
+                    snprintf(x->names[j].name, sizeof(x->names[j].name), "%s", (const char *)e + 2);
                 }
                 /* Report fields in the order they appear in the pattern, not by name. */
                 for (uint32_t a = 1; a < count; a++)
-                    for (uint32_t b = a; b > 0 && x->names[b].group < x->names[b - 1].group;
-                         b--) {
+                    for (uint32_t b = a; b > 0 && x->names[b].group < x->names[b - 1].group; b--) {
                         fl_capture_name t = x->names[b];
                         x->names[b] = x->names[b - 1];
                         x->names[b - 1] = t;

@@ -143,8 +143,8 @@ static size_t match_ipv4(const char *s, size_t i, size_t n)
             j++;
         }
     }
-    if (j < n && (is_word((unsigned char)s[j]) || (s[j] == '.' && j + 1 < n &&
-                                                    isdigit((unsigned char)s[j + 1]))))
+    if (j < n && (is_word((unsigned char)s[j]) ||
+                  (s[j] == '.' && j + 1 < n && isdigit((unsigned char)s[j + 1]))))
         return 0;
     return j;
 }
@@ -217,8 +217,9 @@ static size_t match_duration(const char *s, size_t i, size_t n)
     if (j < n && s[j] == '.' && j + 1 < n && isdigit((unsigned char)s[j + 1]))
         j = span(s, j + 1, n, isdigit);
     size_t u = j < n && s[j] == ' ' ? j + 1 : j;
-    static const char *const units[] = {"ms", "us", "ns", "µs", "s", "sec", "secs", "seconds",
-                                        "second", "m", "min", "mins", "minutes", "h", "hours"};
+    static const char *const units[] = {"ms",  "us",   "ns",      "µs",     "s",
+                                        "sec", "secs", "seconds", "second", "m",
+                                        "min", "mins", "minutes", "h",      "hours"};
     size_t k = u;
     while (k < n && (isalpha((unsigned char)s[k]) || (unsigned char)s[k] >= 0x80))
         k++;
@@ -244,8 +245,8 @@ static size_t digits_at(const char *s, size_t i, size_t n, size_t count)
 static size_t match_clock(const char *s, size_t i, size_t n)
 {
     size_t j = digits_at(s, i, n, 2);
-    if (!j || j >= n || s[j] != ':' || !(j = digits_at(s, j + 1, n, 2)) || j >= n ||
-        s[j] != ':' || !(j = digits_at(s, j + 1, n, 2)))
+    if (!j || j >= n || s[j] != ':' || !(j = digits_at(s, j + 1, n, 2)) || j >= n || s[j] != ':' ||
+        !(j = digits_at(s, j + 1, n, 2)))
         return 0;
     if (j + 1 < n && (s[j] == '.' || s[j] == ',') && isdigit((unsigned char)s[j + 1]))
         j = span(s, j + 1, n, isdigit);
@@ -255,8 +256,8 @@ static size_t match_clock(const char *s, size_t i, size_t n)
 static size_t match_timestamp(const char *s, size_t i, size_t n, bool *date_only)
 {
     size_t j = digits_at(s, i, n, 4);
-    if (!j || j >= n || s[j] != '-' || !(j = digits_at(s, j + 1, n, 2)) || j >= n ||
-        s[j] != '-' || !(j = digits_at(s, j + 1, n, 2)))
+    if (!j || j >= n || s[j] != '-' || !(j = digits_at(s, j + 1, n, 2)) || j >= n || s[j] != '-' ||
+        !(j = digits_at(s, j + 1, n, 2)))
         return 0;
     *date_only = true;
     if (j < n && (s[j] == 'T' || s[j] == ' ')) {

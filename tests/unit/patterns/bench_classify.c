@@ -25,8 +25,10 @@ static const char *const healthy[] = {
     "Verifying API Key. First 5 chars: fwybN (request %d, %d)",
     "INFO:     169.254.1.1:%d - \"GET /health HTTP/1.1\" 200 OK (%d)",
     "Firestore write committed in %dms to collection orders/%d",
-    "{\"level\":\"info\",\"time\":\"2026-11-20T10:42:07.123Z\",\"pid\":1,\"hostname\":\"localhost\","
-    "\"req\":{\"id\":%d,\"method\":\"POST\",\"url\":\"/api/v1/checkout\",\"remoteAddress\":\"169.254."
+    "{\"level\":\"info\",\"time\":\"2026-11-20T10:42:07.123Z\",\"pid\":1,\"hostname\":"
+    "\"localhost\","
+    "\"req\":{\"id\":%d,\"method\":\"POST\",\"url\":\"/api/v1/"
+    "checkout\",\"remoteAddress\":\"169.254."
     "1.1\"},\"res\":{\"statusCode\":200},\"responseTime\":%d,\"msg\":\"request completed\"}",
     "2026-11-20 10:42:07,123 INFO [orders-worker-%d] c.e.orders.OrderService - Order %d placed for "
     "customer 8812 with 3 items, total 129.90 EUR, payment provider stripe, connection reused",

@@ -49,8 +49,9 @@ static void test_severity_gate(void)
     set_entry(&e, FL_SEV_WARNING, FL_LOG_VARLOG_SYSTEM, "Container called exit(0).");
     CHECK_STR(class_of(m, &e), "-");
     /* DEFAULT severity on stderr is a candidate (fl_entry_maybe_error). */
-    set_entry(&e, FL_SEV_DEFAULT, FL_LOG_STDERR, "redis.exceptions.TimeoutError: Timeout reading "
-                                                 "from socket");
+    set_entry(&e, FL_SEV_DEFAULT, FL_LOG_STDERR,
+              "redis.exceptions.TimeoutError: Timeout reading "
+              "from socket");
     CHECK_STR(class_of(m, &e), "redis_timeout");
     /* An empty request log with a 5xx gets a synthesized subject; a 4xx does not. */
     fl_entry_clear(&e);
@@ -80,13 +81,15 @@ static void test_long_messages(void)
     fl_match out;
 
     /* A Java trace whose root cause is the last "Caused by" line, 30 KiB in. */
-    size_t n = (size_t)snprintf(msg, cap, "Exception in thread \"main\" java.lang.RuntimeException"
-                                          ": startup failed\n");
+    size_t n = (size_t)snprintf(msg, cap,
+                                "Exception in thread \"main\" java.lang.RuntimeException"
+                                ": startup failed\n");
     while (n < 30000)
         n += (size_t)snprintf(msg + n, cap - n, "\tat com.example.Svc.method(Svc.java:%zu)\n", n);
-    n += (size_t)snprintf(msg + n, cap - n, "Caused by: org.postgresql.util.PSQLException: "
-                                            "Connection to db:5432 refused. Check that the "
-                                            "hostname and port are correct\n\t... 42 more\n");
+    n += (size_t)snprintf(msg + n, cap - n,
+                          "Caused by: org.postgresql.util.PSQLException: "
+                          "Connection to db:5432 refused. Check that the "
+                          "hostname and port are correct\n\t... 42 more\n");
     CHECK_INT(fl_classify_text(rules, m, msg, n, &out), 1);
     CHECK_STR(out.rule ? out.rule->class_id : NULL, "db_unreachable");
 
@@ -109,8 +112,9 @@ static void mark_seen(void *ctx, uint32_t r)
 /* The automaton must report exactly the literals a naive search finds. */
 static void test_prefilter_vs_naive(void)
 {
-    static const char *const words[] = {"he", "she", "his", "hers", "error", "rror", "timeout",
-                                        "out", "ECONNREFUSED", "refused", "a", "aaa"};
+    static const char *const words[] = {"he",           "she",     "his",     "hers",
+                                        "error",        "rror",    "timeout", "out",
+                                        "ECONNREFUSED", "refused", "a",       "aaa"};
     fl_pf_literal lits[FL_ARRAY_LEN(words)];
     char lower[FL_ARRAY_LEN(words)][32];
     for (size_t i = 0; i < FL_ARRAY_LEN(words); i++) {
@@ -311,8 +315,7 @@ static void test_random_text(void)
         size_t cap = caps[round % FL_ARRAY_LEN(caps)];
         size_t n = fl_template(in, len, out, cap);
         size_t n2 = fl_template(in, len, again, cap);
-        bad += n >= cap || out[n] != '\0' || strlen(out) != n || n != n2 ||
-               strcmp(out, again) != 0;
+        bad += n >= cap || out[n] != '\0' || strlen(out) != n || n != n2 || strcmp(out, again) != 0;
         fl_match match;
         bad += fl_classify_text(rules, m, in, len, &match) < 0;
     }

@@ -45,10 +45,20 @@ static void test_builtins(void)
     CHECK(fl_rules_count(rs) >= 60);
 
     /* The classes the issue names, with these exact ids. */
-    static const char *const required[] = {
-        "schema_validation", "pool_exhausted", "mongo_server_selection", "oom", "redis_timeout",
-        "auth_failed", "quota_exhausted", "upstream_timeout", "startup_failure", "no_instance",
-        "image_pull", "db_unreachable", "tls_cert", "smtp_failure"};
+    static const char *const required[] = {"schema_validation",
+                                           "pool_exhausted",
+                                           "mongo_server_selection",
+                                           "oom",
+                                           "redis_timeout",
+                                           "auth_failed",
+                                           "quota_exhausted",
+                                           "upstream_timeout",
+                                           "startup_failure",
+                                           "no_instance",
+                                           "image_pull",
+                                           "db_unreachable",
+                                           "tls_cert",
+                                           "smtp_failure"};
     for (size_t i = 0; i < FL_ARRAY_LEN(required); i++) {
         const fl_rule_info *r = fl_rules_find_class(rs, required[i]);
         CHECK(r != NULL);
@@ -164,30 +174,32 @@ static void test_errors(void)
     CHECK(strstr(err, "'class'") != NULL);
     CHECK(strstr(err, "rules.json:2:") != NULL);
 
-    CHECK_INT(load_text("implies", "{\"rules\":[{\"id\":\"i.x\",\"class\":\"i\",\"title\":\"t\","
-                                   "\"severity\":\"ERROR\",\"implies\":\"weather\",\"regex\":"
-                                   "\"abc\",\"remediation\":[\"x\"]}]}",
+    CHECK_INT(load_text("implies",
+                        "{\"rules\":[{\"id\":\"i.x\",\"class\":\"i\",\"title\":\"t\","
+                        "\"severity\":\"ERROR\",\"implies\":\"weather\",\"regex\":"
+                        "\"abc\",\"remediation\":[\"x\"]}]}",
                         err, sizeof(err)),
               FL_EINVAL);
     CHECK(strstr(err, "weather") != NULL);
 
-    CHECK_INT(load_text("dup", "{\"rules\":[" GOOD_RULE("d.x", "d", "\"abc\"") "," GOOD_RULE(
-                                   "d.x", "d", "\"def\"") "]}",
+    CHECK_INT(load_text("dup",
+                        "{\"rules\":[" GOOD_RULE("d.x", "d", "\"abc\"") "," GOOD_RULE(
+                            "d.x", "d", "\"def\"") "]}",
                         err, sizeof(err)),
               FL_EINVAL);
     CHECK(strstr(err, "duplicate id") != NULL);
 
-    CHECK_INT(load_text("typo", "{\"rules\":[{\"id\":\"t.x\",\"class\":\"t\",\"title\":\"t\","
-                                "\"severity\":\"ERROR\",\"implies\":\"load\",\"regex\":\"abc\","
-                                "\"remediations\":[\"x\"]}]}",
+    CHECK_INT(load_text("typo",
+                        "{\"rules\":[{\"id\":\"t.x\",\"class\":\"t\",\"title\":\"t\","
+                        "\"severity\":\"ERROR\",\"implies\":\"load\",\"regex\":\"abc\","
+                        "\"remediations\":[\"x\"]}]}",
                         err, sizeof(err)),
               FL_EINVAL);
     CHECK(strstr(err, "unknown key 'remediations'") != NULL);
 
     CHECK_INT(load_text("longname",
-                        "{\"rules\":[" GOOD_RULE(
-                            "l.x", "l",
-                            "\"(?<abcdefghijklmnopqrstuvwxyz_abcde>x)\"") "]}",
+                        "{\"rules\":[" GOOD_RULE("l.x", "l",
+                                                 "\"(?<abcdefghijklmnopqrstuvwxyz_abcde>x)\"") "]}",
                         err, sizeof(err)),
               FL_EINVAL);
     CHECK(strstr(err, "capture name") != NULL);
@@ -278,10 +290,13 @@ static void test_literals(void)
 static void test_alloc_failures(void)
 {
     char *dir = make_dir("torture");
-    write_file(dir, "a.json",
-               "{\"rules\":[" GOOD_RULE("t.one", "t", "[\"disk (?<dev>sd[a-z]) failed\", "
-                                                         "\"raid degraded\"]") "," GOOD_RULE(
-                   "t.two", "t", "\"fan \\\\d+ stopped|fan speed zero\"") "]}");
+    write_file(
+        dir, "a.json",
+        "{\"rules\":[" GOOD_RULE(
+            "t.one", "t",
+            "[\"disk (?<dev>sd[a-z]) failed\", "
+            "\"raid degraded\"]") "," GOOD_RULE("t.two", "t",
+                                                "\"fan \\\\d+ stopped|fan speed zero\"") "]}");
     const char *dirs[] = {dir};
     int succeeded_at = -1;
     for (long n = 0; n < 2000 && succeeded_at < 0; n++) {
