@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 struct analyze_args {
     fl_analysis_args a;
@@ -80,6 +81,12 @@ int fl_cmd_analyze(int argc, char **argv)
         goto out;
     }
 
+    if (inputs.n == 0 && isatty(STDIN_FILENO)) {
+        fprintf(stderr, "faultline analyze: no input: name files or directories, or pipe logs "
+                        "in (see 'faultline analyze --help')\n");
+        status = FL_EXIT_USAGE;
+        goto out;
+    }
     fl_result *res = NULL;
     status = fl_cli_run_analysis("analyze", &inputs, &args.a, &res);
     if (!res)

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 struct classify_args {
     bool all;
@@ -145,6 +146,11 @@ int fl_cmd_classify(int argc, char **argv)
     }
     if (rc) {
         fprintf(stderr, "faultline classify: %s\n", err);
+        goto out;
+    }
+    if (inputs.n == 0 && isatty(STDIN_FILENO)) {
+        fprintf(stderr, "faultline classify: no input: name files or directories, or pipe logs "
+                        "in (see 'faultline classify --help')\n");
         goto out;
     }
     if (args.no_redact)
