@@ -15,6 +15,7 @@
 #define ML_MAX_RUN 512                    /* entries in one trace */
 #define ML_MAX_MESSAGE (64 * 1024)        /* joined message, then a marker */
 #define ML_MAX_BYPASS 64                  /* entries that may overtake a held run */
+#define ML_KEEP_STORE (64 * 1024)         /* pooled entries give back bigger storage */
 #define ML_TRUNCATED "\xE2\x80\xA6[truncated]" /* "…[truncated]" */
 
 typedef enum {
@@ -28,6 +29,7 @@ struct fl_multiline {
     fl_entry run[ML_MAX_RUN];
     uint64_t seq[ML_MAX_RUN];
     size_t n_run;
+    size_t run_bytes; /* message bytes held: past ML_MAX_MESSAGE a run is closed */
     fl_time min_ts, max_ts;
     line_class first_class, last_class;
     bool has_head;
@@ -141,6 +143,16 @@ static void swap_entry(fl_entry *a, fl_entry *b)
     *b = t;
 }
 
+/* Pooled entries keep their storage for reuse, but not the storage of a rare huge entry:
+ * memory stays bounded by the pool size times a modest store. */
+static void trim(fl_entry *e)
+{
+    if (e->store_cap > ML_KEEP_STORE)
+        fl_entry_free(e);
+    else
+        fl_entry_clear(e);
+}
+
 /* Moves *e to the end of the output queue (e receives a cleared entry). */
 static int emit(fl_multiline *ml, fl_entry *e)
 {
@@ -164,7 +176,7 @@ static int emit(fl_multiline *ml, fl_entry *e)
     }
     swap_entry(&ml->out[ml->out_head + ml->out_n], e);
     ml->out_n++;
-    fl_entry_clear(e);
+    trim(e);
     return 0;
 }
 
@@ -234,7 +246,7 @@ static int flush_run(fl_multiline *ml)
                           ml->joined.len);
     first->severity = severity;
     for (size_t k = 1; k < n; k++)
-        fl_entry_clear(&ml->run[ml->order[k]]);
+        trim(&ml->run[ml->order[k]]);
     if (rc < 0)
         return rc;
     return emit(ml, first);
@@ -269,6 +281,7 @@ static void start_run(fl_multiline *ml, fl_entry *e, line_class c)
     fl_entry_clear(e);
     ml->seq[0] = ml->next_seq++;
     ml->n_run = 1;
+    ml->run_bytes = strlen(ml->run[0].message);
     ml->min_ts = ml->max_ts = ml->run[0].ts;
     ml->first_class = ml->last_class = c;
     ml->has_head = c != LINE_CONT;
@@ -290,8 +303,10 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
         return emit(ml, e);
     }
     line_class c = classify(e->message);
-    if (ml->n_run > 0 && ml->n_run < ML_MAX_RUN && joins(ml, e, c)) {
+    if (ml->n_run > 0 && ml->n_run < ML_MAX_RUN && ml->run_bytes <= ML_MAX_MESSAGE &&
+        joins(ml, e, c)) {
         size_t i = ml->n_run++;
+        ml->run_bytes += strlen(e->message) + 1;
         swap_entry(&ml->run[i], e);
         fl_entry_clear(e);
         ml->seq[i] = ml->next_seq++;
@@ -323,6 +338,7 @@ int fl_multiline_pop(fl_multiline *ml, fl_entry *e)
         return 0;
     fl_entry_clear(e);
     swap_entry(e, &ml->out[ml->out_head]);
+    trim(&ml->out[ml->out_head]);
     ml->out_head++;
     ml->out_n--;
     return 1;
