@@ -533,7 +533,13 @@ static void group_stats_build(const ctx *c, size_t g, group_stats *st)
     }
     size_t k;
     st->llr2 = fl_changepoint(st->series, st->n, &k);
-    if (st->llr2 <= 10 || k == 0) {
+    /* A group with no error at all before the split needs less to count as started: being
+     * new is itself part of the evidence (p ~ 0.05 rather than ~ 0.002). */
+    uint64_t pre = 0;
+    for (size_t i = 0; i < k && i < st->n; i++)
+        pre += st->series[i];
+    double need = pre == 0 ? 6 : 10;
+    if (st->llr2 <= need || k == 0) {
         st->onset = c->a->groups[g].first_seen;
         st->started = false;
         k = 0;

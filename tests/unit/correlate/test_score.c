@@ -92,6 +92,7 @@ static void test_surge_and_impact(void)
     CHECK(fl_score_surge(3.2) == 1);
     CHECK(fl_score_surge(4.5) == 1);
     CHECK(fl_score_impact(5, 1000) == 0);    /* not significant */
+    CHECK(fl_score_impact(10, 1000) == 0);
     CHECK(fl_score_impact(100, 1) == 0);     /* a single error */
     CHECK(near(fl_score_impact(100, 100), 1));
     CHECK(fl_score_impact(25, 10) > 0.4 && fl_score_impact(25, 10) < 0.6);
