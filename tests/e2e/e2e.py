@@ -39,6 +39,8 @@ def run(args, stdin=None, env_extra=None, input_bytes=None):
     env["NO_COLOR"] = "1"
     if env_extra:
         env.update(env_extra)
+    if stdin is None and input_bytes is None:
+        stdin = subprocess.DEVNULL
     p = subprocess.run([FAULTLINE] + args, stdin=stdin, input=input_bytes,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
