@@ -7,6 +7,7 @@
                        RS256 signature checked with `openssl dgst` against --pubkey) and
                        refresh_token grants
   GET  /computeMetadata/v1/instance/service-accounts/default/token   (needs Metadata-Flavor)
+  POST /hook           a webhook receiver (bodies kept in /stats "hooks")
 
 Test control (JSON): POST /control {"publish": [entry...], "entries": [entry...],
 "fail_pulls": [429, 503], "fail_list": [429], "fail_acks": true, "ack_deadline": 2,
@@ -37,7 +38,7 @@ S = {
     "entries": [],
     "stats": {"pulls": [], "acks": 0, "ack_failures": 0, "acked_ids": 0, "modify_calls": 0,
               "modify_ids": 0, "modify_deadlines": [], "deliveries": 0, "lists": [],
-              "list_429": 0, "tokens": [], "bad_auth": 0},
+              "list_429": 0, "tokens": [], "bad_auth": 0, "hooks": []},
 }
 ARGS = None
 ACCEPTED_TOKENS = {"test-token", "sa-token-1", "user-token-1", "md-token-1"}
@@ -127,6 +128,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(json.loads(raw))
         if path == "/token":
             return self.token(raw.decode())
+        if path == "/hook":
+            with LOCK:
+                S["stats"]["hooks"].append(json.loads(raw))
+            return self.reply(200, {})
         if path.startswith("/v1/projects/") and ":" in path:
             # The emulator path needs no credentials, as with the real Pub/Sub emulator.
             verb = path.rsplit(":", 1)[1]
