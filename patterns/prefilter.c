@@ -1,9 +1,9 @@
 /* The literal prefilter: one pass over a message finds every rule literal in it, so only the
  * regexes those literals admit run.
  *
- * Each literal gets an anchor: its rarest window of 4 bytes (3 for 3-byte literals), judged by
- * a letter-frequency table. The scan hashes every 3-byte window of the message, ASCII case
- * folded, into an 8 KiB bitmap of the anchors' first 3 bytes. The lookups of successive windows do
+ * Each literal gets an anchor: its rarest window of 4 bytes, judged by a letter-frequency
+ * table. The scan hashes every 4-byte window of the message, ASCII case folded, into an 8 KiB
+ * bitmap of the anchors. The lookups of successive windows do
  * not depend on each other, unlike a DFA walk, so the CPU overlaps them; on a hit the few literals
  * with that anchor are compared in full. Literals of 1-2 bytes (only user rules have them) are
  * searched directly. Against the Aho-Corasick DFA this replaced, it scans random text about 1.5x
@@ -33,13 +33,15 @@ typedef struct literal {
 
 struct fl_prefilter {
     uint8_t fold[256];
-    /* Hashes of the first 3 bytes of every anchor: the one test made at each position. */
+    /* Hashes of every anchor window: the one test made at each position. */
     uint64_t bits[HASH_SIZE / 64];
     literal *lits;
     size_t n_lits;
     uint32_t *regex_ids;
-    anchor *anchors; /* sorted by (width, hash) */
-    size_t n_anchors4, n_anchors3;
+    anchor *anchors; /* sorted by hash */
+    size_t n_anchors;
+    uint32_t *lits3; /* 3-byte literals, also checked directly at the very end of the text */
+    size_t n_lits3;
     uint32_t *short_lits; /* literals of 1-2 bytes */
     size_t n_short;
 };
@@ -47,11 +49,6 @@ struct fl_prefilter {
 static inline uint32_t hash4(uint32_t x)
 {
     return (x * UINT32_C(2654435761)) >> (32 - HASH_BITS);
-}
-
-static inline uint32_t hash3(uint32_t x)
-{
-    return ((x & 0xffffff) * UINT32_C(2246822519)) >> (32 - HASH_BITS);
 }
 
 /* How unusual a byte is in log text: higher is rarer. */
@@ -79,6 +76,7 @@ void fl_prefilter_free(fl_prefilter *pf)
     fl_free(pf->lits);
     fl_free(pf->regex_ids);
     fl_free(pf->anchors);
+    fl_free(pf->lits3);
     fl_free(pf->short_lits);
     fl_free(pf);
 }
@@ -124,9 +122,8 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
     qsort(pairs, m, sizeof(*pairs), cmp_pair);
     pf->lits = fl_calloc(m + 1, sizeof(*pf->lits));
     pf->regex_ids = fl_calloc(m + 1, sizeof(*pf->regex_ids));
-    pf->anchors = fl_calloc(m + 1, sizeof(*pf->anchors));
     pf->short_lits = fl_calloc(m + 1, sizeof(*pf->short_lits));
-    if (!pf->lits || !pf->regex_ids || !pf->anchors || !pf->short_lits)
+    if (!pf->lits || !pf->regex_ids || !pf->short_lits)
         goto nomem;
     for (size_t i = 0; i < m; i++) {
         if (i == 0 || strcmp(pairs[i].text, pairs[i - 1].text) != 0) {
@@ -143,12 +140,18 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
         pf->lits[pf->n_lits - 1].n_regex++;
     }
 
-    /* Anchors: 4-byte windows first, then 3-byte ones, each group sorted by hash. */
-    anchor *a4 = pf->anchors;
-    anchor *tmp3 = fl_calloc(pf->n_lits + 1, sizeof(*tmp3));
-    if (!tmp3)
+    /* Anchors are 4-byte windows. A 3-byte literal gets one anchor for every byte that can
+     * follow it (fold[b] == b), so one test per position covers it too; only the text's last
+     * 3 bytes, which have no fourth, are compared directly. */
+    size_t n3 = 0, followers = 0;
+    for (int b = 0; b < 256; b++)
+        followers += pf->fold[b] == b;
+    for (size_t i = 0; i < pf->n_lits; i++)
+        n3 += pf->lits[i].len == 3;
+    pf->anchors = fl_calloc(pf->n_lits + n3 * followers + 1, sizeof(*pf->anchors));
+    pf->lits3 = fl_calloc(n3 + 1, sizeof(*pf->lits3));
+    if (!pf->anchors || !pf->lits3)
         goto nomem;
-    size_t n3 = 0;
     for (size_t i = 0; i < pf->n_lits; i++) {
         literal *l = &pf->lits[i];
         const unsigned char *t = (const unsigned char *)l->text;
@@ -156,31 +159,36 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
             pf->short_lits[pf->n_short++] = (uint32_t)i;
             continue;
         }
-        uint32_t w = l->len >= 4 ? 4 : 3, best = 0;
+        uint32_t x = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16;
+        if (l->len == 3) {
+            pf->lits3[pf->n_lits3++] = (uint32_t)i;
+            for (int b = 0; b < 256; b++) {
+                if (pf->fold[b] != b)
+                    continue;
+                uint32_t h = hash4(x | (uint32_t)b << 24);
+                pf->anchors[pf->n_anchors++] = (anchor){h, (uint32_t)i, 0};
+                pf->bits[h >> 6] |= UINT64_C(1) << (h & 63);
+            }
+            continue;
+        }
+        uint32_t best = 0;
         int best_score = -1;
-        for (uint32_t o = 0; o + w <= l->len; o++) {
+        for (uint32_t o = 0; o + 4 <= l->len; o++) {
             int score = 0;
-            for (uint32_t k = 0; k < w; k++)
+            for (uint32_t k = 0; k < 4; k++)
                 score += rarity(t[o + k]);
             if (score > best_score) {
                 best_score = score;
                 best = o;
             }
         }
-        uint32_t x = (uint32_t)t[best] | (uint32_t)t[best + 1] << 8 | (uint32_t)t[best + 2] << 16;
-        if (w == 4) {
-            x |= (uint32_t)t[best + 3] << 24;
-            a4[pf->n_anchors4++] = (anchor){hash4(x), (uint32_t)i, best};
-        } else {
-            tmp3[n3++] = (anchor){hash3(x), (uint32_t)i, best};
-        }
-        pf->bits[hash3(x) >> 6] |= UINT64_C(1) << (hash3(x) & 63);
+        x = (uint32_t)t[best] | (uint32_t)t[best + 1] << 8 | (uint32_t)t[best + 2] << 16 |
+            (uint32_t)t[best + 3] << 24;
+        uint32_t h = hash4(x);
+        pf->anchors[pf->n_anchors++] = (anchor){h, (uint32_t)i, best};
+        pf->bits[h >> 6] |= UINT64_C(1) << (h & 63);
     }
-    qsort(a4, pf->n_anchors4, sizeof(*a4), cmp_anchor);
-    qsort(tmp3, n3, sizeof(*tmp3), cmp_anchor);
-    memcpy(a4 + pf->n_anchors4, tmp3, n3 * sizeof(*tmp3));
-    pf->n_anchors3 = n3;
-    fl_free(tmp3);
+    qsort(pf->anchors, pf->n_anchors, sizeof(*pf->anchors), cmp_anchor);
     fl_free(pairs);
     *out = pf;
     return 0;
@@ -250,18 +258,19 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
     }
     if (n < 3)
         return;
-    const anchor *a3 = pf->anchors + pf->n_anchors4;
-    uint32_t x = (uint32_t)fold[s[0]] | (uint32_t)fold[s[1]] << 8;
-    for (size_t i = 0; i + 3 <= n; i++) {
-        x |= (uint32_t)fold[s[i + 2]] << 16;
-        uint32_t h = hash3(x);
-        if (pf->bits[h >> 6] & (UINT64_C(1) << (h & 63))) {
-            if (pf->n_anchors3)
-                verify(&c, a3, pf->n_anchors3, h, i);
-            if (i + 4 <= n)
-                verify(&c, pf->anchors, pf->n_anchors4, hash4(x | (uint32_t)fold[s[i + 3]] << 24),
-                       i);
+    if (n >= 4) {
+        uint32_t x =
+            (uint32_t)fold[s[0]] << 8 | (uint32_t)fold[s[1]] << 16 | (uint32_t)fold[s[2]] << 24;
+        for (size_t i = 0; i + 4 <= n; i++) {
+            x = x >> 8 | (uint32_t)fold[s[i + 3]] << 24;
+            uint32_t h = hash4(x);
+            if (pf->bits[h >> 6] & (UINT64_C(1) << (h & 63)))
+                verify(&c, pf->anchors, pf->n_anchors, h, i);
         }
-        x >>= 8;
+    }
+    for (size_t k = 0; k < pf->n_lits3; k++) {
+        const literal *l = &pf->lits[pf->lits3[k]];
+        if (equal_folded(fold, s + n - 3, l->text, 3))
+            report(&c, l);
     }
 }
