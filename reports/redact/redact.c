@@ -25,6 +25,7 @@ typedef struct scan {
     fl_buf out;
     size_t count;
     size_t copied; /* input before this offset is already in out */
+    size_t after;  /* where the last match ended: the output there ends in "]" */
     int err;
 } scan;
 
@@ -101,6 +102,8 @@ static void emit(scan *sc, const char *p, size_t len)
 /* Flushes the unmatched input before offset i; matchers call it before writing. */
 static void flush_to(scan *sc, size_t i)
 {
+    if (i <= sc->copied)
+        return; /* already written */
     emit(sc, sc->s + sc->copied, i - sc->copied);
     sc->copied = i;
 }
@@ -118,6 +121,18 @@ static size_t replace(scan *sc, size_t i, size_t keep_end, size_t end, const cha
     flush_to(sc, keep_end);
     emit_redacted(sc, kind);
     return end - i;
+}
+
+/* Length of an "[REDACTED:kind]" marker at j, or 0. A value that is already redacted is kept
+ * whole with its key, so nothing inside the key is matched on a second pass either. */
+static size_t marker_len(const scan *sc, size_t j)
+{
+    if (!at(sc, j, "[REDACTED:"))
+        return 0;
+    size_t k = j + 10;
+    while (k < sc->n && k - j < 48 && sc->s[k] != ']')
+        k++;
+    return k < sc->n && sc->s[k] == ']' ? k + 1 - j : 0;
 }
 
 static size_t run(const scan *sc, size_t i, bool (*cls)(int), size_t cap)
@@ -183,7 +198,7 @@ static size_t m_pem(scan *sc, size_t i)
 static bool is_value_delim(int c)
 {
     return is_space(c) || c == '"' || c == '\'' || c == '\\' || c == ',' || c == ';' || c == '}' ||
-           c == ']' || c == ')' || c == '&' || c == '<' || c == '>';
+           c == ']' || c == ')' || c == '&' || c == '<' || c == '>' || c == '[';
 }
 
 static size_t value_end(const scan *sc, size_t j)
@@ -268,6 +283,11 @@ static size_t m_authorization(scan *sc, size_t i)
     size_t j = after_key(sc, i + klen, &sep, &quote);
     if (!j)
         return 0;
+    size_t mark = marker_len(sc, j);
+    if (mark) {
+        flush_to(sc, j + mark);
+        return j + mark - i;
+    }
     size_t w1 = j, w1e = value_end(sc, j);
     if (w1e == w1)
         return 0;
@@ -322,8 +342,17 @@ static size_t m_url_password(scan *sc, size_t i)
         }
         if (c == ':' && !colon)
             colon = k;
+        if (c == '[' && colon == k - 1) {
+            /* "user:[REDACTED:password]@": already done; keep it whole. */
+            size_t mark = marker_len(sc, k);
+            if (mark && ch(sc, k + mark) == '@') {
+                flush_to(sc, k + mark);
+                return k + mark - i;
+            }
+            return 0;
+        }
         if (c == '/' || c == '?' || c == '#' || is_space(c) || c == '"' || c == '\'' || c == '\\' ||
-            c == '<' || c == '>')
+            c == '<' || c == '>' || c == '[' || c == ']')
             return 0;
     }
     return 0;
@@ -517,6 +546,11 @@ static size_t m_key_value(scan *sc, size_t i)
     size_t j = after_key(sc, i + klen, &sep, &quote);
     if (!j || !key_is_secret(sc->s + i, klen))
         return 0;
+    size_t mark = marker_len(sc, j);
+    if (mark) {
+        flush_to(sc, j + mark);
+        return j + mark - i;
+    }
     int first = ch(sc, j);
     if (!quote && (first == '{' || first == '[' || first == 0))
         return 0;
@@ -543,11 +577,16 @@ static size_t m_email(scan *sc, size_t i)
     }
     while (k > d0 && (sc->s[k - 1] == '.' || sc->s[k - 1] == '-'))
         k--;
-    if (!last_dot || last_dot >= k || k - last_dot - 1 < 2)
+    if (!last_dot || last_dot >= k)
         return 0;
-    for (size_t t = last_dot + 1; t < k; t++)
-        if (!is_alpha((unsigned char)sc->s[t]))
-            return 0;
+    /* The address ends with the letters of its top-level label, whatever is glued on after
+     * ("user@example.com-----BEGIN ..."). */
+    size_t t = last_dot + 1;
+    while (t < k && is_alpha((unsigned char)sc->s[t]))
+        t++;
+    if (t - last_dot - 1 < 2)
+        return 0;
+    k = t;
     if ((sc->flags & FL_REDACT_COMMAND) && k - d0 >= 19 &&
         memcmp(sc->s + k - 19, "gserviceaccount.com", 19) == 0)
         return 0;
@@ -603,6 +642,10 @@ static size_t m_card(scan *sc, size_t i)
             continue;
         }
         if ((c == ' ' || c == '-') && is_digit(ch(sc, k + 1)) && nd > 0) {
+            /* A second number after a complete one ("4111 1111 1111 1111 4111 ..."): stop here
+             * and let the next word be checked on its own. */
+            if (nd >= 13 && (groups == 0 || groups == 2 || groups == 3 || groups == 4))
+                break;
             if ((sep && sep != c) || groups == 7)
                 return 0;
             sep = c;
@@ -633,7 +676,9 @@ static size_t try_match(scan *sc, size_t i)
 {
     const char *s = sc->s;
     int c = (unsigned char)s[i];
-    int prev = i ? (unsigned char)s[i - 1] : 0;
+    /* Look at what precedes in the output, not the input: right after a replacement that is
+     * the marker's ']', exactly what a second pass would see (redaction is idempotent). */
+    int prev = sc->count && i == sc->after ? ']' : i ? (unsigned char)s[i - 1] : 0;
     size_t m;
 
     if (c == '-' && (m = m_pem(sc, i)))
@@ -654,7 +699,7 @@ static size_t try_match(scan *sc, size_t i)
         return m;
     if (!is_email_local(prev) && is_email_local(c) && (m = m_email(sc, i)))
         return m;
-    if (c >= '2' && c <= '6' && prev != '.' && prev != '-' && (m = m_card(sc, i)))
+    if (c >= '2' && c <= '6' && prev != '.' && (m = m_card(sc, i)))
         return m;
     return 0;
 }
@@ -675,7 +720,7 @@ char *fl_redact_ex(const char *s, unsigned flags, size_t *n_out)
             size_t m = try_match(&sc, i);
             if (m) {
                 i += m;
-                sc.copied = i;
+                sc.copied = sc.after = i;
                 continue;
             }
             /* Nothing starts inside a word (every matcher is anchored at a word boundary,

@@ -65,6 +65,9 @@ static const row cases[] = {
     {"charge card 4111 1111 1111 1111 declined", "charge card [REDACTED:card_number] declined"},
     {"pan=5555-5555-5555-4444", "pan=[REDACTED:card_number]"},
     {"amex 378282246310005.", "amex [REDACTED:card_number]."},
+    {"cards 4111 1111 1111 1111 5555 5555 5555 4444 end",
+     "cards [REDACTED:card_number] [REDACTED:card_number] end"},
+    {"pans 4111111111111111 378282246310005", "pans [REDACTED:card_number] [REDACTED:card_number]"},
     /* GitHub, Stripe */
     {"GITHUB ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123 push", "GITHUB [REDACTED:github_token] push"},
     {"stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "stripe [REDACTED:stripe_key]"},

@@ -85,6 +85,83 @@ int main(int argc, char **argv)
     }
     CHECK(n_planted >= 60);
 
+    /* Idempotent: redacting redacted text changes nothing (reports may be redacted twice). */
+    char *twice = fl_redact(red);
+    CHECK_STR(twice, red);
+    fl_free(twice);
+
+    /* Robust: random concatenations of the fragments the matchers look at never crash (ASan
+     * run) and stay idempotent. */
+    static const char *const frag[] = {"Authorization: ",
+                                       "Bearer ",
+                                       "abc123XYZ",
+                                       "eyJhbGciOiJIUzI1NiJ9",
+                                       ".",
+                                       "AKIA",
+                                       "ABCDEFGHIJKL2345",
+                                       "ghp_",
+                                       "password",
+                                       "=",
+                                       ":",
+                                       " ",
+                                       "\"",
+                                       "'",
+                                       "\\\"",
+                                       "@",
+                                       "example.com",
+                                       "https://",
+                                       "u:p@",
+                                       "-----BEGIN PRIVATE KEY-----",
+                                       "-----END PRIVATE KEY-----",
+                                       "4111 1111 1111 1111",
+                                       "[REDACTED:x]",
+                                       "\n",
+                                       "token",
+                                       "x",
+                                       "{",
+                                       "}",
+                                       "\\n",
+                                       "hooks.slack.com/services/",
+                                       "T000/B000/XXXXXXXX",
+                                       "sk_live_",
+                                       "0123456789ab",
+                                       "AIza",
+                                       "ya29.",
+                                       "xoxb-",
+                                       "-",
+                                       "_",
+                                       "Basic ",
+                                       "api_key"};
+    unsigned seed = 12345;
+    size_t changed_any = 0;
+    for (int k = 0; k < 20000; k++) {
+        /* Even rounds glue fragments together (crash and allocation checks only); odd rounds
+         * separate them with spaces, as words are in logs, and must be idempotent too. */
+        bool spaced = k % 2;
+        char buf[1024] = "";
+        size_t nf = 1 + (size_t)(k % 14);
+        for (size_t f = 0; f < nf; f++) {
+            seed = seed * 1103515245u + 12345u;
+            if (spaced && f)
+                strcat(buf, " ");
+            strcat(buf, frag[(seed >> 16) % FL_ARRAY_LEN(frag)]);
+        }
+        char *a = fl_redact(buf);
+        char *b = a ? fl_redact(a) : NULL;
+        changed_any += a && strcmp(a, buf) != 0;
+        if (!a || !b || (spaced && strcmp(a, b) != 0)) {
+            fl_test_failed++;
+            fprintf(stderr, "%s: \"%s\"\n  once:  %s\n  twice: %s\n",
+                    a && b ? "not idempotent" : "failed", buf, a ? a : "(null)", b ? b : "(null)");
+            fl_free(a);
+            fl_free(b);
+            break;
+        }
+        fl_free(a);
+        fl_free(b);
+    }
+    CHECK(changed_any > 500); /* the generator really produces secrets */
+
     char *clean_red = fl_redact(clean);
     size_t changed = 0;
     size_t total = count_tokens(clean, &changed, clean_red);
