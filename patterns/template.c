@@ -373,6 +373,20 @@ static size_t emit_word(writer *w, const char *s, size_t i, size_t n)
     return j;
 }
 
+/* "name": with an identifier-like name, as JSON keys are. */
+static bool json_key(const char *s, size_t a, size_t b, size_t n)
+{
+    if (b == a || b - a > 64)
+        return false;
+    for (size_t k = a; k < b; k++)
+        if (!isalnum((unsigned char)s[k]) && !strchr("_-.@$", s[k]))
+            return false;
+    size_t k = b + 1;
+    while (k < n && s[k] == ' ')
+        k++;
+    return k < n && s[k] == ':';
+}
+
 static void mask(writer *w, const char *s, size_t n, bool in_url)
 {
     size_t i = 0;
@@ -391,6 +405,12 @@ static void mask(writer *w, const char *s, size_t n, bool in_url)
                 if (s[k] == '\\')
                     k++;
                 k++;
+            }
+            if (k < n && c == '"' && json_key(s, i + 1, k, n)) {
+                /* A JSON key names the shape of the message: keep it. */
+                put(w, s + i, k + 1 - i);
+                i = k + 1;
+                continue;
             }
             if (k < n) {
                 puts_(w, "<str>");

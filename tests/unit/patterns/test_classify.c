@@ -234,6 +234,8 @@ static void test_templates(void)
         {"Error: boom 7\n    at f (/app/x.js:1:2)\n    at g (/app/y.js:3:4)", "Error: boom <num>"},
         {"revision api-00012-abc failed at 2026-11-20T10:42:07.123Z (10:42:08, 2026-11-21)",
          "revision api-<num>-abc failed at <ts> (<time>, <date>)"},
+        {"{\"msg\":\"payment failed\",\"order\":123,\"user\": \"u-9\"}",
+         "{\"msg\":<str>,\"order\":<num>,\"user\": <str>}"},
         {"", ""},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
@@ -253,6 +255,7 @@ static void test_templates(void)
          "Traceback (most recent call last):\n  File \"b.py\", line 9\nKeyError: 'user_2'"},
     };
     static const char *const differ[][2] = {
+        {"{\"error\":\"card declined\",\"order\":1}", "{\"reason\":\"card declined\",\"sku\":1}"},
         {"failed to process order: card declined", "failed to process order: inventory missing"},
         {"Traceback (most recent call last):\n  File \"a.py\", line 1\nKeyError: 'x'",
          "Traceback (most recent call last):\n  File \"a.py\", line 1\nValueError: 'x'"},
