@@ -31,8 +31,8 @@ struct fl_splitter {
     scan_state st;
     size_t pos;
     bool in_array;
-    long top_col;  /* column while between elements; -1 once the line has content */
-    bool scalar;   /* the element is not an object/array: it runs to the end of its line */
+    long top_col; /* column while between elements; -1 once the line has content */
+    bool scalar;  /* the element is not an object/array: it runs to the end of its line */
     int depth;
     bool in_str;
     bool esc;
@@ -122,8 +122,8 @@ static void oversize(fl_splitter *sp, uint64_t line)
 {
     const char *name = fl_stream_name(sp->s);
     fl_diag_warn(sp->diag, FL_WARN_OVERSIZE, name, line,
-                 "%s:%llu: record larger than %zu bytes skipped", name,
-                 (unsigned long long)line, sp->record_max);
+                 "%s:%llu: record larger than %zu bytes skipped", name, (unsigned long long)line,
+                 sp->record_max);
 }
 
 static void malformed(fl_splitter *sp, uint64_t line, const char *what)
@@ -304,7 +304,8 @@ static inline size_t next_special(const char *b, size_t i, size_t end, bool in_s
 #endif
     for (; i < end; i++) {
         char c = b[i];
-        if (c == '"' || c == '\n' || (in_str ? c == '\\' : ((c | 0x20) == '{' || (c | 0x20) == '}')))
+        if (c == '"' || c == '\n' ||
+            (in_str ? c == '\\' : ((c | 0x20) == '{' || (c | 0x20) == '}')))
             break;
     }
     return i;

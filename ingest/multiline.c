@@ -12,10 +12,10 @@
 #include <ctype.h>
 #include <string.h>
 
-#define ML_MAX_RUN 512                    /* entries in one trace */
-#define ML_MAX_MESSAGE (64 * 1024)        /* joined message, then a marker */
-#define ML_MAX_BYPASS 64                  /* entries that may overtake a held run */
-#define ML_KEEP_STORE (64 * 1024)         /* pooled entries give back bigger storage */
+#define ML_MAX_RUN 512                         /* entries in one trace */
+#define ML_MAX_MESSAGE (64 * 1024)             /* joined message, then a marker */
+#define ML_MAX_BYPASS 64                       /* entries that may overtake a held run */
+#define ML_KEEP_STORE (64 * 1024)              /* pooled entries give back bigger storage */
 #define ML_TRUNCATED "\xE2\x80\xA6[truncated]" /* "…[truncated]" */
 
 typedef enum {

@@ -121,8 +121,8 @@ static int next_raw(fl_reader *r, fl_entry *e)
                          "%s:%llu: entry fields exceed %d bytes", r->cur_name,
                          (unsigned long long)line, FL_ENTRY_MAX_STORE);
         else
-            fl_diag_warn(r->diag, FL_WARN_MALFORMED, r->cur_name, line, "%s:%llu: %s",
-                         r->cur_name, (unsigned long long)line, err);
+            fl_diag_warn(r->diag, FL_WARN_MALFORMED, r->cur_name, line, "%s:%llu: %s", r->cur_name,
+                         (unsigned long long)line, err);
     }
 }
 

@@ -52,8 +52,7 @@ void fl_stream_damage(fl_stream *s, const char *what)
     fl_diag_warn(s->diag, FL_WARN_TRUNCATED, s->name, 0,
                  "%s: %s; %llu bytes decoded from %llu compressed bytes before the damage were "
                  "read",
-                 s->name, what, (unsigned long long)s->decoded,
-                 (unsigned long long)s->raw.total);
+                 s->name, what, (unsigned long long)s->decoded, (unsigned long long)s->raw.total);
 }
 
 void fl_stream_notice(fl_stream *s, const char *what)
@@ -76,8 +75,9 @@ int fl_stream_raw_fill(fl_stream *s)
         if (got < 0) {
             if (errno == EINTR)
                 continue;
-            fl_diag_warn(s->diag, FL_WARN_TRUNCATED, s->name, 0, "%s: read error after %llu bytes: %s",
-                         s->name, (unsigned long long)r->total, strerror(errno));
+            fl_diag_warn(s->diag, FL_WARN_TRUNCATED, s->name, 0,
+                         "%s: read error after %llu bytes: %s", s->name,
+                         (unsigned long long)r->total, strerror(errno));
             s->damaged = true;
             r->eof = true;
             return FL_EIO;

@@ -77,9 +77,9 @@ static inline void skip_ws(fp *f)
 static inline int first_special16(const char *p)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)p);
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))); /* signed: >= 0x80 too */
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))); /* signed: >= 0x80 too */
     int bits = _mm_movemask_epi8(m);
     return bits ? __builtin_ctz((unsigned)bits) : 16;
 }
@@ -155,8 +155,8 @@ static int utf8_len(const unsigned char *p, const unsigned char *end)
 
 /* f->p is just past the opening quote. On success f->p is past the closing quote, the body is
  * [*body, *body + *n) and *esc says whether it holds escapes. */
-static inline __attribute__((always_inline)) int scan_string(fp *f, const char **body,
-                                                            size_t *n, bool *esc)
+static inline __attribute__((always_inline)) int scan_string(fp *f, const char **body, size_t *n,
+                                                             bool *esc)
 {
     const char *p = f->p, *end = f->end;
     bool has_esc = false;
@@ -206,8 +206,8 @@ static inline __attribute__((always_inline)) int scan_string(fp *f, const char *
                     p += 12;
                 } else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
                     f->p = p;
-                    return fail(f, v ? "invalid Unicode surrogate escape"
-                                     : "\\u0000 is not allowed");
+                    return fail(f,
+                                v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed");
                 } else {
                     p += 6;
                 }
@@ -501,7 +501,8 @@ static int capture(fp *f, int slot, int depth)
         return 0;
     }
     if (c == '{') {
-        int rc = fl_slot_defs[slot].last > slot ? parse_object(f, slot, depth) : skip_value(f, depth);
+        int rc =
+            fl_slot_defs[slot].last > slot ? parse_object(f, slot, depth) : skip_value(f, depth);
         if (rc == 0)
             v[slot].t = FL_V_OBJ;
         return rc;
@@ -589,8 +590,8 @@ static void format_error(const fp *f, char *errbuf, size_t errlen)
     snprintf(errbuf, errlen, "line %d column %d: %s", line, col, f->err ? f->err : "invalid JSON");
 }
 
-int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf,
-                              size_t errlen, int depth)
+int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
+                              int depth)
 {
     fl_entry_clear(e);
     fl_slots s;
@@ -619,8 +620,8 @@ int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *er
         return FL_EPARSE;
     }
     if (depth == 0 && fl_slots_envelope(&s))
-        return fl_unwrap_envelope(&s.v[FL_S_EM_DATA], fl_entry_parse_fast_depth, e, errbuf,
-                                  errlen, depth);
+        return fl_unwrap_envelope(&s.v[FL_S_EM_DATA], fl_entry_parse_fast_depth, e, errbuf, errlen,
+                                  depth);
     return fl_slots_to_entry(&s, e);
 }
 

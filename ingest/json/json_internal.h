@@ -69,6 +69,7 @@
     X(ENV_MESSAGE, ROOT, "message")                                                                \
     X(EM_DATA, ENV_MESSAGE, "data")
 
+/* clang-format off */
 enum {
 #define FL_SLOT_ENUM(name, parent, key) FL_S_##name,
     FL_SLOT_LIST(FL_SLOT_ENUM)
@@ -76,6 +77,7 @@ enum {
     FL_S_COUNT,
     FL_S_ROOT = -1,
 };
+/* clang-format on */
 
 typedef struct fl_slot_def {
     const char *key;
@@ -132,8 +134,8 @@ int fl_unwrap_envelope(const fl_slot *data, fl_parse_fn parse, fl_entry *e, char
 /* The readers, with the envelope depth (0 at the top, 1 inside an envelope's data). */
 int fl_entry_parse_jansson_depth(const char *buf, size_t len, fl_entry *e, char *errbuf,
                                  size_t errlen, int depth);
-int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf,
-                              size_t errlen, int depth);
+int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
+                              int depth);
 /* The fast reader (ingest/json/fast.c). */
 int fl_entry_parse_fast(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen);
 

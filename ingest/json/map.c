@@ -101,8 +101,7 @@ size_t fl_json_unescape(const char *raw, size_t n, char *out)
         case 'u': {
             unsigned cp = hex4(raw + i);
             i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= n && raw[i] == '\\' &&
-                raw[i + 1] == 'u') {
+            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= n && raw[i] == '\\' && raw[i + 1] == 'u') {
                 unsigned lo = hex4(raw + i + 2);
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 i += 6;
@@ -264,9 +263,8 @@ static double parse_latency(const fl_slot *s)
             }
         }
         if (ok) {
-            static const double pow10[] = {1,   1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
-                                           1e7, 1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
-                                           1e14, 1e15, 1e16, 1e17, 1e18};
+            static const double pow10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                           1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
             v = (double)mant / pow10[frac > 0 ? frac : 0];
         }
     }

@@ -30,26 +30,53 @@ static inline int fl_entry_compare(const char *buf, size_t len, char *why, size_
     if (ra != 0)
         return 0;
 #define NUM(f)                                                                                     \
-    if (a.f != b.f) {                                                                              \
-        snprintf(why, why_len, #f ": fast %lld, jansson %lld", (long long)a.f, (long long)b.f);   \
-        return 1;                                                                                  \
-    }
-    NUM(ts) NUM(severity) NUM(log_kind) NUM(http_status) NUM(audit_status_code)
-    NUM(has_audit_status) NUM(error_event)
-#undef NUM
+    do {                                                                                           \
+        if (a.f != b.f) {                                                                          \
+            snprintf(why, why_len, #f ": fast %lld, jansson %lld", (long long)a.f,                 \
+                     (long long)b.f);                                                              \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+#define STR(f)                                                                                     \
+    do {                                                                                           \
+        if (strcmp(a.f, b.f) != 0) {                                                               \
+            snprintf(why, why_len, #f ": fast \"%.80s\", jansson \"%.80s\"", a.f, b.f);            \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+    NUM(ts);
+    NUM(severity);
+    NUM(log_kind);
+    NUM(http_status);
+    NUM(audit_status_code);
+    NUM(has_audit_status);
+    NUM(error_event);
     if (a.latency_s != b.latency_s) {
         snprintf(why, why_len, "latency_s: fast %g, jansson %g", a.latency_s, b.latency_s);
         return 1;
     }
-#define STR(f)                                                                                     \
-    if (strcmp(a.f, b.f) != 0) {                                                                   \
-        snprintf(why, why_len, #f ": fast \"%.80s\", jansson \"%.80s\"", a.f, b.f);                \
-        return 1;                                                                                  \
-    }
-    STR(log_name) STR(resource_type) STR(service) STR(revision) STR(configuration) STR(location)
-    STR(project) STR(message) STR(insert_id) STR(trace) STR(instance_id) STR(commit_sha)
-    STR(build_id) STR(http_method) STR(http_url) STR(audit_method) STR(audit_service)
-    STR(audit_resource) STR(audit_principal) STR(audit_status_message) STR(json_level)
+    STR(log_name);
+    STR(resource_type);
+    STR(service);
+    STR(revision);
+    STR(configuration);
+    STR(location);
+    STR(project);
+    STR(message);
+    STR(insert_id);
+    STR(trace);
+    STR(instance_id);
+    STR(commit_sha);
+    STR(build_id);
+    STR(http_method);
+    STR(http_url);
+    STR(audit_method);
+    STR(audit_service);
+    STR(audit_resource);
+    STR(audit_principal);
+    STR(audit_status_message);
+    STR(json_level);
+#undef NUM
 #undef STR
     return 0;
 }

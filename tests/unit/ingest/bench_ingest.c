@@ -52,14 +52,15 @@ static size_t gen_entry(char *out, size_t cap, int i)
              "\"timestamp\":\"2026-11-20T10:%02d:%02d.%06dZ\",\"receiveTimestamp\":"
              "\"2026-11-20T10:%02d:%02d.%09dZ\",\"labels\":{\"instanceId\":"
              "\"00f46b92853c%s%s\"}",
-             s, s, rev, s, (i / 60000) % 60, (i / 1000) % 60, (i * 7) % 1000000,
-             (i / 60000) % 60, (i / 1000) % 60, (i * 7919) % 1000000000, hex, hex);
+             s, s, rev, s, (i / 60000) % 60, (i / 1000) % 60, (i * 7) % 1000000, (i / 60000) % 60,
+             (i / 1000) % 60, (i * 7919) % 1000000000, hex, hex);
     int kind = (int)(rnd() % 100);
     if (kind < 60) {
         int status = rnd() % 50 ? 200 : 503;
         return (size_t)snprintf(
             out, cap,
-            "{\"httpRequest\":{\"requestMethod\":\"GET\",\"requestUrl\":\"https://%s-4xq2.a.run.app/"
+            "{\"httpRequest\":{\"requestMethod\":\"GET\",\"requestUrl\":\"https://"
+            "%s-4xq2.a.run.app/"
             "v1/orders/%d?expand=items\",\"requestSize\":\"412\",\"status\":%d,\"responseSize\":"
             "\"1834\",\"userAgent\":\"Mozilla/5.0 (X11; Linux x86_64)\",\"remoteIp\":"
             "\"203.0.113.%d\",\"serverIp\":\"216.239.32.53\",\"latency\":\"0.%06ds\",\"protocol\":"

@@ -19,7 +19,7 @@
 
 static char tu_dir[256];
 
-static inline const char * tu_tmpdir(void)
+static inline const char *tu_tmpdir(void)
 {
     if (!tu_dir[0]) {
         snprintf(tu_dir, sizeof(tu_dir), "/tmp/fl_ingest_test_XXXXXX");
@@ -42,7 +42,7 @@ static inline void tu_cleanup(void)
 }
 
 /* Path of name inside the temp dir (static buffer rotation: 8 at a time). */
-static inline const char * tu_path(const char *name)
+static inline const char *tu_path(const char *name)
 {
     static char bufs[8][512];
     static int k;
@@ -87,7 +87,7 @@ static inline void tu_write_str(const char *path, const char *s)
 }
 
 /* gzip-compresses data into a malloc'ed buffer (*outlen bytes). */
-static inline unsigned char * tu_gzip(const void *data, size_t n, size_t *outlen)
+static inline unsigned char *tu_gzip(const void *data, size_t n, size_t *outlen)
 {
     z_stream z;
     memset(&z, 0, sizeof(z));
@@ -106,7 +106,7 @@ static inline unsigned char * tu_gzip(const void *data, size_t n, size_t *outlen
     return out;
 }
 
-static inline unsigned char * tu_zstd(const void *data, size_t n, size_t *outlen)
+static inline unsigned char *tu_zstd(const void *data, size_t n, size_t *outlen)
 {
     size_t cap = ZSTD_compressBound(n);
     unsigned char *out = malloc(cap);
@@ -117,7 +117,7 @@ static inline unsigned char * tu_zstd(const void *data, size_t n, size_t *outlen
     return out;
 }
 
-static inline char * tu_read_file(const char *path, size_t *n)
+static inline char *tu_read_file(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -155,8 +155,8 @@ static inline void tu_append(char *dst, size_t cap, const char *s)
     snprintf(dst + have, cap - have, "%s", s);
 }
 
-static inline tu_result * tu_read(const char *const *paths, size_t n, const fl_reader_opts *opts,
-                          fl_diag *d)
+static inline tu_result *tu_read(const char *const *paths, size_t n, const fl_reader_opts *opts,
+                                 fl_diag *d)
 {
     static tu_result res;
     memset(&res, 0, sizeof(res));
@@ -181,7 +181,7 @@ static inline tu_result * tu_read(const char *const *paths, size_t n, const fl_r
     return &res;
 }
 
-static inline tu_result * tu_read1(const char *path, fl_diag *d)
+static inline tu_result *tu_read1(const char *path, fl_diag *d)
 {
     const char *paths[] = {path};
     fl_reader_opts o = {0};

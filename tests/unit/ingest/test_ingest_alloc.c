@@ -8,8 +8,10 @@ int main(void)
 {
     const char *trace =
         "{\"timestamp\":\"2026-11-20T10:00:00.1Z\",\"textPayload\":\"Traceback (most recent call "
-        "last):\",\"labels\":{\"instanceId\":\"i\"},\"logName\":\"p/logs/run.googleapis.com%2Fstderr\"}\n"
-        "{\"timestamp\":\"2026-11-20T10:00:00.2Z\",\"textPayload\":\"  File \\\"x.py\\\"\",\"labels\":"
+        "last):\",\"labels\":{\"instanceId\":\"i\"},\"logName\":\"p/logs/"
+        "run.googleapis.com%2Fstderr\"}\n"
+        "{\"timestamp\":\"2026-11-20T10:00:00.2Z\",\"textPayload\":\"  File "
+        "\\\"x.py\\\"\",\"labels\":"
         "{\"instanceId\":\"i\"},\"logName\":\"p/logs/run.googleapis.com%2Fstderr\"}\n"
         "{\"timestamp\":\"2026-11-20T10:00:00.3Z\",\"textPayload\":\"KeyError: 1\",\"labels\":"
         "{\"instanceId\":\"i\"},\"logName\":\"p/logs/run.googleapis.com%2Fstderr\"}\n"
@@ -31,7 +33,7 @@ int main(void)
     size_t clean = res->n, clean_warnings = d.n_warnings;
     CHECK_INT(res->rc, 0);
     CHECK_INT(clean_warnings, 2); /* "not json" in the plain and the gzip copy */
-    CHECK_INT(clean, 4); /* two joined traces, two array entries */
+    CHECK_INT(clean, 4);          /* two joined traces, two array entries */
     fl_diag_free(&d);
 
     int completed = 0;

@@ -56,8 +56,9 @@ static const fmt_case fmt_cases[] = {
      "c|b|a", "2|7|15", 0},
     {"array-compact", "[" E("a", "1") "," E("b", "2") "]", "a|b", "1|1", 0},
     {"bom-array", "\xEF\xBB\xBF[\n  " E("a", "1") "\n]\n", "a", "2", 0},
-    {"array-crlf", "[\r\n  {\r\n    \"insertId\": \"a\"\r\n  },\r\n  {\"insertId\": \"b\"}\r\n]\r\n",
-     "a|b", "2|5", 0},
+    {"array-crlf",
+     "[\r\n  {\r\n    \"insertId\": \"a\"\r\n  },\r\n  {\"insertId\": \"b\"}\r\n]\r\n", "a|b",
+     "2|5", 0},
     {"jq-concatenated",
      "{\n  \"insertId\": \"a\",\n  \"textPayload\": \"x\"\n}\n"
      "{\n  \"insertId\": \"b\"\n}\n"
@@ -148,10 +149,11 @@ static void test_oversize(void)
     fl_diag_free(&d);
 
     /* The same inside a pretty array: the element starting on line 6 is skipped. */
-    snprintf(content, sizeof(content),
-             "[\n  " E("a", "1") ",\n  {\n    \"insertId\": \"b\"\n  },\n  {\n    \"insertId\": "
-             "\"big\",\n    \"textPayload\": \"%s\"\n  },\n  " E("c", "3") "\n]\n",
-             big);
+    snprintf(
+        content, sizeof(content),
+        "[\n  " E("a", "1") ",\n  {\n    \"insertId\": \"b\"\n  },\n  {\n    \"insertId\": "
+                            "\"big\",\n    \"textPayload\": \"%s\"\n  },\n  " E("c", "3") "\n]\n",
+        big);
     fl_diag_init(&d);
     res = read_str("oversize.json", content, &d, 1000);
     CHECK_STR(res->inserts, "a|b|c");

@@ -76,10 +76,24 @@ static uint64_t next_rand(void)
 
 static const char interesting[] = "\"\\{}[],:0-e.utfn \n\t\x01\x7f";
 static const unsigned char high[] = {0x80, 0xBF, 0xC0, 0xC3, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF};
-static const char *snippets[] = {"\\u",      "\\ud800",    "\\udc00\\ud800", "\\u0000", "}",
-                                 "{\"a\":1}", ",",          "\"",             "1e999",  "-",
-                                 "null",     "\"message\":", "\\",            "[[[",    "0.",
-                                 "\xc3\xa9", "\xed\xa0\x80", "\"textPayload\":\"dup\","};
+static const char *snippets[] = {"\\u",
+                                 "\\ud800",
+                                 "\\udc00\\ud800",
+                                 "\\u0000",
+                                 "}",
+                                 "{\"a\":1}",
+                                 ",",
+                                 "\"",
+                                 "1e999",
+                                 "-",
+                                 "null",
+                                 "\"message\":",
+                                 "\\",
+                                 "[[[",
+                                 "0.",
+                                 "\xc3\xa9",
+                                 "\xed\xa0\x80",
+                                 "\"textPayload\":\"dup\","};
 
 /* One deterministic mutation of in into out (capacity cap); returns the new length. */
 static size_t mutate(const input *in, char *out, size_t cap)

@@ -1,6 +1,8 @@
 /* The LogEntry mapping (src/fl_entry.h) on every line of the real samples, through the reader
  * and through both JSON readers, plus hand-made entries for the rules the samples lack. */
 #include "fl_test.h"
+
+#include <stddef.h>
 #include "ingest_test_util.h"
 
 typedef struct expect {
@@ -82,8 +84,7 @@ static void check_expect(const expect *x, const fl_entry *e)
     if (x->message_has && !x->message_has[0])
         CHECK_STR(e->message, "");
     else if (x->message_has && !strstr(e->message, x->message_has)) {
-        fprintf(stderr, "%s: message \"%.120s\" lacks \"%s\"\n", where, e->message,
-                x->message_has);
+        fprintf(stderr, "%s: message \"%.120s\" lacks \"%s\"\n", where, e->message, x->message_has);
         CHECK(0);
     }
     CHECK(e->ts > 0);
@@ -213,25 +214,44 @@ typedef struct mapping_case {
 
 static const char *field_of(const fl_entry *e, const char *name, char *num, size_t size)
 {
-#define F(x)                                                                                       \
-    if (strcmp(name, #x) == 0)                                                                     \
-        return e->x;
-    F(service) F(revision) F(location) F(message) F(json_level) F(log_name) F(instance_id)
-    F(http_url) F(audit_status_message)
-#undef F
-#define I(x)                                                                                       \
-    if (strcmp(name, #x) == 0) {                                                                   \
-        snprintf(num, size, "%lld", (long long)e->x);                                              \
-        return num;                                                                                \
-    }
-    I(severity) I(log_kind) I(http_status) I(audit_status_code) I(has_audit_status)
-    I(error_event) I(ts)
-#undef I
-    if (strcmp(name, "latency_ms") == 0) {
-        snprintf(num, size, "%.0f", e->latency_s * 1000);
-        return num;
-    }
-    return "?";
+    static const struct {
+        const char *name;
+        size_t off;
+    } strs[] = {
+        {"service", offsetof(fl_entry, service)},
+        {"revision", offsetof(fl_entry, revision)},
+        {"location", offsetof(fl_entry, location)},
+        {"message", offsetof(fl_entry, message)},
+        {"json_level", offsetof(fl_entry, json_level)},
+        {"log_name", offsetof(fl_entry, log_name)},
+        {"instance_id", offsetof(fl_entry, instance_id)},
+        {"http_url", offsetof(fl_entry, http_url)},
+        {"audit_status_message", offsetof(fl_entry, audit_status_message)},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(strs); i++)
+        if (strcmp(name, strs[i].name) == 0)
+            return *(const char *const *)((const char *)e + strs[i].off);
+    long long v;
+    if (strcmp(name, "severity") == 0)
+        v = e->severity;
+    else if (strcmp(name, "log_kind") == 0)
+        v = e->log_kind;
+    else if (strcmp(name, "http_status") == 0)
+        v = e->http_status;
+    else if (strcmp(name, "audit_status_code") == 0)
+        v = e->audit_status_code;
+    else if (strcmp(name, "has_audit_status") == 0)
+        v = e->has_audit_status;
+    else if (strcmp(name, "error_event") == 0)
+        v = e->error_event;
+    else if (strcmp(name, "ts") == 0)
+        v = e->ts;
+    else if (strcmp(name, "latency_ms") == 0)
+        v = (long long)(e->latency_s * 1000 + (e->latency_s < 0 ? -0.5 : 0.5));
+    else
+        return "?";
+    snprintf(num, size, "%lld", v);
+    return num;
 }
 
 static const mapping_case cases[] = {
@@ -256,13 +276,16 @@ static const mapping_case cases[] = {
     {"{\"resource\":{\"type\":\"cloud_function\",\"labels\":{\"function_name\":\"fn\",\"region\":"
      "\"us-east1\"}}}",
      "location", "us-east1"},
-    {"{\"resource\":{\"type\":\"k8s_container\",\"labels\":{\"container_name\":\"api\"}},\"labels\":"
+    {"{\"resource\":{\"type\":\"k8s_container\",\"labels\":{\"container_name\":\"api\"}},"
+     "\"labels\":"
      "{\"k8s-pod/pod-template-hash\":\"7d9f\"}}",
      "service", "api"},
-    {"{\"resource\":{\"type\":\"k8s_container\",\"labels\":{\"container_name\":\"api\"}},\"labels\":"
+    {"{\"resource\":{\"type\":\"k8s_container\",\"labels\":{\"container_name\":\"api\"}},"
+     "\"labels\":"
      "{\"k8s-pod/pod-template-hash\":\"7d9f\"}}",
      "revision", "7d9f"},
-    {"{\"resource\":{\"type\":\"gce_instance\",\"labels\":{\"instance_id\":\"123\",\"zone\":\"z\"}}}",
+    {"{\"resource\":{\"type\":\"gce_instance\",\"labels\":{\"instance_id\":\"123\",\"zone\":\"z\"}}"
+     "}",
      "service", "123"},
     {"{\"resource\":{\"type\":\"cloud_run_job\",\"labels\":{\"job_name\":\"nightly\"}}}", "service",
      "nightly"},
@@ -277,19 +300,21 @@ static const mapping_case cases[] = {
     {"{\"jsonPayload\":{\"message\":\"Error: x\\n at a\",\"stack\":\" at a\"}}", "message",
      "Error: x\n at a"},
     {"{\"jsonPayload\":{\"stackTrace\":\"trace only\"}}", "message", "trace only"},
-    {"{\"jsonPayload\":{\"@type\":\"type.googleapis.com/google.devtools.clouderrorreporting.v1beta1."
+    {"{\"jsonPayload\":{\"@type\":\"type.googleapis.com/"
+     "google.devtools.clouderrorreporting.v1beta1."
      "ReportedErrorEvent\",\"message\":\"x\"}}",
      "error_event", "1"},
     {"{\"protoPayload\":{\"status\":{\"code\":7,\"message\":\"denied\"}}}", "message", "denied"},
-    {"{\"protoPayload\":{\"status\":{\"code\":7,\"message\":\"denied\"}}}", "audit_status_code", "7"},
+    {"{\"protoPayload\":{\"status\":{\"code\":7,\"message\":\"denied\"}}}", "audit_status_code",
+     "7"},
     {"{\"protoPayload\":{\"methodName\":\"m\"}}", "has_audit_status", "0"},
     {"{\"httpRequest\":{\"latency\":\"1.5s\"}}", "latency_ms", "1500"},
     {"{\"httpRequest\":{\"latency\":\"abc\"}}", "latency_ms", "-1000"},
     {"{\"httpRequest\":{\"status\":\"500\"}}", "http_status", "0"},
     {"{\"textPayload\":\"a\\u00e9\\ud83d\\ude00\"}", "message", "a\xC3\xA9\xF0\x9F\x98\x80"},
     {"{\"textPayload\":\"first\",\"textPayload\":\"second\"}", "message", "second"},
-    {"{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"resource\":{\"type\":\"t\"}}", "service",
-     ""},
+    {"{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"resource\":{\"type\":\"t\"}}",
+     "service", ""},
     {"{\"labels\":{\"instanceId\":\"i1\"}}", "instance_id", "i1"},
 };
 
@@ -315,8 +340,15 @@ static void test_mapping_cases(void)
 
 static void test_rejects(void)
 {
-    static const char *bad[] = {"", "[]", "[{}]", "\"x\"", "{", "{\"a\":}", "{\"a\":1}x",
-                                "{\"a\":\"\\u0000\"}", "{\"message\":{\"data\":\"!!!\"}}"};
+    static const char *bad[] = {"",
+                                "[]",
+                                "[{}]",
+                                "\"x\"",
+                                "{",
+                                "{\"a\":}",
+                                "{\"a\":1}x",
+                                "{\"a\":\"\\u0000\"}",
+                                "{\"message\":{\"data\":\"!!!\"}}"};
     for (size_t i = 0; i < FL_ARRAY_LEN(bad); i++) {
         fl_entry e;
         fl_entry_init(&e);

@@ -5,9 +5,9 @@
 
 typedef struct line {
     const char *instance;
-    const char *log;       /* "stderr", "stdout", "requests" */
-    int usec;              /* offset from 10:00:00 */
-    const char *severity;  /* NULL: none */
+    const char *log;      /* "stderr", "stdout", "requests" */
+    int usec;             /* offset from 10:00:00 */
+    const char *severity; /* NULL: none */
     const char *text;
 } line;
 
@@ -68,26 +68,28 @@ static const line python[] = {
     {"i1", "stdout", 900000, "INFO", "request 43 ok"},
 };
 
-static const char python_joined[] =
-    "Traceback (most recent call last):\n"
-    "  File \"/app/main.py\", line 10, in handler\n"
-    "    db.query()\n"
-    "  File \"/app/db.py\", line 3, in query\n"
-    "    raise TimeoutError(\"pool\")\n"
-    "TimeoutError: QueuePool limit of size 5 overflow 10 reached";
+static const char python_joined[] = "Traceback (most recent call last):\n"
+                                    "  File \"/app/main.py\", line 10, in handler\n"
+                                    "    db.query()\n"
+                                    "  File \"/app/db.py\", line 3, in query\n"
+                                    "    raise TimeoutError(\"pool\")\n"
+                                    "TimeoutError: QueuePool limit of size 5 overflow 10 reached";
 
 static const line java[] = {
     {"j1", "stderr", 10, NULL, "java.lang.IllegalStateException: pool closed"},
-    {"j1", "stderr", 20, NULL, "\tat com.zaxxer.hikari.HikariDataSource.getConnection(Hikari.java:96)"},
+    {"j1", "stderr", 20, NULL,
+     "\tat com.zaxxer.hikari.HikariDataSource.getConnection(Hikari.java:96)"},
     {"j1", "stderr", 30, NULL, "\tat com.example.Repo.find(Repo.java:12)"},
     {"j1", "stderr", 40, NULL, "Caused by: java.sql.SQLTransientConnectionException: timeout"},
-    {"j1", "stderr", 50, NULL, "\tat com.zaxxer.hikari.pool.HikariPool.createTimeoutException(HikariPool.java:696)"},
+    {"j1", "stderr", 50, NULL,
+     "\tat com.zaxxer.hikari.pool.HikariPool.createTimeoutException(HikariPool.java:696)"},
     {"j1", "stderr", 60, NULL, "\t... 12 more"},
 };
 
 static const line node[] = {
     {"n1", "stderr", 500, "ERROR", "Error: connect ECONNREFUSED 10.0.0.5:6379"},
-    {"n1", "stderr", 510, NULL, "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)"},
+    {"n1", "stderr", 510, NULL,
+     "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)"},
     {"n1", "stderr", 520, NULL, "    at Socket.emit (node:events:519:28)"},
     /* Another instance prints at the same moment: not part of n1's trace. */
     {"n2", "stderr", 530, NULL, "    at Other.frame (other.js:1:1)"},
@@ -101,8 +103,9 @@ static void test_python_both_orders(void)
         CHECK_INT(r->rc, 0);
         CHECK_INT(r->n, 3);
         char want[2048];
-        snprintf(want, sizeof(want), rev ? "request 43 ok|%s|handling request 42"
-                                         : "handling request 42|%s|request 43 ok",
+        snprintf(want, sizeof(want),
+                 rev ? "request 43 ok|%s|handling request 42"
+                     : "handling request 42|%s|request 43 ok",
                  python_joined);
         CHECK_STR(r->messages, want);
     }
