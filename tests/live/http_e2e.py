@@ -97,8 +97,8 @@ def scenario_pubsub_redeliver(g, tmp):
 def scenario_pubsub_slow(g, tmp):
     env = {"PUBSUB_EMULATOR_HOST": g.host}
     g.control(publish=entries(0, 50, time.time() - 3600), ack_deadline=10)
-    # Checkpoints every 8 s: messages are held longer than half their 10 s deadline.
-    tail = Tail(FAULTLINE, pubsub_args(["--checkpoint-interval", "8s"]), env)
+    # Checkpoints every 6.5 s: messages are held longer than half their 10 s deadline.
+    tail = Tail(FAULTLINE, pubsub_args(["--checkpoint-interval", "6500ms"]), env)
     tail.wait_entries(50)
     wait_for(lambda: g.stats()["modify_ids"] >= 50, 10, "modifyAckDeadline for the 50 messages")
     st = g.stats()

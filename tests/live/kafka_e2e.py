@@ -3,7 +3,7 @@
 TCP. Usage: kafka_e2e.py FAULTLINE MOCK_KAFKA SCENARIO
   burst     an error burst after a deploy becomes the top cause within 5 s
   sigkill   SIGKILL mid-stream and restart with --state: every entry counted exactly once
-  down      all brokers down for 4 s: one warning, then consumption resumes
+  down      all brokers down for 3 s: one warning, then consumption resumes
   rebalance a second consumer joins and leaves: every entry counted once across both
 """
 import os
@@ -15,8 +15,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from livetest import MockKafka, Tail, check, fail, gen  # noqa: E402
 
 # Fast group membership for tests; production keeps librdkafka's defaults.
-KPROPS = ["--kafka-property", "session.timeout.ms=6000",
-          "--kafka-property", "heartbeat.interval.ms=300",
+KPROPS = ["--kafka-property", "session.timeout.ms=3000",
+          "--kafka-property", "heartbeat.interval.ms=200",
           "--kafka-property", "reconnect.backoff.max.ms=500",
           "--kafka-property", "topic.metadata.refresh.interval.ms=1000"]
 
@@ -100,7 +100,7 @@ def scenario_down(faultline, kafka, tmp):
     tail = Tail(faultline, tail_args(kafka, "g-down"))
     tail.wait_entries(100, 30)
     kafka.cmd("down")
-    time.sleep(4)
+    time.sleep(3)
     kafka.cmd("up")
     f2 = os.path.join(tmp, "b.ndjson")
     gen(f2, "plain", 100, 100, t0 + 100)

@@ -124,7 +124,7 @@ static void on_closed(void *arg)
 
 static int open_consumer(counter *c, const char *bootstraps)
 {
-    static const char *const props[] = {"session.timeout.ms=6000", "heartbeat.interval.ms=300",
+    static const char *const props[] = {"session.timeout.ms=3000", "heartbeat.interval.ms=200",
                                         "topic.metadata.refresh.interval.ms=1000",
                                         "reconnect.backoff.max.ms=500"};
     fl_live_config cfg = {.target = bootstraps, .topic = "logs", .group = "g1",
