@@ -250,7 +250,9 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
                      "leads below are weak; check them against dashboards before acting.\n\n",
                 r->causes[0].score, r->confidence_threshold);
     } else {
-        fputs("**Summary:** no cause found; no error group stood out in this input.\n\n", out);
+        fprintf(out, "**Summary:** no confident cause (no candidate came near the threshold "
+                     "%.2f); no error group stands out from the background in this input.\n\n",
+                r->confidence_threshold);
     }
     fprintf(out, "Window: %s to %s (UTC), %llu entries",
             r->window_start ? utc(r->window_start, a, sizeof a) : "unknown",

@@ -243,8 +243,12 @@ static void write_top_cause(const tw *t, const fl_result *r)
 static void write_causes(const tw *t, const fl_result *r)
 {
     if (r->n_causes == 0) {
-        heading(t, "No cause found");
-        fputs("  No error group stood out in this input.\n", t->out);
+        fputc('\n', t->out);
+        on(t, C_YELLOW);
+        fprintf(t->out, "No confident cause (no candidate came near the threshold %.2f).\n",
+                r->confidence_threshold);
+        off(t);
+        fputs("No error group stands out from the background in this input.\n", t->out);
         return;
     }
     if (!r->confident) {
