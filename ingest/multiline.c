@@ -6,15 +6,21 @@
  * first, so the same trace arrives bottom line first. A run is collected in arrival order, then
  * sorted by timestamp (arrival order breaks ties) and joined. Which direction a line may join
  * from follows from what it is: frames join either way, a header ("Traceback ...", or an
- * exception line before any frames) only joins a run of frames from the past side. */
+ * exception line before any frames) only joins a run of frames from the past side.
+ *
+ * Instances of a busy service print at the same time, so their lines interleave. Several runs
+ * are open at once, one per source (instance, service, revision, log); a run closes when its
+ * source prints a line that does not continue it, when the input moves more than a second
+ * away from it, after ML_MAX_AGE further entries, or at the end. */
 #include "ingest_internal.h"
 
 #include <ctype.h>
 #include <string.h>
 
-#define ML_MAX_RUN 512                         /* entries in one trace */
+#define ML_MAX_RUN 256                         /* entries in one trace */
+#define ML_MAX_RUNS 8                          /* sources with a trace open at once */
+#define ML_MAX_AGE 4096                        /* entries a run may stay open for */
 #define ML_MAX_MESSAGE (64 * 1024)             /* joined message, then a marker */
-#define ML_MAX_BYPASS 64                       /* entries that may overtake a held run */
 #define ML_KEEP_STORE (64 * 1024)              /* pooled entries give back bigger storage */
 #define ML_TRUNCATED "\xE2\x80\xA6[truncated]" /* "…[truncated]" */
 
@@ -25,15 +31,19 @@ typedef enum {
     LINE_PY_HEAD, /* "Traceback (most recent call last):" */
 } line_class;
 
-struct fl_multiline {
-    fl_entry run[ML_MAX_RUN];
+typedef struct ml_run {
+    fl_entry *e; /* ML_MAX_RUN entries, allocated on first use */
     uint64_t seq[ML_MAX_RUN];
-    size_t n_run;
-    size_t run_bytes; /* message bytes held: past ML_MAX_MESSAGE a run is closed */
+    size_t n;
+    size_t bytes;  /* message bytes held: past ML_MAX_MESSAGE the run is closed */
+    uint64_t born; /* sequence number of its first entry */
     fl_time min_ts, max_ts;
-    line_class first_class, last_class;
+    line_class last_class;
     bool has_head;
-    size_t bypassed;
+} ml_run;
+
+struct fl_multiline {
+    ml_run runs[ML_MAX_RUNS];
 
     fl_entry *out; /* queue of finished entries */
     size_t out_head, out_n, out_cap;
@@ -116,8 +126,6 @@ int fl_multiline_new(fl_multiline **out)
     fl_multiline *ml = fl_calloc(1, sizeof(*ml));
     if (!ml)
         return FL_ENOMEM;
-    for (size_t i = 0; i < ML_MAX_RUN; i++)
-        fl_entry_init(&ml->run[i]);
     fl_buf_init(&ml->joined, ML_MAX_MESSAGE + 64);
     *out = ml;
     return 0;
@@ -127,8 +135,13 @@ void fl_multiline_free(fl_multiline *ml)
 {
     if (!ml)
         return;
-    for (size_t i = 0; i < ML_MAX_RUN; i++)
-        fl_entry_free(&ml->run[i]);
+    for (size_t r = 0; r < ML_MAX_RUNS; r++) {
+        if (!ml->runs[r].e)
+            continue;
+        for (size_t i = 0; i < ML_MAX_RUN; i++)
+            fl_entry_free(&ml->runs[r].e[i]);
+        fl_free(ml->runs[r].e);
+    }
     for (size_t i = 0; i < ml->out_cap; i++)
         fl_entry_free(&ml->out[i]);
     fl_free(ml->out);
@@ -180,20 +193,20 @@ static int emit(fl_multiline *ml, fl_entry *e)
     return 0;
 }
 
-static int cmp_order(const fl_multiline *ml, size_t x, size_t y)
+static int cmp_order(const ml_run *run, size_t x, size_t y)
 {
-    if (ml->run[x].ts != ml->run[y].ts)
-        return ml->run[x].ts < ml->run[y].ts ? -1 : 1;
-    return ml->seq[x] < ml->seq[y] ? -1 : ml->seq[x] > ml->seq[y];
+    if (run->e[x].ts != run->e[y].ts)
+        return run->e[x].ts < run->e[y].ts ? -1 : 1;
+    return run->seq[x] < run->seq[y] ? -1 : run->seq[x] > run->seq[y];
 }
 
-static void sort_run(fl_multiline *ml, size_t n)
+/* Timestamp order, arrival order among equals. Insertion sort: runs are short and usually
+ * already in order, or exactly reversed (reversed first, then nearly free). */
+static void sort_run(fl_multiline *ml, const ml_run *run, size_t n)
 {
-    /* Insertion sort: runs are short and usually already in order (or exactly reversed,
-     * which the reversal below turns into sorted order first). */
     for (size_t i = 0; i < n; i++)
         ml->order[i] = i;
-    if (n > 1 && cmp_order(ml, 0, n - 1) > 0)
+    if (n > 1 && cmp_order(run, 0, n - 1) > 0)
         for (size_t i = 0; i < n / 2; i++) {
             size_t t = ml->order[i];
             ml->order[i] = ml->order[n - 1 - i];
@@ -201,7 +214,7 @@ static void sort_run(fl_multiline *ml, size_t n)
         }
     for (size_t i = 1; i < n; i++) {
         size_t v = ml->order[i], j = i;
-        while (j > 0 && cmp_order(ml, ml->order[j - 1], v) > 0) {
+        while (j > 0 && cmp_order(run, ml->order[j - 1], v) > 0) {
             ml->order[j] = ml->order[j - 1];
             j--;
         }
@@ -209,21 +222,20 @@ static void sort_run(fl_multiline *ml, size_t n)
     }
 }
 
-static int flush_run(fl_multiline *ml)
+static int flush_run(fl_multiline *ml, ml_run *run)
 {
-    size_t n = ml->n_run;
-    ml->n_run = 0;
-    ml->bypassed = 0;
+    size_t n = run->n;
+    run->n = 0;
     if (n == 0)
         return 0;
     if (n == 1)
-        return emit(ml, &ml->run[0]);
-    sort_run(ml, n);
+        return emit(ml, &run->e[0]);
+    sort_run(ml, run, n);
     fl_buf_reset(&ml->joined);
     bool cut = false;
     int severity = FL_SEV_DEFAULT;
     for (size_t k = 0; k < n; k++) {
-        const fl_entry *e = &ml->run[ml->order[k]];
+        const fl_entry *e = &run->e[ml->order[k]];
         severity = FL_MAX(severity, e->severity);
         if (cut)
             continue;
@@ -241,95 +253,146 @@ static int flush_run(fl_multiline *ml)
             fl_buf_add(&ml->joined, e->message, len);
         }
     }
-    fl_entry *first = &ml->run[ml->order[0]];
+    fl_entry *first = &run->e[ml->order[0]];
     int rc = fl_entry_set(first, &first->message, ml->joined.data ? ml->joined.data : "",
                           ml->joined.len);
     first->severity = severity;
     for (size_t k = 1; k < n; k++)
-        trim(&ml->run[ml->order[k]]);
-    if (rc < 0)
+        trim(&run->e[ml->order[k]]);
+    if (rc < 0) {
+        trim(first);
         return rc;
+    }
     return emit(ml, first);
 }
 
-static bool joins(const fl_multiline *ml, const fl_entry *x, line_class c)
+/* Flushes every open run, oldest first (end of input). */
+static int flush_all(fl_multiline *ml)
 {
-    const fl_entry *first = &ml->run[0];
-    if (!same_source(first, x))
-        return false;
-    fl_time d = x->ts - first->ts;
+    for (;;) {
+        ml_run *oldest = NULL;
+        for (size_t r = 0; r < ML_MAX_RUNS; r++)
+            if (ml->runs[r].n && (!oldest || ml->runs[r].born < oldest->born))
+                oldest = &ml->runs[r];
+        if (!oldest)
+            return 0;
+        int rc = flush_run(ml, oldest);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/* Closes runs the input has moved away from: more than a second from ts, or open too long. */
+static int flush_stale(fl_multiline *ml, fl_time ts)
+{
+    for (size_t r = 0; r < ML_MAX_RUNS; r++) {
+        ml_run *run = &ml->runs[r];
+        if (!run->n)
+            continue;
+        fl_time d = ts - run->e[0].ts;
+        if (d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC || ml->next_seq - run->born > ML_MAX_AGE) {
+            int rc = flush_run(ml, run);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static bool joins(const ml_run *run, const fl_entry *x, line_class c)
+{
+    fl_time d = x->ts - run->e[0].ts;
     if (d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC)
         return false;
-    bool older = x->ts < ml->min_ts; /* arriving from the past: newest-first input */
-    bool newer = x->ts >= ml->max_ts;
+    bool older = x->ts < run->min_ts; /* arriving from the past: newest-first input */
+    bool newer = x->ts >= run->max_ts;
     switch (c) {
     case LINE_CONT:
         return true;
     case LINE_PY_HEAD:
         return older;
     case LINE_EXC:
-        return (newer && ml->last_class == LINE_CONT) || (older && !ml->has_head);
+        return (newer && run->last_class == LINE_CONT) || (older && !run->has_head);
     case LINE_OTHER:
-        return older && !ml->has_head;
+        return older && !run->has_head;
     }
     return false;
 }
 
-static void start_run(fl_multiline *ml, fl_entry *e, line_class c)
+static int start_run(fl_multiline *ml, ml_run *run, fl_entry *e, line_class c)
 {
-    swap_entry(&ml->run[0], e);
+    if (!run->e) {
+        run->e = fl_calloc(ML_MAX_RUN, sizeof(*run->e));
+        if (!run->e)
+            return FL_ENOMEM;
+        for (size_t i = 0; i < ML_MAX_RUN; i++)
+            fl_entry_init(&run->e[i]);
+    }
+    swap_entry(&run->e[0], e);
     fl_entry_clear(e);
-    ml->seq[0] = ml->next_seq++;
-    ml->n_run = 1;
-    ml->run_bytes = strlen(ml->run[0].message);
-    ml->min_ts = ml->max_ts = ml->run[0].ts;
-    ml->first_class = ml->last_class = c;
-    ml->has_head = c != LINE_CONT;
-    ml->bypassed = 0;
+    run->seq[0] = run->born = ml->next_seq++;
+    run->n = 1;
+    run->bytes = strlen(run->e[0].message);
+    run->min_ts = run->max_ts = run->e[0].ts;
+    run->last_class = c;
+    run->has_head = c != LINE_CONT;
+    return 0;
 }
 
 int fl_multiline_push(fl_multiline *ml, fl_entry *e)
 {
-    int rc;
-    if (!eligible(e)) {
-        /* Request/audit entries pass straight through; they may overtake a held run, but
-         * only for a moment (same second, a few entries). */
-        if (ml->n_run > 0) {
-            fl_time d = e->ts - ml->run[0].ts;
-            if (++ml->bypassed > ML_MAX_BYPASS || d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC)
-                if ((rc = flush_run(ml)) < 0)
-                    return rc;
-        }
+    int rc = flush_stale(ml, e->ts);
+    if (rc < 0)
+        return rc;
+    if (!eligible(e)) /* request and audit entries pass straight through */
         return emit(ml, e);
-    }
+
     line_class c = classify(e->message);
-    if (ml->n_run > 0 && ml->n_run < ML_MAX_RUN && ml->run_bytes <= ML_MAX_MESSAGE &&
-        joins(ml, e, c)) {
-        size_t i = ml->n_run++;
-        ml->run_bytes += strlen(e->message) + 1;
-        swap_entry(&ml->run[i], e);
-        fl_entry_clear(e);
-        ml->seq[i] = ml->next_seq++;
-        fl_time ts = ml->run[i].ts;
-        if (ts < ml->min_ts) {
-            if (c != LINE_CONT)
-                ml->has_head = true;
-            ml->min_ts = ts;
+    ml_run *run = NULL, *free_run = NULL, *oldest = NULL;
+    for (size_t r = 0; r < ML_MAX_RUNS; r++) {
+        ml_run *x = &ml->runs[r];
+        if (!x->n) {
+            if (!free_run)
+                free_run = x;
+        } else if (same_source(&x->e[0], e)) {
+            run = x;
+        } else if (!oldest || x->born < oldest->born) {
+            oldest = x;
         }
-        if (ts > ml->max_ts)
-            ml->max_ts = ts;
-        ml->last_class = c;
+    }
+    if (run && run->n < ML_MAX_RUN && run->bytes <= ML_MAX_MESSAGE && joins(run, e, c)) {
+        size_t i = run->n++;
+        run->bytes += strlen(e->message) + 1;
+        swap_entry(&run->e[i], e);
+        fl_entry_clear(e);
+        run->seq[i] = ml->next_seq++;
+        fl_time ts = run->e[i].ts;
+        if (ts < run->min_ts) {
+            if (c != LINE_CONT)
+                run->has_head = true;
+            run->min_ts = ts;
+        }
+        if (ts > run->max_ts)
+            run->max_ts = ts;
+        run->last_class = c;
         return 0;
     }
-    if ((rc = flush_run(ml)) < 0)
+    if (!run) {
+        run = free_run;
+        if (!run) { /* every slot busy: the oldest trace is finished enough */
+            run = oldest;
+            if ((rc = flush_run(ml, run)) < 0)
+                return rc;
+        }
+    } else if ((rc = flush_run(ml, run)) < 0) {
         return rc;
-    start_run(ml, e, c);
-    return 0;
+    }
+    return start_run(ml, run, e, c);
 }
 
 int fl_multiline_flush(fl_multiline *ml)
 {
-    return flush_run(ml);
+    return flush_all(ml);
 }
 
 int fl_multiline_pop(fl_multiline *ml, fl_entry *e)
