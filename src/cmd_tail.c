@@ -674,9 +674,22 @@ static void check_memory(tail *t)
 
 static void tail_stop(tail *t);
 
+/* True when every source is finite and has ended (stdin only). */
+static bool sources_ended(const tail *t)
+{
+    for (size_t i = 0; i < t->n_sources; i++)
+        if (t->sources[i] && !t->sources[i]->eof)
+            return false;
+    return t->n_sources > 0;
+}
+
 static void on_tick(uv_timer_t *h)
 {
     tail *t = h->data;
+    if (sources_ended(t)) {
+        tail_stop(t); /* the final report is the last snapshot */
+        return;
+    }
     check_memory(t);
     fl_result *r = NULL;
     int rc = tail_analyze(t, &r);
@@ -690,17 +703,15 @@ static void on_tick(uv_timer_t *h)
         check_new_top(t, r);
     }
     fl_result_free(r);
-    bool all_ended = t->n_sources > 0;
-    for (size_t i = 0; i < t->n_sources; i++)
-        if (t->sources[i] && !t->sources[i]->eof)
-            all_ended = false;
-    if (all_ended)
-        tail_stop(t);
 }
 
 static void on_ckpt(uv_timer_t *h)
 {
     tail *t = h->data;
+    if (sources_ended(t)) {
+        tail_stop(t);
+        return;
+    }
     tail_checkpoint(t);
     if (t->journal && fl_journal_bytes(t->journal) > TAIL_JOURNAL_COMPACT_BYTES) {
         fl_time anchor = t->newest ? t->newest : wall_now();
