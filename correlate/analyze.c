@@ -566,10 +566,12 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
 {
     const cand_change *cc = &c->ch[ci];
     const agg_group *grp = &c->a->groups[g];
-    const char *svc = cc->c.service;
+    /* A secret names no Cloud Run service: any service reading it may break. */
+    bool any_service = cc->c.kind == FL_CHANGE_SECRET || !cc->c.service[0];
+    const char *svc = any_service ? st->service : cc->c.service;
     fl_implies imp = (fl_implies)grp->implies;
-    bool same_service = strcmp(svc, st->service) == 0 || !svc[0];
-    const char *scope = same_service && svc[0] ? svc : st->service;
+    bool same_service = strcmp(svc, st->service) == 0;
+    const char *scope = svc;
     int64_t mT = minute_of(cc->first_ts);
 
     /* Errors the change could explain: on its revision, else on the service after it. */
@@ -592,7 +594,7 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->gkey = grp->key;
     x->change = (long)ci;
     x->change_ts = cc->first_ts;
-    snprintf(x->service, sizeof(x->service), "%s", svc[0] ? svc : st->service);
+    snprintf(x->service, sizeof(x->service), "%s", svc);
     snprintf(x->revision, sizeof(x->revision), "%s", cc->c.revision);
 
     /* Novelty: the group's rate in the scope before the change vs after. */
@@ -617,11 +619,19 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->onset = onset ? onset : first;
     if (onset) {
         double dt = (double)(onset - ref) / FL_USEC_PER_SEC;
-        char d[32];
+        char d[32], d2[32];
         x->values[FL_SIG_ONSET_AFTER_CHANGE] = fl_score_time(dt, imp);
-        snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200, "first `%s` error %s after the %s",
-                 grp->key, fl_fmt_duration(dt, d, sizeof(d)),
-                 fl_change_kind_name(cc->c.kind));
+        if (ref != cc->first_ts)
+            snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200,
+                     "`%s` starts %s after the revision went live (%s after the %s)", grp->key,
+                     fl_fmt_duration(dt, d, sizeof(d)),
+                     fl_fmt_duration((double)(onset - cc->first_ts) / FL_USEC_PER_SEC, d2,
+                                     sizeof(d2)),
+                     fl_change_kind_name(cc->c.kind));
+        else
+            snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200, "`%s` starts %s after the %s",
+                     grp->key, fl_fmt_duration(dt, d, sizeof(d)),
+                     fl_change_kind_name(cc->c.kind));
     } else {
         snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200,
                  "`%s` was already there before the change and did not rise after it",
@@ -690,6 +700,21 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
         excess = rate_excess(after, amin, before, bmin);
         snprintf(x->details[FL_SIG_CONFINED], 200,
                  "the change names no revision; cannot compare revisions");
+        /* Errors confined to a revision that a later change created point at that change. */
+        for (size_t j = 0; j < c->n_ch; j++) {
+            const cand_change *o = &c->ch[j];
+            if (j == ci || o->rev < 0 || o->first_ts <= cc->first_ts || o->first_ts > first ||
+                strcmp(o->c.service, svc) != 0)
+                continue;
+            uint64_t on = grp_sum(c, g, (size_t)o->rev, mT, c->m1 + 1, NULL);
+            if (on * 10 >= after * 9) {
+                conf = 0;
+                snprintf(x->details[FL_SIG_CONFINED], 200,
+                         "%" PRIu64 " of %" PRIu64 " errors are on %s, created by a later change",
+                         on, after, o->c.revision);
+                break;
+            }
+        }
     }
     x->values[FL_SIG_CONFINED] = conf;
 
@@ -1027,6 +1052,11 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
                  pct[0] ? " (" : "", pct, pct[0] ? " of its requests 5xx)" : "",
                  o->previous_revision[0] ? "roll back to " : "roll back to the last healthy revision",
                  o->previous_revision);
+    else if (cc->c.kind == FL_CHANGE_SECRET)
+        snprintf(sum, sizeof(sum),
+                 "A new version of secret %s was added at %s and `%s` errors followed in %s; "
+                 "check what reads it and pin the previous version.",
+                 cc->c.service, fl_time_clock(x->change_ts, t1, 16), grp->key, x->service);
     else
         snprintf(sum, sizeof(sum), "The %s of %s at %s was followed by `%s` errors; revert it.",
                  fl_change_kind_name(cc->c.kind), cc->c.service[0] ? cc->c.service : x->service,
