@@ -150,6 +150,14 @@ int fl_attach_post(const char *url, const fl_result *r, const char *markdown, co
         return FL_EAUTH;
     }
 
+    if (kind == FL_ATTACH_GITHUB && strpbrk(token, "\r\n\t ")) {
+        /* A pasted token with a newline would otherwise end the header early. */
+        snprintf(rep->message, sizeof(rep->message),
+                 "GITHUB_TOKEN contains whitespace or a line break; set it to the token alone");
+        fl_free(target);
+        return FL_EINVAL;
+    }
+
     int64_t now = (int64_t)time(NULL);
     char *body = kind == FL_ATTACH_GITHUB  ? fl_attach_github_body(markdown)
                  : kind == FL_ATTACH_SLACK ? fl_attach_slack_body(r, title)

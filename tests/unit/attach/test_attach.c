@@ -197,6 +197,14 @@ static void test_retry_refused(void)
     rc = fl_attach_post("https://github.com/a/b/issues/1", r, "# md", NULL, &o, &rep);
     CHECK_INT(rc, FL_EAUTH);
     CHECK(strstr(rep.message, "GITHUB_TOKEN") != NULL);
+    /* A token with a line break cannot inject headers. */
+    fl_attach_opts to = {.max_attempts = 1,
+                         .github_token = "ghp_x\r\nX-Evil: 1",
+                         .github_api_base = "http://127.0.0.1:1"};
+    rc = fl_attach_post("https://github.com/a/b/issues/1", r, "# md", NULL, &to, &rep);
+    CHECK_INT(rc, FL_EINVAL);
+    CHECK_INT(rep.attempts, 0);
+    CHECK(strstr(rep.message, "ghp_x") == NULL);
     /* Slack URLs in messages are redacted (the path is the credential). */
     fl_attach_opts so = {.max_attempts = 1, .slack_base = "http://127.0.0.1:1"};
     rc = fl_attach_post("https://hooks.slack.com/services/T0AAA/B0BBB/SECRETPATH123", r, "# md",
