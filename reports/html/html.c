@@ -231,6 +231,15 @@ static void groups(const fl_result *r, FILE *o)
         fputs("<pre>", o);
         esc(o, g->template_text);
         fputs("</pre>", o);
+        for (size_t k = 0; k < g->n_fields; k++) {
+            fputs(k ? ", " : "<div class=\"muted\">", o);
+            esc(o, g->fields[k].name);
+            fputs(" = <code>", o);
+            esc(o, g->fields[k].value);
+            fprintf(o, "</code> (%llu)", (unsigned long long)g->fields[k].count);
+            if (k + 1 == g->n_fields)
+                fputs("</div>", o);
+        }
         if (g->n_samples) {
             fputs("<div class=\"samples\"><span class=\"muted\">samples</span>\n", o);
             for (size_t k = 0; k < g->n_samples && k < 3; k++) {

@@ -110,6 +110,7 @@ static void test_page(void)
     CHECK(strstr(html, "incident.json:17") != NULL);
     CHECK(strstr(html, "not a JSON object &lt;b&gt;") != NULL);
     CHECK(strstr(html, "Most likely cause") != NULL);
+    CHECK(strstr(html, "env_var = <code>PAYMENTS_URL</code> (5)") != NULL);
     free(html);
 
     /* A day-long archive with 15-minute buckets renders its own unit and tick labels. */
