@@ -284,7 +284,8 @@ static int tail_count(tail *t, const char *label, const char *data, size_t len, 
 {
     char err[256];
     t->records_seen++;
-    int rc = fl_entry_parse(data, len, &t->entry, err, sizeof(err));
+    int rc = t->args->a.slow_json ? fl_entry_parse_jansson(data, len, &t->entry, err, sizeof(err))
+                                  : fl_entry_parse(data, len, &t->entry, err, sizeof(err));
     if (rc == FL_ETOOBIG) {
         fl_diag_warn(&t->diag, FL_WARN_OVERSIZE, label, t->records_seen, "entry too large");
         return 0;
@@ -703,6 +704,8 @@ static void on_tick(uv_timer_t *h)
         check_new_top(t, r);
     }
     fl_result_free(r);
+    if (ferror(stdout)) /* the reader went away (`| head -1`): nobody is watching */
+        tail_stop(t);
 }
 
 static void on_ckpt(uv_timer_t *h)
