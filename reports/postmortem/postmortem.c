@@ -140,7 +140,21 @@ static void gather(pm *p)
     }
 }
 
-/* Sorted list of affected services (with 5xx or errors), written as code spans. */
+/* Affected: the top cause's revision, or a revision with a 5xx rate above 2% or at least 5% of
+ * all errors. The rest is background noise every service has, and is only counted. */
+static bool affected(const pm *p, const fl_revision *v)
+{
+    if (!v->requests_5xx && !v->errors)
+        return false;
+    if (p->top && strcmp(v->service, p->top->service) == 0 &&
+        (strcmp(v->revision, p->top->revision) == 0 || !p->top->revision[0]))
+        return true;
+    if (v->requests && v->requests_5xx * 50 > v->requests)
+        return true;
+    return p->errors && v->errors * 20 >= p->errors;
+}
+
+/* Sorted list of affected services, written as code spans. */
 static void put_services(const pm *p)
 {
     const fl_result *r = p->r;
@@ -148,7 +162,7 @@ static void put_services(const pm *p)
     size_t n = 0;
     for (size_t i = 0; i < r->n_revisions && n < FL_ARRAY_LEN(seen); i++) {
         const fl_revision *v = &r->revisions[i];
-        if (!v->requests_5xx && !v->errors)
+        if (!affected(p, v))
             continue;
         bool dup = false;
         for (size_t k = 0; k < n && !dup; k++)
@@ -274,11 +288,16 @@ static void impact(const pm *p)
     fputs("- **Affected services**: ", o);
     put_services(p);
     fputs("\n- **Affected revisions**:", o);
-    size_t shown = 0;
+    size_t shown = 0, background = 0;
+    uint64_t bg_5xx = 0, bg_errors = 0;
     for (size_t i = 0; i < r->n_revisions; i++) {
         const fl_revision *v = &r->revisions[i];
-        if (!v->requests_5xx && !v->errors)
+        if (!affected(p, v)) {
+            background += v->requests_5xx || v->errors;
+            bg_5xx += v->requests_5xx;
+            bg_errors += v->errors;
             continue;
+        }
         fputs("\n  - ", o);
         fl_md_code(o, v->revision[0] ? v->revision : v->service);
         fprintf(o, ": %llu 5xx of %llu requests, %llu error%s", (unsigned long long)v->requests_5xx,
@@ -288,6 +307,12 @@ static void impact(const pm *p)
     }
     if (!shown)
         fputs(" _none_", o);
+    if (background)
+        fprintf(o,
+                "\n- **Background**: %zu other revision%s with %llu 5xx and %llu errors in "
+                "total (each under 2%% 5xx and 5%% of the errors)",
+                background, background == 1 ? "" : "s", (unsigned long long)bg_5xx,
+                (unsigned long long)bg_errors);
     fputs("\n- **Duration of impact**: ", o);
     if (p->first_error) {
         put_duration(o, p->last_error - p->first_error);
