@@ -364,9 +364,21 @@ static void timeline(const pm *p)
             continue;
         ev[n++] = (event){r->changes[i].ts, order++, &r->changes[i] == p->rollback ? 3 : 0, i};
     }
-    for (size_t i = 0; i < r->n_groups && i < MAX_TIMELINE_GROUPS; i++)
-        if (r->groups[i].first_seen)
-            ev[n++] = (event){r->groups[i].first_seen, order++, 1, i};
+    /* Groups that began long before the incident are background, not part of its story: only
+     * those first seen from 30 minutes before the blamed change (or the onset) are listed. */
+    fl_time from = 0;
+    if (p->top) {
+        fl_time start = p->top->change_ts ? p->top->change_ts : p->first_error;
+        from = start ? start - 30 * 60 * FL_USEC_PER_SEC : 0;
+    }
+    for (size_t i = 0, listed = 0; i < r->n_groups && listed < MAX_TIMELINE_GROUPS; i++) {
+        const fl_group *g = &r->groups[i];
+        bool is_top = p->top && strcmp(g->key, p->top->error_class) == 0;
+        if (g->first_seen && (g->first_seen >= from || is_top)) {
+            ev[n++] = (event){g->first_seen, order++, 1, i};
+            listed++;
+        }
+    }
     if (p->last_error)
         ev[n++] = (event){p->last_error, order++, 2, 0};
     qsort(ev, n, sizeof(*ev), event_cmp);
