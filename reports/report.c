@@ -9,6 +9,7 @@ extern const fl_report_format fl_report_markdown;
 extern const fl_report_format fl_report_json;
 extern const fl_report_format fl_report_html;
 
+// clang-format off
 const fl_report_format *const fl_report_formats[] = {
     &fl_report_text,
     &fl_report_markdown,
@@ -16,6 +17,7 @@ const fl_report_format *const fl_report_formats[] = {
     &fl_report_html,
     NULL,
 };
+// clang-format on
 
 const fl_report_format *fl_report_find(const char *name)
 {
@@ -30,8 +32,7 @@ const fl_report_format *fl_report_find(const char *name)
     return NULL;
 }
 
-int fl_report_write(const char *format, const fl_result *r, const fl_report_opts *opts,
-                    FILE *out)
+int fl_report_write(const char *format, const fl_result *r, const fl_report_opts *opts, FILE *out)
 {
     const fl_report_format *f = fl_report_find(format);
     if (!f || !r || !out)

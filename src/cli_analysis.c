@@ -55,19 +55,18 @@ void fl_cli_print_warnings(const char *cmd, const fl_diag *d)
     uint64_t total = d->n_warnings + d->warnings_dropped;
     if (!total)
         return;
-    fprintf(stderr, "faultline %s: %llu input warning%s (%llu malformed, %llu oversize, %zu "
-                    "truncated, %llu unreadable)\n",
-            cmd, (unsigned long long)total, total == 1 ? "" : "s",
-            (unsigned long long)d->malformed, (unsigned long long)d->oversize, d->n_truncated,
-            (unsigned long long)d->unreadable);
+    fprintf(stderr,
+            "faultline %s: %llu input warning%s (%llu malformed, %llu oversize, %zu "
+            "truncated, %llu unreadable)\n",
+            cmd, (unsigned long long)total, total == 1 ? "" : "s", (unsigned long long)d->malformed,
+            (unsigned long long)d->oversize, d->n_truncated, (unsigned long long)d->unreadable);
     for (size_t i = 0; i < d->n_warnings && i < STDERR_WARNINGS_SHOWN; i++) {
         const fl_warning *w = &d->warnings[i];
         if (w->line)
             fprintf(stderr, "  %s:%llu: %s: %s\n", w->file, (unsigned long long)w->line,
                     fl_warn_kind_name(w->kind), warning_text(w));
         else
-            fprintf(stderr, "  %s: %s: %s\n", w->file, fl_warn_kind_name(w->kind),
-                    warning_text(w));
+            fprintf(stderr, "  %s: %s: %s\n", w->file, fl_warn_kind_name(w->kind), warning_text(w));
     }
     if (total > STDERR_WARNINGS_SHOWN)
         fprintf(stderr, "  ... and %llu more (see the report's warnings section)\n",
@@ -85,8 +84,9 @@ int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysi
     *out = NULL;
     fl_analysis_args_to_pipeline(a, &po);
     if (a->no_redact)
-        fprintf(stderr, "faultline %s: warning: --no-redact: secrets in log text (tokens, "
-                        "keys, passwords, emails) are written as they are\n",
+        fprintf(stderr,
+                "faultline %s: warning: --no-redact: secrets in log text (tokens, "
+                "keys, passwords, emails) are written as they are\n",
                 cmd);
     fl_diag_init(&diag);
     int rc = fl_pipeline_run(inputs->v, inputs->n, &po, &diag, out, err, sizeof err);

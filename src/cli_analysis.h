@@ -1,3 +1,4 @@
+// clang-format off
 /* What every analysing command (analyze, postmortem, tail) shares: the common option rows,
  * running the pipeline with user-facing messages on stderr, and opening the output.
  *
@@ -13,6 +14,7 @@
  *     if (!res) return status;            // 1 or 2: nothing to write
  *     ... write res ...; fl_result_free(res); return status;   // 0 or 3
  */
+// clang-format on
 #ifndef FL_CLI_ANALYSIS_H
 #define FL_CLI_ANALYSIS_H
 
@@ -21,19 +23,20 @@
 #include "fl_reports.h"
 
 typedef struct fl_analysis_args {
-    fl_strv patterns;   /* --patterns DIR */
-    fl_strv changes;    /* --changes FILE */
-    double threshold;   /* --threshold X, 0: default */
-    int max_causes;     /* --max-causes N, 0: default */
-    int threads;        /* --threads N, 0: all cores */
-    bool slow_json;     /* --slow-json */
-    bool no_multiline;  /* --no-multiline */
-    bool no_redact;     /* --no-redact */
-    bool no_color;      /* --no-color */
-    bool quiet;         /* -q */
-    const char *title;  /* --title */
+    fl_strv patterns;  /* --patterns DIR */
+    fl_strv changes;   /* --changes FILE */
+    double threshold;  /* --threshold X, 0: default */
+    int max_causes;    /* --max-causes N, 0: default */
+    int threads;       /* --threads N, 0: all cores */
+    bool slow_json;    /* --slow-json */
+    bool no_multiline; /* --no-multiline */
+    bool no_redact;    /* --no-redact */
+    bool no_color;     /* --no-color */
+    bool quiet;        /* -q */
+    const char *title; /* --title */
 } fl_analysis_args;
 
+// clang-format off
 /* The option rows for an fl_analysis_args embedded as `member` of `type`. */
 #define FL_ANALYSIS_OPTS(type, member)                                                             \
     {"patterns", 'p', FL_OPT_STRINGS, "DIR",                                                       \
@@ -61,6 +64,7 @@ typedef struct fl_analysis_args {
      offsetof(type, member.title), 0, 0, NULL},                                                    \
     {"quiet", 'q', FL_OPT_FLAG, NULL, "no warnings summary on stderr",                             \
      offsetof(type, member.quiet), 0, 0, NULL}
+// clang-format on
 
 /* Fills po from the parsed arguments (po keeps pointers into a; a must outlive it). */
 void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *po);

@@ -80,8 +80,8 @@ static void describe_bounds(const fl_opt *o, char *buf, size_t len)
 }
 
 /* Stores value for option o into target. name is how the user spelled it, for messages. */
-static int store(const fl_opt *o, const char *name, const char *value, void *target,
-                 char *errbuf, size_t errlen)
+static int store(const fl_opt *o, const char *name, const char *value, void *target, char *errbuf,
+                 size_t errlen)
 {
     char *field = (char *)target + o->offset;
     char bounds[64];
@@ -147,8 +147,8 @@ static bool is_help(const char *a)
     return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
 }
 
-int fl_opts_parse(const fl_cmd_spec *spec, int argc, char **argv, void *target,
-                  fl_strv *positional, char *errbuf, size_t errlen)
+int fl_opts_parse(const fl_cmd_spec *spec, int argc, char **argv, void *target, fl_strv *positional,
+                  char *errbuf, size_t errlen)
 {
     const fl_opt *opts = spec->opts;
     bool only_positional = false;
@@ -204,8 +204,8 @@ int fl_opts_parse(const fl_cmd_spec *spec, int argc, char **argv, void *target,
         for (const char *p = a + 1; *p; p++) {
             const fl_opt *o = find_short(opts, *p);
             if (!o)
-                return fail(errbuf, errlen, "unknown option '-%c' (see 'faultline %s --help')",
-                            *p, spec->name);
+                return fail(errbuf, errlen, "unknown option '-%c' (see 'faultline %s --help')", *p,
+                            spec->name);
             char shown[8];
             snprintf(shown, sizeof shown, "-%c", *p);
             if (o->type == FL_OPT_FLAG) {
@@ -291,8 +291,8 @@ void fl_opts_help(const fl_cmd_spec *spec, FILE *out)
             }
             argp = arg;
         }
-        help_row(out, o->short_name, o->long_name, o->type == FL_OPT_FLAG ? NULL : argp,
-                 o->help, o->type == FL_OPT_STRINGS);
+        help_row(out, o->short_name, o->long_name, o->type == FL_OPT_FLAG ? NULL : argp, o->help,
+                 o->type == FL_OPT_STRINGS);
     }
     help_row(out, 'h', "help", NULL, "show this help and exit", false);
     if (spec->epilog)

@@ -1,3 +1,4 @@
+// clang-format off
 /* Command-line options from one table per command (curl's tool_getparam habit).
  *
  * A command describes its options once, as an array of fl_opt ending in FL_OPT_END. Each entry
@@ -18,6 +19,7 @@
  * Tables can share rows: FL_ANALYSIS_OPTS (cli_analysis.h) expands to the options every
  * analysing command takes, relative to an embedded fl_analysis_args member.
  */
+// clang-format on
 #ifndef FL_CLI_OPTS_H
 #define FL_CLI_OPTS_H
 
@@ -39,14 +41,17 @@ typedef struct fl_opt {
     const char *long_name; /* "format" for --format */
     char short_name;       /* 'o' for -o, or 0 */
     fl_opt_type type;
-    const char *arg_name;  /* "FILE" in the help; NULL for flags */
-    const char *help;      /* one line */
-    size_t offset;         /* where the value goes in the command's argument struct */
-    double min, max;       /* numeric bounds (both 0: unbounded) */
+    const char *arg_name;       /* "FILE" in the help; NULL for flags */
+    const char *help;           /* one line */
+    size_t offset;              /* where the value goes in the command's argument struct */
+    double min, max;            /* numeric bounds (both 0: unbounded) */
     const char *const *choices; /* NULL-terminated, for FL_OPT_CHOICE */
 } fl_opt;
 
-#define FL_OPT_END {NULL, 0, FL_OPT_NONE, NULL, NULL, 0, 0, 0, NULL}
+#define FL_OPT_END                                                                                 \
+    {                                                                                              \
+        NULL, 0, FL_OPT_NONE, NULL, NULL, 0, 0, 0, NULL                                            \
+    }
 
 /* A growable list of strings that point into argv (not owned); the array itself is. */
 typedef struct fl_strv {
@@ -58,11 +63,11 @@ int fl_strv_push(fl_strv *sv, const char *s);
 void fl_strv_free(fl_strv *sv);
 
 typedef struct fl_cmd_spec {
-    const char *name;      /* "analyze", or "patterns check" */
-    const char *usage;     /* what follows the options: "[INPUT...]" */
-    const char *summary;   /* one line */
-    const fl_opt *opts;    /* ends with FL_OPT_END; may be NULL */
-    const char *epilog;    /* extra help text (examples, exit codes); may be NULL */
+    const char *name;    /* "analyze", or "patterns check" */
+    const char *usage;   /* what follows the options: "[INPUT...]" */
+    const char *summary; /* one line */
+    const fl_opt *opts;  /* ends with FL_OPT_END; may be NULL */
+    const char *epilog;  /* extra help text (examples, exit codes); may be NULL */
 } fl_cmd_spec;
 
 /* fl_opts_parse results besides 0 and the negative FL_E* codes. */
@@ -73,8 +78,8 @@ typedef struct fl_cmd_spec {
  * "-" alone is positional, meaning stdin) are appended to positional. Accepts "--name value",
  * "--name=value", "-o value" and "-ovalue"; short flags may be bundled ("-qv").
  * Returns 0, FL_OPTS_HELP, or FL_EINVAL with a message for the user in errbuf. */
-int fl_opts_parse(const fl_cmd_spec *spec, int argc, char **argv, void *target,
-                  fl_strv *positional, char *errbuf, size_t errlen);
+int fl_opts_parse(const fl_cmd_spec *spec, int argc, char **argv, void *target, fl_strv *positional,
+                  char *errbuf, size_t errlen);
 
 /* Writes "Usage: faultline <name> [options] <usage>", the summary, the option table (from
  * spec->opts, plus -h/--help) and the epilog. */

@@ -46,10 +46,12 @@ static const char analyze_epilog[] =
     "\n";
 
 static const fl_cmd_spec analyze_spec = {
-    "analyze", "[INPUT...]",
+    "analyze",
+    "[INPUT...]",
     "Classify the errors in Cloud Logging exports, correlate them with deploys and other\n"
     "changes, and write a ranked root-cause report.",
-    analyze_opts, analyze_epilog,
+    analyze_opts,
+    analyze_epilog,
 };
 
 int fl_cmd_analyze(int argc, char **argv)

@@ -43,8 +43,11 @@ static const char classify_epilog[] =
     "\n";
 
 static const fl_cmd_spec classify_spec = {
-    "classify", "[INPUT...]", "Classify every log entry with the rules and print the result.",
-    classify_opts, classify_epilog,
+    .name = "classify",
+    .usage = "[INPUT...]",
+    .summary = "Classify every log entry with the rules and print the result.",
+    .opts = classify_opts,
+    .epilog = classify_epilog,
 };
 
 /* Redacted copy of s as a JSON string (or s itself with no_redact). */
@@ -74,10 +77,10 @@ static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched, bo
             json_object_set_new(fields, m->fields[i].name,
                                 text_json(m->fields[i].value, no_redact));
     json_object_set_new(o, "insertId", json_string(e->insert_id));
-    json_object_set_new(o, "timestamp",
-                        e->ts ? json_string(fl_time_format(e->ts, e->ts % FL_USEC_PER_SEC != 0,
-                                                           ts, sizeof ts))
-                              : json_null());
+    json_object_set_new(
+        o, "timestamp",
+        e->ts ? json_string(fl_time_format(e->ts, e->ts % FL_USEC_PER_SEC != 0, ts, sizeof ts))
+              : json_null());
     json_object_set_new(o, "service", json_string(e->service));
     json_object_set_new(o, "revision", json_string(e->revision));
     json_object_set_new(o, "severity", json_string(fl_severity_name(e->severity)));
@@ -101,8 +104,8 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
     if (!matcher)
         return FL_ENOMEM;
     fl_entry_init(&e);
-    rc = fl_reader_open(&reader, inputs->n ? inputs->v : stdin_only, inputs->n ? inputs->n : 1,
-                        &ro, diag);
+    rc = fl_reader_open(&reader, inputs->n ? inputs->v : stdin_only, inputs->n ? inputs->n : 1, &ro,
+                        diag);
     while (rc == 0 && (rc = fl_reader_next(reader, &e)) == 1) {
         fl_match m;
         memset(&m, 0, sizeof m);
@@ -117,8 +120,7 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
         if (!args->all && !matched && !error)
             continue;
         json_t *o = entry_json(&e, &m, matched, args->no_redact);
-        if (!o || json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER) ||
-            fputc('\n', out) == EOF)
+        if (!o || json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER) || fputc('\n', out) == EOF)
             rc = FL_EIO;
         json_decref(o);
     }

@@ -16,10 +16,13 @@ static const fl_opt check_opts[] = {
 };
 
 static const fl_cmd_spec check_spec = {
-    "patterns check", "[DIR...]",
-    "Validate rule files (default: the built-in rules). Each problem is printed as\n"
-    "'file: rule <id>: message (offset N)'; the exit status is 1 if there is any.",
-    check_opts, NULL,
+    "patterns check",
+    "[DIR...]",
+    "Validate rule files (default: the built-in rules). Each problem is printed on one line\n"
+    "naming the file, the line, the rule id and the message (with the PCRE2 offset for a bad\n"
+    "regex); the exit status is 1 if there is any.",
+    check_opts,
+    NULL,
 };
 
 struct list_args {
@@ -37,8 +40,9 @@ static const fl_opt list_opts[] = {
 };
 
 static const fl_cmd_spec list_spec = {
-    "patterns list", NULL, "List the loaded rules: id, class, what it implies, title.", list_opts,
-    NULL,
+    .name = "patterns list",
+    .summary = "List the loaded rules: id, class, what it implies, title.",
+    .opts = list_opts,
 };
 
 static int cmd_check(int argc, char **argv)
@@ -139,10 +143,11 @@ static int cmd_list(int argc, char **argv)
 
 static void patterns_usage(FILE *out)
 {
-    fprintf(out, "Usage: faultline patterns check [DIR...]\n"
-                 "       faultline patterns list [--patterns DIR]\n\n"
-                 "  check  validate rule files (default: the built-in rules in %s)\n"
-                 "  list   print the loaded rules as a table\n",
+    fprintf(out,
+            "Usage: faultline patterns check [DIR...]\n"
+            "       faultline patterns list [--patterns DIR]\n\n"
+            "  check  validate rule files (default: the built-in rules in %s)\n"
+            "  list   print the loaded rules as a table\n",
             fl_builtin_patterns_dir());
 }
 

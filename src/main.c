@@ -25,10 +25,11 @@ static const command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: faultline <command> [options] [INPUT...]\n\n"
-                 "faultline reads Google Cloud Logging exports of Cloud Run services, classifies the\n"
-                 "errors and ranks their likely root causes (bad deploy, dependency, load...).\n\n"
-                 "Commands:\n");
+    fprintf(out,
+            "Usage: faultline <command> [options] [INPUT...]\n\n"
+            "faultline reads Google Cloud Logging exports of Cloud Run services, classifies the\n"
+            "errors and ranks their likely root causes (bad deploy, dependency, load...).\n\n"
+            "Commands:\n");
     for (size_t i = 0; i < FL_ARRAY_LEN(commands); i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nReport formats:");

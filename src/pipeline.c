@@ -103,8 +103,8 @@ static int load_changes_file(const char *path, fl_agg *agg, fl_diag *diag, char 
         if ((size_t)len == skip)
             continue;
         if (len > CHANGE_LINE_MAX) {
-            fl_diag_warn(diag, FL_WARN_OTHER, path, lineno,
-                         "change event over %d bytes, skipped", CHANGE_LINE_MAX);
+            fl_diag_warn(diag, FL_WARN_OTHER, path, lineno, "change event over %d bytes, skipped",
+                         CHANGE_LINE_MAX);
             continue;
         }
         fl_change c;
@@ -160,8 +160,8 @@ typedef struct pool {
     pthread_cond_t changed;
     batch **empty, **full;
     size_t n_empty, n_full, cap;
-    bool done;  /* the reader has no more batches */
-    int error;  /* first worker error, stops everyone */
+    bool done; /* the reader has no more batches */
+    int error; /* first worker error, stops everyone */
     const fl_rules *rules;
 } pool;
 
@@ -203,8 +203,8 @@ static int resolve_threads(int requested)
 }
 
 /* Reads every entry and hands it to n_workers workers; returns 0 or the first error. */
-static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *workers,
-                        int n_workers, char *errbuf, size_t errlen)
+static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *workers, int n_workers,
+                        char *errbuf, size_t errlen)
 {
     pool p;
     memset(&p, 0, sizeof p);
@@ -346,8 +346,7 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         goto oom;
     }
     for (int i = 0; i < n_workers; i++)
-        if (!(workers[i].matcher = fl_matcher_new(rules)) ||
-            !(workers[i].agg = fl_agg_new(NULL))) {
+        if (!(workers[i].matcher = fl_matcher_new(rules)) || !(workers[i].agg = fl_agg_new(NULL))) {
             rc = FL_ENOMEM;
             goto oom;
         }

@@ -171,8 +171,8 @@ static const char *utc(fl_time t, char *buf, size_t len)
 /* An action that is a command to run goes in a code block; prose stays prose. */
 static bool is_command(const char *a)
 {
-    static const char *const tools[] = {"gcloud ", "kubectl ", "psql ", "curl ", "redis-cli ",
-                                        "mongosh ", "gsutil ", "bq ", "faultline "};
+    static const char *const tools[] = {"gcloud ",  "kubectl ", "psql ", "curl ",     "redis-cli ",
+                                        "mongosh ", "gsutil ",  "bq ",   "faultline "};
     for (size_t i = 0; i < FL_ARRAY_LEN(tools); i++)
         if (strncmp(a, tools[i], strlen(tools[i])) == 0)
             return true;
@@ -246,12 +246,14 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
             fputc('\n', out);
         }
     } else if (r->n_causes) {
-        fprintf(out, "**Summary:** no confident cause (top score %.2f < threshold %.2f). The "
-                     "leads below are weak; check them against dashboards before acting.\n\n",
+        fprintf(out,
+                "**Summary:** no confident cause (top score %.2f < threshold %.2f). The "
+                "leads below are weak; check them against dashboards before acting.\n\n",
                 r->causes[0].score, r->confidence_threshold);
     } else {
-        fprintf(out, "**Summary:** no confident cause (no candidate came near the threshold "
-                     "%.2f); no error group stands out from the background in this input.\n\n",
+        fprintf(out,
+                "**Summary:** no confident cause (no candidate came near the threshold "
+                "%.2f); no error group stands out from the background in this input.\n\n",
                 r->confidence_threshold);
     }
     fprintf(out, "Window: %s to %s (UTC), %llu entries",
@@ -435,8 +437,9 @@ static void write_groups(FILE *out, const fl_result *r)
         for (size_t j = 0; j < g->n_by_revision && j < 3; j++) {
             if (j)
                 fputs(", ", out);
-            md_code(out, g->by_revision[j].revision[0] ? g->by_revision[j].revision
-                                                       : g->by_revision[j].service,
+            md_code(out,
+                    g->by_revision[j].revision[0] ? g->by_revision[j].revision
+                                                  : g->by_revision[j].service,
                     80, true);
             fprintf(out, " %llu", (unsigned long long)g->by_revision[j].count);
         }
@@ -485,9 +488,9 @@ static void write_input(FILE *out, const fl_result *r)
 {
     const fl_input_summary *in = &r->input;
     fputs("\n## Input\n\n", out);
-    fprintf(out, "- Entries: %llu from %llu file%s (%llu bytes)\n",
-            (unsigned long long)in->entries, (unsigned long long)in->files,
-            in->files == 1 ? "" : "s", (unsigned long long)in->bytes);
+    fprintf(out, "- Entries: %llu from %llu file%s (%llu bytes)\n", (unsigned long long)in->entries,
+            (unsigned long long)in->files, in->files == 1 ? "" : "s",
+            (unsigned long long)in->bytes);
     fprintf(out, "- Malformed: %llu, oversize: %llu, unreadable: %llu\n",
             (unsigned long long)in->malformed, (unsigned long long)in->oversize,
             (unsigned long long)in->unreadable);

@@ -19,8 +19,8 @@ typedef struct tw {
 
 enum { C_BOLD, C_DIM, C_RED, C_YELLOW, C_GREEN, C_CYAN };
 
-static const char *const ansi[] = {"\033[1m", "\033[2m", "\033[1;31m", "\033[33m", "\033[32m",
-                                   "\033[36m"};
+static const char *const ansi[] = {"\033[1m",  "\033[2m",  "\033[1;31m",
+                                   "\033[33m", "\033[32m", "\033[36m"};
 
 static void on(const tw *t, int c)
 {
@@ -164,18 +164,20 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
     } else {
         fputs("Window   (no timestamped entries)\n", t->out);
     }
-    fprintf(t->out, "Input    %llu entries from %llu file%s, %zu service%s, %zu revision%s, "
-                    "%zu error group%s\n",
+    fprintf(t->out,
+            "Input    %llu entries from %llu file%s, %zu service%s, %zu revision%s, "
+            "%zu error group%s\n",
             (unsigned long long)r->input.entries, (unsigned long long)r->input.files,
-            r->input.files == 1 ? "" : "s", count_services(r),
-            count_services(r) == 1 ? "" : "s", r->n_revisions, r->n_revisions == 1 ? "" : "s",
-            r->n_groups, r->n_groups == 1 ? "" : "s");
+            r->input.files == 1 ? "" : "s", count_services(r), count_services(r) == 1 ? "" : "s",
+            r->n_revisions, r->n_revisions == 1 ? "" : "s", r->n_groups,
+            r->n_groups == 1 ? "" : "s");
     uint64_t problems =
         r->input.malformed + r->input.oversize + r->input.unreadable + r->input.n_truncated;
     if (problems) {
         on(t, C_YELLOW);
-        fprintf(t->out, "         partial input: %llu malformed, %llu oversize, %zu truncated, "
-                        "%llu unreadable (see Warnings)\n",
+        fprintf(t->out,
+                "         partial input: %llu malformed, %llu oversize, %zu truncated, "
+                "%llu unreadable (see Warnings)\n",
                 (unsigned long long)r->input.malformed, (unsigned long long)r->input.oversize,
                 r->input.n_truncated, (unsigned long long)r->input.unreadable);
         off(t);
@@ -257,8 +259,7 @@ static void write_causes(const tw *t, const fl_result *r)
         fprintf(t->out, "No confident cause (top score %.2f < threshold %.2f).\n",
                 r->causes[0].score, r->confidence_threshold);
         off(t);
-        fputs("The leads below are weak; check them against dashboards before acting.\n",
-              t->out);
+        fputs("The leads below are weak; check them against dashboards before acting.\n", t->out);
         heading(t, "Leads");
         for (size_t i = 0; i < r->n_causes; i++) {
             const fl_cause *c = &r->causes[i];

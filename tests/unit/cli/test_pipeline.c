@@ -110,9 +110,10 @@ static void test_run(void)
     const char *input = path_in("incident.ndjson");
     const char *changes = path_in("changes.ndjson");
     write_incident(input);
-    write_file(changes, "{\"time\":\"2026-11-20T10:19:30Z\",\"service\":\"api\",\"kind\":\"deploy\","
-                        "\"revision\":\"api-00002-new\",\"description\":\"ci deploy 42\"}\n"
-                        "not json at all\n");
+    write_file(changes,
+               "{\"time\":\"2026-11-20T10:19:30Z\",\"service\":\"api\",\"kind\":\"deploy\","
+               "\"revision\":\"api-00002-new\",\"description\":\"ci deploy 42\"}\n"
+               "not json at all\n");
     const char *changes_files[] = {changes};
     fl_pipeline_opts o;
     memset(&o, 0, sizeof o);

@@ -72,8 +72,11 @@ static fl_result *make_result(bool confident, const char *hostile)
     g->by_revision[0] = (fl_rev_count){dup("checkout-api"), dup("checkout-api-00042-xyz"), 412};
     g->n_samples = 1;
     g->samples = fl_calloc(1, sizeof(fl_sample));
-    g->samples[0] = (fl_sample){T0 + 2 * FL_USEC_PER_SEC + 123456, dup("checkout-api"),
-                                dup("checkout-api-00042-xyz"), dup("inst-1"), dup("abc"),
+    g->samples[0] = (fl_sample){T0 + 2 * FL_USEC_PER_SEC + 123456,
+                                dup("checkout-api"),
+                                dup("checkout-api-00042-xyz"),
+                                dup("inst-1"),
+                                dup("abc"),
                                 dup(hostile)};
     g->series = fl_calloc(3, sizeof(uint32_t));
     g->series[1] = 12;
@@ -111,8 +114,8 @@ static fl_result *make_result(bool confident, const char *hostile)
     c->parts = fl_calloc(1, sizeof(fl_score_part));
     c->parts[0] = (fl_score_part){dup("onset_after_change"), 0.3, 0.9, 0.27, dup("2 s after")};
     c->n_evidence = 2;
-    c->evidence = strv(2, (const char *const[]){"412/1180 requests 5xx (35%) since 10:42:07",
-                                                hostile});
+    c->evidence =
+        strv(2, (const char *const[]){"412/1180 requests 5xx (35%) since 10:42:07", hostile});
     c->n_actions = 2;
     c->actions = strv(
         2, (const char *const[]){"gcloud run services update-traffic checkout-api "
@@ -159,8 +162,9 @@ static void test_json_contract(void)
         fprintf(stderr, "%s\n", err.text);
         return;
     }
-    static const char *const top[] = {"version", "generated_by", "input", "window", "confident",
-                                      "threshold", "changes", "groups", "revisions", "causes"};
+    static const char *const top[] = {"version",   "generated_by", "input",   "window",
+                                      "confident", "threshold",    "changes", "groups",
+                                      "revisions", "causes"};
     const char *key;
     json_t *val;
     size_t i = 0;
@@ -187,10 +191,10 @@ static void test_json_contract(void)
     CHECK(json_is_true(json_object_get(doc, "confident")));
 
     json_t *g = json_array_get(json_object_get(doc, "groups"), 0);
-    static const char *const gkeys[] = {"key",        "class",     "rule",        "title",
-                                        "fingerprint", "template", "implies",     "severity",
-                                        "count",      "first_seen", "last_seen",  "by_revision",
-                                        "samples",    "fields",    "series"};
+    static const char *const gkeys[] = {"key",         "class",      "rule",      "title",
+                                        "fingerprint", "template",   "implies",   "severity",
+                                        "count",       "first_seen", "last_seen", "by_revision",
+                                        "samples",     "fields",     "series"};
     i = 0;
     json_object_foreach(g, key, val)
     {
@@ -207,9 +211,9 @@ static void test_json_contract(void)
 
     json_t *c = json_array_get(json_object_get(doc, "causes"), 0);
     static const char *const ckeys[] = {
-        "rank",    "score",   "kind",        "service",         "revision",
-        "previous_revision", "error_class", "summary", "onset", "change_time",
-        "score_breakdown",   "evidence",    "actions"};
+        "rank",        "score",   "kind",  "service",     "revision",        "previous_revision",
+        "error_class", "summary", "onset", "change_time", "score_breakdown", "evidence",
+        "actions"};
     i = 0;
     json_object_foreach(c, key, val)
     {
@@ -221,8 +225,7 @@ static void test_json_contract(void)
     CHECK_STR(json_string_value(json_object_get(c, "kind")), "deploy");
     /* Rounded to 4 decimals so renderings are stable. */
     CHECK(strstr(text, "\"score\": 0.8712") != NULL && strstr(text, "0.8712345") == NULL);
-    CHECK_STR(json_string_value(json_object_get(c, "previous_revision")),
-              "checkout-api-00041-abc");
+    CHECK_STR(json_string_value(json_object_get(c, "previous_revision")), "checkout-api-00041-abc");
     CHECK(strstr(json_string_value(json_array_get(json_object_get(c, "actions"), 0)),
                  "--to-revisions=checkout-api-00041-abc=100") != NULL);
     /* Determinism: a second rendering is byte-identical. */
