@@ -320,7 +320,8 @@ static int collect_changes(ctx *c, fl_change **out, size_t *n_out)
         fl_free(named);
         return FL_ENOMEM;
     }
-    memcpy(v, a->changes, n * sizeof(fl_change));
+    if (n)
+        memcpy(v, a->changes, n * sizeof(fl_change));
     qsort(v, n, sizeof(fl_change), change_cmp);
     /* A revision named by a rollout (CI file, audit with a revision) is taken; one named only
      * by its Ready event can still be paired with the audit entry that created it. */
@@ -1437,7 +1438,8 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
         score_group(&c, g, &gs[g]);
     }
     if (!rc) {
-        qsort(c.cands, c.n_cands, sizeof(cand), cand_cmp);
+        if (c.n_cands)
+            qsort(c.cands, c.n_cands, sizeof(cand), cand_cmp);
         size_t max = opts->max_causes ? opts->max_causes : 5;
         res->causes = fl_calloc(max + 1, sizeof(fl_cause));
         if (!res->causes)
