@@ -66,8 +66,8 @@ struct fl_rules {
 int fl_literals_derive(const char *pattern, char ***out);
 void fl_literals_free(char **lits, size_t n);
 
-/* prefilter.c: an Aho-Corasick automaton over lowercased literals. Each literal maps to the
- * regexes it admits. */
+/* prefilter.c: finds, in one pass, which of a set of lowercased literals occur in a text
+ * (ASCII case ignored). Each literal maps to the regexes it admits. */
 typedef struct fl_pf_literal {
     const char *text; /* lowercased, not owned */
     uint32_t regex;   /* regex index admitted when the literal occurs */
@@ -78,7 +78,8 @@ void fl_prefilter_free(fl_prefilter *pf);
  * more than once per regex. */
 void fl_prefilter_scan(const fl_prefilter *pf, const char *s, size_t n,
                        void (*mark)(void *ctx, uint32_t regex), void *ctx);
-size_t fl_prefilter_states(const fl_prefilter *pf);
+/* Number of distinct literals. */
+size_t fl_prefilter_literals(const fl_prefilter *pf);
 
 /* template.c: finds the last line of msg that looks like an exception ("FooError: ...",
  * "Caused by: ...", "panic: ..."), skipping stack frames. Returns false if there is none. */

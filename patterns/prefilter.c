@@ -81,7 +81,7 @@ void fl_prefilter_free(fl_prefilter *pf)
     fl_free(pf);
 }
 
-size_t fl_prefilter_states(const fl_prefilter *pf)
+size_t fl_prefilter_literals(const fl_prefilter *pf)
 {
     return pf ? pf->n_lits : 0;
 }

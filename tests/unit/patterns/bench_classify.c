@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         total_bytes += (size_t)n;
     }
     printf("rules=%zu regexes=%zu prefilter_literals=%zu corpus=%d msgs avg=%.0f bytes\n",
-           fl_rules_count(rules), rules->n_regex, fl_prefilter_states(rules->pf), N,
+           fl_rules_count(rules), rules->n_regex, fl_prefilter_literals(rules->pf), N,
            (double)total_bytes / N);
 
     for (int pf = 1; pf >= 0; pf--) {
