@@ -171,6 +171,28 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
             r->input.files == 1 ? "" : "s", count_services(r), count_services(r) == 1 ? "" : "s",
             r->n_revisions, r->n_revisions == 1 ? "" : "s", r->n_groups,
             r->n_groups == 1 ? "" : "s");
+    size_t n_services = count_services(r);
+    if (n_services > 0 && n_services <= 8) {
+        /* Revisions are sorted by service, so each service's revisions are adjacent. */
+        fputs("Services ", t->out);
+        int used = 9;
+        for (size_t i = 0; i < r->n_revisions;) {
+            size_t j = i;
+            while (j < r->n_revisions &&
+                   strcmp(r->revisions[j].service, r->revisions[i].service) == 0)
+                j++;
+            if (used > t->width - 30) {
+                fputs(" ...", t->out);
+                break;
+            }
+            if (i)
+                used += fprintf(t->out, ", ");
+            used += put_clean(t, r->revisions[i].service, 60);
+            used += fprintf(t->out, " (%zu revision%s)", j - i, j - i == 1 ? "" : "s");
+            i = j;
+        }
+        fputc('\n', t->out);
+    }
     uint64_t problems =
         r->input.malformed + r->input.oversize + r->input.unreadable + r->input.n_truncated;
     if (problems) {
