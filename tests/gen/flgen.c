@@ -50,7 +50,7 @@ static const struct {
     const char *arg;
     const char *help;
 } options[] = {
-    {"--bench", O_BENCH, NULL, "stream a large realistic NDJSON input (needs --bytes)"},
+    {"--bench", O_BENCH, NULL, "stream a large realistic export fast (needs --bytes or --entries)"},
     {"--bytes", O_BYTES, "N[K|M|G]", "bench output size (binary units), never exceeded"},
     {"--entries", O_ENTRIES, "N", "bench: stop after N entries (same entries in both formats)"},
     {"--format", O_FORMAT, "ndjson|array",
