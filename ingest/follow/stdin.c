@@ -20,6 +20,7 @@ typedef struct stdin_source {
     bool use_poll;
     bool paused;
     bool polling;
+    int open_handles;
     fl_lines lines;
     uint64_t records;
     fl_rate rate;
@@ -175,8 +176,8 @@ static void stdin_health(fl_live_source *src, fl_live_health *h)
 static void stdin_closed(uv_handle_t *h)
 {
     stdin_source *s = h->data;
-    if (s->use_poll && h == (uv_handle_t *)&s->timer)
-        return; /* wait for the poll handle, closed second */
+    if (--s->open_handles > 0)
+        return; /* libuv runs close callbacks in no promised order: wait for the last */
     void (*done)(void *) = s->done;
     void *arg = s->done_arg;
     fl_lines_free(&s->lines);
@@ -191,6 +192,7 @@ static void stdin_close(fl_live_source *src, void (*done)(void *), void *arg)
     s->done = done;
     s->done_arg = arg;
     stdin_stop(s);
+    s->open_handles = s->use_poll ? 2 : 1;
     uv_close((uv_handle_t *)&s->timer, stdin_closed);
     if (s->use_poll)
         uv_close((uv_handle_t *)&s->poll, stdin_closed);
