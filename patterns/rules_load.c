@@ -402,7 +402,7 @@ static void load_file(loader *ld, const char *path)
     const char *why = "out of memory";
     char *text = read_file(path, &len, &why);
     if (!text) {
-        problem(ld, FL_EIO, path, 0, "cannot read rule file: %s", why);
+        problem(ld, FL_EINVAL, path, 0, "cannot read rule file: %s", why);
         return;
     }
     json_error_t jerr;
@@ -448,7 +448,7 @@ static void load_path(loader *ld, const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        problem(ld, FL_EIO, path, 0, "cannot open rule directory: %s", strerror(errno));
+        problem(ld, FL_EINVAL, path, 0, "cannot open rule directory: %s", strerror(errno));
         return;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -457,7 +457,7 @@ static void load_path(loader *ld, const char *path)
     }
     DIR *d = opendir(path);
     if (!d) {
-        problem(ld, FL_EIO, path, 0, "cannot open rule directory: %s", strerror(errno));
+        problem(ld, FL_EINVAL, path, 0, "cannot open rule directory: %s", strerror(errno));
         return;
     }
     char **names = NULL;
