@@ -10,6 +10,7 @@ count them.
   gen_incident.py plain --first 0 --n 100        plain INFO stdout lines (counting tests)
 """
 import argparse
+import base64
 import json
 import sys
 import time
@@ -83,6 +84,8 @@ def main():
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--t0", type=float, default=time.time() - 600)
+    ap.add_argument("--envelope", action="store_true",
+                    help="wrap every entry in a Pub/Sub push envelope (base64 message.data)")
     a = ap.parse_args()
     out = []
     if a.kind == "baseline":
@@ -100,7 +103,12 @@ def main():
     else:
         for k in range(a.n):
             out.append(plain(a.first + k, a.t0 + k * 0.5))
-    for e in out:
+    for i, e in enumerate(out):
+        if a.envelope:
+            data = base64.b64encode(json.dumps(e).encode()).decode()
+            e = {"message": {"data": data, "messageId": str(i), "publishTime": e["timestamp"],
+                             "attributes": {"logging.googleapis.com/timestamp": e["timestamp"]}},
+                 "subscription": "projects/%s/subscriptions/run-logs" % PROJECT}
         sys.stdout.write(json.dumps(e, separators=(",", ":")) + "\n")
 
 

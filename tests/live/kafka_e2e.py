@@ -39,7 +39,8 @@ def scenario_burst(faultline, kafka, tmp):
     check(top.get("revision") != "checkout-00002-xyz" or top.get("score", 0) < 0.5,
           "before the burst the new revision is not blamed")
     f2 = os.path.join(tmp, "burst.ndjson")
-    gen(f2, "burst", 1000, 300, t0)
+    # The burst arrives as Pub/Sub push envelopes (a push subscription bridged into Kafka).
+    gen(f2, "burst", 1000, 300, t0, envelope=True)
     start = time.monotonic()
     kafka.produce(f2)
 

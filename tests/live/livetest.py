@@ -23,8 +23,10 @@ def check(cond, msg):
     print("ok: " + msg, flush=True)
 
 
-def gen(path, kind, first=0, n=100, t0=None, append=False):
+def gen(path, kind, first=0, n=100, t0=None, append=False, envelope=False):
     args = [sys.executable, GEN, kind, "--first", str(first), "--n", str(n)]
+    if envelope:
+        args.append("--envelope")
     if t0 is not None:
         args += ["--t0", str(t0)]
     with open(path, "a" if append else "w") as f:
