@@ -24,9 +24,14 @@ static int journal_reopen(fl_journal *j)
 {
     if (j->f)
         fclose(j->f);
-    j->f = fopen(j->path, "ab");
-    if (!j->f)
+    /* The journal holds raw log records, which can hold secrets: owner-only. */
+    int fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    j->f = fd >= 0 ? fdopen(fd, "ab") : NULL;
+    if (!j->f) {
+        if (fd >= 0)
+            close(fd);
         return FL_EIO;
+    }
     struct stat st;
     j->bytes = fstat(fileno(j->f), &st) == 0 ? (uint64_t)st.st_size : 0;
     return 0;
@@ -35,7 +40,7 @@ static int journal_reopen(fl_journal *j)
 int fl_journal_open(const char *dir, fl_journal **out, char *errbuf, size_t errlen)
 {
     *out = NULL;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         snprintf(errbuf, errlen, "%s: cannot create the state directory: %s", dir,
                  strerror(errno));
         return FL_EIO;
@@ -171,7 +176,10 @@ int fl_journal_compact(fl_journal *j, fl_time cutoff)
     if (!tmp)
         return FL_ENOMEM;
     snprintf(tmp, n, "%s.tmp", j->path);
-    compact_ctx c = {fopen(tmp, "wb"), cutoff, 0};
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    compact_ctx c = {fd >= 0 ? fdopen(fd, "wb") : NULL, cutoff, 0};
+    if (fd >= 0 && !c.out)
+        close(fd);
     int rc = c.out ? 0 : FL_EIO;
     uint64_t good_end;
     if (!rc)
