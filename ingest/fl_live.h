@@ -147,6 +147,26 @@ void fl_lines_free(fl_lines *l);
 int fl_lines_feed(fl_lines *l, const char *p, size_t n,
                    int (*cb)(void *arg, const char *line, size_t len, bool oversize), void *arg);
 
+/* Splits a byte stream into JSON objects whatever the layout: NDJSON, a JSON array (as
+ * `gcloud logging read --format=json` prints it, pretty or not) or concatenated objects (the
+ * stdin source). Text outside any object up to the end of its line is handed over as one record
+ * so the consumer reports it as malformed. An object larger than max is skipped (cb gets
+ * oversize=true). Returns 0 or a negative code from cb. */
+typedef struct fl_objects {
+    fl_buf cur;
+    int depth;
+    bool in_str, esc, junk, skipping;
+    size_t max;
+} fl_objects;
+void fl_objects_init(fl_objects *o, size_t max);
+void fl_objects_free(fl_objects *o);
+int fl_objects_feed(fl_objects *o, const char *p, size_t n,
+                    int (*cb)(void *arg, const char *rec, size_t len, bool oversize), void *arg);
+/* Hands over a record left unfinished at the end of input (a last line without newline). */
+int fl_objects_finish(fl_objects *o,
+                      int (*cb)(void *arg, const char *rec, size_t len, bool oversize),
+                      void *arg);
+
 /* The consumer's journal (ingest/follow/live_journal.c): every record counted since the last
  * compaction, appended before the sources are acknowledged and fsynced at each checkpoint. A
  * restart replays it to rebuild the counts and the de-duplication memory, so records that were

@@ -278,3 +278,91 @@ int fl_lines_feed(fl_lines *l, const char *p, size_t n,
     }
     return 0;
 }
+
+void fl_objects_init(fl_objects *o, size_t max)
+{
+    memset(o, 0, sizeof(*o));
+    o->max = max ? max : (1024 * 1024);
+    fl_buf_init(&o->cur, o->max);
+}
+
+void fl_objects_free(fl_objects *o)
+{
+    fl_buf_free(&o->cur);
+}
+
+static int objects_emit(fl_objects *o,
+                        int (*cb)(void *, const char *, size_t, bool), void *arg)
+{
+    int rc;
+    if (o->skipping)
+        rc = cb(arg, "", 0, true);
+    else
+        rc = cb(arg, o->cur.data ? o->cur.data : "", o->cur.len, false);
+    fl_buf_reset(&o->cur);
+    o->skipping = o->junk = o->in_str = o->esc = false;
+    o->depth = 0;
+    return rc;
+}
+
+static void objects_keep(fl_objects *o, char c)
+{
+    if (!o->skipping && fl_buf_addc(&o->cur, c) != 0) {
+        o->skipping = true;
+        fl_buf_reset(&o->cur);
+    }
+}
+
+int fl_objects_feed(fl_objects *o, const char *p, size_t n,
+                    int (*cb)(void *, const char *, size_t, bool), void *arg)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (o->junk) {
+            if (c == '\n') {
+                int rc = objects_emit(o, cb, arg);
+                if (rc < 0)
+                    return rc;
+            } else {
+                objects_keep(o, c);
+            }
+            continue;
+        }
+        if (o->depth == 0) {
+            if (c == '{') {
+                o->depth = 1;
+                objects_keep(o, c);
+            } else if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '[' ||
+                         c == ']' || c == ',')) {
+                o->junk = true; /* not JSON: hand the rest of the line over as malformed */
+                objects_keep(o, c);
+            }
+            continue;
+        }
+        objects_keep(o, c);
+        if (o->in_str) {
+            if (o->esc)
+                o->esc = false;
+            else if (c == '\\')
+                o->esc = true;
+            else if (c == '"')
+                o->in_str = false;
+        } else if (c == '"') {
+            o->in_str = true;
+        } else if (c == '{' || c == '[') {
+            o->depth++;
+        } else if ((c == '}' || c == ']') && --o->depth == 0) {
+            int rc = objects_emit(o, cb, arg);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int fl_objects_finish(fl_objects *o, int (*cb)(void *, const char *, size_t, bool), void *arg)
+{
+    if (!o->junk && !o->depth)
+        return 0;
+    return objects_emit(o, cb, arg);
+}

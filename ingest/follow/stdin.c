@@ -1,5 +1,5 @@
-/* The stdin source (`faultline tail -`): NDJSON LogEntries from a pipe, a terminal or a
- * redirected file. Pipes and terminals are watched with uv_poll; a regular file is read in
+/* The stdin source (`faultline tail -`): LogEntries from a pipe, a terminal or a redirected
+ * file, as NDJSON or as the JSON array `gcloud logging read --format=json` prints. Pipes and terminals are watched with uv_poll; a regular file is read in
  * slices from a timer (epoll cannot watch regular files). End of input marks the source
  * finished; there is nothing to acknowledge. */
 #include <errno.h>
@@ -21,7 +21,7 @@ typedef struct stdin_source {
     bool paused;
     bool polling;
     int open_handles;
-    fl_lines lines;
+    fl_objects objs;
     uint64_t records;
     fl_rate rate;
     void (*done)(void *);
@@ -34,7 +34,7 @@ static int stdin_on_line(void *arg, const char *line, size_t len, bool oversize)
     if (oversize) {
         if (s->base.sink.event)
             s->base.sink.event(s->base.sink.ctx, &s->base, FL_LIVE_WARN,
-                               "stdin: a line over the size limit was skipped");
+                               "stdin: an entry over the size limit was skipped");
         return 0;
     }
     if (!len)
@@ -65,14 +65,14 @@ static bool stdin_read_some(stdin_source *s)
         if (n < 0 && errno == EAGAIN)
             return true;
         if (n <= 0) {
-            /* A last line without a newline still counts. */
-            fl_lines_feed(&s->lines, "\n", s->lines.pending ? 1 : 0, stdin_on_line, s);
+            /* A last record without a newline still counts (a torn one is malformed). */
+            fl_objects_finish(&s->objs, stdin_on_line, s);
             s->base.eof = true;
             stdin_stop(s);
             return false;
         }
         total += (size_t)n;
-        fl_lines_feed(&s->lines, chunk, (size_t)n, stdin_on_line, s);
+        fl_objects_feed(&s->objs, chunk, (size_t)n, stdin_on_line, s);
         if (s->use_poll)
             return true; /* one read per readiness event, so read() never blocks */
     }
@@ -120,7 +120,7 @@ static int stdin_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
     s->base.sink = *sink;
     snprintf(s->base.label, sizeof(s->base.label), "stdin");
     s->loop = loop;
-    fl_lines_init(&s->lines, FL_RECORD_MAX_LIVE);
+    fl_objects_init(&s->objs, FL_RECORD_MAX_LIVE);
     struct stat st;
     s->use_poll = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode));
     uv_timer_init(loop, &s->timer);
@@ -131,7 +131,7 @@ static int stdin_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
             snprintf(errbuf, errlen, "stdin: %s", uv_strerror(rc));
             uv_close((uv_handle_t *)&s->timer, NULL);
             uv_run(loop, UV_RUN_NOWAIT);
-            fl_lines_free(&s->lines);
+            fl_objects_free(&s->objs);
             fl_free(s);
             return FL_EIO;
         }
@@ -180,7 +180,7 @@ static void stdin_closed(uv_handle_t *h)
         return; /* libuv runs close callbacks in no promised order: wait for the last */
     void (*done)(void *) = s->done;
     void *arg = s->done_arg;
-    fl_lines_free(&s->lines);
+    fl_objects_free(&s->objs);
     fl_free(s);
     if (done)
         done(arg);

@@ -40,6 +40,16 @@ def main():
                           round(c["score"], 3)) for c in d["causes"]]
         check(key(final) == key(batch), "same ranked causes as analyze")
 
+        # gcloud's --format=json layout (a pretty-printed array) reads the same.
+        arr = os.path.join(tmp, "incident.json")
+        with open(inc) as f, open(arr, "w") as out:
+            json.dump([json.loads(l) for l in f], out, indent=2)
+        with open(arr) as f:
+            r = subprocess.run([faultline, "tail", "--format", "json", "-"], stdin=f,
+                               capture_output=True, text=True, timeout=30)
+        check(key(json.loads(r.stdout.splitlines()[-1])) == key(batch),
+              "a gcloud JSON array on stdin gives the same result")
+
         # 2. Hooks: fire once for the new top cause, however many snapshots show it.
         g = Google()
         try:

@@ -95,6 +95,51 @@ static void test_lines(void)
     }
 }
 
+static void test_objects(void)
+{
+    /* Whatever the layout, the same objects come out; junk lines come out whole. */
+    static const struct {
+        const char *chunks[4];
+        int n;
+        const char *first, *last;
+        int oversize;
+    } cases[] = {
+        {{"{\"a\":1}\n{\"b\":2}\n", NULL}, 2, "{\"a\":1}", "{\"b\":2}", 0},
+        {{"[\n  {\"a\": {\"x\": [1]}},\n  {\"b\": \"}\"}\n]\n", NULL}, 2,
+         "{\"a\": {\"x\": [1]}}", "{\"b\": \"}\"}", 0},
+        {{"[{\"a\":\"q\\\"", "}\"},", "{\"c\":3}]", NULL}, 2, "{\"a\":\"q\\\"}\"}",
+         "{\"c\":3}", 0},
+        {{"{}{}", NULL}, 2, "{}", "{}", 0},
+        {{"oops not json\n{\"a\":1}", NULL}, 2, "oops not json", "{\"a\":1}", 0},
+        {{"{\"big\":\"0123456789012345678\"}\n{}", NULL}, 1, "{}", "{}", 1},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+        fl_objects o;
+        fl_objects_init(&o, 20);
+        struct line_sink s = {0};
+        for (int c = 0; cases[i].chunks[c]; c++)
+            CHECK_INT(fl_objects_feed(&o, cases[i].chunks[c], strlen(cases[i].chunks[c]),
+                                      on_line, &s),
+                      0);
+        CHECK_INT(fl_objects_finish(&o, on_line, &s), 0);
+        CHECK_INT(s.n, cases[i].n);
+        CHECK_STR(s.lines[0], cases[i].first);
+        CHECK_STR(s.lines[s.n - 1], cases[i].last);
+        CHECK_INT(s.oversize, cases[i].oversize);
+        fl_objects_free(&o);
+    }
+    /* A record cut off by the end of input is handed over (and will be malformed). */
+    fl_objects o;
+    fl_objects_init(&o, 100);
+    struct line_sink s = {0};
+    fl_objects_feed(&o, "{\"a\":", 6, on_line, &s);
+    CHECK_INT(s.n, 0);
+    fl_objects_finish(&o, on_line, &s);
+    CHECK_INT(s.n, 1);
+    CHECK_STR(s.lines[0], "{\"a\":");
+    fl_objects_free(&o);
+}
+
 static void test_atomic_write(void)
 {
     char dir[] = "/tmp/fl_live_util_XXXXXX";
@@ -131,6 +176,7 @@ int main(void)
 {
     test_dedup();
     test_lines();
+    test_objects();
     test_atomic_write();
     test_ratelimit();
     return fl_test_done();
