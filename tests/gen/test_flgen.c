@@ -219,6 +219,21 @@ static void check_determinism(void)
     free(a), free(b), free(c), free(d);
 }
 
+/* --no-audit: the same logs without any Cloud Audit Logs entry. */
+static void check_no_audit(void)
+{
+    CHECK_INT(run("--scenario bad_config_deploy --seed 8 --rate 10", "audit"), 0);
+    CHECK_INT(run("--scenario bad_config_deploy --seed 8 --rate 10 --no-audit", "noaudit"), 0);
+    size_t n, m;
+    char *a = slurp("audit", &n), *b = slurp("noaudit", &m);
+    CHECK(a && b && strstr(a, "cloudaudit.googleapis.com%2Factivity") != NULL);
+    CHECK(b && strstr(b, "cloudaudit.googleapis.com") == NULL);
+    CHECK(b && strstr(b, "run.googleapis.com%2Frequests") != NULL);
+    CHECK(m < n && m > n / 2);
+    free(a);
+    free(b);
+}
+
 /* --format array: one JSON array, 2-space indent, newest first, same entries as NDJSON. */
 static void check_array(void)
 {
@@ -332,6 +347,7 @@ int main(int argc, char **argv)
         for (int seed = 1; seed <= 2; seed++)
             check_scenario(scenarios[i], seed);
     check_determinism();
+    check_no_audit();
     check_array();
     check_bench();
     check_bench_array();
