@@ -731,6 +731,19 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
                                                          : "no request surge near the onset (x%.1f)",
              ratio);
 
+    /* Novelty, class and traffic only say "something changed"; they count fully only when time
+     * or confinement ties the errors to this change (a group that appears 35 minutes after a
+     * deploy, on old and new revisions alike, is new but not the deploy's). */
+    double link = FL_MAX(x->values[FL_SIG_ONSET_AFTER_CHANGE], x->values[FL_SIG_CONFINED]);
+    double tie = FL_MIN(1.0, 0.5 + link);
+    static const fl_signal loose[] = {FL_SIG_NOVELTY, FL_SIG_IMPLIED, FL_SIG_TRAFFIC};
+    for (size_t i = 0; i < FL_ARRAY_LEN(loose) && tie < 0.999; i++) {
+        char *d = x->details[loose[i]];
+        size_t len = strlen(d);
+        x->values[loose[i]] *= tie;
+        snprintf(d + len, 200 - len, "; x%.2f: weak tie to the change", tie);
+    }
+
     /* A group that starts after the change is a burst in time as well as (or instead of) a
      * difference between revisions; rare errors (OOM kills) show more in time. */
     if (st->started && st->onset >= cc->first_ts - 60 * FL_USEC_PER_SEC && same_service &&
