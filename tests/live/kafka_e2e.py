@@ -5,7 +5,6 @@ TCP. Usage: kafka_e2e.py FAULTLINE MOCK_KAFKA SCENARIO
   sigkill   SIGKILL mid-stream and restart with --state: every entry counted exactly once
   down      all brokers down for 3 s: one warning, then consumption resumes
   rebalance a second consumer joins and leaves: every entry counted once across both
-  rebalance_coop  the same with the cooperative-sticky (incremental) protocol
 """
 import os
 import sys
@@ -112,12 +111,6 @@ def scenario_down(faultline, kafka, tmp):
     final = tail.stop()
     check(tail.err_count("all brokers are down") == 1, "exactly one 'all brokers down' warning")
     check(final["input"]["entries"] == 200, "all 200 entries counted once")
-
-
-def scenario_rebalance_coop(faultline, kafka, tmp):
-    """The same with the incremental (cooperative-sticky) rebalance protocol."""
-    KPROPS.extend(["--kafka-property", "partition.assignment.strategy=cooperative-sticky"])
-    scenario_rebalance(faultline, kafka, tmp)
 
 
 def scenario_rebalance(faultline, kafka, tmp):
