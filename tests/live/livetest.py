@@ -101,6 +101,7 @@ class Tail:
         self.t_out.join(5)
         self.t_err.join(5)
         check(self.p.returncode == 0, "tail exits 0 after Ctrl-C")
+        check(self.err_count("handles left open") == 0, "every libuv handle closed at exit")
         return self.last()
 
     def kill(self):
