@@ -515,6 +515,43 @@ static void fire_command(tail *t, const fl_cause *c)
     fl_free(env);
 }
 
+/* The causes already announced, so a restart within the cooldown does not page again:
+ * STATE/fired.tsv, one "<epoch-ms>\t<cause key>" line each. */
+static void save_fired(tail *t)
+{
+    if (!t->args->state)
+        return;
+    fl_buf b;
+    fl_buf_init(&b, 1024 * 1024);
+    for (size_t i = 0; i < t->n_fired; i++)
+        fl_buf_printf(&b, "%" PRIu64 "\t%s\n", t->fired[i].at_ms, t->fired[i].key);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/fired.tsv", t->args->state);
+    if (b.len && fl_write_atomic(path, b.data, b.len) != 0)
+        tail_message(t, "state: cannot write %s", path);
+    fl_buf_free(&b);
+}
+
+static void load_fired(tail *t)
+{
+    char path[4096], *data = NULL;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/fired.tsv", t->args->state);
+    if (fl_read_small_file(path, 1024 * 1024, &data, &len) != 0)
+        return;
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\n", &save); line && t->n_fired < TAIL_MAX_FIRED;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        fired_cause *f = &t->fired[t->n_fired++];
+        f->at_ms = strtoull(line, NULL, 10);
+        fl_copy_str(f->key, sizeof(f->key), tab + 1);
+    }
+    fl_free(data);
+}
+
 /* A cause that newly takes the top rank above the threshold fires once; the same cause does
  * not fire again within the cooldown, however often it loses and regains the top. */
 static void check_new_top(tail *t, const fl_result *r)
@@ -528,7 +565,8 @@ static void check_new_top(tail *t, const fl_result *r)
     if (!strcmp(key, t->top_key))
         return;
     fl_copy_str(t->top_key, sizeof(t->top_key), key);
-    uint64_t now = uv_now(&t->loop);
+    /* Wall-clock milliseconds: the cooldown survives restarts through the state dir. */
+    uint64_t now = (uint64_t)(wall_now() / 1000);
     fired_cause *slot = NULL;
     for (size_t i = 0; i < t->n_fired; i++)
         if (!strcmp(t->fired[i].key, key))
@@ -541,6 +579,7 @@ static void check_new_top(tail *t, const fl_result *r)
         fl_copy_str(slot->key, sizeof(slot->key), key);
     }
     slot->at_ms = now;
+    save_fired(t);
     tail_message(t, "new top cause: %s", r->causes[0].summary);
     if (t->args->on_new_cause)
         fire_command(t, &r->causes[0]);
@@ -793,6 +832,9 @@ static void write_final_report(tail *t)
             t->exit_status = FL_EXIT_USAGE;
         fflush(stdout);
     }
+    /* Input that ended before a snapshot (a short stdin) still announces its cause; the hook
+     * runs while the loop closes. */
+    check_new_top(t, r);
     fl_result_free(r);
 }
 
@@ -980,6 +1022,7 @@ static int tail_setup(tail *t, const fl_strv *positional)
         }
         fl_time anchor = t->newest ? t->newest : wall_now();
         fl_journal_compact(t->journal, anchor - t->window_us);
+        load_fired(t);
         if (t->diag.entries)
             fprintf(stderr, "faultline tail: resumed %" PRIu64 " entries from %s\n",
                     t->diag.entries, a->state);

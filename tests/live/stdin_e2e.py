@@ -50,6 +50,21 @@ def main():
         check(key(json.loads(r.stdout.splitlines()[-1])) == key(batch),
               "a gcloud JSON array on stdin gives the same result")
 
+        # A restart with the same --state does not announce the same cause again.
+        state = os.path.join(tmp, "state")
+        marker0 = os.path.join(tmp, "fired0.txt")
+        for run in range(2):
+            with open(inc) as f:
+                r = subprocess.run([faultline, "tail", "--state", state, "--on-new-cause",
+                                    "echo fired >> " + marker0, "-"], stdin=f,
+                                   capture_output=True, text=True, timeout=30)
+            check(r.returncode == 0, "run %d with --state exits 0" % (run + 1))
+            check(json.loads(r.stdout.splitlines()[-1])["input"]["entries"] == 502,
+                  "run %d: 502 entries (the second replays the journal, the input is "
+                  "recognised as duplicates)" % (run + 1))
+        with open(marker0) as f:
+            check(f.read().splitlines() == ["fired"], "announced once across the restart")
+
         # 2. Hooks: fire once for the new top cause, however many snapshots show it.
         g = Google()
         try:
