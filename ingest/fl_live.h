@@ -42,26 +42,26 @@ typedef struct fl_live_sink {
 
 /* Settings for one source; strings are borrowed for the source's lifetime. */
 typedef struct fl_live_config {
-    const char *target;     /* kafka: brokers; pubsub: projects/P/subscriptions/S;
-                             * cloudlogging: the filter; follow: the file path */
-    const char *topic;      /* kafka */
-    const char *group;      /* kafka consumer group; NULL: "faultline" */
-    const char *project;    /* cloudlogging */
-    const char *state_dir;  /* checkpoints go here; NULL: none */
+    const char *target;       /* kafka: brokers; pubsub: projects/P/subscriptions/S;
+                               * cloudlogging: the filter; follow: the file path */
+    const char *topic;        /* kafka */
+    const char *group;        /* kafka consumer group; NULL: "faultline" */
+    const char *project;      /* cloudlogging */
+    const char *state_dir;    /* checkpoints go here; NULL: none */
     const char *const *props; /* kafka: extra "key=value" client properties */
     size_t n_props;
-    int poll_ms;            /* follow/cloudlogging poll period; 0: source default */
+    int poll_ms; /* follow/cloudlogging poll period; 0: source default */
 } fl_live_config;
 
 /* What the live screen shows per source. */
 typedef struct fl_live_health {
-    uint64_t records;      /* records delivered */
-    double per_sec;        /* delivery rate over the last few seconds */
-    int64_t lag;           /* kafka: messages behind the high watermark; file: bytes unread;
-                            * -1 unknown */
+    uint64_t records; /* records delivered */
+    double per_sec;   /* delivery rate over the last few seconds */
+    int64_t lag;      /* kafka: messages behind the high watermark; file: bytes unread;
+                       * -1 unknown */
     bool paused;
     bool connected;
-    char last_error[160];  /* "" when none */
+    char last_error[160]; /* "" when none */
 } fl_live_health;
 
 typedef struct fl_live_ops {
@@ -83,9 +83,9 @@ typedef struct fl_live_ops {
 /* The common head of every source (each source's struct starts with it). */
 struct fl_live_source {
     const fl_live_ops *ops;
-    char label[96];        /* "kafka:logs", "follow:/var/log/app.json" */
+    char label[96]; /* "kafka:logs", "follow:/var/log/app.json" */
     fl_live_sink sink;
-    bool eof;              /* a finite source (stdin) has ended */
+    bool eof; /* a finite source (stdin) has ended */
 };
 
 extern const fl_live_ops fl_ingest_kafka;
@@ -145,7 +145,7 @@ void fl_lines_free(fl_lines *l);
 /* Returns 0 or a negative code from cb. The stream position just after the last complete
  * line is the bytes fed so far minus l->pending. */
 int fl_lines_feed(fl_lines *l, const char *p, size_t n,
-                   int (*cb)(void *arg, const char *line, size_t len, bool oversize), void *arg);
+                  int (*cb)(void *arg, const char *line, size_t len, bool oversize), void *arg);
 
 /* Splits a byte stream into JSON objects whatever the layout: NDJSON, a JSON array (as
  * `gcloud logging read --format=json` prints it, pretty or not) or concatenated objects (the
@@ -164,8 +164,7 @@ int fl_objects_feed(fl_objects *o, const char *p, size_t n,
                     int (*cb)(void *arg, const char *rec, size_t len, bool oversize), void *arg);
 /* Hands over a record left unfinished at the end of input (a last line without newline). */
 int fl_objects_finish(fl_objects *o,
-                      int (*cb)(void *arg, const char *rec, size_t len, bool oversize),
-                      void *arg);
+                      int (*cb)(void *arg, const char *rec, size_t len, bool oversize), void *arg);
 
 /* The consumer's journal (ingest/follow/live_journal.c): every record counted since the last
  * compaction, appended before the sources are acknowledged and fsynced at each checkpoint. A
@@ -177,8 +176,7 @@ int fl_journal_open(const char *dir, fl_journal **out, char *errbuf, size_t errl
 void fl_journal_free(fl_journal *j);
 /* Calls cb for every complete record, oldest first; a torn last record (crash mid-write) is
  * cut off. Returns 0, a negative code, or cb's negative code. */
-int fl_journal_replay(fl_journal *j, int (*cb)(void *arg, fl_time ts, const char *data,
-                                               size_t len),
+int fl_journal_replay(fl_journal *j, int (*cb)(void *arg, fl_time ts, const char *data, size_t len),
                       void *arg);
 int fl_journal_append(fl_journal *j, fl_time ts, const char *data, size_t len);
 /* Makes every append so far durable (flush + fsync). */

@@ -93,8 +93,8 @@ static const fl_opt tail_opts[] = {
     {"interval", 'i', FL_OPT_STRING, "DURATION", "re-rank every DURATION (default 5s)",
      offsetof(struct tail_args, interval), 0, 0, NULL},
     {"poll-interval", 0, FL_OPT_STRING, "DURATION",
-     "Cloud Logging / file poll period (default 5s / 200ms)", offsetof(struct tail_args, poll),
-     0, 0, NULL},
+     "Cloud Logging / file poll period (default 5s / 200ms)", offsetof(struct tail_args, poll), 0,
+     0, NULL},
     {"state", 0, FL_OPT_STRING, "DIR",
      "keep checkpoints in DIR: a restart loses and double-counts nothing",
      offsetof(struct tail_args, state), 0, 0, NULL},
@@ -135,10 +135,12 @@ static const char tail_epilog[] =
     "\n";
 
 static const fl_cmd_spec tail_spec = {
-    "tail", "[-]",
+    "tail",
+    "[-]",
     "Live incident view: rank root causes continuously from stdin, files, Kafka, Pub/Sub or\n"
     "the Cloud Logging API.",
-    tail_opts, tail_epilog,
+    tail_opts,
+    tail_epilog,
 };
 
 typedef struct fired_cause {
@@ -306,7 +308,8 @@ static int tail_count(tail *t, const char *label, const char *data, size_t len, 
         return rc;
     t->diag.entries++;
     t->diag.bytes += len;
-    fl_time cap = wall_now() + 300 * FL_USEC_PER_SEC; /* a clock far ahead must not move the window */
+    fl_time cap =
+        wall_now() + 300 * FL_USEC_PER_SEC; /* a clock far ahead must not move the window */
     if (t->entry.ts > t->newest && t->entry.ts < cap)
         t->newest = t->entry.ts;
     if (t->journal && !replay && (rc = fl_journal_append(t->journal, t->entry.ts, data, len)))
@@ -494,8 +497,8 @@ static void fire_command(tail *t, const fl_cause *c)
     for (int i = 0; i < 6; i++)
         env[n_env + (size_t)i] = vars[i];
     char *argv[] = {"/bin/sh", "-c", (char *)t->args->on_new_cause, NULL};
-    uv_stdio_container_t stdio[3] = {{UV_IGNORE, {0}}, {UV_INHERIT_FD, {.fd = 2}},
-                                     {UV_INHERIT_FD, {.fd = 2}}};
+    uv_stdio_container_t stdio[3] = {
+        {UV_IGNORE, {0}}, {UV_INHERIT_FD, {.fd = 2}}, {UV_INHERIT_FD, {.fd = 2}}};
     uv_process_options_t o = {0};
     o.file = argv[0];
     o.args = argv;
@@ -574,8 +577,8 @@ static void check_new_top(tail *t, const fl_result *r)
     if (slot && now - slot->at_ms < t->cooldown_ms)
         return;
     if (!slot) {
-        slot = t->n_fired < TAIL_MAX_FIRED ? &t->fired[t->n_fired++]
-                                           : &t->fired[now % TAIL_MAX_FIRED];
+        slot =
+            t->n_fired < TAIL_MAX_FIRED ? &t->fired[t->n_fired++] : &t->fired[now % TAIL_MAX_FIRED];
         fl_copy_str(slot->key, sizeof(slot->key), key);
     }
     slot->at_ms = now;
@@ -640,8 +643,8 @@ static void draw_screen(tail *t, const fl_result *r)
         if (!t->sources[i])
             continue;
         t->sources[i]->ops->health(t->sources[i], &h[n]);
-        hs[n] = (fl_term_source){t->sources[i]->label, h[n].records, h[n].per_sec, h[n].lag,
-                                 h[n].paused, h[n].connected, h[n].last_error};
+        hs[n] = (fl_term_source){t->sources[i]->label, h[n].records,   h[n].per_sec,   h[n].lag,
+                                 h[n].paused,          h[n].connected, h[n].last_error};
         n++;
     }
     /* A group is NEW for a minute after it first appears; what the first frame shows was
@@ -665,8 +668,11 @@ static void draw_screen(tail *t, const fl_result *r)
             is_new[i] = first > 0 && now - (uint64_t)first < 60000;
     }
     t->frames++;
-    fl_term_view v = {t->width, t->height, t->color, t->args->a.title, wall_now(),
-                      t->args->window ? t->args->window : "30m", hs, n, is_new, t->duplicates,
+    fl_term_view v = {t->width,   t->height,
+                      t->color,   t->args->a.title,
+                      wall_now(), t->args->window ? t->args->window : "30m",
+                      hs,         n,
+                      is_new,     t->duplicates,
                       t->status};
     fl_result *shown = t->args->a.no_redact ? NULL : fl_result_redacted(r);
     fl_terminal_render(shown ? shown : r, &v, stdout);
@@ -707,8 +713,9 @@ static void check_memory(tail *t)
         else
             t->sources[i]->ops->resume(t->sources[i]);
     }
-    tail_message(t, over ? "memory over budget (%" PRIu64 " MiB): sources paused"
-                         : "memory back under budget (%" PRIu64 " MiB): sources resumed",
+    tail_message(t,
+                 over ? "memory over budget (%" PRIu64 " MiB): sources paused"
+                      : "memory back under budget (%" PRIu64 " MiB): sources resumed",
                  rss >> 20);
 }
 
@@ -847,8 +854,10 @@ static void tail_stop(tail *t)
     tail_checkpoint(t);
     write_final_report(t);
     if (t->duplicates)
-        fprintf(stderr, "faultline tail: %" PRIu64 " redelivered record(s) recognised and counted "
-                        "once\n", t->duplicates);
+        fprintf(stderr,
+                "faultline tail: %" PRIu64 " redelivered record(s) recognised and counted "
+                "once\n",
+                t->duplicates);
     uv_timer_stop(&t->tick);
     uv_timer_stop(&t->ckpt_timer);
     for (size_t i = 0; i < t->n_sources; i++) {
@@ -856,7 +865,7 @@ static void tail_stop(tail *t)
         if (s)
             s->ops->close(s, source_closed, t);
     }
-    uv_handle_t *hs[] = {(uv_handle_t *)&t->tick, (uv_handle_t *)&t->ckpt_timer,
+    uv_handle_t *hs[] = {(uv_handle_t *)&t->tick,    (uv_handle_t *)&t->ckpt_timer,
                          (uv_handle_t *)&t->sig_int, (uv_handle_t *)&t->sig_term,
                          (uv_handle_t *)&t->sig_hup, (uv_handle_t *)&t->sig_winch};
     for (size_t i = 0; i < FL_ARRAY_LEN(hs); i++)
@@ -927,8 +936,9 @@ static int open_sources(tail *t, const fl_strv *positional)
     int rc = 0;
     for (size_t i = 0; !rc && i < positional->n; i++) {
         if (strcmp(positional->v[i], "-") != 0) {
-            fprintf(stderr, "faultline tail: unexpected argument '%s' (use --follow FILE, or - "
-                            "for stdin)\n",
+            fprintf(stderr,
+                    "faultline tail: unexpected argument '%s' (use --follow FILE, or - "
+                    "for stdin)\n",
                     positional->v[i]);
             return FL_EINVAL;
         }

@@ -17,7 +17,7 @@
 #define TOKEN_MAX 4096
 
 typedef enum {
-    AUTH_STATIC = 0,     /* access token from the environment */
+    AUTH_STATIC = 0, /* access token from the environment */
     AUTH_SERVICE_ACCOUNT,
     AUTH_AUTHORIZED_USER,
     AUTH_METADATA,
@@ -45,8 +45,7 @@ static char *dup_or_null(const char *s)
 
 char *fl_base64url(const unsigned char *p, size_t n)
 {
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     char *out = fl_malloc(n / 3 * 4 + 5);
     if (!out)
         return NULL;
@@ -139,9 +138,9 @@ static char *make_jwt(fl_auth *a, char *errbuf, size_t errlen)
     json_t *hdr = json_pack("{s:s, s:s}", "alg", "RS256", "typ", "JWT");
     if (a->private_key_id)
         json_object_set_new(hdr, "kid", json_string(a->private_key_id));
-    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", a->client_email, "scope",
-                               a->scope, "aud", a->token_uri, "iat", (json_int_t)now, "exp",
-                               (json_int_t)(now + 3600));
+    json_t *claims =
+        json_pack("{s:s, s:s, s:s, s:I, s:I}", "iss", a->client_email, "scope", a->scope, "aud",
+                  a->token_uri, "iat", (json_int_t)now, "exp", (json_int_t)(now + 3600));
     char *h = json_dumps(hdr, JSON_COMPACT), *c = json_dumps(claims, JSON_COMPACT);
     json_decref(hdr);
     json_decref(claims);
@@ -265,11 +264,13 @@ static int load_key_file(fl_auth *a, const char *path, char *errbuf, size_t errl
         a->client_email = dup_or_null(jstr(doc, "client_email"));
         a->private_key = dup_or_null(jstr(doc, "private_key"));
         a->private_key_id = dup_or_null(jstr(doc, "private_key_id"));
-        a->token_uri = fl_strdup(jstr(doc, "token_uri") ? jstr(doc, "token_uri")
-                                                        : DEFAULT_TOKEN_URI);
+        a->token_uri =
+            fl_strdup(jstr(doc, "token_uri") ? jstr(doc, "token_uri") : DEFAULT_TOKEN_URI);
         if (!a->client_email || !a->private_key) {
-            snprintf(errbuf, errlen, "%s: service account key without client_email or "
-                                     "private_key", path);
+            snprintf(errbuf, errlen,
+                     "%s: service account key without client_email or "
+                     "private_key",
+                     path);
             rc = FL_EAUTH;
         }
     } else if (type && !strcmp(type, "authorized_user")) {
@@ -318,8 +319,7 @@ int fl_auth_new(fl_auth **out, const char *scope, char *errbuf, size_t errlen)
     if (cfg && *cfg)
         snprintf(adc, sizeof(adc), "%s/application_default_credentials.json", cfg);
     else if (home)
-        snprintf(adc, sizeof(adc), "%s/.config/gcloud/application_default_credentials.json",
-                 home);
+        snprintf(adc, sizeof(adc), "%s/.config/gcloud/application_default_credentials.json", home);
     if (tok && *tok) {
         a->kind = AUTH_STATIC;
         if (strlen(tok) >= sizeof(a->token)) {

@@ -34,11 +34,11 @@ typedef struct cl_source {
     uv_timer_t timer;
     char *url;
     char *filter;
-    char *resource;     /* "projects/P" */
+    char *resource; /* "projects/P" */
     char *ckpt_path;
-    fl_time bound;      /* timestamp>= of the current poll */
-    fl_time newest;     /* newest timestamp seen during the current poll */
-    fl_time committed;  /* bound written to the checkpoint */
+    fl_time bound;     /* timestamp>= of the current poll */
+    fl_time newest;    /* newest timestamp seen during the current poll */
+    fl_time committed; /* bound written to the checkpoint */
     char *page_token;
     int poll_ms;
     unsigned attempt;
@@ -101,9 +101,10 @@ static void on_list(void *arg, const fl_http_response *r)
         uint64_t delay = retry ? fl_backoff_ms(c->attempt++, 500, 60000) : 60000;
         c->connected = false;
         if (r->status)
-            cl_event(c, FL_LIVE_WARN, "cloud-logging: entries.list: HTTP %ld%s; retrying in "
-                     "%.1f s", r->status, r->status == 429 ? " (quota)" : "",
-                     (double)delay / 1000.0);
+            cl_event(c, FL_LIVE_WARN,
+                     "cloud-logging: entries.list: HTTP %ld%s; retrying in "
+                     "%.1f s",
+                     r->status, r->status == 429 ? " (quota)" : "", (double)delay / 1000.0);
         else
             cl_event(c, FL_LIVE_WARN, "cloud-logging: entries.list: %s; retrying in %.1f s",
                      r->error, (double)delay / 1000.0);
@@ -219,8 +220,10 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
     if (!endpoint || !*endpoint)
         endpoint = "https://logging.googleapis.com";
     if (!fl_http_url_allowed(endpoint)) {
-        snprintf(errbuf, errlen, "cloud-logging: endpoint %s must be https (http only for "
-                                 "loopback)", endpoint);
+        snprintf(errbuf, errlen,
+                 "cloud-logging: endpoint %s must be https (http only for "
+                 "loopback)",
+                 endpoint);
         return FL_EINVAL;
     }
     cl_source *c = fl_calloc(1, sizeof(*c));
@@ -247,8 +250,7 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
         cl_free(c);
         return FL_ENOMEM;
     }
-    int rc = fl_auth_new(&c->auth, "https://www.googleapis.com/auth/logging.read", errbuf,
-                         errlen);
+    int rc = fl_auth_new(&c->auth, "https://www.googleapis.com/auth/logging.read", errbuf, errlen);
     if (rc) {
         cl_free(c);
         return rc;

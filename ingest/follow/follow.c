@@ -19,14 +19,15 @@
 #include "fl_live.h"
 
 #define FOLLOW_TICK_MS 200
-#define FOLLOW_READ_MAX (4 * 1024 * 1024) /* bytes per tick, so one huge file can't hog the loop */
+#define FOLLOW_READ_MAX (4 * 1024 * 1024) /* bytes per tick, so one huge file can't hog the loop   \
+                                           */
 
 typedef struct follow_source {
     fl_live_source base;
     uv_loop_t *loop;
     uv_timer_t timer;
     char *path;
-    char *ckpt_path;   /* NULL without a state dir */
+    char *ckpt_path; /* NULL without a state dir */
     int fd;
     uint64_t ino;
     uint64_t read_off; /* bytes of the current file fed to the line splitter */
@@ -182,8 +183,9 @@ static int follow_commit(fl_live_source *s)
     if (f->ckpt_path) {
         char buf[8192];
         char *esc_path = f->path; /* paths with quotes are refused at open */
-        int n = snprintf(buf, sizeof(buf), "{\"path\":\"%s\",\"inode\":%" PRIu64
-                         ",\"offset\":%" PRIu64 "}\n", esc_path, f->ino, off);
+        int n = snprintf(buf, sizeof(buf),
+                         "{\"path\":\"%s\",\"inode\":%" PRIu64 ",\"offset\":%" PRIu64 "}\n",
+                         esc_path, f->ino, off);
         if (n < 0 || (size_t)n >= sizeof(buf) || fl_write_atomic(f->ckpt_path, buf, (size_t)n))
             return FL_EIO;
     }

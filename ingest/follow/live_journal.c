@@ -41,8 +41,7 @@ int fl_journal_open(const char *dir, fl_journal **out, char *errbuf, size_t errl
 {
     *out = NULL;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(errbuf, errlen, "%s: cannot create the state directory: %s", dir,
-                 strerror(errno));
+        snprintf(errbuf, errlen, "%s: cannot create the state directory: %s", dir, strerror(errno));
         return FL_EIO;
     }
     fl_journal *j = fl_calloc(1, sizeof(*j));
@@ -114,8 +113,7 @@ static int journal_scan(const char *path, int (*cb)(void *, fl_time, const char 
     return rc;
 }
 
-int fl_journal_replay(fl_journal *j, int (*cb)(void *, fl_time, const char *, size_t),
-                      void *arg)
+int fl_journal_replay(fl_journal *j, int (*cb)(void *, fl_time, const char *, size_t), void *arg)
 {
     fflush(j->f);
     uint64_t good_end;

@@ -291,8 +291,7 @@ void fl_objects_free(fl_objects *o)
     fl_buf_free(&o->cur);
 }
 
-static int objects_emit(fl_objects *o,
-                        int (*cb)(void *, const char *, size_t, bool), void *arg)
+static int objects_emit(fl_objects *o, int (*cb)(void *, const char *, size_t, bool), void *arg)
 {
     int rc;
     if (o->skipping)
@@ -332,8 +331,8 @@ int fl_objects_feed(fl_objects *o, const char *p, size_t n,
             if (c == '{') {
                 o->depth = 1;
                 objects_keep(o, c);
-            } else if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '[' ||
-                         c == ']' || c == ',')) {
+            } else if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '[' || c == ']' ||
+                         c == ',')) {
                 o->junk = true; /* not JSON: hand the rest of the line over as malformed */
                 objects_keep(o, c);
             }

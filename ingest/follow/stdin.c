@@ -1,7 +1,7 @@
 /* The stdin source (`faultline tail -`): LogEntries from a pipe, a terminal or a redirected
- * file, as NDJSON or as the JSON array `gcloud logging read --format=json` prints. Pipes and terminals are watched with uv_poll; a regular file is read in
- * slices from a timer (epoll cannot watch regular files). End of input marks the source
- * finished; there is nothing to acknowledge. */
+ * file, as NDJSON or as the JSON array `gcloud logging read --format=json` prints. Pipes and
+ * terminals are watched with uv_poll; a regular file is read in slices from a timer (epoll cannot
+ * watch regular files). End of input marks the source finished; there is nothing to acknowledge. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -25,7 +25,7 @@
 #include "fl_live.h"
 
 #define KAFKA_MAX_PARTS 1024
-#define KAFKA_BATCH 2000          /* messages per loop turn, so other sources get a turn */
+#define KAFKA_BATCH 2000 /* messages per loop turn, so other sources get a turn */
 #define KAFKA_TICK_MS 100
 #define KAFKA_WARN_PERIOD_MS 30000
 
@@ -50,7 +50,7 @@ typedef struct kafka_source {
     void *done_arg;
     bool closing;
     bool paused;
-    bool down;          /* all brokers down reported, waiting for recovery */
+    bool down; /* all brokers down reported, waiting for recovery */
     uint64_t down_since_ms;
     fl_ratelimit down_limit;
     fl_ratelimit err_limit;
@@ -100,8 +100,7 @@ static int kafka_commit(fl_live_source *s)
     for (size_t i = 0; i < k->n_parts; i++) {
         kafka_part *p = &k->parts[i];
         if (p->assigned && p->delivered > p->stored)
-            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
-                p->delivered + 1;
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->delivered + 1;
     }
     int rc = 0;
     if (l->cnt) {
@@ -436,8 +435,9 @@ static void kafka_health(fl_live_source *s, fl_live_health *h)
     for (size_t i = 0; i < k->n_parts; i++) {
         kafka_part *p = &k->parts[i];
         int64_t lo, hi;
-        if (!p->assigned || rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo,
-                                                           &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        if (!p->assigned ||
+            rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
             hi < 0)
             continue;
         known = true;

@@ -20,7 +20,7 @@
 #define PS_MAX_MESSAGES 500
 #define PS_MAX_OUTSTANDING 20000 /* pending + unacknowledged: stop pulling beyond this */
 #define PS_TICK_MS 500
-#define PS_EXTEND_AFTER_MS 5000  /* half of Pub/Sub's default 10 s ack deadline */
+#define PS_EXTEND_AFTER_MS 5000 /* half of Pub/Sub's default 10 s ack deadline */
 #define PS_EXTEND_SECONDS 60
 #define PS_ACK_BATCH 1000
 
@@ -42,9 +42,9 @@ typedef struct pubsub_source {
     fl_auth *auth; /* NULL with the emulator */
     char *url_pull, *url_ack, *url_modify;
     uv_timer_t timer;
-    ps_vec pending;  /* delivered, not yet committed */
-    ps_vec to_ack;   /* committed, acknowledge not yet confirmed */
-    size_t acking;   /* first `acking` of to_ack are in the request in flight */
+    ps_vec pending; /* delivered, not yet committed */
+    ps_vec to_ack;  /* committed, acknowledge not yet confirmed */
+    size_t acking;  /* first `acking` of to_ack are in the request in flight */
     bool pull_in_flight, modify_in_flight;
     unsigned pull_attempt, ack_attempt;
     uint64_t next_pull_ms, next_ack_ms;
@@ -138,8 +138,8 @@ static void on_pull(void *arg, const fl_http_response *r)
         return; /* closing: these are redelivered to whoever pulls next */
     uint64_t now = uv_now(p->loop);
     if (r->status != 200) {
-        uint64_t delay = retryable(r->status) ? fl_backoff_ms(p->pull_attempt++, 250, 30000)
-                                              : 30000;
+        uint64_t delay =
+            retryable(r->status) ? fl_backoff_ms(p->pull_attempt++, 250, 30000) : 30000;
         p->connected = false;
         if (r->status)
             ps_event(p, FL_LIVE_WARN, "pubsub: pull: HTTP %ld; retrying in %.1f s", r->status,
@@ -287,8 +287,8 @@ static void ps_extend(pubsub_source *p)
         char tok[4096];
         if (ps_token(p, tok, sizeof(tok)) == 0) {
             char *body = ack_body(&due, due.n, PS_EXTEND_SECONDS);
-            if (body && fl_http_post_json(p->http, p->url_modify, tok, body, 30, on_modify,
-                                          p) == 0) {
+            if (body &&
+                fl_http_post_json(p->http, p->url_modify, tok, body, 30, on_modify, p) == 0) {
                 p->modify_in_flight = true;
                 p->modify_sent += due.n;
             }
@@ -371,8 +371,9 @@ static int ps_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
     *out = NULL;
     const char *sub = cfg->target;
     if (!sub || strncmp(sub, "projects/", 9) != 0 || !strstr(sub, "/subscriptions/")) {
-        snprintf(errbuf, errlen, "pubsub: the subscription must look like "
-                                 "projects/PROJECT/subscriptions/NAME");
+        snprintf(errbuf, errlen,
+                 "pubsub: the subscription must look like "
+                 "projects/PROJECT/subscriptions/NAME");
         return FL_EINVAL;
     }
     pubsub_source *p = fl_calloc(1, sizeof(*p));

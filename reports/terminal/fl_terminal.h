@@ -13,26 +13,26 @@
 #include "fl_result.h"
 
 typedef struct fl_term_source {
-    const char *label;      /* "kafka:logs" */
+    const char *label; /* "kafka:logs" */
     uint64_t records;
     double per_sec;
-    int64_t lag;            /* -1 unknown */
+    int64_t lag; /* -1 unknown */
     bool paused;
     bool connected;
     const char *last_error; /* "" none */
 } fl_term_source;
 
 typedef struct fl_term_view {
-    int width, height;          /* terminal size; 0: 100 x 40 */
+    int width, height; /* terminal size; 0: 100 x 40 */
     bool color;
-    const char *title;          /* "faultline tail" */
-    fl_time now;                /* clock shown in the header */
-    const char *window;         /* "30m" */
+    const char *title;  /* "faultline tail" */
+    fl_time now;        /* clock shown in the header */
+    const char *window; /* "30m" */
     const fl_term_source *sources;
     size_t n_sources;
-    const bool *group_is_new;   /* per r->groups[i]: appeared since the previous frames */
-    uint64_t duplicates;        /* redelivered records counted once */
-    const char *status;         /* last notable event ("kafka: brokers down"), may be NULL */
+    const bool *group_is_new; /* per r->groups[i]: appeared since the previous frames */
+    uint64_t duplicates;      /* redelivered records counted once */
+    const char *status;       /* last notable event ("kafka: brokers down"), may be NULL */
 } fl_term_view;
 
 /* Escape sequences to enter and leave the alternate screen (and hide the cursor). */

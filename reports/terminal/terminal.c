@@ -120,17 +120,15 @@ static void draw_causes(frame *f, const fl_result *r)
 static void draw_revisions(frame *f, const fl_result *r)
 {
     line_text(f, "", "", "");
-    line_text(f, sgr(f, "\x1b[1m"), "Revisions (requests / 5xx per minute)",
-              sgr(f, "\x1b[0m"));
+    line_text(f, sgr(f, "\x1b[1m"), "Revisions (requests / 5xx per minute)", sgr(f, "\x1b[0m"));
     size_t spark_w = f->width > 70 ? 30 : 15;
     for (size_t i = 0; i < r->n_revisions && f->rows_left > 6; i++) {
         const fl_revision *rv = &r->revisions[i];
         char req[256], bad[256];
         sparkline(rv->requests_series, r->n_buckets, spark_w, req, sizeof(req));
         sparkline(rv->r5xx_series, r->n_buckets, spark_w, bad, sizeof(bad));
-        line_fmt(f, "", "", "  %-32.32s req %-6" PRIu64 " %s", rv->revision[0] ? rv->revision
-                                                                             : rv->service,
-                 rv->requests, req);
+        line_fmt(f, "", "", "  %-32.32s req %-6" PRIu64 " %s",
+                 rv->revision[0] ? rv->revision : rv->service, rv->requests, req);
         line_fmt(f, sgr(f, rv->requests_5xx ? "\x1b[31m" : ""), sgr(f, "\x1b[0m"),
                  "  %-32s 5xx %-6" PRIu64 " %s", "", rv->requests_5xx, bad);
     }
@@ -143,8 +141,8 @@ static void draw_groups(frame *f, const fl_result *r, const fl_term_view *v)
     for (size_t i = 0; i < r->n_groups && f->rows_left > 4; i++) {
         const fl_group *g = &r->groups[i];
         bool is_new = v->group_is_new && v->group_is_new[i];
-        line_fmt(f, sgr(f, is_new ? "\x1b[1;33m" : ""), sgr(f, "\x1b[0m"),
-                 "  %s %6" PRIu64 "  %s", is_new ? "NEW" : "   ", g->count, g->title);
+        line_fmt(f, sgr(f, is_new ? "\x1b[1;33m" : ""), sgr(f, "\x1b[0m"), "  %s %6" PRIu64 "  %s",
+                 is_new ? "NEW" : "   ", g->count, g->title);
     }
 }
 

@@ -127,8 +127,11 @@ static int open_consumer(counter *c, const char *bootstraps)
     static const char *const props[] = {"session.timeout.ms=3000", "heartbeat.interval.ms=200",
                                         "topic.metadata.refresh.interval.ms=1000",
                                         "reconnect.backoff.max.ms=500"};
-    fl_live_config cfg = {.target = bootstraps, .topic = "logs", .group = "g1",
-                          .props = props, .n_props = FL_ARRAY_LEN(props)};
+    fl_live_config cfg = {.target = bootstraps,
+                          .topic = "logs",
+                          .group = "g1",
+                          .props = props,
+                          .n_props = FL_ARRAY_LEN(props)};
     fl_live_sink sink = {on_record, on_event, on_flush, c};
     char err[256] = "";
     int rc = fl_ingest_kafka.open(&loop, &cfg, &sink, &c->src, err, sizeof(err));
@@ -207,8 +210,8 @@ int main(void)
         missing += total_by_id[i] == 0;
         repeated += total_by_id[i] > 1;
         if (total_by_id[i] != 1)
-            fprintf(stderr, "id-%d counted %d times (A %d, B %d)\n", i, total_by_id[i],
-                    a.counts[i], b.counts[i]);
+            fprintf(stderr, "id-%d counted %d times (A %d, B %d)\n", i, total_by_id[i], a.counts[i],
+                    b.counts[i]);
     }
     CHECK_INT(missing, 0);
     CHECK_INT(repeated, 0);

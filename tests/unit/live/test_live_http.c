@@ -51,8 +51,12 @@ static void test_base64url(void)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"},
-        {"{\"alg\":\"RS256\"}", "eyJhbGciOiJSUzI1NiJ9"}, {"\xfb\xff", "-_8"},
+        {"", ""},
+        {"f", "Zg"},
+        {"fo", "Zm8"},
+        {"foo", "Zm9v"},
+        {"{\"alg\":\"RS256\"}", "eyJhbGciOiJSUzI1NiJ9"},
+        {"\xfb\xff", "-_8"},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
         char *s = fl_base64url((const unsigned char *)cases[i].in, strlen(cases[i].in));
@@ -85,8 +89,7 @@ static void test_http_loop(void)
     CHECK(h != NULL);
     CHECK_INT(fl_http_post_json(h, "http://example.com/", NULL, "{}", 5, on_response, NULL),
               FL_EINVAL);
-    CHECK_INT(fl_http_post_json(h, "http://127.0.0.1:1/x", "tok", "{}", 5, on_response, NULL),
-              0);
+    CHECK_INT(fl_http_post_json(h, "http://127.0.0.1:1/x", "tok", "{}", 5, on_response, NULL), 0);
     uv_run(&loop, UV_RUN_DEFAULT); /* runs until the refused connection is reported */
     CHECK_INT(got_cb, 1);
     /* A request still in flight when the client closes is cancelled without a callback. */

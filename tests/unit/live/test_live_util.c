@@ -84,9 +84,8 @@ static void test_lines(void)
         fl_lines_init(&l, 10);
         struct line_sink s = {0};
         for (int c = 0; cases[i].chunks[c]; c++)
-            CHECK_INT(fl_lines_feed(&l, cases[i].chunks[c], strlen(cases[i].chunks[c]), on_line,
-                                    &s),
-                      0);
+            CHECK_INT(
+                fl_lines_feed(&l, cases[i].chunks[c], strlen(cases[i].chunks[c]), on_line, &s), 0);
         CHECK_INT(s.n, cases[i].n_lines);
         CHECK_STR(s.lines[s.n - 1], cases[i].last);
         CHECK_INT(s.oversize, cases[i].oversize);
@@ -105,10 +104,12 @@ static void test_objects(void)
         int oversize;
     } cases[] = {
         {{"{\"a\":1}\n{\"b\":2}\n", NULL}, 2, "{\"a\":1}", "{\"b\":2}", 0},
-        {{"[\n  {\"a\": {\"x\": [1]}},\n  {\"b\": \"}\"}\n]\n", NULL}, 2,
-         "{\"a\": {\"x\": [1]}}", "{\"b\": \"}\"}", 0},
-        {{"[{\"a\":\"q\\\"", "}\"},", "{\"c\":3}]", NULL}, 2, "{\"a\":\"q\\\"}\"}",
-         "{\"c\":3}", 0},
+        {{"[\n  {\"a\": {\"x\": [1]}},\n  {\"b\": \"}\"}\n]\n", NULL},
+         2,
+         "{\"a\": {\"x\": [1]}}",
+         "{\"b\": \"}\"}",
+         0},
+        {{"[{\"a\":\"q\\\"", "}\"},", "{\"c\":3}]", NULL}, 2, "{\"a\":\"q\\\"}\"}", "{\"c\":3}", 0},
         {{"{}{}", NULL}, 2, "{}", "{}", 0},
         {{"oops not json\n{\"a\":1}", NULL}, 2, "oops not json", "{\"a\":1}", 0},
         {{"{\"big\":\"0123456789012345678\"}\n{}", NULL}, 1, "{}", "{}", 1},
@@ -118,9 +119,9 @@ static void test_objects(void)
         fl_objects_init(&o, 20);
         struct line_sink s = {0};
         for (int c = 0; cases[i].chunks[c]; c++)
-            CHECK_INT(fl_objects_feed(&o, cases[i].chunks[c], strlen(cases[i].chunks[c]),
-                                      on_line, &s),
-                      0);
+            CHECK_INT(
+                fl_objects_feed(&o, cases[i].chunks[c], strlen(cases[i].chunks[c]), on_line, &s),
+                0);
         CHECK_INT(fl_objects_finish(&o, on_line, &s), 0);
         CHECK_INT(s.n, cases[i].n);
         CHECK_STR(s.lines[0], cases[i].first);

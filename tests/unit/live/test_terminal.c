@@ -45,52 +45,77 @@ int main(void)
     static uint32_t req1[] = {10, 12, 11, 9, 0, 0}, bad1[] = {0, 0, 0, 0, 0, 0};
     static uint32_t req2[] = {0, 0, 0, 0, 8, 16}, bad2[] = {0, 0, 0, 0, 4, 8};
     fl_revision revs[2] = {
-        {.service = "checkout", .revision = "checkout-00001-abc", .commit_sha = "",
-         .requests = 42, .requests_series = req1, .r5xx_series = bad1},
-        {.service = "checkout", .revision = "checkout-00002-xyz", .commit_sha = "",
-         .requests = 24, .requests_5xx = 12, .requests_series = req2, .r5xx_series = bad2},
+        {.service = "checkout",
+         .revision = "checkout-00001-abc",
+         .commit_sha = "",
+         .requests = 42,
+         .requests_series = req1,
+         .r5xx_series = bad1},
+        {.service = "checkout",
+         .revision = "checkout-00002-xyz",
+         .commit_sha = "",
+         .requests = 24,
+         .requests_5xx = 12,
+         .requests_series = req2,
+         .r5xx_series = bad2},
     };
     char *evidence[] = {"revision checkout-00002-xyz: 12/24 requests 5xx (50%)"};
-    fl_cause causes[1] = {{.rank = 1, .score = 0.93, .kind = FL_CAUSE_DEPLOY,
-                           .service = "checkout", .revision = "checkout-00002-xyz",
+    fl_cause causes[1] = {{.rank = 1,
+                           .score = 0.93,
+                           .kind = FL_CAUSE_DEPLOY,
+                           .service = "checkout",
+                           .revision = "checkout-00002-xyz",
                            .previous_revision = "checkout-00001-abc",
                            .error_class = "missing_env_var",
                            .summary = "Revision checkout-00002-xyz is failing after its "
                                       "rollout; roll back to checkout-00001-abc and read the "
                                       "rest of this very long sentence that must be cut",
-                           .evidence = evidence, .n_evidence = 1}};
-    fl_group groups[2] = {{.key = "missing_env_var", .title = "A required environment "
-                                                              "variable is missing",
+                           .evidence = evidence,
+                           .n_evidence = 1}};
+    fl_group groups[2] = {{.key = "missing_env_var",
+                           .title = "A required environment "
+                                    "variable is missing",
                            .count = 40},
                           {.key = "fp:1", .title = "HTTP 500 POST <path>", .count = 12}};
-    fl_result r = {.n_buckets = 6, .revisions = revs, .n_revisions = 2, .causes = causes,
-                   .n_causes = 1, .groups = groups, .n_groups = 2,
+    fl_result r = {.n_buckets = 6,
+                   .revisions = revs,
+                   .n_revisions = 2,
+                   .causes = causes,
+                   .n_causes = 1,
+                   .groups = groups,
+                   .n_groups = 2,
                    .confidence_threshold = 0.5};
     r.input.entries = 1234;
-    fl_term_source src[1] = {{"kafka:logs", 1234, 56.5, 7, false, false,
-                              "kafka: all brokers are down"}};
+    fl_term_source src[1] = {
+        {"kafka:logs", 1234, 56.5, 7, false, false, "kafka: all brokers are down"}};
     bool is_new[2] = {false, true};
-    fl_term_view v = {.width = 80, .height = 30, .color = false, .window = "30m",
-                      .sources = src, .n_sources = 1, .group_is_new = is_new, .duplicates = 3};
+    fl_term_view v = {.width = 80,
+                      .height = 30,
+                      .color = false,
+                      .window = "30m",
+                      .sources = src,
+                      .n_sources = 1,
+                      .group_is_new = is_new,
+                      .duplicates = 3};
 
     char *a = render(&r, &v);
-    CHECK(strncmp(a, "\x1b[H", 3) == 0);           /* starts at home: redraw in place */
-    CHECK(strstr(a, "\x1b[K\n") != NULL);          /* lines cleared to their end */
+    CHECK(strncmp(a, "\x1b[H", 3) == 0);  /* starts at home: redraw in place */
+    CHECK(strstr(a, "\x1b[K\n") != NULL); /* lines cleared to their end */
     CHECK(strstr(a, "entries 1234") != NULL);
     CHECK(strstr(a, "duplicates 3") != NULL);
     CHECK(strstr(a, " 1. 0.93  deploy") != NULL);
     CHECK(strstr(a, "checkout/checkout-00002-xyz") != NULL);
     CHECK(strstr(a, "12/24 requests 5xx") != NULL);
-    CHECK(strstr(a, "\u2588") != NULL);            /* a full block for the busiest minute */
+    CHECK(strstr(a, "\u2588") != NULL); /* a full block for the busiest minute */
     CHECK(strstr(a, "NEW") != NULL);
     CHECK(strstr(a, "NEW     12  HTTP 500") != NULL);
     CHECK(strstr(a, "kafka:logs") != NULL && strstr(a, "down") != NULL);
     CHECK(strstr(a, "lag 7") != NULL);
-    CHECK(strstr(a, "\x1b[31m") == NULL);          /* no colour asked, none given */
+    CHECK(strstr(a, "\x1b[31m") == NULL); /* no colour asked, none given */
     CHECK(widest_line(a) <= 80);
 
     char *b = render(&r, &v);
-    CHECK_STR(a, b);                               /* deterministic */
+    CHECK_STR(a, b); /* deterministic */
     free(b);
 
     /* A short terminal still shows the sources at the bottom. */
