@@ -264,6 +264,15 @@ static void write_top_cause(const tw *t, const fl_result *r)
     }
 }
 
+/* "  2. 0.69  deploy     summary..." with the summary wrapped under itself. */
+static void write_ranked_line(const tw *t, const fl_cause *c)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "  %d. %.2f  %-10s ", c->rank, c->score,
+             fl_cause_kind_name(c->kind));
+    put_wrapped(t, prefix, c->summary);
+}
+
 static void write_causes(const tw *t, const fl_result *r)
 {
     if (r->n_causes == 0) {
@@ -285,9 +294,7 @@ static void write_causes(const tw *t, const fl_result *r)
         heading(t, "Leads");
         for (size_t i = 0; i < r->n_causes; i++) {
             const fl_cause *c = &r->causes[i];
-            fprintf(t->out, "  %d. %.2f  %-10s ", c->rank, c->score, fl_cause_kind_name(c->kind));
-            put_clean(t, c->summary, (size_t)(t->width > 30 ? t->width - 22 : 0));
-            fputc('\n', t->out);
+            write_ranked_line(t, c);
         }
         return;
     }
@@ -296,9 +303,7 @@ static void write_causes(const tw *t, const fl_result *r)
         heading(t, "Other candidates");
         for (size_t i = 1; i < r->n_causes; i++) {
             const fl_cause *c = &r->causes[i];
-            fprintf(t->out, "  %d. %.2f  %-10s ", c->rank, c->score, fl_cause_kind_name(c->kind));
-            put_clean(t, c->summary, (size_t)(t->width > 30 ? t->width - 22 : 0));
-            fputc('\n', t->out);
+            write_ranked_line(t, c);
         }
     }
 }
