@@ -578,6 +578,8 @@ def case_determinism():
     check(a[0] == 0 and a[1] == b[1], "two runs gave different JSON")
     c = run(["analyze", "--format", "json", "--threads", "3", sample_path()])
     check(c[1] == a[1], "--threads 3 changed the JSON")
+    d = run(["analyze", "--format", "json", "--slow-json", sample_path()])
+    check(d[0] == 0 and d[1] == a[1], "--slow-json (jansson reader) gave different JSON")
     m1 = run(["analyze", "--format", "md", sample_path()])
     m2 = run(["analyze", "--format", "md", sample_path()])
     check(m1[1] == m2[1], "two runs gave different Markdown")
