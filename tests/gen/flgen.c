@@ -336,6 +336,15 @@ static int run_scenario(const opts *o)
     gen_truth t = {"none", -1, -1, -1, GEN_CLS_NONE};
     sc->setup(w, &t, o->rate);
     gen_simulate(w);
+    if (w->capped) {
+        fprintf(stderr,
+                "flgen: scenario larger than %zu entries or %zu MiB; lower --rate or "
+                "--minutes, or use --bench for large inputs\n",
+                w->max_entries, w->max_bytes >> 20);
+        gen_world_free(w);
+        fl_free(w);
+        return 1;
+    }
     gen_sort(w);
     if (o->no_audit)
         drop_audit(w);

@@ -203,6 +203,8 @@ typedef struct gen_world {
     size_t n_entries, cap_entries;
     uint64_t seq;
     size_t max_entries;
+    size_t bytes, max_bytes; /* rendered JSON so far and its cap */
+    bool capped;             /* entries were dropped at a cap: the output is incomplete */
 } gen_world;
 
 /* ---- world building (gen_world.c) ---------------------------------------------------------- */

@@ -366,6 +366,8 @@ void gen_simulate(gen_world *w)
             t += (int64_t)gap + 1;
             if (t >= w->t1)
                 break;
+            if (w->capped)
+                return;
             one_request(w, si, t);
         }
     }

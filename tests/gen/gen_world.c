@@ -161,7 +161,9 @@ void gen_world_init(gen_world *w, uint64_t seed, const char *salt, int minutes)
     w->inst_prefix[0] = '0';
     w->inst_prefix[1] = '0';
     gen_hex(r, w->inst_prefix + 2, 8);
-    w->max_entries = 20u * 1000u * 1000u;
+    /* a scenario is held in memory; larger inputs are what --bench is for */
+    w->max_entries = 4u * 1000u * 1000u;
+    w->max_bytes = (size_t)2 << 30;
     w->chatter_p = 0.55;
 }
 
@@ -353,7 +355,8 @@ void gen_push(gen_world *w, int64_t ns, json_t *obj)
 {
     if (!obj)
         return;
-    if (w->n_entries >= w->max_entries) {
+    if (w->n_entries >= w->max_entries || w->bytes >= w->max_bytes) {
+        w->capped = true;
         json_decref(obj);
         return;
     }
@@ -361,6 +364,7 @@ void gen_push(gen_world *w, int64_t ns, json_t *obj)
     json_decref(obj);
     if (!s)
         return;
+    w->bytes += strlen(s) + 1;
     if (w->n_entries == w->cap_entries) {
         size_t cap = w->cap_entries ? w->cap_entries * 2 : 4096;
         gen_entry *n = fl_realloc(w->entries, cap * sizeof(*n));
