@@ -46,4 +46,37 @@ int fl_entry_parse(const char *buf, size_t len, fl_entry *e, char *errbuf, size_
 int fl_entry_parse_jansson(const char *buf, size_t len, fl_entry *e, char *errbuf,
                            size_t errlen);
 
+/* ---- Parallel reading ----
+ * The same pipeline as fl_reader_next, cut into stages so that several threads can share it:
+ *   reader thread   fl_reader_fill: I/O, decompression, record splitting into a batch of raw
+ *                   records (no parsing);
+ *   any thread      fl_batch_parse: parses the batch's records;
+ *   in input order  fl_reader_reassemble: multi-line reassembly across batches, warnings and
+ *                   counts; the finished entries become the batch's output;
+ *   any thread      fl_batch_entry: classify / aggregate the output.
+ * Entries, warnings (same order, same file:line) and counts are exactly those of
+ * fl_reader_next. A batch holds at most FL_BATCH_RECORDS records and about FL_BATCH_BYTES of
+ * record bytes (plus one record). */
+#define FL_BATCH_RECORDS 512
+#define FL_BATCH_BYTES (256 * 1024)
+
+typedef struct fl_batch fl_batch;
+
+int fl_batch_new(fl_batch **out);
+void fl_batch_free(fl_batch *b);
+/* Reader thread only. Clears b and fills it with the next records. Returns 1 (b holds
+ * something, maybe only warnings), 0 at the end of all inputs (b is empty), or < 0. */
+int fl_reader_fill(fl_reader *r, fl_batch *b);
+/* Parses b's records (any thread, one batch per thread at a time). Returns 0 or FL_ENOMEM. */
+int fl_batch_parse(fl_batch *b);
+/* Called once per batch in the order fl_reader_fill produced them, never concurrently:
+ * reports b's warnings, counts its entries and runs them through multi-line reassembly. The
+ * entries that are finished become b's output (they may include entries of earlier batches).
+ * last: the input has ended; everything held back is released into b (b may be empty). */
+int fl_reader_reassemble(fl_reader *r, fl_batch *b, bool last);
+/* b's output after fl_reader_reassemble (which consumes the records: a second call on the
+ * same batch only flushes). */
+size_t fl_batch_count(const fl_batch *b);
+const fl_entry *fl_batch_entry(const fl_batch *b, size_t i);
+
 #endif

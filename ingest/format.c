@@ -66,6 +66,11 @@ void fl_splitter_free(fl_splitter *sp)
     fl_free(sp);
 }
 
+void fl_splitter_set_diag(fl_splitter *sp, fl_diag *diag)
+{
+    sp->diag = diag;
+}
+
 void fl_splitter_begin(fl_splitter *sp, fl_stream *s)
 {
     sp->s = s;

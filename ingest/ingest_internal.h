@@ -24,6 +24,8 @@ ssize_t fl_stream_read(fl_stream *s, char *buf, size_t n);
 /* True once the stream has ended early; the damage was reported to diag as TRUNCATED. */
 bool fl_stream_damaged(const fl_stream *s);
 const char *fl_stream_name(const fl_stream *s);
+/* Where the stream reports from now on (the parallel reader stages warnings per batch). */
+void fl_stream_set_diag(fl_stream *s, fl_diag *diag);
 void fl_stream_close(fl_stream *s);
 
 /* Decoder back ends. They pull compressed bytes through fl_stream_raw_fill. */
@@ -70,6 +72,8 @@ typedef struct fl_splitter fl_splitter;
 
 int fl_splitter_new(fl_splitter **out, size_t record_max, fl_diag *diag);
 void fl_splitter_free(fl_splitter *sp);
+/* Where the splitter reports from now on. */
+void fl_splitter_set_diag(fl_splitter *sp, fl_diag *diag);
 /* Starts on a new stream (not owned). */
 void fl_splitter_begin(fl_splitter *sp, fl_stream *s);
 /* Next record of the current stream: 1 with rec/len/line set (valid until the next call), 0 at
@@ -105,5 +109,36 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e);
 int fl_multiline_flush(fl_multiline *ml);
 /* Moves the next finished entry into e (1), or returns 0 when none is ready. */
 int fl_multiline_pop(fl_multiline *ml, fl_entry *e);
+
+/* ---- batches of raw records (batch.c; filled and reassembled by reader.c) ---- */
+
+typedef struct fl_batch_rec {
+    size_t off, len;      /* bytes in data */
+    uint64_t line;        /* first line of the record in its file */
+    const char *file;     /* the reader's name of the input */
+    size_t warn_before;   /* warnings staged before this record was cut */
+    int rc;               /* parse result */
+    size_t err;           /* parse message: offset in errs, when rc < 0 */
+} fl_batch_rec;
+
+struct fl_batch {
+    char *data; /* record bytes, back to back */
+    size_t len, cap;
+    fl_batch_rec rec[FL_BATCH_RECORDS];
+    fl_entry ent[FL_BATCH_RECORDS]; /* parsed records */
+    size_t n;
+    bool slow_json;
+    fl_buf errs;   /* parse messages, each NUL-terminated */
+    fl_diag stage; /* what reading reported while the batch was cut, replayed in order */
+    fl_entry *out; /* finished entries, after reassembly */
+    size_t n_out, out_cap;
+};
+
+/* Empties b, keeping its storage (but not storage grown far past the usual size). */
+void fl_batch_reset(fl_batch *b);
+/* Appends a record; returns 0 or FL_ENOMEM. */
+int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const char *file);
+/* Next free output slot (grown as needed), or NULL when out of memory. */
+fl_entry *fl_batch_out_slot(fl_batch *b);
 
 #endif

@@ -12,6 +12,7 @@
 struct fl_reader {
     fl_reader_opts opts;
     fl_diag *diag;
+    fl_diag *wdiag; /* where reading reports: diag, or a batch's stage while it is filled */
     fl_pathlist inputs;
     size_t next_input;
     fl_stream *cur;
@@ -44,7 +45,7 @@ int fl_reader_open(fl_reader **out, const char *const *paths, size_t n_paths,
         r->opts = *opts;
     if (!r->opts.record_max)
         r->opts.record_max = FL_RECORD_MAX;
-    r->diag = diag;
+    r->diag = r->wdiag = diag;
     fl_entry_init(&r->tmp);
     size_t usable = 0;
     int rc = 0;
@@ -74,7 +75,7 @@ static int open_next(fl_reader *r)
 {
     while (r->next_input < r->inputs.n) {
         const char *path = r->inputs.paths[r->next_input++];
-        int rc = fl_stream_open(&r->cur, path, r->diag);
+        int rc = fl_stream_open(&r->cur, path, r->wdiag);
         if (rc == FL_ENOMEM)
             return rc;
         if (rc < 0)
@@ -153,6 +154,138 @@ int fl_reader_next(fl_reader *r, fl_entry *e)
         if ((rc = fl_multiline_push(r->ml, &r->tmp)) < 0)
             return rc;
     }
+}
+
+/* ---- the parallel stages (see fl_ingest.h) ---- */
+
+static void report_to(fl_reader *r, fl_diag *d)
+{
+    r->wdiag = d;
+    fl_splitter_set_diag(r->sp, d);
+    if (r->cur)
+        fl_stream_set_diag(r->cur, d);
+}
+
+/* A batch also ends after this many staged warnings, far below what a diag keeps, so that
+ * none is dropped before it is replayed. */
+#define STAGE_WARN_MAX 32
+
+int fl_reader_fill(fl_reader *r, fl_batch *b)
+{
+    fl_batch_reset(b);
+    b->slow_json = r->opts.slow_json;
+    report_to(r, &b->stage);
+    int rc = 0;
+    while (b->n < FL_BATCH_RECORDS && b->len < FL_BATCH_BYTES &&
+           b->stage.n_warnings < STAGE_WARN_MAX) {
+        if (!r->cur) {
+            if ((rc = open_next(r)) <= 0)
+                break;
+        }
+        const char *rec;
+        size_t len;
+        uint64_t line;
+        if (fl_splitter_next(r->sp, &rec, &len, &line) == 0) {
+            fl_stream_close(r->cur);
+            r->cur = NULL;
+            continue;
+        }
+        if ((rc = fl_batch_add(b, rec, len, line, r->cur_name)) < 0)
+            break;
+        rc = 1;
+    }
+    report_to(r, r->diag);
+    if (rc < 0)
+        return rc;
+    const fl_diag *st = &b->stage;
+    return b->n || st->n_warnings || st->warnings_dropped || st->bytes || st->files ||
+           st->malformed || st->oversize || st->unreadable;
+}
+
+/* Replays staged warnings [*from, to) into the reader's diag. */
+static void replay(fl_reader *r, fl_batch *b, size_t *from, size_t to, uint64_t counted[3])
+{
+    for (; *from < to && *from < b->stage.n_warnings; (*from)++) {
+        const fl_warning *w = &b->stage.warnings[*from];
+        if (w->kind == FL_WARN_MALFORMED)
+            counted[0]++;
+        else if (w->kind == FL_WARN_OVERSIZE)
+            counted[1]++;
+        else if (w->kind == FL_WARN_UNREADABLE)
+            counted[2]++;
+        fl_diag_warn(r->diag, w->kind, w->file, w->line, "%s", w->message);
+    }
+}
+
+/* Hands e to reassembly and moves what is finished into b's output. */
+static int pass_on(fl_reader *r, fl_batch *b, fl_entry *e)
+{
+    fl_entry *slot;
+    if (!r->ml) {
+        if (!e)
+            return 0;
+        if (!(slot = fl_batch_out_slot(b)))
+            return FL_ENOMEM;
+        fl_entry t = *slot;
+        *slot = *e;
+        *e = t;
+        fl_entry_clear(e);
+        b->n_out++;
+        return 0;
+    }
+    int rc = e ? fl_multiline_push(r->ml, e) : fl_multiline_flush(r->ml);
+    if (rc < 0)
+        return rc;
+    for (;;) {
+        if (!(slot = fl_batch_out_slot(b)))
+            return FL_ENOMEM;
+        if (!fl_multiline_pop(r->ml, slot))
+            return 0;
+        b->n_out++;
+    }
+}
+
+int fl_reader_reassemble(fl_reader *r, fl_batch *b, bool last)
+{
+    size_t w = 0;
+    uint64_t counted[3] = {0, 0, 0};
+    int rc = 0;
+    b->n_out = 0;
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        const fl_batch_rec *rec = &b->rec[i];
+        replay(r, b, &w, rec->warn_before, counted);
+        if (rec->rc == 0) {
+            r->entries++;
+            rc = pass_on(r, b, &b->ent[i]);
+        } else if (rec->rc == FL_ENOMEM) {
+            rc = FL_ENOMEM;
+        } else if (rec->rc == FL_ETOOBIG) {
+            fl_diag_warn(r->diag, FL_WARN_OVERSIZE, rec->file, rec->line,
+                         "%s:%llu: entry fields exceed %d bytes", rec->file,
+                         (unsigned long long)rec->line, FL_ENTRY_MAX_STORE);
+        } else {
+            fl_diag_warn(r->diag, FL_WARN_MALFORMED, rec->file, rec->line, "%s:%llu: %s",
+                         rec->file, (unsigned long long)rec->line, b->errs.data + rec->err);
+        }
+    }
+    replay(r, b, &w, b->stage.n_warnings, counted);
+    /* Counts that travelled without a warning (bytes, files, anything the stage dropped). */
+    const fl_diag *st = &b->stage;
+    pthread_mutex_lock(&r->diag->lock);
+    r->diag->bytes += st->bytes;
+    r->diag->files += st->files;
+    r->diag->malformed += st->malformed - FL_MIN(st->malformed, counted[0]);
+    r->diag->oversize += st->oversize - FL_MIN(st->oversize, counted[1]);
+    r->diag->unreadable += st->unreadable - FL_MIN(st->unreadable, counted[2]);
+    r->diag->warnings_dropped += st->warnings_dropped;
+    pthread_mutex_unlock(&r->diag->lock);
+    if (rc == 0 && last)
+        rc = pass_on(r, b, NULL);
+    b->n = 0; /* consumed: a second call only flushes */
+    fl_diag_free(&b->stage);
+    fl_diag_init(&b->stage);
+    flush_counts(r);
+    return rc;
 }
 
 void fl_reader_free(fl_reader *r)

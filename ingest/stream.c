@@ -34,6 +34,11 @@ const char *fl_stream_name(const fl_stream *s)
     return s->name;
 }
 
+void fl_stream_set_diag(fl_stream *s, fl_diag *diag)
+{
+    s->diag = diag;
+}
+
 bool fl_stream_damaged(const fl_stream *s)
 {
     return s->damaged;

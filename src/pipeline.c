@@ -2,11 +2,13 @@
  *
  * Memory depends on the aggregate (services x revisions x minutes x groups), never on the
  * input size. With one thread, entries are classified and counted as they are read. With
- * more, the reader (this thread) fills fixed batches of entries that worker threads classify
- * into aggregates of their own; at the end the workers' aggregates are merged with
- * fl_agg_merge. The aggregate is order-independent, so the result does not depend on which
- * worker saw which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads x
- * BATCH_ENTRIES entries exist at any time. */
+ * more, this thread only reads: I/O, decompression and cutting records (fl_reader_fill).
+ * Worker threads parse each batch of raw records, pass it through multi-line reassembly in
+ * input order (one batch at a time, so traces that straddle batches are joined exactly as
+ * with one thread, and warnings keep their order), then classify the finished entries into
+ * aggregates of their own; at the end the workers' aggregates are merged with fl_agg_merge.
+ * The aggregate is order-independent, so the result does not depend on which worker saw
+ * which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads + 1 exist. */
 #include "fl_pipeline.h"
 
 #include "fl_config.h"
@@ -21,7 +23,6 @@
 #include <unistd.h>
 
 #define CHANGE_LINE_MAX (64 * 1024)
-#define BATCH_ENTRIES 128
 #define BATCHES_PER_WORKER 2
 #define MAX_THREADS 64
 
@@ -148,22 +149,56 @@ static int worker_add(worker *w, const fl_rules *rules, const fl_entry *e)
     return fl_agg_add(w->agg, e, rc > 0 ? &m : NULL);
 }
 
-typedef struct batch {
-    fl_entry entries[BATCH_ENTRIES];
-    size_t n;
-} batch;
+/* A batch of raw records and its place in the input. */
+typedef struct job {
+    fl_batch *b;
+    uint64_t seq;
+} job;
 
-/* Two bounded stacks of batches (empty ones for the reader, full ones for the workers) under
- * one lock. */
+/* Empty jobs (a stack, for the reader) and full ones (a FIFO, for the workers) under one
+ * lock. Workers parse in parallel, then take turns in input order (turn == seq) for
+ * reassembly, then classify in parallel again. */
 typedef struct pool {
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    batch **empty, **full;
-    size_t n_empty, n_full, cap;
-    bool done; /* the reader has no more batches */
-    int error; /* first worker error, stops everyone */
+    job **empty, **full;
+    size_t n_empty, full_head, n_full, cap;
+    uint64_t turn; /* seq of the next batch to reassemble */
+    bool done;     /* the reader has no more batches */
+    int error;     /* first worker error, stops everyone */
     const fl_rules *rules;
+    fl_reader *reader;
 } pool;
+
+static void set_error(pool *p, int rc)
+{
+    if (rc && !p->error)
+        p->error = rc;
+    pthread_cond_broadcast(&p->changed);
+}
+
+static int process(worker *w, pool *p, job *j)
+{
+    int rc = fl_batch_parse(j->b);
+    pthread_mutex_lock(&p->lock);
+    if (rc)
+        set_error(p, rc);
+    while (!p->error && p->turn != j->seq)
+        pthread_cond_wait(&p->changed, &p->lock);
+    rc = p->error;
+    pthread_mutex_unlock(&p->lock);
+    if (rc)
+        return rc;
+    rc = fl_reader_reassemble(p->reader, j->b, false);
+    pthread_mutex_lock(&p->lock);
+    p->turn++;
+    set_error(p, rc);
+    pthread_mutex_unlock(&p->lock);
+    size_t n = fl_batch_count(j->b);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = worker_add(w, p->rules, fl_batch_entry(j->b, i));
+    return rc;
+}
 
 static void *worker_main(void *arg)
 {
@@ -177,19 +212,16 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&p->lock);
             return NULL;
         }
-        batch *b = p->full[--p->n_full];
+        job *j = p->full[p->full_head];
+        p->full_head = (p->full_head + 1) % p->cap;
+        p->n_full--;
         pthread_mutex_unlock(&p->lock);
 
-        int rc = 0;
-        for (size_t i = 0; i < b->n && !rc; i++)
-            rc = worker_add(w, p->rules, &b->entries[i]);
+        int rc = process(w, p, j);
 
         pthread_mutex_lock(&p->lock);
-        if (rc && !p->error)
-            p->error = rc;
-        b->n = 0;
-        p->empty[p->n_empty++] = b;
-        pthread_cond_broadcast(&p->changed);
+        set_error(p, rc);
+        p->empty[p->n_empty++] = j;
         pthread_mutex_unlock(&p->lock);
     }
 }
@@ -202,31 +234,45 @@ static int resolve_threads(int requested)
     return (int)FL_MIN(n, MAX_THREADS);
 }
 
-/* Reads every entry and hands it to n_workers workers; returns 0 or the first error. */
+static void pool_free(pool *p)
+{
+    for (size_t i = 0; i < p->n_empty; i++) {
+        fl_batch_free(p->empty[i]->b);
+        fl_free(p->empty[i]);
+    }
+    fl_free(p->empty);
+    fl_free(p->full);
+}
+
+/* This thread reads, cuts and queues batches of raw records; n_workers workers parse,
+ * reassemble (in input order), classify and count them. Returns 0 or the first error. */
 static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *workers, int n_workers,
                         char *errbuf, size_t errlen)
 {
     pool p;
     memset(&p, 0, sizeof p);
     p.rules = rules;
+    p.reader = reader;
     p.cap = (size_t)n_workers * BATCHES_PER_WORKER + 1;
-    p.empty = fl_calloc(p.cap, sizeof(batch *));
-    p.full = fl_calloc(p.cap, sizeof(batch *));
-    int rc = 0;
+    p.empty = fl_calloc(p.cap, sizeof(job *));
+    p.full = fl_calloc(p.cap, sizeof(job *));
     if (!p.empty || !p.full) {
-        fl_free(p.empty);
-        fl_free(p.full);
+        pool_free(&p);
         return FL_ENOMEM;
     }
-    for (size_t i = 0; i < p.cap; i++) {
-        batch *b = fl_calloc(1, sizeof(*b));
-        if (!b) {
+    int rc = 0;
+    for (size_t i = 0; i < p.cap && !rc; i++) {
+        job *j = fl_calloc(1, sizeof(*j));
+        if (!j || fl_batch_new(&j->b) != 0) {
+            fl_free(j);
             rc = FL_ENOMEM;
             break;
         }
-        for (size_t j = 0; j < BATCH_ENTRIES; j++)
-            fl_entry_init(&b->entries[j]);
-        p.empty[p.n_empty++] = b;
+        p.empty[p.n_empty++] = j;
+    }
+    if (rc) {
+        pool_free(&p);
+        return rc;
     }
     pthread_mutex_init(&p.lock, NULL);
     pthread_cond_init(&p.changed, NULL);
@@ -238,43 +284,36 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *worker
             workers[i].started = true;
     }
 
-    batch *cur = NULL;
-    while (!rc) {
-        if (!cur) {
-            pthread_mutex_lock(&p.lock);
-            while (!p.n_empty && !p.error)
-                pthread_cond_wait(&p.changed, &p.lock);
-            rc = p.error;
-            if (!rc)
-                cur = p.empty[--p.n_empty];
-            pthread_mutex_unlock(&p.lock);
-            if (rc)
-                break;
-        }
-        int got = fl_reader_next(reader, &cur->entries[cur->n]);
-        if (got < 0) {
-            rc = got;
-            set_err(errbuf, errlen, "reading input: %s", fl_strerror(rc));
+    job *last = NULL; /* the empty batch the reader ended on: the final flush goes there */
+    for (uint64_t seq = 0; !rc; seq++) {
+        pthread_mutex_lock(&p.lock);
+        while (!p.n_empty && !p.error)
+            pthread_cond_wait(&p.changed, &p.lock);
+        rc = p.error;
+        job *j = rc ? NULL : p.empty[--p.n_empty];
+        pthread_mutex_unlock(&p.lock);
+        if (rc)
+            break;
+        int got = fl_reader_fill(reader, j->b);
+        if (got <= 0) {
+            if (got < 0) {
+                rc = got;
+                set_err(errbuf, errlen, "reading input: %s", fl_strerror(rc));
+            }
+            last = j;
             break;
         }
-        if (got == 1)
-            cur->n++;
-        if (cur->n == BATCH_ENTRIES || (got == 0 && cur->n)) {
-            pthread_mutex_lock(&p.lock);
-            p.full[p.n_full++] = cur;
-            pthread_cond_broadcast(&p.changed);
-            pthread_mutex_unlock(&p.lock);
-            cur = NULL;
-        }
-        if (got == 0)
-            break;
+        j->seq = seq;
+        pthread_mutex_lock(&p.lock);
+        p.full[(p.full_head + p.n_full) % p.cap] = j;
+        p.n_full++;
+        pthread_cond_broadcast(&p.changed);
+        pthread_mutex_unlock(&p.lock);
     }
 
     pthread_mutex_lock(&p.lock);
     p.done = true;
-    if (rc && !p.error)
-        p.error = rc;
-    pthread_cond_broadcast(&p.changed);
+    set_error(&p, rc);
     pthread_mutex_unlock(&p.lock);
     for (int i = 0; i < n_workers; i++)
         if (workers[i].started)
@@ -283,18 +322,21 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *worker
         rc = p.error;
         set_err(errbuf, errlen, "classifying input: %s", fl_strerror(rc));
     }
-
-    if (cur)
-        p.empty[p.n_empty++] = cur;
-    for (size_t i = 0; i < p.n_full; i++)
-        p.empty[p.n_empty++] = p.full[i];
-    for (size_t i = 0; i < p.n_empty; i++) {
-        for (size_t j = 0; j < BATCH_ENTRIES; j++)
-            fl_entry_free(&p.empty[i]->entries[j]);
-        fl_free(p.empty[i]);
+    /* Traces still held by reassembly come out last, as with one thread. */
+    if (!rc && last) {
+        rc = fl_reader_reassemble(reader, last->b, true);
+        size_t n = fl_batch_count(last->b);
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = worker_add(&workers[0], rules, fl_batch_entry(last->b, i));
+        if (rc)
+            set_err(errbuf, errlen, "classifying input: %s", fl_strerror(rc));
     }
-    fl_free(p.empty);
-    fl_free(p.full);
+
+    if (last)
+        p.empty[p.n_empty++] = last;
+    for (size_t i = 0; i < p.n_full; i++)
+        p.empty[p.n_empty++] = p.full[(p.full_head + i) % p.cap];
+    pool_free(&p);
     pthread_cond_destroy(&p.changed);
     pthread_mutex_destroy(&p.lock);
     return rc;

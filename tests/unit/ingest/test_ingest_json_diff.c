@@ -31,7 +31,10 @@ static void add_input(const char *name, const char *data, size_t len)
     in->data = malloc(len + 1);
     memcpy(in->data, data, len);
     in->len = len;
-    snprintf(in->name, sizeof(in->name), "%s", name);
+    /* Names are for messages only: a long one is cut (strncpy-free, no truncation warning). */
+    size_t k = strnlen(name, sizeof(in->name) - 1);
+    memcpy(in->name, name, k);
+    in->name[k] = '\0';
 }
 
 static void load_inputs(void)
