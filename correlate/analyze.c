@@ -545,8 +545,14 @@ static void group_stats_build(const ctx *c, size_t g, group_stats *st)
         st->started = false;
         k = 0;
     } else {
+        /* The burst often begins inside the minute before the split: take that minute too
+         * when it is already well above the earlier rate. */
+        double base = k > 1 ? (double)(pre - st->series[k - 1]) / (double)(k - 1) : 0;
+        int64_t from = c->m0 + (int64_t)k;
+        if (st->series[k - 1] > 0 && (double)st->series[k - 1] > 2 * base + 1)
+            from--;
         fl_time first = 0;
-        grp_sum_service(c, g, NULL, c->m0 + (int64_t)k, INT64_MAX, &first);
+        grp_sum_service(c, g, NULL, from, INT64_MAX, &first);
         st->onset = first;
         st->started = true;
     }
@@ -1095,14 +1101,14 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
         rev_sum(c, r, mo, c->m1 + 1, &n, NULL);
         total += k;
         if ((k || n) && len < sizeof(line) - 100)
-            len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %" PRIu64 " errors / %" PRIu64
+            len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s: %" PRIu64 " errors in %" PRIu64
                                     " requests (%s)",
                                     len ? ", " : "", c->revs[r].r->revision, k, n,
                                     fl_fmt_pct(FL_MIN(k, n), n, p1, 16));
     }
-    rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "`%s`: %" PRIu64 " errors since %s on %s",
-                       grp->key, total, fl_time_clock(x->onset, t1, 16),
-                       line[0] ? line : x->service);
+    rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "`%s`: %" PRIu64 " errors since %s in %s; %s",
+                       grp->key, total, fl_time_clock(x->onset, t1, 16), x->service,
+                       line[0] ? line : "no request logs");
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "%s",
                        x->details[FL_SIG_NO_CHANGE_NEARBY]);
     if (x->kind == FL_CAUSE_LOAD && x->surge_ts) {
@@ -1449,6 +1455,22 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
         for (size_t i = 0; i < c.n_ch; i++)
             score_change(&c, i, g, &gs[g]);
         score_group(&c, g, &gs[g]);
+    }
+    /* An unexplained group that starts with an explained one in the same service is a symptom
+     * of it (the 5xx of a crashing revision), not a second cause. */
+    for (size_t i = 0; !rc && i < c.n_cands; i++) {
+        cand *x = &c.cands[i];
+        if (x->kind != FL_CAUSE_UNKNOWN)
+            continue;
+        for (size_t j = 0; j < c.n_cands; j++) {
+            const cand *y = &c.cands[j];
+            if (y->kind != FL_CAUSE_UNKNOWN && y->score >= MIN_REPORTED_SCORE &&
+                y->score >= x->score * 0.5 && strcmp(y->service, x->service) == 0 &&
+                llabs((long long)(y->onset - x->onset)) <= 5 * AGG_MINUTE) {
+                x->score = 0;
+                break;
+            }
+        }
     }
     if (!rc) {
         if (c.n_cands)

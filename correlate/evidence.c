@@ -177,8 +177,12 @@ int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
                                  "before it; no single cause stands out");
         break;
     }
-    if (c->rule)
-        for (size_t i = 0; i < c->rule->n_remediation && i < 4; i++)
-            rc |= fl_strv_addf(v, n, "%s", c->rule->remediation[i]);
+    /* The rule's own steps; a rollback step only where a change is blamed. */
+    for (size_t i = 0; c->rule && i < c->rule->n_remediation && i < 4; i++) {
+        const char *step = c->rule->remediation[i];
+        if (c->kind != FL_CAUSE_DEPLOY && strstr(step, "update-traffic"))
+            continue;
+        rc |= fl_strv_addf(v, n, "%s", step);
+    }
     return rc ? FL_ENOMEM : 0;
 }

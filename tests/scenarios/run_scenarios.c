@@ -141,6 +141,9 @@ static int count_requests(const char *path, const char *revision, uint64_t *n, u
 typedef struct totals {
     int cause_cases, first, top3, none_cases, none_ok, innocent_first, nondeterministic,
         evidence_bad, errors;
+    double max_innocent;  /* highest score any innocent deploy got, at any rank */
+    double max_none_top;  /* highest top score in a case without a cause */
+    double min_true_top;  /* lowest score of a true cause ranked first */
 } totals;
 
 static void run_case(const char *flgen, const char *dir, const char *name, int seed,
@@ -170,6 +173,13 @@ static void run_case(const char *flgen, const char *dir, const char *name, int s
             rank = (int)i + 1;
     const fl_cause *top = r->n_causes ? &r->causes[0] : NULL;
     bool innocent = top && is_innocent(top, &t);
+    for (size_t i = 0; i < r->n_causes; i++)
+        if (is_innocent(&r->causes[i], &t) && r->causes[i].score > tot->max_innocent)
+            tot->max_innocent = r->causes[i].score;
+    if (want_none && top && top->score > tot->max_none_top)
+        tot->max_none_top = top->score;
+    if (rank == 1 && top->score < tot->min_true_top)
+        tot->min_true_top = top->score;
     tot->innocent_first += innocent;
     const char *verdict;
     if (want_none) {
@@ -256,6 +266,7 @@ int main(int argc, char **argv)
            "top kind", "top revision/service", "confident", "verdict");
     totals tot;
     memset(&tot, 0, sizeof(tot));
+    tot.min_true_top = 1;
     char line[512];
     int lineno = 0;
     while (fgets(line, sizeof(line), f)) {
@@ -283,6 +294,9 @@ int main(int argc, char **argv)
            cases, tot.first, tot.cause_cases, first_pct, tot.top3, tot.cause_cases, tot.none_ok,
            tot.none_cases, tot.innocent_first, tot.nondeterministic, tot.evidence_bad,
            tot.errors);
+    printf("margins: true causes ranked first score >= %.3f; cause-free cases top score <= %.3f; "
+           "innocent deploys score <= %.3f (threshold %.2f)\n",
+           tot.min_true_top, tot.max_none_top, tot.max_innocent, FL_DEFAULT_THRESHOLD);
     bool pass = cases > 0 && first_pct >= 95.0 && tot.top3 == tot.cause_cases &&
                 tot.none_ok == tot.none_cases && tot.innocent_first == 0 &&
                 tot.nondeterministic == 0 && tot.evidence_bad == 0 && tot.errors == 0;
