@@ -188,6 +188,17 @@ int fl_journal_compact(fl_journal *j, fl_time cutoff)
         fclose(c.out);
     }
     if (!rc && !c.err && rename(tmp, j->path) == 0) {
+        /* The rename is durable only once the directory is synced. */
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", j->path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
         rc = journal_reopen(j);
     } else {
         unlink(tmp);
