@@ -275,9 +275,56 @@ static void test_directory_walk(void)
     fl_diag_free(&d);
 }
 
+/* Backslash runs of every length at every offset from the scanner's 64-byte blocks: an escaped
+ * quote (odd run) stays inside the string and brackets after it do not count; an even run
+ * right before the closing quote ends the string. Checked against the decoded messages. */
+static void test_backslash_runs(void)
+{
+    for (int k = 0; k <= 5; k++) {
+        fl_buf in, want;
+        fl_buf_init(&in, 1 << 20);
+        fl_buf_init(&want, 1 << 20);
+        fl_buf_addstr(&in, "[\n");
+        int n = 0;
+        for (int shift = 0; shift < 70; shift++) {
+            for (int quoted = 0; quoted < 2; quoted++, n++) {
+                char pad[80];
+                memset(pad, 'x', (size_t)shift);
+                pad[shift] = '\0';
+                fl_buf_printf(&in, "%s  {\n    \"insertId\": \"k%d-%d-%d\",\n    \"textPayload\": \"%s",
+                              n ? ",\n" : "", k, shift, quoted, pad);
+                if (want.len)
+                    fl_buf_addc(&want, '|');
+                fl_buf_addstr(&want, pad);
+                for (int j = 0; j < k; j++) {
+                    fl_buf_addstr(&in, "\\\\");
+                    fl_buf_addc(&want, '\\');
+                }
+                if (quoted) {
+                    fl_buf_addstr(&in, "\\\"{]}[");
+                    fl_buf_addstr(&want, "\"{]}[");
+                }
+                fl_buf_addstr(&in, "\"\n  }");
+            }
+        }
+        fl_buf_addstr(&in, "\n]\n");
+        fl_diag d;
+        fl_diag_init(&d);
+        tu_result *r = read_str("bs.json", in.data, &d, 0);
+        CHECK_INT(r->rc, 0);
+        CHECK_INT(r->n, n);
+        CHECK_INT(d.malformed, 0);
+        CHECK_STR(r->messages, want.data);
+        fl_diag_free(&d);
+        fl_buf_free(&in);
+        fl_buf_free(&want);
+    }
+}
+
 int main(void)
 {
     test_formats();
+    test_backslash_runs();
     test_malformed_named();
     test_oversize();
     test_chunk_boundaries();
