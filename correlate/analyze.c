@@ -490,13 +490,16 @@ static double service_surge(const ctx *c, const char *service, fl_time *at)
                 x[m] += (uint32_t)c->revs[r].cells[i].requests;
         }
     }
-    size_t k;
-    double llr2 = fl_changepoint(x, n, &k), ratio = 1;
-    if (llr2 > 10 && k > 0) {
+    /* The first and last minutes of a window are usually partial: leave them out. */
+    size_t k, skip = n > 8 ? 2 : 0, len = n > 8 ? n - 3 : n;
+    double llr2 = fl_changepoint(x + skip, len, &k), ratio = 1;
+    k += skip;
+    n = skip + len;
+    if (llr2 > 10 && k > skip) {
         double before = 0, after = 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = skip; i < n; i++)
             *(i < k ? &before : &after) += x[i];
-        before /= (double)k;
+        before /= (double)(k - skip);
         after /= (double)(n - k);
         ratio = before > 0 ? after / before : (after > 0 ? 10 : 1);
         *at = (c->m0 + (int64_t)k) * AGG_MINUTE;
@@ -549,7 +552,7 @@ static void group_stats_build(const ctx *c, size_t g, group_stats *st)
          * when it is already well above the earlier rate. */
         double base = k > 1 ? (double)(pre - st->series[k - 1]) / (double)(k - 1) : 0;
         int64_t from = c->m0 + (int64_t)k;
-        if (st->series[k - 1] > 0 && (double)st->series[k - 1] > 2 * base + 1)
+        if (st->series[k - 1] > 0 && (double)st->series[k - 1] > 3 * base)
             from--;
         fl_time first = 0;
         grp_sum_service(c, g, NULL, from, INT64_MAX, &first);

@@ -177,10 +177,11 @@ int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
                                  "before it; no single cause stands out");
         break;
     }
-    /* The rule's own steps; a rollback step only where a change is blamed. */
+    /* The rule's own steps, minus its generic rollback: a blamed change already got the exact
+     * command above, and any other cause must not be rolled back. */
     for (size_t i = 0; c->rule && i < c->rule->n_remediation && i < 4; i++) {
         const char *step = c->rule->remediation[i];
-        if (c->kind != FL_CAUSE_DEPLOY && strstr(step, "update-traffic"))
+        if (strstr(step, "update-traffic"))
             continue;
         rc |= fl_strv_addf(v, n, "%s", step);
     }
