@@ -410,9 +410,27 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         rc = run_parallel(reader, rules, workers, n_workers, errbuf, errlen);
     if (rc)
         goto done;
-    for (int i = 0; i < n_workers; i++)
+    /* Reading is over: give back its buffers, the matchers and each worker's aggregate as
+     * soon as it is merged, so that the analysis does not add to their peak. */
+    fl_reader_free(reader);
+    reader = NULL;
+    for (int i = 0; i < n_workers; i++) {
+        fl_matcher_free(workers[i].matcher);
+        workers[i].matcher = NULL;
+    }
+    /* Merged into the first worker's aggregate (already the size of the input's span) rather
+     * than into a fresh one: one copy fewer at the peak. The merge is order-independent. */
+    if ((rc = fl_agg_merge(workers[0].agg, main_agg)) != 0)
+        goto oom;
+    fl_agg_free(main_agg);
+    main_agg = workers[0].agg;
+    workers[0].agg = NULL;
+    for (int i = 1; i < n_workers; i++) {
         if ((rc = fl_agg_merge(main_agg, workers[i].agg)) != 0)
             goto oom;
+        fl_agg_free(workers[i].agg);
+        workers[i].agg = NULL;
+    }
 
     fl_analyze_opts aopts = opts->analyze;
     aopts.rules = rules;
