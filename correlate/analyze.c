@@ -762,8 +762,10 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
         if (ex > excess)
             excess = ex;
     }
-    x->impact = fl_score_impact(llr, excess);
-    snprintf(x->impact_detail, 200, "2*LLR %.1f, %.0f excess errors", llr, excess);
+    double sw = fl_severity_weight(grp->severity);
+    x->impact = fl_score_impact(llr, excess * sw);
+    snprintf(x->impact_detail, 200, "2*LLR %.1f, %.0f excess errors%s", llr, excess,
+             sw > 1 ? " (x4: each one took an instance down)" : "");
     finish_score(x);
 }
 
@@ -904,8 +906,10 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
         x->values[FL_SIG_TRAFFIC] = x->kind == FL_CAUSE_LOAD ? surge : 1 - surge;
         snprintf(x->details[FL_SIG_TRAFFIC], 200, "requests/min x%.1f%s", ratio,
                  surge_near ? " at the onset" : ", not near the onset");
-        x->impact = fl_score_impact(st->llr2, excess);
-        snprintf(x->impact_detail, 200, "2*LLR %.1f, %.0f excess errors", st->llr2, excess);
+        double sw = fl_severity_weight(grp->severity);
+        x->impact = fl_score_impact(st->llr2, excess * sw);
+        snprintf(x->impact_detail, 200, "2*LLR %.1f, %.0f excess errors%s", st->llr2, excess,
+                 sw > 1 ? " (x4: each one took an instance down)" : "");
         finish_score(x);
     }
 }

@@ -118,6 +118,11 @@ double fl_score_impact(double llr2, double excess)
     return sqrt(sig * size);
 }
 
+double fl_severity_weight(int severity)
+{
+    return severity >= FL_SEV_CRITICAL ? 4 : 1;
+}
+
 static double xlogx_rate(double c, double len)
 {
     return c > 0 && len > 0 ? c * log(c / len) : 0;

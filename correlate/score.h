@@ -53,6 +53,11 @@ double fl_score_surge(double ratio);
  * Background noise of a few errors stays near 0. */
 double fl_score_impact(double llr2, double excess);
 
+/* How many failed requests one error entry of a severity stands for, for the impact gate:
+ * CRITICAL and above (an OOM kill, a crash loop) take an instance down with every request in
+ * flight, so one such entry counts as 4; ERROR and below as 1. */
+double fl_severity_weight(int severity);
+
 /* Poisson change point: the split k (0 < k < n) that best separates a lower rate before from a
  * higher rate after. Returns twice the log-likelihood ratio (0 when no increase) and sets *k. */
 double fl_changepoint(const uint32_t *x, size_t n, size_t *k);

@@ -98,6 +98,14 @@ static void test_surge_and_impact(void)
     CHECK(fl_score_impact(25, 10) > 0.4 && fl_score_impact(25, 10) < 0.6);
 }
 
+static void test_severity_weight(void)
+{
+    CHECK(fl_severity_weight(FL_SEV_WARNING) == 1);
+    CHECK(fl_severity_weight(FL_SEV_ERROR) == 1);
+    CHECK(fl_severity_weight(FL_SEV_CRITICAL) == 4);
+    CHECK(fl_severity_weight(FL_SEV_EMERGENCY) == 4);
+}
+
 static void test_changepoint(void)
 {
     uint32_t flat[60], step[60], late[10] = {0, 0, 0, 0, 0, 0, 0, 9, 8, 10};
@@ -124,6 +132,7 @@ int main(void)
     test_novelty();
     test_implied();
     test_surge_and_impact();
+    test_severity_weight();
     test_changepoint();
     return fl_test_done();
 }
