@@ -1040,12 +1040,14 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
         snprintf(seen, sizeof(seen), "never seen before");
     else
         snprintf(seen, sizeof(seen), "seen %" PRIu64 " times before the change", before);
+    const char *what = cc->c.kind == FL_CHANGE_INFERRED ? "revision first appeared"
+                       : x->revision[0]                 ? "rollout"
+                                                        : "change";
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
                        "first `%s` error %s, %s after the %s; %s", grp->key,
                        fl_time_clock(first, t2, 16),
                        fl_fmt_duration((double)(first - x->change_ts) / FL_USEC_PER_SEC, d, 32),
-                       cc->c.kind == FL_CHANGE_INFERRED ? "revision first appeared" : "rollout",
-                       seen);
+                       what, seen);
     uint64_t total = grp->count;
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
                        "%" PRIu64 " of %" PRIu64 " `%s` errors (%s) are on %s", k, total,
@@ -1072,7 +1074,14 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
     if (r >= 0 && c->revs[r].requests)
         fl_fmt_pct(c->revs[r].r5xx, c->revs[r].requests, pct, 16);
     char sum[512];
-    if (x->revision[0])
+    double threshold = c->opts->threshold > 0 ? c->opts->threshold : FL_DEFAULT_THRESHOLD;
+    if (x->revision[0] && x->score < threshold)
+        snprintf(sum, sizeof(sum),
+                 "Maybe revision %s of %s (rolled out at %s): `%s` errors on it, but the link to "
+                 "the rollout is weak (score %.2f).",
+                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), grp->key,
+                 x->score);
+    else if (x->revision[0])
         snprintf(sum, sizeof(sum),
                  "Revision %s of %s, rolled out at %s, is failing with `%s`%s%s%s; %s%s.",
                  x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), grp->key,
