@@ -2,6 +2,7 @@
 #include "cli_analysis.h"
 
 #include "fl_cli.h"
+#include "text/warning_text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,24 +33,6 @@ void fl_analysis_args_free(fl_analysis_args *a)
     fl_strv_free(&a->changes);
 }
 
-/* Some readers already start a warning's message with "file:line: "; the location is printed
- * separately, so it is not repeated. */
-static const char *warning_text(const fl_warning *w)
-{
-    const char *m = w->message ? w->message : "";
-    size_t n = strlen(w->file);
-    if (n == 0 || strncmp(m, w->file, n) != 0 || m[n] != ':')
-        return m;
-    const char *p = m + n + 1;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    if (*p == ':')
-        p++;
-    while (*p == ' ')
-        p++;
-    return *p ? p : m;
-}
-
 void fl_cli_print_warnings(const char *cmd, const fl_diag *d)
 {
     uint64_t total = d->n_warnings + d->warnings_dropped;
@@ -64,9 +47,10 @@ void fl_cli_print_warnings(const char *cmd, const fl_diag *d)
         const fl_warning *w = &d->warnings[i];
         if (w->line)
             fprintf(stderr, "  %s:%llu: %s: %s\n", w->file, (unsigned long long)w->line,
-                    fl_warn_kind_name(w->kind), warning_text(w));
+                    fl_warn_kind_name(w->kind), fl_warning_text(w));
         else
-            fprintf(stderr, "  %s: %s: %s\n", w->file, fl_warn_kind_name(w->kind), warning_text(w));
+            fprintf(stderr, "  %s: %s: %s\n", w->file, fl_warn_kind_name(w->kind),
+                    fl_warning_text(w));
     }
     if (total > STDERR_WARNINGS_SHOWN)
         fprintf(stderr, "  ... and %llu more (see the report's warnings section)\n",

@@ -4,6 +4,7 @@
  * link, an image, a table, HTML or a heading, and samples go into code spans and fenced
  * blocks whose fences are longer than any backtick run inside. */
 #include "fl_reports.h"
+#include "text/warning_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -466,24 +467,6 @@ static void write_groups(FILE *out, const fl_result *r)
     }
 }
 
-/* Some readers already start a warning's message with "file:line: "; the location is printed
- * separately, so it is not repeated. */
-static const char *warning_text(const fl_warning *w)
-{
-    const char *m = w->message ? w->message : "";
-    size_t n = strlen(w->file);
-    if (n == 0 || strncmp(m, w->file, n) != 0 || m[n] != ':')
-        return m;
-    const char *p = m + n + 1;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    if (*p == ':')
-        p++;
-    while (*p == ' ')
-        p++;
-    return *p ? p : m;
-}
-
 static void write_input(FILE *out, const fl_result *r)
 {
     const fl_input_summary *in = &r->input;
@@ -517,7 +500,7 @@ static void write_input(FILE *out, const fl_result *r)
         fputs("- ", out);
         md_code(out, loc, 300, false);
         fprintf(out, " %s: ", fl_warn_kind_name(w->kind));
-        md_text_n(out, warning_text(w), 300);
+        md_text_n(out, fl_warning_text(w), 300);
         fputc('\n', out);
     }
     if (total > MAX_WARNINGS_SHOWN)

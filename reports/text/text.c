@@ -3,6 +3,7 @@
  * is context below it. Log text is untrusted: control characters are neutralised so a log
  * line cannot move the cursor or change colours. */
 #include "fl_reports.h"
+#include "text/warning_text.h"
 
 #include <string.h>
 
@@ -363,24 +364,6 @@ static void write_changes(const tw *t, const fl_result *r)
     }
 }
 
-/* Some readers already start a warning's message with "file:line: "; the location is printed
- * separately, so it is not repeated. */
-static const char *warning_text(const fl_warning *w)
-{
-    const char *m = w->message ? w->message : "";
-    size_t n = strlen(w->file);
-    if (n == 0 || strncmp(m, w->file, n) != 0 || m[n] != ':')
-        return m;
-    const char *p = m + n + 1;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    if (*p == ':')
-        p++;
-    while (*p == ' ')
-        p++;
-    return *p ? p : m;
-}
-
 static void write_warnings(const tw *t, const fl_result *r)
 {
     uint64_t total = r->input.n_warnings + r->input.warnings_dropped;
@@ -399,7 +382,7 @@ static void write_warnings(const tw *t, const fl_result *r)
         if (w->line)
             fprintf(t->out, ":%llu", (unsigned long long)w->line);
         fprintf(t->out, ": %s: ", fl_warn_kind_name(w->kind));
-        put_clean(t, warning_text(w), 200);
+        put_clean(t, fl_warning_text(w), 200);
         fputc('\n', t->out);
     }
     if (total > MAX_WARNINGS_SHOWN)
