@@ -21,18 +21,26 @@ static bool md_special(unsigned char c)
     return c && strchr("\\`*_[]<>()|#!~&{}$", c) != NULL;
 }
 
+/* How many bytes of s to write for at most max bytes (0: no limit) without splitting a UTF-8
+ * character; *cut says whether anything is left off. */
+static size_t md_cut_len(const char *s, size_t max, bool *cut)
+{
+    size_t n = strlen(s);
+    *cut = max && n > max;
+    if (*cut) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return n;
+}
+
 /* Inline text: one line (newlines become spaces), control characters dropped, specials
  * escaped. "://" is written as ":\/\/" so a bare URL in a log line does not autolink. */
 static void md_text_n(FILE *out, const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    bool cut = false;
-    if (max && n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-        cut = true;
-    }
+    bool cut;
+    size_t n = md_cut_len(s, max, &cut);
     /* A leading run of digits followed by '.' or ')' would start an ordered list. */
     size_t digits = strspn(s, "0123456789");
     for (size_t i = 0; i < n; i++) {
@@ -85,14 +93,8 @@ static void md_code(FILE *out, const char *s, size_t max, bool in_table)
     for (size_t i = 0; i < ticks; i++)
         fputc('`', out);
     fputc(' ', out);
-    size_t n = strlen(s);
-    bool cut = false;
-    if (max && n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-        cut = true;
-    }
+    bool cut;
+    size_t n = md_cut_len(s, max, &cut);
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\n' || c == '\r' || c == '\t')
