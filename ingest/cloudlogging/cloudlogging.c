@@ -10,7 +10,6 @@
  * FAULTLINE_LOGGING_ENDPOINT overrides https://logging.googleapis.com (tests; plain http is
  * accepted for loopback only). */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@
 #include <jansson.h>
 
 #include "auth/fl_http.h"
-#include "fl_live.h"
+#include "follow/live_common.h"
 
 #define CL_DEFAULT_POLL_MS 5000
 #define CL_PAGE_SIZE 1000
@@ -27,8 +26,7 @@
 #define CL_START_BACK_US (30 * 60 * FL_USEC_PER_SEC) /* first poll: the last 30 minutes */
 
 typedef struct cl_source {
-    fl_live_source base;
-    uv_loop_t *loop;
+    fl_live_common common; /* first */
     fl_http *http;
     fl_auth *auth;
     uv_timer_t timer;
@@ -42,33 +40,9 @@ typedef struct cl_source {
     char *page_token;
     int poll_ms;
     unsigned attempt;
-    bool in_flight, paused, closing, connected;
-    fl_ratelimit warn_limit;
-    uint64_t records;
-    fl_rate rate;
+    bool in_flight, closing, connected;
     int64_t lag_s;
-    char last_error[160];
-    void (*done)(void *);
-    void *done_arg;
 } cl_source;
-
-static void cl_event(cl_source *c, fl_live_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void cl_event(cl_source *c, fl_live_level lvl, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (lvl >= FL_LIVE_WARN)
-        fl_copy_str(c->last_error, sizeof(c->last_error), msg);
-    if (lvl >= FL_LIVE_WARN && !fl_ratelimit_allow(&c->warn_limit, uv_now(c->loop)))
-        return;
-    if (c->base.sink.event)
-        c->base.sink.event(c->base.sink.ctx, &c->base, lvl, msg);
-}
 
 static fl_time cl_now(void)
 {
@@ -82,7 +56,7 @@ static void cl_request(cl_source *c);
 static void on_timer(uv_timer_t *t)
 {
     cl_source *c = t->data;
-    if (!c->paused && !c->in_flight)
+    if (!c->common.paused && !c->in_flight)
         cl_request(c);
 }
 
@@ -101,25 +75,26 @@ static void on_list(void *arg, const fl_http_response *r)
         uint64_t delay = retry ? fl_backoff_ms(c->attempt++, 500, 60000) : 60000;
         c->connected = false;
         if (r->status)
-            cl_event(c, FL_LIVE_WARN,
-                     "cloud-logging: entries.list: HTTP %ld%s; retrying in "
-                     "%.1f s",
-                     r->status, r->status == 429 ? " (quota)" : "", (double)delay / 1000.0);
+            fl_live_common_event(&c->common, FL_LIVE_WARN,
+                                 "cloud-logging: entries.list: HTTP %ld%s; retrying in "
+                                 "%.1f s",
+                                 r->status, r->status == 429 ? " (quota)" : "",
+                                 (double)delay / 1000.0);
         else
-            cl_event(c, FL_LIVE_WARN, "cloud-logging: entries.list: %s; retrying in %.1f s",
-                     r->error, (double)delay / 1000.0);
+            fl_live_common_event(&c->common, FL_LIVE_WARN,
+                                 "cloud-logging: entries.list: %s; retrying in %.1f s", r->error,
+                                 (double)delay / 1000.0);
         cl_later(c, delay);
         return;
     }
     if (!c->connected && c->attempt)
-        cl_event(c, FL_LIVE_INFO, "cloud-logging: polling again");
+        fl_live_common_event(&c->common, FL_LIVE_INFO, "cloud-logging: polling again");
     c->connected = true;
     c->attempt = 0;
-    c->last_error[0] = '\0';
+    c->common.last_error[0] = '\0';
     json_error_t jerr;
     json_t *doc = json_loadb(r->body, r->len, 0, &jerr);
     json_t *entries = json_object_get(doc, "entries");
-    uint64_t now_ms = uv_now(c->loop);
     for (size_t i = 0; i < json_array_size(entries); i++) {
         json_t *e = json_array_get(entries, i);
         char *rec = json_dumps(e, JSON_COMPACT);
@@ -129,10 +104,8 @@ static void on_list(void *arg, const fl_http_response *r)
         fl_time t;
         if (ts && fl_time_parse(ts, strlen(ts), &t) == 0 && t > c->newest)
             c->newest = t;
-        c->base.sink.record(c->base.sink.ctx, &c->base, rec, strlen(rec));
+        fl_live_common_deliver(&c->common, rec, strlen(rec));
         free(rec);
-        c->records++;
-        fl_rate_tick(&c->rate, now_ms, 1);
     }
     const char *next = json_string_value(json_object_get(doc, "nextPageToken"));
     fl_free(c->page_token);
@@ -155,7 +128,7 @@ static void cl_request(cl_source *c)
     char tok[4096], err[512];
     int rc = fl_auth_token(c->auth, tok, sizeof(tok), err, sizeof(err));
     if (rc) {
-        cl_event(c, FL_LIVE_WARN, "cloud-logging: credentials: %s", err);
+        fl_live_common_event(&c->common, FL_LIVE_WARN, "cloud-logging: credentials: %s", err);
         cl_later(c, fl_backoff_ms(c->attempt++, 1000, 60000));
         return;
     }
@@ -197,8 +170,9 @@ static int cl_commit(fl_live_source *s)
     return 0;
 }
 
-static void cl_free(cl_source *c)
+static void cl_free(void *source)
 {
+    cl_source *c = source;
     fl_auth_free(c->auth);
     fl_free(c->url);
     fl_free(c->filter);
@@ -229,12 +203,11 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
     cl_source *c = fl_calloc(1, sizeof(*c));
     if (!c)
         return FL_ENOMEM;
-    c->base.ops = &fl_ingest_cloudlogging;
-    c->base.sink = *sink;
-    snprintf(c->base.label, sizeof(c->base.label), "cloud-logging:%.60s", cfg->project);
-    c->loop = loop;
+    fl_live_common_init(&c->common, &fl_ingest_cloudlogging, sink, loop, cl_free);
+    snprintf(c->common.base.label, sizeof(c->common.base.label), "cloud-logging:%.60s",
+             cfg->project);
     c->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : CL_DEFAULT_POLL_MS;
-    c->warn_limit.period_ms = 10000;
+    c->common.warn_limit.period_ms = 10000;
     c->connected = true;
     c->lag_s = -1;
     size_t n = strlen(endpoint) + 32;
@@ -279,19 +252,19 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     cl_later(c, 0);
-    *out = &c->base;
+    *out = &c->common.base;
     return 0;
 }
 
 static void cl_pause(fl_live_source *s)
 {
-    ((cl_source *)s)->paused = true;
+    ((cl_source *)s)->common.paused = true;
 }
 
 static void cl_resume(fl_live_source *s)
 {
     cl_source *c = (cl_source *)s;
-    c->paused = false;
+    c->common.paused = false;
     if (!c->in_flight)
         cl_later(c, 0);
 }
@@ -299,36 +272,21 @@ static void cl_resume(fl_live_source *s)
 static void cl_health(fl_live_source *s, fl_live_health *h)
 {
     cl_source *c = (cl_source *)s;
-    memset(h, 0, sizeof(*h));
-    h->records = c->records;
-    h->per_sec = fl_rate_get(&c->rate, uv_now(c->loop));
+    fl_live_common_health(&c->common, h);
     h->lag = c->lag_s; /* seconds behind now */
-    h->paused = c->paused;
     h->connected = c->connected;
-    fl_copy_str(h->last_error, sizeof(h->last_error), c->last_error);
-}
-
-static void cl_http_closed(void *arg)
-{
-    cl_source *c = arg;
-    void (*done)(void *) = c->done;
-    void *darg = c->done_arg;
-    cl_free(c);
-    if (done)
-        done(darg);
 }
 
 static void cl_timer_closed(uv_handle_t *h)
 {
     cl_source *c = h->data;
-    fl_http_close(c->http, cl_http_closed, c);
+    fl_http_close(c->http, fl_live_common_release, c);
 }
 
 static void cl_close(fl_live_source *s, void (*done)(void *), void *arg)
 {
     cl_source *c = (cl_source *)s;
-    c->done = done;
-    c->done_arg = arg;
+    fl_live_common_closing(&c->common, done, arg, 1); /* the HTTP client, closed last */
     c->closing = true;
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, cl_timer_closed);

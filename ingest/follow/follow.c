@@ -9,22 +9,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fl_live.h"
+#include "live_common.h"
 
 #define FOLLOW_TICK_MS 200
 #define FOLLOW_READ_MAX (4 * 1024 * 1024) /* bytes per tick, so one huge file can't hog the loop   \
                                            */
 
 typedef struct follow_source {
-    fl_live_source base;
-    uv_loop_t *loop;
+    fl_live_common common; /* first */
     uv_timer_t timer;
     char *path;
     char *ckpt_path; /* NULL without a state dir */
@@ -33,31 +31,9 @@ typedef struct follow_source {
     uint64_t read_off; /* bytes of the current file fed to the line splitter */
     uint64_t committed_ino, committed_off;
     fl_lines lines;
-    bool paused;
     bool missing_reported;
-    uint64_t records;
-    fl_rate rate;
     int64_t lag;
-    char last_error[160];
-    void (*done)(void *);
-    void *done_arg;
 } follow_source;
-
-static void follow_event(follow_source *f, fl_live_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void follow_event(follow_source *f, fl_live_level lvl, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (lvl >= FL_LIVE_WARN)
-        fl_copy_str(f->last_error, sizeof(f->last_error), msg);
-    if (f->base.sink.event)
-        f->base.sink.event(f->base.sink.ctx, &f->base, lvl, msg);
-}
 
 /* The checkpointable position: the end of the last complete line handed to the sink. */
 static uint64_t follow_line_end(const follow_source *f)
@@ -69,7 +45,8 @@ static int follow_on_line(void *arg, const char *line, size_t len, bool oversize
 {
     follow_source *f = arg;
     if (oversize) {
-        follow_event(f, FL_LIVE_WARN, "%s: a line over the size limit was skipped", f->path);
+        fl_live_common_event(&f->common, FL_LIVE_WARN, "%s: a line over the size limit was skipped",
+                             f->path);
         return 0;
     }
     /* Blank lines carry nothing; skip them without bothering the consumer. */
@@ -78,9 +55,7 @@ static int follow_on_line(void *arg, const char *line, size_t len, bool oversize
         i++;
     if (i == len)
         return 0;
-    f->records++;
-    fl_rate_tick(&f->rate, uv_now(f->loop), 1);
-    return f->base.sink.record(f->base.sink.ctx, &f->base, line, len);
+    return fl_live_common_deliver(&f->common, line, len);
 }
 
 static void follow_close_fd(follow_source *f)
@@ -118,7 +93,7 @@ static size_t follow_read(follow_source *f)
 {
     char chunk[65536];
     size_t total = 0;
-    while (total < FOLLOW_READ_MAX && !f->paused) {
+    while (total < FOLLOW_READ_MAX && !f->common.paused) {
         ssize_t n = read(f->fd, chunk, sizeof(chunk));
         if (n < 0 && errno == EINTR)
             continue;
@@ -135,24 +110,26 @@ static size_t follow_read(follow_source *f)
 static void follow_tick(uv_timer_t *t)
 {
     follow_source *f = t->data;
-    if (f->paused)
+    if (f->common.paused)
         return;
     if (f->fd < 0) {
         if (follow_open_fd(f, f->committed_ino, f->committed_off) != 0) {
             if (!f->missing_reported)
-                follow_event(f, FL_LIVE_WARN, "%s: cannot open (%s); waiting for it", f->path,
-                             strerror(errno));
+                fl_live_common_event(&f->common, FL_LIVE_WARN,
+                                     "%s: cannot open (%s); waiting for it", f->path,
+                                     strerror(errno));
             f->missing_reported = true;
             return;
         }
         if (f->missing_reported)
-            follow_event(f, FL_LIVE_INFO, "%s: appeared, following", f->path);
+            fl_live_common_event(&f->common, FL_LIVE_INFO, "%s: appeared, following", f->path);
         f->missing_reported = false;
     }
     follow_read(f);
     struct stat fst, pst;
     if (fstat(f->fd, &fst) == 0 && (uint64_t)fst.st_size < f->read_off) {
-        follow_event(f, FL_LIVE_INFO, "%s: truncated, reading from the start", f->path);
+        fl_live_common_event(&f->common, FL_LIVE_INFO, "%s: truncated, reading from the start",
+                             f->path);
         fl_lines_free(&f->lines);
         fl_lines_init(&f->lines, FL_RECORD_MAX_LIVE);
         f->read_off = 0;
@@ -163,7 +140,8 @@ static void follow_tick(uv_timer_t *t)
         /* Rotated: the old file is complete once we have read it to the end (done above; a
          * writer still appending to it through an old descriptor is given one more read). */
         follow_read(f);
-        follow_event(f, FL_LIVE_INFO, "%s: rotated, following the new file", f->path);
+        fl_live_common_event(&f->common, FL_LIVE_INFO, "%s: rotated, following the new file",
+                             f->path);
         if (follow_open_fd(f, 0, 0) == 0)
             follow_read(f);
     }
@@ -194,6 +172,17 @@ static int follow_commit(fl_live_source *s)
     return 0;
 }
 
+static void follow_free(void *source)
+{
+    follow_source *f = source;
+    if (f->fd >= 0)
+        close(f->fd);
+    fl_lines_free(&f->lines);
+    fl_free(f->path);
+    fl_free(f->ckpt_path);
+    fl_free(f);
+}
+
 static uint64_t json_u64(const char *json, const char *key)
 {
     char pat[64];
@@ -213,10 +202,8 @@ static int follow_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live
     follow_source *f = fl_calloc(1, sizeof(*f));
     if (!f)
         return FL_ENOMEM;
-    f->base.ops = &fl_ingest_follow;
-    f->base.sink = *sink;
-    snprintf(f->base.label, sizeof(f->base.label), "follow:%.80s", cfg->target);
-    f->loop = loop;
+    fl_live_common_init(&f->common, &fl_ingest_follow, sink, loop, follow_free);
+    snprintf(f->common.base.label, sizeof(f->common.base.label), "follow:%.80s", cfg->target);
     f->fd = -1;
     f->lag = -1;
     fl_lines_init(&f->lines, FL_RECORD_MAX_LIVE);
@@ -240,59 +227,40 @@ static int follow_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live
     }
     if (follow_open_fd(f, f->committed_ino, f->committed_off) == 0 && f->committed_ino &&
         f->committed_ino != f->ino)
-        follow_event(f, FL_LIVE_INFO, "%s: rotated while stopped, reading the new file", f->path);
+        fl_live_common_event(&f->common, FL_LIVE_INFO,
+                             "%s: rotated while stopped, reading the new file", f->path);
     uv_timer_init(loop, &f->timer);
     f->timer.data = f;
     int period = cfg->poll_ms > 0 ? cfg->poll_ms : FOLLOW_TICK_MS;
     uv_timer_start(&f->timer, follow_tick, 0, (uint64_t)period);
-    *out = &f->base;
+    *out = &f->common.base;
     return 0;
 }
 
 static void follow_pause(fl_live_source *s)
 {
-    ((follow_source *)s)->paused = true;
+    ((follow_source *)s)->common.paused = true;
 }
 
 static void follow_resume(fl_live_source *s)
 {
-    ((follow_source *)s)->paused = false;
+    ((follow_source *)s)->common.paused = false;
 }
 
 static void follow_health(fl_live_source *s, fl_live_health *h)
 {
     follow_source *f = (follow_source *)s;
-    memset(h, 0, sizeof(*h));
-    h->records = f->records;
-    h->per_sec = fl_rate_get(&f->rate, uv_now(f->loop));
+    fl_live_common_health(&f->common, h);
     h->lag = f->lag;
-    h->paused = f->paused;
     h->connected = f->fd >= 0;
-    fl_copy_str(h->last_error, sizeof(h->last_error), f->last_error);
-}
-
-static void follow_closed(uv_handle_t *h)
-{
-    follow_source *f = h->data;
-    void (*done)(void *) = f->done;
-    void *arg = f->done_arg;
-    if (f->fd >= 0)
-        close(f->fd);
-    fl_lines_free(&f->lines);
-    fl_free(f->path);
-    fl_free(f->ckpt_path);
-    fl_free(f);
-    if (done)
-        done(arg);
 }
 
 static void follow_close(fl_live_source *s, void (*done)(void *), void *arg)
 {
     follow_source *f = (follow_source *)s;
-    f->done = done;
-    f->done_arg = arg;
+    fl_live_common_closing(&f->common, done, arg, 1);
     uv_timer_stop(&f->timer);
-    uv_close((uv_handle_t *)&f->timer, follow_closed);
+    uv_close((uv_handle_t *)&f->timer, fl_live_common_handle_closed);
 }
 
 const fl_live_ops fl_ingest_follow = {

@@ -8,40 +8,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fl_live.h"
+#include "live_common.h"
 
 #define STDIN_SLICE (1024 * 1024)
 
 typedef struct stdin_source {
-    fl_live_source base;
-    uv_loop_t *loop;
+    fl_live_common common; /* first */
     uv_poll_t poll;
     uv_timer_t timer;
     bool use_poll;
-    bool paused;
     bool polling;
-    int open_handles;
     fl_objects objs;
-    uint64_t records;
-    fl_rate rate;
-    void (*done)(void *);
-    void *done_arg;
 } stdin_source;
 
 static int stdin_on_line(void *arg, const char *line, size_t len, bool oversize)
 {
     stdin_source *s = arg;
     if (oversize) {
-        if (s->base.sink.event)
-            s->base.sink.event(s->base.sink.ctx, &s->base, FL_LIVE_WARN,
-                               "stdin: an entry over the size limit was skipped");
+        if (s->common.base.sink.event)
+            s->common.base.sink.event(s->common.base.sink.ctx, &s->common.base, FL_LIVE_WARN,
+                                      "stdin: an entry over the size limit was skipped");
         return 0;
     }
     if (!len)
         return 0;
-    s->records++;
-    fl_rate_tick(&s->rate, uv_now(s->loop), 1);
-    return s->base.sink.record(s->base.sink.ctx, &s->base, line, len);
+    return fl_live_common_deliver(&s->common, line, len);
 }
 
 static void stdin_stop(stdin_source *s)
@@ -67,7 +58,7 @@ static bool stdin_read_some(stdin_source *s)
         if (n <= 0) {
             /* A last record without a newline still counts (a torn one is malformed). */
             fl_objects_finish(&s->objs, stdin_on_line, s);
-            s->base.eof = true;
+            s->common.base.eof = true;
             stdin_stop(s);
             return false;
         }
@@ -84,7 +75,7 @@ static void stdin_on_poll(uv_poll_t *h, int status, int events)
     (void)events;
     stdin_source *s = h->data;
     if (status < 0) {
-        s->base.eof = true;
+        s->common.base.eof = true;
         stdin_stop(s);
         return;
     }
@@ -98,7 +89,7 @@ static void stdin_on_timer(uv_timer_t *t)
 
 static void stdin_start(stdin_source *s)
 {
-    if (s->base.eof || s->paused)
+    if (s->common.base.eof || s->common.paused)
         return;
     if (s->use_poll && !s->polling) {
         uv_poll_start(&s->poll, UV_READABLE | UV_DISCONNECT, stdin_on_poll);
@@ -106,6 +97,13 @@ static void stdin_start(stdin_source *s)
     } else if (!s->use_poll) {
         uv_timer_start(&s->timer, stdin_on_timer, 0, 1);
     }
+}
+
+static void stdin_free(void *source)
+{
+    stdin_source *s = source;
+    fl_objects_free(&s->objs);
+    fl_free(s);
 }
 
 static int stdin_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sink *sink,
@@ -116,10 +114,8 @@ static int stdin_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
     stdin_source *s = fl_calloc(1, sizeof(*s));
     if (!s)
         return FL_ENOMEM;
-    s->base.ops = &fl_ingest_stdin;
-    s->base.sink = *sink;
-    snprintf(s->base.label, sizeof(s->base.label), "stdin");
-    s->loop = loop;
+    fl_live_common_init(&s->common, &fl_ingest_stdin, sink, loop, stdin_free);
+    snprintf(s->common.base.label, sizeof(s->common.base.label), "stdin");
     fl_objects_init(&s->objs, FL_RECORD_MAX_LIVE);
     struct stat st;
     s->use_poll = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode));
@@ -138,21 +134,21 @@ static int stdin_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
         s->poll.data = s;
     }
     stdin_start(s);
-    *out = &s->base;
+    *out = &s->common.base;
     return 0;
 }
 
 static void stdin_pause(fl_live_source *src)
 {
     stdin_source *s = (stdin_source *)src;
-    s->paused = true;
+    s->common.paused = true;
     stdin_stop(s);
 }
 
 static void stdin_resume(fl_live_source *src)
 {
     stdin_source *s = (stdin_source *)src;
-    s->paused = false;
+    s->common.paused = false;
     stdin_start(s);
 }
 
@@ -165,37 +161,19 @@ static int stdin_commit(fl_live_source *src)
 static void stdin_health(fl_live_source *src, fl_live_health *h)
 {
     stdin_source *s = (stdin_source *)src;
-    memset(h, 0, sizeof(*h));
-    h->records = s->records;
-    h->per_sec = fl_rate_get(&s->rate, uv_now(s->loop));
+    fl_live_common_health(&s->common, h);
     h->lag = -1;
-    h->paused = s->paused;
-    h->connected = !s->base.eof;
-}
-
-static void stdin_closed(uv_handle_t *h)
-{
-    stdin_source *s = h->data;
-    if (--s->open_handles > 0)
-        return; /* libuv runs close callbacks in no promised order: wait for the last */
-    void (*done)(void *) = s->done;
-    void *arg = s->done_arg;
-    fl_objects_free(&s->objs);
-    fl_free(s);
-    if (done)
-        done(arg);
+    h->connected = !s->common.base.eof;
 }
 
 static void stdin_close(fl_live_source *src, void (*done)(void *), void *arg)
 {
     stdin_source *s = (stdin_source *)src;
-    s->done = done;
-    s->done_arg = arg;
     stdin_stop(s);
-    s->open_handles = s->use_poll ? 2 : 1;
-    uv_close((uv_handle_t *)&s->timer, stdin_closed);
+    fl_live_common_closing(&s->common, done, arg, s->use_poll ? 2 : 1);
+    uv_close((uv_handle_t *)&s->timer, fl_live_common_handle_closed);
     if (s->use_poll)
-        uv_close((uv_handle_t *)&s->poll, stdin_closed);
+        uv_close((uv_handle_t *)&s->poll, fl_live_common_handle_closed);
 }
 
 const fl_live_ops fl_ingest_stdin = {

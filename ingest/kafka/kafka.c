@@ -16,13 +16,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "fl_live.h"
+#include "follow/live_common.h"
 
 #define KAFKA_MAX_PARTS 1024
 #define KAFKA_BATCH 2000 /* messages per loop turn, so other sources get a turn */
@@ -38,44 +37,20 @@ typedef struct kafka_part {
 } kafka_part;
 
 typedef struct kafka_source {
-    fl_live_source base;
-    uv_loop_t *loop;
+    fl_live_common common; /* first */
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue;
     int pipe_fds[2];
     uv_poll_t poll;
     uv_timer_t timer;
-    int open_handles;
-    void (*done)(void *);
-    void *done_arg;
     bool closing;
-    bool paused;
     bool down; /* all brokers down reported, waiting for recovery */
     uint64_t down_since_ms;
     fl_ratelimit down_limit;
     fl_ratelimit err_limit;
     kafka_part parts[KAFKA_MAX_PARTS];
     size_t n_parts;
-    uint64_t records;
-    fl_rate rate;
-    char last_error[160];
 } kafka_source;
-
-static void kafka_event(kafka_source *k, fl_live_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void kafka_event(kafka_source *k, fl_live_level lvl, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (lvl >= FL_LIVE_WARN)
-        fl_copy_str(k->last_error, sizeof(k->last_error), msg);
-    if (k->base.sink.event)
-        k->base.sink.event(k->base.sink.ctx, &k->base, lvl, msg);
-}
 
 static kafka_part *kafka_part_get(kafka_source *k, const char *topic, int32_t partition)
 {
@@ -120,6 +95,17 @@ static int kafka_commit(fl_live_source *s)
     return rc;
 }
 
+/* Asks the sink to make its counts durable and commit (it calls kafka_commit); without a flush
+ * callback, commits directly. */
+static void kafka_flush(kafka_source *k)
+{
+    fl_live_sink *sink = &k->common.base.sink;
+    if (sink->flush)
+        sink->flush(sink->ctx, &k->common.base);
+    else
+        kafka_commit(&k->common.base);
+}
+
 static void kafka_mark_assigned(kafka_source *k, rd_kafka_topic_partition_list_t *parts,
                                 bool assigned)
 {
@@ -147,18 +133,16 @@ static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         } else {
             rd_kafka_assign(rk, parts);
         }
-        if (k->paused)
+        if (k->common.paused)
             rd_kafka_pause_partitions(rk, parts);
-        kafka_event(k, FL_LIVE_INFO, "kafka: %d partition(s) assigned", parts->cnt);
+        fl_live_common_event(&k->common, FL_LIVE_INFO, "kafka: %d partition(s) assigned",
+                             parts->cnt);
         return;
     }
     /* Revoked or lost: make what we counted durable and commit it before another member
      * takes these partitions over, so it starts after our last counted message. */
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk)) {
-        if (k->base.sink.flush)
-            k->base.sink.flush(k->base.sink.ctx, &k->base);
-        else
-            kafka_commit(&k->base);
+        kafka_flush(k);
         rd_kafka_commit(rk, NULL, 0);
     }
     kafka_mark_assigned(k, parts, false);
@@ -169,12 +153,12 @@ static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else {
         rd_kafka_assign(rk, NULL);
     }
-    kafka_event(k, FL_LIVE_INFO, "kafka: %d partition(s) revoked", parts->cnt);
+    fl_live_common_event(&k->common, FL_LIVE_INFO, "kafka: %d partition(s) revoked", parts->cnt);
 }
 
 static uint64_t kafka_now_ms(kafka_source *k)
 {
-    return uv_now(k->loop);
+    return uv_now(k->common.loop);
 }
 
 static void kafka_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -190,7 +174,8 @@ static void kafka_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET &&
         fl_ratelimit_allow(&k->err_limit, kafka_now_ms(k)))
-        kafka_event(k, FL_LIVE_WARN, "kafka: offset commit failed: %s", rd_kafka_err2str(err));
+        fl_live_common_event(&k->common, FL_LIVE_WARN, "kafka: offset commit failed: %s",
+                             rd_kafka_err2str(err));
 }
 
 static bool kafka_err_is_down(int err)
@@ -212,12 +197,14 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
         k->down = true;
         k->down_since_ms = now;
         if (fl_ratelimit_allow(&k->down_limit, now))
-            kafka_event(k, FL_LIVE_WARN,
-                        "kafka: all brokers are down (%s); retrying in the background", reason);
+            fl_live_common_event(&k->common, FL_LIVE_WARN,
+                                 "kafka: all brokers are down (%s); retrying in the background",
+                                 reason);
         return;
     }
     if (fl_ratelimit_allow(&k->err_limit, now))
-        kafka_event(k, FL_LIVE_WARN, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+        fl_live_common_event(&k->common, FL_LIVE_WARN, "kafka: %s: %s", rd_kafka_err2name(err),
+                             reason);
 }
 
 static void kafka_recovered(kafka_source *k)
@@ -225,9 +212,10 @@ static void kafka_recovered(kafka_source *k)
     if (!k->down)
         return;
     k->down = false;
-    kafka_event(k, FL_LIVE_INFO, "kafka: brokers reachable again after %.1f s, consuming",
-                (double)(kafka_now_ms(k) - k->down_since_ms) / 1000.0);
-    k->last_error[0] = '\0';
+    fl_live_common_event(&k->common, FL_LIVE_INFO,
+                         "kafka: brokers reachable again after %.1f s, consuming",
+                         (double)(kafka_now_ms(k) - k->down_since_ms) / 1000.0);
+    k->common.last_error[0] = '\0';
 }
 
 static void kafka_drain(kafka_source *k)
@@ -246,32 +234,25 @@ static void kafka_drain(kafka_source *k)
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 uint64_t now = kafka_now_ms(k);
                 if (fl_ratelimit_allow(&k->err_limit, now))
-                    kafka_event(k, FL_LIVE_WARN, "kafka: %s", rd_kafka_message_errstr(m));
+                    fl_live_common_event(&k->common, FL_LIVE_WARN, "kafka: %s",
+                                         rd_kafka_message_errstr(m));
             }
             rd_kafka_message_destroy(m);
             continue;
         }
         kafka_recovered(k);
         kafka_part *p = kafka_part_get(k, rd_kafka_topic_name(m->rkt), m->partition);
-        int rc = 0;
-        if (m->payload && m->len)
-            rc = k->base.sink.record(k->base.sink.ctx, &k->base, m->payload, m->len);
+        int rc = fl_live_common_deliver(&k->common, m->payload, m->len);
         if (p && rc == 0 && m->offset > p->delivered)
             p->delivered = m->offset;
-        k->records++;
         delivered++;
-        fl_rate_tick(&k->rate, kafka_now_ms(k), 1);
         rd_kafka_message_destroy(m);
     }
     /* Checkpoint and commit at the end of every batch: the shorter the time between counting
      * and committing, the fewer messages a rebalance can hand to another member uncommitted
      * (a coordinator may refuse commits once a rebalance has begun). */
-    if (delivered && !k->closing) {
-        if (k->base.sink.flush)
-            k->base.sink.flush(k->base.sink.ctx, &k->base);
-        else
-            kafka_commit(&k->base);
-    }
+    if (delivered && !k->closing)
+        kafka_flush(k);
 }
 
 static void kafka_on_poll(uv_poll_t *h, int status, int events)
@@ -294,8 +275,9 @@ static int kafka_set(rd_kafka_conf_t *conf, const char *key, const char *val, ch
     return 0;
 }
 
-static void kafka_free(kafka_source *k)
+static void kafka_free(void *source)
 {
+    kafka_source *k = source;
     if (k->queue)
         rd_kafka_queue_destroy(k->queue);
     if (k->rk)
@@ -318,10 +300,8 @@ static int kafka_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
     kafka_source *k = fl_calloc(1, sizeof(*k));
     if (!k)
         return FL_ENOMEM;
-    k->base.ops = &fl_ingest_kafka;
-    k->base.sink = *sink;
-    snprintf(k->base.label, sizeof(k->base.label), "kafka:%s", cfg->topic);
-    k->loop = loop;
+    fl_live_common_init(&k->common, &fl_ingest_kafka, sink, loop, kafka_free);
+    snprintf(k->common.base.label, sizeof(k->common.base.label), "kafka:%s", cfg->topic);
     k->pipe_fds[0] = k->pipe_fds[1] = -1;
     k->down_limit.period_ms = 60000;
     k->err_limit.period_ms = KAFKA_WARN_PERIOD_MS;
@@ -387,19 +367,18 @@ static int kafka_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
     uv_poll_init(loop, &k->poll, k->pipe_fds[0]);
     uv_timer_init(loop, &k->timer);
     k->poll.data = k->timer.data = k;
-    k->open_handles = 2;
     uv_poll_start(&k->poll, UV_READABLE, kafka_on_poll);
     uv_timer_start(&k->timer, kafka_on_timer, KAFKA_TICK_MS, KAFKA_TICK_MS);
-    *out = &k->base;
+    *out = &k->common.base;
     return 0;
 }
 
 static void kafka_pause_resume(fl_live_source *s, bool pause)
 {
     kafka_source *k = (kafka_source *)s;
-    if (k->paused == pause)
+    if (k->common.paused == pause)
         return;
-    k->paused = pause;
+    k->common.paused = pause;
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(k->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
         if (pause)
@@ -423,12 +402,8 @@ static void kafka_resume(fl_live_source *s)
 static void kafka_health(fl_live_source *s, fl_live_health *h)
 {
     kafka_source *k = (kafka_source *)s;
-    memset(h, 0, sizeof(*h));
-    h->records = k->records;
-    h->per_sec = fl_rate_get(&k->rate, kafka_now_ms(k));
-    h->paused = k->paused;
+    fl_live_common_health(&k->common, h);
     h->connected = !k->down;
-    fl_copy_str(h->last_error, sizeof(h->last_error), k->last_error);
     /* Lag from the watermarks librdkafka caches from fetch responses (no broker round trip). */
     int64_t lag = 0;
     bool known = false;
@@ -448,31 +423,18 @@ static void kafka_health(fl_live_source *s, fl_live_health *h)
     h->lag = known ? lag : -1;
 }
 
-static void kafka_handle_closed(uv_handle_t *h)
-{
-    kafka_source *k = h->data;
-    if (--k->open_handles > 0)
-        return;
-    void (*done)(void *) = k->done;
-    void *arg = k->done_arg;
-    kafka_free(k);
-    if (done)
-        done(arg);
-}
-
 static void kafka_close(fl_live_source *s, void (*done)(void *), void *arg)
 {
     kafka_source *k = (kafka_source *)s;
-    k->done = done;
-    k->done_arg = arg;
+    fl_live_common_closing(&k->common, done, arg, 2);
     /* consumer_close serves the final revoke (which flushes and commits) before leaving the
      * group, so a clean exit hands the partitions over without re-delivery. */
     rd_kafka_consumer_close(k->rk);
     k->closing = true;
     uv_poll_stop(&k->poll);
     uv_timer_stop(&k->timer);
-    uv_close((uv_handle_t *)&k->poll, kafka_handle_closed);
-    uv_close((uv_handle_t *)&k->timer, kafka_handle_closed);
+    uv_close((uv_handle_t *)&k->poll, fl_live_common_handle_closed);
+    uv_close((uv_handle_t *)&k->timer, fl_live_common_handle_closed);
 }
 
 const fl_live_ops fl_ingest_kafka = {

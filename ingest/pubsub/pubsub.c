@@ -7,7 +7,6 @@
  * does not make the server redeliver them. Failed calls (429, 5xx, network) are retried with
  * exponential backoff and jitter. With PUBSUB_EMULATOR_HOST set, requests go to
  * http://HOST/v1/ without credentials, as Google's client libraries do. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,7 @@
 #include <jansson.h>
 
 #include "auth/fl_http.h"
-#include "fl_live.h"
+#include "follow/live_common.h"
 
 #define PS_MAX_MESSAGES 500
 #define PS_MAX_OUTSTANDING 20000 /* pending + unacknowledged: stop pulling beyond this */
@@ -36,8 +35,7 @@ typedef struct ps_vec {
 } ps_vec;
 
 typedef struct pubsub_source {
-    fl_live_source base;
-    uv_loop_t *loop;
+    fl_live_common common; /* first */
     fl_http *http;
     fl_auth *auth; /* NULL with the emulator */
     char *url_pull, *url_ack, *url_modify;
@@ -48,35 +46,11 @@ typedef struct pubsub_source {
     bool pull_in_flight, modify_in_flight;
     unsigned pull_attempt, ack_attempt;
     uint64_t next_pull_ms, next_ack_ms;
-    bool paused, closing;
+    bool closing;
     bool draining; /* closing: sending the last acknowledgements first */
-    fl_ratelimit warn_limit;
-    uint64_t records;
-    fl_rate rate;
     bool connected;
-    char last_error[160];
     uint64_t modify_sent; /* for health and tests */
-    void (*done)(void *);
-    void *done_arg;
 } pubsub_source;
-
-static void ps_event(pubsub_source *p, fl_live_level lvl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void ps_event(pubsub_source *p, fl_live_level lvl, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (lvl >= FL_LIVE_WARN)
-        fl_copy_str(p->last_error, sizeof(p->last_error), msg);
-    if (lvl >= FL_LIVE_WARN && !fl_ratelimit_allow(&p->warn_limit, uv_now(p->loop)))
-        return;
-    if (p->base.sink.event)
-        p->base.sink.event(p->base.sink.ctx, &p->base, lvl, msg);
-}
 
 static int vec_push(ps_vec *v, ps_msg m)
 {
@@ -122,7 +96,7 @@ static int ps_token(pubsub_source *p, char *tok, size_t size)
     char err[512];
     int rc = fl_auth_token(p->auth, tok, size, err, sizeof(err));
     if (rc)
-        ps_event(p, FL_LIVE_WARN, "pubsub: credentials: %s", err);
+        fl_live_common_event(&p->common, FL_LIVE_WARN, "pubsub: credentials: %s", err);
     return rc;
 }
 
@@ -136,26 +110,27 @@ static void on_pull(void *arg, const fl_http_response *r)
     p->pull_in_flight = false;
     if (p->draining)
         return; /* closing: these are redelivered to whoever pulls next */
-    uint64_t now = uv_now(p->loop);
+    uint64_t now = uv_now(p->common.loop);
     if (r->status != 200) {
         uint64_t delay =
             retryable(r->status) ? fl_backoff_ms(p->pull_attempt++, 250, 30000) : 30000;
         p->connected = false;
         if (r->status)
-            ps_event(p, FL_LIVE_WARN, "pubsub: pull: HTTP %ld; retrying in %.1f s", r->status,
-                     (double)delay / 1000.0);
+            fl_live_common_event(&p->common, FL_LIVE_WARN,
+                                 "pubsub: pull: HTTP %ld; retrying in %.1f s", r->status,
+                                 (double)delay / 1000.0);
         else
-            ps_event(p, FL_LIVE_WARN, "pubsub: pull: %s; retrying in %.1f s", r->error,
-                     (double)delay / 1000.0);
+            fl_live_common_event(&p->common, FL_LIVE_WARN, "pubsub: pull: %s; retrying in %.1f s",
+                                 r->error, (double)delay / 1000.0);
         p->next_pull_ms = now + delay;
         ps_schedule(p);
         return;
     }
     if (!p->connected && p->pull_attempt)
-        ps_event(p, FL_LIVE_INFO, "pubsub: pulling again");
+        fl_live_common_event(&p->common, FL_LIVE_INFO, "pubsub: pulling again");
     p->connected = true;
     p->pull_attempt = 0;
-    p->last_error[0] = '\0';
+    p->common.last_error[0] = '\0';
     json_error_t jerr;
     json_t *doc = json_loadb(r->body, r->len, 0, &jerr);
     json_t *msgs = json_object_get(doc, "receivedMessages");
@@ -170,15 +145,11 @@ static void on_pull(void *arg, const fl_http_response *r)
         json_t *env = json_pack("{s:O}", "message", msg);
         char *rec = env ? json_dumps(env, JSON_COMPACT) : NULL;
         json_decref(env);
-        if (rec) {
-            p->base.sink.record(p->base.sink.ctx, &p->base, rec, strlen(rec));
-            free(rec);
-        }
+        fl_live_common_deliver(&p->common, rec, rec ? strlen(rec) : 0);
+        free(rec);
         char *id = fl_strdup(ack_id);
         if (!id || vec_push(&p->pending, (ps_msg){id, now, now + PS_EXTEND_AFTER_MS}) != 0)
             fl_free(id);
-        p->records++;
-        fl_rate_tick(&p->rate, now, 1);
     }
     json_decref(doc);
     /* An empty answer: the server had nothing; do not spin. */
@@ -190,7 +161,7 @@ static void ps_pull(pubsub_source *p)
 {
     char tok[4096];
     if (ps_token(p, tok, sizeof(tok)) != 0) {
-        p->next_pull_ms = uv_now(p->loop) + fl_backoff_ms(p->pull_attempt++, 1000, 60000);
+        p->next_pull_ms = uv_now(p->common.loop) + fl_backoff_ms(p->pull_attempt++, 1000, 60000);
         return;
     }
     char body[64];
@@ -226,11 +197,13 @@ static void on_ack(void *arg, const fl_http_response *r)
         /* Kept for a retry; if the deadline passes meanwhile the server redelivers and the
          * consumer's de-duplication counts the message once. */
         uint64_t delay = fl_backoff_ms(p->ack_attempt++, 250, 30000);
-        p->next_ack_ms = uv_now(p->loop) + delay;
-        ps_event(p, FL_LIVE_WARN, "pubsub: acknowledge: %s; retrying in %.1f s",
-                 r->status ? "server error" : r->error, (double)delay / 1000.0);
+        p->next_ack_ms = uv_now(p->common.loop) + delay;
+        fl_live_common_event(&p->common, FL_LIVE_WARN,
+                             "pubsub: acknowledge: %s; retrying in %.1f s",
+                             r->status ? "server error" : r->error, (double)delay / 1000.0);
         if (r->status && !retryable(r->status))
-            ps_event(p, FL_LIVE_WARN, "pubsub: acknowledge: HTTP %ld", r->status);
+            fl_live_common_event(&p->common, FL_LIVE_WARN, "pubsub: acknowledge: HTTP %ld",
+                                 r->status);
         if (p->draining) {
             ps_finish_close(p); /* unacknowledged messages are redelivered later */
             return;
@@ -264,14 +237,14 @@ static void on_modify(void *arg, const fl_http_response *r)
     pubsub_source *p = arg;
     p->modify_in_flight = false;
     if (r->status != 200)
-        ps_event(p, FL_LIVE_WARN, "pubsub: modifyAckDeadline: %s",
-                 r->status ? "server error" : r->error);
+        fl_live_common_event(&p->common, FL_LIVE_WARN, "pubsub: modifyAckDeadline: %s",
+                             r->status ? "server error" : r->error);
 }
 
 /* Extends the deadline of every message held longer than PS_EXTEND_AFTER_MS. */
 static void ps_extend(pubsub_source *p)
 {
-    uint64_t now = uv_now(p->loop);
+    uint64_t now = uv_now(p->common.loop);
     ps_vec due = {0};
     ps_vec *sets[] = {&p->pending, &p->to_ack};
     for (size_t s = 0; s < 2; s++) {
@@ -304,12 +277,12 @@ static void ps_run(pubsub_source *p)
 {
     if (p->closing || p->draining)
         return;
-    uint64_t now = uv_now(p->loop);
+    uint64_t now = uv_now(p->common.loop);
     if (!p->modify_in_flight)
         ps_extend(p);
     if (!p->acking && p->to_ack.n && now >= p->next_ack_ms)
         ps_ack(p);
-    if (!p->pull_in_flight && !p->paused && now >= p->next_pull_ms &&
+    if (!p->pull_in_flight && !p->common.paused && now >= p->next_pull_ms &&
         p->pending.n + p->to_ack.n < PS_MAX_OUTSTANDING)
         ps_pull(p);
 }
@@ -325,7 +298,7 @@ static void ps_schedule(pubsub_source *p)
         return;
     /* Run again at the next due time (pull or ack retry), but at least every tick for the
      * deadline extension. */
-    uint64_t now = uv_now(p->loop);
+    uint64_t now = uv_now(p->common.loop);
     uint64_t due = now + PS_TICK_MS;
     if (!p->pull_in_flight && p->next_pull_ms < due)
         due = p->next_pull_ms > now ? p->next_pull_ms : now;
@@ -354,8 +327,9 @@ static char *make_url(const char *base, const char *sub, const char *verb)
     return u;
 }
 
-static void ps_free(pubsub_source *p)
+static void ps_free(void *source)
 {
+    pubsub_source *p = source;
     vec_free(&p->pending);
     vec_free(&p->to_ack);
     fl_auth_free(p->auth);
@@ -379,11 +353,10 @@ static int ps_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
     pubsub_source *p = fl_calloc(1, sizeof(*p));
     if (!p)
         return FL_ENOMEM;
-    p->base.ops = &fl_ingest_pubsub;
-    p->base.sink = *sink;
-    snprintf(p->base.label, sizeof(p->base.label), "pubsub:%.80s", strrchr(sub, '/') + 1);
-    p->loop = loop;
-    p->warn_limit.period_ms = 10000;
+    fl_live_common_init(&p->common, &fl_ingest_pubsub, sink, loop, ps_free);
+    snprintf(p->common.base.label, sizeof(p->common.base.label), "pubsub:%.80s",
+             strrchr(sub, '/') + 1);
+    p->common.warn_limit.period_ms = 10000;
     p->connected = true;
     const char *emu = getenv("PUBSUB_EMULATOR_HOST");
     char base[512];
@@ -410,48 +383,34 @@ static int ps_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
     uv_timer_init(loop, &p->timer);
     p->timer.data = p;
     ps_schedule(p);
-    *out = &p->base;
+    *out = &p->common.base;
     return 0;
 }
 
 static void ps_pause(fl_live_source *s)
 {
-    ((pubsub_source *)s)->paused = true;
+    ((pubsub_source *)s)->common.paused = true;
 }
 
 static void ps_resume(fl_live_source *s)
 {
     pubsub_source *p = (pubsub_source *)s;
-    p->paused = false;
+    p->common.paused = false;
     ps_schedule(p);
 }
 
 static void ps_health(fl_live_source *s, fl_live_health *h)
 {
     pubsub_source *p = (pubsub_source *)s;
-    memset(h, 0, sizeof(*h));
-    h->records = p->records;
-    h->per_sec = fl_rate_get(&p->rate, uv_now(p->loop));
+    fl_live_common_health(&p->common, h);
     h->lag = (int64_t)(p->pending.n + p->to_ack.n); /* messages held, not yet acknowledged */
-    h->paused = p->paused;
     h->connected = p->connected;
-    fl_copy_str(h->last_error, sizeof(h->last_error), p->last_error);
-}
-
-static void ps_http_closed(void *arg)
-{
-    pubsub_source *p = arg;
-    void (*done)(void *) = p->done;
-    void *darg = p->done_arg;
-    ps_free(p);
-    if (done)
-        done(darg);
 }
 
 static void ps_timer_closed(uv_handle_t *h)
 {
     pubsub_source *p = h->data;
-    fl_http_close(p->http, ps_http_closed, p);
+    fl_http_close(p->http, fl_live_common_release, p);
 }
 
 static void ps_finish_close(pubsub_source *p)
@@ -472,8 +431,7 @@ static void ps_drain_timeout(uv_timer_t *t)
 static void ps_close(fl_live_source *s, void (*done)(void *), void *arg)
 {
     pubsub_source *p = (pubsub_source *)s;
-    p->done = done;
-    p->done_arg = arg;
+    fl_live_common_closing(&p->common, done, arg, 1); /* the HTTP client, closed last */
     p->draining = true;
     if (p->to_ack.n && !p->acking)
         ps_ack(p);
