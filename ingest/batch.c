@@ -40,20 +40,18 @@ void fl_batch_free(fl_batch *b)
     fl_free(b);
 }
 
+/* Gives back storage that a rare huge entry grew. Done on the workers, slot by slot as it is
+ * reused (no clearing either: the parser clears an entry before filling it, reassembly clears
+ * an output slot before moving an entry in), so that resetting a batch costs the reader
+ * thread, the one every batch waits for, nothing per entry. */
 static void trim(fl_entry *e)
 {
     if (e->store_cap > KEEP_STORE)
         fl_entry_free(e);
-    else
-        fl_entry_clear(e);
 }
 
 void fl_batch_reset(fl_batch *b)
 {
-    for (size_t i = 0; i < FL_BATCH_RECORDS; i++) /* reassembly has consumed (and zeroed) n */
-        trim(&b->ent[i]);
-    for (size_t i = 0; i < b->n_out; i++)
-        trim(&b->out[i]);
     b->n = b->len = b->n_out = 0;
     if (b->cap > 2 * FL_BATCH_BYTES) {
         fl_free(b->data);
@@ -96,6 +94,7 @@ int fl_batch_parse(fl_batch *b)
         fl_batch_rec *r = &b->rec[i];
         fl_entry *e = &b->ent[i];
         char err[ERR_LEN] = "";
+        trim(e);
         r->rc = b->slow_json ? fl_entry_parse_jansson(b->data + r->off, r->len, e, err, sizeof err)
                              : fl_entry_parse(b->data + r->off, r->len, e, err, sizeof err);
         if (r->rc == 0) {
@@ -124,6 +123,7 @@ fl_entry *fl_batch_out_slot(fl_batch *b)
         b->out = p;
         b->out_cap = cap;
     }
+    trim(&b->out[b->n_out]);
     return &b->out[b->n_out];
 }
 
