@@ -86,6 +86,7 @@ typedef struct ctx {
     /* per service request surge */
     cand *cands;
     size_t n_cands, cap_cands;
+    bool oom; /* an allocation failed somewhere the callers cannot return a code */
 } ctx;
 
 static int64_t minute_of(fl_time t)
@@ -180,7 +181,7 @@ out:
 
 static void free_index(ctx *c)
 {
-    for (size_t r = 0; r < c->n_revs; r++)
+    for (size_t r = 0; c->revs && r < c->n_revs; r++)
         fl_free(c->revs[r].cells);
     fl_free(c->revs);
     if (c->gcells)
@@ -451,8 +452,10 @@ static cand *cand_new(ctx *c)
     if (c->n_cands == c->cap_cands) {
         size_t nc = c->cap_cands ? c->cap_cands * 2 : 32;
         cand *p = fl_realloc(c->cands, nc * sizeof(cand));
-        if (!p)
+        if (!p) {
+            c->oom = true;
             return NULL;
+        }
         c->cands = p;
         c->cap_cands = nc;
     }
@@ -475,12 +478,14 @@ static void finish_score(cand *x)
 }
 
 /* Request-rate surge of a service: the change point of its per-minute requests. */
-static double service_surge(const ctx *c, const char *service, fl_time *at)
+static double service_surge(ctx *c, const char *service, fl_time *at)
 {
     size_t n = (size_t)(c->m1 - c->m0 + 1);
     uint32_t *x = fl_calloc(n + 1, sizeof(uint32_t));
-    if (!x)
+    if (!x) {
+        c->oom = true;
         return 1;
+    }
     for (size_t r = 0; r < c->n_revs; r++) {
         if (strcmp(c->revs[r].r->service, service) != 0)
             continue;
@@ -519,14 +524,17 @@ typedef struct group_stats {
     bool started;       /* a significant increase inside the window */
 } group_stats;
 
-static void group_stats_build(const ctx *c, size_t g, group_stats *st)
+static void group_stats_build(ctx *c, size_t g, group_stats *st)
 {
     memset(st, 0, sizeof(*st));
     st->service = group_service(c, g);
-    st->n = (size_t)(c->m1 - c->m0 + 1);
-    st->series = fl_calloc(st->n + 1, sizeof(uint32_t));
-    if (!st->series)
+    size_t n = (size_t)(c->m1 - c->m0 + 1);
+    st->series = fl_calloc(n + 1, sizeof(uint32_t));
+    if (!st->series) {
+        c->oom = true;
         return;
+    }
+    st->n = n;
     for (size_t r = 0; r < c->n_revs; r++) {
         size_t s = g * c->n_revs + r;
         for (size_t i = 0; i < c->gn[s]; i++) {
@@ -1516,6 +1524,8 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
             res->n_causes++;
         }
     }
+    if (!rc && c.oom)
+        rc = FL_ENOMEM;
     if (!rc)
         rc = out_groups(&c, res);
     if (!rc)

@@ -134,6 +134,42 @@ static void test_caps_and_samples(void)
     fl_agg_free(a);
 }
 
+/* curl's torture habit: fail the Nth allocation for every N over a small incident; the
+ * aggregate and the analysis must report FL_ENOMEM (or succeed), never crash or leak (the
+ * sanitizer build checks the leaks). */
+static void test_alloc_failures(void)
+{
+    bad_deploy(&in);
+    size_t n = 400; /* the first minutes: both revisions, the deploy, the first errors */
+    int failed_runs = 0, ok_runs = 0;
+    for (long k = 0; k < 4000; k += 3) {
+        fl_alloc_fail_after(k);
+        fl_agg *a = fl_agg_new(NULL);
+        fl_result *r = NULL;
+        int rc = a ? 0 : FL_ENOMEM;
+        fl_entry e;
+        fl_entry_init(&e);
+        for (size_t i = 0; !rc && i < n; i++) {
+            fill(&e, &in.e[i]);
+            fl_match m = match_for(in.cls[i]);
+            rc = fl_agg_add(a, &e, &m);
+        }
+        for (size_t i = 0; !rc && i < in.n_changes; i++)
+            rc = fl_agg_add_change(a, &in.changes[i]);
+        if (!rc)
+            rc = fl_analyze(a, NULL, &r);
+        fl_alloc_fail_after(-1);
+        CHECK(rc == 0 || rc == FL_ENOMEM);
+        CHECK(rc != 0 || r != NULL);
+        failed_runs += rc != 0;
+        ok_runs += rc == 0;
+        fl_result_free(r);
+        fl_agg_free(a);
+        fl_entry_free(&e);
+    }
+    CHECK(failed_runs > 0 && ok_runs > 0);
+}
+
 int main(void)
 {
     test_order_and_merge(bad_deploy, "bad_deploy");
@@ -141,5 +177,6 @@ int main(void)
     test_order_and_merge(traffic_surge, "traffic_surge");
     test_expire();
     test_caps_and_samples();
+    test_alloc_failures();
     return fl_test_done();
 }
