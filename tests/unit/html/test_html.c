@@ -27,48 +27,46 @@ static size_t count(const char *hay, const char *needle)
     return n;
 }
 
-static void test_escape(void)
+/* One input and the text an escaping writer must produce for it. */
+typedef struct escape_row {
+    const char *in, *out;
+} escape_row;
+
+static void check_writer(void (*write)(FILE *, const char *), const escape_row *rows, size_t n)
 {
-    static const struct {
-        const char *in, *out;
-    } rows[] = {
-        {"<script>alert('x')</script>", "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"},
-        {"a & b \"q\"", "a &amp; b &quot;q&quot;"},
-        {"bell\a and esc\x1b[31m", "bell and esc[31m"},
-        {"line\nnext\ttab", "line\nnext\ttab"},
-        {"", ""},
-    };
-    for (size_t i = 0; i < FL_ARRAY_LEN(rows); i++) {
+    for (size_t i = 0; i < n; i++) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
-        fl_html_escape(f, rows[i].in);
+        write(f, rows[i].in);
         fclose(f);
         CHECK_STR(buf, rows[i].out);
         free(buf);
     }
 }
 
+static void test_escape(void)
+{
+    static const escape_row rows[] = {
+        {"<script>alert('x')</script>", "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"},
+        {"a & b \"q\"", "a &amp; b &quot;q&quot;"},
+        {"bell\a and esc\x1b[31m", "bell and esc[31m"},
+        {"line\nnext\ttab", "line\nnext\ttab"},
+        {"", ""},
+    };
+    check_writer(fl_html_escape, rows, FL_ARRAY_LEN(rows));
+}
+
 static void test_prose(void)
 {
-    static const struct {
-        const char *in, *out;
-    } rows[] = {
+    static const escape_row rows[] = {
         {"failing with `schema_validation` (32%)",
          "failing with <code>schema_validation</code> (32%)"},
         {"`<script>` stays text", "<code>&lt;script&gt;</code> stays text"},
         {"a lone ` tick <b>", "a lone ` tick &lt;b&gt;"},
         {"empty `` pair", "empty `` pair"},
     };
-    for (size_t i = 0; i < FL_ARRAY_LEN(rows); i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        fl_html_prose(f, rows[i].in);
-        fclose(f);
-        CHECK_STR(buf, rows[i].out);
-        free(buf);
-    }
+    check_writer(fl_html_prose, rows, FL_ARRAY_LEN(rows));
 }
 
 static void test_page(void)
