@@ -150,6 +150,21 @@ static void test_registry(void)
     fl_result_free(r);
 }
 
+/* obj has exactly the members keys[0..n), in that order. */
+static void check_key_order(json_t *obj, const char *const *keys, size_t n)
+{
+    const char *key;
+    json_t *val;
+    size_t i = 0;
+    json_object_foreach(obj, key, val)
+    {
+        if (i < n)
+            CHECK_STR(key, keys[i]);
+        i++;
+    }
+    CHECK_INT(i, n);
+}
+
 /* The documented top-level and nested key order, and the values' types. */
 static void test_json_contract(void)
 {
@@ -165,16 +180,7 @@ static void test_json_contract(void)
     static const char *const top[] = {"version",   "generated_by", "input",   "window",
                                       "confident", "threshold",    "changes", "groups",
                                       "revisions", "causes"};
-    const char *key;
-    json_t *val;
-    size_t i = 0;
-    json_object_foreach(doc, key, val)
-    {
-        if (i < FL_ARRAY_LEN(top))
-            CHECK_STR(key, top[i]);
-        i++;
-    }
-    CHECK_INT(i, FL_ARRAY_LEN(top));
+    check_key_order(doc, top, FL_ARRAY_LEN(top));
     json_t *in = json_object_get(doc, "input");
     CHECK_INT(json_integer_value(json_object_get(in, "entries")), 1234);
     CHECK_INT(json_integer_value(json_object_get(in, "malformed")), 1);
@@ -195,14 +201,7 @@ static void test_json_contract(void)
                                         "fingerprint", "template",   "implies",   "severity",
                                         "count",       "first_seen", "last_seen", "by_revision",
                                         "samples",     "fields",     "series"};
-    i = 0;
-    json_object_foreach(g, key, val)
-    {
-        if (i < FL_ARRAY_LEN(gkeys))
-            CHECK_STR(key, gkeys[i]);
-        i++;
-    }
-    CHECK_INT(i, FL_ARRAY_LEN(gkeys));
+    check_key_order(g, gkeys, FL_ARRAY_LEN(gkeys));
     CHECK_STR(json_string_value(json_object_get(g, "severity")), "ERROR");
     CHECK_INT(json_array_size(json_object_get(g, "series")), 3);
     CHECK_INT(json_integer_value(json_array_get(json_object_get(g, "series"), 2)), 400);
@@ -214,14 +213,7 @@ static void test_json_contract(void)
         "rank",        "score",   "kind",  "service",     "revision",        "previous_revision",
         "error_class", "summary", "onset", "change_time", "score_breakdown", "evidence",
         "actions"};
-    i = 0;
-    json_object_foreach(c, key, val)
-    {
-        if (i < FL_ARRAY_LEN(ckeys))
-            CHECK_STR(key, ckeys[i]);
-        i++;
-    }
-    CHECK_INT(i, FL_ARRAY_LEN(ckeys));
+    check_key_order(c, ckeys, FL_ARRAY_LEN(ckeys));
     CHECK_STR(json_string_value(json_object_get(c, "kind")), "deploy");
     /* Rounded to 4 decimals so renderings are stable. */
     CHECK(strstr(text, "\"score\": 0.8712") != NULL && strstr(text, "0.8712345") == NULL);
