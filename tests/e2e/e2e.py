@@ -329,16 +329,22 @@ def truncate_file(path, fraction):
         f.truncate(int(size * fraction))
 
 
+def check_truncated_report(path, n_entries):
+    """The JSON report of a cut compressed file: exit 3, the file listed as truncated, and the
+    entries before the damage counted."""
+    doc, _ = analyze_json([path], expect_rc=3)
+    inp = doc["input"]
+    check(path in inp["truncated"], f"truncated[] is {inp['truncated']}")
+    check(0 < inp["entries"] < n_entries,
+          f"entries before the damage: {inp['entries']} of {n_entries}")
+
+
 def case_truncated_gz():
     entries = load_entries()
     p = to_ndjson(entries, tmp("cut.ndjson"))
     subprocess.run(["gzip", "-f", p], check=True)
     truncate_file(p + ".gz", 0.6)
-    doc, err = analyze_json([p + ".gz"], expect_rc=3)
-    inp = doc["input"]
-    check(p + ".gz" in inp["truncated"], f"truncated[] is {inp['truncated']}")
-    check(0 < inp["entries"] < len(entries),
-          f"entries before the damage: {inp['entries']} of {len(entries)}")
+    check_truncated_report(p + ".gz", len(entries))
     rc, out, _ = run(["analyze", p + ".gz"])
     check(rc == 3 and "truncated" in out, "text report does not say truncated")
     rc, out, _ = run(["analyze", "--format", "md", p + ".gz"])
@@ -350,11 +356,7 @@ def case_truncated_zst():
     p = to_ndjson(entries, tmp("cut.ndjson"))
     subprocess.run(["zstd", "-q", "-f", "--rm", p, "-o", p + ".zst"], check=True)
     truncate_file(p + ".zst", 0.6)
-    doc, _ = analyze_json([p + ".zst"], expect_rc=3)
-    inp = doc["input"]
-    check(p + ".zst" in inp["truncated"], f"truncated[] is {inp['truncated']}")
-    check(0 < inp["entries"] < len(entries),
-          f"entries before the damage: {inp['entries']} of {len(entries)}")
+    check_truncated_report(p + ".zst", len(entries))
 
 
 def case_oversize():
