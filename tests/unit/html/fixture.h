@@ -6,23 +6,11 @@
 
 #include <string.h>
 
+#include "fixture_str.h"
 #include "fl_result.h"
 
 #define FIX_T0 INT64_C(1763633400000000) /* 2025-11-20T10:10:00Z */
 #define FIX_MIN (60 * FL_USEC_PER_SEC)
-
-static char *fix_str(const char *s)
-{
-    return fl_strdup(s);
-}
-
-static char **fix_strv(size_t n, const char *const *v)
-{
-    char **d = fl_calloc(n, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        d[i] = fl_strdup(v[i]);
-    return d;
-}
 
 static fl_result *fix_result(void)
 {

@@ -3,24 +3,12 @@
  * nothing is confident. */
 #include "fl_reports.h"
 #include "fl_test.h"
+#include "html/fixture_str.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 
 #define T0 (INT64_C(1795171327) * FL_USEC_PER_SEC) /* 2026-11-20T10:42:07Z */
-
-static char *dup(const char *s)
-{
-    return fl_strdup(s);
-}
-
-static char **strv(size_t n, const char *const *v)
-{
-    char **out = fl_calloc(n, sizeof(char *));
-    for (size_t i = 0; i < n; i++)
-        out[i] = dup(v[i]);
-    return out;
-}
 
 /* A deploy incident with one hostile log line. */
 static fl_result *make_result(bool confident, const char *hostile)
@@ -31,11 +19,11 @@ static fl_result *make_result(bool confident, const char *hostile)
     r->input.bytes = 99999;
     r->input.malformed = 1;
     r->input.n_truncated = 1;
-    r->input.truncated = strv(1, (const char *const[]){"logs/b.json.gz"});
+    r->input.truncated = fix_strv(1, (const char *const[]){"logs/b.json.gz"});
     r->input.n_warnings = 1;
     r->input.warnings = fl_calloc(1, sizeof(fl_warning));
-    r->input.warnings[0] = (fl_warning){FL_WARN_MALFORMED, dup("logs/a.json"), 17,
-                                        dup("line 17 column 3: invalid token")};
+    r->input.warnings[0] = (fl_warning){FL_WARN_MALFORMED, fix_str("logs/a.json"), 17,
+                                        fix_str("line 17 column 3: invalid token")};
     r->window_start = T0 - 600 * FL_USEC_PER_SEC;
     r->window_end = T0 + 600 * FL_USEC_PER_SEC + 250000;
     r->bucket_seconds = 60;
@@ -46,38 +34,39 @@ static fl_result *make_result(bool confident, const char *hostile)
     r->changes = fl_calloc(1, sizeof(fl_change_out));
     r->changes[0] = (fl_change_out){T0,
                                     FL_CHANGE_DEPLOY,
-                                    dup("checkout-api"),
-                                    dup("checkout-api-00042-xyz"),
-                                    dup("deployer@example.iam.gserviceaccount.com"),
-                                    dup("ReplaceService"),
-                                    dup("audit"),
-                                    dup("")};
+                                    fix_str("checkout-api"),
+                                    fix_str("checkout-api-00042-xyz"),
+                                    fix_str("deployer@example.iam.gserviceaccount.com"),
+                                    fix_str("ReplaceService"),
+                                    fix_str("audit"),
+                                    fix_str("")};
 
     r->n_groups = 1;
     r->groups = fl_calloc(1, sizeof(fl_group));
     fl_group *g = &r->groups[0];
-    g->key = dup("schema_validation");
-    g->class_id = dup("schema_validation");
-    g->rule_id = dup("schema_validation.zod");
-    g->title = dup("Config validation failed at startup");
-    g->fingerprint = dup("0123456789abcdef");
-    g->template_text = dup("ZodError: <str> Required");
-    g->implies = dup("config");
+    g->key = fix_str("schema_validation");
+    g->class_id = fix_str("schema_validation");
+    g->rule_id = fix_str("schema_validation.zod");
+    g->title = fix_str("Config validation failed at startup");
+    g->fingerprint = fix_str("0123456789abcdef");
+    g->template_text = fix_str("ZodError: <str> Required");
+    g->implies = fix_str("config");
     g->severity = 500;
     g->count = 412;
     g->first_seen = T0 + 2 * FL_USEC_PER_SEC;
     g->last_seen = T0 + 500 * FL_USEC_PER_SEC;
     g->n_by_revision = 1;
     g->by_revision = fl_calloc(1, sizeof(fl_rev_count));
-    g->by_revision[0] = (fl_rev_count){dup("checkout-api"), dup("checkout-api-00042-xyz"), 412};
+    g->by_revision[0] =
+        (fl_rev_count){fix_str("checkout-api"), fix_str("checkout-api-00042-xyz"), 412};
     g->n_samples = 1;
     g->samples = fl_calloc(1, sizeof(fl_sample));
     g->samples[0] = (fl_sample){T0 + 2 * FL_USEC_PER_SEC + 123456,
-                                dup("checkout-api"),
-                                dup("checkout-api-00042-xyz"),
-                                dup("inst-1"),
-                                dup("abc"),
-                                dup(hostile)};
+                                fix_str("checkout-api"),
+                                fix_str("checkout-api-00042-xyz"),
+                                fix_str("inst-1"),
+                                fix_str("abc"),
+                                fix_str(hostile)};
     g->series = fl_calloc(3, sizeof(uint32_t));
     g->series[1] = 12;
     g->series[2] = 400;
@@ -85,9 +74,9 @@ static fl_result *make_result(bool confident, const char *hostile)
     r->n_revisions = 1;
     r->revisions = fl_calloc(1, sizeof(fl_revision));
     fl_revision *v = &r->revisions[0];
-    v->service = dup("checkout-api");
-    v->revision = dup("checkout-api-00042-xyz");
-    v->commit_sha = dup("");
+    v->service = fix_str("checkout-api");
+    v->revision = fix_str("checkout-api-00042-xyz");
+    v->commit_sha = fix_str("");
     v->first_seen = T0;
     v->last_seen = T0 + 500 * FL_USEC_PER_SEC;
     v->requests = 1180;
@@ -103,21 +92,23 @@ static fl_result *make_result(bool confident, const char *hostile)
     c->rank = 1;
     c->score = confident ? 0.8712345 : 0.31;
     c->kind = FL_CAUSE_DEPLOY;
-    c->service = dup("checkout-api");
-    c->revision = dup("checkout-api-00042-xyz");
-    c->previous_revision = dup("checkout-api-00041-abc");
-    c->error_class = dup("schema_validation");
-    c->summary = dup("Revision checkout-api-00042-xyz fails config validation since its rollout");
+    c->service = fix_str("checkout-api");
+    c->revision = fix_str("checkout-api-00042-xyz");
+    c->previous_revision = fix_str("checkout-api-00041-abc");
+    c->error_class = fix_str("schema_validation");
+    c->summary =
+        fix_str("Revision checkout-api-00042-xyz fails config validation since its rollout");
     c->onset = T0 + 2 * FL_USEC_PER_SEC;
     c->change_ts = T0;
     c->n_parts = 1;
     c->parts = fl_calloc(1, sizeof(fl_score_part));
-    c->parts[0] = (fl_score_part){dup("onset_after_change"), 0.3, 0.9, 0.27, dup("2 s after")};
+    c->parts[0] =
+        (fl_score_part){fix_str("onset_after_change"), 0.3, 0.9, 0.27, fix_str("2 s after")};
     c->n_evidence = 2;
     c->evidence =
-        strv(2, (const char *const[]){"412/1180 requests 5xx (35%) since 10:42:07", hostile});
+        fix_strv(2, (const char *const[]){"412/1180 requests 5xx (35%) since 10:42:07", hostile});
     c->n_actions = 2;
-    c->actions = strv(
+    c->actions = fix_strv(
         2, (const char *const[]){"gcloud run services update-traffic checkout-api "
                                  "--region=europe-west1 --to-revisions=checkout-api-00041-abc=100",
                                  "Fix the missing environment variable and redeploy"});
