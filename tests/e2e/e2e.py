@@ -18,32 +18,18 @@ import subprocess
 import sys
 import tempfile
 
+from clitest import Fail, check, run_cli
+
 FAULTLINE = ""
 ROOT = ""
 SAMPLE_REL = "tests/data/incidents/checkout-bad-deploy.json"
 TMP = ""
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
 def run(args, stdin=None, env_extra=None, input_bytes=None):
-    env = dict(os.environ)
-    env.pop("FAULTLINE_PATTERNS_DIR", None)
-    env["NO_COLOR"] = "1"
-    if env_extra:
-        env.update(env_extra)
     if stdin is None and input_bytes is None:
         stdin = subprocess.DEVNULL
-    p = subprocess.run([FAULTLINE] + args, stdin=stdin, input=input_bytes,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    return run_cli(FAULTLINE, args, stdin=stdin, input_bytes=input_bytes, env_extra=env_extra)
 
 
 def analyze_json(args, expect_rc=0, **kw):

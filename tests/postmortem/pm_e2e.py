@@ -37,33 +37,22 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from clitest import Fail, check, run_cli  # noqa: E402
+
 FAULTLINE = ROOT = FLGEN = TMP = ""
 SAMPLE_REL = "tests/data/incidents/checkout-bad-deploy.json"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 GH_TOKEN = "ghp_FAKEfakeFAKEfake0123456789abcdefABCD"
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
+# The user's attachment settings must not leak into a case.
+ATTACH_ENV = ("GITHUB_TOKEN", "FAULTLINE_WEBHOOK_SECRET", "FAULTLINE_GITHUB_API_URL",
+              "FAULTLINE_SLACK_HOOKS_URL", "FAULTLINE_ATTACH_TIMEOUT_MS")
 
 
 def run(args, env_extra=None, timeout=120):
-    env = dict(os.environ)
-    for k in ("FAULTLINE_PATTERNS_DIR", "GITHUB_TOKEN", "FAULTLINE_WEBHOOK_SECRET",
-              "FAULTLINE_GITHUB_API_URL", "FAULTLINE_SLACK_HOOKS_URL",
-              "FAULTLINE_ATTACH_TIMEOUT_MS"):
-        env.pop(k, None)
-    env["NO_COLOR"] = "1"
-    if env_extra:
-        env.update(env_extra)
-    p = subprocess.run([FAULTLINE] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       env=env, timeout=timeout)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    return run_cli(FAULTLINE, args, env_extra=env_extra, unset=ATTACH_ENV, timeout=timeout)
 
 
 def sample():
