@@ -404,6 +404,15 @@ static void onset_marker(const chart *c)
             x, TOP1, bw, c->top2 + H2 - TOP1, x + bw + 3, TOP1 + 12, ts + 11);
 }
 
+/* A legend entry that would run past the right edge starts a new row. */
+static void legend_wrap(double *x, double *y)
+{
+    if (*x > W - 260) {
+        *x = LEFT;
+        *y += 18;
+    }
+}
+
 static void legend(const chart *c, const size_t *revs, size_t n_revs, double y)
 {
     const fl_result *r = c->r;
@@ -412,10 +421,7 @@ static void legend(const chart *c, const size_t *revs, size_t n_revs, double y)
     fprintf(o, "<g class=\"legend\">\n");
     for (size_t k = 0; k < n_revs; k++) {
         const fl_revision *v = &r->revisions[revs[k]];
-        if (x > W - 260) {
-            x = LEFT;
-            y += 18;
-        }
+        legend_wrap(&x, &y);
         fprintf(o,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                 "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\">",
@@ -425,10 +431,7 @@ static void legend(const chart *c, const size_t *revs, size_t n_revs, double y)
         x += 250;
     }
     if (n_revs) {
-        if (x > W - 260) {
-            x = LEFT;
-            y += 18;
-        }
+        legend_wrap(&x, &y);
         fprintf(o,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"line-5xx\" "
                 "stroke=\"#333\"/><text x=\"%.1f\" y=\"%.1f\">dashed: 5xx</text>\n",
@@ -441,10 +444,7 @@ static void legend(const chart *c, const size_t *revs, size_t n_revs, double y)
         bool other = g == ng;
         if (other && r->n_groups <= ng)
             break;
-        if (x > W - 260) {
-            x = LEFT;
-            y += 18;
-        }
+        legend_wrap(&x, &y);
         fprintf(o,
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" fill=\"%s\"/>"
                 "<text x=\"%.1f\" y=\"%.1f\">",
