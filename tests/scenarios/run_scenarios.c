@@ -147,13 +147,14 @@ typedef struct totals {
 } totals;
 
 static void run_case(const char *flgen, const char *dir, const char *name, int seed,
-                     const char *expect, totals *tot)
+                     const char *expect, const char *flags, totals *tot)
 {
     char data[1024], tpath[1024], cmd[4096];
     snprintf(data, sizeof(data), "%s/%s-%d.ndjson", dir, name, seed);
     snprintf(tpath, sizeof(tpath), "%s/%s-%d.truth.json", dir, name, seed);
-    snprintf(cmd, sizeof(cmd), "'%s' --scenario %s --seed %d --format ndjson --out '%s' --truth '%s'",
-             flgen, name, seed, data, tpath);
+    snprintf(cmd, sizeof(cmd),
+             "'%s' --scenario %s --seed %d --format ndjson --out '%s' --truth '%s' %s", flgen,
+             name, seed, data, tpath, flags);
     truth t;
     fl_result *r = NULL, *r2 = NULL;
     if (system(cmd) != 0 || read_truth(tpath, &t) != 0 || run_pipeline(data, &r) != 0) {
@@ -230,7 +231,9 @@ static void run_case(const char *flgen, const char *dir, const char *name, int s
 
     char rank_s[16];
     snprintf(rank_s, sizeof(rank_s), "%d", rank);
-    printf("%-24s %4d  %4s  %5.3f  %-10s %-34s %-10s %s%s%s\n", name, seed,
+    char label[160];
+    snprintf(label, sizeof(label), "%s%s", name, flags[0] ? "*" : "");
+    printf("%-24s %4d  %4s  %5.3f  %-10s %-34s %-10s %s%s%s\n", label, seed,
            want_none ? "-" : rank ? rank_s : "none",
            top ? top->score : 0.0, top ? fl_cause_kind_name(top->kind) : "-",
            top ? (top->revision[0] ? top->revision : top->service) : "-",
@@ -271,19 +274,29 @@ int main(int argc, char **argv)
     int lineno = 0;
     while (fgets(line, sizeof(line), f)) {
         lineno++;
-        char name[128], expect[32];
-        int a, b;
+        char name[128], expect[32], flags[128] = "";
+        int a, b, used = 0;
         if (line[0] == '#' || line[0] == '\n')
             continue;
-        if (sscanf(line, "%127s %d-%d %31s", name, &a, &b, expect) != 4 || a > b) {
-            fprintf(stderr, "%s:%d: expected \"name first-last cause|none\"\n", argv[2], lineno);
+        line[strcspn(line, "\n")] = '\0';
+        if (sscanf(line, "%127s %d-%d %31s%n", name, &a, &b, expect, &used) != 4 || a > b ||
+            (strcmp(expect, "cause") != 0 && strcmp(expect, "none") != 0)) {
+            fprintf(stderr, "%s:%d: expected \"name first-last cause|none [flgen flags]\"\n",
+                    argv[2], lineno);
+            fclose(f);
+            return 2;
+        }
+        snprintf(flags, sizeof(flags), "%s", line + used + strspn(line + used, " \t"));
+        /* Flags go to a shell: allow only option-like words. */
+        if (strspn(flags, "abcdefghijklmnopqrstuvwxyz0123456789- ") != strlen(flags)) {
+            fprintf(stderr, "%s:%d: flgen flags may only hold [a-z0-9- ]\n", argv[2], lineno);
             fclose(f);
             return 2;
         }
         if (only && strcmp(only, name) != 0)
             continue;
         for (int s = a; s <= b; s++)
-            run_case(argv[1], argv[3], name, s, expect, &tot);
+            run_case(argv[1], argv[3], name, s, expect, flags, &tot);
     }
     fclose(f);
     int cases = tot.cause_cases + tot.none_cases;
