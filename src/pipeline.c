@@ -24,6 +24,10 @@
 
 #define CHANGE_LINE_MAX (64 * 1024)
 #define BATCHES_PER_WORKER 2
+/* A worker hands its aggregate over to the shared one every this many batches (about
+ * 128 MiB of input) and starts afresh: the per-minute series of a long input are then held
+ * once, not once per worker. */
+#define HANDOVER_BATCHES 512
 #define MAX_THREADS 64
 
 static bool is_dir(const char *path)
@@ -134,6 +138,7 @@ static int load_changes_file(const char *path, fl_agg *agg, fl_diag *diag, char 
 typedef struct worker {
     fl_matcher *matcher;
     fl_agg *agg;
+    size_t batches; /* since the last hand-over */
     pthread_t thread;
     bool started;
     struct pool *pool;
@@ -168,6 +173,8 @@ typedef struct pool {
     int error;     /* first worker error, stops everyone */
     const fl_rules *rules;
     fl_reader *reader;
+    pthread_mutex_t shared_lock; /* guards shared */
+    fl_agg *shared;
 } pool;
 
 static void set_error(pool *p, int rc)
@@ -197,6 +204,17 @@ static int process(worker *w, pool *p, job *j)
     size_t n = fl_batch_count(j->b);
     for (size_t i = 0; i < n && !rc; i++)
         rc = worker_add(w, p->rules, fl_batch_entry(j->b, i));
+    if (!rc && ++w->batches >= HANDOVER_BATCHES) {
+        fl_agg *fresh = fl_agg_new(NULL);
+        if (!fresh)
+            return FL_ENOMEM;
+        pthread_mutex_lock(&p->shared_lock);
+        rc = fl_agg_merge(p->shared, w->agg);
+        pthread_mutex_unlock(&p->shared_lock);
+        fl_agg_free(w->agg);
+        w->agg = fresh;
+        w->batches = 0;
+    }
     return rc;
 }
 
@@ -247,12 +265,13 @@ static void pool_free(pool *p)
 /* This thread reads, cuts and queues batches of raw records; n_workers workers parse,
  * reassemble (in input order), classify and count them. Returns 0 or the first error. */
 static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *workers, int n_workers,
-                        char *errbuf, size_t errlen)
+                        fl_agg *shared, char *errbuf, size_t errlen)
 {
     pool p;
     memset(&p, 0, sizeof p);
     p.rules = rules;
     p.reader = reader;
+    p.shared = shared;
     p.cap = (size_t)n_workers * BATCHES_PER_WORKER + 1;
     p.empty = fl_calloc(p.cap, sizeof(job *));
     p.full = fl_calloc(p.cap, sizeof(job *));
@@ -275,6 +294,7 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *worker
         return rc;
     }
     pthread_mutex_init(&p.lock, NULL);
+    pthread_mutex_init(&p.shared_lock, NULL);
     pthread_cond_init(&p.changed, NULL);
     for (int i = 0; i < n_workers && !rc; i++) {
         workers[i].pool = &p;
@@ -338,6 +358,7 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *worker
         p.empty[p.n_empty++] = p.full[(p.full_head + i) % p.cap];
     pool_free(&p);
     pthread_cond_destroy(&p.changed);
+    pthread_mutex_destroy(&p.shared_lock);
     pthread_mutex_destroy(&p.lock);
     return rc;
 }
@@ -407,7 +428,7 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
     if (n_workers == 1)
         rc = run_serial(reader, rules, &workers[0], errbuf, errlen);
     else
-        rc = run_parallel(reader, rules, workers, n_workers, errbuf, errlen);
+        rc = run_parallel(reader, rules, workers, n_workers, main_agg, errbuf, errlen);
     if (rc)
         goto done;
     /* Reading is over: give back its buffers, the matchers and each worker's aggregate as
@@ -418,14 +439,20 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         fl_matcher_free(workers[i].matcher);
         workers[i].matcher = NULL;
     }
-    /* Merged into the first worker's aggregate (already the size of the input's span) rather
-     * than into a fresh one: one copy fewer at the peak. The merge is order-independent. */
-    if ((rc = fl_agg_merge(workers[0].agg, main_agg)) != 0)
-        goto oom;
-    fl_agg_free(main_agg);
-    main_agg = workers[0].agg;
-    workers[0].agg = NULL;
-    for (int i = 1; i < n_workers; i++) {
+    /* With one thread main_agg holds only the changes: merge it into the worker's aggregate
+     * (already the size of the input's span) rather than the other way round, one copy fewer
+     * at the peak. Worker aggregates of a parallel run hold at most HANDOVER_BATCHES batches
+     * each: they go into main_agg. The merge is order-independent. */
+    if (n_workers == 1) {
+        if ((rc = fl_agg_merge(workers[0].agg, main_agg)) != 0)
+            goto oom;
+        fl_agg_free(main_agg);
+        main_agg = workers[0].agg;
+        workers[0].agg = NULL;
+    }
+    for (int i = 0; i < n_workers; i++) {
+        if (!workers[i].agg)
+            continue;
         if ((rc = fl_agg_merge(main_agg, workers[i].agg)) != 0)
             goto oom;
         fl_agg_free(workers[i].agg);
