@@ -1,0 +1,195 @@
+/* The aggregate indexed for the analysis: cells per revision and per group x revision, sorted
+ * by minute, and sums over minute ranges. Revisions are viewed in (service, first_seen, name)
+ * order so every loop over them is deterministic. */
+#include "analyze_internal.h"
+#include "evidence.h"
+#include "score.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t an_minute_of(fl_time t)
+{
+    return t >= 0 ? t / AGG_MINUTE : (t - AGG_MINUTE + 1) / AGG_MINUTE;
+}
+
+static int cellv_cmp(const void *x, const void *y)
+{
+    const cellv *a = x, *b = y;
+    return a->minute < b->minute ? -1 : a->minute > b->minute;
+}
+
+static int rev_order_cmp(const void *p, const void *q)
+{
+    const agg_rev *a = *(const agg_rev *const *)p, *b = *(const agg_rev *const *)q;
+    int d = strcmp(a->service, b->service);
+    if (d)
+        return d;
+    if (a->first_seen != b->first_seen)
+        return a->first_seen < b->first_seen ? -1 : 1;
+    return strcmp(a->revision, b->revision);
+}
+
+/* Revisions are viewed in (service, first_seen, name) order, never in the aggregate's
+ * insertion order, so every loop over them is deterministic. */
+int an_build_index(ctx *c)
+{
+    const fl_agg *a = c->a;
+    c->n_revs = a->n_revs;
+    c->revs = fl_calloc(a->n_revs + 1, sizeof(rev_view));
+    c->gcells = fl_calloc(a->n_groups * a->n_revs + 1, sizeof(cellv *));
+    c->gn = fl_calloc(a->n_groups * a->n_revs + 1, sizeof(size_t));
+    const agg_rev **order = fl_calloc(a->n_revs + 1, sizeof(agg_rev *));
+    size_t *pos = fl_calloc(a->n_revs + 1, sizeof(size_t));
+    size_t *cnt = fl_calloc(a->n_groups * a->n_revs + a->n_revs + 1, sizeof(size_t));
+    int rc = FL_ENOMEM;
+    if (!c->revs || !c->gcells || !c->gn || !order || !pos || !cnt)
+        goto out;
+    for (size_t r = 0; r < a->n_revs; r++)
+        order[r] = &a->revs[r];
+    qsort(order, a->n_revs, sizeof(*order), rev_order_cmp);
+    for (size_t r = 0; r < a->n_revs; r++)
+        pos[order[r] - a->revs] = r;
+    /* slot s: revision traffic (s < n_revs) or group g x rev r (n_revs + g*n_revs + r) */
+    for (size_t i = 0; i < a->n_cells; i++) {
+        const agg_cell *x = &a->cells[i];
+        size_t r = pos[x->k.rev];
+        size_t s = x->k.grp < 0 ? r : a->n_revs + (size_t)x->k.grp * a->n_revs + r;
+        cnt[s]++;
+    }
+    for (size_t r = 0; r < a->n_revs; r++) {
+        c->revs[r].r = order[r];
+        c->revs[r].cells = fl_calloc(cnt[r] + 1, sizeof(cellv));
+        if (!c->revs[r].cells)
+            goto out;
+    }
+    for (size_t s = 0; s < a->n_groups * a->n_revs; s++) {
+        if (!cnt[a->n_revs + s])
+            continue;
+        c->gcells[s] = fl_calloc(cnt[a->n_revs + s], sizeof(cellv));
+        if (!c->gcells[s])
+            goto out;
+    }
+    for (size_t i = 0; i < a->n_cells; i++) {
+        const agg_cell *x = &a->cells[i];
+        cellv v = {x->k.minute, x->requests, x->r5xx, x->errors, x->first_ts};
+        size_t r = pos[x->k.rev];
+        if (x->k.grp < 0) {
+            rev_view *rv = &c->revs[r];
+            rv->cells[rv->n++] = v;
+            rv->requests += v.requests;
+            rv->r5xx += v.r5xx;
+            rv->errors += v.errors;
+        } else {
+            size_t s = (size_t)x->k.grp * a->n_revs + r;
+            c->gcells[s][c->gn[s]++] = v;
+        }
+    }
+    for (size_t r = 0; r < a->n_revs; r++)
+        qsort(c->revs[r].cells, c->revs[r].n, sizeof(cellv), cellv_cmp);
+    for (size_t s = 0; s < a->n_groups * a->n_revs; s++)
+        if (c->gn[s])
+            qsort(c->gcells[s], c->gn[s], sizeof(cellv), cellv_cmp);
+    rc = 0;
+out:
+    fl_free(order);
+    fl_free(pos);
+    fl_free(cnt);
+    return rc;
+}
+
+void an_free_index(ctx *c)
+{
+    for (size_t r = 0; c->revs && r < c->n_revs; r++)
+        fl_free(c->revs[r].cells);
+    fl_free(c->revs);
+    if (c->gcells)
+        for (size_t s = 0; s < c->a->n_groups * c->n_revs; s++)
+            fl_free(c->gcells[s]);
+    fl_free(c->gcells);
+    fl_free(c->gn);
+    fl_free(c->ch);
+    fl_free(c->cands);
+}
+
+/* Traffic of revision r in minutes [ma, mb). */
+void an_rev_sum(const ctx *c, size_t r, int64_t ma, int64_t mb, uint64_t *req, uint64_t *r5xx)
+{
+    *req = 0;
+    if (r5xx)
+        *r5xx = 0;
+    const rev_view *v = &c->revs[r];
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->cells[i].minute < ma || v->cells[i].minute >= mb)
+            continue;
+        *req += v->cells[i].requests;
+        if (r5xx)
+            *r5xx += v->cells[i].r5xx;
+    }
+}
+
+/* Errors of group g on revision r in minutes [ma, mb); *first gets the earliest. */
+uint64_t an_grp_sum(const ctx *c, size_t g, size_t r, int64_t ma, int64_t mb, fl_time *first)
+{
+    size_t s = g * c->n_revs + r;
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->gn[s]; i++) {
+        const cellv *x = &c->gcells[s][i];
+        if (x->minute < ma || x->minute >= mb)
+            continue;
+        n += x->errors;
+        if (first && x->first_ts && (!*first || x->first_ts < *first))
+            *first = x->first_ts;
+    }
+    return n;
+}
+
+/* Errors of group g on every revision of a service (NULL: all) in [ma, mb). */
+uint64_t an_grp_sum_service(const ctx *c, size_t g, const char *service, int64_t ma,
+                                int64_t mb, fl_time *first)
+{
+    uint64_t n = 0;
+    for (size_t r = 0; r < c->n_revs; r++)
+        if (!service || strcmp(c->revs[r].r->service, service) == 0)
+            n += an_grp_sum(c, g, r, ma, mb, first);
+    return n;
+}
+
+uint64_t an_service_requests(const ctx *c, const char *service, int64_t ma, int64_t mb)
+{
+    uint64_t n = 0, x;
+    for (size_t r = 0; r < c->n_revs; r++)
+        if (strcmp(c->revs[r].r->service, service) == 0) {
+            an_rev_sum(c, r, ma, mb, &x, NULL);
+            n += x;
+        }
+    return n;
+}
+
+/* The service where group g has the most errors (ties: name). */
+const char *an_group_service(const ctx *c, size_t g)
+{
+    const char *best = "";
+    uint64_t best_n = 0;
+    for (size_t r = 0; r < c->n_revs; r++) {
+        const char *svc = c->revs[r].r->service;
+        uint64_t n = an_grp_sum_service(c, g, svc, INT64_MIN, INT64_MAX, NULL);
+        if (n > best_n || (n == best_n && n > 0 && strcmp(svc, best) < 0)) {
+            best = svc;
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+long an_find_rev(const ctx *c, const char *service, const char *revision)
+{
+    for (size_t r = 0; r < c->n_revs; r++)
+        if (strcmp(c->revs[r].r->service, service) == 0 &&
+            strcmp(c->revs[r].r->revision, revision) == 0)
+            return (long)r;
+    return -1;
+}

@@ -1,0 +1,118 @@
+/* Internals of fl_analyze, shared by its files:
+ *   analyze_index.c    the aggregate indexed by revision and group, with range sums
+ *   analyze_changes.c  change events: pairing, inferred deploys, one candidate per rollout
+ *   analyze.c          candidates and their scores, ranking, fl_analyze itself
+ *   cause_text.c       a ranked candidate as an fl_cause: summary, evidence, actions
+ *   result_out.c       changes, groups and revisions of the result, with their series
+ * Nothing outside correlate/ includes this. */
+#ifndef FL_ANALYZE_INTERNAL_H
+#define FL_ANALYZE_INTERNAL_H
+
+#include "agg_internal.h"
+#include "score.h"
+
+#define MAX_BUCKETS 1500
+#define PAIR_WINDOW (15 * 60 * FL_USEC_PER_SEC) /* audit deploy -> first sight of revision */
+#define MIN_COMPARE_REQUESTS 20
+#define MIN_CONCURRENT_REQUESTS 100 /* other revisions' traffic worth a side-by-side comparison */
+#define UNKNOWN_CAUSE_CAP 0.45 /* an unexplained group is never a confident cause */
+#define MIN_REPORTED_SCORE 0.10 /* below this a candidate is noise, not a cause to list */
+
+typedef struct cellv {
+    int64_t minute;
+    uint64_t requests, r5xx, errors;
+    fl_time first_ts;
+} cellv;
+
+typedef struct rev_view {
+    const agg_rev *r;
+    cellv *cells; /* sorted by minute */
+    size_t n;
+    uint64_t requests, r5xx, errors;
+} rev_view;
+
+/* One change candidate after pairing and merging events of the same revision. */
+typedef struct cand_change {
+    fl_change c;         /* the representative event, revision filled when paired */
+    fl_time first_ts;    /* earliest event */
+    fl_time last_ts;     /* latest event (e.g. traffic shifted to a canary) */
+    long rev;            /* agg revision index, -1 when none */
+} cand_change;
+
+typedef struct cand {
+    fl_cause_kind kind;
+    char service[128];
+    char revision[128];
+    char prev[128];
+    char region[64];
+    long group;
+    const char *gkey; /* the group's key: ties are broken by name, never by index */
+    long change;      /* index into changes, -1 */
+    double values[FL_SIG_COUNT];
+    char details[FL_SIG_COUNT][200];
+    double impact;
+    char impact_detail[200];
+    double score;
+    fl_time onset;
+    fl_time change_ts;
+    double surge_ratio;
+    fl_time surge_ts;
+} cand;
+
+typedef struct ctx {
+    const fl_agg *a;
+    const fl_analyze_opts *opts;
+    fl_time w0, w1;
+    int64_t m0, m1; /* window minutes [m0, m1] */
+    rev_view *revs;
+    size_t n_revs;
+    cellv **gcells; /* per group x revision: sorted cells; index g * n_revs + r */
+    size_t *gn;
+    cand_change *ch;
+    size_t n_ch;
+    /* per service request surge */
+    cand *cands;
+    size_t n_cands, cap_cands;
+    bool oom; /* an allocation failed somewhere the callers cannot return a code */
+} ctx;
+
+typedef struct group_stats {
+    const char *service;
+    uint32_t *series;   /* per minute over the window */
+    size_t n;
+    double llr2;        /* change point strength */
+    fl_time onset;      /* first error at/after the change point (or first_seen) */
+    uint64_t before, after;
+    double before_min, after_min;
+    bool started;       /* a significant increase inside the window */
+} group_stats;
+
+/* analyze_index.c */
+int64_t an_minute_of(fl_time t);
+int an_build_index(ctx *c);
+void an_free_index(ctx *c);
+/* Requests (and 5xx) of revision r in minutes [ma, mb). */
+void an_rev_sum(const ctx *c, size_t r, int64_t ma, int64_t mb, uint64_t *req, uint64_t *r5xx);
+/* Errors of group g on revision r in minutes [ma, mb); *first gets the earliest. */
+uint64_t an_grp_sum(const ctx *c, size_t g, size_t r, int64_t ma, int64_t mb, fl_time *first);
+/* The same over every revision of a service (NULL: all services). */
+uint64_t an_grp_sum_service(const ctx *c, size_t g, const char *service, int64_t ma, int64_t mb,
+                            fl_time *first);
+uint64_t an_service_requests(const ctx *c, const char *service, int64_t ma, int64_t mb);
+/* The service where group g has the most errors (ties: name). */
+const char *an_group_service(const ctx *c, size_t g);
+long an_find_rev(const ctx *c, const char *service, const char *revision);
+
+/* analyze_changes.c: every change event, sorted, into *out (owned); candidates into c->ch. */
+int an_collect_changes(ctx *c, fl_change **out, size_t *n_out);
+
+/* cause_text.c */
+const agg_field *an_top_field(const agg_group *g, const char *name);
+int an_build_cause(const ctx *c, const cand *x, int rank, fl_cause *o);
+
+/* result_out.c */
+int an_out_changes(fl_result *res, const fl_change *v, size_t n);
+int an_out_groups(const ctx *c, fl_result *res);
+int an_out_revisions(const ctx *c, fl_result *res);
+
+#endif
