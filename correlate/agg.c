@@ -240,24 +240,57 @@ static int sample_offer(agg_group *g, fl_time ts, const char *service, const cha
     return 0;
 }
 
+static uint64_t field_hash(const char *name, const char *value)
+{
+    uint64_t h = fl_hash64(name, strlen(name) + 1, FL_HASH_SEED);
+    return fl_hash64(value, strlen(value), h);
+}
+
+/* Counts one (capture, value) pair. Past AGG_MAX_FIELD_VALUES distinct pairs the group keeps the
+ * pairs with the smallest hashes (a bottom-k sample): a pair that belongs to the final set has
+ * been kept since its first sighting, so the kept set and its counts are the same whatever the
+ * input order, thread count or shard merge order. */
 static int field_add(agg_group *g, const char *name, const char *value, uint64_t n)
 {
+    uint64_t h = field_hash(name, value);
+    size_t worst = 0;
     for (size_t i = 0; i < g->n_fields; i++) {
-        if (strcmp(g->fields[i].name, name) == 0 && strcmp(g->fields[i].value, value) == 0) {
-            g->fields[i].count += n;
+        agg_field *f = &g->fields[i];
+        if (f->hash == h && strcmp(f->name, name) == 0 && strcmp(f->value, value) == 0) {
+            f->count += n;
             return 0;
         }
+        if (f->hash > g->fields[worst].hash)
+            worst = i;
     }
-    if (g->n_fields >= AGG_MAX_FIELD_VALUES)
+    agg_field *f;
+    if (g->n_fields >= AGG_MAX_FIELD_VALUES) {
+        if (h >= g->fields[worst].hash)
+            return 0;
+        f = &g->fields[worst];
+        char *nn = fl_strdup(name), *nv = fl_strdup(value);
+        if (!nn || !nv) {
+            fl_free(nn);
+            fl_free(nv);
+            return FL_ENOMEM;
+        }
+        fl_free(f->name);
+        fl_free(f->value);
+        f->name = nn;
+        f->value = nv;
+        f->count = n;
+        f->hash = h;
         return 0;
+    }
     agg_field *nf = fl_realloc(g->fields, (g->n_fields + 1) * sizeof(agg_field));
     if (!nf)
         return FL_ENOMEM;
     g->fields = nf;
-    agg_field *f = &g->fields[g->n_fields];
+    f = &g->fields[g->n_fields];
     f->name = fl_strdup(name);
     f->value = fl_strdup(value);
     f->count = n;
+    f->hash = h;
     if (!f->name || !f->value) {
         fl_free(f->name);
         fl_free(f->value);
@@ -276,18 +309,55 @@ typedef struct group_proto {
     const char *template_text;
     int implies;
     int severity;
+    fl_time ts; /* when this observation was made (0: unknown) */
 } group_proto;
+
+/* True when p should represent the group instead of what it has: the earliest observation
+ * wins, then the smaller rule id, so the choice does not depend on arrival order. */
+static bool rep_better(const agg_group *g, const group_proto *p)
+{
+    if (!p->ts || !g->rep_ts)
+        return p->ts && !g->rep_ts;
+    if (p->ts != g->rep_ts)
+        return p->ts < g->rep_ts;
+    return p->rule_id && g->rule_id && strcmp(p->rule_id, g->rule_id) < 0;
+}
+
+static int set_rep(agg_group *g, const group_proto *p)
+{
+    char *rule = dup_or_null(p->rule_id), *title = fl_strdup(p->title);
+    char *tmpl = fl_strdup(p->template_text);
+    if ((p->rule_id && !rule) || !title || !tmpl) {
+        fl_free(rule);
+        fl_free(title);
+        fl_free(tmpl);
+        return FL_ENOMEM;
+    }
+    fl_free(g->rule_id);
+    fl_free(g->title);
+    fl_free(g->template_text);
+    g->rule_id = rule;
+    g->title = title;
+    g->template_text = tmpl;
+    g->implies = p->implies;
+    g->severity = p->severity;
+    g->rep_ts = p->ts;
+    return 0;
+}
 
 static long group_get(fl_agg *a, const group_proto *p)
 {
     long i = fl_strmap_get(&a->group_index, p->key);
-    if (i >= 0)
+    if (i >= 0) {
+        if (rep_better(&a->groups[i], p) && set_rep(&a->groups[i], p))
+            return FL_ENOMEM;
         return i;
+    }
     if (a->n_groups >= a->opts.max_groups && !p->class_id) {
         /* Past the cap, unmatched templates share one overflow group. */
         static const group_proto overflow = {"fp:overflow", NULL, NULL,
                                              "other unmatched errors (group cap reached)",
-                                             "0000000000000000", "<other>", 0, FL_SEV_ERROR};
+                                             "0000000000000000", "<other>", 0, FL_SEV_ERROR, 0};
         if (strcmp(p->key, overflow.key) != 0)
             return group_get(a, &overflow);
     }
@@ -303,6 +373,7 @@ static long group_get(fl_agg *a, const group_proto *p)
     g->template_text = fl_strdup(p->template_text);
     g->implies = p->implies;
     g->severity = p->severity;
+    g->rep_ts = p->ts;
     if (!g->key || !g->title || !g->fingerprint || !g->template_text ||
         (p->class_id && !g->class_id) || (p->rule_id && !g->rule_id) ||
         fl_strmap_put(&a->group_index, p->key, (uint32_t)a->n_groups)) {
@@ -391,6 +462,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 
     group_proto p;
     memset(&p, 0, sizeof(p));
+    p.ts = e->ts;
     char key[64], fp[17], tmpl[TEMPLATE_MAX], text[TEMPLATE_MAX + 64];
     if (matched) {
         p.key = match->rule->class_id;
@@ -472,7 +544,7 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
         const agg_group *s = &src->groups[i];
         group_proto p = {s->key,         s->class_id,          s->rule_id,
                          s->title,       s->fingerprint,       s->template_text,
-                         s->implies,     s->severity};
+                         s->implies,     s->severity,          s->rep_ts};
         gmap[i] = group_get(dst, &p);
         if (gmap[i] < 0)
             goto out;

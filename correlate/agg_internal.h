@@ -32,6 +32,7 @@ typedef struct agg_field {
     char *name;
     char *value;
     uint64_t count;
+    uint64_t hash; /* of name and value: which values the cap keeps (see field_add) */
 } agg_field;
 
 typedef struct agg_group {
@@ -43,6 +44,7 @@ typedef struct agg_group {
     char *template_text;
     int implies;        /* fl_implies */
     int severity;
+    fl_time rep_ts;     /* when the entry that gave rule/title/template was seen */
     uint64_t count;
     fl_time first_seen;
     fl_time last_seen;

@@ -24,6 +24,28 @@ const agg_field *an_top_field(const agg_group *g, const char *name)
     return best;
 }
 
+/* One evidence line per captured field name, in name order (the fields array is in arrival
+ * order, which must not show in the report). */
+static int add_field_evidence(fl_cause *o, const agg_group *grp)
+{
+    int rc = 0;
+    const char *last = NULL;
+    for (;;) {
+        const char *next = NULL;
+        for (size_t i = 0; i < grp->n_fields; i++) {
+            const char *n = grp->fields[i].name;
+            if ((!last || strcmp(n, last) > 0) && (!next || strcmp(n, next) < 0))
+                next = n;
+        }
+        if (!next)
+            return rc;
+        const agg_field *f = an_top_field(grp, next);
+        rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "%s = %s (%" PRIu64 " times)", f->name,
+                           f->value, f->count);
+        last = next;
+    }
+}
+
 static const char *memory_limit_field(const agg_group *g)
 {
     for (size_t i = 0; i < g->n_fields; i++)
@@ -89,15 +111,7 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "change: %s at %s (%s%s%s)",
                        cc->c.description, fl_time_clock(cc->first_ts, t1, 16), cc->c.source,
                        cc->c.actor[0] ? ", " : "", cc->c.actor);
-    for (size_t i = 0; i < grp->n_fields; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < i; j++)
-            dup |= strcmp(grp->fields[j].name, grp->fields[i].name) == 0;
-        const agg_field *f = dup ? NULL : an_top_field(grp, grp->fields[i].name);
-        if (f)
-            rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "%s = %s (%" PRIu64 " times)",
-                               f->name, f->value, f->count);
-    }
+    rc |= add_field_evidence(o, grp);
     if (grp->n_samples)
         rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "sample %s %s: %.300s",
                            fl_time_clock(grp->samples[0].ts, t1, 16), grp->samples[0].revision,
@@ -170,15 +184,7 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
                            bm > 0 ? (double)before / bm : 0, am > 0 ? (double)after / am : 0,
                            x->surge_ratio, fl_time_clock(x->surge_ts, t2, 16));
     }
-    for (size_t i = 0; i < grp->n_fields; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < i; j++)
-            dup |= strcmp(grp->fields[j].name, grp->fields[i].name) == 0;
-        const agg_field *f = dup ? NULL : an_top_field(grp, grp->fields[i].name);
-        if (f)
-            rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "%s = %s (%" PRIu64 " times)",
-                               f->name, f->value, f->count);
-    }
+    rc |= add_field_evidence(o, grp);
     if (grp->n_samples)
         rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "sample %s %s: %.300s",
                            fl_time_clock(grp->samples[0].ts, t1, 16), grp->samples[0].revision,

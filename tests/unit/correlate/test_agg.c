@@ -64,6 +64,57 @@ static void test_order_and_merge(void (*make)(incident *), const char *name)
     fl_agg_free(m);
 }
 
+/* More distinct captured values than a group keeps (AGG_MAX_FIELD_VALUES): which values survive,
+ * and their counts, must not depend on arrival order, shards or merge order. */
+static void feed_fields(fl_agg *a, size_t from, size_t to, bool reverse)
+{
+    static const fl_rule_info rule = {.id = "mongo_server_selection.python",
+                                      .class_id = "mongo_server_selection",
+                                      .title = "MongoDB server selection timed out",
+                                      .severity = FL_SEV_ERROR,
+                                      .implies = FL_IMPLIES_DEPENDENCY};
+    fl_entry e;
+    fl_entry_init(&e);
+    for (size_t k = from; k < to; k++) {
+        size_t i = reverse ? to - 1 - (k - from) : k;
+        fl_entry_clear(&e);
+        e.ts = T("2026-03-02T10:00:00Z") + (fl_time)i * FL_USEC_PER_SEC;
+        e.severity = FL_SEV_ERROR;
+        e.log_kind = FL_LOG_STDERR;
+        fl_entry_set(&e, &e.service, "orders", 6);
+        fl_entry_set(&e, &e.revision, "orders-00007-abc", 16);
+        fl_entry_set(&e, &e.message, "ServerSelectionTimeoutError", 27);
+        fl_match m = {.rule = &rule, .n_fields = 1};
+        strcpy(m.fields[0].name, "host_port");
+        /* 200 distinct hosts; host h is seen (h % 4) + 1 times, interleaved. */
+        size_t h = (i * 37) % 200;
+        snprintf(m.fields[0].value, sizeof m.fields[0].value, "10.0.%zu.%zu:27017", h / 16, h);
+        for (size_t rep = 0; rep <= h % 4; rep++)
+            CHECK_INT(fl_agg_add(a, &e, &m), 0);
+    }
+    fl_entry_free(&e);
+}
+
+static void test_field_cap_order(void)
+{
+    enum { N = 600 };
+    fl_agg *fwd = fl_agg_new(NULL), *bwd = fl_agg_new(NULL);
+    fl_agg *s1 = fl_agg_new(NULL), *s2 = fl_agg_new(NULL), *m = fl_agg_new(NULL);
+    feed_fields(fwd, 0, N, false);
+    feed_fields(bwd, 0, N, true);
+    feed_fields(s1, 0, N / 3, true);
+    feed_fields(s2, N / 3, N, false);
+    CHECK_INT(fl_agg_merge(m, s2), 0);
+    CHECK_INT(fl_agg_merge(m, s1), 0);
+    check_same(fwd, bwd, "field cap, reversed");
+    check_same(fwd, m, "field cap, sharded");
+    fl_agg_free(fwd);
+    fl_agg_free(bwd);
+    fl_agg_free(s1);
+    fl_agg_free(s2);
+    fl_agg_free(m);
+}
+
 static void test_expire(void)
 {
     bad_deploy(&in);
@@ -172,6 +223,7 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
+    test_field_cap_order();
     test_order_and_merge(bad_deploy, "bad_deploy");
     test_order_and_merge(dependency_outage, "dependency_outage");
     test_order_and_merge(traffic_surge, "traffic_surge");
