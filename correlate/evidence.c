@@ -1,4 +1,5 @@
 /* Human wording of numbers and the runbook actions; see evidence.h. */
+#include <ctype.h>
 #include "evidence.h"
 
 #include <math.h>
@@ -107,6 +108,37 @@ static int dependency_checks(const fl_action_ctx *c, char ***v, size_t *n)
     return rc;
 }
 
+/* Writes step with the placeholders the rules use (SVC, REGION, REV, PREV, whole words only)
+ * replaced by what the analysis knows; unknown ones stay as they are for the reader to fill. */
+static void fill_placeholders(const fl_action_ctx *c, const char *step, fl_buf *out)
+{
+    const struct {
+        const char *word;
+        const char *value;
+    } subst[] = {
+        {"SVC", c->service},
+        {"REGION", c->region},
+        {"REV", c->revision},
+        {"PREV", c->previous_revision},
+    };
+    for (const char *p = step; *p;) {
+        bool done = false;
+        bool at_start = p == step || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        for (size_t i = 0; at_start && i < FL_ARRAY_LEN(subst); i++) {
+            size_t len = strlen(subst[i].word);
+            if (strncmp(p, subst[i].word, len) != 0 || isalnum((unsigned char)p[len]) ||
+                p[len] == '_' || !subst[i].value || !subst[i].value[0])
+                continue;
+            fl_buf_addstr(out, subst[i].value);
+            p += len;
+            done = true;
+            break;
+        }
+        if (!done)
+            fl_buf_addc(out, *p++);
+    }
+}
+
 int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
 {
     const char *svc = c->service[0] ? c->service : "SERVICE";
@@ -183,7 +215,11 @@ int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
         const char *step = c->rule->remediation[i];
         if (strstr(step, "update-traffic"))
             continue;
-        rc |= fl_strv_addf(v, n, "%s", step);
+        fl_buf b;
+        fl_buf_init(&b, 4096);
+        fill_placeholders(c, step, &b);
+        rc |= b.data ? fl_strv_addf(v, n, "%s", b.data) : FL_ENOMEM;
+        fl_buf_free(&b);
     }
     return rc ? FL_ENOMEM : 0;
 }

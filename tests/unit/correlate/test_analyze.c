@@ -139,8 +139,45 @@ static void test_formatting(void)
     CHECK_STR(fl_fmt_duration(3900, b, sizeof(b)), "1 h 5 min");
 }
 
+/* Rule steps get the known service, region and revisions in place of their placeholders;
+ * whole words only, and unknown values stay for the reader to fill. */
+static void test_action_placeholders(void)
+{
+    static const char *const steps[] = {
+        "gcloud run revisions describe REV --region=REGION",
+        "gcloud run services update SVC --region=REGION --memory=LIMIT",
+        "Compare REV with PREV; REVISIONS and SVC_NAME stay",
+        "gcloud run services update-traffic SVC --to-revisions=PREV=100",
+    };
+    fl_rule_info rule = {.id = "oom.node", .class_id = "oom", .title = "heap",
+                         .remediation = steps, .n_remediation = 4};
+    fl_action_ctx ctx = {.kind = FL_CAUSE_RESOURCE, .service = "orders", .region = "",
+                         .revision = "orders-00009-xyz", .previous_revision = "",
+                         .class_id = "oom", .rule = &rule};
+    char **v = NULL;
+    size_t n = 0;
+    CHECK_INT(fl_actions_build(&ctx, &v, &n), 0);
+    bool saw_describe = false, saw_update = false, saw_compare = false;
+    for (size_t i = 0; i < n; i++) {
+        saw_describe |= strcmp(v[i], "gcloud run revisions describe orders-00009-xyz "
+                                     "--region=REGION") == 0;
+        saw_update |= strcmp(v[i], "gcloud run services update orders --region=REGION "
+                                   "--memory=LIMIT") == 0;
+        saw_compare |= strcmp(v[i], "Compare orders-00009-xyz with PREV; REVISIONS and "
+                                    "SVC_NAME stay") == 0;
+        CHECK(strstr(v[i], "update-traffic orders --to-revisions") == NULL);
+    }
+    CHECK(saw_describe);
+    CHECK(saw_update);
+    CHECK(saw_compare);
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 int main(void)
 {
+    test_action_placeholders();
     test_formatting();
     test_bad_deploy();
     test_dependency();
