@@ -180,7 +180,20 @@ int an_collect_changes(ctx *c, fl_change **out, size_t *n_out)
             m->c.ts = keep < v[i].ts ? keep : v[i].ts;
         }
     }
+    /* The report lists a service-level "Ready" only when no revision-level Ready of the same
+     * service stands within a minute of it: otherwise it says the same thing twice. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool echo = false;
+        if (v[i].kind == FL_CHANGE_REVISION_READY && !v[i].revision[0])
+            for (size_t j = 0; j < n && !echo; j++)
+                echo = j != i && v[j].kind == FL_CHANGE_REVISION_READY && v[j].revision[0] &&
+                       strcmp(v[j].service, v[i].service) == 0 &&
+                       llabs(v[j].ts - v[i].ts) <= 60 * FL_USEC_PER_SEC;
+        if (!echo)
+            v[kept++] = v[i];
+    }
     *out = v;
-    *n_out = n;
+    *n_out = kept;
     return 0;
 }

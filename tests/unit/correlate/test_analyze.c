@@ -175,8 +175,36 @@ static void test_action_placeholders(void)
     free(v);
 }
 
+/* A service-level "Ready" next to the revision-level one is listed once; alone, it is kept. */
+static void test_ready_echo(void)
+{
+    fl_change rev = {.ts = T("2026-03-02T10:00:10Z"), .kind = FL_CHANGE_REVISION_READY};
+    snprintf(rev.service, sizeof rev.service, "orders");
+    snprintf(rev.revision, sizeof rev.revision, "orders-00002-abc");
+    snprintf(rev.source, sizeof rev.source, "system_event");
+    fl_change svc = rev;
+    svc.revision[0] = '\0';
+    svc.ts += 2 * FL_USEC_PER_SEC;
+    for (int with_rev = 0; with_rev < 2; with_rev++) {
+        fl_agg *a = fl_agg_new(NULL);
+        if (with_rev)
+            fl_agg_add_change(a, &rev);
+        fl_agg_add_change(a, &svc);
+        fl_result *r = NULL;
+        CHECK_INT(fl_analyze(a, NULL, &r), 0);
+        if (r) {
+            CHECK_INT(r->n_changes, 1);
+            if (r->n_changes == 1)
+                CHECK_STR(r->changes[0].revision, with_rev ? "orders-00002-abc" : "");
+        }
+        fl_result_free(r);
+        fl_agg_free(a);
+    }
+}
+
 int main(void)
 {
+    test_ready_echo();
     test_action_placeholders();
     test_formatting();
     test_bad_deploy();
