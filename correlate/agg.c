@@ -4,7 +4,13 @@
  * are the earliest by (timestamp, insertId, message), field values count per value. That is
  * what makes fl_agg_merge of shards equal to one pass, and newest-first input equal to
  * oldest-first. The caps (groups, revisions, cells, field values) are the only places where
- * order can matter, and only once a cap is hit. */
+ * order can matter, and only once a cap is hit.
+ *
+ * Time cells are one minute wide until the input spans more than AGG_SPAN_BUCKETS minutes;
+ * then the width doubles (as often as needed) and cells fold into aligned buckets
+ * floor(minute / width) * width. The width is a function of the span alone and folding twice
+ * equals folding once to the wider width, so this too is order-independent, and a long
+ * archive costs at most AGG_SPAN_BUCKETS cells per series. */
 #include "agg_internal.h"
 
 #include <stdio.h>
@@ -29,6 +35,7 @@ fl_agg *fl_agg_new(const fl_agg_opts *opts)
     fl_strmap_init(&a->rev_index);
     fl_strmap_init(&a->group_index);
     fl_cellmap_init(&a->cell_index);
+    a->width = 1;
     return a;
 }
 
@@ -172,28 +179,96 @@ static int rev_note(agg_rev *r, fl_time first, fl_time last, const char *locatio
     return 0;
 }
 
-static agg_cell *cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute)
+static void cell_add(agg_cell *c, const agg_cell *s)
+{
+    c->requests += s->requests;
+    c->r5xx += s->r5xx;
+    c->errors += s->errors;
+    if (s->first_ts && (!c->first_ts || s->first_ts < c->first_ts))
+        c->first_ts = s->first_ts;
+}
+
+/* Re-keys every cell to buckets of w minutes (a multiple of the current width) and adds up
+ * the cells that now share a bucket. Nothing changes when it fails. */
+static int fold_cells(fl_agg *a, int64_t w)
+{
+    fl_cellmap idx;
+    fl_cellmap_init(&idx);
+    if (fl_cellmap_reserve(&idx, a->n_cells))
+        return FL_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_cells; i++) {
+        agg_cell c = a->cells[i];
+        c.k.minute = agg_bucket_start(c.k.minute, w);
+        long j = fl_cellmap_get(&idx, &c.k);
+        if (j >= 0) {
+            cell_add(&a->cells[j], &c);
+            continue;
+        }
+        fl_cellmap_put(&idx, &c.k, (uint32_t)n); /* reserved: cannot fail */
+        a->cells[n++] = c;
+    }
+    fl_cellmap_free(&a->cell_index);
+    a->cell_index = idx;
+    a->n_cells = n;
+    a->width = w;
+    return 0;
+}
+
+static int64_t span_buckets(int64_t lo, int64_t hi, int64_t w)
+{
+    return (agg_bucket_start(hi, w) - agg_bucket_start(lo, w)) / w + 1;
+}
+
+/* Widens the time span of the cells to include minutes [lo, hi] and, when it no longer fits
+ * in AGG_SPAN_BUCKETS buckets, doubles the bucket width until it does. */
+static int span_note(fl_agg *a, int64_t lo, int64_t hi)
+{
+    if (a->has_span && lo >= a->span_lo && hi <= a->span_hi)
+        return 0;
+    if (a->has_span) {
+        lo = FL_MIN(lo, a->span_lo);
+        hi = FL_MAX(hi, a->span_hi);
+    }
+    int64_t w = a->width;
+    while (span_buckets(lo, hi, w) > AGG_SPAN_BUCKETS)
+        w *= 2;
+    if (w != a->width && fold_cells(a, w))
+        return FL_ENOMEM;
+    a->span_lo = lo;
+    a->span_hi = hi;
+    a->has_span = true;
+    return 0;
+}
+
+/* The cell of a series (grp -1: the revision's traffic) for the bucket holding minute. *out
+ * is NULL when the cell cap is reached. */
+static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cell **out)
 {
     fl_cell_key k;
     memset(&k, 0, sizeof(k));
     k.grp = grp;
     k.rev = rev;
-    k.minute = minute;
+    k.minute = agg_bucket_start(minute, a->width);
+    *out = NULL;
     long i = fl_cellmap_get(&a->cell_index, &k);
-    if (i >= 0)
-        return &a->cells[i];
-    /* One cell per minute per series; the cap bounds memory on endless streams. */
+    if (i >= 0) {
+        *out = &a->cells[i];
+        return 0;
+    }
+    /* A last resort for endless streams; the span cap normally bounds the cells first. */
     if (a->n_cells >= a->opts.max_buckets * 16) {
         a->cells_dropped++;
-        return NULL;
+        return 0;
     }
     if (grow((void **)&a->cells, &a->cap_cells, a->n_cells + 1, sizeof(agg_cell)) ||
         fl_cellmap_put(&a->cell_index, &k, (uint32_t)a->n_cells))
-        return NULL;
+        return FL_ENOMEM;
     agg_cell *c = &a->cells[a->n_cells++];
     memset(c, 0, sizeof(*c));
     c->k = k;
-    return c;
+    *out = c;
+    return 0;
 }
 
 static int64_t minute_of(fl_time t)
@@ -449,8 +524,14 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
             return FL_ENOMEM;
     }
     int64_t minute = minute_of(e->ts);
+    agg_cell *c;
+    /* Entries without a timestamp go to minute 0, which no bucket width moves and which is
+     * left out of the span. */
+    if (ri >= 0 && (request || error) && e->ts && span_note(a, minute, minute))
+        return FL_ENOMEM;
     if (ri >= 0 && (request || error)) {
-        agg_cell *c = cell_get(a, -1, (int32_t)ri, minute);
+        if (cell_get(a, -1, (int32_t)ri, minute, &c))
+            return FL_ENOMEM;
         if (c) {
             c->requests += request;
             c->r5xx += is5xx;
@@ -510,7 +591,8 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
             if (field_add(g, match->fields[i].name, match->fields[i].value, 1))
                 return FL_ENOMEM;
     if (ri >= 0) {
-        agg_cell *c = cell_get(a, (int32_t)gi, (int32_t)ri, minute);
+        if (cell_get(a, (int32_t)gi, (int32_t)ri, minute, &c))
+            return FL_ENOMEM;
         if (c) {
             c->errors++;
             if (!c->first_ts || e->ts < c->first_ts)
@@ -530,6 +612,12 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
     long *gmap = fl_calloc(src->n_groups + 1, sizeof(long));
     int rc = FL_ENOMEM;
     if (!rmap || !gmap)
+        goto out;
+    /* Both sides in buckets of the wider width: the one the union of the spans needs (src's
+     * width can only be wider than that after fl_agg_expire). */
+    if (src->has_span && span_note(dst, src->span_lo, src->span_hi))
+        goto out;
+    if (src->width > dst->width && fold_cells(dst, src->width))
         goto out;
     for (size_t i = 0; i < src->n_revs; i++) {
         const agg_rev *s = &src->revs[i];
@@ -570,14 +658,11 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
         long gi = s->k.grp < 0 ? -1 : gmap[s->k.grp];
         if (r < 0)
             continue;
-        agg_cell *c = cell_get(dst, (int32_t)gi, (int32_t)r, s->k.minute);
-        if (!c)
-            continue;
-        c->requests += s->requests;
-        c->r5xx += s->r5xx;
-        c->errors += s->errors;
-        if (s->first_ts && (!c->first_ts || s->first_ts < c->first_ts))
-            c->first_ts = s->first_ts;
+        agg_cell *c;
+        if (cell_get(dst, (int32_t)gi, (int32_t)r, s->k.minute, &c))
+            goto out;
+        if (c)
+            cell_add(c, s);
     }
     for (size_t i = 0; i < src->n_changes; i++)
         if (fl_agg_add_change(dst, &src->changes[i]))
@@ -620,7 +705,7 @@ void fl_agg_expire(fl_agg *a, fl_time t)
         goto out;
     /* Group counts become what is left in the window. */
     for (size_t i = 0; i < a->n_cells; i++)
-        if (a->cells[i].k.grp >= 0 && a->cells[i].k.minute >= cut)
+        if (a->cells[i].k.grp >= 0 && a->cells[i].k.minute + a->width > cut)
             gcount[a->cells[i].k.grp] += a->cells[i].errors;
     size_t ng = 0;
     for (size_t i = 0; i < a->n_groups; i++) {
@@ -660,7 +745,7 @@ void fl_agg_expire(fl_agg *a, fl_time t)
     size_t nc = 0;
     for (size_t i = 0; i < a->n_cells; i++) {
         agg_cell c = a->cells[i];
-        if (c.k.minute < cut || rmap[c.k.rev] < 0 || (c.k.grp >= 0 && gmap[c.k.grp] < 0))
+        if (c.k.minute + a->width <= cut || rmap[c.k.rev] < 0 || (c.k.grp >= 0 && gmap[c.k.grp] < 0))
             continue;
         c.k.rev = (int32_t)rmap[c.k.rev];
         if (c.k.grp >= 0)
@@ -675,6 +760,12 @@ void fl_agg_expire(fl_agg *a, fl_time t)
     a->n_changes = nch;
     if (a->min_ts < t)
         a->min_ts = t;
+    /* The span restarts at the cut, so a live window never coarsens; a width already reached
+     * is kept (folded cells cannot be split again). */
+    if (a->has_span && a->span_hi < cut)
+        a->has_span = false;
+    else if (a->has_span && a->span_lo < cut)
+        a->span_lo = cut;
     reindex(a);
 out:
     fl_free(gmap);

@@ -8,6 +8,10 @@
 
 #define AGG_MAX_FIELD_VALUES 64 /* distinct (capture, value) pairs kept per group */
 #define AGG_MINUTE (60 * FL_USEC_PER_SEC)
+/* Distinct time buckets a series may span before the aggregate doubles its bucket width:
+ * 4096 one-minute buckets is 68 h, so incident windows of up to two days keep minute
+ * resolution, and a longer span costs no more than this many cells per series. */
+#define AGG_SPAN_BUCKETS 4096
 
 typedef struct agg_rev {
     char *service;
@@ -54,7 +58,7 @@ typedef struct agg_group {
     size_t n_fields;
 } agg_group;
 
-/* One minute of one revision (grp == -1: requests, 5xx, error entries) or of one group on one
+/* One time bucket (agg.width minutes, starting at k.minute) of one revision (grp == -1: requests, 5xx, error entries) or of one group on one
  * revision (count in errors, first_ts the earliest error in that minute). */
 typedef struct agg_cell {
     fl_cell_key k;
@@ -81,6 +85,18 @@ struct fl_agg {
     fl_cellmap cell_index;
     fl_change *changes;
     size_t n_changes, cap_changes;
+    /* Minutes per cell: a power of two, the smallest that keeps the span of timestamped cells
+     * [span_lo, span_hi] within AGG_SPAN_BUCKETS aligned buckets. It depends only on that span
+     * (a min and a max), so it is the same whatever the input order or shard merge order. */
+    int64_t width;
+    int64_t span_lo, span_hi; /* minutes; valid when has_span */
+    bool has_span;
 };
+
+/* The start of the width-minute bucket holding minute m (floor, also for negative m). */
+static inline int64_t agg_bucket_start(int64_t m, int64_t width)
+{
+    return (int64_t)((uint64_t)m & ~(uint64_t)(width - 1));
+}
 
 #endif

@@ -51,10 +51,10 @@ static void finish_score(cand *x)
     x->score = s < 0 ? 0 : s > 1 ? 1 : s;
 }
 
-/* Request-rate surge of a service: the change point of its per-minute requests. */
+/* Request-rate surge of a service: the change point of its per-bucket requests. */
 static double service_surge(ctx *c, const char *service, fl_time *at)
 {
-    size_t n = (size_t)(c->m1 - c->m0 + 1);
+    size_t n = (size_t)((c->m1 - c->m0 + 1) / c->w);
     uint32_t *x = fl_calloc(n + 1, sizeof(uint32_t));
     if (!x) {
         c->oom = true;
@@ -64,8 +64,8 @@ static double service_surge(ctx *c, const char *service, fl_time *at)
         if (strcmp(c->revs[r].r->service, service) != 0)
             continue;
         for (size_t i = 0; i < c->revs[r].n; i++) {
-            int64_t m = c->revs[r].cells[i].minute - c->m0;
-            if (m >= 0 && (size_t)m < n)
+            int64_t m = (c->revs[r].cells[i].minute - c->m0) / c->w;
+            if (c->revs[r].cells[i].minute >= c->m0 && (size_t)m < n)
                 x[m] += (uint32_t)c->revs[r].cells[i].requests;
         }
     }
@@ -81,7 +81,7 @@ static double service_surge(ctx *c, const char *service, fl_time *at)
         before /= (double)(k - skip);
         after /= (double)(n - k);
         ratio = before > 0 ? after / before : (after > 0 ? 10 : 1);
-        *at = (c->m0 + (int64_t)k) * AGG_MINUTE;
+        *at = (c->m0 + (int64_t)k * c->w) * AGG_MINUTE;
     }
     fl_free(x);
     return ratio;
@@ -92,7 +92,7 @@ static void group_stats_build(ctx *c, size_t g, group_stats *st)
 {
     memset(st, 0, sizeof(*st));
     st->service = an_group_service(c, g);
-    size_t n = (size_t)(c->m1 - c->m0 + 1);
+    size_t n = (size_t)((c->m1 - c->m0 + 1) / c->w);
     st->series = fl_calloc(n + 1, sizeof(uint32_t));
     if (!st->series) {
         c->oom = true;
@@ -102,8 +102,8 @@ static void group_stats_build(ctx *c, size_t g, group_stats *st)
     for (size_t r = 0; r < c->n_revs; r++) {
         size_t s = g * c->n_revs + r;
         for (size_t i = 0; i < c->gn[s]; i++) {
-            int64_t m = c->gcells[s][i].minute - c->m0;
-            if (m >= 0 && (size_t)m < st->n)
+            int64_t m = (c->gcells[s][i].minute - c->m0) / c->w;
+            if (c->gcells[s][i].minute >= c->m0 && (size_t)m < st->n)
                 st->series[m] += (uint32_t)c->gcells[s][i].errors;
         }
     }
@@ -120,12 +120,12 @@ static void group_stats_build(ctx *c, size_t g, group_stats *st)
         st->started = false;
         k = 0;
     } else {
-        /* The burst often begins inside the minute before the split: take that minute too
+        /* The burst often begins inside the bucket before the split: take that bucket too
          * when it is already well above the earlier rate. */
         double base = k > 1 ? (double)(pre - st->series[k - 1]) / (double)(k - 1) : 0;
-        int64_t from = c->m0 + (int64_t)k;
+        int64_t from = c->m0 + (int64_t)k * c->w;
         if (st->series[k - 1] > 0 && (double)st->series[k - 1] > 3 * base)
-            from--;
+            from -= c->w;
         fl_time first = 0;
         an_grp_sum_service(c, g, NULL, from, INT64_MAX, &first);
         st->onset = first;
@@ -133,8 +133,8 @@ static void group_stats_build(ctx *c, size_t g, group_stats *st)
     }
     for (size_t i = 0; i < st->n; i++)
         *(i < k ? &st->before : &st->after) += st->series[i];
-    st->before_min = (double)k;
-    st->after_min = (double)(st->n - k);
+    st->before_min = (double)k * (double)c->w;
+    st->after_min = (double)(st->n - k) * (double)c->w;
 }
 
 static double rate_excess(uint64_t k, double n, uint64_t k0, double n0)
@@ -567,13 +567,16 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
     c.w1 = opts->window_end ? opts->window_end : a->max_ts;
     if (c.w1 < c.w0)
         c.w1 = c.w0;
-    c.m0 = an_minute_of(c.w0);
-    c.m1 = an_minute_of(c.w1);
+    /* The window in whole buckets of the aggregate (minutes unless the span was long). */
+    c.w = a->width > 0 ? a->width : 1;
+    c.m0 = agg_bucket_start(an_minute_of(c.w0), c.w);
+    c.m1 = agg_bucket_start(an_minute_of(c.w1), c.w) + c.w - 1;
     res->window_start = c.w0;
     res->window_end = c.w1;
     res->confidence_threshold = opts->threshold > 0 ? opts->threshold : FL_DEFAULT_THRESHOLD;
     int64_t minutes = c.m1 - c.m0 + 1;
     int64_t per = (minutes + MAX_BUCKETS - 1) / MAX_BUCKETS;
+    per = (per + c.w - 1) / c.w * c.w; /* an output bucket never splits a cell */
     res->bucket_seconds = (int)(per < 1 ? 60 : per * 60);
     res->bucket_origin = c.m0 * AGG_MINUTE;
     res->n_buckets = (size_t)((minutes + per - 1) / (per < 1 ? 1 : per));

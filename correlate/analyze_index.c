@@ -118,6 +118,8 @@ void an_free_index(ctx *c)
 /* Traffic of revision r in minutes [ma, mb). */
 void an_rev_sum(const ctx *c, size_t r, int64_t ma, int64_t mb, uint64_t *req, uint64_t *r5xx)
 {
+    ma = agg_bucket_start(ma, c->w);
+    mb = agg_bucket_start(mb, c->w);
     *req = 0;
     if (r5xx)
         *r5xx = 0;
@@ -136,6 +138,8 @@ uint64_t an_grp_sum(const ctx *c, size_t g, size_t r, int64_t ma, int64_t mb, fl
 {
     size_t s = g * c->n_revs + r;
     uint64_t n = 0;
+    ma = agg_bucket_start(ma, c->w);
+    mb = agg_bucket_start(mb, c->w);
     for (size_t i = 0; i < c->gn[s]; i++) {
         const cellv *x = &c->gcells[s][i];
         if (x->minute < ma || x->minute >= mb)

@@ -63,7 +63,8 @@ typedef struct ctx {
     const fl_agg *a;
     const fl_analyze_opts *opts;
     fl_time w0, w1;
-    int64_t m0, m1; /* window minutes [m0, m1] */
+    int64_t m0, m1; /* window minutes [m0, m1], whole buckets of w minutes */
+    int64_t w;      /* the aggregate's bucket width in minutes (1 unless the span is long) */
     rev_view *revs;
     size_t n_revs;
     cellv **gcells; /* per group x revision: sorted cells; index g * n_revs + r */
@@ -78,7 +79,7 @@ typedef struct ctx {
 
 typedef struct group_stats {
     const char *service;
-    uint32_t *series;   /* per minute over the window */
+    uint32_t *series;   /* per bucket (w minutes) over the window */
     size_t n;
     double llr2;        /* change point strength */
     fl_time onset;      /* first error at/after the change point (or first_seen) */
@@ -91,6 +92,8 @@ typedef struct group_stats {
 int64_t an_minute_of(fl_time t);
 int an_build_index(ctx *c);
 void an_free_index(ctx *c);
+/* Range sums take minutes; with buckets wider than a minute both ends round down to their
+ * bucket's start, so [a, b) and [b, c) still split the counts without overlap. */
 /* Requests (and 5xx) of revision r in minutes [ma, mb). */
 void an_rev_sum(const ctx *c, size_t r, int64_t ma, int64_t mb, uint64_t *req, uint64_t *r5xx);
 /* Errors of group g on revision r in minutes [ma, mb); *first gets the earliest. */

@@ -116,9 +116,8 @@ long fl_cellmap_get(const fl_cellmap *m, const fl_cell_key *k)
     return m->used[i] ? (long)m->vals[i] : -1;
 }
 
-static int cell_grow(fl_cellmap *m)
+static int cell_grow(fl_cellmap *m, size_t ncap)
 {
-    size_t ncap = m->cap ? m->cap * 2 : 256;
     fl_cellmap n = {fl_calloc(ncap, sizeof(fl_cell_key)), fl_calloc(ncap, sizeof(uint32_t)),
                     fl_calloc(ncap, 1), ncap, 0};
     if (!n.keys || !n.vals || !n.used) {
@@ -142,7 +141,7 @@ static int cell_grow(fl_cellmap *m)
 int fl_cellmap_put(fl_cellmap *m, const fl_cell_key *k, uint32_t val)
 {
     if ((m->n + 1) * 2 > m->cap) {
-        int rc = cell_grow(m);
+        int rc = cell_grow(m, m->cap ? m->cap * 2 : 256);
         if (rc)
             return rc;
     }
@@ -154,4 +153,12 @@ int fl_cellmap_put(fl_cellmap *m, const fl_cell_key *k, uint32_t val)
     }
     m->vals[i] = val;
     return 0;
+}
+
+int fl_cellmap_reserve(fl_cellmap *m, size_t n)
+{
+    size_t ncap = m->cap ? m->cap : 256;
+    while ((m->n + n) * 2 > ncap)
+        ncap *= 2;
+    return ncap == m->cap ? 0 : cell_grow(m, ncap);
 }

@@ -20,7 +20,7 @@ void fl_strmap_free(fl_strmap *m);
 long fl_strmap_get(const fl_strmap *m, const char *key);
 int fl_strmap_put(fl_strmap *m, const char *key, uint32_t val);
 
-/* A minute bucket: group (-1 for a revision's traffic cell), revision, minute since epoch. */
+/* A time bucket: group (-1 for a revision's traffic cell), revision, first minute since epoch. */
 typedef struct fl_cell_key {
     int32_t grp;
     int32_t rev;
@@ -39,5 +39,7 @@ void fl_cellmap_init(fl_cellmap *m);
 void fl_cellmap_free(fl_cellmap *m);
 long fl_cellmap_get(const fl_cellmap *m, const fl_cell_key *k);
 int fl_cellmap_put(fl_cellmap *m, const fl_cell_key *k, uint32_t val);
+/* Makes room for n keys, so that the next n puts of new keys cannot fail. */
+int fl_cellmap_reserve(fl_cellmap *m, size_t n);
 
 #endif

@@ -1,5 +1,6 @@
 /* fl_agg properties: order independence, merge == single pass, expiry, caps. Results are
  * compared as rendered JSON, byte for byte. */
+#include "agg_internal.h"
 #include "incidents.h"
 #include "fl_test.h"
 
@@ -62,6 +63,108 @@ static void test_order_and_merge(void (*make)(incident *), const char *name)
     fl_agg_free(s2);
     fl_agg_free(s3);
     fl_agg_free(m);
+}
+
+/* bad_deploy stretched over `days` days: checkout-00041 serves one request every 6 minutes
+ * (a rare 5xx), the deploy lands at 13:37:20 on the last day but two, and checkout-00042 then
+ * fails every third request with schema_validation. */
+static void long_bad_deploy_days(incident *out, int days)
+{
+    memset(out, 0, sizeof(*out));
+    fl_time t0 = T("2026-03-02T00:00:00Z");
+    fl_time dep = t0 + (fl_time)(days - 3) * 1440 * MIN_US + (13 * 60 + 37) * MIN_US +
+                  20 * FL_USEC_PER_SEC;
+    add_deploy(out, dep, "checkout");
+    for (int m = 0; m < days * 1440; m += 6) {
+        fl_time ts = t0 + (fl_time)m * MIN_US + 17 * FL_USEC_PER_SEC;
+        bool on_new = ts >= dep + 5 * FL_USEC_PER_SEC;
+        const char *rev = on_new ? "checkout-00042-bbb" : "checkout-00041-aaa";
+        bool fail = on_new ? (m / 6) % 3 == 0 : m % 997 == 0;
+        push(out, ts, FL_LOG_REQUESTS, fail ? FL_SEV_ERROR : FL_SEV_INFO, fail ? 500 : 200,
+             "checkout", rev, NULL, NULL);
+        if (fail && on_new)
+            push(out, ts + 1000, FL_LOG_STDERR, FL_SEV_ERROR, 0, "checkout", rev,
+                 "ZodError: KV_REDIS_PASSWORD: String must contain at least 1 character(s)",
+                 "schema_validation");
+    }
+}
+
+static void ten_days(incident *out)
+{
+    long_bad_deploy_days(out, 10);
+}
+
+/* 10 days is past AGG_SPAN_BUCKETS minutes: cells are 4-minute buckets, the report's series
+ * too, and the deploy still explains the errors, with the onset found at bucket resolution. */
+static void test_long_span(void)
+{
+    ten_days(&in);
+    fl_agg *a = aggregate(&in);
+    CHECK_INT(a->width, 4);
+    fl_result *r = NULL;
+    CHECK_INT(fl_analyze(a, NULL, &r), 0);
+    CHECK(r && r->bucket_seconds % (4 * 60) == 0);
+    CHECK(r && r->n_buckets <= 1500);
+    CHECK(r && r->n_causes > 0);
+    if (r && r->n_causes > 0) {
+        CHECK_INT(r->causes[0].kind, FL_CAUSE_DEPLOY);
+        CHECK_STR(r->causes[0].error_class, "schema_validation");
+        /* the first error is kept exactly: buckets coarsen counts, not first timestamps */
+        fl_time first = 0;
+        for (size_t i = 0; i < in.n && !first; i++)
+            if (in.cls[i])
+                first = in.e[i].ts;
+        CHECK(first > in.changes[0].ts);
+        if (r->causes[0].onset != first)
+            fprintf(stderr, "onset %lld, first error %lld\n", (long long)r->causes[0].onset,
+                    (long long)first);
+        CHECK(r->causes[0].onset == first);
+    }
+    fl_result_free(r);
+    fl_agg_free(a);
+}
+
+/* Up to two days keep minute cells (results as before the span cap); past the cap the cells
+ * of a series stay within AGG_SPAN_BUCKETS however long the input, and the width is the
+ * smallest power of two that fits. */
+static void test_span_cap_bounds_cells(void)
+{
+    long_bad_deploy_days(&in, 2);
+    fl_agg *a = aggregate(&in);
+    CHECK_INT(a->width, 1);
+    fl_agg_free(a);
+
+    static const int days[] = {3, 20, 90};
+    static const int64_t want_width[] = {2, 8, 32};
+    for (size_t d = 0; d < 3; d++) {
+        a = fl_agg_new(NULL);
+        fl_entry e;
+        fl_entry_init(&e);
+        fl_time t0 = T("2026-01-01T00:00:00Z");
+        size_t minutes = (size_t)days[d] * 1440;
+        /* one request and one error per minute on each of two revisions: 2 traffic series and
+         * 2 group series */
+        for (size_t m = 0; m < minutes; m++)
+            for (int rv = 0; rv < 2; rv++) {
+                const char *rev = rv ? "api-00002-bbb" : "api-00001-aaa";
+                test_entry req = {t0 + (fl_time)m * MIN_US, FL_LOG_REQUESTS, FL_SEV_INFO, 200,
+                                  "api", rev, NULL, "r", NULL};
+                test_entry err = {t0 + (fl_time)m * MIN_US + 1, FL_LOG_STDERR, FL_SEV_ERROR, 0,
+                                  "api", rev, "disk quota reached on volume", "x", NULL};
+                fill(&e, &req);
+                CHECK_INT(fl_agg_add(a, &e, NULL), 0);
+                fill(&e, &err);
+                CHECK_INT(fl_agg_add(a, &e, NULL), 0);
+            }
+        fl_entry_free(&e);
+        CHECK_INT(a->width, want_width[d]);
+        CHECK(a->n_cells <= 4 * (size_t)AGG_SPAN_BUCKETS);
+        uint64_t req = 0;
+        for (size_t i = 0; i < a->n_cells; i++)
+            req += a->cells[i].requests;
+        CHECK_INT(req, 2 * minutes); /* folding keeps every count */
+        fl_agg_free(a);
+    }
 }
 
 /* More distinct captured values than a group keeps (AGG_MAX_FIELD_VALUES): which values survive,
@@ -227,6 +330,9 @@ int main(void)
     test_order_and_merge(bad_deploy, "bad_deploy");
     test_order_and_merge(dependency_outage, "dependency_outage");
     test_order_and_merge(traffic_surge, "traffic_surge");
+    test_order_and_merge(ten_days, "ten_days (bucket width past the span cap)");
+    test_long_span();
+    test_span_cap_bounds_cells();
     test_expire();
     test_caps_and_samples();
     test_alloc_failures();
