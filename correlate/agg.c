@@ -13,8 +13,12 @@
  * archive costs at most AGG_SPAN_BUCKETS cells per series. */
 #include "agg_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The cell index reads each cell's key in place (map.h). */
+_Static_assert(offsetof(agg_cell, k) == 0, "agg_cell must start with its key");
 
 #define SAMPLE_MESSAGE_MAX 1024
 #define TEMPLATE_MAX 512
@@ -194,19 +198,20 @@ static int fold_cells(fl_agg *a, int64_t w)
 {
     fl_cellmap idx;
     fl_cellmap_init(&idx);
-    if (fl_cellmap_reserve(&idx, a->n_cells))
+    if (fl_cellmap_reserve(&idx, a->n_cells, a->cells, sizeof(agg_cell)))
         return FL_ENOMEM;
     size_t n = 0;
     for (size_t i = 0; i < a->n_cells; i++) {
         agg_cell c = a->cells[i];
         c.k.minute = agg_bucket_start(c.k.minute, w);
-        long j = fl_cellmap_get(&idx, &c.k);
+        /* idx indexes the folded cells, cells[0, n): they sit before cell i */
+        long j = fl_cellmap_get(&idx, &c.k, a->cells, sizeof(agg_cell));
         if (j >= 0) {
             cell_add(&a->cells[j], &c);
             continue;
         }
-        fl_cellmap_put(&idx, &c.k, (uint32_t)n); /* reserved: cannot fail */
-        a->cells[n++] = c;
+        a->cells[n] = c;
+        fl_cellmap_put(&idx, (uint32_t)n++, a->cells, sizeof(agg_cell)); /* reserved */
     }
     fl_cellmap_free(&a->cell_index);
     a->cell_index = idx;
@@ -251,7 +256,7 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
     k.rev = rev;
     k.minute = agg_bucket_start(minute, a->width);
     *out = NULL;
-    long i = fl_cellmap_get(&a->cell_index, &k);
+    long i = fl_cellmap_get(&a->cell_index, &k, a->cells, sizeof(agg_cell));
     if (i >= 0) {
         *out = &a->cells[i];
         return 0;
@@ -261,12 +266,14 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
         a->cells_dropped++;
         return 0;
     }
-    if (grow((void **)&a->cells, &a->cap_cells, a->n_cells + 1, sizeof(agg_cell)) ||
-        fl_cellmap_put(&a->cell_index, &k, (uint32_t)a->n_cells))
+    if (grow((void **)&a->cells, &a->cap_cells, a->n_cells + 1, sizeof(agg_cell)))
         return FL_ENOMEM;
-    agg_cell *c = &a->cells[a->n_cells++];
+    agg_cell *c = &a->cells[a->n_cells];
     memset(c, 0, sizeof(*c));
     c->k = k;
+    if (fl_cellmap_put(&a->cell_index, (uint32_t)a->n_cells, a->cells, sizeof(agg_cell)))
+        return FL_ENOMEM;
+    a->n_cells++;
     *out = c;
     return 0;
 }
@@ -690,7 +697,7 @@ static int reindex(fl_agg *a)
         if (fl_strmap_put(&a->group_index, a->groups[i].key, (uint32_t)i))
             return FL_ENOMEM;
     for (size_t i = 0; i < a->n_cells; i++)
-        if (fl_cellmap_put(&a->cell_index, &a->cells[i].k, (uint32_t)i))
+        if (fl_cellmap_put(&a->cell_index, (uint32_t)i, a->cells, sizeof(agg_cell)))
             return FL_ENOMEM;
     return 0;
 }

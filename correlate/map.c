@@ -85,10 +85,13 @@ void fl_cellmap_free(fl_cellmap *m)
 {
     if (!m)
         return;
-    fl_free(m->keys);
-    fl_free(m->vals);
-    fl_free(m->used);
+    fl_free(m->slots);
     memset(m, 0, sizeof(*m));
+}
+
+static const fl_cell_key *key_at(const void *base, size_t stride, uint32_t i)
+{
+    return (const fl_cell_key *)((const char *)base + (size_t)i * stride);
 }
 
 static int cell_eq(const fl_cell_key *a, const fl_cell_key *b)
@@ -96,41 +99,38 @@ static int cell_eq(const fl_cell_key *a, const fl_cell_key *b)
     return a->grp == b->grp && a->rev == b->rev && a->minute == b->minute;
 }
 
-static size_t cell_slot(const fl_cellmap *m, const fl_cell_key *k)
+/* The slot holding k, or the free slot where it would go. */
+static size_t cell_slot(const fl_cellmap *m, const fl_cell_key *k, const void *base,
+                        size_t stride)
 {
     size_t mask = m->cap - 1;
     uint64_t h = fl_hash64(&k->grp, sizeof(k->grp), FL_HASH_SEED);
     h = fl_hash64(&k->rev, sizeof(k->rev), h);
     h = fl_hash64(&k->minute, sizeof(k->minute), h);
     size_t i = (size_t)h & mask;
-    while (m->used[i] && !cell_eq(&m->keys[i], k))
+    while (m->slots[i] && !cell_eq(key_at(base, stride, m->slots[i] - 1), k))
         i = (i + 1) & mask;
     return i;
 }
 
-long fl_cellmap_get(const fl_cellmap *m, const fl_cell_key *k)
+long fl_cellmap_get(const fl_cellmap *m, const fl_cell_key *k, const void *base, size_t stride)
 {
     if (!m->cap)
         return -1;
-    size_t i = cell_slot(m, k);
-    return m->used[i] ? (long)m->vals[i] : -1;
+    size_t i = cell_slot(m, k, base, stride);
+    return m->slots[i] ? (long)m->slots[i] - 1 : -1;
 }
 
-static int cell_grow(fl_cellmap *m, size_t ncap)
+static int cell_grow(fl_cellmap *m, size_t ncap, const void *base, size_t stride)
 {
-    fl_cellmap n = {fl_calloc(ncap, sizeof(fl_cell_key)), fl_calloc(ncap, sizeof(uint32_t)),
-                    fl_calloc(ncap, 1), ncap, 0};
-    if (!n.keys || !n.vals || !n.used) {
-        fl_cellmap_free(&n);
+    fl_cellmap n = {fl_calloc(ncap, sizeof(uint32_t)), ncap, 0};
+    if (!n.slots)
         return FL_ENOMEM;
-    }
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->used[i])
+        if (!m->slots[i])
             continue;
-        size_t j = cell_slot(&n, &m->keys[i]);
-        n.keys[j] = m->keys[i];
-        n.vals[j] = m->vals[i];
-        n.used[j] = 1;
+        n.slots[cell_slot(&n, key_at(base, stride, m->slots[i] - 1), base, stride)] =
+            m->slots[i];
         n.n++;
     }
     fl_cellmap_free(m);
@@ -138,27 +138,24 @@ static int cell_grow(fl_cellmap *m, size_t ncap)
     return 0;
 }
 
-int fl_cellmap_put(fl_cellmap *m, const fl_cell_key *k, uint32_t val)
+int fl_cellmap_put(fl_cellmap *m, uint32_t val, const void *base, size_t stride)
 {
     if ((m->n + 1) * 2 > m->cap) {
-        int rc = cell_grow(m, m->cap ? m->cap * 2 : 256);
+        int rc = cell_grow(m, m->cap ? m->cap * 2 : 256, base, stride);
         if (rc)
             return rc;
     }
-    size_t i = cell_slot(m, k);
-    if (!m->used[i]) {
-        m->keys[i] = *k;
-        m->used[i] = 1;
+    size_t i = cell_slot(m, key_at(base, stride, val), base, stride);
+    if (!m->slots[i])
         m->n++;
-    }
-    m->vals[i] = val;
+    m->slots[i] = val + 1;
     return 0;
 }
 
-int fl_cellmap_reserve(fl_cellmap *m, size_t n)
+int fl_cellmap_reserve(fl_cellmap *m, size_t n, const void *base, size_t stride)
 {
     size_t ncap = m->cap ? m->cap : 256;
     while ((m->n + n) * 2 > ncap)
         ncap *= 2;
-    return ncap == m->cap ? 0 : cell_grow(m, ncap);
+    return ncap == m->cap ? 0 : cell_grow(m, ncap, base, stride);
 }

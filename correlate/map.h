@@ -27,19 +27,22 @@ typedef struct fl_cell_key {
     int64_t minute;
 } fl_cell_key;
 
+/* Cell keys to indices into the caller's vector. The keys are not copied: element i of the
+ * vector (base, stride bytes apart) starts with its fl_cell_key, so a slot costs 4 bytes. Every
+ * call gets the vector's current base, since it moves when it grows. */
 typedef struct fl_cellmap {
-    fl_cell_key *keys;
-    uint32_t *vals;
-    uint8_t *used;
-    size_t cap;
+    uint32_t *slots; /* index + 1; 0 is a free slot */
+    size_t cap;      /* power of two, 0 when empty */
     size_t n;
 } fl_cellmap;
 
 void fl_cellmap_init(fl_cellmap *m);
 void fl_cellmap_free(fl_cellmap *m);
-long fl_cellmap_get(const fl_cellmap *m, const fl_cell_key *k);
-int fl_cellmap_put(fl_cellmap *m, const fl_cell_key *k, uint32_t val);
-/* Makes room for n keys, so that the next n puts of new keys cannot fail. */
-int fl_cellmap_reserve(fl_cellmap *m, size_t n);
+/* Returns the index of the element whose key is k, or -1. */
+long fl_cellmap_get(const fl_cellmap *m, const fl_cell_key *k, const void *base, size_t stride);
+/* Indexes element val, whose key must already be in the vector. */
+int fl_cellmap_put(fl_cellmap *m, uint32_t val, const void *base, size_t stride);
+/* Makes room for n more keys, so that the next n puts cannot fail. */
+int fl_cellmap_reserve(fl_cellmap *m, size_t n, const void *base, size_t stride);
 
 #endif
