@@ -107,12 +107,18 @@ static line_class classify(const char *m)
     return LINE_OTHER;
 }
 
-/* Only container output can be a split trace; request and audit logs never are. */
+/* Only container output can be a split trace; request and audit logs never are. An entry whose
+ * message already spans several lines was logged whole (Cloud Run splits output only at line
+ * ends), so it is complete: joining it with a neighbour would glue two separate errors. */
 static bool eligible(const fl_entry *e)
 {
-    return (e->log_kind == FL_LOG_STDOUT || e->log_kind == FL_LOG_STDERR ||
-            e->log_kind == FL_LOG_OTHER) &&
-           e->message[0] != '\0';
+    if (e->log_kind != FL_LOG_STDOUT && e->log_kind != FL_LOG_STDERR &&
+        e->log_kind != FL_LOG_OTHER)
+        return false;
+    if (e->message[0] == '\0')
+        return false;
+    const char *nl = strchr(e->message, '\n');
+    return !nl || nl[strspn(nl, "\r\n")] == '\0';
 }
 
 static bool same_source(const fl_entry *a, const fl_entry *b)

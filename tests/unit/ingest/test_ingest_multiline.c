@@ -23,9 +23,9 @@ static void write_lines(const char *name, const line *ls, size_t n, bool reverse
         for (const char *p = l->text; *p && t < sizeof(text) - 8; p++) {
             if (*p == '"' || *p == '\\')
                 text[t++] = '\\';
-            if (*p == '\t') {
+            if (*p == '\t' || *p == '\n') {
                 text[t++] = '\\';
-                text[t++] = 't';
+                text[t++] = *p == '\t' ? 't' : 'n';
                 continue;
             }
             text[t++] = *p;
@@ -187,6 +187,26 @@ static void test_not_joined(void)
     }
 }
 
+/* Two tracebacks each logged whole (one entry each) by one instance in the same second stay two
+ * errors in both orders: only single-line entries are pieces of a split trace. */
+static void test_whole_traces_not_glued(void)
+{
+    static const line ls[] = {
+        {"i1", "stdout", 5000, "ERROR",
+         "Traceback (most recent call last):\n  File \"/app/a.py\", line 1, in f\n"
+         "redis.exceptions.TimeoutError: Timeout connecting to server"},
+        {"i1", "stdout", 90000, "INFO", "cache hit for key session:1"},
+        {"i1", "stdout", 112000, "ERROR",
+         "Traceback (most recent call last):\n  File \"/app/b.py\", line 2, in g\n"
+         "redis.exceptions.TimeoutError: Timeout reading from socket"},
+    };
+    for (int rev = 0; rev < 2; rev++) {
+        write_lines("whole.ndjson", ls, FL_ARRAY_LEN(ls), rev);
+        tu_result *r = read_ml("whole.ndjson", false);
+        CHECK_INT(r->n, FL_ARRAY_LEN(ls));
+    }
+}
+
 static void test_request_log_in_between(void)
 {
     /* The request log of the failing request lands between the trace lines: it passes
@@ -273,6 +293,7 @@ static void test_interleaved_instances(void)
 
 int main(void)
 {
+    test_whole_traces_not_glued();
     test_interleaved_instances();
     test_python_both_orders();
     test_java_and_node();
