@@ -255,6 +255,16 @@ static void drop_audit(gen_world *w)
     w->n_entries = kept;
 }
 
+/* Writes the buffer out once it holds more than 4 MiB, so output goes in large writes. */
+static int flush_full(int fd, fl_buf *b)
+{
+    if (b->len <= (1u << 22))
+        return 0;
+    int rc = write_all(fd, b->data, b->len);
+    fl_buf_reset(b);
+    return rc;
+}
+
 static int write_array(const gen_world *w, int fd)
 {
     fl_buf b;
@@ -280,11 +290,8 @@ static int write_array(const gen_world *w, int fd)
         }
         fl_free(s);
         fl_buf_addstr(&b, k ? ",\n" : "\n]\n");
-        if (b.len > (1u << 22)) {
-            if ((rc = write_all(fd, b.data, b.len)))
-                break;
-            fl_buf_reset(&b);
-        }
+        if ((rc = flush_full(fd, &b)))
+            break;
     }
     if (!rc && b.len)
         rc = write_all(fd, b.data, b.len);
@@ -300,11 +307,8 @@ static int write_ndjson(const gen_world *w, int fd)
     for (size_t k = 0; k < w->n_entries; k++) {
         fl_buf_addstr(&b, w->entries[k].json);
         fl_buf_addc(&b, '\n');
-        if (b.len > (1u << 22)) {
-            if ((rc = write_all(fd, b.data, b.len)))
-                break;
-            fl_buf_reset(&b);
-        }
+        if ((rc = flush_full(fd, &b)))
+            break;
     }
     if (!rc && b.len)
         rc = write_all(fd, b.data, b.len);
