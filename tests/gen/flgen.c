@@ -82,6 +82,18 @@ static void usage(FILE *f)
     }
 }
 
+/* A whole decimal number for an option; complains naming the option. */
+static int parse_count(const char *opt, const char *val, uint64_t *out)
+{
+    char *end = NULL;
+    *out = strtoull(val, &end, 10);
+    if (!*val || *end) {
+        fprintf(stderr, "flgen: bad %s '%s'\n", opt, val);
+        return FL_EINVAL;
+    }
+    return 0;
+}
+
 static int parse_size(const char *s, uint64_t *out)
 {
     char *end;
@@ -159,11 +171,8 @@ static int parse_args(int argc, char **argv, opts *o)
             o->scenario = val;
             break;
         case O_SEED:
-            o->seed = strtoull(val, &end, 10);
-            if (!*val || *end) {
-                fprintf(stderr, "flgen: bad --seed '%s'\n", val);
+            if (parse_count("--seed", val, &o->seed))
                 return FL_EINVAL;
-            }
             break;
         case O_FORMAT:
             if (strcmp(val, "array") == 0 || strcmp(val, "json") == 0)
@@ -206,11 +215,8 @@ static int parse_args(int argc, char **argv, opts *o)
             }
             break;
         case O_ENTRIES:
-            o->entries = strtoull(val, &end, 10);
-            if (!*val || *end) {
-                fprintf(stderr, "flgen: bad --entries '%s'\n", val);
+            if (parse_count("--entries", val, &o->entries))
                 return FL_EINVAL;
-            }
             break;
         case O_NO_AUDIT:
             o->no_audit = true;
