@@ -17,8 +17,8 @@
 
 #include <jansson.h>
 
-#include "auth/fl_http.h"
-#include "follow/live_common.h"
+#include "fl_http.h"
+#include "live_common.h"
 
 #define CL_DEFAULT_POLL_MS 5000
 #define CL_PAGE_SIZE 1000

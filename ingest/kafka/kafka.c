@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "follow/live_common.h"
+#include "live_common.h"
 
 #define KAFKA_MAX_PARTS 1024
 #define KAFKA_BATCH 2000 /* messages per loop turn, so other sources get a turn */

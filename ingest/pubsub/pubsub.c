@@ -13,8 +13,8 @@
 
 #include <jansson.h>
 
-#include "auth/fl_http.h"
-#include "follow/live_common.h"
+#include "fl_http.h"
+#include "live_common.h"
 
 #define PS_MAX_MESSAGES 500
 #define PS_MAX_OUTSTANDING 20000 /* pending + unacknowledged: stop pulling beyond this */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/fl_http.h"
+#include "fl_http.h"
 #include "fl_test.h"
 
 static void test_url_allowed(void)

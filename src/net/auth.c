@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "auth/fl_http.h"
+#include "fl_http.h"
 
 #define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
 #define TOKEN_MAX 4096

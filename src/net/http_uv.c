@@ -7,7 +7,7 @@
 
 #include <curl/curl.h>
 
-#include "auth/fl_http.h"
+#include "fl_http.h"
 
 #define HTTP_BODY_MAX (64 * 1024 * 1024)
 
