@@ -2,16 +2,13 @@
  *
  *   GitHub issue comment  https://github.com/O/R/issues/N or
  *                         https://api.github.com/repos/O/R/issues/N/comments
- *                         (token: GITHUB_TOKEN; API base override: FAULTLINE_GITHUB_API_URL)
- *   Slack incoming hook   https://hooks.slack.com/services/... (Block Kit message; base
- *                         override for tests: FAULTLINE_SLACK_HOOKS_URL)
- *   anything else         a generic JSON webhook signed per Standard Webhooks (webhook-id,
- *                         webhook-timestamp, webhook-signature; secret FAULTLINE_WEBHOOK_SECRET)
+ *                         (token and API base override come in fl_attach_opts)
+ *   Slack incoming hook   https://hooks.slack.com/services/... (Block Kit message)
+ *   anything else         a generic JSON webhook signed per Standard Webhooks
  *
- * Only https, except plain http to loopback hosts. TLS verification is libcurl's default and
- * there is no way to turn it off. Redirects are not followed. Retries: exponential backoff with
- * jitter on 5xx, 429 and transport errors (timeouts, refused connections), none on other 4xx;
- * a webhook keeps the same webhook-id on every retry. Nothing here prints; tokens never appear
+ * The request goes through src/net (fl_net_post): its URL policy (https, or plain http to
+ * loopback), timeouts, retries with backoff on 5xx, 429 and transport errors, the same
+ * webhook-id on every retry. Nothing here prints or reads the environment; tokens never appear
  * in messages (URLs in messages are redacted). */
 #ifndef FL_ATTACH_H
 #define FL_ATTACH_H
@@ -30,14 +27,14 @@ typedef enum {
 const char *fl_attach_kind_name(fl_attach_kind k); /* "webhook", "github", "slack" */
 
 typedef struct fl_attach_opts {
-    const char *github_token;    /* NULL: taken from GITHUB_TOKEN */
-    const char *webhook_secret;  /* NULL: taken from FAULTLINE_WEBHOOK_SECRET */
-    const char *github_api_base; /* NULL: FAULTLINE_GITHUB_API_URL, else https://api.github.com */
-    const char *slack_base;      /* NULL: FAULTLINE_SLACK_HOOKS_URL, else https://hooks.slack.com */
+    const char *github_token;    /* the CLI passes GITHUB_TOKEN; NULL: none */
+    const char *webhook_secret;  /* the CLI passes FAULTLINE_WEBHOOK_SECRET; NULL: unsigned */
+    const char *github_api_base; /* NULL: https://api.github.com */
+    const char *slack_base;      /* NULL: the URL as given (https://hooks.slack.com) */
     int max_attempts;            /* 0: 5 */
     long base_delay_ms;          /* 0: 500; doubled per attempt, with jitter */
     long max_delay_ms;           /* 0: 8000 */
-    long timeout_ms;             /* 0: FAULTLINE_ATTACH_TIMEOUT_MS, else 15000 */
+    long timeout_ms;             /* 0: 15000 */
 } fl_attach_opts;
 
 typedef struct fl_attach_report {
@@ -54,21 +51,11 @@ typedef struct fl_attach_report {
  * requested (out, fl_free). Rejects non-https URLs unless the host is loopback. */
 int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kind *kind, char **out,
                       char *errbuf, size_t errlen);
-/* true for localhost, 127.0.0.0/8 and ::1. */
-bool fl_attach_is_loopback(const char *host);
 
 /* Request bodies (JSON text, fl_free). r should already be redacted as the caller wants. */
 char *fl_attach_github_body(const char *markdown);
 char *fl_attach_slack_body(const fl_result *r, const char *title);
 char *fl_attach_webhook_body(const fl_result *r, const char *markdown, int64_t unix_ts);
-
-/* Standard Webhooks signing. The key is the secret's bytes, or for a "whsec_" secret the
- * base64 decoding of what follows the prefix. out gets "v1,<base64 HMAC-SHA256 of
- * id.timestamp.body>" (needs 64 bytes). Returns 0 or FL_EINVAL (bad base64). */
-int fl_webhook_sign(const char *secret, const char *msg_id, int64_t unix_ts, const char *body,
-                    size_t body_len, char *out, size_t outlen);
-/* "msg_" and 26 random alphanumerics. out needs 32 bytes. */
-int fl_webhook_new_id(char *out, size_t outlen);
 
 /* Posts the postmortem: markdown for GitHub and the webhook, r for Slack and the webhook's
  * structured fields. Returns 0 when the target accepted it (2xx), FL_EAUTH (401/403),

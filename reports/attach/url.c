@@ -1,12 +1,11 @@
 /* Attachment targets: which kind a URL is, the URL actually requested, and the transport
  * rule (https, or plain http only to loopback). */
-#include <arpa/inet.h>
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "attach.h"
+#include "fl_net.h"
 
 const char *fl_attach_kind_name(fl_attach_kind k)
 {
@@ -19,19 +18,6 @@ const char *fl_attach_kind_name(fl_attach_kind k)
         break;
     }
     return "webhook";
-}
-
-bool fl_attach_is_loopback(const char *host)
-{
-    if (!host || !*host)
-        return false;
-    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
-        strcmp(host, "[::1]") == 0)
-        return true;
-    struct in_addr a;
-    if (inet_pton(AF_INET, host, &a) == 1)
-        return (ntohl(a.s_addr) >> 24) == 127;
-    return false;
 }
 
 static bool is_name_char(int c)
@@ -65,47 +51,6 @@ static bool is_digit_c(int c)
     return c >= '0' && c <= '9';
 }
 
-static const char *env_or(const char *given, const char *env, const char *dflt)
-{
-    if (given)
-        return given;
-    const char *e = getenv(env);
-    return e && *e ? e : dflt;
-}
-
-/* Checks the transport rule on the URL about to be requested. */
-static int check_transport(const char *url, char *errbuf, size_t errlen)
-{
-    CURLU *h = curl_url();
-    char *scheme = NULL, *host = NULL;
-    int rc = 0;
-    if (!h)
-        return FL_ENOMEM;
-    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        snprintf(errbuf, errlen, "not a valid http(s) URL");
-        rc = FL_EINVAL;
-    } else if (strcasecmp(scheme, "https") == 0) {
-        rc = 0;
-    } else if (strcasecmp(scheme, "http") == 0) {
-        if (!fl_attach_is_loopback(host)) {
-            snprintf(errbuf, errlen,
-                     "refusing plain http to %s: only https is allowed (http only to "
-                     "localhost/127.0.0.0/8/::1)",
-                     host);
-            rc = FL_EINVAL;
-        }
-    } else {
-        snprintf(errbuf, errlen, "unsupported scheme '%s': use https", scheme);
-        rc = FL_EINVAL;
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(h);
-    return rc;
-}
-
 int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kind *kind, char **out,
                       char *errbuf, size_t errlen)
 {
@@ -118,15 +63,8 @@ int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kin
         snprintf(errbuf, errlen, "empty URL");
         return FL_EINVAL;
     }
-    CURLU *h = curl_url();
-    if (!h)
-        return FL_ENOMEM;
-    char *host = NULL, *path = NULL;
-    if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(h, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-        curl_free(host);
-        curl_url_cleanup(h);
+    char host[256], path[1024];
+    if (fl_net_url_split(url, host, sizeof(host), path, sizeof(path)) != 0) {
         snprintf(errbuf, errlen, "not a valid URL");
         return FL_EINVAL;
     }
@@ -150,7 +88,7 @@ int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kin
             rc = FL_EINVAL;
         } else {
             const char *base =
-                env_or(opts->github_api_base, "FAULTLINE_GITHUB_API_URL", "https://api.github.com");
+                opts->github_api_base ? opts->github_api_base : "https://api.github.com";
             size_t bl = strlen(base);
             while (bl && base[bl - 1] == '/')
                 bl--;
@@ -159,7 +97,7 @@ int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kin
             *kind = FL_ATTACH_GITHUB;
         }
     } else if (strcasecmp(host, "hooks.slack.com") == 0) {
-        const char *base = env_or(opts->slack_base, "FAULTLINE_SLACK_HOOKS_URL", NULL);
+        const char *base = opts->slack_base;
         if (base) {
             size_t bl = strlen(base);
             while (bl && base[bl - 1] == '/')
@@ -173,13 +111,10 @@ int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kin
     } else {
         fl_buf_addstr(&u, url);
     }
-    curl_free(host);
-    curl_free(path);
-    curl_url_cleanup(h);
     if (rc == 0 && !u.data)
         rc = FL_ENOMEM;
     if (rc == 0)
-        rc = check_transport(u.data, errbuf, errlen);
+        rc = fl_net_url_check(u.data, errbuf, errlen);
     if (rc < 0) {
         fl_buf_free(&u);
         return rc;

@@ -2,6 +2,7 @@
  * prefilled from the same analysis as `analyze`, optionally posted to a GitHub issue, a Slack
  * channel or a signed webhook. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attach/attach.h"
@@ -56,14 +57,34 @@ static const fl_cmd_spec postmortem_spec = {
     postmortem_epilog,
 };
 
+static const char *env_nonempty(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* The environment is read here, in the CLI, and handed down as options. */
+static void attach_opts_from_env(fl_attach_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->github_token = env_nonempty("GITHUB_TOKEN");
+    o->webhook_secret = env_nonempty("FAULTLINE_WEBHOOK_SECRET");
+    o->github_api_base = env_nonempty("FAULTLINE_GITHUB_API_URL");
+    o->slack_base = env_nonempty("FAULTLINE_SLACK_HOOKS_URL");
+    const char *t = env_nonempty("FAULTLINE_ATTACH_TIMEOUT_MS");
+    o->timeout_ms = t && atol(t) > 0 ? atol(t) : 0;
+}
+
 /* Posts to every --attach URL; returns 0 if all succeeded. */
 static int attach_all(const struct postmortem_args *args, const fl_result *view,
                       const char *markdown)
 {
     int failed = 0;
+    fl_attach_opts opts;
+    attach_opts_from_env(&opts);
     for (size_t i = 0; i < args->attach.n; i++) {
         fl_attach_report rep;
-        int rc = fl_attach_post(args->attach.v[i], view, markdown, args->a.title, NULL, &rep);
+        int rc = fl_attach_post(args->attach.v[i], view, markdown, args->a.title, &opts, &rep);
         if (rc == 0) {
             if (!args->a.quiet)
                 fprintf(stderr, "faultline postmortem: attached to %s (%s, HTTP %ld%s%s)\n",
@@ -104,10 +125,12 @@ int fl_cmd_postmortem(int argc, char **argv)
         goto out;
     }
     /* Check the attach URLs before the (possibly long) analysis. */
+    fl_attach_opts attach_opts;
+    attach_opts_from_env(&attach_opts);
     for (size_t i = 0; i < args.attach.n; i++) {
         fl_attach_kind kind;
         char *resolved = NULL;
-        rc = fl_attach_resolve(args.attach.v[i], NULL, &kind, &resolved, err, sizeof err);
+        rc = fl_attach_resolve(args.attach.v[i], &attach_opts, &kind, &resolved, err, sizeof err);
         fl_free(resolved);
         if (rc) {
             fprintf(stderr, "faultline postmortem: --attach #%zu: %s\n", i + 1, err);

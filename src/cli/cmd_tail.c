@@ -24,13 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <uv.h>
 
 #include "cli_analysis.h"
 #include "fl_cli.h"
 #include "fl_ingest.h"
 #include "fl_live.h"
+#include "fl_net.h"
 #include "terminal/fl_terminal.h"
 
 extern char **environ;
@@ -188,6 +188,9 @@ typedef struct tail {
     const char *final_format;
     char status[256];
     char top_key[320];
+    char command_key[320]; /* the cause --on-new-cause last ran for, until recorded as fired */
+    bool webhook_in_flight;
+    const char *webhook_secret; /* FAULTLINE_WEBHOOK_SECRET */
     fired_cause fired[TAIL_MAX_FIRED];
     size_t n_fired;
     seen_group *seen_groups; /* group keys shown so far, for the NEW marker */
@@ -371,48 +374,43 @@ static void cause_key(const fl_cause *c, char *out, size_t size)
              c->error_class);
 }
 
+/* A webhook delivery runs on libuv's thread pool: fl_net_post blocks through its retries. */
 typedef struct webhook_job {
     uv_work_t req;
     char *url;
     char *body;
-    long status;
-    char err[CURL_ERROR_SIZE];
+    const char *secret;
+    char key[320];
+    int rc;
+    fl_net_post_result res;
     tail *t;
 } webhook_job;
 
 static void webhook_work(uv_work_t *req)
 {
     webhook_job *j = req->data;
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(j->err, sizeof(j->err), "curl init failed");
-        return;
-    }
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, j->url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->err);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, NULL);
-    FILE *devnull = fopen("/dev/null", "w");
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, devnull);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &j->status);
-    if (devnull)
-        fclose(devnull);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    fl_net_post_opts o = {.webhook = true, .webhook_secret = j->secret, .timeout_ms = 10000};
+    j->rc = fl_net_post(j->url, j->body, &o, &j->res);
 }
+
+static void record_fired(tail *t, const char *key);
 
 static void webhook_done(uv_work_t *req, int status)
 {
     webhook_job *j = req->data;
+    tail *t = j->t;
     (void)status;
-    if (j->status < 200 || j->status >= 300)
-        tail_message(j->t, "webhook: %s", j->err[0] ? j->err : "non-2xx response");
+    t->webhook_in_flight = false;
+    if (j->rc == 0) {
+        record_fired(t, j->key);
+    } else {
+        /* Not recorded as fired: the next snapshot that still shows this cause on top tries
+         * again, so one bad answer does not lose the page for the whole cooldown. */
+        tail_message(t, "webhook: %s after %d attempt%s; will try again", j->res.message,
+                     j->res.attempts, j->res.attempts == 1 ? "" : "s");
+        if (!strcmp(t->top_key, j->key))
+            t->top_key[0] = '\0';
+    }
     fl_free(j->url);
     fl_free(j->body);
     fl_free(j);
@@ -433,7 +431,7 @@ static void json_escape(fl_buf *b, const char *s)
     fl_buf_addc(b, '"');
 }
 
-static void fire_webhook(tail *t, const fl_cause *c)
+static bool fire_webhook(tail *t, const fl_cause *c, const char *key)
 {
     fl_buf b;
     fl_buf_init(&b, 64 * 1024);
@@ -456,13 +454,22 @@ static void fire_webhook(tail *t, const fl_cause *c)
     if (!j || !b.data) {
         fl_free(j);
         fl_buf_free(&b);
-        return;
+        return false;
     }
     j->url = fl_strdup(t->args->webhook);
     j->body = fl_buf_detach(&b);
+    j->secret = t->webhook_secret;
+    fl_copy_str(j->key, sizeof(j->key), key);
     j->t = t;
     j->req.data = j;
-    uv_queue_work(&t->loop, &j->req, webhook_work, webhook_done);
+    if (!j->url || uv_queue_work(&t->loop, &j->req, webhook_work, webhook_done) != 0) {
+        fl_free(j->url);
+        fl_free(j->body);
+        fl_free(j);
+        return false;
+    }
+    t->webhook_in_flight = true;
+    return true;
 }
 
 static void spawn_closed(uv_handle_t *h)
@@ -555,14 +562,37 @@ static void load_fired(tail *t)
     fl_free(data);
 }
 
+/* Remembers that the cause with this key was announced now (and saves it with --state). */
+static void record_fired(tail *t, const char *key)
+{
+    uint64_t now = (uint64_t)(wall_now() / 1000);
+    fired_cause *slot = NULL;
+    for (size_t i = 0; i < t->n_fired; i++)
+        if (!strcmp(t->fired[i].key, key))
+            slot = &t->fired[i];
+    if (!slot) {
+        slot =
+            t->n_fired < TAIL_MAX_FIRED ? &t->fired[t->n_fired++] : &t->fired[now % TAIL_MAX_FIRED];
+        fl_copy_str(slot->key, sizeof(slot->key), key);
+    }
+    slot->at_ms = now;
+    t->command_key[0] = '\0';
+    save_fired(t);
+}
+
 /* A cause that newly takes the top rank above the threshold fires once; the same cause does
- * not fire again within the cooldown, however often it loses and regains the top. */
+ * not fire again within the cooldown, however often it loses and regains the top. With a
+ * webhook, "fired" is recorded only once the webhook answered 2xx; until then the cause fires
+ * again on a later snapshot (the --on-new-cause command runs once all the same). What leaves
+ * the process is built from the redacted result. */
 static void check_new_top(tail *t, const fl_result *r)
 {
     if (!r->n_causes || r->causes[0].score < r->confidence_threshold) {
         t->top_key[0] = '\0';
         return;
     }
+    if (t->webhook_in_flight)
+        return; /* decided when the delivery ends */
     char key[320];
     cause_key(&r->causes[0], key, sizeof(key));
     if (!strcmp(key, t->top_key))
@@ -570,24 +600,45 @@ static void check_new_top(tail *t, const fl_result *r)
     fl_copy_str(t->top_key, sizeof(t->top_key), key);
     /* Wall-clock milliseconds: the cooldown survives restarts through the state dir. */
     uint64_t now = (uint64_t)(wall_now() / 1000);
-    fired_cause *slot = NULL;
     for (size_t i = 0; i < t->n_fired; i++)
-        if (!strcmp(t->fired[i].key, key))
-            slot = &t->fired[i];
-    if (slot && now - slot->at_ms < t->cooldown_ms)
+        if (!strcmp(t->fired[i].key, key) && now - t->fired[i].at_ms < t->cooldown_ms)
+            return;
+    fl_result *redacted = t->args->a.no_redact ? NULL : fl_result_redacted(r);
+    if (!t->args->a.no_redact && !redacted) {
+        tail_message(t, "new top cause: out of memory while redacting; not announced");
+        t->top_key[0] = '\0';
         return;
-    if (!slot) {
-        slot =
-            t->n_fired < TAIL_MAX_FIRED ? &t->fired[t->n_fired++] : &t->fired[now % TAIL_MAX_FIRED];
-        fl_copy_str(slot->key, sizeof(slot->key), key);
     }
-    slot->at_ms = now;
-    save_fired(t);
-    tail_message(t, "new top cause: %s", r->causes[0].summary);
-    if (t->args->on_new_cause)
-        fire_command(t, &r->causes[0]);
-    if (t->args->webhook)
-        fire_webhook(t, &r->causes[0]);
+    /* The redacted result keeps service and revision names as they are (they are names, not
+     * text); what goes to a third party passes them through the redactor too. */
+    fl_cause shown = redacted ? redacted->causes[0] : r->causes[0];
+    char *service = redacted ? fl_redact(shown.service) : NULL;
+    char *revision = redacted ? fl_redact(shown.revision) : NULL;
+    if (redacted && (!service || !revision)) {
+        tail_message(t, "new top cause: out of memory while redacting; not announced");
+        t->top_key[0] = '\0';
+        goto out;
+    }
+    if (redacted) {
+        shown.service = service;
+        shown.revision = revision;
+    }
+    if (strcmp(t->command_key, key) != 0) {
+        tail_message(t, "new top cause: %s", shown.summary);
+        if (t->args->on_new_cause)
+            fire_command(t, &shown);
+        fl_copy_str(t->command_key, sizeof(t->command_key), key);
+    }
+    if (!t->args->webhook) {
+        record_fired(t, key);
+    } else if (!fire_webhook(t, &shown, key)) {
+        tail_message(t, "webhook: out of memory; will try again");
+        t->top_key[0] = '\0';
+    }
+out:
+    fl_free(service);
+    fl_free(revision);
+    fl_result_free(redacted);
 }
 
 /* --- output --- */
@@ -999,6 +1050,15 @@ static int tail_setup(tail *t, const fl_strv *positional)
     bool tty = isatty(STDOUT_FILENO);
     t->screen = tty && !a->no_screen && !(a->format && !strcmp(a->format, "json"));
     t->final_format = a->format ? a->format : (t->screen ? "text" : "json");
+    const char *secret = getenv("FAULTLINE_WEBHOOK_SECRET");
+    t->webhook_secret = secret && *secret ? secret : NULL;
+    if (a->webhook) {
+        char why[400];
+        if (fl_net_url_check(a->webhook, why, sizeof(why)) != 0) {
+            fprintf(stderr, "faultline tail: --webhook: %s\n", why);
+            return FL_EINVAL;
+        }
+    }
     const char *no_color = getenv("NO_COLOR");
     t->color = !a->a.no_color && !(no_color && *no_color);
     t->width = 100;
@@ -1100,8 +1160,8 @@ int fl_cmd_tail(int argc, char **argv)
     t.exit_status = FL_EXIT_OK;
     fl_diag_init(&t.diag);
     fl_entry_init(&t.entry);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
+    fl_net_init();
 
     bool loop_ready = false;
     rc = tail_setup(&t, &positional);
@@ -1134,7 +1194,6 @@ int fl_cmd_tail(int argc, char **argv)
             fprintf(stderr, "faultline tail: internal: handles left open at exit\n");
     }
     tail_free(&t);
-    curl_global_cleanup();
     fl_opts_free(&tail_spec, &args);
     fl_strv_free(&positional);
     return t.exit_status;

@@ -1,4 +1,4 @@
-/* ingest/auth: how faultline talks to Google APIs.
+/* src/net: the libuv HTTP client of the live sources, and Google credentials.
  *
  * fl_http runs libcurl's multi interface on a libuv loop (curl_multi_socket_action driven by
  * uv_poll per socket and one uv_timer), so HTTP sources share the loop with every other source.
@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "fl_common.h"
+#include "fl_net.h"
 
 typedef struct fl_http fl_http;
 
@@ -32,13 +33,10 @@ int fl_http_post_json(fl_http *h, const char *url, const char *bearer, const cha
  * client; done(arg) runs when all handles are closed. */
 void fl_http_close(fl_http *h, void (*done)(void *arg), void *arg);
 
-/* True when url is https://, or http:// to a loopback host (127.0.0.0/8, ::1, localhost). */
+/* True when url passes the URL policy of fl_net.h (fl_net_url_check). */
 bool fl_http_url_allowed(const char *url);
 
-/* Exponential backoff with full jitter: a random delay in [0, min(cap, base * 2^attempt)]. */
-uint64_t fl_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms);
-
-/* --- credentials (ingest/auth/auth.c) --- */
+/* --- credentials (src/net/auth.c) --- */
 
 typedef struct fl_auth fl_auth;
 

@@ -1,13 +1,13 @@
 /* libcurl's multi interface on a libuv loop (the pattern of curl's multi-uv example): curl tells
  * us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to time out
  * (CURLMOPT_TIMERFUNCTION); libuv tells curl when a socket is ready. */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
 #include "fl_http.h"
+#include "fl_net.h"
 
 #define HTTP_BODY_MAX (64 * 1024 * 1024)
 
@@ -199,35 +199,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 
 bool fl_http_url_allowed(const char *url)
 {
-    if (!strncmp(url, "https://", 8))
-        return true;
-    if (strncmp(url, "http://", 7) != 0)
-        return false;
-    const char *host = url + 7;
-    if (!strncmp(host, "localhost", 9) && (host[9] == ':' || host[9] == '/' || !host[9]))
-        return true;
-    if (!strncmp(host, "[::1]", 5))
-        return true;
-    char ip[64];
-    size_t n = strcspn(host, ":/");
-    if (n >= sizeof(ip))
-        return false;
-    memcpy(ip, host, n);
-    ip[n] = '\0';
-    struct in_addr a;
-    return inet_pton(AF_INET, ip, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
-uint64_t fl_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t cap_ms)
-{
-    uint64_t ceiling = base_ms;
-    for (unsigned i = 0; i < attempt && ceiling < cap_ms; i++)
-        ceiling *= 2;
-    if (ceiling > cap_ms)
-        ceiling = cap_ms;
-    /* Full jitter keeps many clients from retrying in lockstep; never below a tenth. */
-    uint64_t floor_ms = ceiling / 10;
-    return floor_ms + (uint64_t)random() % (ceiling - floor_ms + 1);
+    char why[256];
+    return fl_net_url_check(url, why, sizeof(why)) == 0;
 }
 
 int fl_http_post_json(fl_http *h, const char *url, const char *bearer, const char *body,

@@ -484,6 +484,21 @@ def case_transport():
     check(rc == 1 and "GITHUB_TOKEN" in err, f"missing token not reported: {err}")
 
 
+def case_attach_userinfo():
+    """Issue 10 item 11: a failing --attach shows its URL without userinfo or query."""
+    srv, rec = make_server()
+    port = srv.server_address[1]
+    urls = [f"http://user:PASSWORD1@127.0.0.1:{port}/hook/bad?token=QUERYSECRET",
+            "http://user:PASSWORD1@example.com/hook?token=QUERYSECRET"]
+    for url in urls:
+        rc, out, err = postmortem_attach([url])
+        check(rc == 1, f"{url}: exit {rc}, expected 1\n{err}")
+        check("PASSWORD1" not in out + err and "QUERYSECRET" not in out + err,
+              f"userinfo or query printed: {err.strip()}")
+    srv.shutdown()
+    check(len(rec.requests) == 1, "the loopback URL was tried (and answered 400)")
+
+
 # ---------------------------------------------------------------- redaction corpus
 
 def corpus_input():
@@ -601,6 +616,7 @@ CASES = {
     "webhook_retry": case_webhook_retry,
     "webhook_4xx": case_webhook_4xx,
     "webhook_timeout": case_webhook_timeout,
+    "attach_userinfo": case_attach_userinfo,
     "github_slack": case_github_slack,
     "transport": case_transport,
     "redaction_corpus": case_redaction_corpus,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "attach/attach.h"
+#include "fl_net.h"
 #include "fixture.h"
 #include "fl_test.h"
 

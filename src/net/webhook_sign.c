@@ -6,7 +6,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 
-#include "attach.h"
+#include "fl_net.h"
 
 /* Decodes standard base64 (with or without padding). Returns the length or -1. */
 static int b64_decode(const char *in, unsigned char *out, size_t outcap)
