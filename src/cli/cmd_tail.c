@@ -1,16 +1,10 @@
-/* faultline tail: the live incident view.
+/* faultline tail: the live incident view: options, timers, signals and the screen.
  *
- * Every source (stdin, followed files, Kafka, Pub/Sub, the Cloud Logging API) runs on one
- * libuv loop and hands raw LogEntry records to record_cb below, which parses, de-duplicates
- * (insertId, else a content hash), classifies and counts them into a sliding-window aggregate.
- * Sources are acknowledged only at a checkpoint, after the counts are durable: with --state DIR
- * every counted record is appended to a journal that is fsynced before any Kafka offset is
- * stored, Pub/Sub message acked or file position saved; a restart replays the journal, so a
- * record delivered again after a crash is recognised and counted once (docs/tail.md).
- *
- * Every --interval the aggregate is expired to the window and re-ranked with the same
- * fl_analyze as `analyze`; the result goes to the live screen (a terminal) or out as one JSON
- * snapshot per line (anything else). Ctrl-C prints the final report in --format.
+ * The live engine (src/engine/fl_live_engine.h) counts what the sources deliver, keeps the
+ * journal and checkpoints, the memory budget and the announcements. Every --interval this
+ * file asks it for a ranking (the same fl_analyze as `analyze`) and shows it on the live screen
+ * (a terminal) or writes it as one JSON snapshot per line (anything else). Ctrl-C prints the
+ * final report in --format.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,17 +22,10 @@
 
 #include "cli_analysis.h"
 #include "fl_cli.h"
-#include "fl_ingest.h"
-#include "fl_live.h"
+#include "fl_live_engine.h"
 #include "fl_net.h"
 #include "terminal/fl_terminal.h"
 
-extern char **environ;
-
-#define TAIL_MAX_SOURCES 16
-#define TAIL_DEDUP_DEFAULT 500000
-#define TAIL_JOURNAL_COMPACT_BYTES (256u * 1024 * 1024)
-#define TAIL_MAX_FIRED 64
 
 struct tail_args {
     fl_analysis_args a;
@@ -143,11 +130,6 @@ static const fl_cmd_spec tail_spec = {
     tail_epilog,
 };
 
-typedef struct fired_cause {
-    char key[320];
-    uint64_t at_ms;
-} fired_cause;
-
 typedef struct seen_group {
     char *key;
     uint64_t first_ms; /* 0: already there on the first frame */
@@ -160,39 +142,15 @@ typedef struct tail {
     uv_timer_t ckpt_timer;
     uv_signal_t sig_int, sig_term, sig_hup, sig_winch;
     int handles_open;
-    fl_live_source *sources[TAIL_MAX_SOURCES];
-    size_t n_sources;
-    size_t sources_open;
-    fl_pipeline_opts po;
-    fl_rules *rules;
-    fl_rules *retired_rules[8]; /* kept alive: results may still point at old rule text */
-    size_t n_retired;
-    fl_matcher *matcher;
-    fl_agg *agg;
-    fl_diag diag;
-    fl_dedup *dedup;
-    fl_journal *journal;
-    fl_entry entry;
-    uint64_t duplicates;
-    uint64_t records_seen;
-    fl_time newest;
-    fl_time window_us;
+    fl_live_engine *engine;
     uint64_t interval_ms;
-    uint64_t cooldown_ms;
     uint64_t checkpoint_ms;
     bool screen;
     bool color;
-    bool paused;
     bool stopping;
     int width, height;
     const char *final_format;
     char status[256];
-    char top_key[320];
-    char command_key[320]; /* the cause --on-new-cause last ran for, until recorded as fired */
-    bool webhook_in_flight;
-    const char *webhook_secret; /* FAULTLINE_WEBHOOK_SECRET */
-    fired_cause fired[TAIL_MAX_FIRED];
-    size_t n_fired;
     seen_group *seen_groups; /* group keys shown so far, for the NEW marker */
     size_t n_seen_groups;
     uint64_t frames;
@@ -259,401 +217,16 @@ static size_t json_one_line(char *s, size_t n)
     return o;
 }
 
-static void tail_message(tail *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Messages for the user: on stderr, and on the live screen's status line. */
-static void tail_message(tail *t, const char *fmt, ...)
+static void tail_message(void *arg, const char *msg)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->status, sizeof(t->status), fmt, ap);
-    va_end(ap);
+    tail *t = arg;
+    fl_copy_str(t->status, sizeof(t->status), msg);
     if (!t->screen || !isatty(STDERR_FILENO))
         fprintf(stderr, "faultline tail: %s\n", t->status);
 }
 
-/* --- counting --- */
-
-static uint64_t record_key(const fl_entry *e, const char *data, size_t len)
-{
-    if (e->insert_id[0]) {
-        uint64_t h = fl_hash64(e->insert_id, strlen(e->insert_id), FL_HASH_SEED);
-        return fl_hash64(&e->ts, sizeof(e->ts), h);
-    }
-    return fl_hash64(data, len, UINT64_C(0x84222325cbf29ce4));
-}
-
-/* Parses, de-duplicates and counts one record. Returns 1 counted, 0 duplicate or malformed,
- * negative on a fatal error. */
-static int tail_count(tail *t, const char *label, const char *data, size_t len, bool replay)
-{
-    char err[256];
-    t->records_seen++;
-    int rc = t->args->a.slow_json ? fl_entry_parse_jansson(data, len, &t->entry, err, sizeof(err))
-                                  : fl_entry_parse(data, len, &t->entry, err, sizeof(err));
-    if (rc == FL_ETOOBIG) {
-        fl_diag_warn(&t->diag, FL_WARN_OVERSIZE, label, t->records_seen, "entry too large");
-        return 0;
-    }
-    if (rc) {
-        fl_diag_warn(&t->diag, FL_WARN_MALFORMED, label, t->records_seen, "%s", err);
-        return 0;
-    }
-    if (fl_dedup_check_add(t->dedup, record_key(&t->entry, data, len))) {
-        t->duplicates++;
-        return 0;
-    }
-    fl_match m;
-    int c = fl_classify(t->rules, t->matcher, &t->entry, &m);
-    if (c < 0)
-        return c;
-    if ((rc = fl_agg_add(t->agg, &t->entry, c > 0 ? &m : NULL)) != 0)
-        return rc;
-    t->diag.entries++;
-    t->diag.bytes += len;
-    fl_time cap =
-        wall_now() + 300 * FL_USEC_PER_SEC; /* a clock far ahead must not move the window */
-    if (t->entry.ts > t->newest && t->entry.ts < cap)
-        t->newest = t->entry.ts;
-    if (t->journal && !replay && (rc = fl_journal_append(t->journal, t->entry.ts, data, len)))
-        return rc;
-    return 1;
-}
-
-static int record_cb(void *ctx, fl_live_source *src, const char *data, size_t len)
-{
-    tail *t = ctx;
-    int rc = tail_count(t, src->label, data, len, false);
-    if (rc < 0 && rc != FL_EPARSE) {
-        tail_message(t, "%s: %s", src->label, fl_strerror(rc));
-        return rc;
-    }
-    return 0;
-}
-
-static int replay_cb(void *arg, fl_time ts, const char *data, size_t len)
-{
-    (void)ts;
-    int rc = tail_count(arg, "journal", data, len, true);
-    return rc < 0 ? rc : 0;
-}
-
-/* Makes the counts durable, then lets every source acknowledge what it delivered. */
-static void tail_checkpoint(tail *t)
-{
-    if (t->journal && fl_journal_sync(t->journal) != 0) {
-        tail_message(t, "state: cannot sync the journal (%s); not acknowledging", strerror(errno));
-        return;
-    }
-    for (size_t i = 0; i < t->n_sources; i++)
-        if (t->sources[i])
-            t->sources[i]->ops->commit(t->sources[i]);
-}
-
-static void flush_cb(void *ctx, fl_live_source *src)
-{
-    tail *t = ctx;
-    if (t->journal)
-        fl_journal_sync(t->journal);
-    src->ops->commit(src);
-}
-
-static void event_cb(void *ctx, fl_live_source *src, fl_live_level level, const char *msg)
-{
-    tail *t = ctx;
-    (void)src;
-    (void)level;
-    tail_message(t, "%s", msg);
-}
-
-/* --- firing on a new top cause --- */
-
-static void cause_key(const fl_cause *c, char *out, size_t size)
-{
-    snprintf(out, size, "%s|%s|%s|%s", fl_cause_kind_name(c->kind), c->service, c->revision,
-             c->error_class);
-}
-
-/* A webhook delivery runs on libuv's thread pool: fl_net_post blocks through its retries. */
-typedef struct webhook_job {
-    uv_work_t req;
-    char *url;
-    char *body;
-    const char *secret;
-    char key[320];
-    int rc;
-    fl_net_post_result res;
-    tail *t;
-} webhook_job;
-
-static void webhook_work(uv_work_t *req)
-{
-    webhook_job *j = req->data;
-    fl_net_post_opts o = {.webhook = true, .webhook_secret = j->secret, .timeout_ms = 10000};
-    j->rc = fl_net_post(j->url, j->body, &o, &j->res);
-}
-
-static void record_fired(tail *t, const char *key);
-
-static void webhook_done(uv_work_t *req, int status)
-{
-    webhook_job *j = req->data;
-    tail *t = j->t;
-    (void)status;
-    t->webhook_in_flight = false;
-    if (j->rc == 0) {
-        record_fired(t, j->key);
-    } else {
-        /* Not recorded as fired: the next snapshot that still shows this cause on top tries
-         * again, so one bad answer does not lose the page for the whole cooldown. */
-        tail_message(t, "webhook: %s after %d attempt%s; will try again", j->res.message,
-                     j->res.attempts, j->res.attempts == 1 ? "" : "s");
-        if (!strcmp(t->top_key, j->key))
-            t->top_key[0] = '\0';
-    }
-    fl_free(j->url);
-    fl_free(j->body);
-    fl_free(j);
-}
-
-static void json_escape(fl_buf *b, const char *s)
-{
-    fl_buf_addc(b, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fl_buf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            fl_buf_printf(b, "\\u%04x", c);
-        else
-            fl_buf_addc(b, (char)c);
-    }
-    fl_buf_addc(b, '"');
-}
-
-static bool fire_webhook(tail *t, const fl_cause *c, const char *key)
-{
-    fl_buf b;
-    fl_buf_init(&b, 64 * 1024);
-    char text[600];
-    snprintf(text, sizeof(text), "faultline: new top cause (%.2f): %s", c->score, c->summary);
-    fl_buf_addstr(&b, "{\"text\":");
-    json_escape(&b, text);
-    fl_buf_addstr(&b, ",\"cause\":{\"kind\":");
-    json_escape(&b, fl_cause_kind_name(c->kind));
-    fl_buf_printf(&b, ",\"score\":%.4f,\"service\":", c->score);
-    json_escape(&b, c->service);
-    fl_buf_addstr(&b, ",\"revision\":");
-    json_escape(&b, c->revision);
-    fl_buf_addstr(&b, ",\"error_class\":");
-    json_escape(&b, c->error_class);
-    fl_buf_addstr(&b, ",\"summary\":");
-    json_escape(&b, c->summary);
-    fl_buf_addstr(&b, "}}");
-    webhook_job *j = fl_calloc(1, sizeof(*j));
-    if (!j || !b.data) {
-        fl_free(j);
-        fl_buf_free(&b);
-        return false;
-    }
-    j->url = fl_strdup(t->args->webhook);
-    j->body = fl_buf_detach(&b);
-    j->secret = t->webhook_secret;
-    fl_copy_str(j->key, sizeof(j->key), key);
-    j->t = t;
-    j->req.data = j;
-    if (!j->url || uv_queue_work(&t->loop, &j->req, webhook_work, webhook_done) != 0) {
-        fl_free(j->url);
-        fl_free(j->body);
-        fl_free(j);
-        return false;
-    }
-    t->webhook_in_flight = true;
-    return true;
-}
-
-static void spawn_closed(uv_handle_t *h)
-{
-    fl_free(h);
-}
-
-static void spawn_exit(uv_process_t *p, int64_t status, int sig)
-{
-    tail *t = p->data;
-    if (status || sig)
-        tail_message(t, "--on-new-cause command exited with status %" PRId64, status);
-    uv_close((uv_handle_t *)p, spawn_closed);
-}
-
-static void fire_command(tail *t, const fl_cause *c)
-{
-    size_t n_env = 0;
-    while (environ[n_env])
-        n_env++;
-    char **env = fl_calloc(n_env + 8, sizeof(char *));
-    char vars[6][700];
-    if (!env)
-        return;
-    memcpy(env, environ, n_env * sizeof(char *));
-    snprintf(vars[0], sizeof(vars[0]), "FAULTLINE_CAUSE_KIND=%s", fl_cause_kind_name(c->kind));
-    snprintf(vars[1], sizeof(vars[1]), "FAULTLINE_CAUSE_SERVICE=%s", c->service);
-    snprintf(vars[2], sizeof(vars[2]), "FAULTLINE_CAUSE_REVISION=%s", c->revision);
-    snprintf(vars[3], sizeof(vars[3]), "FAULTLINE_CAUSE_SCORE=%.4f", c->score);
-    snprintf(vars[4], sizeof(vars[4]), "FAULTLINE_CAUSE_CLASS=%s", c->error_class);
-    snprintf(vars[5], sizeof(vars[5]), "FAULTLINE_CAUSE_SUMMARY=%s", c->summary);
-    for (int i = 0; i < 6; i++)
-        env[n_env + (size_t)i] = vars[i];
-    char *argv[] = {"/bin/sh", "-c", (char *)t->args->on_new_cause, NULL};
-    uv_stdio_container_t stdio[3] = {
-        {UV_IGNORE, {0}}, {UV_INHERIT_FD, {.fd = 2}}, {UV_INHERIT_FD, {.fd = 2}}};
-    uv_process_options_t o = {0};
-    o.file = argv[0];
-    o.args = argv;
-    o.env = env;
-    o.exit_cb = spawn_exit;
-    o.stdio = stdio;
-    o.stdio_count = 3;
-    uv_process_t *p = fl_calloc(1, sizeof(*p));
-    if (p) {
-        p->data = t;
-        int rc = uv_spawn(&t->loop, p, &o);
-        if (rc) {
-            tail_message(t, "--on-new-cause: %s", uv_strerror(rc));
-            uv_close((uv_handle_t *)p, spawn_closed);
-        }
-    }
-    fl_free(env);
-}
-
-/* The causes already announced, so a restart within the cooldown does not page again:
- * STATE/fired.tsv, one "<epoch-ms>\t<cause key>" line each. */
-static void save_fired(tail *t)
-{
-    if (!t->args->state)
-        return;
-    fl_buf b;
-    fl_buf_init(&b, 1024 * 1024);
-    for (size_t i = 0; i < t->n_fired; i++)
-        fl_buf_printf(&b, "%" PRIu64 "\t%s\n", t->fired[i].at_ms, t->fired[i].key);
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/fired.tsv", t->args->state);
-    if (b.len && fl_write_atomic(path, b.data, b.len) != 0)
-        tail_message(t, "state: cannot write %s", path);
-    fl_buf_free(&b);
-}
-
-static void load_fired(tail *t)
-{
-    char path[4096], *data = NULL;
-    size_t len;
-    snprintf(path, sizeof(path), "%s/fired.tsv", t->args->state);
-    if (fl_read_small_file(path, 1024 * 1024, &data, &len) != 0)
-        return;
-    char *save = NULL;
-    for (char *line = strtok_r(data, "\n", &save); line && t->n_fired < TAIL_MAX_FIRED;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *tab = strchr(line, '\t');
-        if (!tab)
-            continue;
-        fired_cause *f = &t->fired[t->n_fired++];
-        f->at_ms = strtoull(line, NULL, 10);
-        fl_copy_str(f->key, sizeof(f->key), tab + 1);
-    }
-    fl_free(data);
-}
-
-/* Remembers that the cause with this key was announced now (and saves it with --state). */
-static void record_fired(tail *t, const char *key)
-{
-    uint64_t now = (uint64_t)(wall_now() / 1000);
-    fired_cause *slot = NULL;
-    for (size_t i = 0; i < t->n_fired; i++)
-        if (!strcmp(t->fired[i].key, key))
-            slot = &t->fired[i];
-    if (!slot) {
-        slot =
-            t->n_fired < TAIL_MAX_FIRED ? &t->fired[t->n_fired++] : &t->fired[now % TAIL_MAX_FIRED];
-        fl_copy_str(slot->key, sizeof(slot->key), key);
-    }
-    slot->at_ms = now;
-    t->command_key[0] = '\0';
-    save_fired(t);
-}
-
-/* A cause that newly takes the top rank above the threshold fires once; the same cause does
- * not fire again within the cooldown, however often it loses and regains the top. With a
- * webhook, "fired" is recorded only once the webhook answered 2xx; until then the cause fires
- * again on a later snapshot (the --on-new-cause command runs once all the same). What leaves
- * the process is built from the redacted result. */
-static void check_new_top(tail *t, const fl_result *r)
-{
-    if (!r->n_causes || r->causes[0].score < r->confidence_threshold) {
-        t->top_key[0] = '\0';
-        return;
-    }
-    if (t->webhook_in_flight)
-        return; /* decided when the delivery ends */
-    char key[320];
-    cause_key(&r->causes[0], key, sizeof(key));
-    if (!strcmp(key, t->top_key))
-        return;
-    fl_copy_str(t->top_key, sizeof(t->top_key), key);
-    /* Wall-clock milliseconds: the cooldown survives restarts through the state dir. */
-    uint64_t now = (uint64_t)(wall_now() / 1000);
-    for (size_t i = 0; i < t->n_fired; i++)
-        if (!strcmp(t->fired[i].key, key) && now - t->fired[i].at_ms < t->cooldown_ms)
-            return;
-    fl_result *redacted = t->args->a.no_redact ? NULL : fl_result_redacted(r);
-    if (!t->args->a.no_redact && !redacted) {
-        tail_message(t, "new top cause: out of memory while redacting; not announced");
-        t->top_key[0] = '\0';
-        return;
-    }
-    /* The redacted result keeps service and revision names as they are (they are names, not
-     * text); what goes to a third party passes them through the redactor too. */
-    fl_cause shown = redacted ? redacted->causes[0] : r->causes[0];
-    char *service = redacted ? fl_redact(shown.service) : NULL;
-    char *revision = redacted ? fl_redact(shown.revision) : NULL;
-    if (redacted && (!service || !revision)) {
-        tail_message(t, "new top cause: out of memory while redacting; not announced");
-        t->top_key[0] = '\0';
-        goto out;
-    }
-    if (redacted) {
-        shown.service = service;
-        shown.revision = revision;
-    }
-    if (strcmp(t->command_key, key) != 0) {
-        tail_message(t, "new top cause: %s", shown.summary);
-        if (t->args->on_new_cause)
-            fire_command(t, &shown);
-        fl_copy_str(t->command_key, sizeof(t->command_key), key);
-    }
-    if (!t->args->webhook) {
-        record_fired(t, key);
-    } else if (!fire_webhook(t, &shown, key)) {
-        tail_message(t, "webhook: out of memory; will try again");
-        t->top_key[0] = '\0';
-    }
-out:
-    fl_free(service);
-    fl_free(revision);
-    fl_result_free(redacted);
-}
-
 /* --- output --- */
-
-static int tail_analyze(tail *t, fl_result **out)
-{
-    fl_time anchor = t->newest ? t->newest : wall_now();
-    fl_agg_expire(t->agg, anchor - t->window_us);
-    fl_analyze_opts ao = t->po.analyze;
-    ao.rules = t->rules;
-    int rc = fl_analyze(t->agg, &ao, out);
-    if (rc)
-        return rc;
-    return fl_result_set_input(*out, &t->diag);
-}
 
 static int write_json_line(tail *t, const fl_result *r)
 {
@@ -687,15 +260,16 @@ static int64_t group_first_shown(tail *t, const char *key)
 
 static void draw_screen(tail *t, const fl_result *r)
 {
-    fl_term_source hs[TAIL_MAX_SOURCES];
-    fl_live_health h[TAIL_MAX_SOURCES];
+    fl_term_source hs[FL_LIVE_MAX_SOURCES];
+    fl_live_health h[FL_LIVE_MAX_SOURCES];
     size_t n = 0;
-    for (size_t i = 0; i < t->n_sources; i++) {
-        if (!t->sources[i])
+    for (size_t i = 0; i < fl_live_engine_n_sources(t->engine); i++) {
+        fl_live_source *s = fl_live_engine_source(t->engine, i);
+        if (!s)
             continue;
-        t->sources[i]->ops->health(t->sources[i], &h[n]);
-        hs[n] = (fl_term_source){t->sources[i]->label, h[n].records,   h[n].per_sec,   h[n].lag,
-                                 h[n].paused,          h[n].connected, h[n].last_error};
+        s->ops->health(s, &h[n]);
+        hs[n] = (fl_term_source){s->label,     h[n].records,   h[n].per_sec,   h[n].lag,
+                                 h[n].paused, h[n].connected, h[n].last_error};
         n++;
     }
     /* A group is NEW for a minute after it first appears; what the first frame shows was
@@ -719,11 +293,16 @@ static void draw_screen(tail *t, const fl_result *r)
             is_new[i] = first > 0 && now - (uint64_t)first < 60000;
     }
     t->frames++;
-    fl_term_view v = {t->width,   t->height,
-                      t->color,   t->args->a.title,
-                      wall_now(), t->args->window ? t->args->window : "30m",
-                      hs,         n,
-                      is_new,     t->duplicates,
+    fl_term_view v = {t->width,
+                      t->height,
+                      t->color,
+                      t->args->a.title,
+                      wall_now(),
+                      t->args->window ? t->args->window : "30m",
+                      hs,
+                      n,
+                      is_new,
+                      fl_live_engine_duplicates(t->engine),
                       t->status};
     fl_result *shown = t->args->a.no_redact ? NULL : fl_result_redacted(r);
     fl_terminal_render(shown ? shown : r, &v, stdout);
@@ -740,65 +319,30 @@ static void update_size(tail *t)
     }
 }
 
-/* Pauses every source above the memory budget and resumes below 90% of it. */
-static void check_memory(tail *t)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    uint64_t rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t budget = (uint64_t)t->args->max_memory_mb * 1024 * 1024;
-    bool over = rss > budget, under = rss < budget / 10 * 9;
-    if (over == t->paused || (!over && !under))
-        return;
-    t->paused = over;
-    for (size_t i = 0; i < t->n_sources; i++) {
-        if (!t->sources[i])
-            continue;
-        if (over)
-            t->sources[i]->ops->pause(t->sources[i]);
-        else
-            t->sources[i]->ops->resume(t->sources[i]);
-    }
-    tail_message(t,
-                 over ? "memory over budget (%" PRIu64 " MiB): sources paused"
-                      : "memory back under budget (%" PRIu64 " MiB): sources resumed",
-                 rss >> 20);
-}
+/* --- timers and signals --- */
 
 static void tail_stop(tail *t);
-
-/* True when every source is finite and has ended (stdin only). */
-static bool sources_ended(const tail *t)
-{
-    for (size_t i = 0; i < t->n_sources; i++)
-        if (t->sources[i] && !t->sources[i]->eof)
-            return false;
-    return t->n_sources > 0;
-}
 
 static void on_tick(uv_timer_t *h)
 {
     tail *t = h->data;
-    if (sources_ended(t)) {
+    if (fl_live_engine_sources_ended(t->engine)) {
         tail_stop(t); /* the final report is the last snapshot */
         return;
     }
-    check_memory(t);
+    fl_live_engine_check_memory(t->engine);
     fl_result *r = NULL;
-    int rc = tail_analyze(t, &r);
+    int rc = fl_live_engine_analyze(t->engine, &r);
     if (rc) {
-        tail_message(t, "analysis failed: %s", fl_strerror(rc));
+        char msg[128];
+        snprintf(msg, sizeof(msg), "analysis failed: %s", fl_strerror(rc));
+        tail_message(t, msg);
     } else {
         if (t->screen)
             draw_screen(t, r);
         else
             write_json_line(t, r);
-        check_new_top(t, r);
+        fl_live_engine_announce(t->engine, r);
     }
     fl_result_free(r);
     if (ferror(stdout)) /* the reader went away (`| head -1`): nobody is watching */
@@ -808,45 +352,18 @@ static void on_tick(uv_timer_t *h)
 static void on_ckpt(uv_timer_t *h)
 {
     tail *t = h->data;
-    if (sources_ended(t)) {
+    if (fl_live_engine_sources_ended(t->engine)) {
         tail_stop(t);
         return;
     }
-    tail_checkpoint(t);
-    if (t->journal && fl_journal_bytes(t->journal) > TAIL_JOURNAL_COMPACT_BYTES) {
-        fl_time anchor = t->newest ? t->newest : wall_now();
-        if (fl_journal_compact(t->journal, anchor - t->window_us) != 0)
-            tail_message(t, "state: journal compaction failed");
-    }
-}
-
-static void reload_rules(tail *t)
-{
-    fl_rules *rules = NULL;
-    char err[512];
-    if (fl_pipeline_load_rules(&t->po, &rules, err, sizeof(err)) != 0) {
-        tail_message(t, "SIGHUP: rules not reloaded: %s", err);
-        return;
-    }
-    fl_matcher *m = fl_matcher_new(rules);
-    if (!m || t->n_retired == FL_ARRAY_LEN(t->retired_rules)) {
-        fl_matcher_free(m);
-        fl_rules_free(rules);
-        tail_message(t, "SIGHUP: rules not reloaded (too many reloads or out of memory)");
-        return;
-    }
-    fl_matcher_free(t->matcher);
-    t->retired_rules[t->n_retired++] = t->rules;
-    t->rules = rules;
-    t->matcher = m;
-    tail_message(t, "SIGHUP: %zu rules reloaded", fl_rules_count(rules));
+    fl_live_engine_checkpoint(t->engine);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
     tail *t = h->data;
     if (signum == SIGHUP) {
-        reload_rules(t);
+        fl_live_engine_reload_rules(t->engine);
     } else if (signum == SIGWINCH) {
         update_size(t);
     } else if (t->stopping) {
@@ -862,16 +379,19 @@ static void handle_closed(uv_handle_t *h)
     t->handles_open--;
 }
 
-static void source_closed(void *arg)
+static void close_handles(tail *t)
 {
-    tail *t = arg;
-    t->sources_open--;
+    uv_handle_t *hs[] = {(uv_handle_t *)&t->tick,    (uv_handle_t *)&t->ckpt_timer,
+                         (uv_handle_t *)&t->sig_int, (uv_handle_t *)&t->sig_term,
+                         (uv_handle_t *)&t->sig_hup, (uv_handle_t *)&t->sig_winch};
+    for (size_t i = 0; i < FL_ARRAY_LEN(hs); i++)
+        uv_close(hs[i], handle_closed);
 }
 
 static void write_final_report(tail *t)
 {
     fl_result *r = NULL;
-    int rc = tail_analyze(t, &r);
+    int rc = fl_live_engine_analyze(t->engine, &r);
     if (t->screen) {
         fputs(fl_term_leave, stdout);
         fflush(stdout);
@@ -892,7 +412,7 @@ static void write_final_report(tail *t)
     }
     /* Input that ended before a snapshot (a short stdin) still announces its cause; the hook
      * runs while the loop closes. */
-    check_new_top(t, r);
+    fl_live_engine_announce(t->engine, r);
     fl_result_free(r);
 }
 
@@ -902,81 +422,29 @@ static void tail_stop(tail *t)
     if (t->stopping)
         return;
     t->stopping = true;
-    tail_checkpoint(t);
+    fl_live_engine_checkpoint(t->engine);
     write_final_report(t);
-    if (t->duplicates)
+    uint64_t dup = fl_live_engine_duplicates(t->engine);
+    if (dup)
         fprintf(stderr,
                 "faultline tail: %" PRIu64 " redelivered record(s) recognised and counted "
                 "once\n",
-                t->duplicates);
+                dup);
     uv_timer_stop(&t->tick);
     uv_timer_stop(&t->ckpt_timer);
-    for (size_t i = 0; i < t->n_sources; i++) {
-        fl_live_source *s = t->sources[i];
-        if (s)
-            s->ops->close(s, source_closed, t);
-    }
-    uv_handle_t *hs[] = {(uv_handle_t *)&t->tick,    (uv_handle_t *)&t->ckpt_timer,
-                         (uv_handle_t *)&t->sig_int, (uv_handle_t *)&t->sig_term,
-                         (uv_handle_t *)&t->sig_hup, (uv_handle_t *)&t->sig_winch};
-    for (size_t i = 0; i < FL_ARRAY_LEN(hs); i++)
-        uv_close(hs[i], handle_closed);
+    fl_live_engine_close(t->engine, NULL, NULL);
+    close_handles(t);
 }
 
 /* --- setup --- */
 
-static int load_changes(tail *t)
-{
-    for (size_t i = 0; i < t->po.n_changes_files; i++) {
-        const char *path = t->po.changes_files[i];
-        FILE *f = fopen(path, "r");
-        if (!f) {
-            fprintf(stderr, "faultline tail: %s: %s\n", path, strerror(errno));
-            return FL_EIO;
-        }
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        unsigned lineno = 0;
-        int rc = 0;
-        while (!rc && (n = getline(&line, &cap, f)) > 0) {
-            lineno++;
-            if (strspn(line, " \t\r\n") == (size_t)n)
-                continue;
-            fl_change c;
-            char err[256];
-            if (fl_change_parse_json(line, (size_t)n, &c, err, sizeof(err)) != 0) {
-                fprintf(stderr, "faultline tail: %s:%u: %s\n", path, lineno, err);
-                rc = FL_EPARSE;
-            } else {
-                rc = fl_agg_add_change(t->agg, &c);
-            }
-        }
-        free(line);
-        fclose(f);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 static int add_source(tail *t, const fl_live_ops *ops, const fl_live_config *cfg)
 {
-    if (t->n_sources == TAIL_MAX_SOURCES) {
-        fprintf(stderr, "faultline tail: too many sources (at most %d)\n", TAIL_MAX_SOURCES);
-        return FL_EINVAL;
-    }
-    fl_live_sink sink = {record_cb, event_cb, flush_cb, t};
-    char err[512] = "";
-    fl_live_source *s = NULL;
-    int rc = ops->open(&t->loop, cfg, &sink, &s, err, sizeof(err));
-    if (rc) {
-        fprintf(stderr, "faultline tail: %s\n", err[0] ? err : fl_strerror(rc));
-        return rc;
-    }
-    t->sources[t->n_sources++] = s;
-    t->sources_open++;
-    return 0;
+    char err[512];
+    int rc = fl_live_engine_add_source(t->engine, ops, cfg, err, sizeof(err));
+    if (rc)
+        fprintf(stderr, "faultline tail: %s\n", err);
+    return rc;
 }
 
 static int open_sources(tail *t, const fl_strv *positional)
@@ -1020,7 +488,7 @@ static int open_sources(tail *t, const fl_strv *positional)
         c.project = a->project;
         rc = add_source(t, &fl_ingest_cloudlogging, &c);
     }
-    if (!rc && !t->n_sources) {
+    if (!rc && !fl_live_engine_n_sources(t->engine)) {
         fprintf(stderr, "faultline tail: no source: give -, --follow, --kafka, --pubsub or "
                         "--cloud-logging (see --help)\n");
         return FL_EINVAL;
@@ -1028,7 +496,8 @@ static int open_sources(tail *t, const fl_strv *positional)
     return rc;
 }
 
-static int tail_setup(tail *t, const fl_strv *positional)
+/* Options and the environment (read here, in the CLI) become the engine's options. */
+static int engine_opts(tail *t, fl_live_engine_opts *eo)
 {
     struct tail_args *a = t->args;
     int64_t window = parse_duration_ms(a->window ? a->window : "30m");
@@ -1040,18 +509,6 @@ static int tail_setup(tail *t, const fl_strv *positional)
         fprintf(stderr, "faultline tail: durations look like 500ms, 5s, 30m or 2h\n");
         return FL_EINVAL;
     }
-    t->window_us = window * 1000;
-    t->interval_ms = (uint64_t)interval;
-    t->cooldown_ms = (uint64_t)cooldown;
-    t->checkpoint_ms = (uint64_t)ckpt;
-    if (!a->max_memory_mb)
-        a->max_memory_mb = 1024;
-
-    bool tty = isatty(STDOUT_FILENO);
-    t->screen = tty && !a->no_screen && !(a->format && !strcmp(a->format, "json"));
-    t->final_format = a->format ? a->format : (t->screen ? "text" : "json");
-    const char *secret = getenv("FAULTLINE_WEBHOOK_SECRET");
-    t->webhook_secret = secret && *secret ? secret : NULL;
     if (a->webhook) {
         char why[400];
         if (fl_net_url_check(a->webhook, why, sizeof(why)) != 0) {
@@ -1059,45 +516,28 @@ static int tail_setup(tail *t, const fl_strv *positional)
             return FL_EINVAL;
         }
     }
-    const char *no_color = getenv("NO_COLOR");
-    t->color = !a->a.no_color && !(no_color && *no_color);
-    t->width = 100;
-    t->height = 40;
-    if (t->screen)
-        update_size(t);
+    t->interval_ms = (uint64_t)interval;
+    t->checkpoint_ms = (uint64_t)ckpt;
+    memset(eo, 0, sizeof(*eo));
+    fl_analysis_args_to_pipeline(&a->a, &eo->pipeline);
+    eo->slow_json = a->a.slow_json;
+    eo->no_redact = a->a.no_redact;
+    eo->state_dir = a->state;
+    eo->window_us = window * 1000;
+    eo->cooldown_ms = (uint64_t)cooldown;
+    eo->dedup_max = a->dedup_max ? (size_t)a->dedup_max : 0;
+    eo->max_memory_mb = a->max_memory_mb ? (uint64_t)a->max_memory_mb : 1024;
+    eo->on_new_cause = a->on_new_cause;
+    eo->webhook = a->webhook;
+    const char *secret = getenv("FAULTLINE_WEBHOOK_SECRET");
+    eo->webhook_secret = secret && *secret ? secret : NULL;
+    eo->message = tail_message;
+    eo->message_arg = t;
+    return 0;
+}
 
-    fl_analysis_args_to_pipeline(&a->a, &t->po);
-    char err[512];
-    if (fl_pipeline_load_rules(&t->po, &t->rules, err, sizeof(err)) != 0) {
-        fprintf(stderr, "faultline tail: %s\n", err);
-        return FL_EINVAL;
-    }
-    t->matcher = fl_matcher_new(t->rules);
-    t->agg = fl_agg_new(NULL);
-    t->dedup = fl_dedup_new(a->dedup_max ? (size_t)a->dedup_max : TAIL_DEDUP_DEFAULT);
-    if (!t->matcher || !t->agg || !t->dedup)
-        return FL_ENOMEM;
-    int rc = load_changes(t);
-    if (rc)
-        return rc;
-    if (a->state) {
-        if (fl_journal_open(a->state, &t->journal, err, sizeof(err)) != 0) {
-            fprintf(stderr, "faultline tail: --state: %s\n", err);
-            return FL_EIO;
-        }
-        if ((rc = fl_journal_replay(t->journal, replay_cb, t)) != 0) {
-            fprintf(stderr, "faultline tail: --state: replaying the journal: %s\n",
-                    fl_strerror(rc));
-            return rc;
-        }
-        fl_time anchor = t->newest ? t->newest : wall_now();
-        fl_journal_compact(t->journal, anchor - t->window_us);
-        load_fired(t);
-        if (t->diag.entries)
-            fprintf(stderr, "faultline tail: resumed %" PRIu64 " entries from %s\n",
-                    t->diag.entries, a->state);
-    }
-
+static void init_loop(tail *t)
+{
     uv_loop_init(&t->loop);
     uv_timer_init(&t->loop, &t->tick);
     uv_timer_init(&t->loop, &t->ckpt_timer);
@@ -1115,23 +555,47 @@ static int tail_setup(tail *t, const fl_strv *positional)
     uv_signal_start(&t->sig_term, on_signal, SIGTERM);
     uv_signal_start(&t->sig_hup, on_signal, SIGHUP);
     uv_signal_start(&t->sig_winch, on_signal, SIGWINCH);
+}
+
+static int tail_setup(tail *t)
+{
+    struct tail_args *a = t->args;
+    fl_live_engine_opts eo;
+    int rc = engine_opts(t, &eo);
+    if (rc)
+        return rc;
+    bool tty = isatty(STDOUT_FILENO);
+    t->screen = tty && !a->no_screen && !(a->format && !strcmp(a->format, "json"));
+    t->final_format = a->format ? a->format : (t->screen ? "text" : "json");
+    const char *no_color = getenv("NO_COLOR");
+    t->color = !a->a.no_color && !(no_color && *no_color);
+    t->width = 100;
+    t->height = 40;
+    if (t->screen)
+        update_size(t);
+
+    init_loop(t);
+    char err[512];
+    rc = fl_live_engine_new(&t->engine, &t->loop, &eo, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "faultline tail: %s\n", err);
+        return rc;
+    }
+    const fl_diag *d = fl_live_engine_diag(t->engine);
+    if (d->n_warnings) /* a bad --changes line, a garbled journal record */
+        fl_cli_print_warnings("tail", d);
+    if (fl_live_engine_resumed(t->engine))
+        fprintf(stderr, "faultline tail: resumed %" PRIu64 " entries from %s\n",
+                fl_live_engine_resumed(t->engine), a->state);
     return 0;
 }
 
 static void tail_free(tail *t)
 {
-    fl_journal_free(t->journal);
-    fl_dedup_free(t->dedup);
-    fl_agg_free(t->agg);
-    fl_matcher_free(t->matcher);
-    fl_rules_free(t->rules);
-    for (size_t i = 0; i < t->n_retired; i++)
-        fl_rules_free(t->retired_rules[i]);
+    fl_live_engine_free(t->engine);
     for (size_t i = 0; i < t->n_seen_groups; i++)
         fl_free(t->seen_groups[i].key);
     fl_free(t->seen_groups);
-    fl_entry_free(&t->entry);
-    fl_diag_free(&t->diag);
 }
 
 int fl_cmd_tail(int argc, char **argv)
@@ -1158,27 +622,20 @@ int fl_cmd_tail(int argc, char **argv)
     memset(&t, 0, sizeof(t));
     t.args = &args;
     t.exit_status = FL_EXIT_OK;
-    fl_diag_init(&t.diag);
-    fl_entry_init(&t.entry);
     signal(SIGPIPE, SIG_IGN);
     fl_net_init();
 
-    bool loop_ready = false;
-    rc = tail_setup(&t, &positional);
-    loop_ready = t.handles_open > 0;
+    rc = tail_setup(&t);
+    bool loop_ready = t.handles_open > 0;
     if (!rc)
         rc = open_sources(&t, &positional);
     if (rc) {
         t.exit_status = rc == FL_EIO ? FL_EXIT_UNREADABLE : FL_EXIT_USAGE;
         if (loop_ready) {
             t.stopping = true;
-            for (size_t i = 0; i < t.n_sources; i++)
-                t.sources[i]->ops->close(t.sources[i], source_closed, &t);
-            uv_handle_t *hs[] = {(uv_handle_t *)&t.tick,    (uv_handle_t *)&t.ckpt_timer,
-                                 (uv_handle_t *)&t.sig_int, (uv_handle_t *)&t.sig_term,
-                                 (uv_handle_t *)&t.sig_hup, (uv_handle_t *)&t.sig_winch};
-            for (size_t i = 0; i < FL_ARRAY_LEN(hs); i++)
-                uv_close(hs[i], handle_closed);
+            if (t.engine)
+                fl_live_engine_close(t.engine, NULL, NULL);
+            close_handles(&t);
         }
     } else {
         if (t.screen) {

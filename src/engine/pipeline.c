@@ -11,6 +11,8 @@
  * which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads + 1 exist. */
 #include "fl_pipeline.h"
 
+#include "fl_changes_file.h"
+
 #include "fl_config.h"
 
 #include <errno.h>
@@ -22,7 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHANGE_LINE_MAX (64 * 1024)
 #define BATCHES_PER_WORKER 2
 /* A worker hands its aggregate over to the shared one every this many batches (about
  * 128 MiB of input) and starts afresh: the per-minute series of a long input are then held
@@ -82,55 +83,6 @@ int fl_pipeline_load_rules(const fl_pipeline_opts *opts, fl_rules **rules, char 
     }
     int rc = fl_rules_load(rules, dirs, n, errbuf, errlen);
     fl_free(dirs);
-    return rc;
-}
-
-/* Reads one --changes file: one JSON object per line. A bad line is a warning naming
- * file:line; only a file that cannot be opened stops the run (the user named it). */
-static int load_changes_file(const char *path, fl_agg *agg, fl_diag *diag, char *errbuf,
-                             size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        set_err(errbuf, errlen, "%s: cannot open changes file: %s", path, strerror(errno));
-        return FL_EINVAL;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    uint64_t lineno = 0;
-    int rc = 0;
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        size_t skip = strspn(line, " \t");
-        if ((size_t)len == skip)
-            continue;
-        if (len > CHANGE_LINE_MAX) {
-            fl_diag_warn(diag, FL_WARN_OTHER, path, lineno, "change event over %d bytes, skipped",
-                         CHANGE_LINE_MAX);
-            continue;
-        }
-        fl_change c;
-        char err[256] = "";
-        if (fl_change_parse_json(line, (size_t)len, &c, err, sizeof err) != 0) {
-            fl_diag_warn(diag, FL_WARN_OTHER, path, lineno, "bad change event: %s",
-                         err[0] ? err : "not a change object");
-            continue;
-        }
-        if ((rc = fl_agg_add_change(agg, &c)) != 0) {
-            set_err(errbuf, errlen, "%s:%llu: %s", path, (unsigned long long)lineno,
-                    fl_strerror(rc));
-            break;
-        }
-    }
-    if (!rc && ferror(f)) {
-        set_err(errbuf, errlen, "%s: read error: %s", path, strerror(errno));
-        rc = FL_EINVAL;
-    }
-    free(line);
-    fclose(f);
     return rc;
 }
 
@@ -415,7 +367,8 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         }
     /* Changes first: a bad --changes path is a usage error, found before reading gigabytes. */
     for (size_t i = 0; i < opts->n_changes_files; i++)
-        if ((rc = load_changes_file(opts->changes_files[i], main_agg, diag, errbuf, errlen)) != 0)
+        if ((rc = fl_changes_file_load(opts->changes_files[i], main_agg, diag, errbuf, errlen)) !=
+            0)
             goto done;
 
     if ((rc = fl_reader_open(&reader, inputs, n_inputs, &opts->reader, diag)) != 0) {

@@ -505,6 +505,19 @@ def case_changes():
     check(doc["causes"][0]["revision"] == bad, "--changes event displaced the bad deploy")
     rc, _, err = run(["analyze", "--changes", tmp("none.ndjson"), sample_path()])
     check(rc == 1 and "none.ndjson" in err, f"missing --changes file: exit {rc}")
+    # tail reads --changes with the same loader: the bad line is warned about and skipped.
+    with open(sample_path(), "rb") as f:
+        r = subprocess.run([FAULTLINE, "tail", "--format", "json", "--window", "24h", "--changes", p,
+                            "-"],
+                           input=f.read(), capture_output=True, timeout=60)
+    check(r.returncode == 0, f"tail --changes with a bad line: exit {r.returncode}")
+    check(f"{p}:2".encode() in r.stderr or (p.encode() in r.stderr and b"2" in r.stderr),
+          f"tail does not name {p}:2: {r.stderr[-400:]!r}")
+    last = json.loads(r.stdout.splitlines()[-1])
+    check(any("e2e flag flip" in c["description"] for c in last["changes"]),
+          "tail lost the good --changes line")
+    check(any(w["file"] == p and w["line"] == 2 for w in last["input"]["warnings"]),
+          f"tail's report does not carry {p}:2")
 
 
 def case_output_file():

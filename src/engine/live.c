@@ -1,0 +1,339 @@
+/* The live engine: counting, de-duplication, the journal and checkpoints, the memory budget,
+ * rule reload and the sources' lifecycle (fl_live_engine.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fl_changes_file.h"
+#include "live_internal.h"
+
+#define LIVE_JOURNAL_COMPACT_BYTES (256u * 1024 * 1024)
+
+void live_message(fl_live_engine *e, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (e->o.message)
+        e->o.message(e->o.message_arg, msg);
+}
+
+fl_time live_wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (fl_time)ts.tv_sec * FL_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* --- counting --- */
+
+static uint64_t record_key(const fl_entry *en, const char *data, size_t len)
+{
+    if (en->insert_id[0]) {
+        uint64_t h = fl_hash64(en->insert_id, strlen(en->insert_id), FL_HASH_SEED);
+        return fl_hash64(&en->ts, sizeof(en->ts), h);
+    }
+    return fl_hash64(data, len, UINT64_C(0x84222325cbf29ce4));
+}
+
+/* Parses, de-duplicates and counts one record. Returns 1 counted, 0 duplicate or malformed,
+ * negative on a fatal error. */
+static int live_count(fl_live_engine *e, const char *label, const char *data, size_t len,
+                      bool replay)
+{
+    char err[256];
+    e->records_seen++;
+    int rc = e->o.slow_json ? fl_entry_parse_jansson(data, len, &e->entry, err, sizeof(err))
+                            : fl_entry_parse(data, len, &e->entry, err, sizeof(err));
+    if (rc == FL_ETOOBIG) {
+        fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, label, e->records_seen, "entry too large");
+        return 0;
+    }
+    if (rc) {
+        fl_diag_warn(&e->diag, FL_WARN_MALFORMED, label, e->records_seen, "%s", err);
+        return 0;
+    }
+    if (fl_dedup_check_add(e->dedup, record_key(&e->entry, data, len))) {
+        e->duplicates++;
+        return 0;
+    }
+    fl_match m;
+    int c = fl_classify(e->rules, e->matcher, &e->entry, &m);
+    if (c < 0)
+        return c;
+    if ((rc = fl_agg_add(e->agg, &e->entry, c > 0 ? &m : NULL)) != 0)
+        return rc;
+    e->diag.entries++;
+    e->diag.bytes += len;
+    /* A clock far ahead must not move the window. */
+    fl_time cap = live_wall_now() + 300 * FL_USEC_PER_SEC;
+    if (e->entry.ts > e->newest && e->entry.ts < cap)
+        e->newest = e->entry.ts;
+    if (e->journal && !replay && (rc = fl_journal_append(e->journal, e->entry.ts, data, len)))
+        return rc;
+    return 1;
+}
+
+static int record_cb(void *ctx, fl_live_source *src, const char *data, size_t len)
+{
+    fl_live_engine *e = ctx;
+    int rc = live_count(e, src->label, data, len, false);
+    if (rc < 0 && rc != FL_EPARSE) {
+        live_message(e, "%s: %s", src->label, fl_strerror(rc));
+        return rc;
+    }
+    return 0;
+}
+
+static int replay_cb(void *arg, fl_time ts, const char *data, size_t len)
+{
+    (void)ts;
+    int rc = live_count(arg, "journal", data, len, true);
+    return rc < 0 ? rc : 0;
+}
+
+static void flush_cb(void *ctx, fl_live_source *src)
+{
+    fl_live_engine *e = ctx;
+    if (e->journal)
+        fl_journal_sync(e->journal);
+    src->ops->commit(src);
+}
+
+static void event_cb(void *ctx, fl_live_source *src, fl_live_level level, const char *msg)
+{
+    (void)src;
+    (void)level;
+    live_message(ctx, "%s", msg);
+}
+
+/* --- checkpoints, budget, reload --- */
+
+static fl_time window_anchor(const fl_live_engine *e)
+{
+    return e->newest ? e->newest : live_wall_now();
+}
+
+void fl_live_engine_checkpoint(fl_live_engine *e)
+{
+    if (e->journal && fl_journal_sync(e->journal) != 0) {
+        live_message(e, "state: cannot sync the journal (%s); not acknowledging",
+                     strerror(errno));
+        return;
+    }
+    for (size_t i = 0; i < e->n_sources; i++)
+        if (e->sources[i])
+            e->sources[i]->ops->commit(e->sources[i]);
+    if (e->journal && fl_journal_bytes(e->journal) > LIVE_JOURNAL_COMPACT_BYTES &&
+        fl_journal_compact(e->journal, window_anchor(e) - e->o.window_us) != 0)
+        live_message(e, "state: journal compaction failed");
+}
+
+void fl_live_engine_check_memory(fl_live_engine *e)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    uint64_t rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t budget = e->o.max_memory_mb * 1024 * 1024;
+    bool over = rss > budget, under = rss < budget / 10 * 9;
+    if (over == e->paused || (!over && !under))
+        return;
+    e->paused = over;
+    for (size_t i = 0; i < e->n_sources; i++) {
+        if (!e->sources[i])
+            continue;
+        if (over)
+            e->sources[i]->ops->pause(e->sources[i]);
+        else
+            e->sources[i]->ops->resume(e->sources[i]);
+    }
+    live_message(e,
+                 over ? "memory over budget (%" PRIu64 " MiB): sources paused"
+                      : "memory back under budget (%" PRIu64 " MiB): sources resumed",
+                 rss >> 20);
+}
+
+void fl_live_engine_reload_rules(fl_live_engine *e)
+{
+    fl_rules *rules = NULL;
+    char err[512];
+    if (fl_pipeline_load_rules(&e->o.pipeline, &rules, err, sizeof(err)) != 0) {
+        live_message(e, "SIGHUP: rules not reloaded: %s", err);
+        return;
+    }
+    fl_matcher *m = fl_matcher_new(rules);
+    if (!m || e->n_retired == FL_ARRAY_LEN(e->retired_rules)) {
+        fl_matcher_free(m);
+        fl_rules_free(rules);
+        live_message(e, "SIGHUP: rules not reloaded (too many reloads or out of memory)");
+        return;
+    }
+    fl_matcher_free(e->matcher);
+    e->retired_rules[e->n_retired++] = e->rules;
+    e->rules = rules;
+    e->matcher = m;
+    live_message(e, "SIGHUP: %zu rules reloaded", fl_rules_count(rules));
+}
+
+int fl_live_engine_analyze(fl_live_engine *e, fl_result **out)
+{
+    fl_agg_expire(e->agg, window_anchor(e) - e->o.window_us);
+    fl_analyze_opts ao = e->o.pipeline.analyze;
+    ao.rules = e->rules;
+    int rc = fl_analyze(e->agg, &ao, out);
+    if (rc)
+        return rc;
+    return fl_result_set_input(*out, &e->diag);
+}
+
+/* --- sources --- */
+
+int fl_live_engine_add_source(fl_live_engine *e, const fl_live_ops *ops,
+                              const fl_live_config *cfg, char *errbuf, size_t errlen)
+{
+    if (e->n_sources == FL_LIVE_MAX_SOURCES) {
+        snprintf(errbuf, errlen, "too many sources (at most %d)", FL_LIVE_MAX_SOURCES);
+        return FL_EINVAL;
+    }
+    fl_live_sink sink = {record_cb, event_cb, flush_cb, e};
+    fl_live_source *s = NULL;
+    errbuf[0] = '\0';
+    int rc = ops->open(e->loop, cfg, &sink, &s, errbuf, errlen);
+    if (rc) {
+        if (!errbuf[0])
+            snprintf(errbuf, errlen, "%s", fl_strerror(rc));
+        return rc;
+    }
+    e->sources[e->n_sources++] = s;
+    e->sources_open++;
+    return 0;
+}
+
+size_t fl_live_engine_n_sources(const fl_live_engine *e)
+{
+    return e->n_sources;
+}
+
+fl_live_source *fl_live_engine_source(const fl_live_engine *e, size_t i)
+{
+    return i < e->n_sources ? e->sources[i] : NULL;
+}
+
+bool fl_live_engine_sources_ended(const fl_live_engine *e)
+{
+    for (size_t i = 0; i < e->n_sources; i++)
+        if (e->sources[i] && !e->sources[i]->eof)
+            return false;
+    return e->n_sources > 0;
+}
+
+static void source_closed(void *arg)
+{
+    fl_live_engine *e = arg;
+    if (--e->sources_open == 0 && e->closed)
+        e->closed(e->closed_arg);
+}
+
+void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg)
+{
+    e->closed = done;
+    e->closed_arg = arg;
+    if (e->sources_open == 0) {
+        if (done)
+            done(arg);
+        return;
+    }
+    for (size_t i = 0; i < e->n_sources; i++)
+        if (e->sources[i])
+            e->sources[i]->ops->close(e->sources[i], source_closed, e);
+}
+
+/* --- setup --- */
+
+int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engine_opts *opts,
+                       char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    fl_live_engine *e = fl_calloc(1, sizeof(*e));
+    if (!e)
+        return FL_ENOMEM;
+    e->o = *opts;
+    if (!e->o.max_memory_mb)
+        e->o.max_memory_mb = 1024;
+    e->loop = loop;
+    fl_diag_init(&e->diag);
+    fl_entry_init(&e->entry);
+    *out = e;
+    int rc = fl_pipeline_load_rules(&e->o.pipeline, &e->rules, errbuf, errlen);
+    if (rc)
+        return FL_EINVAL;
+    e->matcher = fl_matcher_new(e->rules);
+    e->agg = fl_agg_new(NULL);
+    e->dedup = fl_dedup_new(e->o.dedup_max ? e->o.dedup_max : FL_LIVE_DEDUP_DEFAULT);
+    if (!e->matcher || !e->agg || !e->dedup) {
+        snprintf(errbuf, errlen, "%s", fl_strerror(FL_ENOMEM));
+        return FL_ENOMEM;
+    }
+    for (size_t i = 0; i < e->o.pipeline.n_changes_files; i++)
+        if ((rc = fl_changes_file_load(e->o.pipeline.changes_files[i], e->agg, &e->diag, errbuf,
+                                       errlen)) != 0)
+            return rc;
+    if (!e->o.state_dir)
+        return 0;
+    char err[400];
+    if (fl_journal_open(e->o.state_dir, &e->journal, err, sizeof(err)) != 0) {
+        snprintf(errbuf, errlen, "--state: %s", err);
+        return FL_EIO;
+    }
+    if ((rc = fl_journal_replay(e->journal, replay_cb, e)) != 0) {
+        snprintf(errbuf, errlen, "--state: replaying the journal: %s", fl_strerror(rc));
+        return rc;
+    }
+    fl_journal_compact(e->journal, window_anchor(e) - e->o.window_us);
+    live_load_fired(e);
+    e->resumed = e->diag.entries;
+    return 0;
+}
+
+void fl_live_engine_free(fl_live_engine *e)
+{
+    if (!e)
+        return;
+    fl_journal_free(e->journal);
+    fl_dedup_free(e->dedup);
+    fl_agg_free(e->agg);
+    fl_matcher_free(e->matcher);
+    fl_rules_free(e->rules);
+    for (size_t i = 0; i < e->n_retired; i++)
+        fl_rules_free(e->retired_rules[i]);
+    fl_entry_free(&e->entry);
+    fl_diag_free(&e->diag);
+    fl_free(e);
+}
+
+uint64_t fl_live_engine_resumed(const fl_live_engine *e)
+{
+    return e->resumed;
+}
+
+uint64_t fl_live_engine_duplicates(const fl_live_engine *e)
+{
+    return e->duplicates;
+}
+
+const fl_diag *fl_live_engine_diag(const fl_live_engine *e)
+{
+    return &e->diag;
+}

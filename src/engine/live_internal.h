@@ -1,0 +1,52 @@
+/* Internal to src/engine: the live engine's state, shared by live.c (counting, checkpoints,
+ * budget, reload, sources) and live_alert.c (announcing a new top cause). */
+#ifndef FL_LIVE_INTERNAL_H
+#define FL_LIVE_INTERNAL_H
+
+#include "fl_live_engine.h"
+
+#define LIVE_MAX_FIRED 64
+#define LIVE_KEY_MAX 320
+
+typedef struct fired_cause {
+    char key[LIVE_KEY_MAX];
+    uint64_t at_ms; /* wall clock */
+} fired_cause;
+
+struct fl_live_engine {
+    fl_live_engine_opts o;
+    uv_loop_t *loop;
+    fl_live_source *sources[FL_LIVE_MAX_SOURCES];
+    size_t n_sources;
+    size_t sources_open;
+    void (*closed)(void *arg);
+    void *closed_arg;
+    fl_rules *rules;
+    fl_rules *retired_rules[8]; /* kept alive: results may still point at old rule text */
+    size_t n_retired;
+    fl_matcher *matcher;
+    fl_agg *agg;
+    fl_diag diag;
+    fl_dedup *dedup;
+    fl_journal *journal;
+    fl_entry entry;
+    uint64_t duplicates;
+    uint64_t records_seen;
+    uint64_t resumed;
+    fl_time newest;
+    bool paused;
+    /* announcing */
+    char top_key[LIVE_KEY_MAX];
+    char command_key[LIVE_KEY_MAX]; /* the cause --on-new-cause last ran for, until fired */
+    bool webhook_in_flight;
+    fired_cause fired[LIVE_MAX_FIRED];
+    size_t n_fired;
+};
+
+void live_message(fl_live_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+fl_time live_wall_now(void);
+/* STATE/fired.tsv: the causes already announced, so a restart within the cooldown does not
+ * page again. */
+void live_load_fired(fl_live_engine *e);
+
+#endif
