@@ -8,6 +8,7 @@
 #ifndef FL_JSON_INTERNAL_H
 #define FL_JSON_INTERNAL_H
 
+#include "fl_base64.h"
 #include "fl_ingest.h"
 
 /* Slots in tree order: every object slot is followed by all of its descendants, so "forget
@@ -120,9 +121,7 @@ bool fl_slots_envelope(const fl_slots *s);
  * out, which needs n bytes. Returns the decoded length. */
 size_t fl_json_unescape(const char *raw, size_t n, char *out);
 
-/* Decodes standard or URL-safe base64, padding optional, no whitespace. out needs n*3/4+3
- * bytes. Returns the decoded length or -1. */
-long fl_base64_decode(const char *in, size_t n, unsigned char *out);
+/* base64: src/core/fl_base64.h */
 
 /* Decodes an envelope's data and parses it with parse (the same reader that read the
  * envelope). */

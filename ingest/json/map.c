@@ -117,44 +117,6 @@ size_t fl_json_unescape(const char *raw, size_t n, char *out)
     return o;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-long fl_base64_decode(const char *in, size_t n, unsigned char *out)
-{
-    while (n > 0 && in[n - 1] == '=')
-        n--;
-    if (n % 4 == 1)
-        return -1;
-    long o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return o;
-}
-
 /* ---- reading slot values ---- */
 
 static bool is_str(const fl_slot *s)
@@ -441,6 +403,10 @@ int fl_unwrap_envelope(const fl_slot *data, fl_parse_fn parse, fl_entry *e, char
     }
     long m = fl_base64_decode(d.p, d.n, raw);
     fl_free(d.heap);
+    if (m == FL_ENOMEM) {
+        fl_free(raw);
+        return FL_ENOMEM;
+    }
     if (m < 0) {
         if (errbuf && errlen)
             snprintf(errbuf, errlen, "Pub/Sub envelope: message.data is not valid base64");

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "fl_base64.h"
 #include "fl_http.h"
 
 #define DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
@@ -41,31 +42,6 @@ struct fl_auth {
 static char *dup_or_null(const char *s)
 {
     return s ? fl_strdup(s) : NULL;
-}
-
-char *fl_base64url(const unsigned char *p, size_t n)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    char *out = fl_malloc(n / 3 * 4 + 5);
-    if (!out)
-        return NULL;
-    size_t o = 0, i = 0;
-    for (; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        out[o++] = tbl[v >> 18 & 63];
-        out[o++] = tbl[v >> 12 & 63];
-        out[o++] = tbl[v >> 6 & 63];
-        out[o++] = tbl[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        out[o++] = tbl[v >> 18 & 63];
-        out[o++] = tbl[v >> 12 & 63];
-        if (i + 1 < n)
-            out[o++] = tbl[v >> 6 & 63];
-    }
-    out[o] = '\0';
-    return out;
 }
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
@@ -144,8 +120,8 @@ static char *make_jwt(fl_auth *a, char *errbuf, size_t errlen)
     char *h = json_dumps(hdr, JSON_COMPACT), *c = json_dumps(claims, JSON_COMPACT);
     json_decref(hdr);
     json_decref(claims);
-    char *h64 = h ? fl_base64url((unsigned char *)h, strlen(h)) : NULL;
-    char *c64 = c ? fl_base64url((unsigned char *)c, strlen(c)) : NULL;
+    char *h64 = h ? fl_base64url_encode((unsigned char *)h, strlen(h)) : NULL;
+    char *c64 = c ? fl_base64url_encode((unsigned char *)c, strlen(c)) : NULL;
     free(h);
     free(c);
     char *jwt = NULL, *input = NULL;
@@ -175,7 +151,7 @@ static char *make_jwt(fl_auth *a, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "signing the JWT assertion failed");
         goto out;
     }
-    char *s64 = fl_base64url(sig, sig_len);
+    char *s64 = fl_base64url_encode(sig, sig_len);
     if (s64) {
         size_t n = in_len + 1 + strlen(s64) + 1;
         jwt = fl_malloc(n);

@@ -53,7 +53,5 @@ int fl_auth_token(fl_auth *a, char *out, size_t size, char *errbuf, size_t errle
 /* Where the credentials come from: "environment", "service account key", ... */
 const char *fl_auth_kind(const fl_auth *a);
 
-/* base64url without padding (JWT) and standard base64 decoding, exposed for tests. */
-char *fl_base64url(const unsigned char *p, size_t n);
 
 #endif

@@ -6,31 +6,8 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "fl_base64.h"
 #include "fl_net.h"
-
-/* Decodes standard base64 (with or without padding). Returns the length or -1. */
-static int b64_decode(const char *in, unsigned char *out, size_t outcap)
-{
-    size_t n = strlen(in);
-    char tmp[512];
-    if (n == 0 || n + 4 >= sizeof(tmp))
-        return -1;
-    memcpy(tmp, in, n);
-    while (n % 4)
-        tmp[n++] = '=';
-    tmp[n] = 0;
-    size_t pad = 0;
-    if (tmp[n - 1] == '=')
-        pad++;
-    if (tmp[n - 2] == '=')
-        pad++;
-    if (n / 4 * 3 > outcap)
-        return -1;
-    int len = EVP_DecodeBlock(out, (const unsigned char *)tmp, (int)n);
-    if (len < 0)
-        return -1;
-    return len - (int)pad;
-}
 
 int fl_webhook_sign(const char *secret, const char *msg_id, int64_t unix_ts, const char *body,
                     size_t body_len, char *out, size_t outlen)
@@ -38,9 +15,13 @@ int fl_webhook_sign(const char *secret, const char *msg_id, int64_t unix_ts, con
     unsigned char key[384];
     int keylen;
     if (strncmp(secret, "whsec_", 6) == 0) {
-        keylen = b64_decode(secret + 6, key, sizeof(key));
-        if (keylen <= 0)
+        size_t n = strlen(secret + 6);
+        if (n / 4 * 3 + 3 > sizeof(key))
             return FL_EINVAL;
+        long m = fl_base64_decode(secret + 6, n, key);
+        if (m <= 0)
+            return FL_EINVAL;
+        keylen = (int)m;
     } else {
         keylen = (int)strlen(secret);
         if (keylen == 0 || (size_t)keylen > sizeof(key))
@@ -67,11 +48,12 @@ int fl_webhook_sign(const char *secret, const char *msg_id, int64_t unix_ts, con
     OPENSSL_cleanse(key, sizeof(key));
     if (!ok)
         return FL_ENOMEM;
-    if (outlen < 4 + 4 * ((maclen + 2) / 3) + 1)
-        return FL_EINVAL;
-    memcpy(out, "v1,", 3);
-    EVP_EncodeBlock((unsigned char *)out + 3, mac, (int)maclen);
-    return 0;
+    char *b64 = fl_base64_encode(mac, maclen);
+    if (!b64)
+        return FL_ENOMEM;
+    int rc = snprintf(out, outlen, "v1,%s", b64) < (int)outlen ? 0 : FL_EINVAL;
+    fl_free(b64);
+    return rc;
 }
 
 int fl_webhook_new_id(char *out, size_t outlen)

@@ -1,10 +1,12 @@
 /* Core types: time parsing, capped buffers, entry storage, severities, diagnostics. */
+#include "fl_base64.h"
 #include "fl_common.h"
 #include "fl_diag.h"
 #include "fl_entry.h"
 #include "fl_test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static void test_time(void)
 {
@@ -153,8 +155,40 @@ static void test_diag(void)
     CHECK_STR(fl_errname(FL_EPARSE), "PARSE");
 }
 
+/* RFC 4648 section 10 vectors, both alphabets, optional padding, and what is not base64. */
+static void test_base64(void)
+{
+    static const char *const vec[][3] = {
+        {"", "", ""},         {"f", "Zg==", "Zg"},         {"fo", "Zm8=", "Zm8"},
+        {"foo", "Zm9v", "Zm9v"}, {"foob", "Zm9vYg==", "Zm9vYg"}, {"fooba", "Zm9vYmE=", "Zm9vYmE"},
+        {"foobar", "Zm9vYmFy", "Zm9vYmFy"}, {"\xfb\xff", "+/8=", "-_8"},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(vec); i++) {
+        const char *raw = vec[i][0];
+        size_t n = strlen(raw);
+        char *s = fl_base64_encode(raw, n);
+        CHECK_STR(s, vec[i][1]);
+        fl_free(s);
+        s = fl_base64url_encode(raw, n);
+        CHECK_STR(s, vec[i][2]);
+        fl_free(s);
+        unsigned char out[16];
+        for (int k = 1; k <= 2; k++) {
+            long m = fl_base64_decode(vec[i][k], strlen(vec[i][k]), out);
+            CHECK_INT(m, (long)n);
+            CHECK(m == (long)n && memcmp(out, raw, n) == 0);
+        }
+    }
+    unsigned char out[16];
+    CHECK_INT(fl_base64_decode("Zm9v YmFy", 9, out), FL_EPARSE); /* no whitespace */
+    CHECK_INT(fl_base64_decode("Zm9*", 4, out), FL_EPARSE);
+    CHECK_INT(fl_base64_decode("Z", 1, out), FL_EPARSE);
+    CHECK_INT(fl_base64_decode("Zg=a", 4, out), FL_EPARSE); /* padding only at the end */
+}
+
 int main(void)
 {
+    test_base64();
     test_time();
     test_buf();
     test_entry();

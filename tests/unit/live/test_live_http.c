@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl_base64.h"
 #include "fl_http.h"
 #include "fl_test.h"
 
@@ -59,7 +60,7 @@ static void test_base64url(void)
         {"\xfb\xff", "-_8"},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
-        char *s = fl_base64url((const unsigned char *)cases[i].in, strlen(cases[i].in));
+        char *s = fl_base64url_encode((const unsigned char *)cases[i].in, strlen(cases[i].in));
         CHECK_STR(s, cases[i].out);
         fl_free(s);
     }
