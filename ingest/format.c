@@ -7,6 +7,7 @@
  * The format is decided per source from its first non-blank byte, and for '{' from whether
  * the first line holds a complete object. */
 #include "ingest_internal.h"
+#include "fl_json_str.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,8 +35,7 @@ struct fl_splitter {
     long top_col; /* column while between elements; -1 once the line has content */
     bool scalar;  /* the element is not an object/array: it runs to the end of its line */
     int depth;
-    bool in_str;
-    bool esc;
+    fl_json_str str;
     size_t elem_start;
     uint64_t elem_line;
     long elem_indent; /* column of the element's first byte when it starts a line, else -1 */
@@ -85,7 +85,7 @@ void fl_splitter_begin(fl_splitter *sp, fl_stream *s)
     sp->in_array = false;
     sp->top_col = 0;
     sp->depth = 0;
-    sp->in_str = sp->esc = false;
+    sp->str = (fl_json_str){0};
 }
 
 fl_format fl_splitter_format(const fl_splitter *sp)
@@ -168,7 +168,7 @@ static void detect(fl_splitter *sp)
             /* Complete object on the first line: NDJSON. Otherwise `jq .`-style objects. */
             size_t j = i;
             int depth = 0;
-            bool in_str = false, esc = false;
+            fl_json_str str = {0};
             for (;;) {
                 if (j >= sp->end) {
                     size_t at = j - sp->start;
@@ -178,20 +178,11 @@ static void detect(fl_splitter *sp)
                     continue;
                 }
                 char c = sp->buf[j++];
-                if (in_str) {
-                    if (esc)
-                        esc = false;
-                    else if (c == '\\')
-                        esc = true;
-                    else if (c == '"')
-                        in_str = false;
-                    else if (c == '\n')
-                        break;
+                if (str.in_str && !str.esc && c == '\n')
+                    break;
+                if (fl_json_str_step(&str, c))
                     continue;
-                }
-                if (c == '"')
-                    in_str = true;
-                else if (c == '{' || c == '[')
+                if (c == '{' || c == '[')
                     depth++;
                 else if ((c == '}' || c == ']') && --depth == 0)
                     break;
@@ -321,7 +312,7 @@ static void begin_element(fl_splitter *sp, size_t i, bool scalar)
     sp->st = ST_ELEM;
     sp->scalar = scalar;
     sp->depth = 0;
-    sp->in_str = sp->esc = false;
+    sp->str = (fl_json_str){0};
     sp->elem_start = i;
     sp->start = i;
     sp->elem_line = sp->line;
@@ -351,28 +342,24 @@ static size_t byte_step(fl_splitter *sp, size_t i, size_t lim, bool *done)
     const char *b = sp->buf;
     while (i < lim) {
         char c = b[i];
-        if (sp->in_str) {
-            if (sp->esc) {
-                sp->esc = false;
-            } else if (c == '\\') {
-                sp->esc = true;
-            } else if (c == '"') {
-                sp->in_str = false;
-            } else if (c == '\n') {
+        if (sp->str.in_str) {
+            if (!sp->str.esc && c == '\n') {
                 /* Raw newlines cannot be inside a JSON string: the quote was unbalanced.
                  * Resynchronise here; the parser reports the element. */
-                sp->in_str = false;
+                sp->str.in_str = false;
                 sp->line++;
-            } else {
+            } else if (fl_json_str_plain(&sp->str, c)) {
                 i = next_special(b, i + 1, lim, true);
                 continue;
+            } else {
+                fl_json_str_step(&sp->str, c);
             }
             i++;
             continue;
         }
         if (sp->scalar) {
             if (c == '"') {
-                sp->in_str = true;
+                sp->str.in_str = true;
             } else if (c == '\n' || ((c == ',' || c == ']') && sp->in_array)) {
                 *done = true;
                 return i;
@@ -382,7 +369,7 @@ static size_t byte_step(fl_splitter *sp, size_t i, size_t lim, bool *done)
         }
         switch (c) {
         case '"':
-            sp->in_str = true;
+            sp->str.in_str = true;
             break;
         case '\n':
             sp->line++;
@@ -473,7 +460,7 @@ static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
     load_masks(b + i, &m);
     if (m.bslash)
         return false;
-    uint64_t instr = prefix_xor(m.quote) ^ (sp->in_str ? ~UINT64_C(0) : 0);
+    uint64_t instr = prefix_xor(m.quote) ^ (sp->str.in_str ? ~UINT64_C(0) : 0);
     if (m.nl & instr)
         return false;
     uint64_t structural = (m.open | m.close) & ~instr;
@@ -484,7 +471,7 @@ static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
         if (c == '{' || c == '[') {
             if (c == '{' && sp->depth > 0 && starts_new_element(sp, i + (size_t)k)) {
                 sp->line += count_bits(m.nl & below);
-                sp->in_str = false;
+                sp->str.in_str = false;
                 cut_at_brace(sp, i + (size_t)k);
                 sp->depth++;
                 *pi = i + (size_t)k + 1;
@@ -493,7 +480,7 @@ static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
             sp->depth++;
         } else if (--sp->depth <= 0) {
             sp->line += count_bits(m.nl & below);
-            sp->in_str = false;
+            sp->str.in_str = false;
             *pi = i + (size_t)k + 1;
             *done = true;
             return true;
@@ -501,7 +488,7 @@ static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
         structural &= structural - 1;
     }
     sp->line += count_bits(m.nl);
-    sp->in_str = (instr >> 63) != 0;
+    sp->str.in_str = (instr >> 63) != 0;
     *pi = i + 64;
     return true;
 #else
@@ -547,7 +534,7 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
             size_t i = sp->pos, end = sp->end;
             bool done = false;
             while (i < end && !done) {
-                if (!sp->scalar && !sp->esc && end - i >= 64 && block_step(sp, &i, &done))
+                if (!sp->scalar && !sp->str.esc && end - i >= 64 && block_step(sp, &i, &done))
                     continue;
                 i = byte_step(sp, i, FL_MIN(end, i + 64), &done);
             }

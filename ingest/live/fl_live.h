@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "fl_common.h"
+#include "fl_json_str.h"
 
 /* Largest single live record; Cloud Logging caps an entry at 256 KiB. */
 #define FL_RECORD_MAX_LIVE (1024 * 1024)
@@ -155,7 +156,8 @@ int fl_lines_feed(fl_lines *l, const char *p, size_t n,
 typedef struct fl_objects {
     fl_buf cur;
     int depth;
-    bool in_str, esc, junk, skipping;
+    fl_json_str str;
+    bool junk, skipping;
     size_t max;
 } fl_objects;
 void fl_objects_init(fl_objects *o, size_t max);

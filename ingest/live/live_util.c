@@ -299,7 +299,8 @@ static int objects_emit(fl_objects *o, int (*cb)(void *, const char *, size_t, b
     else
         rc = cb(arg, o->cur.data ? o->cur.data : "", o->cur.len, false);
     fl_buf_reset(&o->cur);
-    o->skipping = o->junk = o->in_str = o->esc = false;
+    o->skipping = o->junk = false;
+    o->str = (fl_json_str){0};
     o->depth = 0;
     return rc;
 }
@@ -339,15 +340,8 @@ int fl_objects_feed(fl_objects *o, const char *p, size_t n,
             continue;
         }
         objects_keep(o, c);
-        if (o->in_str) {
-            if (o->esc)
-                o->esc = false;
-            else if (c == '\\')
-                o->esc = true;
-            else if (c == '"')
-                o->in_str = false;
-        } else if (c == '"') {
-            o->in_str = true;
+        if (fl_json_str_step(&o->str, c)) {
+            continue;
         } else if (c == '{' || c == '[') {
             o->depth++;
         } else if ((c == '}' || c == ']') && --o->depth == 0) {

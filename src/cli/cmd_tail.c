@@ -22,6 +22,7 @@
 
 #include "cli_analysis.h"
 #include "fl_cli.h"
+#include "fl_json_str.h"
 #include "fl_live_engine.h"
 #include "fl_net.h"
 #include "terminal/fl_terminal.h"
@@ -195,23 +196,11 @@ static fl_time wall_now(void)
 static size_t json_one_line(char *s, size_t n)
 {
     size_t o = 0;
-    bool in_str = false, esc = false;
+    fl_json_str st = {0};
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (in_str) {
+        if (fl_json_str_step(&st, c) || (c != ' ' && c != '\n' && c != '\r' && c != '\t'))
             s[o++] = c;
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                in_str = false;
-        } else if (c == '"') {
-            in_str = true;
-            s[o++] = c;
-        } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-            s[o++] = c;
-        }
     }
     s[o] = '\0';
     return o;
