@@ -33,8 +33,7 @@ fl_matcher *fl_matcher_new(const fl_rules *rules)
         fl_matcher_free(m);
         return NULL;
     }
-    const char *env = getenv("FL_NO_PREFILTER");
-    m->prefilter = !(env && *env && strcmp(env, "0") != 0);
+    m->prefilter = true; /* off with fl_matcher_set_prefilter (the CLI: FL_NO_PREFILTER=1) */
     return m;
 }
 

@@ -69,6 +69,9 @@ const fl_rule_info *fl_rules_find_class(const fl_rules *rules, const char *class
 
 fl_matcher *fl_matcher_new(const fl_rules *rules);
 void fl_matcher_free(fl_matcher *m);
+/* Debug switch: the literal prefilter is on by default; off, every regex runs on every
+ * candidate line and the answers must be the same (the golden tests check it). */
+void fl_matcher_set_prefilter(fl_matcher *m, bool on);
 
 /* Classifies one entry. Returns 1 with out->rule set when a rule matched, 0 when none did (or
  * the entry is not a candidate), negative on error. */

@@ -85,10 +85,6 @@ size_t fl_prefilter_literals(const fl_prefilter *pf);
  * "Caused by: ...", "panic: ..."), skipping stack frames. Returns false if there is none. */
 bool fl_last_exception_line(const char *msg, size_t len, size_t *off, size_t *n);
 
-/* classify.c: debug switch. With the prefilter off every regex runs on every message; the
- * answers must be the same (the golden tests check it). FL_NO_PREFILTER=1 in the environment
- * turns it off for new matchers. */
-void fl_matcher_set_prefilter(fl_matcher *m, bool on);
 /* Builds the text fl_classify matches an entry on (head of the message, last exception line,
  * synthesized request/audit context). Returns its length. */
 size_t fl_classify_subject(const fl_entry *e, char *buf, size_t cap);

@@ -190,7 +190,7 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
         snprintf(errbuf, errlen, "cloud-logging: --project PROJECT is required");
         return FL_EINVAL;
     }
-    const char *endpoint = getenv("FAULTLINE_LOGGING_ENDPOINT");
+    const char *endpoint = cfg->endpoint;
     if (!endpoint || !*endpoint)
         endpoint = "https://logging.googleapis.com";
     if (!fl_http_url_allowed(endpoint)) {
@@ -223,7 +223,8 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
         cl_free(c);
         return FL_ENOMEM;
     }
-    int rc = fl_auth_new(&c->auth, "https://www.googleapis.com/auth/logging.read", errbuf, errlen);
+    int rc = fl_auth_new(&c->auth, cfg->auth, "https://www.googleapis.com/auth/logging.read",
+                         errbuf, errlen);
     if (rc) {
         cl_free(c);
         return rc;

@@ -44,6 +44,7 @@ typedef struct kafka_source {
     uv_poll_t poll;
     uv_timer_t timer;
     bool closing;
+    bool debug; /* commit traces on stderr (the CLI sets it from FL_KAFKA_DEBUG) */
     bool down; /* all brokers down reported, waiting for recovery */
     uint64_t down_since_ms;
     fl_ratelimit down_limit;
@@ -166,7 +167,7 @@ static void kafka_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     (void)rk;
     kafka_source *k = opaque;
-    if (getenv("FL_KAFKA_DEBUG")) {
+    if (k->debug) {
         for (int i = 0; offsets && i < offsets->cnt; i++)
             fprintf(stderr, "commit %s[%d]@%lld: %s\n", offsets->elems[i].topic,
                     offsets->elems[i].partition, (long long)offsets->elems[i].offset,
@@ -302,6 +303,7 @@ static int kafka_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
         return FL_ENOMEM;
     fl_live_common_init(&k->common, &fl_ingest_kafka, sink, loop, kafka_free);
     snprintf(k->common.base.label, sizeof(k->common.base.label), "kafka:%s", cfg->topic);
+    k->debug = cfg->debug;
     k->pipe_fds[0] = k->pipe_fds[1] = -1;
     k->down_limit.period_ms = 60000;
     k->err_limit.period_ms = KAFKA_WARN_PERIOD_MS;

@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "fl_common.h"
+#include "fl_http.h"
 #include "fl_json_str.h"
 
 /* Largest single live record; Cloud Logging caps an entry at 256 KiB. */
@@ -52,6 +53,11 @@ typedef struct fl_live_config {
     const char *const *props; /* kafka: extra "key=value" client properties */
     size_t n_props;
     int poll_ms; /* follow/cloudlogging poll period; 0: source default */
+    /* Set by the CLI from the environment (sources never read it): */
+    const fl_auth_env *auth;    /* pubsub, cloudlogging: where credentials come from */
+    const char *endpoint;       /* cloudlogging: API base (FAULTLINE_LOGGING_ENDPOINT);
+                                 * pubsub: emulator host:port (PUBSUB_EMULATOR_HOST) */
+    bool debug;                 /* kafka: commit traces on stderr (FL_KAFKA_DEBUG) */
 } fl_live_config;
 
 /* What the live screen shows per source. */

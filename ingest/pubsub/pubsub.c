@@ -358,13 +358,14 @@ static int ps_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
              strrchr(sub, '/') + 1);
     p->common.warn_limit.period_ms = 10000;
     p->connected = true;
-    const char *emu = getenv("PUBSUB_EMULATOR_HOST");
+    const char *emu = cfg->endpoint;
     char base[512];
     if (emu && *emu) {
         snprintf(base, sizeof(base), "http://%s/v1/", emu);
     } else {
         snprintf(base, sizeof(base), "https://pubsub.googleapis.com/v1/");
-        int rc = fl_auth_new(&p->auth, "https://www.googleapis.com/auth/pubsub", errbuf, errlen);
+        int rc = fl_auth_new(&p->auth, cfg->auth, "https://www.googleapis.com/auth/pubsub",
+                             errbuf, errlen);
         if (rc) {
             ps_free(p);
             return rc;

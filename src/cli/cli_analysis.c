@@ -25,6 +25,20 @@ void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *p
     po->analyze.threshold = a->threshold;
     po->analyze.max_causes = a->max_causes > 0 ? (size_t)a->max_causes : 0;
     po->threads = a->threads;
+    fl_cli_env_to_pipeline(po);
+}
+
+const char *fl_cli_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+void fl_cli_env_to_pipeline(fl_pipeline_opts *po)
+{
+    po->builtin_patterns_dir = fl_cli_env("FAULTLINE_PATTERNS_DIR");
+    const char *np = fl_cli_env("FL_NO_PREFILTER");
+    po->no_prefilter = np && strcmp(np, "0") != 0;
 }
 
 void fl_analysis_args_free(fl_analysis_args *a)

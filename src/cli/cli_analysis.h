@@ -81,6 +81,12 @@ int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysi
  * lines) to stderr; nothing when there are none. */
 void fl_cli_print_warnings(const char *cmd, const fl_diag *d);
 
+/* The environment is read only in the CLI and passed down as options. fl_cli_env: the value of
+ * a variable, NULL when unset or empty. fl_cli_env_to_pipeline: FAULTLINE_PATTERNS_DIR and
+ * FL_NO_PREFILTER into po. */
+const char *fl_cli_env(const char *name);
+void fl_cli_env_to_pipeline(fl_pipeline_opts *po);
+
 /* Opens path for writing ("-" or NULL: stdout). Prints the error and returns NULL on failure. */
 FILE *fl_cli_open_output(const char *cmd, const char *path);
 /* Flushes and closes (unless stdout). Returns 0, or prints the error and returns -1. */

@@ -100,6 +100,9 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
     fl_matcher *matcher = fl_matcher_new(rules);
     fl_entry e;
     int rc;
+    const char *np = fl_cli_env("FL_NO_PREFILTER");
+    if (matcher && np && strcmp(np, "0") != 0)
+        fl_matcher_set_prefilter(matcher, false);
 
     if (!matcher)
         return FL_ENOMEM;
@@ -162,6 +165,7 @@ int fl_cmd_classify(int argc, char **argv)
     memset(&po, 0, sizeof po);
     po.pattern_dirs = args.patterns.v;
     po.n_pattern_dirs = args.patterns.n;
+    fl_cli_env_to_pipeline(&po);
     if ((rc = fl_pipeline_load_rules(&po, &rules, err, sizeof err)) != 0) {
         fprintf(stderr, "faultline classify: %s\n", err);
         goto out;

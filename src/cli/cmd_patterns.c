@@ -63,7 +63,8 @@ static int cmd_check(int argc, char **argv)
         fl_strv_free(&dirs);
         return FL_EXIT_USAGE;
     }
-    if (dirs.n == 0 && fl_strv_push(&dirs, fl_builtin_patterns_dir())) {
+    const char *builtin = fl_builtin_patterns_dir(fl_cli_env("FAULTLINE_PATTERNS_DIR"));
+    if (dirs.n == 0 && fl_strv_push(&dirs, builtin)) {
         fl_strv_free(&dirs);
         return FL_EXIT_USAGE;
     }
@@ -118,6 +119,7 @@ static int cmd_list(int argc, char **argv)
     po.pattern_dirs = args.patterns.v;
     po.n_pattern_dirs = args.patterns.n;
     po.no_builtin_patterns = args.no_builtin;
+    fl_cli_env_to_pipeline(&po);
     if (fl_pipeline_load_rules(&po, &rules, err, sizeof err) != 0) {
         fprintf(stderr, "faultline patterns list: %s\n", err);
         fl_opts_free(&list_spec, &args);
@@ -148,7 +150,7 @@ static void patterns_usage(FILE *out)
             "       faultline patterns list [--patterns DIR]\n\n"
             "  check  validate rule files (default: the built-in rules in %s)\n"
             "  list   print the loaded rules as a table\n",
-            fl_builtin_patterns_dir());
+            fl_builtin_patterns_dir(fl_cli_env("FAULTLINE_PATTERNS_DIR")));
 }
 
 int fl_cmd_patterns(int argc, char **argv)

@@ -440,7 +440,20 @@ static int open_sources(tail *t, const fl_strv *positional)
 {
     struct tail_args *a = t->args;
     int poll_ms = a->poll ? (int)parse_duration_ms(a->poll) : 0;
-    fl_live_config base = {.state_dir = a->state, .poll_ms = poll_ms > 0 ? poll_ms : 0};
+    /* The environment is read here and handed to the sources as settings. */
+    static fl_auth_env auth;
+    auth.access_token = fl_cli_env("CLOUDSDK_AUTH_ACCESS_TOKEN");
+    if (!auth.access_token)
+        auth.access_token = fl_cli_env("GOOGLE_OAUTH_ACCESS_TOKEN");
+    auth.credentials_file = fl_cli_env("GOOGLE_APPLICATION_CREDENTIALS");
+    auth.gcloud_config = fl_cli_env("CLOUDSDK_CONFIG");
+    auth.home = fl_cli_env("HOME");
+    auth.metadata_host = fl_cli_env("GCE_METADATA_HOST");
+    auth.oauth_token_uri = fl_cli_env("FAULTLINE_OAUTH_TOKEN_URI");
+    fl_live_config base = {.state_dir = a->state,
+                           .poll_ms = poll_ms > 0 ? poll_ms : 0,
+                           .auth = &auth,
+                           .debug = fl_cli_env("FL_KAFKA_DEBUG") != NULL};
     int rc = 0;
     for (size_t i = 0; !rc && i < positional->n; i++) {
         if (strcmp(positional->v[i], "-") != 0) {
@@ -469,12 +482,14 @@ static int open_sources(tail *t, const fl_strv *positional)
     if (!rc && a->pubsub) {
         fl_live_config c = base;
         c.target = a->pubsub;
+        c.endpoint = fl_cli_env("PUBSUB_EMULATOR_HOST");
         rc = add_source(t, &fl_ingest_pubsub, &c);
     }
     if (!rc && (a->cloud_logging || a->project)) {
         fl_live_config c = base;
         c.target = a->cloud_logging ? a->cloud_logging : "";
         c.project = a->project;
+        c.endpoint = fl_cli_env("FAULTLINE_LOGGING_ENDPOINT");
         rc = add_source(t, &fl_ingest_cloudlogging, &c);
     }
     if (!rc && !fl_live_engine_n_sources(t->engine)) {
@@ -518,8 +533,7 @@ static int engine_opts(tail *t, fl_live_engine_opts *eo)
     eo->max_memory_mb = a->max_memory_mb ? (uint64_t)a->max_memory_mb : 1024;
     eo->on_new_cause = a->on_new_cause;
     eo->webhook = a->webhook;
-    const char *secret = getenv("FAULTLINE_WEBHOOK_SECRET");
-    eo->webhook_secret = secret && *secret ? secret : NULL;
+    eo->webhook_secret = fl_cli_env("FAULTLINE_WEBHOOK_SECRET");
     eo->message = tail_message;
     eo->message_arg = t;
     return 0;

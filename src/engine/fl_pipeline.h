@@ -11,6 +11,8 @@ typedef struct fl_pipeline_opts {
     const char *const *pattern_dirs; /* user rule dirs, loaded after the built-ins */
     size_t n_pattern_dirs;
     bool no_builtin_patterns;
+    const char *builtin_patterns_dir; /* FAULTLINE_PATTERNS_DIR (the CLI reads it); NULL: below */
+    bool no_prefilter;                /* FL_NO_PREFILTER: every regex on every candidate line */
     const char *const *changes_files; /* --changes FILE (NDJSON from CI) */
     size_t n_changes_files;
     fl_reader_opts reader;
@@ -18,9 +20,10 @@ typedef struct fl_pipeline_opts {
     int threads;              /* 0: all cores */
 } fl_pipeline_opts;
 
-/* Directory of the built-in rules: $FAULTLINE_PATTERNS_DIR, else the source tree's
- * patterns/rules when run from a build directory, else the installed data dir. */
-const char *fl_builtin_patterns_dir(void);
+/* Directory of the built-in rules: override when set and non-empty (the CLI passes
+ * $FAULTLINE_PATTERNS_DIR), else the source tree's patterns/rules when run from a build
+ * directory, else the installed data dir. */
+const char *fl_builtin_patterns_dir(const char *override);
 
 /* Loads the rules (built-ins, then user dirs) into *rules. errbuf gets file/rule/offset. */
 int fl_pipeline_load_rules(const fl_pipeline_opts *opts, fl_rules **rules, char *errbuf,

@@ -174,6 +174,8 @@ void fl_live_engine_reload_rules(fl_live_engine *e)
         return;
     }
     fl_matcher *m = fl_matcher_new(rules);
+    if (m)
+        fl_matcher_set_prefilter(m, !e->o.pipeline.no_prefilter);
     if (!m || e->n_retired == FL_ARRAY_LEN(e->retired_rules)) {
         fl_matcher_free(m);
         fl_rules_free(rules);
@@ -280,6 +282,8 @@ int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engi
     if (rc)
         return FL_EINVAL;
     e->matcher = fl_matcher_new(e->rules);
+    if (e->matcher)
+        fl_matcher_set_prefilter(e->matcher, !e->o.pipeline.no_prefilter);
     e->agg = fl_agg_new(NULL);
     e->dedup = fl_dedup_new(e->o.dedup_max ? e->o.dedup_max : FL_LIVE_DEDUP_DEFAULT);
     if (!e->matcher || !e->agg || !e->dedup) {

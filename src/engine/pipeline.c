@@ -37,11 +37,10 @@ static bool is_dir(const char *path)
     return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *fl_builtin_patterns_dir(void)
+const char *fl_builtin_patterns_dir(const char *override)
 {
-    const char *env = getenv("FAULTLINE_PATTERNS_DIR");
-    if (env && *env)
-        return env;
+    if (override && *override)
+        return override;
 #ifdef FL_SOURCE_PATTERNS_DIR
     /* Running from a build directory: the rules are read where they are edited. */
     if (is_dir(FL_SOURCE_PATTERNS_DIR))
@@ -71,7 +70,7 @@ int fl_pipeline_load_rules(const fl_pipeline_opts *opts, fl_rules **rules, char 
     if (!dirs)
         return FL_ENOMEM;
     if (!opts->no_builtin_patterns)
-        dirs[n++] = fl_builtin_patterns_dir();
+        dirs[n++] = fl_builtin_patterns_dir(opts->builtin_patterns_dir);
     for (size_t i = 0; i < opts->n_pattern_dirs; i++) {
         if (!is_dir(opts->pattern_dirs[i])) {
             set_err(errbuf, errlen, "%s: not a readable directory of rule files",
@@ -365,6 +364,8 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
             rc = FL_ENOMEM;
             goto oom;
         }
+    for (int i = 0; i < n_workers; i++)
+        fl_matcher_set_prefilter(workers[i].matcher, !opts->no_prefilter);
     /* Changes first: a bad --changes path is a usage error, found before reading gigabytes. */
     for (size_t i = 0; i < opts->n_changes_files; i++)
         if ((rc = fl_changes_file_load(opts->changes_files[i], main_agg, diag, errbuf, errlen)) !=

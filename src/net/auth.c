@@ -35,6 +35,7 @@ struct fl_auth {
     char *client_secret;
     char *refresh_token;
     char *metadata_url;
+    const char *oauth_token_uri; /* borrowed during fl_auth_new only */
     char token[TOKEN_MAX];
     time_t expires; /* 0: never (static token) */
 };
@@ -254,7 +255,7 @@ static int load_key_file(fl_auth *a, const char *path, char *errbuf, size_t errl
         a->client_id = dup_or_null(jstr(doc, "client_id"));
         a->client_secret = dup_or_null(jstr(doc, "client_secret"));
         a->refresh_token = dup_or_null(jstr(doc, "refresh_token"));
-        const char *uri = getenv("FAULTLINE_OAUTH_TOKEN_URI");
+        const char *uri = a->oauth_token_uri;
         a->token_uri = fl_strdup(uri && *uri ? uri : DEFAULT_TOKEN_URI);
         if (!a->client_id || !a->client_secret || !a->refresh_token) {
             snprintf(errbuf, errlen, "%s: authorized_user credentials are incomplete", path);
@@ -277,21 +278,24 @@ static bool file_exists(const char *p)
     return f != NULL;
 }
 
-int fl_auth_new(fl_auth **out, const char *scope, char *errbuf, size_t errlen)
+int fl_auth_new(fl_auth **out, const fl_auth_env *env, const char *scope, char *errbuf,
+                size_t errlen)
 {
+    static const fl_auth_env none = {0};
     *out = NULL;
+    if (!env)
+        env = &none;
     fl_auth *a = fl_calloc(1, sizeof(*a));
     if (!a)
         return FL_ENOMEM;
     a->scope = fl_strdup(scope ? scope : "https://www.googleapis.com/auth/cloud-platform");
+    a->oauth_token_uri = env->oauth_token_uri;
     int rc = 0;
-    const char *tok = getenv("CLOUDSDK_AUTH_ACCESS_TOKEN");
-    if (!tok || !*tok)
-        tok = getenv("GOOGLE_OAUTH_ACCESS_TOKEN");
-    const char *gac = getenv("GOOGLE_APPLICATION_CREDENTIALS");
+    const char *tok = env->access_token;
+    const char *gac = env->credentials_file;
     char adc[1024] = "";
-    const char *cfg = getenv("CLOUDSDK_CONFIG");
-    const char *home = getenv("HOME");
+    const char *cfg = env->gcloud_config;
+    const char *home = env->home;
     if (cfg && *cfg)
         snprintf(adc, sizeof(adc), "%s/application_default_credentials.json", cfg);
     else if (home)
@@ -311,7 +315,7 @@ int fl_auth_new(fl_auth **out, const char *scope, char *errbuf, size_t errlen)
     } else {
         /* Last resort, as on GCE / Cloud Run / GKE: the metadata server. */
         a->kind = AUTH_METADATA;
-        const char *host = getenv("GCE_METADATA_HOST");
+        const char *host = env->metadata_host;
         char url[512];
         snprintf(url, sizeof(url),
                  "http://%s/computeMetadata/v1/instance/service-accounts/default/token",

@@ -40,12 +40,23 @@ bool fl_http_url_allowed(const char *url);
 
 typedef struct fl_auth fl_auth;
 
-/* Finds credentials, in order: an access token in CLOUDSDK_AUTH_ACCESS_TOKEN or
- * GOOGLE_OAUTH_ACCESS_TOKEN; the key file in GOOGLE_APPLICATION_CREDENTIALS (service_account:
- * an RS256 JWT assertion exchanged at its token_uri; authorized_user: a refresh token); gcloud's
- * application-default credentials file; the metadata server (GCE_METADATA_HOST overrides
- * metadata.google.internal). Returns 0 or FL_EAUTH with errbuf saying what was tried. */
-int fl_auth_new(fl_auth **out, const char *scope, char *errbuf, size_t errlen);
+/* Where credentials may come from; the CLI fills it from the environment (variable names in
+ * brackets), library code never reads the environment. NULL or "" fields are absent. */
+typedef struct fl_auth_env {
+    const char *access_token;     /* CLOUDSDK_AUTH_ACCESS_TOKEN, else GOOGLE_OAUTH_ACCESS_TOKEN */
+    const char *credentials_file; /* GOOGLE_APPLICATION_CREDENTIALS */
+    const char *gcloud_config;    /* CLOUDSDK_CONFIG (gcloud's configuration directory) */
+    const char *home;             /* HOME */
+    const char *metadata_host;    /* GCE_METADATA_HOST; default metadata.google.internal */
+    const char *oauth_token_uri;  /* FAULTLINE_OAUTH_TOKEN_URI (tests); default Google's */
+} fl_auth_env;
+
+/* Finds credentials, in order: an access token; the key file in credentials_file
+ * (service_account: an RS256 JWT assertion exchanged at its token_uri; authorized_user: a
+ * refresh token); gcloud's application-default credentials file; the metadata server.
+ * Returns 0 or FL_EAUTH with errbuf saying what was tried. */
+int fl_auth_new(fl_auth **out, const fl_auth_env *env, const char *scope, char *errbuf,
+                size_t errlen);
 void fl_auth_free(fl_auth *a);
 /* Copies a valid access token into out, fetching or refreshing it first when it is missing or
  * expires within five minutes (a blocking HTTP call, at most once an hour). */

@@ -8,7 +8,9 @@ The layers, bottom to top (docs/ARCHITECTURE.md draws them):
 A file may include headers of its own layer and of the layers it sits on (LAYERS below);
 nothing else. Each `#include "..."` is resolved the way the compiler does: next to the file
 first, then in each layer's folder (so "attach/attach.h" is reports/attach/attach.h).
-System headers (<...>) are not checked here; which library may use which is meson's business.
+Two more rules of the layering are checked the same way: only src/net includes <curl/curl.h>
+(one way out to the network), and only src/cli reads the environment (getenv, secure_getenv);
+library code gets settings as options.
 
 Usage: check_layers.py SOURCE_ROOT            check the tree, exit 1 on a violation
        check_layers.py --self-test SOURCE_ROOT  plant a violation in a copy; it must be found
@@ -35,6 +37,8 @@ SEARCH = ["src/core", "src/net", "ingest", "ingest/live", "patterns", "correlate
           "src/engine", "src/cli"]
 GENERATED = {"fl_config.h"}  # written by meson into the build dir; any layer may use it
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+CURL = re.compile(r'^\s*#\s*include\s+<curl/', re.M)
+GETENV = re.compile(r'\b(?:secure_)?getenv\s*\(')
 
 
 def layer_of(rel):
@@ -70,6 +74,15 @@ def check(root):
                 n_files += 1
                 with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as fh:
                     text = fh.read()
+                for m in CURL.finditer(text):
+                    if own != "net":
+                        line = text.count("\n", 0, m.start()) + 1
+                        problems.append(f"{rel}:{line}: curl/curl.h outside src/net")
+                for m in GETENV.finditer(text):
+                    if own != "cli":
+                        line = text.count("\n", 0, m.start()) + 1
+                        problems.append(f"{rel}:{line}: reads the environment outside src/cli "
+                                        "(pass it down as an option)")
                 for m in INCLUDE.finditer(text):
                     inc = m.group(1)
                     line = text.count("\n", 0, m.start()) + 1
@@ -103,6 +116,14 @@ def self_test(root):
             print("FAIL: a planted core -> reports include was not found")
             return 1
         print("ok: a planted core -> reports include is found")
+        with open(os.path.join(tmp, "ingest/batch.c"), "a") as f:
+            f.write('\n#include <curl/curl.h>\nstatic const char *x(void) { return getenv("X"); }\n')
+        _, problems = check(tmp)
+        for what in ("curl/curl.h outside", "reads the environment"):
+            if not any("ingest/batch.c" in p and what in p for p in problems):
+                print(f"FAIL: planted '{what}' in ingest/batch.c was not found")
+                return 1
+        print("ok: a planted curl include and getenv outside their layers are found")
     return 0
 
 
@@ -115,7 +136,8 @@ def main():
     if problems:
         print(f"FAIL: {len(problems)} include(s) against the layering in {n} files")
         return 1
-    print(f"ok: {n} files include only their own layer and the layers below")
+    print(f"ok: {n} files: includes follow the layers, curl only in src/net, getenv only "
+          "in src/cli")
     return 0
 
 

@@ -56,11 +56,13 @@ static void write_incident(const char *path)
 
 static void test_builtin_dir(void)
 {
+    CHECK_STR(fl_builtin_patterns_dir("/some/where"), "/some/where");
+    /* From a build directory the rules are read from the source tree; the environment is the
+     * CLI's business, not the library's. */
     setenv("FAULTLINE_PATTERNS_DIR", "/some/where", 1);
-    CHECK_STR(fl_builtin_patterns_dir(), "/some/where");
+    CHECK_STR(fl_builtin_patterns_dir(NULL), FL_SOURCE_PATTERNS_DIR);
+    CHECK_STR(fl_builtin_patterns_dir(""), FL_SOURCE_PATTERNS_DIR);
     unsetenv("FAULTLINE_PATTERNS_DIR");
-    /* From a build directory the rules are read from the source tree. */
-    CHECK_STR(fl_builtin_patterns_dir(), FL_SOURCE_PATTERNS_DIR);
 }
 
 static void test_rule_errors(void)
