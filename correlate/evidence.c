@@ -110,7 +110,7 @@ static int dependency_checks(const fl_action_ctx *c, char ***v, size_t *n)
 
 /* Writes step with the placeholders the rules use (SVC, REGION, REV, PREV, whole words only)
  * replaced by what the analysis knows; unknown ones stay as they are for the reader to fill. */
-static void fill_placeholders(const fl_action_ctx *c, const char *step, fl_buf *out)
+static int fill_placeholders(const fl_action_ctx *c, const char *step, fl_buf *out)
 {
     const struct {
         const char *word;
@@ -121,7 +121,8 @@ static void fill_placeholders(const fl_action_ctx *c, const char *step, fl_buf *
         {"REV", c->revision},
         {"PREV", c->previous_revision},
     };
-    for (const char *p = step; *p;) {
+    int rc = 0;
+    for (const char *p = step; *p && !rc;) {
         bool done = false;
         bool at_start = p == step || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
         for (size_t i = 0; at_start && i < FL_ARRAY_LEN(subst); i++) {
@@ -129,14 +130,15 @@ static void fill_placeholders(const fl_action_ctx *c, const char *step, fl_buf *
             if (strncmp(p, subst[i].word, len) != 0 || isalnum((unsigned char)p[len]) ||
                 p[len] == '_' || !subst[i].value || !subst[i].value[0])
                 continue;
-            fl_buf_addstr(out, subst[i].value);
+            rc = fl_buf_addstr(out, subst[i].value);
             p += len;
             done = true;
             break;
         }
-        if (!done)
-            fl_buf_addc(out, *p++);
+        if (!done && !rc)
+            rc = fl_buf_addc(out, *p++);
     }
+    return rc;
 }
 
 int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
@@ -217,8 +219,11 @@ int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
             continue;
         fl_buf b;
         fl_buf_init(&b, 4096);
-        fill_placeholders(c, step, &b);
-        rc |= b.data ? fl_strv_addf(v, n, "%s", b.data) : FL_ENOMEM;
+        int frc = fill_placeholders(c, step, &b);
+        if (frc == FL_ETOOBIG) /* a step too long to fill in is shown as the rule wrote it */
+            rc |= fl_strv_addf(v, n, "%s", step);
+        else
+            rc |= frc ? frc : fl_strv_addf(v, n, "%s", b.data ? b.data : "");
         fl_buf_free(&b);
     }
     return rc ? FL_ENOMEM : 0;

@@ -238,6 +238,7 @@ static int flush_run(fl_multiline *ml, ml_run *run)
         return emit(ml, &run->e[0]);
     sort_run(ml, run, n);
     fl_buf_reset(&ml->joined);
+    int brc = 0;
     bool cut = false;
     int severity = FL_SEV_DEFAULT;
     for (size_t k = 0; k < n; k++) {
@@ -248,20 +249,22 @@ static int flush_run(fl_multiline *ml, ml_run *run)
         size_t len = strlen(e->message);
         size_t room = ML_MAX_MESSAGE - ml->joined.len;
         if (k > 0 && room > 0) {
-            fl_buf_addc(&ml->joined, '\n');
+            brc |= fl_buf_addc(&ml->joined, '\n');
             room--;
         }
         if (len > room) {
-            fl_buf_add(&ml->joined, e->message, room);
-            fl_buf_addstr(&ml->joined, ML_TRUNCATED);
+            brc |= fl_buf_add(&ml->joined, e->message, room);
+            brc |= fl_buf_addstr(&ml->joined, ML_TRUNCATED);
             cut = true;
         } else {
-            fl_buf_add(&ml->joined, e->message, len);
+            brc |= fl_buf_add(&ml->joined, e->message, len);
         }
     }
     fl_entry *first = &run->e[ml->order[0]];
-    int rc = fl_entry_set(first, &first->message, ml->joined.data ? ml->joined.data : "",
-                          ml->joined.len);
+    /* The joined text fits its cap by construction: a failed append is out of memory. */
+    int rc = brc ? FL_ENOMEM
+                 : fl_entry_set(first, &first->message, ml->joined.data ? ml->joined.data : "",
+                                ml->joined.len);
     first->severity = severity;
     for (size_t k = 1; k < n; k++)
         trim(&run->e[ml->order[k]]);

@@ -105,9 +105,10 @@ char *fl_attach_github_body(const char *markdown)
         cut--;
     fl_buf b;
     fl_buf_init(&b, GITHUB_MAX_BODY + 16);
-    fl_buf_add(&b, markdown, cut);
-    fl_buf_addstr(&b, note);
-    json_t *j = b.data ? json_pack("{s:o}", "body", str(b.data)) : NULL;
+    int rc = fl_buf_add(&b, markdown, cut);
+    if (!rc)
+        rc = fl_buf_addstr(&b, note);
+    json_t *j = !rc && b.data ? json_pack("{s:o}", "body", str(b.data)) : NULL;
     fl_buf_free(&b);
     return dump(j);
 }
@@ -117,20 +118,20 @@ static json_t *mrkdwn(const char *prefix, const char *text, size_t cap)
 {
     fl_buf b;
     fl_buf_init(&b, cap + 8);
-    fl_buf_addstr(&b, prefix);
-    for (const char *p = text ? text : ""; *p && b.len + 8 < cap; p++) {
+    int rc = fl_buf_addstr(&b, prefix);
+    for (const char *p = text ? text : ""; *p && !rc && b.len + 8 < cap; p++) {
         switch (*p) {
         case '&':
-            fl_buf_addstr(&b, "&amp;");
+            rc = fl_buf_addstr(&b, "&amp;");
             break;
         case '<':
-            fl_buf_addstr(&b, "&lt;");
+            rc = fl_buf_addstr(&b, "&lt;");
             break;
         case '>':
-            fl_buf_addstr(&b, "&gt;");
+            rc = fl_buf_addstr(&b, "&gt;");
             break;
         default:
-            fl_buf_addc(&b, *p);
+            rc = fl_buf_addc(&b, *p);
         }
     }
     json_t *j = json_pack("{s:s,s:o}", "type", "mrkdwn", "text", jstr(b.data, cap));
@@ -192,13 +193,14 @@ char *fl_attach_slack_body(const fl_result *r, const char *title)
         char pre[96];
         snprintf(pre, sizeof(pre), "*#%d %s* (score %.2f)\n", c->rank, fl_cause_kind_name(c->kind),
                  c->score);
+        /* mrkdwn cuts the text to Slack's limit; the buffer only has to hold it first. */
         fl_buf t;
-        fl_buf_init(&t, 4096);
-        fl_buf_addstr(&t, c->summary);
-        for (size_t k = 0; k < c->n_evidence && k < 3; k++)
-            fl_buf_printf(&t, "\n• %s", c->evidence[k]);
-        if (c->n_actions)
-            fl_buf_printf(&t, "\nNext: %s", c->actions[0]);
+        fl_buf_init(&t, 1 << 20);
+        int rc = fl_buf_addstr(&t, c->summary);
+        for (size_t k = 0; !rc && k < c->n_evidence && k < 3; k++)
+            rc = fl_buf_printf(&t, "\n• %s", c->evidence[k]);
+        if (!rc && c->n_actions)
+            rc = fl_buf_printf(&t, "\nNext: %s", c->actions[0]);
         json_array_append_new(blocks, json_pack("{s:s,s:o}", "type", "section", "text",
                                                 mrkdwn(pre, t.data ? t.data : "", 2900)));
         fl_buf_free(&t);
@@ -214,9 +216,10 @@ char *fl_attach_slack_body(const fl_result *r, const char *title)
     snprintf(pre, sizeof(pre), "%s: ", head);
     json_t *fb = mrkdwn("", top ? top->summary : "no errors to explain", 2900);
     fl_buf t;
-    fl_buf_init(&t, 4096);
-    fl_buf_addstr(&t, pre);
-    fl_buf_addstr(&t, json_string_value(json_object_get(fb, "text")));
+    fl_buf_init(&t, 1 << 20);
+    if (fl_buf_addstr(&t, pre) == 0 &&
+        fl_buf_addstr(&t, json_string_value(json_object_get(fb, "text"))) != 0)
+        fl_buf_free(&t); /* out of memory: the head alone */
     json_decref(fb);
     json_t *j =
         json_pack("{s:o,s:o}", "text", jstr(t.data ? t.data : head, 3000), "blocks", blocks);

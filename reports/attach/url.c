@@ -92,8 +92,10 @@ int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kin
             size_t bl = strlen(base);
             while (bl && base[bl - 1] == '/')
                 bl--;
-            fl_buf_add(&u, base, bl);
-            fl_buf_printf(&u, "/repos/%s/%s/issues/%s/comments", p[o], p[o + 1], p[o + 3]);
+            rc = fl_buf_add(&u, base, bl);
+            if (!rc)
+                rc = fl_buf_printf(&u, "/repos/%s/%s/issues/%s/comments", p[o], p[o + 1],
+                                   p[o + 3]);
             *kind = FL_ATTACH_GITHUB;
         }
     } else if (strcasecmp(host, "hooks.slack.com") == 0) {
@@ -102,14 +104,19 @@ int fl_attach_resolve(const char *url, const fl_attach_opts *opts, fl_attach_kin
             size_t bl = strlen(base);
             while (bl && base[bl - 1] == '/')
                 bl--;
-            fl_buf_add(&u, base, bl);
-            fl_buf_addstr(&u, path);
+            rc = fl_buf_add(&u, base, bl);
+            if (!rc)
+                rc = fl_buf_addstr(&u, path);
         } else {
-            fl_buf_addstr(&u, url);
+            rc = fl_buf_addstr(&u, url);
         }
         *kind = FL_ATTACH_SLACK;
     } else {
-        fl_buf_addstr(&u, url);
+        rc = fl_buf_addstr(&u, url);
+    }
+    if (rc == FL_ETOOBIG) {
+        snprintf(errbuf, errlen, "URL too long");
+        rc = FL_EINVAL;
     }
     if (rc == 0 && !u.data)
         rc = FL_ENOMEM;

@@ -538,7 +538,13 @@ static void root_cause(const pm *p)
         for (size_t i = 0; i < g->n_samples && i < 3; i++) {
             char t[40];
             clock_of(g->samples[i].ts, t, sizeof(t));
-            fl_buf_printf(&b, "%s %s %s\n", t, g->samples[i].revision, g->samples[i].message);
+            /* Past the cap the samples already kept are enough to show. */
+            int need = snprintf(NULL, 0, "%s %s %s\n", t, g->samples[i].revision,
+                                g->samples[i].message);
+            if (need < 0 || b.len + (size_t)need > b.max ||
+                fl_buf_printf(&b, "%s %s %s\n", t, g->samples[i].revision,
+                              g->samples[i].message) != 0)
+                break;
         }
         fl_md_block(o, b.data ? b.data : "");
         fl_buf_free(&b);

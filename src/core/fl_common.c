@@ -98,10 +98,13 @@ void fl_buf_init(fl_buf *b, size_t max)
     b->max = max;
 }
 
+/* Makes room for extra more bytes; on failure the content is freed (see fl_common.h). */
 static int buf_reserve(fl_buf *b, size_t extra)
 {
-    if (extra > b->max || b->len > b->max - extra)
+    if (extra > b->max || b->len > b->max - extra) {
+        fl_buf_free(b);
         return FL_ETOOBIG;
+    }
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
@@ -111,8 +114,10 @@ static int buf_reserve(fl_buf *b, size_t extra)
     if (cap > b->max + 1)
         cap = b->max + 1;
     char *p = fl_realloc(b->data, cap);
-    if (!p)
+    if (!p) {
+        fl_buf_free(b);
         return FL_ENOMEM;
+    }
     b->data = p;
     b->cap = cap;
     return 0;
@@ -146,8 +151,10 @@ int fl_buf_printf(fl_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        fl_buf_free(b);
         return FL_EINVAL;
+    }
     int rc = buf_reserve(b, (size_t)n);
     if (rc)
         return rc;

@@ -43,7 +43,9 @@ void fl_free(void *p);
 void fl_alloc_fail_after(long n);
 
 /* A growable byte buffer with a hard maximum (curl's dynbuf). Always NUL-terminated when
- * non-empty. fl_buf_add returns FL_ETOOBIG rather than grow past max. */
+ * non-empty. An append that would pass max, or cannot allocate, frees the content and returns
+ * FL_ETOOBIG or FL_ENOMEM: a buffer never holds half a document. The appends must be checked
+ * (warn_unused_result); after a failure the buffer is empty and may be reused. */
 typedef struct fl_buf {
     char *data;
     size_t len;
@@ -51,11 +53,14 @@ typedef struct fl_buf {
     size_t max;
 } fl_buf;
 
+#define FL_MUST_CHECK __attribute__((warn_unused_result))
+
 void fl_buf_init(fl_buf *b, size_t max);
-int fl_buf_add(fl_buf *b, const void *p, size_t n);
-int fl_buf_addc(fl_buf *b, char c);
-int fl_buf_addstr(fl_buf *b, const char *s);
-int fl_buf_printf(fl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int fl_buf_add(fl_buf *b, const void *p, size_t n) FL_MUST_CHECK;
+int fl_buf_addc(fl_buf *b, char c) FL_MUST_CHECK;
+int fl_buf_addstr(fl_buf *b, const char *s) FL_MUST_CHECK;
+int fl_buf_printf(fl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
+FL_MUST_CHECK;
 void fl_buf_reset(fl_buf *b);
 /* Hands the data to the caller (who frees it with fl_free) and resets the buffer. */
 char *fl_buf_detach(fl_buf *b);

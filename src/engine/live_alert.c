@@ -26,11 +26,12 @@ static void save_fired(fl_live_engine *e)
         return;
     fl_buf b;
     fl_buf_init(&b, 1024 * 1024);
-    for (size_t i = 0; i < e->n_fired; i++)
-        fl_buf_printf(&b, "%" PRIu64 "\t%s\n", e->fired[i].at_ms, e->fired[i].key);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < e->n_fired; i++)
+        rc = fl_buf_printf(&b, "%" PRIu64 "\t%s\n", e->fired[i].at_ms, e->fired[i].key);
     char path[4096];
     snprintf(path, sizeof(path), "%s/fired.tsv", e->o.state_dir);
-    if (b.len && fl_write_atomic(path, b.data, b.len) != 0)
+    if (rc || (b.len && fl_write_atomic(path, b.data, b.len) != 0))
         live_message(e, "state: cannot write %s", path);
     fl_buf_free(&b);
 }
@@ -114,19 +115,19 @@ static void webhook_done(uv_work_t *req, int status)
     fl_free(j);
 }
 
-static void json_escape(fl_buf *b, const char *s)
+static int json_escape(fl_buf *b, const char *s)
 {
-    fl_buf_addc(b, '"');
-    for (; *s; s++) {
+    int rc = fl_buf_addc(b, '"');
+    for (; *s && !rc; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
-            fl_buf_printf(b, "\\%c", c);
+            rc = fl_buf_printf(b, "\\%c", c);
         else if (c < 0x20)
-            fl_buf_printf(b, "\\u%04x", c);
+            rc = fl_buf_printf(b, "\\u%04x", c);
         else
-            fl_buf_addc(b, (char)c);
+            rc = fl_buf_addc(b, (char)c);
     }
-    fl_buf_addc(b, '"');
+    return rc ? rc : fl_buf_addc(b, '"');
 }
 
 static bool fire_webhook(fl_live_engine *e, const fl_cause *c, const char *key)
@@ -135,20 +136,21 @@ static bool fire_webhook(fl_live_engine *e, const fl_cause *c, const char *key)
     fl_buf_init(&b, 64 * 1024);
     char text[600];
     snprintf(text, sizeof(text), "faultline: new top cause (%.2f): %s", c->score, c->summary);
-    fl_buf_addstr(&b, "{\"text\":");
-    json_escape(&b, text);
-    fl_buf_addstr(&b, ",\"cause\":{\"kind\":");
-    json_escape(&b, fl_cause_kind_name(c->kind));
-    fl_buf_printf(&b, ",\"score\":%.4f,\"service\":", c->score);
-    json_escape(&b, c->service);
-    fl_buf_addstr(&b, ",\"revision\":");
-    json_escape(&b, c->revision);
-    fl_buf_addstr(&b, ",\"error_class\":");
-    json_escape(&b, c->error_class);
-    fl_buf_addstr(&b, ",\"summary\":");
-    json_escape(&b, c->summary);
-    fl_buf_addstr(&b, "}}");
-    webhook_job *j = fl_calloc(1, sizeof(*j));
+    /* 64 KiB holds any cause (its fields are short); past it nothing is sent. */
+    int rc = fl_buf_addstr(&b, "{\"text\":");
+    rc = rc ? rc : json_escape(&b, text);
+    rc = rc ? rc : fl_buf_addstr(&b, ",\"cause\":{\"kind\":");
+    rc = rc ? rc : json_escape(&b, fl_cause_kind_name(c->kind));
+    rc = rc ? rc : fl_buf_printf(&b, ",\"score\":%.4f,\"service\":", c->score);
+    rc = rc ? rc : json_escape(&b, c->service);
+    rc = rc ? rc : fl_buf_addstr(&b, ",\"revision\":");
+    rc = rc ? rc : json_escape(&b, c->revision);
+    rc = rc ? rc : fl_buf_addstr(&b, ",\"error_class\":");
+    rc = rc ? rc : json_escape(&b, c->error_class);
+    rc = rc ? rc : fl_buf_addstr(&b, ",\"summary\":");
+    rc = rc ? rc : json_escape(&b, c->summary);
+    rc = rc ? rc : fl_buf_addstr(&b, "}}");
+    webhook_job *j = rc ? NULL : fl_calloc(1, sizeof(*j));
     if (!j || !b.data) {
         fl_free(j);
         fl_buf_free(&b);

@@ -4,6 +4,7 @@
 #define FL_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int fl_test_passed, fl_test_failed;
@@ -47,5 +48,15 @@ static inline int fl_test_done(void)
     printf("%d passed, %d failed\n", fl_test_passed, fl_test_failed);
     return fl_test_failed ? 1 : 0;
 }
+
+/* For setup steps whose result the compiler insists be used (fl_buf appends): abort the test
+ * binary on failure, since nothing after it would mean anything. */
+#define MUST_OK(x)                                                                                 \
+    do {                                                                                           \
+        if ((x) != 0) {                                                                            \
+            fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #x);                         \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
 
 #endif

@@ -50,10 +50,17 @@ static void test_buf(void)
     CHECK_INT(fl_buf_addstr(&b, "hello"), 0);
     CHECK_INT(fl_buf_printf(&b, "%d", 1234), 0);
     CHECK_STR(b.data, "hello1234");
+    /* Past the cap the content is freed (curl's dynbuf): never half a document. */
     CHECK_INT(fl_buf_addstr(&b, "xy"), FL_ETOOBIG); /* would be 11 > 10 */
-    CHECK_INT(b.len, 9);
+    CHECK_INT(b.len, 0);
+    CHECK(b.data == NULL);
+    /* The emptied buffer can be used again. */
+    CHECK_INT(fl_buf_addstr(&b, "hello1234"), 0);
     CHECK_INT(fl_buf_addc(&b, '!'), 0);
     CHECK_STR(b.data, "hello1234!");
+    CHECK_INT(fl_buf_printf(&b, "%s", "0123456789"), FL_ETOOBIG);
+    CHECK(b.data == NULL && b.len == 0);
+    CHECK_INT(fl_buf_addstr(&b, "hello1234!"), 0);
     char *d = fl_buf_detach(&b);
     CHECK_STR(d, "hello1234!");
     CHECK(b.data == NULL && b.len == 0);

@@ -19,7 +19,7 @@ static void add(fl_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fl_buf_addstr(b, line);
+    MUST_OK(fl_buf_addstr(b, line));
 }
 
 static void entry(fl_buf *b, int sec, int usec, const char *log, const char *inst, const char *sev,
@@ -44,7 +44,7 @@ static size_t make_entries(fl_buf *list)
     fl_buf_init(&b, BUF_MAX);
 #define PUT()                                                                                      \
     do {                                                                                           \
-        fl_buf_add(list, b.data, b.len + 1);                                                       \
+        MUST_OK(fl_buf_add(list, b.data, b.len + 1));                                              \
         fl_buf_reset(&b);                                                                          \
         n++;                                                                                       \
     } while (0)
@@ -94,16 +94,16 @@ static void write_ndjson(const char *path, const fl_buf *list, size_t n, bool da
     const char *p = list->data;
     for (size_t i = 0; i < n; i++, p += strlen(p) + 1) {
         if (damage && i % 211 == 5)
-            fl_buf_addstr(&out, "{\"timestamp\": broken\n");
+            MUST_OK(fl_buf_addstr(&out, "{\"timestamp\": broken\n"));
         if (damage && i % 307 == 9)
-            fl_buf_addstr(&out, "\n   \n");
+            MUST_OK(fl_buf_addstr(&out, "\n   \n"));
         if (damage && i == 1500) {
             for (int k = 0; k < 6000; k++)
-                fl_buf_addc(&out, 'x');
-            fl_buf_addc(&out, '\n');
+                MUST_OK(fl_buf_addc(&out, 'x'));
+            MUST_OK(fl_buf_addc(&out, '\n'));
         }
-        fl_buf_addstr(&out, p);
-        fl_buf_addc(&out, '\n');
+        MUST_OK(fl_buf_addstr(&out, p));
+        MUST_OK(fl_buf_addc(&out, '\n'));
     }
     tu_write(path, out.data, out.len);
     fl_buf_free(&out);
@@ -118,13 +118,13 @@ static void write_array(const char *path, const fl_buf *list, size_t n)
         v[i] = p;
     fl_buf out;
     fl_buf_init(&out, BUF_MAX);
-    fl_buf_addstr(&out, "[\n");
+    MUST_OK(fl_buf_addstr(&out, "[\n"));
     for (size_t i = n; i-- > 0;) {
-        fl_buf_addstr(&out, "  ");
-        fl_buf_addstr(&out, v[i]);
-        fl_buf_addstr(&out, i ? ",\n" : "\n");
+        MUST_OK(fl_buf_addstr(&out, "  "));
+        MUST_OK(fl_buf_addstr(&out, v[i]));
+        MUST_OK(fl_buf_addstr(&out, i ? ",\n" : "\n"));
     }
-    fl_buf_addstr(&out, "]\n");
+    MUST_OK(fl_buf_addstr(&out, "]\n"));
     tu_write(path, out.data, out.len);
     fl_buf_free(&out);
     free(v);
@@ -388,8 +388,8 @@ int main(void)
     fl_buf_init(&few, BUF_MAX);
     const char *p = list.data;
     for (size_t i = 0; i < 40; i++, p += strlen(p) + 1) {
-        fl_buf_addstr(&few, p);
-        fl_buf_addstr(&few, i % 13 == 3 ? "\nnot json\n" : "\n");
+        MUST_OK(fl_buf_addstr(&few, p));
+        MUST_OK(fl_buf_addstr(&few, i % 13 == 3 ? "\nnot json\n" : "\n"));
     }
     const char *small = strdup(tu_path("small.ndjson")), *small_gz = strdup(tu_path("small.gz"));
     tu_write(small, few.data, few.len);

@@ -284,30 +284,32 @@ static void test_backslash_runs(void)
         fl_buf in, want;
         fl_buf_init(&in, 1 << 20);
         fl_buf_init(&want, 1 << 20);
-        fl_buf_addstr(&in, "[\n");
+        MUST_OK(fl_buf_addstr(&in, "[\n"));
         int n = 0;
         for (int shift = 0; shift < 70; shift++) {
             for (int quoted = 0; quoted < 2; quoted++, n++) {
                 char pad[80];
                 memset(pad, 'x', (size_t)shift);
                 pad[shift] = '\0';
-                fl_buf_printf(&in, "%s  {\n    \"insertId\": \"k%d-%d-%d\",\n    \"textPayload\": \"%s",
-                              n ? ",\n" : "", k, shift, quoted, pad);
+                MUST_OK(fl_buf_printf(&in,
+                                      "%s  {\n    \"insertId\": \"k%d-%d-%d\",\n"
+                                      "    \"textPayload\": \"%s",
+                                      n ? ",\n" : "", k, shift, quoted, pad));
                 if (want.len)
-                    fl_buf_addc(&want, '|');
-                fl_buf_addstr(&want, pad);
+                    MUST_OK(fl_buf_addc(&want, '|'));
+                MUST_OK(fl_buf_addstr(&want, pad));
                 for (int j = 0; j < k; j++) {
-                    fl_buf_addstr(&in, "\\\\");
-                    fl_buf_addc(&want, '\\');
+                    MUST_OK(fl_buf_addstr(&in, "\\\\"));
+                    MUST_OK(fl_buf_addc(&want, '\\'));
                 }
                 if (quoted) {
-                    fl_buf_addstr(&in, "\\\"{]}[");
-                    fl_buf_addstr(&want, "\"{]}[");
+                    MUST_OK(fl_buf_addstr(&in, "\\\"{]}["));
+                    MUST_OK(fl_buf_addstr(&want, "\"{]}["));
                 }
-                fl_buf_addstr(&in, "\"\n  }");
+                MUST_OK(fl_buf_addstr(&in, "\"\n  }"));
             }
         }
-        fl_buf_addstr(&in, "\n]\n");
+        MUST_OK(fl_buf_addstr(&in, "\n]\n"));
         fl_diag d;
         fl_diag_init(&d);
         tu_result *r = read_str("bs.json", in.data, &d, 0);
