@@ -245,8 +245,7 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
             fl_free(data);
         }
     }
-    c->http = fl_http_new(loop);
-    if (!c->http) {
+    if (fl_http_new(&c->http, loop) != 0) {
         cl_free(c);
         return FL_ENOMEM;
     }

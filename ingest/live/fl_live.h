@@ -106,7 +106,8 @@ extern const fl_live_ops fl_ingest_stdin;
 /* A bounded set of 64-bit record keys that forgets the oldest first (FIFO eviction): the
  * de-duplication memory. */
 typedef struct fl_dedup fl_dedup;
-fl_dedup *fl_dedup_new(size_t capacity);
+/* Returns 0 with *out set, or FL_ENOMEM. */
+int fl_dedup_new(fl_dedup **out, size_t capacity);
 void fl_dedup_free(fl_dedup *d);
 /* Returns true if key was already present; otherwise adds it and returns false. */
 bool fl_dedup_check_add(fl_dedup *d, uint64_t key);

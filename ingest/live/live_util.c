@@ -33,13 +33,14 @@ static size_t dedup_home(const fl_dedup *d, uint64_t k)
     return (size_t)((k * UINT64_C(0x9e3779b97f4a7c15)) >> 17) & d->mask;
 }
 
-fl_dedup *fl_dedup_new(size_t capacity)
+int fl_dedup_new(fl_dedup **out, size_t capacity)
 {
+    *out = NULL;
     if (capacity < 16)
         capacity = 16;
     fl_dedup *d = fl_calloc(1, sizeof(*d));
     if (!d)
-        return NULL;
+        return FL_ENOMEM;
     size_t n = 32;
     while (n < capacity * 2)
         n <<= 1;
@@ -47,11 +48,12 @@ fl_dedup *fl_dedup_new(size_t capacity)
     d->ring = fl_calloc(capacity, sizeof(uint64_t));
     if (!d->slots || !d->ring) {
         fl_dedup_free(d);
-        return NULL;
+        return FL_ENOMEM;
     }
     d->mask = n - 1;
     d->cap = capacity;
-    return d;
+    *out = d;
+    return 0;
 }
 
 void fl_dedup_free(fl_dedup *d)

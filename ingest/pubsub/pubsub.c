@@ -374,7 +374,7 @@ static int ps_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
     p->url_pull = make_url(base, sub, ":pull");
     p->url_ack = make_url(base, sub, ":acknowledge");
     p->url_modify = make_url(base, sub, ":modifyAckDeadline");
-    p->http = fl_http_new(loop);
+    fl_http_new(&p->http, loop);
     if (!p->url_pull || !p->url_ack || !p->url_modify || !p->http) {
         if (p->http)
             fl_http_close(p->http, NULL, NULL);

@@ -285,7 +285,7 @@ int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engi
     if (e->matcher)
         fl_matcher_set_prefilter(e->matcher, !e->o.pipeline.no_prefilter);
     e->agg = fl_agg_new(NULL);
-    e->dedup = fl_dedup_new(e->o.dedup_max ? e->o.dedup_max : FL_LIVE_DEDUP_DEFAULT);
+    fl_dedup_new(&e->dedup, e->o.dedup_max ? e->o.dedup_max : FL_LIVE_DEDUP_DEFAULT);
     if (!e->matcher || !e->agg || !e->dedup) {
         snprintf(errbuf, errlen, "%s", fl_strerror(FL_ENOMEM));
         return FL_ENOMEM;

@@ -24,7 +24,8 @@ typedef struct fl_http_response {
 
 typedef void (*fl_http_cb)(void *arg, const fl_http_response *r);
 
-fl_http *fl_http_new(uv_loop_t *loop);
+/* Returns 0 with *out set, or FL_ENOMEM. */
+int fl_http_new(fl_http **out, uv_loop_t *loop);
 /* POSTs body (JSON) to url with an optional bearer token. cb runs exactly once, on the loop,
  * unless the client is closed first. Returns 0 or a negative code (cb will not run). */
 int fl_http_post_json(fl_http *h, const char *url, const char *bearer, const char *body,

@@ -168,16 +168,17 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     return 0;
 }
 
-fl_http *fl_http_new(uv_loop_t *loop)
+int fl_http_new(fl_http **out, uv_loop_t *loop)
 {
+    *out = NULL;
     fl_http *h = fl_calloc(1, sizeof(*h));
     if (!h)
-        return NULL;
+        return FL_ENOMEM;
     h->loop = loop;
     h->multi = curl_multi_init();
     if (!h->multi) {
         fl_free(h);
-        return NULL;
+        return FL_ENOMEM;
     }
     uv_timer_init(loop, &h->timer);
     h->timer.data = h;
@@ -186,7 +187,8 @@ fl_http *fl_http_new(uv_loop_t *loop)
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-    return h;
+    *out = h;
+    return 0;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)

@@ -86,7 +86,8 @@ static void test_http_loop(void)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    fl_http *h = fl_http_new(&loop);
+    fl_http *h = NULL;
+    CHECK_INT(fl_http_new(&h, &loop), 0);
     CHECK(h != NULL);
     CHECK_INT(fl_http_post_json(h, "http://example.com/", NULL, "{}", 5, on_response, NULL),
               FL_EINVAL);

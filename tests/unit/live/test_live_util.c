@@ -8,7 +8,8 @@
 
 static void test_dedup(void)
 {
-    fl_dedup *d = fl_dedup_new(100);
+    fl_dedup *d = NULL;
+    CHECK_INT(fl_dedup_new(&d, 100), 0);
     CHECK(d != NULL);
     /* Every key is new once, a duplicate the second time. */
     for (uint64_t k = 0; k < 100; k++)
@@ -34,7 +35,7 @@ static void test_dedup(void)
     fl_dedup_free(NULL);
 
     /* Heavy churn through a small table keeps every recent key findable. */
-    d = fl_dedup_new(64);
+    CHECK_INT(fl_dedup_new(&d, 64), 0);
     for (uint64_t k = 1; k < 100000; k++) {
         CHECK(!fl_dedup_check_add(d, k * 7919));
         if (k > 10 && !fl_dedup_check_add(d, (k - 10) * 7919)) {
