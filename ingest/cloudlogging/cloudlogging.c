@@ -292,8 +292,18 @@ static void cl_close(fl_live_source *s, void (*done)(void *), void *arg)
     uv_close((uv_handle_t *)&c->timer, cl_timer_closed);
 }
 
+static const fl_live_option cl_options[] = {
+    {"cloud-logging", 0, FL_LIVE_OPT_STRING, "FILTER", "poll the Cloud Logging API with FILTER",
+     offsetof(fl_live_config, target), FL_LIVE_OPT_OPENS},
+    {"project", 0, FL_LIVE_OPT_STRING, "PROJECT", "project for --cloud-logging",
+     offsetof(fl_live_config, project), FL_LIVE_OPT_OPENS},
+    {NULL, 0, FL_LIVE_OPT_STRING, NULL, NULL, 0, 0},
+};
+
 const fl_live_ops fl_ingest_cloudlogging = {
     .name = "cloudlogging",
+    .options = cl_options,
+    .endpoint_env = "FAULTLINE_LOGGING_ENDPOINT",
     .open = cl_open,
     .pause = cl_pause,
     .resume = cl_resume,

@@ -263,8 +263,15 @@ static void follow_close(fl_live_source *s, void (*done)(void *), void *arg)
     uv_close((uv_handle_t *)&f->timer, fl_live_common_handle_closed);
 }
 
+static const fl_live_option follow_options[] = {
+    {"follow", 'F', FL_LIVE_OPT_STRINGS, "FILE", "follow FILE like tail -F (rotation, truncation)",
+     0, FL_LIVE_OPT_OPENS | FL_LIVE_OPT_EACH},
+    {NULL, 0, FL_LIVE_OPT_STRING, NULL, NULL, 0, 0},
+};
+
 const fl_live_ops fl_ingest_follow = {
     .name = "follow",
+    .options = follow_options,
     .open = follow_open,
     .pause = follow_pause,
     .resume = follow_resume,

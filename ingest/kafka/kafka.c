@@ -439,8 +439,21 @@ static void kafka_close(fl_live_source *s, void (*done)(void *), void *arg)
     uv_close((uv_handle_t *)&k->timer, fl_live_common_handle_closed);
 }
 
+static const fl_live_option kafka_options[] = {
+    {"kafka", 0, FL_LIVE_OPT_STRING, "BROKERS", "consume LogEntry JSON from Kafka (host:port,...)",
+     offsetof(fl_live_config, target), FL_LIVE_OPT_OPENS},
+    {"topic", 0, FL_LIVE_OPT_STRING, "TOPIC", "Kafka topic", offsetof(fl_live_config, topic),
+     FL_LIVE_OPT_OPENS},
+    {"group", 0, FL_LIVE_OPT_STRING, "GROUP", "Kafka consumer group (default faultline)",
+     offsetof(fl_live_config, group), 0},
+    {"kafka-property", 0, FL_LIVE_OPT_STRINGS, "KEY=VALUE",
+     "librdkafka client property (security.protocol=ssl, ...)", 0, 0},
+    {NULL, 0, FL_LIVE_OPT_STRING, NULL, NULL, 0, 0},
+};
+
 const fl_live_ops fl_ingest_kafka = {
     .name = "kafka",
+    .options = kafka_options,
     .open = kafka_open,
     .pause = kafka_pause,
     .resume = kafka_resume,

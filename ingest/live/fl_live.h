@@ -15,6 +15,8 @@
 #ifndef FL_LIVE_H
 #define FL_LIVE_H
 
+#include <stddef.h>
+
 #include <uv.h>
 
 #include "fl_common.h"
@@ -71,8 +73,32 @@ typedef struct fl_live_health {
     char last_error[160]; /* "" when none */
 } fl_live_health;
 
+/* One command-line option of a source (Fluent Bit's config_map): `tail` builds its option table
+ * and its --help from the rows of every source in fl_live_sources, and fills the source's
+ * fl_live_config from what was given. */
+typedef enum {
+    FL_LIVE_OPT_STRING,  /* the const char * field of fl_live_config at offset */
+    FL_LIVE_OPT_STRINGS, /* repeatable; with FL_LIVE_OPT_EACH one source per value (its
+                          * target), else the props/n_props list */
+} fl_live_opt_type;
+
+#define FL_LIVE_OPT_OPENS 1u /* giving this option opens the source */
+#define FL_LIVE_OPT_EACH 2u  /* one source per value */
+
+typedef struct fl_live_option {
+    const char *name; /* "topic" for --topic; NULL ends the list */
+    char short_name;  /* 'F' for -F, or 0 */
+    fl_live_opt_type type;
+    const char *arg_name; /* "TOPIC" in the help */
+    const char *help;     /* one line */
+    size_t offset;        /* FL_LIVE_OPT_STRING: offsetof(fl_live_config, field) */
+    unsigned flags;       /* FL_LIVE_OPT_OPENS, FL_LIVE_OPT_EACH */
+} fl_live_option;
+
 typedef struct fl_live_ops {
     const char *name; /* "kafka", "pubsub", "cloudlogging", "follow", "stdin" */
+    const fl_live_option *options; /* the source's command-line options; NULL: none (stdin) */
+    const char *endpoint_env;      /* the variable the CLI reads into cfg->endpoint, or NULL */
     int (*open)(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sink *sink,
                 fl_live_source **out, char *errbuf, size_t errlen);
     /* Stop and restart delivery (the memory budget). Nothing is dropped while paused. */
@@ -94,6 +120,10 @@ struct fl_live_source {
     fl_live_sink sink;
     bool eof; /* a finite source (stdin) has ended */
 };
+
+/* Every live source, in the order `tail --help` lists them; NULL-terminated. Adding a source is
+ * a folder exporting its descriptor and one line in this list (ingest/live/live_sources.c). */
+extern const fl_live_ops *const fl_live_sources[];
 
 extern const fl_live_ops fl_ingest_kafka;
 extern const fl_live_ops fl_ingest_pubsub;

@@ -443,8 +443,17 @@ static void ps_close(fl_live_source *s, void (*done)(void *), void *arg)
     uv_timer_start(&p->timer, ps_drain_timeout, 3000, 0);
 }
 
+static const fl_live_option pubsub_options[] = {
+    {"pubsub", 0, FL_LIVE_OPT_STRING, "SUBSCRIPTION",
+     "pull from projects/P/subscriptions/S (PUBSUB_EMULATOR_HOST honoured)",
+     offsetof(fl_live_config, target), FL_LIVE_OPT_OPENS},
+    {NULL, 0, FL_LIVE_OPT_STRING, NULL, NULL, 0, 0},
+};
+
 const fl_live_ops fl_ingest_pubsub = {
     .name = "pubsub",
+    .options = pubsub_options,
+    .endpoint_env = "PUBSUB_EMULATOR_HOST",
     .open = ps_open,
     .pause = ps_pause,
     .resume = ps_resume,

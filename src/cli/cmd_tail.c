@@ -28,17 +28,15 @@
 #include "terminal/fl_terminal.h"
 
 
+/* The options of every live source come from its descriptor (fl_live_option rows); the values
+ * land in src_str / src_strs by row number, in the order of fl_live_sources. */
+#define TAIL_SOURCE_ROWS 32
+
 struct tail_args {
     fl_analysis_args a;
     const char *format;
-    fl_strv follow;
-    const char *kafka;
-    const char *topic;
-    const char *group;
-    fl_strv kafka_props;
-    const char *pubsub;
-    const char *cloud_logging;
-    const char *project;
+    const char *src_str[TAIL_SOURCE_ROWS];
+    fl_strv src_strs[TAIL_SOURCE_ROWS];
     const char *window;
     const char *interval;
     const char *poll;
@@ -54,25 +52,8 @@ struct tail_args {
 
 static const char *const tail_formats[] = {"text", "md", "json", "html", NULL};
 
-static const fl_opt tail_opts[] = {
-    {"follow", 'F', FL_OPT_STRINGS, "FILE", "follow FILE like tail -F (rotation, truncation)",
-     offsetof(struct tail_args, follow), 0, 0, NULL},
-    {"kafka", 0, FL_OPT_STRING, "BROKERS", "consume LogEntry JSON from Kafka (host:port,...)",
-     offsetof(struct tail_args, kafka), 0, 0, NULL},
-    {"topic", 0, FL_OPT_STRING, "TOPIC", "Kafka topic", offsetof(struct tail_args, topic), 0, 0,
-     NULL},
-    {"group", 0, FL_OPT_STRING, "GROUP", "Kafka consumer group (default faultline)",
-     offsetof(struct tail_args, group), 0, 0, NULL},
-    {"kafka-property", 0, FL_OPT_STRINGS, "KEY=VALUE",
-     "librdkafka client property (security.protocol=ssl, ...)",
-     offsetof(struct tail_args, kafka_props), 0, 0, NULL},
-    {"pubsub", 0, FL_OPT_STRING, "SUBSCRIPTION",
-     "pull from projects/P/subscriptions/S (PUBSUB_EMULATOR_HOST honoured)",
-     offsetof(struct tail_args, pubsub), 0, 0, NULL},
-    {"cloud-logging", 0, FL_OPT_STRING, "FILTER", "poll the Cloud Logging API with FILTER",
-     offsetof(struct tail_args, cloud_logging), 0, 0, NULL},
-    {"project", 0, FL_OPT_STRING, "PROJECT", "project for --cloud-logging",
-     offsetof(struct tail_args, project), 0, 0, NULL},
+/* tail's own options; the sources' rows go before them (build_tail_opts). */
+static const fl_opt tail_own_opts[] = {
     {"format", 'f', FL_OPT_CHOICE, "FORMAT",
      "final report format; json also makes snapshots (default: text on a terminal, else json)",
      offsetof(struct tail_args, format), 0, 0, tail_formats},
@@ -89,7 +70,8 @@ static const fl_opt tail_opts[] = {
     {"on-new-cause", 0, FL_OPT_STRING, "CMD",
      "run CMD (sh -c) when a new cause takes the top rank above the threshold",
      offsetof(struct tail_args, on_new_cause), 0, 0, NULL},
-    {"webhook", 0, FL_OPT_STRING, "URL", "POST the new top cause as JSON to URL",
+    {"webhook", 0, FL_OPT_STRING, "URL",
+     "POST the new top cause as JSON to URL (signed with FAULTLINE_WEBHOOK_SECRET)",
      offsetof(struct tail_args, webhook), 0, 0, NULL},
     {"cooldown", 0, FL_OPT_STRING, "DURATION",
      "do not fire again for the same cause within DURATION (default 30m)",
@@ -108,6 +90,38 @@ static const fl_opt tail_opts[] = {
     FL_OPT_END,
 };
 
+/* The option table: every source's rows, then tail's own. Built once. */
+static const fl_opt *build_tail_opts(void)
+{
+    static fl_opt table[TAIL_SOURCE_ROWS + FL_ARRAY_LEN(tail_own_opts)];
+    static bool built;
+    if (built)
+        return table;
+    size_t n = 0, k = 0;
+    for (const fl_live_ops *const *sp = fl_live_sources; *sp; sp++) {
+        for (const fl_live_option *o = (*sp)->options; o && o->name; o++, k++) {
+            if (k == TAIL_SOURCE_ROWS)
+                abort(); /* a programming error: raise TAIL_SOURCE_ROWS */
+            bool many = o->type == FL_LIVE_OPT_STRINGS;
+            table[n++] = (fl_opt){o->name,
+                                  o->short_name,
+                                  many ? FL_OPT_STRINGS : FL_OPT_STRING,
+                                  o->arg_name,
+                                  o->help,
+                                  many ? offsetof(struct tail_args, src_strs) + k * sizeof(fl_strv)
+                                       : offsetof(struct tail_args, src_str) +
+                                             k * sizeof(const char *),
+                                  0,
+                                  0,
+                                  NULL};
+        }
+    }
+    for (size_t i = 0; i < FL_ARRAY_LEN(tail_own_opts); i++)
+        table[n++] = tail_own_opts[i];
+    built = true;
+    return table;
+}
+
 static const char tail_epilog[] =
     "Sources can be combined: - (stdin), --follow FILE, --kafka with --topic, --pubsub,\n"
     "--cloud-logging with --project. On a terminal the view is redrawn in place; otherwise one\n"
@@ -122,12 +136,12 @@ static const char tail_epilog[] =
     "  gcloud logging read 'severity>=WARNING' --format=json | faultline tail -\n"
     "\n";
 
-static const fl_cmd_spec tail_spec = {
+static fl_cmd_spec tail_spec = {
     "tail",
     "[-]",
     "Live incident view: rank root causes continuously from stdin, files, Kafka, Pub/Sub or\n"
     "the Cloud Logging API.",
-    tail_opts,
+    NULL, /* build_tail_opts() */
     tail_epilog,
 };
 
@@ -436,6 +450,8 @@ static int add_source(tail *t, const fl_live_ops *ops, const fl_live_config *cfg
     return rc;
 }
 
+/* Opens the sources the options name: stdin for "-", then every source in fl_live_sources
+ * whose opening options were given, configured from its own option rows. */
 static int open_sources(tail *t, const fl_strv *positional)
 {
     struct tail_args *a = t->args;
@@ -465,32 +481,36 @@ static int open_sources(tail *t, const fl_strv *positional)
         }
         rc = add_source(t, &fl_ingest_stdin, &base);
     }
-    for (size_t i = 0; !rc && i < a->follow.n; i++) {
+    size_t k = 0; /* row number across all sources, as build_tail_opts counts */
+    for (const fl_live_ops *const *sp = fl_live_sources; !rc && *sp; sp++) {
+        const fl_live_ops *ops = *sp;
         fl_live_config c = base;
-        c.target = a->follow.v[i];
-        rc = add_source(t, &fl_ingest_follow, &c);
-    }
-    if (!rc && (a->kafka || a->topic)) {
-        fl_live_config c = base;
-        c.target = a->kafka;
-        c.topic = a->topic;
-        c.group = a->group;
-        c.props = a->kafka_props.v;
-        c.n_props = a->kafka_props.n;
-        rc = add_source(t, &fl_ingest_kafka, &c);
-    }
-    if (!rc && a->pubsub) {
-        fl_live_config c = base;
-        c.target = a->pubsub;
-        c.endpoint = fl_cli_env("PUBSUB_EMULATOR_HOST");
-        rc = add_source(t, &fl_ingest_pubsub, &c);
-    }
-    if (!rc && (a->cloud_logging || a->project)) {
-        fl_live_config c = base;
-        c.target = a->cloud_logging ? a->cloud_logging : "";
-        c.project = a->project;
-        c.endpoint = fl_cli_env("FAULTLINE_LOGGING_ENDPOINT");
-        rc = add_source(t, &fl_ingest_cloudlogging, &c);
+        c.endpoint = ops->endpoint_env ? fl_cli_env(ops->endpoint_env) : NULL;
+        const fl_strv *each = NULL;
+        bool opens = false;
+        for (const fl_live_option *o = ops->options; o && o->name; o++, k++) {
+            bool many = o->type == FL_LIVE_OPT_STRINGS;
+            if (many ? a->src_strs[k].n == 0 : a->src_str[k] == NULL)
+                continue;
+            opens |= (o->flags & FL_LIVE_OPT_OPENS) != 0;
+            if (!many) {
+                *(const char **)((char *)&c + o->offset) = a->src_str[k];
+            } else if (o->flags & FL_LIVE_OPT_EACH) {
+                each = &a->src_strs[k];
+            } else {
+                c.props = a->src_strs[k].v;
+                c.n_props = a->src_strs[k].n;
+            }
+        }
+        if (!opens)
+            continue;
+        for (size_t i = 0; each && !rc && i < each->n; i++) {
+            fl_live_config one = c;
+            one.target = each->v[i];
+            rc = add_source(t, ops, &one);
+        }
+        if (!each)
+            rc = add_source(t, ops, &c);
     }
     if (!rc && !fl_live_engine_n_sources(t->engine)) {
         fprintf(stderr, "faultline tail: no source: give -, --follow, --kafka, --pubsub or "
@@ -607,6 +627,7 @@ int fl_cmd_tail(int argc, char **argv)
     fl_strv positional = {NULL, 0};
     char err[512];
     memset(&args, 0, sizeof(args));
+    tail_spec.opts = build_tail_opts();
     int rc = fl_opts_parse(&tail_spec, argc, argv, &args, &positional, err, sizeof(err));
     if (rc == FL_OPTS_HELP) {
         fl_opts_help(&tail_spec, stdout);
