@@ -28,11 +28,22 @@ static void note_add(note *n, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A commit-sha label is log content: only hex digits of a plausible length are taken as a
+ * commit (anything else is treated as unknown, so no report ever renders it as one). */
+static bool plausible_sha(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return s[n] == '\0' && n >= 7 && n <= 64;
+}
+
 static const char *sha_of(const fl_result *r, const char *service, const char *revision)
 {
     for (size_t i = 0; revision && revision[0] && i < r->n_revisions; i++)
-        if (!strcmp(r->revisions[i].service, service) && !strcmp(r->revisions[i].revision, revision))
-            return r->revisions[i].commit_sha ? r->revisions[i].commit_sha : "";
+        if (!strcmp(r->revisions[i].service, service) &&
+            !strcmp(r->revisions[i].revision, revision))
+            return r->revisions[i].commit_sha && plausible_sha(r->revisions[i].commit_sha)
+                       ? r->revisions[i].commit_sha
+                       : "";
     return "";
 }
 

@@ -66,18 +66,15 @@ static int add_value(fl_suspect_evidence *ev, const char *name, const char *valu
     return 0;
 }
 
-int fl_suspect_evidence_build(const fl_result *r, const fl_cause *c, fl_suspect_evidence *ev)
+static int add_group(fl_suspect_evidence *ev, const fl_group *g)
 {
-    memset(ev, 0, sizeof(*ev));
-    ev->error_class = c->error_class;
-    const fl_group *g = NULL;
-    for (size_t i = 0; i < r->n_groups && !g; i++)
-        if (c->error_class && strcmp(r->groups[i].key, c->error_class) == 0)
-            g = &r->groups[i];
-    if (!g)
-        return 0;
-    if (g->class_id)
-        ev->error_class = g->class_id;
+    if (g->class_id && ev->n_classes < FL_SUSPECT_MAX_CLASSES) {
+        bool seen = false;
+        for (size_t i = 0; i < ev->n_classes; i++)
+            seen |= strcmp(ev->classes[i], g->class_id) == 0;
+        if (!seen)
+            ev->classes[ev->n_classes++] = g->class_id;
+    }
     int rc = 0;
     for (size_t i = 0; i < g->n_samples && !rc; i++)
         rc = fl_suspect_frames_from_text(g->samples[i].message, ev);
@@ -91,6 +88,31 @@ int fl_suspect_evidence_build(const fl_result *r, const fl_cause *c, fl_suspect_
         if (!rc && colon && strcmp(f->name, "host_port") == 0 && colon - f->value >= 4)
             rc = add_value(ev, "host", f->value, (size_t)(colon - f->value));
     }
+    return rc;
+}
+
+/* Most of the group's errors are on this revision. */
+static bool mostly_on(const fl_group *g, const char *service, const char *revision)
+{
+    for (size_t i = 0; i < g->n_by_revision; i++)
+        if (!strcmp(g->by_revision[i].service, service) &&
+            !strcmp(g->by_revision[i].revision, revision))
+            return g->by_revision[i].count * 2 > g->count;
+    return false;
+}
+
+int fl_suspect_evidence_build(const fl_result *r, const fl_cause *c, fl_suspect_evidence *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    const fl_group *own = NULL;
+    for (size_t i = 0; i < r->n_groups && !own; i++)
+        if (c->error_class && strcmp(r->groups[i].key, c->error_class) == 0)
+            own = &r->groups[i];
+    int rc = own ? add_group(ev, own) : 0;
+    for (size_t i = 0; i < r->n_groups && !rc; i++)
+        if (&r->groups[i] != own && c->revision && c->revision[0] &&
+            mostly_on(&r->groups[i], c->service, c->revision))
+            rc = add_group(ev, &r->groups[i]);
     if (rc)
         fl_suspect_evidence_free(ev);
     return rc;
@@ -218,13 +240,14 @@ static void score_frames(const fl_commit *c, const fl_suspect_evidence *ev, scor
 
 static void score_typical(const fl_commit *c, const fl_suspect_evidence *ev, scored *s)
 {
-    for (size_t f = 0; f < c->n_files; f++) {
-        if (!fl_suspect_typical_file(ev->error_class, c->files[f].path))
-            continue;
-        add_reason(s, W_TYPICAL, "changed %s, where `%s` errors typically start",
-                   c->files[f].path, ev->error_class);
-        return; /* once per commit: a config sweep is not more suspect for touching ten */
-    }
+    for (size_t k = 0; k < ev->n_classes; k++)
+        for (size_t f = 0; f < c->n_files; f++) {
+            if (!fl_suspect_typical_file(ev->classes[k], c->files[f].path))
+                continue;
+            add_reason(s, W_TYPICAL, "changed %s, where `%s` errors typically start",
+                       c->files[f].path, ev->classes[k]);
+            return; /* once per commit: a config sweep is not more suspect for touching ten */
+        }
 }
 
 static int by_score(const void *a, const void *b)

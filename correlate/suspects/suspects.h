@@ -15,17 +15,22 @@ typedef struct fl_suspect_value {
 #define FL_SUSPECT_MAX_FRAMES 32
 #define FL_SUSPECT_MAX_VALUES 16
 
+#define FL_SUSPECT_MAX_CLASSES 4
+
 /* What the errors of one cause say about the code. */
 typedef struct fl_suspect_evidence {
-    const char *error_class;  /* the cause's group key, e.g. "schema_validation" */
+    const char *classes[FL_SUSPECT_MAX_CLASSES]; /* error classes, e.g. "schema_validation" */
+    size_t n_classes;
     char **frames;            /* in-app source paths from the samples' stack frames, first seen first */
     size_t n_frames;
     fl_suspect_value *values; /* captured values, in the group's field order */
     size_t n_values;
 } fl_suspect_evidence;
 
-/* Collects the evidence of cause c from its error group in r (samples and captured fields).
- * Returns 0 or FL_ENOMEM; ev is always initialised. */
+/* Collects the evidence of cause c from r: its error group first, then the other groups that
+ * are mostly on the blamed revision (a deploy's 5xx group often stands for the exception
+ * logged next to it). Classes point into r, which must outlive ev. Returns 0 or FL_ENOMEM;
+ * ev is always initialised. */
 int fl_suspect_evidence_build(const fl_result *r, const fl_cause *c, fl_suspect_evidence *ev);
 void fl_suspect_evidence_free(fl_suspect_evidence *ev);
 
