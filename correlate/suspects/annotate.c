@@ -59,12 +59,14 @@ static void describe_walk(const fl_git_range *g, const char *prev, const char *b
             note_add(n, "commit %.12s is missing too", prev);
     }
     if (g->same)
-        note_add(n, "both revisions run commit %.12s: no code changed, only the revision's "
-                    "configuration",
+        note_add(n,
+                 "both revisions run commit %.12s: no code changed, only the revision's "
+                 "configuration",
                  bad);
     if (g->not_ancestor)
-        note_add(n, "%.12s is not an ancestor of %.12s (force-push or rollback?): these are the "
-                    "commits %.12s has that %.12s lacks",
+        note_add(n,
+                 "%.12s is not an ancestor of %.12s (force-push or rollback?): these are the "
+                 "commits %.12s has that %.12s lacks",
                  prev, bad, bad, prev);
     if (g->capped)
         note_add(n, "more than %zu commits in the range: only the newest %zu were read",
@@ -76,8 +78,8 @@ static void describe_walk(const fl_git_range *g, const char *prev, const char *b
         note_add(n, "some diffs were too long and were read only in part");
 }
 
-static int rank_range(fl_git_repo *repo, const fl_result *r, fl_cause *c,
-                      const fl_suspects_opts *o, note *n)
+static int rank_range(fl_git_repo *repo, const fl_result *r, fl_cause *c, const fl_suspects_opts *o,
+                      note *n)
 {
     fl_commit_range *cr = &c->commits;
     fl_git_limits lim = {.max_commits = o->max_commits ? o->max_commits : 500,
@@ -123,13 +125,16 @@ static int annotate_cause(fl_git_repo *repo, const char *web, fl_result *r, fl_c
     if (rc)
         return FL_ENOMEM;
     if (!bad[0] || !prev[0])
-        note_add(&n, "%s carries no commit-sha label (deployed without Cloud Build?): the "
-                     "code range is unknown",
-                 !bad[0] ? c->revision : c->previous_revision[0] ? c->previous_revision
-                                                                  : "the previous revision");
+        note_add(&n,
+                 "%s carries no commit-sha label (deployed without Cloud Build?): the "
+                 "code range is unknown",
+                 !bad[0]                   ? c->revision
+                 : c->previous_revision[0] ? c->previous_revision
+                                           : "the previous revision");
     else if (!strcmp(prev, bad))
-        note_add(&n, "both revisions run commit %.12s: no code changed, only the revision's "
-                     "configuration",
+        note_add(&n,
+                 "both revisions run commit %.12s: no code changed, only the revision's "
+                 "configuration",
                  bad);
     else if (repo)
         rc = rank_range(repo, r, c, o, &n);
@@ -148,8 +153,9 @@ int fl_suspects_annotate(fl_result *r, const fl_suspects_opts *o, char *warn, si
         if (rc == FL_ENOMEM)
             return rc;
         if (rc)
-            snprintf(warn, warnlen, "cannot read the repository %s: %s; suspect commits are not "
-                                    "ranked",
+            snprintf(warn, warnlen,
+                     "cannot read the repository %s: %s; suspect commits are not "
+                     "ranked",
                      o->repo_path, err);
     }
     char origin[1024] = "", web[1024] = "";

@@ -8,10 +8,10 @@
 #include "fl_result.h"
 
 typedef struct fl_suspects_opts {
-    const char *repo_path;     /* local clone (--repo); NULL: range and link only */
-    const char *repo_url;      /* web URL for the compare link (--repo-url); NULL: origin's */
-    size_t max_commits;        /* commits walked per range (0: 500) */
-    size_t max_diff_bytes;     /* diff text read per range (0: 8 MiB) */
+    const char *repo_path; /* local clone (--repo); NULL: range and link only */
+    const char *repo_url;  /* web URL for the compare link (--repo-url); NULL: origin's */
+    size_t max_commits;    /* commits walked per range (0: 500) */
+    size_t max_diff_bytes; /* diff text read per range (0: 8 MiB) */
 } fl_suspects_opts;
 
 /* Fills c->commits of every deploy cause of r. Problems with the repository or the history

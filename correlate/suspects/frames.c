@@ -7,7 +7,8 @@
 #include "suspects.h"
 
 static const char *const source_exts[] = {
-    "js", "mjs", "cjs", "jsx", "ts", "tsx", "mts", "cts", "py", "go", "java", "kt", "rb", "php", "cs", "rs",
+    "js", "mjs", "cjs",  "jsx", "ts", "tsx", "mts", "cts",
+    "py", "go",  "java", "kt",  "rb", "php", "cs",  "rs",
 };
 
 /* Compiled JavaScript keeps the TypeScript file's stem: these extensions are one family. */
@@ -17,10 +18,10 @@ static const char *const js_family[] = {"js", "mjs", "cjs", "jsx", "ts", "tsx", 
  * the path, or (runtime frames such as node:internal/... and java.lang...) only at its start. */
 static const char *const library_dirs[] = {
     "node_modules/", "site-packages/", "dist-packages/", "/usr/lib/", "/usr/local/lib/",
-    "/go/pkg/mod/",  "/usr/local/go/", "/opt/python",   "<frozen",
+    "/go/pkg/mod/",  "/usr/local/go/", "/opt/python",    "<frozen",
 };
 static const char *const library_prefixes[] = {
-    "node:", "internal/", "java/", "javax/", "sun/", "jdk/", "kotlin/", "org/springframework/",
+    "node:",     "internal/", "java/", "javax/", "sun/", "jdk/", "kotlin/", "org/springframework/",
     "io/netty/",
 };
 
@@ -132,8 +133,8 @@ int fl_suspect_frames_from_text(const char *text, fl_suspect_evidence *ev)
         size_t elen = (size_t)(p - dot - 1);
         if (!in_list(dot + 1, elen, source_exts, FL_ARRAY_LEN(source_exts)))
             continue;
-        bool has_line = (p[0] == ':' && isdigit((unsigned char)p[1])) ||
-                        strncmp(p, "\", line ", 8) == 0;
+        bool has_line =
+            (p[0] == ':' && isdigit((unsigned char)p[1])) || strncmp(p, "\", line ", 8) == 0;
         if (!has_line)
             continue;
         int rc;

@@ -314,7 +314,8 @@ int fl_git_walk(fl_git_repo *g, const char *prev, const char *bad, const fl_git_
             out->n_commits--;
             fl_commit_clear(c);
             out->walk_failed = true;
-            snprintf(out->error, sizeof(out->error), "commit %.12s is missing", git_oid_tostr_s(&oid));
+            snprintf(out->error, sizeof(out->error), "commit %.12s is missing",
+                     git_oid_tostr_s(&oid));
             rc = 0;
             break;
         }

@@ -19,15 +19,15 @@ typedef struct fl_git_limits {
 typedef struct fl_git_range {
     fl_commit *commits; /* newest first (topological, then commit time) */
     size_t n_commits;
-    bool same;          /* PREV and BAD are the same commit */
-    bool prev_missing;  /* PREV is not in the repository */
-    bool bad_missing;   /* BAD is not in the repository */
-    bool not_ancestor;  /* PREV is not an ancestor of BAD (force-push, rollback) */
-    bool shallow;       /* the repository is a shallow clone */
-    bool capped;        /* more than max_commits commits: the older ones were not walked */
-    bool diff_capped;   /* some commit's diff was cut at a budget */
-    bool walk_failed;   /* the walk stopped early (e.g. history missing past a shallow cut) */
-    char error[200];    /* libgit2's message when walk_failed */
+    bool same;         /* PREV and BAD are the same commit */
+    bool prev_missing; /* PREV is not in the repository */
+    bool bad_missing;  /* BAD is not in the repository */
+    bool not_ancestor; /* PREV is not an ancestor of BAD (force-push, rollback) */
+    bool shallow;      /* the repository is a shallow clone */
+    bool capped;       /* more than max_commits commits: the older ones were not walked */
+    bool diff_capped;  /* some commit's diff was cut at a budget */
+    bool walk_failed;  /* the walk stopped early (e.g. history missing past a shallow cut) */
+    char error[200];   /* libgit2's message when walk_failed */
 } fl_git_range;
 
 /* Opens the repository at path (or the one containing it). On failure returns FL_ENOTFOUND

@@ -15,12 +15,12 @@
 
 #include "suspects.h"
 
-#define W_VALUE 0.6        /* first captured value found in the commit's lines */
-#define W_VALUE_MORE 0.1   /* each further (value, file) found */
-#define W_FRAME 0.3        /* a changed file is in the stack trace by its name */
-#define W_FRAME_DIR 0.1    /* each directory above the name that also matches */
+#define W_VALUE 0.6      /* first captured value found in the commit's lines */
+#define W_VALUE_MORE 0.1 /* each further (value, file) found */
+#define W_FRAME 0.3      /* a changed file is in the stack trace by its name */
+#define W_FRAME_DIR 0.1  /* each directory above the name that also matches */
 #define W_FRAME_MAX 0.5
-#define W_TYPICAL 0.15     /* a changed file is typical for the error class */
+#define W_TYPICAL 0.15 /* a changed file is typical for the error class */
 #define MAX_REASONS 3
 
 /* Captures whose values are names worth finding in a diff. Numbers (limits, status codes) are
@@ -233,7 +233,9 @@ static void score_frames(const fl_commit *c, const fl_suspect_evidence *ev, scor
                        ev->frames[best_frame]);
         else
             add_reason(s, w, "%s %s, in the stack trace (%s)",
-                       cf->status == 'D' ? "deleted" : cf->status == 'A' ? "added" : "changed",
+                       cf->status == 'D'   ? "deleted"
+                       : cf->status == 'A' ? "added"
+                                           : "changed",
                        cf->path, ev->frames[best_frame]);
     }
 }
@@ -288,8 +290,8 @@ static void free_suspect(fl_suspect *o)
     fl_free(o->reasons);
 }
 
-int fl_suspects_score(const fl_commit *commits, size_t n, const fl_suspect_evidence *ev,
-                      size_t max, fl_suspect **out, size_t *n_out)
+int fl_suspects_score(const fl_commit *commits, size_t n, const fl_suspect_evidence *ev, size_t max,
+                      fl_suspect **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;

@@ -21,7 +21,7 @@ typedef struct fl_suspect_value {
 typedef struct fl_suspect_evidence {
     const char *classes[FL_SUSPECT_MAX_CLASSES]; /* error classes, e.g. "schema_validation" */
     size_t n_classes;
-    char **frames;            /* in-app source paths from the samples' stack frames, first seen first */
+    char **frames; /* in-app source paths from the samples' stack frames, first seen first */
     size_t n_frames;
     fl_suspect_value *values; /* captured values, in the group's field order */
     size_t n_values;
@@ -50,8 +50,8 @@ bool fl_suspect_typical_file(const char *error_class, const char *path);
  * the newer commit first), each with its reasons, into *out (owned by the caller, free each with
  * the fields of fl_suspect). Commits without evidence are never suspects. Returns 0 or
  * FL_ENOMEM. */
-int fl_suspects_score(const fl_commit *commits, size_t n, const fl_suspect_evidence *ev,
-                      size_t max, fl_suspect **out, size_t *n_out);
+int fl_suspects_score(const fl_commit *commits, size_t n, const fl_suspect_evidence *ev, size_t max,
+                      fl_suspect **out, size_t *n_out);
 
 /* The browsable https URL of a remote ("git@github.com:acme/shop.git" ->
  * "https://github.com/acme/shop"), credentials stripped; "" when it is not a web host (a local

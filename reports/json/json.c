@@ -173,18 +173,18 @@ static json_t *commit_range_json(const fl_commit_range *cr)
         return json_null();
     json_t *o = json_object();
     bool range = fl_commit_range_known(cr) && strcmp(cr->prev_sha, cr->bad_sha) != 0;
-    json_object_set_new(o, "previous", cr->prev_sha && cr->prev_sha[0] ? json_string(cr->prev_sha)
-                                                                        : json_null());
-    json_object_set_new(o, "bad", cr->bad_sha && cr->bad_sha[0] ? json_string(cr->bad_sha)
-                                                                 : json_null());
+    json_object_set_new(o, "previous",
+                        cr->prev_sha && cr->prev_sha[0] ? json_string(cr->prev_sha) : json_null());
+    json_object_set_new(o, "bad",
+                        cr->bad_sha && cr->bad_sha[0] ? json_string(cr->bad_sha) : json_null());
     if (range)
-        json_object_set_new(o, "log", json_sprintf("git log --oneline %.12s..%.12s", cr->prev_sha,
-                                                   cr->bad_sha));
+        json_object_set_new(
+            o, "log", json_sprintf("git log --oneline %.12s..%.12s", cr->prev_sha, cr->bad_sha));
     else
         json_object_set_new(o, "log", json_null());
-    json_object_set_new(o, "compare_url", cr->compare_url && cr->compare_url[0]
-                                              ? json_string(cr->compare_url)
-                                              : json_null());
+    json_object_set_new(o, "compare_url",
+                        cr->compare_url && cr->compare_url[0] ? json_string(cr->compare_url)
+                                                              : json_null());
     json_object_set_new(o, "searched", json_boolean(cr->searched));
     json_object_set_new(o, "commits", json_integer(cr->commits));
     json_object_set_new(o, "note", cr->note && cr->note[0] ? json_string(cr->note) : json_null());

@@ -316,6 +316,25 @@ def case_unknown():
     check("could not be read" in (cr["note"] or ""), "note: %s" % cr)
 
 
+def case_rewritten():
+    """PREV was force-pushed away from main: still in the clone, but not an ancestor of BAD."""
+    repo = Repo("rewritten")
+    base = base_history(repo)
+    prev = repo.commit("wip: try a bigger pool",
+                       {"src/db/pool.ts": "export const pool = { max: 50 };\n"})
+    repo.git("reset", "-q", "--hard", base)
+    harmless_before(repo)
+    bad_commit = repo.commit("deploy: drop the password", {
+        "deploy/service.yaml": SERVICE_YAML.replace("KV_REDIS_PASSWORD", "KV_PASS")})
+    inc = incident(os.path.join(TMP, "rewritten.ndjson"), prev, bad_commit, ZOD)
+    doc, _ = analyze_json(["--repo", repo.path, inc])
+    c = deploy_cause(doc)
+    note = c["commit_range"]["note"] or ""
+    check("is not an ancestor of" in note, "note: %r" % note)
+    check(c["commit_range"]["commits"] == 3, "walked: %s" % c["commit_range"])
+    check(c["suspects"] and c["suspects"][0]["sha"] == bad_commit, "suspects: %s" % c["suspects"])
+
+
 def case_huge():
     """Thousands of commits: the walk stops at its cap and says so, quickly."""
     path = os.path.join(TMP, "huge")

@@ -83,7 +83,8 @@ static void test_path_match(void)
     CHECK(!fl_suspect_typical_file(NULL, "src/env.ts"));
 }
 
-/* --- scoring ----------------------------------------------------------------------------------- */
+/* --- scoring -----------------------------------------------------------------------------------
+ */
 
 static fl_commit_file files_bad[] = {{"deploy/service.yaml", NULL, 'M'}};
 static fl_commit_line lines_bad[] = {
@@ -102,16 +103,16 @@ static fl_commit_file files_merge[] = {{"deploy/service.yaml", NULL, 'M'}};
 
 static fl_commit commits[] = {
     /* newest first, as the walk returns them */
-    {"1111111111111111111111111111111111111111", "docs", "Dev", 5, false, files_docs, 1,
-     lines_docs, 1, false},
+    {"1111111111111111111111111111111111111111", "docs", "Dev", 5, false, files_docs, 1, lines_docs,
+     1, false},
     {"2222222222222222222222222222222222222222", "env: optional old name", "Dev", 4, false,
      files_near, 1, lines_near, 1, false},
     {"3333333333333333333333333333333333333333", "Merge", "Dev", 3, true, files_merge, 1, NULL, 0,
      false},
     {"4444444444444444444444444444444444444444", "deploy: drop the password", "Dev", 2, false,
      files_bad, 1, lines_bad, 2, false},
-    {"5555555555555555555555555555555555555555", "pricing: rename", "Dev", 1, false, files_stack,
-     1, NULL, 0, false},
+    {"5555555555555555555555555555555555555555", "pricing: rename", "Dev", 1, false, files_stack, 1,
+     NULL, 0, false},
 };
 
 static void free_suspects(fl_suspect *s, size_t n)
@@ -184,15 +185,20 @@ static void test_evidence(void)
     fl_sample sample = {0, "svc", "svc-2", "i", "x", "boom\n    at f (/app/src/a.js:1:2)"};
     fl_group groups[] = {
         {.key = "fp:1", .count = 10, .by_revision = &on_bad, .n_by_revision = 1},
-        {.key = "schema_validation", .class_id = "schema_validation", .count = 10,
-         .by_revision = &on_bad, .n_by_revision = 1, .fields = fields, .n_fields = 3,
-         .samples = &sample, .n_samples = 1},
-        {.key = "oom", .class_id = "oom", .count = 10, .by_revision = &on_old,
-         .n_by_revision = 1},
+        {.key = "schema_validation",
+         .class_id = "schema_validation",
+         .count = 10,
+         .by_revision = &on_bad,
+         .n_by_revision = 1,
+         .fields = fields,
+         .n_fields = 3,
+         .samples = &sample,
+         .n_samples = 1},
+        {.key = "oom", .class_id = "oom", .count = 10, .by_revision = &on_old, .n_by_revision = 1},
     };
     fl_result r = {.groups = groups, .n_groups = 3};
-    fl_cause c = {.kind = FL_CAUSE_DEPLOY, .service = "svc", .revision = "svc-2",
-                  .error_class = "fp:1"};
+    fl_cause c = {
+        .kind = FL_CAUSE_DEPLOY, .service = "svc", .revision = "svc-2", .error_class = "fp:1"};
     fl_suspect_evidence ev;
     CHECK_INT(fl_suspect_evidence_build(&r, &c, &ev), 0);
     CHECK_INT(ev.n_classes, 1);
@@ -207,7 +213,8 @@ static void test_evidence(void)
     fl_suspect_evidence_free(&ev);
 }
 
-/* --- URLs -------------------------------------------------------------------------------------- */
+/* --- URLs --------------------------------------------------------------------------------------
+ */
 
 static void test_urls(void)
 {
