@@ -32,7 +32,7 @@ static void note_add(note *n, const char *fmt, ...)
  * commit (anything else is treated as unknown, so no report ever renders it as one). */
 static bool plausible_sha(const char *s)
 {
-    size_t n = strspn(s, "0123456789abcdef");
+    size_t n = strspn(s, "0123456789abcdefABCDEF");
     return s[n] == '\0' && n >= 7 && n <= 64;
 }
 

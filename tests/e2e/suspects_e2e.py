@@ -435,6 +435,21 @@ def case_sample():
     check(c["commit_range"]["commits"] == 6, c["commit_range"])
 
 
+def case_tail():
+    """faultline tail takes --repo too: its JSON snapshots carry the suspects."""
+    repo, prev, bad, bad_commit, _ = history("tail", {"deploy/service.yaml": SERVICE_YAML.replace(
+        "KV_REDIS_PASSWORD", "KV_PASS")}, "deploy: rename the password variable")
+    inc = incident(os.path.join(TMP, "tail.ndjson"), prev, bad, ZOD)
+    with open(inc, "rb") as f:
+        rc, out, err = run_cli(FAULTLINE, ["tail", "--format", "json", "--window", "2h",
+                                           "--repo", repo.path, "-"],
+                               stdin=f)
+    check(rc == 0, "rc %d: %s" % (rc, err))
+    last = json.loads(out.strip().splitlines()[-1])
+    sus = deploy_cause(last)["suspects"]
+    check(sus and sus[0]["sha"] == bad_commit, "tail suspects: %s" % sus)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
