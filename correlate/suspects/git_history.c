@@ -48,14 +48,18 @@ void fl_git_close(fl_git_repo *g)
 
 int fl_git_origin_url(fl_git_repo *g, char *buf, size_t size)
 {
-    git_remote *remote = NULL;
-    if (git_remote_lookup(&remote, g->repo, "origin") != 0)
+    /* Read from the config directly: git_remote_lookup parses the fetch refspecs with libgit2's
+     * regex wrapper, whose match data 1.5 leaks when nothing matches. */
+    git_config *cfg = NULL;
+    const char *url = NULL;
+    if (git_repository_config_snapshot(&cfg, g->repo) != 0)
         return FL_ENOTFOUND;
-    const char *url = git_remote_url(remote);
-    int rc = url && *url ? 0 : FL_ENOTFOUND;
+    int rc = git_config_get_string(&url, cfg, "remote.origin.url") == 0 && url && *url
+                 ? 0
+                 : FL_ENOTFOUND;
     if (!rc)
         snprintf(buf, size, "%s", url);
-    git_remote_free(remote);
+    git_config_free(cfg);
     return rc;
 }
 

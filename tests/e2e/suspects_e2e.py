@@ -265,8 +265,19 @@ def case_schema():
 
 
 def case_pool():
-    ranks_first("pool", {"src/db/pool.ts": "export const pool = { max: 2, idleTimeoutMillis: 10000 };\n"},
-                "db: smaller pool", HIKARI, "src/db/pool.ts")
+    repo, inc, doc = ranks_first(
+        "pool", {"src/db/pool.ts": "export const pool = { max: 2, idleTimeoutMillis: 10000 };\n"},
+        "db: smaller pool", HIKARI, "src/db/pool.ts")
+    # the clone's origin gives the compare link; --repo-url wins over it
+    check(deploy_cause(doc)["commit_range"]["compare_url"] is None, "link without a remote")
+    repo.git("remote", "add", "origin", "git@github.com:acme/cart-api.git")
+    cr = deploy_cause(analyze_json(["--repo", repo.path, inc])[0])["commit_range"]
+    check((cr["compare_url"] or "").startswith("https://github.com/acme/cart-api/compare/"),
+          "origin link: %s" % cr)
+    cr = deploy_cause(analyze_json(["--repo", repo.path, "--repo-url",
+                                    "https://gitlab.com/acme/cart", inc])[0])["commit_range"]
+    check((cr["compare_url"] or "").startswith("https://gitlab.com/acme/cart/-/compare/"),
+          "--repo-url link: %s" % cr)
 
 
 def case_oom():
