@@ -105,8 +105,12 @@ int fl_cli_add_suspects(const char *cmd, const fl_analysis_args *a, fl_result *r
     fl_suspects_opts so = {.repo_path = a->repo, .repo_url = a->repo_url};
     char warn[512];
     int rc = fl_suspects_annotate(r, &so, warn, sizeof(warn));
-    if (!rc && warn[0] && !a->quiet)
+    /* once per process: tail annotates every snapshot */
+    static bool warned;
+    if (!rc && warn[0] && !a->quiet && !warned) {
         fprintf(stderr, "faultline %s: warning: %s\n", cmd, warn);
+        warned = true;
+    }
     return rc;
 }
 
