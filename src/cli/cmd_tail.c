@@ -231,6 +231,19 @@ static void tail_message(void *arg, const char *msg)
 
 /* --- output --- */
 
+/* The engine's ranking, with each deploy cause's commit range and suspect commits (--repo). */
+static int tail_analyze(tail *t, fl_result **out)
+{
+    int rc = fl_live_engine_analyze(t->engine, out);
+    if (!rc)
+        rc = fl_cli_add_suspects("tail", &t->args->a, *out);
+    if (rc) {
+        fl_result_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static int write_json_line(tail *t, const fl_result *r)
 {
     char *buf = NULL;
@@ -335,7 +348,7 @@ static void on_tick(uv_timer_t *h)
     }
     fl_live_engine_check_memory(t->engine);
     fl_result *r = NULL;
-    int rc = fl_live_engine_analyze(t->engine, &r);
+    int rc = tail_analyze(t, &r);
     if (rc) {
         char msg[128];
         snprintf(msg, sizeof(msg), "analysis failed: %s", fl_strerror(rc));
@@ -394,7 +407,7 @@ static void close_handles(tail *t)
 static void write_final_report(tail *t)
 {
     fl_result *r = NULL;
-    int rc = fl_live_engine_analyze(t->engine, &r);
+    int rc = tail_analyze(t, &r);
     if (t->screen) {
         fputs(fl_term_leave, stdout);
         fflush(stdout);
