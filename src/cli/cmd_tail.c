@@ -6,10 +6,8 @@
  * (a terminal) or writes it as one JSON snapshot per line (anything else). Ctrl-C prints the
  * final report in --format.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
