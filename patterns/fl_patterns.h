@@ -85,4 +85,24 @@ size_t fl_template(const char *msg, size_t len, char *out, size_t cap);
 /* Stable fingerprint of a template (16 lowercase hex digits + NUL into out[17]). */
 void fl_fingerprint(const char *tmpl, size_t len, char out[17]);
 
+/* The key analyze groups an entry under: the class of the matched rule (m->rule set), or
+ * "fp:<fingerprint>" of the template. Writes the template (the rule title for a match) into
+ * tmpl (cap bytes) and the key into key. */
+#define FL_GROUP_KEY_MAX 72
+void fl_group_key(const fl_entry *e, const fl_match *m, char *tmpl, size_t cap,
+                  char key[FL_GROUP_KEY_MAX]);
+
+/* Families (family.c): templates of the same length that differ only at positions holding
+ * values are merged into one family. Computed over the whole set of templates, so the result
+ * is the same for any order of tmpl. Past an internal budget (millions of token positions) the
+ * remaining templates each keep a family of their own and fl_families_truncated() says so. */
+typedef struct fl_families fl_families;
+int fl_families_build(fl_families **out, const char *const *tmpl, size_t n);
+/* "fam:<16 hex>" of template i, the same for every member of its family. */
+const char *fl_families_key(const fl_families *f, size_t i);
+/* The family template: the members' common tokens, "<*>" where they differ. */
+const char *fl_families_template(const fl_families *f, size_t i);
+bool fl_families_truncated(const fl_families *f);
+void fl_families_free(fl_families *f);
+
 #endif
