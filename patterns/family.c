@@ -4,8 +4,9 @@
  *
  * Two templates with the same number of tokens that differ at exactly one position p are
  * neighbours at p. For each (length, p, all other tokens) bucket the tokens seen at p decide
- * whether p holds a value: three or more distinct tokens, or a token that looks like a value
- * (a digit, a placeholder, punctuation inside a word). Neighbours through such a position are
+ * whether p holds a value: four or more distinct words, or a token that looks like a value
+ * (a masked value, a path, three digits or more). One-token messages merge only when they are
+ * placeholders through and through ("<num>", "<ip>:<num>"). Neighbours through such a position are
  * joined; families are the connected components, so the answer is a property of the set. Each
  * template costs O(tokens) hashing plus a sort of its position signatures. */
 #include "fl_patterns_int.h"
@@ -79,16 +80,34 @@ static int tokenize(const char *s, tokens *t)
     return 0;
 }
 
-/* A token that is a value rather than a word of the message. */
+/* A token that is a value rather than a word of the message: it holds a masked value, a path
+ * or an address, or three digits or more. Words with a digit or two name things (SOCKS5, utf8,
+ * ipv4) and stay words. */
 static bool valueish(const char *s, size_t n)
 {
+    size_t digits = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (isdigit(c) || c == '<' || c == '/' || c == '=' || c == '@' || c == '_' || c == '.' ||
-            c == '-' || c == ':' || c >= 0x80)
+        if (c == '<' || c == '/' || c == '@' || c >= 0x80)
             return true;
+        digits += isdigit(c) != 0;
     }
-    return false;
+    return digits >= 3;
+}
+
+/* A token with no letters outside its placeholders: "<num>", "<ip>:<num>", "<num>%". */
+static bool pure_value(const char *s, size_t n)
+{
+    bool in = false, any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '<')
+            in = any = true;
+        else if (s[i] == '>')
+            in = false;
+        else if (!in && isalnum((unsigned char)s[i]))
+            return false;
+    }
+    return any;
 }
 
 static int cmp_ent(const void *a, const void *b)
@@ -124,17 +143,31 @@ static void bucket(const sig_ent *e, size_t a, size_t b, const char *const *tmpl
                    const tokens *tok, uint32_t *parent)
 {
     size_t distinct = 1;
-    bool value = false;
+    bool value = false, all_values = true;
     for (size_t k = a; k < b; k++) {
         if (k > a && e[k].tok != e[k - 1].tok)
             distinct++;
         const tokens *t = &tok[e[k].tmpl];
-        value = value || valueish(tmpl[e[k].tmpl] + t->off[e[k].pos], t->len[e[k].pos]);
+        const char *ts = tmpl[e[k].tmpl] + t->off[e[k].pos];
+        value = value || valueish(ts, t->len[e[k].pos]);
+        all_values = all_values && pure_value(ts, t->len[e[k].pos]);
     }
-    if (distinct < 2 || (distinct < 3 && !value)) {
-        for (size_t k = a + 1; k < b; k++) /* the same template given twice */
-            if (e[k].tok == e[k - 1].tok)
+    bool one_token = tok[e[a].tmpl].n == 1;
+    if (distinct < 2 || (!one_token && distinct < 4 && !value) || (one_token && !all_values)) {
+        /* Not a value position; still join the same template given twice, and, for one-token
+         * messages, the variants that are all values ("<num>", "<ip>"). */
+        long first_value = -1;
+        for (size_t k = a; k < b; k++) {
+            if (k > a && e[k].tok == e[k - 1].tok)
                 join(parent, e[k - 1].tmpl, e[k].tmpl);
+            const tokens *t = &tok[e[k].tmpl];
+            if (!one_token || !pure_value(tmpl[e[k].tmpl] + t->off[0], t->len[0]))
+                continue;
+            if (first_value < 0)
+                first_value = (long)e[k].tmpl;
+            else
+                join(parent, (uint32_t)first_value, e[k].tmpl);
+        }
         return;
     }
     for (size_t k = a + 1; k < b; k++)

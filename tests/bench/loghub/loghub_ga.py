@@ -9,7 +9,7 @@ when the set of lines in its predicted group equals the set of lines sharing its
 Prints per dataset GA on the original and the corrected (Loghub-2.0) labels, the number of
 groups faultline made and the number of true templates, next to Drain's published GA.
 
-  loghub_ga.py FAULTLINE [--data DIR] [--key family|group] [--min-avg X] [--min-each Y]
+  loghub_ga.py FAULTLINE [--data DIR (default ../shared/loghub-2k or $FL_LOGHUB_DIR)] [--key family|group] [--min-avg X] [--min-each Y]
                [--only NAME,...]
 
 --key family (default) scores the families reports group by; --key group the per-line
@@ -75,8 +75,10 @@ def grouping_accuracy(pred, truth):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("faultline")
-    ap.add_argument("--data", default=os.environ.get("FL_LOGHUB_DIR",
-                                                      "/work/shared/loghub-2k"))
+    # Default: the shared checkout next to the source tree (../shared/loghub-2k).
+    here = os.path.dirname(os.path.abspath(__file__))
+    default = os.path.normpath(os.path.join(here, "..", "..", "..", "..", "shared", "loghub-2k"))
+    ap.add_argument("--data", default=os.environ.get("FL_LOGHUB_DIR", default))
     ap.add_argument("--key", choices=["family", "group"], default="family")
     ap.add_argument("--min-avg", type=float, default=None)
     ap.add_argument("--min-each", type=float, default=None)
