@@ -81,8 +81,8 @@ static int tokenize(const char *s, tokens *t)
 }
 
 /* A token that is a value rather than a word of the message: it holds a masked value, a path
- * or an address, or three digits or more. Words with a digit or two name things (SOCKS5, utf8,
- * ipv4) and stay words. */
+ * or an address, or three digits or more among letters (tc19060). Words with a digit or two name
+ * things (SOCKS5, utf8, ipv4) and stay words, as do bare numbers a template kept (HTTP 503). */
 static bool valueish(const char *s, size_t n)
 {
     size_t digits = 0;
@@ -92,7 +92,8 @@ static bool valueish(const char *s, size_t n)
             return true;
         digits += isdigit(c) != 0;
     }
-    return digits >= 3;
+    /* All digits: a number the template kept on purpose (an HTTP status), not a value. */
+    return digits >= 3 && digits < n;
 }
 
 /* A token with no letters outside its placeholders: "<num>", "<ip>:<num>", "<num>%". */

@@ -188,10 +188,10 @@ static void test_json_contract(void)
     CHECK(json_is_true(json_object_get(doc, "confident")));
 
     json_t *g = json_array_get(json_object_get(doc, "groups"), 0);
-    static const char *const gkeys[] = {"key",         "class",      "rule",      "title",
-                                        "fingerprint", "template",   "implies",   "severity",
-                                        "count",       "first_seen", "last_seen", "by_revision",
-                                        "samples",     "fields",     "series"};
+    static const char *const gkeys[] = {
+        "key",      "class",    "rule",       "title",     "fingerprint", "template",
+        "family",   "family_template", "implies", "severity", "count",   "first_seen",
+        "last_seen", "by_revision", "samples", "fields",    "series"};
     check_key_order(g, gkeys, FL_ARRAY_LEN(gkeys));
     CHECK_STR(json_string_value(json_object_get(g, "severity")), "ERROR");
     CHECK_INT(json_array_size(json_object_get(g, "series")), 3);
