@@ -69,6 +69,14 @@ const fl_rule_info *fl_rules_find_class(const fl_rules *rules, const char *class
 
 fl_matcher *fl_matcher_new(const fl_rules *rules);
 void fl_matcher_free(fl_matcher *m);
+/* Every regex run has PCRE2 match and depth limits; a run that hits one is taken as no match
+ * and counted. Calls fn(ctx, rule id, runs stopped) for each rule that hit a limit. */
+void fl_matcher_limit_hits(const fl_matcher *m,
+                           void (*fn)(void *ctx, const char *rule_id, uint64_t count), void *ctx);
+/* Adds src's limit counts to dst (matchers of the same rule set, e.g. one per thread). */
+void fl_matcher_add_limit_hits(fl_matcher *dst, const fl_matcher *src);
+/* One warning per rule that hit a limit: rule id, file and count. */
+void fl_matcher_warn_limits(const fl_matcher *m, fl_diag *diag);
 
 /* Classifies one entry. Returns 1 with out->rule set when a rule matched, 0 when none did (or
  * the entry is not a candidate), negative on error. */

@@ -280,6 +280,7 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
         if (f)
             rc = f;
     }
+    fl_matcher_warn_limits(matcher, diag);
     holder_free(&h);
     fl_entry_free(&e);
     fl_reader_free(reader);
