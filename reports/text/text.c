@@ -382,7 +382,7 @@ static void write_groups(const tw *t, const fl_result *r)
         const char *text = rows[i].members > 1 && g->family_template ? g->family_template
                            : g->title && g->title[0]                  ? g->title
                                                                       : g->template_text;
-        char more[32] = "";
+        char more[48] = "";
         if (rows[i].members > 1)
             snprintf(more, sizeof more, " (%zu templates)", rows[i].members);
         int room = t->width - used - (int)strlen(more);
