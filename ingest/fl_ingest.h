@@ -20,7 +20,16 @@ typedef struct fl_reader_opts {
     size_t record_max;   /* 0: FL_RECORD_MAX */
     bool no_multiline;   /* don't reassemble split stack traces */
     bool slow_json;      /* use the jansson reference parser instead of the fast reader */
+    unsigned shard_index; /* read only the files of shard shard_index of shard_count */
+    unsigned shard_count; /* 0 or 1: every file (see fl_shard_of) */
 } fl_reader_opts;
+
+/* The shard (0..count-1) a file belongs to: FNV-1a-64 of its path relative to the input
+ * argument, modulo count (docs/scale.md). */
+unsigned fl_shard_of(const char *relpath, unsigned count);
+/* The string fl_shard_of hashes for a file found through input argument arg: the path below
+ * a directory argument, or the base name of a file argument. */
+const char *fl_shard_relpath(const char *arg, const char *path);
 
 typedef struct fl_reader fl_reader;
 

@@ -95,6 +95,10 @@ typedef struct fl_pathlist {
  * Returns 0, FL_ENOMEM, or FL_ENOTFOUND when path itself could not be used. */
 int fl_walk_add(fl_pathlist *list, const char *path, fl_diag *diag);
 void fl_pathlist_free(fl_pathlist *list);
+/* Keeps, of list->paths[from..], the files of shard index of count (found through input
+ * argument arg); frees the others (shard.c). */
+void fl_shard_filter(fl_pathlist *list, size_t from, const char *arg, unsigned index,
+                     unsigned count);
 
 /* ---- multi-line reassembly (multiline.c) ---- */
 

@@ -50,9 +50,11 @@ int fl_reader_open(fl_reader **out, const char *const *paths, size_t n_paths,
     size_t usable = 0;
     int rc = 0;
     for (size_t i = 0; i < n_paths && rc != FL_ENOMEM; i++) {
+        size_t before = r->inputs.n;
         rc = fl_walk_add(&r->inputs, paths[i], diag);
         if (rc == 0)
             usable++;
+        fl_shard_filter(&r->inputs, before, paths[i], r->opts.shard_index, r->opts.shard_count);
     }
     if (rc != FL_ENOMEM && (usable > 0 || n_paths == 0))
         rc = 0;

@@ -25,6 +25,8 @@ void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *p
     po->analyze.threshold = a->threshold;
     po->analyze.max_causes = a->max_causes > 0 ? (size_t)a->max_causes : 0;
     po->threads = a->threads;
+    po->reader.shard_index = a->shard_index;
+    po->reader.shard_count = a->shard_count;
 }
 
 void fl_analysis_args_free(fl_analysis_args *a)

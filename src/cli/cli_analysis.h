@@ -34,6 +34,7 @@ typedef struct fl_analysis_args {
     bool no_color;     /* --no-color */
     bool quiet;        /* -q */
     const char *title; /* --title */
+    unsigned shard_index, shard_count; /* set by analyze from --shard (not an option row) */
 } fl_analysis_args;
 
 // clang-format off
@@ -76,6 +77,13 @@ void fl_analysis_args_free(fl_analysis_args *a);
  * worth writing (statuses 0 and 3, and 2 when files opened but held no valid entry). */
 int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
                         fl_result **out);
+
+/* analyze --summary-out: runs the pipeline's reading half over inputs and writes the
+ * aggregate to path (docs/summary-format.md). With out, also ranks it into *out (set when
+ * the summary was written). Returns the exit status as fl_cli_run_analysis does (a shard
+ * that holds no file is not an error). */
+int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
+                         const char *path, fl_result **out);
 
 /* Prints the input warnings summary ("N input warnings (...)" and the first few file:line
  * lines) to stderr; nothing when there are none. */
