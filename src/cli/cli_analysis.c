@@ -27,6 +27,9 @@ void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *p
     po->threads = a->threads;
     po->reader.shard_index = a->shard_index;
     po->reader.shard_count = a->shard_count;
+    /* gs:// inputs: the Cloud Storage emulator, read as Google's client libraries read it */
+    const char *emulator = getenv("STORAGE_EMULATOR_HOST");
+    po->reader.storage_emulator_host = emulator && *emulator ? emulator : NULL;
 }
 
 void fl_analysis_args_free(fl_analysis_args *a)

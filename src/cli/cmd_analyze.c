@@ -48,8 +48,10 @@ static const fl_opt analyze_opts[] = {
 
 static const char analyze_epilog[] =
     "INPUT is a file (gcloud logging read --format=json array or NDJSON, optionally .gz or\n"
-    ".zst), a directory written by a Cloud Logging sink (read recursively), or - for standard\n"
-    "input (also the default). Several inputs are merged into one time-ordered analysis.\n"
+    ".zst), a directory written by a Cloud Logging sink (read recursively), gs://BUCKET/PREFIX\n"
+    "(the objects under PREFIX, streamed from Cloud Storage with the credentials 'tail' uses;\n"
+    "STORAGE_EMULATOR_HOST is honoured), or - for standard input (also the default). Several\n"
+    "inputs are merged into one time-ordered analysis.\n"
     "\n"
     "Examples:\n"
     "  faultline analyze incident.json\n"
