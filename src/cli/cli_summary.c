@@ -6,35 +6,70 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
-/* Writes to path.tmp and renames, so a job killed half-way never leaves a file that looks
- * like a finished summary (merge would refuse it anyway: no end marker). */
-static int write_file(const char *cmd, const char *path, const fl_agg *agg, const fl_diag *d,
-                      const fl_summary_meta *m)
+/* The file is written as path.tmp and renamed when complete, so a job killed half-way never
+ * leaves a file that looks like a finished summary (merge would refuse it anyway: no end
+ * marker). It is created before reading, so a path that cannot be written is found before
+ * gigabytes are read. */
+typedef struct out_file {
+    const char *path;
+    char name[4096]; /* DIR/summary-I-of-N.flsum when --summary-out names a directory */
+    char tmp[4200];
+    FILE *f;
+    bool to_stdout;
+} out_file;
+
+static int out_open(const char *cmd, const char *path, const fl_analysis_args *a, out_file *o)
 {
-    char tmp[4096], err[512] = "";
-    bool to_stdout = strcmp(path, "-") == 0;
-    if (!to_stdout && snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+    struct stat st;
+    /* A directory (a bucket mounted in a job) gets one file per shard, named so that the
+     * tasks of one job never collide and need no shell to build the name. */
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        int n = a->shard_count > 1
+                    ? snprintf(o->name, sizeof o->name, "%s/summary-%u-of-%u.flsum", path,
+                               a->shard_index, a->shard_count)
+                    : snprintf(o->name, sizeof o->name, "%s/summary.flsum", path);
+        if (n >= (int)sizeof o->name) {
+            fprintf(stderr, "faultline %s: --summary-out path too long\n", cmd);
+            return -1;
+        }
+        path = o->name;
+    }
+    o->path = path;
+    o->to_stdout = strcmp(path, "-") == 0;
+    if (o->to_stdout) {
+        o->f = stdout;
+        return 0;
+    }
+    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp", path) >= (int)sizeof o->tmp) {
         fprintf(stderr, "faultline %s: --summary-out path too long\n", cmd);
         return -1;
     }
-    FILE *f = to_stdout ? stdout : fopen(tmp, "wb");
-    if (!f) {
-        fprintf(stderr, "faultline %s: cannot write %s: %s\n", cmd, tmp, strerror(errno));
+    if (!(o->f = fopen(o->tmp, "wb"))) {
+        fprintf(stderr, "faultline %s: cannot write %s: %s\n", cmd, o->tmp, strerror(errno));
         return -1;
     }
-    int rc = fl_summary_write(f, agg, d, m, err, sizeof err);
-    if (rc)
-        fprintf(stderr, "faultline %s: %s: %s\n", cmd, path, err);
-    if (fl_cli_close_output(cmd, f, to_stdout ? "-" : tmp))
+    return 0;
+}
+
+/* Writes the summary and renames the file into place (commit), or removes it. */
+static int out_finish(const char *cmd, out_file *o, const fl_agg *agg, const fl_diag *d,
+                      const fl_summary_meta *m, bool commit)
+{
+    char err[512] = "";
+    int rc = commit ? fl_summary_write(o->f, agg, d, m, err, sizeof err) : -1;
+    if (commit && rc)
+        fprintf(stderr, "faultline %s: %s: %s\n", cmd, o->path, err);
+    if (fl_cli_close_output(cmd, o->f, o->to_stdout ? "-" : o->tmp))
         rc = -1;
-    if (!rc && !to_stdout && rename(tmp, path) != 0) {
-        fprintf(stderr, "faultline %s: cannot rename %s to %s: %s\n", cmd, tmp, path,
+    if (!rc && !o->to_stdout && rename(o->tmp, o->path) != 0) {
+        fprintf(stderr, "faultline %s: cannot rename %s to %s: %s\n", cmd, o->tmp, o->path,
                 strerror(errno));
         rc = -1;
     }
-    if (rc && !to_stdout)
-        remove(tmp);
+    if (rc && !o->to_stdout)
+        remove(o->tmp);
     return rc ? -1 : 0;
 }
 
@@ -50,10 +85,15 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
 
     if (out)
         *out = NULL;
+    out_file of;
+    if (out_open(cmd, path, a, &of))
+        return FL_EXIT_USAGE;
     fl_analysis_args_to_pipeline(a, &po);
     fl_diag_init(&diag);
     int rc = fl_pipeline_aggregate(inputs->v, inputs->n, &po, &diag, &agg, &rules, err,
                                    sizeof err);
+    if (rc)
+        out_finish(cmd, &of, NULL, NULL, NULL, false);
     if (rc == FL_ENOTFOUND) {
         if (!a->quiet)
             fl_cli_print_warnings(cmd, &diag);
@@ -68,7 +108,7 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
         fl_summary_meta m = {a->shard_index, a->shard_count,
                              fl_summary_rules_digest(agg, rules)};
         status = fl_diag_exit_status(&diag);
-        if (write_file(cmd, path, agg, &diag, &m))
+        if (out_finish(cmd, &of, agg, &diag, &m, true))
             status = FL_EXIT_USAGE;
         else if (out && fl_pipeline_report(agg, rules, &po, &diag, out, err, sizeof err)) {
             fprintf(stderr, "faultline %s: %s\n", cmd, err);

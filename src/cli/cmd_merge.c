@@ -3,9 +3,11 @@
 #include "fl_cli.h"
 #include "summary.h"
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct merge_args {
     fl_analysis_args a; /* only the ranking and report rows below are offered */
@@ -48,7 +50,8 @@ static const fl_opt merge_opts[] = {
 };
 
 static const char merge_epilog[] =
-    "SUMMARY is a file written by 'faultline analyze --summary-out'. Any number, in any order:\n"
+    "SUMMARY is a file written by 'faultline analyze --summary-out', or a directory of them\n"
+    "(its *.flsum files). Any number, in any order:\n"
     "the report is the one a single 'faultline analyze' over all their inputs writes, byte for\n"
     "byte. Summaries of another format version, damaged or cut short are refused; two\n"
     "summaries of the same shard are refused (they would count twice); missing shards are\n"
@@ -61,7 +64,7 @@ static const char merge_epilog[] =
 
 static const fl_cmd_spec merge_spec = {
     "merge",
-    "SUMMARY...",
+    "SUMMARY|DIR...",
     "Rank the causes over summaries written by 'analyze --summary-out' (shards of one run).",
     merge_opts,
     merge_epilog,
@@ -108,6 +111,54 @@ static void report_gaps(const shard_seen *s)
                     i, s->count);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Replaces each directory argument by the *.flsum files in it (sorted): a job's output
+ * directory can be merged without a shell to expand a glob. The new names are kept in
+ * owned (freed by the caller) and files points into it. */
+static int expand_dirs(const fl_strv *args, fl_strv *files, fl_strv *owned)
+{
+    for (size_t i = 0; i < args->n; i++) {
+        struct stat st;
+        if (stat(args->v[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (fl_strv_push(files, args->v[i]))
+                return FL_ENOMEM;
+            continue;
+        }
+        DIR *d = opendir(args->v[i]);
+        if (!d) {
+            fprintf(stderr, "faultline merge: cannot open directory %s\n", args->v[i]);
+            return FL_ENOTFOUND;
+        }
+        size_t first = owned->n;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            size_t n = strlen(de->d_name);
+            if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 6, ".flsum") != 0)
+                continue;
+            size_t len = strlen(args->v[i]) + n + 2;
+            char *p = malloc(len);
+            if (!p || fl_strv_push(owned, p)) {
+                free(p);
+                closedir(d);
+                return FL_ENOMEM;
+            }
+            snprintf(p, len, "%s/%s", args->v[i], de->d_name);
+        }
+        closedir(d);
+        qsort(owned->v + first, owned->n - first, sizeof(char *), cmp_str);
+        if (owned->n == first)
+            fprintf(stderr, "faultline merge: warning: no *.flsum file in %s\n", args->v[i]);
+        for (size_t j = first; j < owned->n; j++)
+            if (fl_strv_push(files, owned->v[j]))
+                return FL_ENOMEM;
+    }
+    return 0;
+}
+
 /* Reads and merges every summary. Returns an exit status. */
 static int merge_all(const fl_strv *files, const fl_rules *rules, fl_agg *total, fl_diag *diag)
 {
@@ -150,7 +201,7 @@ static int merge_all(const fl_strv *files, const fl_rules *rules, fl_agg *total,
 int fl_cmd_merge(int argc, char **argv)
 {
     struct merge_args args;
-    fl_strv files = {NULL, 0};
+    fl_strv given = {NULL, 0}, files = {NULL, 0}, owned = {NULL, 0};
     char err[1024] = "";
     fl_rules *rules = NULL;
     fl_agg *total = NULL;
@@ -161,11 +212,15 @@ int fl_cmd_merge(int argc, char **argv)
     args.format = "text";
     fl_diag_init(&diag);
     fill_format_names();
-    int rc = fl_opts_parse(&merge_spec, argc, argv, &args, &files, err, sizeof err);
+    int rc = fl_opts_parse(&merge_spec, argc, argv, &args, &given, err, sizeof err);
     if (rc == FL_OPTS_HELP) {
         fl_opts_help(&merge_spec, stdout);
         fputs(fl_cli_exit_codes_help, stdout);
         status = FL_EXIT_OK;
+        goto out;
+    }
+    if (!rc && (rc = expand_dirs(&given, &files, &owned)) != 0) {
+        status = rc == FL_ENOMEM ? FL_EXIT_UNREADABLE : FL_EXIT_USAGE;
         goto out;
     }
     if (rc || files.n == 0) {
@@ -225,6 +280,10 @@ out:
     fl_rules_free(rules);
     fl_diag_free(&diag);
     fl_analysis_args_free(&args.a);
+    for (size_t i = 0; i < owned.n; i++)
+        free((char *)owned.v[i]);
+    fl_strv_free(&owned);
+    fl_strv_free(&given);
     fl_strv_free(&files);
     return status;
 }

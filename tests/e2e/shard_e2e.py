@@ -235,6 +235,18 @@ def case_refuse():
     rc, out, err = run(["merge", os.path.join(TMP, "nope.flsum")])
     check(rc == 2 and "nope.flsum" in err, "a missing file: rc %d %s" % (rc, err))
 
+    # --summary-out DIR names the file after the shard; merge DIR takes its *.flsum files
+    outdir = os.path.join(TMP, "job-output")
+    os.makedirs(outdir)
+    for i in range(3):
+        rc, _, err = run(["analyze", "-q", "--summary-out", outdir, tree],
+                         {"CLOUD_RUN_TASK_INDEX": str(i), "CLOUD_RUN_TASK_COUNT": "3"})
+        check(rc == 0, "summary into a directory: %s" % err)
+    check(sorted(os.listdir(outdir)) == ["summary-%d-of-3.flsum" % i for i in range(3)],
+          "directory summaries: %s" % os.listdir(outdir))
+    rc, out, err = run(["merge", "-q", "--format", "json", outdir])
+    check(rc == 0 and out == single(tree, "json"), "merge DIR differs from the single pass")
+
     # the summary's size follows the aggregate, not the entries: twice the traffic of the
     # same hour (every file twice, under another name) gives the same size
     one = os.path.join(TMP, "one.flsum")
