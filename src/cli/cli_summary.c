@@ -20,9 +20,32 @@ typedef struct out_file {
     bool to_stdout;
 } out_file;
 
+/* mkdir -p for a --summary-out that ends in "/" (a run's folder in a mounted bucket). */
+static int make_dirs(const char *path)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    return 0;
+}
+
 static int out_open(const char *cmd, const char *path, const fl_analysis_args *a, out_file *o)
 {
     struct stat st;
+    size_t len = strlen(path);
+    if (len > 1 && path[len - 1] == '/' && make_dirs(path) != 0) {
+        fprintf(stderr, "faultline %s: cannot create directory %s: %s\n", cmd, path,
+                strerror(errno));
+        return -1;
+    }
     /* A directory (a bucket mounted in a job) gets one file per shard, named so that the
      * tasks of one job never collide and need no shell to build the name. */
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {

@@ -236,10 +236,9 @@ def case_refuse():
     check(rc == 2 and "nope.flsum" in err, "a missing file: rc %d %s" % (rc, err))
 
     # --summary-out DIR names the file after the shard; merge DIR takes its *.flsum files
-    outdir = os.path.join(TMP, "job-output")
-    os.makedirs(outdir)
+    outdir = os.path.join(TMP, "job-output", "run-1")
     for i in range(3):
-        rc, _, err = run(["analyze", "-q", "--summary-out", outdir, tree],
+        rc, _, err = run(["analyze", "-q", "--summary-out", outdir + "/", tree],
                          {"CLOUD_RUN_TASK_INDEX": str(i), "CLOUD_RUN_TASK_COUNT": "3"})
         check(rc == 0, "summary into a directory: %s" % err)
     check(sorted(os.listdir(outdir)) == ["summary-%d-of-3.flsum" % i for i in range(3)],
