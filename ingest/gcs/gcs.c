@@ -298,6 +298,15 @@ static int obj_start(gcs_obj *o, char *errbuf, size_t errlen)
                     memcpy(o->generation, gen, strlen(gen) + 1);
             }
             o->skip = status == 200 ? o->got : 0;
+            unsigned long long from = 0;
+            if (status == 206 && (sscanf(fl_http_get_header(o->get, "content-range"),
+                                         "bytes %llu-", &from) != 1 || from != o->got)) {
+                snprintf(errbuf, errlen, "resumed at byte %llu but the server sent range '%s'",
+                         (unsigned long long)o->got, fl_http_get_header(o->get, "content-range"));
+                fl_http_get_close(o->get);
+                o->get = NULL;
+                return FL_EIO;
+            }
             return 0;
         }
         if (rc == FL_ENOMEM || rc == FL_EINVAL)
