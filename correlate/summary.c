@@ -613,6 +613,7 @@ int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta 
         fl_free(data);
         return rc;
     }
+    m->checksum = le64(data + len - TRAILER_BYTES + 16);
     rd r = {data + HEADER_BYTES, data + len - TRAILER_BYTES, false};
     fl_agg *a = fl_agg_new(NULL);
     if (!a) {

@@ -28,6 +28,7 @@ typedef struct fl_summary_meta {
     uint32_t shard_index; /* which shard the summary is of */
     uint32_t shard_count; /* 0: not sharded */
     uint64_t rules_digest;
+    uint64_t checksum; /* read only: the file's checksum (the same file given twice) */
 } fl_summary_meta;
 
 /* A digest of what the report takes from the rules for the classes a's groups belong to

@@ -129,7 +129,7 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
         if (!a->quiet)
             fl_cli_print_warnings(cmd, &diag);
         fl_summary_meta m = {a->shard_index, a->shard_count,
-                             fl_summary_rules_digest(agg, rules)};
+                             fl_summary_rules_digest(agg, rules), 0};
         status = fl_diag_exit_status(&diag);
         if (out_finish(cmd, &of, agg, &diag, &m, true))
             status = FL_EXIT_USAGE;

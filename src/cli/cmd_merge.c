@@ -54,8 +54,8 @@ static const char merge_epilog[] =
     "(its *.flsum files). Any number, in any order:\n"
     "the report is the one a single 'faultline analyze' over all their inputs writes, byte for\n"
     "byte. Summaries of another format version, damaged or cut short are refused; two\n"
-    "summaries of the same shard are refused (they would count twice); missing shards are\n"
-    "named on stderr.\n"
+    "summaries of the same shard, or the same summary twice, are refused (they would count\n"
+    "twice); missing shards are named on stderr.\n"
     "\n"
     "Examples:\n"
     "  for i in 0 1 2 3; do faultline analyze --shard $i/4 --summary-out s$i.flsum logs/; done\n"
@@ -74,10 +74,30 @@ static const fl_cmd_spec merge_spec = {
 typedef struct shard_seen {
     uint32_t count;
     const char **file; /* [count] */
+    uint64_t *sums;    /* checksums of the files read so far */
+    const char **sum_file;
+    size_t n_sums;
 } shard_seen;
 
 static int note_shard(shard_seen *s, const fl_summary_meta *m, const char *path)
 {
+    for (size_t i = 0; i < s->n_sums; i++)
+        if (s->sums[i] == m->checksum) {
+            fprintf(stderr,
+                    "faultline merge: %s and %s are the same summary: its entries would count "
+                    "twice\n",
+                    s->sum_file[i], path);
+            return FL_EINVAL;
+        }
+    uint64_t *ns = realloc(s->sums, (s->n_sums + 1) * sizeof(*ns));
+    const char **nf = ns ? realloc(s->sum_file, (s->n_sums + 1) * sizeof(*nf)) : NULL;
+    if (ns)
+        s->sums = ns;
+    if (!nf)
+        return FL_ENOMEM;
+    s->sum_file = nf;
+    s->sums[s->n_sums] = m->checksum;
+    s->sum_file[s->n_sums++] = path;
     if (m->shard_count == 0)
         return 0;
     if (!s->count) {
@@ -162,7 +182,7 @@ static int expand_dirs(const fl_strv *args, fl_strv *files, fl_strv *owned)
 /* Reads and merges every summary. Returns an exit status. */
 static int merge_all(const fl_strv *files, const fl_rules *rules, fl_agg *total, fl_diag *diag)
 {
-    shard_seen seen = {0, NULL};
+    shard_seen seen = {0, NULL, NULL, NULL, 0};
     int status = FL_EXIT_OK;
     for (size_t i = 0; i < files->n && status == FL_EXIT_OK; i++) {
         const char *path = files->v[i];
@@ -195,6 +215,8 @@ static int merge_all(const fl_strv *files, const fl_rules *rules, fl_agg *total,
     if (status == FL_EXIT_OK)
         report_gaps(&seen);
     free(seen.file);
+    free(seen.sums);
+    free(seen.sum_file);
     return status;
 }
 

@@ -230,6 +230,11 @@ def case_refuse():
 
     rc, out, err = run(["merge", paths[0], paths[0]])
     check(rc == 1 and "count twice" in err, "the same shard merged twice: %s" % err)
+    whole = os.path.join(TMP, "whole.flsum")
+    run(["analyze", "-q", "--summary-out", whole, tree])
+    shutil.copy(whole, whole + ".copy.flsum")
+    rc, out, err = run(["merge", whole, whole + ".copy.flsum"])
+    check(rc == 1 and "same summary" in err, "one summary merged twice: %s" % err)
     rc, out, err = run(["merge", paths[1]])
     check(rc == 0 and "shard 0/2" in err, "a missing shard is not named: %s" % err)
     rc, out, err = run(["merge", os.path.join(TMP, "nope.flsum")])

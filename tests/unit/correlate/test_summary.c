@@ -26,7 +26,7 @@ static void write_summary(const char *path, const fl_agg *a, const fl_diag *d, u
 {
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);
-    fl_summary_meta m = {index, count, 42};
+    fl_summary_meta m = {index, count, 42, 0};
     char err[256];
     CHECK_INT(fl_summary_write(f, a, d, &m, err, sizeof err), 0);
     fclose(f);
