@@ -17,7 +17,7 @@ void fl_shard_env_get(fl_shard_env *env)
 /* A whole number in [0, max] and nothing else. */
 static bool parse_uint(const char *s, long max, long *out)
 {
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || *s < '0' || *s > '9')
         return false;
     char *end;
     errno = 0;
