@@ -32,6 +32,7 @@ struct fl_gcs {
     char base[512];
     bool emulator;
     fl_auth *auth; /* created on first use, when not on an emulator */
+    fl_http_share *share; /* one connection pool for the listing and every object */
     bool auth_failed;
 };
 
@@ -55,6 +56,7 @@ int fl_gcs_new(fl_gcs **out, const char *emulator_host)
     } else {
         snprintf(g->base, sizeof g->base, "%s", GCS_BASE);
     }
+    g->share = fl_http_share_new(); /* NULL only without memory: then no reuse */
     *out = g;
     return 0;
 }
@@ -63,6 +65,7 @@ void fl_gcs_free(fl_gcs *g)
 {
     if (!g)
         return;
+    fl_http_share_free(g->share);
     fl_auth_free(g->auth);
     fl_free(g);
 }
@@ -132,7 +135,7 @@ static int get_page(fl_gcs *g, const char *url, fl_buf *body, char *errbuf, size
         int rc = token(g, tok, sizeof tok, errbuf, errlen);
         if (rc)
             return rc;
-        fl_http_get_opts o = {tok, 0, false, 0, 0};
+        fl_http_get_opts o = {tok, 0, false, 0, 0, g->share};
         fl_buf_reset(body);
         rc = fl_http_get_all(url, &o, GCS_PAGE_MAX, &status, body, errbuf, errlen);
         memset(tok, 0, sizeof tok);
@@ -287,7 +290,7 @@ static int obj_start(gcs_obj *o, char *errbuf, size_t errlen)
             snprintf(url, sizeof url, "%s&generation=%s", o->url, o->generation);
         else
             snprintf(url, sizeof url, "%s", o->url);
-        fl_http_get_opts go = {tok, o->got, true, 0, 0};
+        fl_http_get_opts go = {tok, o->got, true, 0, 0, o->g->share};
         rc = fl_http_get_open(&o->get, url, &go, errbuf, errlen);
         memset(tok, 0, sizeof tok);
         long status = o->get ? fl_http_get_status(o->get) : 0;

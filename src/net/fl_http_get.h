@@ -15,6 +15,12 @@
 #include <sys/types.h>
 
 typedef struct fl_http_get fl_http_get;
+/* Connections (and DNS and TLS sessions) kept between the GETs that share it, so reading a
+ * thousand objects does not cost a thousand TLS handshakes. Not thread-safe: one reader. */
+typedef struct fl_http_share fl_http_share;
+
+fl_http_share *fl_http_share_new(void);
+void fl_http_share_free(fl_http_share *s);
 
 typedef struct fl_http_get_opts {
     const char *bearer;     /* Authorization: Bearer, or NULL */
@@ -22,6 +28,7 @@ typedef struct fl_http_get_opts {
     bool accept_gzip;       /* send Accept-Encoding: gzip (the body stays encoded) */
     long connect_timeout_s; /* 0: 30 */
     long stall_timeout_s;   /* no byte for this long ends the transfer; 0: 60 */
+    fl_http_share *share;   /* NULL: a connection of its own */
 } fl_http_get_opts;
 
 /* Starts a GET of url and waits for the response headers. Returns 0 with *out set (whatever

@@ -33,6 +33,31 @@ struct fl_http_get {
     char curl_err[CURL_ERROR_SIZE];
 };
 
+struct fl_http_share {
+    CURLSH *sh;
+};
+
+fl_http_share *fl_http_share_new(void)
+{
+    fl_http_share *s = fl_calloc(1, sizeof(*s));
+    if (!s || !(s->sh = curl_share_init())) {
+        fl_free(s);
+        return NULL;
+    }
+    curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    return s;
+}
+
+void fl_http_share_free(fl_http_share *s)
+{
+    if (!s)
+        return;
+    curl_share_cleanup(s->sh);
+    fl_free(s);
+}
+
 static const char *const header_names[] = {"content-encoding", "content-range",
                                            "x-goog-generation", "retry-after"};
 
@@ -169,6 +194,8 @@ int fl_http_get_open(fl_http_get **out, const char *url, const fl_http_get_opts 
                      opts->stall_timeout_s > 0 ? opts->stall_timeout_s : 60L);
     curl_easy_setopt(g->easy, CURLOPT_USERAGENT, "faultline");
     curl_easy_setopt(g->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (opts->share)
+        curl_easy_setopt(g->easy, CURLOPT_SHARE, opts->share->sh);
     curl_multi_add_handle(g->multi, g->easy);
     pump(g, true);
     if (g->status == 0) {
