@@ -18,7 +18,7 @@ Faults, from the command line:
   --fail-page K        the first request for list page K (1-based) gets 503
   --cut NAME           the first download of NAME sends half its bytes and drops the connection
   --cut-always NAME    every download of NAME does so
-  --fail-get NAME      the first download of NAME gets 503
+  --fail-get NAME      the first download of NAME gets 429 (rate limit)
   --no-range           ignore Range headers (answer 200 with the whole object)
 Prints the port on the first line of stdout.
 """
@@ -31,7 +31,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATS = {"lists": [], "gets": [], "ranges": [], "served_503": 0, "cuts": 0, "auth": []}
+STATS = {"lists": [], "gets": [], "ranges": [], "served_503": 0, "served_429": 0, "cuts": 0,
+         "auth": []}
 ONCE = set()
 ARGS = None
 
@@ -114,8 +115,9 @@ class Handler(BaseHTTPRequestHandler):
             STATS["gets"].append(name)
         if name in ARGS.fail_get and first_time(("get", name)):
             with LOCK:
-                STATS["served_503"] += 1
-            return self.send_json(503, {"error": {"code": 503, "message": "Backend Error"}})
+                STATS["served_429"] += 1
+            return self.send_json(429, {"error": {"code": 429, "message": "The rate of change "
+                                                  "requests to the object is too high"}})
         data = open(path, "rb").read()
         generation = str(int(os.path.getmtime(path) * 1000000))
         if "generation" in q and q["generation"] != [generation]:
