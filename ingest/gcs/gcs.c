@@ -278,7 +278,8 @@ static void obj_close(void *ctx)
     fl_free(o);
 }
 
-/* (Re)starts the transfer at o->got. 0, or an error with errbuf filled. */
+/* (Re)starts the transfer at o->got. 0, 1 when the object turns out to be complete (416 to a
+ * resume at its end), or an error with errbuf filled. */
 static int obj_start(gcs_obj *o, char *errbuf, size_t errlen)
 {
     char tok[4096], url[GCS_URL_MAX + 64];
@@ -316,6 +317,8 @@ static int obj_start(gcs_obj *o, char *errbuf, size_t errlen)
             return rc;
         fl_http_get_close(o->get);
         o->get = NULL;
+        if (rc == 0 && status == 416 && o->got > 0)
+            return 1; /* the break came after the last byte: nothing is left to resume */
         if (rc == 0 && !retriable(status)) {
             snprintf(errbuf, errlen, "HTTP %ld", status);
             return status == 404 ? FL_ENOTFOUND : FL_EIO;
@@ -335,6 +338,8 @@ static ssize_t obj_read(void *ctx, char *buf, size_t n, char *errbuf, size_t err
     for (;;) {
         if (!o->get) {
             int rc = obj_start(o, errbuf, errlen);
+            if (rc == 1)
+                return 0;
             if (rc) {
                 char why[256];
                 snprintf(why, sizeof why, "%s", errbuf);
@@ -403,7 +408,7 @@ int fl_gcs_open(fl_gcs *g, const char *url, fl_stream_source *src, char *errbuf,
     o->url = fl_buf_detach(&u);
     if ((rc = obj_start(o, errbuf, errlen)) != 0) {
         obj_close(o);
-        return rc;
+        return rc == 1 ? FL_EIO : rc; /* 1 needs bytes already read: not at the start */
     }
     src->read = obj_read;
     src->close = obj_close;

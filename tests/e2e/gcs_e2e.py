@@ -5,7 +5,8 @@
 
 A sink tree of a generated incident (plain, .gz, .zst and a Content-Encoding: gzip object) is
 served as a bucket. With list pages of 3 objects, a 503 on the second page, a 429 on one
-download and two downloads cut mid-body, `analyze gs://...` writes the same JSON report as
+download, two downloads cut mid-body and one cut after its last byte (the resume gets 416),
+`analyze gs://...` writes the same JSON report as
 `analyze` of the local copy; so does it when the server ignores Range (the resumed download
 skips what it had); an object whose every download is cut is reported as truncated; shards of
 the bucket merge to the same report.
@@ -98,7 +99,7 @@ def main_case():
 
     # paging, a 503 mid-list, a 429 on a download, two downloads cut mid-body
     s = Server("--page-size", "3", "--fail-page", "2", "--fail-get", plain[0], "--cut", gz,
-               "--cut", plain[-1])
+               "--cut", plain[-1], "--overstate", plain[1])
     try:
         rc, got, err = analyze(["gs://sink-bucket/logs"], on(s))
         st = s.stats()
@@ -113,7 +114,10 @@ def main_case():
     check(st["served_503"] == 1 and st["served_429"] == 1 and st["cuts"] == 2,
           "faults not served: %s" % st)
     resumed = {x["name"] for x in st["ranges"] if x["from"] > 0}
-    check(resumed == {gz, plain[-1]}, "cut downloads not resumed with Range: %s" % st["ranges"])
+    check(resumed == {gz, plain[-1], plain[1]}, "cut downloads not resumed with Range: %s"
+          % st["ranges"])
+    check(any(x.get("status") == 416 and x["name"] == plain[1] for x in st["ranges"]),
+          "the resume past the end was not answered 416: %s" % st["ranges"])
     check(all(a == "" for a in st["auth"]), "credentials sent to the emulator")
 
     # a server that ignores Range: the resumed download skips what it already had

@@ -20,6 +20,8 @@ Faults, from the command line:
   --cut-always NAME    every download of NAME does so
   --fail-get NAME      the first download of NAME gets 429 (rate limit)
   --no-range           ignore Range headers (answer 200 with the whole object)
+  --overstate NAME     the first download of NAME announces 10 bytes more than it sends, then
+                       drops the connection: the resume asks for bytes past the end (416)
 Prints the port on the first line of stdout.
 """
 import argparse
@@ -133,6 +135,14 @@ class Handler(BaseHTTPRequestHandler):
         rng = self.headers.get("Range", "")
         if rng.startswith("bytes=") and not ARGS.no_range and not transcoded:
             start = int(rng[6:].split("-")[0])
+            if start >= len(data):
+                with LOCK:
+                    STATS["ranges"].append({"name": name, "from": start, "status": 416})
+                self.send_response(416)
+                self.send_header("Content-Range", "bytes */%d" % len(data))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             with LOCK:
                 STATS["ranges"].append({"name": name, "from": start})
             code = 206
@@ -141,8 +151,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(code)
         for k, v in headers:
             self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
+        over = name in ARGS.overstate and first_time(("over", name))
+        self.send_header("Content-Length", str(len(body) + (10 if over else 0)))
         self.end_headers()
+        if over:
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
         cut = name in ARGS.cut_always or (name in ARGS.cut and first_time(("cut", name)))
         if cut:
             with LOCK:
@@ -165,6 +182,7 @@ def main():
     ap.add_argument("--cut-always", action="append", default=[])
     ap.add_argument("--fail-get", action="append", default=[])
     ap.add_argument("--no-range", action="store_true")
+    ap.add_argument("--overstate", action="append", default=[])
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
