@@ -520,8 +520,7 @@ static int read_diag(rd *r, fl_diag *d)
 }
 
 /* Reads the whole file (summaries are small next to the logs they stand for). */
-static int slurp(const char *path, unsigned char **data, size_t *len, char *errbuf,
-                 size_t errlen)
+static int slurp(const char *path, unsigned char **data, size_t *len, char *errbuf, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -588,8 +587,8 @@ static int check_frame(const char *path, const unsigned char *data, size_t len, 
     if (len < HEADER_BYTES + TRAILER_BYTES || memcmp(t, END_MAGIC, sizeof END_MAGIC) != 0 ||
         le64(t + 8) != len - TRAILER_BYTES) {
         set_err(errbuf, errlen,
-                "%s: truncated summary (%zu bytes, no end marker): was it copied completely?",
-                path, len);
+                "%s: truncated summary (%zu bytes, no end marker): was it copied completely?", path,
+                len);
         return FL_EPARSE;
     }
     if (fl_hash64(data, len - TRAILER_BYTES, FL_HASH_SEED) != le64(t + 16)) {
@@ -599,8 +598,8 @@ static int check_frame(const char *path, const unsigned char *data, size_t len, 
     return 0;
 }
 
-int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta *m,
-                    char *errbuf, size_t errlen)
+int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta *m, char *errbuf,
+                    size_t errlen)
 {
     unsigned char *data = NULL;
     size_t len = 0;
@@ -633,8 +632,9 @@ int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta 
         r.bad = true; /* bytes left over: the counts disagree with the data */
     if (!rc && r.bad) {
         /* The checksum matched, so the writer itself was broken or the file was forged. */
-        set_err(errbuf, errlen, "%s: summary is inconsistent at byte %zu: not written by a "
-                                "faultline that reads version %d",
+        set_err(errbuf, errlen,
+                "%s: summary is inconsistent at byte %zu: not written by a "
+                "faultline that reads version %d",
                 path, (size_t)(r.p - data), FL_SUMMARY_VERSION);
         rc = FL_EPARSE;
     } else if (rc) {
@@ -672,8 +672,7 @@ int fl_summary_diag_add(fl_diag *dst, const fl_diag *src)
         }
     }
     if (src->n_warnings) {
-        fl_warning *w = fl_realloc(dst->warnings,
-                                   (dst->n_warnings + src->n_warnings) * sizeof(*w));
+        fl_warning *w = fl_realloc(dst->warnings, (dst->n_warnings + src->n_warnings) * sizeof(*w));
         if (!w)
             return FL_ENOMEM;
         dst->warnings = w;

@@ -44,8 +44,8 @@ int fl_summary_write(FILE *f, const fl_agg *a, const fl_diag *d, const fl_summar
  * and free), d (initialised by the caller) holds its diagnostics and *m its header. A file
  * that is not a summary, of another format version, truncated or failing its checksum is
  * refused: FL_EPARSE with errbuf naming path and the problem; FL_ENOTFOUND when unreadable. */
-int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta *m,
-                    char *errbuf, size_t errlen);
+int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta *m, char *errbuf,
+                    size_t errlen);
 
 /* Adds the diagnostics of one summary into dst (counters summed, warnings and truncated
  * names appended). Returns 0 or FL_ENOMEM. */

@@ -40,7 +40,7 @@ void fl_shard_filter(fl_pathlist *list, size_t from, const char *arg, unsigned i
         char *p = list->paths[i];
         /* stdin is one stream that cannot be split: shard 0 reads it */
         bool mine = strcmp(p, "-") == 0 ? index == 0
-                                         : fl_shard_of(fl_shard_relpath(arg, p), count) == index;
+                                        : fl_shard_of(fl_shard_relpath(arg, p), count) == index;
         if (mine)
             list->paths[n++] = p;
         else

@@ -22,16 +22,16 @@
 
 #define GCS_SCOPE "https://www.googleapis.com/auth/devstorage.read_only"
 #define GCS_BASE "https://storage.googleapis.com"
-#define GCS_TRIES 8                        /* attempts per request before giving up */
-#define GCS_BACKOFF_MS 100                 /* first backoff ceiling; doubles per attempt */
+#define GCS_TRIES 8        /* attempts per request before giving up */
+#define GCS_BACKOFF_MS 100 /* first backoff ceiling; doubles per attempt */
 #define GCS_BACKOFF_CAP_MS 10000
-#define GCS_PAGE_MAX (32u << 20)           /* one objects.list page */
+#define GCS_PAGE_MAX (32u << 20) /* one objects.list page */
 #define GCS_URL_MAX 4096
 
 struct fl_gcs {
     char base[512];
     bool emulator;
-    fl_auth *auth; /* created on first use, when not on an emulator */
+    fl_auth *auth;        /* created on first use, when not on an emulator */
     fl_http_share *share; /* one connection pool for the listing and every object */
     bool auth_failed;
 };
@@ -164,8 +164,8 @@ static int add_page(const char *bucket, const fl_buf *body, fl_pathlist *list, c
     json_t *doc = json_loadb(body->data ? body->data : "", body->len, 0, &je);
     *next = NULL;
     if (!json_is_object(doc)) {
-        snprintf(errbuf, errlen, "objects.list answer is not JSON: line %d column %d: %s",
-                 je.line, je.column, je.text);
+        snprintf(errbuf, errlen, "objects.list answer is not JSON: line %d column %d: %s", je.line,
+                 je.column, je.text);
         json_decref(doc);
         return FL_EPARSE;
     }
@@ -249,8 +249,8 @@ int fl_gcs_list(fl_gcs *g, const char *url, fl_pathlist *list, fl_diag *diag)
         for (size_t i = before; i < list->n; i++)
             fl_free(list->paths[i]);
         list->n = before;
-        fl_diag_warn(diag, FL_WARN_UNREADABLE, url, 0, "%s: cannot list objects (page %u): %s",
-                     url, pages, err);
+        fl_diag_warn(diag, FL_WARN_UNREADABLE, url, 0, "%s: cannot list objects (page %u): %s", url,
+                     pages, err);
         return FL_ENOTFOUND;
     }
     return 0;
@@ -260,12 +260,12 @@ int fl_gcs_list(fl_gcs *g, const char *url, fl_pathlist *list, fl_diag *diag)
 
 typedef struct gcs_obj {
     fl_gcs *g;
-    char *url;            /* media URL without the generation */
-    char generation[32];  /* from the first response: resumes read the same bytes */
+    char *url;           /* media URL without the generation */
+    char generation[32]; /* from the first response: resumes read the same bytes */
     fl_http_get *get;
-    uint64_t got;         /* bytes handed out */
-    uint64_t skip;        /* bytes to drop: a resume the server answered from the start */
-    unsigned failures;    /* attempts that failed, over the object's life */
+    uint64_t got;      /* bytes handed out */
+    uint64_t skip;     /* bytes to drop: a resume the server answered from the start */
+    unsigned failures; /* attempts that failed, over the object's life */
 } gcs_obj;
 
 static void obj_close(void *ctx)
@@ -303,8 +303,9 @@ static int obj_start(gcs_obj *o, char *errbuf, size_t errlen)
             }
             o->skip = status == 200 ? o->got : 0;
             unsigned long long from = 0;
-            if (status == 206 && (sscanf(fl_http_get_header(o->get, "content-range"),
-                                         "bytes %llu-", &from) != 1 || from != o->got)) {
+            if (status == 206 &&
+                (sscanf(fl_http_get_header(o->get, "content-range"), "bytes %llu-", &from) != 1 ||
+                 from != o->got)) {
                 snprintf(errbuf, errlen, "resumed at byte %llu but the server sent range '%s'",
                          (unsigned long long)o->got, fl_http_get_header(o->get, "content-range"));
                 fl_http_get_close(o->get);
@@ -375,8 +376,7 @@ static ssize_t obj_read(void *ctx, char *buf, size_t n, char *errbuf, size_t err
     }
 }
 
-int fl_gcs_open(fl_gcs *g, const char *url, fl_stream_source *src, char *errbuf,
-                size_t errlen)
+int fl_gcs_open(fl_gcs *g, const char *url, fl_stream_source *src, char *errbuf, size_t errlen)
 {
     char bucket[256];
     const char *name;

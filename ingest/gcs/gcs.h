@@ -21,7 +21,6 @@ void fl_gcs_free(fl_gcs *g);
 int fl_gcs_list(fl_gcs *g, const char *url, fl_pathlist *list, fl_diag *diag);
 /* Starts the download of one object. Returns 0 with *src set (its reads resume a broken
  * transfer with a Range request), or FL_ENOTFOUND / FL_EIO with errbuf filled. */
-int fl_gcs_open(fl_gcs *g, const char *url, fl_stream_source *src, char *errbuf,
-                size_t errlen);
+int fl_gcs_open(fl_gcs *g, const char *url, fl_stream_source *src, char *errbuf, size_t errlen);
 
 #endif

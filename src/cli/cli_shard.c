@@ -28,8 +28,8 @@ static bool parse_uint(const char *s, long max, long *out)
     return true;
 }
 
-static int check(long i, long n, unsigned *index, unsigned *count, const char *what,
-                 char *errbuf, size_t errlen)
+static int check(long i, long n, unsigned *index, unsigned *count, const char *what, char *errbuf,
+                 size_t errlen)
 {
     if (n < 1 || i >= n) {
         snprintf(errbuf, errlen, "%s: shard index %ld is not below the shard count %ld", what, i,

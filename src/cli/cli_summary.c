@@ -49,10 +49,9 @@ static int out_open(const char *cmd, const char *path, const fl_analysis_args *a
     /* A directory (a bucket mounted in a job) gets one file per shard, named so that the
      * tasks of one job never collide and need no shell to build the name. */
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        int n = a->shard_count > 1
-                    ? snprintf(o->name, sizeof o->name, "%s/summary-%u-of-%u.flsum", path,
-                               a->shard_index, a->shard_count)
-                    : snprintf(o->name, sizeof o->name, "%s/summary.flsum", path);
+        int n = a->shard_count > 1 ? snprintf(o->name, sizeof o->name, "%s/summary-%u-of-%u.flsum",
+                                              path, a->shard_index, a->shard_count)
+                                   : snprintf(o->name, sizeof o->name, "%s/summary.flsum", path);
         if (n >= (int)sizeof o->name) {
             fprintf(stderr, "faultline %s: --summary-out path too long\n", cmd);
             return -1;
@@ -113,8 +112,7 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
         return FL_EXIT_USAGE;
     fl_analysis_args_to_pipeline(a, &po);
     fl_diag_init(&diag);
-    int rc = fl_pipeline_aggregate(inputs->v, inputs->n, &po, &diag, &agg, &rules, err,
-                                   sizeof err);
+    int rc = fl_pipeline_aggregate(inputs->v, inputs->n, &po, &diag, &agg, &rules, err, sizeof err);
     if (rc)
         out_finish(cmd, &of, NULL, NULL, NULL, false);
     if (rc == FL_ENOTFOUND) {
@@ -128,8 +126,8 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
     } else {
         if (!a->quiet)
             fl_cli_print_warnings(cmd, &diag);
-        fl_summary_meta m = {a->shard_index, a->shard_count,
-                             fl_summary_rules_digest(agg, rules), 0};
+        fl_summary_meta m = {a->shard_index, a->shard_count, fl_summary_rules_digest(agg, rules),
+                             0};
         status = fl_diag_exit_status(&diag);
         if (out_finish(cmd, &of, agg, &diag, &m, true))
             status = FL_EXIT_USAGE;

@@ -126,8 +126,9 @@ static void report_gaps(const shard_seen *s)
 {
     for (uint32_t i = 0; i < s->count; i++)
         if (!s->file[i])
-            fprintf(stderr, "faultline merge: warning: no summary of shard %u/%u: its files are "
-                            "missing from the report\n",
+            fprintf(stderr,
+                    "faultline merge: warning: no summary of shard %u/%u: its files are "
+                    "missing from the report\n",
                     i, s->count);
 }
 

@@ -35,8 +35,8 @@ typedef struct fl_http_get_opts {
  * the status: see fl_http_get_status), or FL_EIO with errbuf holding the transport error
  * ("Connection refused"), FL_EINVAL for a URL that is neither https nor loopback http, or
  * FL_ENOMEM. */
-int fl_http_get_open(fl_http_get **out, const char *url, const fl_http_get_opts *opts,
-                     char *errbuf, size_t errlen);
+int fl_http_get_open(fl_http_get **out, const char *url, const fl_http_get_opts *opts, char *errbuf,
+                     size_t errlen);
 long fl_http_get_status(const fl_http_get *g);
 /* A response header's value ("" when absent): content-encoding, content-range,
  * x-goog-generation, retry-after. */

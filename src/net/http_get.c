@@ -25,7 +25,7 @@ struct fl_http_get {
     char *buf; /* body bytes not yet read: [pos, len) */
     size_t pos, len;
     bool paused;
-    bool done;      /* the transfer finished */
+    bool done;       /* the transfer finished */
     CURLcode result; /* when done */
     bool got_headers;
     long status;
@@ -58,8 +58,8 @@ void fl_http_share_free(fl_http_share *s)
     fl_free(s);
 }
 
-static const char *const header_names[] = {"content-encoding", "content-range",
-                                           "x-goog-generation", "retry-after"};
+static const char *const header_names[] = {"content-encoding", "content-range", "x-goog-generation",
+                                           "retry-after"};
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
@@ -148,8 +148,8 @@ static void set_err(char *errbuf, size_t errlen, const fl_http_get *g)
                  g->curl_err[0] ? g->curl_err : curl_easy_strerror(g->result));
 }
 
-int fl_http_get_open(fl_http_get **out, const char *url, const fl_http_get_opts *opts,
-                     char *errbuf, size_t errlen)
+int fl_http_get_open(fl_http_get **out, const char *url, const fl_http_get_opts *opts, char *errbuf,
+                     size_t errlen)
 {
     *out = NULL;
     if (!fl_http_url_allowed(url)) {
