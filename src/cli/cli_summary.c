@@ -134,6 +134,11 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
         else if (out && fl_pipeline_report(agg, rules, &po, &diag, out, err, sizeof err)) {
             fprintf(stderr, "faultline %s: %s\n", cmd, err);
             status = FL_EXIT_USAGE;
+        } else if (out && fl_cli_add_suspects(cmd, a, *out) != 0) {
+            fprintf(stderr, "faultline %s: %s\n", cmd, fl_strerror(FL_ENOMEM));
+            fl_result_free(*out);
+            *out = NULL;
+            status = FL_EXIT_UNREADABLE;
         }
     }
     fl_agg_free(agg);

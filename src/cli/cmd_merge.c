@@ -44,6 +44,13 @@ static const fl_opt merge_opts[] = {
      offsetof(struct merge_args, a.no_color), 0, 0, NULL},
     {"title", 0, FL_OPT_STRING, "TEXT", "heading of the report",
      offsetof(struct merge_args, a.title), 0, 0, NULL},
+    {"repo", 0, FL_OPT_STRING, "PATH",
+     "local clone of the service's code: rank the commits between the bad and the previous "
+     "revision",
+     offsetof(struct merge_args, a.repo), 0, 0, NULL},
+    {"repo-url", 0, FL_OPT_STRING, "URL",
+     "web URL of the repository for the compare link (default: the clone's origin)",
+     offsetof(struct merge_args, a.repo_url), 0, 0, NULL},
     {"quiet", 'q', FL_OPT_FLAG, NULL, "no warnings summary on stderr",
      offsetof(struct merge_args, a.quiet), 0, 0, NULL},
     FL_OPT_END,
@@ -281,6 +288,13 @@ int fl_cmd_merge(int argc, char **argv)
     fl_result *res = NULL;
     if (fl_pipeline_report(total, rules, &po, &diag, &res, err, sizeof err)) {
         fprintf(stderr, "faultline merge: %s\n", err);
+        status = FL_EXIT_UNREADABLE;
+        goto out;
+    }
+    /* as analyze does after ranking: commit ranges, and suspects with --repo */
+    if (fl_cli_add_suspects("merge", &args.a, res) != 0) {
+        fprintf(stderr, "faultline merge: %s\n", fl_strerror(FL_ENOMEM));
+        fl_result_free(res);
         status = FL_EXIT_UNREADABLE;
         goto out;
     }
