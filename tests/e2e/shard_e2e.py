@@ -8,6 +8,7 @@ scenarios  every scenario of the suite (with and without audit logs), laid out a
            report is byte for byte the one pass's. A bad .gz and malformed lines are added so
            the input warnings merge too.
 bench      the same for flgen --bench traffic (1..8 shards), in all four report formats.
+sample     the shipped sample incident (its report names a commit range), in every format.
 env        CLOUD_RUN_TASK_INDEX/COUNT and JOB_COMPLETION_INDEX (+ --shard-count) pick the shard;
            two shards never share a file, all shards cover all files, and the split is the
            documented FNV-1a-64(relative path) mod N.
@@ -262,7 +263,25 @@ def case_refuse():
     check(abs(s2 - s1) < 200, "summary grew with the entries: %d -> %d bytes" % (s1, s2))
 
 
-CASES = {"scenarios": case_scenarios, "bench": case_bench, "env": case_env,
+def case_sample():
+    """The shipped sample incident (a deploy with commit SHAs: the report names its commit
+    range), as shards, in every format."""
+    src = os.path.join(SRC, "tests", "data", "incidents", "checkout-bad-deploy.json")
+    nd = os.path.join(TMP, "sample.ndjson")
+    with open(src) as f, open(nd, "w") as out:
+        for e in json.load(f):
+            out.write(json.dumps(e) + "\n")
+    tree = os.path.join(TMP, "sample")
+    sink_tree(nd, tree, slot_seconds=60)
+    want = {fmt: single(tree, fmt) for fmt in ("json", "text", "md", "html")}
+    check('"commit_range"' in want["json"], "the sample report has no commit range")
+    for n in (2, 5):
+        paths = summaries(tree, n, "sample")
+        for fmt in want:
+            assert_identical(want[fmt], merged(paths, fmt, n), "sample %s, %d shards" % (fmt, n))
+
+
+CASES = {"scenarios": case_scenarios, "sample": case_sample, "bench": case_bench, "env": case_env,
          "refuse": case_refuse}
 
 
