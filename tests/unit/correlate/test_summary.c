@@ -2,6 +2,7 @@
  * merged with other shards), every damaged or foreign file is refused with a message naming
  * it, and merged diagnostics come out in the order one pass reads the files. */
 #include "summary.h"
+#include "agg_internal.h"
 #include "incidents.h"
 #include "fl_test.h"
 
@@ -220,8 +221,35 @@ static void test_diag_order(void)
     fl_diag_free(&big);
 }
 
+/* A field added to the aggregate must be written to summaries too, or merged reports lose it:
+ * this fails first, naming the struct, so summary.c and docs/summary-format.md get updated
+ * together with the new field (then update the size here). Sizes of x86-64 / LP64. */
+static void test_layout_unchanged(void)
+{
+#if UINTPTR_MAX == UINT64_MAX
+    static const struct {
+        const char *name;
+        size_t size, expected;
+    } t[] = {
+        {"struct fl_agg", sizeof(struct fl_agg), 272}, {"agg_rev", sizeof(agg_rev), 56},
+        {"agg_group", sizeof(agg_group), 352},         {"agg_sample", sizeof(agg_sample), 48},
+        {"agg_field", sizeof(agg_field), 32},          {"agg_cell", sizeof(agg_cell), 48},
+        {"fl_change", sizeof(fl_change), 720},         {"fl_diag", sizeof(fl_diag), 128},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(t); i++) {
+        if (t[i].size != t[i].expected)
+            fprintf(stderr,
+                    "%s changed size (%zu, was %zu): write its new fields in "
+                    "correlate/summary.c and docs/summary-format.md, then update this test\n",
+                    t[i].name, t[i].size, t[i].expected);
+        CHECK(t[i].size == t[i].expected);
+    }
+#endif
+}
+
 int main(void)
 {
+    test_layout_unchanged();
     if (!mkdtemp(dir))
         return 2;
     test_round_trip(bad_deploy);
