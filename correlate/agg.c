@@ -93,6 +93,7 @@ void fl_agg_free(fl_agg *a)
     fl_strmap_free(&a->rev_index);
     fl_strmap_free(&a->group_index);
     fl_cellmap_free(&a->cell_index);
+    agg_graph_free(a->graph);
     fl_free(a);
 }
 
@@ -530,6 +531,9 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         if (ri >= 0 && rev_note(&a->revs[ri], e->ts, e->ts, e->location, e->commit_sha, e->ts))
             return FL_ENOMEM;
     }
+    if (request && e->trace[0] && agg_graph_add(&a->graph, e->trace, e->service, e->ts,
+                                                e->latency_s))
+        return FL_ENOMEM;
     int64_t minute = minute_of(e->ts);
     agg_cell *c;
     /* Entries without a timestamp go to minute 0, which no bucket width moves and which is
@@ -625,6 +629,8 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
     if (src->has_span && span_note(dst, src->span_lo, src->span_hi))
         goto out;
     if (src->width > dst->width && fold_cells(dst, src->width))
+        goto out;
+    if (agg_graph_merge(&dst->graph, src->graph))
         goto out;
     for (size_t i = 0; i < src->n_revs; i++) {
         const agg_rev *s = &src->revs[i];

@@ -21,7 +21,7 @@
 #include <string.h>
 
 
-static cand *cand_new(ctx *c)
+cand *an_cand_new(ctx *c)
 {
     if (c->n_cands == c->cap_cands) {
         size_t nc = c->cap_cands ? c->cap_cands * 2 : 32;
@@ -37,6 +37,7 @@ static cand *cand_new(ctx *c)
     memset(x, 0, sizeof(*x));
     x->group = -1;
     x->change = -1;
+    x->symptom = -1;
     return x;
 }
 
@@ -148,27 +149,33 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
 {
     const cand_change *cc = &c->ch[ci];
     const agg_group *grp = &c->a->groups[g];
+    char gname[128];
+    an_group_name(grp, gname, sizeof(gname));
     /* A secret names no Cloud Run service: any service reading it may break. */
     bool any_service = cc->c.kind == FL_CHANGE_SECRET || !cc->c.service[0];
     const char *svc = any_service ? st->service : cc->c.service;
     fl_implies imp = (fl_implies)grp->implies;
     bool same_service = strcmp(svc, st->service) == 0;
-    const char *scope = svc;
+    /* A change of a service the erring one calls: its callers' call errors are its evidence. */
+    double callee_fit = 0;
+    bool via_callee = !same_service && !any_service && an_calls(c, st->service, svc) &&
+                      (callee_fit = an_callee_fit(c, grp, svc)) > 0;
+    const char *scope = via_callee ? st->service : svc;
     int64_t mT = an_minute_of(cc->first_ts);
 
     /* Errors the change could explain: on its revision, else on the service after it. */
     fl_time first = 0;
     uint64_t k_rev = 0;
-    if (cc->rev >= 0)
+    if (cc->rev >= 0 && !via_callee)
         k_rev = an_grp_sum(c, g, (size_t)cc->rev, INT64_MIN, INT64_MAX, &first);
-    if (cc->rev >= 0 && k_rev == 0)
+    if (cc->rev >= 0 && !via_callee && k_rev == 0)
         return;
-    if (cc->rev < 0) {
+    if (cc->rev < 0 || via_callee) {
         k_rev = an_grp_sum_service(c, g, scope, mT, INT64_MAX, &first);
         if (k_rev == 0 || first < cc->first_ts)
             return;
     }
-    cand *x = cand_new(c);
+    cand *x = an_cand_new(c);
     if (!x)
         return;
     x->kind = FL_CAUSE_DEPLOY;
@@ -176,6 +183,8 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->gkey = grp->key;
     x->change = (long)ci;
     x->change_ts = cc->first_ts;
+    if (via_callee)
+        snprintf(x->caller, sizeof(x->caller), "%s", st->service);
     snprintf(x->service, sizeof(x->service), "%s", svc);
     snprintf(x->revision, sizeof(x->revision), "%s", cc->c.revision);
 
@@ -186,7 +195,7 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->values[FL_SIG_NOVELTY] = fl_score_novelty(before, bmin, after, amin);
     snprintf(x->details[FL_SIG_NOVELTY], 200, "%" PRIu64 " `%s` in %.0f min before, %" PRIu64
              " in %.0f min after",
-             before, grp->key, bmin, after, amin);
+             before, gname, bmin, after, amin);
 
     /* Onset: the first error for a new group; the change point for an old one. */
     fl_time ref = cc->first_ts;
@@ -205,19 +214,19 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
         x->values[FL_SIG_ONSET_AFTER_CHANGE] = fl_score_time(dt, imp);
         if (ref != cc->first_ts)
             snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200,
-                     "`%s` starts %s after the revision went live (%s after the %s)", grp->key,
+                     "`%s` starts %s after the revision went live (%s after the %s)", gname,
                      fl_fmt_duration(dt, d, sizeof(d)),
                      fl_fmt_duration((double)(onset - cc->first_ts) / FL_USEC_PER_SEC, d2,
                                      sizeof(d2)),
                      fl_change_kind_name(cc->c.kind));
         else
             snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200, "`%s` starts %s after the %s",
-                     grp->key, fl_fmt_duration(dt, d, sizeof(d)),
+                     gname, fl_fmt_duration(dt, d, sizeof(d)),
                      fl_change_kind_name(cc->c.kind));
     } else {
         snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200,
                  "`%s` was already there before the change and did not rise after it",
-                 grp->key);
+                 gname);
     }
 
     /* Confinement: the changed revision against revisions serving at the same time, else
@@ -271,6 +280,38 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
                      fl_fmt_pct(FL_MIN(k_all, n_all), n_all, p1, 16), k_p, n_p,
                      fl_fmt_pct(FL_MIN(k_p, n_p), n_p, p2, 16));
         }
+    } else if (via_callee) {
+        /* The callee's new revision against its other revisions: worse confirms the link; a
+         * callee that fails without logging it (slow, hanging) leaves this neutral. */
+        conf = 0.5;
+        llr = fl_llr2_rates(after, amin, before, bmin > 0 ? bmin : 1);
+        excess = rate_excess(after, amin, before, bmin);
+        snprintf(x->details[FL_SIG_CONFINED], 200,
+                 "the errors are in %.50s, which calls %.50s; its requests say nothing more",
+                 st->service, svc);
+        if (cc->rev >= 0) {
+            size_t r = (size_t)cc->rev;
+            int64_t ma = an_minute_of(first), mb = c->m1 + 1;
+            uint64_t n_r, k_r, n_o = 0, k_o = 0, t, k5;
+            an_rev_sum(c, r, ma, mb, &n_r, &k_r);
+            for (size_t o = 0; o < c->n_revs; o++) {
+                if (o == r || strcmp(c->revs[o].r->service, svc) != 0)
+                    continue;
+                an_rev_sum(c, o, ma, mb, &t, &k5);
+                n_o += t;
+                k_o += k5;
+            }
+            if (n_r >= MIN_COMPARE_REQUESTS && n_o >= MIN_COMPARE_REQUESTS) {
+                double lift = fl_score_lift(k_r, n_r, k_o, n_o);
+                conf = 0.5 + 0.5 * lift;
+                char p1[16], p2[16];
+                snprintf(x->details[FL_SIG_CONFINED], 200,
+                         "errors in caller %s; callee %s 5xx %" PRIu64 "/%" PRIu64 " (%s) vs its "
+                         "other revisions %" PRIu64 "/%" PRIu64 " (%s)",
+                         st->service, c->revs[r].r->revision, k_r, n_r,
+                         fl_fmt_pct(k_r, n_r, p1, 16), k_o, n_o, fl_fmt_pct(k_o, n_o, p2, 16));
+            }
+        }
     } else if (!same_service) {
         conf = 0;
         llr = fl_llr2_rates(after, amin, before, bmin > 0 ? bmin : 1);
@@ -301,7 +342,13 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->values[FL_SIG_CONFINED] = conf;
 
     x->values[FL_SIG_IMPLIED] = fl_score_implied(FL_CAUSE_DEPLOY, imp);
-    snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", grp->key, fl_implies_name(imp));
+    snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", gname, fl_implies_name(imp));
+    if (via_callee) {
+        x->values[FL_SIG_IMPLIED] = callee_fit;
+        snprintf(x->details[FL_SIG_IMPLIED], 200, "`%.60s` in %.40s is what a failing call to "
+                 "%.40s looks like",
+                 gname, st->service, svc);
+    }
 
     fl_time sat = 0;
     double ratio = service_surge(c, st->service, &sat);
@@ -327,8 +374,8 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
 
     /* A group that starts after the change is a burst in time as well as (or instead of) a
      * difference between revisions; rare errors (OOM kills) show more in time. */
-    if (st->started && st->onset >= cc->first_ts - 60 * FL_USEC_PER_SEC && same_service &&
-        st->llr2 > llr) {
+    if (st->started && st->onset >= cc->first_ts - 60 * FL_USEC_PER_SEC &&
+        (same_service || via_callee) && st->llr2 > llr) {
         llr = st->llr2;
         double ex = rate_excess(st->after, st->after_min, st->before, st->before_min);
         if (ex > excess)
@@ -348,6 +395,8 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
     fl_implies imp = (fl_implies)grp->implies;
     if (!st->started)
         return;
+    char gname[128];
+    an_group_name(grp, gname, sizeof(gname));
     fl_time sat = 0;
     double ratio = service_surge(c, st->service, &sat);
     bool surge_near = sat && sat - 5 * AGG_MINUTE <= st->onset &&
@@ -355,23 +404,16 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
     double surge = surge_near ? fl_score_surge(ratio) : 0;
 
     fl_cause_kind kinds[2];
-    size_t nk = 0;
-    switch (imp) {
-    case FL_IMPLIES_DEPENDENCY: kinds[nk++] = FL_CAUSE_DEPENDENCY; break;
-    case FL_IMPLIES_RESOURCE: kinds[nk++] = FL_CAUSE_RESOURCE; break;
-    case FL_IMPLIES_PLATFORM: kinds[nk++] = FL_CAUSE_PLATFORM; break;
-    case FL_IMPLIES_LOAD: break;
-    default: kinds[nk++] = FL_CAUSE_UNKNOWN; break;
-    }
-    if (surge > 0 || imp == FL_IMPLIES_LOAD)
-        kinds[nk++] = FL_CAUSE_LOAD;
+    size_t nk = fl_group_cause_kinds(grp->class_id, imp, surge > 0, kinds);
 
     /* Closest change before the onset, of the group's service or of none in particular. */
     double near = 0;
     char near_detail[200] = "no change before the onset";
     for (size_t i = 0; i < c->n_ch; i++) {
         const cand_change *cc = &c->ch[i];
-        if (cc->c.service[0] && strcmp(cc->c.service, st->service) != 0)
+        /* A change of a service this one calls counts too: it may be what broke the calls. */
+        if (cc->c.service[0] && strcmp(cc->c.service, st->service) != 0 &&
+            !an_calls(c, st->service, cc->c.service))
             continue;
         if (cc->first_ts > st->onset + 60 * FL_USEC_PER_SEC)
             continue;
@@ -453,7 +495,7 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
 
     double excess = rate_excess(st->after, st->after_min, st->before, st->before_min);
     for (size_t i = 0; i < nk; i++) {
-        cand *x = cand_new(c);
+        cand *x = an_cand_new(c);
         if (!x)
             return;
         x->kind = kinds[i];
@@ -469,7 +511,7 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
                  "%" PRIu64 " in %.0f min before the onset, %" PRIu64 " in %.0f min after",
                  st->before, st->before_min, st->after, st->after_min);
         x->values[FL_SIG_IMPLIED] = fl_score_implied(x->kind, imp);
-        snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", grp->key,
+        snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", gname,
                  fl_implies_name(imp));
         x->values[FL_SIG_NO_CHANGE_NEARBY] = 1 - near;
         snprintf(x->details[FL_SIG_NO_CHANGE_NEARBY], 200, "%s", near_detail);
@@ -484,6 +526,138 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
                  sw > 1 ? " (x4: each one took an instance down)" : "");
         finish_score(x);
     }
+}
+
+/* A group that says nothing about what broke: unclassified (the 5xx lines of the request
+ * log, Cloud Run's 503 text) or the service's own 504s. */
+static bool is_symptom_group(const agg_group *g)
+{
+    return !g->class_id || an_group_app_timeout(g);
+}
+
+/* A change found through a symptom group is named by the classified group of the same change
+ * that explains it: the OOM in the revision's own system log rather than the 503s it causes,
+ * the Redis timeouts rather than the 500s. The score stays the one the evidence earned; the
+ * symptom is kept for the evidence. */
+static void name_by_class(ctx *c)
+{
+    for (size_t i = 0; i < c->n_cands; i++) {
+        cand *x = &c->cands[i];
+        if (x->kind != FL_CAUSE_DEPLOY || x->failed_rollout ||
+            !is_symptom_group(&c->a->groups[x->group]))
+            continue;
+        const cand *best = NULL;
+        for (size_t j = 0; j < c->n_cands; j++) {
+            const cand *y = &c->cands[j];
+            if (j == i || y->kind != FL_CAUSE_DEPLOY || y->change != x->change || y->failed_rollout ||
+                y->symptom >= 0 || is_symptom_group(&c->a->groups[y->group]))
+                continue;
+            /* It must start with the symptom, not long after it. */
+            if (y->onset > x->onset + 10 * AGG_MINUTE)
+                continue;
+            if (!best || y->score > best->score ||
+                (y->score == best->score && strcmp(y->gkey, best->gkey) < 0))
+                best = y;
+        }
+        if (!best)
+            continue;
+        x->symptom = x->group;
+        x->group = best->group;
+        x->gkey = best->gkey;
+        if (best->onset && best->onset < x->onset)
+            x->onset = best->onset;
+    }
+}
+
+static int cand_cmp(const void *p, const void *q);
+static int cand_order(const cand *a, const cand *b)
+{
+    return cand_cmp(a, b);
+}
+
+/* Keeps the two callers with the most errors following cause y (ties: service, group key),
+ * in (service, key) order, whatever order they are offered in. */
+static void follower_add(const ctx *c, cand *y, const char *svc, long g, uint64_t n)
+{
+    for (int k = 0; k < 2; k++)
+        if (y->follow_svc[k][0] && strcmp(y->follow_svc[k], svc) == 0 && y->follow_group[k] == g)
+            return;
+    int at = !y->follow_svc[0][0] ? 0 : !y->follow_svc[1][0] ? 1 : -1;
+    if (at < 0) {
+        int weak = 0;
+        for (int k = 1; k < 2; k++) {
+            int d = y->follow_n[k] != y->follow_n[weak]
+                        ? (y->follow_n[k] < y->follow_n[weak] ? -1 : 1)
+                        : -strcmp(y->follow_svc[k], y->follow_svc[weak]);
+            if (d < 0)
+                weak = k;
+        }
+        int d = n != y->follow_n[weak] ? (n < y->follow_n[weak] ? -1 : 1)
+                                       : -strcmp(svc, y->follow_svc[weak]);
+        if (d <= 0)
+            return;
+        at = weak;
+    }
+    snprintf(y->follow_svc[at], sizeof(y->follow_svc[at]), "%s", svc);
+    y->follow_group[at] = g;
+    y->follow_n[at] = n;
+    if (y->follow_svc[1][0]) {
+        int d = strcmp(y->follow_svc[0], y->follow_svc[1]);
+        if (!d)
+            d = strcmp(c->a->groups[y->follow_group[0]].key, c->a->groups[y->follow_group[1]].key);
+        if (d > 0) {
+            char t[128];
+            memcpy(t, y->follow_svc[0], sizeof(t));
+            memcpy(y->follow_svc[0], y->follow_svc[1], sizeof(t));
+            memcpy(y->follow_svc[1], t, sizeof(t));
+            long tg = y->follow_group[0];
+            y->follow_group[0] = y->follow_group[1];
+            y->follow_group[1] = tg;
+            uint64_t tn = y->follow_n[0];
+            y->follow_n[0] = y->follow_n[1];
+            y->follow_n[1] = tn;
+        }
+    }
+}
+
+/* A caller's errors that follow a failure or change of a service it calls are that cause's
+ * evidence, not a cause of their own ("web-bff: 1,204 upstream timeouts follow"). Decided on
+ * the scores before any is cleared, so a chain A -> B -> C does not depend on the order. */
+static void callers_follow_callees(ctx *c)
+{
+    long *to = fl_calloc(c->n_cands + 1, sizeof(long));
+    if (!to) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < c->n_cands; i++) {
+        const cand *x = &c->cands[i];
+        to[i] = -1;
+        if (x->kind == FL_CAUSE_DEPLOY || x->score <= 0)
+            continue;
+        for (size_t j = 0; j < c->n_cands; j++) {
+            const cand *y = &c->cands[j];
+            if (j == i || y->score < MIN_REPORTED_SCORE || !an_calls(c, x->service, y->service))
+                continue;
+            /* The callee's trouble comes first (or within a minute: clocks and buckets). */
+            fl_time at = y->kind == FL_CAUSE_DEPLOY ? y->change_ts : y->onset;
+            if (!at || at > x->onset + AGG_MINUTE || at < x->onset - 30 * AGG_MINUTE)
+                continue;
+            const cand *b = to[i] >= 0 ? &c->cands[to[i]] : NULL;
+            if (!b || y->score > b->score || (y->score == b->score && cand_order(y, b) < 0))
+                to[i] = (long)j;
+        }
+    }
+    for (size_t i = 0; i < c->n_cands; i++) {
+        if (to[i] < 0)
+            continue;
+        cand *x = &c->cands[i];
+        follower_add(c, &c->cands[to[i]], x->service, x->group,
+                     an_grp_sum_service(c, (size_t)x->group, x->service, an_minute_of(x->onset),
+                                        INT64_MAX, NULL));
+        x->score = 0;
+    }
+    fl_free(to);
 }
 
 static int cand_cmp(const void *p, const void *q)
@@ -588,6 +762,8 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
     group_stats *gs = NULL;
     int rc = an_build_index(&c);
     if (!rc)
+        rc = an_build_graph(&c);
+    if (!rc)
         rc = an_collect_changes(&c, &changes, &n_changes);
     if (!rc)
         rc = an_out_changes(res, changes, n_changes);
@@ -600,6 +776,12 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
             score_change(&c, i, g, &gs[g]);
         score_group(&c, g, &gs[g]);
     }
+    if (!rc)
+        an_score_failed_rollouts(&c);
+    if (!rc)
+        name_by_class(&c);
+    if (!rc)
+        callers_follow_callees(&c);
     /* An unexplained group that starts with an explained one in the same service is a symptom
      * of it (the 5xx of a crashing revision), not a second cause. */
     for (size_t i = 0; !rc && i < c.n_cands; i++) {
@@ -637,7 +819,7 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
             }
             if (dup)
                 continue;
-            if (x->kind == FL_CAUSE_DEPLOY)
+            if (x->kind == FL_CAUSE_DEPLOY && !x->failed_rollout)
                 previous_revision(&c, x, x->prev, sizeof(x->prev));
             region_of(&c, x->service, x->revision, x->region, sizeof(x->region));
             rc = an_build_cause(&c, x, (int)res->n_causes + 1, &res->causes[res->n_causes]);
@@ -650,12 +832,15 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
         rc = an_out_groups(&c, res);
     if (!rc)
         rc = an_out_revisions(&c, res);
+    if (!rc)
+        rc = an_out_graph(&c, res);
     res->confident = res->n_causes > 0 && res->causes[0].score >= res->confidence_threshold;
     if (gs)
         for (size_t g = 0; g < a->n_groups; g++)
             fl_free(gs[g].series);
     fl_free(gs);
     fl_free(changes);
+    an_free_graph(&c);
     an_free_index(&c);
     if (rc) {
         fl_result_free(res);

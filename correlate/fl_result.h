@@ -127,6 +127,14 @@ typedef struct fl_cause {
     size_t n_actions;
 } fl_cause;
 
+/* One edge of the service call graph: caller sends requests to callee. */
+typedef struct fl_call_edge {
+    char *caller;
+    char *callee;
+    uint64_t traces;   /* sampled traces where a request of caller encloses one of callee */
+    uint64_t mentions; /* error entries of caller whose text names callee (host or name) */
+} fl_call_edge;
+
 typedef struct fl_input_summary {
     uint64_t entries;
     uint64_t malformed;
@@ -154,6 +162,8 @@ typedef struct fl_result {
     size_t n_groups;
     fl_revision *revisions; /* by service, then first_seen */
     size_t n_revisions;
+    fl_call_edge *edges;    /* the call graph, by (caller, callee) */
+    size_t n_edges;
     fl_cause *causes;       /* best first */
     size_t n_causes;
     double confidence_threshold; /* top score below this: "no confident cause" */

@@ -168,9 +168,9 @@ static void test_json_contract(void)
         fprintf(stderr, "%s\n", err.text);
         return;
     }
-    static const char *const top[] = {"version",   "generated_by", "input",   "window",
-                                      "confident", "threshold",    "changes", "groups",
-                                      "revisions", "causes"};
+    static const char *const top[] = {"version",   "generated_by", "input",      "window",
+                                      "confident", "threshold",    "changes",    "groups",
+                                      "revisions", "call_graph",   "causes"};
     check_key_order(doc, top, FL_ARRAY_LEN(top));
     json_t *in = json_object_get(doc, "input");
     CHECK_INT(json_integer_value(json_object_get(in, "entries")), 1234);
