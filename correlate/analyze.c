@@ -138,6 +138,35 @@ static void group_stats_build(ctx *c, size_t g, group_stats *st)
     st->after_min = (double)(st->n - k) * (double)c->w;
 }
 
+/* Chronic: no significant rise anywhere in the window (no change point), present in its
+ * first and its last quarter, and there before the window's first change. Such a group is
+ * background, not an incident: it is flagged in the report and never a change's cause. */
+static bool is_chronic(const ctx *c, const group_stats *st)
+{
+    if (st->started || st->n < 8)
+        return false;
+    size_t q = st->n / 4;
+    uint64_t head = 0, tail = 0, total = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        total += st->series[i];
+        head += i < q ? st->series[i] : 0;
+        tail += i >= st->n - q ? st->series[i] : 0;
+    }
+    if (total < 10 || !head || !tail)
+        return false;
+    /* Before the first change of its service (or of none in particular). */
+    fl_time first_change = 0;
+    for (size_t i = 0; i < c->n_ch; i++)
+        if ((!c->ch[i].c.service[0] || strcmp(c->ch[i].c.service, st->service) == 0) &&
+            (!first_change || c->ch[i].first_ts < first_change))
+            first_change = c->ch[i].first_ts;
+    int64_t mc = first_change ? an_minute_of(first_change) : c->m1 + 1;
+    size_t before = 0;
+    for (size_t i = 0; i < st->n && c->m0 + (int64_t)i * c->w < mc; i++)
+        before += st->series[i];
+    return before > 0;
+}
+
 static double rate_excess(uint64_t k, double n, uint64_t k0, double n0)
 {
     double expect = n0 > 0 ? (double)k0 / n0 * n : 0;
@@ -149,6 +178,8 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
 {
     const cand_change *cc = &c->ch[ci];
     const agg_group *grp = &c->a->groups[g];
+    if (c->chronic[g])
+        return; /* there before the change and unchanged by it */
     char gname[128];
     an_group_name(grp, gname, sizeof(gname));
     /* A secret names no Cloud Run service: any service reading it may break. */
@@ -412,8 +443,9 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
     for (size_t i = 0; i < c->n_ch; i++) {
         const cand_change *cc = &c->ch[i];
         /* A change of a service this one calls counts too: it may be what broke the calls. */
-        if (cc->c.service[0] && strcmp(cc->c.service, st->service) != 0 &&
-            !an_calls(c, st->service, cc->c.service))
+        /* A secret names no Cloud Run service: any service may read it. */
+        if (cc->c.kind != FL_CHANGE_SECRET && cc->c.service[0] &&
+            strcmp(cc->c.service, st->service) != 0 && !an_calls(c, st->service, cc->c.service))
             continue;
         if (cc->first_ts > st->onset + 60 * FL_USEC_PER_SEC)
             continue;
@@ -660,6 +692,32 @@ static void callers_follow_callees(ctx *c)
     fl_free(to);
 }
 
+/* A secret change blamed in several services is listed once, under its best-scored service;
+ * the other services that read it become its evidence. cands are ranked already. */
+static void secret_readers(ctx *c)
+{
+    for (size_t i = 0; i < c->n_cands; i++) {
+        cand *x = &c->cands[i];
+        if (x->kind != FL_CAUSE_DEPLOY || x->change < 0 || x->score < MIN_REPORTED_SCORE ||
+            c->ch[x->change].c.kind != FL_CHANGE_SECRET)
+            continue;
+        bool lead = true;
+        for (size_t j = 0; j < i && lead; j++)
+            lead = !(c->cands[j].kind == FL_CAUSE_DEPLOY && c->cands[j].change == x->change &&
+                     c->cands[j].score >= MIN_REPORTED_SCORE);
+        if (!lead)
+            continue;
+        for (size_t j = i + 1; j < c->n_cands; j++) {
+            const cand *y = &c->cands[j];
+            if (y->kind == FL_CAUSE_DEPLOY && y->change == x->change &&
+                y->score >= MIN_REPORTED_SCORE && strcmp(y->service, x->service) != 0)
+                follower_add(c, x, y->service, y->group,
+                             an_grp_sum_service(c, (size_t)y->group, y->service,
+                                                an_minute_of(y->change_ts), INT64_MAX, NULL));
+        }
+    }
+}
+
 static int cand_cmp(const void *p, const void *q)
 {
     const cand *a = p, *b = q;
@@ -771,7 +829,10 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
         rc = FL_ENOMEM;
     for (size_t g = 0; !rc && g < a->n_groups; g++)
         group_stats_build(&c, g, &gs[g]);
+    if (!rc && !(c.chronic = fl_calloc(a->n_groups + 1, sizeof(bool))))
+        rc = FL_ENOMEM;
     for (size_t g = 0; !rc && g < a->n_groups; g++) {
+        c.chronic[g] = is_chronic(&c, &gs[g]);
         for (size_t i = 0; i < c.n_ch; i++)
             score_change(&c, i, g, &gs[g]);
         score_group(&c, g, &gs[g]);
@@ -801,6 +862,7 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
     if (!rc) {
         if (c.n_cands)
             qsort(c.cands, c.n_cands, sizeof(cand), cand_cmp);
+        secret_readers(&c);
         size_t max = opts->max_causes ? opts->max_causes : 5;
         res->causes = fl_calloc(max + 1, sizeof(fl_cause));
         if (!res->causes)
@@ -815,6 +877,11 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
                 if (y->kind == x->kind && strcmp(y->service, x->service) == 0 &&
                     strcmp(y->revision, x->revision) == 0 &&
                     (x->kind == FL_CAUSE_DEPLOY ? y->change == x->change : true))
+                    dup = true;
+                /* One secret version is one cause, whichever services read it. */
+                if (x->kind == FL_CAUSE_DEPLOY && y->kind == FL_CAUSE_DEPLOY &&
+                    x->change >= 0 && y->change == x->change &&
+                    c.ch[x->change].c.kind == FL_CHANGE_SECRET)
                     dup = true;
             }
             if (dup)
@@ -841,6 +908,7 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
     fl_free(gs);
     fl_free(changes);
     an_free_graph(&c);
+    fl_free(c.chronic);
     an_free_index(&c);
     if (rc) {
         fl_result_free(res);

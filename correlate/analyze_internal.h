@@ -13,6 +13,8 @@
 
 #define MAX_BUCKETS 1500
 #define PAIR_WINDOW (15 * 60 * FL_USEC_PER_SEC) /* audit deploy -> first sight of revision */
+#define READY_PAIR_WINDOW (120 * FL_USEC_PER_SEC) /* rollout -> its revision's Ready event */
+#define OPERATION_WINDOW (5 * 60 * FL_USEC_PER_SEC) /* first and last audit entry of one op */
 #define MIN_COMPARE_REQUESTS 20
 #define MIN_CONCURRENT_REQUESTS 100 /* other revisions' traffic worth a side-by-side comparison */
 #define UNKNOWN_CAUSE_CAP 0.45 /* an unexplained group is never a confident cause */
@@ -88,6 +90,7 @@ typedef struct ctx {
     uint64_t *svc_hash;
     size_t n_svcs;
     uint64_t *edge_traces, *edge_mentions;
+    bool *chronic; /* per group: steady for the whole window (fl_analyze) */
 } ctx;
 
 typedef struct group_stats {

@@ -55,9 +55,15 @@ static int add_follower_evidence(const ctx *c, const cand *x, fl_cause *o)
             continue; /* already the cause's own evidence line */
         char name[128];
         an_group_name(&c->a->groups[x->follow_group[k]], name, sizeof(name));
-        rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
-                           "%s (calls %s): %" PRIu64 " `%s` errors follow", x->follow_svc[k],
-                           x->service, x->follow_n[k], name);
+        if (x->change >= 0 && c->ch[x->change].c.kind == FL_CHANGE_SECRET)
+            rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                               "%s (also reads secret %s): %" PRIu64 " `%s` errors follow",
+                               x->follow_svc[k], c->ch[x->change].c.service, x->follow_n[k],
+                               name);
+        else
+            rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                               "%s (calls %s): %" PRIu64 " `%s` errors follow", x->follow_svc[k],
+                               x->service, x->follow_n[k], name);
     }
     return rc;
 }
@@ -135,6 +141,21 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
                            gname, fl_fmt_pct(k, total, p1, 16),
                            x->revision[0] ? x->revision : x->service);
     rc |= add_follower_evidence(c, x, o);
+    if (cc->c.kind == FL_CHANGE_SECRET) {
+        /* The same group in other services after the new version: they read it too. */
+        for (size_t i = 0; i < c->n_svcs; i++) {
+            if (strcmp(c->svc_names[i], x->service) == 0)
+                continue;
+            uint64_t ko = an_grp_sum_service(c, (size_t)x->group, c->svc_names[i],
+                                             an_minute_of(x->change_ts), INT64_MAX, NULL);
+            uint64_t kb = an_grp_sum_service(c, (size_t)x->group, c->svc_names[i], INT64_MIN,
+                                             an_minute_of(x->change_ts), NULL);
+            if (ko > 0 && kb == 0)
+                rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                                   "%s (also reads secret %s): %" PRIu64 " `%s` errors follow",
+                                   c->svc_names[i], cc->c.service, ko, gname);
+        }
+    }
     if (x->symptom >= 0) {
         const agg_group *sg = &c->a->groups[x->symptom];
         char sname[128];

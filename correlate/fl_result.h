@@ -82,6 +82,7 @@ typedef struct fl_group {
     fl_field_value *fields;
     size_t n_fields;
     uint32_t *series;          /* per bucket, result->n_buckets long */
+    bool chronic;              /* steady all window, there before its changes, unchanged by them */
 } fl_group;
 
 #define FL_GROUP_MAX_SAMPLES 5

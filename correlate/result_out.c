@@ -84,6 +84,7 @@ int an_out_groups(const ctx *c, fl_result *res)
         o->template_text = fl_strdup(s->template_text);
         o->implies = fl_strdup(fl_implies_name((fl_implies)s->implies));
         o->severity = s->severity;
+        o->chronic = c->chronic && c->chronic[g];
         o->count = s->count;
         o->first_seen = s->first_seen;
         o->last_seen = s->last_seen;

@@ -143,6 +143,7 @@ static json_t *group_json(const fl_group *g, size_t n_buckets)
     }
     json_object_set_new(o, "fields", fields);
     json_object_set_new(o, "series", series_json(g->series, n_buckets));
+    json_object_set_new(o, "chronic", json_boolean(g->chronic));
     return o;
 }
 

@@ -268,13 +268,115 @@ static void test_call_graph(void)
     }
 }
 
+/* feed logs a steady 2% of Redis timeouts all hour; feed-00042 is deployed at 10:30 and
+ * changes nothing. The group is chronic: flagged, never the deploy's, no confident cause. */
+static void chronic_errors(incident *x)
+{
+    memset(x, 0, sizeof(*x));
+    add_deploy(x, AT(30, 0), "feed");
+    for (int m = 0; m < 60; m++)
+        for (int i = 0; i < 50; i++) {
+            bool on_new = m >= 30 && (m > 30 || i > 3);
+            const char *rev = on_new ? "feed-00042-bbb" : "feed-00041-aaa";
+            bool fail = (m * 50 + i) % 50 == 7;
+            push_req(x, AT(m, i * 1.2), fail ? 500 : 200, "feed", rev, NULL, 0.05);
+            if (fail)
+                push(x, AT(m, i * 1.2) + 1000, FL_LOG_STDERR, FL_SEV_ERROR, 0, "feed", rev,
+                     "Error: Command timed out", "redis_timeout");
+        }
+}
+
+static void test_chronic(void)
+{
+    fl_result *r = analyze((chronic_errors(&in), &in));
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    CHECK(!r->confident);
+    bool flagged = false;
+    for (size_t i = 0; i < r->n_groups; i++)
+        if (r->groups[i].class_id && strcmp(r->groups[i].class_id, "redis_timeout") == 0)
+            flagged = r->groups[i].chronic;
+    CHECK(flagged);
+    for (size_t i = 0; i < r->n_causes; i++) {
+        CHECK(strcmp(r->causes[i].error_class, "redis_timeout") != 0);
+        CHECK(r->causes[i].kind != FL_CAUSE_LOAD);
+    }
+    fl_result_free(r);
+}
+
+/* Changes: a v2 UpdateService logs its operation's first and last step (one change); a v1
+ * ReplaceService carries the revision that turned Ready 20 s later even when that revision
+ * logged nothing yet; a secret read by two services is one cause. */
+static void test_change_pairing(void)
+{
+    bad_deploy(&in);
+    in.changes[1] = in.changes[0];
+    in.changes[1].ts += 40 * FL_USEC_PER_SEC; /* operation.last */
+    in.n_changes = 2;
+    fl_result *r = analyze(&in);
+    size_t deploys = 0;
+    for (size_t i = 0; r && i < r->n_changes; i++)
+        deploys += r->changes[i].kind == FL_CHANGE_DEPLOY;
+    CHECK_INT(deploys, 1);
+    CHECK(r && r->n_changes >= 1 && strcmp(r->changes[0].revision, "checkout-00042-bbb") == 0);
+    fl_result_free(r);
+
+    memset(&in, 0, sizeof(in));
+    add_deploy(&in, AT(30, 0), "pay");
+    add_event(&in, AT(30, 20), FL_CHANGE_REVISION_READY, "pay", "pay-00007-new", "system_event");
+    for (int m = 0; m < 60; m++)
+        push_req(&in, AT(m, 1), 200, "pay", "pay-00006-old", NULL, 0.05);
+    r = analyze(&in);
+    bool carried = false;
+    for (size_t i = 0; r && i < r->n_changes; i++)
+        if (r->changes[i].kind == FL_CHANGE_DEPLOY)
+            carried = strcmp(r->changes[i].revision, "pay-00007-new") == 0;
+    CHECK(carried);
+    fl_result_free(r);
+
+    memset(&in, 0, sizeof(in));
+    add_event(&in, AT(25, 0), FL_CHANGE_SECRET, "redis-auth", "", "audit");
+    for (int m = 0; m < 60; m++)
+        for (int i = 0; i < 30; i++) {
+            const char *svcs[2] = {"auth-api", "sessions"};
+            for (int k = 0; k < 2; k++) {
+                bool fail = m >= 25 && m * 60 + i * 2 >= 25 * 60 + 10 && i % 3 == k;
+                const char *rv = k ? "sessions-00003-aaa" : "auth-api-00009-aaa";
+                push_req(&in, AT(m, i * 2 + k), fail ? 500 : 200, svcs[k], rv, NULL, 0.05);
+                if (fail)
+                    push(&in, AT(m, i * 2 + k) + 1000, FL_LOG_STDERR, FL_SEV_ERROR, 0, svcs[k],
+                         rv, "ReplyError: WRONGPASS invalid username-password pair",
+                         "redis_timeout");
+            }
+        }
+    r = analyze(&in);
+    size_t secret_causes = 0;
+    for (size_t i = 0; r && i < r->n_causes; i++)
+        if (r->causes[i].kind == FL_CAUSE_DEPLOY && r->causes[i].change_ts == AT(25, 0)) {
+            secret_causes++;
+            CHECK(has_line(r->causes[i].evidence, r->causes[i].n_evidence,
+                           "(also reads secret redis-auth)"));
+        }
+    CHECK_INT(secret_causes, 1);
+    if (getenv("DUMP") && r) {
+        char *j = render_json(r);
+        FILE *f = fopen("/tmp/secret.json", "w");
+        fputs(j, f);
+        fclose(f);
+        free(j);
+    }
+    fl_result_free(r);
+}
+
 /* The call graph keeps a sample of traces: the report must not depend on which traces arrive
  * first, nor on how the input was split between aggregates. */
 static void test_order_independent(void)
 {
-    void (*makers[])(incident *) = {make_failed_rollout, redis_deploy, quota_wall};
-    for (size_t k = 0; k < 4; k++) {
-        if (k < 3)
+    void (*makers[])(incident *) = {make_failed_rollout, redis_deploy, quota_wall,
+                                     chronic_errors};
+    for (size_t k = 0; k < 5; k++) {
+        if (k < 4)
             makers[k](&in);
         else
             call_chain(&in, true);
@@ -322,6 +424,8 @@ int main(void)
     test_named_by_class();
     test_load_needs_surge();
     test_call_graph();
+    test_chronic();
+    test_change_pairing();
     test_order_independent();
     return fl_test_done();
 }

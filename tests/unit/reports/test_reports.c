@@ -191,7 +191,7 @@ static void test_json_contract(void)
     static const char *const gkeys[] = {"key",         "class",      "rule",      "title",
                                         "fingerprint", "template",   "implies",   "severity",
                                         "count",       "first_seen", "last_seen", "by_revision",
-                                        "samples",     "fields",     "series"};
+                                        "samples",     "fields",     "series",    "chronic"};
     check_key_order(g, gkeys, FL_ARRAY_LEN(gkeys));
     CHECK_STR(json_string_value(json_object_get(g, "severity")), "ERROR");
     CHECK_INT(json_array_size(json_object_get(g, "series")), 3);
