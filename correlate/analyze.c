@@ -542,7 +542,7 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
         snprintf(x->details[FL_SIG_NOVELTY], 200,
                  "%" PRIu64 " in %.0f min before the onset, %" PRIu64 " in %.0f min after",
                  st->before, st->before_min, st->after, st->after_min);
-        x->values[FL_SIG_IMPLIED] = fl_score_implied(x->kind, imp);
+        x->values[FL_SIG_IMPLIED] = fl_score_class_fit(x->kind, grp->class_id, imp);
         snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", gname,
                  fl_implies_name(imp));
         x->values[FL_SIG_NO_CHANGE_NEARBY] = 1 - near;

@@ -35,11 +35,12 @@ typedef struct collect {
     size_t n;
 } collect;
 
+/* Every trace the table holds, single-service ones too: the sample is the GRAPH_KEEP smallest
+ * hashes of all traces, and only that prefix is the same for any input order. */
 static void collect_one(const agg_trace *t, void *arg)
 {
     collect *cl = arg;
-    if (t->n >= 2)
-        cl->v[cl->n++] = t;
+    cl->v[cl->n++] = t;
 }
 
 static long svc_of_hash(const ctx *c, uint64_t h)
@@ -135,7 +136,7 @@ int an_build_graph(ctx *c)
     qsort(cl.v, cl.n, sizeof(*cl.v), trace_cmp);
     for (size_t i = 0; i < cl.n && i < GRAPH_KEEP; i++) {
         const agg_trace *t = cl.v[i];
-        for (size_t s = 0; s < t->n; s++) {
+        for (size_t s = 0; t->n >= 2 && s < t->n; s++) {
             long p = parent_in_trace(c, t, s);
             long a = p >= 0 ? svc_of_hash(c, t->s[p].svc) : -1, b = svc_of_hash(c, t->s[s].svc);
             if (a >= 0 && b >= 0 && a != b)

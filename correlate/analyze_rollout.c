@@ -32,13 +32,17 @@ static long crash_group(const ctx *c, size_t r, uint64_t *count)
 {
     long best = -1;
     uint64_t best_n = 0;
-    bool best_cls = false;
+    int best_cls = -1;
     for (size_t g = 0; g < c->a->n_groups; g++) {
         uint64_t n = an_grp_sum(c, g, r, INT64_MIN, INT64_MAX, NULL);
         if (n == 0)
             continue;
         const agg_group *grp = &c->a->groups[g];
-        bool cls = grp->class_id && !an_group_app_timeout(grp);
+        /* 2: a class that says why (a missing module, a bad config); 1: one that only says
+         * that it failed to start; 0: unclassified. */
+        int cls = !grp->class_id || an_group_app_timeout(grp)      ? 0
+                  : strcmp(grp->class_id, "startup_failure") == 0 ? 1
+                                                                   : 2;
         if (best < 0 || cls > best_cls ||
             (cls == best_cls && (n > best_n || (n == best_n &&
                                                 strcmp(grp->key, c->a->groups[best].key) < 0)))) {

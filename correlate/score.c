@@ -164,6 +164,15 @@ size_t fl_group_cause_kinds(const char *class_id, fl_implies implies, bool surge
     return n;
 }
 
+double fl_score_class_fit(fl_cause_kind kind, const char *class_id, fl_implies implies)
+{
+    for (size_t i = 0; class_id && i < FL_ARRAY_LEN(class_kinds); i++)
+        if (strcmp(class_id, class_kinds[i].class_id) == 0 &&
+            (class_kinds[i].calm == kind || class_kinds[i].surge == kind))
+            return 1;
+    return fl_score_implied(kind, implies);
+}
+
 double fl_score_impact(double llr2, double excess)
 {
     double sig = clamp01((llr2 - 10) / 30);

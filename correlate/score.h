@@ -55,6 +55,11 @@ double fl_score_surge(double ratio);
 size_t fl_group_cause_kinds(const char *class_id, fl_implies implies, bool surge,
                             fl_cause_kind out[2]);
 
+/* fl_score_implied for a group of class_id: 1 when the class table above names this kind for
+ * the class (a dry pool at a steady rate is a dependency problem whatever "resource" its rule
+ * implies), else the generic fit of its implied cause. */
+double fl_score_class_fit(fl_cause_kind kind, const char *class_id, fl_implies implies);
+
 /* Impact gate in [0,1] that every weight is scaled by: how significant (twice the
  * log-likelihood ratio of a rate increase) and how large (excess errors) the problem is.
  * Background noise of a few errors stays near 0. */

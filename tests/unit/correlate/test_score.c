@@ -160,6 +160,13 @@ static void test_group_cause_kinds(void)
         if (n == 2)
             CHECK_INT(k[1], rows[i].k1);
     }
+    /* the kind the table chose fits fully; others keep the generic fit */
+    CHECK(fl_score_class_fit(FL_CAUSE_DEPENDENCY, "pool_exhausted", FL_IMPLIES_RESOURCE) == 1);
+    CHECK(fl_score_class_fit(FL_CAUSE_LOAD, "pool_exhausted", FL_IMPLIES_RESOURCE) == 1);
+    CHECK(fl_score_class_fit(FL_CAUSE_LOAD, "quota_exhausted", FL_IMPLIES_LOAD) ==
+          fl_score_implied(FL_CAUSE_LOAD, FL_IMPLIES_LOAD));
+    CHECK(fl_score_class_fit(FL_CAUSE_DEPENDENCY, NULL, FL_IMPLIES_UNKNOWN) ==
+          fl_score_implied(FL_CAUSE_DEPENDENCY, FL_IMPLIES_UNKNOWN));
 }
 
 int main(void)
