@@ -393,7 +393,11 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     /* Novelty, class and traffic only say "something changed"; they count fully only when time
      * or confinement ties the errors to this change (a group that appears 35 minutes after a
      * deploy, on old and new revisions alike, is new but not the deploy's). */
-    double link = FL_MAX(x->values[FL_SIG_ONSET_AFTER_CHANGE], x->values[FL_SIG_CONFINED]);
+    /* Through a callee, the neutral 0.5 of "its requests say nothing" is no tie; only the
+     * part a worse callee revision adds is. */
+    double confined = via_callee ? 2 * (x->values[FL_SIG_CONFINED] - 0.5)
+                                 : x->values[FL_SIG_CONFINED];
+    double link = FL_MAX(x->values[FL_SIG_ONSET_AFTER_CHANGE], confined);
     double tie = FL_MIN(1.0, 0.5 + link);
     static const fl_signal loose[] = {FL_SIG_NOVELTY, FL_SIG_IMPLIED, FL_SIG_TRAFFIC};
     for (size_t i = 0; i < FL_ARRAY_LEN(loose) && tie < 0.999; i++) {

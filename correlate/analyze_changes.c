@@ -46,6 +46,14 @@ static bool is_rollout(fl_change_kind k)
            k == FL_CHANGE_TRAFFIC;
 }
 
+/* "UpdateService of S by X" and "UpdateService of S": the same method on the same service (the
+ * operation's last entry may carry no principal). */
+static bool same_method(const char *a, const char *b)
+{
+    size_t la = strcspn(a, " "), lb = strcspn(b, " ");
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
 /* One operation, two audit entries: a v2 UpdateService logs its first and its last step
  * (operation.first / operation.last) with the same method, service and principal, seconds
  * apart. A second entry like that, naming the same revision or none, is the same change. A
@@ -61,8 +69,9 @@ static size_t merge_operation_halves(fl_change *v, size_t n)
                 break;
             if (o->kind == v[i].kind && is_rollout(o->kind) && o->kind != FL_CHANGE_TRAFFIC &&
                 strcmp(o->source, "audit") == 0 && strcmp(v[i].source, "audit") == 0 &&
-                strcmp(o->service, v[i].service) == 0 && strcmp(o->actor, v[i].actor) == 0 &&
-                strcmp(o->description, v[i].description) == 0 &&
+                strcmp(o->service, v[i].service) == 0 &&
+                (!o->actor[0] || !v[i].actor[0] || strcmp(o->actor, v[i].actor) == 0) &&
+                same_method(o->description, v[i].description) &&
                 (!o->revision[0] || !v[i].revision[0] ||
                  strcmp(o->revision, v[i].revision) == 0))
                 m = o;
@@ -73,6 +82,8 @@ static size_t merge_operation_halves(fl_change *v, size_t n)
         }
         if (!m->revision[0])
             snprintf(m->revision, sizeof(m->revision), "%s", v[i].revision);
+        if (!m->actor[0])
+            snprintf(m->actor, sizeof(m->actor), "%s", v[i].actor);
         if (!m->commit_sha[0])
             snprintf(m->commit_sha, sizeof(m->commit_sha), "%s", v[i].commit_sha);
     }

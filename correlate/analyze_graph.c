@@ -82,6 +82,13 @@ static bool word_char(char ch)
     return isalnum((unsigned char)ch) || ch == '-' || ch == '_';
 }
 
+/* Next to a bare name, these make it part of a path, a file or a dotted identifier
+ * ("/app/accounts/db.py", "accounts.models"), not a service being named. */
+static bool path_char(char ch)
+{
+    return ch == '/' || ch == '.' || ch == '\\' || ch == ':' || ch == '=';
+}
+
 /* Does text name service `name` the way a caller's error would? */
 static bool text_names(const char *text, const char *name)
 {
@@ -102,7 +109,7 @@ static bool text_names(const char *text, const char *name)
         bool port = *e == ':' && isdigit((unsigned char)e[1]);
         if (url || port)
             return true;
-        if (distinctive && !word_char(*e) && *e != '.')
+        if (distinctive && !word_char(*e) && !path_char(*e) && (p == text || !path_char(p[-1])))
             return true;
     }
     return false;
@@ -145,23 +152,21 @@ int an_build_graph(ctx *c)
     }
     fl_free(cl.v);
 
-    /* Text: each group's template, samples and captured values, against every other
-     * service; the caller is the service the erring entries came from. */
+    /* Text: a group's samples, each against every other service; the caller is the service
+     * the sample came from (a class-keyed group spans services, so the group as a whole says
+     * nothing about who wrote the text). It counts the group's errors in that service. */
     for (size_t g = 0; g < c->a->n_groups; g++) {
         const agg_group *grp = &c->a->groups[g];
-        for (size_t b = 0; b < n; b++) {
-            bool named = grp->template_text && text_names(grp->template_text, c->svc_names[b]);
-            for (size_t k = 0; !named && k < grp->n_samples; k++)
-                named = text_names(grp->samples[k].message, c->svc_names[b]);
-            for (size_t k = 0; !named && k < grp->n_fields; k++)
-                named = text_names(grp->fields[k].value, c->svc_names[b]);
-            if (!named)
-                continue;
-            for (size_t a = 0; a < n; a++)
-                if (a != b)
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < n; b++) {
+                bool named = false;
+                for (size_t k = 0; a != b && !named && k < grp->n_samples; k++)
+                    named = strcmp(grp->samples[k].service, c->svc_names[a]) == 0 &&
+                            text_names(grp->samples[k].message, c->svc_names[b]);
+                if (named)
                     c->edge_mentions[a * n + b] +=
                         an_grp_sum_service(c, g, c->svc_names[a], INT64_MIN, INT64_MAX, NULL);
-        }
+            }
     }
     return 0;
 }
@@ -209,9 +214,10 @@ double an_callee_fit(const ctx *c, const agg_group *g, const char *callee)
     (void)c;
     static const char *const call_classes[] = {"upstream_timeout", "connection_refused",
                                                "grpc_unavailable", "request_timeout"};
-    bool named = g->template_text && text_names(g->template_text, callee);
+    bool named = false;
     for (size_t k = 0; !named && k < g->n_samples; k++)
-        named = text_names(g->samples[k].message, callee);
+        named = strcmp(g->samples[k].service, callee) != 0 &&
+                text_names(g->samples[k].message, callee);
     if (named)
         return 1;
     if (!g->class_id)
