@@ -585,8 +585,10 @@ static void name_by_class(ctx *c)
         const cand *best = NULL;
         for (size_t j = 0; j < c->n_cands; j++) {
             const cand *y = &c->cands[j];
+            /* The naming group must be the changed service's own, not a caller's. */
             if (j == i || y->kind != FL_CAUSE_DEPLOY || y->change != x->change || y->failed_rollout ||
-                y->symptom >= 0 || is_symptom_group(&c->a->groups[y->group]))
+                y->caller[0] || x->caller[0] || y->symptom >= 0 ||
+                is_symptom_group(&c->a->groups[y->group]))
                 continue;
             /* It must start with the symptom, not long after it. */
             if (y->onset > x->onset + 10 * AGG_MINUTE)

@@ -262,6 +262,13 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
     char sum[512];
     switch (x->kind) {
     case FL_CAUSE_DEPENDENCY:
+        if (grp->class_id && strcmp(grp->class_id, "quota_exhausted") == 0) {
+            snprintf(sum, sizeof(sum),
+                     "A quota wall, not load: `%s` errors started at %s on %s with no request "
+                     "surge; request more quota or back off, do not scale out.",
+                     gname, fl_time_clock(x->onset, t1, 16), x->service);
+            break;
+        }
         snprintf(sum, sizeof(sum),
                  "A dependency is failing, not a deploy: `%s` errors started at %s on %s and hit "
                  "every revision alike; check the dependency, do not roll back.",
