@@ -850,21 +850,35 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
     if (!rc)
         callers_follow_callees(&c);
     /* An unexplained group that starts with an explained one in the same service is a symptom
-     * of it (the 5xx of a crashing revision), not a second cause. */
+     * of it (the 5xx of a crashing revision), not a second cause. So is one that starts while
+     * an explained group is already erring in its service, even when that group's candidate
+     * was scored elsewhere (a class-keyed group spans services: the 500s of content-api while
+     * its MongoDB calls fail). Decided on the scores before any is cleared. */
+    bool *symptom = rc ? NULL : fl_calloc(c.n_cands + 1, sizeof(bool));
+    if (!rc && !symptom)
+        rc = FL_ENOMEM;
     for (size_t i = 0; !rc && i < c.n_cands; i++) {
-        cand *x = &c.cands[i];
+        const cand *x = &c.cands[i];
         if (x->kind != FL_CAUSE_UNKNOWN)
             continue;
-        for (size_t j = 0; j < c.n_cands; j++) {
+        int64_t mo = an_minute_of(x->onset);
+        for (size_t j = 0; j < c.n_cands && !symptom[i]; j++) {
             const cand *y = &c.cands[j];
-            if (y->kind != FL_CAUSE_UNKNOWN && y->score >= MIN_REPORTED_SCORE &&
-                y->score >= x->score * 0.5 && strcmp(y->service, x->service) == 0 &&
-                llabs((long long)(y->onset - x->onset)) <= 5 * AGG_MINUTE) {
-                x->score = 0;
-                break;
-            }
+            if (y->kind == FL_CAUSE_UNKNOWN || y->score < MIN_REPORTED_SCORE ||
+                y->score < x->score * 0.5)
+                continue;
+            if (strcmp(y->service, x->service) == 0)
+                symptom[i] = llabs((long long)(y->onset - x->onset)) <= 5 * AGG_MINUTE;
+            else
+                symptom[i] = y->onset <= x->onset + AGG_MINUTE &&
+                             an_grp_sum_service(&c, (size_t)y->group, x->service, mo - 10,
+                                                mo + 2, NULL) > 0;
         }
     }
+    for (size_t i = 0; !rc && i < c.n_cands; i++)
+        if (symptom[i])
+            c.cands[i].score = 0;
+    fl_free(symptom);
     if (!rc) {
         if (c.n_cands)
             qsort(c.cands, c.n_cands, sizeof(cand), cand_cmp);
