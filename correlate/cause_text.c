@@ -350,10 +350,12 @@ static int write_failed_rollout(const ctx *c, const cand *x, fl_cause *o)
     const fl_rule_info *rule =
         c->opts->rules && grp->class_id ? fl_rules_find_class(c->opts->rules, grp->class_id)
                                         : NULL;
+    fl_action_ctx ac = {x->kind, x->service, x->region, x->revision, x->prev, grp->class_id,
+                        (fl_implies)grp->implies, NULL, 0, rule};
     for (size_t i = 0; rule && i < rule->n_remediation && i < 4; i++)
         if (!strstr(rule->remediation[i], "update-traffic") &&
             !strstr(rule->remediation[i], "roll back"))
-            rc |= fl_strv_addf(&o->actions, &o->n_actions, "%s", rule->remediation[i]);
+            rc |= fl_action_add_filled(&ac, rule->remediation[i], &o->actions, &o->n_actions);
     return rc || !o->summary ? FL_ENOMEM : 0;
 }
 

@@ -155,6 +155,16 @@ static void fill_placeholders(const fl_action_ctx *c, const char *step, fl_buf *
     }
 }
 
+int fl_action_add_filled(const fl_action_ctx *c, const char *step, char ***v, size_t *n)
+{
+    fl_buf b;
+    fl_buf_init(&b, 4096);
+    fill_placeholders(c, step, &b);
+    int rc = b.data ? fl_strv_addf(v, n, "%s", b.data) : FL_ENOMEM;
+    fl_buf_free(&b);
+    return rc;
+}
+
 int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
 {
     const char *svc = c->service[0] ? c->service : "SERVICE";
