@@ -227,6 +227,10 @@ static void groups(const fl_result *r, FILE *o)
         fputs("\"><td><strong>", o);
         esc(o, g->class_id ? g->class_id : "unmatched");
         fputs("</strong> ", o);
+        if (g->chronic)
+            fputs("<em title=\"steady all window, there before its changes, unchanged by "
+                  "them\">(chronic)</em> ",
+                  o);
         esc(o, g->title);
         fputs("<pre>", o);
         esc(o, g->template_text);
