@@ -568,7 +568,63 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
  * log, Cloud Run's 503 text) or the service's own 504s. */
 static bool is_symptom_group(const agg_group *g)
 {
-    return !g->class_id || an_group_app_timeout(g);
+    /* A request timeout says that something was slow, never what. */
+    return !g->class_id || strcmp(g->class_id, "request_timeout") == 0;
+}
+
+static int cand_order(const cand *a, const cand *b);
+static void follower_add(const ctx *c, cand *y, const char *svc, long g, uint64_t n);
+
+/* Two more ways one cause shows up as two candidates, decided on the scores before any is
+ * cleared:
+ *   - a callee's change blamed through its callers' errors, when the callee's own errors
+ *     blame the same change: the callee's own group names the cause, the callers' errors
+ *     become its evidence;
+ *   - a non-deploy candidate of a symptom group (a timeout) next to a classified one of the
+ *     same kind in the same service starting within 5 minutes (the upstream timeouts behind
+ *     the 504s): the classified one names it. */
+static void prefer_own_evidence(ctx *c)
+{
+    long *to = fl_calloc(c->n_cands + 1, sizeof(long));
+    if (!to) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < c->n_cands; i++) {
+        const cand *x = &c->cands[i];
+        to[i] = -1;
+        if (x->score <= 0 || x->failed_rollout)
+            continue;
+        bool via = x->kind == FL_CAUSE_DEPLOY && x->caller[0];
+        bool symptom = x->kind != FL_CAUSE_DEPLOY && is_symptom_group(&c->a->groups[x->group]);
+        if (!via && !symptom)
+            continue;
+        for (size_t j = 0; j < c->n_cands; j++) {
+            const cand *y = &c->cands[j];
+            if (j == i || y->score < MIN_REPORTED_SCORE || y->score < 0.5 * x->score ||
+                y->kind != x->kind || strcmp(y->service, x->service) != 0)
+                continue;
+            if (via && (y->change != x->change || y->caller[0] || y->failed_rollout))
+                continue;
+            if (symptom && (is_symptom_group(&c->a->groups[y->group]) ||
+                            llabs((long long)(y->onset - x->onset)) > 5 * AGG_MINUTE))
+                continue;
+            const cand *b = to[i] >= 0 ? &c->cands[to[i]] : NULL;
+            if (!b || y->score > b->score || (y->score == b->score && cand_order(y, b) < 0))
+                to[i] = (long)j;
+        }
+    }
+    for (size_t i = 0; i < c->n_cands; i++) {
+        if (to[i] < 0)
+            continue;
+        cand *x = &c->cands[i];
+        if (x->caller[0])
+            follower_add(c, &c->cands[to[i]], x->caller, x->group,
+                         an_grp_sum_service(c, (size_t)x->group, x->caller,
+                                            an_minute_of(x->change_ts), INT64_MAX, NULL));
+        x->score = 0;
+    }
+    fl_free(to);
 }
 
 /* A change found through a symptom group is named by the classified group of the same change
@@ -847,6 +903,8 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
         an_score_failed_rollouts(&c);
     if (!rc)
         name_by_class(&c);
+    if (!rc)
+        prefer_own_evidence(&c);
     if (!rc)
         callers_follow_callees(&c);
     /* An unexplained group that starts with an explained one in the same service is a symptom
