@@ -564,12 +564,18 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
     }
 }
 
-/* A group that says nothing about what broke: unclassified (the 5xx lines of the request
- * log, Cloud Run's 503 text) or the service's own 504s. */
+/* A group that says nothing about what broke: the 5xx lines of the request log ("HTTP 500
+ * GET <path>"), Cloud Run's 503 text for a dead instance, or a request timeout (something was
+ * slow, never what). An unclassified group with the application's own words ("Error: 5
+ * NOT_FOUND: Queue does not exist") is not one: its template is the best name there is. */
 static bool is_symptom_group(const agg_group *g)
 {
-    /* A request timeout says that something was slow, never what. */
-    return !g->class_id || strcmp(g->class_id, "request_timeout") == 0;
+    if (g->class_id)
+        return strcmp(g->class_id, "request_timeout") == 0;
+    const char *t = g->template_text ? g->template_text : "";
+    bool request_line = strncmp(t, "HTTP ", 5) == 0 && t[5] >= '1' && t[5] <= '5';
+    return request_line || strstr(t, "HTTP response was malformed") ||
+           strstr(t, "connection to the instance had an error");
 }
 
 static int cand_order(const cand *a, const cand *b);
@@ -646,8 +652,11 @@ static void name_by_class(ctx *c)
                 y->caller[0] || x->caller[0] || y->symptom >= 0 ||
                 is_symptom_group(&c->a->groups[y->group]))
                 continue;
-            /* It must start with the symptom, not long after it. */
-            if (y->onset > x->onset + 10 * AGG_MINUTE)
+            /* It must start with the symptom, not long after it, and be new with the change
+             * (a timeout seen before the deploy is background, not its explanation). */
+            if (y->onset > x->onset + 10 * AGG_MINUTE ||
+                an_grp_sum_service(c, (size_t)y->group, y->service, c->m0,
+                                   an_minute_of(y->change_ts), NULL) > 0)
                 continue;
             if (!best || y->score > best->score ||
                 (y->score == best->score && strcmp(y->gkey, best->gkey) < 0))
@@ -656,6 +665,7 @@ static void name_by_class(ctx *c)
         if (!best)
             continue;
         x->symptom = x->group;
+        x->gsym = x->gkey;
         x->group = best->group;
         x->gkey = best->gkey;
         if (best->onset && best->onset < x->onset)
@@ -792,7 +802,14 @@ static int cand_cmp(const void *p, const void *q)
         return d;
     if (a->group != b->group && (d = strcmp(a->gkey, b->gkey)))
         return d;
-    return a->change < b->change ? -1 : a->change > b->change;
+    if (a->change != b->change)
+        return a->change < b->change ? -1 : 1;
+    /* Candidates renamed to one group differ in the symptom they were found through; callee
+     * candidates in their caller. Group indices follow input order: only keys may decide. */
+    const char *sa = a->symptom >= 0 ? a->gsym : "", *sb = b->symptom >= 0 ? b->gsym : "";
+    if ((d = strcmp(sa, sb)) || (d = strcmp(a->caller, b->caller)))
+        return d;
+    return (int)a->failed_rollout - (int)b->failed_rollout;
 }
 
 /* Predecessor: the revision of the service with the most requests before the change,
@@ -925,8 +942,9 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
             if (y->kind == FL_CAUSE_UNKNOWN || y->score < MIN_REPORTED_SCORE ||
                 y->score < x->score * 0.5)
                 continue;
-            if (strcmp(y->service, x->service) == 0)
-                symptom[i] = llabs((long long)(y->onset - x->onset)) <= 5 * AGG_MINUTE;
+            if (strcmp(y->service, x->service) == 0 &&
+                llabs((long long)(y->onset - x->onset)) <= 5 * AGG_MINUTE)
+                symptom[i] = true;
             else
                 symptom[i] = y->onset <= x->onset + AGG_MINUTE &&
                              an_grp_sum_service(&c, (size_t)y->group, x->service, mo - 10,

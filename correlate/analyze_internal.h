@@ -60,6 +60,7 @@ typedef struct cand {
     double surge_ratio;
     fl_time surge_ts;
     long symptom;     /* the unclassified group this cause was first found through, -1 */
+    const char *gsym; /* its key */
     char caller[128];          /* deploy of a callee blamed for errors in this caller, or "" */
     char follow_svc[2][128];   /* callers whose errors follow this cause (evidence) */
     long follow_group[2];
