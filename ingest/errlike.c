@@ -96,17 +96,19 @@ static bool all_upper(const char *w, size_t n)
  * ("level":"error", "levelname": "ERROR"). */
 static level_verdict keyed_level(const char *p, const char *end)
 {
-    static const char *const keys[] = {"level=",        "lvl=",          "severity=",
-                                       "\"level\":",     "\"severity\":", "\"levelname\":",
-                                       "\"level\": ",    "\"severity\": ", "\"levelname\": "};
+    static const char *const keys[] = {"level=",     "lvl=",          "severity=",
+                                       "\"level\":", "\"severity\":", "\"levelname\":"};
     for (size_t k = 0; k < FL_ARRAY_LEN(keys); k++) {
         size_t kn = strlen(keys[k]);
         for (const char *q = p; (size_t)(end - q) > kn; q++) {
-            if (memcmp(q, keys[k], kn) != 0)
-                continue;
+            q = memmem(q, (size_t)(end - q), keys[k], kn);
+            if (!q || (size_t)(end - q) <= kn)
+                break;
             if (q > p && (isalnum((unsigned char)q[-1]) || q[-1] == '_'))
                 continue; /* "loglevel=" is some other key */
             const char *v = q + kn;
+            while (v < end && *v == ' ')
+                v++;
             if (v < end && *v == '"')
                 v++;
             const char *ve = v;
@@ -211,12 +213,10 @@ bool fl_text_looks_error(const char *s, size_t n)
             return true;
         line = le + 1;
     }
-    if (healthy_lookalike(s, first_end))
-        return false;
     level_verdict lv = keyed_level(s, first_end);
     if (lv == LV_NONE)
         lv = prefix_level(s, first_end);
-    if (lv != LV_NONE)
-        return lv == LV_ERROR;
-    return exception_line(s, first_end);
+    bool weak = lv != LV_NONE ? lv == LV_ERROR : exception_line(s, first_end);
+    /* the look-alike scan is the costly part: only lines that would be taken pay for it */
+    return weak && !healthy_lookalike(s, first_end);
 }

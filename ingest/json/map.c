@@ -289,14 +289,17 @@ bool fl_slots_envelope(const fl_slots *s)
     return s->v[FL_S_ENV_MESSAGE].t == FL_V_OBJ && is_str(&s->v[FL_S_EM_DATA]);
 }
 
-/* The message is built in a scratch buffer: the primary text, then each piece of error detail
- * the structured loggers keep in fields of their own. Past this size further pieces are left
- * out (the primary text is always kept whole), so one entry cannot exhaust the entry store. */
+/* The message is joined in the entry's own store, without a scratch buffer: each piece is
+ * copied (and unescaped) to the end of the store, right after the message's terminating NUL,
+ * and appending it is turning that NUL into '\n'. A piece that is not kept is taken back off
+ * the end. Past MESSAGE_JOIN_MAX further pieces are left out (the primary text is always
+ * kept whole), so one entry cannot exhaust the entry store. */
 #define MESSAGE_JOIN_MAX (FL_ENTRY_MAX_STORE / 2)
 
 typedef struct msg_join {
-    fl_buf b;
-    bool replaced_ok; /* the text so far is only the primary: a piece holding it may replace it */
+    fl_entry *e;
+    size_t len;       /* of e->message */
+    bool replace_ok; /* the message is only the primary text: a piece holding it may replace it */
 } msg_join;
 
 /* True when the first line of piece is text, or ends in ": " + text ("TypeError: " + msg). */
@@ -310,40 +313,68 @@ static bool holds_as_headline(const char *piece, size_t n, const char *text, siz
            memcmp(piece + first - tn - 2, ": ", 2) == 0;
 }
 
-/* Adds one piece of text: skipped when the message already holds it; replaces the message when
- * the piece's headline is the primary text (pino's err.stack starts "Error: " + msg); else appended after a
- * newline. */
-static int join_piece(msg_join *j, const char *p, size_t n)
+/* The piece p (n bytes) is the last string in the store: keep it as the message, drop it when
+ * the message already holds it, let it replace the message when its headline is the primary
+ * text (pino's err.stack starts "Error: " + msg), or append it after a newline. */
+static void join_tail(msg_join *j, char *p, size_t n)
 {
-    while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == ' '))
-        n--;
-    if (n == 0)
-        return 0;
-    if (j->b.len == 0)
-        return fl_buf_add(&j->b, p, n);
-    if (memmem(j->b.data, j->b.len, p, n))
-        return 0;
-    if (j->replaced_ok && n <= MESSAGE_JOIN_MAX && holds_as_headline(p, n, j->b.data, j->b.len)) {
-        fl_buf_reset(&j->b);
-        j->replaced_ok = false;
-        return fl_buf_add(&j->b, p, n);
+    fl_entry *e = j->e;
+    size_t drop = 0;
+    while (n > drop && (p[n - 1 - drop] == '\n' || p[n - 1 - drop] == ' '))
+        drop++;
+    if (drop) { /* trailing newlines and blanks off the piece, which is last in the store */
+        n -= drop;
+        p[n] = '\0';
+        e->store_len -= drop;
     }
-    if (j->b.len + 1 + n > MESSAGE_JOIN_MAX)
-        return 0;
-    j->replaced_ok = false;
-    int rc = fl_buf_addc(&j->b, '\n');
-    return rc < 0 ? rc : fl_buf_add(&j->b, p, n);
+    if (n == 0) {
+        e->store_len -= 1;
+        return;
+    }
+    if (j->len == 0) {
+        e->message = p;
+        j->len = n;
+        return;
+    }
+    char *m = (char *)e->message;
+    if (memmem(m, j->len, p, n) || j->len + 1 + n > MESSAGE_JOIN_MAX) {
+        e->store_len -= n + 1;
+        return;
+    }
+    if (j->replace_ok && holds_as_headline(p, n, m, j->len)) {
+        e->message = p;
+        j->len = n;
+    } else if (m + j->len + 1 == p) {
+        m[j->len] = '\n';
+        j->len += 1 + n;
+    } else { /* not adjacent (cannot happen in map_message): drop rather than misjoin */
+        e->store_len -= n + 1;
+        return;
+    }
+    j->replace_ok = false;
 }
 
 static int join_slot(msg_join *j, const fl_slot *s)
 {
     if (!nonempty(s))
         return 0;
-    tmp_str d;
-    int rc = tmp_decode(s, &d);
-    if (rc == 0)
-        rc = join_piece(j, d.p, d.n);
-    fl_free(d.heap);
+    const char *tmp = "";
+    int rc = set_str(j->e, &tmp, s);
+    if (rc == FL_ETOOBIG && j->len)
+        return 0; /* an extra piece that does not fit is left out */
+    if (rc == 0 && tmp[0])
+        join_tail(j, (char *)tmp, strlen(tmp));
+    return rc;
+}
+
+static int join_raw(msg_join *j, const char *p, size_t n)
+{
+    const char *tmp = "";
+    int rc = fl_entry_set(j->e, &tmp, p, n);
+    if (rc == FL_ETOOBIG && j->len)
+        return 0;
+    if (rc == 0 && tmp[0])
+        join_tail(j, (char *)tmp, strlen(tmp));
     return rc;
 }
 
@@ -377,8 +408,9 @@ static int join_error_object(msg_join *j, const fl_slots *s, int stack, int type
         return rc;
     }
     if (!exception_like(&t) || t.n + 2 + d.n > MESSAGE_JOIN_MAX) {
-        rc = join_piece(j, d.p, d.n);
+        rc = join_raw(j, d.p, d.n);
     } else {
+        /* rare (an error object without a stack): compose on the heap */
         char *both = fl_malloc(t.n + 2 + d.n);
         if (!both) {
             rc = FL_ENOMEM;
@@ -386,7 +418,7 @@ static int join_error_object(msg_join *j, const fl_slots *s, int stack, int type
             memcpy(both, t.p, t.n);
             memcpy(both + t.n, ": ", 2);
             memcpy(both + t.n + 2, d.p, d.n);
-            rc = join_piece(j, both, t.n + 2 + d.n);
+            rc = join_raw(j, both, t.n + 2 + d.n);
             fl_free(both);
         }
     }
@@ -415,9 +447,7 @@ static int map_message(const fl_slots *s, fl_entry *e)
         if (m)
             rc = set_str(e, &e->message, m);
     } else {
-        msg_join j;
-        fl_buf_init(&j.b, MESSAGE_JOIN_MAX + 1);
-        j.replaced_ok = m != NULL;
+        msg_join j = {e, 0, m != NULL};
         if (m)
             rc = join_slot(&j, m);
         /* pino (err), slog (err or error), zap (error, errorVerbose) and error objects */
@@ -442,9 +472,6 @@ static int map_message(const fl_slots *s, fl_entry *e)
         const fl_slot *st = first_nonempty(s, stack_ids, FL_ARRAY_LEN(stack_ids));
         if (rc == 0 && st)
             rc = join_slot(&j, st);
-        if (rc == 0 && j.b.len)
-            rc = fl_entry_set(e, &e->message, j.b.data, j.b.len);
-        fl_buf_free(&j.b);
     }
     if (rc == 0 && !e->message[0] && v[FL_S_PROTO].t == FL_V_OBJ && v[FL_S_P_STATUS].t == FL_V_OBJ)
         rc = set_str(e, &e->message, &v[FL_S_PS_MESSAGE]);

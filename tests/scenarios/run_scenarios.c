@@ -215,6 +215,36 @@ static int count_requests(const char *path, const char *revision, uint64_t *n, u
     return 0;
 }
 
+/* Evidence numbers of a deploy cause against the raw input: "revision X: k/n requests 5xx"
+ * must equal the counts in the NDJSON, and the Markdown report must carry that line. */
+static bool evidence_ok(const fl_result *r, const char *data, const char *name, int seed)
+{
+    bool ev_ok = true;
+    for (size_t i = 0; i < r->n_causes && i < 3; i++) {
+        const fl_cause *c = &r->causes[i];
+        if (c->kind != FL_CAUSE_DEPLOY || !c->revision[0] || !c->n_evidence ||
+            strncmp(c->evidence[0], "revision ", 9) != 0 || !strstr(c->evidence[0], "requests"))
+            continue;
+        uint64_t n = 0, k5 = 0;
+        char want[512];
+        count_requests(data, c->revision, &n, &k5);
+        snprintf(want, sizeof(want), "revision %s: %llu/%llu requests 5xx", c->revision,
+                 (unsigned long long)k5, (unsigned long long)n);
+        if (strncmp(c->evidence[0], want, strlen(want)) != 0) {
+            fprintf(stderr, "%s-%d: evidence \"%s\", input says \"%s\"\n", name, seed,
+                    c->evidence[0], want);
+            ev_ok = false;
+        }
+        char *md = render(r, "md");
+        if (!md || !strstr(md, want)) {
+            fprintf(stderr, "%s-%d: the Markdown report lacks \"%s\"\n", name, seed, want);
+            ev_ok = false;
+        }
+        free(md);
+    }
+    return ev_ok;
+}
+
 typedef struct totals {
     int cause_cases, first, top3, none_cases, none_ok, innocent_first, nondeterministic,
         evidence_bad, errors;
@@ -280,30 +310,7 @@ static void run_case(const char *flgen, const char *dir, const char *name, int s
     bool same = j1 && j2 && strcmp(j1, j2) == 0;
     tot->nondeterministic += !same;
 
-    /* Evidence numbers of a deploy cause against the raw input. */
-    bool ev_ok = true;
-    for (size_t i = 0; i < r->n_causes && i < 3; i++) {
-        const fl_cause *c = &r->causes[i];
-        if (c->kind != FL_CAUSE_DEPLOY || !c->revision[0] || !c->n_evidence ||
-            strncmp(c->evidence[0], "revision ", 9) != 0 || !strstr(c->evidence[0], "requests"))
-            continue;
-        uint64_t n = 0, k5 = 0;
-        char want[512];
-        count_requests(data, c->revision, &n, &k5);
-        snprintf(want, sizeof(want), "revision %s: %llu/%llu requests 5xx", c->revision,
-                 (unsigned long long)k5, (unsigned long long)n);
-        if (strncmp(c->evidence[0], want, strlen(want)) != 0) {
-            fprintf(stderr, "%s-%d: evidence \"%s\", input says \"%s\"\n", name, seed,
-                    c->evidence[0], want);
-            ev_ok = false;
-        }
-        char *md = render(r, "md");
-        if (!md || !strstr(md, want)) {
-            fprintf(stderr, "%s-%d: the Markdown report lacks \"%s\"\n", name, seed, want);
-            ev_ok = false;
-        }
-        free(md);
-    }
+    bool ev_ok = evidence_ok(r, data, name, seed);
     tot->evidence_bad += !ev_ok;
 
     char rank_s[16];
@@ -397,6 +404,9 @@ static void run_file_case(const char *flgen, const char *work, const char *path,
     }
     if (innocent)
         verdict = "FAIL innocent first";
+    bool ev_ok = evidence_ok(r, nd, name, seed);
+    tot->evidence_bad += !ev_ok;
+    ks->bad += !ev_ok;
     char *j1 = render(r, "json"), *j2 = NULL;
     if (run_pipeline(arr, &r2) == 0)
         j2 = render(r2, "json");
@@ -407,11 +417,12 @@ static void run_file_case(const char *flgen, const char *work, const char *path,
     ks->bad += !same;
     char rank_s[16];
     snprintf(rank_s, sizeof(rank_s), "%d", rank);
-    printf("%-30s %4d  %4s  %5.3f  %-10s %-34s %-22s %s%s\n", name, seed,
+    printf("%-30s %4d  %4s  %5.3f  %-10s %-34s %-22s %s%s%s\n", name, seed,
            want_none ? "-" : rank ? rank_s : "none", top ? top->score : 0.0,
            top ? fl_cause_kind_name(top->kind) : "-",
            top ? (top->revision[0] ? top->revision : top->service) : "-",
-           top ? top->error_class : "-", verdict, same ? "" : " ARRAY!=NDJSON");
+           top ? top->error_class : "-", verdict, same ? "" : " ARRAY!=NDJSON",
+           ev_ok ? "" : " EVIDENCE");
     if (getenv("FL_SCENARIO_DUMP")) {
         fl_report_opts o = {.no_redact = true};
         fl_report_write(getenv("FL_SCENARIO_DUMP"), r, &o, stdout);
@@ -508,12 +519,13 @@ static int run_dir(const char *flgen, const char *dir, const char *work, const c
     double clsp = pct(cls_total, tot.cause_cases);
     printf("\n%d cases (%d with a cause): true cause first %.1f%% (bar 95), top 3 %.1f%% (bar "
            "100), right class on the true cause %.1f%% (bar 90), innocent deploy first %d (bar "
-           "0), false confident cause %d (bar 0); array != NDJSON %d; errors %d\n",
+           "0), false confident cause %d (bar 0); array != NDJSON %d; evidence mismatches %d; "
+           "errors %d\n",
            tot.cause_cases + tot.none_cases, tot.cause_cases, first, top3, clsp, innocent,
-           false_conf, tot.nondeterministic, tot.errors);
+           false_conf, tot.nondeterministic, tot.evidence_bad, tot.errors);
     bool pass = tot.cause_cases + tot.none_cases > 0 && first >= 95.0 &&
                 tot.top3 == tot.cause_cases && clsp >= 90.0 && innocent == 0 && false_conf == 0 &&
-                tot.nondeterministic == 0 && tot.errors == 0;
+                tot.nondeterministic == 0 && tot.evidence_bad == 0 && tot.errors == 0;
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(ks);
