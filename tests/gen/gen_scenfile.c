@@ -411,8 +411,8 @@ json_t *gen_scenfile_truth(const gen_world *w, json_t *doc, const char *name)
     json_t *svcs = json_array();
     if (json_is_string(svc))
         json_array_append(svcs, (json_t *)svc);
-    json_array_extend(svcs, json_object_get(x, "services") ? json_object_get(x, "services")
-                                                           : json_array());
+    if (json_is_array(json_object_get(x, "services")))
+        json_array_extend(svcs, json_object_get(x, "services"));
     json_object_set_new(exp, "services", svcs);
     const char *rid = json_string_value(json_object_get(x, "revision"));
     json_object_set_new(exp, "revision", rid ? rev_or_null(w, rid, false) : json_null());
