@@ -650,6 +650,7 @@ static void name_by_class(ctx *c)
             /* The naming group must be the changed service's own, not a caller's. */
             if (j == i || y->kind != FL_CAUSE_DEPLOY || y->change != x->change || y->failed_rollout ||
                 y->caller[0] || x->caller[0] || y->symptom >= 0 ||
+                strcmp(y->service, x->service) != 0 ||
                 is_symptom_group(&c->a->groups[y->group]))
                 continue;
             /* It must start with the symptom, not long after it, and be new with the change

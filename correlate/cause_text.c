@@ -144,7 +144,11 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
     if (cc->c.kind == FL_CHANGE_SECRET) {
         /* The same group in other services after the new version: they read it too. */
         for (size_t i = 0; i < c->n_svcs; i++) {
-            if (strcmp(c->svc_names[i], x->service) == 0)
+            bool listed = false;
+            for (int f = 0; f < 2; f++)
+                listed |= strcmp(x->follow_svc[f], c->svc_names[i]) == 0 &&
+                          x->follow_group[f] == x->group;
+            if (listed || strcmp(c->svc_names[i], x->service) == 0)
                 continue;
             uint64_t ko = an_grp_sum_service(c, (size_t)x->group, c->svc_names[i],
                                              an_minute_of(x->change_ts), INT64_MAX, NULL);
