@@ -11,12 +11,35 @@ static incident in;
 static char traces[MAX_TEST_ENTRIES / 2][40];
 static int n_traces;
 
+/* A cause is named by a group with errors in its own service, or, for a change of a callee,
+ * in a caller of it: never by another service's errors. */
+static void check_named_in_service(const fl_result *r)
+{
+    for (size_t i = 0; r && i < r->n_causes; i++) {
+        const fl_cause *c = &r->causes[i];
+        bool own = false, caller = false;
+        for (size_t g = 0; g < r->n_groups; g++) {
+            if (strcmp(r->groups[g].key, c->error_class) != 0)
+                continue;
+            for (size_t k = 0; k < r->groups[g].n_by_revision; k++) {
+                const char *svc = r->groups[g].by_revision[k].service;
+                own |= strcmp(svc, c->service) == 0;
+                for (size_t e = 0; e < r->n_edges; e++)
+                    caller |= strcmp(r->edges[e].caller, svc) == 0 &&
+                              strcmp(r->edges[e].callee, c->service) == 0;
+            }
+        }
+        CHECK(own || caller);
+    }
+}
+
 static fl_result *analyze(const incident *x)
 {
     fl_agg *a = aggregate(x);
     fl_result *r = NULL;
     CHECK_INT(fl_analyze(a, NULL, &r), 0);
     fl_agg_free(a);
+    check_named_in_service(r);
     return r;
 }
 
@@ -350,10 +373,13 @@ static void test_change_pairing(void)
                 bool fail = m >= 25 && m * 60 + i * 2 >= 25 * 60 + 10 && i % 3 == k;
                 const char *rv = k ? "sessions-00003-aaa" : "auth-api-00009-aaa";
                 push_req(&in, AT(m, i * 2 + k), fail ? 500 : 200, svcs[k], rv, NULL, 0.05);
+                /* sessions says it in words no rule knows */
                 if (fail)
                     push(&in, AT(m, i * 2 + k) + 1000, FL_LOG_STDERR, FL_SEV_ERROR, 0, svcs[k],
-                         rv, "ReplyError: WRONGPASS invalid username-password pair",
-                         "redis_timeout");
+                         rv,
+                         k ? "session load failed: WRONGPASS"
+                           : "ReplyError: WRONGPASS invalid username-password pair",
+                         k ? NULL : "redis_timeout");
             }
         }
     r = analyze(&in);
