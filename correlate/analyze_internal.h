@@ -158,6 +158,8 @@ bool an_group_app_timeout(const agg_group *g);
 /* result_out.c */
 int an_out_changes(fl_result *res, const fl_change *v, size_t n);
 int an_out_groups(const ctx *c, fl_result *res);
+/* group_family.c: sets family and family_template of every group (issue 12). */
+int an_out_families(fl_result *res);
 int an_out_revisions(const ctx *c, fl_result *res);
 
 #endif
