@@ -13,6 +13,7 @@
  * archive costs at most AGG_SPAN_BUCKETS cells per series. */
 #include "agg_internal.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,16 +127,8 @@ static void rev_key(const char *service, const char *revision, char *out, size_t
     snprintf(out, cap, "%s\x1f%s", service, revision);
 }
 
-/* Finds or creates the revision; -1 when the cap is reached, FL_ENOMEM on failure. */
-static long rev_get(fl_agg *a, const char *service, const char *revision)
+static long rev_new(fl_agg *a, const char *key, const char *service, const char *revision)
 {
-    char key[512];
-    rev_key(service, revision, key, sizeof(key));
-    long i = fl_strmap_get(&a->rev_index, key);
-    if (i >= 0)
-        return i;
-    if (a->n_revs >= a->opts.max_revisions)
-        return -1;
     if (grow((void **)&a->revs, &a->cap_revs, a->n_revs + 1, sizeof(agg_rev)))
         return FL_ENOMEM;
     agg_rev *r = &a->revs[a->n_revs];
@@ -150,6 +143,30 @@ static long rev_get(fl_agg *a, const char *service, const char *revision)
         return FL_ENOMEM;
     }
     return (long)a->n_revs++;
+}
+
+/* Finds or creates the revision. Past the cap (max_revisions pairs) every new pair is counted
+ * in one overflow pair, AGG_OTHER_SERVICE / AGG_OTHER_REVISION, which may exceed the cap by
+ * one; *folded says so. Returns the index or FL_ENOMEM (never a cap code: a cap is not an
+ * allocation failure). */
+static long rev_get(fl_agg *a, const char *service, const char *revision, bool *folded)
+{
+    char key[512];
+    rev_key(service, revision, key, sizeof(key));
+    *folded = false;
+    long i = fl_strmap_get(&a->rev_index, key);
+    if (i >= 0) {
+        *folded = a->revs[i].overflow;
+        return i;
+    }
+    if (a->n_revs < a->opts.max_revisions)
+        return rev_new(a, key, service, revision);
+    *folded = true;
+    rev_key(AGG_OTHER_SERVICE, AGG_OTHER_REVISION, key, sizeof(key));
+    i = fl_strmap_get(&a->rev_index, key);
+    if (i < 0 && (i = rev_new(a, key, AGG_OTHER_SERVICE, AGG_OTHER_REVISION)) >= 0)
+        a->revs[i].overflow = true;
+    return i;
 }
 
 static int set_str(char **dst, const char *s)
@@ -437,7 +454,7 @@ static long group_get(fl_agg *a, const group_proto *p)
     }
     if (a->n_groups >= a->opts.max_groups && !p->class_id) {
         /* Past the cap, unmatched templates share one overflow group. */
-        static const group_proto overflow = {"fp:overflow", NULL, NULL,
+        static const group_proto overflow = {AGG_OVERFLOW_GROUP, NULL, NULL,
                                              "other unmatched errors (group cap reached)",
                                              "0000000000000000", "<other>", 0, FL_SEV_ERROR, 0};
         if (strcmp(p->key, overflow.key) != 0)
@@ -524,10 +541,13 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 
     long ri = -1;
     if (e->service[0] || e->revision[0]) {
-        ri = rev_get(a, e->service, e->revision);
-        if (ri == FL_ENOMEM)
-            return FL_ENOMEM;
-        if (ri >= 0 && rev_note(&a->revs[ri], e->ts, e->ts, e->location, e->commit_sha, e->ts))
+        bool folded;
+        ri = rev_get(a, e->service, e->revision, &folded);
+        if (ri < 0)
+            return (int)ri;
+        /* The overflow pair keeps its time span but no location or commit of one member. */
+        if (rev_note(&a->revs[ri], e->ts, e->ts, folded ? "" : e->location,
+                     folded ? "" : e->commit_sha, e->ts))
             return FL_ENOMEM;
     }
     int64_t minute = minute_of(e->ts);
@@ -628,11 +648,15 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
         goto out;
     for (size_t i = 0; i < src->n_revs; i++) {
         const agg_rev *s = &src->revs[i];
-        rmap[i] = rev_get(dst, s->service, s->revision);
-        if (rmap[i] == FL_ENOMEM)
+        bool folded;
+        rmap[i] = s->overflow ? rev_get(dst, AGG_OTHER_SERVICE, AGG_OTHER_REVISION, &folded)
+                              : rev_get(dst, s->service, s->revision, &folded);
+        if (rmap[i] < 0)
             goto out;
-        if (rmap[i] >= 0 && rev_note(&dst->revs[rmap[i]], s->first_seen, s->last_seen,
-                                     s->location, s->commit_sha, s->sha_ts))
+        if (s->overflow && !dst->revs[rmap[i]].overflow)
+            dst->revs[rmap[i]].overflow = folded = true;
+        if (rev_note(&dst->revs[rmap[i]], s->first_seen, s->last_seen, folded ? "" : s->location,
+                     folded ? "" : s->commit_sha, s->sha_ts))
             goto out;
     }
     for (size_t i = 0; i < src->n_groups; i++) {
@@ -778,4 +802,35 @@ out:
     fl_free(gmap);
     fl_free(rmap);
     fl_free(gcount);
+}
+
+void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
+{
+    uint64_t requests = 0, errors = 0;
+    long other = -1;
+    for (size_t i = 0; i < a->n_revs; i++)
+        if (a->revs[i].overflow)
+            other = (long)i;
+    for (size_t i = 0; other >= 0 && i < a->n_cells; i++)
+        if (a->cells[i].k.rev == other && a->cells[i].k.grp < 0) {
+            requests += a->cells[i].requests;
+            errors += a->cells[i].errors;
+        }
+    if (other >= 0)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %zu service x revision pairs: the rest are counted together as "
+                     "%s / %s (%" PRIu64 " requests, %" PRIu64 " errors)",
+                     a->opts.max_revisions, AGG_OTHER_SERVICE, AGG_OTHER_REVISION, requests,
+                     errors);
+    long g = fl_strmap_get(&a->group_index, AGG_OVERFLOW_GROUP);
+    if (g >= 0)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %zu error groups: %" PRIu64 " errors with other unmatched "
+                     "messages are counted as one group",
+                     a->opts.max_groups, a->groups[g].count);
+    if (a->cells_dropped)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %zu time cells: %" PRIu64 " counts past the cap are left out of the "
+                     "per-minute series",
+                     a->opts.max_buckets * 16, a->cells_dropped);
 }

@@ -21,7 +21,14 @@ typedef struct agg_rev {
     fl_time first_seen;
     fl_time last_seen;
     fl_time sha_ts;   /* timestamp the commit_sha came from (earliest wins) */
+    bool overflow;    /* the pair every service x revision past the cap is counted in */
 } agg_rev;
+
+/* Past max_revisions, further service x revision pairs are counted together under this pair
+ * (the parentheses cannot occur in a Cloud Run service or revision name). */
+#define AGG_OTHER_SERVICE "(other services)"
+#define AGG_OTHER_REVISION "(other revisions)"
+#define AGG_OVERFLOW_GROUP "fp:overflow"
 
 typedef struct agg_sample {
     fl_time ts;

@@ -459,6 +459,7 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         workers[i].agg = NULL;
     }
 
+    fl_agg_warn_caps(main_agg, diag);
     fl_analyze_opts aopts = opts->analyze;
     aopts.rules = rules;
     fl_result *res = NULL;

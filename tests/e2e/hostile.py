@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Hostile-input and fault tests through the real CLI (issue 10): caps that fold instead of
+aborting, far-away timestamps, symlink loops, damaged archives, odd JSON and timestamps, and
+secrets in every shape. Each case builds its input at test time and checks what the user sees:
+the exit status, the report and the warnings.
+
+Usage: hostile.py FAULTLINE SOURCE_ROOT CASE   (CASE "all" runs every case)
+"""
+
+import gzip
+import json
+import os
+import sys
+import tempfile
+
+from clitest import Fail, check, run_cli
+
+FAULTLINE = ""
+ROOT = ""
+TMP = ""
+
+REQUESTS_LOG = "projects/p/logs/run.googleapis.com%2Frequests"
+STDERR_LOG = "projects/p/logs/run.googleapis.com%2Fstderr"
+
+
+def tmp(name):
+    return os.path.join(TMP, name)
+
+
+def run(args, timeout=120, input_bytes=None):
+    import subprocess
+    stdin = subprocess.DEVNULL if input_bytes is None else None
+    return run_cli(FAULTLINE, args, stdin=stdin, input_bytes=input_bytes, timeout=timeout)
+
+
+def analyze_json(args, timeout=120):
+    rc, out, err = run(["analyze", "--format", "json"] + args, timeout=timeout)
+    try:
+        return rc, json.loads(out), err
+    except ValueError as e:
+        raise Fail(f"analyze {args}: exit {rc}, output is not JSON ({e}); stderr:\n{err[:2000]}")
+
+
+def entry(i, ts, service="checkout-api", revision="checkout-api-00001-abc", status=200,
+          severity="INFO", text=None):
+    e = {"timestamp": ts, "insertId": f"id{i}", "severity": severity,
+         "resource": {"type": "cloud_run_revision",
+                      "labels": {"service_name": service, "revision_name": revision,
+                                 "location": "us-west1"}}}
+    if text is None:
+        e["logName"] = REQUESTS_LOG
+        e["httpRequest"] = {"status": status, "requestMethod": "GET",
+                            "requestUrl": "https://checkout.example.com/api/cart"}
+    else:
+        e["logName"] = STDERR_LOG
+        e["textPayload"] = text
+    return e
+
+
+def write_ndjson(path, entries):
+    with open(path, "w") as f:
+        for e in entries:
+            f.write(json.dumps(e) + "\n")
+    return path
+
+
+def warnings_of(doc):
+    return [w["message"] for w in doc["input"]["warnings"]]
+
+
+def clock(i):
+    return "2026-07-25T03:%02d:%02dZ" % (i // 60 % 60, i % 60)
+
+
+# ---- item 1: caps fold into "other", warn once, never abort ----
+
+def case_revision_cap():
+    """5,000 service x revision pairs (cap 4,096): a report, every request counted, one
+    warning, exit 0 (today: "out of memory", exit 2, no report)."""
+    n = 5000
+    es = [entry(i, clock(i), service=f"svc-{i // 2}", revision=f"svc-{i // 2}-0000{i % 2}-abc",
+                status=500 if i % 3 == 0 else 200) for i in range(n)]
+    p = write_ndjson(tmp("pairs.ndjson"), es)
+    for threads in ("1", "2"):
+        rc, doc, err = analyze_json(["--threads", threads, p])
+        check(rc == 0, f"--threads {threads}: exit {rc}, expected 0; stderr:\n{err[:500]}")
+        check(doc["input"]["entries"] == n, f"entries {doc['input']['entries']} != {n}")
+        revs = doc["revisions"]
+        check(sum(r["requests"] for r in revs) == n, "requests were lost past the cap")
+        check(sum(r["requests_5xx"] for r in revs) == (n + 2) // 3, "5xx were lost past the cap")
+        check(len(revs) <= 4097, f"{len(revs)} revisions kept: the cap does not hold")
+        other = [r for r in revs if r["service"] == "(other services)"]
+        check(len(other) == 1, "no '(other services)' pair for what passed the cap")
+        ws = [w for w in warnings_of(doc) if "service x revision pairs" in w]
+        check(len(ws) == 1, f"expected one cap warning, got {warnings_of(doc)}")
+
+
+def case_group_cap():
+    """12,000 distinct unmatched error messages (cap 10,000 groups): every error counted, the
+    rest in one group, one warning, exit 0."""
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+             "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo",
+             "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu"]
+    n = 12000
+    es = []
+    for i in range(n):
+        a, b, c = words[i % 26], words[i // 26 % 26], words[i // 676 % 26]
+        es.append(entry(i, clock(i), severity="ERROR",
+                        text=f"widget {a} {b} {c} refused the frobnication"))
+    p = write_ndjson(tmp("groups.ndjson"), es)
+    rc, doc, err = analyze_json([p])
+    check(rc == 0, f"exit {rc}; stderr:\n{err[:500]}")
+    check(sum(g["count"] for g in doc["groups"]) == n, "errors were lost past the group cap")
+    check(len(doc["groups"]) <= 10001, f"{len(doc['groups'])} groups: the cap does not hold")
+    check(any("error groups" in w for w in warnings_of(doc)), "no warning for the group cap")
+
+
+def main():
+    global FAULTLINE, ROOT, TMP
+    if len(sys.argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    FAULTLINE, ROOT, which = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
+    cases = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+    names = sorted(cases) if which == "all" else [which]
+    failed = 0
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix=f"fl-hostile-{name}-") as d:
+            TMP = d
+            try:
+                cases[name]()
+                print(f"ok   {name}")
+            except Fail as e:
+                failed += 1
+                print(f"FAIL {name}: {e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
