@@ -115,6 +115,48 @@ def case_group_cap():
     check(any("error groups" in w for w in warnings_of(doc)), "no warning for the group cap")
 
 
+# ---- item 6: a symlink loop reads each file once ----
+
+def case_symlink_loop():
+    """A sink copy with a link back to its own root and a second name for a file: each file is
+    read once (today: 32 times), with a warning naming the loop."""
+    d = tmp("sink/run.googleapis.com/stderr/2026/07/25")
+    os.makedirs(d)
+    write_ndjson(os.path.join(d, "03:00:00_03:59:59_S0.json"),
+                 [entry(i, clock(i)) for i in range(5)])
+    os.symlink("../../../..", os.path.join(d, "loop"))
+    os.symlink("03:00:00_03:59:59_S0.json", os.path.join(d, "alias.json"))
+    os.symlink("missing.json", os.path.join(d, "dangling.json"))
+    rc, doc, err = analyze_json([tmp("sink")])
+    check(doc["input"]["entries"] == 5, f"{doc['input']['entries']} entries read for 5")
+    check(doc["input"]["files"] == 1, f"{doc['input']['files']} files opened for 1")
+    ws = warnings_of(doc)
+    check(any("loop" in w and "same directory" in w for w in ws), f"no loop warning: {ws}")
+    check(any("alias.json" in w and "same file" in w for w in ws), f"no alias warning: {ws}")
+    check(rc == 3, f"exit {rc}: the dangling link is unreadable input (3 expected)")
+
+
+# ---- weaker spot: bytes after the last gzip member ----
+
+def case_gzip_trailing_garbage():
+    """A .gz with non-gzip bytes after its last member is partial input: exit 3 and a
+    warning (today: exit 0). Zero padding after the member stays clean."""
+    es = [entry(i, clock(i)) for i in range(20)]
+    body = "".join(json.dumps(e) + "\n" for e in es).encode()
+    p = tmp("tail.json.gz")
+    with open(p, "wb") as f:
+        f.write(gzip.compress(body) + b"PK\x03\x04 not gzip at all" * 10)
+    rc, doc, err = analyze_json([p])
+    check(rc == 3, f"trailing garbage: exit {rc}, expected 3")
+    check(doc["input"]["entries"] == 20, "the entries before the garbage were not all read")
+    check(any("after the last gzip member" in w for w in warnings_of(doc)), "no warning")
+    q = tmp("padded.json.gz")
+    with open(q, "wb") as f:
+        f.write(gzip.compress(body) + b"\0" * 5000)
+    rc, doc, err = analyze_json([q])
+    check(rc == 0 and doc["input"]["entries"] == 20, f"zero padding: exit {rc}")
+
+
 def main():
     global FAULTLINE, ROOT, TMP
     if len(sys.argv) != 4:
