@@ -6,11 +6,14 @@
  * oldest-first. The caps (groups, revisions, cells, field values) are the only places where
  * order can matter, and only once a cap is hit.
  *
- * Time cells are one minute wide until the input spans more than AGG_SPAN_BUCKETS minutes;
- * then the width doubles (as often as needed) and cells fold into aligned buckets
- * floor(minute / width) * width. The width is a function of the span alone and folding twice
- * equals folding once to the wider width, so this too is order-independent, and a long
- * archive costs at most AGG_SPAN_BUCKETS cells per series. */
+ * Time cells are one minute wide until one series (a revision's traffic, or a group on a
+ * revision) would hold more than AGG_SPAN_BUCKETS cells; then the width doubles (as often as
+ * needed) and cells fold into aligned buckets floor(minute / width) * width. Aligned buckets
+ * nest, so the width is the smallest that fits the set of (series, minute) pairs seen, and
+ * folding twice equals folding once to the wider width: this too is order-independent, and a
+ * long archive costs at most AGG_SPAN_BUCKETS cells per series. A single entry stamped years
+ * away adds one cell, so it coarsens nothing; the analysis leaves it out of the window (see
+ * agg_time.c, which finds such outliers). */
 #include "agg_internal.h"
 
 #include <inttypes.h>
@@ -40,6 +43,8 @@ fl_agg *fl_agg_new(const fl_agg_opts *opts)
     fl_strmap_init(&a->rev_index);
     fl_strmap_init(&a->group_index);
     fl_cellmap_init(&a->cell_index);
+    fl_cellmap_init(&a->series_index);
+    agg_time_init(&a->time);
     a->width = 1;
     return a;
 }
@@ -94,6 +99,9 @@ void fl_agg_free(fl_agg *a)
     fl_strmap_free(&a->rev_index);
     fl_strmap_free(&a->group_index);
     fl_cellmap_free(&a->cell_index);
+    fl_free(a->series);
+    fl_cellmap_free(&a->series_index);
+    agg_time_free(&a->time);
     fl_free(a);
 }
 
@@ -209,6 +217,52 @@ static void cell_add(agg_cell *c, const agg_cell *s)
         c->first_ts = s->first_ts;
 }
 
+/* The series counter of cell key k (found or added with n = 0); -1 when out of memory. */
+static long series_get(agg_series **v, size_t *n, size_t *cap, fl_cellmap *idx,
+                       const fl_cell_key *ck)
+{
+    fl_cell_key k;
+    memset(&k, 0, sizeof(k));
+    k.grp = ck->grp;
+    k.rev = ck->rev;
+    long i = fl_cellmap_get(idx, &k, *v, sizeof(agg_series));
+    if (i >= 0)
+        return i;
+    if (grow((void **)v, cap, *n + 1, sizeof(agg_series)))
+        return -1;
+    (*v)[*n].k = k;
+    (*v)[*n].n = 0;
+    if (fl_cellmap_put(idx, (uint32_t)*n, *v, sizeof(agg_series)))
+        return -1;
+    return (long)(*n)++;
+}
+
+/* Recounts the cells of every series (after a fold or an expiry). On failure the old counts
+ * stay: they can only be higher than the true ones, so the cap still holds. */
+static int series_recount(fl_agg *a)
+{
+    agg_series *v = NULL;
+    size_t n = 0, cap = 0;
+    fl_cellmap idx;
+    fl_cellmap_init(&idx);
+    for (size_t i = 0; i < a->n_cells; i++) {
+        long j = series_get(&v, &n, &cap, &idx, &a->cells[i].k);
+        if (j < 0) {
+            fl_free(v);
+            fl_cellmap_free(&idx);
+            return FL_ENOMEM;
+        }
+        v[j].n++;
+    }
+    fl_free(a->series);
+    fl_cellmap_free(&a->series_index);
+    a->series = v;
+    a->n_series = n;
+    a->cap_series = cap;
+    a->series_index = idx;
+    return 0;
+}
+
 /* Re-keys every cell to buckets of w minutes (a multiple of the current width) and adds up
  * the cells that now share a bucket. Nothing changes when it fails. */
 static int fold_cells(fl_agg *a, int64_t w)
@@ -234,51 +288,37 @@ static int fold_cells(fl_agg *a, int64_t w)
     a->cell_index = idx;
     a->n_cells = n;
     a->width = w;
-    return 0;
-}
-
-static int64_t span_buckets(int64_t lo, int64_t hi, int64_t w)
-{
-    return (agg_bucket_start(hi, w) - agg_bucket_start(lo, w)) / w + 1;
-}
-
-/* Widens the time span of the cells to include minutes [lo, hi] and, when it no longer fits
- * in AGG_SPAN_BUCKETS buckets, doubles the bucket width until it does. */
-static int span_note(fl_agg *a, int64_t lo, int64_t hi)
-{
-    if (a->has_span && lo >= a->span_lo && hi <= a->span_hi)
-        return 0;
-    if (a->has_span) {
-        lo = FL_MIN(lo, a->span_lo);
-        hi = FL_MAX(hi, a->span_hi);
-    }
-    int64_t w = a->width;
-    while (span_buckets(lo, hi, w) > AGG_SPAN_BUCKETS)
-        w *= 2;
-    if (w != a->width && fold_cells(a, w))
-        return FL_ENOMEM;
-    a->span_lo = lo;
-    a->span_hi = hi;
-    a->has_span = true;
+    series_recount(a); /* a failure leaves counts that are too high: safe */
     return 0;
 }
 
 /* The cell of a series (grp -1: the revision's traffic) for the bucket holding minute. *out
- * is NULL when the cell cap is reached. */
+ * is NULL when the cell cap is reached. A series that would pass AGG_SPAN_BUCKETS cells
+ * doubles the width of all cells first. */
 static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cell **out)
 {
     fl_cell_key k;
     memset(&k, 0, sizeof(k));
     k.grp = grp;
     k.rev = rev;
-    k.minute = agg_bucket_start(minute, a->width);
     *out = NULL;
-    long i = fl_cellmap_get(&a->cell_index, &k, a->cells, sizeof(agg_cell));
-    if (i >= 0) {
-        *out = &a->cells[i];
-        return 0;
+    long si;
+    for (;;) {
+        k.minute = agg_bucket_start(minute, a->width);
+        long i = fl_cellmap_get(&a->cell_index, &k, a->cells, sizeof(agg_cell));
+        if (i >= 0) {
+            *out = &a->cells[i];
+            return 0;
+        }
+        si = series_get(&a->series, &a->n_series, &a->cap_series, &a->series_index, &k);
+        if (si < 0)
+            return FL_ENOMEM;
+        if (a->series[si].n < AGG_SPAN_BUCKETS || a->width >= (INT64_C(1) << 40))
+            break;
+        if (fold_cells(a, a->width * 2))
+            return FL_ENOMEM;
     }
-    /* A last resort for endless streams; the span cap normally bounds the cells first. */
+    /* A last resort for many series at once; the per-series cap normally bounds cells first. */
     if (a->n_cells >= a->opts.max_buckets * 16) {
         a->cells_dropped++;
         return 0;
@@ -291,6 +331,7 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
     if (fl_cellmap_put(&a->cell_index, (uint32_t)a->n_cells, a->cells, sizeof(agg_cell)))
         return FL_ENOMEM;
     a->n_cells++;
+    a->series[si].n++;
     *out = c;
     return 0;
 }
@@ -527,6 +568,8 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 {
     a->entries++;
     note_time(a, e->ts);
+    if (e->ts && agg_time_add(&a->time, e->ts, 1, e->src_file ? e->src_file : "-", e->src_line))
+        return FL_ENOMEM;
     fl_change ch;
     if (fl_change_from_entry(e, &ch))
         return fl_agg_add_change(a, &ch);
@@ -552,10 +595,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
     }
     int64_t minute = minute_of(e->ts);
     agg_cell *c;
-    /* Entries without a timestamp go to minute 0, which no bucket width moves and which is
-     * left out of the span. */
-    if (ri >= 0 && (request || error) && e->ts && span_note(a, minute, minute))
-        return FL_ENOMEM;
+    /* Entries without a timestamp go to minute 0, which no bucket width moves. */
     if (ri >= 0 && (request || error)) {
         if (cell_get(a, -1, (int32_t)ri, minute, &c))
             return FL_ENOMEM;
@@ -640,11 +680,11 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
     int rc = FL_ENOMEM;
     if (!rmap || !gmap)
         goto out;
-    /* Both sides in buckets of the wider width: the one the union of the spans needs (src's
-     * width can only be wider than that after fl_agg_expire). */
-    if (src->has_span && span_note(dst, src->span_lo, src->span_hi))
-        goto out;
+    /* Both sides in buckets of the wider width; cell_get widens further if a series of the
+     * union needs it. */
     if (src->width > dst->width && fold_cells(dst, src->width))
+        goto out;
+    if (agg_time_merge(&dst->time, &src->time))
         goto out;
     for (size_t i = 0; i < src->n_revs; i++) {
         const agg_rev *s = &src->revs[i];
@@ -791,21 +831,50 @@ void fl_agg_expire(fl_agg *a, fl_time t)
     a->n_changes = nch;
     if (a->min_ts < t)
         a->min_ts = t;
-    /* The span restarts at the cut, so a live window never coarsens; a width already reached
-     * is kept (folded cells cannot be split again). */
-    if (a->has_span && a->span_hi < cut)
-        a->has_span = false;
-    else if (a->has_span && a->span_lo < cut)
-        a->span_lo = cut;
+    agg_time_expire(&a->time, t);
+    /* A width already reached is kept (folded cells cannot be split again). */
     reindex(a);
+    series_recount(a);
 out:
     fl_free(gmap);
     fl_free(rmap);
     fl_free(gcount);
 }
 
+/* Names each outlier the aggregate kept with its file and line, and counts the rest. */
+static void warn_outliers(const fl_agg *a, fl_diag *d)
+{
+    agg_fence f;
+    agg_time_fence(&a->time, &f);
+    if (!f.cut_lo && !f.cut_hi)
+        return;
+    char t0[32], t1[32], ts[32];
+    fl_time_format(f.first, false, t0, sizeof(t0));
+    fl_time_format(f.last, false, t1, sizeof(t1));
+    uint64_t named = 0;
+    for (int side = 0; side < 2; side++) {
+        const agg_extreme *v = side ? a->time.hi : a->time.lo;
+        size_t n = side ? a->time.n_hi : a->time.n_lo;
+        for (size_t i = 0; i < n && agg_time_outside(&a->time, &f, v[i].ts); i++) {
+            if (side && v[i].ts < f.first)
+                break; /* an early outlier also among the latest entries: named already */
+            named++;
+            fl_diag_warn(d, FL_WARN_OTHER, v[i].file, v[i].line,
+                         "timestamp %s is far from the rest of the input (%s to %s); the entry "
+                         "is counted but left out of the analysis window",
+                         fl_time_format(v[i].ts, false, ts, sizeof(ts)), t0, t1);
+        }
+    }
+    if (f.out_lo + f.out_hi > named)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "%" PRIu64 " more entries with timestamps far from the rest of the input "
+                     "(%s to %s) are left out of the analysis window",
+                     f.out_lo + f.out_hi - named, t0, t1);
+}
+
 void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
 {
+    warn_outliers(a, d);
     uint64_t requests = 0, errors = 0;
     long other = -1;
     for (size_t i = 0; i < a->n_revs; i++)
@@ -833,4 +902,21 @@ void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
                      "more than %zu time cells: %" PRIu64 " counts past the cap are left out of the "
                      "per-minute series",
                      a->opts.max_buckets * 16, a->cells_dropped);
+}
+
+int64_t agg_view_width(const fl_agg *a, int64_t m_lo, int64_t m_hi)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (size_t i = 0; i < a->n_cells; i++) {
+        int64_t m = a->cells[i].k.minute;
+        if (m == 0 || m + a->width <= m_lo || m > m_hi)
+            continue; /* minute 0 holds the entries without a timestamp */
+        lo = FL_MIN(lo, m);
+        hi = FL_MAX(hi, m);
+    }
+    int64_t w = a->width > 0 ? a->width : 1;
+    while (lo <= hi && w < (INT64_C(1) << 50) &&
+           (agg_bucket_start(hi, w) - agg_bucket_start(lo, w)) / w + 1 > AGG_SPAN_BUCKETS)
+        w *= 2;
+    return w;
 }

@@ -22,6 +22,25 @@ static int cellv_cmp(const void *x, const void *y)
     return a->minute < b->minute ? -1 : a->minute > b->minute;
 }
 
+/* Adds up the cells of sorted v that fell into the same bucket; returns the new count. */
+static size_t merge_same_bucket(cellv *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && v[k - 1].minute == v[i].minute) {
+            cellv *d = &v[k - 1];
+            d->requests += v[i].requests;
+            d->r5xx += v[i].r5xx;
+            d->errors += v[i].errors;
+            if (v[i].first_ts && (!d->first_ts || v[i].first_ts < d->first_ts))
+                d->first_ts = v[i].first_ts;
+            continue;
+        }
+        v[k++] = v[i];
+    }
+    return k;
+}
+
 static int rev_order_cmp(const void *p, const void *q)
 {
     const agg_rev *a = *(const agg_rev *const *)p, *b = *(const agg_rev *const *)q;
@@ -75,7 +94,9 @@ int an_build_index(ctx *c)
     }
     for (size_t i = 0; i < a->n_cells; i++) {
         const agg_cell *x = &a->cells[i];
-        cellv v = {x->k.minute, x->requests, x->r5xx, x->errors, x->first_ts};
+        /* The aggregate's cells may be finer than the analysis buckets: view them folded. */
+        cellv v = {agg_bucket_start(x->k.minute, c->w), x->requests, x->r5xx, x->errors,
+                   x->first_ts};
         size_t r = pos[x->k.rev];
         if (x->k.grp < 0) {
             rev_view *rv = &c->revs[r];
@@ -88,11 +109,15 @@ int an_build_index(ctx *c)
             c->gcells[s][c->gn[s]++] = v;
         }
     }
-    for (size_t r = 0; r < a->n_revs; r++)
+    for (size_t r = 0; r < a->n_revs; r++) {
         qsort(c->revs[r].cells, c->revs[r].n, sizeof(cellv), cellv_cmp);
+        c->revs[r].n = merge_same_bucket(c->revs[r].cells, c->revs[r].n);
+    }
     for (size_t s = 0; s < a->n_groups * a->n_revs; s++)
-        if (c->gn[s])
+        if (c->gn[s]) {
             qsort(c->gcells[s], c->gn[s], sizeof(cellv), cellv_cmp);
+            c->gn[s] = merge_same_bucket(c->gcells[s], c->gn[s]);
+        }
     rc = 0;
 out:
     fl_free(order);

@@ -94,13 +94,14 @@ static void ten_days(incident *out)
     long_bad_deploy_days(out, 10);
 }
 
-/* 10 days is past AGG_SPAN_BUCKETS minutes: cells are 4-minute buckets, the report's series
- * too, and the deploy still explains the errors, with the onset found at bucket resolution. */
+/* 10 days is past AGG_SPAN_BUCKETS minutes: the report's series are 4-minute buckets (the
+ * aggregate's own cells may stay finer while no series holds more than AGG_SPAN_BUCKETS), and
+ * the deploy still explains the errors, with the onset found at bucket resolution. */
 static void test_long_span(void)
 {
     ten_days(&in);
     fl_agg *a = aggregate(&in);
-    CHECK_INT(a->width, 4);
+    CHECK(a->width <= 4);
     fl_result *r = NULL;
     CHECK_INT(fl_analyze(a, NULL, &r), 0);
     CHECK(r && r->bucket_seconds % (4 * 60) == 0);
