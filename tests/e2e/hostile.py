@@ -166,6 +166,74 @@ def case_time_outlier():
     check(rc == 0 and doc["window"]["buckets"] <= 65536, f"two entries: exit {rc}, {doc['window']}")
 
 
+# ---- items 9, 10, 13: secrets in every output, service accounts kept ----
+
+def pem_key_lines(seed):
+    """A synthetic PKCS#8 private key as PEM lines (random bytes, not a real key)."""
+    import base64
+    import random
+    rnd = random.Random(seed)
+    body = base64.b64encode(bytes(rnd.randrange(256) for _ in range(1190))).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ["-----BEGIN PRIVATE KEY-----"] + lines + ["-----END PRIVATE KEY-----"]
+
+
+def all_outputs(path, extra=()):
+    """Every batch output faultline writes for path: four report formats, the postmortem
+    draft and classify."""
+    outs = {}
+    for fmt in ("text", "md", "json", "html"):
+        rc, out, err = run(["analyze", "--format", fmt] + list(extra) + [path])
+        check(rc in (0, 3), f"analyze --format {fmt}: exit {rc}; {err[:300]}")
+        outs[fmt] = out + err
+    rc, out, err = run(["postmortem"] + list(extra) + [path])
+    check(rc in (0, 3), f"postmortem: exit {rc}; {err[:300]}")
+    outs["postmortem"] = out + err
+    rc, out, err = run(["classify"] + list(extra) + [path])
+    check(rc in (0, 3), f"classify: exit {rc}; {err[:300]}")
+    outs["classify"] = out + err
+    return outs
+
+
+def case_pem_per_entry():
+    """A private key logged one line per entry, as Cloud Run splits stderr: no line of its
+    body reaches any output, whether multi-line reassembly joins the entries or not."""
+    base = sample_entries()
+    key = pem_key_lines(7)
+    planted = []
+    for k, line in enumerate(key):
+        planted.append({"timestamp": "2026-07-25T03:10:00.%06dZ" % (k * 1000),
+                        "insertId": f"pem-{k}", "severity": "ERROR", "logName": STDERR_LOG,
+                        "resource": {"type": "cloud_run_revision",
+                                     "labels": {"service_name": "checkout-api",
+                                                "revision_name": "checkout-api-00082-5u4",
+                                                "instance_id": "00f1"}},
+                        "textPayload": line})
+    p = write_ndjson(tmp("pem.ndjson"), base + planted)
+    body = key[1:-1]
+    for extra in ((), ("--no-multiline",)):
+        for name, out in all_outputs(p, extra).items():
+            for line in body:
+                for frag in (line[:16], line[-16:]):
+                    if len(frag) >= 12:
+                        check(frag not in out,
+                              f"{name} {' '.join(extra)}: key material {frag!r} leaked")
+
+
+
+def case_service_accounts_kept():
+    """Service-account principals are machine identities and stay in every report; personal
+    addresses are still redacted (today: both become [REDACTED:email])."""
+    p = os.path.join(ROOT, "tests/data/incidents/checkout-bad-deploy.json")
+    for name, out in all_outputs(p).items():
+        if name == "classify":
+            continue  # classify prints log lines; the principals are in audit fields
+        check("675795479@cloudbuild.gservice" in out,
+              f"{name}: the Cloud Build service account was redacted")
+        check("maria.gonzalez@" not in out and "sam.okafor@" not in out,
+              f"{name}: a personal address leaked")
+
+
 # ---- item 6: a symlink loop reads each file once ----
 
 def case_symlink_loop():
