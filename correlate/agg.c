@@ -860,9 +860,10 @@ static void warn_outliers(const fl_agg *a, fl_diag *d)
                 break; /* an early outlier also among the latest entries: named already */
             named++;
             fl_diag_warn(d, FL_WARN_OTHER, v[i].file, v[i].line,
-                         "timestamp %s is far from the rest of the input (%s to %s); the entry "
-                         "is counted but left out of the analysis window",
-                         fl_time_format(v[i].ts, false, ts, sizeof(ts)), t0, t1);
+                         "%s:%" PRIu64 ": timestamp %s is far from the rest of the input (%s to "
+                         "%s); the entry is counted but left out of the analysis window",
+                         v[i].file, v[i].line, fl_time_format(v[i].ts, false, ts, sizeof(ts)),
+                         t0, t1);
         }
     }
     if (f.out_lo + f.out_hi > named)

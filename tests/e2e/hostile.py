@@ -234,6 +234,67 @@ def case_service_accounts_kept():
               f"{name}: a personal address leaked")
 
 
+
+# ---- weaker spots: almost-JSON and timestamps RFC 3339 rejects ----
+
+def case_almost_json():
+    """Invalid UTF-8, \\u0000, a lone surrogate or 1e999 (in fields faultline uses or not)
+    keep the entry with the text replaced and a warning naming the line; the fast and the
+    jansson reader agree (today: each such entry is dropped as malformed, exit 3)."""
+    good = [json.dumps(entry(i, clock(i))).encode() for i in range(20)]
+    def err_entry(i, text):
+        return json.dumps(entry(100 + i, clock(30 + i), severity="ERROR", text=text)).encode()
+    odd = [
+        err_entry(0, "cart total XX").replace(b"XX", b"\xff\xfe bad"),  # raw bytes in a used field
+        json.dumps(dict(entry(101, clock(31)), jsonPayload={"extra": "a\u0000b"})).encode()
+        .replace(b"\\\\u0000", b"\\u0000"),
+        err_entry(2, "surrogate here: SURR").replace(b"SURR", b"\\ud800"),
+        json.dumps(dict(entry(103, clock(33)), labels={"x": "y"})).encode()
+        .replace(b'"y"', b"1e999"),
+    ]
+    lines = good[:10] + odd + good[10:]
+    p = tmp("almost.ndjson")
+    with open(p, "wb") as f:
+        f.write(b"\n".join(lines) + b"\n")
+    docs = []
+    for extra in ([], ["--slow-json"]):
+        rc, doc, err = analyze_json(extra + [p])
+        check(rc == 0, f"{extra}: exit {rc}; {err[:400]}")
+        check(doc["input"]["entries"] == 24 and doc["input"]["malformed"] == 0,
+              f"{extra}: {doc['input']['entries']} entries, {doc['input']['malformed']} malformed")
+        ws = warnings_of(doc)
+        for line_no, what in ((11, "invalid UTF-8"), (12, "u0000"), (13, "surrogate"),
+                              (14, "out-of-range number")):
+            check(any(f":{line_no}:" in w and what in w for w in ws),
+                  f"{extra}: no warning for line {line_no} ({what}): {ws}")
+        docs.append(essence(doc))
+    check(docs[0] == docs[1], "the fast and the jansson reader disagree")
+
+
+def case_bad_timestamps():
+    """Timestamps RFC 3339 rejects (Feb 30, +99:99 offsets, garbage) are ignored with a
+    warning naming the line (today: Feb 30 becomes Mar 2, +99:99 is accepted, garbage is
+    silent); the epoch is a timestamp, not "unknown" (today: 1970-01-01T00:00:00Z is null)."""
+    es = [entry(i, clock(i)) for i in range(200)]
+    odd = [("2026-02-30T03:00:00Z", "Feb 30"), ("2026-07-25T03:00:00+99:99", "+99:99"),
+           ("yesterday at noon", "garbage")]
+    for k, (ts, _) in enumerate(odd):
+        e = entry(300 + k, ts, severity="ERROR", text=f"odd stamp {k}")
+        e.pop("receiveTimestamp", None)
+        es.insert(50 + k, e)
+    es.insert(60, entry(400, "1970-01-01T00:00:00Z", severity="ERROR", text="epoch stamp"))
+    p = write_ndjson(tmp("stamps.ndjson"), es)
+    rc, doc, err = analyze_json([p])
+    check(rc == 0, f"exit {rc}; {err[:400]}")
+    ws = warnings_of(doc)
+    for k, (ts, what) in enumerate(odd):
+        check(any(f":{51 + k}:" in w and "RFC 3339" in w for w in ws),
+              f"no warning for the {what} timestamp on line {51 + k}: {ws}")
+    check(any(":61" in w and "1970-01-01T00:00:00Z" in w and "far from" in w for w in ws),
+          f"the epoch entry is not named as an outlier: {ws}")
+    check(doc["window"]["start"].startswith("2026-07-25T03:00"), f"window {doc['window']}")
+
+
 # ---- item 6: a symlink loop reads each file once ----
 
 def case_symlink_loop():
