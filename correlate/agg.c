@@ -96,6 +96,7 @@ void fl_agg_free(fl_agg *a)
     fl_free(a->groups);
     fl_free(a->cells);
     fl_free(a->changes);
+    fl_free(a->change_set);
     fl_strmap_free(&a->rev_index);
     fl_strmap_free(&a->group_index);
     fl_cellmap_free(&a->cell_index);
@@ -523,20 +524,113 @@ static long group_get(fl_agg *a, const group_proto *p)
     return (long)a->n_groups++;
 }
 
-static int change_eq(const fl_change *x, const fl_change *y)
+/* Change events: at most AGG_MAX_CHANGES, the latest by (time, kind, service, revision,
+ * source), so the set kept is the same for any input order or shard merge. Duplicates (the same
+ * event through two sources or shards) are found through a set of 64-bit hashes; once full,
+ * the vector is a min-heap on that order so the earliest is the one to give way. */
+static uint64_t change_hash(const fl_change *c)
 {
-    return x->ts == y->ts && x->kind == y->kind && strcmp(x->service, y->service) == 0 &&
-           strcmp(x->revision, y->revision) == 0 && strcmp(x->source, y->source) == 0;
+    uint64_t h = fl_hash64(&c->ts, sizeof(c->ts), FL_HASH_SEED);
+    int kind = (int)c->kind;
+    h = fl_hash64(&kind, sizeof(kind), h);
+    h = fl_hash64(c->service, strlen(c->service) + 1, h);
+    h = fl_hash64(c->revision, strlen(c->revision) + 1, h);
+    h = fl_hash64(c->source, strlen(c->source) + 1, h);
+    return h ? h : 1; /* 0 marks a free slot */
+}
+
+static int change_order(const fl_change *x, const fl_change *y)
+{
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    int c = strcmp(x->service, y->service);
+    if (!c)
+        c = strcmp(x->revision, y->revision);
+    return c ? c : strcmp(x->source, y->source);
+}
+
+#define HASH_TOMB UINT64_MAX
+
+static size_t chash_slot(const uint64_t *set, size_t cap, uint64_t h, bool for_insert)
+{
+    size_t i = (size_t)h & (cap - 1), tomb = SIZE_MAX;
+    while (set[i] && set[i] != h) {
+        if (set[i] == HASH_TOMB && tomb == SIZE_MAX)
+            tomb = i;
+        i = (i + 1) & (cap - 1);
+    }
+    return for_insert && !set[i] && tomb != SIZE_MAX ? tomb : i;
+}
+
+/* Rebuilds the hash set from the vector, at twice the room the vector can need. */
+static int chash_rebuild(fl_agg *a, size_t need)
+{
+    size_t cap = 64;
+    while (cap < need * 2)
+        cap *= 2;
+    uint64_t *set = fl_calloc(cap, sizeof(uint64_t));
+    if (!set)
+        return FL_ENOMEM;
+    for (size_t i = 0; i < a->n_changes; i++) {
+        uint64_t h = change_hash(&a->changes[i]);
+        set[chash_slot(set, cap, h, true)] = h;
+    }
+    fl_free(a->change_set);
+    a->change_set = set;
+    a->cap_change_set = cap;
+    a->change_set_used = a->n_changes;
+    return 0;
+}
+
+static void heap_down(fl_change *v, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && change_order(&v[l], &v[m]) < 0)
+            m = l;
+        if (r < n && change_order(&v[r], &v[m]) < 0)
+            m = r;
+        if (m == i)
+            return;
+        fl_change t = v[i];
+        v[i] = v[m];
+        v[m] = t;
+        i = m;
+    }
 }
 
 int fl_agg_add_change(fl_agg *a, const fl_change *c)
 {
-    for (size_t i = 0; i < a->n_changes; i++)
-        if (change_eq(&a->changes[i], c))
-            return 0;
-    if (grow((void **)&a->changes, &a->cap_changes, a->n_changes + 1, sizeof(fl_change)))
+    size_t max = AGG_MAX_CHANGES;
+    if ((a->change_set_used + 1) * 2 > a->cap_change_set &&
+        chash_rebuild(a, FL_MIN(a->n_changes + 1, max) + 16))
         return FL_ENOMEM;
-    a->changes[a->n_changes++] = *c;
+    uint64_t h = change_hash(c);
+    size_t slot = chash_slot(a->change_set, a->cap_change_set, h, false);
+    if (a->change_set[slot] == h)
+        return 0; /* the same event seen twice */
+    if (a->n_changes < max) {
+        if (grow((void **)&a->changes, &a->cap_changes, a->n_changes + 1, sizeof(fl_change)))
+            return FL_ENOMEM;
+        a->changes[a->n_changes++] = *c;
+        if (a->n_changes == max) /* full from now on: the earliest at the root */
+            for (size_t i = max / 2; i-- > 0;)
+                heap_down(a->changes, max, i);
+    } else {
+        a->changes_dropped++;
+        if (change_order(c, &a->changes[0]) <= 0)
+            return 0; /* earlier than everything kept */
+        uint64_t old = change_hash(&a->changes[0]);
+        a->change_set[chash_slot(a->change_set, a->cap_change_set, old, false)] = HASH_TOMB;
+        a->changes[0] = *c;
+        heap_down(a->changes, max, 0);
+    }
+    slot = chash_slot(a->change_set, a->cap_change_set, h, true);
+    if (!a->change_set[slot])
+        a->change_set_used++;
+    a->change_set[slot] = h;
     return 0;
 }
 
@@ -673,6 +767,7 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
 {
     dst->entries += src->entries;
     dst->cells_dropped += src->cells_dropped;
+    dst->changes_dropped += src->changes_dropped;
     note_time(dst, src->min_ts);
     note_time(dst, src->max_ts);
     long *rmap = fl_calloc(src->n_revs + 1, sizeof(long));
@@ -829,6 +924,10 @@ void fl_agg_expire(fl_agg *a, fl_time t)
         if (a->changes[i].ts >= t)
             a->changes[nch++] = a->changes[i];
     a->n_changes = nch;
+    if (nch == AGG_MAX_CHANGES)
+        for (size_t i = nch / 2; i-- > 0;)
+            heap_down(a->changes, nch, i);
+    chash_rebuild(a, FL_MIN(nch + 1, (size_t)AGG_MAX_CHANGES) + 16); /* failure: rebuilt later */
     if (a->min_ts < t)
         a->min_ts = t;
     agg_time_expire(&a->time, t);
@@ -898,6 +997,11 @@ void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
                      "more than %zu error groups: %" PRIu64 " errors with other unmatched "
                      "messages are counted as one group",
                      a->opts.max_groups, a->groups[g].count);
+    if (a->changes_dropped)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %d change events: the latest %d are kept, %" PRIu64
+                     " earlier ones are left out",
+                     AGG_MAX_CHANGES, AGG_MAX_CHANGES, a->changes_dropped);
     if (a->cells_dropped)
         fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
                      "more than %zu time cells: %" PRIu64 " counts past the cap are left out of the "

@@ -19,6 +19,9 @@
  * cost of a report is bounded whatever the timestamps: 65536 minutes is 45 days. */
 #define AGG_WINDOW_BUCKETS 65536
 
+/* Change events kept (the latest; about 15 MB): a month of deploys of a large fleet fits. */
+#define AGG_MAX_CHANGES 20000
+
 /* The time histogram behind outlier detection (agg_time.c): entry counts per bin of
  * tw minutes, at most AGG_TIME_BINS non-empty bins (then tw doubles), plus the
  * AGG_TIME_EXTREMES earliest and latest entries with where they came from. */
@@ -151,6 +154,9 @@ struct fl_agg {
     fl_cellmap cell_index;
     fl_change *changes;
     size_t n_changes, cap_changes;
+    uint64_t *change_set; /* hashes of the kept changes (0 free, UINT64_MAX removed) */
+    size_t cap_change_set, change_set_used;
+    uint64_t changes_dropped;
     /* Minutes per cell: a power of two, the smallest that keeps every series within
      * AGG_SPAN_BUCKETS cells. Cells of aligned buckets nest, so that width depends only on the
      * set of (series, minute) pairs seen, whatever the input order or shard merge order. */

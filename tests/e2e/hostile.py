@@ -295,6 +295,27 @@ def case_bad_timestamps():
     check(doc["window"]["start"].startswith("2026-07-25T03:00"), f"window {doc['window']}")
 
 
+def case_change_cap():
+    """25,000 change events (cap 20,000): the latest are kept, the rest counted in one warning,
+    exit 0 (today: every event is kept and each new one is compared with all before it)."""
+    p = tmp("changes.ndjson")
+    with open(p, "w") as f:
+        for i in range(25000):
+            f.write(json.dumps({"time": "2026-07-25T%02d:%02d:%02dZ"
+                                % (2 + i // 3600 % 2, i // 60 % 60, i % 60),
+                                "service": f"svc-{i % 500}", "kind": "config", "actor": "ci",
+                                "description": f"flag {i}"}) + "\n")
+    sample = os.path.join(ROOT, "tests/data/incidents/checkout-bad-deploy.json")
+    rc, doc, err = analyze_json(["--changes", p, sample], timeout=120)
+    check(rc == 0, f"exit {rc}; {err[:300]}")
+    ws = [w for w in warnings_of(doc) if "change events" in w]
+    check(len(ws) == 1 and "the latest 20000 are kept" in ws[0], f"no change-cap warning: {ws}")
+    times = sorted(c["time"] for c in doc["changes"])
+    check(len(times) <= 20000 + 20, f"{len(times)} changes kept")
+    check(times[-1].startswith("2026-07-25T03:59:59"), f"the latest change is gone: {times[-1]}")
+
+
+
 # ---- item 6: a symlink loop reads each file once ----
 
 def case_symlink_loop():
