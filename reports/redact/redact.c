@@ -726,8 +726,8 @@ static size_t m_key_value(scan *sc, size_t i)
             return 0;
         size_t end = quote ? quoted_end(sc, j, quote) : value_end(sc, j);
         if (!value_high_entropy(sc->s + j, end - j) ||
-            run(sc, j, is_token_char, end - j) != end - j)
-            return 0; /* prose, or text that holds a marker already */
+            run(sc, j, is_token_char, end - j) != end - j || sc->s[j] == '/')
+            return 0; /* prose, a path, or text that holds a marker already */
         return replace(sc, i, j, end, "high_entropy");
     }
     size_t mark = marker_len(sc, j);
@@ -829,9 +829,10 @@ static size_t m_b64_line(scan *sc, size_t i)
             k = p + 1;
             continue;
         }
-        if (c == '=' ) {
-            k++;
-            continue;
+        if (c == '=') { /* padding: only at the end of the line */
+            while (k < sc->n && sc->s[k] == '=' && k - i < 8192)
+                k++;
+            break;
         }
         if (!is_b64_std(c))
             break;
@@ -844,10 +845,20 @@ static size_t m_b64_line(scan *sc, size_t i)
     }
     bool eol = k == sc->n || sc->s[k] == '\n' || sc->s[k] == '\r' ||
                (sc->s[k] == '\\' && ch(sc, k + 1) == 'n');
-    if (!eol || lit < 12 || !up || !low || !(digit || sym))
+    bool padded = k > i && sc->s[k - 1] == '=';
+    if (!eol || !up || !low || lit < (padded ? 8u : 16u) || !(padded || digit || sym))
         return 0;
-    if (lit < 24 && !sym)
-        return 0; /* a short word of letters and digits: an id, not key material */
+    /* A full PEM line has 64 characters; a shorter one is key material only when it ends in
+     * padding (the last line of a block) or is random-looking, and not a path ("/a/b", no
+     * '+'). A last line under 16 characters (8 when padded) can stay: it cannot be told from
+     * a word, and a few characters of a key give nothing away. */
+    double need = log2((double)lit) - 0.6; /* short strings cannot reach a fixed bar */
+    size_t slashes = 0;
+    for (size_t p = i; p < k; p++)
+        slashes += sc->s[p] == '/';
+    bool path = sc->s[i] == '/' && slashes >= 2 && !memchr(sc->s + i, '+', k - i);
+    if (lit < 40 && !padded && (path || entropy(sc->s + i, k - i) < FL_MIN(3.8, need)))
+        return 0;
     return replace(sc, i, i, k, "key_material");
 }
 
