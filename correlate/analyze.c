@@ -420,9 +420,8 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
         const char *svc = c->revs[r].r->service;
         if (strcmp(svc, st->service) == 0)
             continue;
-        bool seen = false;
-        for (size_t o = 0; o < r; o++)
-            seen |= strcmp(c->revs[o].r->service, svc) == 0;
+        /* The view is sorted by service: a service seen before is the previous revision's. */
+        bool seen = r > 0 && strcmp(c->revs[r - 1].r->service, svc) == 0;
         fl_time first = 0;
         if (!seen && an_grp_sum_service(c, g, svc, mo - 5, c->m1 + 1, &first) >= 3 &&
             an_grp_sum_service(c, g, svc, c->m0, mo - 5, NULL) == 0)
