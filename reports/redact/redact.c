@@ -815,17 +815,17 @@ static bool line_start(const scan *sc, size_t i)
 
 static size_t m_b64_line(scan *sc, size_t i)
 {
-    size_t k = i, lit = 0;
+    size_t k = i, lit = 0, holes = 0;
     bool up = false, low = false, digit = false, sym = false;
     while (k < sc->n && k - i < 8192) {
         int c = (unsigned char)sc->s[k];
-        if (c == '<') { /* a template placeholder: <id>, <num>, <hex> */
+        if (c == '<') { /* a template placeholder: <id>, <num>, <hex>, <path> */
             size_t p = k + 1;
             while (p < sc->n && p - k <= 8 && is_lower((unsigned char)sc->s[p]))
                 p++;
             if (p == k + 1 || ch(sc, p) != '>')
                 return 0;
-            digit = true;
+            holes++; /* it stands for a masked run of the line */
             k = p + 1;
             continue;
         }
@@ -846,7 +846,13 @@ static size_t m_b64_line(scan *sc, size_t i)
     bool eol = k == sc->n || sc->s[k] == '\n' || sc->s[k] == '\r' ||
                (sc->s[k] == '\\' && ch(sc, k + 1) == 'n');
     bool padded = k > i && sc->s[k - 1] == '=';
-    if (!eol || !up || !low || lit < (padded ? 8u : 16u) || !(padded || digit || sym))
+    if (!eol || !up || !low || !(padded || digit || sym))
+        return 0;
+    /* A templated line (digits and paths masked as <id>, <path>): mixed case with a digit or
+     * '+' or '/' of its own and a few characters left are enough; the masks hid the rest. */
+    if (holes)
+        return lit >= 8 ? replace(sc, i, i, k, "key_material") : 0;
+    if (lit < (padded ? 8u : 16u))
         return 0;
     /* A full PEM line has 64 characters; a shorter one is key material only when it ends in
      * padding (the last line of a block) or is random-looking, and not a path ("/a/b", no
