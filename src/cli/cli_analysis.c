@@ -26,6 +26,11 @@ void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *p
     po->analyze.threshold = a->threshold;
     po->analyze.max_causes = a->max_causes > 0 ? (size_t)a->max_causes : 0;
     po->threads = a->threads;
+    po->reader.shard_index = a->shard_index;
+    po->reader.shard_count = a->shard_count;
+    /* gs:// inputs: the Cloud Storage emulator, read as Google's client libraries read it */
+    const char *emulator = getenv("STORAGE_EMULATOR_HOST");
+    po->reader.storage_emulator_host = emulator && *emulator ? emulator : NULL;
 }
 
 void fl_analysis_args_free(fl_analysis_args *a)
