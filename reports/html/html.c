@@ -80,7 +80,15 @@ static void header(const fl_result *r, const fl_report_opts *opts, FILE *o)
             min, (unsigned long long)r->input.entries, r->n_groups, r->n_changes);
     if (opts && opts->no_redact)
         fputs(" &middot; <strong>not redacted</strong>", o);
+    if (r->input.duplicates)
+        fprintf(o, " &middot; %llu duplicates dropped", (unsigned long long)r->input.duplicates);
     fputs("</p>\n", o);
+    if (r->input.filter[0]) {
+        fputs("<p class=\"muted\" id=\"filter\">Filter: <span class=\"mono\">", o);
+        esc(o, r->input.filter);
+        fprintf(o, "</span> (%llu entries left out)</p>\n",
+                (unsigned long long)r->input.filtered_out);
+    }
     if (r->n_causes && r->confident) {
         fputs("<div class=\"verdict\"><strong>Most likely cause:</strong> ", o);
         fl_html_prose(o, r->causes[0].summary);
@@ -282,10 +290,13 @@ static void input_summary(const fl_result *r, FILE *o)
             "<tr><th>bytes</th><td class=\"num\">%llu</td></tr>"
             "<tr><th>malformed</th><td class=\"num\">%llu</td></tr>"
             "<tr><th>oversize</th><td class=\"num\">%llu</td></tr>"
-            "<tr><th>unreadable</th><td class=\"num\">%llu</td></tr>\n",
+            "<tr><th>unreadable</th><td class=\"num\">%llu</td></tr>"
+            "<tr><th>duplicates dropped</th><td class=\"num\">%llu</td></tr>"
+            "<tr><th>filtered out</th><td class=\"num\">%llu</td></tr>\n",
             (unsigned long long)in->entries, (unsigned long long)in->files,
             (unsigned long long)in->bytes, (unsigned long long)in->malformed,
-            (unsigned long long)in->oversize, (unsigned long long)in->unreadable);
+            (unsigned long long)in->oversize, (unsigned long long)in->unreadable,
+            (unsigned long long)in->duplicates, (unsigned long long)in->filtered_out);
     fputs("</table>\n", o);
     if (in->n_truncated) {
         fputs("<p><strong>Truncated sources</strong> (what was read before the damage is "

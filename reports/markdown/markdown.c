@@ -268,6 +268,14 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
     if (problems)
         fputs(", **partial input** (see [Input](#input))", out);
     fputs(".\n", out);
+    if (r->input.filter[0]) {
+        fputs("\nFilter: ", out);
+        md_code(out, r->input.filter, 400, false);
+        fprintf(out, " (%llu entries left out).\n", (unsigned long long)r->input.filtered_out);
+    }
+    if (r->input.duplicates)
+        fprintf(out, "\nDuplicates dropped: %llu (same insertId, logName and timestamp).\n",
+                (unsigned long long)r->input.duplicates);
 }
 
 static void write_cause(FILE *out, const fl_cause *c)
@@ -479,6 +487,16 @@ static void write_input(FILE *out, const fl_result *r)
     fprintf(out, "- Malformed: %llu, oversize: %llu, unreadable: %llu\n",
             (unsigned long long)in->malformed, (unsigned long long)in->oversize,
             (unsigned long long)in->unreadable);
+    if (in->filter[0]) {
+        fputs("- Filter: ", out);
+        md_code(out, in->filter, 400, false);
+        fprintf(out, ", %llu entries left out\n", (unsigned long long)in->filtered_out);
+    }
+    fprintf(out, "- Duplicates dropped: %llu", (unsigned long long)in->duplicates);
+    if (in->dedup_unchecked)
+        fprintf(out, " (%llu entries past the de-duplication cap not checked)",
+                (unsigned long long)in->dedup_unchecked);
+    fputs("\n", out);
     if (in->n_truncated) {
         fputs("- Truncated: ", out);
         for (size_t i = 0; i < in->n_truncated; i++) {

@@ -3,6 +3,7 @@
  * is context below it. Log text is untrusted: control characters are neutralised so a log
  * line cannot move the cursor or change colours. */
 #include "fl_reports.h"
+#include "common/span.h"
 #include "text/warning_text.h"
 
 #include <string.h>
@@ -158,10 +159,12 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
     off(t);
     fputc('\n', t->out);
     if (r->window_start) {
-        long minutes = (long)((r->window_end - r->window_start) / (60 * FL_USEC_PER_SEC));
-        fprintf(t->out, "Window   %s to %s (%ld min, %d s buckets)\n",
+        char span[48], bucket[48];
+        fl_span_text(r->window_end - r->window_start, span, sizeof span);
+        fl_span_text((fl_time)r->bucket_seconds * FL_USEC_PER_SEC, bucket, sizeof bucket);
+        fprintf(t->out, "Window   %s to %s (%s, %s buckets)\n",
                 fl_time_format(r->window_start, false, a, sizeof a),
-                fl_time_format(r->window_end, false, b, sizeof b), minutes, r->bucket_seconds);
+                fl_time_format(r->window_end, false, b, sizeof b), span, bucket);
     } else {
         fputs("Window   (no timestamped entries)\n", t->out);
     }
@@ -172,6 +175,17 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
             r->input.files == 1 ? "" : "s", count_services(r), count_services(r) == 1 ? "" : "s",
             r->n_revisions, r->n_revisions == 1 ? "" : "s", r->n_groups,
             r->n_groups == 1 ? "" : "s");
+    if (r->input.filter[0]) {
+        fputs("Filter   ", t->out);
+        put_clean(t, r->input.filter, 400);
+        fprintf(t->out, " (%llu entries left out)\n", (unsigned long long)r->input.filtered_out);
+    }
+    if (r->input.duplicates)
+        fprintf(t->out, "Dedup    %llu duplicate entr%s dropped (same insertId, logName, time)\n",
+                (unsigned long long)r->input.duplicates, r->input.duplicates == 1 ? "y" : "ies");
+    if (r->input.dedup_unchecked)
+        fprintf(t->out, "Dedup    %llu entries past the de-duplication cap were not checked\n",
+                (unsigned long long)r->input.dedup_unchecked);
     size_t n_services = count_services(r);
     if (n_services > 0 && n_services <= 8) {
         /* Revisions are sorted by service, so each service's revisions are adjacent. */

@@ -29,7 +29,9 @@ static const fl_opt analyze_opts[] = {
      offsetof(struct analyze_args, format), 0, 0, format_names},
     {"output", 'o', FL_OPT_STRING, "FILE", "write the report to FILE instead of standard output",
      offsetof(struct analyze_args, output), 0, 0, NULL},
+    FL_FILTER_OPTS(struct analyze_args, a.filter),
     FL_ANALYSIS_OPTS(struct analyze_args, a),
+    FL_FAIL_ON_CAUSE_OPT(struct analyze_args, a),
     FL_OPT_END,
 };
 
@@ -43,6 +45,11 @@ static const char analyze_epilog[] =
     "  gcloud logging read 'resource.type=cloud_run_revision' --freshness=2h --format=json \\\n"
     "    | faultline analyze --format md -o incident.md\n"
     "  faultline analyze --changes deploys.ndjson --format json logs/2026/11/20/\n"
+    "  faultline analyze --since 30m --service 'checkout-*' --min-severity WARNING logs/\n"
+    "  faultline analyze --fail-on-cause -q --format json incident.json > report.json\n"
+    "\n"
+    "Entries seen twice (same insertId, logName and timestamp, as when exports overlap) are\n"
+    "counted once; the report says how many were dropped and which filter was applied.\n"
     "\n";
 
 static const fl_cmd_spec analyze_spec = {
@@ -89,6 +96,10 @@ int fl_cmd_analyze(int argc, char **argv)
         status = FL_EXIT_USAGE;
         goto out;
     }
+    if (fl_cli_check_output("analyze", args.output, &inputs)) {
+        status = FL_EXIT_USAGE;
+        goto out;
+    }
     fl_result *res = NULL;
     status = fl_cli_run_analysis("analyze", &inputs, &args.a, &res);
     if (!res)
@@ -107,6 +118,7 @@ int fl_cmd_analyze(int argc, char **argv)
         if (fl_cli_close_output("analyze", f, args.output) || rc)
             status = FL_EXIT_USAGE;
     }
+    status = fl_cli_final_status(&args.a, res, status);
     fl_result_free(res);
 out:
     fl_analysis_args_free(&args.a);

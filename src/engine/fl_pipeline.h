@@ -4,6 +4,7 @@
 #define FL_PIPELINE_H
 
 #include "fl_correlate.h"
+#include "fl_gate.h"
 #include "fl_ingest.h"
 #include "fl_patterns.h"
 
@@ -16,6 +17,7 @@ typedef struct fl_pipeline_opts {
     fl_reader_opts reader;
     fl_analyze_opts analyze;  /* .rules is filled in by the pipeline */
     int threads;              /* 0: all cores */
+    fl_filter_spec filter;    /* --since, --service...; de-duplication (src/engine/gate.c) */
 } fl_pipeline_opts;
 
 /* Directory of the built-in rules: $FAULTLINE_PATTERNS_DIR, else the source tree's

@@ -12,6 +12,7 @@
 #include "fl_pipeline.h"
 
 #include "fl_config.h"
+#include "fl_gate_prescan.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -173,6 +174,7 @@ typedef struct pool {
     int error;     /* first worker error, stops everyone */
     const fl_rules *rules;
     fl_reader *reader;
+    fl_gate *gate; /* used only in the turn-ordered section: input order, one thread */
     pthread_mutex_t shared_lock; /* guards shared */
     fl_agg *shared;
 } pool;
@@ -197,13 +199,17 @@ static int process(worker *w, pool *p, job *j)
     if (rc)
         return rc;
     rc = fl_reader_reassemble(p->reader, j->b, false);
+    bool admit[FL_BATCH_RECORDS + 1];
+    size_t n = FL_MIN(fl_batch_count(j->b), FL_ARRAY_LEN(admit));
+    for (size_t i = 0; i < n && !rc; i++)
+        admit[i] = fl_gate_admit(p->gate, fl_batch_entry(j->b, i));
     pthread_mutex_lock(&p->lock);
     p->turn++;
     set_error(p, rc);
     pthread_mutex_unlock(&p->lock);
-    size_t n = fl_batch_count(j->b);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = worker_add(w, p->rules, fl_batch_entry(j->b, i));
+        if (admit[i])
+            rc = worker_add(w, p->rules, fl_batch_entry(j->b, i));
     if (!rc && ++w->batches >= HANDOVER_BATCHES) {
         fl_agg *fresh = fl_agg_new(NULL);
         if (!fresh)
@@ -264,13 +270,14 @@ static void pool_free(pool *p)
 
 /* This thread reads, cuts and queues batches of raw records; n_workers workers parse,
  * reassemble (in input order), classify and count them. Returns 0 or the first error. */
-static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *workers, int n_workers,
-                        fl_agg *shared, char *errbuf, size_t errlen)
+static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate, worker *workers,
+                        int n_workers, fl_agg *shared, char *errbuf, size_t errlen)
 {
     pool p;
     memset(&p, 0, sizeof p);
     p.rules = rules;
     p.reader = reader;
+    p.gate = gate;
     p.shared = shared;
     p.cap = (size_t)n_workers * BATCHES_PER_WORKER + 1;
     p.empty = fl_calloc(p.cap, sizeof(job *));
@@ -347,7 +354,8 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *worker
         rc = fl_reader_reassemble(reader, last->b, true);
         size_t n = fl_batch_count(last->b);
         for (size_t i = 0; i < n && !rc; i++)
-            rc = worker_add(&workers[0], rules, fl_batch_entry(last->b, i));
+            if (fl_gate_admit(gate, fl_batch_entry(last->b, i)))
+                rc = worker_add(&workers[0], rules, fl_batch_entry(last->b, i));
         if (rc)
             set_err(errbuf, errlen, "classifying input: %s", fl_strerror(rc));
     }
@@ -363,14 +371,14 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *worker
     return rc;
 }
 
-static int run_serial(fl_reader *reader, const fl_rules *rules, worker *w, char *errbuf,
-                      size_t errlen)
+static int run_serial(fl_reader *reader, const fl_rules *rules, fl_gate *gate, worker *w,
+                      char *errbuf, size_t errlen)
 {
     fl_entry e;
     int rc;
     fl_entry_init(&e);
     while ((rc = fl_reader_next(reader, &e)) == 1) {
-        if ((rc = worker_add(w, rules, &e)) != 0) {
+        if (fl_gate_admit(gate, &e) && (rc = worker_add(w, rules, &e)) != 0) {
             set_err(errbuf, errlen, "%s:%llu: %s", e.src_file ? e.src_file : "-",
                     (unsigned long long)e.src_line, fl_strerror(rc));
             break;
@@ -391,6 +399,8 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
     fl_agg *main_agg = NULL;
     int n_workers = resolve_threads(opts->threads);
     worker *workers = NULL;
+    fl_gate *gate = NULL;
+    fl_prescan prescan = {0};
     int rc;
 
     *out = NULL;
@@ -401,6 +411,14 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         n_inputs = 1;
     }
 
+    if ((rc = fl_gate_new(&gate, &opts->filter, errbuf, errlen)) != 0)
+        goto done;
+    if (fl_gate_needs_newest(gate)) {
+        rc = fl_gate_prescan(gate, inputs, n_inputs, &opts->reader, &prescan, errbuf, errlen);
+        if (rc)
+            goto done;
+        inputs = prescan.inputs;
+    }
     if ((rc = fl_pipeline_load_rules(opts, &rules, errbuf, errlen)) != 0)
         goto done;
     workers = fl_calloc((size_t)n_workers, sizeof(*workers));
@@ -426,9 +444,9 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         goto done;
     }
     if (n_workers == 1)
-        rc = run_serial(reader, rules, &workers[0], errbuf, errlen);
+        rc = run_serial(reader, rules, gate, &workers[0], errbuf, errlen);
     else
-        rc = run_parallel(reader, rules, workers, n_workers, main_agg, errbuf, errlen);
+        rc = run_parallel(reader, rules, gate, workers, n_workers, main_agg, errbuf, errlen);
     if (rc)
         goto done;
     /* Reading is over: give back its buffers, the matchers and each worker's aggregate as
@@ -470,6 +488,7 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         fl_result_free(res);
         goto oom;
     }
+    fl_gate_annotate(gate, &res->input);
     *out = res;
     goto done;
 oom:
@@ -483,5 +502,7 @@ done:
     fl_free(workers);
     fl_agg_free(main_agg);
     fl_rules_free(rules);
+    fl_gate_free(gate);
+    fl_prescan_free(&prescan);
     return rc;
 }
