@@ -5,7 +5,10 @@
  *                   cut by tracking bracket depth and strings.
  *   concatenated    pretty-printed objects one after another (`jq .` output).
  * The format is decided per source from its first non-blank byte, and for '{' from whether
- * the first line holds a complete object. */
+ * the first line holds a complete object. What gcloud prints without --format=json is
+ * recognised and refused with one warning that says what to run instead (foreign_hint):
+ *   gcloud logging read            YAML documents separated by "---" ("insertId: abc")
+ *   gcloud run services logs read  text lines "2026-07-25 03:05:02 GET 500 https://..." */
 #include "ingest_internal.h"
 
 #include <stdio.h>
@@ -138,6 +141,34 @@ static void malformed(fl_splitter *sp, uint64_t line, const char *what)
                  (unsigned long long)line, what);
 }
 
+/* The first line of a source that is not JSON: is it something gcloud prints by default? */
+static const char *foreign_hint(const char *p, size_t n)
+{
+    const char *nl = memchr(p, '\n', n);
+    size_t len = nl ? (size_t)(nl - p) : n;
+    if (len >= 3 && memcmp(p, "---", 3) == 0 && (len == 3 || p[3] == ' ' || p[3] == '\r'))
+        return "this is gcloud's YAML output (gcloud logging read without --format=json); "
+               "run it again with --format=json";
+    /* A YAML mapping key that a LogEntry has, at column 0. */
+    static const char *const keys[] = {"insertId:", "logName:", "httpRequest:", "jsonPayload:",
+                                       "textPayload:", "protoPayload:", "receiveTimestamp:",
+                                       "resource:", "severity:", "timestamp:", "labels:"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        size_t kl = strlen(keys[k]);
+        if (len >= kl && memcmp(p, keys[k], kl) == 0)
+            return "this is gcloud's YAML output (gcloud logging read without --format=json); "
+                   "run it again with --format=json";
+    }
+    /* "2026-07-25 03:05:02 ..." */
+    if (len >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == ' ' || p[10] == 'T') &&
+        p[13] == ':' && p[16] == ':' && p[0] >= '0' && p[0] <= '9')
+        return "this is text from 'gcloud run services logs read'; for faultline export the "
+               "entries as JSON: gcloud logging read "
+               "'resource.type=\"cloud_run_revision\" AND resource.labels.service_name=SERVICE' "
+               "--format=json";
+    return NULL;
+}
+
 /* Decides the format from the first bytes (skipping a UTF-8 BOM). */
 static void detect(fl_splitter *sp)
 {
@@ -162,6 +193,17 @@ static void detect(fl_splitter *sp)
     }
     size_t i = sp->start + off;
     sp->detected = true;
+    const char *hint = i < sp->end && sp->buf[i] != '[' && sp->buf[i] != '{'
+                           ? foreign_hint(sp->buf + i, sp->end - i)
+                           : NULL;
+    if (hint) {
+        uint64_t line = sp->line;
+        for (size_t k = sp->start; k < i; k++)
+            line += sp->buf[k] == '\n';
+        malformed(sp, line, hint);
+        sp->fmt = FL_FMT_FOREIGN;
+        return;
+    }
     if (i >= sp->end || sp->buf[i] != '[') {
         sp->fmt = FL_FMT_NDJSON;
         if (i < sp->end && sp->buf[i] == '{') {
@@ -612,6 +654,8 @@ int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
 {
     if (!sp->detected)
         detect(sp);
+    if (sp->fmt == FL_FMT_FOREIGN)
+        return 0; /* already said what it is; nothing in it can be read */
     if (sp->fmt == FL_FMT_NDJSON)
         return next_ndjson(sp, rec, len, line);
     return next_scan(sp, rec, len, line);

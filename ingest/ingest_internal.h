@@ -66,6 +66,7 @@ typedef enum {
     FL_FMT_NDJSON,
     FL_FMT_ARRAY,
     FL_FMT_CONCAT,
+    FL_FMT_FOREIGN, /* recognised but not LogEntry JSON (gcloud YAML or text): one warning */
 } fl_format;
 
 typedef struct fl_splitter fl_splitter;

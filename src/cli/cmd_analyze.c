@@ -102,6 +102,11 @@ int fl_cmd_analyze(int argc, char **argv)
     }
     fl_result *res = NULL;
     status = fl_cli_run_analysis("analyze", &inputs, &args.a, &res);
+    if (res && status == FL_EXIT_UNREADABLE) {
+        /* Nothing valid was read: an empty report would only look like a clean bill. */
+        fl_result_free(res);
+        res = NULL;
+    }
     if (!res)
         goto out;
 

@@ -125,6 +125,10 @@ int fl_cmd_postmortem(int argc, char **argv)
     }
     fl_result *res = NULL;
     status = fl_cli_run_analysis("postmortem", &inputs, &args.a, &res);
+    if (res && status == FL_EXIT_UNREADABLE) {
+        fl_result_free(res); /* nothing valid was read: no empty draft */
+        res = NULL;
+    }
     if (!res)
         goto out;
 

@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+"""End-to-end tests of what a person narrowing an incident relies on (issue 13, batch side):
+the input filter (--since/--until/--service/--revision/--min-severity), de-duplication of
+overlapping exports, gcloud's default YAML and text output, -o onto an input, --fail-on-cause,
+the help, human units in the header, and the report JSON Schema.
+
+Usage: batch_ux.py FAULTLINE SOURCE_ROOT CASE   (CASE "all" runs every case)
+
+Expectations are computed from the input (the shipped sample incident) with Python, never
+copied from faultline's output.
+"""
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from clitest import Fail, check, run_cli
+
+FAULTLINE = ""
+ROOT = ""
+TMP = ""
+SAMPLE_REL = "tests/data/incidents/checkout-bad-deploy.json"
+SEVERITIES = {"DEFAULT": 0, "DEBUG": 100, "INFO": 200, "NOTICE": 300, "WARNING": 400,
+              "ERROR": 500, "CRITICAL": 600, "ALERT": 700, "EMERGENCY": 800}
+
+
+def run(args, input_bytes=None, env_extra=None):
+    stdin = subprocess.DEVNULL if input_bytes is None else None
+    return run_cli(FAULTLINE, args, stdin=stdin, input_bytes=input_bytes, env_extra=env_extra)
+
+
+def analyze_json(args, expect_rc=0, input_bytes=None):
+    rc, out, err = run(["analyze", "--format", "json"] + args, input_bytes=input_bytes)
+    check(rc == expect_rc, f"analyze {args}: exit {rc}, expected {expect_rc}; stderr:\n{err}")
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        raise Fail(f"analyze {args}: not JSON ({e}): {out[:300]}")
+
+
+def sample():
+    return os.path.join(ROOT, SAMPLE_REL)
+
+
+def entries():
+    with open(sample()) as f:
+        return json.load(f)
+
+
+def tmp(name):
+    return os.path.join(TMP, name)
+
+
+def ts(e):
+    return e.get("timestamp") or e.get("receiveTimestamp")
+
+
+def parse_ts(s):
+    s = s.rstrip("Z")
+    if "." in s:
+        head, frac = s.split(".")
+        s = head + "." + frac[:6]
+    return datetime.datetime.fromisoformat(s).replace(tzinfo=datetime.timezone.utc)
+
+
+def labels(e):
+    return (e.get("resource") or {}).get("labels") or {}
+
+
+def is_request(e):
+    return e.get("logName", "").endswith("%2Frequests")
+
+
+def is_audit(e):
+    n = e.get("logName", "")
+    return "cloudaudit.googleapis.com" in n
+
+
+def requests_by_revision(rows):
+    out = {}
+    for e in rows:
+        if not is_request(e):
+            continue
+        k = (labels(e).get("service_name"), labels(e).get("revision_name"))
+        r = out.setdefault(k, [0, 0])
+        r[0] += 1
+        r[1] += int((e.get("httpRequest") or {}).get("status") or 0) >= 500
+    return out
+
+
+def report_requests(doc):
+    return {(r["service"], r["revision"]): [r["requests"], r["requests_5xx"]]
+            for r in doc["revisions"] if r["requests"]}
+
+
+def write_ndjson(rows, path):
+    with open(path, "w") as f:
+        for e in rows:
+            f.write(json.dumps(e, separators=(",", ":")) + "\n")
+    return path
+
+
+def essence(doc):
+    return {k: doc[k] for k in ("window", "changes", "groups", "revisions", "causes")}
+
+
+# ---- cases ----
+
+def case_filter_since():
+    """--since as RFC 3339 and as a duration back from the newest entry: the same entries are
+    analysed whatever the order of the input, the thread count, or stdin."""
+    rows = entries()
+    newest = max(parse_ts(ts(e)) for e in rows)
+    cut = newest - datetime.timedelta(minutes=20)
+    kept = [e for e in rows if parse_ts(ts(e)) >= cut]
+    expect = requests_by_revision(kept)
+    check(0 < len(kept) < len(rows), "the sample does not straddle the cut")
+
+    oldest_first = write_ndjson(sorted(rows, key=ts), tmp("old-first.ndjson"))
+    newest_first = write_ndjson(sorted(rows, key=ts, reverse=True), tmp("new-first.ndjson"))
+    docs = []
+    for args in (["--since", "20m", oldest_first], ["--since", "20m", newest_first],
+                 ["--since", "20m", "--threads", "1", newest_first],
+                 ["--since", "20m", "--threads", "3", oldest_first],
+                 ["--since", cut.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), sample()]):
+        doc = analyze_json(args)
+        check(report_requests(doc) == expect,
+              f"{args}: requests per revision {report_requests(doc)}, expected {expect}")
+        check(doc["input"]["filtered_out"] == len(rows) - len(kept),
+              f"{args}: filtered_out {doc['input']['filtered_out']}, "
+              f"expected {len(rows) - len(kept)}")
+        check(doc["input"]["filter"] and "since" in doc["input"]["filter"],
+              f"{args}: the report does not say which filter was applied: {doc['input']}")
+        docs.append(doc)
+    for d in docs[1:4]:
+        check(essence(d) == essence(docs[0]), "the analysis depends on input order or threads")
+    # Standard input is read twice too (spooled to a temporary file).
+    with open(newest_first, "rb") as f:
+        doc = analyze_json(["--since", "20m"], input_bytes=f.read())
+    check(essence(doc) == essence(docs[0]), "--since 20m on stdin differs from the file")
+    # Every format names the filter.
+    for fmt, needle in (("text", "Filter   since "), ("md", "Filter: ` since "),
+                        ("html", 'id="filter"')):
+        rc, out, err = run(["analyze", "--format", fmt, "--since", "20m", sample()])
+        check(rc == 0 and needle in out, f"{fmt} report does not show the filter ({needle})")
+    rc, out, err = run(["analyze", "--since", "3x", sample()])
+    check(rc == 1 and "--since" in err and not out, f"bad --since: exit {rc}, {err}")
+    rc, out, err = run(["analyze", "--until", "2026-01-01", "--since", "2026-02-01", sample()])
+    check(rc == 1 and "after --until" in err, f"since after until: exit {rc}, {err}")
+
+
+def case_filter_service():
+    """--service and --revision globs, --min-severity; change events stay."""
+    rows = entries()
+    doc = analyze_json(["--service", "orders-*", sample()])
+    svcs = {r["service"] for r in doc["revisions"]}
+    check(svcs == {"orders-api"}, f"--service orders-*: revisions of {svcs}")
+    expect = requests_by_revision([e for e in rows if labels(e).get("service_name") == "orders-api"])
+    check(report_requests(doc) == expect, "orders-api request counts differ from the input")
+    check("service orders-*" in doc["input"]["filter"], doc["input"]["filter"])
+
+    revs = sorted({labels(e).get("revision_name") for e in rows
+                   if labels(e).get("service_name") == "checkout-api"
+                   and labels(e).get("revision_name")})
+    doc = analyze_json(["--revision", revs[0], "--revision", revs[-1] + "*", sample()])
+    got = {r["revision"] for r in doc["revisions"] if r["requests"]}
+    check(got == {revs[0], revs[-1]}, f"--revision twice: {got}, expected {revs[0]}, {revs[-1]}")
+
+    doc = analyze_json(["--min-severity", "error", sample()])
+    kept = [e for e in rows if is_audit(e) or
+            SEVERITIES.get(e.get("severity", "DEFAULT"), 0) >= 500]
+    check(doc["input"]["filtered_out"] == len(rows) - len(kept),
+          f"--min-severity error: filtered_out {doc['input']['filtered_out']}, "
+          f"expected {len(rows) - len(kept)}")
+    check(any(c["kind"] == "deploy" for c in doc["changes"]),
+          "--min-severity dropped the deploy (change events must stay)")
+    rc, out, err = run(["analyze", "--min-severity", "loud", sample()])
+    check(rc == 1 and "--min-severity" in err, f"bad severity: exit {rc}")
+    # classify takes the same filter.
+    rc, out, err = run(["classify", "--all", "--service", "orders-api", sample()])
+    lines = [json.loads(x) for x in out.splitlines()]
+    check(rc == 0 and lines and all(x["service"] in ("orders-api", "") for x in lines),
+          f"classify --service: {set(x['service'] for x in lines)}")
+
+
+def case_dedup():
+    """Overlapping exports: every entry counted once, whatever the order and thread count."""
+    rows = sorted(entries(), key=ts)
+    half = len(rows) // 2
+    a = write_ndjson(rows[: half + 400], tmp("a.ndjson"))  # 400 entries in both files
+    b = write_ndjson(rows[half:], tmp("b.ndjson"))
+    ref = analyze_json([sample()])
+    expect = requests_by_revision(rows)
+    docs = []
+    for args in ([a, b], [b, a], ["--threads", "1", b, a], ["--threads", "4", a, b],
+                 [sample(), a]):
+        doc = analyze_json(args)
+        check(report_requests(doc) == expect,
+              f"{args}: requests {report_requests(doc)} != input {expect}")
+        docs.append(doc)
+    for d in docs[:4]:
+        check(d["input"]["duplicates"] == 400,
+              f"duplicates {d['input']['duplicates']}, expected 400")
+        check(essence(d) == essence(ref), "merged overlapping exports differ from the original")
+    check(docs[4]["input"]["duplicates"] == half + 400, "sample + a: duplicates")
+    rc, out, _ = run(["analyze", a, b])
+    check("400 duplicate entries dropped" in out, "text report does not count the duplicates")
+    doc = analyze_json(["--keep-duplicates", a, b])
+    check(doc["input"]["duplicates"] == 0 and report_requests(doc) != expect,
+          "--keep-duplicates still de-duplicates")
+
+
+def to_gcloud_yaml(rows):
+    import yaml
+    return yaml.safe_dump_all(rows, explicit_start=False, sort_keys=True).encode()
+
+
+def case_gcloud_formats():
+    """gcloud's default YAML and `gcloud run services logs read` text: exit 2, a hint, no
+    empty report on stdout."""
+    rows = sorted(entries(), key=ts)[:50]
+    yaml_bytes = to_gcloud_yaml(rows)
+    check(b"\n---\n" in yaml_bytes, "the YAML test data has no document separators")
+    p = tmp("export.yaml")
+    with open(p, "wb") as f:
+        f.write(yaml_bytes)
+    text_lines = "".join(
+        f"{ts(e)[:10]} {ts(e)[11:19]} {(e.get('httpRequest') or {}).get('requestMethod', '')} "
+        f"{(e.get('httpRequest') or {}).get('status', '')} "
+        f"{(e.get('httpRequest') or {}).get('requestUrl', e.get('textPayload', ''))}\n"
+        for e in rows)
+    for label, args, data, needle in (
+            ("yaml file", [p], None, "add --format=json"),
+            ("yaml stdin", [], yaml_bytes, "--format=json"),
+            ("yaml with ---", [], b"---\n" + yaml_bytes, "--format=json"),
+            ("run logs text", [], text_lines.encode(), "gcloud logging read")):
+        for cmd in (["analyze"], ["analyze", "--format", "json"], ["postmortem"]):
+            rc, out, err = run(cmd + args, input_bytes=data)
+            check(rc == 2, f"{label} {cmd}: exit {rc}, expected 2; {err}")
+            check(out == "", f"{label} {cmd}: wrote a report to stdout: {out[:200]}")
+            check("gcloud" in err and needle.split()[-1] in err,
+                  f"{label} {cmd}: no hint on stderr: {err}")
+
+
+def case_output_clash():
+    """-o naming an input (or a path inside an input directory) is refused, the input kept."""
+    p = write_ndjson(entries(), tmp("incident.ndjson"))
+    before = open(p, "rb").read()
+    for cmd in (["analyze"], ["postmortem"], ["classify"]):
+        rc, out, err = run(cmd + ["-o", p, p])
+        check(rc == 1 and "overwrite" in err, f"{cmd} -o INPUT: exit {rc}, {err}")
+        check(open(p, "rb").read() == before, f"{cmd} -o INPUT changed the export")
+    d = tmp("logs")
+    os.mkdir(d)
+    write_ndjson(entries(), os.path.join(d, "x.json"))
+    rc, out, err = run(["analyze", "-o", os.path.join(d, "report.txt"), d])
+    check(rc == 1 and not os.path.exists(os.path.join(d, "report.txt")),
+          f"-o inside the input directory: exit {rc}")
+    rc, out, err = run(["analyze", "-o", tmp("report.txt"), p])
+    check(rc == 0 and os.path.exists(tmp("report.txt")), "a separate -o path was refused")
+
+
+def case_fail_on_cause():
+    rc, _, _ = run(["analyze", "-q", sample()])
+    check(rc == 0, f"without --fail-on-cause: exit {rc}")
+    rc, out, _ = run(["analyze", "--fail-on-cause", sample()])
+    check(rc == 4 and "MOST LIKELY CAUSE" in out, f"--fail-on-cause with a cause: exit {rc}")
+    rc, out, _ = run(["postmortem", "--fail-on-cause", sample()])
+    check(rc == 4 and out, f"postmortem --fail-on-cause: exit {rc}")
+    flgen = os.environ.get("FLGEN")
+    if flgen:
+        p = tmp("healthy.ndjson")
+        subprocess.run([flgen, "--scenario", "healthy", "--seed", "1", "--out", p], check=True)
+        rc, _, _ = run(["analyze", "--fail-on-cause", p])
+        check(rc == 0, f"--fail-on-cause on a healthy hour: exit {rc}")
+
+
+def case_help():
+    """User help: the new options with an example each; internal flags and build paths out."""
+    for cmd in ("analyze", "classify", "postmortem"):
+        rc, out, _ = run([cmd, "--help"])
+        check(rc == 0, f"{cmd} --help: exit {rc}")
+        for opt in ("--since", "--until", "--service", "--revision", "--min-severity"):
+            check(opt in out, f"{cmd} --help lacks {opt}")
+        check("--slow-json" not in out, f"{cmd} --help shows the internal --slow-json")
+        check("--since" in out.split("Example")[-1] or "--service" in out.split("Example")[-1],
+              f"{cmd} --help has no example of the filter")
+    rc, out, _ = run(["analyze", "--help"])
+    check("--fail-on-cause" in out and "4  a confident cause" in out, "exit code 4 not in help")
+    rc, out, _ = run(["patterns", "--help"])
+    check(rc == 0 and ROOT not in out and "/build" not in out,
+          f"patterns --help prints a build-tree path: {out}")
+    rc, out, _ = run(["--version"])
+    check(rc == 0 and "PCRE2" in out and "JIT" in out and "jansson" in out,
+          f"--version lacks library versions / JIT: {out}")
+
+
+def span_entries(span_seconds, n=400):
+    """n request entries spread evenly over span_seconds, the last 10% of them 5xx."""
+    start = datetime.datetime(2023, 12, 30, 22, 0, tzinfo=datetime.timezone.utc)
+    rows = []
+    for i in range(n):
+        t = start + datetime.timedelta(seconds=span_seconds * i / (n - 1))
+        status = 500 if i > n * 0.9 else 200
+        rows.append({
+            "insertId": f"span-{i}",
+            "logName": "projects/p/logs/run.googleapis.com%2Frequests",
+            "resource": {"type": "cloud_run_revision",
+                         "labels": {"service_name": "cart-api", "revision_name": "cart-api-00001-abc",
+                                    "location": "us-central1"}},
+            "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "severity": "ERROR" if status >= 500 else "INFO",
+            "httpRequest": {"requestMethod": "GET", "status": status,
+                            "requestUrl": f"https://cart-api.run.app/api/v1/cart/{48000 + i}"},
+        })
+    return rows
+
+
+def case_human_window():
+    """The text header says how long the window is in units a person reads."""
+    for seconds, want in ((300, "(5 min"), (3 * 86400, "(3 d"), (3 * 365 * 86400, "years")):
+        p = write_ndjson(span_entries(seconds), tmp(f"span{seconds}.ndjson"))
+        rc, out, err = run(["analyze", p])
+        header = [x for x in out.splitlines() if x.startswith("Window")]
+        check(rc == 0 and header, f"{seconds}s: exit {rc}, {err}")
+        check(want in header[0] and " s buckets" not in header[0],
+              f"{seconds}s: header {header[0]!r} lacks {want!r} or uses raw seconds")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    global FAULTLINE, ROOT, TMP
+    if len(sys.argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    FAULTLINE, ROOT, which = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
+    ROOT = os.path.abspath(ROOT)
+    names = sorted(CASES) if which == "all" else [which]
+    failed = 0
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix=f"fl-ux-{name}-") as d:
+            TMP = d
+            try:
+                CASES[name]()
+                print(f"ok   {name}")
+            except Fail as e:
+                failed += 1
+                print(f"FAIL {name}: {e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
