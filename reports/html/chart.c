@@ -450,7 +450,10 @@ static void legend(const chart *c, const size_t *revs, size_t n_revs, double y)
                 "<text x=\"%.1f\" y=\"%.1f\">",
                 x, y - 10, other ? OTHER_COLOUR : group_palette[g], x + 20, y);
         char cut[36];
-        const char *name = other ? "other groups" : r->groups[g].key;
+        /* A name a person reads: the class, else the template ("HTTP 500 GET /api/<id>"),
+         * never the fp:... key. */
+        const fl_group *gr = other ? NULL : &r->groups[g];
+        const char *name = !gr ? "other groups" : gr->class_id ? gr->class_id : gr->title;
         snprintf(cut, sizeof(cut), "%s", name);
         if (strlen(name) >= sizeof(cut))
             memcpy(cut + sizeof(cut) - 4, "...", 4);

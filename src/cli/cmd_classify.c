@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -95,7 +96,15 @@ static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched, bo
     json_object_set_new(o, "class", matched ? str_or_null(m->rule->class_id) : json_null());
     json_object_set_new(o, "rule", matched ? str_or_null(m->rule->id) : json_null());
     json_object_set_new(o, "fields", fields);
-    json_object_set_new(o, "message", text_json(e->message, no_redact));
+    if (!e->message[0] && (e->http_status || e->http_url[0])) {
+        /* A request log has no text: its request line says what failed. */
+        char line[2048];
+        snprintf(line, sizeof line, "%s %s -> %d", e->http_method[0] ? e->http_method : "-",
+                 e->http_url, e->http_status);
+        json_object_set_new(o, "message", text_json(line, no_redact));
+    } else {
+        json_object_set_new(o, "message", text_json(e->message, no_redact));
+    }
     return o;
 }
 

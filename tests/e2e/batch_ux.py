@@ -330,6 +330,42 @@ def case_human_window():
               f"{seconds}s: header {header[0]!r} lacks {want!r} or uses raw seconds")
 
 
+def case_routes():
+    """HTTP errors group by route template; classify prints the request line; the HTML legend
+    and the text report name groups, never fp: hashes."""
+    rows = entries()
+    import re
+    failing = {}
+    for e in rows:
+        h = e.get("httpRequest") or {}
+        if is_request(e) and int(h.get("status") or 0) >= 500:
+            path = re.sub(r"^https?://[^/]+", "", h["requestUrl"]).split("?")[0]
+            route = "/".join("<id>" if seg.isdigit() else seg for seg in path.split("/"))
+            key = f"HTTP {h['status']} {h['requestMethod']} {route}"
+            failing[key] = failing.get(key, 0) + 1
+    doc = analyze_json([sample()])
+    got = {g["title"]: g["count"] for g in doc["groups"] if g["title"].startswith("HTTP ")}
+    # Single requests may match a rule (a 504 is a request_timeout); every repeated one groups
+    # by its route.
+    for key, n in failing.items():
+        if n < 2:
+            continue
+        check(got.get(key) == n, f"group {key!r}: {got.get(key)} in the report, {n} in the input")
+    rc, out, _ = run(["classify", sample()])
+    lines = [json.loads(x) for x in out.splitlines()]
+    req = [x for x in lines if x["class"] is None and x["severity"] == "ERROR"
+           and "/api/" in x["message"]]
+    check(req and all(x["message"] for x in lines), "classify prints empty messages")
+    check(re.match(r"^(GET|POST|PUT|DELETE) \S+ -> 5\d\d$", req[0]["message"]),
+          f"classify request line: {req[0]['message']!r}")
+    rc, html, _ = run(["analyze", "--format", "html", sample()])
+    visible = re.sub(r'data-group="[^"]*"', "", html)
+    check("fp:" not in visible, "the HTML report shows fp: hashes")
+    check("/api/v1/cart/&lt;id&gt;" in visible, "the HTML legend does not name the route")
+    rc, text, _ = run(["analyze", sample()])
+    check("fp:" not in text and "/api/v1/cart/<id>" in text, "text report: routes / fp: hashes")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
