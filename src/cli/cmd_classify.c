@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct classify_args {
@@ -199,6 +200,9 @@ int fl_cmd_classify(int argc, char **argv)
     }
     fl_filter_spec spec;
     fl_filter_args_to_spec(&args.filter, &spec);
+    struct stat st;
+    if (inputs.n <= 1 && !(inputs.n == 1 && stat(inputs.v[0], &st) == 0 && S_ISDIR(st.st_mode)))
+        spec.no_dedup = true; /* one export holds each entry once (see fl_gate.h) */
     if ((rc = fl_gate_new(&gate, &spec, err, sizeof err)) != 0) {
         fprintf(stderr, "faultline classify: %s\n", err);
         goto out;

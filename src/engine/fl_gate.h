@@ -14,18 +14,23 @@
  * (the pipeline calls it in the turn-ordered section where multi-line reassembly runs), so
  * the first copy of a duplicate in input order is the one kept, for any thread count.
  *
- * Duplicates are remembered as 64-bit hashes in an open-addressing set of at most
- * FL_GATE_DEDUP_MAX_KEYS keys (64 MiB at the cap). Past the cap the set stops growing: new
- * keys are admitted without being remembered (their duplicates are then counted twice) and
- * the number of entries admitted unchecked is reported, so the report says it is no longer
- * exact. Entries without an insertId are never treated as duplicates. */
+ * Duplicates come from overlapping exports, so they are looked for only when the input is
+ * several sources (several paths, or a directory): a single export or stream holds each entry
+ * once, and then the gate keeps no memory at all (the streaming memory bound of
+ * docs/PERFORMANCE.md stays flat). With several sources, keys are remembered as 64-bit hashes
+ * in an open-addressing set of at most FL_GATE_DEDUP_MAX_SLOTS slots, 3/4 full at most:
+ * 32 MiB and 3,145,728 distinct entries at the cap (48 MiB for the moment of the last
+ * doubling). Past the cap the set stops growing: new keys are admitted without being
+ * remembered (their copies would be counted twice) and the number of entries admitted
+ * unchecked is reported, so the report says it is no longer exact. Entries without an
+ * insertId are never treated as duplicates. */
 #ifndef FL_GATE_H
 #define FL_GATE_H
 
 #include "fl_entry.h"
 #include "fl_result.h"
 
-#define FL_GATE_DEDUP_MAX_KEYS (4u * 1024 * 1024)
+#define FL_GATE_DEDUP_MAX_SLOTS (4u * 1024 * 1024)
 
 typedef struct fl_filter_spec {
     const char *since; /* RFC 3339 / YYYY-MM-DD, or a duration back from the newest entry */
@@ -35,7 +40,7 @@ typedef struct fl_filter_spec {
     const char *const *revisions; /* globs */
     size_t n_revisions;
     const char *min_severity; /* "ERROR", "warning", "400"...; NULL: none */
-    bool no_dedup;            /* keep duplicates (for measuring, and for inputs without ids) */
+    bool no_dedup;            /* keep duplicates (--keep-duplicates; single-source input) */
 } fl_filter_spec;
 
 typedef struct fl_gate fl_gate;

@@ -195,7 +195,7 @@ static uint64_t dedup_key(const fl_entry *e)
 static bool grow(fl_gate *g)
 {
     size_t n = g->n_slots ? g->n_slots * 2 : 4096;
-    if (n / 2 > FL_GATE_DEDUP_MAX_KEYS)
+    if (n > FL_GATE_DEDUP_MAX_SLOTS)
         return false;
     uint64_t *slots = fl_calloc(n, sizeof *slots);
     if (!slots)
@@ -227,8 +227,8 @@ static bool seen_before(fl_gate *g, const fl_entry *e)
             j = (j + 1) & (g->n_slots - 1);
         }
     }
-    /* Not seen: remember it, keeping the load at most one half. */
-    if ((g->n_keys + 1) * 2 > g->n_slots && !grow(g)) {
+    /* Not seen: remember it, keeping the load at most three quarters. */
+    if ((g->n_keys + 1) * 4 > g->n_slots * 3 && !grow(g)) {
         g->unchecked++;
         return false;
     }

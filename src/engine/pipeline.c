@@ -411,7 +411,11 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         n_inputs = 1;
     }
 
-    if ((rc = fl_gate_new(&gate, &opts->filter, errbuf, errlen)) != 0)
+    fl_filter_spec filter = opts->filter;
+    /* One file or stream holds each entry once: look for copies only across sources. */
+    if (n_inputs == 1 && !is_dir(inputs[0]))
+        filter.no_dedup = true;
+    if ((rc = fl_gate_new(&gate, &filter, errbuf, errlen)) != 0)
         goto done;
     if (fl_gate_needs_newest(gate)) {
         rc = fl_gate_prescan(gate, inputs, n_inputs, &opts->reader, &prescan, errbuf, errlen);

@@ -580,7 +580,7 @@ def case_usage():
     check(rc == 0 and re.match(r"faultline \d+\.\d+", out), "faultline --version")
     rc, out, _ = run(["analyze", "--help"])
     for opt in ["--format", "--output", "--patterns", "--changes", "--threshold", "--max-causes",
-                "--threads", "--slow-json", "--no-multiline", "--no-redact", "--title", "--quiet",
+                "--threads", "--no-multiline", "--no-redact", "--title", "--quiet",
                 "Exit status"]:
         check(opt in out, f"analyze --help lacks {opt}")
     rc, _, err = run(["analyze", "--bogus"])
