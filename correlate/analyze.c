@@ -186,7 +186,7 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->values[FL_SIG_NOVELTY] = fl_score_novelty(before, bmin, after, amin);
     snprintf(x->details[FL_SIG_NOVELTY], 200, "%" PRIu64 " `%s` in %.0f min before, %" PRIu64
              " in %.0f min after",
-             before, grp->key, bmin, after, amin);
+             before, agg_group_name(grp), bmin, after, amin);
 
     /* Onset: the first error for a new group; the change point for an old one. */
     fl_time ref = cc->first_ts;
@@ -205,19 +205,19 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
         x->values[FL_SIG_ONSET_AFTER_CHANGE] = fl_score_time(dt, imp);
         if (ref != cc->first_ts)
             snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200,
-                     "`%s` starts %s after the revision went live (%s after the %s)", grp->key,
+                     "`%s` starts %s after the revision went live (%s after the %s)", agg_group_name(grp),
                      fl_fmt_duration(dt, d, sizeof(d)),
                      fl_fmt_duration((double)(onset - cc->first_ts) / FL_USEC_PER_SEC, d2,
                                      sizeof(d2)),
                      fl_change_kind_name(cc->c.kind));
         else
             snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200, "`%s` starts %s after the %s",
-                     grp->key, fl_fmt_duration(dt, d, sizeof(d)),
+                     agg_group_name(grp), fl_fmt_duration(dt, d, sizeof(d)),
                      fl_change_kind_name(cc->c.kind));
     } else {
         snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200,
                  "`%s` was already there before the change and did not rise after it",
-                 grp->key);
+                 agg_group_name(grp));
     }
 
     /* Confinement: the changed revision against revisions serving at the same time, else
@@ -301,7 +301,7 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->values[FL_SIG_CONFINED] = conf;
 
     x->values[FL_SIG_IMPLIED] = fl_score_implied(FL_CAUSE_DEPLOY, imp);
-    snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", grp->key, fl_implies_name(imp));
+    snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", agg_group_name(grp), fl_implies_name(imp));
 
     fl_time sat = 0;
     double ratio = service_surge(c, st->service, &sat);
@@ -469,7 +469,7 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
                  "%" PRIu64 " in %.0f min before the onset, %" PRIu64 " in %.0f min after",
                  st->before, st->before_min, st->after, st->after_min);
         x->values[FL_SIG_IMPLIED] = fl_score_implied(x->kind, imp);
-        snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", grp->key,
+        snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", agg_group_name(grp),
                  fl_implies_name(imp));
         x->values[FL_SIG_NO_CHANGE_NEARBY] = 1 - near;
         snprintf(x->details[FL_SIG_NO_CHANGE_NEARBY], 200, "%s", near_detail);

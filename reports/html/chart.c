@@ -207,8 +207,7 @@ static void tick_label(const tick_step *st, fl_time t, bool first, bool new_day,
         bool with_year = years_differ && (first || new_year);
         snprintf(out, n, "%.*s", with_year ? 10 : 5, with_year ? f : f + 5);
     } else if (first || new_day) {
-        bool with_year = first || years_differ;
-        snprintf(out, n, "%.*s %.5s", with_year ? 10 : 5, with_year ? f : f + 5, f + 11);
+        snprintf(out, n, "%.10s %.5s", f, f + 11);
     } else
         snprintf(out, n, "%.5s", f + 11);
 }
@@ -270,8 +269,8 @@ static void x_axis(const chart *c, double y)
                 x, y + 5);
         if (show) {
             fprintf(o,
-                    "<text class=\"tick xlabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                    "data-time=\"%s\">%s</text>",
+                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                    "data-time=\"%s\" data-axis=\"x\">%s</text>",
                     x, y + 18, full, label);
             last_right = x + w / 2;
         }

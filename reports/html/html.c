@@ -1,6 +1,7 @@
 /* HTML report: one self-contained page (inline CSS and SVG, no script, no external resource)
  * that reads offline and prints. Every string that can come from logs is escaped. The result
  * given to the writer is already redacted by fl_report_write unless --no-redact. */
+#include "common/group_name.h"
 #include <string.h>
 
 #include "fl_config.h"
@@ -157,7 +158,7 @@ static void causes(const fl_result *r, FILE *o)
             fputs("</span>", o);
         }
         fputs("<span class=\"tag\">class ", o);
-        esc(o, c->error_class);
+        esc(o, fl_group_name_of(r, c->error_class));
         fputs("</span> onset ", o);
         ts(o, c->onset);
         if (c->change_ts) {

@@ -3,6 +3,7 @@
  * input). Log text is untrusted: inline text is backslash-escaped so it cannot become a
  * link, an image, a table, HTML or a heading, and samples go into code spans and fenced
  * blocks whose fences are longer than any backtick run inside. */
+#include "common/group_name.h"
 #include "fl_reports.h"
 #include "text/warning_text.h"
 
@@ -218,7 +219,7 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
         fprintf(out, ", score %.2f (confident at %.2f)\n", c->score, r->confidence_threshold);
         if (c->error_class[0]) {
             fputs("- **Errors:** ", out);
-            md_code(out, c->error_class, 120, false);
+            md_code(out, fl_group_name_of(r, c->error_class), 120, false);
             if (g)
                 fprintf(out, ", %llu in total", (unsigned long long)g->count);
             if (c->onset)
@@ -278,7 +279,7 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
                 (unsigned long long)r->input.duplicates);
 }
 
-static void write_cause(FILE *out, const fl_cause *c)
+static void write_cause(FILE *out, const fl_result *r, const fl_cause *c)
 {
     char a[40];
     fprintf(out, "\n### %d. %s", c->rank, fl_cause_kind_name(c->kind));
@@ -295,7 +296,7 @@ static void write_cause(FILE *out, const fl_cause *c)
     fputs("\n\n", out);
     if (c->error_class[0]) {
         fputs("- Error group: ", out);
-        md_code(out, c->error_class, 120, false);
+        md_code(out, fl_group_name_of(r, c->error_class), 120, false);
         fputc('\n', out);
     }
     if (c->change_ts)
@@ -353,7 +354,7 @@ static void write_causes(FILE *out, const fl_result *r)
         return;
     fprintf(out, "\n## %s\n", r->confident ? "Ranked causes" : "Leads (not confident)");
     for (size_t i = 0; i < r->n_causes; i++)
-        write_cause(out, &r->causes[i]);
+        write_cause(out, r, &r->causes[i]);
 }
 
 typedef struct tl_event {

@@ -39,8 +39,9 @@ MEASURE = r"""
     svg.querySelectorAll('text').forEach(function (t) {
       var r = t.getBoundingClientRect();
       if (!r.width) return;
-      out.labels.push({cls: t.getAttribute('class') || (t.closest('.legend') ? 'legend' :
-                       t.closest('.onset') ? 'onset' : ''),
+      out.labels.push({cls: (t.getAttribute('class') || (t.closest('.legend') ? 'legend' :
+                       t.closest('.onset') ? 'onset' : '')) +
+                       (t.getAttribute('data-axis') === 'x' ? ' xlabel' : ''),
                        text: t.textContent, box: [r.left, r.top, r.right, r.bottom]});
     });
   }
