@@ -144,6 +144,8 @@ typedef struct fl_input_summary {
     uint64_t filtered_out;    /* entries read but outside the filter */
     uint64_t duplicates;      /* entries dropped as copies (same insertId, logName, time) */
     uint64_t dedup_unchecked; /* entries admitted past the dedup cap, not checked */
+    char project[128];        /* Google Cloud project of the entries (the first by name), for
+                               * console links; "" when the entries name none */
 } fl_input_summary;
 
 typedef struct fl_result {

@@ -1,6 +1,7 @@
 /* HTML report: one self-contained page (inline CSS and SVG, no script, no external resource)
  * that reads offline and prints. Every string that can come from logs is escaped. The result
  * given to the writer is already redacted by fl_report_write unless --no-redact. */
+#include "common/links.h"
 #include "common/group_name.h"
 #include <string.h>
 
@@ -29,6 +30,7 @@ static const char css[] =
     "3px;border-radius:3px}"
     "pre{background:#f6f8fa;padding:8px;overflow-x:auto;white-space:pre-wrap;"
     "word-break:break-all;margin:4px 0}"
+    ".links code{word-break:break-all}"
     ".cause{border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin:12px 0;"
     "break-inside:avoid}"
     ".cause .score{float:right;font-size:20px;font-weight:600}"
@@ -184,6 +186,19 @@ static void causes(const fl_result *r, FILE *o)
                 fputs("</pre></li>\n", o);
             }
             fputs("</ol>\n", o);
+        }
+        /* The page stays self-contained and printable: links as copyable text, not href. */
+        char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
+        if (fl_cause_links(r, c, explorer, revisions)) {
+            fputs("<p class=\"links\"><strong>Logs Explorer</strong> <code>", o);
+            esc(o, explorer);
+            fputs("</code>", o);
+            if (revisions[0]) {
+                fputs("<br><strong>Cloud Run revisions</strong> <code>", o);
+                esc(o, revisions);
+                fputs("</code>", o);
+            }
+            fputs("</p>\n", o);
         }
         fputs("</div>\n", o);
     }

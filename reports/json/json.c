@@ -1,6 +1,7 @@
 /* The JSON report: the documented contract of docs/report-format.md. Keys are emitted in a
  * fixed order and numbers with a fixed precision so the same result always gives the same
  * bytes; nothing from the environment (clock, host) goes in. */
+#include "common/links.h"
 #include "fl_reports.h"
 
 #include "fl_entry.h"
@@ -72,6 +73,7 @@ static json_t *input_json(const fl_input_summary *in)
     json_object_set_new(o, "filtered_out", u64_json(in->filtered_out));
     json_object_set_new(o, "duplicates", u64_json(in->duplicates));
     json_object_set_new(o, "dedup_unchecked", u64_json(in->dedup_unchecked));
+    json_object_set_new(o, "project", in->project[0] ? str_json(in->project) : json_null());
     json_t *w = json_array();
     for (size_t i = 0; i < in->n_warnings; i++) {
         const fl_warning *x = &in->warnings[i];
@@ -169,7 +171,7 @@ static json_t *revision_json(const fl_revision *v, size_t n_buckets)
     return o;
 }
 
-static json_t *cause_json(const fl_cause *c)
+static json_t *cause_json(const fl_result *r, const fl_cause *c)
 {
     json_t *o = json_object();
     json_object_set_new(o, "rank", json_integer(c->rank));
@@ -196,6 +198,12 @@ static json_t *cause_json(const fl_cause *c)
     json_object_set_new(o, "score_breakdown", parts);
     json_object_set_new(o, "evidence", strv_json(c->evidence, c->n_evidence));
     json_object_set_new(o, "actions", strv_json(c->actions, c->n_actions));
+    char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
+    fl_cause_links(r, c, explorer, revisions);
+    json_t *links = json_object();
+    json_object_set_new(links, "logs_explorer", explorer[0] ? str_json(explorer) : json_null());
+    json_object_set_new(links, "revisions", revisions[0] ? str_json(revisions) : json_null());
+    json_object_set_new(o, "links", links);
     return o;
 }
 
@@ -228,7 +236,7 @@ static json_t *result_json(const fl_result *r)
     json_object_set_new(o, "revisions", a);
     a = json_array();
     for (size_t i = 0; i < r->n_causes; i++)
-        json_array_append_new(a, cause_json(&r->causes[i]));
+        json_array_append_new(a, cause_json(r, &r->causes[i]));
     json_object_set_new(o, "causes", a);
     return o;
 }

@@ -3,6 +3,7 @@
  * input). Log text is untrusted: inline text is backslash-escaped so it cannot become a
  * link, an image, a table, HTML or a heading, and samples go into code spans and fenced
  * blocks whose fences are longer than any backtick run inside. */
+#include "common/links.h"
 #include "common/group_name.h"
 #include "fl_reports.h"
 #include "text/warning_text.h"
@@ -331,6 +332,14 @@ static void write_cause(FILE *out, const fl_result *r, const fl_cause *c)
                 fputc('\n', out);
             }
         }
+    }
+    char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
+    if (fl_cause_links(r, c, explorer, revisions)) {
+        /* The URLs are built from safe names and percent-encoded: no Markdown to escape. */
+        fprintf(out, "\n[Logs Explorer](%s)", explorer);
+        if (revisions[0])
+            fprintf(out, " · [Cloud Run revisions](%s)", revisions);
+        fputc('\n', out);
     }
     if (c->n_parts) {
         fputs("\n<details><summary>Score breakdown</summary>\n\n", out);

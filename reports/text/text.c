@@ -2,6 +2,7 @@
  * evidence and the first action (usually the rollback command) come first; everything else
  * is context below it. Log text is untrusted: control characters are neutralised so a log
  * line cannot move the cursor or change colours. */
+#include "common/links.h"
 #include "fl_reports.h"
 #include "common/span.h"
 #include "text/warning_text.h"
@@ -176,9 +177,10 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
             r->n_revisions, r->n_revisions == 1 ? "" : "s", r->n_groups,
             r->n_groups == 1 ? "" : "s");
     if (r->input.filter[0]) {
-        fputs("Filter   ", t->out);
-        put_clean(t, r->input.filter, 400);
-        fprintf(t->out, " (%llu entries left out)\n", (unsigned long long)r->input.filtered_out);
+        char line[700];
+        snprintf(line, sizeof line, "%s (%llu entries left out)", r->input.filter,
+                 (unsigned long long)r->input.filtered_out);
+        put_wrapped(t, "Filter   ", line);
     }
     if (r->input.duplicates)
         fprintf(t->out, "Dedup    %llu duplicate entr%s dropped (same insertId, logName, time)\n",
@@ -276,6 +278,18 @@ static void write_top_cause(const tw *t, const fl_result *r)
         fputs("\n  Then:\n", t->out);
         for (size_t i = 1; i < c->n_actions; i++)
             put_wrapped(t, "    - ", c->actions[i]);
+    }
+    char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
+    if (fl_cause_links(r, c, explorer, revisions)) {
+        /* Links are never wrapped: a terminal opens them only whole. */
+        fputs("\n  Logs Explorer:  ", t->out);
+        put_clean(t, explorer, 0);
+        fputc('\n', t->out);
+        if (revisions[0]) {
+            fputs("  Revisions:      ", t->out);
+            put_clean(t, revisions, 0);
+            fputc('\n', t->out);
+        }
     }
 }
 

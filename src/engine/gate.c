@@ -20,6 +20,7 @@ struct fl_gate {
     int min_severity; /* -1: none */
     fl_time newest;   /* first pass: newest entry passing the other filters */
     uint64_t filtered_out, duplicates, unchecked;
+    char project[128]; /* the smallest project id admitted: the same for any input order */
     /* The dedup set: key hashes, 0 marks a free slot. Grows by doubling up to the cap. */
     uint64_t *slots;
     size_t n_slots, n_keys;
@@ -253,6 +254,9 @@ bool fl_gate_admit(fl_gate *g, const fl_entry *e)
         g->duplicates++;
         return false;
     }
+    if (e->project[0] && strlen(e->project) < sizeof g->project &&
+        (!g->project[0] || strcmp(e->project, g->project) < 0))
+        snprintf(g->project, sizeof g->project, "%s", e->project);
     return true;
 }
 
@@ -280,6 +284,7 @@ void fl_gate_annotate(const fl_gate *g, fl_input_summary *in)
     in->filtered_out = g->filtered_out;
     in->duplicates = g->duplicates;
     in->dedup_unchecked = g->unchecked;
+    snprintf(in->project, sizeof in->project, "%s", g->project);
     if (!fl_gate_filters(g))
         return;
     fl_buf b;

@@ -412,6 +412,29 @@ def case_postmortem_window():
               "a year-long window's summary times have no date")
 
 
+def case_links():
+    """Each cause links to its Logs Explorer query and its service's Cloud Run revisions page,
+    built from the project and region the entries carry."""
+    rows = entries()
+    project = sorted({labels(e).get("project_id") for e in rows if labels(e).get("project_id")})[0]
+    doc = analyze_json([sample()])
+    c = doc["causes"][0]
+    region = {labels(e).get("location") for e in rows
+              if labels(e).get("service_name") == c["service"]} - {None}
+    links = c["links"]
+    ex = links["logs_explorer"] or ""
+    check(ex.startswith("https://console.cloud.google.com/logs/query;query=")
+          and ex.endswith(f"?project={project}") and c["service"] in ex and c["revision"] in ex
+          and ";timeRange=" in ex, f"logs_explorer link: {ex}")
+    want = (f"https://console.cloud.google.com/run/detail/{region.pop()}/{c['service']}"
+            f"/revisions?project={project}")
+    check(links["revisions"] == want, f"revisions link {links['revisions']}, expected {want}")
+    rc, text, _ = run(["analyze", sample()])
+    check(ex in text and want in text, "the text report does not print the links whole")
+    rc, md, _ = run(["analyze", "--format", "md", sample()])
+    check(f"[Logs Explorer]({ex})" in md, "the Markdown report has no Logs Explorer link")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
