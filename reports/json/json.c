@@ -69,11 +69,6 @@ static json_t *input_json(const fl_input_summary *in)
     json_object_set_new(o, "files", u64_json(in->files));
     json_object_set_new(o, "unreadable", u64_json(in->unreadable));
     json_object_set_new(o, "truncated", strv_json(in->truncated, in->n_truncated));
-    json_object_set_new(o, "filter", in->filter[0] ? str_json(in->filter) : json_null());
-    json_object_set_new(o, "filtered_out", u64_json(in->filtered_out));
-    json_object_set_new(o, "duplicates", u64_json(in->duplicates));
-    json_object_set_new(o, "dedup_unchecked", u64_json(in->dedup_unchecked));
-    json_object_set_new(o, "project", in->project[0] ? str_json(in->project) : json_null());
     json_t *w = json_array();
     for (size_t i = 0; i < in->n_warnings; i++) {
         const fl_warning *x = &in->warnings[i];
@@ -86,6 +81,12 @@ static json_t *input_json(const fl_input_summary *in)
     }
     json_object_set_new(o, "warnings", w);
     json_object_set_new(o, "warnings_dropped", u64_json(in->warnings_dropped));
+    /* Added after version 1 shipped: at the end, as the contract allows. */
+    json_object_set_new(o, "filter", in->filter[0] ? str_json(in->filter) : json_null());
+    json_object_set_new(o, "filtered_out", u64_json(in->filtered_out));
+    json_object_set_new(o, "duplicates", u64_json(in->duplicates));
+    json_object_set_new(o, "dedup_unchecked", u64_json(in->dedup_unchecked));
+    json_object_set_new(o, "project", in->project[0] ? str_json(in->project) : json_null());
     return o;
 }
 

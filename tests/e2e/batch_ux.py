@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 
+import clitest
 from clitest import Fail, check, run_cli
 
 FAULTLINE = ""
@@ -433,6 +434,23 @@ def case_links():
     check(ex in text and want in text, "the text report does not print the links whole")
     rc, md, _ = run(["analyze", "--format", "md", sample()])
     check(f"[Logs Explorer]({ex})" in md, "the Markdown report has no Logs Explorer link")
+
+
+def case_schema():
+    """docs/report.schema.json accepts faultline's reports and rejects broken ones (every
+    report a test produces goes through it in clitest.run_cli)."""
+    before = clitest.reports_validated
+    doc = analyze_json([sample()])
+    analyze_json(["--since", "10m", "--service", "checkout-api", sample()])
+    check(clitest.reports_validated == before + 2, "run_cli did not validate the reports")
+    for label, broken in (("no causes", {k: v for k, v in doc.items() if k != "causes"}),
+                          ("bad time", dict(doc, window=dict(doc["window"], start="yesterday"))),
+                          ("bad kind", dict(doc, causes=[dict(doc["causes"][0], kind="bad")]))):
+        try:
+            clitest.validate_report(broken, label)
+        except Fail:
+            continue
+        raise Fail(f"the schema accepted a report with {label}")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
