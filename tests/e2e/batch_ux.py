@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -451,6 +452,45 @@ def case_schema():
         except Fail:
             continue
         raise Fail(f"the schema accepted a report with {label}")
+
+
+def case_completions():
+    """bash/zsh/fish completion and the man page, generated at build time from the option
+    tables (through --help): they offer every user option and its values, never internal ones."""
+    d = os.path.join(os.path.dirname(FAULTLINE), "completions")
+    rc, helptext, _ = run(["analyze", "--help"])
+    opts = re.findall(r"^  (?:-\w, |    )(--[a-z-]+)", helptext, re.M)
+    opts = [o for o in opts if o != "--help"]
+    check(len(opts) > 15, f"analyze --help lists only {opts}")
+
+    def bash_complete(words):
+        script = (f"source {os.path.join(d, 'faultline')}; COMP_WORDS=({words}); "
+                  "COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _faultline; echo \"${COMPREPLY[@]}\"")
+        p = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check(p.returncode == 0, f"bash completion failed: {p.stderr.decode()}")
+        return p.stdout.decode().split()
+
+    got = bash_complete("faultline analyze --")
+    check(set(opts) <= set(got), f"bash completes {sorted(set(opts) - set(got))} not")
+    check("--slow-json" not in got, "bash completion offers the internal --slow-json")
+    check(bash_complete("faultline analyze --format ''") == ["text", "md", "json", "html"],
+          "bash does not complete --format values")
+    check("ERROR" in bash_complete("faultline classify --min-severity E"),
+          "bash does not complete --min-severity levels")
+    check(bash_complete("faultline pat") == ["patterns"], "bash does not complete commands")
+    zsh = open(os.path.join(d, "_faultline")).read()
+    check(zsh.startswith("#compdef faultline") and all(o in zsh for o in opts),
+          "zsh completion lacks options")
+    fish = open(os.path.join(d, "faultline.fish")).read()
+    check(all(f"-l {o[2:]}" in fish for o in opts), "fish completion lacks options")
+    man = os.path.join(d, "faultline.1")
+    if shutil.which("groff"):
+        p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", man], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        text = re.sub(r".\x08", "", p.stdout.decode())
+        check(p.returncode == 0 and not p.stderr, f"groff warns: {p.stderr.decode()[:300]}")
+        check(all(o in text for o in opts) and "EXIT STATUS" in text,
+              "the man page lacks options or the exit status")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
