@@ -493,6 +493,34 @@ def case_completions():
               "the man page lacks options or the exit status")
 
 
+def case_slack():
+    """--format slack: mrkdwn that reads right when pasted into Slack: no Markdown escapes,
+    headings or tables; the command in a code block; log text escaped (&, <, >)."""
+    rows = entries()
+    bad = [e for e in rows if labels(e).get("revision_name") and not is_request(e)][0]
+    planted = []
+    for i in range(300):  # enough to be among the top error groups
+        e = dict(bad, insertId=f"slack-{i}", severity="ERROR",
+                 textPayload="render failed: <script>alert(1)</script> & `rm -rf` now")
+        e.pop("jsonPayload", None)
+        planted.append(e)
+    p = write_ndjson(rows + planted, tmp("slack.ndjson"))
+    rc, out, err = run(["analyze", "--format", "slack", "--title", "cart <down> & out", p])
+    check("*cart &lt;down&gt; &amp; out*" in out, "the title is not escaped for Slack")
+    # The group is named by its template (numbers, paths and quoted strings masked).
+    check("`render failed: &lt;script&gt;alert(&lt;num&gt;)" in out and "&amp;" in out,
+          f"log text not escaped inside a code span: {out[-600:]}")
+    check(rc == 0 and out, f"--format slack: exit {rc}, {err}")
+    for md in ("\\_", "\\#", "**", "\n#", "|---", "<details>"):
+        check(md not in out, f"Slack output contains Markdown {md!r}")
+    check("<script>" not in out, "raw < > from log text in the Slack message")
+    check(re.search(r"```\ngcloud run services update-traffic \S+ --region=\S+ "
+                    r"--to-revisions=\S+=100\n```", out),
+          "the rollback command is not in a code block")
+    check(re.search(r"<https://console\.cloud\.google\.com/logs/query;[^|>]+\|Logs Explorer>",
+                    out), "no Slack link to the Logs Explorer")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
