@@ -41,6 +41,7 @@ typedef struct fl_filter_spec {
     size_t n_revisions;
     const char *min_severity; /* "ERROR", "warning", "400"...; NULL: none */
     bool no_dedup;            /* keep duplicates (--keep-duplicates; single-source input) */
+    size_t dedup_max_slots;   /* 0: FL_GATE_DEDUP_MAX_SLOTS (tests set a small cap) */
 } fl_filter_spec;
 
 typedef struct fl_gate fl_gate;

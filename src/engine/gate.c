@@ -195,8 +195,9 @@ static uint64_t dedup_key(const fl_entry *e)
 /* Doubles the set. Returns false when it may not grow (cap) or memory is short. */
 static bool grow(fl_gate *g)
 {
-    size_t n = g->n_slots ? g->n_slots * 2 : 4096;
-    if (n > FL_GATE_DEDUP_MAX_SLOTS)
+    size_t max = g->spec.dedup_max_slots ? g->spec.dedup_max_slots : FL_GATE_DEDUP_MAX_SLOTS;
+    size_t n = g->n_slots ? g->n_slots * 2 : FL_MIN((size_t)4096, max);
+    if (n > max || n == g->n_slots)
         return false;
     uint64_t *slots = fl_calloc(n, sizeof *slots);
     if (!slots)
