@@ -52,6 +52,8 @@ void fl_filter_args_free(fl_filter_args *f)
 void fl_analysis_args_free(fl_analysis_args *a)
 {
     fl_filter_args_free(&a->filter);
+    fl_strv_free(&a->allow_lists);
+    fl_allow_list_free(&a->allow);
     fl_strv_free(&a->patterns);
     fl_strv_free(&a->changes);
 }
@@ -163,6 +165,14 @@ int fl_cli_check_output(const char *cmd, const char *output, const fl_strv *inpu
     return 0;
 }
 
+int fl_cli_load_allow_lists(const char *cmd, fl_analysis_args *a)
+{
+    for (size_t i = 0; i < a->allow_lists.n; i++)
+        if (fl_allow_list_load(&a->allow, cmd, a->allow_lists.v[i]))
+            return -1;
+    return 0;
+}
+
 int fl_cli_final_status(const fl_analysis_args *a, const fl_result *r, int status)
 {
     if (a->fail_on_cause && r && r->confident && r->n_causes &&
@@ -218,4 +228,6 @@ void fl_cli_report_opts(const fl_analysis_args *a, FILE *out, fl_report_opts *ro
     ro->color = !a->no_color && !(no_color && *no_color) && isatty(fileno(out));
     ro->width = terminal_width(out);
     ro->title = a->title;
+    /* a->redact_actors and a->allow are for reports/redact (issue 13 item 4) to take from
+     * here once fl_result_redacted accepts them. */
 }

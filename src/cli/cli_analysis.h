@@ -18,6 +18,7 @@
 #ifndef FL_CLI_ANALYSIS_H
 #define FL_CLI_ANALYSIS_H
 
+#include "allow_list.h"
 #include "cli_opts.h"
 #include "fl_pipeline.h"
 #include "fl_reports.h"
@@ -47,6 +48,9 @@ typedef struct fl_analysis_args {
     bool quiet;        /* -q */
     const char *title; /* --title */
     bool fail_on_cause; /* --fail-on-cause: exit 4 when a confident cause was found */
+    bool redact_actors;   /* --redact-actors */
+    fl_strv allow_lists;  /* --allow-list FILE */
+    fl_allow_list allow;  /* their values, loaded by fl_cli_run_analysis */
 } fl_analysis_args;
 
 // clang-format off
@@ -108,7 +112,13 @@ void fl_filter_args_free(fl_filter_args *f);
     {"title", 0, FL_OPT_STRING, "TEXT", "heading of the report",                                   \
      offsetof(type, member.title), 0, 0, NULL},                                                    \
     {"quiet", 'q', FL_OPT_FLAG, NULL, "no warnings summary on stderr",                             \
-     offsetof(type, member.quiet), 0, 0, NULL}
+     offsetof(type, member.quiet), 0, 0, NULL},                                                    \
+    /* Parsed and loaded, not yet in --help: once reports/redact applies them (issue 13 item   \
+     * 4) they get their help lines. */                                                           \
+    {"redact-actors", 0, FL_OPT_FLAG, NULL, NULL, offsetof(type, member.redact_actors), 0, 0,     \
+     NULL},                                                                                        \
+    {"allow-list", 0, FL_OPT_STRINGS, "FILE", NULL, offsetof(type, member.allow_lists), 0, 0,     \
+     NULL}
 // clang-format on
 
 /* Fills po from the parsed arguments (po keeps pointers into a; a must outlive it). */
@@ -129,6 +139,10 @@ void fl_cli_print_warnings(const char *cmd, const fl_diag *d);
 /* Refuses an output path that is one of the inputs or inside an input directory (the report
  * would overwrite the export, or be read as input next time). Prints why and returns -1. */
 int fl_cli_check_output(const char *cmd, const char *output, const fl_strv *inputs);
+
+/* Loads the --allow-list files into a->allow (before the analysis: a bad path is a usage
+ * error). Prints why and returns -1 on failure. */
+int fl_cli_load_allow_lists(const char *cmd, fl_analysis_args *a);
 
 /* The exit status once the report is written: status, or FL_EXIT_CAUSE with --fail-on-cause
  * when the result is confident (it wins over 3, partial input: the report is written). */

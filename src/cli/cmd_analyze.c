@@ -96,7 +96,8 @@ int fl_cmd_analyze(int argc, char **argv)
         status = FL_EXIT_USAGE;
         goto out;
     }
-    if (fl_cli_check_output("analyze", args.output, &inputs)) {
+    if (fl_cli_check_output("analyze", args.output, &inputs) ||
+        fl_cli_load_allow_lists("analyze", &args.a)) {
         status = FL_EXIT_USAGE;
         goto out;
     }

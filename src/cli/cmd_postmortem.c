@@ -119,7 +119,8 @@ int fl_cmd_postmortem(int argc, char **argv)
         }
     }
 
-    if (fl_cli_check_output("postmortem", args.output, &inputs)) {
+    if (fl_cli_check_output("postmortem", args.output, &inputs) ||
+        fl_cli_load_allow_lists("postmortem", &args.a)) {
         status = FL_EXIT_USAGE;
         goto out;
     }
