@@ -203,7 +203,7 @@ static void test_json_contract(void)
     static const char *const ckeys[] = {
         "rank",        "score",   "kind",  "service",     "revision",        "previous_revision",
         "error_class", "summary", "onset", "change_time", "score_breakdown", "evidence",
-        "actions"};
+        "actions",     "links"};
     check_key_order(c, ckeys, FL_ARRAY_LEN(ckeys));
     CHECK_STR(json_string_value(json_object_get(c, "kind")), "deploy");
     /* Rounded to 4 decimals so renderings are stable. */
