@@ -216,36 +216,81 @@ def case_dedup():
           "--keep-duplicates still de-duplicates")
 
 
-def to_gcloud_yaml(rows):
+def yaml_docs(rows, literal_blocks):
+    """rows as `gcloud logging read` prints them without --format=json: one block-style YAML
+    document per entry, "---" between them, keys sorted; multi-line strings as literal blocks
+    (literal_blocks) or as PyYAML's default quoted form."""
     import yaml
-    return yaml.safe_dump_all(rows, explicit_start=False, sort_keys=True).encode()
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(d, data):
+        style = "|" if literal_blocks and "\n" in data else None
+        return d.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump_all(rows, Dumper=Dumper, sort_keys=True, allow_unicode=True,
+                         width=72).encode()
+
+
+def real_entries():
+    with open("/work/shared/samples/logentries.ndjson") as f:
+        return [json.loads(x) for x in f if x.strip()]
 
 
 def case_gcloud_formats():
-    """gcloud's default YAML and `gcloud run services logs read` text: exit 2, a hint, no
-    empty report on stdout."""
-    rows = sorted(entries(), key=ts)[:50]
-    yaml_bytes = to_gcloud_yaml(rows)
-    check(b"\n---\n" in yaml_bytes, "the YAML test data has no document separators")
-    p = tmp("export.yaml")
+    """gcloud's default YAML is read like the JSON it stands for; `gcloud run services logs
+    read` text is refused with exit 2, a hint, and no empty report on stdout."""
+    rows = entries()
+    ref = analyze_json([sample()])
+    for literal in (True, False):
+        p = tmp(f"export-{literal}.yaml")
+        with open(p, "wb") as f:
+            f.write(yaml_docs(rows, literal))
+        doc = analyze_json([p])
+        check(essence(doc) == essence(ref), f"YAML (literal blocks {literal}) analysed "
+              "differently from the JSON export")
+        check(doc["input"]["entries"] == len(rows), "YAML entries miscounted")
+    with open(tmp("export-True.yaml"), "rb") as f:
+        doc = analyze_json([], input_bytes=b"---\n" + f.read())
+    check(essence(doc) == essence(ref), "YAML on stdin (leading ---) differs")
+    # Real Cloud Logging entries (multi-line stack traces, unicode): classify sees the same
+    # entries, field for field, from YAML as from JSON.
+    if os.path.exists("/work/shared/samples/logentries.ndjson"):
+        real = real_entries()
+        nd = write_ndjson(real, tmp("real.ndjson"))
+        want = sorted(run(["classify", "--all", "--no-redact", "--no-multiline", nd])[1]
+                      .splitlines())
+        for literal in (True, False):
+            yp = tmp(f"real-{literal}.yaml")
+            with open(yp, "wb") as f:
+                f.write(yaml_docs(real, literal))
+            got = sorted(run(["classify", "--all", "--no-redact", "--no-multiline", yp])[1]
+                         .splitlines())
+            check(got == want, f"real entries from YAML (literal {literal}) differ from JSON")
+    # A damaged document is one malformed record naming its line; the others are read.
+    docs = yaml_docs(rows[:20], True).split(b"\n---\n")
+    docs[3] = b"insertId: x\n  bad: [1, 2]\nlogName: 'unterminated\n"
+    p = tmp("damaged.yaml")
     with open(p, "wb") as f:
-        f.write(yaml_bytes)
+        f.write(b"\n---\n".join(docs))
+    doc = analyze_json([p], expect_rc=3)
+    check(doc["input"]["entries"] == 19 and doc["input"]["malformed"] == 1,
+          f"damaged YAML: {doc['input']['entries']} entries, {doc['input']['malformed']} malformed")
+    check(doc["input"]["warnings"][0]["line"] > 1, "the warning does not name the line")
+
     text_lines = "".join(
         f"{ts(e)[:10]} {ts(e)[11:19]} {(e.get('httpRequest') or {}).get('requestMethod', '')} "
         f"{(e.get('httpRequest') or {}).get('status', '')} "
         f"{(e.get('httpRequest') or {}).get('requestUrl', e.get('textPayload', ''))}\n"
-        for e in rows)
-    for label, args, data, needle in (
-            ("yaml file", [p], None, "add --format=json"),
-            ("yaml stdin", [], yaml_bytes, "--format=json"),
-            ("yaml with ---", [], b"---\n" + yaml_bytes, "--format=json"),
-            ("run logs text", [], text_lines.encode(), "gcloud logging read")):
-        for cmd in (["analyze"], ["analyze", "--format", "json"], ["postmortem"]):
-            rc, out, err = run(cmd + args, input_bytes=data)
-            check(rc == 2, f"{label} {cmd}: exit {rc}, expected 2; {err}")
-            check(out == "", f"{label} {cmd}: wrote a report to stdout: {out[:200]}")
-            check("gcloud" in err and needle.split()[-1] in err,
-                  f"{label} {cmd}: no hint on stderr: {err}")
+        for e in rows[:50])
+    for cmd in (["analyze"], ["analyze", "--format", "json"], ["postmortem"]):
+        rc, out, err = run(cmd, input_bytes=text_lines.encode())
+        check(rc == 2, f"run logs text {cmd}: exit {rc}, expected 2; {err}")
+        check(out == "", f"run logs text {cmd}: wrote a report to stdout: {out[:200]}")
+        check("gcloud logging read" in err and "--format=json" in err,
+              f"run logs text {cmd}: no hint on stderr: {err}")
 
 
 def case_output_clash():
