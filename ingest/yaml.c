@@ -44,7 +44,7 @@ typedef struct yparser {
 static int fail(yparser *p, size_t line, const char *what)
 {
     if (!p->failed)
-        snprintf(p->err, p->errlen, "YAML line %zu: %s", line + 1, what);
+        snprintf(p->err, p->errlen, "line %zu of this YAML document: %s", line + 1, what);
     p->failed = true;
     return -1;
 }
@@ -598,7 +598,7 @@ int fl_yaml_to_json(const char *doc, size_t n, fl_buf *out, char *errbuf, size_t
                     rtrim(L->s + 3, L->len - 3) == 0);
         if (L->s[L->indent] == '\t' && t > L->indent) {
             fl_free(lines);
-            snprintf(errbuf, errlen, "YAML line %zu: tab used for indentation", count);
+            snprintf(errbuf, errlen, "line %zu of this YAML document: tab used for indentation", count);
             return FL_EPARSE;
         }
         s = nl ? nl + 1 : end;
