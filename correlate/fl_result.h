@@ -108,6 +108,41 @@ typedef struct fl_score_part {
     char *detail;       /* one line with the numbers behind the value */
 } fl_score_part;
 
+/* A commit in a deploy's range that evidence ties to the errors (filled by correlate/suspects
+ * from --repo; docs/suspects.md). */
+typedef struct fl_suspect {
+    char *sha;       /* 40 hex digits */
+    char *subject;   /* first line of the commit message */
+    char *author;    /* author name */
+    fl_time time;    /* author time */
+    double score;    /* (0,1], what the reasons add up to */
+    char **reasons;  /* strongest first: "removed `KV_REDIS_PASSWORD` from deploy/service.yaml" */
+    size_t n_reasons;
+} fl_suspect;
+
+#define FL_MAX_SUSPECTS 5
+
+/* The code change behind a deploy cause: both revisions' commit SHAs (Cloud Build labels), the
+ * compare link and, with a repository, the suspect commits. Every pointer is NULL and every
+ * count 0 until correlate/suspects has run (fl_suspects_annotate); after it, the strings are
+ * non-NULL ("" when unknown). */
+typedef struct fl_commit_range {
+    char *prev_sha;       /* commit of the previous (healthy) revision */
+    char *bad_sha;        /* commit of the blamed revision */
+    char *compare_url;    /* from --repo-url or the repository's origin remote */
+    bool searched;        /* a repository was read */
+    uint32_t commits;     /* commits walked in PREV..BAD (at most the walk cap) */
+    char *note;           /* why the search is partial or impossible, one line; "" none */
+    fl_suspect *suspects; /* best first, at most FL_MAX_SUSPECTS */
+    size_t n_suspects;
+} fl_commit_range;
+
+/* True when both SHAs are known: the range `git log PREV..BAD` can be named. */
+static inline bool fl_commit_range_known(const fl_commit_range *cr)
+{
+    return cr->prev_sha && cr->prev_sha[0] && cr->bad_sha && cr->bad_sha[0];
+}
+
 typedef struct fl_cause {
     int rank;           /* 1 = most likely */
     double score;       /* [0,1] */
@@ -125,6 +160,7 @@ typedef struct fl_cause {
     size_t n_evidence;
     char **actions;          /* concrete commands/checks, in order */
     size_t n_actions;
+    fl_commit_range commits; /* deploys only; see fl_commit_range */
 } fl_cause;
 
 typedef struct fl_input_summary {
@@ -169,6 +205,8 @@ typedef struct fl_result {
 
 fl_result *fl_result_new(void);
 void fl_result_free(fl_result *r);
+/* Frees what cr owns and zeroes it. */
+void fl_commit_range_clear(fl_commit_range *cr);
 /* Copies counters and warnings from the reader's diagnostics into r->input. */
 int fl_result_set_input(fl_result *r, const fl_diag *d);
 

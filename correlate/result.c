@@ -47,6 +47,23 @@ static void free_strv(char **v, size_t n)
     fl_free(v);
 }
 
+void fl_commit_range_clear(fl_commit_range *cr)
+{
+    fl_free(cr->prev_sha);
+    fl_free(cr->bad_sha);
+    fl_free(cr->compare_url);
+    fl_free(cr->note);
+    for (size_t j = 0; j < cr->n_suspects; j++) {
+        fl_suspect *s = &cr->suspects[j];
+        fl_free(s->sha);
+        fl_free(s->subject);
+        fl_free(s->author);
+        free_strv(s->reasons, s->n_reasons);
+    }
+    fl_free(cr->suspects);
+    memset(cr, 0, sizeof(*cr));
+}
+
 void fl_result_free(fl_result *r)
 {
     if (!r)
@@ -122,6 +139,7 @@ void fl_result_free(fl_result *r)
         fl_free(c->parts);
         free_strv(c->evidence, c->n_evidence);
         free_strv(c->actions, c->n_actions);
+        fl_commit_range_clear(&c->commits);
     }
     fl_free(r->causes);
     fl_free(r);

@@ -133,6 +133,51 @@ static void score_parts(const fl_cause *c, FILE *o)
     fputs("</table>\n", o);
 }
 
+/* The deploy's code range and suspect commits (correlate/suspects), under the evidence. */
+static void suspects(const fl_commit_range *cr, FILE *o)
+{
+    if (!cr->bad_sha && !cr->note)
+        return;
+    bool range = fl_commit_range_known(cr) && strcmp(cr->prev_sha, cr->bad_sha) != 0;
+    fputs("<div class=\"suspects\"><p><strong>Code change</strong> ", o);
+    if (range) {
+        fprintf(o, "<code>git log --oneline %.12s..%.12s</code>", cr->prev_sha, cr->bad_sha);
+        if (cr->searched)
+            fprintf(o, " (%u commit%s)", cr->commits, cr->commits == 1 ? "" : "s");
+        if (cr->compare_url[0] && strncmp(cr->compare_url, "https://", 8) == 0) {
+            fputs(" <a href=\"", o);
+            esc(o, cr->compare_url);
+            fputs("\">compare</a>", o);
+        }
+    }
+    if (cr->note[0]) {
+        fputs(range ? "<br><span class=\"muted\">" : "<span class=\"muted\">", o);
+        fl_html_prose(o, cr->note);
+        fputs("</span>", o);
+    }
+    fputs("</p>\n", o);
+    if (cr->n_suspects) {
+        fputs("<ol class=\"suspect-list\">\n", o);
+        for (size_t i = 0; i < cr->n_suspects; i++) {
+            const fl_suspect *s = &cr->suspects[i];
+            fprintf(o, "<li data-sha=\"%.40s\" data-score=\"%.3f\"><code>%.10s</code> ", s->sha,
+                    s->score, s->sha);
+            esc(o, s->subject);
+            fputs(" <span class=\"muted\">", o);
+            esc(o, s->author);
+            fprintf(o, ", score %.2f</span><ul>", s->score);
+            for (size_t j = 0; j < s->n_reasons; j++) {
+                fputs("<li>", o);
+                fl_html_prose(o, s->reasons[j]);
+                fputs("</li>", o);
+            }
+            fputs("</ul></li>\n", o);
+        }
+        fputs("</ol>\n", o);
+    }
+    fputs("</div>\n", o);
+}
+
 static void causes(const fl_result *r, FILE *o)
 {
     fputs("<section id=\"causes\">\n<h2>Ranked causes</h2>\n", o);
@@ -178,6 +223,7 @@ static void causes(const fl_result *r, FILE *o)
             }
             fputs("</ul>\n", o);
         }
+        suspects(&c->commits, o);
         if (c->n_actions) {
             fputs("<p><strong>Actions</strong></p>\n<ol>\n", o);
             for (size_t k = 0; k < c->n_actions; k++) {

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <string.h>
 
 #define FL_REPORT_JSON_VERSION 1
 
@@ -172,6 +173,48 @@ static json_t *revision_json(const fl_revision *v, size_t n_buckets)
     return o;
 }
 
+/* null when correlate/suspects did not describe this cause (not a deploy, or not run). */
+static json_t *commit_range_json(const fl_commit_range *cr)
+{
+    if (!cr->bad_sha && !cr->note)
+        return json_null();
+    json_t *o = json_object();
+    bool range = fl_commit_range_known(cr) && strcmp(cr->prev_sha, cr->bad_sha) != 0;
+    json_object_set_new(o, "previous",
+                        cr->prev_sha && cr->prev_sha[0] ? json_string(cr->prev_sha) : json_null());
+    json_object_set_new(o, "bad",
+                        cr->bad_sha && cr->bad_sha[0] ? json_string(cr->bad_sha) : json_null());
+    if (range)
+        json_object_set_new(
+            o, "log", json_sprintf("git log --oneline %.12s..%.12s", cr->prev_sha, cr->bad_sha));
+    else
+        json_object_set_new(o, "log", json_null());
+    json_object_set_new(o, "compare_url",
+                        cr->compare_url && cr->compare_url[0] ? json_string(cr->compare_url)
+                                                              : json_null());
+    json_object_set_new(o, "searched", json_boolean(cr->searched));
+    json_object_set_new(o, "commits", json_integer(cr->commits));
+    json_object_set_new(o, "note", cr->note && cr->note[0] ? json_string(cr->note) : json_null());
+    return o;
+}
+
+static json_t *suspects_json(const fl_commit_range *cr)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < cr->n_suspects; i++) {
+        const fl_suspect *s = &cr->suspects[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "sha", str_json(s->sha));
+        json_object_set_new(e, "subject", str_json(s->subject));
+        json_object_set_new(e, "author", str_json(s->author));
+        json_object_set_new(e, "time", time_json(s->time));
+        json_object_set_new(e, "score", real_json(s->score));
+        json_object_set_new(e, "reasons", strv_json(s->reasons, s->n_reasons));
+        json_array_append_new(a, e);
+    }
+    return a;
+}
+
 static json_t *cause_json(const fl_result *r, const fl_cause *c)
 {
     json_t *o = json_object();
@@ -199,6 +242,8 @@ static json_t *cause_json(const fl_result *r, const fl_cause *c)
     json_object_set_new(o, "score_breakdown", parts);
     json_object_set_new(o, "evidence", strv_json(c->evidence, c->n_evidence));
     json_object_set_new(o, "actions", strv_json(c->actions, c->n_actions));
+    json_object_set_new(o, "commit_range", commit_range_json(&c->commits));
+    json_object_set_new(o, "suspects", suspects_json(&c->commits));
     char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
     fl_cause_links(r, c, explorer, revisions);
     json_t *links = json_object();

@@ -8,6 +8,7 @@
 #include "fl_reports.h"
 #include "text/warning_text.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +281,69 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
                 (unsigned long long)r->input.duplicates);
 }
 
+/* A URL goes into a link only when nothing in it can end the link or start markup. */
+static bool url_is_plain(const char *u)
+{
+    for (const char *p = u; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr(":/._~%-+?=&#@", *p)))
+            return false;
+    return strncmp(u, "https://", 8) == 0;
+}
+
+/* The deploy's code range and the suspect commits (correlate/suspects), under the evidence. */
+static void write_commits(FILE *out, const fl_commit_range *cr)
+{
+    if (!cr->bad_sha && !cr->note)
+        return;
+    bool range = fl_commit_range_known(cr) && strcmp(cr->prev_sha, cr->bad_sha) != 0;
+    fputs("\n**Code change**", out);
+    if (range) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "git log --oneline %.12s..%.12s", cr->prev_sha, cr->bad_sha);
+        fputs(": ", out);
+        md_code(out, cmd, 0, false);
+        if (cr->searched)
+            fprintf(out, " (%u commit%s)", cr->commits, cr->commits == 1 ? "" : "s");
+        else
+            fputs(" (`--repo PATH` ranks them)", out);
+        if (cr->compare_url[0]) {
+            fputs(", ", out);
+            if (url_is_plain(cr->compare_url))
+                fprintf(out, "[compare](%s)", cr->compare_url);
+            else
+                md_code(out, cr->compare_url, 300, false);
+        }
+    }
+    fputs("\n\n", out);
+    if (cr->note[0]) {
+        fputs("> ", out);
+        md_rich(out, cr->note, false);
+        fputs("\n\n", out);
+    }
+    if (cr->n_suspects) {
+        fputs("Suspect commits, most likely first:\n\n", out);
+        for (size_t i = 0; i < cr->n_suspects; i++) {
+            const fl_suspect *x = &cr->suspects[i];
+            char sha[16];
+            snprintf(sha, sizeof sha, "%.10s", x->sha);
+            fprintf(out, "%zu. ", i + 1);
+            md_code(out, sha, 0, false);
+            fputc(' ', out);
+            md_text_n(out, x->subject, 200);
+            fputs(" (", out);
+            md_text_n(out, x->author, 100);
+            fprintf(out, ", score %.2f)\n", x->score);
+            for (size_t j = 0; j < x->n_reasons; j++) {
+                fputs("   - ", out);
+                md_rich(out, x->reasons[j], false);
+                fputc('\n', out);
+            }
+        }
+    } else if (cr->searched && cr->commits) {
+        fputs("No commit in the range touches what the errors name.\n", out);
+    }
+}
+
 static void write_cause(FILE *out, const fl_result *r, const fl_cause *c)
 {
     char a[40];
@@ -317,6 +381,7 @@ static void write_cause(FILE *out, const fl_result *r, const fl_cause *c)
             fputc('\n', out);
         }
     }
+    write_commits(out, &c->commits);
     if (c->n_actions) {
         fputs("\n**Actions**\n\n", out);
         for (size_t i = 0; i < c->n_actions; i++) {

@@ -516,6 +516,69 @@ static const fl_group *group_of(const fl_result *r, const char *key)
     return NULL;
 }
 
+/* The code change behind the blamed deploy: the top suspect commit named in the list of facts,
+ * the others and the range below it (correlate/suspects). */
+static void code_change(FILE *o, const fl_commit_range *cr)
+{
+    if (!cr->bad_sha && !cr->note)
+        return;
+    bool range = fl_commit_range_known(cr) && strcmp(cr->prev_sha, cr->bad_sha) != 0;
+    char buf[128];
+    if (cr->n_suspects) {
+        const fl_suspect *s = &cr->suspects[0];
+        snprintf(buf, sizeof buf, "%.10s", s->sha);
+        fputs("\n- **Suspect commit**: ", o);
+        fl_md_code(o, buf);
+        fputs(" ", o);
+        fl_md_inline(o, s->subject);
+        fputs(" (", o);
+        fl_md_inline(o, s->author);
+        fputs(")", o);
+        if (s->n_reasons) {
+            fputs(": ", o);
+            fl_md_inline(o, s->reasons[0]);
+        }
+    }
+    if (range) {
+        snprintf(buf, sizeof buf, "git log --oneline %.12s..%.12s", cr->prev_sha, cr->bad_sha);
+        fputs("\n- **Code change**: ", o);
+        fl_md_code(o, buf);
+        if (cr->searched)
+            fprintf(o, " (%u commit%s)", cr->commits, cr->commits == 1 ? "" : "s");
+        if (cr->compare_url[0]) {
+            fputs(", ", o);
+            fl_md_inline(o, cr->compare_url);
+        }
+    }
+    if (cr->note[0]) {
+        fputs("\n- **Code change note**: ", o);
+        fl_md_inline(o, cr->note);
+    }
+}
+
+/* The other suspects with their reasons, under the evidence. */
+static void more_suspects(FILE *o, const fl_commit_range *cr)
+{
+    if (cr->n_suspects < 2)
+        return;
+    fputs("\nOther suspect commits:\n\n", o);
+    for (size_t i = 1; i < cr->n_suspects; i++) {
+        const fl_suspect *s = &cr->suspects[i];
+        char sha[16];
+        snprintf(sha, sizeof sha, "%.10s", s->sha);
+        fputs("- ", o);
+        fl_md_code(o, sha);
+        fputs(" ", o);
+        fl_md_inline(o, s->subject);
+        fprintf(o, " (score %.2f)", s->score);
+        for (size_t j = 0; j < s->n_reasons; j++) {
+            fputs(j ? "; " : ": ", o);
+            fl_md_inline(o, s->reasons[j]);
+        }
+        fputs("\n", o);
+    }
+}
+
 static void root_cause(const pm *p)
 {
     const fl_result *r = p->r;
@@ -556,6 +619,7 @@ static void root_cause(const pm *p)
         put_time(o, c->change_ts);
         fputs(" UTC", o);
     }
+    code_change(o, &c->commits);
     fputs("\n\n### Evidence\n\n", o);
     for (size_t i = 0; i < c->n_evidence; i++) {
         fputs("- ", o);
@@ -564,6 +628,7 @@ static void root_cause(const pm *p)
     }
     if (!c->n_evidence)
         fputs("- _no evidence lines_\n", o);
+    more_suspects(o, &c->commits);
     if (c->n_parts) {
         fprintf(o, "\nScore %.2f, from these signals:\n\n", c->score);
         for (size_t i = 0; i < c->n_parts; i++) {

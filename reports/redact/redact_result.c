@@ -141,6 +141,26 @@ static void copy_revision(copier *c, fl_revision *b, const fl_revision *a, size_
     b->errors_series = dup_mem(c, a->errors_series, n_buckets, sizeof(uint32_t));
 }
 
+/* Commit subjects, author names and reasons are written by people: redacted like log text. */
+static void copy_commits(copier *c, fl_commit_range *b, const fl_commit_range *a)
+{
+    *b = *a;
+    b->prev_sha = dup_plain(c, a->prev_sha);
+    b->bad_sha = dup_plain(c, a->bad_sha);
+    b->compare_url = dup_red(c, a->compare_url, 0);
+    b->note = dup_red(c, a->note, 0);
+    b->suspects = new_array(c, &b->n_suspects, sizeof(fl_suspect));
+    for (size_t j = 0; b->suspects && j < b->n_suspects; j++) {
+        const fl_suspect *x = &a->suspects[j];
+        fl_suspect *y = &b->suspects[j];
+        *y = *x;
+        y->sha = dup_plain(c, x->sha);
+        y->subject = dup_red(c, x->subject, 0);
+        y->author = dup_red(c, x->author, 0);
+        y->reasons = dup_strv(c, x->reasons, &y->n_reasons, 0);
+    }
+}
+
 static void copy_cause(copier *c, fl_cause *b, const fl_cause *a)
 {
     *b = *a;
@@ -157,6 +177,7 @@ static void copy_cause(copier *c, fl_cause *b, const fl_cause *a)
     }
     b->evidence = dup_strv(c, a->evidence, &b->n_evidence, 0);
     b->actions = dup_strv(c, a->actions, &b->n_actions, FL_REDACT_COMMAND);
+    copy_commits(c, &b->commits, &a->commits);
 }
 
 fl_result *fl_result_redacted(const fl_result *r)

@@ -223,6 +223,49 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
     }
 }
 
+/* The deploy's code range and its suspect commits (correlate/suspects), under the evidence. */
+static void write_commits(const tw *t, const fl_cause *c)
+{
+    const fl_commit_range *cr = &c->commits;
+    if (!cr->note && !cr->bad_sha)
+        return; /* not a deploy, or the suspects stage did not run */
+    char line[256];
+    bool range = fl_commit_range_known(cr) && strcmp(cr->prev_sha, cr->bad_sha) != 0;
+    fputc('\n', t->out);
+    if (range) {
+        fputs("  Code change: ", t->out);
+        on(t, C_BOLD);
+        snprintf(line, sizeof line, "git log --oneline %.12s..%.12s", cr->prev_sha, cr->bad_sha);
+        put_clean(t, line, 0);
+        off(t);
+        if (cr->searched)
+            fprintf(t->out, "  (%u commit%s)\n", cr->commits, cr->commits == 1 ? "" : "s");
+        else
+            fputs("  (--repo PATH ranks them)\n", t->out);
+        if (cr->compare_url[0]) {
+            fputs("    ", t->out);
+            put_clean(t, cr->compare_url, 0);
+            fputc('\n', t->out);
+        }
+    }
+    if (cr->n_suspects) {
+        fputs("  Suspect commits:\n", t->out);
+        for (size_t i = 0; i < cr->n_suspects; i++) {
+            const fl_suspect *s = &cr->suspects[i];
+            snprintf(line, sizeof line, "    %zu. %.10s %.2f  ", i + 1, s->sha, s->score);
+            char text[600];
+            snprintf(text, sizeof text, "%s (%s)", s->subject, s->author);
+            put_wrapped(t, line, text);
+            for (size_t j = 0; j < s->n_reasons; j++)
+                put_wrapped(t, "         - ", s->reasons[j]);
+        }
+    } else if (cr->searched && cr->commits) {
+        fprintf(t->out, "  No commit in the range touches what the errors name.\n");
+    }
+    if (cr->note[0])
+        put_wrapped(t, range ? "  Note: " : "  Code change: ", cr->note);
+}
+
 static void write_top_cause(const tw *t, const fl_result *r)
 {
     const fl_cause *c = &r->causes[0];
@@ -274,6 +317,7 @@ static void write_top_cause(const tw *t, const fl_result *r)
             fprintf(t->out, "    (%zu more in the md/json report)\n",
                     c->n_evidence - MAX_EVIDENCE_SHOWN);
     }
+    write_commits(t, c);
     if (c->n_actions > 1) {
         fputs("\n  Then:\n", t->out);
         for (size_t i = 1; i < c->n_actions; i++)
@@ -300,6 +344,13 @@ static void write_ranked_line(const tw *t, const fl_cause *c)
     snprintf(prefix, sizeof prefix, "  %d. %.2f  %-10s ", c->rank, c->score,
              fl_cause_kind_name(c->kind));
     put_wrapped(t, prefix, c->summary);
+    if (c->commits.n_suspects) {
+        const fl_suspect *s = &c->commits.suspects[0];
+        char text[600];
+        snprintf(text, sizeof text, "%.10s %s: %s", s->sha, s->subject,
+                 s->n_reasons ? s->reasons[0] : "");
+        put_wrapped(t, "                      top suspect ", text);
+    }
 }
 
 static void write_causes(const tw *t, const fl_result *r)

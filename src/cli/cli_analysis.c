@@ -2,6 +2,7 @@
 #include "cli_analysis.h"
 
 #include "fl_cli.h"
+#include "suspects/fl_suspects.h"
 #include "text/warning_text.h"
 
 #include <errno.h>
@@ -115,6 +116,12 @@ int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysi
             fprintf(stderr, "faultline %s: no valid log entry could be read\n", cmd);
     }
     fl_diag_free(&diag);
+    if (*out && fl_cli_add_suspects(cmd, a, *out) != 0) {
+        fprintf(stderr, "faultline %s: %s\n", cmd, fl_strerror(FL_ENOMEM));
+        fl_result_free(*out);
+        *out = NULL;
+        return FL_EXIT_UNREADABLE;
+    }
     return status;
 }
 
@@ -179,6 +186,20 @@ int fl_cli_final_status(const fl_analysis_args *a, const fl_result *r, int statu
         (status == FL_EXIT_OK || status == FL_EXIT_PARTIAL))
         return FL_EXIT_CAUSE;
     return status;
+}
+
+int fl_cli_add_suspects(const char *cmd, const fl_analysis_args *a, fl_result *r)
+{
+    fl_suspects_opts so = {.repo_path = a->repo, .repo_url = a->repo_url};
+    char warn[512];
+    int rc = fl_suspects_annotate(r, &so, warn, sizeof(warn));
+    /* once per process: tail annotates every snapshot */
+    static bool warned;
+    if (!rc && warn[0] && !a->quiet && !warned) {
+        fprintf(stderr, "faultline %s: warning: %s\n", cmd, warn);
+        warned = true;
+    }
+    return rc;
 }
 
 FILE *fl_cli_open_output(const char *cmd, const char *path)

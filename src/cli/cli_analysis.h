@@ -51,6 +51,8 @@ typedef struct fl_analysis_args {
     bool redact_actors;   /* --redact-actors */
     fl_strv allow_lists;  /* --allow-list FILE */
     fl_allow_list allow;  /* their values, loaded by fl_cli_run_analysis */
+    const char *repo;     /* --repo PATH: local clone to rank suspect commits */
+    const char *repo_url; /* --repo-url URL: web URL for the compare link */
 } fl_analysis_args;
 
 // clang-format off
@@ -111,6 +113,12 @@ void fl_filter_args_free(fl_filter_args *f);
      offsetof(type, member.no_color), 0, 0, NULL},                                                 \
     {"title", 0, FL_OPT_STRING, "TEXT", "heading of the report",                                   \
      offsetof(type, member.title), 0, 0, NULL},                                                    \
+    {"repo", 0, FL_OPT_STRING, "PATH",                                                             \
+     "local clone of the service's code: rank the commits between the bad and the previous revision",\
+     offsetof(type, member.repo), 0, 0, NULL},                                                     \
+    {"repo-url", 0, FL_OPT_STRING, "URL",                                                          \
+     "web URL of the repository for the compare link (default: the clone's origin)",             \
+     offsetof(type, member.repo_url), 0, 0, NULL},                                                 \
     {"quiet", 'q', FL_OPT_FLAG, NULL, "no warnings summary on stderr",                             \
      offsetof(type, member.quiet), 0, 0, NULL},                                                    \
     /* Parsed and loaded, not yet in --help: once reports/redact applies them (issue 13 item   \
@@ -131,6 +139,11 @@ void fl_analysis_args_free(fl_analysis_args *a);
  * worth writing (statuses 0 and 3, and 2 when files opened but held no valid entry). */
 int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
                         fl_result **out);
+
+/* Names each deploy cause's commit range and, with --repo, its suspect commits
+ * (correlate/suspects). Never fails the report: a repository that cannot be read is a warning
+ * on stderr (unless -q). Returns 0 or FL_ENOMEM. */
+int fl_cli_add_suspects(const char *cmd, const fl_analysis_args *a, fl_result *r);
 
 /* Prints the input warnings summary ("N input warnings (...)" and the first few file:line
  * lines) to stderr; nothing when there are none. */

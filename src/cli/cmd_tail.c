@@ -599,6 +599,8 @@ static int tail_analyze(tail *t, fl_result **out)
     fl_analyze_opts ao = t->po.analyze;
     ao.rules = t->rules;
     int rc = fl_analyze(t->agg, &ao, out);
+    if (!rc)
+        rc = fl_cli_add_suspects("tail", &t->args->a, *out);
     if (rc)
         return rc;
     return fl_result_set_input(*out, &t->diag);

@@ -205,6 +205,7 @@ typedef struct gen_world {
     size_t max_entries;
     size_t bytes, max_bytes; /* rendered JSON so far and its cap */
     bool capped;             /* entries were dropped at a cap: the output is incomplete */
+    char next_commit[48]; /* when set: the commit of the next new revision (then cleared) */
 } gen_world;
 
 /* ---- world building (gen_world.c) ---------------------------------------------------------- */

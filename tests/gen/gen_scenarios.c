@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "gen_int.h"
 
 static const char *const env_vars[] = {
     "KV_REDIS_PASSWORD", "DATABASE_URL",     "STRIPE_SECRET_KEY",
@@ -248,8 +249,25 @@ static void healthy(gen_world *w, gen_truth *t, double rate)
     t->kind = "none";
 }
 
-/* The README demo: checkout-api loses KV_REDIS_PASSWORD in a config-only deploy and zod
- * rejects the environment; orders-api deployed harmlessly earlier and stays healthy. */
+/* Commits of the sample repository shipped next to the sample incident
+ * (tests/data/incidents/checkout-bad-deploy.repo.fi, imported by .ci/bootstrap into
+ * build/sample-repo): the healthy revision runs "cart: round totals to cents", the bad one the
+ * merge that brought in "deploy: read the redis credentials from the kv-redis-url secret". */
+#define SAMPLE_PREV_COMMIT "e9ca8b0a7fbf0a7ee5977f52767352d6461aa475"
+#define SAMPLE_BAD_COMMIT "38666b68da11a85b36f4883e08e89e5b8854a27c"
+
+/* Sets a revision's commit (and image tag) without drawing from the seeded stream, so that
+ * every other byte of the scenario stays as it was (the next revision's: w->next_commit). */
+static void pin_commit(gen_world *w, int svc, int rev, const char *sha)
+{
+    gen_rev *v = &w->svcs[svc].revs[rev];
+    snprintf(v->commit, sizeof(v->commit), "%s", sha);
+    gen_fmt_into(v->image, sizeof(v->image), "%s:%s", w->svcs[svc].repo, v->commit);
+}
+
+/* The README demo: checkout-api loses KV_REDIS_PASSWORD in a deploy (a manifest change read
+ * the redis credentials from a new secret) and zod rejects the environment; orders-api
+ * deployed harmlessly earlier and stays healthy. */
 static void sample_incident(gen_world *w, gen_truth *t, double rate)
 {
     /* a few thousand entries: small enough to commit, big enough to show the shape */
@@ -262,6 +280,8 @@ static void sample_incident(gen_world *w, gen_truth *t, double rate)
     int prev = serving_rev(w, checkout);
     int64_t td = at_frac(w, 0.5, 0.6);
     gen_add_secret_version(w, "kv-redis-url", td - minutes(w, 2, 4));
+    pin_commit(w, checkout, prev, SAMPLE_PREV_COMMIT);
+    snprintf(w->next_commit, sizeof(w->next_commit), "%s", SAMPLE_BAD_COMMIT);
     int rev = gen_deploy_drop_env(w, checkout, td, 100, "KV_REDIS_PASSWORD");
     gen_fault f = fault(w, checkout, rev, td, 0.33, GEN_CLS_SCHEMA);
     f.variant = 0;

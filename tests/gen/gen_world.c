@@ -269,6 +269,12 @@ int gen_new_revision(gen_world *w, int svc, bool same_image)
         gen_fmt_into(v->image, sizeof(v->image), "%s:%s", s->repo, v->commit);
         gen_uuid4(r, v->build_id);
     }
+    if (w->next_commit[0]) {
+        /* pinned by a scenario (sample repository), after the draws so the stream is unchanged */
+        memcpy(v->commit, w->next_commit, sizeof(v->commit));
+        gen_fmt_into(v->image, sizeof(v->image), "%s:%s", s->repo, v->commit);
+        w->next_commit[0] = '\0';
+    }
     v->memory_mib = prev ? prev->memory_mib : (gen_chance(r, 0.6) ? 512 : 1024);
     v->n_inst = 2 + (int)gen_below(r, 2);
     for (int i = 0; i < v->n_inst; i++)

@@ -200,11 +200,16 @@ static void test_json_contract(void)
     CHECK_STR(json_string_value(json_object_get(s, "time")), "2026-11-20T10:42:09.123456Z");
 
     json_t *c = json_array_get(json_object_get(doc, "causes"), 0);
-    static const char *const ckeys[] = {
-        "rank",        "score",   "kind",  "service",     "revision",        "previous_revision",
-        "error_class", "summary", "onset", "change_time", "score_breakdown", "evidence",
-        "actions",     "links"};
+    static const char *const ckeys[] = {"rank",        "score",           "kind",
+                                        "service",     "revision",        "previous_revision",
+                                        "error_class", "summary",         "onset",
+                                        "change_time", "score_breakdown", "evidence",
+                                        "actions",     "commit_range",    "suspects",
+                                        "links"};
     check_key_order(c, ckeys, FL_ARRAY_LEN(ckeys));
+    /* correlate/suspects did not run on this result: no range, no suspects */
+    CHECK(json_is_null(json_object_get(c, "commit_range")));
+    CHECK_INT(json_array_size(json_object_get(c, "suspects")), 0);
     CHECK_STR(json_string_value(json_object_get(c, "kind")), "deploy");
     /* Rounded to 4 decimals so renderings are stable. */
     CHECK(strstr(text, "\"score\": 0.8712") != NULL && strstr(text, "0.8712345") == NULL);
@@ -349,6 +354,52 @@ static void test_empty(void)
     fl_result_free(r);
 }
 
+/* Suspect commits (correlate/suspects) in every format, from the redacted copy. */
+static void test_suspects(void)
+{
+    fl_result *r = make_result(true, "plain message");
+    fl_commit_range *cr = &r->causes[0].commits;
+    cr->prev_sha = fix_str("e9ca8b0a7fbf0a7ee5977f52767352d6461aa475");
+    cr->bad_sha = fix_str("38666b68da11a85b36f4883e08e89e5b8854a27c");
+    cr->compare_url = fix_str("https://github.com/acme/shop/compare/e9ca8b0...38666b6");
+    cr->note = fix_str("");
+    cr->searched = true;
+    cr->commits = 6;
+    cr->n_suspects = 1;
+    cr->suspects = fl_calloc(1, sizeof(fl_suspect));
+    cr->suspects[0] = (fl_suspect){
+        fix_str("406e52ce5860f4344c77a740b7edb9af52580ecf"),
+        fix_str("deploy: <b>one</b> secret, ask ops@example.com"),
+        fix_str("Ana Lima"),
+        T0,
+        0.75,
+        fix_strv(1, (const char *const[]){"removed `KV_REDIS_PASSWORD` from deploy/service.yaml"}),
+        1};
+    fl_report_opts o = {false, false, 100, NULL};
+    static const char *const formats[] = {"text", "md", "json", "html"};
+    for (size_t i = 0; i < FL_ARRAY_LEN(formats); i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        CHECK_INT(fl_report_write(formats[i], r, &o, f), 0);
+        fclose(f);
+        CHECK(strstr(text, "406e52ce58") != NULL);
+        CHECK(strstr(text, "KV_REDIS_PASSWORD") != NULL);
+        CHECK(strstr(text, "e9ca8b0a7fbf..38666b68da11") != NULL);
+        CHECK(strstr(text, "ops@example.com") == NULL); /* redacted like log text */
+        CHECK(strstr(text, "<b>one") == NULL || !strcmp(formats[i], "text") ||
+              !strcmp(formats[i], "json"));
+        if (!strcmp(formats[i], "text"))
+            CHECK(strstr(text, "  Suspect commits:\n    1. 406e52ce58 0.75  deploy:") != NULL);
+        if (!strcmp(formats[i], "md"))
+            CHECK(strstr(text, "[compare](https://github.com/acme/shop/compare/") != NULL);
+        if (!strcmp(formats[i], "html"))
+            CHECK(strstr(text, "<a href=\"https://github.com/acme/shop/compare/") != NULL);
+        free(text);
+    }
+    fl_result_free(r);
+}
+
 int main(void)
 {
     test_registry();
@@ -357,5 +408,6 @@ int main(void)
     test_text();
     test_redaction_dispatch();
     test_empty();
+    test_suspects();
     return fl_test_done();
 }
