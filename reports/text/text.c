@@ -130,9 +130,14 @@ static const char *clock_of(const fl_result *r, fl_time ts, char *buf, size_t le
         return multi_day(r) ? "--         " : "--:--:--";
     if (!multi_day(r))
         return fl_time_clock(ts, buf, len);
-    char full[40];
+    char full[40], a[40], b[40];
     fl_time_format(ts, false, full, sizeof full);
-    snprintf(buf, len, "%.5s %.5s", full + 5, full + 11);
+    fl_time_format(r->window_start, false, a, sizeof a);
+    fl_time_format(r->window_end, false, b, sizeof b);
+    if (strncmp(a, b, 4) != 0) /* across a year: the date with its year, in the same 11 columns */
+        snprintf(buf, len, "%.10s ", full);
+    else
+        snprintf(buf, len, "%.5s %.5s", full + 5, full + 11);
     return buf;
 }
 
