@@ -116,6 +116,8 @@ int an_build_cause(const ctx *c, const cand *x, int rank, fl_cause *o);
 /* result_out.c */
 int an_out_changes(fl_result *res, const fl_change *v, size_t n);
 int an_out_groups(const ctx *c, fl_result *res);
+/* group_family.c: sets family and family_template of every group (issue 12). */
+int an_out_families(fl_result *res);
 int an_out_revisions(const ctx *c, fl_result *res);
 
 #endif

@@ -70,6 +70,9 @@ typedef struct fl_group {
     char *title;       /* rule title, or the template for unmatched */
     char *fingerprint; /* 16 hex digits */
     char *template_text;
+    char *family;          /* class id for matched groups, "fam:<16 hex>" for unmatched:
+                            * templates differing only where values vary share it */
+    char *family_template; /* the family's template, "<*>" where its members differ */
     char *implies;     /* "dependency", "config", ... ("unknown" for unmatched) */
     int severity;
     uint64_t count;

@@ -92,6 +92,8 @@ void fl_result_free(fl_result *r)
         fl_free(g->title);
         fl_free(g->fingerprint);
         fl_free(g->template_text);
+        fl_free(g->family);
+        fl_free(g->family_template);
         fl_free(g->implies);
         for (size_t j = 0; j < g->n_by_revision; j++) {
             fl_free(g->by_revision[j].service);

@@ -139,7 +139,7 @@ int an_out_groups(const ctx *c, fl_result *res)
         qsort(o->fields, o->n_fields, sizeof(fl_field_value), field_out_cmp);
     }
     qsort(res->groups, res->n_groups, sizeof(fl_group), group_out_cmp);
-    return 0;
+    return an_out_families(res);
 }
 
 static int rev_out_cmp(const void *p, const void *q)

@@ -10,6 +10,8 @@
 struct fl_matcher {
     const fl_rules *rules;
     pcre2_match_data *md;
+    pcre2_match_context *mctx; /* match and depth limits */
+    uint64_t *limit_hits;      /* per rule: runs stopped by a limit */
     uint32_t *stamp; /* stamp[regex] == gen: already a candidate for this message */
     uint32_t gen;
     uint32_t *cand;
@@ -29,7 +31,13 @@ fl_matcher *fl_matcher_new(const fl_rules *rules)
     m->md = pcre2_match_data_create(rules->max_ovec, NULL);
     m->stamp = fl_calloc(rules->n_regex + 1, sizeof(*m->stamp));
     m->cand = fl_calloc(rules->n_regex + 1, sizeof(*m->cand));
-    if (!m->md || !m->stamp || !m->cand) {
+    m->limit_hits = fl_calloc(rules->n_rules + 1, sizeof(*m->limit_hits));
+    m->mctx = pcre2_match_context_create(NULL);
+    if (m->mctx) {
+        pcre2_set_match_limit(m->mctx, FL_PCRE2_MATCH_LIMIT);
+        pcre2_set_depth_limit(m->mctx, FL_PCRE2_DEPTH_LIMIT);
+    }
+    if (!m->md || !m->stamp || !m->cand || !m->limit_hits || !m->mctx) {
         fl_matcher_free(m);
         return NULL;
     }
@@ -43,6 +51,8 @@ void fl_matcher_free(fl_matcher *m)
     if (!m)
         return;
     pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
+    fl_free(m->limit_hits);
     fl_free(m->stamp);
     fl_free(m->cand);
     fl_free(m);
@@ -83,11 +93,46 @@ static void sort_candidates(uint32_t *c, size_t n)
         }
 }
 
-static int run(pcre2_code *code, bool jit, const char *s, size_t n, pcre2_match_data *md)
+void fl_matcher_limit_hits(const fl_matcher *m,
+                           void (*fn)(void *ctx, const char *rule_id, uint64_t count), void *ctx)
 {
-    if (jit)
-        return pcre2_jit_match(code, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
-    return pcre2_match(code, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+    for (size_t i = 0; m && i < m->rules->n_rules; i++)
+        if (m->limit_hits[i])
+            fn(ctx, m->rules->rules[i]->id, m->limit_hits[i]);
+}
+
+void fl_matcher_add_limit_hits(fl_matcher *dst, const fl_matcher *src)
+{
+    if (!dst || !src || dst->rules != src->rules)
+        return;
+    for (size_t i = 0; i < dst->rules->n_rules; i++)
+        dst->limit_hits[i] += src->limit_hits[i];
+}
+
+void fl_matcher_warn_limits(const fl_matcher *m, fl_diag *diag)
+{
+    for (size_t i = 0; m && diag && i < m->rules->n_rules; i++)
+        if (m->limit_hits[i])
+            fl_diag_warn(diag, FL_WARN_OTHER, m->rules->rules[i]->file, 0,
+                         "rule '%s': %llu matches stopped at the PCRE2 match/depth limit and "
+                         "taken as no match (a costly regex; see 'faultline patterns check')",
+                         m->rules->rules[i]->id, (unsigned long long)m->limit_hits[i]);
+}
+
+static bool limit_error(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+           rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+/* Runs one regex; a run stopped by a limit counts against its rule and as no match. */
+static int run(fl_matcher *m, uint32_t rule, pcre2_code *code, bool jit, const char *s, size_t n)
+{
+    int rc = jit ? pcre2_jit_match(code, (PCRE2_SPTR)s, n, 0, 0, m->md, m->mctx)
+                 : pcre2_match(code, (PCRE2_SPTR)s, n, 0, 0, m->md, m->mctx);
+    if (rc < 0 && limit_error(rc))
+        m->limit_hits[rule]++;
+    return rc;
 }
 
 static void take_fields(const fl_regex *x, const char *s, pcre2_match_data *md, fl_match *out)
@@ -146,13 +191,13 @@ static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, si
         const fl_rule *r = rs->rules[x->rule];
         if (any_severity_only && !r->info.any_severity)
             continue;
-        if (run(x->code, x->jit, s, n, m->md) < 0)
+        if (run(m, x->rule, x->code, x->jit, s, n) < 0)
             continue;
         fl_match tmp = {.rule = &r->info};
         take_fields(x, s, m->md, &tmp);
         bool vetoed = false;
         for (size_t v = 0; v < r->n_veto && !vetoed; v++)
-            vetoed = pcre2_match(r->veto[v], (PCRE2_SPTR)s, n, 0, 0, m->md, NULL) >= 0;
+            vetoed = run(m, x->rule, r->veto[v], false, s, n) >= 0;
         if (vetoed)
             continue;
         *out = tmp;

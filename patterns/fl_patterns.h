@@ -69,6 +69,14 @@ const fl_rule_info *fl_rules_find_class(const fl_rules *rules, const char *class
 
 fl_matcher *fl_matcher_new(const fl_rules *rules);
 void fl_matcher_free(fl_matcher *m);
+/* Every regex run has PCRE2 match and depth limits; a run that hits one is taken as no match
+ * and counted. Calls fn(ctx, rule id, runs stopped) for each rule that hit a limit. */
+void fl_matcher_limit_hits(const fl_matcher *m,
+                           void (*fn)(void *ctx, const char *rule_id, uint64_t count), void *ctx);
+/* Adds src's limit counts to dst (matchers of the same rule set, e.g. one per thread). */
+void fl_matcher_add_limit_hits(fl_matcher *dst, const fl_matcher *src);
+/* One warning per rule that hit a limit: rule id, file and count. */
+void fl_matcher_warn_limits(const fl_matcher *m, fl_diag *diag);
 
 /* Classifies one entry. Returns 1 with out->rule set when a rule matched, 0 when none did (or
  * the entry is not a candidate), negative on error. */
@@ -87,5 +95,25 @@ void fl_fingerprint(const char *tmpl, size_t len, char out[17]);
 
 /* "PCRE2 10.42, JIT on": the regex library linked in and whether its JIT is available. */
 void fl_patterns_engine_info(char *buf, size_t size);
+
+/* The key analyze groups an entry under: the class of the matched rule (m->rule set), or
+ * "fp:<fingerprint>" of the template. Writes the template (the rule title for a match) into
+ * tmpl (cap bytes) and the key into key. */
+#define FL_GROUP_KEY_MAX 72
+void fl_group_key(const fl_entry *e, const fl_match *m, char *tmpl, size_t cap,
+                  char key[FL_GROUP_KEY_MAX]);
+
+/* Families (family.c): templates of the same length that differ only at positions holding
+ * values are merged into one family. Computed over the whole set of templates, so the result
+ * is the same for any order of tmpl. Past an internal budget (millions of token positions) the
+ * remaining templates each keep a family of their own and fl_families_truncated() says so. */
+typedef struct fl_families fl_families;
+int fl_families_build(fl_families **out, const char *const *tmpl, size_t n);
+/* "fam:<16 hex>" of template i, the same for every member of its family. */
+const char *fl_families_key(const fl_families *f, size_t i);
+/* The family template: the members' common tokens, "<*>" where they differ. */
+const char *fl_families_template(const fl_families *f, size_t i);
+bool fl_families_truncated(const fl_families *f);
+void fl_families_free(fl_families *f);
 
 #endif

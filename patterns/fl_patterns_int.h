@@ -81,6 +81,15 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *s, size_t n,
 /* Number of distinct literals. */
 size_t fl_prefilter_literals(const fl_prefilter *pf);
 
+/* regex_lint.c: true when the pattern repeats without bound a group that itself holds an unbounded
+ * quantifier ((x+x+)+): catastrophic backtracking. *offset is the group's '('. */
+bool fl_regex_nested_unbounded(const char *src, size_t *offset);
+
+/* classify.c: PCRE2 limits for every match. A run that hits one counts as no match and is
+ * counted per rule (fl_matcher_limit_hits). About 1 ms of JIT work per run at most. */
+#define FL_PCRE2_MATCH_LIMIT 200000
+#define FL_PCRE2_DEPTH_LIMIT 5000
+
 /* template.c: finds the last line of msg that looks like an exception ("FooError: ...",
  * "Caused by: ...", "panic: ..."), skipping stack frames. Returns false if there is none. */
 bool fl_last_exception_line(const char *msg, size_t len, size_t *off, size_t *n);

@@ -135,6 +135,12 @@ static pcre2_code *compile(rule_ctx *rc, const char *key, size_t i, const char *
                      (const char *)msg);
         return NULL;
     }
+    size_t at;
+    if (rc->ld->diag && fl_regex_nested_unbounded(src, &at))
+        RULE_PROBLEM(rc, "%s[%zu]: nested unbounded quantifier at offset %zu (the group repeats "
+                         "something that repeats: catastrophic backtracking; bound the inner or "
+                         "outer repeat, or make it possessive)",
+                     key, i, at);
     return code;
 }
 

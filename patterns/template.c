@@ -280,6 +280,110 @@ static size_t match_timestamp(const char *s, size_t i, size_t n, bool *date_only
 
 static void mask(writer *w, const char *s, size_t n, bool in_url);
 
+static bool word_in(const char *s, size_t n, const char *const *set, size_t count)
+{
+    for (size_t k = 0; k < count; k++)
+        if (strlen(set[k]) == n && memcmp(s, set[k], n) == 0)
+            return true;
+    return false;
+}
+
+/* ctime and syslog dates: "Sun Jul 10 03:55:15 2005", "Jul  1 07:57:30", "Mon Dec 7 2026". */
+static size_t match_ctime(const char *s, size_t i, size_t n)
+{
+    static const char *const days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    size_t j = i;
+    bool day = false;
+    if (j + 4 <= n && word_in(s + j, 3, days, 7) && s[j + 3] == ' ') {
+        day = true;
+        j += 4;
+    }
+    if (j + 4 > n || !word_in(s + j, 3, months, 12) || s[j + 3] != ' ')
+        return 0;
+    j += 3;
+    while (j < n && s[j] == ' ')
+        j++;
+    size_t d = span(s, j, n, isdigit);
+    if (d == j || d - j > 2)
+        return 0;
+    j = d;
+    size_t k = j < n && s[j] == ' ' ? match_clock(s, j + 1, n) : 0;
+    bool clock = k != 0;
+    if (clock)
+        j = k;
+    if (j + 5 <= n && s[j] == ' ' && digits_at(s, j + 1, n, 4) &&
+        (j + 5 == n || !isalnum((unsigned char)s[j + 5])))
+        j += 5;
+    else if (!clock && !day)
+        return 0; /* "Jun 17" alone is too weak */
+    return (j < n && isalnum((unsigned char)s[j])) ? 0 : j;
+}
+
+static int host_char(int c)
+{
+    return islower(c) || isdigit(c) || c == '-';
+}
+
+/* A DNS name: lowercase labels joined by dots, the last one alphabetic, followed by a ":port"
+ * or ending in a common top-level domain (or .local/.internal). Java and Python
+ * names (org.apache.Foo, google.api_core) have capitals or underscores and do not qualify. */
+static size_t match_host(const char *s, size_t i, size_t n)
+{
+    size_t j = i, labels = 0, last = i;
+    while (j < n && host_char((unsigned char)s[j])) {
+        last = j;
+        j = span(s, j, n, host_char);
+        labels++;
+        if (j + 1 < n && s[j] == '.' && host_char((unsigned char)s[j + 1]))
+            j++;
+        else
+            break;
+    }
+    if (labels < 2 || j - last < 2 || span(s, last, j, islower) != j)
+        return 0;
+    if (j < n && (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '@' ||
+                  (s[j] == '.' && j + 1 < n && isalnum((unsigned char)s[j + 1]))))
+        return 0;
+    if (j + 1 < n && s[j] == ':' && isdigit((unsigned char)s[j + 1]))
+        return j;
+    static const char *const tlds[] = {"com", "net", "org", "io",  "edu", "gov", "info", "biz",
+                                       "co",  "us",  "uk",  "de",  "fr",  "jp",  "cn",   "hk",
+                                       "ru",  "br",  "in",  "au",  "ca",  "nl",  "eu",   "ch",
+                                       "kr",  "tw",  "sg",  "dev", "app", "cloud", "local",
+                                       "internal", "ai"};
+    return labels >= 2 && word_in(s + last, j - last, tlds, FL_ARRAY_LEN(tlds)) ? j : 0;
+}
+
+/* " (18.4 KB)", " (3)": a quantity restated in parentheses after a value, an optional part
+ * some lines carry and others do not. Returns the end of the group, 0 if it is not one. */
+static size_t match_paren_quantity(const char *s, size_t i, size_t n)
+{
+    if (s[i] != '(' || i == 0 || s[i - 1] != ' ')
+        return 0;
+    size_t j = span(s, i + 1, n, isdigit);
+    if (j == i + 1)
+        return 0;
+    if (j + 1 < n && (s[j] == '.' || s[j] == ',') && isdigit((unsigned char)s[j + 1]))
+        j = span(s, j + 1, n, isdigit);
+    if (j < n && s[j] == ' ')
+        j++;
+    size_t u = j;
+    while (j < n && j - u < 4 && (isalpha((unsigned char)s[j]) || s[j] == '%'))
+        j++;
+    return j < n && s[j] == ')' ? j + 1 : 0;
+}
+
+/* "GET /x HTTP/1.1", "SELECT ...": a quoted request or command line keeps its shape. */
+static bool verb_first(const char *s, size_t a, size_t b)
+{
+    size_t k = a;
+    while (k < b && isupper((unsigned char)s[k]))
+        k++;
+    return k - a >= 3 && k < b && s[k] == ' ';
+}
+
 /* scheme://host/path?k=v#frag: host masked like text, path as <path>, query values as <val>. */
 static size_t emit_url(writer *w, const char *s, size_t i, size_t n)
 {
@@ -345,8 +449,9 @@ static size_t emit_word(writer *w, const char *s, size_t i, size_t n)
         put(w, s + i, len);
         return j;
     }
-    if (hexok && len >= 8) {
-        puts_(w, "<hex>");
+    /* Hex ids mask like decimal ones: "c0000700" and "40000500" are the same kind of value. */
+    if (hexok && (len >= 8 || (len >= 6 && digits >= 2))) {
+        puts_(w, "<num>");
         return j;
     }
     if (len >= 12 && digits >= 3) {
@@ -412,6 +517,13 @@ static void mask(writer *w, const char *s, size_t n, bool in_url)
                 i = k + 1;
                 continue;
             }
+            if (k < n && verb_first(s, i + 1, k)) {
+                put(w, s + i, 1);
+                mask(w, s + i + 1, k - i - 1, false);
+                put(w, s + k, 1);
+                i = k + 1;
+                continue;
+            }
             if (k < n) {
                 puts_(w, "<str>");
                 i = k + 1;
@@ -420,6 +532,27 @@ static void mask(writer *w, const char *s, size_t n, bool in_url)
         }
         if (boundary && !in_url && isalpha(c) && (e = emit_url(w, s, i, n))) {
             i = e;
+            continue;
+        }
+        if (c == '(' && (e = match_paren_quantity(s, i, n))) {
+            i = e;
+            continue;
+        }
+        if (boundary && isupper(c) && (e = match_ctime(s, i, n))) {
+            puts_(w, "<ts>");
+            i = e;
+            continue;
+        }
+        if (boundary && !in_url && islower(c) && (e = match_host(s, i, n))) {
+            puts_(w, "<host>");
+            i = e;
+            continue;
+        }
+        /* A sign belongs to its number ("blk_-123" is "blk_<num>" like "blk_123"), unless it
+         * follows a letter or digit ("a-1", "5-3" keep theirs). */
+        if ((c == '-' || c == '+') && i + 1 < n && isdigit((unsigned char)s[i + 1]) &&
+            (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
+            i++;
             continue;
         }
         if (boundary && isxdigit(c) && (e = match_uuid(s, i, n))) {
@@ -463,7 +596,7 @@ static void mask(writer *w, const char *s, size_t n, bool in_url)
         if (boundary && c == '0' && i + 2 < n && (s[i + 1] == 'x' || s[i + 1] == 'X') &&
             isxdigit((unsigned char)s[i + 2])) {
             i = span(s, i + 2, n, isxdigit);
-            puts_(w, "<hex>");
+            puts_(w, "<num>");
             continue;
         }
         if (boundary && isdigit(c) && (e = match_duration(s, i, n))) {

@@ -114,6 +114,8 @@ static json_t *group_json(const fl_group *g, size_t n_buckets)
     json_object_set_new(o, "title", str_json(g->title));
     json_object_set_new(o, "fingerprint", str_json(g->fingerprint));
     json_object_set_new(o, "template", str_json(g->template_text));
+    json_object_set_new(o, "family", nullable_str(g->family));
+    json_object_set_new(o, "family_template", nullable_str(g->family_template));
     json_object_set_new(o, "implies", str_json(g->implies ? g->implies : "unknown"));
     json_object_set_new(o, "severity", json_string(fl_severity_name(g->severity)));
     json_object_set_new(o, "count", u64_json(g->count));

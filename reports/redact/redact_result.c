@@ -103,6 +103,8 @@ static void copy_group(copier *c, fl_group *b, const fl_group *a, size_t n_bucke
     b->title = dup_red(c, a->title, 0);
     b->fingerprint = dup_plain(c, a->fingerprint);
     b->template_text = dup_red(c, a->template_text, 0);
+    b->family = dup_red(c, a->family, 0);
+    b->family_template = dup_red(c, a->family_template, 0);
     b->implies = dup_plain(c, a->implies);
     b->by_revision = new_array(c, &b->n_by_revision, sizeof(fl_rev_count));
     for (size_t j = 0; b->by_revision && j < b->n_by_revision; j++) {

@@ -393,18 +393,67 @@ static void write_causes(const tw *t, const fl_result *r)
     }
 }
 
+/* One row of "Top error groups": the groups of one template family (issue 12), counted together.
+ * Rule-matched groups are their own family. */
+typedef struct group_row {
+    const fl_group *g; /* the family's largest group: its text and class are shown */
+    uint64_t count;
+    fl_time first, last;
+    size_t members;
+} group_row;
+
+static bool same_family(const fl_group *a, const fl_group *b)
+{
+    return a->family && b->family && strcmp(a->family, b->family) == 0;
+}
+
+/* Folds the groups (largest first) into at most cap rows by family, largest first. Groups of a
+ * family that has no row among the first cap are not shown (counted as more groups). */
+static size_t group_rows(const fl_result *r, group_row *rows, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_groups; i++) {
+        const fl_group *g = &r->groups[i];
+        size_t k = 0;
+        while (k < n && !same_family(rows[k].g, g))
+            k++;
+        if (k == n) {
+            if (n == cap)
+                continue;
+            rows[n++] = (group_row){g, 0, g->first_seen, g->last_seen, 0};
+        }
+        group_row *w = &rows[k];
+        w->count += g->count;
+        w->members++;
+        if (g->first_seen && (!w->first || g->first_seen < w->first))
+            w->first = g->first_seen;
+        if (g->last_seen > w->last)
+            w->last = g->last_seen;
+    }
+    for (size_t i = 1; i < n; i++) /* by count, stable: ties keep the groups' order */
+        for (size_t j = i; j > 0 && rows[j].count > rows[j - 1].count; j--) {
+            group_row x = rows[j];
+            rows[j] = rows[j - 1];
+            rows[j - 1] = x;
+        }
+    return n;
+}
+
 static void write_groups(const tw *t, const fl_result *r)
 {
     if (!r->n_groups)
         return;
     char a[24], b[24];
+    group_row rows[MAX_GROUPS_SHOWN];
+    size_t n = group_rows(r, rows, MAX_GROUPS_SHOWN), shown = 0;
     heading(t, "Top error groups");
     int w = multi_day(r) ? 11 : 8;
     fprintf(t->out, "  %7s  %-*s  %-*s  %s\n", "COUNT", w, "FIRST", w, "LAST", "CLASS / MESSAGE");
-    for (size_t i = 0; i < r->n_groups && i < MAX_GROUPS_SHOWN; i++) {
-        const fl_group *g = &r->groups[i];
-        fprintf(t->out, "  %7llu  %s  %s  ", (unsigned long long)g->count,
-                clock_of(r, g->first_seen, a, sizeof a), clock_of(r, g->last_seen, b, sizeof b));
+    for (size_t i = 0; i < n; i++) {
+        const fl_group *g = rows[i].g;
+        shown += rows[i].members;
+        fprintf(t->out, "  %7llu  %s  %s  ", (unsigned long long)rows[i].count,
+                clock_of(r, rows[i].first, a, sizeof a), clock_of(r, rows[i].last, b, sizeof b));
         int used = multi_day(r) ? 38 : 32;
         if (g->class_id) {
             on(t, C_CYAN);
@@ -413,12 +462,20 @@ static void write_groups(const tw *t, const fl_result *r)
             fputs("  ", t->out);
             used += 2;
         }
-        const char *text = g->title && g->title[0] ? g->title : g->template_text;
-        put_clean(t, text ? text : "", t->width - used > 10 ? (size_t)(t->width - used) : 10);
+        /* A family of several templates shows what they share, "<*>" where they differ. */
+        const char *text = rows[i].members > 1 && g->family_template ? g->family_template
+                           : g->title && g->title[0]                  ? g->title
+                                                                      : g->template_text;
+        char more[48] = "";
+        if (rows[i].members > 1)
+            snprintf(more, sizeof more, " (%zu templates)", rows[i].members);
+        int room = t->width - used - (int)strlen(more);
+        put_clean(t, text ? text : "", room > 10 ? (size_t)room : 10);
+        fputs(more, t->out);
         fputc('\n', t->out);
     }
-    if (r->n_groups > MAX_GROUPS_SHOWN)
-        fprintf(t->out, "  (%zu more groups)\n", r->n_groups - MAX_GROUPS_SHOWN);
+    if (r->n_groups > shown)
+        fprintf(t->out, "  (%zu more groups)\n", r->n_groups - shown);
 }
 
 static void write_changes(const tw *t, const fl_result *r)

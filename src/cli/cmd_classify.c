@@ -41,8 +41,11 @@ static const fl_opt classify_opts[] = {
 
 static const char classify_epilog[] =
     "Each line is {\"insertId\", \"timestamp\", \"service\", \"revision\", \"severity\",\n"
-    "\"class\", \"rule\", \"fields\", \"message\"}; class and rule are null when no rule\n"
-    "matched. Without --all only entries that matched a rule or are errors (severity ERROR or\n"
+    "\"class\", \"rule\", \"group\", \"template\", \"fields\", \"message\", \"family\",\n"
+    "\"family_template\"}; class and rule are null when no rule matched. \"group\" is the key\n"
+    "analyze groups the entry under (the class, or fp: and the fingerprint of the masked\n"
+    "template); \"family\" merges templates that differ only where values vary (computed over\n"
+    "all entries, so output appears at the end of the input). Without --all only entries that matched a rule or are errors (severity ERROR or\n"
     "above, HTTP 5xx) are printed. Secrets in messages and fields are redacted unless\n"
     "--no-redact is given. Request-log lines without text print the request line instead\n"
     "(\"GET /api/v1/cart/48245 -> 500\"). Duplicates (same insertId, logName, timestamp) are\n"
@@ -76,8 +79,10 @@ static json_t *str_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
-/* One output line. Keys in a fixed order so the output diffs cleanly. */
-static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched, bool no_redact)
+/* One output line without its closing brace: the family is added once the whole set of
+ * templates is known. Keys in a fixed order so the output diffs cleanly. */
+static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched, const char *group,
+                          const char *tmpl, bool no_redact)
 {
     char ts[40] = "";
     json_t *o = json_object();
@@ -96,6 +101,8 @@ static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched, bo
     json_object_set_new(o, "severity", json_string(fl_severity_name(e->severity)));
     json_object_set_new(o, "class", matched ? str_or_null(m->rule->class_id) : json_null());
     json_object_set_new(o, "rule", matched ? str_or_null(m->rule->id) : json_null());
+    json_object_set_new(o, "group", json_string(group));
+    json_object_set_new(o, "template", text_json(tmpl, no_redact));
     json_object_set_new(o, "fields", fields);
     if (!e->message[0] && (e->http_status || e->http_url[0])) {
         /* A request log has no text: its request line says what failed. */
@@ -109,6 +116,137 @@ static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched, bo
     return o;
 }
 
+/* Entries held until their families are known. Past HOLD_MAX_BYTES of held output the batch is
+ * printed with the families of the templates seen so far, and a warning says so. */
+#define HOLD_MAX_BYTES ((size_t)256 << 20)
+
+typedef struct held {
+    char *json;   /* the entry without its closing brace */
+    long tmpl;    /* index into the distinct templates, -1 for a rule match */
+    char *class_; /* the class of a rule match (its family) */
+} held;
+
+typedef struct holder {
+    held *v;
+    size_t n, cap, bytes;
+    char **tmpl; /* distinct unmatched templates */
+    size_t n_tmpl, cap_tmpl;
+    uint32_t *slots; /* open addressing over tmpl: index + 1, 0 = empty */
+    size_t n_slots;
+    bool split_warned;
+} holder;
+
+static void holder_clear(holder *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        fl_free(h->v[i].json);
+        fl_free(h->v[i].class_);
+    }
+    for (size_t i = 0; i < h->n_tmpl; i++)
+        fl_free(h->tmpl[i]);
+    if (h->slots)
+        memset(h->slots, 0, h->n_slots * sizeof(*h->slots));
+    h->n = h->bytes = h->n_tmpl = 0;
+}
+
+static void holder_free(holder *h)
+{
+    holder_clear(h);
+    fl_free(h->v);
+    fl_free(h->tmpl);
+    fl_free(h->slots);
+}
+
+static int grow_slots(holder *h)
+{
+    size_t n = h->n_slots ? h->n_slots * 2 : 1024;
+    uint32_t *s = fl_calloc(n, sizeof(*s));
+    if (!s)
+        return FL_ENOMEM;
+    for (size_t i = 0; i < h->n_tmpl; i++) {
+        size_t k = fl_hash64(h->tmpl[i], strlen(h->tmpl[i]), FL_HASH_SEED) & (n - 1);
+        while (s[k])
+            k = (k + 1) & (n - 1);
+        s[k] = (uint32_t)i + 1;
+    }
+    fl_free(h->slots);
+    h->slots = s;
+    h->n_slots = n;
+    return 0;
+}
+
+/* Index of tmpl among the distinct templates, added if new; negative on error. */
+static long template_index(holder *h, const char *tmpl)
+{
+    if ((h->n_tmpl + 1) * 2 > h->n_slots && grow_slots(h))
+        return FL_ENOMEM;
+    size_t k = fl_hash64(tmpl, strlen(tmpl), FL_HASH_SEED) & (h->n_slots - 1);
+    while (h->slots[k]) {
+        if (strcmp(h->tmpl[h->slots[k] - 1], tmpl) == 0)
+            return (long)h->slots[k] - 1;
+        k = (k + 1) & (h->n_slots - 1);
+    }
+    if (h->n_tmpl == h->cap_tmpl) {
+        size_t c = h->cap_tmpl ? h->cap_tmpl * 2 : 256;
+        char **v = fl_realloc(h->tmpl, c * sizeof(*v));
+        if (!v)
+            return FL_ENOMEM;
+        h->tmpl = v;
+        h->cap_tmpl = c;
+    }
+    if (!(h->tmpl[h->n_tmpl] = fl_strdup(tmpl)))
+        return FL_ENOMEM;
+    h->slots[k] = (uint32_t)h->n_tmpl + 1;
+    return (long)h->n_tmpl++;
+}
+
+static int hold(holder *h, json_t *o, long tmpl, const char *class_)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!s)
+        return FL_ENOMEM;
+    size_t n = strlen(s);
+    char *j = fl_strndup(s, n - 1); /* drop the closing brace */
+    free(s);
+    char *c = class_ ? fl_strdup(class_) : NULL;
+    if (!j || (class_ && !c) ||
+        (h->n == h->cap && !(h->v = fl_realloc(h->v, (h->cap = h->cap ? h->cap * 2 : 1024) *
+                                                           sizeof(*h->v))))) {
+        fl_free(j);
+        fl_free(c);
+        return FL_ENOMEM;
+    }
+    h->v[h->n++] = (held){j, tmpl, c};
+    h->bytes += n;
+    return 0;
+}
+
+/* Prints the held entries with their families and forgets them. */
+static int flush_held(holder *h, bool no_redact, FILE *out)
+{
+    fl_families *fam = NULL;
+    int rc = fl_families_build(&fam, (const char *const *)h->tmpl, h->n_tmpl);
+    for (size_t i = 0; rc == 0 && i < h->n; i++) {
+        const held *e = &h->v[i];
+        const char *key = e->tmpl >= 0 ? fl_families_key(fam, (size_t)e->tmpl) : e->class_;
+        const char *text = e->tmpl >= 0 ? fl_families_template(fam, (size_t)e->tmpl) : NULL;
+        json_t *k = json_string(key), *t = text ? text_json(text, no_redact) : json_null();
+        char *ks = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+        char *ts = t ? json_dumps(t, JSON_ENCODE_ANY) : NULL;
+        if (!ks || !ts)
+            rc = FL_ENOMEM;
+        else if (fprintf(out, "%s,\"family\":%s,\"family_template\":%s}\n", e->json, ks, ts) < 0)
+            rc = FL_EIO;
+        free(ks);
+        free(ts);
+        json_decref(k);
+        json_decref(t);
+    }
+    fl_families_free(fam);
+    holder_clear(h);
+    return rc;
+}
+
 static int classify_stream(const struct classify_args *args, const fl_strv *inputs,
                            const fl_rules *rules, fl_gate *gate, fl_diag *diag, FILE *out,
                            char *errbuf, size_t errlen)
@@ -118,11 +256,13 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
     fl_reader *reader = NULL;
     fl_matcher *matcher = fl_matcher_new(rules);
     fl_prescan prescan = {0};
+    holder h;
     fl_entry e;
     int rc = 0;
 
     if (!matcher)
         return FL_ENOMEM;
+    memset(&h, 0, sizeof h);
     fl_entry_init(&e);
     const char *const *paths = inputs->n ? inputs->v : stdin_only;
     size_t n_paths = inputs->n ? inputs->n : 1;
@@ -149,11 +289,29 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
         rc = 0;
         if (!args->all && !matched && !error)
             continue;
-        json_t *o = entry_json(&e, &m, matched, args->no_redact);
-        if (!o || json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER) || fputc('\n', out) == EOF)
-            rc = FL_EIO;
+        char tmpl[512], group[FL_GROUP_KEY_MAX];
+        fl_group_key(&e, matched ? &m : NULL, tmpl, sizeof tmpl, group);
+        long ti = matched ? -1 : template_index(&h, tmpl);
+        json_t *o = ti >= -1 ? entry_json(&e, &m, matched, group, tmpl, args->no_redact) : NULL;
+        if (!o || hold(&h, o, ti, matched ? group : NULL))
+            rc = FL_ENOMEM;
         json_decref(o);
+        if (rc == 0 && h.bytes > HOLD_MAX_BYTES) {
+            if (!h.split_warned)
+                fprintf(stderr, "faultline classify: warning: more than %zu MiB of output held; "
+                                "families are computed per batch from here on\n",
+                        HOLD_MAX_BYTES >> 20);
+            h.split_warned = true;
+            rc = flush_held(&h, args->no_redact, out);
+        }
     }
+    if (rc >= 0) {
+        int f = flush_held(&h, args->no_redact, out);
+        if (f)
+            rc = f;
+    }
+    fl_matcher_warn_limits(matcher, diag);
+    holder_free(&h);
     fl_entry_free(&e);
     fl_reader_free(reader);
     fl_matcher_free(matcher);

@@ -457,6 +457,9 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
      * soon as it is merged, so that the analysis does not add to their peak. */
     fl_reader_free(reader);
     reader = NULL;
+    for (int i = 1; i < n_workers; i++) /* rules that hit the PCRE2 limits, summed */
+        fl_matcher_add_limit_hits(workers[0].matcher, workers[i].matcher);
+    fl_matcher_warn_limits(workers[0].matcher, diag);
     for (int i = 0; i < n_workers; i++) {
         fl_matcher_free(workers[i].matcher);
         workers[i].matcher = NULL;

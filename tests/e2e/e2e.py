@@ -448,9 +448,14 @@ def case_classify():
     rows = [json.loads(line) for line in out.splitlines()]
     check(len(rows) == len(entries), f"classify --all printed {len(rows)} of {len(entries)}")
     keys = ["insertId", "timestamp", "service", "revision", "severity", "class", "rule",
-            "fields", "message"]
+            "group", "template", "fields", "message", "family", "family_template"]
     for r in rows:
         check(list(r.keys()) == keys, f"classify keys {list(r.keys())}")
+        if r["class"] is not None:
+            check(r["group"] == r["class"] == r["family"], f"matched entry grouped apart: {r}")
+        else:
+            check(r["group"].startswith("fp:") and r["family"].startswith("fam:"),
+                  f"unmatched entry without fp:/fam: keys: {r}")
         check(r["insertId"] in by_id, f"unknown insertId {r['insertId']}")
         e = by_id[r["insertId"]]
         check(r["service"] == labels(e).get("service_name", r["service"]), "service mismatch")
@@ -471,6 +476,17 @@ def case_classify():
     want = sum(1 for r in rows if r["class"] is not None or r["severity"] in errorish or
                int((by_id[r["insertId"]].get("httpRequest") or {}).get("status") or 0) >= 500)
     check(len(some) == want, f"classify without --all printed {len(some)}, expected {want}")
+    # Families are a property of the set of entries: the reversed input gives each entry the
+    # same group and family.
+    rev = os.path.join(TMP, "reversed.json")
+    with open(rev, "w") as f:
+        json.dump(list(reversed(entries)), f)
+    rc, out, err = run(["classify", "--all", "--no-multiline", rev])
+    check(rc == 0, f"classify --all reversed: exit {rc}: {err}")
+    back = {r["insertId"]: (r["group"], r["family"]) for r in map(json.loads, out.splitlines())}
+    for r in rows:
+        check(back.get(r["insertId"]) == (r["group"], r["family"]),
+              f"family depends on input order for {r['insertId']}")
 
 
 def case_patterns_check():

@@ -223,8 +223,29 @@ static void test_templates(void)
         {"request took 1532ms and 2.5s total", "request took <dur> and <dur> total"},
         {"GET https://api.example.com/v1/users/77?id=5&token=abc failed",
          "GET https://api.example.com/<path>?id=<val>&token=<val> failed"},
-        {"object 0x7ffde4a2b3c0 freed twice", "object <hex> freed twice"},
-        {"commit deadbeef1234 not in tree", "commit <hex> not in tree"},
+        {"object 0x7ffde4a2b3c0 freed twice", "object <num> freed twice"},
+        {"commit deadbeef1234 not in tree", "commit <num> not in tree"},
+        /* Loghub's measured causes of splits (issue 12): the sign of a number, hex vs decimal,
+         * ctime and syslog dates, host names, restated quantities; and of one wrong merge: a
+         * quoted request line swallowed as one string. */
+        {"PacketResponder 0 for block blk_-6952295868487656571 terminating",
+         "PacketResponder <num> for block blk_<num> terminating"},
+        {"error -5 from driver, offset=+12, range 5-3", "error <num> from driver, offset=<num>, "
+                                                        "range <num>-<num>"},
+        {"vis=40000500 mask=c0000700 token=df0798e", "vis=<num> mask=<num> token=<num>"},
+        {"connection from 1.2.3.4 () at Fri Jul  1 07:57:30 2005", "connection from <ip> () at "
+                                                                   "<ts>"},
+        {"Jun 17 07:07:00 sshd started; Mon Dec 7 2026; Jun 17", "<ts> sshd started; <ts>; Jun "
+                                                                 "<num>"},
+        {"tcpconn6.tencent.com:443 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS",
+         "<host>:<num> open through proxy <host>:<num> HTTPS"},
+        {"redis.internal:6379 down, db.example.com slow", "<host>:<num> down, <host> slow"},
+        {"org.apache.hadoop.Foo and google.api_core.exceptions.X in os.path.join",
+         "org.apache.hadoop.Foo and google.api_core.exceptions.X in os.path.join"},
+        {"10.0.0.1 \"GET /v2/servers/detail?x=1 HTTP/1.1\" status: 200",
+         "<ip> \"GET <path>?x=<num> HTTP/<num>\" status: <num>"},
+        {"close, 1190 bytes (1.16 KB) sent, 815 bytes received",
+         "close, <num> bytes sent, <num> bytes received"},
         {"  lots    of\t\tspace  ", "lots of space"},
         {"Prisma error P2024 on user_12345", "Prisma error P2024 on user_<num>"},
         {"session k743d1e1feb222eb6p expired", "session <id> expired"},
@@ -251,6 +272,8 @@ static void test_templates(void)
         {"payment 8812 for customer 77 declined by bank", "payment 91 for customer 3 declined by "
                                                           "bank"},
         {"timeout calling 10.0.0.1:8080 after 3000ms", "timeout calling 10.9.8.7:9090 after 12ms"},
+        {"Deleting block blk_1781953582842324563 file /mnt/d/blk_1781953582842324563",
+         "Deleting block blk_-8898274302731129139 file /mnt/d/blk_-8898274302731129139"},
         {"Traceback (most recent call last):\n  File \"a.py\", line 1\nKeyError: 'user_1'",
          "Traceback (most recent call last):\n  File \"b.py\", line 9\nKeyError: 'user_2'"},
     };
@@ -259,6 +282,8 @@ static void test_templates(void)
         {"failed to process order: card declined", "failed to process order: inventory missing"},
         {"Traceback (most recent call last):\n  File \"a.py\", line 1\nKeyError: 'x'",
          "Traceback (most recent call last):\n  File \"a.py\", line 1\nValueError: 'x'"},
+        {"10.0.0.1 \"GET /v2/servers HTTP/1.1\" status: 200",
+         "10.0.0.1 \"POST /v2/servers HTTP/1.1\" status: 200"},
         {"Error in handler /api/orders: upstream returned garbage data", "Error in handler "
                                                                          "/api/orders: null "
                                                                          "pointer"},

@@ -30,6 +30,46 @@ typedef struct expect {
     size_t n_fields;
 } expect;
 
+/* Languages a golden line's source can be in. Every class must carry a phrasing of each of the
+ * four client languages, unless its file says "exempt-languages" (the platform's own lines). */
+enum { LANG_PYTHON = 1, LANG_NODE = 2, LANG_JAVA = 4, LANG_GO = 8, LANG_OTHER = 16 };
+#define LANG_CLIENTS (LANG_PYTHON | LANG_NODE | LANG_JAVA | LANG_GO)
+#define MAX_CLASSES 128
+
+static struct {
+    char name[128];
+    unsigned langs;
+    bool exempt;
+} classes[MAX_CLASSES];
+static size_t n_classes;
+
+static unsigned lang_parse(const char *s)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } langs[] = {{"python", LANG_PYTHON}, {"node", LANG_NODE}, {"java", LANG_JAVA},
+                 {"go", LANG_GO},         {"platform", LANG_OTHER}, {"any", LANG_OTHER}};
+    for (size_t i = 0; i < FL_ARRAY_LEN(langs); i++)
+        if (strcmp(s, langs[i].name) == 0)
+            return langs[i].bit;
+    return 0;
+}
+
+static void note_class(const char *name, unsigned lang, bool exempt)
+{
+    size_t i = 0;
+    while (i < n_classes && strcmp(classes[i].name, name) != 0)
+        i++;
+    if (i == n_classes) {
+        if (n_classes == MAX_CLASSES)
+            return;
+        snprintf(classes[n_classes++].name, sizeof(classes[0].name), "%s", name);
+    }
+    classes[i].langs |= lang;
+    classes[i].exempt |= exempt;
+}
+
 static fl_rules *rules;
 static fl_matcher *matcher;
 static size_t *rule_hits;
@@ -236,7 +276,8 @@ static int run_file(const char *path, fl_entry *e, int *n_nomatch)
     }
     static char line[LINE_MAX_];
     static expect x;
-    bool pending = false;
+    bool pending = false, exempt = false;
+    unsigned lang = 0; /* of the current "source" line; 0: none yet */
     int lineno = 0, cases = 0;
     while (fgets(line, sizeof(line), f)) {
         lineno++;
@@ -246,6 +287,23 @@ static int run_file(const char *path, fl_entry *e, int *n_nomatch)
             p++;
         if (*p == '\0' || *p == '#')
             continue;
+        /* "source LANG CITATION": where the following lines' wording comes from. */
+        if (strncmp(p, "source ", 7) == 0) {
+            char l[32] = "";
+            int used = 0;
+            if (sscanf(p + 7, "%31s %n", l, &used) != 1 || !(lang = lang_parse(l)) ||
+                strlen(p + 7 + used) < 8) {
+                fprintf(stderr, "%s:%d: 'source' needs a language (python, node, java, go, "
+                                "platform, any) and a citation\n",
+                        path, lineno);
+                fl_test_failed++;
+            }
+            continue;
+        }
+        if (strncmp(p, "exempt-languages ", 17) == 0) {
+            exempt = true;
+            continue;
+        }
         if (strncmp(p, "field ", 6) == 0) {
             char *eq = strchr(p + 6, '=');
             if (!pending || !x.match || !eq || x.n_fields == FL_MATCH_MAX_FIELDS) {
@@ -271,6 +329,12 @@ static int run_file(const char *path, fl_entry *e, int *n_nomatch)
         }
         pending = true;
         cases++;
+        if (x.match && !lang) {
+            fprintf(stderr, "%s:%d: match line without a 'source' line before it\n", path, lineno);
+            fl_test_failed++;
+        }
+        if (x.match)
+            note_class(x.class_id, lang, exempt);
         *n_nomatch += !x.match;
     }
     if (pending)
@@ -337,7 +401,15 @@ int main(int argc, char **argv)
             fl_test_failed++;
         }
     }
-    printf("%d golden cases, %zu rules\n", total, fl_rules_count(rules));
+    static const char *const lang_names[] = {"Python", "Node", "Java", "Go"};
+    for (size_t i = 0; i < n_classes; i++)
+        for (unsigned b = 0; b < 4 && !classes[i].exempt; b++)
+            if (!(classes[i].langs & (1u << b))) {
+                fprintf(stderr, "class %s has no %s phrasing among its golden lines\n",
+                        classes[i].name, lang_names[b]);
+                fl_test_failed++;
+            }
+    printf("%d golden cases, %zu rules, %zu classes\n", total, fl_rules_count(rules), n_classes);
     free(rule_hits);
     fl_matcher_free(matcher);
     fl_rules_free(rules);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *builtin;
@@ -252,6 +253,73 @@ static void test_check_reports_all(void)
     fl_diag_free(&d);
 }
 
+/* Nested unbounded repeats: the lint finds them, `check` reports them, and at match time the
+ * PCRE2 limits stop the run (no match, counted against the rule) instead of costing seconds. */
+static void count_hits(void *ctx, const char *rule_id, uint64_t n)
+{
+    if (strcmp(rule_id, "bad.nested") == 0)
+        *(uint64_t *)ctx += n;
+}
+
+static void test_catastrophic(void)
+{
+    static const struct {
+        const char *re;
+        bool flagged;
+    } lint[] = {
+        {"(x+x+)+y", true},
+        {"(?:\\w+\\s*)*$", true},
+        {"(a|b*){2,}c", true},
+        {"((ab)*c)+", true},
+        {"(x+x+)++y", false},      /* possessive */
+        {"(?>x+x+)+y", false},     /* atomic */
+        {"(x+x+){1,3}y", false},   /* bounded outer */
+        {"(x{1,5}y)+", false},     /* bounded inner */
+        {"[(x+)+]+ and \\(x+\\)+", false}, /* class and escapes are not groups */
+        {"(?:ECONNREFUSED|ETIMEDOUT)+ (\\d+)", false},
+        {"\\Q(x+)+\\E", false},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(lint); i++) {
+        size_t at = 99;
+        bool got = fl_regex_nested_unbounded(lint[i].re, &at);
+        if (got != lint[i].flagged)
+            fprintf(stderr, "lint: %s\n", lint[i].re);
+        CHECK(got == lint[i].flagged);
+    }
+
+    char *dir = make_dir("catastrophic");
+    write_file(dir, "bad.json", "{\"rules\":[" GOOD_RULE("bad.nested", "bad", "\"(x+x+)+y\"") "]}");
+    const char *dirs[] = {dir};
+    fl_diag d;
+    fl_diag_init(&d);
+    CHECK_INT(fl_rules_check(dirs, 1, &d), 1);
+    CHECK(diag_has(&d, "bad.json", "'bad.nested': regex[0]: nested unbounded quantifier"));
+    fl_diag_free(&d);
+
+    fl_rules *rs = NULL;
+    char err[256];
+    CHECK_INT(fl_rules_load(&rs, dirs, 1, err, sizeof(err)), 0);
+    fl_matcher *m = fl_matcher_new(rs);
+    char line[64];
+    memset(line, 'x', 30);
+    memcpy(line + 30, "z y", 4);
+    fl_match out;
+    clock_t t0 = clock();
+    for (int i = 0; i < 20; i++)
+        CHECK_INT(fl_classify_text(rs, m, line, strlen(line), &out), 0);
+    double per_line = (double)(clock() - t0) / CLOCKS_PER_SEC / 20;
+    CHECK(per_line < 0.02); /* unbounded: about 2 s per line */
+    uint64_t hits = 0;
+    fl_matcher_limit_hits(m, count_hits, &hits);
+    CHECK_INT(hits, 20);
+    fl_diag_init(&d);
+    fl_matcher_warn_limits(m, &d);
+    CHECK(diag_has(&d, "bad.json", "rule 'bad.nested': 20 matches stopped at the PCRE2"));
+    fl_diag_free(&d);
+    fl_matcher_free(m);
+    fl_rules_free(rs);
+}
+
 static void test_literals(void)
 {
     static const struct {
@@ -331,6 +399,7 @@ int main(void)
     test_errors();
     test_check_reports_all();
     test_literals();
+    test_catastrophic();
     test_alloc_failures();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_root);

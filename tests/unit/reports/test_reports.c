@@ -188,10 +188,10 @@ static void test_json_contract(void)
     CHECK(json_is_true(json_object_get(doc, "confident")));
 
     json_t *g = json_array_get(json_object_get(doc, "groups"), 0);
-    static const char *const gkeys[] = {"key",         "class",      "rule",      "title",
-                                        "fingerprint", "template",   "implies",   "severity",
-                                        "count",       "first_seen", "last_seen", "by_revision",
-                                        "samples",     "fields",     "series"};
+    static const char *const gkeys[] = {
+        "key",      "class",    "rule",       "title",     "fingerprint", "template",
+        "family",   "family_template", "implies", "severity", "count",   "first_seen",
+        "last_seen", "by_revision", "samples", "fields",    "series"};
     check_key_order(g, gkeys, FL_ARRAY_LEN(gkeys));
     CHECK_STR(json_string_value(json_object_get(g, "severity")), "ERROR");
     CHECK_INT(json_array_size(json_object_get(g, "series")), 3);
@@ -318,6 +318,41 @@ static void test_text(void)
     fl_result_free(r);
 }
 
+/* The text report folds groups of one template family into one row (issue 12). */
+static void test_text_families(void)
+{
+    fl_result *r = fl_result_new();
+    r->n_groups = 3;
+    r->groups = fl_calloc(3, sizeof(fl_group));
+    static const struct {
+        const char *tmpl, *family;
+        uint64_t count;
+    } gs[] = {{"HTTP 500 GET <path>", "fam:1", 115},
+              {"cache miss storm on <host>", "fam:2", 60},
+              {"HTTP 500 POST <path>", "fam:1", 34}};
+    for (size_t i = 0; i < 3; i++) {
+        fl_group *g = &r->groups[i];
+        g->key = fix_str("fp:0000000000000000");
+        g->title = fix_str(gs[i].tmpl);
+        g->fingerprint = fix_str("0000000000000000");
+        g->template_text = fix_str(gs[i].tmpl);
+        g->family = fix_str(gs[i].family);
+        g->family_template = fix_str(i == 1 ? gs[i].tmpl : "HTTP 500 <*> <path>");
+        g->implies = fix_str("unknown");
+        g->count = gs[i].count;
+        g->first_seen = T0 + (fl_time)i * FL_USEC_PER_SEC;
+        g->last_seen = T0 + 60 * FL_USEC_PER_SEC;
+    }
+    char *t = render("text", r, false);
+    CHECK(strstr(t, "149  ") != NULL);
+    CHECK(strstr(t, "HTTP 500 <*> <path> (2 templates)") != NULL);
+    CHECK(strstr(t, "HTTP 500 POST <path>") == NULL);
+    CHECK(strstr(t, "cache miss storm") > strstr(t, "(2 templates)")); /* 149 before 60 */
+    CHECK(strstr(t, "more groups") == NULL);
+    free(t);
+    fl_result_free(r);
+}
+
 /* fl_report_write redacts before any writer runs, unless no_redact is set. */
 static void test_redaction_dispatch(void)
 {
@@ -406,6 +441,7 @@ int main(void)
     test_json_contract();
     test_markdown_escaping();
     test_text();
+    test_text_families();
     test_redaction_dispatch();
     test_empty();
     test_suspects();

@@ -1,4 +1,4 @@
-/* Route templates for request logs: "/api/v1/cart/48245?x=1" -> "/api/v1/cart/<id>", so HTTP
+/* Route templates for request logs (patterns/: grouping and classify share them): "/api/v1/cart/48245?x=1" -> "/api/v1/cart/<id>", so HTTP
  * errors group by the endpoint that fails rather than into one "<path>" bucket. */
 #ifndef FL_ROUTE_H
 #define FL_ROUTE_H
