@@ -122,6 +122,13 @@ typedef struct agg_group {
     size_t n_fields;
 } agg_group;
 
+/* What summaries and evidence call a group: its class, else its template; never the fp: key
+ * (which stays the machine identifier in error_class and the JSON). */
+static inline const char *agg_group_name(const agg_group *g)
+{
+    return g->class_id ? g->class_id : g->title && g->title[0] ? g->title : g->key;
+}
+
 /* One time bucket (agg.width minutes, starting at k.minute) of one revision (grp == -1: requests, 5xx, error entries) or of one group on one
  * revision (count in errors, first_ts the earliest error in that minute). */
 typedef struct agg_cell {

@@ -26,6 +26,23 @@ const agg_field *an_top_field(const agg_group *g, const char *name)
 
 /* One evidence line per captured field name, in name order (the fields array is in arrival
  * order, which must not show in the report). */
+/* A time in a summary: the clock alone inside one day, with the date on longer windows and
+ * the year when the window crosses one ("10:42:07", "09-16 15:08", "2026-09-16 15:08"). */
+static const char *when(const fl_agg *a, fl_time t, char *buf, size_t n)
+{
+    char f[32], lo[32], hi[32];
+    fl_time_format(t, false, f, sizeof f);
+    fl_time_format(a->min_ts, false, lo, sizeof lo);
+    fl_time_format(a->max_ts, false, hi, sizeof hi);
+    if (strncmp(lo, hi, 10) == 0)
+        return fl_time_clock(t, buf, n);
+    if (strncmp(lo, hi, 4) == 0)
+        snprintf(buf, n, "%.5s %.5s", f + 5, f + 11);
+    else
+        snprintf(buf, n, "%.10s %.5s", f, f + 11);
+    return buf;
+}
+
 static int add_field_evidence(fl_cause *o, const agg_group *grp)
 {
     int rc = 0;
@@ -84,7 +101,7 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
     char gname[128];
     an_group_name(grp, gname, sizeof(gname));
     const cand_change *cc = &c->ch[x->change];
-    char t1[16], t2[16], p1[16], p2[16], d[32];
+    char t1[24], t2[24], p1[16], p2[16], d[32];
     int rc = 0;
     long r = x->revision[0] ? an_find_rev(c, x->service, x->revision) : -1;
     long p = o->previous_revision[0] ? an_find_rev(c, x->service, o->previous_revision) : -1;
@@ -95,11 +112,11 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
                                "revision %s: %" PRIu64 "/%" PRIu64 " requests 5xx (%s) since %s",
                                x->revision, v->r5xx, v->requests,
                                fl_fmt_pct(v->r5xx, v->requests, p1, 16),
-                               fl_time_clock(v->r->first_seen, t1, 16));
+                               when(c->a, v->r->first_seen, t1, sizeof t1));
         else
             rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
                                "revision %s: no requests served, %" PRIu64 " error entries since %s",
-                               x->revision, v->errors, fl_time_clock(v->r->first_seen, t1, 16));
+                               x->revision, v->errors, when(c->a, v->r->first_seen, t1, sizeof t1));
     }
     if (p >= 0) {
         const rev_view *v = &c->revs[p];
@@ -127,7 +144,7 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
                                                         : "change";
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
                        "first `%s` error %s, %s after the %s; %s", gname,
-                       fl_time_clock(first, t2, 16),
+                       when(c->a, first, t2, sizeof t2),
                        fl_fmt_duration((double)(first - x->change_ts) / FL_USEC_PER_SEC, d, 32),
                        what, seen);
     uint64_t total = grp->count;
@@ -173,12 +190,12 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
                            x->revision[0] ? x->revision : x->service);
     }
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "change: %s at %s (%s%s%s)",
-                       cc->c.description, fl_time_clock(cc->first_ts, t1, 16), cc->c.source,
+                       cc->c.description, when(c->a, cc->first_ts, t1, sizeof t1), cc->c.source,
                        cc->c.actor[0] ? ", " : "", cc->c.actor);
     rc |= add_field_evidence(o, grp);
     if (grp->n_samples)
         rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "sample %s %s: %.300s",
-                           fl_time_clock(grp->samples[0].ts, t1, 16), grp->samples[0].revision,
+                           when(c->a, grp->samples[0].ts, t1, sizeof t1), grp->samples[0].revision,
                            grp->samples[0].message);
 
     char pct[16] = "";
@@ -190,19 +207,19 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
         snprintf(sum, sizeof(sum),
                  "Maybe revision %s of %s (rolled out at %s): `%s` errors on it, but the link to "
                  "the rollout is weak (score %.2f).",
-                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), gname,
+                 x->revision, x->service, when(c->a, x->change_ts, t1, sizeof t1), gname,
                  x->score);
     else if (x->revision[0] && x->caller[0])
         snprintf(sum, sizeof(sum),
                  "Revision %.80s of %.60s, rolled out at %s, broke its caller %.60s: `%.90s` "
                  "errors there followed; %s%.80s.",
-                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), x->caller, gname,
+                 x->revision, x->service, when(c->a, x->change_ts, t1, sizeof t1), x->caller, gname,
                  o->previous_revision[0] ? "roll back to " : "roll back to the last healthy revision",
                  o->previous_revision);
     else if (x->revision[0])
         snprintf(sum, sizeof(sum),
                  "Revision %s of %s, rolled out at %s, is failing with `%s`%s%s%s; %s%s.",
-                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), gname,
+                 x->revision, x->service, when(c->a, x->change_ts, t1, sizeof t1), gname,
                  pct[0] ? " (" : "", pct, pct[0] ? " of its requests 5xx)" : "",
                  o->previous_revision[0] ? "roll back to " : "roll back to the last healthy revision",
                  o->previous_revision);
@@ -210,11 +227,11 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
         snprintf(sum, sizeof(sum),
                  "A new version of secret %s was added at %s and `%s` errors followed in %s; "
                  "check what reads it and pin the previous version.",
-                 cc->c.service, fl_time_clock(x->change_ts, t1, 16), gname, x->service);
+                 cc->c.service, when(c->a, x->change_ts, t1, sizeof t1), gname, x->service);
     else
         snprintf(sum, sizeof(sum), "The %s of %s at %s was followed by `%s` errors; revert it.",
                  fl_change_kind_name(cc->c.kind), cc->c.service[0] ? cc->c.service : x->service,
-                 fl_time_clock(x->change_ts, t1, 16), gname);
+                 when(c->a, x->change_ts, t1, sizeof t1), gname);
     o->summary = fl_strdup(sum);
     return rc || !o->summary ? FL_ENOMEM : 0;
 }
@@ -224,7 +241,7 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
     const agg_group *grp = &c->a->groups[x->group];
     char gname[128];
     an_group_name(grp, gname, sizeof(gname));
-    char t1[16], t2[16], p1[16], line[512];
+    char t1[24], t2[24], p1[16], line[512];
     int rc = 0;
     int64_t mo = an_minute_of(x->onset);
     size_t len = 0;
@@ -243,7 +260,7 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
                                     fl_fmt_pct(FL_MIN(k, n), n, p1, 16));
     }
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "`%s`: %" PRIu64 " errors since %s in %s; %s",
-                       gname, total, fl_time_clock(x->onset, t1, 16), x->service,
+                       gname, total, when(c->a, x->onset, t1, sizeof t1), x->service,
                        line[0] ? line : "no request logs");
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "%s",
                        x->details[FL_SIG_NO_CHANGE_NEARBY]);
@@ -255,13 +272,13 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
         rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
                            "requests/min for %s rose from %.0f to %.0f (x%.1f) at %s", x->service,
                            bm > 0 ? (double)before / bm : 0, am > 0 ? (double)after / am : 0,
-                           x->surge_ratio, fl_time_clock(x->surge_ts, t2, 16));
+                           x->surge_ratio, when(c->a, x->surge_ts, t2, sizeof t2));
     }
     rc |= add_follower_evidence(c, x, o);
     rc |= add_field_evidence(o, grp);
     if (grp->n_samples)
         rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "sample %s %s: %.300s",
-                           fl_time_clock(grp->samples[0].ts, t1, 16), grp->samples[0].revision,
+                           when(c->a, grp->samples[0].ts, t1, sizeof t1), grp->samples[0].revision,
                            grp->samples[0].message);
     char sum[512];
     switch (x->kind) {
@@ -270,36 +287,35 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
             snprintf(sum, sizeof(sum),
                      "A quota wall, not load: `%s` errors started at %s on %s with no request "
                      "surge; request more quota or back off, do not scale out.",
-                     gname, fl_time_clock(x->onset, t1, 16), x->service);
+                     gname, when(c->a, x->onset, t1, sizeof t1), x->service);
             break;
         }
         snprintf(sum, sizeof(sum),
                  "A dependency is failing, not a deploy: `%s` errors started at %s on %s and hit "
                  "every revision alike; check the dependency, do not roll back.",
-                 gname, fl_time_clock(x->onset, t1, 16), x->service);
+                 gname, when(c->a, x->onset, t1, sizeof t1), x->service);
         break;
     case FL_CAUSE_LOAD:
         snprintf(sum, sizeof(sum),
                  "Traffic surge: requests to %s rose x%.1f at %s and `%s` errors followed; scale "
                  "out rather than roll back.",
-                 x->service, x->surge_ratio, fl_time_clock(x->surge_ts ? x->surge_ts : x->onset,
-                                                           t1, 16),
+                 x->service, x->surge_ratio, when(c->a, x->surge_ts ? x->surge_ts : x->onset, t1, sizeof t1),
                  gname);
         break;
     case FL_CAUSE_RESOURCE:
         snprintf(sum, sizeof(sum),
                  "%s is running out of resources: `%s` since %s with no change just before; raise "
                  "the limit.",
-                 x->service, gname, fl_time_clock(x->onset, t1, 16));
+                 x->service, gname, when(c->a, x->onset, t1, sizeof t1));
         break;
     case FL_CAUSE_PLATFORM:
         snprintf(sum, sizeof(sum),
                  "Platform problem on %s: `%s` since %s with no change just before.", x->service,
-                 gname, fl_time_clock(x->onset, t1, 16));
+                 gname, when(c->a, x->onset, t1, sizeof t1));
         break;
     default:
         snprintf(sum, sizeof(sum), "`%s` errors on %s since %s with no clear cause.", gname,
-                 x->service, fl_time_clock(x->onset, t1, 16));
+                 x->service, when(c->a, x->onset, t1, sizeof t1));
         break;
     }
     o->summary = fl_strdup(sum);
@@ -310,7 +326,7 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
 static int write_failed_rollout(const ctx *c, const cand *x, fl_cause *o)
 {
     const agg_group *grp = &c->a->groups[x->group];
-    char gname[128], t1[16];
+    char gname[128], t1[24];
     an_group_name(grp, gname, sizeof(gname));
     int rc = 0;
     for (int i = 0; i < 3; i++) {
@@ -328,13 +344,13 @@ static int write_failed_rollout(const ctx *c, const cand *x, fl_cause *o)
     if (x->change >= 0) {
         const cand_change *cc = &c->ch[x->change];
         rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "change: %s at %s (%s%s%s)",
-                           cc->c.description, fl_time_clock(cc->first_ts, t1, 16), cc->c.source,
+                           cc->c.description, when(c->a, cc->first_ts, t1, sizeof t1), cc->c.source,
                            cc->c.actor[0] ? ", " : "", cc->c.actor);
     }
     rc |= add_field_evidence(o, grp);
     if (grp->n_samples)
         rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "crash reason %s %s: %.300s",
-                           fl_time_clock(grp->samples[0].ts, t1, 16), grp->samples[0].revision,
+                           when(c->a, grp->samples[0].ts, t1, sizeof t1), grp->samples[0].revision,
                            grp->samples[0].message);
     char sum[640];
     snprintf(sum, sizeof(sum),

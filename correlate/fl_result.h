@@ -187,6 +187,13 @@ typedef struct fl_input_summary {
     fl_warning *warnings;
     size_t n_warnings;
     uint64_t warnings_dropped;
+    /* What src/engine/gate.c applied (fl_gate_annotate); zero when nothing was. */
+    char filter[512];         /* "" or "since 2026-07-25T03:00:00Z, service checkout-*" */
+    uint64_t filtered_out;    /* entries read but outside the filter */
+    uint64_t duplicates;      /* entries dropped as copies (same insertId, logName, time) */
+    uint64_t dedup_unchecked; /* entries admitted past the dedup cap, not checked */
+    char project[128];        /* Google Cloud project of the entries (the first by name), for
+                               * console links; "" when the entries name none */
 } fl_input_summary;
 
 typedef struct fl_result {

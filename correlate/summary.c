@@ -291,6 +291,12 @@ int fl_summary_write(FILE *f, const fl_agg *a, const fl_diag *d, const fl_summar
     put_u32(&w, m->shard_index);
     put_u32(&w, m->shard_count);
     put_u64(&w, m->rules_digest);
+    put_tag(&w, "GATE");
+    put_str(&w, m->gate.project);
+    put_str(&w, m->gate.filter);
+    put_u64(&w, m->gate.filtered_out);
+    put_u64(&w, m->gate.duplicates);
+    put_u64(&w, m->gate.dedup_unchecked);
     write_agg(&w, a);
     write_diag(&w, d);
     if (!w.rc) {

@@ -22,13 +22,16 @@
 
 #include <stdio.h>
 
-#define FL_SUMMARY_VERSION 3 /* 2: TIME section, overflow pair, changes_dropped; 3: GRPH */
+#define FL_SUMMARY_VERSION 3 /* 2: TIME section, overflow pair, changes_dropped; 3: GRPH, GATE */
 
 typedef struct fl_summary_meta {
     uint32_t shard_index; /* which shard the summary is of */
     uint32_t shard_count; /* 0: not sharded */
     uint64_t rules_digest;
     uint64_t checksum; /* read only: the file's checksum (the same file given twice) */
+    /* What the gate between reading and classifying did (src/engine/gate.c): only filter,
+     * project, filtered_out, duplicates and dedup_unchecked are written and read. */
+    fl_input_summary gate;
 } fl_summary_meta;
 
 /* A digest of what the report takes from the rules for the classes a's groups belong to

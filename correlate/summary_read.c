@@ -448,6 +448,16 @@ int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta 
         m->shard_count = get_u32(&r);
         m->rules_digest = get_u64(&r);
     }
+    if (get_tag(&r, "GATE")) {
+        bool oom = false;
+        get_fixed(&r, m->gate.project, sizeof m->gate.project, &oom);
+        get_fixed(&r, m->gate.filter, sizeof m->gate.filter, &oom);
+        m->gate.filtered_out = get_u64(&r);
+        m->gate.duplicates = get_u64(&r);
+        m->gate.dedup_unchecked = get_u64(&r);
+        if (oom)
+            r.bad = true;
+    }
     rc = read_agg(&r, a);
     if (!rc)
         rc = read_diag(&r, d);

@@ -5,7 +5,12 @@
  *                   cut by tracking bracket depth and strings.
  *   concatenated    pretty-printed objects one after another (`jq .` output).
  * The format is decided per source from its first non-blank byte, and for '{' from whether
- * the first line holds a complete object. */
+ * the first line holds a complete object. What gcloud prints without --format=json is
+ * read or refused with one warning that says what to run instead (foreign_hint):
+ *   gcloud logging read            YAML documents separated by "---" ("insertId: abc"):
+ *                                  read, each document converted to JSON (ingest/yaml.c)
+ *   gcloud run services logs read  text lines "2026-07-25 03:05:02 GET 500 https://...":
+ *                                  refused (they lack the resource labels and httpRequest) */
 #include "ingest_internal.h"
 #include "fl_json_str.h"
 
@@ -39,6 +44,8 @@ struct fl_splitter {
     size_t elem_start;
     uint64_t elem_line;
     long elem_indent; /* column of the element's first byte when it starts a line, else -1 */
+
+    fl_buf yaml_json; /* YAML format: the current document converted to JSON */
 };
 
 int fl_splitter_new(fl_splitter **out, size_t record_max, fl_diag *diag)
@@ -50,6 +57,7 @@ int fl_splitter_new(fl_splitter **out, size_t record_max, fl_diag *diag)
     sp->record_max = record_max ? record_max : FL_RECORD_MAX;
     sp->cap = sp->record_max + FL_READ_CHUNK + 16;
     sp->buf = fl_malloc(sp->cap);
+    fl_buf_init(&sp->yaml_json, 2 * sp->record_max + 64);
     if (!sp->buf) {
         fl_free(sp);
         return FL_ENOMEM;
@@ -63,6 +71,7 @@ void fl_splitter_free(fl_splitter *sp)
     if (!sp)
         return;
     fl_free(sp->buf);
+    fl_buf_free(&sp->yaml_json);
     fl_free(sp);
 }
 
@@ -138,6 +147,34 @@ static void malformed(fl_splitter *sp, uint64_t line, const char *what)
                  (unsigned long long)line, what);
 }
 
+/* The first line of a source that is not JSON: is it something gcloud prints by default? */
+static const char YAML_HINT[] = "yaml";
+
+static const char *foreign_hint(const char *p, size_t n)
+{
+    const char *nl = memchr(p, '\n', n);
+    size_t len = nl ? (size_t)(nl - p) : n;
+    if (len >= 3 && memcmp(p, "---", 3) == 0 && (len == 3 || p[3] == ' ' || p[3] == '\r'))
+        return YAML_HINT;
+    /* A YAML mapping key that a LogEntry has, at column 0. */
+    static const char *const keys[] = {"insertId:", "logName:", "httpRequest:", "jsonPayload:",
+                                       "textPayload:", "protoPayload:", "receiveTimestamp:",
+                                       "resource:", "severity:", "timestamp:", "labels:"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        size_t kl = strlen(keys[k]);
+        if (len >= kl && memcmp(p, keys[k], kl) == 0)
+            return YAML_HINT;
+    }
+    /* "2026-07-25 03:05:02 ..." */
+    if (len >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == ' ' || p[10] == 'T') &&
+        p[13] == ':' && p[16] == ':' && p[0] >= '0' && p[0] <= '9')
+        return "this is text from 'gcloud run services logs read'; for faultline export the "
+               "entries as JSON: gcloud logging read "
+               "'resource.type=\"cloud_run_revision\" AND resource.labels.service_name=SERVICE' "
+               "--format=json";
+    return NULL;
+}
+
 /* Decides the format from the first bytes (skipping a UTF-8 BOM). */
 static void detect(fl_splitter *sp)
 {
@@ -162,6 +199,21 @@ static void detect(fl_splitter *sp)
     }
     size_t i = sp->start + off;
     sp->detected = true;
+    const char *hint = i < sp->end && sp->buf[i] != '[' && sp->buf[i] != '{'
+                           ? foreign_hint(sp->buf + i, sp->end - i)
+                           : NULL;
+    if (hint == YAML_HINT) {
+        sp->fmt = FL_FMT_YAML;
+        return;
+    }
+    if (hint) {
+        uint64_t line = sp->line;
+        for (size_t k = sp->start; k < i; k++)
+            line += sp->buf[k] == '\n';
+        malformed(sp, line, hint);
+        sp->fmt = FL_FMT_FOREIGN;
+        return;
+    }
     if (i >= sp->end || sp->buf[i] != '[') {
         sp->fmt = FL_FMT_NDJSON;
         if (i < sp->end && sp->buf[i] == '{') {
@@ -595,10 +647,99 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
     }
 }
 
+static bool is_doc_separator(const char *s, size_t n)
+{
+    if (n < 3 || (memcmp(s, "---", 3) != 0 && memcmp(s, "...", 3) != 0))
+        return false;
+    for (size_t k = 3; k < n; k++)
+        if (!is_ws(s[k]))
+            return false;
+    return true;
+}
+
+/* gcloud's YAML: one document (up to a "---" line) per record, converted to JSON. A document
+ * that cannot be read is a malformed record naming its first line. */
+static int next_yaml(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
+{
+    for (;;) {
+        size_t off = 0; /* from sp->start: fill() moves the data */
+        uint64_t lines = 0;
+        bool content = false, at_end = false;
+        for (;;) {
+            char *p = sp->buf + sp->start + off;
+            size_t avail = sp->end - sp->start - off;
+            char *nl = avail ? memchr(p, '\n', avail) : NULL;
+            if (!nl) {
+                if (!sp->skipping && sp->end - sp->start > sp->record_max) {
+                    oversize(sp, sp->line);
+                    sp->skipping = true;
+                }
+                if (sp->skipping) { /* drop what is held, keep looking for the separator */
+                    sp->line += lines;
+                    lines = 0;
+                    sp->start += off;
+                    off = 0;
+                }
+                if (fill(sp) > 0)
+                    continue;
+                at_end = true;
+                for (size_t k = sp->start + off; k < sp->end && !content; k++)
+                    content = !is_ws(sp->buf[k]);
+                off = sp->end - sp->start;
+                break;
+            }
+            size_t n = (size_t)(nl - p);
+            if (is_doc_separator(p, n)) {
+                if (content || sp->skipping)
+                    break;
+                /* A separator before any content: skip it. */
+                sp->start += off + n + 1;
+                sp->line += lines + 1;
+                off = 0;
+                lines = 0;
+                continue;
+            }
+            for (size_t k = 0; k < n && !content; k++)
+                content = !is_ws(p[k]);
+            off += n + 1;
+            lines++;
+        }
+        const char *doc = sp->buf + sp->start;
+        uint64_t first = sp->line;
+        bool skipped = sp->skipping;
+        sp->start += off;
+        sp->line += lines;
+        sp->skipping = false;
+        if (skipped || !content) {
+            if (at_end)
+                return 0;
+            continue;
+        }
+        char err[160] = "";
+        int rc = fl_yaml_to_json(doc, off, &sp->yaml_json, err, sizeof err);
+        if (rc == FL_ENOMEM)
+            return rc;
+        if (rc) {
+            malformed(sp, first, rc == FL_ETOOBIG ? "YAML document too large" : err);
+            if (at_end)
+                return 0;
+            continue;
+        }
+        *rec = sp->yaml_json.data;
+        *len = sp->yaml_json.len;
+        *line = first;
+        return 1;
+    }
+}
+
 int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
 {
     if (!sp->detected)
         detect(sp);
+    if (sp->fmt == FL_FMT_FOREIGN)
+        return 0; /* already said what it is; nothing in it can be read */
+    if (sp->fmt == FL_FMT_YAML)
+        return next_yaml(sp, rec, len, line);
     if (sp->fmt == FL_FMT_NDJSON)
         return next_ndjson(sp, rec, len, line);
     return next_scan(sp, rec, len, line);

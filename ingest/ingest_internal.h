@@ -77,6 +77,8 @@ typedef enum {
     FL_FMT_NDJSON,
     FL_FMT_ARRAY,
     FL_FMT_CONCAT,
+    FL_FMT_YAML,    /* `gcloud logging read` without --format=json: "---"-separated YAML */
+    FL_FMT_FOREIGN, /* recognised but not LogEntry JSON (gcloud text lines): one warning */
 } fl_format;
 
 typedef struct fl_splitter fl_splitter;
@@ -161,5 +163,10 @@ void fl_batch_reset(fl_batch *b);
 int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const char *file);
 /* Next free output slot (grown as needed), or NULL when out of memory. */
 fl_entry *fl_batch_out_slot(fl_batch *b);
+
+/* One YAML document of gcloud's default output to LogEntry JSON (ingest/yaml.c), into out
+ * (reset first). Returns 0, FL_EPARSE with a message naming the line, FL_ETOOBIG or
+ * FL_ENOMEM. */
+int fl_yaml_to_json(const char *doc, size_t n, fl_buf *out, char *errbuf, size_t errlen);
 
 #endif

@@ -144,7 +144,7 @@ static void bucket(const sig_ent *e, size_t a, size_t b, const char *const *tmpl
                    const tokens *tok, uint32_t *parent)
 {
     size_t distinct = 1;
-    bool value = false, all_values = true;
+    bool value = false, all_values = true, route = false;
     for (size_t k = a; k < b; k++) {
         if (k > a && e[k].tok != e[k - 1].tok)
             distinct++;
@@ -152,9 +152,14 @@ static void bucket(const sig_ent *e, size_t a, size_t b, const char *const *tmpl
         const char *ts = tmpl[e[k].tmpl] + t->off[e[k].pos];
         value = value || valueish(ts, t->len[e[k].pos]);
         all_values = all_values && pure_value(ts, t->len[e[k].pos]);
+        /* A token starting with '/' is a request's route template ("/api/v1/cart/<id>",
+         * patterns/route.c; fl_template turns paths in messages into <path>): the route names
+         * the failing endpoint, never a value to merge over. */
+        route = route || ts[0] == '/';
     }
     bool one_token = tok[e[a].tmpl].n == 1;
-    if (distinct < 2 || (!one_token && distinct < 4 && !value) || (one_token && !all_values)) {
+    if (route || distinct < 2 || (!one_token && distinct < 4 && !value) ||
+        (one_token && !all_values)) {
         /* Not a value position; still join the same template given twice, and, for one-token
          * messages, the variants that are all values ("<num>", "<ip>"). */
         long first_value = -1;

@@ -96,6 +96,9 @@ size_t fl_template(const char *msg, size_t len, char *out, size_t cap);
 /* Stable fingerprint of a template (16 lowercase hex digits + NUL into out[17]). */
 void fl_fingerprint(const char *tmpl, size_t len, char out[17]);
 
+/* "PCRE2 10.42, JIT on": the regex library linked in and whether its JIT is available. */
+void fl_patterns_engine_info(char *buf, size_t size);
+
 /* The key analyze groups an entry under: the class of the matched rule (m->rule set), or
  * "fp:<fingerprint>" of the template. Writes the template (the rule title for a match) into
  * tmpl (cap bytes) and the key into key. */

@@ -8,6 +8,7 @@ extern const fl_report_format fl_report_text;
 extern const fl_report_format fl_report_markdown;
 extern const fl_report_format fl_report_json;
 extern const fl_report_format fl_report_html;
+extern const fl_report_format fl_report_slack;
 
 // clang-format off
 const fl_report_format *const fl_report_formats[] = {
@@ -15,6 +16,7 @@ const fl_report_format *const fl_report_formats[] = {
     &fl_report_markdown,
     &fl_report_json,
     &fl_report_html,
+    &fl_report_slack,
     NULL,
 };
 // clang-format on

@@ -5,8 +5,11 @@
  * Change events are labelled vertical markers across both panels; the top cause's onset is a
  * highlighted band. The bucket size comes from the result, so ten minutes and a day both fit. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/span.h"
 #include "html.h"
 
 #define W 1200.0
@@ -71,6 +74,12 @@ static void choose_display(chart *c)
             if ((c->r->n_buckets + k - 1) / k <= MAX_DISPLAY_BUCKETS)
                 break;
         }
+        /* Long archives have result buckets no round size is a multiple of (107520 s), or
+         * spans past a week of weeks: merge just enough of them. */
+        if ((c->r->n_buckets + c->k - 1) / c->k > MAX_DISPLAY_BUCKETS) {
+            c->k = (c->r->n_buckets + MAX_DISPLAY_BUCKETS - 1) / MAX_DISPLAY_BUCKETS;
+            c->seconds = bs * (int)c->k;
+        }
     }
     c->nd = (c->r->n_buckets + c->k - 1) / c->k;
 }
@@ -81,6 +90,8 @@ const char *fl_html_bucket_label(int seconds, char *buf, size_t size)
         snprintf(buf, size, "minute");
     else if (seconds == 3600)
         snprintf(buf, size, "hour");
+    else if (seconds >= 2 * 86400)
+        fl_span_text((fl_time)seconds * FL_USEC_PER_SEC, buf, size);
     else if (seconds % 3600 == 0)
         snprintf(buf, size, "%d h", seconds / 3600);
     else if (seconds % 60 == 0)
@@ -137,38 +148,133 @@ static void y_axis(const chart *c, double top, double h, double max, const char 
     fprintf(o, "</text>\n");
 }
 
+/* Estimated width of a label in the chart's 11px sans-serif, generous so that estimates that
+ * say "fits" hold in real browsers (checked in headless Chromium by tests/e2e/html_axes.py). */
+static double text_width(size_t chars)
+{
+    return 7.0 * (double)chars;
+}
+
+/* A tick step: a fixed number of seconds, or whole calendar months (years are 12n months). */
+typedef struct tick_step {
+    int seconds; /* 0 for calendar steps */
+    int months;
+} tick_step;
+
+static const tick_step tick_steps[] = {
+    {60, 0},     {120, 0},    {300, 0},    {600, 0},     {900, 0},    {1800, 0},  {3600, 0},
+    {7200, 0},   {10800, 0},  {21600, 0},  {43200, 0},   {86400, 0},  {172800, 0}, {604800, 0},
+    {0, 1},      {0, 2},      {0, 3},      {0, 6},       {0, 12},     {0, 24},    {0, 60},
+    {0, 120},    {0, 240},    {0, 600},
+};
+
+static bool same_year(fl_time a, fl_time b)
+{
+    char x[32], y[32];
+    fl_time_format(a, false, x, sizeof x);
+    fl_time_format(b, false, y, sizeof y);
+    return strncmp(x, y, 4) == 0;
+}
+
+/* First tick at or after t for a calendar step of m months (aligned to multiples of m). */
+static fl_time month_tick(fl_time t, int m, int k)
+{
+    time_t secs = (time_t)(t / FL_USEC_PER_SEC);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    long idx = (long)(tm.tm_year + 1900) * 12 + tm.tm_mon;
+    bool exact = tm.tm_mday == 1 && !tm.tm_hour && !tm.tm_min && !tm.tm_sec &&
+                 t % FL_USEC_PER_SEC == 0;
+    if (!exact)
+        idx++;
+    idx = (idx + m - 1) / m * m + (long)k * m;
+    struct tm b = {.tm_year = (int)(idx / 12) - 1900, .tm_mon = (int)(idx % 12), .tm_mday = 1};
+    return (fl_time)timegm(&b) * FL_USEC_PER_SEC;
+}
+
+/* The label of a tick: as short as the step allows, the date when the day changes, the year
+ * when the window crosses one. */
+static void tick_label(const tick_step *st, fl_time t, bool first, bool new_day, bool new_year,
+                       bool years_differ, char *out, size_t n)
+{
+    char f[32];
+    fl_time_format(t, false, f, sizeof f); /* 2026-11-20T10:42:00Z */
+    if (st->months >= 12)
+        snprintf(out, n, "%.4s", f);
+    else if (st->months)
+        snprintf(out, n, "%.7s", f);
+    else if (st->seconds >= 86400) {
+        bool with_year = years_differ && (first || new_year);
+        snprintf(out, n, "%.*s", with_year ? 10 : 5, with_year ? f : f + 5);
+    } else if (first || new_day) {
+        snprintf(out, n, "%.10s %.5s", f, f + 11);
+    } else
+        snprintf(out, n, "%.5s", f + 11);
+}
+
+/* The longest label a step can produce, for choosing the step. */
+static size_t widest_label(const tick_step *st, bool years_differ)
+{
+    if (st->months >= 12)
+        return 4;
+    if (st->months)
+        return 7;
+    if (st->seconds >= 86400)
+        return years_differ ? 10 : 5;
+    return 16; /* "2026-11-20 10:42" on the first tick and at midnight */
+}
+
+static fl_time tick_at(const tick_step *st, fl_time origin, int k)
+{
+    if (st->months)
+        return month_tick(origin, st->months, k);
+    fl_time s = (fl_time)st->seconds * FL_USEC_PER_SEC;
+    return (origin + s - 1) / s * s + (fl_time)k * s;
+}
+
 static void x_axis(const chart *c, double y)
 {
-    static const int steps[] = {60,   120,   300,   600,   900,   1800,   3600,
-                                7200, 10800, 21600, 43200, 86400, 172800, 604800};
     FILE *o = c->out;
-    double span_s = (double)c->span / FL_USEC_PER_SEC;
-    int step = steps[FL_ARRAY_LEN(steps) - 1];
-    for (size_t i = 0; i < FL_ARRAY_LEN(steps); i++) {
-        if (span_s / steps[i] <= 10) {
-            step = steps[i];
+    fl_time origin = c->r->bucket_origin, end = origin + c->span;
+    bool years_differ = !same_year(origin, end);
+    /* The finest step whose ticks are spaced wider than their widest label. */
+    const tick_step *st = &tick_steps[FL_ARRAY_LEN(tick_steps) - 1];
+    for (size_t i = 0; i < FL_ARRAY_LEN(tick_steps); i++) {
+        const tick_step *cand = &tick_steps[i];
+        fl_time a = tick_at(cand, origin, 0), b = tick_at(cand, origin, 1);
+        double gap = (double)(b - a) / (double)c->span * c->pw;
+        if (gap >= text_width(widest_label(cand, years_differ)) * 0.75 + 24 &&
+            gap >= text_width(8) + 16) {
+            st = cand;
             break;
         }
     }
-    fl_time st = (fl_time)step * FL_USEC_PER_SEC;
-    fl_time first = (c->r->bucket_origin + st - 1) / st * st;
-    fl_time end = c->r->bucket_origin + c->span;
-    bool first_label = true;
-    for (fl_time t = first; t <= end; t += st) {
+    double last_right = -1e9;
+    char prev[32] = "";
+    for (int k = 0;; k++) {
+        fl_time t = tick_at(st, origin, k);
+        if (t > end || k > 1000)
+            break;
         char full[32], label[32];
-        fl_time_format(t, false, full, sizeof(full)); /* 2026-11-20T10:42:00Z */
-        /* HH:MM, with the date on the first tick and at midnight. */
-        if (first_label || strncmp(full + 11, "00:00", 5) == 0)
-            snprintf(label, sizeof(label), "%.10s %.5s", full, full + 11);
-        else
-            snprintf(label, sizeof(label), "%.5s", full + 11);
-        double x = x_of(c, t);
-        fprintf(o,
-                "<line class=\"xtick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                "data-time=\"%s\">%s</text>\n",
-                x, y, x, y + 5, x, y + 18, full, label);
-        first_label = false;
+        fl_time_format(t, false, full, sizeof(full));
+        bool new_day = prev[0] && strncmp(prev, full, 10) != 0;
+        bool new_year = prev[0] && strncmp(prev, full, 4) != 0;
+        tick_label(st, t, k == 0, new_day, new_year, years_differ, label, sizeof label);
+        memcpy(prev, full, sizeof prev);
+        double x = x_of(c, t), w = text_width(strlen(label));
+        /* The tick is always drawn; its label only where it does not touch the previous one
+         * and stays inside the chart. */
+        bool show = x - w / 2 > last_right + 6 && x + w / 2 <= W && x - w / 2 >= 0;
+        fprintf(o, "<line class=\"xtick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, y,
+                x, y + 5);
+        if (show) {
+            fprintf(o,
+                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                    "data-time=\"%s\" data-axis=\"x\">%s</text>",
+                    x, y + 18, full, label);
+            last_right = x + w / 2;
+        }
+        fputc('\n', o);
     }
     fprintf(o,
             "<text class=\"axis-title\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
@@ -333,52 +439,112 @@ static const char *change_short(fl_change_kind k)
     return "change";
 }
 
+#define CHANGE_ROWS 4
+#define ROW_SPANS 128 /* labels remembered per row; past that the row counts as full */
+
+/* Where labels already are: per row, the x extents taken. */
+typedef struct label_rows {
+    double l[CHANGE_ROWS][ROW_SPANS], r[CHANGE_ROWS][ROW_SPANS];
+    size_t n[CHANGE_ROWS];
+} label_rows;
+
+/* The first row where [left, right] touches no label (6px apart), taken; -1 if none. */
+static int take_row(label_rows *lr, double left, double right)
+{
+    for (int k = 0; k < CHANGE_ROWS; k++) {
+        bool free = lr->n[k] < ROW_SPANS;
+        for (size_t j = 0; free && j < lr->n[k]; j++)
+            free = right + 6 < lr->l[k][j] || left > lr->r[k][j] + 6;
+        if (free) {
+            lr->l[k][lr->n[k]] = left;
+            lr->r[k][lr->n[k]++] = right;
+            return k;
+        }
+    }
+    return -1;
+}
+
+static bool change_in_view(const chart *c, const fl_change_out *ch)
+{
+    return ch->ts >= c->r->bucket_origin && ch->ts <= c->r->bucket_origin + c->span;
+}
+
+/* The change the top cause blames gets its label first; the others in time order. */
+static bool is_blamed(const fl_result *r, const fl_change_out *ch)
+{
+    return r->n_causes && r->causes[0].change_ts && ch->ts == r->causes[0].change_ts &&
+           (!r->causes[0].revision[0] || strcmp(ch->revision, r->causes[0].revision) == 0);
+}
+
 static void change_markers(const chart *c)
 {
     const fl_result *r = c->r;
     FILE *o = c->out;
     double bottom = c->top2 + H2;
-    double last_x[4] = {-1e9, -1e9, -1e9, -1e9};
+    static label_rows lr; /* 8 KiB: not on the stack */
+    memset(&lr, 0, sizeof lr);
+    size_t unlabelled = 0;
+    bool years_differ = !same_year(r->bucket_origin, r->bucket_origin + c->span);
+    bool days_differ = c->span > 86400 * FL_USEC_PER_SEC;
     fprintf(o, "<g class=\"changes\">\n");
+    for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < r->n_changes; i++) {
         const fl_change_out *ch = &r->changes[i];
-        if (ch->ts < r->bucket_origin || ch->ts > r->bucket_origin + c->span)
+        if (!change_in_view(c, ch) || is_blamed(r, ch) != (pass == 0))
             continue;
         double x = x_of(c, ch->ts);
         char ts[32];
         fl_time_format(ch->ts, false, ts, sizeof(ts));
-        /* Stagger labels over four rows so close changes stay readable. */
-        int row = 0;
-        while (row < 3 && x - last_x[row] < 150)
-            row++;
-        double row_prev = last_x[row];
-        last_x[row] = x;
-        double ly = 14 + row * 15;
         bool failed = ch->kind == FL_CHANGE_FAILED;
+        /* "service X is ready" repeats its revision's ready event: a line, no label. */
+        bool wants_label = !(ch->kind == FL_CHANGE_REVISION_READY && !ch->revision[0]);
+        /* The label: kind, revision (long names cut; the full text is in the changes table)
+         * and the time, with the date on spans over a day and the year across years. */
+        char label[96], cut[40], when[24];
+        const char *name = ch->revision[0] ? ch->revision : ch->service;
+        snprintf(cut, sizeof(cut), "%s", name);
+        if (strlen(name) >= sizeof(cut))
+            memcpy(cut + sizeof(cut) - 4, "...", 4);
+        if (years_differ)
+            snprintf(when, sizeof when, "%.10s", ts);
+        else if (days_differ)
+            snprintf(when, sizeof when, "%.5s %.5s", ts + 5, ts + 11);
+        else
+            snprintf(when, sizeof when, "%.5s", ts + 11);
+        snprintf(label, sizeof label, "%s %s %s", change_short(ch->kind), cut, when);
+        /* 10.5px text: a little narrower than the axis labels. */
+        double w = text_width(strlen(label)) * 0.96;
+        /* Right of the line, or left of it near the right edge, so it is never clipped. */
+        bool anchor_end = x + 3 + w > W - 2;
+        double left = anchor_end ? x - 3 - w : x + 3;
+        int row = wants_label ? take_row(&lr, left, left + w) : -1;
+        double ly = 14 + (row < 0 ? 0 : row) * 15;
         fprintf(o,
                 "<line class=\"change%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                 "data-kind=\"%s\" data-time=\"%s\" data-revision=\"",
-                failed ? " failed" : "", x, ly + 3, x, bottom, fl_change_kind_name(ch->kind), ts);
+                failed ? " failed" : "", x, row < 0 ? TOP1 - 6 : ly + 3, x, bottom,
+                fl_change_kind_name(ch->kind), ts);
         fl_html_escape(o, ch->revision);
         fprintf(o, "\"><title>");
         fl_html_escape(o, ch->description);
         fprintf(o, "</title></line>\n");
-        /* "service X is ready" repeats its revision's ready event: a line, no label. */
-        if (ch->kind == FL_CHANGE_REVISION_READY && !ch->revision[0]) {
-            last_x[row] = row_prev; /* the row stays free */
+        if (!wants_label)
+            continue;
+        if (row < 0) { /* every row is taken here: the line stays, its text is in the table */
+            unlabelled++;
             continue;
         }
-        fprintf(o, "<text class=\"change-label\" x=\"%.1f\" y=\"%.1f\">%s ", x + 3, ly,
-                change_short(ch->kind));
-        /* Long revision names are cut; the full text is in the changes table. */
-        const char *name = ch->revision[0] ? ch->revision : ch->service;
-        char cut[40];
-        snprintf(cut, sizeof(cut), "%s", name);
-        if (strlen(name) >= sizeof(cut))
-            memcpy(cut + sizeof(cut) - 4, "...", 4);
-        fl_html_escape(o, cut);
-        fprintf(o, " %.5s</text>\n", ts + 11);
+        fprintf(o, "<text class=\"change-label\" x=\"%.1f\" y=\"%.1f\"%s>",
+                anchor_end ? x - 3 : x + 3, ly, anchor_end ? " text-anchor=\"end\"" : "");
+        fl_html_escape(o, label);
+        fprintf(o, "</text>\n");
     }
+    if (unlabelled)
+        fprintf(o,
+                "<text class=\"muted change-note\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+                "data-unlabelled=\"%zu\">%zu more change%s without a label here: see Changes "
+                "below</text>\n",
+                W - RIGHT, TOP1 - 4, unlabelled, unlabelled, unlabelled == 1 ? "" : "s");
     fprintf(o, "</g>\n");
 }
 
@@ -426,7 +592,13 @@ static void legend(const chart *c, const size_t *revs, size_t n_revs, double y)
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                 "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\">",
                 x, y - 4, x + 18, y - 4, palette[k % FL_ARRAY_LEN(palette)], x + 22, y);
-        fl_html_escape(o, v->revision[0] ? v->revision : v->service);
+        /* Cut to fit the 250px slot: a long name would run into the next entry. */
+        const char *name = v->revision[0] ? v->revision : v->service;
+        char cut[30];
+        snprintf(cut, sizeof(cut), "%s", name);
+        if (strlen(name) >= sizeof(cut))
+            memcpy(cut + sizeof(cut) - 4, "...", 4);
+        fl_html_escape(o, cut);
         fprintf(o, "</text>\n");
         x += 250;
     }
@@ -449,8 +621,11 @@ static void legend(const chart *c, const size_t *revs, size_t n_revs, double y)
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"10\" fill=\"%s\"/>"
                 "<text x=\"%.1f\" y=\"%.1f\">",
                 x, y - 10, other ? OTHER_COLOUR : group_palette[g], x + 20, y);
-        char cut[36];
-        const char *name = other ? "other groups" : r->groups[g].key;
+        char cut[30];
+        /* A name a person reads: the class, else the template ("HTTP 500 GET /api/<id>"),
+         * never the fp:... key. */
+        const fl_group *gr = other ? NULL : &r->groups[g];
+        const char *name = !gr ? "other groups" : gr->class_id ? gr->class_id : gr->title;
         snprintf(cut, sizeof(cut), "%s", name);
         if (strlen(name) >= sizeof(cut))
             memcpy(cut + sizeof(cut) - 4, "...", 4);

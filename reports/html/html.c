@@ -1,6 +1,8 @@
 /* HTML report: one self-contained page (inline CSS and SVG, no script, no external resource)
  * that reads offline and prints. Every string that can come from logs is escaped. The result
  * given to the writer is already redacted by fl_report_write unless --no-redact. */
+#include "common/links.h"
+#include "common/group_name.h"
 #include <string.h>
 
 #include "fl_config.h"
@@ -28,6 +30,7 @@ static const char css[] =
     "3px;border-radius:3px}"
     "pre{background:#f6f8fa;padding:8px;overflow-x:auto;white-space:pre-wrap;"
     "word-break:break-all;margin:4px 0}"
+    ".links code{word-break:break-all}"
     ".cause{border:1px solid var(--line);border-radius:6px;padding:12px 14px;margin:12px 0;"
     "break-inside:avoid}"
     ".cause .score{float:right;font-size:20px;font-weight:600}"
@@ -80,7 +83,15 @@ static void header(const fl_result *r, const fl_report_opts *opts, FILE *o)
             min, (unsigned long long)r->input.entries, r->n_groups, r->n_changes);
     if (opts && opts->no_redact)
         fputs(" &middot; <strong>not redacted</strong>", o);
+    if (r->input.duplicates)
+        fprintf(o, " &middot; %llu duplicates dropped", (unsigned long long)r->input.duplicates);
     fputs("</p>\n", o);
+    if (r->input.filter[0]) {
+        fputs("<p class=\"muted\" id=\"filter\">Filter: <span class=\"mono\">", o);
+        esc(o, r->input.filter);
+        fprintf(o, "</span> (%llu entries left out)</p>\n",
+                (unsigned long long)r->input.filtered_out);
+    }
     if (r->n_causes && r->confident) {
         fputs("<div class=\"verdict\"><strong>Most likely cause:</strong> ", o);
         fl_html_prose(o, r->causes[0].summary);
@@ -194,7 +205,7 @@ static void causes(const fl_result *r, FILE *o)
             fputs("</span>", o);
         }
         fputs("<span class=\"tag\">class ", o);
-        esc(o, c->error_class);
+        esc(o, fl_group_name_of(r, c->error_class));
         fputs("</span> onset ", o);
         ts(o, c->onset);
         if (c->change_ts) {
@@ -221,6 +232,19 @@ static void causes(const fl_result *r, FILE *o)
                 fputs("</pre></li>\n", o);
             }
             fputs("</ol>\n", o);
+        }
+        /* The page stays self-contained and printable: links as copyable text, not href. */
+        char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
+        if (fl_cause_links(r, c, explorer, revisions)) {
+            fputs("<p class=\"links\"><strong>Logs Explorer</strong> <code>", o);
+            esc(o, explorer);
+            fputs("</code>", o);
+            if (revisions[0]) {
+                fputs("<br><strong>Cloud Run revisions</strong> <code>", o);
+                esc(o, revisions);
+                fputs("</code>", o);
+            }
+            fputs("</p>\n", o);
         }
         fputs("</div>\n", o);
     }
@@ -332,10 +356,13 @@ static void input_summary(const fl_result *r, FILE *o)
             "<tr><th>bytes</th><td class=\"num\">%llu</td></tr>"
             "<tr><th>malformed</th><td class=\"num\">%llu</td></tr>"
             "<tr><th>oversize</th><td class=\"num\">%llu</td></tr>"
-            "<tr><th>unreadable</th><td class=\"num\">%llu</td></tr>\n",
+            "<tr><th>unreadable</th><td class=\"num\">%llu</td></tr>"
+            "<tr><th>duplicates dropped</th><td class=\"num\">%llu</td></tr>"
+            "<tr><th>filtered out</th><td class=\"num\">%llu</td></tr>\n",
             (unsigned long long)in->entries, (unsigned long long)in->files,
             (unsigned long long)in->bytes, (unsigned long long)in->malformed,
-            (unsigned long long)in->oversize, (unsigned long long)in->unreadable);
+            (unsigned long long)in->oversize, (unsigned long long)in->unreadable,
+            (unsigned long long)in->duplicates, (unsigned long long)in->filtered_out);
     fputs("</table>\n", o);
     if (in->n_truncated) {
         fputs("<p><strong>Truncated sources</strong> (what was read before the damage is "

@@ -1,6 +1,7 @@
 /* The JSON report: the documented contract of docs/report-format.md. Keys are emitted in a
  * fixed order and numbers with a fixed precision so the same result always gives the same
  * bytes; nothing from the environment (clock, host) goes in. */
+#include "common/links.h"
 #include "fl_reports.h"
 
 #include "fl_entry.h"
@@ -81,6 +82,12 @@ static json_t *input_json(const fl_input_summary *in)
     }
     json_object_set_new(o, "warnings", w);
     json_object_set_new(o, "warnings_dropped", u64_json(in->warnings_dropped));
+    /* Added after version 1 shipped: at the end, as the contract allows. */
+    json_object_set_new(o, "filter", in->filter[0] ? str_json(in->filter) : json_null());
+    json_object_set_new(o, "filtered_out", u64_json(in->filtered_out));
+    json_object_set_new(o, "duplicates", u64_json(in->duplicates));
+    json_object_set_new(o, "dedup_unchecked", u64_json(in->dedup_unchecked));
+    json_object_set_new(o, "project", in->project[0] ? str_json(in->project) : json_null());
     return o;
 }
 
@@ -211,7 +218,7 @@ static json_t *suspects_json(const fl_commit_range *cr)
     return a;
 }
 
-static json_t *cause_json(const fl_cause *c)
+static json_t *cause_json(const fl_result *r, const fl_cause *c)
 {
     json_t *o = json_object();
     json_object_set_new(o, "rank", json_integer(c->rank));
@@ -240,6 +247,12 @@ static json_t *cause_json(const fl_cause *c)
     json_object_set_new(o, "actions", strv_json(c->actions, c->n_actions));
     json_object_set_new(o, "commit_range", commit_range_json(&c->commits));
     json_object_set_new(o, "suspects", suspects_json(&c->commits));
+    char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
+    fl_cause_links(r, c, explorer, revisions);
+    json_t *links = json_object();
+    json_object_set_new(links, "logs_explorer", explorer[0] ? str_json(explorer) : json_null());
+    json_object_set_new(links, "revisions", revisions[0] ? str_json(revisions) : json_null());
+    json_object_set_new(o, "links", links);
     return o;
 }
 
@@ -282,7 +295,7 @@ static json_t *result_json(const fl_result *r)
     json_object_set_new(o, "call_graph", a);
     a = json_array();
     for (size_t i = 0; i < r->n_causes; i++)
-        json_array_append_new(a, cause_json(&r->causes[i]));
+        json_array_append_new(a, cause_json(r, &r->causes[i]));
     json_object_set_new(o, "causes", a);
     return o;
 }

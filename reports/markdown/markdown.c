@@ -3,6 +3,8 @@
  * input). Log text is untrusted: inline text is backslash-escaped so it cannot become a
  * link, an image, a table, HTML or a heading, and samples go into code spans and fenced
  * blocks whose fences are longer than any backtick run inside. */
+#include "common/links.h"
+#include "common/group_name.h"
 #include "fl_reports.h"
 #include "text/warning_text.h"
 
@@ -219,7 +221,7 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
         fprintf(out, ", score %.2f (confident at %.2f)\n", c->score, r->confidence_threshold);
         if (c->error_class[0]) {
             fputs("- **Errors:** ", out);
-            md_code(out, c->error_class, 120, false);
+            md_code(out, fl_group_name_of(r, c->error_class), 120, false);
             if (g)
                 fprintf(out, ", %llu in total", (unsigned long long)g->count);
             if (c->onset)
@@ -269,6 +271,14 @@ static void write_summary(FILE *out, const fl_result *r, const fl_report_opts *o
     if (problems)
         fputs(", **partial input** (see [Input](#input))", out);
     fputs(".\n", out);
+    if (r->input.filter[0]) {
+        fputs("\nFilter: ", out);
+        md_code(out, r->input.filter, 400, false);
+        fprintf(out, " (%llu entries left out).\n", (unsigned long long)r->input.filtered_out);
+    }
+    if (r->input.duplicates)
+        fprintf(out, "\nDuplicates dropped: %llu (same insertId, logName and timestamp).\n",
+                (unsigned long long)r->input.duplicates);
 }
 
 /* A URL goes into a link only when nothing in it can end the link or start markup. */
@@ -334,7 +344,7 @@ static void write_commits(FILE *out, const fl_commit_range *cr)
     }
 }
 
-static void write_cause(FILE *out, const fl_cause *c)
+static void write_cause(FILE *out, const fl_result *r, const fl_cause *c)
 {
     char a[40];
     fprintf(out, "\n### %d. %s", c->rank, fl_cause_kind_name(c->kind));
@@ -351,7 +361,7 @@ static void write_cause(FILE *out, const fl_cause *c)
     fputs("\n\n", out);
     if (c->error_class[0]) {
         fputs("- Error group: ", out);
-        md_code(out, c->error_class, 120, false);
+        md_code(out, fl_group_name_of(r, c->error_class), 120, false);
         fputc('\n', out);
     }
     if (c->change_ts)
@@ -388,6 +398,14 @@ static void write_cause(FILE *out, const fl_cause *c)
             }
         }
     }
+    char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
+    if (fl_cause_links(r, c, explorer, revisions)) {
+        /* The URLs are built from safe names and percent-encoded: no Markdown to escape. */
+        fprintf(out, "\n[Logs Explorer](%s)", explorer);
+        if (revisions[0])
+            fprintf(out, " · [Cloud Run revisions](%s)", revisions);
+        fputc('\n', out);
+    }
     if (c->n_parts) {
         fputs("\n<details><summary>Score breakdown</summary>\n\n", out);
         fputs("| Signal | Weight | Value | Contribution | Detail |\n", out);
@@ -410,7 +428,7 @@ static void write_causes(FILE *out, const fl_result *r)
         return;
     fprintf(out, "\n## %s\n", r->confident ? "Ranked causes" : "Leads (not confident)");
     for (size_t i = 0; i < r->n_causes; i++)
-        write_cause(out, &r->causes[i]);
+        write_cause(out, r, &r->causes[i]);
 }
 
 typedef struct tl_event {
@@ -544,6 +562,16 @@ static void write_input(FILE *out, const fl_result *r)
     fprintf(out, "- Malformed: %llu, oversize: %llu, unreadable: %llu\n",
             (unsigned long long)in->malformed, (unsigned long long)in->oversize,
             (unsigned long long)in->unreadable);
+    if (in->filter[0]) {
+        fputs("- Filter: ", out);
+        md_code(out, in->filter, 400, false);
+        fprintf(out, ", %llu entries left out\n", (unsigned long long)in->filtered_out);
+    }
+    fprintf(out, "- Duplicates dropped: %llu", (unsigned long long)in->duplicates);
+    if (in->dedup_unchecked)
+        fprintf(out, " (%llu entries past the de-duplication cap not checked)",
+                (unsigned long long)in->dedup_unchecked);
+    fputs("\n", out);
     if (in->n_truncated) {
         fputs("- Truncated: ", out);
         for (size_t i = 0; i < in->n_truncated; i++) {

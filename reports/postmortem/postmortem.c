@@ -2,6 +2,8 @@
  * Resolution, Action Items, Lessons Learned) prefilled from an analysis. Facts come from the
  * result; what only a person can know is a clearly marked "_TODO (human): ..._" blank.
  * Untrusted text goes through fl_md_inline / code spans / fenced blocks. */
+#include "common/group_name.h"
+#include "common/span.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,8 @@ typedef struct pm {
     FILE *o;
     fl_time first_error, last_error; /* of the top cause's group, else of all errors */
     bool from_cause;                 /* first/last error are the top cause's */
+    bool ongoing;                    /* the cause's errors had not stopped when the logs end */
+    bool coarse;                     /* the end is only known to a bucket wider than 5 min */
     uint64_t requests, r5xx, errors;
     uint64_t inc_requests, inc_r5xx; /* inside [first_error, last_error] */
     const fl_change_out *rollback;   /* a later change back to the previous revision */
@@ -49,8 +53,35 @@ static void put_duration(FILE *o, fl_time us)
         fprintf(o, "%lld s", s);
     else if (s < 2 * 3600)
         fprintf(o, "%lld min", (s + 30) / 60);
-    else
-        fprintf(o, "%lld h %lld min", s / 3600, (s % 3600 + 30) / 60);
+    else {
+        char buf[48];
+        fputs(fl_span_text(us, buf, sizeof buf), o);
+    }
+}
+
+/* The incident ends when the cause's errors stop: the last error before they go quiet for
+ * 30 minutes (and at least 3 buckets). A background error that recurs all through a
+ * year-long archive is not a year-long incident; the group's last error in the export would
+ * say it was. Sets *ongoing when the errors run to the end of the logs. */
+static fl_time incident_end(const fl_result *r, const fl_group *g, fl_time onset, bool *ongoing)
+{
+    *ongoing = false;
+    if (!g->series || !r->n_buckets || r->bucket_seconds <= 0 || onset < r->bucket_origin)
+        return g->last_seen;
+    fl_time b = (fl_time)r->bucket_seconds * FL_USEC_PER_SEC;
+    size_t from = (size_t)((onset - r->bucket_origin) / b);
+    size_t quiet = FL_MAX((size_t)3, (size_t)((1800 + r->bucket_seconds - 1) / r->bucket_seconds));
+    size_t last = from;
+    for (size_t i = from; i < r->n_buckets; i++) {
+        if (g->series[i])
+            last = i;
+        else if (i - last > quiet)
+            break;
+    }
+    if (last + quiet >= r->n_buckets)
+        *ongoing = true;
+    fl_time end = r->bucket_origin + (fl_time)(last + 1) * b;
+    return FL_MIN(end, g->last_seen);
 }
 
 static const char *change_verb(fl_change_kind k)
@@ -100,6 +131,14 @@ static void window_counts(pm *p)
     }
 }
 
+/* "12 min", or "at most 7 h 40 min" when the end is only known to a coarse bucket. */
+static void put_incident_duration(const pm *p)
+{
+    if (p->coarse)
+        fputs("at most ", p->o);
+    put_duration(p->o, p->last_error - p->first_error);
+}
+
 static void gather(pm *p)
 {
     const fl_result *r = p->r;
@@ -119,7 +158,8 @@ static void gather(pm *p)
     const fl_group *tg = p->top ? group_of(r, p->top->error_class) : NULL;
     if (tg && tg->first_seen) {
         p->first_error = p->top->onset ? p->top->onset : tg->first_seen;
-        p->last_error = tg->last_seen;
+        p->last_error = incident_end(r, tg, p->first_error, &p->ongoing);
+        p->coarse = r->bucket_seconds > 300 && p->last_error < tg->last_seen;
         p->from_cause = true;
     }
     window_counts(p);
@@ -213,8 +253,16 @@ static void title(const pm *p, const fl_postmortem_opts *opts)
     fputs("**Date**: ", o);
     fprintf(o, "%.10s  \n**Duration**: ", d);
     if (p->first_error) {
-        put_duration(o, p->last_error - p->first_error);
-        fputs(" (first to last error)", o);
+        put_incident_duration(p);
+        fputs(p->from_cause ? " (onset to recovery of the top cause's errors" : " (first to last error",
+              o);
+        fputs(p->ongoing ? "; still failing when the logs end)" : ")", o);
+        if (p->coarse) {
+            char b[48];
+            fprintf(o, "; counted in %s buckets over this long window: run again with "
+                       "--since/--until around the onset for minutes",
+                    fl_span_text((fl_time)p->r->bucket_seconds * FL_USEC_PER_SEC, b, sizeof b));
+        }
     } else {
         fputs("_no errors in the logs_", o);
     }
@@ -249,7 +297,7 @@ static void summary(const pm *p)
     fputs(" UTC\n- **Last error**: ", o);
     put_time(o, p->last_error);
     fputs(" UTC\n- **Duration**: ", o);
-    put_duration(o, p->last_error - p->first_error);
+    put_incident_duration(p);
     fprintf(o, "\n- **Most likely cause**: %s (score %.2f", fl_cause_kind_name(p->top->kind),
             p->top->score);
     if (!p->r->confident)
@@ -315,7 +363,7 @@ static void impact(const pm *p)
                 (unsigned long long)bg_errors);
     fputs("\n- **Duration of impact**: ", o);
     if (p->first_error) {
-        put_duration(o, p->last_error - p->first_error);
+        put_incident_duration(p);
         fputs(" (", o);
         put_time(o, p->first_error);
         fputs(" to ", o);
@@ -418,7 +466,7 @@ static void timeline(const pm *p)
         } else if (ev[i].kind == 1) {
             const fl_group *g = &r->groups[ev[i].idx];
             fputs("First ", o);
-            fl_md_code(o, g->class_id ? g->class_id : g->key);
+            fl_md_code(o, fl_group_name(g));
             fputs(" error (", o);
             fl_md_inline(o, g->title);
             fputs(")", o);
@@ -434,7 +482,7 @@ static void timeline(const pm *p)
         } else {
             if (p->from_cause) {
                 fputs("Last error of cause #1 (", o);
-                fl_md_code(o, p->top->error_class);
+                fl_md_code(o, fl_group_name_of(r, p->top->error_class));
                 fputs(")", o);
             } else {
                 fputs("Last error in the logs", o);
@@ -446,7 +494,7 @@ static void timeline(const pm *p)
         fputs("- ", o);
         put_time(o, p->top->onset);
         fputs(" — **Onset of cause #1** (", o);
-        fl_md_code(o, p->top->error_class);
+        fl_md_code(o, fl_group_name_of(r, p->top->error_class));
         fputs(")\n", o);
     }
     if (!p->rollback)
@@ -562,7 +610,7 @@ static void root_cause(const pm *p)
         fl_md_code(o, c->previous_revision);
     }
     fputs("\n- **Error class**: ", o);
-    fl_md_code(o, c->error_class);
+    fl_md_code(o, fl_group_name_of(r, c->error_class));
     fputs("\n- **Onset**: ", o);
     put_time(o, c->onset);
     fputs(" UTC", o);
@@ -782,7 +830,7 @@ static void appendix(const pm *p)
     for (size_t i = 0; i < r->n_groups && i < 20; i++) {
         const fl_group *g = &r->groups[i];
         fputs("| ", o);
-        fl_md_code(o, g->class_id ? g->class_id : g->key);
+        fl_md_code(o, fl_group_name(g));
         fputs(" ", o);
         fl_md_inline(o, g->title);
         fprintf(o, " | %llu | ", (unsigned long long)g->count);

@@ -2,7 +2,9 @@
  * evidence and the first action (usually the rollback command) come first; everything else
  * is context below it. Log text is untrusted: control characters are neutralised so a log
  * line cannot move the cursor or change colours. */
+#include "common/links.h"
 #include "fl_reports.h"
+#include "common/span.h"
 #include "text/warning_text.h"
 
 #include <string.h>
@@ -128,9 +130,14 @@ static const char *clock_of(const fl_result *r, fl_time ts, char *buf, size_t le
         return multi_day(r) ? "--         " : "--:--:--";
     if (!multi_day(r))
         return fl_time_clock(ts, buf, len);
-    char full[40];
+    char full[40], a[40], b[40];
     fl_time_format(ts, false, full, sizeof full);
-    snprintf(buf, len, "%.5s %.5s", full + 5, full + 11);
+    fl_time_format(r->window_start, false, a, sizeof a);
+    fl_time_format(r->window_end, false, b, sizeof b);
+    if (strncmp(a, b, 4) != 0) /* across a year: the date with its year, in the same 11 columns */
+        snprintf(buf, len, "%.10s ", full);
+    else
+        snprintf(buf, len, "%.5s %.5s", full + 5, full + 11);
     return buf;
 }
 
@@ -158,10 +165,12 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
     off(t);
     fputc('\n', t->out);
     if (r->window_start) {
-        long minutes = (long)((r->window_end - r->window_start) / (60 * FL_USEC_PER_SEC));
-        fprintf(t->out, "Window   %s to %s (%ld min, %d s buckets)\n",
+        char span[48], bucket[48];
+        fl_span_text(r->window_end - r->window_start, span, sizeof span);
+        fl_span_text((fl_time)r->bucket_seconds * FL_USEC_PER_SEC, bucket, sizeof bucket);
+        fprintf(t->out, "Window   %s to %s (%s, %s buckets)\n",
                 fl_time_format(r->window_start, false, a, sizeof a),
-                fl_time_format(r->window_end, false, b, sizeof b), minutes, r->bucket_seconds);
+                fl_time_format(r->window_end, false, b, sizeof b), span, bucket);
     } else {
         fputs("Window   (no timestamped entries)\n", t->out);
     }
@@ -172,6 +181,18 @@ static void write_header(const tw *t, const fl_result *r, const fl_report_opts *
             r->input.files == 1 ? "" : "s", count_services(r), count_services(r) == 1 ? "" : "s",
             r->n_revisions, r->n_revisions == 1 ? "" : "s", r->n_groups,
             r->n_groups == 1 ? "" : "s");
+    if (r->input.filter[0]) {
+        char line[700];
+        snprintf(line, sizeof line, "%s (%llu entries left out)", r->input.filter,
+                 (unsigned long long)r->input.filtered_out);
+        put_wrapped(t, "Filter   ", line);
+    }
+    if (r->input.duplicates)
+        fprintf(t->out, "Dedup    %llu duplicate entr%s dropped (same insertId, logName, time)\n",
+                (unsigned long long)r->input.duplicates, r->input.duplicates == 1 ? "y" : "ies");
+    if (r->input.dedup_unchecked)
+        fprintf(t->out, "Dedup    %llu entries past the de-duplication cap were not checked\n",
+                (unsigned long long)r->input.dedup_unchecked);
     size_t n_services = count_services(r);
     if (n_services > 0 && n_services <= 8) {
         /* Revisions are sorted by service, so each service's revisions are adjacent. */
@@ -306,6 +327,18 @@ static void write_top_cause(const tw *t, const fl_result *r)
         fputs("\n  Then:\n", t->out);
         for (size_t i = 1; i < c->n_actions; i++)
             put_wrapped(t, "    - ", c->actions[i]);
+    }
+    char explorer[FL_LINK_MAX], revisions[FL_LINK_MAX];
+    if (fl_cause_links(r, c, explorer, revisions)) {
+        /* Links are never wrapped: a terminal opens them only whole. */
+        fputs("\n  Logs Explorer:  ", t->out);
+        put_clean(t, explorer, 0);
+        fputc('\n', t->out);
+        if (revisions[0]) {
+            fputs("  Revisions:      ", t->out);
+            put_clean(t, revisions, 0);
+            fputc('\n', t->out);
+        }
     }
 }
 

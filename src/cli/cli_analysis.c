@@ -6,6 +6,8 @@
 #include "text/warning_text.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -33,6 +35,7 @@ void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *p
     po->reader.storage_emulator_host = emulator && *emulator ? emulator : NULL;
     po->reader.auth = fl_cli_auth_env();
     fl_cli_env_to_pipeline(po);
+    fl_filter_args_to_spec(&a->filter, &po->filter);
 }
 
 const char *fl_cli_env(const char *name)
@@ -62,8 +65,31 @@ void fl_cli_env_to_pipeline(fl_pipeline_opts *po)
     po->no_prefilter = np && strcmp(np, "0") != 0;
 }
 
+void fl_filter_args_to_spec(const fl_filter_args *f, fl_filter_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->since = f->since;
+    spec->until = f->until;
+    spec->services = f->services.v;
+    spec->n_services = f->services.n;
+    spec->revisions = f->revisions.v;
+    spec->n_revisions = f->revisions.n;
+    spec->min_severity = f->min_severity;
+    spec->no_dedup = f->keep_duplicates;
+    spec->tmpdir = fl_cli_env("TMPDIR");
+}
+
+void fl_filter_args_free(fl_filter_args *f)
+{
+    fl_strv_free(&f->services);
+    fl_strv_free(&f->revisions);
+}
+
 void fl_analysis_args_free(fl_analysis_args *a)
 {
+    fl_filter_args_free(&a->filter);
+    fl_strv_free(&a->allow_lists);
+    fl_allow_list_free(&a->allow);
     fl_strv_free(&a->patterns);
     fl_strv_free(&a->changes);
 }
@@ -134,6 +160,69 @@ int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysi
     return status;
 }
 
+/* True if path is dir itself or lies below it (both resolved). */
+static bool same_or_below(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+int fl_cli_check_output(const char *cmd, const char *output, const fl_strv *inputs)
+{
+    struct stat os, is;
+    if (!output || strcmp(output, "-") == 0)
+        return 0;
+    /* The output may not exist yet: resolve its directory and append the name. */
+    char out_real[PATH_MAX + 256], dir_real[PATH_MAX];
+    char *out_copy = fl_strdup(output);
+    if (!out_copy)
+        return 0;
+    char *slash = strrchr(out_copy, '/');
+    const char *dir = slash ? (slash == out_copy ? "/" : out_copy) : ".";
+    const char *base = slash ? slash + 1 : out_copy;
+    if (slash)
+        *slash = '\0';
+    bool resolved = realpath(dir, dir_real) != NULL;
+    if (resolved)
+        snprintf(out_real, sizeof out_real, "%s/%.255s", strcmp(dir_real, "/") ? dir_real : "",
+                 base);
+    fl_free(out_copy);
+    bool out_exists = stat(output, &os) == 0;
+    for (size_t i = 0; i < inputs->n; i++) {
+        const char *in = inputs->v[i];
+        if (strcmp(in, "-") == 0 || stat(in, &is) != 0)
+            continue;
+        bool clash = out_exists && os.st_dev == is.st_dev && os.st_ino == is.st_ino;
+        char in_real[PATH_MAX];
+        if (!clash && resolved && S_ISDIR(is.st_mode) && realpath(in, in_real))
+            clash = same_or_below(out_real, in_real);
+        if (clash) {
+            fprintf(stderr,
+                    "faultline %s: -o %s would overwrite or land inside the input %s; "
+                    "write the report elsewhere\n",
+                    cmd, output, in);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int fl_cli_load_allow_lists(const char *cmd, fl_analysis_args *a)
+{
+    for (size_t i = 0; i < a->allow_lists.n; i++)
+        if (fl_allow_list_load(&a->allow, cmd, a->allow_lists.v[i]))
+            return -1;
+    return 0;
+}
+
+int fl_cli_final_status(const fl_analysis_args *a, const fl_result *r, int status)
+{
+    if (a->fail_on_cause && r && r->confident && r->n_causes &&
+        (status == FL_EXIT_OK || status == FL_EXIT_PARTIAL))
+        return FL_EXIT_CAUSE;
+    return status;
+}
+
 int fl_cli_add_suspects(const char *cmd, const fl_analysis_args *a, fl_result *r)
 {
     fl_suspects_opts so = {.repo_path = a->repo, .repo_url = a->repo_url};
@@ -195,4 +284,6 @@ void fl_cli_report_opts(const fl_analysis_args *a, FILE *out, fl_report_opts *ro
     ro->color = !a->no_color && !(no_color && *no_color) && isatty(fileno(out));
     ro->width = terminal_width(out);
     ro->title = a->title;
+    /* a->redact_actors and a->allow are for reports/redact (issue 13 item 4) to take from
+     * here once fl_result_redacted accepts them. */
 }

@@ -18,11 +18,24 @@
 #ifndef FL_CLI_ANALYSIS_H
 #define FL_CLI_ANALYSIS_H
 
+#include "allow_list.h"
 #include "cli_opts.h"
 #include "fl_pipeline.h"
 #include "fl_reports.h"
 
+/* --since, --until, --service, --revision, --min-severity, --keep-duplicates: what to look at
+ * (src/engine/fl_gate.h applies them). Embedded by every command that reads entries. */
+typedef struct fl_filter_args {
+    const char *since;
+    const char *until;
+    fl_strv services;
+    fl_strv revisions;
+    const char *min_severity;
+    bool keep_duplicates;
+} fl_filter_args;
+
 typedef struct fl_analysis_args {
+    fl_filter_args filter;
     fl_strv patterns;  /* --patterns DIR */
     fl_strv changes;   /* --changes FILE */
     double threshold;  /* --threshold X, 0: default */
@@ -34,10 +47,45 @@ typedef struct fl_analysis_args {
     bool no_color;     /* --no-color */
     bool quiet;        /* -q */
     const char *title; /* --title */
+    bool fail_on_cause; /* --fail-on-cause: exit 4 when a confident cause was found */
+    bool redact_actors;   /* --redact-actors */
+    fl_strv allow_lists;  /* --allow-list FILE */
+    fl_allow_list allow;  /* their values, loaded by fl_cli_run_analysis */
     const char *repo;     /* --repo PATH: local clone to rank suspect commits */
     const char *repo_url; /* --repo-url URL: web URL for the compare link */
     unsigned shard_index, shard_count; /* set by analyze from --shard (not an option row) */
 } fl_analysis_args;
+
+// clang-format off
+/* The filter rows for an fl_filter_args embedded as `member` of `type`. Kept apart from
+ * FL_ANALYSIS_OPTS so that a command lists them only once it applies them. */
+#define FL_FILTER_OPTS(type, member)                                                               \
+    {"since", 0, FL_OPT_STRING, "TIME",                                                            \
+     "only entries at or after TIME: RFC 3339 (2026-07-25T03:00:00Z) or a duration back from "    \
+     "the newest entry (30m, 2h, 7d)", offsetof(type, member.since), 0, 0, NULL},                 \
+    {"until", 0, FL_OPT_STRING, "TIME", "only entries at or before TIME (same forms as --since)", \
+     offsetof(type, member.until), 0, 0, NULL},                                                    \
+    {"service", 0, FL_OPT_STRINGS, "GLOB", "only these Cloud Run services (checkout-*)",           \
+     offsetof(type, member.services), 0, 0, NULL},                                                 \
+    {"revision", 0, FL_OPT_STRINGS, "GLOB", "only these revisions (checkout-api-0008?-*)",         \
+     offsetof(type, member.revisions), 0, 0, NULL},                                                \
+    {"min-severity", 0, FL_OPT_STRING, "LEVEL",                                                    \
+     "only entries of LEVEL or above (WARNING, ERROR...); deploys and other changes are kept",    \
+     offsetof(type, member.min_severity), 0, 0, NULL},                                             \
+    {"keep-duplicates", 0, FL_OPT_FLAG, NULL,                                                      \
+     "count entries seen twice (same insertId, logName, timestamp) twice",                         \
+     offsetof(type, member.keep_duplicates), 0, 0, NULL}
+
+/* --fail-on-cause, for the commands that write a report (not tail). */
+#define FL_FAIL_ON_CAUSE_OPT(type, member)                                                         \
+    {"fail-on-cause", 0, FL_OPT_FLAG, NULL,                                                        \
+     "exit 4 when a confident cause was found (for CI and scripts)",                               \
+     offsetof(type, member.fail_on_cause), 0, 0, NULL}
+// clang-format on
+
+/* Fills spec from the parsed filter options (spec keeps pointers into f). */
+void fl_filter_args_to_spec(const fl_filter_args *f, fl_filter_spec *spec);
+void fl_filter_args_free(fl_filter_args *f);
 
 // clang-format off
 /* The option rows for an fl_analysis_args embedded as `member` of `type`. */
@@ -55,7 +103,8 @@ typedef struct fl_analysis_args {
      offsetof(type, member.max_causes), 1, 100, NULL},                                             \
     {"threads", 0, FL_OPT_INT, "N", "worker threads (default: all cores)",                         \
      offsetof(type, member.threads), 1, 256, NULL},                                                \
-    {"slow-json", 0, FL_OPT_FLAG, NULL, "parse with the jansson reference parser",                 \
+    /* Internal (differential tests): no help line, so not in --help. */                          \
+    {"slow-json", 0, FL_OPT_FLAG, NULL, NULL,                                                      \
      offsetof(type, member.slow_json), 0, 0, NULL},                                                \
     {"no-multiline", 0, FL_OPT_FLAG, NULL, "do not reassemble stack traces split across entries", \
      offsetof(type, member.no_multiline), 0, 0, NULL},                                             \
@@ -72,7 +121,13 @@ typedef struct fl_analysis_args {
      "web URL of the repository for the compare link (default: the clone's origin)",             \
      offsetof(type, member.repo_url), 0, 0, NULL},                                                 \
     {"quiet", 'q', FL_OPT_FLAG, NULL, "no warnings summary on stderr",                             \
-     offsetof(type, member.quiet), 0, 0, NULL}
+     offsetof(type, member.quiet), 0, 0, NULL},                                                    \
+    /* Parsed and loaded, not yet in --help: once reports/redact applies them (issue 13 item   \
+     * 4) they get their help lines. */                                                           \
+    {"redact-actors", 0, FL_OPT_FLAG, NULL, NULL, offsetof(type, member.redact_actors), 0, 0,     \
+     NULL},                                                                                        \
+    {"allow-list", 0, FL_OPT_STRINGS, "FILE", NULL, offsetof(type, member.allow_lists), 0, 0,     \
+     NULL}
 // clang-format on
 
 /* Fills po from the parsed arguments (po keeps pointers into a; a must outlive it). */
@@ -109,6 +164,17 @@ const char *fl_cli_env(const char *name);
 /* Where Google credentials come from, read from the environment (static storage). */
 const fl_auth_env *fl_cli_auth_env(void);
 void fl_cli_env_to_pipeline(fl_pipeline_opts *po);
+/* Refuses an output path that is one of the inputs or inside an input directory (the report
+ * would overwrite the export, or be read as input next time). Prints why and returns -1. */
+int fl_cli_check_output(const char *cmd, const char *output, const fl_strv *inputs);
+
+/* Loads the --allow-list files into a->allow (before the analysis: a bad path is a usage
+ * error). Prints why and returns -1 on failure. */
+int fl_cli_load_allow_lists(const char *cmd, fl_analysis_args *a);
+
+/* The exit status once the report is written: status, or FL_EXIT_CAUSE with --fail-on-cause
+ * when the result is confident (it wins over 3, partial input: the report is written). */
+int fl_cli_final_status(const fl_analysis_args *a, const fl_result *r, int status);
 
 /* Opens path for writing ("-" or NULL: stdout). Prints the error and returns NULL on failure. */
 FILE *fl_cli_open_output(const char *cmd, const char *path);

@@ -15,7 +15,8 @@ const char fl_cli_exit_codes_help[] =
     "  1  usage or configuration error (bad option, bad rule file: file, rule id, offset)\n"
     "  2  input unreadable (nothing could be read)\n"
     "  3  partial input (malformed, oversize, truncated or unreadable parts; the report is\n"
-    "     still written)\n";
+    "     still written)\n"
+    "  4  a confident cause was found and --fail-on-cause was given (report written)\n";
 
 int fl_strv_push(fl_strv *sv, const char *s)
 {
@@ -281,6 +282,8 @@ void fl_opts_help(const fl_cmd_spec *spec, FILE *out)
     fprintf(out, "\nOptions:\n");
     for (const fl_opt *o = spec->opts; o && o->type != FL_OPT_NONE; o++) {
         char arg[96];
+        if (!o->help)
+            continue; /* internal option: accepted, not advertised */
         const char *argp = o->arg_name;
         if (o->type == FL_OPT_CHOICE && o->choices) {
             size_t l = 0;

@@ -111,6 +111,9 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
     if (out_open(cmd, path, a, &of))
         return FL_EXIT_USAGE;
     fl_analysis_args_to_pipeline(a, &po);
+    fl_summary_meta m;
+    memset(&m, 0, sizeof m);
+    po.gate_summary = &m.gate; /* the gate's record goes into the summary, and the report */
     fl_diag_init(&diag);
     int rc = fl_pipeline_aggregate(inputs->v, inputs->n, &po, &diag, &agg, &rules, err, sizeof err);
     if (rc)
@@ -126,8 +129,9 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
     } else {
         if (!a->quiet)
             fl_cli_print_warnings(cmd, &diag);
-        fl_summary_meta m = {a->shard_index, a->shard_count, fl_summary_rules_digest(agg, rules),
-                             0};
+        m.shard_index = a->shard_index;
+        m.shard_count = a->shard_count;
+        m.rules_digest = fl_summary_rules_digest(agg, rules);
         status = fl_diag_exit_status(&diag);
         if (out_finish(cmd, &of, agg, &diag, &m, true))
             status = FL_EXIT_USAGE;

@@ -42,7 +42,9 @@ static const fl_opt analyze_opts[] = {
     {"shard-count", 0, FL_OPT_INT, "N",
      "N shards, this one's index from CLOUD_RUN_TASK_INDEX or JOB_COMPLETION_INDEX",
      offsetof(struct analyze_args, shard_count), 1, 100000, NULL},
+    FL_FILTER_OPTS(struct analyze_args, a.filter),
     FL_ANALYSIS_OPTS(struct analyze_args, a),
+    FL_FAIL_ON_CAUSE_OPT(struct analyze_args, a),
     FL_OPT_END,
 };
 
@@ -59,9 +61,13 @@ static const char analyze_epilog[] =
     "    | faultline analyze --format md -o incident.md\n"
     "  faultline analyze --changes deploys.ndjson --format json logs/2026/11/20/\n"
     "  faultline analyze --shard 3/8 --summary-out s3.flsum logs/   # then: faultline merge\n"
+    "  faultline analyze --since 30m --service 'checkout-*' --min-severity WARNING logs/\n"
+    "  faultline analyze --fail-on-cause -q --format json incident.json > report.json\n"
     "\n"
     "--shard I/N reads the files whose path below the input argument hashes to I (FNV-1a-64\n"
     "mod N, see docs/scale.md), so N processes with the same arguments read disjoint parts.\n"
+    "Entries seen twice (same insertId, logName and timestamp, as when exports overlap) are\n"
+    "counted once; the report says how many were dropped and which filter was applied.\n"
     "\n";
 
 static const fl_cmd_spec analyze_spec = {
@@ -121,12 +127,22 @@ int fl_cmd_analyze(int argc, char **argv)
         status = FL_EXIT_USAGE;
         goto out;
     }
+    if (fl_cli_check_output("analyze", args.output, &inputs) ||
+        fl_cli_load_allow_lists("analyze", &args.a)) {
+        status = FL_EXIT_USAGE;
+        goto out;
+    }
     fl_result *res = NULL;
     if (args.summary_out)
         status = fl_cli_write_summary("analyze", &inputs, &args.a, args.summary_out,
                                       args.output ? &res : NULL);
     else
         status = fl_cli_run_analysis("analyze", &inputs, &args.a, &res);
+    if (res && status == FL_EXIT_UNREADABLE) {
+        /* Nothing valid was read: an empty report would only look like a clean bill. */
+        fl_result_free(res);
+        res = NULL;
+    }
     if (!res)
         goto out;
 
@@ -143,6 +159,7 @@ int fl_cmd_analyze(int argc, char **argv)
         if (fl_cli_close_output("analyze", f, args.output) || rc)
             status = FL_EXIT_USAGE;
     }
+    status = fl_cli_final_status(&args.a, res, status);
     fl_result_free(res);
 out:
     fl_analysis_args_free(&args.a);

@@ -1,12 +1,15 @@
 /* faultline classify [--all] INPUT...: what each entry is, one JSON object per line. */
 #include "cli_analysis.h"
 #include "fl_cli.h"
+#include "fl_gate_prescan.h"
 #include "fl_reports.h"
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct classify_args {
@@ -16,6 +19,7 @@ struct classify_args {
     bool no_multiline;
     bool no_redact;
     const char *output;
+    fl_filter_args filter;
 };
 
 static const fl_opt classify_opts[] = {
@@ -26,12 +30,13 @@ static const fl_opt classify_opts[] = {
      offsetof(struct classify_args, patterns), 0, 0, NULL},
     {"output", 'o', FL_OPT_STRING, "FILE", "write to FILE instead of standard output",
      offsetof(struct classify_args, output), 0, 0, NULL},
-    {"slow-json", 0, FL_OPT_FLAG, NULL, "parse with the jansson reference parser",
+    {"slow-json", 0, FL_OPT_FLAG, NULL, NULL, /* internal: differential tests */
      offsetof(struct classify_args, slow_json), 0, 0, NULL},
     {"no-multiline", 0, FL_OPT_FLAG, NULL, "do not reassemble stack traces split across entries",
      offsetof(struct classify_args, no_multiline), 0, 0, NULL},
     {"no-redact", 0, FL_OPT_FLAG, NULL, "print secrets found in messages as they are (warns)",
      offsetof(struct classify_args, no_redact), 0, 0, NULL},
+    FL_FILTER_OPTS(struct classify_args, filter),
     FL_OPT_END,
 };
 
@@ -43,7 +48,12 @@ static const char classify_epilog[] =
     "template); \"family\" merges templates that differ only where values vary (computed over\n"
     "all entries, so output appears at the end of the input). Without --all only entries that matched a rule or are errors (severity ERROR or\n"
     "above, HTTP 5xx) are printed. Secrets in messages and fields are redacted unless\n"
-    "--no-redact is given.\n"
+    "--no-redact is given. Request-log lines without text print the request line instead\n"
+    "(\"GET /api/v1/cart/48245 -> 500\"). Duplicates (same insertId, logName, timestamp) are\n"
+    "printed once.\n"
+    "\n"
+    "Example:\n"
+    "  faultline classify --since 1h --service checkout-api incident.json | jq -r .class\n"
     "\n";
 
 static const fl_cmd_spec classify_spec = {
@@ -95,7 +105,15 @@ static json_t *entry_json(const fl_entry *e, const fl_match *m, bool matched, co
     json_object_set_new(o, "group", json_string(group));
     json_object_set_new(o, "template", text_json(tmpl, no_redact));
     json_object_set_new(o, "fields", fields);
-    json_object_set_new(o, "message", text_json(e->message, no_redact));
+    if (!e->message[0] && (e->http_status || e->http_url[0])) {
+        /* A request log has no text: its request line says what failed. */
+        char line[2048];
+        snprintf(line, sizeof line, "%s %s -> %d", e->http_method[0] ? e->http_method : "-",
+                 e->http_url, e->http_status);
+        json_object_set_new(o, "message", text_json(line, no_redact));
+    } else {
+        json_object_set_new(o, "message", text_json(e->message, no_redact));
+    }
     return o;
 }
 
@@ -231,7 +249,8 @@ static int flush_held(holder *h, bool no_redact, FILE *out)
 }
 
 static int classify_stream(const struct classify_args *args, const fl_strv *inputs,
-                           const fl_rules *rules, fl_diag *diag, FILE *out)
+                           const fl_rules *rules, fl_gate *gate, fl_diag *diag, FILE *out,
+                           char *errbuf, size_t errlen)
 {
     static const char *const stdin_only[] = {"-"};
     const char *emulator = getenv("STORAGE_EMULATOR_HOST"); /* for gs:// inputs */
@@ -239,9 +258,10 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
                          emulator && *emulator ? emulator : NULL, fl_cli_auth_env()};
     fl_reader *reader = NULL;
     fl_matcher *matcher = fl_matcher_new(rules);
+    fl_prescan prescan = {0};
     holder h;
     fl_entry e;
-    int rc;
+    int rc = 0;
     const char *np = fl_cli_env("FL_NO_PREFILTER");
     if (matcher && np && strcmp(np, "0") != 0)
         fl_matcher_set_prefilter(matcher, false);
@@ -250,9 +270,19 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
         return FL_ENOMEM;
     memset(&h, 0, sizeof h);
     fl_entry_init(&e);
-    rc = fl_reader_open(&reader, inputs->n ? inputs->v : stdin_only, inputs->n ? inputs->n : 1, &ro,
-                        diag);
+    const char *const *paths = inputs->n ? inputs->v : stdin_only;
+    size_t n_paths = inputs->n ? inputs->n : 1;
+    if (fl_gate_needs_newest(gate)) {
+        rc = fl_gate_prescan(gate, paths, n_paths, &ro, &prescan, errbuf, errlen);
+        paths = prescan.inputs;
+    }
+    if (rc == 0)
+        rc = fl_reader_open(&reader, paths, n_paths, &ro, diag);
     while (rc == 0 && (rc = fl_reader_next(reader, &e)) == 1) {
+        if (!fl_gate_admit(gate, &e)) {
+            rc = 0;
+            continue;
+        }
         fl_match m;
         memset(&m, 0, sizeof m);
         int hit = fl_classify(rules, matcher, &e, &m);
@@ -291,6 +321,7 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
     fl_entry_free(&e);
     fl_reader_free(reader);
     fl_matcher_free(matcher);
+    fl_prescan_free(&prescan);
     return rc < 0 ? rc : 0;
 }
 
@@ -299,6 +330,7 @@ int fl_cmd_classify(int argc, char **argv)
     struct classify_args args;
     fl_strv inputs = {NULL, 0};
     fl_rules *rules = NULL;
+    fl_gate *gate = NULL;
     char err[1024];
     int status = FL_EXIT_USAGE;
 
@@ -331,18 +363,30 @@ int fl_cmd_classify(int argc, char **argv)
         fprintf(stderr, "faultline classify: %s\n", err);
         goto out;
     }
+    fl_filter_spec spec;
+    fl_filter_args_to_spec(&args.filter, &spec);
+    struct stat st;
+    if (inputs.n <= 1 && !(inputs.n == 1 && stat(inputs.v[0], &st) == 0 && S_ISDIR(st.st_mode)))
+        spec.no_dedup = true; /* one export holds each entry once (see fl_gate.h) */
+    if ((rc = fl_gate_new(&gate, &spec, err, sizeof err)) != 0) {
+        fprintf(stderr, "faultline classify: %s\n", err);
+        goto out;
+    }
+    if (fl_cli_check_output("classify", args.output, &inputs))
+        goto out;
     FILE *f = fl_cli_open_output("classify", args.output);
     if (!f)
         goto out;
     fl_diag diag;
     fl_diag_init(&diag);
-    rc = classify_stream(&args, &inputs, rules, &diag, f);
+    err[0] = '\0';
+    rc = classify_stream(&args, &inputs, rules, gate, &diag, f, err, sizeof err);
     fl_cli_print_warnings("classify", &diag);
     if (rc == FL_ENOTFOUND) {
         fprintf(stderr, "faultline classify: no readable input\n");
         status = FL_EXIT_UNREADABLE;
     } else if (rc) {
-        fprintf(stderr, "faultline classify: %s\n", fl_strerror(rc));
+        fprintf(stderr, "faultline classify: %s\n", err[0] ? err : fl_strerror(rc));
         status = FL_EXIT_UNREADABLE;
     } else {
         status = fl_diag_exit_status(&diag);
@@ -351,6 +395,7 @@ int fl_cmd_classify(int argc, char **argv)
         status = FL_EXIT_USAGE;
     fl_diag_free(&diag);
 out:
+    fl_gate_free(gate);
     fl_rules_free(rules);
     fl_opts_free(&classify_spec, &args);
     fl_strv_free(&inputs);

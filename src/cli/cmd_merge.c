@@ -187,8 +187,34 @@ static int expand_dirs(const fl_strv *args, fl_strv *files, fl_strv *owned)
     return 0;
 }
 
+/* Adds one summary's gate record to the merged one as one pass would have counted: the same
+ * filter in every shard (else refused: the shards looked at different entries), the smallest
+ * project id, counts summed. Duplicates are found within a shard only: copies of one entry in
+ * files of different shards are both counted. Returns 0 or -1 (printed). */
+static int merge_gate(fl_input_summary *dst, const fl_input_summary *src, bool first,
+                      const char *path)
+{
+    if (first) {
+        memcpy(dst->filter, src->filter, sizeof dst->filter);
+    } else if (strcmp(dst->filter, src->filter) != 0) {
+        fprintf(stderr,
+                "faultline merge: %s was written with another filter (%s) than an earlier "
+                "summary (%s): run every shard with the same --since/--until/--service "
+                "arguments (absolute times, not durations)\n",
+                path, src->filter[0] ? src->filter : "none", dst->filter[0] ? dst->filter : "none");
+        return -1;
+    }
+    if (src->project[0] && (!dst->project[0] || strcmp(src->project, dst->project) < 0))
+        memcpy(dst->project, src->project, sizeof dst->project);
+    dst->filtered_out += src->filtered_out;
+    dst->duplicates += src->duplicates;
+    dst->dedup_unchecked += src->dedup_unchecked;
+    return 0;
+}
+
 /* Reads and merges every summary. Returns an exit status. */
-static int merge_all(const fl_strv *files, const fl_rules *rules, fl_agg *total, fl_diag *diag)
+static int merge_all(const fl_strv *files, const fl_rules *rules, fl_agg *total, fl_diag *diag,
+                     fl_input_summary *gate)
 {
     shard_seen seen = {0, NULL, NULL, NULL, 0};
     int status = FL_EXIT_OK;
@@ -210,7 +236,8 @@ static int merge_all(const fl_strv *files, const fl_rules *rules, fl_agg *total,
                     "analyze runs\n",
                     path);
             status = FL_EXIT_USAGE;
-        } else if ((rc = note_shard(&seen, &m, path)) != 0) {
+        } else if ((rc = note_shard(&seen, &m, path)) != 0 ||
+                   merge_gate(gate, &m.gate, i == 0, path) != 0) {
             status = FL_EXIT_USAGE;
         } else if ((rc = fl_agg_merge(total, part)) != 0 ||
                    (rc = fl_summary_diag_add(diag, &d)) != 0) {
@@ -271,7 +298,10 @@ int fl_cmd_merge(int argc, char **argv)
         status = FL_EXIT_UNREADABLE;
         goto out;
     }
-    if ((status = merge_all(&files, rules, total, &diag)) != FL_EXIT_OK)
+    fl_input_summary gate;
+    memset(&gate, 0, sizeof gate);
+    po.gate_summary = &gate;
+    if ((status = merge_all(&files, rules, total, &diag, &gate)) != FL_EXIT_OK)
         goto out;
     if ((rc = fl_summary_diag_finish(&diag)) != 0) {
         fprintf(stderr, "faultline merge: %s\n", fl_strerror(rc));

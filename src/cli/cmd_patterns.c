@@ -148,9 +148,8 @@ static void patterns_usage(FILE *out)
     fprintf(out,
             "Usage: faultline patterns check [DIR...]\n"
             "       faultline patterns list [--patterns DIR]\n\n"
-            "  check  validate rule files (default: the built-in rules in %s)\n"
-            "  list   print the loaded rules as a table\n",
-            fl_builtin_patterns_dir(fl_cli_env("FAULTLINE_PATTERNS_DIR")));
+            "  check  validate rule files (default: the built-in rules)\n"
+            "  list   print the loaded rules as a table\n");
 }
 
 int fl_cmd_patterns(int argc, char **argv)

@@ -22,7 +22,9 @@ static const fl_opt postmortem_opts[] = {
     {"attach", 0, FL_OPT_STRINGS, "URL",
      "also post it: GitHub issue URL, Slack incoming webhook, or any https webhook",
      offsetof(struct postmortem_args, attach), 0, 0, NULL},
+    FL_FILTER_OPTS(struct postmortem_args, a.filter),
     FL_ANALYSIS_OPTS(struct postmortem_args, a),
+    FL_FAIL_ON_CAUSE_OPT(struct postmortem_args, a),
     FL_OPT_END,
 };
 
@@ -44,6 +46,7 @@ static const char postmortem_epilog[] =
     "\n"
     "Examples:\n"
     "  faultline postmortem incident.json -o postmortem.md\n"
+    "  faultline postmortem --service checkout-api --since 2026-07-25T02:30:00Z logs/\n"
     "  GITHUB_TOKEN=... faultline postmortem logs/ --attach "
     "https://github.com/acme/shop/issues/42\n"
     "\n";
@@ -139,8 +142,17 @@ int fl_cmd_postmortem(int argc, char **argv)
         }
     }
 
+    if (fl_cli_check_output("postmortem", args.output, &inputs) ||
+        fl_cli_load_allow_lists("postmortem", &args.a)) {
+        status = FL_EXIT_USAGE;
+        goto out;
+    }
     fl_result *res = NULL;
     status = fl_cli_run_analysis("postmortem", &inputs, &args.a, &res);
+    if (res && status == FL_EXIT_UNREADABLE) {
+        fl_result_free(res); /* nothing valid was read: no empty draft */
+        res = NULL;
+    }
     if (!res)
         goto out;
 
@@ -164,6 +176,7 @@ int fl_cmd_postmortem(int argc, char **argv)
             status = FL_EXIT_USAGE;
     }
     fl_free(md);
+    status = fl_cli_final_status(&args.a, res, status);
     if (view != res)
         fl_result_free(view);
     fl_result_free(res);

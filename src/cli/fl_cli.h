@@ -1,5 +1,6 @@
 /* Subcommands of the faultline CLI. Each lives in src/cmd_<name>.c and returns the process
- * exit status: 0 ok, 1 usage or configuration error, 2 input unreadable, 3 partial input.
+ * exit status: 0 ok, 1 usage or configuration error, 2 input unreadable, 3 partial input,
+ * 4 confident cause with --fail-on-cause.
  * argv[0] is the first argument after the command name (argc counts from there); parse it with
  * fl_opts_parse (cli_opts.h) and share the analysis options through cli_analysis.h. */
 #ifndef FL_CLI_H
@@ -10,6 +11,7 @@ enum {
     FL_EXIT_USAGE = 1,
     FL_EXIT_UNREADABLE = 2,
     FL_EXIT_PARTIAL = 3,
+    FL_EXIT_CAUSE = 4, /* --fail-on-cause and a confident cause was found */
 };
 
 int fl_cmd_analyze(int argc, char **argv);

@@ -1,7 +1,10 @@
 /* faultline <command> [options]: dispatches to one file per subcommand. */
 #include "cli_opts.h"
 #include "fl_cli.h"
+#include "fl_build_git.h"
+#include "fl_build_libs.h"
 #include "fl_config.h"
+#include "fl_patterns.h"
 #include "fl_reports.h"
 
 #include <stdio.h>
@@ -55,7 +58,9 @@ int main(int argc, char **argv)
         return FL_EXIT_OK;
     }
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("faultline %s\n", FL_VERSION);
+        char engine[128];
+        fl_patterns_engine_info(engine, sizeof engine);
+        printf("faultline %s (%s)\n%s\n%s\n", FL_VERSION, FL_BUILD_GIT, engine, FL_BUILD_LIBS);
         return FL_EXIT_OK;
     }
     for (size_t i = 0; i < FL_ARRAY_LEN(commands); i++)

@@ -4,6 +4,7 @@
 #define FL_PIPELINE_H
 
 #include "fl_correlate.h"
+#include "fl_gate.h"
 #include "fl_ingest.h"
 #include "fl_patterns.h"
 
@@ -18,6 +19,11 @@ typedef struct fl_pipeline_opts {
     fl_reader_opts reader;
     fl_analyze_opts analyze;  /* .rules is filled in by the pipeline */
     int threads;              /* 0: all cores */
+    fl_filter_spec filter;    /* --since, --service...; de-duplication (src/engine/gate.c) */
+    /* What the gate did (filter text, project, counts): fl_pipeline_aggregate writes it here
+     * and fl_pipeline_report copies it into the result's input summary; summaries carry it
+     * between the two. NULL: not kept (fl_pipeline_run keeps its own). */
+    fl_input_summary *gate_summary;
 } fl_pipeline_opts;
 
 /* Directory of the built-in rules: override when set and non-empty (the CLI passes
@@ -39,6 +45,9 @@ int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
  * input summary from diag, after the aggregate's own warnings (caps, far-away timestamps). `faultline merge` runs it over merged summaries. */
 int fl_pipeline_report(const fl_agg *agg, const fl_rules *rules, const fl_pipeline_opts *opts,
                        fl_diag *diag, fl_result **out, char *errbuf, size_t errlen);
+
+/* Copies the gate's record (filter, project, filtered out, duplicates) into in; NULL: none. */
+void fl_pipeline_put_gate(const fl_input_summary *gate, fl_input_summary *in);
 
 /* Runs the whole batch pipeline over the inputs. Input problems go to diag (and into the
  * result's input summary); returns 0 with *out set, or a negative code with errbuf filled

@@ -14,6 +14,7 @@
 #include "fl_changes_file.h"
 
 #include "fl_config.h"
+#include "fl_gate_prescan.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -124,6 +125,7 @@ typedef struct pool {
     int error;     /* first worker error, stops everyone */
     const fl_rules *rules;
     fl_reader *reader;
+    fl_gate *gate; /* used only in the turn-ordered section: input order, one thread */
     pthread_mutex_t shared_lock; /* guards shared */
     fl_agg *shared;
 } pool;
@@ -148,13 +150,17 @@ static int process(worker *w, pool *p, job *j)
     if (rc)
         return rc;
     rc = fl_reader_reassemble(p->reader, j->b, false);
+    bool admit[FL_BATCH_RECORDS + 1];
+    size_t n = FL_MIN(fl_batch_count(j->b), FL_ARRAY_LEN(admit));
+    for (size_t i = 0; i < n && !rc; i++)
+        admit[i] = fl_gate_admit(p->gate, fl_batch_entry(j->b, i));
     pthread_mutex_lock(&p->lock);
     p->turn++;
     set_error(p, rc);
     pthread_mutex_unlock(&p->lock);
-    size_t n = fl_batch_count(j->b);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = worker_add(w, p->rules, fl_batch_entry(j->b, i));
+        if (admit[i])
+            rc = worker_add(w, p->rules, fl_batch_entry(j->b, i));
     if (!rc && ++w->batches >= HANDOVER_BATCHES) {
         fl_agg *fresh = fl_agg_new(NULL);
         if (!fresh)
@@ -215,13 +221,14 @@ static void pool_free(pool *p)
 
 /* This thread reads, cuts and queues batches of raw records; n_workers workers parse,
  * reassemble (in input order), classify and count them. Returns 0 or the first error. */
-static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *workers, int n_workers,
-                        fl_agg *shared, char *errbuf, size_t errlen)
+static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate, worker *workers,
+                        int n_workers, fl_agg *shared, char *errbuf, size_t errlen)
 {
     pool p;
     memset(&p, 0, sizeof p);
     p.rules = rules;
     p.reader = reader;
+    p.gate = gate;
     p.shared = shared;
     p.cap = (size_t)n_workers * BATCHES_PER_WORKER + 1;
     p.empty = fl_calloc(p.cap, sizeof(job *));
@@ -298,7 +305,8 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *worker
         rc = fl_reader_reassemble(reader, last->b, true);
         size_t n = fl_batch_count(last->b);
         for (size_t i = 0; i < n && !rc; i++)
-            rc = worker_add(&workers[0], rules, fl_batch_entry(last->b, i));
+            if (fl_gate_admit(gate, fl_batch_entry(last->b, i)))
+                rc = worker_add(&workers[0], rules, fl_batch_entry(last->b, i));
         if (rc)
             set_err(errbuf, errlen, "classifying input: %s", fl_strerror(rc));
     }
@@ -314,14 +322,14 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, worker *worker
     return rc;
 }
 
-static int run_serial(fl_reader *reader, const fl_rules *rules, worker *w, char *errbuf,
-                      size_t errlen)
+static int run_serial(fl_reader *reader, const fl_rules *rules, fl_gate *gate, worker *w,
+                      char *errbuf, size_t errlen)
 {
     fl_entry e;
     int rc;
     fl_entry_init(&e);
     while ((rc = fl_reader_next(reader, &e)) == 1) {
-        if ((rc = worker_add(w, rules, &e)) != 0) {
+        if (fl_gate_admit(gate, &e) && (rc = worker_add(w, rules, &e)) != 0) {
             set_err(errbuf, errlen, "%s:%llu: %s", e.src_file ? e.src_file : "-",
                     (unsigned long long)e.src_line, fl_strerror(rc));
             break;
@@ -343,6 +351,8 @@ int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
     fl_agg *main_agg = NULL;
     int n_workers = resolve_threads(opts->threads);
     worker *workers = NULL;
+    fl_gate *gate = NULL;
+    fl_prescan prescan = {0};
     int rc;
 
     *agg_out = NULL;
@@ -352,6 +362,19 @@ int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
     if (n_inputs == 0) {
         inputs = stdin_only;
         n_inputs = 1;
+    }
+
+    fl_filter_spec filter = opts->filter;
+    /* One file or stream holds each entry once: look for copies only across sources. */
+    if (n_inputs == 1 && !is_dir(inputs[0]))
+        filter.no_dedup = true;
+    if ((rc = fl_gate_new(&gate, &filter, errbuf, errlen)) != 0)
+        goto done;
+    if (fl_gate_needs_newest(gate)) {
+        rc = fl_gate_prescan(gate, inputs, n_inputs, &opts->reader, &prescan, errbuf, errlen);
+        if (rc)
+            goto done;
+        inputs = prescan.inputs;
     }
     if ((rc = fl_pipeline_load_rules(opts, &rules, errbuf, errlen)) != 0)
         goto done;
@@ -381,9 +404,9 @@ int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
         goto done;
     }
     if (n_workers == 1)
-        rc = run_serial(reader, rules, &workers[0], errbuf, errlen);
+        rc = run_serial(reader, rules, gate, &workers[0], errbuf, errlen);
     else
-        rc = run_parallel(reader, rules, workers, n_workers, main_agg, errbuf, errlen);
+        rc = run_parallel(reader, rules, gate, workers, n_workers, main_agg, errbuf, errlen);
     if (rc)
         goto done;
     /* Reading is over: give back its buffers, the matchers and each worker's aggregate as
@@ -417,6 +440,9 @@ int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
         workers[i].agg = NULL;
     }
 
+    /* What the gate did, for fl_pipeline_report (and summaries) to put into the result. */
+    if (opts->gate_summary)
+        fl_gate_annotate(gate, opts->gate_summary);
     *agg_out = main_agg;
     *rules_out = rules;
     main_agg = NULL;
@@ -433,7 +459,20 @@ done:
     fl_free(workers);
     fl_agg_free(main_agg);
     fl_rules_free(rules);
+    fl_gate_free(gate);
+    fl_prescan_free(&prescan);
     return rc;
+}
+
+void fl_pipeline_put_gate(const fl_input_summary *gate, fl_input_summary *in)
+{
+    if (!gate)
+        return;
+    memcpy(in->filter, gate->filter, sizeof in->filter);
+    memcpy(in->project, gate->project, sizeof in->project);
+    in->filtered_out = gate->filtered_out;
+    in->duplicates = gate->duplicates;
+    in->dedup_unchecked = gate->dedup_unchecked;
 }
 
 int fl_pipeline_report(const fl_agg *agg, const fl_rules *rules, const fl_pipeline_opts *opts,
@@ -456,6 +495,7 @@ int fl_pipeline_report(const fl_agg *agg, const fl_rules *rules, const fl_pipeli
         set_err(errbuf, errlen, "%s", fl_strerror(rc));
         return rc;
     }
+    fl_pipeline_put_gate(opts->gate_summary, &res->input);
     *out = res;
     return 0;
 }
@@ -466,9 +506,15 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
     fl_agg *agg = NULL;
     fl_rules *rules = NULL;
     *out = NULL;
-    int rc = fl_pipeline_aggregate(inputs, n_inputs, opts, diag, &agg, &rules, errbuf, errlen);
+    /* The gate's record travels from the reading half to the report half. */
+    fl_input_summary gate_summary;
+    memset(&gate_summary, 0, sizeof gate_summary);
+    fl_pipeline_opts o = *opts;
+    if (!o.gate_summary)
+        o.gate_summary = &gate_summary;
+    int rc = fl_pipeline_aggregate(inputs, n_inputs, &o, diag, &agg, &rules, errbuf, errlen);
     if (rc == 0)
-        rc = fl_pipeline_report(agg, rules, opts, diag, out, errbuf, errlen);
+        rc = fl_pipeline_report(agg, rules, &o, diag, out, errbuf, errlen);
     fl_agg_free(agg);
     fl_rules_free(rules);
     return rc;

@@ -35,7 +35,8 @@ LAYERS = {
 # Folders searched for "x.h" besides the including file's own (meson's include dirs).
 SEARCH = ["src/core", "src/net", "ingest", "ingest/live", "patterns", "correlate", "reports",
           "src/engine", "src/cli"]
-GENERATED = {"fl_config.h"}  # written by meson into the build dir; any layer may use it
+# written by meson into the build dir; any layer may use them (fl_build_*: src/cli's --version)
+GENERATED = {"fl_config.h", "fl_build_git.h", "fl_build_libs.h"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 CURL = re.compile(r'^\s*#\s*include\s+<curl/', re.M)
 GETENV = re.compile(r'\b(?:secure_)?getenv\s*\(')

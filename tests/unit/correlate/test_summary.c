@@ -27,7 +27,17 @@ static void write_summary(const char *path, const fl_agg *a, const fl_diag *d, u
 {
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);
-    fl_summary_meta m = {index, count, 42, 0};
+    fl_summary_meta m;
+    memset(&m, 0, sizeof m);
+    m.shard_index = index;
+    m.shard_count = count;
+    m.rules_digest = 42;
+    /* what the gate recorded travels with the summary */
+    snprintf(m.gate.project, sizeof m.gate.project, "shop-prod-%u", index);
+    snprintf(m.gate.filter, sizeof m.gate.filter, "service checkout-*");
+    m.gate.filtered_out = 10 + index;
+    m.gate.duplicates = 3;
+    m.gate.dedup_unchecked = 1;
     char err[256];
     CHECK_INT(fl_summary_write(f, a, d, &m, err, sizeof err), 0);
     fclose(f);
@@ -62,6 +72,11 @@ static void test_round_trip(void (*make)(incident *))
     CHECK_INT(m.shard_index, 1);
     CHECK_INT(m.shard_count, 4);
     CHECK(m.rules_digest == 42);
+    CHECK_STR(m.gate.project, "shop-prod-1");
+    CHECK_STR(m.gate.filter, "service checkout-*");
+    CHECK_INT(m.gate.filtered_out, 11);
+    CHECK_INT(m.gate.duplicates, 3);
+    CHECK_INT(m.gate.dedup_unchecked, 1);
     CHECK_INT(back.entries, 7);
     CHECK_INT(back.malformed, 1);
     CHECK_INT(back.n_warnings, 1);

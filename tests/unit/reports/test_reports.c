@@ -204,7 +204,8 @@ static void test_json_contract(void)
                                         "service",     "revision",        "previous_revision",
                                         "error_class", "summary",         "onset",
                                         "change_time", "score_breakdown", "evidence",
-                                        "actions",     "commit_range",    "suspects"};
+                                        "actions",     "commit_range",    "suspects",
+                                        "links"};
     check_key_order(c, ckeys, FL_ARRAY_LEN(ckeys));
     /* correlate/suspects did not run on this result: no range, no suspects */
     CHECK(json_is_null(json_object_get(c, "commit_range")));
