@@ -92,6 +92,14 @@ static int record_cb(void *ctx, fl_live_source *src, const char *data, size_t le
     return 0;
 }
 
+static void oversize_cb(void *ctx, fl_live_source *src)
+{
+    fl_live_engine *e = ctx;
+    e->records_seen++;
+    fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, src->label, e->records_seen,
+                 "record over the %d KiB limit skipped", FL_RECORD_MAX_LIVE / 1024);
+}
+
 static int replay_cb(void *arg, fl_time ts, const char *data, size_t len)
 {
     (void)ts;
@@ -209,7 +217,7 @@ int fl_live_engine_add_source(fl_live_engine *e, const fl_live_ops *ops,
         snprintf(errbuf, errlen, "too many sources (at most %d)", FL_LIVE_MAX_SOURCES);
         return FL_EINVAL;
     }
-    fl_live_sink sink = {record_cb, event_cb, flush_cb, e};
+    fl_live_sink sink = {record_cb, event_cb, flush_cb, e, oversize_cb};
     fl_live_source *s = NULL;
     errbuf[0] = '\0';
     int rc = ops->open(e->loop, cfg, &sink, &s, errbuf, errlen);
@@ -264,6 +272,54 @@ void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg)
 
 /* --- setup --- */
 
+static void format_ts(fl_time ts, char *out, size_t size)
+{
+    time_t sec = (time_t)(ts / FL_USEC_PER_SEC);
+    struct tm tm;
+    if (!ts || !gmtime_r(&sec, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        fl_copy_str(out, size, "?");
+}
+
+/* Says loudly what a damaged journal lost: the counts in it came from records the sources have
+ * acknowledged, so nothing delivers them again. */
+static void report_journal_damage(fl_live_engine *e, const fl_journal_damage *d)
+{
+    const char *dir = e->o.state_dir;
+    if (d->torn_bytes && !d->bad_bytes)
+        live_message(e,
+                     "state: cut a torn last journal record (%" PRIu64 " bytes, a crash while "
+                     "writing it); its source was not acknowledged and delivers it again",
+                     d->torn_bytes);
+    if (!d->bad_bytes && !d->emptied)
+        return;
+    e->journal_damaged = true;
+    e->diag.unreadable++; /* lost counts: the result is partial (exit 3) */
+    const char *resume = "every source resumes from its own checkpoint in the state directory "
+                         "(Kafka: committed offsets, Pub/Sub: unacknowledged messages, files: "
+                         "their saved offset), after the lost records: they are not read again";
+    if (d->emptied) {
+        live_message(e,
+                     "state: %s/journal.dat is empty, but a journal always starts with a header: "
+                     "every count from before this start is lost; kept the empty file as %s; %s",
+                     dir, d->kept_as, resume);
+        return;
+    }
+    char before[32], after[32];
+    format_ts(d->ts_before, before, sizeof(before));
+    format_ts(d->ts_after, after, sizeof(after));
+    uint64_t good = d->good_end > d->bad_bytes ? d->good_end - d->bad_bytes : 0;
+    uint64_t avg = d->records ? good / d->records : 0;
+    live_message(e,
+                 "state: the journal %s/journal.dat is DAMAGED: %" PRIu64 " of %" PRIu64
+                 " bytes in %" PRIu64 " part(s), the first at offset %" PRIu64
+                 " (after the record stamped %s, before %s), did not verify; their counts "
+                 "(about %" PRIu64 " entries) are LOST; kept %" PRIu64
+                 " records that verify; the damaged file is kept whole as %s",
+                 dir, d->bad_bytes, d->file_bytes, d->regions, d->first_bad, before, after,
+                 avg ? (d->bad_bytes + avg - 1) / avg : 0, d->records, d->kept_as);
+    live_message(e, "state: %s", resume);
+}
+
 int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engine_opts *opts,
                        char *errbuf, size_t errlen)
 {
@@ -301,10 +357,12 @@ int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engi
         snprintf(errbuf, errlen, "--state: %s", err);
         return FL_EIO;
     }
-    if ((rc = fl_journal_replay(e->journal, replay_cb, e)) != 0) {
+    fl_journal_damage dmg;
+    if ((rc = fl_journal_replay(e->journal, replay_cb, e, &dmg)) != 0) {
         snprintf(errbuf, errlen, "--state: replaying the journal: %s", fl_strerror(rc));
         return rc;
     }
+    report_journal_damage(e, &dmg);
     fl_journal_compact(e->journal, window_anchor(e) - e->o.window_us);
     live_load_fired(e);
     e->resumed = e->diag.entries;
@@ -325,6 +383,11 @@ void fl_live_engine_free(fl_live_engine *e)
     fl_entry_free(&e->entry);
     fl_diag_free(&e->diag);
     fl_free(e);
+}
+
+int fl_live_engine_exit_status(const fl_live_engine *e)
+{
+    return fl_diag_exit_status(&e->diag);
 }
 
 uint64_t fl_live_engine_resumed(const fl_live_engine *e)

@@ -35,6 +35,7 @@ struct fl_live_engine {
     uint64_t resumed;
     fl_time newest;
     bool paused;
+    bool journal_damaged;
     /* announcing */
     char top_key[LIVE_KEY_MAX];
     char command_key[LIVE_KEY_MAX]; /* the cause --on-new-cause last ran for, until fired */
