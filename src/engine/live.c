@@ -16,7 +16,7 @@
 
 void live_message(fl_live_engine *e, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -277,7 +277,7 @@ static void format_ts(fl_time ts, char *out, size_t size)
     time_t sec = (time_t)(ts / FL_USEC_PER_SEC);
     struct tm tm;
     if (!ts || !gmtime_r(&sec, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        fl_copy_str(out, size, "?");
+        fl_copy_str(out, size, "none");
 }
 
 /* Says loudly what a damaged journal lost: the counts in it came from records the sources have
@@ -292,16 +292,15 @@ static void report_journal_damage(fl_live_engine *e, const fl_journal_damage *d)
                      d->torn_bytes);
     if (!d->bad_bytes && !d->emptied)
         return;
-    e->journal_damaged = true;
-    e->diag.unreadable++; /* lost counts: the result is partial (exit 3) */
-    const char *resume = "every source resumes from its own checkpoint in the state directory "
-                         "(Kafka: committed offsets, Pub/Sub: unacknowledged messages, files: "
-                         "their saved offset), after the lost records: they are not read again";
+    e->journal_damaged = true; /* lost counts: the run's result is partial (exit 3) */
+    const char *resume = "the sources go on from their own checkpoints (Kafka offsets, Pub/Sub "
+                         "acks, file offsets), past the lost records: those are not read again";
     if (d->emptied) {
         live_message(e,
                      "state: %s/journal.dat is empty, but a journal always starts with a header: "
-                     "every count from before this start is lost; kept the empty file as %s; %s",
-                     dir, d->kept_as, resume);
+                     "every count from before this start is LOST; kept the empty file as %s",
+                     dir, d->kept_as);
+        live_message(e, "state: %s", resume);
         return;
     }
     char before[32], after[32];
@@ -312,11 +311,15 @@ static void report_journal_damage(fl_live_engine *e, const fl_journal_damage *d)
     live_message(e,
                  "state: the journal %s/journal.dat is DAMAGED: %" PRIu64 " of %" PRIu64
                  " bytes in %" PRIu64 " part(s), the first at offset %" PRIu64
-                 " (after the record stamped %s, before %s), did not verify; their counts "
-                 "(about %" PRIu64 " entries) are LOST; kept %" PRIu64
-                 " records that verify; the damaged file is kept whole as %s",
-                 dir, d->bad_bytes, d->file_bytes, d->regions, d->first_bad, before, after,
-                 avg ? (d->bad_bytes + avg - 1) / avg : 0, d->records, d->kept_as);
+                 " (after the record stamped %s, before %s), did not verify",
+                 dir, d->bad_bytes, d->file_bytes, d->regions, d->first_bad, before, after);
+    char about[48] = "an unknown number of";
+    if (avg)
+        snprintf(about, sizeof(about), "about %" PRIu64, (d->bad_bytes + avg / 2) / avg);
+    live_message(e,
+                 "state: the counts in them (%s entries) are LOST; %" PRIu64
+                 " records verified and count; the damaged file is kept whole as %s",
+                 about, d->records, d->kept_as);
     live_message(e, "state: %s", resume);
 }
 
@@ -387,7 +390,8 @@ void fl_live_engine_free(fl_live_engine *e)
 
 int fl_live_engine_exit_status(const fl_live_engine *e)
 {
-    return fl_diag_exit_status(&e->diag);
+    int status = fl_diag_exit_status(&e->diag);
+    return status == 0 && e->journal_damaged ? 3 : status;
 }
 
 uint64_t fl_live_engine_resumed(const fl_live_engine *e)
