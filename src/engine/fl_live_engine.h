@@ -33,7 +33,7 @@ typedef struct fl_live_engine_opts {
     fl_time window_us;         /* the sliding window */
     uint64_t cooldown_ms;      /* the same cause is not announced again within this */
     size_t dedup_max;          /* record ids remembered; 0: FL_LIVE_DEDUP_DEFAULT */
-    uint64_t max_memory_mb;    /* sources pause above this resident size; 0: 1024 */
+    uint64_t max_memory_mb;    /* sources pause while more is held (live_memory.c); 0: 1024 */
     const char *on_new_cause;  /* sh -c command run for a new top cause; NULL: none */
     const char *webhook;       /* URL the new top cause is POSTed to; NULL: none */
     const char *webhook_secret; /* Standard Webhooks secret; NULL: unsigned */
@@ -62,7 +62,8 @@ bool fl_live_engine_sources_ended(const fl_live_engine *e);
 /* Makes the counts durable, lets every source acknowledge what it delivered, and compacts a
  * journal grown large. */
 void fl_live_engine_checkpoint(fl_live_engine *e);
-/* Pauses every source above the memory budget, resumes them below 90% of it. */
+/* Pauses every source while the memory the process holds is above the budget, resumes them
+ * below the low-water mark (LIVE_MEMORY_LOW_WATER_PCT of it); see live_memory.c. */
 void fl_live_engine_check_memory(fl_live_engine *e);
 /* SIGHUP: reloads the rule files; on failure the old rules stay. */
 void fl_live_engine_reload_rules(fl_live_engine *e);

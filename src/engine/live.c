@@ -85,6 +85,13 @@ static int record_cb(void *ctx, fl_live_source *src, const char *data, size_t le
 {
     fl_live_engine *e = ctx;
     int rc = live_count(e, src->label, data, len, false);
+    /* A fast source can read a lot between two ticks: look at the budget on the way too. */
+    e->bytes_since_check += len;
+    if ((e->records_seen & (LIVE_MEMORY_CHECK_EVERY - 1)) == 0 ||
+        e->bytes_since_check >= LIVE_MEMORY_CHECK_BYTES) {
+        e->bytes_since_check = 0;
+        fl_live_engine_check_memory(e);
+    }
     if (rc < 0 && rc != FL_EPARSE) {
         live_message(e, "%s: %s", src->label, fl_strerror(rc));
         return rc;
@@ -124,7 +131,7 @@ static void event_cb(void *ctx, fl_live_source *src, fl_live_level level, const 
 
 /* --- checkpoints, budget, reload --- */
 
-static fl_time window_anchor(const fl_live_engine *e)
+fl_time live_window_anchor(const fl_live_engine *e)
 {
     return e->newest ? e->newest : live_wall_now();
 }
@@ -140,37 +147,8 @@ void fl_live_engine_checkpoint(fl_live_engine *e)
         if (e->sources[i])
             e->sources[i]->ops->commit(e->sources[i]);
     if (e->journal && fl_journal_bytes(e->journal) > LIVE_JOURNAL_COMPACT_BYTES &&
-        fl_journal_compact(e->journal, window_anchor(e) - e->o.window_us) != 0)
+        fl_journal_compact(e->journal, live_window_anchor(e) - e->o.window_us) != 0)
         live_message(e, "state: journal compaction failed");
-}
-
-void fl_live_engine_check_memory(fl_live_engine *e)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    uint64_t rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t budget = e->o.max_memory_mb * 1024 * 1024;
-    bool over = rss > budget, under = rss < budget / 10 * 9;
-    if (over == e->paused || (!over && !under))
-        return;
-    e->paused = over;
-    for (size_t i = 0; i < e->n_sources; i++) {
-        if (!e->sources[i])
-            continue;
-        if (over)
-            e->sources[i]->ops->pause(e->sources[i]);
-        else
-            e->sources[i]->ops->resume(e->sources[i]);
-    }
-    live_message(e,
-                 over ? "memory over budget (%" PRIu64 " MiB): sources paused"
-                      : "memory back under budget (%" PRIu64 " MiB): sources resumed",
-                 rss >> 20);
 }
 
 void fl_live_engine_reload_rules(fl_live_engine *e)
@@ -199,7 +177,7 @@ void fl_live_engine_reload_rules(fl_live_engine *e)
 
 int fl_live_engine_analyze(fl_live_engine *e, fl_result **out)
 {
-    fl_agg_expire(e->agg, window_anchor(e) - e->o.window_us);
+    fl_agg_expire(e->agg, live_window_anchor(e) - e->o.window_us);
     fl_analyze_opts ao = e->o.pipeline.analyze;
     ao.rules = e->rules;
     int rc = fl_analyze(e->agg, &ao, out);
@@ -366,7 +344,7 @@ int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engi
         return rc;
     }
     report_journal_damage(e, &dmg);
-    fl_journal_compact(e->journal, window_anchor(e) - e->o.window_us);
+    fl_journal_compact(e->journal, live_window_anchor(e) - e->o.window_us);
     live_load_fired(e);
     e->resumed = e->diag.entries;
     return 0;

@@ -172,7 +172,7 @@ def scenario_logging_future(g, tmp):
     tail = Tail(FAULTLINE, logging_args(["--state", state]), env)
     tail.wait_entries(21, 20)
     time.sleep(0.8)  # a few polls after the future entry
-    g.control(entries=entries(1000, 15, time.time() - 2))  # written just now
+    g.control(entries=entries(1000, 15, time.time() - 1002))  # written just now
     tail.wait_entries(36, 20)
     time.sleep(0.8)
     final = tail.stop()
