@@ -354,7 +354,7 @@ static int journal_rewrite(fl_journal *j, fl_time cutoff, const char *keep_as)
     if (fd >= 0 && !c.out)
         close(fd);
     int rc = c.out ? 0 : FL_EIO;
-    fl_journal_damage d;
+    fl_journal_damage d = {0};
     if (!rc && fputs(JOURNAL_MAGIC, c.out) == EOF)
         rc = FL_EIO;
     if (!rc)
@@ -364,6 +364,8 @@ static int journal_rewrite(fl_journal *j, fl_time cutoff, const char *keep_as)
             rc = FL_EIO;
         fclose(c.out);
     }
+    if (!rc && !keep_as && (d.bad_bytes || d.emptied))
+        rc = FL_EIO; /* damaged since the replay: compaction must not drop it (next replay will) */
     if (!rc && !c.err && keep_as && link(j->path, keep_as) != 0)
         rc = FL_EIO; /* never replace a journal whose unreadable part was not kept */
     if (!rc && !c.err && rename(tmp, j->path) == 0) {
