@@ -17,6 +17,11 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+/* Under AddressSanitizer malloc is ASan's: glibc's statistics see none of it. libasan exports
+ * this (sanitizer/allocator_interface.h, not installed everywhere). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #include "live_internal.h"
 
@@ -38,7 +43,10 @@ static uint64_t resident_bytes(void)
 /* Bytes malloc has handed out and not got back; RSS where malloc cannot say. */
 static uint64_t held_bytes(uint64_t rss)
 {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#if defined(__SANITIZE_ADDRESS__)
+    (void)rss;
+    return (uint64_t)__sanitizer_get_current_allocated_bytes();
+#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
     struct mallinfo2 mi = mallinfo2();
     return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
 #else
