@@ -218,9 +218,9 @@ typedef struct fl_journal fl_journal;
 /* What a replay could not read. */
 typedef struct fl_journal_damage {
     uint64_t file_bytes;
-    uint64_t records;    /* records that verified and were replayed */
-    uint64_t good_end;   /* offset just after the last one */
-    uint64_t bad_bytes;  /* bytes that did not verify (damage), in regions parts */
+    uint64_t records;   /* records that verified and were replayed */
+    uint64_t good_end;  /* offset just after the last one */
+    uint64_t bad_bytes; /* bytes that did not verify (damage), in regions parts */
     uint64_t regions;
     uint64_t first_bad;  /* offset of the first damaged byte */
     fl_time ts_before;   /* timestamp of the last record before the first damage (0: none) */

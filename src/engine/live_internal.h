@@ -50,7 +50,7 @@ void live_message(fl_live_engine *e, const char *fmt, ...) __attribute__((format
 fl_time live_wall_now(void);
 /* The newest entry's timestamp (the clock before any): the window ends there. */
 fl_time live_window_anchor(const fl_live_engine *e);
-#define LIVE_MEMORY_CHECK_EVERY 1024u               /* records; a power of two */
+#define LIVE_MEMORY_CHECK_EVERY 1024u              /* records; a power of two */
 #define LIVE_MEMORY_CHECK_BYTES (4u * 1024 * 1024) /* or record bytes */
 /* STATE/fired.tsv: the causes already announced, so a restart within the cooldown does not
  * page again. */

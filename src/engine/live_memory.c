@@ -86,8 +86,7 @@ void fl_live_engine_check_memory(fl_live_engine *e)
         uint64_t now_held = held_bytes(rss);
         live_message(e,
                      "memory over budget (%" PRIu64 " MiB held, %" PRIu64 " MiB resident, "
-                     "budget %" PRIu64 " MiB): sources paused until it falls below %" PRIu64
-                     " MiB",
+                     "budget %" PRIu64 " MiB): sources paused until it falls below %" PRIu64 " MiB",
                      held >> 20, rss >> 20, e->o.max_memory_mb,
                      e->o.max_memory_mb * LIVE_MEMORY_LOW_WATER_PCT / 100);
         held = now_held;
