@@ -166,6 +166,16 @@ int agg_graph_merge(agg_graph **dst, const agg_graph *src)
     return 0;
 }
 
+int agg_graph_put_trace(agg_graph **gp, const agg_trace *t)
+{
+    if (!*gp && !(*gp = agg_graph_new()))
+        return FL_ENOMEM;
+    for (size_t k = 0; k < t->n; k++)
+        if (graph_put(*gp, t->h, t->s[k].svc, t->s[k].start, t->s[k].end))
+            return FL_ENOMEM;
+    return 0;
+}
+
 int agg_graph_settle(agg_graph *g)
 {
     return g ? prune(g, GRAPH_KEEP) : 0;

@@ -25,6 +25,9 @@ typedef struct agg_graph agg_graph;
 int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_time ts,
                   double latency_s);
 int agg_graph_merge(agg_graph **dst, const agg_graph *src);
+/* Adds one trace as read back from a summary (t->h != 0, t->n <= GRAPH_SVCS): the same as
+ * merging a graph that holds it. */
+int agg_graph_put_trace(agg_graph **gp, const agg_trace *t);
 /* Cuts the sample to exactly its bottom-k, so what analysis reads is order-independent. */
 int agg_graph_settle(agg_graph *g);
 void agg_graph_free(agg_graph *g);

@@ -5,6 +5,7 @@
 #include "summary_internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- digest of the rules ---- */
@@ -79,6 +80,69 @@ static void put_str(wr *w, const char *s)
 static void put_tag(wr *w, const char tag[4])
 {
     put(w, tag, 4);
+}
+
+/* ---- the call graph's trace sample ---- */
+
+typedef struct traces {
+    const agg_trace **v;
+    size_t n, cap;
+    int rc;
+} traces;
+
+static void collect_trace(const agg_trace *t, void *arg)
+{
+    traces *ts = arg;
+    if (ts->rc)
+        return;
+    if (ts->n == ts->cap) {
+        size_t cap = ts->cap ? 2 * ts->cap : 256;
+        const agg_trace **v = fl_realloc(ts->v, cap * sizeof(*v));
+        if (!v) {
+            ts->rc = FL_ENOMEM;
+            return;
+        }
+        ts->v = v;
+        ts->cap = cap;
+    }
+    ts->v[ts->n++] = t;
+}
+
+static int trace_cmp(const void *p, const void *q)
+{
+    uint64_t a = (*(const agg_trace *const *)p)->h, b = (*(const agg_trace *const *)q)->h;
+    return a < b ? -1 : a > b;
+}
+
+/* The bottom-k itself (the GRAPH_KEEP smallest hashes, in hash order): what a merge keeps of
+ * it, and a size that does not grow with the entries nor depend on the hash table's layout. */
+static void write_graph(wr *w, const agg_graph *g)
+{
+    traces ts = {0};
+    agg_graph_each(g, collect_trace, &ts);
+    if (ts.rc) {
+        if (!w->rc)
+            w->rc = ts.rc;
+        fl_free(ts.v);
+        return;
+    }
+    if (ts.n)
+        qsort(ts.v, ts.n, sizeof(*ts.v), trace_cmp);
+    if (ts.n > GRAPH_KEEP)
+        ts.n = GRAPH_KEEP;
+    put_tag(w, "GRPH");
+    put_u32(w, (uint32_t)ts.n);
+    for (size_t i = 0; i < ts.n; i++) {
+        const agg_trace *t = ts.v[i];
+        put_u64(w, t->h);
+        put_u32(w, (uint32_t)t->n);
+        for (size_t k = 0; k < t->n; k++) {
+            put_u64(w, t->s[k].svc);
+            put_i64(w, t->s[k].start);
+            put_i64(w, t->s[k].end);
+        }
+    }
+    fl_free(ts.v);
 }
 
 static void write_agg(wr *w, const fl_agg *a)
@@ -188,6 +252,8 @@ static void write_agg(wr *w, const fl_agg *a)
             put_u64(w, v[i].line);
         }
     }
+
+    write_graph(w, a->graph);
 }
 
 static void write_diag(wr *w, const fl_diag *d)

@@ -22,7 +22,7 @@
 
 #include <stdio.h>
 
-#define FL_SUMMARY_VERSION 2 /* 2: TIME section, overflow pair, changes_dropped */
+#define FL_SUMMARY_VERSION 3 /* 2: TIME section, overflow pair, changes_dropped; 3: GRPH */
 
 typedef struct fl_summary_meta {
     uint32_t shard_index; /* which shard the summary is of */

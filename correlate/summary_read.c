@@ -117,6 +117,34 @@ static bool grow_to(void **v, size_t *cap, size_t n, size_t elem)
     return true;
 }
 
+/* The call graph's trace sample, put back through the code that merges graphs. A writer
+ * keeps at most GRAPH_KEEP traces, so more is damage. */
+static int read_graph(rd *r, fl_agg *a)
+{
+    if (!get_tag(r, "GRPH"))
+        return 0;
+    size_t n = get_count(r, false, 8 + 4);
+    if (n > GRAPH_KEEP)
+        r->bad = true;
+    for (size_t i = 0; i < n && !r->bad; i++) {
+        agg_trace t = {0};
+        t.h = get_u64(r);
+        t.n = get_count(r, false, 3 * 8);
+        if (!t.h || t.n > GRAPH_SVCS)
+            r->bad = true;
+        for (size_t k = 0; k < t.n && !r->bad; k++) {
+            t.s[k].svc = get_u64(r);
+            t.s[k].start = get_i64(r);
+            t.s[k].end = get_i64(r);
+            if (!t.s[k].svc || t.s[k].end < t.s[k].start)
+                r->bad = true;
+        }
+        if (!r->bad && t.n && agg_graph_put_trace(&a->graph, &t))
+            return FL_ENOMEM;
+    }
+    return 0;
+}
+
 static int read_agg(rd *r, fl_agg *a)
 {
     bool oom = false;
@@ -273,7 +301,9 @@ static int read_agg(rd *r, fl_agg *a)
                 t->n_lo++;
         }
     }
-    return oom ? FL_ENOMEM : 0;
+    if (oom)
+        return FL_ENOMEM;
+    return read_graph(r, a);
 }
 
 static int read_diag(rd *r, fl_diag *d)

@@ -221,6 +221,63 @@ static void test_diag_order(void)
     fl_diag_free(&big);
 }
 
+/* Sums what identifies the traces of a graph and their services, order-independently. */
+static void trace_digest(const agg_trace *t, void *arg)
+{
+    uint64_t *sum = arg;
+    uint64_t h = t->h * 31 + t->n;
+    for (size_t k = 0; k < t->n; k++) /* services in any order */
+        h += t->s[k].svc * ((uint64_t)t->s[k].start * 7 + (uint64_t)t->s[k].end);
+    sum[0] += h;
+    sum[1]++;
+}
+
+/* The call graph's trace sample survives a summary: two shards written and merged hold the
+ * same traces, services and times as the one pass, also past the sample's size. */
+static void test_graph_round_trip(void)
+{
+    static const char *svcs[] = {"web-bff", "orders", "payments", "stock", "mail"};
+    fl_agg *one = fl_agg_new(NULL), *part[2] = {fl_agg_new(NULL), fl_agg_new(NULL)};
+    for (int i = 0; i < 3 * GRAPH_KEEP; i++) {
+        char trace[48];
+        snprintf(trace, sizeof trace, "projects/p/traces/%08x", (unsigned)i * 7919u);
+        for (int k = 0; k < 1 + i % 5; k++) {
+            fl_time ts = (fl_time)1700000000 * FL_USEC_PER_SEC + i * 1000 + k * 10;
+            double lat = 0.001 * (k + 1);
+            CHECK_INT(agg_graph_add(&one->graph, trace, svcs[k], ts, lat), 0);
+            CHECK_INT(agg_graph_add(&part[(i + k) % 2]->graph, trace, svcs[k], ts, lat), 0);
+        }
+    }
+    fl_diag d;
+    fl_diag_init(&d);
+    fl_agg *total = fl_agg_new(NULL);
+    for (int k = 1; k >= 0; k--) {
+        char path[64];
+        snprintf(path, sizeof path, "%s/g%d.flsum", dir, k);
+        write_summary(path, part[k], &d, (uint32_t)k, 2);
+        fl_diag back;
+        fl_diag_init(&back);
+        fl_summary_meta m;
+        fl_agg *loaded = read_back(path, &back, &m);
+        CHECK(loaded && loaded->graph != NULL);
+        CHECK_INT(fl_agg_merge(total, loaded), 0);
+        fl_agg_free(loaded);
+        fl_diag_free(&back);
+    }
+    CHECK_INT(agg_graph_settle(one->graph), 0);
+    CHECK_INT(agg_graph_settle(total->graph), 0);
+    uint64_t a[2] = {0, 0}, b[2] = {0, 0};
+    agg_graph_each(one->graph, trace_digest, a);
+    agg_graph_each(total->graph, trace_digest, b);
+    CHECK_INT(a[1], GRAPH_KEEP);
+    CHECK_INT(b[1], GRAPH_KEEP);
+    CHECK(a[0] == b[0]);
+    fl_agg *all[] = {one, part[0], part[1], total};
+    for (size_t i = 0; i < FL_ARRAY_LEN(all); i++)
+        fl_agg_free(all[i]);
+    fl_diag_free(&d);
+}
+
 /* A field added to the aggregate must be written to summaries too, or merged reports lose it:
  * this fails first, naming the struct, so summary.c and docs/summary-format.md get updated
  * together with the new field (then update the size here). Sizes of x86-64 / LP64. */
@@ -231,7 +288,7 @@ static void test_layout_unchanged(void)
         const char *name;
         size_t size, expected;
     } t[] = {
-        {"struct fl_agg", sizeof(struct fl_agg), 792}, {"agg_rev", sizeof(agg_rev), 64},
+        {"struct fl_agg", sizeof(struct fl_agg), 800}, {"agg_rev", sizeof(agg_rev), 64},
         {"agg_group", sizeof(agg_group), 352},         {"agg_sample", sizeof(agg_sample), 48},
         {"agg_field", sizeof(agg_field), 32},          {"agg_cell", sizeof(agg_cell), 48},
         {"fl_change", sizeof(fl_change), 720},         {"fl_diag", sizeof(fl_diag), 128},
@@ -255,6 +312,7 @@ int main(void)
     test_round_trip(bad_deploy);
     test_round_trip(dependency_outage);
     test_round_trip(traffic_surge);
+    test_graph_round_trip();
     test_refusals();
     test_diag_order();
     char cmd[128];
