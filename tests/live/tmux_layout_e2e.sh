@@ -14,9 +14,13 @@ FL=$(readlink -f "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 TMP=$(mktemp -d)
-SOCK="$TMP/tmux.sock"
 S=fllayout
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
+# One tmux server per size (a socket is not reused while its server shuts down).
+cleanup() {
+    for s in "$TMP"/tmux-*.sock; do [ -S "$s" ] && tmux -S "$s" kill-server 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
 screen() { tmux -S "$SOCK" capture-pane -p -t "$S"; }
 fail() { echo "FAIL ($SIZE): $*"; echo "--- screen ---"; screen; exit 1; }
 ok() { echo "ok ($SIZE): $*"; }
@@ -36,7 +40,7 @@ REVS="checkout-api-00081-plt checkout-api-00082-5u4 orders-api-00118-vh3 orders-
 for SIZE in 80x24 200x50; do
     W=${SIZE%x*}
     H=${SIZE#*x}
-    tmux -S "$SOCK" kill-server 2>/dev/null
+    SOCK="$TMP/tmux-$SIZE.sock"
     tmux -S "$SOCK" -f /dev/null new-session -d -s "$S" -x "$W" -y "$H" \
         "env TERM=xterm-256color '$FL' tail -f '$LOG' --interval 300ms --window 10000d; sleep 60"
     tmux -S "$SOCK" set -g set-clipboard on
@@ -80,5 +84,6 @@ for SIZE in 80x24 200x50; do
     fi
     tmux -S "$SOCK" list-buffers | grep -q . && fail "log text wrote the clipboard (OSC 52)"
     ok "no clipboard write"
+    tmux -S "$SOCK" kill-server 2>/dev/null
 done
 echo "PASS tmux layout"
