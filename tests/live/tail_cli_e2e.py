@@ -7,6 +7,7 @@ their time (item 9). Cases:
   pubsub     a LogEntry without timestamp inside a Pub/Sub envelope (the real push sample,
              and pull-style messages with only publishTime) gets the envelope's time in
              `analyze` and in `tail`, not "no timestamped entries" or the wall clock
+  pubsub_pull the same through `tail --pubsub` (REST pull from mock_google.py on 127.0.0.1)
 Usage: tail_cli_e2e.py FAULTLINE SOURCE_ROOT CASE"""
 import base64
 import json
@@ -118,6 +119,26 @@ def case_pubsub(fl, tmp, root):
     check(final["input"]["entries"] == 30, "tail: every message counted")
 
 
+def case_pubsub_pull(fl, tmp):
+    from http_e2e import Google, SUB
+    g = Google()
+    try:
+        res = {"type": "cloud_run_revision",
+               "labels": {"service_name": "checkout", "revision_name": "checkout-00002-xyz"}}
+        g.control(publish=[{"insertId": "pull-%d" % i, "severity": "ERROR", "resource": res,
+                            "textPayload": "KeyError: 'PAYMENT_API_URL'"} for i in range(20)])
+        t = Tail(fl, ["--pubsub", SUB, "--interval", "200ms", "--window", "10000d"],
+                 {"PUBSUB_EMULATOR_HOST": g.host})
+        t.wait_entries(20)
+        final = t.stop()
+        # mock_google.py stamps every message with publishTime 2026-01-01T00:00:00Z.
+        check(final["window"]["end"] == "2026-01-01T00:00:00Z",
+              "tail --pubsub: entries without timestamp take publishTime (%s)" %
+              final["window"]["end"])
+    finally:
+        g.close()
+
+
 def main():
     fl, root, case = sys.argv[1], sys.argv[2], sys.argv[3]
     t0 = time.time() - 600
@@ -130,6 +151,8 @@ def main():
             case_stdin(fl, tmp, t0)
         elif case == "pubsub":
             case_pubsub(fl, tmp, root)
+        elif case == "pubsub_pull":
+            case_pubsub_pull(fl, tmp)
         else:
             fail("unknown case " + case)
     print("PASS " + case)
