@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -464,6 +465,15 @@ static int add_source(tail *t, const fl_live_ops *ops, const fl_live_config *cfg
     return rc;
 }
 
+/* True when stdin is a pipe, a socket or a regular file: something that brings entries. */
+static bool stdin_is_data(void)
+{
+    struct stat st;
+    if (fstat(STDIN_FILENO, &st) != 0)
+        return false;
+    return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode);
+}
+
 /* Opens the sources the options name: stdin for "-", then every source in fl_live_sources
  * whose opening options were given, configured from its own option rows. */
 static int open_sources(tail *t, const fl_strv *positional)
@@ -526,8 +536,9 @@ static int open_sources(tail *t, const fl_strv *positional)
             rc = add_source(t, ops, &c);
     }
     /* Nothing named: a pipe or a file on stdin is the source (`cmd | faultline tail`), as
-     * `analyze` reads stdin by default; a terminal on stdin is a mistake worth a message. */
-    if (!rc && !fl_live_engine_n_sources(t->engine) && !isatty(STDIN_FILENO))
+     * `analyze` reads stdin by default. A terminal or /dev/null on stdin (cron, nohup) is a
+     * mistake worth a message. */
+    if (!rc && !fl_live_engine_n_sources(t->engine) && stdin_is_data())
         rc = add_source(t, &fl_ingest_stdin, &base);
     if (!rc && !fl_live_engine_n_sources(t->engine)) {
         fprintf(stderr, "faultline tail: no source: give FILE, -, --follow, --kafka, --pubsub or "
@@ -642,7 +653,7 @@ static void tail_free(tail *t)
  * only: a value of another option ("--title -f") and everything after "--" stay as given. */
 static void follow_reflex(const fl_opt *opts, int argc, char **argv)
 {
-    static char dash_F[] = "-F";
+    static char follow[] = "--follow";
     for (int i = 0; i < argc; i++) {
         char *a = argv[i];
         if (!strcmp(a, "--"))
@@ -660,7 +671,7 @@ static void follow_reflex(const fl_opt *opts, int argc, char **argv)
             if (a[2])
                 a[1] = 'F'; /* -fFILE */
             else
-                argv[i] = dash_F;
+                argv[i] = follow;
             continue;
         } else if (!a[2]) {
             for (const fl_opt *p = opts; p->type != FL_OPT_NONE; p++)
