@@ -124,18 +124,18 @@ static const fl_opt *build_tail_opts(void)
 
 static const char tail_epilog[] =
     "Sources can be combined: - (stdin), --follow FILE, --kafka with --topic, --pubsub,\n"
-    "--cloud-logging with --project. As with tail(1), `tail FILE...` and `tail -f FILE` follow\n"
-    "the files, and with no source stdin is read when it is not a terminal (cmd | faultline\n"
-    "tail). On a terminal the view is redrawn in place; otherwise one\n"
-    "JSON snapshot (the analyze JSON report) is written per interval, one per line. Ctrl-C\n"
-    "prints the final report; SIGHUP reloads the rule files. Durations: 500ms, 5s, 30m, 2h.\n"
+    "--cloud-logging with --project. As with tail(1), `tail FILE...` and `tail -f FILE`\n"
+    "follow the files; with no source named, a pipe or file on stdin is read.\n"
+    "On a terminal the view is redrawn in place; otherwise one JSON snapshot (the analyze\n"
+    "JSON report) is written per interval, one per line. Ctrl-C prints the final report;\n"
+    "SIGHUP reloads the rule files. Durations: 500ms, 5s, 30m, 2h.\n"
     "\n"
     "Examples:\n"
     "  faultline tail --kafka broker1:9092 --topic cloudrun-logs --group oncall --state ~/.fl\n"
     "  faultline tail --pubsub projects/acme/subscriptions/run-logs --webhook https://hooks/x\n"
     "  faultline tail --cloud-logging 'resource.type=\"cloud_run_revision\"' --project acme\n"
     "  faultline tail -f /var/log/app/entries.ndjson --window 15m\n"
-    "  gcloud logging read 'severity>=WARNING' --format=json | faultline tail -\n"
+    "  gcloud logging read 'severity>=WARNING' --format=json | faultline tail\n"
     "\n";
 
 static fl_cmd_spec tail_spec = {
