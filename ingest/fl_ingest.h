@@ -11,6 +11,7 @@
 #include "fl_common.h"
 #include "fl_diag.h"
 #include "fl_entry.h"
+#include "fl_http.h"
 
 /* Largest single record (one NDJSON line or one array element). Cloud Logging caps an entry at
  * 256 KiB; anything past this is skipped and counted as oversize. */
@@ -20,12 +21,24 @@ typedef struct fl_reader_opts {
     size_t record_max;   /* 0: FL_RECORD_MAX */
     bool no_multiline;   /* don't reassemble split stack traces */
     bool slow_json;      /* use the jansson reference parser instead of the fast reader */
+    unsigned shard_index; /* read only the files of shard shard_index of shard_count */
+    unsigned shard_count; /* 0 or 1: every file (see fl_shard_of) */
+    const char *storage_emulator_host; /* gs:// inputs go there, without credentials */
+    const fl_auth_env *auth; /* gs:// credentials (the CLI fills it from the environment) */
 } fl_reader_opts;
+
+/* The shard (0..count-1) a file belongs to: FNV-1a-64 of its path relative to the input
+ * argument, modulo count (docs/scale.md). */
+unsigned fl_shard_of(const char *relpath, unsigned count);
+/* The string fl_shard_of hashes for a file found through input argument arg: the path below
+ * a directory argument, or the base name of a file argument. */
+const char *fl_shard_relpath(const char *arg, const char *path);
 
 typedef struct fl_reader fl_reader;
 
-/* Opens the inputs: paths of files ("-" for stdin) or directories (walked recursively in
- * sorted order, as a log sink lays them out). Unreadable paths are reported to diag and
+/* Opens the inputs: paths of files ("-" for stdin), directories (walked recursively in
+ * sorted order, as a log sink lays them out) or gs://BUCKET/PREFIX (every object under the
+ * prefix, listed and streamed through the Cloud Storage JSON API, ingest/gcs/). Unreadable paths are reported to diag and
  * skipped; the call fails (FL_ENOTFOUND) only if nothing at all can be opened.
  * diag must outlive the reader. */
 int fl_reader_open(fl_reader **out, const char *const *paths, size_t n_paths,

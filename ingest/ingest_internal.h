@@ -18,6 +18,17 @@ typedef struct fl_stream fl_stream;
 /* Opens path ("-" is stdin) and picks the decoder from the first bytes. On failure the cause
  * is reported to diag as FL_WARN_UNREADABLE and FL_EIO or FL_ENOTFOUND is returned. */
 int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag);
+/* Where a stream's bytes come from when it is not a file: read returns > 0 bytes, 0 at the
+ * end, or < 0 with a message in err (the stream reports it as truncated); close frees ctx. */
+typedef struct fl_stream_source {
+    ssize_t (*read)(void *ctx, char *buf, size_t n, char *err, size_t errlen);
+    void (*close)(void *ctx);
+    void *ctx;
+} fl_stream_source;
+
+/* As fl_stream_open, over src (owned by the stream from now on, also on failure). */
+int fl_stream_open_source(fl_stream **out, const char *name, fl_stream_source src,
+                          fl_diag *diag);
 /* Reads up to n decoded bytes into buf. Returns the count (> 0), 0 at the end of the data
  * (clean, or at the damage of a truncated/corrupt stream: see fl_stream_damaged). */
 ssize_t fl_stream_read(fl_stream *s, char *buf, size_t n);
@@ -95,6 +106,10 @@ typedef struct fl_pathlist {
  * Returns 0, FL_ENOMEM, or FL_ENOTFOUND when path itself could not be used. */
 int fl_walk_add(fl_pathlist *list, const char *path, fl_diag *diag);
 void fl_pathlist_free(fl_pathlist *list);
+/* Keeps, of list->paths[from..], the files of shard index of count (found through input
+ * argument arg); frees the others (shard.c). */
+void fl_shard_filter(fl_pathlist *list, size_t from, const char *arg, unsigned index,
+                     unsigned count);
 
 /* ---- multi-line reassembly (multiline.c) ---- */
 

@@ -4,6 +4,7 @@
  *         -> multi-line reassembly -> entries
  * Memory is one read chunk, one capped record, and one held trace at a time. */
 #include "ingest_internal.h"
+#include "gcs/gcs.h"
 #include "json/json_internal.h"
 
 #include <stdio.h>
@@ -14,6 +15,7 @@ struct fl_reader {
     fl_diag *diag;
     fl_diag *wdiag; /* where reading reports: diag, or a batch's stage while it is filled */
     fl_pathlist inputs;
+    fl_gcs *gcs; /* for gs:// inputs, created when the first one is met */
     size_t next_input;
     fl_stream *cur;
     const char *cur_name; /* inputs.paths[i]: lives as long as the reader */
@@ -50,9 +52,14 @@ int fl_reader_open(fl_reader **out, const char *const *paths, size_t n_paths,
     size_t usable = 0;
     int rc = 0;
     for (size_t i = 0; i < n_paths && rc != FL_ENOMEM; i++) {
-        rc = fl_walk_add(&r->inputs, paths[i], diag);
+        size_t before = r->inputs.n;
+        if (!fl_gcs_is_url(paths[i]))
+            rc = fl_walk_add(&r->inputs, paths[i], diag);
+        else if (r->gcs || (rc = fl_gcs_new(&r->gcs, r->opts.storage_emulator_host, r->opts.auth)) == 0)
+            rc = fl_gcs_list(r->gcs, paths[i], &r->inputs, diag);
         if (rc == 0)
             usable++;
+        fl_shard_filter(&r->inputs, before, paths[i], r->opts.shard_index, r->opts.shard_count);
     }
     if (rc != FL_ENOMEM && (usable > 0 || n_paths == 0))
         rc = 0;
@@ -70,12 +77,28 @@ int fl_reader_open(fl_reader **out, const char *const *paths, size_t n_paths,
     return 0;
 }
 
+/* Opens a gs:// object as a stream; failures are reported as unreadable, as for files. */
+static int open_object(fl_reader *r, const char *url)
+{
+    fl_stream_source src;
+    char err[512] = "";
+    int rc = fl_gcs_open(r->gcs, url, &src, err, sizeof err);
+    if (rc == FL_ENOMEM)
+        return rc;
+    if (rc) {
+        fl_diag_warn(r->wdiag, FL_WARN_UNREADABLE, url, 0, "%s: cannot open: %s", url, err);
+        return rc;
+    }
+    return fl_stream_open_source(&r->cur, url, src, r->wdiag);
+}
+
 /* Opens the next input that can be opened. Returns 1, or 0 when none are left. */
 static int open_next(fl_reader *r)
 {
     while (r->next_input < r->inputs.n) {
         const char *path = r->inputs.paths[r->next_input++];
-        int rc = fl_stream_open(&r->cur, path, r->wdiag);
+        int rc = fl_gcs_is_url(path) ? open_object(r, path)
+                                     : fl_stream_open(&r->cur, path, r->wdiag);
         if (rc == FL_ENOMEM)
             return rc;
         if (rc < 0)
@@ -298,5 +321,6 @@ void fl_reader_free(fl_reader *r)
     fl_multiline_free(r->ml);
     fl_entry_free(&r->tmp);
     fl_pathlist_free(&r->inputs);
+    fl_gcs_free(r->gcs);
     fl_free(r);
 }

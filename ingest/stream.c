@@ -12,6 +12,7 @@ struct fl_stream {
     char *name;
     int fd;
     bool own_fd;
+    fl_stream_source src; /* src.read set: bytes come from there, not from fd */
     fl_diag *diag;
     fl_raw raw;
     const fl_codec *codec; /* NULL: plain */
@@ -65,6 +66,21 @@ void fl_stream_notice(fl_stream *s, const char *what)
     fl_diag_warn(s->diag, FL_WARN_OTHER, s->name, 0, "%s: %s", s->name, what);
 }
 
+/* One read from the file or the source; < 0 is an error, described in err. */
+static ssize_t raw_read(fl_stream *s, char *buf, size_t n, char *err, size_t errlen)
+{
+    if (s->src.read)
+        return s->src.read(s->src.ctx, buf, n, err, errlen);
+    for (;;) {
+        ssize_t got = read(s->fd, buf, n);
+        if (got >= 0 || errno != EINTR) {
+            if (got < 0)
+                snprintf(err, errlen, "%s", strerror(errno));
+            return got;
+        }
+    }
+}
+
 int fl_stream_raw_fill(fl_stream *s)
 {
     fl_raw *r = &s->raw;
@@ -76,13 +92,12 @@ int fl_stream_raw_fill(fl_stream *s)
         r->pos = 0;
     }
     while (r->len < r->cap) {
-        ssize_t got = read(s->fd, r->buf + r->len, r->cap - r->len);
+        char err[256] = "";
+        ssize_t got = raw_read(s, (char *)r->buf + r->len, r->cap - r->len, err, sizeof err);
         if (got < 0) {
-            if (errno == EINTR)
-                continue;
             fl_diag_warn(s->diag, FL_WARN_TRUNCATED, s->name, 0,
                          "%s: read error after %llu bytes: %s", s->name,
-                         (unsigned long long)r->total, strerror(errno));
+                         (unsigned long long)r->total, err);
             s->damaged = true;
             r->eof = true;
             return FL_EIO;
@@ -114,21 +129,44 @@ static bool starts_with(const fl_raw *r, const unsigned char *magic, size_t n)
     return r->len - r->pos >= n && memcmp(r->buf + r->pos, magic, n) == 0;
 }
 
-int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
+static int stream_start(fl_stream *s, fl_stream **out, fl_diag *diag);
+
+static fl_stream *stream_new(const char *name, fl_diag *diag)
 {
-    *out = NULL;
     fl_stream *s = fl_calloc(1, sizeof(*s));
     if (!s)
-        return FL_ENOMEM;
+        return NULL;
     s->diag = diag;
     s->fd = -1;
-    s->name = fl_strdup(path);
+    s->name = fl_strdup(name);
     s->raw.cap = FL_READ_CHUNK;
     s->raw.buf = fl_malloc(s->raw.cap);
     if (!s->name || !s->raw.buf) {
         fl_stream_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+int fl_stream_open_source(fl_stream **out, const char *name, fl_stream_source src,
+                          fl_diag *diag)
+{
+    *out = NULL;
+    fl_stream *s = stream_new(name, diag);
+    if (!s) {
+        src.close(src.ctx);
         return FL_ENOMEM;
     }
+    s->src = src;
+    return stream_start(s, out, diag);
+}
+
+int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
+{
+    *out = NULL;
+    fl_stream *s = stream_new(path, diag);
+    if (!s)
+        return FL_ENOMEM;
     if (strcmp(path, "-") == 0) {
         s->fd = STDIN_FILENO;
     } else {
@@ -145,6 +183,12 @@ int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
         posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     }
+    return stream_start(s, out, diag);
+}
+
+/* Peeks at the first bytes to pick the decoder and counts the file. */
+static int stream_start(fl_stream *s, fl_stream **out, fl_diag *diag)
+{
     if (fill_at_least(s, sizeof(zstd_magic)) < 0) {
         fl_stream_close(s);
         return FL_EIO;
@@ -179,13 +223,12 @@ static ssize_t plain_read(fl_stream *s, char *buf, size_t n)
     if (r->eof)
         return 0;
     for (;;) {
-        ssize_t got = read(s->fd, buf, n);
-        if (got < 0 && errno == EINTR)
-            continue;
+        char err[256] = "";
+        ssize_t got = raw_read(s, buf, n, err, sizeof err);
         if (got < 0) {
             fl_diag_warn(s->diag, FL_WARN_TRUNCATED, s->name, 0,
                          "%s: read error after %llu bytes: %s", s->name,
-                         (unsigned long long)r->total, strerror(errno));
+                         (unsigned long long)r->total, err);
             s->damaged = true;
             r->eof = true;
             return 0;
@@ -221,6 +264,8 @@ void fl_stream_close(fl_stream *s)
         s->codec->free(s->codec_state);
     if (s->own_fd && s->fd >= 0)
         close(s->fd);
+    if (s->src.close)
+        s->src.close(s->src.ctx);
     fl_free(s->raw.buf);
     fl_free(s->name);
     fl_free(s);

@@ -26,6 +26,12 @@ void fl_analysis_args_to_pipeline(const fl_analysis_args *a, fl_pipeline_opts *p
     po->analyze.threshold = a->threshold;
     po->analyze.max_causes = a->max_causes > 0 ? (size_t)a->max_causes : 0;
     po->threads = a->threads;
+    po->reader.shard_index = a->shard_index;
+    po->reader.shard_count = a->shard_count;
+    /* gs:// inputs: the Cloud Storage emulator, read as Google's client libraries read it */
+    const char *emulator = getenv("STORAGE_EMULATOR_HOST");
+    po->reader.storage_emulator_host = emulator && *emulator ? emulator : NULL;
+    po->reader.auth = fl_cli_auth_env();
     fl_cli_env_to_pipeline(po);
 }
 
@@ -33,6 +39,20 @@ const char *fl_cli_env(const char *name)
 {
     const char *v = getenv(name);
     return v && *v ? v : NULL;
+}
+
+const fl_auth_env *fl_cli_auth_env(void)
+{
+    static fl_auth_env e;
+    e.access_token = fl_cli_env("CLOUDSDK_AUTH_ACCESS_TOKEN");
+    if (!e.access_token)
+        e.access_token = fl_cli_env("GOOGLE_OAUTH_ACCESS_TOKEN");
+    e.credentials_file = fl_cli_env("GOOGLE_APPLICATION_CREDENTIALS");
+    e.gcloud_config = fl_cli_env("CLOUDSDK_CONFIG");
+    e.home = fl_cli_env("HOME");
+    e.metadata_host = fl_cli_env("GCE_METADATA_HOST");
+    e.oauth_token_uri = fl_cli_env("FAULTLINE_OAUTH_TOKEN_URI");
+    return &e;
 }
 
 void fl_cli_env_to_pipeline(fl_pipeline_opts *po)

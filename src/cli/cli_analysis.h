@@ -36,6 +36,7 @@ typedef struct fl_analysis_args {
     const char *title; /* --title */
     const char *repo;     /* --repo PATH: local clone to rank suspect commits */
     const char *repo_url; /* --repo-url URL: web URL for the compare link */
+    unsigned shard_index, shard_count; /* set by analyze from --shard (not an option row) */
 } fl_analysis_args;
 
 // clang-format off
@@ -85,6 +86,13 @@ void fl_analysis_args_free(fl_analysis_args *a);
 int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
                         fl_result **out);
 
+/* analyze --summary-out: runs the pipeline's reading half over inputs and writes the
+ * aggregate to path (docs/summary-format.md). With out, also ranks it into *out (set when
+ * the summary was written). Returns the exit status as fl_cli_run_analysis does (a shard
+ * that holds no file is not an error). */
+int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
+                         const char *path, fl_result **out);
+
 /* Names each deploy cause's commit range and, with --repo, its suspect commits
  * (correlate/suspects). Never fails the report: a repository that cannot be read is a warning
  * on stderr (unless -q). Returns 0 or FL_ENOMEM. */
@@ -98,6 +106,8 @@ void fl_cli_print_warnings(const char *cmd, const fl_diag *d);
  * a variable, NULL when unset or empty. fl_cli_env_to_pipeline: FAULTLINE_PATTERNS_DIR and
  * FL_NO_PREFILTER into po. */
 const char *fl_cli_env(const char *name);
+/* Where Google credentials come from, read from the environment (static storage). */
+const fl_auth_env *fl_cli_auth_env(void);
 void fl_cli_env_to_pipeline(fl_pipeline_opts *po);
 
 /* Opens path for writing ("-" or NULL: stdout). Prints the error and returns NULL on failure. */

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -233,7 +234,9 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
                            const fl_rules *rules, fl_diag *diag, FILE *out)
 {
     static const char *const stdin_only[] = {"-"};
-    fl_reader_opts ro = {0, args->no_multiline, args->slow_json};
+    const char *emulator = getenv("STORAGE_EMULATOR_HOST"); /* for gs:// inputs */
+    fl_reader_opts ro = {0, args->no_multiline, args->slow_json, 0, 0,
+                         emulator && *emulator ? emulator : NULL, fl_cli_auth_env()};
     fl_reader *reader = NULL;
     fl_matcher *matcher = fl_matcher_new(rules);
     holder h;

@@ -481,18 +481,9 @@ static int open_sources(tail *t, const fl_strv *positional)
     struct tail_args *a = t->args;
     int poll_ms = a->poll ? (int)parse_duration_ms(a->poll) : 0;
     /* The environment is read here and handed to the sources as settings. */
-    static fl_auth_env auth;
-    auth.access_token = fl_cli_env("CLOUDSDK_AUTH_ACCESS_TOKEN");
-    if (!auth.access_token)
-        auth.access_token = fl_cli_env("GOOGLE_OAUTH_ACCESS_TOKEN");
-    auth.credentials_file = fl_cli_env("GOOGLE_APPLICATION_CREDENTIALS");
-    auth.gcloud_config = fl_cli_env("CLOUDSDK_CONFIG");
-    auth.home = fl_cli_env("HOME");
-    auth.metadata_host = fl_cli_env("GCE_METADATA_HOST");
-    auth.oauth_token_uri = fl_cli_env("FAULTLINE_OAUTH_TOKEN_URI");
     fl_live_config base = {.state_dir = a->state,
                            .poll_ms = poll_ms > 0 ? poll_ms : 0,
-                           .auth = &auth,
+                           .auth = fl_cli_auth_env(),
                            .debug = fl_cli_env("FL_KAFKA_DEBUG") != NULL};
     int rc = 0;
     /* `tail -` reads stdin; `tail FILE` follows FILE, as tail(1) does. */

@@ -14,6 +14,7 @@ enum {
 
 int fl_cmd_analyze(int argc, char **argv);
 int fl_cmd_classify(int argc, char **argv);
+int fl_cmd_merge(int argc, char **argv);
 int fl_cmd_patterns(int argc, char **argv);
 int fl_cmd_postmortem(int argc, char **argv);
 int fl_cmd_tail(int argc, char **argv);

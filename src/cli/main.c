@@ -17,6 +17,8 @@ static const command commands[] = {
     {"analyze", "classify errors, correlate with changes, write a ranked root-cause report",
      fl_cmd_analyze},
     {"classify", "print each entry's class as one JSON object per line", fl_cmd_classify},
+    {"merge", "write the report over summaries of shards ('analyze --summary-out')",
+     fl_cmd_merge},
     {"patterns", "check or list rule files ('patterns check [DIR...]', 'patterns list')",
      fl_cmd_patterns},
     {"postmortem", "draft a postmortem (Markdown) from the logs", fl_cmd_postmortem},

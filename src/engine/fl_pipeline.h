@@ -29,6 +29,17 @@ const char *fl_builtin_patterns_dir(const char *override);
 int fl_pipeline_load_rules(const fl_pipeline_opts *opts, fl_rules **rules, char *errbuf,
                            size_t errlen);
 
+/* The first half of fl_pipeline_run: reads, classifies and aggregates the inputs (and the
+ * --changes files). On success *agg and *rules are set and owned by the caller; errors as for
+ * fl_pipeline_run. `faultline analyze --summary-out` stops here and writes the aggregate. */
+int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
+                          const fl_pipeline_opts *opts, fl_diag *diag, fl_agg **agg,
+                          fl_rules **rules, char *errbuf, size_t errlen);
+/* The second half: ranks agg with rules (titles, remediation) and opts->analyze and adds the
+ * input summary from diag. `faultline merge` runs it over merged summaries. */
+int fl_pipeline_report(const fl_agg *agg, const fl_rules *rules, const fl_pipeline_opts *opts,
+                       const fl_diag *diag, fl_result **out, char *errbuf, size_t errlen);
+
 /* Runs the whole batch pipeline over the inputs. Input problems go to diag (and into the
  * result's input summary); returns 0 with *out set, or a negative code with errbuf filled
  * (bad rules: FL_EINVAL/FL_EPARSE; no readable input: FL_ENOTFOUND). */

@@ -333,8 +333,9 @@ static int run_serial(fl_reader *reader, const fl_rules *rules, worker *w, char 
     return rc < 0 ? rc : 0;
 }
 
-int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipeline_opts *opts,
-                    fl_diag *diag, fl_result **out, char *errbuf, size_t errlen)
+int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
+                          const fl_pipeline_opts *opts, fl_diag *diag, fl_agg **agg_out,
+                          fl_rules **rules_out, char *errbuf, size_t errlen)
 {
     static const char *const stdin_only[] = {"-"};
     fl_rules *rules = NULL;
@@ -344,14 +345,14 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
     worker *workers = NULL;
     int rc;
 
-    *out = NULL;
+    *agg_out = NULL;
+    *rules_out = NULL;
     if (errbuf && errlen)
         errbuf[0] = '\0';
     if (n_inputs == 0) {
         inputs = stdin_only;
         n_inputs = 1;
     }
-
     if ((rc = fl_pipeline_load_rules(opts, &rules, errbuf, errlen)) != 0)
         goto done;
     workers = fl_calloc((size_t)n_workers, sizeof(*workers));
@@ -416,18 +417,10 @@ int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipelin
         workers[i].agg = NULL;
     }
 
-    fl_analyze_opts aopts = opts->analyze;
-    aopts.rules = rules;
-    fl_result *res = NULL;
-    if ((rc = fl_analyze(main_agg, &aopts, &res)) != 0) {
-        set_err(errbuf, errlen, "analysis failed: %s", fl_strerror(rc));
-        goto done;
-    }
-    if ((rc = fl_result_set_input(res, diag)) != 0) {
-        fl_result_free(res);
-        goto oom;
-    }
-    *out = res;
+    *agg_out = main_agg;
+    *rules_out = rules;
+    main_agg = NULL;
+    rules = NULL;
     goto done;
 oom:
     set_err(errbuf, errlen, "%s", fl_strerror(rc));
@@ -439,6 +432,41 @@ done:
     }
     fl_free(workers);
     fl_agg_free(main_agg);
+    fl_rules_free(rules);
+    return rc;
+}
+
+int fl_pipeline_report(const fl_agg *agg, const fl_rules *rules, const fl_pipeline_opts *opts,
+                       const fl_diag *diag, fl_result **out, char *errbuf, size_t errlen)
+{
+    fl_analyze_opts aopts = opts->analyze;
+    aopts.rules = rules;
+    fl_result *res = NULL;
+    *out = NULL;
+    int rc = fl_analyze(agg, &aopts, &res);
+    if (rc) {
+        set_err(errbuf, errlen, "analysis failed: %s", fl_strerror(rc));
+        return rc;
+    }
+    if ((rc = fl_result_set_input(res, diag)) != 0) {
+        fl_result_free(res);
+        set_err(errbuf, errlen, "%s", fl_strerror(rc));
+        return rc;
+    }
+    *out = res;
+    return 0;
+}
+
+int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipeline_opts *opts,
+                    fl_diag *diag, fl_result **out, char *errbuf, size_t errlen)
+{
+    fl_agg *agg = NULL;
+    fl_rules *rules = NULL;
+    *out = NULL;
+    int rc = fl_pipeline_aggregate(inputs, n_inputs, opts, diag, &agg, &rules, errbuf, errlen);
+    if (rc == 0)
+        rc = fl_pipeline_report(agg, rules, opts, diag, out, errbuf, errlen);
+    fl_agg_free(agg);
     fl_rules_free(rules);
     return rc;
 }

@@ -1,0 +1,265 @@
+/* Summary files: a written and re-read aggregate ranks exactly like the original (alone and
+ * merged with other shards), every damaged or foreign file is refused with a message naming
+ * it, and merged diagnostics come out in the order one pass reads the files. */
+#include "summary.h"
+#include "agg_internal.h"
+#include "incidents.h"
+#include "fl_test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static incident in;
+static char dir[] = "/tmp/fl-summary-XXXXXX";
+
+static char *analyze_json(const fl_agg *a)
+{
+    fl_result *r = NULL;
+    if (fl_analyze(a, NULL, &r) != 0)
+        return NULL;
+    char *s = render_json(r);
+    fl_result_free(r);
+    return s;
+}
+
+static void write_summary(const char *path, const fl_agg *a, const fl_diag *d, uint32_t index,
+                          uint32_t count)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    fl_summary_meta m = {index, count, 42, 0};
+    char err[256];
+    CHECK_INT(fl_summary_write(f, a, d, &m, err, sizeof err), 0);
+    fclose(f);
+}
+
+static fl_agg *read_back(const char *path, fl_diag *d, fl_summary_meta *m)
+{
+    fl_agg *a = NULL;
+    char err[512] = "";
+    int rc = fl_summary_read(path, &a, d, m, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "%s\n", err);
+    CHECK_INT(rc, 0);
+    return a;
+}
+
+static void test_round_trip(void (*make)(incident *))
+{
+    make(&in);
+    fl_agg *one = aggregate(&in);
+    char path[64];
+    snprintf(path, sizeof path, "%s/one.flsum", dir);
+    fl_diag d, back;
+    fl_diag_init(&d);
+    fl_diag_init(&back);
+    d.entries = 7;
+    fl_diag_warn(&d, FL_WARN_MALFORMED, "logs/a.json", 3, "bad");
+    write_summary(path, one, &d, 1, 4);
+
+    fl_summary_meta m;
+    fl_agg *loaded = read_back(path, &back, &m);
+    CHECK_INT(m.shard_index, 1);
+    CHECK_INT(m.shard_count, 4);
+    CHECK(m.rules_digest == 42);
+    CHECK_INT(back.entries, 7);
+    CHECK_INT(back.malformed, 1);
+    CHECK_INT(back.n_warnings, 1);
+    fl_agg *merged = fl_agg_new(NULL);
+    CHECK_INT(fl_agg_merge(merged, loaded), 0);
+    char *a = analyze_json(one), *b = analyze_json(merged);
+    CHECK(a && b && strcmp(a, b) == 0);
+    free(a);
+    free(b);
+
+    /* Two shards through files equal the one pass. */
+    size_t cut = in.n / 3;
+    fl_agg *s1 = fl_agg_new(NULL), *s2 = fl_agg_new(NULL);
+    feed(s1, &in, 0, cut, false);
+    feed(s2, &in, cut, in.n, true);
+    for (size_t i = 0; i < in.n_changes; i++)
+        fl_agg_add_change(s1, &in.changes[i]);
+    char p1[64], p2[64];
+    snprintf(p1, sizeof p1, "%s/s1.flsum", dir);
+    snprintf(p2, sizeof p2, "%s/s2.flsum", dir);
+    write_summary(p1, s1, &d, 0, 2);
+    write_summary(p2, s2, &d, 1, 2);
+    fl_diag d1, d2;
+    fl_diag_init(&d1);
+    fl_diag_init(&d2);
+    fl_agg *l2 = read_back(p2, &d2, &m), *l1 = read_back(p1, &d1, &m);
+    fl_agg *total = fl_agg_new(NULL);
+    CHECK_INT(fl_agg_merge(total, l2), 0);
+    CHECK_INT(fl_agg_merge(total, l1), 0);
+    a = analyze_json(one);
+    b = analyze_json(total);
+    CHECK(a && b && strcmp(a, b) == 0);
+    free(a);
+    free(b);
+    CHECK(fl_agg_entries(total) == fl_agg_entries(one));
+
+    fl_agg *all[] = {one, loaded, merged, s1, s2, l1, l2, total};
+    for (size_t i = 0; i < FL_ARRAY_LEN(all); i++)
+        fl_agg_free(all[i]);
+    fl_diag *ds[] = {&d, &back, &d1, &d2};
+    for (size_t i = 0; i < FL_ARRAY_LEN(ds); i++)
+        fl_diag_free(ds[i]);
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *p = malloc(*len);
+    CHECK(fread(p, 1, *len, f) == *len);
+    fclose(f);
+    return p;
+}
+
+static void expect_refused(const char *path, const unsigned char *data, size_t len,
+                           const char *words)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, len, f);
+    fclose(f);
+    fl_agg *a = NULL;
+    fl_diag d;
+    fl_summary_meta m;
+    char err[512] = "";
+    fl_diag_init(&d);
+    CHECK_INT(fl_summary_read(path, &a, &d, &m, err, sizeof err), FL_EPARSE);
+    CHECK(a == NULL);
+    CHECK(strstr(err, path) != NULL);
+    if (!strstr(err, words)) {
+        fprintf(stderr, "expected '%s' in: %s\n", words, err);
+        CHECK(0);
+    }
+    fl_diag_free(&d);
+}
+
+static void test_refusals(void)
+{
+    char good[64], bad[64];
+    snprintf(good, sizeof good, "%s/one.flsum", dir);
+    snprintf(bad, sizeof bad, "%s/bad.flsum", dir);
+    size_t len;
+    unsigned char *p = slurp(good, &len);
+    unsigned char *q = malloc(len);
+
+    memcpy(q, p, len);
+    q[8] = 2;
+    expect_refused(bad, q, len, "format version 2");
+    /* every single flipped byte of the body is caught by the checksum */
+    for (size_t i = 12; i + 24 < len; i += 97) {
+        memcpy(q, p, len);
+        q[i] ^= 0x20;
+        expect_refused(bad, q, len, "checksum mismatch");
+    }
+    for (size_t cut = 0; cut < len; cut += 131)
+        expect_refused(bad, p, cut, cut < 8 ? "not a faultline summary" : "truncated");
+    expect_refused(bad, (const unsigned char *)"[{\"a\":1}]\n", 10, "not a faultline summary");
+    free(p);
+    free(q);
+}
+
+/* Warnings of three shards, appended in a shuffled order, come out in walk order, the
+ * duplicates every shard saw once, the unreadable count corrected. */
+static void test_diag_order(void)
+{
+    fl_diag all, s[3];
+    fl_diag_init(&all);
+    for (int i = 0; i < 3; i++) {
+        fl_diag_init(&s[i]);
+        fl_diag_warn(&s[i], FL_WARN_UNREADABLE, "logs/locked", 0, "cannot open directory");
+    }
+    fl_diag_warn(&s[0], FL_WARN_MALFORMED, "logs/b.json", 9, "x");
+    fl_diag_warn(&s[0], FL_WARN_TRUNCATED, "logs/b.json", 0, "cut");
+    fl_diag_warn(&s[1], FL_WARN_MALFORMED, "logs/a/z.json", 2, "y");
+    fl_diag_warn(&s[1], FL_WARN_MALFORMED, "logs/a/z.json", 1, "w");
+    fl_diag_warn(&s[2], FL_WARN_OVERSIZE, "logs/a.json", 5, "z");
+    CHECK_INT(fl_summary_diag_add(&all, &s[2]), 0);
+    CHECK_INT(fl_summary_diag_add(&all, &s[0]), 0);
+    CHECK_INT(fl_summary_diag_add(&all, &s[1]), 0);
+    CHECK_INT(fl_summary_diag_finish(&all), 0);
+    /* the walk visits directory logs/a before the file logs/a.json ('/' sorts as a
+     * component end, not as the character before '.') */
+    static const char *const want[] = {"logs/a/z.json", "logs/a/z.json", "logs/a.json",
+                                       "logs/b.json",   "logs/b.json",   "logs/locked"};
+    CHECK_INT(all.n_warnings, FL_ARRAY_LEN(want));
+    for (size_t i = 0; i < all.n_warnings && i < FL_ARRAY_LEN(want); i++)
+        CHECK_STR(all.warnings[i].file, want[i]);
+    CHECK_INT(all.warnings[0].line, 1);
+    CHECK_INT(all.warnings[4].line, 0);
+    CHECK_INT(all.unreadable, 1);
+    CHECK_INT(all.malformed, 3);
+    CHECK_INT(all.n_truncated, 1);
+    for (int i = 0; i < 3; i++)
+        fl_diag_free(&s[i]);
+    fl_diag_free(&all);
+
+    /* Past FL_DIAG_MAX_WARNINGS the list is cut and the rest counted. */
+    fl_diag big, part[2];
+    fl_diag_init(&big);
+    for (int k = 0; k < 2; k++) {
+        fl_diag_init(&part[k]);
+        for (int i = 0; i < FL_DIAG_MAX_WARNINGS + 30; i++)
+            fl_diag_warn(&part[k], FL_WARN_MALFORMED, k ? "g.json" : "f.json", (uint64_t)i + 1,
+                         "m");
+    }
+    CHECK_INT(fl_summary_diag_add(&big, &part[1]), 0);
+    CHECK_INT(fl_summary_diag_add(&big, &part[0]), 0);
+    CHECK_INT(fl_summary_diag_finish(&big), 0);
+    CHECK_INT(big.n_warnings, FL_DIAG_MAX_WARNINGS);
+    CHECK_INT(big.n_warnings + big.warnings_dropped, 2 * (FL_DIAG_MAX_WARNINGS + 30));
+    /* the ones kept are one pass's first: all of f.json's, in line order */
+    CHECK_STR(big.warnings[FL_DIAG_MAX_WARNINGS - 1].file, "f.json");
+    CHECK_INT(big.warnings[FL_DIAG_MAX_WARNINGS - 1].line, FL_DIAG_MAX_WARNINGS);
+    for (int k = 0; k < 2; k++)
+        fl_diag_free(&part[k]);
+    fl_diag_free(&big);
+}
+
+/* A field added to the aggregate must be written to summaries too, or merged reports lose it:
+ * this fails first, naming the struct, so summary.c and docs/summary-format.md get updated
+ * together with the new field (then update the size here). Sizes of x86-64 / LP64. */
+static void test_layout_unchanged(void)
+{
+#if UINTPTR_MAX == UINT64_MAX
+    static const struct {
+        const char *name;
+        size_t size, expected;
+    } t[] = {
+        {"struct fl_agg", sizeof(struct fl_agg), 272}, {"agg_rev", sizeof(agg_rev), 56},
+        {"agg_group", sizeof(agg_group), 352},         {"agg_sample", sizeof(agg_sample), 48},
+        {"agg_field", sizeof(agg_field), 32},          {"agg_cell", sizeof(agg_cell), 48},
+        {"fl_change", sizeof(fl_change), 720},         {"fl_diag", sizeof(fl_diag), 128},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(t); i++) {
+        if (t[i].size != t[i].expected)
+            fprintf(stderr,
+                    "%s changed size (%zu, was %zu): write its new fields in "
+                    "correlate/summary.c and docs/summary-format.md, then update this test\n",
+                    t[i].name, t[i].size, t[i].expected);
+        CHECK(t[i].size == t[i].expected);
+    }
+#endif
+}
+
+int main(void)
+{
+    test_layout_unchanged();
+    if (!mkdtemp(dir))
+        return 2;
+    test_round_trip(bad_deploy);
+    test_round_trip(dependency_outage);
+    test_round_trip(traffic_surge);
+    test_refusals();
+    test_diag_order();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        return 2;
+    return fl_test_done();
+}
