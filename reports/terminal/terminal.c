@@ -234,8 +234,7 @@ static void lay_causes(layout *l, const fl_result *r)
         const char *col = !confident ? "\x1b[2m" : i == 0 ? "\x1b[1;31m" : "\x1b[31m";
         char head[512];
         snprintf(head, sizeof(head), "%2d. %.2f  %-10s %s%s%s", c->rank, c->score,
-                 fl_cause_kind_name(c->kind), c->service, c->revision[0] ? "/" : "",
-                 c->revision);
+                 fl_cause_kind_name(c->kind), c->service, c->revision[0] ? "/" : "", c->revision);
         const char *ev = c->n_evidence ? c->evidence[0] : c->error_class;
         if (i == 0) {
             /* The top cause in full: what happened, the evidence, and the first action (the
@@ -244,8 +243,8 @@ static void lay_causes(layout *l, const fl_result *r)
             add_wrapped(l, P_HIGH, "", "    ", "    ", c->summary, false);
             if (c->n_actions) {
                 bool cmd = !strncmp(c->actions[0], "gcloud ", 7);
-                add_wrapped(l, P_MUST, sgr(l, "\x1b[1;32m"), cmd ? "    $ " : "    > ",
-                            "        ", c->actions[0], cmd);
+                add_wrapped(l, P_MUST, sgr(l, "\x1b[1;32m"), cmd ? "    $ " : "    > ", "        ",
+                            c->actions[0], cmd);
             }
             add_fmt(l, P_LOW, sgr(l, "\x1b[2m"), "    %s", ev);
         } else {
@@ -329,8 +328,8 @@ static void lay_revisions(layout *l, const fl_result *r)
         add_fmt(l, i < REVISIONS_FIRST ? P_MUST : P_EXTRA,
                 sgr(l, rv->requests_5xx ? "\x1b[31m" : ""),
                 "  %-*.*s req %6" PRIu64 " %s  5xx %5" PRIu64 " %3.0f%% %s", name_w, name_w,
-                rv->revision[0] ? rv->revision : rv->service, rv->requests, req,
-                rv->requests_5xx, pct, bad);
+                rv->revision[0] ? rv->revision : rv->service, rv->requests, req, rv->requests_5xx,
+                pct, bad);
     }
 }
 

@@ -132,7 +132,8 @@ int main(void)
 
     /* Log text cannot drive the terminal: ESC, BEL, OSC 52, C1 CSI (UTF-8 and raw), DEL and
      * bytes that are not UTF-8 are shown as '?'; other UTF-8 text stays. */
-    char *hostile[] = {"x\x1b[2J\x1b]52;c;cHduZWQ=\x07\xc2\x9b" "31m\x9b\x7f\xff caf\xc3\xa9 end"};
+    char *hostile[] = {"x\x1b[2J\x1b]52;c;cHduZWQ=\x07\xc2\x9b"
+                       "31m\x9b\x7f\xff caf\xc3\xa9 end"};
     causes[0].evidence = hostile;
     groups[0].title = hostile[0];
     v.height = 40;
