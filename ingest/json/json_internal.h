@@ -57,15 +57,26 @@
     X(JSON, ROOT, "jsonPayload")                                                                   \
     X(J_MESSAGE, JSON, "message")                                                                  \
     X(J_MSG, JSON, "msg")                                                                          \
+    X(J_EVENT, JSON, "event")                                                                      \
     X(J_ERROR, JSON, "error")                                                                      \
     X(JE_MESSAGE, J_ERROR, "message")                                                              \
     X(JE_VALUE, J_ERROR, "value")                                                                  \
+    X(JE_TYPE, J_ERROR, "type")                                                                    \
+    X(JE_STACK, J_ERROR, "stack")                                                                  \
+    X(J_ERR, JSON, "err")                                                                          \
+    X(JR_MESSAGE, J_ERR, "message")                                                                \
+    X(JR_TYPE, J_ERR, "type")                                                                      \
+    X(JR_STACK, J_ERR, "stack")                                                                    \
+    X(J_ERROR_VERBOSE, JSON, "errorVerbose")                                                       \
     X(J_EXCEPTION, JSON, "exception")                                                              \
+    X(J_EXC_INFO, JSON, "exc_info")                                                                \
     X(J_STACK_TRACE, JSON, "stack_trace")                                                          \
     X(J_STACK, JSON, "stack")                                                                      \
     X(J_STACKTRACE, JSON, "stackTrace")                                                            \
+    X(J_STACKTRACE_LC, JSON, "stacktrace")                                                         \
     X(J_LEVEL, JSON, "level")                                                                      \
     X(J_SEVERITY, JSON, "severity")                                                                \
+    X(J_LEVELNAME, JSON, "levelname")                                                              \
     X(J_TYPE, JSON, "@type")                                                                       \
     X(ENV_MESSAGE, ROOT, "message")                                                                \
     X(EM_DATA, ENV_MESSAGE, "data")                                                                \
@@ -139,6 +150,15 @@ int fl_entry_parse_jansson_depth(const char *buf, size_t len, fl_entry *e, char 
                                  size_t errlen, int depth);
 int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
                               int depth);
+/* repair.c: a copy of buf with invalid UTF-8, "\u0000", unpaired surrogates (U+FFFD) and
+ * overflowing numbers (null) replaced. Returns 1 with *out (fl_free) and *fixes (FL_FIX_*)
+ * when something was replaced, 0 when nothing was, FL_ENOMEM. */
+int fl_json_repair(const char *buf, size_t len, char **out, size_t *out_len, unsigned *fixes);
+/* After a reader returned rc for buf: when rc is FL_EPARSE and a repaired copy parses, returns
+ * 0 with e->fixes set; otherwise rc (e cleared, errbuf untouched). */
+int fl_json_parse_repaired(const char *buf, size_t len, fl_entry *e, char *errbuf,
+                           size_t errlen, int rc, fl_parse_fn parse);
+
 /* The fast reader (ingest/json/fast.c). */
 int fl_entry_parse_fast(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen);
 

@@ -23,7 +23,8 @@ static const expect samples[] = {
     {4, FL_SEV_ERROR, FL_LOG_STDERR, "palios-taey", "palios-taey-00007-2gd", 0, "Traceback"},
     {5, FL_SEV_ERROR, FL_LOG_REQUESTS, "palios-taey", "palios-taey-00007-2gd", 500, ""},
     {6, FL_SEV_ERROR, FL_LOG_STDERR, "palios-taey", "palios-taey-00007-2gd", 0, "Traceback"},
-    {7, FL_SEV_DEFAULT, FL_LOG_STDERR, "onwrite-food-listings", "onwrite-food-listings-00002-xej",
+    /* No severity, but a Node error with its stack: the error-looking rule makes it ERROR. */
+    {7, FL_SEV_ERROR, FL_LOG_STDERR, "onwrite-food-listings", "onwrite-food-listings-00002-xej",
      0, "Error: 5 NOT_FOUND: Queue does not exist"},
     {8, FL_SEV_INFO, FL_LOG_REQUESTS, "updateholidays", "updateholidays-00006-taj", 200, ""},
     {9, FL_SEV_INFO, FL_LOG_STDOUT, "updateholidays", "updateholidays-00006-taj", 0,
@@ -319,7 +320,7 @@ static const mapping_case cases[] = {
     {"{\"resource\":{\"type\":\"cloud_run_job\",\"labels\":{\"job_name\":\"nightly\"}}}", "service",
      "nightly"},
     {"{\"textPayload\":\"t\",\"jsonPayload\":{\"message\":\"m\"}}", "message", "t"},
-    {"{\"jsonPayload\":{\"msg\":\"m2\",\"error\":\"e\"}}", "message", "m2"},
+    {"{\"jsonPayload\":{\"msg\":\"m2\",\"error\":\"e\"}}", "message", "m2\ne"},
     {"{\"jsonPayload\":{\"error\":\"boom\"}}", "message", "boom"},
     {"{\"jsonPayload\":{\"error\":{\"message\":\"em\",\"value\":\"ev\"}}}", "message", "em"},
     {"{\"jsonPayload\":{\"error\":{\"type\":\"X\",\"value\":\"ev\"}}}", "message", "ev"},
@@ -345,6 +346,82 @@ static const mapping_case cases[] = {
     {"{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"resource\":{\"type\":\"t\"}}",
      "service", ""},
     {"{\"labels\":{\"instanceId\":\"i1\"}}", "instance_id", "i1"},
+    /* Structured loggers (docs/loggers.md): error text in fields of its own, level lifted only
+     * when Cloud Logging set no severity. */
+    /* pino: numeric level, msg, err {type, message, stack}; the stack holds msg, so it replaces it */
+    {"{\"jsonPayload\":{\"level\":50,\"msg\":\"connect ECONNREFUSED 10.0.0.3:6379\",\"err\":{"
+     "\"type\":\"Error\",\"message\":\"connect ECONNREFUSED 10.0.0.3:6379\",\"stack\":\"Error: "
+     "connect ECONNREFUSED 10.0.0.3:6379\\n    at TCPConnectWrap.afterConnect\"}}}",
+     "message", "Error: connect ECONNREFUSED 10.0.0.3:6379\n    at TCPConnectWrap.afterConnect"},
+    {"{\"jsonPayload\":{\"level\":50,\"msg\":\"x\"}}", "severity", "500"},
+    {"{\"jsonPayload\":{\"level\":60,\"msg\":\"x\"}}", "severity", "600"},
+    {"{\"jsonPayload\":{\"level\":40,\"msg\":\"x\"}}", "severity", "400"},
+    {"{\"jsonPayload\":{\"level\":30,\"msg\":\"Error: not an error at info\"}}", "severity",
+     "200"},
+    {"{\"jsonPayload\":{\"level\":50,\"msg\":\"x\"}}", "json_level", "ERROR"},
+    {"{\"severity\":\"INFO\",\"jsonPayload\":{\"level\":50,\"msg\":\"x\"}}", "severity", "200"},
+    {"{\"severity\":\"DEFAULT\",\"jsonPayload\":{\"level\":50,\"msg\":\"x\"}}", "severity",
+     "500"},
+    /* pino with a custom message: msg first, then the error's stack */
+    {"{\"jsonPayload\":{\"level\":50,\"msg\":\"send failed\",\"err\":{\"type\":\"Error\","
+     "\"message\":\"Invalid login: 535 5.7.8 Authentication failed\",\"stack\":\"Error: Invalid "
+     "login: 535 5.7.8 Authentication failed\"}}}",
+     "message", "send failed\nError: Invalid login: 535 5.7.8 Authentication failed"},
+    /* an err object without a stack: "type: message" when the type names an exception */
+    {"{\"jsonPayload\":{\"msg\":\"q\",\"err\":{\"type\":\"TimeoutError\",\"message\":\"t/o\"}}}",
+     "message", "q\nTimeoutError: t/o"},
+    {"{\"jsonPayload\":{\"msg\":\"q\",\"err\":{\"type\":\"str\",\"message\":\"t/o\"}}}",
+     "message", "q\nt/o"},
+    /* zap: level string, msg, error, stacktrace; errorVerbose only without error */
+    {"{\"jsonPayload\":{\"level\":\"error\",\"msg\":\"query failed\",\"error\":\"dial tcp "
+     "10.1.2.3:5432: connect: connection refused\",\"stacktrace\":\"main.handler\\n\\t/app/"
+     "main.go:42\"}}",
+     "message",
+     "query failed\ndial tcp 10.1.2.3:5432: connect: connection refused\nmain.handler\n\t/app/"
+     "main.go:42"},
+    {"{\"jsonPayload\":{\"level\":\"error\",\"msg\":\"m\",\"errorVerbose\":\"boom\\nmain.f\"}}",
+     "message", "m\nboom\nmain.f"},
+    {"{\"jsonPayload\":{\"level\":\"dpanic\",\"msg\":\"m\"}}", "severity", "600"},
+    /* zapdriver: severity and message keys */
+    {"{\"severity\":\"ERROR\",\"jsonPayload\":{\"message\":\"m\",\"error\":\"EOF\"}}", "message",
+     "m\nEOF"},
+    /* slog: msg, level with offsets, err */
+    {"{\"jsonPayload\":{\"level\":\"ERROR+2\",\"msg\":\"m\",\"err\":\"x509: certificate has "
+     "expired\"}}",
+     "severity", "500"},
+    {"{\"jsonPayload\":{\"level\":\"ERROR\",\"msg\":\"m\",\"err\":\"x509: certificate has "
+     "expired\"}}",
+     "message", "m\nx509: certificate has expired"},
+    /* logback + logstash-logback-encoder */
+    {"{\"jsonPayload\":{\"level\":\"ERROR\",\"message\":\"HikariPool-1 - timeout\",\"stack_trace\":"
+     "\"java.sql.SQLTransientConnectionException: x\\n\\tat com.zaxxer\",\"logger_name\":\"a\"}}",
+     "message", "HikariPool-1 - timeout\njava.sql.SQLTransientConnectionException: x\n\tat com.zaxxer"},
+    {"{\"jsonPayload\":{\"level\":\"WARN\",\"message\":\"x\"}}", "severity", "400"},
+    /* python-json-logger: levelname, exc_info */
+    {"{\"jsonPayload\":{\"levelname\":\"ERROR\",\"message\":\"boom\",\"exc_info\":\"Traceback "
+     "(most recent call last):\\nValueError: v\"}}",
+     "message", "boom\nTraceback (most recent call last):\nValueError: v"},
+    {"{\"jsonPayload\":{\"levelname\":\"CRITICAL\",\"message\":\"boom\"}}", "severity", "600"},
+    /* structlog: event, level, exception */
+    {"{\"jsonPayload\":{\"event\":\"smtp send failed\",\"level\":\"error\",\"exception\":"
+     "\"Traceback (most recent call last):\\nsmtplib.SMTPAuthenticationError: (535, b'x')\"}}",
+     "message",
+     "smtp send failed\nTraceback (most recent call last):\nsmtplib.SMTPAuthenticationError: (535, "
+     "b'x')"},
+    {"{\"jsonPayload\":{\"event\":\"e\",\"level\":\"error\"}}", "severity", "500"},
+    /* JUL's SEVERE */
+    {"{\"jsonPayload\":{\"level\":\"SEVERE\",\"message\":\"x\"}}", "severity", "500"},
+    /* the error-looking rule: plain lines without a severity */
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Fstderr\",\"textPayload\":\"panic: "
+     "runtime error: index out of range\"}",
+     "severity", "500"},
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Fstderr\",\"textPayload\":\"error_count=0"
+     "\"}",
+     "severity", "0"},
+    /* request logs are never raised by their text */
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Frequests\",\"textPayload\":\"panic: x\","
+     "\"httpRequest\":{\"status\":200}}",
+     "severity", "0"},
 };
 
 static void test_mapping_cases(void)
@@ -367,6 +444,45 @@ static void test_mapping_cases(void)
     }
 }
 
+/* Defects jansson refuses but an entry survives (issue 10): both readers keep it, replace
+ * what cannot be represented and say what they replaced; the same text either way. */
+static void test_repairs(void)
+{
+    static const struct {
+        const char *in;
+        unsigned fixes;
+        const char *message;
+    } repairs[] = {
+        {"{\"textPayload\":\"a\\u0000b\"}", FL_FIX_NUL, "a\xEF\xBF\xBD" "b"},
+        {"{\"textPayload\":\"x\\ud800y\"}", FL_FIX_SURROGATE, "x\xEF\xBF\xBDy"},
+        {"{\"textPayload\":\"x\\udc00\"}", FL_FIX_SURROGATE, "x\xEF\xBF\xBD"},
+        {"{\"textPayload\":\"ok \\ud83d\\ude00\"}", 0, "ok \xF0\x9F\x98\x80"},
+        {"{\"textPayload\":\"bad \xff\xc0\xaf end\"}", FL_FIX_UTF8,
+         "bad \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end"},
+        {"{\"textPayload\":\"t\",\"labels\":{\"n\":1e999}}", FL_FIX_NUMBER, "t"},
+        {"{\"textPayload\":\"t\",\"x\":-99999999999999999999}", FL_FIX_NUMBER, "t"},
+        {"{\"textPayload\":\"t\",\"timestamp\":\"2026-02-30T00:00:00Z\"}", FL_FIX_TIMESTAMP,
+         "t"},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(repairs); i++) {
+        for (int slow = 0; slow < 2; slow++) {
+            fl_entry e;
+            fl_entry_init(&e);
+            char err[256] = "";
+            int rc = slow ? fl_entry_parse_jansson(repairs[i].in, strlen(repairs[i].in), &e, err,
+                                                   sizeof(err))
+                          : fl_entry_parse(repairs[i].in, strlen(repairs[i].in), &e, err, sizeof(err));
+            CHECK_INT(rc, 0);
+            CHECK_INT(e.fixes, repairs[i].fixes);
+            CHECK_STR(e.message, repairs[i].message);
+            fl_entry_free(&e);
+        }
+    }
+    char buf[256];
+    fl_entry_fixes_text(FL_FIX_UTF8 | FL_FIX_NUMBER, buf, sizeof(buf));
+    CHECK_STR(buf, "invalid UTF-8 replaced by U+FFFD; out-of-range number replaced by null");
+}
+
 static void test_rejects(void)
 {
     static const char *bad[] = {"",
@@ -376,7 +492,6 @@ static void test_rejects(void)
                                 "{",
                                 "{\"a\":}",
                                 "{\"a\":1}x",
-                                "{\"a\":\"\\u0000\"}",
                                 "{\"message\":{\"data\":\"!!!\"}}"};
     for (size_t i = 0; i < FL_ARRAY_LEN(bad); i++) {
         fl_entry e;
@@ -395,5 +510,6 @@ int main(void)
     test_pubsub_envelope();
     test_mapping_cases();
     test_rejects();
+    test_repairs();
     return fl_test_done();
 }
