@@ -93,6 +93,7 @@ void fl_agg_free(fl_agg *a)
     fl_strmap_free(&a->rev_index);
     fl_strmap_free(&a->group_index);
     fl_cellmap_free(&a->cell_index);
+    agg_graph_free(a->graph);
     fl_free(a);
 }
 
@@ -511,9 +512,14 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
     a->entries++;
     note_time(a, e->ts);
     fl_change ch;
-    if (fl_change_from_entry(e, &ch))
-        return fl_agg_add_change(a, &ch);
-    if (e->log_kind == FL_LOG_AUDIT_ACTIVITY || e->log_kind == FL_LOG_AUDIT_SYSTEM_EVENT ||
+    if (fl_change_from_entry(e, &ch)) {
+        int rc = fl_agg_add_change(a, &ch);
+        /* "Ready ... False for Revision X with message: Image '...' not found." is also the
+         * revision's crash reason, and may be the only one when it never started. */
+        if (rc || ch.kind != FL_CHANGE_FAILED || strcmp(ch.source, "system_event") != 0 ||
+            !match || !match->rule || !ch.revision[0])
+            return rc;
+    } else if (e->log_kind == FL_LOG_AUDIT_ACTIVITY || e->log_kind == FL_LOG_AUDIT_SYSTEM_EVENT ||
         e->log_kind == FL_LOG_AUDIT_DATA_ACCESS)
         return 0; /* audit records that are not changes are neither traffic nor app errors */
 
@@ -530,6 +536,9 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         if (ri >= 0 && rev_note(&a->revs[ri], e->ts, e->ts, e->location, e->commit_sha, e->ts))
             return FL_ENOMEM;
     }
+    if (request && e->trace[0] && agg_graph_add(&a->graph, e->trace, e->service, e->ts,
+                                                e->latency_s))
+        return FL_ENOMEM;
     int64_t minute = minute_of(e->ts);
     agg_cell *c;
     /* Entries without a timestamp go to minute 0, which no bucket width moves and which is
@@ -590,7 +599,8 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         g->first_seen = e->ts;
     if (e->ts > g->last_seen)
         g->last_seen = e->ts;
-    const char *msg = e->message[0] ? e->message : g->template_text;
+    /* This entry's own template, not the group's (which depends on what came first). */
+    const char *msg = e->message[0] ? e->message : p.template_text;
     if (sample_offer(g, e->ts, e->service, e->revision, e->instance_id, e->insert_id, msg))
         return FL_ENOMEM;
     if (matched)
@@ -625,6 +635,8 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
     if (src->has_span && span_note(dst, src->span_lo, src->span_hi))
         goto out;
     if (src->width > dst->width && fold_cells(dst, src->width))
+        goto out;
+    if (agg_graph_merge(&dst->graph, src->graph))
         goto out;
     for (size_t i = 0; i < src->n_revs; i++) {
         const agg_rev *s = &src->revs[i];

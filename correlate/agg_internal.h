@@ -4,6 +4,7 @@
 #define FL_AGG_INTERNAL_H
 
 #include "fl_correlate.h"
+#include "graph.h"
 #include "map.h"
 
 #define AGG_MAX_FIELD_VALUES 64 /* distinct (capture, value) pairs kept per group */
@@ -91,6 +92,7 @@ struct fl_agg {
     int64_t width;
     int64_t span_lo, span_hi; /* minutes; valid when has_span */
     bool has_span;
+    agg_graph *graph; /* trace ids of request logs, for the call graph; NULL until one */
 };
 
 /* The start of the width-minute bucket holding minute m (floor, also for negative m). */

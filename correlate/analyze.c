@@ -21,7 +21,7 @@
 #include <string.h>
 
 
-static cand *cand_new(ctx *c)
+cand *an_cand_new(ctx *c)
 {
     if (c->n_cands == c->cap_cands) {
         size_t nc = c->cap_cands ? c->cap_cands * 2 : 32;
@@ -37,6 +37,7 @@ static cand *cand_new(ctx *c)
     memset(x, 0, sizeof(*x));
     x->group = -1;
     x->change = -1;
+    x->symptom = -1;
     return x;
 }
 
@@ -137,6 +138,35 @@ static void group_stats_build(ctx *c, size_t g, group_stats *st)
     st->after_min = (double)(st->n - k) * (double)c->w;
 }
 
+/* Chronic: no significant rise anywhere in the window (no change point), present in its
+ * first and its last quarter, and there before the window's first change. Such a group is
+ * background, not an incident: it is flagged in the report and never a change's cause. */
+static bool is_chronic(const ctx *c, const group_stats *st)
+{
+    if (st->started || st->n < 8)
+        return false;
+    size_t q = st->n / 4;
+    uint64_t head = 0, tail = 0, total = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        total += st->series[i];
+        head += i < q ? st->series[i] : 0;
+        tail += i >= st->n - q ? st->series[i] : 0;
+    }
+    if (total < 10 || !head || !tail)
+        return false;
+    /* Before the first change of its service (or of none in particular). */
+    fl_time first_change = 0;
+    for (size_t i = 0; i < c->n_ch; i++)
+        if ((!c->ch[i].c.service[0] || strcmp(c->ch[i].c.service, st->service) == 0) &&
+            (!first_change || c->ch[i].first_ts < first_change))
+            first_change = c->ch[i].first_ts;
+    int64_t mc = first_change ? an_minute_of(first_change) : c->m1 + 1;
+    size_t before = 0;
+    for (size_t i = 0; i < st->n && c->m0 + (int64_t)i * c->w < mc; i++)
+        before += st->series[i];
+    return before > 0;
+}
+
 static double rate_excess(uint64_t k, double n, uint64_t k0, double n0)
 {
     double expect = n0 > 0 ? (double)k0 / n0 * n : 0;
@@ -148,27 +178,35 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
 {
     const cand_change *cc = &c->ch[ci];
     const agg_group *grp = &c->a->groups[g];
+    if (c->chronic[g])
+        return; /* there before the change and unchanged by it */
+    char gname[128];
+    an_group_name(grp, gname, sizeof(gname));
     /* A secret names no Cloud Run service: any service reading it may break. */
     bool any_service = cc->c.kind == FL_CHANGE_SECRET || !cc->c.service[0];
     const char *svc = any_service ? st->service : cc->c.service;
     fl_implies imp = (fl_implies)grp->implies;
     bool same_service = strcmp(svc, st->service) == 0;
-    const char *scope = svc;
+    /* A change of a service the erring one calls: its callers' call errors are its evidence. */
+    double callee_fit = 0;
+    bool via_callee = !same_service && !any_service && an_calls(c, st->service, svc) &&
+                      (callee_fit = an_callee_fit(c, grp, svc)) > 0;
+    const char *scope = via_callee ? st->service : svc;
     int64_t mT = an_minute_of(cc->first_ts);
 
     /* Errors the change could explain: on its revision, else on the service after it. */
     fl_time first = 0;
     uint64_t k_rev = 0;
-    if (cc->rev >= 0)
+    if (cc->rev >= 0 && !via_callee)
         k_rev = an_grp_sum(c, g, (size_t)cc->rev, INT64_MIN, INT64_MAX, &first);
-    if (cc->rev >= 0 && k_rev == 0)
+    if (cc->rev >= 0 && !via_callee && k_rev == 0)
         return;
-    if (cc->rev < 0) {
+    if (cc->rev < 0 || via_callee) {
         k_rev = an_grp_sum_service(c, g, scope, mT, INT64_MAX, &first);
         if (k_rev == 0 || first < cc->first_ts)
             return;
     }
-    cand *x = cand_new(c);
+    cand *x = an_cand_new(c);
     if (!x)
         return;
     x->kind = FL_CAUSE_DEPLOY;
@@ -176,6 +214,8 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->gkey = grp->key;
     x->change = (long)ci;
     x->change_ts = cc->first_ts;
+    if (via_callee)
+        snprintf(x->caller, sizeof(x->caller), "%s", st->service);
     snprintf(x->service, sizeof(x->service), "%s", svc);
     snprintf(x->revision, sizeof(x->revision), "%s", cc->c.revision);
 
@@ -186,7 +226,7 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->values[FL_SIG_NOVELTY] = fl_score_novelty(before, bmin, after, amin);
     snprintf(x->details[FL_SIG_NOVELTY], 200, "%" PRIu64 " `%s` in %.0f min before, %" PRIu64
              " in %.0f min after",
-             before, grp->key, bmin, after, amin);
+             before, gname, bmin, after, amin);
 
     /* Onset: the first error for a new group; the change point for an old one. */
     fl_time ref = cc->first_ts;
@@ -205,19 +245,19 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
         x->values[FL_SIG_ONSET_AFTER_CHANGE] = fl_score_time(dt, imp);
         if (ref != cc->first_ts)
             snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200,
-                     "`%s` starts %s after the revision went live (%s after the %s)", grp->key,
+                     "`%s` starts %s after the revision went live (%s after the %s)", gname,
                      fl_fmt_duration(dt, d, sizeof(d)),
                      fl_fmt_duration((double)(onset - cc->first_ts) / FL_USEC_PER_SEC, d2,
                                      sizeof(d2)),
                      fl_change_kind_name(cc->c.kind));
         else
             snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200, "`%s` starts %s after the %s",
-                     grp->key, fl_fmt_duration(dt, d, sizeof(d)),
+                     gname, fl_fmt_duration(dt, d, sizeof(d)),
                      fl_change_kind_name(cc->c.kind));
     } else {
         snprintf(x->details[FL_SIG_ONSET_AFTER_CHANGE], 200,
                  "`%s` was already there before the change and did not rise after it",
-                 grp->key);
+                 gname);
     }
 
     /* Confinement: the changed revision against revisions serving at the same time, else
@@ -271,6 +311,38 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
                      fl_fmt_pct(FL_MIN(k_all, n_all), n_all, p1, 16), k_p, n_p,
                      fl_fmt_pct(FL_MIN(k_p, n_p), n_p, p2, 16));
         }
+    } else if (via_callee) {
+        /* The callee's new revision against its other revisions: worse confirms the link; a
+         * callee that fails without logging it (slow, hanging) leaves this neutral. */
+        conf = 0.5;
+        llr = fl_llr2_rates(after, amin, before, bmin > 0 ? bmin : 1);
+        excess = rate_excess(after, amin, before, bmin);
+        snprintf(x->details[FL_SIG_CONFINED], 200,
+                 "the errors are in %.50s, which calls %.50s; its requests say nothing more",
+                 st->service, svc);
+        if (cc->rev >= 0) {
+            size_t r = (size_t)cc->rev;
+            int64_t ma = an_minute_of(first), mb = c->m1 + 1;
+            uint64_t n_r, k_r, n_o = 0, k_o = 0, t, k5;
+            an_rev_sum(c, r, ma, mb, &n_r, &k_r);
+            for (size_t o = 0; o < c->n_revs; o++) {
+                if (o == r || strcmp(c->revs[o].r->service, svc) != 0)
+                    continue;
+                an_rev_sum(c, o, ma, mb, &t, &k5);
+                n_o += t;
+                k_o += k5;
+            }
+            if (n_r >= MIN_COMPARE_REQUESTS && n_o >= MIN_COMPARE_REQUESTS) {
+                double lift = fl_score_lift(k_r, n_r, k_o, n_o);
+                conf = 0.5 + 0.5 * lift;
+                char p1[16], p2[16];
+                snprintf(x->details[FL_SIG_CONFINED], 200,
+                         "errors in caller %s; callee %s 5xx %" PRIu64 "/%" PRIu64 " (%s) vs its "
+                         "other revisions %" PRIu64 "/%" PRIu64 " (%s)",
+                         st->service, c->revs[r].r->revision, k_r, n_r,
+                         fl_fmt_pct(k_r, n_r, p1, 16), k_o, n_o, fl_fmt_pct(k_o, n_o, p2, 16));
+            }
+        }
     } else if (!same_service) {
         conf = 0;
         llr = fl_llr2_rates(after, amin, before, bmin > 0 ? bmin : 1);
@@ -301,7 +373,13 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     x->values[FL_SIG_CONFINED] = conf;
 
     x->values[FL_SIG_IMPLIED] = fl_score_implied(FL_CAUSE_DEPLOY, imp);
-    snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", grp->key, fl_implies_name(imp));
+    snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", gname, fl_implies_name(imp));
+    if (via_callee) {
+        x->values[FL_SIG_IMPLIED] = callee_fit;
+        snprintf(x->details[FL_SIG_IMPLIED], 200, "`%.60s` in %.40s is what a failing call to "
+                 "%.40s looks like",
+                 gname, st->service, svc);
+    }
 
     fl_time sat = 0;
     double ratio = service_surge(c, st->service, &sat);
@@ -315,7 +393,11 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
     /* Novelty, class and traffic only say "something changed"; they count fully only when time
      * or confinement ties the errors to this change (a group that appears 35 minutes after a
      * deploy, on old and new revisions alike, is new but not the deploy's). */
-    double link = FL_MAX(x->values[FL_SIG_ONSET_AFTER_CHANGE], x->values[FL_SIG_CONFINED]);
+    /* Through a callee, the neutral 0.5 of "its requests say nothing" is no tie; only the
+     * part a worse callee revision adds is. */
+    double confined = via_callee ? 2 * (x->values[FL_SIG_CONFINED] - 0.5)
+                                 : x->values[FL_SIG_CONFINED];
+    double link = FL_MAX(x->values[FL_SIG_ONSET_AFTER_CHANGE], confined);
     double tie = FL_MIN(1.0, 0.5 + link);
     static const fl_signal loose[] = {FL_SIG_NOVELTY, FL_SIG_IMPLIED, FL_SIG_TRAFFIC};
     for (size_t i = 0; i < FL_ARRAY_LEN(loose) && tie < 0.999; i++) {
@@ -327,8 +409,8 @@ static void score_change(ctx *c, size_t ci, size_t g, const group_stats *st)
 
     /* A group that starts after the change is a burst in time as well as (or instead of) a
      * difference between revisions; rare errors (OOM kills) show more in time. */
-    if (st->started && st->onset >= cc->first_ts - 60 * FL_USEC_PER_SEC && same_service &&
-        st->llr2 > llr) {
+    if (st->started && st->onset >= cc->first_ts - 60 * FL_USEC_PER_SEC &&
+        (same_service || via_callee) && st->llr2 > llr) {
         llr = st->llr2;
         double ex = rate_excess(st->after, st->after_min, st->before, st->before_min);
         if (ex > excess)
@@ -348,6 +430,8 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
     fl_implies imp = (fl_implies)grp->implies;
     if (!st->started)
         return;
+    char gname[128];
+    an_group_name(grp, gname, sizeof(gname));
     fl_time sat = 0;
     double ratio = service_surge(c, st->service, &sat);
     bool surge_near = sat && sat - 5 * AGG_MINUTE <= st->onset &&
@@ -355,23 +439,17 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
     double surge = surge_near ? fl_score_surge(ratio) : 0;
 
     fl_cause_kind kinds[2];
-    size_t nk = 0;
-    switch (imp) {
-    case FL_IMPLIES_DEPENDENCY: kinds[nk++] = FL_CAUSE_DEPENDENCY; break;
-    case FL_IMPLIES_RESOURCE: kinds[nk++] = FL_CAUSE_RESOURCE; break;
-    case FL_IMPLIES_PLATFORM: kinds[nk++] = FL_CAUSE_PLATFORM; break;
-    case FL_IMPLIES_LOAD: break;
-    default: kinds[nk++] = FL_CAUSE_UNKNOWN; break;
-    }
-    if (surge > 0 || imp == FL_IMPLIES_LOAD)
-        kinds[nk++] = FL_CAUSE_LOAD;
+    size_t nk = fl_group_cause_kinds(grp->class_id, imp, surge > 0, kinds);
 
     /* Closest change before the onset, of the group's service or of none in particular. */
     double near = 0;
     char near_detail[200] = "no change before the onset";
     for (size_t i = 0; i < c->n_ch; i++) {
         const cand_change *cc = &c->ch[i];
-        if (cc->c.service[0] && strcmp(cc->c.service, st->service) != 0)
+        /* A change of a service this one calls counts too: it may be what broke the calls. */
+        /* A secret names no Cloud Run service: any service may read it. */
+        if (cc->c.kind != FL_CHANGE_SECRET && cc->c.service[0] &&
+            strcmp(cc->c.service, st->service) != 0 && !an_calls(c, st->service, cc->c.service))
             continue;
         if (cc->first_ts > st->onset + 60 * FL_USEC_PER_SEC)
             continue;
@@ -453,7 +531,7 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
 
     double excess = rate_excess(st->after, st->after_min, st->before, st->before_min);
     for (size_t i = 0; i < nk; i++) {
-        cand *x = cand_new(c);
+        cand *x = an_cand_new(c);
         if (!x)
             return;
         x->kind = kinds[i];
@@ -468,8 +546,8 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
         snprintf(x->details[FL_SIG_NOVELTY], 200,
                  "%" PRIu64 " in %.0f min before the onset, %" PRIu64 " in %.0f min after",
                  st->before, st->before_min, st->after, st->after_min);
-        x->values[FL_SIG_IMPLIED] = fl_score_implied(x->kind, imp);
-        snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", grp->key,
+        x->values[FL_SIG_IMPLIED] = fl_score_class_fit(x->kind, grp->class_id, imp);
+        snprintf(x->details[FL_SIG_IMPLIED], 200, "`%s` implies %s", gname,
                  fl_implies_name(imp));
         x->values[FL_SIG_NO_CHANGE_NEARBY] = 1 - near;
         snprintf(x->details[FL_SIG_NO_CHANGE_NEARBY], 200, "%s", near_detail);
@@ -486,6 +564,233 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
     }
 }
 
+/* A group that says nothing about what broke: the 5xx lines of the request log ("HTTP 500
+ * GET <path>"), Cloud Run's 503 text for a dead instance, or a request timeout (something was
+ * slow, never what). An unclassified group with the application's own words ("Error: 5
+ * NOT_FOUND: Queue does not exist") is not one: its template is the best name there is. */
+static bool is_symptom_group(const agg_group *g)
+{
+    if (g->class_id)
+        return strcmp(g->class_id, "request_timeout") == 0;
+    const char *t = g->template_text ? g->template_text : "";
+    bool request_line = strncmp(t, "HTTP ", 5) == 0 && t[5] >= '1' && t[5] <= '5';
+    return request_line || strstr(t, "HTTP response was malformed") ||
+           strstr(t, "connection to the instance had an error");
+}
+
+static int cand_order(const cand *a, const cand *b);
+static void follower_add(const ctx *c, cand *y, const char *svc, long g, uint64_t n);
+
+/* Two more ways one cause shows up as two candidates, decided on the scores before any is
+ * cleared:
+ *   - a callee's change blamed through its callers' errors, when the callee's own errors
+ *     blame the same change: the callee's own group names the cause, the callers' errors
+ *     become its evidence;
+ *   - a non-deploy candidate of a symptom group (a timeout) next to a classified one of the
+ *     same kind in the same service starting within 5 minutes (the upstream timeouts behind
+ *     the 504s): the classified one names it. */
+static void prefer_own_evidence(ctx *c)
+{
+    long *to = fl_calloc(c->n_cands + 1, sizeof(long));
+    if (!to) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < c->n_cands; i++) {
+        const cand *x = &c->cands[i];
+        to[i] = -1;
+        if (x->score <= 0 || x->failed_rollout)
+            continue;
+        bool via = x->kind == FL_CAUSE_DEPLOY && x->caller[0];
+        bool symptom = x->kind != FL_CAUSE_DEPLOY && is_symptom_group(&c->a->groups[x->group]);
+        if (!via && !symptom)
+            continue;
+        for (size_t j = 0; j < c->n_cands; j++) {
+            const cand *y = &c->cands[j];
+            if (j == i || y->score < MIN_REPORTED_SCORE || y->score < 0.5 * x->score ||
+                y->kind != x->kind || strcmp(y->service, x->service) != 0)
+                continue;
+            if (via && (y->change != x->change || y->caller[0] || y->failed_rollout))
+                continue;
+            if (symptom && (is_symptom_group(&c->a->groups[y->group]) ||
+                            llabs((long long)(y->onset - x->onset)) > 5 * AGG_MINUTE))
+                continue;
+            const cand *b = to[i] >= 0 ? &c->cands[to[i]] : NULL;
+            if (!b || y->score > b->score || (y->score == b->score && cand_order(y, b) < 0))
+                to[i] = (long)j;
+        }
+    }
+    for (size_t i = 0; i < c->n_cands; i++) {
+        if (to[i] < 0)
+            continue;
+        cand *x = &c->cands[i];
+        if (x->caller[0])
+            follower_add(c, &c->cands[to[i]], x->caller, x->group,
+                         an_grp_sum_service(c, (size_t)x->group, x->caller,
+                                            an_minute_of(x->change_ts), INT64_MAX, NULL));
+        x->score = 0;
+    }
+    fl_free(to);
+}
+
+/* A change found through a symptom group is named by the classified group of the same change
+ * that explains it: the OOM in the revision's own system log rather than the 503s it causes,
+ * the Redis timeouts rather than the 500s. The score stays the one the evidence earned; the
+ * symptom is kept for the evidence. */
+static void name_by_class(ctx *c)
+{
+    for (size_t i = 0; i < c->n_cands; i++) {
+        cand *x = &c->cands[i];
+        if (x->kind != FL_CAUSE_DEPLOY || x->failed_rollout ||
+            !is_symptom_group(&c->a->groups[x->group]))
+            continue;
+        const cand *best = NULL;
+        for (size_t j = 0; j < c->n_cands; j++) {
+            const cand *y = &c->cands[j];
+            /* The naming group must be the changed service's own, not a caller's. */
+            if (j == i || y->kind != FL_CAUSE_DEPLOY || y->change != x->change || y->failed_rollout ||
+                y->caller[0] || x->caller[0] || y->symptom >= 0 ||
+                strcmp(y->service, x->service) != 0 ||
+                is_symptom_group(&c->a->groups[y->group]))
+                continue;
+            /* It must start with the symptom, not long after it, and be new with the change
+             * (a timeout seen before the deploy is background, not its explanation). */
+            if (y->onset > x->onset + 10 * AGG_MINUTE ||
+                an_grp_sum_service(c, (size_t)y->group, y->service, c->m0,
+                                   an_minute_of(y->change_ts), NULL) > 0)
+                continue;
+            if (!best || y->score > best->score ||
+                (y->score == best->score && strcmp(y->gkey, best->gkey) < 0))
+                best = y;
+        }
+        if (!best)
+            continue;
+        x->symptom = x->group;
+        x->gsym = x->gkey;
+        x->group = best->group;
+        x->gkey = best->gkey;
+        if (best->onset && best->onset < x->onset)
+            x->onset = best->onset;
+    }
+}
+
+static int cand_cmp(const void *p, const void *q);
+static int cand_order(const cand *a, const cand *b)
+{
+    return cand_cmp(a, b);
+}
+
+/* Keeps the two callers with the most errors following cause y (ties: service, group key),
+ * in (service, key) order, whatever order they are offered in. */
+static void follower_add(const ctx *c, cand *y, const char *svc, long g, uint64_t n)
+{
+    for (int k = 0; k < 2; k++)
+        if (y->follow_svc[k][0] && strcmp(y->follow_svc[k], svc) == 0 && y->follow_group[k] == g)
+            return;
+    int at = !y->follow_svc[0][0] ? 0 : !y->follow_svc[1][0] ? 1 : -1;
+    if (at < 0) {
+        int weak = 0;
+        for (int k = 1; k < 2; k++) {
+            int d = y->follow_n[k] != y->follow_n[weak]
+                        ? (y->follow_n[k] < y->follow_n[weak] ? -1 : 1)
+                        : -strcmp(y->follow_svc[k], y->follow_svc[weak]);
+            if (d < 0)
+                weak = k;
+        }
+        int d = n != y->follow_n[weak] ? (n < y->follow_n[weak] ? -1 : 1)
+                                       : -strcmp(svc, y->follow_svc[weak]);
+        if (d <= 0)
+            return;
+        at = weak;
+    }
+    snprintf(y->follow_svc[at], sizeof(y->follow_svc[at]), "%s", svc);
+    y->follow_group[at] = g;
+    y->follow_n[at] = n;
+    if (y->follow_svc[1][0]) {
+        int d = strcmp(y->follow_svc[0], y->follow_svc[1]);
+        if (!d)
+            d = strcmp(c->a->groups[y->follow_group[0]].key, c->a->groups[y->follow_group[1]].key);
+        if (d > 0) {
+            char t[128];
+            memcpy(t, y->follow_svc[0], sizeof(t));
+            memcpy(y->follow_svc[0], y->follow_svc[1], sizeof(t));
+            memcpy(y->follow_svc[1], t, sizeof(t));
+            long tg = y->follow_group[0];
+            y->follow_group[0] = y->follow_group[1];
+            y->follow_group[1] = tg;
+            uint64_t tn = y->follow_n[0];
+            y->follow_n[0] = y->follow_n[1];
+            y->follow_n[1] = tn;
+        }
+    }
+}
+
+/* A caller's errors that follow a failure or change of a service it calls are that cause's
+ * evidence, not a cause of their own ("web-bff: 1,204 upstream timeouts follow"). Decided on
+ * the scores before any is cleared, so a chain A -> B -> C does not depend on the order. */
+static void callers_follow_callees(ctx *c)
+{
+    long *to = fl_calloc(c->n_cands + 1, sizeof(long));
+    if (!to) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < c->n_cands; i++) {
+        const cand *x = &c->cands[i];
+        to[i] = -1;
+        if (x->kind == FL_CAUSE_DEPLOY || x->score <= 0)
+            continue;
+        for (size_t j = 0; j < c->n_cands; j++) {
+            const cand *y = &c->cands[j];
+            if (j == i || y->score < MIN_REPORTED_SCORE || !an_calls(c, x->service, y->service))
+                continue;
+            /* The callee's trouble comes first (or within a minute: clocks and buckets). */
+            fl_time at = y->kind == FL_CAUSE_DEPLOY ? y->change_ts : y->onset;
+            if (!at || at > x->onset + AGG_MINUTE || at < x->onset - 30 * AGG_MINUTE)
+                continue;
+            const cand *b = to[i] >= 0 ? &c->cands[to[i]] : NULL;
+            if (!b || y->score > b->score || (y->score == b->score && cand_order(y, b) < 0))
+                to[i] = (long)j;
+        }
+    }
+    for (size_t i = 0; i < c->n_cands; i++) {
+        if (to[i] < 0)
+            continue;
+        cand *x = &c->cands[i];
+        follower_add(c, &c->cands[to[i]], x->service, x->group,
+                     an_grp_sum_service(c, (size_t)x->group, x->service, an_minute_of(x->onset),
+                                        INT64_MAX, NULL));
+        x->score = 0;
+    }
+    fl_free(to);
+}
+
+/* A secret change blamed in several services is listed once, under its best-scored service;
+ * the other services that read it become its evidence. cands are ranked already. */
+static void secret_readers(ctx *c)
+{
+    for (size_t i = 0; i < c->n_cands; i++) {
+        cand *x = &c->cands[i];
+        if (x->kind != FL_CAUSE_DEPLOY || x->change < 0 || x->score < MIN_REPORTED_SCORE ||
+            c->ch[x->change].c.kind != FL_CHANGE_SECRET)
+            continue;
+        bool lead = true;
+        for (size_t j = 0; j < i && lead; j++)
+            lead = !(c->cands[j].kind == FL_CAUSE_DEPLOY && c->cands[j].change == x->change &&
+                     c->cands[j].score >= MIN_REPORTED_SCORE);
+        if (!lead)
+            continue;
+        for (size_t j = i + 1; j < c->n_cands; j++) {
+            const cand *y = &c->cands[j];
+            if (y->kind == FL_CAUSE_DEPLOY && y->change == x->change &&
+                y->score >= MIN_REPORTED_SCORE && strcmp(y->service, x->service) != 0)
+                follower_add(c, x, y->service, y->group,
+                             an_grp_sum_service(c, (size_t)y->group, y->service,
+                                                an_minute_of(y->change_ts), INT64_MAX, NULL));
+        }
+    }
+}
+
 static int cand_cmp(const void *p, const void *q)
 {
     const cand *a = p, *b = q;
@@ -498,7 +803,14 @@ static int cand_cmp(const void *p, const void *q)
         return d;
     if (a->group != b->group && (d = strcmp(a->gkey, b->gkey)))
         return d;
-    return a->change < b->change ? -1 : a->change > b->change;
+    if (a->change != b->change)
+        return a->change < b->change ? -1 : 1;
+    /* Candidates renamed to one group differ in the symptom they were found through; callee
+     * candidates in their caller. Group indices follow input order: only keys may decide. */
+    const char *sa = a->symptom >= 0 ? a->gsym : "", *sb = b->symptom >= 0 ? b->gsym : "";
+    if ((d = strcmp(sa, sb)) || (d = strcmp(a->caller, b->caller)))
+        return d;
+    return (int)a->failed_rollout - (int)b->failed_rollout;
 }
 
 /* Predecessor: the revision of the service with the most requests before the change,
@@ -588,6 +900,8 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
     group_stats *gs = NULL;
     int rc = an_build_index(&c);
     if (!rc)
+        rc = an_build_graph(&c);
+    if (!rc)
         rc = an_collect_changes(&c, &changes, &n_changes);
     if (!rc)
         rc = an_out_changes(res, changes, n_changes);
@@ -595,30 +909,57 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
         rc = FL_ENOMEM;
     for (size_t g = 0; !rc && g < a->n_groups; g++)
         group_stats_build(&c, g, &gs[g]);
+    if (!rc && !(c.chronic = fl_calloc(a->n_groups + 1, sizeof(bool))))
+        rc = FL_ENOMEM;
     for (size_t g = 0; !rc && g < a->n_groups; g++) {
+        c.chronic[g] = is_chronic(&c, &gs[g]);
         for (size_t i = 0; i < c.n_ch; i++)
             score_change(&c, i, g, &gs[g]);
         score_group(&c, g, &gs[g]);
     }
+    if (!rc)
+        an_score_failed_rollouts(&c);
+    if (!rc)
+        name_by_class(&c);
+    if (!rc)
+        prefer_own_evidence(&c);
+    if (!rc)
+        callers_follow_callees(&c);
     /* An unexplained group that starts with an explained one in the same service is a symptom
-     * of it (the 5xx of a crashing revision), not a second cause. */
+     * of it (the 5xx of a crashing revision), not a second cause. So is one that starts while
+     * an explained group is already erring in its service, even when that group's candidate
+     * was scored elsewhere (a class-keyed group spans services: the 500s of content-api while
+     * its MongoDB calls fail). Decided on the scores before any is cleared. */
+    bool *symptom = rc ? NULL : fl_calloc(c.n_cands + 1, sizeof(bool));
+    if (!rc && !symptom)
+        rc = FL_ENOMEM;
     for (size_t i = 0; !rc && i < c.n_cands; i++) {
-        cand *x = &c.cands[i];
+        const cand *x = &c.cands[i];
         if (x->kind != FL_CAUSE_UNKNOWN)
             continue;
-        for (size_t j = 0; j < c.n_cands; j++) {
+        int64_t mo = an_minute_of(x->onset);
+        for (size_t j = 0; j < c.n_cands && !symptom[i]; j++) {
             const cand *y = &c.cands[j];
-            if (y->kind != FL_CAUSE_UNKNOWN && y->score >= MIN_REPORTED_SCORE &&
-                y->score >= x->score * 0.5 && strcmp(y->service, x->service) == 0 &&
-                llabs((long long)(y->onset - x->onset)) <= 5 * AGG_MINUTE) {
-                x->score = 0;
-                break;
-            }
+            if (y->kind == FL_CAUSE_UNKNOWN || y->score < MIN_REPORTED_SCORE ||
+                y->score < x->score * 0.5)
+                continue;
+            if (strcmp(y->service, x->service) == 0 &&
+                llabs((long long)(y->onset - x->onset)) <= 5 * AGG_MINUTE)
+                symptom[i] = true;
+            else
+                symptom[i] = y->onset <= x->onset + AGG_MINUTE &&
+                             an_grp_sum_service(&c, (size_t)y->group, x->service, mo - 10,
+                                                mo + 2, NULL) > 0;
         }
     }
+    for (size_t i = 0; !rc && i < c.n_cands; i++)
+        if (symptom[i])
+            c.cands[i].score = 0;
+    fl_free(symptom);
     if (!rc) {
         if (c.n_cands)
             qsort(c.cands, c.n_cands, sizeof(cand), cand_cmp);
+        secret_readers(&c);
         size_t max = opts->max_causes ? opts->max_causes : 5;
         res->causes = fl_calloc(max + 1, sizeof(fl_cause));
         if (!res->causes)
@@ -634,10 +975,15 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
                     strcmp(y->revision, x->revision) == 0 &&
                     (x->kind == FL_CAUSE_DEPLOY ? y->change == x->change : true))
                     dup = true;
+                /* One secret version is one cause, whichever services read it. */
+                if (x->kind == FL_CAUSE_DEPLOY && y->kind == FL_CAUSE_DEPLOY &&
+                    x->change >= 0 && y->change == x->change &&
+                    c.ch[x->change].c.kind == FL_CHANGE_SECRET)
+                    dup = true;
             }
             if (dup)
                 continue;
-            if (x->kind == FL_CAUSE_DEPLOY)
+            if (x->kind == FL_CAUSE_DEPLOY && !x->failed_rollout)
                 previous_revision(&c, x, x->prev, sizeof(x->prev));
             region_of(&c, x->service, x->revision, x->region, sizeof(x->region));
             rc = an_build_cause(&c, x, (int)res->n_causes + 1, &res->causes[res->n_causes]);
@@ -650,12 +996,16 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
         rc = an_out_groups(&c, res);
     if (!rc)
         rc = an_out_revisions(&c, res);
+    if (!rc)
+        rc = an_out_graph(&c, res);
     res->confident = res->n_causes > 0 && res->causes[0].score >= res->confidence_threshold;
     if (gs)
         for (size_t g = 0; g < a->n_groups; g++)
             fl_free(gs[g].series);
     fl_free(gs);
     fl_free(changes);
+    an_free_graph(&c);
+    fl_free(c.chronic);
     an_free_index(&c);
     if (rc) {
         fl_result_free(res);

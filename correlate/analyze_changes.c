@@ -46,6 +46,50 @@ static bool is_rollout(fl_change_kind k)
            k == FL_CHANGE_TRAFFIC;
 }
 
+/* "UpdateService of S by X" and "UpdateService of S": the same method on the same service (the
+ * operation's last entry may carry no principal). */
+static bool same_method(const char *a, const char *b)
+{
+    size_t la = strcspn(a, " "), lb = strcspn(b, " ");
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* One operation, two audit entries: a v2 UpdateService logs its first and its last step
+ * (operation.first / operation.last) with the same method, service and principal, seconds
+ * apart. A second entry like that, naming the same revision or none, is the same change. A
+ * real second deploy makes a second revision, so it stays. v is sorted; returns the new n. */
+static size_t merge_operation_halves(fl_change *v, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        fl_change *m = NULL;
+        for (size_t j = kept; j-- > 0 && !m;) {
+            fl_change *o = &v[j];
+            if (v[i].ts - o->ts > OPERATION_WINDOW)
+                break;
+            if (o->kind == v[i].kind && is_rollout(o->kind) && o->kind != FL_CHANGE_TRAFFIC &&
+                strcmp(o->source, "audit") == 0 && strcmp(v[i].source, "audit") == 0 &&
+                strcmp(o->service, v[i].service) == 0 &&
+                (!o->actor[0] || !v[i].actor[0] || strcmp(o->actor, v[i].actor) == 0) &&
+                same_method(o->description, v[i].description) &&
+                (!o->revision[0] || !v[i].revision[0] ||
+                 strcmp(o->revision, v[i].revision) == 0))
+                m = o;
+        }
+        if (!m) {
+            v[kept++] = v[i];
+            continue;
+        }
+        if (!m->revision[0])
+            snprintf(m->revision, sizeof(m->revision), "%s", v[i].revision);
+        if (!m->actor[0])
+            snprintf(m->actor, sizeof(m->actor), "%s", v[i].actor);
+        if (!m->commit_sha[0])
+            snprintf(m->commit_sha, sizeof(m->commit_sha), "%s", v[i].commit_sha);
+    }
+    return kept;
+}
+
 /* All change events, sorted, with revisions paired and inferred deploys added. The result is
  * in *out (owned) for the report; candidates are derived from it. */
 int an_collect_changes(ctx *c, fl_change **out, size_t *n_out)
@@ -76,6 +120,25 @@ int an_collect_changes(ctx *c, fl_change **out, size_t *n_out)
             named[r] = true;
         if (r >= 0 && is_rollout(v[i].kind))
             claimed[r] = true;
+    }
+    /* A service-level rollout whose revision turned Ready shortly after it (v1 ReplaceService:
+     * Ready 15-30 s later) carries that revision, whatever the logs show first. */
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].revision[0] || !is_rollout(v[i].kind) || v[i].kind == FL_CHANGE_TRAFFIC)
+            continue;
+        for (size_t j = 0; j < n; j++) {
+            if (v[j].kind != FL_CHANGE_REVISION_READY || !v[j].revision[0] ||
+                strcmp(v[j].service, v[i].service) != 0 || v[j].ts < v[i].ts ||
+                v[j].ts > v[i].ts + READY_PAIR_WINDOW)
+                continue;
+            long r = an_find_rev(c, v[j].service, v[j].revision);
+            if (r >= 0 && claimed[r])
+                continue;
+            snprintf(v[i].revision, sizeof(v[i].revision), "%s", v[j].revision);
+            if (r >= 0)
+                named[r] = claimed[r] = true;
+            break; /* v is in time order: the first Ready after the rollout */
+        }
     }
     /* Pair service-level rollouts with the revision first seen right after them. */
     for (size_t i = 0; i < n; i++) {
@@ -130,6 +193,7 @@ int an_collect_changes(ctx *c, fl_change **out, size_t *n_out)
     qsort(v, n, sizeof(fl_change), change_cmp);
     fl_free(named);
     fl_free(claimed);
+    n = merge_operation_halves(v, n);
 
     /* Candidates: one per (service, revision); service-level changes one each. */
     c->ch = fl_calloc(n + 1, sizeof(cand_change));

@@ -13,6 +13,8 @@
 
 #define MAX_BUCKETS 1500
 #define PAIR_WINDOW (15 * 60 * FL_USEC_PER_SEC) /* audit deploy -> first sight of revision */
+#define READY_PAIR_WINDOW (120 * FL_USEC_PER_SEC) /* rollout -> its revision's Ready event */
+#define OPERATION_WINDOW (5 * 60 * FL_USEC_PER_SEC) /* first and last audit entry of one op */
 #define MIN_COMPARE_REQUESTS 20
 #define MIN_CONCURRENT_REQUESTS 100 /* other revisions' traffic worth a side-by-side comparison */
 #define UNKNOWN_CAUSE_CAP 0.45 /* an unexplained group is never a confident cause */
@@ -57,6 +59,15 @@ typedef struct cand {
     fl_time change_ts;
     double surge_ratio;
     fl_time surge_ts;
+    long symptom;     /* the unclassified group this cause was first found through, -1 */
+    const char *gsym; /* its key */
+    char caller[128];          /* deploy of a callee blamed for errors in this caller, or "" */
+    char follow_svc[2][128];   /* callers whose errors follow this cause (evidence) */
+    long follow_group[2];
+    uint64_t follow_n[2];
+    bool failed_rollout;       /* a revision that never became Ready (analyze_rollout.c) */
+    double fr_values[3];       /* its evidence, weighted by an_rollout_weights */
+    char fr_details[3][200];
 } cand;
 
 typedef struct ctx {
@@ -75,6 +86,12 @@ typedef struct ctx {
     cand *cands;
     size_t n_cands, cap_cands;
     bool oom; /* an allocation failed somewhere the callers cannot return a code */
+    /* the call graph (analyze_graph.c): services by name, edge counts [caller * n + callee] */
+    const char **svc_names;
+    uint64_t *svc_hash;
+    size_t n_svcs;
+    uint64_t *edge_traces, *edge_mentions;
+    bool *chronic; /* per group: steady for the whole window (fl_analyze) */
 } ctx;
 
 typedef struct group_stats {
@@ -112,6 +129,31 @@ int an_collect_changes(ctx *c, fl_change **out, size_t *n_out);
 /* cause_text.c */
 const agg_field *an_top_field(const agg_group *g, const char *name);
 int an_build_cause(const ctx *c, const cand *x, int rank, fl_cause *o);
+
+/* analyze.c */
+cand *an_cand_new(ctx *c);
+
+/* analyze_rollout.c: revisions that never became Ready, as causes. */
+void an_score_failed_rollouts(ctx *c);
+extern const char *const an_rollout_signals[3];
+extern const double an_rollout_weights[3];
+
+/* analyze_graph.c: the service call graph from trace ids and error text. */
+int an_build_graph(ctx *c);
+void an_free_graph(ctx *c);
+long an_service_index(const ctx *c, const char *service);
+/* caller sends requests to callee (a shared trace, or its errors name callee twice) */
+bool an_calls(const ctx *c, const char *caller, const char *callee);
+int an_out_graph(const ctx *c, fl_result *res);
+/* How well a caller's group fits a failing call to callee: 1 when its text names the callee
+ * or its class is a call failure (timeouts, refused, unavailable), 0.6 for an unclassified
+ * group (the caller's 5xx), 0 for anything else (a database error is not the callee's). */
+double an_callee_fit(const ctx *c, const agg_group *g, const char *callee);
+
+/* naming.c: a group's name for people (class, else template text; app-level 504s). */
+const char *an_group_name(const agg_group *g, char *buf, size_t cap);
+double an_group_max_latency(const agg_group *g); /* -1 when no latency was captured */
+bool an_group_app_timeout(const agg_group *g);
 
 /* result_out.c */
 int an_out_changes(fl_result *res, const fl_change *v, size_t n);

@@ -46,6 +46,28 @@ static int add_field_evidence(fl_cause *o, const agg_group *grp)
     }
 }
 
+/* "web-bff: 1204 `upstream_timeout` errors follow" for each caller the cause explains. */
+static int add_follower_evidence(const ctx *c, const cand *x, fl_cause *o)
+{
+    int rc = 0;
+    for (int k = 0; k < 2 && x->follow_svc[k][0]; k++) {
+        if (strcmp(x->follow_svc[k], x->caller) == 0 && x->follow_group[k] == x->group)
+            continue; /* already the cause's own evidence line */
+        char name[128];
+        an_group_name(&c->a->groups[x->follow_group[k]], name, sizeof(name));
+        if (x->change >= 0 && c->ch[x->change].c.kind == FL_CHANGE_SECRET)
+            rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                               "%s (also reads secret %s): %" PRIu64 " `%s` errors follow",
+                               x->follow_svc[k], c->ch[x->change].c.service, x->follow_n[k],
+                               name);
+        else
+            rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                               "%s (calls %s): %" PRIu64 " `%s` errors follow", x->follow_svc[k],
+                               x->service, x->follow_n[k], name);
+    }
+    return rc;
+}
+
 static const char *memory_limit_field(const agg_group *g)
 {
     for (size_t i = 0; i < g->n_fields; i++)
@@ -59,6 +81,8 @@ static const char *memory_limit_field(const agg_group *g)
 static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
 {
     const agg_group *grp = &c->a->groups[x->group];
+    char gname[128];
+    an_group_name(grp, gname, sizeof(gname));
     const cand_change *cc = &c->ch[x->change];
     char t1[16], t2[16], p1[16], p2[16], d[32];
     int rc = 0;
@@ -85,10 +109,13 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
                            fl_fmt_pct(v->r5xx, v->requests, p2, 16));
     }
     fl_time first = 0;
-    uint64_t k = r >= 0 ? an_grp_sum(c, (size_t)x->group, (size_t)r, INT64_MIN, INT64_MAX, &first)
-                        : an_grp_sum_service(c, (size_t)x->group, x->service,
+    /* A callee's change is judged by its caller's errors. */
+    const char *where = x->caller[0] ? x->caller : x->service;
+    uint64_t k = r >= 0 && !x->caller[0]
+                     ? an_grp_sum(c, (size_t)x->group, (size_t)r, INT64_MIN, INT64_MAX, &first)
+                     : an_grp_sum_service(c, (size_t)x->group, where,
                                           an_minute_of(x->change_ts), INT64_MAX, &first);
-    uint64_t before = an_grp_sum_service(c, (size_t)x->group, x->service, INT64_MIN,
+    uint64_t before = an_grp_sum_service(c, (size_t)x->group, where, INT64_MIN,
                                       an_minute_of(x->change_ts), NULL);
     char seen[96];
     if (before == 0)
@@ -99,15 +126,52 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
                        : x->revision[0]                 ? "rollout"
                                                         : "change";
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
-                       "first `%s` error %s, %s after the %s; %s", grp->key,
+                       "first `%s` error %s, %s after the %s; %s", gname,
                        fl_time_clock(first, t2, 16),
                        fl_fmt_duration((double)(first - x->change_ts) / FL_USEC_PER_SEC, d, 32),
                        what, seen);
     uint64_t total = grp->count;
-    rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
-                       "%" PRIu64 " of %" PRIu64 " `%s` errors (%s) are on %s", k, total,
-                       grp->key, fl_fmt_pct(k, total, p1, 16),
-                       x->revision[0] ? x->revision : x->service);
+    if (x->caller[0])
+        rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                           "%s (calls %s): %" PRIu64 " `%s` errors follow the rollout", x->caller,
+                           x->service, k, gname);
+    else
+        rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                           "%" PRIu64 " of %" PRIu64 " `%s` errors (%s) are on %s", k, total,
+                           gname, fl_fmt_pct(k, total, p1, 16),
+                           x->revision[0] ? x->revision : x->service);
+    rc |= add_follower_evidence(c, x, o);
+    if (cc->c.kind == FL_CHANGE_SECRET) {
+        /* The same group in other services after the new version: they read it too. */
+        for (size_t i = 0; i < c->n_svcs; i++) {
+            bool listed = false;
+            for (int f = 0; f < 2; f++)
+                listed |= strcmp(x->follow_svc[f], c->svc_names[i]) == 0 &&
+                          x->follow_group[f] == x->group;
+            if (listed || strcmp(c->svc_names[i], x->service) == 0)
+                continue;
+            uint64_t ko = an_grp_sum_service(c, (size_t)x->group, c->svc_names[i],
+                                             an_minute_of(x->change_ts), INT64_MAX, NULL);
+            uint64_t kb = an_grp_sum_service(c, (size_t)x->group, c->svc_names[i], INT64_MIN,
+                                             an_minute_of(x->change_ts), NULL);
+            if (ko > 0 && kb == 0)
+                rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                                   "%s (also reads secret %s): %" PRIu64 " `%s` errors follow",
+                                   c->svc_names[i], cc->c.service, ko, gname);
+        }
+    }
+    if (x->symptom >= 0) {
+        const agg_group *sg = &c->a->groups[x->symptom];
+        char sname[128];
+        uint64_t ks = r >= 0 ? an_grp_sum(c, (size_t)x->symptom, (size_t)r, INT64_MIN, INT64_MAX,
+                                          NULL)
+                             : an_grp_sum_service(c, (size_t)x->symptom, x->service,
+                                                  an_minute_of(x->change_ts), INT64_MAX, NULL);
+        rc |= fl_strv_addf(&o->evidence, &o->n_evidence,
+                           "`%s` explains the %" PRIu64 " `%s` errors on %s that follow it",
+                           gname, ks, an_group_name(sg, sname, sizeof(sname)),
+                           x->revision[0] ? x->revision : x->service);
+    }
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "change: %s at %s (%s%s%s)",
                        cc->c.description, fl_time_clock(cc->first_ts, t1, 16), cc->c.source,
                        cc->c.actor[0] ? ", " : "", cc->c.actor);
@@ -126,12 +190,19 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
         snprintf(sum, sizeof(sum),
                  "Maybe revision %s of %s (rolled out at %s): `%s` errors on it, but the link to "
                  "the rollout is weak (score %.2f).",
-                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), grp->key,
+                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), gname,
                  x->score);
+    else if (x->revision[0] && x->caller[0])
+        snprintf(sum, sizeof(sum),
+                 "Revision %.80s of %.60s, rolled out at %s, broke its caller %.60s: `%.90s` "
+                 "errors there followed; %s%.80s.",
+                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), x->caller, gname,
+                 o->previous_revision[0] ? "roll back to " : "roll back to the last healthy revision",
+                 o->previous_revision);
     else if (x->revision[0])
         snprintf(sum, sizeof(sum),
                  "Revision %s of %s, rolled out at %s, is failing with `%s`%s%s%s; %s%s.",
-                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), grp->key,
+                 x->revision, x->service, fl_time_clock(x->change_ts, t1, 16), gname,
                  pct[0] ? " (" : "", pct, pct[0] ? " of its requests 5xx)" : "",
                  o->previous_revision[0] ? "roll back to " : "roll back to the last healthy revision",
                  o->previous_revision);
@@ -139,11 +210,11 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
         snprintf(sum, sizeof(sum),
                  "A new version of secret %s was added at %s and `%s` errors followed in %s; "
                  "check what reads it and pin the previous version.",
-                 cc->c.service, fl_time_clock(x->change_ts, t1, 16), grp->key, x->service);
+                 cc->c.service, fl_time_clock(x->change_ts, t1, 16), gname, x->service);
     else
         snprintf(sum, sizeof(sum), "The %s of %s at %s was followed by `%s` errors; revert it.",
                  fl_change_kind_name(cc->c.kind), cc->c.service[0] ? cc->c.service : x->service,
-                 fl_time_clock(x->change_ts, t1, 16), grp->key);
+                 fl_time_clock(x->change_ts, t1, 16), gname);
     o->summary = fl_strdup(sum);
     return rc || !o->summary ? FL_ENOMEM : 0;
 }
@@ -151,6 +222,8 @@ static int write_deploy_text(const ctx *c, const cand *x, fl_cause *o)
 static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
 {
     const agg_group *grp = &c->a->groups[x->group];
+    char gname[128];
+    an_group_name(grp, gname, sizeof(gname));
     char t1[16], t2[16], p1[16], line[512];
     int rc = 0;
     int64_t mo = an_minute_of(x->onset);
@@ -170,7 +243,7 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
                                     fl_fmt_pct(FL_MIN(k, n), n, p1, 16));
     }
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "`%s`: %" PRIu64 " errors since %s in %s; %s",
-                       grp->key, total, fl_time_clock(x->onset, t1, 16), x->service,
+                       gname, total, fl_time_clock(x->onset, t1, 16), x->service,
                        line[0] ? line : "no request logs");
     rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "%s",
                        x->details[FL_SIG_NO_CHANGE_NEARBY]);
@@ -184,6 +257,7 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
                            bm > 0 ? (double)before / bm : 0, am > 0 ? (double)after / am : 0,
                            x->surge_ratio, fl_time_clock(x->surge_ts, t2, 16));
     }
+    rc |= add_follower_evidence(c, x, o);
     rc |= add_field_evidence(o, grp);
     if (grp->n_samples)
         rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "sample %s %s: %.300s",
@@ -192,10 +266,17 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
     char sum[512];
     switch (x->kind) {
     case FL_CAUSE_DEPENDENCY:
+        if (grp->class_id && strcmp(grp->class_id, "quota_exhausted") == 0) {
+            snprintf(sum, sizeof(sum),
+                     "A quota wall, not load: `%s` errors started at %s on %s with no request "
+                     "surge; request more quota or back off, do not scale out.",
+                     gname, fl_time_clock(x->onset, t1, 16), x->service);
+            break;
+        }
         snprintf(sum, sizeof(sum),
                  "A dependency is failing, not a deploy: `%s` errors started at %s on %s and hit "
                  "every revision alike; check the dependency, do not roll back.",
-                 grp->key, fl_time_clock(x->onset, t1, 16), x->service);
+                 gname, fl_time_clock(x->onset, t1, 16), x->service);
         break;
     case FL_CAUSE_LOAD:
         snprintf(sum, sizeof(sum),
@@ -203,25 +284,82 @@ static int write_group_text(const ctx *c, const cand *x, fl_cause *o)
                  "out rather than roll back.",
                  x->service, x->surge_ratio, fl_time_clock(x->surge_ts ? x->surge_ts : x->onset,
                                                            t1, 16),
-                 grp->key);
+                 gname);
         break;
     case FL_CAUSE_RESOURCE:
         snprintf(sum, sizeof(sum),
                  "%s is running out of resources: `%s` since %s with no change just before; raise "
                  "the limit.",
-                 x->service, grp->key, fl_time_clock(x->onset, t1, 16));
+                 x->service, gname, fl_time_clock(x->onset, t1, 16));
         break;
     case FL_CAUSE_PLATFORM:
         snprintf(sum, sizeof(sum),
                  "Platform problem on %s: `%s` since %s with no change just before.", x->service,
-                 grp->key, fl_time_clock(x->onset, t1, 16));
+                 gname, fl_time_clock(x->onset, t1, 16));
         break;
     default:
-        snprintf(sum, sizeof(sum), "`%s` errors on %s since %s with no clear cause.", grp->key,
+        snprintf(sum, sizeof(sum), "`%s` errors on %s since %s with no clear cause.", gname,
                  x->service, fl_time_clock(x->onset, t1, 16));
         break;
     }
     o->summary = fl_strdup(sum);
+    return rc || !o->summary ? FL_ENOMEM : 0;
+}
+
+/* A revision that never became Ready: what crashed, where traffic still is, what to do. */
+static int write_failed_rollout(const ctx *c, const cand *x, fl_cause *o)
+{
+    const agg_group *grp = &c->a->groups[x->group];
+    char gname[128], t1[16];
+    an_group_name(grp, gname, sizeof(gname));
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        fl_score_part *p = &o->parts[o->n_parts++];
+        p->signal = fl_strdup(an_rollout_signals[i]);
+        p->weight = an_rollout_weights[i];
+        p->value = x->fr_values[i];
+        p->contribution = floor(an_rollout_weights[i] * x->fr_values[i] * 1000 + 0.5) / 1000;
+        p->detail = fl_strdup(x->fr_details[i]);
+        if (!p->signal || !p->detail)
+            return FL_ENOMEM;
+    }
+    for (int i = 0; i < 3; i++)
+        rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "%s", x->fr_details[i]);
+    if (x->change >= 0) {
+        const cand_change *cc = &c->ch[x->change];
+        rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "change: %s at %s (%s%s%s)",
+                           cc->c.description, fl_time_clock(cc->first_ts, t1, 16), cc->c.source,
+                           cc->c.actor[0] ? ", " : "", cc->c.actor);
+    }
+    rc |= add_field_evidence(o, grp);
+    if (grp->n_samples)
+        rc |= fl_strv_addf(&o->evidence, &o->n_evidence, "crash reason %s %s: %.300s",
+                           fl_time_clock(grp->samples[0].ts, t1, 16), grp->samples[0].revision,
+                           grp->samples[0].message);
+    char sum[640];
+    snprintf(sum, sizeof(sum),
+             "Revision %s of %s never became ready (`%s`); traffic is still on %s; nothing to "
+             "roll back: fix and redeploy.",
+             x->revision, x->service, gname, x->prev[0] ? x->prev : "the previous revision");
+    o->summary = fl_strdup(sum);
+    const char *reg = x->region[0] ? x->region : "REGION";
+    rc |= fl_strv_addf(&o->actions, &o->n_actions,
+                       "gcloud run revisions describe %s --region=%s  # the Ready condition's "
+                       "message says why it did not start",
+                       x->revision, reg);
+    rc |= fl_strv_addf(&o->actions, &o->n_actions,
+                       "Fix `%s` and redeploy; do not roll back or move traffic: %s never "
+                       "served, %s still serves",
+                       gname, x->revision, x->prev[0] ? x->prev : "the previous revision");
+    const fl_rule_info *rule =
+        c->opts->rules && grp->class_id ? fl_rules_find_class(c->opts->rules, grp->class_id)
+                                        : NULL;
+    fl_action_ctx ac = {x->kind, x->service, x->region, x->revision, x->prev, grp->class_id,
+                        (fl_implies)grp->implies, NULL, 0, rule};
+    for (size_t i = 0; rule && i < rule->n_remediation && i < 4; i++)
+        if (!strstr(rule->remediation[i], "update-traffic") &&
+            !strstr(rule->remediation[i], "roll back"))
+            rc |= fl_action_add_filled(&ac, rule->remediation[i], &o->actions, &o->n_actions);
     return rc || !o->summary ? FL_ENOMEM : 0;
 }
 
@@ -242,6 +380,8 @@ int an_build_cause(const ctx *c, const cand *x, int rank, fl_cause *o)
     o->parts = fl_calloc(FL_SIG_COUNT + 1, sizeof(fl_score_part));
     if (!o->parts)
         return FL_ENOMEM;
+    if (x->failed_rollout)
+        return write_failed_rollout(c, x, o);
     for (int i = 0; i < FL_SIG_COUNT; i++) {
         double w = fl_signal_weight(x->kind, (fl_signal)i);
         if (w <= 0)

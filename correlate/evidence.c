@@ -81,6 +81,22 @@ static int dependency_checks(const fl_action_ctx *c, char ***v, size_t *n)
 {
     const char *svc = c->service, *reg = c->region[0] ? c->region : "REGION";
     int rc = 0;
+    if (class_has(c->class_id, "quota")) {
+        /* More instances make more calls: a quota wall needs less traffic or more quota. */
+        rc |= fl_strv_addf(v, n, "Find the API and quota in the samples; check its usage under "
+                                 "IAM & Admin > Quotas and request more if the demand is real");
+        rc |= fl_strv_addf(v, n, "Back off with jitter, cache or batch the calls; do not scale "
+                                 "%s out, more instances make more calls",
+                           svc);
+        return rc;
+    }
+    if (class_has(c->class_id, "request_timeout")) {
+        rc |= fl_strv_addf(v, n, "Find the upstream the slow requests of %s wait on (traces of "
+                                 "the slowest requests); time out that call before the request "
+                                 "times out",
+                           svc);
+        return rc;
+    }
     if (class_has(c->class_id, "mongo")) {
         rc |= fl_strv_addf(v, n, "Check the MongoDB Atlas cluster status (Atlas UI or status "
                                  "page) and whether a primary is elected");
@@ -141,12 +157,24 @@ static int fill_placeholders(const fl_action_ctx *c, const char *step, fl_buf *o
     return rc;
 }
 
+int fl_action_add_filled(const fl_action_ctx *c, const char *step, char ***v, size_t *n)
+{
+    fl_buf b;
+    fl_buf_init(&b, 4096);
+    fill_placeholders(c, step, &b);
+    int rc = b.data ? fl_strv_addf(v, n, "%s", b.data) : FL_ENOMEM;
+    fl_buf_free(&b);
+    return rc;
+}
+
 int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
 {
     const char *svc = c->service[0] ? c->service : "SERVICE";
     const char *reg = c->region[0] ? c->region : "REGION";
     int rc = 0;
-    bool oom = class_has(c->class_id, "oom") || c->implies == FL_IMPLIES_RESOURCE;
+    /* A dry connection pool is a resource too, but memory is not what it lacks. */
+    bool oom = class_has(c->class_id, "oom") ||
+               (c->implies == FL_IMPLIES_RESOURCE && !class_has(c->class_id, "pool"));
     double mib = c->memory_limit ? limit_mib(c->memory_limit) : 0;
     char mem[32];
     if (mib > 0)
@@ -196,6 +224,13 @@ int fl_actions_build(const fl_action_ctx *c, char ***v, size_t *n)
         break;
     }
     case FL_CAUSE_RESOURCE:
+        if (class_has(c->class_id, "no_instance")) {
+            rc |= fl_strv_addf(v, n,
+                               "gcloud run services describe %s --region=%s  # max-instances, "
+                               "and whether new instances start (startup probe, exit codes)",
+                               svc, reg);
+            break;
+        }
         rc |= fl_strv_addf(v, n, "gcloud run services update %s --region=%s --memory=%s", svc,
                            reg, mem);
         rc |= fl_strv_addf(v, n, "Look for a leak: memory that grows with uptime, not load");

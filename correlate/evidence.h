@@ -28,6 +28,9 @@ typedef struct fl_action_ctx {
 /* Appends the actions, in order, to a growing string vector. Returns 0 or FL_ENOMEM. */
 int fl_actions_build(const fl_action_ctx *ctx, char ***v, size_t *n);
 
+/* Adds a rule's remediation step with SVC, REGION, REV and PREV filled in from ctx. */
+int fl_action_add_filled(const fl_action_ctx *ctx, const char *step, char ***v, size_t *n);
+
 /* Adds one formatted line to a string vector. */
 int fl_strv_addf(char ***v, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

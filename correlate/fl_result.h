@@ -85,6 +85,7 @@ typedef struct fl_group {
     fl_field_value *fields;
     size_t n_fields;
     uint32_t *series;          /* per bucket, result->n_buckets long */
+    bool chronic;              /* steady all window, there before its changes, unchanged by them */
 } fl_group;
 
 #define FL_GROUP_MAX_SAMPLES 5
@@ -166,6 +167,14 @@ typedef struct fl_cause {
     fl_commit_range commits; /* deploys only; see fl_commit_range */
 } fl_cause;
 
+/* One edge of the service call graph: caller sends requests to callee. */
+typedef struct fl_call_edge {
+    char *caller;
+    char *callee;
+    uint64_t traces;   /* sampled traces where a request of caller encloses one of callee */
+    uint64_t mentions; /* error entries of caller whose text names callee (host or name) */
+} fl_call_edge;
+
 typedef struct fl_input_summary {
     uint64_t entries;
     uint64_t malformed;
@@ -193,6 +202,8 @@ typedef struct fl_result {
     size_t n_groups;
     fl_revision *revisions; /* by service, then first_seen */
     size_t n_revisions;
+    fl_call_edge *edges;    /* the call graph, by (caller, callee) */
+    size_t n_edges;
     fl_cause *causes;       /* best first */
     size_t n_causes;
     double confidence_threshold; /* top score below this: "no confident cause" */

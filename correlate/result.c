@@ -84,6 +84,11 @@ void fl_result_free(fl_result *r)
         fl_free(c->commit_sha);
     }
     fl_free(r->changes);
+    for (size_t i = 0; i < r->n_edges; i++) {
+        fl_free(r->edges[i].caller);
+        fl_free(r->edges[i].callee);
+    }
+    fl_free(r->edges);
     for (size_t i = 0; i < r->n_groups; i++) {
         fl_group *g = &r->groups[i];
         fl_free(g->key);

@@ -76,11 +76,15 @@ int an_out_groups(const ctx *c, fl_result *res)
         o->key = fl_strdup(s->key);
         o->class_id = s->class_id ? fl_strdup(s->class_id) : NULL;
         o->rule_id = s->rule_id ? fl_strdup(s->rule_id) : NULL;
-        o->title = fl_strdup(s->title);
+        char name[128];
+        /* The rule's title says "from Cloud Run"; a 504 after seconds is the service's own. */
+        o->title = fl_strdup(an_group_app_timeout(s) ? an_group_name(s, name, sizeof(name))
+                                                     : s->title);
         o->fingerprint = fl_strdup(s->fingerprint);
         o->template_text = fl_strdup(s->template_text);
         o->implies = fl_strdup(fl_implies_name((fl_implies)s->implies));
         o->severity = s->severity;
+        o->chronic = c->chronic && c->chronic[g];
         o->count = s->count;
         o->first_seen = s->first_seen;
         o->last_seen = s->last_seen;

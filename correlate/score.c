@@ -2,6 +2,7 @@
 #include "score.h"
 
 #include <math.h>
+#include <string.h>
 
 static const char *const signal_names[FL_SIG_COUNT] = {
     [FL_SIG_ONSET_AFTER_CHANGE] = "onset_after_change",
@@ -109,6 +110,67 @@ double fl_score_implied(fl_cause_kind kind, fl_implies implies)
 double fl_score_surge(double ratio)
 {
     return clamp01((ratio - 1.5) / 1.5);
+}
+
+/* Classes whose explanation the rule's generic "implies" gets wrong (checked against the
+ * runbooks): without a surge, what each is; with one, whether load joins or replaces it. */
+static const struct {
+    const char *class_id;
+    fl_cause_kind calm;  /* no surge */
+    fl_cause_kind surge; /* with a surge; FL_CAUSE_UNKNOWN: the calm kind alone */
+    bool surge_only;     /* with a surge, load replaces the calm kind */
+} class_kinds[] = {
+    /* A quota wall stays a quota wall: request quota or back off, never scale out. */
+    {"quota_exhausted", FL_CAUSE_DEPENDENCY, FL_CAUSE_UNKNOWN, false},
+    /* A dry pool at a steady rate is a slow database or a leak; under a surge it is load
+     * (pool size x instances), never a memory limit. */
+    {"pool_exhausted", FL_CAUSE_DEPENDENCY, FL_CAUSE_LOAD, true},
+    /* Requests running into the timeout wait on something slow unless traffic rose. */
+    {"request_timeout", FL_CAUSE_DEPENDENCY, FL_CAUSE_LOAD, true},
+    /* "No available instance" without a surge: instances that cannot start or max-instances
+     * too low for normal traffic. */
+    {"no_instance", FL_CAUSE_RESOURCE, FL_CAUSE_LOAD, true},
+};
+
+size_t fl_group_cause_kinds(const char *class_id, fl_implies implies, bool surge,
+                            fl_cause_kind out[2])
+{
+    for (size_t i = 0; class_id && i < FL_ARRAY_LEN(class_kinds); i++) {
+        if (strcmp(class_id, class_kinds[i].class_id) != 0)
+            continue;
+        if (!surge || class_kinds[i].surge == FL_CAUSE_UNKNOWN) {
+            out[0] = class_kinds[i].calm;
+            return 1;
+        }
+        if (class_kinds[i].surge_only) {
+            out[0] = class_kinds[i].surge;
+            return 1;
+        }
+        out[0] = class_kinds[i].calm;
+        out[1] = class_kinds[i].surge;
+        return 2;
+    }
+    size_t n = 0;
+    switch (implies) {
+    case FL_IMPLIES_DEPENDENCY: out[n++] = FL_CAUSE_DEPENDENCY; break;
+    case FL_IMPLIES_RESOURCE: out[n++] = FL_CAUSE_RESOURCE; break;
+    case FL_IMPLIES_PLATFORM: out[n++] = FL_CAUSE_PLATFORM; break;
+    /* "load" with no surge measured: something is slow or saturated, not the traffic. */
+    case FL_IMPLIES_LOAD: out[n++] = surge ? FL_CAUSE_LOAD : FL_CAUSE_DEPENDENCY; return n;
+    default: out[n++] = FL_CAUSE_UNKNOWN; break;
+    }
+    if (surge)
+        out[n++] = FL_CAUSE_LOAD;
+    return n;
+}
+
+double fl_score_class_fit(fl_cause_kind kind, const char *class_id, fl_implies implies)
+{
+    for (size_t i = 0; class_id && i < FL_ARRAY_LEN(class_kinds); i++)
+        if (strcmp(class_id, class_kinds[i].class_id) == 0 &&
+            (class_kinds[i].calm == kind || class_kinds[i].surge == kind))
+            return 1;
+    return fl_score_implied(kind, implies);
 }
 
 double fl_score_impact(double llr2, double excess)

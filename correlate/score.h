@@ -48,6 +48,18 @@ double fl_score_implied(fl_cause_kind kind, fl_implies implies);
 /* Strength of a request-rate surge from the ratio after/before: 0 up to x1.5, 1 from x3. */
 double fl_score_surge(double ratio);
 
+/* The non-deploy explanations a group of class_id (NULL: unmatched) with implied cause
+ * `implies` can have, into out[0..2); returns how many. Load is one only with a measured
+ * surge: a quota wall, a slow upstream or a dry pool at a steady request rate is not traffic,
+ * and scaling out would make a quota wall worse. docs/CORRELATION.md has the table. */
+size_t fl_group_cause_kinds(const char *class_id, fl_implies implies, bool surge,
+                            fl_cause_kind out[2]);
+
+/* fl_score_implied for a group of class_id: 1 when the class table above names this kind for
+ * the class (a dry pool at a steady rate is a dependency problem whatever "resource" its rule
+ * implies), else the generic fit of its implied cause. */
+double fl_score_class_fit(fl_cause_kind kind, const char *class_id, fl_implies implies);
+
 /* Impact gate in [0,1] that every weight is scaled by: how significant (twice the
  * log-likelihood ratio of a rate increase) and how large (excess errors) the problem is.
  * Background noise of a few errors stays near 0. */

@@ -58,6 +58,11 @@ int fl_entry_parse(const char *buf, size_t len, fl_entry *e, char *errbuf, size_
 /* The jansson reference implementation of the same mapping (slow path and test oracle). */
 int fl_entry_parse_jansson(const char *buf, size_t len, fl_entry *e, char *errbuf,
                            size_t errlen);
+/* True when a line without a severity clearly reports an error (a traceback, a panic, a level
+ * word such as ERROR or FATAL in its prefix, "Error: ..."), and is not one of the healthy
+ * look-alikes ("error_count=0", "level=info msg=\"no error\""). The readers raise DEFAULT
+ * container entries for which it holds to ERROR; docs/loggers.md lists what it takes. */
+bool fl_text_looks_error(const char *s, size_t n);
 
 /* ---- Parallel reading ----
  * The same pipeline as fl_reader_next, cut into stages so that several threads can share it:

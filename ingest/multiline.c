@@ -29,6 +29,7 @@ typedef enum {
     LINE_CONT,    /* a frame or other continuation: indented, "at ...", "Caused by:" */
     LINE_EXC,     /* "ValueError: ...", "java.lang.IllegalStateException: ..." */
     LINE_PY_HEAD, /* "Traceback (most recent call last):" */
+    LINE_CHAIN,   /* "The above exception was the direct cause ...": a second traceback follows */
 } line_class;
 
 typedef struct ml_run {
@@ -39,6 +40,7 @@ typedef struct ml_run {
     uint64_t born; /* sequence number of its first entry */
     fl_time min_ts, max_ts;
     line_class last_class;
+    line_class oldest_class; /* of the line with the earliest timestamp so far */
     bool has_head;
 } ml_run;
 
@@ -98,9 +100,11 @@ static line_class classify(const char *m)
         return LINE_CONT;
     if (starts(m, "Traceback (most recent call last):"))
         return LINE_PY_HEAD;
-    if (starts(m, "at ") || starts(m, "Caused by:") || starts(m, "Suppressed:") ||
-        is_more_line(m) || starts(m, "During handling of the above exception") ||
+    if (starts(m, "During handling of the above exception") ||
         starts(m, "The above exception was the direct cause"))
+        return LINE_CHAIN;
+    if (starts(m, "at ") || starts(m, "Caused by:") || starts(m, "Suppressed:") ||
+        is_more_line(m))
         return LINE_CONT;
     if (is_exception_line(m))
         return LINE_EXC;
@@ -315,13 +319,18 @@ static bool joins(const ml_run *run, const fl_entry *x, line_class c)
         return false;
     bool older = x->ts < run->min_ts; /* arriving from the past: newest-first input */
     bool newer = x->ts >= run->max_ts;
+    /* A chained Python traceback is one error: the header after a chain line joins from the
+     * future, and the exception line before it (the end of the first traceback) from the
+     * past, so both input orders join the same lines. */
     switch (c) {
     case LINE_CONT:
+    case LINE_CHAIN:
         return true;
     case LINE_PY_HEAD:
-        return older;
+        return older || (newer && run->last_class == LINE_CHAIN);
     case LINE_EXC:
-        return (newer && run->last_class == LINE_CONT) || (older && !run->has_head);
+        return (newer && run->last_class == LINE_CONT) ||
+               (older && (!run->has_head || run->oldest_class == LINE_CHAIN));
     case LINE_OTHER:
         return older && !run->has_head;
     }
@@ -343,8 +352,8 @@ static int start_run(fl_multiline *ml, ml_run *run, fl_entry *e, line_class c)
     run->n = 1;
     run->bytes = strlen(run->e[0].message);
     run->min_ts = run->max_ts = run->e[0].ts;
-    run->last_class = c;
-    run->has_head = c != LINE_CONT;
+    run->last_class = run->oldest_class = c;
+    run->has_head = c != LINE_CONT && c != LINE_CHAIN;
     return 0;
 }
 
@@ -377,9 +386,10 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
         run->seq[i] = ml->next_seq++;
         fl_time ts = run->e[i].ts;
         if (ts < run->min_ts) {
-            if (c != LINE_CONT)
+            if (c != LINE_CONT && c != LINE_CHAIN)
                 run->has_head = true;
             run->min_ts = ts;
+            run->oldest_class = c;
         }
         if (ts > run->max_ts)
             run->max_ts = ts;

@@ -35,10 +35,11 @@ typedef struct fp {
 /* Children of each object slot (and of the root), bucketed by key length for lookup: most keys
  * in a LogEntry are not mapped, and most of those are rejected by their length alone. */
 #define KEY_LEN_MAX 32
+#define KIDS_PER_LEN 6 /* jsonPayload has five mapped 5-byte keys (error, event, level, ...) */
 
 typedef struct kids {
     unsigned char n[KEY_LEN_MAX + 1];
-    unsigned char idx[KEY_LEN_MAX + 1][4];
+    unsigned char idx[KEY_LEN_MAX + 1][KIDS_PER_LEN];
 } kids;
 
 static kids root_kids;
@@ -50,8 +51,10 @@ __attribute__((constructor(200))) static void kids_init(void)
         int parent = fl_slot_defs[i].parent;
         kids *k = parent == FL_S_ROOT ? &root_kids : &slot_kids[parent];
         unsigned len = fl_slot_defs[i].key_len;
-        if (len <= KEY_LEN_MAX && k->n[len] < 4)
-            k->idx[len][k->n[len]++] = (unsigned char)i;
+        /* A key that did not fit would be silently unmapped: fail loudly instead. */
+        if (len > KEY_LEN_MAX || k->n[len] >= KIDS_PER_LEN)
+            abort();
+        k->idx[len][k->n[len]++] = (unsigned char)i;
     }
 }
 

@@ -57,15 +57,26 @@
     X(JSON, ROOT, "jsonPayload")                                                                   \
     X(J_MESSAGE, JSON, "message")                                                                  \
     X(J_MSG, JSON, "msg")                                                                          \
+    X(J_EVENT, JSON, "event")                                                                      \
     X(J_ERROR, JSON, "error")                                                                      \
     X(JE_MESSAGE, J_ERROR, "message")                                                              \
     X(JE_VALUE, J_ERROR, "value")                                                                  \
+    X(JE_TYPE, J_ERROR, "type")                                                                    \
+    X(JE_STACK, J_ERROR, "stack")                                                                  \
+    X(J_ERR, JSON, "err")                                                                          \
+    X(JR_MESSAGE, J_ERR, "message")                                                                \
+    X(JR_TYPE, J_ERR, "type")                                                                      \
+    X(JR_STACK, J_ERR, "stack")                                                                    \
+    X(J_ERROR_VERBOSE, JSON, "errorVerbose")                                                       \
     X(J_EXCEPTION, JSON, "exception")                                                              \
+    X(J_EXC_INFO, JSON, "exc_info")                                                                \
     X(J_STACK_TRACE, JSON, "stack_trace")                                                          \
     X(J_STACK, JSON, "stack")                                                                      \
     X(J_STACKTRACE, JSON, "stackTrace")                                                            \
+    X(J_STACKTRACE_LC, JSON, "stacktrace")                                                         \
     X(J_LEVEL, JSON, "level")                                                                      \
     X(J_SEVERITY, JSON, "severity")                                                                \
+    X(J_LEVELNAME, JSON, "levelname")                                                              \
     X(J_TYPE, JSON, "@type")                                                                       \
     X(ENV_MESSAGE, ROOT, "message")                                                                \
     X(EM_DATA, ENV_MESSAGE, "data")

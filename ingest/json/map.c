@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 fl_slot_def fl_slot_defs[FL_S_COUNT] = {
 #define FL_SLOT_DEF(name, parent, key) {key, sizeof(key) - 1, FL_S_##parent, 0},
@@ -250,53 +251,247 @@ bool fl_slots_envelope(const fl_slots *s)
     return s->v[FL_S_ENV_MESSAGE].t == FL_V_OBJ && is_str(&s->v[FL_S_EM_DATA]);
 }
 
-/* message: textPayload, else jsonPayload.message/.msg/.error(.message/.value)/.exception; a
- * stack trace not already in it is appended; audit entries fall back to status.message. */
+/* The message is joined in the entry's own store, without a scratch buffer: each piece is
+ * copied (and unescaped) to the end of the store, right after the message's terminating NUL,
+ * and appending it is turning that NUL into '\n'. A piece that is not kept is taken back off
+ * the end. Past MESSAGE_JOIN_MAX further pieces are left out (the primary text is always
+ * kept whole), so one entry cannot exhaust the entry store. */
+#define MESSAGE_JOIN_MAX (FL_ENTRY_MAX_STORE / 2)
+
+typedef struct msg_join {
+    fl_entry *e;
+    size_t len;       /* of e->message */
+    bool replace_ok; /* the message is only the primary text: a piece holding it may replace it */
+} msg_join;
+
+/* True when the first line of piece is text, or ends in ": " + text ("TypeError: " + msg). */
+static bool holds_as_headline(const char *piece, size_t n, const char *text, size_t tn)
+{
+    const char *nl = memchr(piece, '\n', n);
+    size_t first = nl ? (size_t)(nl - piece) : n;
+    if (first == tn)
+        return memcmp(piece, text, tn) == 0;
+    return first > tn + 2 && memcmp(piece + first - tn, text, tn) == 0 &&
+           memcmp(piece + first - tn - 2, ": ", 2) == 0;
+}
+
+/* The piece p (n bytes) is the last string in the store: keep it as the message, drop it when
+ * the message already holds it, let it replace the message when its headline is the primary
+ * text (pino's err.stack starts "Error: " + msg), or append it after a newline. */
+static void join_tail(msg_join *j, char *p, size_t n)
+{
+    fl_entry *e = j->e;
+    size_t drop = 0;
+    while (n > drop && (p[n - 1 - drop] == '\n' || p[n - 1 - drop] == ' '))
+        drop++;
+    if (drop) { /* trailing newlines and blanks off the piece, which is last in the store */
+        n -= drop;
+        p[n] = '\0';
+        e->store_len -= drop;
+    }
+    if (n == 0) {
+        e->store_len -= 1;
+        return;
+    }
+    if (j->len == 0) {
+        e->message = p;
+        j->len = n;
+        return;
+    }
+    char *m = (char *)e->message;
+    if (memmem(m, j->len, p, n) || j->len + 1 + n > MESSAGE_JOIN_MAX) {
+        e->store_len -= n + 1;
+        return;
+    }
+    if (j->replace_ok && holds_as_headline(p, n, m, j->len)) {
+        e->message = p;
+        j->len = n;
+    } else if (m + j->len + 1 == p) {
+        m[j->len] = '\n';
+        j->len += 1 + n;
+    } else { /* not adjacent (cannot happen in map_message): drop rather than misjoin */
+        e->store_len -= n + 1;
+        return;
+    }
+    j->replace_ok = false;
+}
+
+static int join_slot(msg_join *j, const fl_slot *s)
+{
+    if (!nonempty(s))
+        return 0;
+    const char *tmp = "";
+    int rc = set_str(j->e, &tmp, s);
+    if (rc == FL_ETOOBIG && j->len)
+        return 0; /* an extra piece that does not fit is left out */
+    if (rc == 0 && tmp[0])
+        join_tail(j, (char *)tmp, strlen(tmp));
+    return rc;
+}
+
+static int join_raw(msg_join *j, const char *p, size_t n)
+{
+    const char *tmp = "";
+    int rc = fl_entry_set(j->e, &tmp, p, n);
+    if (rc == FL_ETOOBIG && j->len)
+        return 0;
+    if (rc == 0 && tmp[0])
+        join_tail(j, (char *)tmp, strlen(tmp));
+    return rc;
+}
+
+/* An exception type worth putting before its message ("TimeoutError: ..."); loggers also put
+ * plain words there ("str"), which would only add noise. */
+static bool exception_like(const tmp_str *t)
+{
+    return ends_with(t, "Error") || ends_with(t, "Exception") || ends_with(t, "Fault") ||
+           ends_with(t, "Exit");
+}
+
+/* An error object (pino's err, or an "error" object): its stack when there is one (it starts
+ * with "Type: message"), else "type: message" (type only when it names an exception). */
+static int join_error_object(msg_join *j, const fl_slots *s, int stack, int type, int msg,
+                             int value)
+{
+    const fl_slot *v = s->v;
+    if (nonempty(&v[stack]))
+        return join_slot(j, &v[stack]);
+    const fl_slot *m = nonempty(&v[msg]) ? &v[msg] : value >= 0 ? &v[value] : NULL;
+    if (!m || !nonempty(m))
+        return 0;
+    if (!nonempty(&v[type]))
+        return join_slot(j, m);
+    tmp_str t, d;
+    int rc = tmp_decode(&v[type], &t);
+    if (rc < 0)
+        return rc;
+    if ((rc = tmp_decode(m, &d)) < 0) {
+        fl_free(t.heap);
+        return rc;
+    }
+    if (!exception_like(&t) || t.n + 2 + d.n > MESSAGE_JOIN_MAX) {
+        rc = join_raw(j, d.p, d.n);
+    } else {
+        /* rare (an error object without a stack): compose on the heap */
+        char *both = fl_malloc(t.n + 2 + d.n);
+        if (!both) {
+            rc = FL_ENOMEM;
+        } else {
+            memcpy(both, t.p, t.n);
+            memcpy(both + t.n, ": ", 2);
+            memcpy(both + t.n + 2, d.p, d.n);
+            rc = join_raw(j, both, t.n + 2 + d.n);
+            fl_free(both);
+        }
+    }
+    fl_free(t.heap);
+    fl_free(d.heap);
+    return rc;
+}
+
+/* message: the primary text (textPayload, else jsonPayload.message / .msg / .event), then the
+ * error detail structured loggers keep in fields of their own, each added unless already there
+ * (see fl_entry.h and docs/loggers.md); audit entries fall back to status.message. */
 static int map_message(const fl_slots *s, fl_entry *e)
 {
-    static const int text_ids[] = {FL_S_TEXT, FL_S_J_MESSAGE, FL_S_J_MSG};
+    const fl_slot *v = s->v;
+    static const int text_ids[] = {FL_S_TEXT, FL_S_J_MESSAGE, FL_S_J_MSG, FL_S_J_EVENT};
     const fl_slot *m = first_nonempty(s, text_ids, FL_ARRAY_LEN(text_ids));
-    if (!m) {
-        const fl_slot *err = &s->v[FL_S_J_ERROR];
-        if (nonempty(err))
-            m = err;
-        else if (err->t == FL_V_OBJ) {
-            static const int err_ids[] = {FL_S_JE_MESSAGE, FL_S_JE_VALUE};
-            m = first_nonempty(s, err_ids, FL_ARRAY_LEN(err_ids));
-        }
-    }
-    if (!m && nonempty(&s->v[FL_S_J_EXCEPTION]))
-        m = &s->v[FL_S_J_EXCEPTION];
-    static const int stack_ids[] = {FL_S_J_STACK_TRACE, FL_S_J_STACK, FL_S_J_STACKTRACE};
-    const fl_slot *st = first_nonempty(s, stack_ids, FL_ARRAY_LEN(stack_ids));
+    bool has_detail = v[FL_S_JSON].t == FL_V_OBJ &&
+                      (v[FL_S_J_ERROR].t != FL_V_NONE || v[FL_S_J_ERR].t != FL_V_NONE ||
+                       nonempty(&v[FL_S_J_ERROR_VERBOSE]) || nonempty(&v[FL_S_J_EXCEPTION]) ||
+                       nonempty(&v[FL_S_J_EXC_INFO]) || nonempty(&v[FL_S_J_STACK_TRACE]) ||
+                       nonempty(&v[FL_S_J_STACK]) || nonempty(&v[FL_S_J_STACKTRACE]) ||
+                       nonempty(&v[FL_S_J_STACKTRACE_LC]));
     int rc = 0;
-    if (m)
-        rc = set_str(e, &e->message, m);
-    if (rc == 0 && st) {
-        tmp_str d;
-        if ((rc = tmp_decode(st, &d)) < 0)
-            return rc;
-        size_t mlen = strlen(e->message);
-        if (mlen == 0) {
-            rc = fl_entry_set(e, &e->message, d.p, d.n);
-        } else if (!memmem(e->message, mlen, d.p, d.n)) {
-            char *joined = fl_malloc(mlen + 1 + d.n);
-            if (!joined) {
-                rc = FL_ENOMEM;
-            } else {
-                memcpy(joined, e->message, mlen);
-                joined[mlen] = '\n';
-                memcpy(joined + mlen + 1, d.p, d.n);
-                rc = fl_entry_set(e, &e->message, joined, mlen + 1 + d.n);
-                fl_free(joined);
-            }
-        }
-        fl_free(d.heap);
+    if (!has_detail) {
+        /* The common case (request logs, plain lines): one copy, no scratch buffer. */
+        if (m)
+            rc = set_str(e, &e->message, m);
+    } else {
+        msg_join j = {e, 0, m != NULL};
+        if (m)
+            rc = join_slot(&j, m);
+        /* pino (err), slog (err or error), zap (error, errorVerbose) and error objects */
+        if (rc == 0 && nonempty(&v[FL_S_J_ERR]))
+            rc = join_slot(&j, &v[FL_S_J_ERR]);
+        else if (rc == 0 && v[FL_S_J_ERR].t == FL_V_OBJ)
+            rc = join_error_object(&j, s, FL_S_JR_STACK, FL_S_JR_TYPE, FL_S_JR_MESSAGE, -1);
+        if (rc == 0 && nonempty(&v[FL_S_J_ERROR]))
+            rc = join_slot(&j, &v[FL_S_J_ERROR]);
+        else if (rc == 0 && v[FL_S_J_ERROR].t == FL_V_OBJ)
+            rc = join_error_object(&j, s, FL_S_JE_STACK, FL_S_JE_TYPE, FL_S_JE_MESSAGE,
+                                   FL_S_JE_VALUE);
+        else if (rc == 0)
+            rc = join_slot(&j, &v[FL_S_J_ERROR_VERBOSE]);
+        /* structlog (exception), python-json-logger (exc_info), logstash (stack_trace), zap
+         * (stacktrace) and the usual spellings of a stack field */
+        static const int tail_ids[] = {FL_S_J_EXCEPTION, FL_S_J_EXC_INFO};
+        for (size_t i = 0; rc == 0 && i < FL_ARRAY_LEN(tail_ids); i++)
+            rc = join_slot(&j, &v[tail_ids[i]]);
+        static const int stack_ids[] = {FL_S_J_STACK_TRACE, FL_S_J_STACK, FL_S_J_STACKTRACE,
+                                        FL_S_J_STACKTRACE_LC};
+        const fl_slot *st = first_nonempty(s, stack_ids, FL_ARRAY_LEN(stack_ids));
+        if (rc == 0 && st)
+            rc = join_slot(&j, st);
     }
-    if (rc == 0 && !e->message[0] && s->v[FL_S_PROTO].t == FL_V_OBJ &&
-        s->v[FL_S_P_STATUS].t == FL_V_OBJ)
-        rc = set_str(e, &e->message, &s->v[FL_S_PS_MESSAGE]);
+    if (rc == 0 && !e->message[0] && v[FL_S_PROTO].t == FL_V_OBJ && v[FL_S_P_STATUS].t == FL_V_OBJ)
+        rc = set_str(e, &e->message, &v[FL_S_PS_MESSAGE]);
     return rc;
+}
+
+/* pino and bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal. */
+static int pino_severity(int64_t level)
+{
+    return level >= 60   ? FL_SEV_CRITICAL
+           : level >= 50 ? FL_SEV_ERROR
+           : level >= 40 ? FL_SEV_WARNING
+           : level >= 30 ? FL_SEV_INFO
+                         : FL_SEV_DEBUG;
+}
+
+/* A logger's level name: the Cloud Logging names and their short forms, zap's "dpanic", JUL's
+ * "SEVERE", slog's offsets ("ERROR+2", "WARN-4" count as their base level). -1: unknown. */
+static int logger_severity(const char *p, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (p[i] == '+' || p[i] == '-') {
+            n = i;
+            break;
+        }
+    if (n == 6 && strncasecmp(p, "dpanic", 6) == 0)
+        return FL_SEV_CRITICAL;
+    if (n == 6 && strncasecmp(p, "severe", 6) == 0)
+        return FL_SEV_ERROR;
+    if (n > 0 && (p[0] < '0' || p[0] > '9'))
+        return fl_severity_parse(p, n);
+    return -1;
+}
+
+/* Lifts the logger's own level (jsonPayload.level / .severity / .levelname) when Cloud Logging
+ * did not set a severity: json_level keeps the text (a pino number as its severity name). */
+static int lift_level(const fl_slots *s, fl_entry *e)
+{
+    const fl_slot *lv = &s->v[FL_S_J_LEVEL];
+    if (s->v[FL_S_JSON].t != FL_V_OBJ)
+        return 0;
+    if (lv->t == FL_V_INT && lv->i >= 1 && lv->i <= 100) {
+        int sev = pino_severity(lv->i);
+        const char *name = fl_severity_name(sev);
+        e->severity = sev;
+        return fl_entry_set(e, &e->json_level, name, strlen(name));
+    }
+    static const int ids[] = {FL_S_J_LEVEL, FL_S_J_SEVERITY, FL_S_J_LEVELNAME};
+    const fl_slot *f = first_nonempty(s, ids, FL_ARRAY_LEN(ids));
+    if (!f)
+        return 0;
+    int rc = set_str(e, &e->json_level, f);
+    if (rc < 0)
+        return rc;
+    int sev = logger_severity(e->json_level, strlen(e->json_level));
+    if (sev > 0)
+        e->severity = sev;
+    return 0;
 }
 
 int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
@@ -381,11 +576,19 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
         e->error_event = ends_with(&d, "ReportedErrorEvent");
         fl_free(d.heap);
     }
-    if (sev->t == FL_V_NONE)
-        SET_FIRST(json_level, FL_S_J_LEVEL, FL_S_J_SEVERITY);
+    /* "DEFAULT", absent or unrecognised: Cloud Logging did not lift a level */
+    if (e->severity == FL_SEV_DEFAULT && (rc = lift_level(s, e)) < 0)
+        return rc;
 #undef SET
 #undef SET_FIRST
     fl_entry_finish(e);
+    /* A plain line with no level at all that clearly reports an error (a traceback, a panic,
+     * "Error: ...") is one: see fl_text_looks_error. */
+    if (e->severity == FL_SEV_DEFAULT && e->message[0] &&
+        (e->log_kind == FL_LOG_STDERR || e->log_kind == FL_LOG_STDOUT ||
+         e->log_kind == FL_LOG_OTHER || e->log_kind == FL_LOG_VARLOG_SYSTEM) &&
+        fl_text_looks_error(e->message, strlen(e->message)))
+        e->severity = FL_SEV_ERROR;
     return 0;
 }
 

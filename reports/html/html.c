@@ -273,6 +273,10 @@ static void groups(const fl_result *r, FILE *o)
         fputs("\"><td><strong>", o);
         esc(o, g->class_id ? g->class_id : "unmatched");
         fputs("</strong> ", o);
+        if (g->chronic)
+            fputs("<em title=\"steady all window, there before its changes, unchanged by "
+                  "them\">(chronic)</em> ",
+                  o);
         esc(o, g->title);
         fputs("<pre>", o);
         esc(o, g->template_text);
@@ -365,6 +369,33 @@ static void input_summary(const fl_result *r, FILE *o)
     fputs("</section>\n", o);
 }
 
+/* The service call graph as a table, caller -> callee; the top cause's service is marked so
+ * the reader sees who is upstream of whom. Left out when no call was seen. */
+static void call_graph(const fl_result *r, FILE *o)
+{
+    if (!r->n_edges)
+        return;
+    const char *top = r->n_causes ? r->causes[0].service : "";
+    fputs("<section id=\"call-graph\">\n<h2>Call graph</h2>\n"
+          "<p class=\"muted\">Read from the logs: requests sharing a trace id, and error text "
+          "naming another service.</p>\n"
+          "<table><tr><th>caller</th><th></th><th>callee</th><th>shared traces (sample)</th>"
+          "<th>errors naming the callee</th></tr>\n",
+          o);
+    for (size_t i = 0; i < r->n_edges; i++) {
+        const fl_call_edge *e = &r->edges[i];
+        fputs("<tr><td>", o);
+        esc(o, e->caller);
+        fputs(strcmp(e->caller, top) == 0 ? " <strong>(top cause)</strong>" : "", o);
+        fputs("</td><td>&rarr;</td><td>", o);
+        esc(o, e->callee);
+        fputs(strcmp(e->callee, top) == 0 ? " <strong>(top cause)</strong>" : "", o);
+        fprintf(o, "</td><td class=\"num\">%llu</td><td class=\"num\">%llu</td></tr>\n",
+                (unsigned long long)e->traces, (unsigned long long)e->mentions);
+    }
+    fputs("</table>\n</section>\n", o);
+}
+
 static int write_html(const fl_result *r, const fl_report_opts *opts, FILE *o)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -378,6 +409,7 @@ static int write_html(const fl_result *r, const fl_report_opts *opts, FILE *o)
     fl_html_chart(r, o);
     fputs("</section>\n", o);
     causes(r, o);
+    call_graph(r, o);
     changes(r, o);
     groups(r, o);
     input_summary(r, o);

@@ -146,6 +146,7 @@ static json_t *group_json(const fl_group *g, size_t n_buckets)
     }
     json_object_set_new(o, "fields", fields);
     json_object_set_new(o, "series", series_json(g->series, n_buckets));
+    json_object_set_new(o, "chronic", json_boolean(g->chronic));
     return o;
 }
 
@@ -269,6 +270,16 @@ static json_t *result_json(const fl_result *r)
     for (size_t i = 0; i < r->n_revisions; i++)
         json_array_append_new(a, revision_json(&r->revisions[i], r->n_buckets));
     json_object_set_new(o, "revisions", a);
+    a = json_array();
+    for (size_t i = 0; i < r->n_edges; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "caller", str_json(r->edges[i].caller));
+        json_object_set_new(e, "callee", str_json(r->edges[i].callee));
+        json_object_set_new(e, "traces", u64_json(r->edges[i].traces));
+        json_object_set_new(e, "mentions", u64_json(r->edges[i].mentions));
+        json_array_append_new(a, e);
+    }
+    json_object_set_new(o, "call_graph", a);
     a = json_array();
     for (size_t i = 0; i < r->n_causes; i++)
         json_array_append_new(a, cause_json(&r->causes[i]));

@@ -194,6 +194,13 @@ fl_result *fl_result_redacted(const fl_result *r)
     *d = *r;
     copy_input(&c, &d->input, &r->input);
     copy_changes(&c, d, r);
+    /* Service names are identifiers, as in changes: copied as they are. */
+    d->edges = new_array(&c, &d->n_edges, sizeof(fl_call_edge));
+    for (size_t i = 0; d->edges && i < d->n_edges; i++) {
+        d->edges[i] = r->edges[i];
+        d->edges[i].caller = dup_plain(&c, r->edges[i].caller);
+        d->edges[i].callee = dup_plain(&c, r->edges[i].callee);
+    }
     d->groups = new_array(&c, &d->n_groups, sizeof(fl_group));
     for (size_t i = 0; d->groups && i < d->n_groups; i++)
         copy_group(&c, &d->groups[i], &r->groups[i], r->n_buckets);

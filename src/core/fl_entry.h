@@ -22,11 +22,12 @@
  *   revision       resource.labels.revision_name, else labels."k8s-pod/pod-template-hash"
  *                  for GKE; "" for service-level audit entries
  *   configuration, location (else labels.region), project  resource.labels.*
- *   message        textPayload; else jsonPayload.message, .msg, .error (string, or an object's
- *                  "message"/"value"), .exception, in that order of preference; then if
- *                  jsonPayload.stack_trace (or .stack / .stackTrace) is a string and not already
- *                  contained, it is appended after "\n". For audit entries with no payload text:
- *                  protoPayload.status.message. Request logs with no text: "".
+ *   message        textPayload, else jsonPayload.message / .msg / .event; then the error
+ *                  detail of structured loggers, each piece after "\n" unless already there:
+ *                  .err / .error (string, or an object's stack, else "type: message"),
+ *                  .errorVerbose (without .error), .exception, .exc_info, then .stack_trace /
+ *                  .stack / .stackTrace / .stacktrace (docs/loggers.md). For audit entries with
+ *                  no payload text: protoPayload.status.message. Request logs with no text: "".
  *   insert_id, trace                                       top-level fields
  *   instance_id    labels.instanceId
  *   commit_sha     labels."commit-sha";  build_id  labels."gcb-build-id"
@@ -36,8 +37,11 @@
  *                  .authenticationInfo.principalEmail, .status.message, .status.code
  *                  (has_audit_status true when protoPayload.status exists)
  *   error_event    jsonPayload."@type" ends in "ReportedErrorEvent"
- *   json_level     jsonPayload.level / .severity as a string when top-level severity is absent
- *                  (structured loggers); only used to raise DEFAULT entries, see fl_entry_finish.
+ *   json_level     jsonPayload.level / .severity / .levelname when the top-level severity is
+ *                  absent or DEFAULT (a pino number is stored as its severity name); it raises
+ *                  the severity (pino 10-60, zap's dpanic, slog's "ERROR+2", docs/loggers.md).
+ *   (severity)     a DEFAULT container line that clearly reports an error ("Traceback ...",
+ *                  "panic: ", "Error: 5 NOT_FOUND: ...") becomes ERROR: fl_text_looks_error.
  */
 #ifndef FL_ENTRY_H
 #define FL_ENTRY_H

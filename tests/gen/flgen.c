@@ -22,6 +22,7 @@ typedef struct opts {
     double rate;
     const char *out;
     const char *truth;
+    const char *scenario_file;
     bool list;
     bool bench;
     bool no_audit;
@@ -42,6 +43,7 @@ enum opt_id {
     O_BYTES,
     O_ENTRIES,
     O_NO_AUDIT,
+    O_SCENARIO_FILE,
     O_HELP
 };
 
@@ -66,14 +68,16 @@ static const struct {
     {"--out", O_OUT, "FILE", "write here instead of stdout"},
     {"--rate", O_RATE, "R", "baseline requests per minute per service (default 40)"},
     {"--scenario", O_SCENARIO, "NAME", "scenario to generate (see --list)"},
+    {"--scenario-file", O_SCENARIO_FILE, "FILE",
+     "scenario described as data (tests/data/scenarios/README.md)"},
     {"--seed", O_SEED, "N", "seed (default 1)"},
     {"--truth", O_TRUTH, "FILE", "write the ground truth JSON here"},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: flgen --scenario NAME [options] | flgen --bench --bytes N [options] | "
-               "flgen --list\n\n");
+    fprintf(f, "usage: flgen --scenario NAME [options] | flgen --scenario-file FILE [options] | "
+               "flgen --bench --bytes N [options] | flgen --list\n\n");
     for (size_t i = 0; i < FL_ARRAY_LEN(options); i++) {
         char left[40];
         snprintf(left, sizeof(left), "%s%s%s", options[i].name, options[i].arg ? " " : "",
@@ -169,6 +173,9 @@ static int parse_args(int argc, char **argv, opts *o)
         switch (id) {
         case O_SCENARIO:
             o->scenario = val;
+            break;
+        case O_SCENARIO_FILE:
+            o->scenario_file = val;
             break;
         case O_SEED:
             if (parse_count("--seed", val, &o->seed))
@@ -334,17 +341,49 @@ static int open_out(const char *path)
 
 static int run_scenario(const opts *o)
 {
-    const gen_scenario *sc = gen_scenario_find(o->scenario);
-    if (!sc) {
+    const gen_scenario *sc = NULL;
+    json_t *doc = NULL;
+    char name[128] = "";
+    if (o->scenario_file) {
+        json_error_t jerr;
+        if (!(doc = json_load_file(o->scenario_file, 0, &jerr))) {
+            fprintf(stderr, "flgen: %s:%d: %s\n", o->scenario_file, jerr.line, jerr.text);
+            return 2;
+        }
+        /* the scenario's name is its file name without the directory and ".json" */
+        const char *base = strrchr(o->scenario_file, '/');
+        snprintf(name, sizeof(name), "%s", base ? base + 1 : o->scenario_file);
+        char *dot = strstr(name, ".json");
+        if (dot)
+            *dot = '\0';
+    } else if (!(sc = gen_scenario_find(o->scenario))) {
         fprintf(stderr, "flgen: unknown scenario '%s' (see --list)\n", o->scenario);
         return 2;
+    } else {
+        snprintf(name, sizeof(name), "%s", sc->name);
     }
     gen_world *w = fl_calloc(1, sizeof(*w));
-    if (!w)
+    if (!w) {
+        json_decref(doc);
         return 1;
-    gen_world_init(w, o->seed, sc->name, o->minutes ? o->minutes : sc->default_minutes);
+    }
+    int minutes = o->minutes ? o->minutes
+                  : sc       ? sc->default_minutes
+                             : (int)json_integer_value(json_object_get(doc, "minutes"));
+    gen_world_init(w, o->seed, name, minutes > 0 ? minutes : 60);
     gen_truth t = {"none", -1, -1, -1, GEN_CLS_NONE};
-    sc->setup(w, &t, o->rate);
+    if (sc) {
+        sc->setup(w, &t, o->rate);
+    } else {
+        char err[256];
+        if (gen_scenfile_setup(w, doc, o->rate, err, sizeof(err)) < 0) {
+            fprintf(stderr, "flgen: %s: %s\n", o->scenario_file, err);
+            gen_world_free(w);
+            fl_free(w);
+            json_decref(doc);
+            return 2;
+        }
+    }
     gen_simulate(w);
     if (w->capped) {
         fprintf(stderr,
@@ -353,6 +392,7 @@ static int run_scenario(const opts *o)
                 w->max_entries, w->max_bytes >> 20);
         gen_world_free(w);
         fl_free(w);
+        json_decref(doc);
         return 1;
     }
     gen_sort(w);
@@ -372,7 +412,7 @@ static int run_scenario(const opts *o)
             close(fd);
     }
     if (!rc && o->truth) {
-        json_t *truth = gen_truth_json(w, &t, sc->name);
+        json_t *truth = sc ? gen_truth_json(w, &t, sc->name) : gen_scenfile_truth(w, doc, name);
         if (json_dump_file(truth, o->truth, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
             fprintf(stderr, "flgen: cannot write %s\n", o->truth);
             rc = 1;
@@ -381,6 +421,7 @@ static int run_scenario(const opts *o)
     }
     gen_world_free(w);
     fl_free(w);
+    json_decref(doc);
     return rc;
 }
 
@@ -418,7 +459,7 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    if (!o.scenario) {
+    if (!o.scenario && !o.scenario_file) {
         usage(stderr);
         return 2;
     }

@@ -89,6 +89,21 @@ enum gen_style {
     GEN_STYLE_CLOUD, /* JSON with "severity", lifted into the entry by Cloud Run */
 };
 
+/* The logger a service writes with (scenario files name them, tests/data/scenarios/README.md).
+ * GEN_LOG_STYLE keeps the built-in scenarios' per-style behaviour (enum gen_style). */
+enum gen_logger {
+    GEN_LOG_STYLE = 0,
+    GEN_LOG_TEXT,      /* plain lines: console.error, print/traceback, logback pattern, Go log */
+    GEN_LOG_PINO,      /* Node pino: numeric level, msg, err {type, message, stack} */
+    GEN_LOG_ZAP,       /* Go zap production: level, ts, caller, msg, error, stacktrace */
+    GEN_LOG_ZAPDRIVER, /* Go zapdriver: severity (lifted), message, error */
+    GEN_LOG_SLOG,      /* Go log/slog JSONHandler: time, level, msg, err */
+    GEN_LOG_LOGBACK,   /* Java logback + logstash-logback-encoder: message, level, stack_trace */
+    GEN_LOG_PYJSON,    /* Python python-json-logger: levelname, name, message, exc_info */
+    GEN_LOG_STRUCTLOG, /* Python structlog JSONRenderer: event, level, exception */
+    GEN_LOG_CLOUD,     /* the Cloud Logging JSON format: severity (lifted), message */
+};
+
 /* ---- the model ----------------------------------------------------------------------------- */
 
 #define GEN_MAX_SVCS 6
@@ -142,6 +157,16 @@ typedef struct gen_svc {
     double surge_mult;
     bool cloud_build; /* container labels carry commit-sha / gcb-build-id */
     int64_t born;     /* created inside the window (CreateService); 0: before it */
+    int logger;       /* enum gen_logger */
+    /* The services this one calls (the call graph): each request makes one call to each with
+     * probability call_p, sharing the trace id; a callee 5xx or a reply slower than
+     * timeout_ms fails the request with one of caller_errors ({callee_host} etc. filled in). */
+    int callees[4];
+    int n_callees;
+    double call_p;
+    int timeout_ms;
+    const json_t *caller_errors; /* array of strings (borrowed from the scenario file) */
+    const json_t *caller_msgs;
 } gen_svc;
 
 /* A reason for requests to fail: which service and revision, when, how often, and how. */
@@ -156,6 +181,15 @@ typedef struct gen_fault {
     bool counts;     /* true: this is the incident (onset tracking) */
     int variant;     /* wording choice, fixed per fault */
     char detail[64]; /* e.g. the env var that is missing */
+    /* From a scenario file (borrowed; NULL for the built-in scenarios): the error texts in the
+     * service's language, one picked per fault (now and then another), the log messages, the
+     * statuses and the latency range of a failed request. */
+    const json_t *texts;
+    const json_t *msgs;
+    int statuses[4];
+    int n_statuses;
+    int64_t lat_lo_ns, lat_hi_ns;
+    char secret[64]; /* {secret} in the texts */
 } gen_fault;
 
 /* A change in the timeline the correlator should not blame. */
@@ -197,6 +231,15 @@ typedef struct gen_world {
     int inst_len;
     int64_t onset;    /* first entry produced by a counting fault, 0 if none */
     bool quiet_noise; /* no background 5xx (bench pool) */
+    /* Changes of a scenario file by id, for its faults and its truth. */
+    struct {
+        char id[32];
+        int svc, rev, prev;
+        int64_t t;
+    } marks[16];
+    int n_marks;
+    int next_api;           /* the next deploy's audit API: 0 either, 1 v1 Replace, 2 v2 Update */
+    int64_t ready_delay_ns; /* the next deploy's time to Ready (0: 7-21 s as usual) */
     double chatter_p; /* app log lines per successful request (default 0.55) */
 
     gen_entry *entries;
@@ -239,6 +282,12 @@ void gen_traffic_update(gen_world *w, int svc, int64_t t, int rev_a, int pct_a, 
 void gen_failed_deploy(gen_world *w, int svc, int64_t t);
 /* Secret Manager AddSecretVersion. */
 void gen_add_secret_version(gen_world *w, const char *secret, int64_t t);
+/* A rollout whose new revision never becomes Ready: the audit entry, instances that crash at
+ * startup with f's error (exit(1), startup probe failures) for `crash_ns`, then the system
+ * event "Ready condition status changed to False"; traffic stays where it was. When image_pull,
+ * the image cannot be pulled instead (no container starts). Returns the new revision. */
+int gen_failed_rollout(gen_world *w, int svc, int64_t t, const gen_fault *f, int64_t crash_ns,
+                       bool image_pull);
 /* OOM kills on a revision: every `every_ns` (jittered) from t_first to the window end. */
 void gen_oom_series(gen_world *w, int svc, int rev, int64_t t_first, int64_t every_ns);
 /* An instance of `rev` crashes at startup with the fault's error (exit(1) and restart). */
@@ -294,6 +343,21 @@ const gen_scenario *gen_scenario_list(size_t *n);
 
 /* Writes the truth JSON (pretty, sorted keys). */
 json_t *gen_truth_json(const gen_world *w, const gen_truth *t, const char *scenario);
+
+/* ---- scenario files (gen_scenfile.c) ------------------------------------------------------- */
+
+/* Builds the world a scenario file describes (tests/data/scenarios/README.md); the file's JSON
+ * must outlive the world (faults borrow its strings). Returns 0 or -1 with a message in err. */
+int gen_scenfile_setup(gen_world *w, json_t *doc, double rate, char *err, size_t errlen);
+/* The truth JSON for a world built from a scenario file. */
+json_t *gen_scenfile_truth(const gen_world *w, json_t *doc, const char *name);
+/* Renders an error of a scenario-file fault: the log message and the full text (placeholders
+ * filled in). */
+void gen_fault_text(gen_world *w, const gen_fault *f, int svc, fl_buf *msg, fl_buf *text);
+/* A line in one of the loggers of enum gen_logger (level "info", "warn" or "error"; err is the
+ * error's full text or NULL). */
+void gen_emit_logger(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns, const char *level,
+                     const char *msg, const char *err, const char *trace, const char *span);
 
 /* ---- bench (gen_bench.c) ------------------------------------------------------------------- */
 

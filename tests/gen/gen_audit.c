@@ -89,6 +89,10 @@ static json_t *container_spec(const gen_world *w, int svc, int rev, bool with_se
                      8080, "resources", "limits", "cpu", "1000m", "memory", mem);
 }
 
+/* The operation name of the last v2 UpdateService written with w->next_api == 2 (the generator
+ * is single-threaded; deploy() reads it right after). */
+static char last_v2_op[240];
+
 /* ReplaceService (v1) or UpdateService (v2) audit record. new_rev < 0 with failure != 0: a
  * rejected call. traffic: rev_a gets pct_a, rev_b the rest. */
 static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, int rev_a, int pct_a,
@@ -98,6 +102,10 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
     const gen_svc *s = &w->svcs[svc];
     char ts[40], rts[40], iid[24], ln[160], who[96], res[160], op[40], name[200];
     bool v2 = failure == 0 && !create && gen_chance(r, 0.2);
+    if (w->next_api == 1)
+        v2 = false;
+    else if (w->next_api == 2 && failure == 0 && !create)
+        v2 = true;
     bool gcloud = gen_chance(r, 0.7);
     bool named = v2 || create || gen_chance(r, 0.7);
     int rev = new_rev >= 0 ? new_rev : rev_a;
@@ -238,6 +246,14 @@ static void emit_service_audit(gen_world *w, int svc, int64_t ns, int new_rev, i
                         json_pack("{s:[s]}", "currentLocations", w->region));
 
     json_t *e = json_object();
+    if (v2 && w->next_api == 2) {
+        /* A v2 call is a long-running operation: this is its first entry; deploy() writes the
+         * last one when the revision is Ready. */
+        snprintf(last_v2_op, sizeof(last_v2_op), "projects/%s/locations/%s/operations/%s",
+                 w->project, w->region, op);
+        json_object_set_new(e, "operation", json_pack("{s:s, s:s, s:b}", "id", last_v2_op,
+                                                      "producer", "run.googleapis.com", "first", 1));
+    }
     json_object_set_new(e, "insertId", json_string(iid));
     json_object_set_new(
         e, "logName",
@@ -281,6 +297,36 @@ static void emit_system_event(gen_world *w, int svc, int rev, int64_t ns, const 
     gen_push(w, ns, e);
 }
 
+/* The last entry of a v2 UpdateService operation, written when it completes. */
+static void emit_v2_last(gen_world *w, int svc, int rev, int64_t ns)
+{
+    const gen_svc *s = &w->svcs[svc];
+    char ts[40], rts[40], iid[24], ln[160], res[200], revpath[320];
+    gen_audit_insert_id(w, iid);
+    snprintf(res, sizeof(res), "projects/%s/locations/%s/services/%s", w->project, w->region,
+             s->name);
+    snprintf(revpath, sizeof(revpath), "%s/revisions/%s", res, s->revs[rev].name);
+    json_t *pp = json_pack(
+        "{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "@type",
+        "type.googleapis.com/google.cloud.audit.AuditLog", "serviceName", "run.googleapis.com",
+        "methodName", "google.cloud.run.v2.Services.UpdateService", "resourceName", res,
+        "response", "@type", "type.googleapis.com/google.cloud.run.v2.Service", "name", res,
+        "latestReadyRevision", revpath, "latestCreatedRevision", revpath);
+    json_t *e = json_object();
+    json_object_set_new(e, "operation", json_pack("{s:s, s:s, s:b}", "id", last_v2_op, "producer",
+                                                  "run.googleapis.com", "last", 1));
+    json_object_set_new(e, "insertId", json_string(iid));
+    json_object_set_new(
+        e, "logName",
+        json_string(gen_log_name(w, "cloudaudit.googleapis.com%2Factivity", ln, sizeof(ln))));
+    json_object_set_new(e, "protoPayload", pp);
+    json_object_set_new(e, "receiveTimestamp", json_string(gen_ts(ns + 400000000, 9, rts)));
+    json_object_set_new(e, "resource", gen_resource_svc(w, svc));
+    json_object_set_new(e, "severity", json_string("NOTICE"));
+    json_object_set_new(e, "timestamp", json_string(gen_ts(ns, 6, ts)));
+    gen_push(w, ns, e);
+}
+
 static int deploy(gen_world *w, int svc, int64_t t, bool config_only, int pct_new,
                   const char *drop_env)
 {
@@ -302,6 +348,12 @@ static int deploy(gen_world *w, int svc, int64_t t, bool config_only, int pct_ne
         gen_instance_start(w, svc, rev, s->revs[rev].inst[i],
                            up + i * (int64_t)gen_range(r, 50, 900) * 1000000, "DEPLOYMENT_ROLLOUT");
     int64_t ready = up + (int64_t)gen_range(r, 3000, 9000) * 1000000;
+    if (w->ready_delay_ns > 0 && t + w->ready_delay_ns > up)
+        ready = t + w->ready_delay_ns;
+    if (w->next_api == 2 && last_v2_op[0]) {
+        emit_v2_last(w, svc, rev, ready + (int64_t)gen_range(r, 500, 3000) * 1000000);
+        last_v2_op[0] = '\0';
+    }
     char msg[300];
     int secs = (int)((ready - t) / GEN_NS_PER_SEC);
     snprintf(msg, sizeof(msg),
@@ -438,4 +490,79 @@ void gen_add_secret_version(gen_world *w, const char *secret, int64_t ns)
     json_object_set_new(e, "severity", json_string("NOTICE"));
     json_object_set_new(e, "timestamp", json_string(gen_ts(ns, 6, ts)));
     gen_push(w, ns, e);
+}
+
+int gen_failed_rollout(gen_world *w, int svc, int64_t t, const gen_fault *f, int64_t crash_ns,
+                       bool image_pull)
+{
+    gen_rng *r = &w->rng;
+    gen_svc *s = &w->svcs[svc];
+    int rev = gen_new_revision(w, svc, false);
+    gen_rev *v = &s->revs[rev];
+    v->created = t;
+    emit_service_audit(w, svc, t, rev, rev, 100, -1, 0, false, false);
+    char msg[700];
+    int64_t end = t + crash_ns;
+    if (image_pull) {
+        snprintf(msg, sizeof(msg),
+                 "Ready condition status changed to False for Revision %s with message: Image "
+                 "'%s' not found.",
+                 v->name, v->image);
+        if (f->counts)
+            gen_mark_onset(w, t + 3 * GEN_NS_PER_SEC);
+        end = t + (int64_t)gen_range(r, 4, 12) * GEN_NS_PER_SEC;
+    } else {
+        /* instances start, print the crash, exit; Cloud Run retries until the deadline */
+        int64_t at = t + (int64_t)gen_range(r, 4000, 9000) * 1000000;
+        for (int k = 0; at < end && k < 40; k++) {
+            uint64_t inst = gen_next(r);
+            if (f->counts)
+                gen_mark_onset(w, at);
+            gen_varlog(w, svc, rev, inst, at, "INFO",
+                       "Starting new instance. Reason: DEPLOYMENT_ROLLOUT - Instance started due "
+                       "to traffic shifting between revisions due to deployment, traffic split "
+                       "adjustment, or deployment health check.");
+            int64_t crash = at + (int64_t)gen_range(r, 600, 2500) * 1000000;
+            fl_buf m, text;
+            fl_buf_init(&m, 1 << 16);
+            fl_buf_init(&text, 1 << 16);
+            gen_fault_text(w, f, svc, &m, &text);
+            gen_emit_app(w, svc, rev, inst, crash, "error", m.data ? m.data : "", text.data, NULL,
+                         NULL);
+            fl_buf_free(&m);
+            fl_buf_free(&text);
+            gen_varlog(w, svc, rev, inst, crash + 120000000, "WARNING",
+                       "Container called exit(1).");
+            gen_varlog(w, svc, rev, inst, crash + 400000000, "ERROR",
+                       "Default STARTUP TCP probe failed 1 time consecutively for container "
+                       "\"placeholder-1\" on port 8080. The instance was not started.");
+            at = crash + (int64_t)gen_range(r, 2000, 12000) * 1000000;
+        }
+        snprintf(msg, sizeof(msg),
+                 "Ready condition status changed to False for Revision %s with message: The "
+                 "user-provided container failed to start and listen on the port defined provided "
+                 "by the PORT=8080 environment variable within the allocated timeout. Logs for "
+                 "this revision might contain more information.",
+                 v->name);
+    }
+    /* the system event of a failed revision is an ERROR with status code 9 */
+    char ts[40], rts[40], iid[24], ln[160], res[160];
+    gen_audit_insert_id(w, iid);
+    snprintf(res, sizeof(res), "namespaces/%s/revisions/%s", w->project, v->name);
+    json_t *pp = json_pack("{s:s, s:{s:i, s:s}, s:s, s:s, s:s}", "@type",
+                           "type.googleapis.com/google.cloud.audit.AuditLog", "status", "code", 9,
+                           "message", msg, "serviceName", "run.googleapis.com", "methodName",
+                           "google.cloud.run.v1.Services.ReplaceService", "resourceName", res);
+    json_t *e = json_object();
+    json_object_set_new(e, "protoPayload", pp);
+    json_object_set_new(e, "insertId", json_string(iid));
+    json_object_set_new(e, "resource", gen_resource_rev(w, svc, rev));
+    json_object_set_new(e, "timestamp", json_string(gen_ts(end, 6, ts)));
+    json_object_set_new(e, "severity", json_string("ERROR"));
+    json_object_set_new(
+        e, "logName",
+        json_string(gen_log_name(w, "cloudaudit.googleapis.com%2Fsystem_event", ln, sizeof(ln))));
+    json_object_set_new(e, "receiveTimestamp", json_string(gen_ts(end + 900000000, 9, rts)));
+    gen_push(w, end, e);
+    return rev;
 }

@@ -253,7 +253,40 @@ static int64_t fault_latency(gen_rng *r, int cls)
     }
 }
 
-static void one_request(gen_world *w, int svc, int64_t t)
+/* The error a scenario-file fault logs: its own wording in the service's logger. */
+static void emit_fault_error(gen_world *w, const gen_fault *f, int svc, int rev, uint64_t inst,
+                             int64_t ns, const char *trace, const char *span)
+{
+    fl_buf msg, text;
+    fl_buf_init(&msg, 1 << 16);
+    fl_buf_init(&text, 1 << 16);
+    gen_fault_text(w, f, svc, &msg, &text);
+    gen_emit_app(w, svc, rev, inst, ns, "error", msg.data ? msg.data : "", text.data, trace, span);
+    fl_buf_free(&msg);
+    fl_buf_free(&text);
+}
+
+/* A caller's error after its callee failed or was too slow: the caller's own wording. */
+static void emit_caller_error(gen_world *w, int svc, int callee, int rev, uint64_t inst,
+                              int64_t ns, const char *trace, const char *span)
+{
+    gen_svc *s = &w->svcs[svc];
+    gen_fault f;
+    memset(&f, 0, sizeof(f));
+    f.svc = svc;
+    f.texts = s->caller_errors;
+    f.msgs = s->caller_msgs;
+    f.variant = (int)(fl_hash64(s->name, strlen(s->name), w->seed) % 7);
+    int save = s->callees[0];
+    s->callees[0] = callee; /* {callee_host} names the callee that failed */
+    emit_fault_error(w, &f, svc, rev, inst, ns, trace, span);
+    s->callees[0] = save;
+}
+
+/* One request to svc at t (depth > 0: made by a caller with this trace). Writes its request log
+ * and application lines; returns the status and the latency it took. */
+static int serve(gen_world *w, int svc, int64_t t, const char *caller_trace, int depth,
+                 int64_t *latency_out)
 {
     gen_rng *r = &w->rng;
     gen_svc *s = &w->svcs[svc];
@@ -268,12 +301,17 @@ static void one_request(gen_world *w, int svc, int64_t t)
     uint64_t inst = gen_instance_at(v, slot, t);
     request q;
     pick_route(r, s, &q);
+    if (depth > 0)
+        q.health = false;
     q.status = q.method[0] == 'P' && q.method[1] == 'O' ? 201 : 200;
     q.latency_ns = ok_latency(r);
     char trace[128], tid[33], span[17];
     gen_hex(r, tid, 32);
     gen_hex(r, span, 16);
-    snprintf(trace, sizeof(trace), "projects/%s/traces/%s", w->project, tid);
+    if (caller_trace)
+        snprintf(trace, sizeof(trace), "%s", caller_trace);
+    else
+        snprintf(trace, sizeof(trace), "projects/%s/traces/%s", w->project, tid);
 
     const gen_crash *c = crash_for(w, svc, rev, slot, t);
     if (c) {
@@ -286,18 +324,47 @@ static void one_request(gen_world *w, int svc, int64_t t)
                      "connection to the instance had an error. Additional troubleshooting "
                      "documentation can be found at: https://cloud.google.com/run/docs/"
                      "troubleshooting#malformed-response-or-connection-error");
-        return;
+        *latency_out = q.latency_ns;
+        return q.status;
     }
     const gen_fault *f = q.health ? NULL : fault_for(w, svc, rev, t);
     if (f) {
-        q.status = f->status;
-        q.latency_ns = fault_latency(r, f->cls);
+        q.status = f->n_statuses ? f->statuses[gen_below(r, (uint32_t)f->n_statuses)] : f->status;
+        q.latency_ns = f->lat_hi_ns > 0 ? (int64_t)gen_range(r, f->lat_lo_ns, f->lat_hi_ns)
+                                        : fault_latency(r, f->cls);
         if (f->counts)
             gen_mark_onset(w, t);
         emit_request(w, svc, rev, inst, t, &q, trace, span, NULL);
-        gen_emit_error(w, svc, rev, inst, t + q.latency_ns - (int64_t)gen_range(r, 100000, 2000000),
-                       f->cls, f->variant, f->detail, trace, span);
-        return;
+        int64_t at = t + q.latency_ns - (int64_t)gen_range(r, 100000, 2000000);
+        if (q.status >= 400 || f->texts) {
+            if (f->texts)
+                emit_fault_error(w, f, svc, rev, inst, at, trace, span);
+            else
+                gen_emit_error(w, svc, rev, inst, at, f->cls, f->variant, f->detail, trace, span);
+        }
+        *latency_out = q.latency_ns;
+        return q.status;
+    }
+    /* calls to other services, in the same trace */
+    if (!q.health && s->n_callees && gen_chance(r, s->call_p > 0 ? s->call_p : 0.6)) {
+        int64_t timeout = (int64_t)(s->timeout_ms ? s->timeout_ms : 10000) * 1000000;
+        for (int k = 0; k < s->n_callees; k++) {
+            int64_t sub_lat = 0;
+            int sub = serve(w, s->callees[k], t + (int64_t)gen_range(r, 1, 20) * 1000000, trace,
+                            depth + 1, &sub_lat);
+            bool timed_out = sub_lat > timeout;
+            if (sub >= 500 || timed_out) {
+                q.status = timed_out ? 504 : gen_chance(r, 0.5) ? 502 : 500;
+                q.latency_ns = (timed_out ? timeout : sub_lat) + ok_latency(r) / 4;
+                emit_request(w, svc, rev, inst, t, &q, trace, span, NULL);
+                if (s->caller_errors)
+                    emit_caller_error(w, svc, s->callees[k], rev, inst, t + q.latency_ns - 300000,
+                                      trace, span);
+                *latency_out = q.latency_ns;
+                return q.status;
+            }
+            q.latency_ns += sub_lat;
+        }
     }
     /* background noise */
     uint32_t x = q.health ? 1000 : gen_below(r, 10000);
@@ -328,10 +395,11 @@ static void one_request(gen_world *w, int svc, int64_t t)
         q.latency_ns = fault_latency(r, GEN_CLS_UPSTREAM);
     }
     emit_request(w, svc, rev, inst, t, &q, trace, span, text);
+    *latency_out = q.latency_ns;
     if (noise_cls != GEN_CLS_NONE) {
         gen_emit_error(w, svc, rev, inst, t + q.latency_ns - 500000, noise_cls, 0, NULL, trace,
                        span);
-        return;
+        return q.status;
     }
     if (!q.health && gen_chance(r, w->chatter_p)) {
         fl_buf b;
@@ -341,6 +409,13 @@ static void one_request(gen_world *w, int svc, int64_t t)
                      q.status >= 400 ? "warn" : "info", b.data, NULL, trace, span);
         fl_buf_free(&b);
     }
+    return q.status;
+}
+
+static void one_request(gen_world *w, int svc, int64_t t)
+{
+    int64_t lat;
+    serve(w, svc, t, NULL, 0, &lat);
 }
 
 void gen_simulate(gen_world *w)

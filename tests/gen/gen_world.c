@@ -510,6 +510,10 @@ void gen_emit_app(gen_world *w, int svc, int rev, uint64_t inst, int64_t ns, con
                   const char *msg, const char *stack, const char *trace, const char *span)
 {
     const gen_svc *s = &w->svcs[svc];
+    if (s->logger != GEN_LOG_STYLE) {
+        gen_emit_logger(w, svc, rev, inst, ns, level, msg, stack, trace, span);
+        return;
+    }
     bool err = strcmp(level, "error") == 0;
     /* console.error / print(file=sys.stderr) go to stderr; pino, zap and the Cloud Logging
      * JSON format write every level to stdout; Python's logging handler defaults to stderr */

@@ -9,10 +9,19 @@
  *   - a deploy cause's "revision X: k/n requests 5xx" evidence equals the counts in the input
  *     (counted here straight from the JSON, not through faultline's reader), and the Markdown
  *     report carries that line.
- * usage: run_scenarios FLGEN SCENARIOS_TXT WORKDIR [NAME] */
+ *
+ * Given a directory instead of scenarios.txt, it runs the data-driven suite of issue 11: every
+ * scenario file in it (tests/data/scenarios/README.md), each seed as NDJSON and as a gcloud
+ * array (which must give the same report), and prints a table per kind: true cause first %,
+ * top 3 %, right class on the true cause %, innocent deploys ranked first, confident causes
+ * where there is none. It fails below 95% / 100% / 90% / 0 / 0 unless FL_SCENARIO_NO_FAIL is
+ * set (for iterating on the scorer). FL_SCENARIO_DUMP=text prints each report,
+ * FL_SCENARIO_KEEP=1 keeps the generated files.
+ * usage: run_scenarios FLGEN SCENARIOS_TXT|SCENARIO_DIR WORKDIR [NAME] */
 #include "fl_pipeline.h"
 #include "fl_reports.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +33,13 @@ typedef struct truth {
     char kind[32], service[128], revision[128], prev[128], cls[64];
     char innocent[8][128];
     size_t n_innocent;
+    /* scenario files only: every kind that names the cause right, the services it may be
+     * attributed to, and for a secret rotation the secret's name */
+    char kinds[4][32];
+    size_t n_kinds;
+    char services[6][128];
+    size_t n_services;
+    char change[32], secret[128];
 } truth;
 
 static void jcopy(json_t *o, const char *k, char *dst, size_t cap)
@@ -45,8 +61,20 @@ static int read_truth(const char *path, truth *t)
     jcopy(exp, "revision", t->revision, sizeof(t->revision));
     jcopy(exp, "previous_revision", t->prev, sizeof(t->prev));
     jcopy(exp, "error_class", t->cls, sizeof(t->cls));
+    jcopy(exp, "change", t->change, sizeof(t->change));
+    jcopy(exp, "secret", t->secret, sizeof(t->secret));
     json_t *inn = json_object_get(root, "innocent_changes"), *v;
     size_t i;
+    json_array_foreach(json_object_get(exp, "kinds"), i, v)
+    {
+        if (t->n_kinds < 4 && json_is_string(v))
+            snprintf(t->kinds[t->n_kinds++], 32, "%s", json_string_value(v));
+    }
+    json_array_foreach(json_object_get(exp, "services"), i, v)
+    {
+        if (t->n_services < 6 && json_is_string(v))
+            snprintf(t->services[t->n_services++], 128, "%s", json_string_value(v));
+    }
     json_array_foreach(inn, i, v)
     {
         if (t->n_innocent < 8)
@@ -56,10 +84,59 @@ static int read_truth(const char *path, truth *t)
     return 0;
 }
 
+static bool kind_ok(const fl_cause *c, const truth *t)
+{
+    const char *k = fl_cause_kind_name(c->kind);
+    if (!t->n_kinds)
+        return strcmp(k, t->kind) == 0;
+    for (size_t i = 0; i < t->n_kinds; i++)
+        if (strcmp(k, t->kinds[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool service_ok(const fl_cause *c, const truth *t)
+{
+    if (t->service[0] && strcmp(c->service, t->service) == 0)
+        return true;
+    for (size_t i = 0; i < t->n_services; i++)
+        if (strcmp(c->service, t->services[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A scenario file's cause: an accepted kind; a deploy (or failed rollout) by its revision; a
+ * secret rotation by the secret's name in the summary or one of the services it broke; other
+ * causes by one of the services or the error class. */
+static bool is_expected_file(const fl_cause *c, const truth *t)
+{
+    if (!kind_ok(c, t))
+        return false;
+    if (t->revision[0])
+        return strcmp(c->revision, t->revision) == 0;
+    if (strcmp(t->change, "secret") == 0)
+        return (t->secret[0] && c->summary && strstr(c->summary, t->secret)) || service_ok(c, t);
+    return service_ok(c, t) || (t->cls[0] && strcmp(c->error_class, t->cls) == 0);
+}
+
+/* The class named on the true cause is right: the expected class, or, when the error is one no
+ * rule knows (class null), anything but a known class id. */
+static bool class_ok(const fl_cause *c, const truth *t)
+{
+    if (t->cls[0])
+        return strcmp(c->error_class, t->cls) == 0;
+    const char *k = c->error_class;
+    if (!k[0] || strncmp(k, "fp:", 3) == 0)
+        return true;
+    return strspn(k, "abcdefghijklmnopqrstuvwxyz_") != strlen(k);
+}
+
 /* The cause the truth describes: same kind; for deploys the same revision; for other kinds
  * the same service or the same error class (a dependency outage shows in several services). */
 static bool is_expected(const fl_cause *c, const truth *t)
 {
+    if (t->n_kinds)
+        return is_expected_file(c, t);
     if (strcmp(fl_cause_kind_name(c->kind), t->kind) != 0)
         return false;
     if (c->kind == FL_CAUSE_DEPLOY)
@@ -138,6 +215,36 @@ static int count_requests(const char *path, const char *revision, uint64_t *n, u
     return 0;
 }
 
+/* Evidence numbers of a deploy cause against the raw input: "revision X: k/n requests 5xx"
+ * must equal the counts in the NDJSON, and the Markdown report must carry that line. */
+static bool evidence_ok(const fl_result *r, const char *data, const char *name, int seed)
+{
+    bool ev_ok = true;
+    for (size_t i = 0; i < r->n_causes && i < 3; i++) {
+        const fl_cause *c = &r->causes[i];
+        if (c->kind != FL_CAUSE_DEPLOY || !c->revision[0] || !c->n_evidence ||
+            strncmp(c->evidence[0], "revision ", 9) != 0 || !strstr(c->evidence[0], "requests"))
+            continue;
+        uint64_t n = 0, k5 = 0;
+        char want[512];
+        count_requests(data, c->revision, &n, &k5);
+        snprintf(want, sizeof(want), "revision %s: %llu/%llu requests 5xx", c->revision,
+                 (unsigned long long)k5, (unsigned long long)n);
+        if (strncmp(c->evidence[0], want, strlen(want)) != 0) {
+            fprintf(stderr, "%s-%d: evidence \"%s\", input says \"%s\"\n", name, seed,
+                    c->evidence[0], want);
+            ev_ok = false;
+        }
+        char *md = render(r, "md");
+        if (!md || !strstr(md, want)) {
+            fprintf(stderr, "%s-%d: the Markdown report lacks \"%s\"\n", name, seed, want);
+            ev_ok = false;
+        }
+        free(md);
+    }
+    return ev_ok;
+}
+
 typedef struct totals {
     int cause_cases, first, top3, none_cases, none_ok, innocent_first, nondeterministic,
         evidence_bad, errors;
@@ -203,30 +310,7 @@ static void run_case(const char *flgen, const char *dir, const char *name, int s
     bool same = j1 && j2 && strcmp(j1, j2) == 0;
     tot->nondeterministic += !same;
 
-    /* Evidence numbers of a deploy cause against the raw input. */
-    bool ev_ok = true;
-    for (size_t i = 0; i < r->n_causes && i < 3; i++) {
-        const fl_cause *c = &r->causes[i];
-        if (c->kind != FL_CAUSE_DEPLOY || !c->revision[0] || !c->n_evidence ||
-            strncmp(c->evidence[0], "revision ", 9) != 0 || !strstr(c->evidence[0], "requests"))
-            continue;
-        uint64_t n = 0, k5 = 0;
-        char want[512];
-        count_requests(data, c->revision, &n, &k5);
-        snprintf(want, sizeof(want), "revision %s: %llu/%llu requests 5xx", c->revision,
-                 (unsigned long long)k5, (unsigned long long)n);
-        if (strncmp(c->evidence[0], want, strlen(want)) != 0) {
-            fprintf(stderr, "%s-%d: evidence \"%s\", input says \"%s\"\n", name, seed,
-                    c->evidence[0], want);
-            ev_ok = false;
-        }
-        char *md = render(r, "md");
-        if (!md || !strstr(md, want)) {
-            fprintf(stderr, "%s-%d: the Markdown report lacks \"%s\"\n", name, seed, want);
-            ev_ok = false;
-        }
-        free(md);
-    }
+    bool ev_ok = evidence_ok(r, data, name, seed);
     tot->evidence_bad += !ev_ok;
 
     char rank_s[16];
@@ -252,6 +336,211 @@ static void run_case(const char *flgen, const char *dir, const char *name, int s
     remove(tpath);
 }
 
+/* ---- the data-driven suite: one scenario file per kind (tests/data/scenarios) ------------- */
+
+typedef struct kind_stats {
+    char name[96];
+    int cases, first, top3, cls, innocent_first, false_confident, none_cases, bad;
+} kind_stats;
+
+/* The JSON report without the line that differs between NDJSON and array input (byte count). */
+static void drop_bytes_line(char *j)
+{
+    char *p = j ? strstr(j, "\"bytes\":") : NULL;
+    if (!p)
+        return;
+    char *nl = strchr(p, '\n');
+    if (nl)
+        memmove(p, nl + 1, strlen(nl + 1) + 1);
+}
+
+/* One scenario file x seed: the NDJSON and the gcloud-array export of the same incident must
+ * give the same report; the ranking is checked on the NDJSON one. */
+static void run_file_case(const char *flgen, const char *work, const char *path, const char *name,
+                          int seed, kind_stats *ks, totals *tot)
+{
+    char nd[1024], arr[1024], tpath[1024], cmd[8192];
+    snprintf(nd, sizeof(nd), "%s/%s-%d.ndjson", work, name, seed);
+    snprintf(arr, sizeof(arr), "%s/%s-%d.json", work, name, seed);
+    snprintf(tpath, sizeof(tpath), "%s/%s-%d.truth.json", work, name, seed);
+    snprintf(cmd, sizeof(cmd),
+             "'%s' --scenario-file '%s' --seed %d --format ndjson --out '%s' --truth '%s' && "
+             "'%s' --scenario-file '%s' --seed %d --format array --out '%s'",
+             flgen, path, seed, nd, tpath, flgen, path, seed, arr);
+    truth t;
+    fl_result *r = NULL, *r2 = NULL;
+    if (system(cmd) != 0 || read_truth(tpath, &t) != 0 || run_pipeline(nd, &r) != 0) {
+        printf("%-30s %4d  ERROR (generation, truth or pipeline failed)\n", name, seed);
+        tot->errors++;
+        ks->bad++;
+        return;
+    }
+    bool want_none = strcmp(t.kind, "none") == 0;
+    int rank = 0;
+    for (size_t i = 0; i < r->n_causes && !rank; i++)
+        if (!want_none && is_expected(&r->causes[i], &t))
+            rank = (int)i + 1;
+    const fl_cause *top = r->n_causes ? &r->causes[0] : NULL;
+    bool innocent = top && is_innocent(top, &t);
+    bool cls = rank > 0 && class_ok(&r->causes[rank - 1], &t);
+    ks->cases++;
+    ks->innocent_first += innocent;
+    tot->innocent_first += innocent;
+    const char *verdict;
+    if (want_none) {
+        ks->none_cases++;
+        tot->none_cases++;
+        tot->none_ok += !r->confident;
+        ks->false_confident += r->confident;
+        verdict = r->confident ? "FAIL confident" : "ok";
+    } else {
+        tot->cause_cases++;
+        tot->first += rank == 1;
+        tot->top3 += rank >= 1 && rank <= 3;
+        ks->first += rank == 1;
+        ks->top3 += rank >= 1 && rank <= 3;
+        ks->cls += cls;
+        verdict = rank == 1 ? (cls ? "ok" : "class") : rank >= 1 && rank <= 3 ? "top3" : "FAIL";
+    }
+    if (innocent)
+        verdict = "FAIL innocent first";
+    bool ev_ok = evidence_ok(r, nd, name, seed);
+    tot->evidence_bad += !ev_ok;
+    ks->bad += !ev_ok;
+    char *j1 = render(r, "json"), *j2 = NULL;
+    if (run_pipeline(arr, &r2) == 0)
+        j2 = render(r2, "json");
+    drop_bytes_line(j1);
+    drop_bytes_line(j2);
+    bool same = j1 && j2 && strcmp(j1, j2) == 0;
+    tot->nondeterministic += !same;
+    ks->bad += !same;
+    char rank_s[16];
+    snprintf(rank_s, sizeof(rank_s), "%d", rank);
+    printf("%-30s %4d  %4s  %5.3f  %-10s %-34s %-22s %s%s%s\n", name, seed,
+           want_none ? "-" : rank ? rank_s : "none", top ? top->score : 0.0,
+           top ? fl_cause_kind_name(top->kind) : "-",
+           top ? (top->revision[0] ? top->revision : top->service) : "-",
+           top ? top->error_class : "-", verdict, same ? "" : " ARRAY!=NDJSON",
+           ev_ok ? "" : " EVIDENCE");
+    if (getenv("FL_SCENARIO_DUMP")) {
+        fl_report_opts o = {.no_redact = true};
+        fl_report_write(getenv("FL_SCENARIO_DUMP"), r, &o, stdout);
+    }
+    free(j1);
+    free(j2);
+    fl_result_free(r);
+    fl_result_free(r2);
+    if (!getenv("FL_SCENARIO_KEEP")) {
+        remove(nd);
+        remove(arr);
+        remove(tpath);
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static double pct(int a, int b)
+{
+    return b ? 100.0 * a / b : 100.0;
+}
+
+/* Seeds of a scenario file: "seeds": [first, last], default 1-5. */
+static void file_seeds(const char *path, int *a, int *b)
+{
+    *a = 1;
+    *b = 5;
+    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *sd = json_object_get(doc, "seeds");
+    if (json_is_array(sd) && json_array_size(sd) == 2) {
+        *a = (int)json_integer_value(json_array_get(sd, 0));
+        *b = (int)json_integer_value(json_array_get(sd, 1));
+    }
+    json_decref(doc);
+}
+
+static int run_dir(const char *flgen, const char *dir, const char *work, const char *only)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "%s: cannot open\n", dir);
+        return 2;
+    }
+    char *names[256];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < FL_ARRAY_LEN(names)) {
+        size_t len = strlen(de->d_name);
+        if (len > 5 && strcmp(de->d_name + len - 5, ".json") == 0)
+            names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(names[0]), cmp_str);
+    printf("%-30s %4s  %4s  %5s  %-10s %-34s %-22s %s\n", "scenario", "seed", "rank", "score",
+           "top kind", "top revision/service", "top class", "verdict");
+    totals tot;
+    memset(&tot, 0, sizeof(tot));
+    kind_stats *ks = calloc(n ? n : 1, sizeof(*ks));
+    int cls_total = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[2048], name[96];
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        snprintf(name, sizeof(name), "%.*s", (int)(strlen(names[i]) - 5), names[i]);
+        snprintf(ks[i].name, sizeof(ks[i].name), "%s", name);
+        if (only && strcmp(only, name) != 0)
+            continue;
+        int a, b;
+        file_seeds(path, &a, &b);
+        for (int seed = a; seed <= b; seed++)
+            run_file_case(flgen, work, path, name, seed, &ks[i], &tot);
+        cls_total += ks[i].cls;
+    }
+    printf("\n%-30s %5s %7s %7s %7s %9s %9s\n", "kind", "cases", "first%", "top3%", "class%",
+           "innocent1", "falseconf");
+    int innocent = 0, false_conf = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ks[i].cases)
+            continue;
+        int with = ks[i].cases - ks[i].none_cases;
+        if (with > 0)
+            printf("%-30s %5d %7.1f %7.1f %7.1f %9d %9d%s\n", ks[i].name, ks[i].cases,
+                   pct(ks[i].first, with), pct(ks[i].top3, with), pct(ks[i].cls, with),
+                   ks[i].innocent_first, ks[i].false_confident, ks[i].bad ? "  (errors)" : "");
+        else
+            printf("%-30s %5d %7s %7s %7s %9d %9d%s\n", ks[i].name, ks[i].cases, "-", "-", "-",
+                   ks[i].innocent_first, ks[i].false_confident, ks[i].bad ? "  (errors)" : "");
+        innocent += ks[i].innocent_first;
+        false_conf += ks[i].false_confident;
+    }
+    double first = pct(tot.first, tot.cause_cases), top3 = pct(tot.top3, tot.cause_cases);
+    double clsp = pct(cls_total, tot.cause_cases);
+    printf("\n%d cases (%d with a cause): true cause first %.1f%% (bar 95), top 3 %.1f%% (bar "
+           "100), right class on the true cause %.1f%% (bar 90), innocent deploy first %d (bar "
+           "0), false confident cause %d (bar 0); array != NDJSON %d; evidence mismatches %d; "
+           "errors %d\n",
+           tot.cause_cases + tot.none_cases, tot.cause_cases, first, top3, clsp, innocent,
+           false_conf, tot.nondeterministic, tot.evidence_bad, tot.errors);
+    bool pass = tot.cause_cases + tot.none_cases > 0 && first >= 95.0 &&
+                tot.top3 == tot.cause_cases && clsp >= 90.0 && innocent == 0 && false_conf == 0 &&
+                tot.nondeterministic == 0 && tot.evidence_bad == 0 && tot.errors == 0;
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(ks);
+    if (pass) {
+        printf("PASS\n");
+        return 0;
+    }
+    if (getenv("FL_SCENARIO_NO_FAIL")) {
+        printf("BELOW THE BARS (not failing: FL_SCENARIO_NO_FAIL is set)\n");
+        return 0;
+    }
+    printf("FAIL: below the bars of issue 11\n");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -259,7 +548,11 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *only = argc > 4 ? argv[4] : NULL;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* one row per case as it finishes, also into a file */
     mkdir(argv[3], 0755);
+    struct stat st;
+    if (stat(argv[2], &st) == 0 && S_ISDIR(st.st_mode))
+        return run_dir(argv[1], argv[2], argv[3], only);
     FILE *f = fopen(argv[2], "r");
     if (!f) {
         fprintf(stderr, "%s: cannot open\n", argv[2]);

@@ -30,6 +30,8 @@ typedef struct test_entry {
     const char *message;
     const char *insert_id;
     const char *location;
+    const char *trace; /* request logs: the trace id shared with the calls it made */
+    double latency;    /* seconds; 0: absent */
 } test_entry;
 
 static inline void fill(fl_entry *e, const test_entry *t)
@@ -47,6 +49,9 @@ static inline void fill(fl_entry *e, const test_entry *t)
         fl_entry_set(e, &e->insert_id, t->insert_id, strlen(t->insert_id));
     const char *loc = t->location ? t->location : "europe-west1";
     fl_entry_set(e, &e->location, loc, strlen(loc));
+    if (t->trace)
+        fl_entry_set(e, &e->trace, t->trace, strlen(t->trace));
+    e->latency_s = t->latency > 0 ? t->latency : -1;
     if (t->kind == FL_LOG_REQUESTS) {
         fl_entry_set(e, &e->http_method, "GET", 3);
         fl_entry_set(e, &e->http_url, "https://x.run.app/api/orders/123", 32);
@@ -60,9 +65,18 @@ static fl_rule_info fake_rules[] = {
     {"mongo_server_selection.node", "mongo_server_selection", "MongoDB server selection timed out",
      FL_SEV_ERROR, FL_IMPLIES_DEPENDENCY, false, NULL, 0, "test"},
     {"pool_exhausted.pg", "pool_exhausted", "Connection pool exhausted", FL_SEV_ERROR,
-     FL_IMPLIES_LOAD, false, NULL, 0, "test"},
+     FL_IMPLIES_RESOURCE, false, NULL, 0, "test"},
     {"oom.cloudrun", "oom", "Memory limit exceeded", FL_SEV_ERROR, FL_IMPLIES_RESOURCE, false,
      NULL, 0, "test"},
+    /* the implied causes the real rule files give these classes */
+    {"redis_timeout.ioredis", "redis_timeout", "Redis command timed out", FL_SEV_ERROR,
+     FL_IMPLIES_DEPENDENCY, false, NULL, 0, "test"},
+    {"module_not_found.node", "module_not_found", "Cannot find module", FL_SEV_ERROR,
+     FL_IMPLIES_CONFIG, false, NULL, 0, "test"},
+    {"quota_exhausted.grpc", "quota_exhausted", "RESOURCE_EXHAUSTED", FL_SEV_ERROR,
+     FL_IMPLIES_LOAD, false, NULL, 0, "test"},
+    {"upstream_timeout.axios", "upstream_timeout", "Upstream request timed out", FL_SEV_ERROR,
+     FL_IMPLIES_DEPENDENCY, false, NULL, 0, "test"},
 };
 
 static inline fl_match match_for(const char *class_id)

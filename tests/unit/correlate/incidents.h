@@ -26,7 +26,7 @@ static inline void push(incident *in, fl_time ts, fl_log_kind kind, int sev, int
 {
     test_entry *t = &in->e[in->n];
     snprintf(msgbuf[in->n], sizeof(msgbuf[0]), "id-%06zu", in->n);
-    *t = (test_entry){ts, kind, sev, status, svc, rev, msg, msgbuf[in->n], NULL};
+    *t = (test_entry){ts, kind, sev, status, svc, rev, msg, msgbuf[in->n], NULL, NULL, 0};
     in->cls[in->n] = cls;
     in->n++;
 }

@@ -148,9 +148,9 @@ static void test_span_cap_bounds_cells(void)
             for (int rv = 0; rv < 2; rv++) {
                 const char *rev = rv ? "api-00002-bbb" : "api-00001-aaa";
                 test_entry req = {t0 + (fl_time)m * MIN_US, FL_LOG_REQUESTS, FL_SEV_INFO, 200,
-                                  "api", rev, NULL, "r", NULL};
+                                  "api", rev, NULL, "r", NULL, NULL, 0};
                 test_entry err = {t0 + (fl_time)m * MIN_US + 1, FL_LOG_STDERR, FL_SEV_ERROR, 0,
-                                  "api", rev, "disk quota reached on volume", "x", NULL};
+                                  "api", rev, "disk quota reached on volume", "x", NULL, NULL, 0};
                 fill(&e, &req);
                 CHECK_INT(fl_agg_add(a, &e, NULL), 0);
                 fill(&e, &err);
@@ -295,7 +295,7 @@ static void test_caps_and_samples(void)
     fl_time t0 = T("2026-03-02T10:00:00Z");
     for (int i = 0; i < 60; i++) {
         test_entry t = {t0 + (fl_time)(59 - i) * FL_USEC_PER_SEC, FL_LOG_STDERR, FL_SEV_ERROR, 0,
-                        "svc", "svc-00001-aaa", msgs[i % 6], "x", NULL};
+                        "svc", "svc-00001-aaa", msgs[i % 6], "x", NULL, NULL, 0};
         fill(&e, &t);
         CHECK_INT(fl_agg_add(a, &e, NULL), 0);
     }

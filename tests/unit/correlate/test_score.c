@@ -123,8 +123,55 @@ static void test_changepoint(void)
     CHECK(fl_llr2_rates(1, 1000, 100, 1000) == 0);
 }
 
+/* Load only with a measured surge; each class's explanation fits its runbook action. */
+static void test_group_cause_kinds(void)
+{
+    static const struct {
+        const char *cls;
+        fl_implies implies;
+        bool surge;
+        size_t n;
+        fl_cause_kind k0, k1;
+    } rows[] = {
+        /* a quota wall is never load: back off or request quota */
+        {"quota_exhausted", FL_IMPLIES_LOAD, false, 1, FL_CAUSE_DEPENDENCY, 0},
+        {"quota_exhausted", FL_IMPLIES_LOAD, true, 1, FL_CAUSE_DEPENDENCY, 0},
+        /* a dry pool: slow database at a steady rate, load under a surge, never memory */
+        {"pool_exhausted", FL_IMPLIES_RESOURCE, false, 1, FL_CAUSE_DEPENDENCY, 0},
+        {"pool_exhausted", FL_IMPLIES_RESOURCE, true, 1, FL_CAUSE_LOAD, 0},
+        /* timeouts: something slow, unless traffic rose */
+        {"request_timeout", FL_IMPLIES_LOAD, false, 1, FL_CAUSE_DEPENDENCY, 0},
+        {"request_timeout", FL_IMPLIES_LOAD, true, 1, FL_CAUSE_LOAD, 0},
+        {"no_instance", FL_IMPLIES_LOAD, false, 1, FL_CAUSE_RESOURCE, 0},
+        /* classes the table does not name follow their rule's implied cause */
+        {"oom", FL_IMPLIES_RESOURCE, false, 1, FL_CAUSE_RESOURCE, 0},
+        {"oom", FL_IMPLIES_RESOURCE, true, 2, FL_CAUSE_RESOURCE, FL_CAUSE_LOAD},
+        {"redis_timeout", FL_IMPLIES_DEPENDENCY, false, 1, FL_CAUSE_DEPENDENCY, 0},
+        {"some_load_class", FL_IMPLIES_LOAD, false, 1, FL_CAUSE_DEPENDENCY, 0},
+        {"some_load_class", FL_IMPLIES_LOAD, true, 1, FL_CAUSE_LOAD, 0},
+        {NULL, FL_IMPLIES_UNKNOWN, false, 1, FL_CAUSE_UNKNOWN, 0},
+        {NULL, FL_IMPLIES_UNKNOWN, true, 2, FL_CAUSE_UNKNOWN, FL_CAUSE_LOAD},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(rows); i++) {
+        fl_cause_kind k[2] = {0, 0};
+        size_t n = fl_group_cause_kinds(rows[i].cls, rows[i].implies, rows[i].surge, k);
+        CHECK_INT(n, rows[i].n);
+        CHECK_INT(k[0], rows[i].k0);
+        if (n == 2)
+            CHECK_INT(k[1], rows[i].k1);
+    }
+    /* the kind the table chose fits fully; others keep the generic fit */
+    CHECK(fl_score_class_fit(FL_CAUSE_DEPENDENCY, "pool_exhausted", FL_IMPLIES_RESOURCE) == 1);
+    CHECK(fl_score_class_fit(FL_CAUSE_LOAD, "pool_exhausted", FL_IMPLIES_RESOURCE) == 1);
+    CHECK(fl_score_class_fit(FL_CAUSE_LOAD, "quota_exhausted", FL_IMPLIES_LOAD) ==
+          fl_score_implied(FL_CAUSE_LOAD, FL_IMPLIES_LOAD));
+    CHECK(fl_score_class_fit(FL_CAUSE_DEPENDENCY, NULL, FL_IMPLIES_UNKNOWN) ==
+          fl_score_implied(FL_CAUSE_DEPENDENCY, FL_IMPLIES_UNKNOWN));
+}
+
 int main(void)
 {
+    test_group_cause_kinds();
     test_weights_sum_to_one();
     test_time();
     test_wilson();

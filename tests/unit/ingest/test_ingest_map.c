@@ -23,7 +23,8 @@ static const expect samples[] = {
     {4, FL_SEV_ERROR, FL_LOG_STDERR, "palios-taey", "palios-taey-00007-2gd", 0, "Traceback"},
     {5, FL_SEV_ERROR, FL_LOG_REQUESTS, "palios-taey", "palios-taey-00007-2gd", 500, ""},
     {6, FL_SEV_ERROR, FL_LOG_STDERR, "palios-taey", "palios-taey-00007-2gd", 0, "Traceback"},
-    {7, FL_SEV_DEFAULT, FL_LOG_STDERR, "onwrite-food-listings", "onwrite-food-listings-00002-xej",
+    /* No severity, but a Node error with its stack: the error-looking rule makes it ERROR. */
+    {7, FL_SEV_ERROR, FL_LOG_STDERR, "onwrite-food-listings", "onwrite-food-listings-00002-xej",
      0, "Error: 5 NOT_FOUND: Queue does not exist"},
     {8, FL_SEV_INFO, FL_LOG_REQUESTS, "updateholidays", "updateholidays-00006-taj", 200, ""},
     {9, FL_SEV_INFO, FL_LOG_STDOUT, "updateholidays", "updateholidays-00006-taj", 0,
@@ -290,7 +291,7 @@ static const mapping_case cases[] = {
     {"{\"resource\":{\"type\":\"cloud_run_job\",\"labels\":{\"job_name\":\"nightly\"}}}", "service",
      "nightly"},
     {"{\"textPayload\":\"t\",\"jsonPayload\":{\"message\":\"m\"}}", "message", "t"},
-    {"{\"jsonPayload\":{\"msg\":\"m2\",\"error\":\"e\"}}", "message", "m2"},
+    {"{\"jsonPayload\":{\"msg\":\"m2\",\"error\":\"e\"}}", "message", "m2\ne"},
     {"{\"jsonPayload\":{\"error\":\"boom\"}}", "message", "boom"},
     {"{\"jsonPayload\":{\"error\":{\"message\":\"em\",\"value\":\"ev\"}}}", "message", "em"},
     {"{\"jsonPayload\":{\"error\":{\"type\":\"X\",\"value\":\"ev\"}}}", "message", "ev"},
@@ -316,6 +317,82 @@ static const mapping_case cases[] = {
     {"{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"resource\":{\"type\":\"t\"}}",
      "service", ""},
     {"{\"labels\":{\"instanceId\":\"i1\"}}", "instance_id", "i1"},
+    /* Structured loggers (docs/loggers.md): error text in fields of its own, level lifted only
+     * when Cloud Logging set no severity. */
+    /* pino: numeric level, msg, err {type, message, stack}; the stack holds msg, so it replaces it */
+    {"{\"jsonPayload\":{\"level\":50,\"msg\":\"connect ECONNREFUSED 10.0.0.3:6379\",\"err\":{"
+     "\"type\":\"Error\",\"message\":\"connect ECONNREFUSED 10.0.0.3:6379\",\"stack\":\"Error: "
+     "connect ECONNREFUSED 10.0.0.3:6379\\n    at TCPConnectWrap.afterConnect\"}}}",
+     "message", "Error: connect ECONNREFUSED 10.0.0.3:6379\n    at TCPConnectWrap.afterConnect"},
+    {"{\"jsonPayload\":{\"level\":50,\"msg\":\"x\"}}", "severity", "500"},
+    {"{\"jsonPayload\":{\"level\":60,\"msg\":\"x\"}}", "severity", "600"},
+    {"{\"jsonPayload\":{\"level\":40,\"msg\":\"x\"}}", "severity", "400"},
+    {"{\"jsonPayload\":{\"level\":30,\"msg\":\"Error: not an error at info\"}}", "severity",
+     "200"},
+    {"{\"jsonPayload\":{\"level\":50,\"msg\":\"x\"}}", "json_level", "ERROR"},
+    {"{\"severity\":\"INFO\",\"jsonPayload\":{\"level\":50,\"msg\":\"x\"}}", "severity", "200"},
+    {"{\"severity\":\"DEFAULT\",\"jsonPayload\":{\"level\":50,\"msg\":\"x\"}}", "severity",
+     "500"},
+    /* pino with a custom message: msg first, then the error's stack */
+    {"{\"jsonPayload\":{\"level\":50,\"msg\":\"send failed\",\"err\":{\"type\":\"Error\","
+     "\"message\":\"Invalid login: 535 5.7.8 Authentication failed\",\"stack\":\"Error: Invalid "
+     "login: 535 5.7.8 Authentication failed\"}}}",
+     "message", "send failed\nError: Invalid login: 535 5.7.8 Authentication failed"},
+    /* an err object without a stack: "type: message" when the type names an exception */
+    {"{\"jsonPayload\":{\"msg\":\"q\",\"err\":{\"type\":\"TimeoutError\",\"message\":\"t/o\"}}}",
+     "message", "q\nTimeoutError: t/o"},
+    {"{\"jsonPayload\":{\"msg\":\"q\",\"err\":{\"type\":\"str\",\"message\":\"t/o\"}}}",
+     "message", "q\nt/o"},
+    /* zap: level string, msg, error, stacktrace; errorVerbose only without error */
+    {"{\"jsonPayload\":{\"level\":\"error\",\"msg\":\"query failed\",\"error\":\"dial tcp "
+     "10.1.2.3:5432: connect: connection refused\",\"stacktrace\":\"main.handler\\n\\t/app/"
+     "main.go:42\"}}",
+     "message",
+     "query failed\ndial tcp 10.1.2.3:5432: connect: connection refused\nmain.handler\n\t/app/"
+     "main.go:42"},
+    {"{\"jsonPayload\":{\"level\":\"error\",\"msg\":\"m\",\"errorVerbose\":\"boom\\nmain.f\"}}",
+     "message", "m\nboom\nmain.f"},
+    {"{\"jsonPayload\":{\"level\":\"dpanic\",\"msg\":\"m\"}}", "severity", "600"},
+    /* zapdriver: severity and message keys */
+    {"{\"severity\":\"ERROR\",\"jsonPayload\":{\"message\":\"m\",\"error\":\"EOF\"}}", "message",
+     "m\nEOF"},
+    /* slog: msg, level with offsets, err */
+    {"{\"jsonPayload\":{\"level\":\"ERROR+2\",\"msg\":\"m\",\"err\":\"x509: certificate has "
+     "expired\"}}",
+     "severity", "500"},
+    {"{\"jsonPayload\":{\"level\":\"ERROR\",\"msg\":\"m\",\"err\":\"x509: certificate has "
+     "expired\"}}",
+     "message", "m\nx509: certificate has expired"},
+    /* logback + logstash-logback-encoder */
+    {"{\"jsonPayload\":{\"level\":\"ERROR\",\"message\":\"HikariPool-1 - timeout\",\"stack_trace\":"
+     "\"java.sql.SQLTransientConnectionException: x\\n\\tat com.zaxxer\",\"logger_name\":\"a\"}}",
+     "message", "HikariPool-1 - timeout\njava.sql.SQLTransientConnectionException: x\n\tat com.zaxxer"},
+    {"{\"jsonPayload\":{\"level\":\"WARN\",\"message\":\"x\"}}", "severity", "400"},
+    /* python-json-logger: levelname, exc_info */
+    {"{\"jsonPayload\":{\"levelname\":\"ERROR\",\"message\":\"boom\",\"exc_info\":\"Traceback "
+     "(most recent call last):\\nValueError: v\"}}",
+     "message", "boom\nTraceback (most recent call last):\nValueError: v"},
+    {"{\"jsonPayload\":{\"levelname\":\"CRITICAL\",\"message\":\"boom\"}}", "severity", "600"},
+    /* structlog: event, level, exception */
+    {"{\"jsonPayload\":{\"event\":\"smtp send failed\",\"level\":\"error\",\"exception\":"
+     "\"Traceback (most recent call last):\\nsmtplib.SMTPAuthenticationError: (535, b'x')\"}}",
+     "message",
+     "smtp send failed\nTraceback (most recent call last):\nsmtplib.SMTPAuthenticationError: (535, "
+     "b'x')"},
+    {"{\"jsonPayload\":{\"event\":\"e\",\"level\":\"error\"}}", "severity", "500"},
+    /* JUL's SEVERE */
+    {"{\"jsonPayload\":{\"level\":\"SEVERE\",\"message\":\"x\"}}", "severity", "500"},
+    /* the error-looking rule: plain lines without a severity */
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Fstderr\",\"textPayload\":\"panic: "
+     "runtime error: index out of range\"}",
+     "severity", "500"},
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Fstderr\",\"textPayload\":\"error_count=0"
+     "\"}",
+     "severity", "0"},
+    /* request logs are never raised by their text */
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Frequests\",\"textPayload\":\"panic: x\","
+     "\"httpRequest\":{\"status\":200}}",
+     "severity", "0"},
 };
 
 static void test_mapping_cases(void)

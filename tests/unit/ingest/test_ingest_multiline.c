@@ -142,6 +142,34 @@ static void test_python_both_orders(void)
     CHECK_INT(r->n, FL_ARRAY_LEN(python));
 }
 
+/* A chained traceback (the "direct cause" line between two tracebacks) is one error in both
+ * orders; before, each order cut it at a different line. */
+static const line chained[] = {
+    {"c1", "stderr", 100, NULL, "Traceback (most recent call last):"},
+    {"c1", "stderr", 200, NULL, "  File \"/usr/lib/httpx/_transports/default.py\", line 72"},
+    {"c1", "stderr", 300, NULL, "    yield"},
+    {"c1", "stderr", 400, NULL, "httpcore.ReadTimeout: The read operation timed out"},
+    {"c1", "stderr", 500, NULL,
+     "The above exception was the direct cause of the following exception:"},
+    {"c1", "stderr", 600, NULL, "Traceback (most recent call last):"},
+    {"c1", "stderr", 700, NULL, "  File \"/app/search/embed.py\", line 51, in embed"},
+    {"c1", "stderr", 800, NULL, "openai.APITimeoutError: Request timed out."},
+    {"c1", "stdout", 900000, "INFO", "next request"},
+};
+
+static void test_chained_traceback(void)
+{
+    for (int rev = 0; rev < 2; rev++) {
+        write_lines("chain.ndjson", chained, FL_ARRAY_LEN(chained), rev);
+        tu_result *r = read_ml("chain.ndjson", false);
+        CHECK_INT(r->rc, 0);
+        CHECK_INT(r->n, 2);
+        CHECK(strstr(r->messages, "timed out\nThe above exception was the direct cause of the "
+                                  "following exception:\nTraceback (most recent call last):\n") !=
+              NULL);
+    }
+}
+
 static void test_java_and_node(void)
 {
     const char *java_joined =
@@ -296,6 +324,7 @@ int main(void)
     test_whole_traces_not_glued();
     test_interleaved_instances();
     test_python_both_orders();
+    test_chained_traceback();
     test_java_and_node();
     test_not_joined();
     test_request_log_in_between();

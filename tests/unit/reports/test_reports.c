@@ -168,9 +168,9 @@ static void test_json_contract(void)
         fprintf(stderr, "%s\n", err.text);
         return;
     }
-    static const char *const top[] = {"version",   "generated_by", "input",   "window",
-                                      "confident", "threshold",    "changes", "groups",
-                                      "revisions", "causes"};
+    static const char *const top[] = {"version",   "generated_by", "input",      "window",
+                                      "confident", "threshold",    "changes",    "groups",
+                                      "revisions", "call_graph",   "causes"};
     check_key_order(doc, top, FL_ARRAY_LEN(top));
     json_t *in = json_object_get(doc, "input");
     CHECK_INT(json_integer_value(json_object_get(in, "entries")), 1234);
@@ -191,7 +191,7 @@ static void test_json_contract(void)
     static const char *const gkeys[] = {
         "key",      "class",    "rule",       "title",     "fingerprint", "template",
         "family",   "family_template", "implies", "severity", "count",   "first_seen",
-        "last_seen", "by_revision", "samples", "fields",    "series"};
+        "last_seen", "by_revision", "samples", "fields",    "series",  "chronic"};
     check_key_order(g, gkeys, FL_ARRAY_LEN(gkeys));
     CHECK_STR(json_string_value(json_object_get(g, "severity")), "ERROR");
     CHECK_INT(json_array_size(json_object_get(g, "series")), 3);

@@ -1,0 +1,229 @@
+/* The service call graph, read from the logs themselves:
+ *   - traces: in a sampled trace (graph.c), the request of service S was made by the service
+ *     whose request encloses S's start (the latest such start); with no latency known, by the
+ *     service whose request started first;
+ *   - text: an error entry of A that names B's *.run.app host, B as a URL host or host:port, or
+ *     B's name as a whole word (names of 8+ characters or with a dash, so "api" never matches
+ *     prose) says A calls B.
+ * Edges are kept per (caller, callee) in service-name order, so the graph is the same for any
+ * input order. */
+#include "analyze_internal.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int str_cmp(const void *p, const void *q)
+{
+    return strcmp(*(const char *const *)p, *(const char *const *)q);
+}
+
+static int trace_cmp(const void *p, const void *q)
+{
+    uint64_t a = (*(const agg_trace *const *)p)->h, b = (*(const agg_trace *const *)q)->h;
+    return a < b ? -1 : a > b;
+}
+
+long an_service_index(const ctx *c, const char *service)
+{
+    const char **hit = bsearch(&service, c->svc_names, c->n_svcs, sizeof(char *), str_cmp);
+    return hit ? (long)(hit - c->svc_names) : -1;
+}
+
+typedef struct collect {
+    const agg_trace **v;
+    size_t n;
+} collect;
+
+/* Every trace the table holds, single-service ones too: the sample is the GRAPH_KEEP smallest
+ * hashes of all traces, and only that prefix is the same for any input order. */
+static void collect_one(const agg_trace *t, void *arg)
+{
+    collect *cl = arg;
+    cl->v[cl->n++] = t;
+}
+
+static long svc_of_hash(const ctx *c, uint64_t h)
+{
+    for (size_t i = 0; i < c->n_svcs; i++)
+        if (c->svc_hash[i] == h)
+            return (long)i;
+    return -1;
+}
+
+/* Who made S's request in trace t: index into t->s, -1 when nobody. */
+static long parent_in_trace(const ctx *c, const agg_trace *t, size_t s)
+{
+    const agg_trace_svc *me = &t->s[s];
+    long best = -1;
+    for (size_t o = 0; o < t->n; o++) {
+        const agg_trace_svc *p = &t->s[o];
+        if (o == s || p->start > me->start)
+            continue;
+        bool timed = p->end > p->start;
+        if (timed && p->end < me->start)
+            continue; /* finished before S started: a sibling, not the caller */
+        if (p->start == me->start && p->end <= me->end)
+            continue; /* same start: the longer request is the caller */
+        if (best < 0) {
+            best = (long)o;
+            continue;
+        }
+        const agg_trace_svc *b = &t->s[best];
+        if (p->start > b->start ||
+            (p->start == b->start && svc_of_hash(c, p->svc) < svc_of_hash(c, b->svc)))
+            best = (long)o;
+    }
+    return best;
+}
+
+static bool word_char(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '-' || ch == '_';
+}
+
+/* Next to a bare name, these make it part of a path, a file or a dotted identifier
+ * ("/app/accounts/db.py", "accounts.models"), not a service being named. */
+static bool path_char(char ch)
+{
+    return ch == '/' || ch == '.' || ch == '\\' || ch == ':' || ch == '=';
+}
+
+/* Does text name service `name` the way a caller's error would? */
+static bool text_names(const char *text, const char *name)
+{
+    size_t len = strlen(name);
+    if (len < 3)
+        return false;
+    bool distinctive = len >= 8 || strchr(name, '-');
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+        if (p > text && (word_char(p[-1]) || p[-1] == '.'))
+            continue;
+        const char *e = p + len;
+        /* B-<hash>-<region>.a.run.app / B-<project number>.<region>.run.app */
+        const char *host_end = e + strcspn(e, " \t\n\"'/,;)]}");
+        const char *run = strstr(e, ".run.app");
+        if (run && run < host_end)
+            return true;
+        bool url = p >= text + 3 && strncmp(p - 3, "://", 3) == 0;
+        bool port = *e == ':' && isdigit((unsigned char)e[1]);
+        if (url || port)
+            return true;
+        if (distinctive && !word_char(*e) && !path_char(*e) && (p == text || !path_char(p[-1])))
+            return true;
+    }
+    return false;
+}
+
+int an_build_graph(ctx *c)
+{
+    /* Services: every one with a revision in the aggregate, sorted by name. */
+    c->svc_names = fl_calloc(c->n_revs + 1, sizeof(char *));
+    if (!c->svc_names)
+        return FL_ENOMEM;
+    for (size_t r = 0; r < c->n_revs; r++) {
+        const char *s = c->revs[r].r->service;
+        if (s[0] && (c->n_svcs == 0 || strcmp(c->svc_names[c->n_svcs - 1], s) != 0))
+            c->svc_names[c->n_svcs++] = s; /* revs are in service order */
+    }
+    size_t n = c->n_svcs;
+    c->svc_hash = fl_calloc(n + 1, sizeof(uint64_t));
+    c->edge_traces = fl_calloc(n * n + 1, sizeof(uint64_t));
+    c->edge_mentions = fl_calloc(n * n + 1, sizeof(uint64_t));
+    if (!c->svc_hash || !c->edge_traces || !c->edge_mentions)
+        return FL_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        c->svc_hash[i] = agg_graph_service_hash(c->svc_names[i]);
+
+    /* Traces: the GRAPH_KEEP smallest hashes only, whatever the table still holds. */
+    collect cl = {fl_calloc(4 * GRAPH_KEEP + 1, sizeof(agg_trace *)), 0};
+    if (!cl.v)
+        return FL_ENOMEM;
+    agg_graph_each(c->a->graph, collect_one, &cl);
+    qsort(cl.v, cl.n, sizeof(*cl.v), trace_cmp);
+    for (size_t i = 0; i < cl.n && i < GRAPH_KEEP; i++) {
+        const agg_trace *t = cl.v[i];
+        for (size_t s = 0; t->n >= 2 && s < t->n; s++) {
+            long p = parent_in_trace(c, t, s);
+            long a = p >= 0 ? svc_of_hash(c, t->s[p].svc) : -1, b = svc_of_hash(c, t->s[s].svc);
+            if (a >= 0 && b >= 0 && a != b)
+                c->edge_traces[(size_t)a * n + (size_t)b]++;
+        }
+    }
+    fl_free(cl.v);
+
+    /* Text: a group's samples, each against every other service; the caller is the service
+     * the sample came from (a class-keyed group spans services, so the group as a whole says
+     * nothing about who wrote the text). It counts the group's errors in that service. */
+    for (size_t g = 0; g < c->a->n_groups; g++) {
+        const agg_group *grp = &c->a->groups[g];
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < n; b++) {
+                bool named = false;
+                for (size_t k = 0; a != b && !named && k < grp->n_samples; k++)
+                    named = strcmp(grp->samples[k].service, c->svc_names[a]) == 0 &&
+                            text_names(grp->samples[k].message, c->svc_names[b]);
+                if (named)
+                    c->edge_mentions[a * n + b] +=
+                        an_grp_sum_service(c, g, c->svc_names[a], INT64_MIN, INT64_MAX, NULL);
+            }
+    }
+    return 0;
+}
+
+bool an_calls(const ctx *c, const char *caller, const char *callee)
+{
+    long a = an_service_index(c, caller), b = an_service_index(c, callee);
+    if (a < 0 || b < 0 || a == b)
+        return false;
+    size_t i = (size_t)a * c->n_svcs + (size_t)b;
+    return c->edge_traces[i] >= 1 || c->edge_mentions[i] >= 2;
+}
+
+int an_out_graph(const ctx *c, fl_result *res)
+{
+    size_t n = c->n_svcs;
+    res->edges = fl_calloc(n * n + 1, sizeof(fl_call_edge));
+    if (!res->edges)
+        return FL_ENOMEM;
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < n; b++) {
+            if (!an_calls(c, c->svc_names[a], c->svc_names[b]))
+                continue;
+            fl_call_edge *e = &res->edges[res->n_edges++];
+            e->caller = fl_strdup(c->svc_names[a]);
+            e->callee = fl_strdup(c->svc_names[b]);
+            e->traces = c->edge_traces[a * n + b];
+            e->mentions = c->edge_mentions[a * n + b];
+            if (!e->caller || !e->callee)
+                return FL_ENOMEM;
+        }
+    return 0;
+}
+
+void an_free_graph(ctx *c)
+{
+    fl_free(c->svc_names);
+    fl_free(c->svc_hash);
+    fl_free(c->edge_traces);
+    fl_free(c->edge_mentions);
+}
+
+double an_callee_fit(const ctx *c, const agg_group *g, const char *callee)
+{
+    (void)c;
+    static const char *const call_classes[] = {"upstream_timeout", "connection_refused",
+                                               "grpc_unavailable", "request_timeout"};
+    bool named = false;
+    for (size_t k = 0; !named && k < g->n_samples; k++)
+        named = strcmp(g->samples[k].service, callee) != 0 &&
+                text_names(g->samples[k].message, callee);
+    if (named)
+        return 1;
+    if (!g->class_id)
+        return 0.6;
+    for (size_t i = 0; i < FL_ARRAY_LEN(call_classes); i++)
+        if (strcmp(g->class_id, call_classes[i]) == 0)
+            return 1;
+    return 0;
+}

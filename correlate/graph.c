@@ -1,0 +1,179 @@
+/* The service call graph's raw material: which services served requests of the same trace.
+ *
+ * Cloud Run request logs carry `trace`; a request of A and the request it made to B share it.
+ * Keeping every trace would grow with the input, so the aggregate keeps a bottom-k sample: the
+ * GRAPH_KEEP traces with the smallest hash of their id. Which traces those are depends only on
+ * the set of trace ids, never on the input order, thread count or shard merge order; the
+ * table is cut back to exactly GRAPH_KEEP before analysis (agg_graph_settle), so the edges
+ * read from it are the same for any order. Per trace, each service keeps its earliest request
+ * (start and end = start + latency); past GRAPH_SVCS services a trace keeps the smallest
+ * service hashes. */
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GRAPH_SLOTS (4 * GRAPH_KEEP) /* open addressing, load <= 0.5 at 2 x GRAPH_KEEP */
+
+struct agg_graph {
+    agg_trace *slots; /* h == 0: empty */
+    size_t n;
+    uint64_t cutoff;  /* traces hashing above this are not kept (UINT64_MAX: none cut yet) */
+};
+
+agg_graph *agg_graph_new(void)
+{
+    agg_graph *g = fl_calloc(1, sizeof(*g));
+    if (!g)
+        return NULL;
+    g->slots = fl_calloc(GRAPH_SLOTS, sizeof(agg_trace));
+    if (!g->slots) {
+        fl_free(g);
+        return NULL;
+    }
+    g->cutoff = UINT64_MAX;
+    return g;
+}
+
+void agg_graph_free(agg_graph *g)
+{
+    if (!g)
+        return;
+    fl_free(g->slots);
+    fl_free(g);
+}
+
+static agg_trace *slot_for(agg_graph *g, uint64_t h)
+{
+    size_t i = (size_t)(h & (GRAPH_SLOTS - 1));
+    while (g->slots[i].h && g->slots[i].h != h)
+        i = (i + 1) & (GRAPH_SLOTS - 1);
+    return &g->slots[i];
+}
+
+static int u64_cmp(const void *p, const void *q)
+{
+    uint64_t a = *(const uint64_t *)p, b = *(const uint64_t *)q;
+    return a < b ? -1 : a > b;
+}
+
+/* Keeps the `keep` smallest hashes and lowers the cutoff to the largest kept. */
+static int prune(agg_graph *g, size_t keep)
+{
+    if (g->n <= keep)
+        return 0;
+    uint64_t *hs = fl_malloc(g->n * sizeof(uint64_t));
+    agg_trace *old = fl_malloc(g->n * sizeof(agg_trace));
+    if (!hs || !old) {
+        fl_free(hs);
+        fl_free(old);
+        return FL_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < GRAPH_SLOTS; i++)
+        if (g->slots[i].h) {
+            hs[k] = g->slots[i].h;
+            old[k++] = g->slots[i];
+        }
+    qsort(hs, k, sizeof(uint64_t), u64_cmp);
+    g->cutoff = hs[keep - 1];
+    memset(g->slots, 0, GRAPH_SLOTS * sizeof(agg_trace));
+    g->n = 0;
+    for (size_t i = 0; i < k; i++)
+        if (old[i].h <= g->cutoff) {
+            *slot_for(g, old[i].h) = old[i];
+            g->n++;
+        }
+    fl_free(hs);
+    fl_free(old);
+    return 0;
+}
+
+/* Notes that service svc served a request of trace t from start to end. */
+static void trace_note(agg_trace *t, uint64_t svc, fl_time start, fl_time end)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        agg_trace_svc *s = &t->s[i];
+        if (s->svc != svc)
+            continue;
+        if (start < s->start || (start == s->start && end > s->end)) {
+            s->start = start;
+            s->end = end;
+        }
+        return;
+    }
+    size_t at = t->n;
+    if (t->n == GRAPH_SVCS) {
+        /* Full: the largest service hash gives way to a smaller one. */
+        size_t max = 0;
+        for (size_t i = 1; i < t->n; i++)
+            if (t->s[i].svc > t->s[max].svc)
+                max = i;
+        if (svc > t->s[max].svc)
+            return;
+        at = max;
+    } else {
+        t->n++;
+    }
+    t->s[at] = (agg_trace_svc){svc, start, end};
+}
+
+static int graph_put(agg_graph *g, uint64_t h, uint64_t svc, fl_time start, fl_time end)
+{
+    if (h > g->cutoff)
+        return 0;
+    agg_trace *t = slot_for(g, h);
+    if (!t->h) {
+        t->h = h;
+        g->n++;
+    }
+    trace_note(t, svc, start, end);
+    if (g->n >= 2 * GRAPH_KEEP)
+        return prune(g, GRAPH_KEEP);
+    return 0;
+}
+
+uint64_t agg_graph_service_hash(const char *service)
+{
+    uint64_t h = fl_hash64(service, strlen(service), 0x5eed);
+    return h ? h : 1;
+}
+
+int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_time ts,
+                  double latency_s)
+{
+    if (!trace[0] || !service[0] || !ts)
+        return 0;
+    if (!*gp && !(*gp = agg_graph_new()))
+        return FL_ENOMEM;
+    uint64_t h = fl_hash64(trace, strlen(trace), 0x7ace);
+    fl_time end = ts + (latency_s > 0 ? (fl_time)(latency_s * FL_USEC_PER_SEC) : 0);
+    return graph_put(*gp, h ? h : 1, agg_graph_service_hash(service), ts, end);
+}
+
+int agg_graph_merge(agg_graph **dst, const agg_graph *src)
+{
+    if (!src)
+        return 0;
+    if (!*dst && !(*dst = agg_graph_new()))
+        return FL_ENOMEM;
+    for (size_t i = 0; i < GRAPH_SLOTS; i++) {
+        const agg_trace *t = &src->slots[i];
+        for (size_t k = 0; t->h && k < t->n; k++)
+            if (graph_put(*dst, t->h, t->s[k].svc, t->s[k].start, t->s[k].end))
+                return FL_ENOMEM;
+    }
+    return 0;
+}
+
+int agg_graph_settle(agg_graph *g)
+{
+    return g ? prune(g, GRAPH_KEEP) : 0;
+}
+
+void agg_graph_each(const agg_graph *g, void (*fn)(const agg_trace *t, void *arg), void *arg)
+{
+    for (size_t i = 0; g && i < GRAPH_SLOTS; i++)
+        if (g->slots[i].h)
+            fn(&g->slots[i], arg);
+}
