@@ -6,13 +6,17 @@
  * oldest-first. The caps (groups, revisions, cells, field values) are the only places where
  * order can matter, and only once a cap is hit.
  *
- * Time cells are one minute wide until the input spans more than AGG_SPAN_BUCKETS minutes;
- * then the width doubles (as often as needed) and cells fold into aligned buckets
- * floor(minute / width) * width. The width is a function of the span alone and folding twice
- * equals folding once to the wider width, so this too is order-independent, and a long
- * archive costs at most AGG_SPAN_BUCKETS cells per series. */
+ * Time cells are one minute wide until one series (a revision's traffic, or a group on a
+ * revision) would hold more than AGG_SPAN_BUCKETS cells; then the width doubles (as often as
+ * needed) and cells fold into aligned buckets floor(minute / width) * width. Aligned buckets
+ * nest, so the width is the smallest that fits the set of (series, minute) pairs seen, and
+ * folding twice equals folding once to the wider width: this too is order-independent, and a
+ * long archive costs at most AGG_SPAN_BUCKETS cells per series. A single entry stamped years
+ * away adds one cell, so it coarsens nothing; the analysis leaves it out of the window (see
+ * agg_time.c, which finds such outliers). */
 #include "agg_internal.h"
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +43,8 @@ fl_agg *fl_agg_new(const fl_agg_opts *opts)
     fl_strmap_init(&a->rev_index);
     fl_strmap_init(&a->group_index);
     fl_cellmap_init(&a->cell_index);
+    fl_cellmap_init(&a->series_index);
+    agg_time_init(&a->time);
     a->width = 1;
     return a;
 }
@@ -90,10 +96,14 @@ void fl_agg_free(fl_agg *a)
     fl_free(a->groups);
     fl_free(a->cells);
     fl_free(a->changes);
+    fl_free(a->change_set);
     fl_strmap_free(&a->rev_index);
     fl_strmap_free(&a->group_index);
     fl_cellmap_free(&a->cell_index);
     agg_graph_free(a->graph);
+    fl_free(a->series);
+    fl_cellmap_free(&a->series_index);
+    agg_time_free(&a->time);
     fl_free(a);
 }
 
@@ -127,16 +137,8 @@ static void rev_key(const char *service, const char *revision, char *out, size_t
     snprintf(out, cap, "%s\x1f%s", service, revision);
 }
 
-/* Finds or creates the revision; -1 when the cap is reached, FL_ENOMEM on failure. */
-static long rev_get(fl_agg *a, const char *service, const char *revision)
+static long rev_new(fl_agg *a, const char *key, const char *service, const char *revision)
 {
-    char key[512];
-    rev_key(service, revision, key, sizeof(key));
-    long i = fl_strmap_get(&a->rev_index, key);
-    if (i >= 0)
-        return i;
-    if (a->n_revs >= a->opts.max_revisions)
-        return -1;
     if (grow((void **)&a->revs, &a->cap_revs, a->n_revs + 1, sizeof(agg_rev)))
         return FL_ENOMEM;
     agg_rev *r = &a->revs[a->n_revs];
@@ -151,6 +153,30 @@ static long rev_get(fl_agg *a, const char *service, const char *revision)
         return FL_ENOMEM;
     }
     return (long)a->n_revs++;
+}
+
+/* Finds or creates the revision. Past the cap (max_revisions pairs) every new pair is counted
+ * in one overflow pair, AGG_OTHER_SERVICE / AGG_OTHER_REVISION, which may exceed the cap by
+ * one; *folded says so. Returns the index or FL_ENOMEM (never a cap code: a cap is not an
+ * allocation failure). */
+static long rev_get(fl_agg *a, const char *service, const char *revision, bool *folded)
+{
+    char key[512];
+    rev_key(service, revision, key, sizeof(key));
+    *folded = false;
+    long i = fl_strmap_get(&a->rev_index, key);
+    if (i >= 0) {
+        *folded = a->revs[i].overflow;
+        return i;
+    }
+    if (a->n_revs < a->opts.max_revisions)
+        return rev_new(a, key, service, revision);
+    *folded = true;
+    rev_key(AGG_OTHER_SERVICE, AGG_OTHER_REVISION, key, sizeof(key));
+    i = fl_strmap_get(&a->rev_index, key);
+    if (i < 0 && (i = rev_new(a, key, AGG_OTHER_SERVICE, AGG_OTHER_REVISION)) >= 0)
+        a->revs[i].overflow = true;
+    return i;
 }
 
 static int set_str(char **dst, const char *s)
@@ -193,6 +219,52 @@ static void cell_add(agg_cell *c, const agg_cell *s)
         c->first_ts = s->first_ts;
 }
 
+/* The series counter of cell key k (found or added with n = 0); -1 when out of memory. */
+static long series_get(agg_series **v, size_t *n, size_t *cap, fl_cellmap *idx,
+                       const fl_cell_key *ck)
+{
+    fl_cell_key k;
+    memset(&k, 0, sizeof(k));
+    k.grp = ck->grp;
+    k.rev = ck->rev;
+    long i = fl_cellmap_get(idx, &k, *v, sizeof(agg_series));
+    if (i >= 0)
+        return i;
+    if (grow((void **)v, cap, *n + 1, sizeof(agg_series)))
+        return -1;
+    (*v)[*n].k = k;
+    (*v)[*n].n = 0;
+    if (fl_cellmap_put(idx, (uint32_t)*n, *v, sizeof(agg_series)))
+        return -1;
+    return (long)(*n)++;
+}
+
+/* Recounts the cells of every series (after a fold or an expiry). On failure the old counts
+ * stay: they can only be higher than the true ones, so the cap still holds. */
+static int series_recount(fl_agg *a)
+{
+    agg_series *v = NULL;
+    size_t n = 0, cap = 0;
+    fl_cellmap idx;
+    fl_cellmap_init(&idx);
+    for (size_t i = 0; i < a->n_cells; i++) {
+        long j = series_get(&v, &n, &cap, &idx, &a->cells[i].k);
+        if (j < 0) {
+            fl_free(v);
+            fl_cellmap_free(&idx);
+            return FL_ENOMEM;
+        }
+        v[j].n++;
+    }
+    fl_free(a->series);
+    fl_cellmap_free(&a->series_index);
+    a->series = v;
+    a->n_series = n;
+    a->cap_series = cap;
+    a->series_index = idx;
+    return 0;
+}
+
 /* Re-keys every cell to buckets of w minutes (a multiple of the current width) and adds up
  * the cells that now share a bucket. Nothing changes when it fails. */
 static int fold_cells(fl_agg *a, int64_t w)
@@ -218,51 +290,37 @@ static int fold_cells(fl_agg *a, int64_t w)
     a->cell_index = idx;
     a->n_cells = n;
     a->width = w;
-    return 0;
-}
-
-static int64_t span_buckets(int64_t lo, int64_t hi, int64_t w)
-{
-    return (agg_bucket_start(hi, w) - agg_bucket_start(lo, w)) / w + 1;
-}
-
-/* Widens the time span of the cells to include minutes [lo, hi] and, when it no longer fits
- * in AGG_SPAN_BUCKETS buckets, doubles the bucket width until it does. */
-static int span_note(fl_agg *a, int64_t lo, int64_t hi)
-{
-    if (a->has_span && lo >= a->span_lo && hi <= a->span_hi)
-        return 0;
-    if (a->has_span) {
-        lo = FL_MIN(lo, a->span_lo);
-        hi = FL_MAX(hi, a->span_hi);
-    }
-    int64_t w = a->width;
-    while (span_buckets(lo, hi, w) > AGG_SPAN_BUCKETS)
-        w *= 2;
-    if (w != a->width && fold_cells(a, w))
-        return FL_ENOMEM;
-    a->span_lo = lo;
-    a->span_hi = hi;
-    a->has_span = true;
+    series_recount(a); /* a failure leaves counts that are too high: safe */
     return 0;
 }
 
 /* The cell of a series (grp -1: the revision's traffic) for the bucket holding minute. *out
- * is NULL when the cell cap is reached. */
+ * is NULL when the cell cap is reached. A series that would pass AGG_SPAN_BUCKETS cells
+ * doubles the width of all cells first. */
 static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cell **out)
 {
     fl_cell_key k;
     memset(&k, 0, sizeof(k));
     k.grp = grp;
     k.rev = rev;
-    k.minute = agg_bucket_start(minute, a->width);
     *out = NULL;
-    long i = fl_cellmap_get(&a->cell_index, &k, a->cells, sizeof(agg_cell));
-    if (i >= 0) {
-        *out = &a->cells[i];
-        return 0;
+    long si;
+    for (;;) {
+        k.minute = agg_bucket_start(minute, a->width);
+        long i = fl_cellmap_get(&a->cell_index, &k, a->cells, sizeof(agg_cell));
+        if (i >= 0) {
+            *out = &a->cells[i];
+            return 0;
+        }
+        si = series_get(&a->series, &a->n_series, &a->cap_series, &a->series_index, &k);
+        if (si < 0)
+            return FL_ENOMEM;
+        if (a->series[si].n < AGG_SPAN_BUCKETS || a->width >= (INT64_C(1) << 40))
+            break;
+        if (fold_cells(a, a->width * 2))
+            return FL_ENOMEM;
     }
-    /* A last resort for endless streams; the span cap normally bounds the cells first. */
+    /* A last resort for many series at once; the per-series cap normally bounds cells first. */
     if (a->n_cells >= a->opts.max_buckets * 16) {
         a->cells_dropped++;
         return 0;
@@ -275,6 +333,7 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
     if (fl_cellmap_put(&a->cell_index, (uint32_t)a->n_cells, a->cells, sizeof(agg_cell)))
         return FL_ENOMEM;
     a->n_cells++;
+    a->series[si].n++;
     *out = c;
     return 0;
 }
@@ -438,7 +497,7 @@ static long group_get(fl_agg *a, const group_proto *p)
     }
     if (a->n_groups >= a->opts.max_groups && !p->class_id) {
         /* Past the cap, unmatched templates share one overflow group. */
-        static const group_proto overflow = {"fp:overflow", NULL, NULL,
+        static const group_proto overflow = {AGG_OVERFLOW_GROUP, NULL, NULL,
                                              "other unmatched errors (group cap reached)",
                                              "0000000000000000", "<other>", 0, FL_SEV_ERROR, 0};
         if (strcmp(p->key, overflow.key) != 0)
@@ -466,20 +525,113 @@ static long group_get(fl_agg *a, const group_proto *p)
     return (long)a->n_groups++;
 }
 
-static int change_eq(const fl_change *x, const fl_change *y)
+/* Change events: at most AGG_MAX_CHANGES, the latest by (time, kind, service, revision,
+ * source), so the set kept is the same for any input order or shard merge. Duplicates (the same
+ * event through two sources or shards) are found through a set of 64-bit hashes; once full,
+ * the vector is a min-heap on that order so the earliest is the one to give way. */
+static uint64_t change_hash(const fl_change *c)
 {
-    return x->ts == y->ts && x->kind == y->kind && strcmp(x->service, y->service) == 0 &&
-           strcmp(x->revision, y->revision) == 0 && strcmp(x->source, y->source) == 0;
+    uint64_t h = fl_hash64(&c->ts, sizeof(c->ts), FL_HASH_SEED);
+    int kind = (int)c->kind;
+    h = fl_hash64(&kind, sizeof(kind), h);
+    h = fl_hash64(c->service, strlen(c->service) + 1, h);
+    h = fl_hash64(c->revision, strlen(c->revision) + 1, h);
+    h = fl_hash64(c->source, strlen(c->source) + 1, h);
+    return h ? h : 1; /* 0 marks a free slot */
+}
+
+static int change_order(const fl_change *x, const fl_change *y)
+{
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    int c = strcmp(x->service, y->service);
+    if (!c)
+        c = strcmp(x->revision, y->revision);
+    return c ? c : strcmp(x->source, y->source);
+}
+
+#define HASH_TOMB UINT64_MAX
+
+static size_t chash_slot(const uint64_t *set, size_t cap, uint64_t h, bool for_insert)
+{
+    size_t i = (size_t)h & (cap - 1), tomb = SIZE_MAX;
+    while (set[i] && set[i] != h) {
+        if (set[i] == HASH_TOMB && tomb == SIZE_MAX)
+            tomb = i;
+        i = (i + 1) & (cap - 1);
+    }
+    return for_insert && !set[i] && tomb != SIZE_MAX ? tomb : i;
+}
+
+/* Rebuilds the hash set from the vector, at twice the room the vector can need. */
+static int chash_rebuild(fl_agg *a, size_t need)
+{
+    size_t cap = 64;
+    while (cap < need * 2)
+        cap *= 2;
+    uint64_t *set = fl_calloc(cap, sizeof(uint64_t));
+    if (!set)
+        return FL_ENOMEM;
+    for (size_t i = 0; i < a->n_changes; i++) {
+        uint64_t h = change_hash(&a->changes[i]);
+        set[chash_slot(set, cap, h, true)] = h;
+    }
+    fl_free(a->change_set);
+    a->change_set = set;
+    a->cap_change_set = cap;
+    a->change_set_used = a->n_changes;
+    return 0;
+}
+
+static void heap_down(fl_change *v, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && change_order(&v[l], &v[m]) < 0)
+            m = l;
+        if (r < n && change_order(&v[r], &v[m]) < 0)
+            m = r;
+        if (m == i)
+            return;
+        fl_change t = v[i];
+        v[i] = v[m];
+        v[m] = t;
+        i = m;
+    }
 }
 
 int fl_agg_add_change(fl_agg *a, const fl_change *c)
 {
-    for (size_t i = 0; i < a->n_changes; i++)
-        if (change_eq(&a->changes[i], c))
-            return 0;
-    if (grow((void **)&a->changes, &a->cap_changes, a->n_changes + 1, sizeof(fl_change)))
+    size_t max = AGG_MAX_CHANGES;
+    if ((a->change_set_used + 1) * 2 > a->cap_change_set &&
+        chash_rebuild(a, FL_MIN(a->n_changes + 1, max) + 16))
         return FL_ENOMEM;
-    a->changes[a->n_changes++] = *c;
+    uint64_t h = change_hash(c);
+    size_t slot = chash_slot(a->change_set, a->cap_change_set, h, false);
+    if (a->change_set[slot] == h)
+        return 0; /* the same event seen twice */
+    if (a->n_changes < max) {
+        if (grow((void **)&a->changes, &a->cap_changes, a->n_changes + 1, sizeof(fl_change)))
+            return FL_ENOMEM;
+        a->changes[a->n_changes++] = *c;
+        if (a->n_changes == max) /* full from now on: the earliest at the root */
+            for (size_t i = max / 2; i-- > 0;)
+                heap_down(a->changes, max, i);
+    } else {
+        a->changes_dropped++;
+        if (change_order(c, &a->changes[0]) <= 0)
+            return 0; /* earlier than everything kept */
+        uint64_t old = change_hash(&a->changes[0]);
+        a->change_set[chash_slot(a->change_set, a->cap_change_set, old, false)] = HASH_TOMB;
+        a->changes[0] = *c;
+        heap_down(a->changes, max, 0);
+    }
+    slot = chash_slot(a->change_set, a->cap_change_set, h, true);
+    if (!a->change_set[slot])
+        a->change_set_used++;
+    a->change_set[slot] = h;
     return 0;
 }
 
@@ -511,6 +663,8 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 {
     a->entries++;
     note_time(a, e->ts);
+    if (e->ts && agg_time_add(&a->time, e->ts, 1, e->src_file ? e->src_file : "-", e->src_line))
+        return FL_ENOMEM;
     fl_change ch;
     if (fl_change_from_entry(e, &ch)) {
         int rc = fl_agg_add_change(a, &ch);
@@ -530,10 +684,13 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 
     long ri = -1;
     if (e->service[0] || e->revision[0]) {
-        ri = rev_get(a, e->service, e->revision);
-        if (ri == FL_ENOMEM)
-            return FL_ENOMEM;
-        if (ri >= 0 && rev_note(&a->revs[ri], e->ts, e->ts, e->location, e->commit_sha, e->ts))
+        bool folded;
+        ri = rev_get(a, e->service, e->revision, &folded);
+        if (ri < 0)
+            return (int)ri;
+        /* The overflow pair keeps its time span but no location or commit of one member. */
+        if (rev_note(&a->revs[ri], e->ts, e->ts, folded ? "" : e->location,
+                     folded ? "" : e->commit_sha, e->ts))
             return FL_ENOMEM;
     }
     if (request && e->trace[0] && agg_graph_add(&a->graph, e->trace, e->service, e->ts,
@@ -541,10 +698,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         return FL_ENOMEM;
     int64_t minute = minute_of(e->ts);
     agg_cell *c;
-    /* Entries without a timestamp go to minute 0, which no bucket width moves and which is
-     * left out of the span. */
-    if (ri >= 0 && (request || error) && e->ts && span_note(a, minute, minute))
-        return FL_ENOMEM;
+    /* Entries without a timestamp go to minute 0, which no bucket width moves. */
     if (ri >= 0 && (request || error)) {
         if (cell_get(a, -1, (int32_t)ri, minute, &c))
             return FL_ENOMEM;
@@ -623,6 +777,7 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
 {
     dst->entries += src->entries;
     dst->cells_dropped += src->cells_dropped;
+    dst->changes_dropped += src->changes_dropped;
     note_time(dst, src->min_ts);
     note_time(dst, src->max_ts);
     long *rmap = fl_calloc(src->n_revs + 1, sizeof(long));
@@ -630,21 +785,23 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
     int rc = FL_ENOMEM;
     if (!rmap || !gmap)
         goto out;
-    /* Both sides in buckets of the wider width: the one the union of the spans needs (src's
-     * width can only be wider than that after fl_agg_expire). */
-    if (src->has_span && span_note(dst, src->span_lo, src->span_hi))
-        goto out;
+    /* Both sides in buckets of the wider width; cell_get widens further if a series of the
+     * union needs it. */
     if (src->width > dst->width && fold_cells(dst, src->width))
         goto out;
-    if (agg_graph_merge(&dst->graph, src->graph))
+    if (agg_graph_merge(&dst->graph, src->graph) || agg_time_merge(&dst->time, &src->time))
         goto out;
     for (size_t i = 0; i < src->n_revs; i++) {
         const agg_rev *s = &src->revs[i];
-        rmap[i] = rev_get(dst, s->service, s->revision);
-        if (rmap[i] == FL_ENOMEM)
+        bool folded;
+        rmap[i] = s->overflow ? rev_get(dst, AGG_OTHER_SERVICE, AGG_OTHER_REVISION, &folded)
+                              : rev_get(dst, s->service, s->revision, &folded);
+        if (rmap[i] < 0)
             goto out;
-        if (rmap[i] >= 0 && rev_note(&dst->revs[rmap[i]], s->first_seen, s->last_seen,
-                                     s->location, s->commit_sha, s->sha_ts))
+        if (s->overflow && !dst->revs[rmap[i]].overflow)
+            dst->revs[rmap[i]].overflow = folded = true;
+        if (rev_note(&dst->revs[rmap[i]], s->first_seen, s->last_seen, folded ? "" : s->location,
+                     folded ? "" : s->commit_sha, s->sha_ts))
             goto out;
     }
     for (size_t i = 0; i < src->n_groups; i++) {
@@ -777,17 +934,104 @@ void fl_agg_expire(fl_agg *a, fl_time t)
         if (a->changes[i].ts >= t)
             a->changes[nch++] = a->changes[i];
     a->n_changes = nch;
+    if (nch == AGG_MAX_CHANGES)
+        for (size_t i = nch / 2; i-- > 0;)
+            heap_down(a->changes, nch, i);
+    chash_rebuild(a, FL_MIN(nch + 1, (size_t)AGG_MAX_CHANGES) + 16); /* failure: rebuilt later */
     if (a->min_ts < t)
         a->min_ts = t;
-    /* The span restarts at the cut, so a live window never coarsens; a width already reached
-     * is kept (folded cells cannot be split again). */
-    if (a->has_span && a->span_hi < cut)
-        a->has_span = false;
-    else if (a->has_span && a->span_lo < cut)
-        a->span_lo = cut;
+    agg_time_expire(&a->time, t);
+    /* A width already reached is kept (folded cells cannot be split again). */
     reindex(a);
+    series_recount(a);
 out:
     fl_free(gmap);
     fl_free(rmap);
     fl_free(gcount);
+}
+
+/* Names each outlier the aggregate kept with its file and line, and counts the rest. */
+static void warn_outliers(const fl_agg *a, fl_diag *d)
+{
+    agg_fence f;
+    agg_time_fence(&a->time, &f);
+    if (!f.cut_lo && !f.cut_hi)
+        return;
+    char t0[32], t1[32], ts[32];
+    fl_time_format(f.first, false, t0, sizeof(t0));
+    fl_time_format(f.last, false, t1, sizeof(t1));
+    uint64_t named = 0;
+    for (int side = 0; side < 2; side++) {
+        const agg_extreme *v = side ? a->time.hi : a->time.lo;
+        size_t n = side ? a->time.n_hi : a->time.n_lo;
+        for (size_t i = 0; i < n && agg_time_outside(&a->time, &f, v[i].ts); i++) {
+            if (side && v[i].ts < f.first)
+                break; /* an early outlier also among the latest entries: named already */
+            named++;
+            fl_diag_warn(d, FL_WARN_OTHER, v[i].file, v[i].line,
+                         "%s:%" PRIu64 ": timestamp %s is far from the rest of the input (%s to "
+                         "%s); the entry is counted but left out of the analysis window",
+                         v[i].file, v[i].line, fl_time_format(v[i].ts, false, ts, sizeof(ts)),
+                         t0, t1);
+        }
+    }
+    if (f.out_lo + f.out_hi > named)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "%" PRIu64 " more entries with timestamps far from the rest of the input "
+                     "(%s to %s) are left out of the analysis window",
+                     f.out_lo + f.out_hi - named, t0, t1);
+}
+
+void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
+{
+    warn_outliers(a, d);
+    uint64_t requests = 0, errors = 0;
+    long other = -1;
+    for (size_t i = 0; i < a->n_revs; i++)
+        if (a->revs[i].overflow)
+            other = (long)i;
+    for (size_t i = 0; other >= 0 && i < a->n_cells; i++)
+        if (a->cells[i].k.rev == other && a->cells[i].k.grp < 0) {
+            requests += a->cells[i].requests;
+            errors += a->cells[i].errors;
+        }
+    if (other >= 0)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %zu service x revision pairs: the rest are counted together as "
+                     "%s / %s (%" PRIu64 " requests, %" PRIu64 " errors)",
+                     a->opts.max_revisions, AGG_OTHER_SERVICE, AGG_OTHER_REVISION, requests,
+                     errors);
+    long g = fl_strmap_get(&a->group_index, AGG_OVERFLOW_GROUP);
+    if (g >= 0)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %zu error groups: %" PRIu64 " errors with other unmatched "
+                     "messages are counted as one group",
+                     a->opts.max_groups, a->groups[g].count);
+    if (a->changes_dropped)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %d change events: the latest %d are kept, %" PRIu64
+                     " earlier ones are left out",
+                     AGG_MAX_CHANGES, AGG_MAX_CHANGES, a->changes_dropped);
+    if (a->cells_dropped)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %zu time cells: %" PRIu64 " counts past the cap are left out of the "
+                     "per-minute series",
+                     a->opts.max_buckets * 16, a->cells_dropped);
+}
+
+int64_t agg_view_width(const fl_agg *a, int64_t m_lo, int64_t m_hi)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (size_t i = 0; i < a->n_cells; i++) {
+        int64_t m = a->cells[i].k.minute;
+        if (m == 0 || m + a->width <= m_lo || m > m_hi)
+            continue; /* minute 0 holds the entries without a timestamp */
+        lo = FL_MIN(lo, m);
+        hi = FL_MAX(hi, m);
+    }
+    int64_t w = a->width > 0 ? a->width : 1;
+    while (lo <= hi && w < (INT64_C(1) << 50) &&
+           (agg_bucket_start(hi, w) - agg_bucket_start(lo, w)) / w + 1 > AGG_SPAN_BUCKETS)
+        w *= 2;
+    return w;
 }

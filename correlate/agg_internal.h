@@ -9,10 +9,66 @@
 
 #define AGG_MAX_FIELD_VALUES 64 /* distinct (capture, value) pairs kept per group */
 #define AGG_MINUTE (60 * FL_USEC_PER_SEC)
-/* Distinct time buckets a series may span before the aggregate doubles its bucket width:
- * 4096 one-minute buckets is 68 h, so incident windows of up to two days keep minute
- * resolution, and a longer span costs no more than this many cells per series. */
+/* Distinct time cells one series (a revision's traffic, or a group on a revision) may hold
+ * before the aggregate doubles its bucket width: 4096 one-minute cells is 68 h, so incident
+ * windows of up to two days keep minute resolution, and a longer input costs no more than this
+ * many cells per series. The cap counts cells, not the span, so one entry stamped far away adds
+ * one cell and coarsens nothing. */
 #define AGG_SPAN_BUCKETS 4096
+
+/* Buckets an analysis window may have at most (its bucket width doubles past that), so the
+ * cost of a report is bounded whatever the timestamps: 65536 minutes is 45 days. */
+#define AGG_WINDOW_BUCKETS 65536
+
+/* Change events kept (the latest; about 15 MB): a month of deploys of a large fleet fits. */
+#define AGG_MAX_CHANGES 20000
+
+/* The time histogram behind outlier detection (agg_time.c): entry counts per bin of
+ * tw minutes, at most AGG_TIME_BINS non-empty bins (then tw doubles), plus the
+ * AGG_TIME_EXTREMES earliest and latest entries with where they came from. */
+#define AGG_TIME_BINS 4096
+#define AGG_TIME_EXTREMES 8
+
+typedef struct agg_tbin {
+    fl_cell_key k; /* grp = rev = 0, minute = first minute of the bin */
+    uint64_t n;
+} agg_tbin;
+
+typedef struct agg_extreme {
+    fl_time ts;
+    char *file;
+    uint64_t line;
+} agg_extreme;
+
+typedef struct agg_time {
+    agg_tbin *bins;
+    size_t n_bins, cap_bins;
+    fl_cellmap index;
+    int64_t width; /* minutes per bin, a power of two */
+    uint64_t n;    /* entries with a timestamp */
+    agg_extreme lo[AGG_TIME_EXTREMES], hi[AGG_TIME_EXTREMES]; /* lo ascending, hi descending */
+    size_t n_lo, n_hi;
+} agg_time;
+
+/* Which timestamps are the bulk of the input: entries whose bin lies outside [lo_min, hi_min]
+ * (minutes) are outliers. first/last are the earliest and latest timestamps inside. */
+typedef struct agg_fence {
+    bool cut_lo, cut_hi;
+    int64_t lo_min, hi_min;
+    fl_time first, last;
+    uint64_t out_lo, out_hi; /* outliers on each side */
+} agg_fence;
+
+void agg_time_init(agg_time *t);
+void agg_time_free(agg_time *t);
+int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t line);
+int agg_time_merge(agg_time *dst, const agg_time *src);
+/* Forgets entries before ts (live tail's window). */
+void agg_time_expire(agg_time *t, fl_time ts);
+/* The fence: robust (quartiles of the histogram), and a function of the histogram alone, so the
+ * same for any input order, thread count or shard split. */
+void agg_time_fence(const agg_time *t, agg_fence *f);
+bool agg_time_outside(const agg_time *t, const agg_fence *f, fl_time ts);
 
 typedef struct agg_rev {
     char *service;
@@ -22,7 +78,14 @@ typedef struct agg_rev {
     fl_time first_seen;
     fl_time last_seen;
     fl_time sha_ts;   /* timestamp the commit_sha came from (earliest wins) */
+    bool overflow;    /* the pair every service x revision past the cap is counted in */
 } agg_rev;
+
+/* Past max_revisions, further service x revision pairs are counted together under this pair
+ * (the parentheses cannot occur in a Cloud Run service or revision name). */
+#define AGG_OTHER_SERVICE "(other services)"
+#define AGG_OTHER_REVISION "(other revisions)"
+#define AGG_OVERFLOW_GROUP "fp:overflow"
 
 typedef struct agg_sample {
     fl_time ts;
@@ -69,6 +132,12 @@ typedef struct agg_cell {
     fl_time first_ts;
 } agg_cell;
 
+/* How many cells one series holds (k.minute is 0). */
+typedef struct agg_series {
+    fl_cell_key k;
+    uint32_t n;
+} agg_series;
+
 struct fl_agg {
     fl_agg_opts opts;
     uint64_t entries;
@@ -86,13 +155,18 @@ struct fl_agg {
     fl_cellmap cell_index;
     fl_change *changes;
     size_t n_changes, cap_changes;
-    /* Minutes per cell: a power of two, the smallest that keeps the span of timestamped cells
-     * [span_lo, span_hi] within AGG_SPAN_BUCKETS aligned buckets. It depends only on that span
-     * (a min and a max), so it is the same whatever the input order or shard merge order. */
+    uint64_t *change_set; /* hashes of the kept changes (0 free, UINT64_MAX removed) */
+    size_t cap_change_set, change_set_used;
+    uint64_t changes_dropped;
+    /* Minutes per cell: a power of two, the smallest that keeps every series within
+     * AGG_SPAN_BUCKETS cells. Cells of aligned buckets nest, so that width depends only on the
+     * set of (series, minute) pairs seen, whatever the input order or shard merge order. */
     int64_t width;
-    int64_t span_lo, span_hi; /* minutes; valid when has_span */
-    bool has_span;
     agg_graph *graph; /* trace ids of request logs, for the call graph; NULL until one */
+    agg_series *series; /* cells per series, to know when to widen */
+    size_t n_series, cap_series;
+    fl_cellmap series_index;
+    agg_time time;
 };
 
 /* The start of the width-minute bucket holding minute m (floor, also for negative m). */
@@ -100,5 +174,9 @@ static inline int64_t agg_bucket_start(int64_t m, int64_t width)
 {
     return (int64_t)((uint64_t)m & ~(uint64_t)(width - 1));
 }
+
+/* The bucket width for an analysis of minutes [m_lo, m_hi]: the smallest power of two, at
+ * least the aggregate's width, that keeps the cells inside within AGG_SPAN_BUCKETS buckets. */
+int64_t agg_view_width(const fl_agg *a, int64_t m_lo, int64_t m_hi);
 
 #endif

@@ -498,9 +498,8 @@ static void score_group(ctx *c, size_t g, const group_stats *st)
         const char *svc = c->revs[r].r->service;
         if (strcmp(svc, st->service) == 0)
             continue;
-        bool seen = false;
-        for (size_t o = 0; o < r; o++)
-            seen |= strcmp(c->revs[o].r->service, svc) == 0;
+        /* The view is sorted by service: a service seen before is the previous revision's. */
+        bool seen = r > 0 && strcmp(c->revs[r - 1].r->service, svc) == 0;
         fl_time first = 0;
         if (!seen && an_grp_sum_service(c, g, svc, mo - 5, c->m1 + 1, &first) >= 3 &&
             an_grp_sum_service(c, g, svc, c->m0, mo - 5, NULL) == 0)
@@ -875,14 +874,24 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
     memset(&c, 0, sizeof(c));
     c.a = a;
     c.opts = opts;
-    c.w0 = opts->window_start ? opts->window_start : a->min_ts;
-    c.w1 = opts->window_end ? opts->window_end : a->max_ts;
+    /* Entries stamped far from the bulk of the input stay out of the window (agg_time.c). */
+    agg_fence fence;
+    agg_time_fence(&a->time, &fence);
+    c.w0 = opts->window_start ? opts->window_start : fence.cut_lo ? fence.first : a->min_ts;
+    c.w1 = opts->window_end ? opts->window_end : fence.cut_hi ? fence.last : a->max_ts;
     if (c.w1 < c.w0)
         c.w1 = c.w0;
-    /* The window in whole buckets of the aggregate (minutes unless the span was long). */
-    c.w = a->width > 0 ? a->width : 1;
-    c.m0 = agg_bucket_start(an_minute_of(c.w0), c.w);
-    c.m1 = agg_bucket_start(an_minute_of(c.w1), c.w) + c.w - 1;
+    /* The window in whole buckets (minutes unless the span was long): wide enough for the
+     * cells in the window to span at most AGG_SPAN_BUCKETS, and the window at most
+     * AGG_WINDOW_BUCKETS, whatever the timestamps. */
+    c.w = agg_view_width(a, an_minute_of(c.w0), an_minute_of(c.w1));
+    for (;;) {
+        c.m0 = agg_bucket_start(an_minute_of(c.w0), c.w);
+        c.m1 = agg_bucket_start(an_minute_of(c.w1), c.w) + c.w - 1;
+        if ((c.m1 - c.m0) / c.w < AGG_WINDOW_BUCKETS || c.w >= (INT64_C(1) << 50))
+            break;
+        c.w *= 2;
+    }
     res->window_start = c.w0;
     res->window_end = c.w1;
     res->confidence_threshold = opts->threshold > 0 ? opts->threshold : FL_DEFAULT_THRESHOLD;

@@ -22,6 +22,25 @@ static int cellv_cmp(const void *x, const void *y)
     return a->minute < b->minute ? -1 : a->minute > b->minute;
 }
 
+/* Adds up the cells of sorted v that fell into the same bucket; returns the new count. */
+static size_t merge_same_bucket(cellv *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && v[k - 1].minute == v[i].minute) {
+            cellv *d = &v[k - 1];
+            d->requests += v[i].requests;
+            d->r5xx += v[i].r5xx;
+            d->errors += v[i].errors;
+            if (v[i].first_ts && (!d->first_ts || v[i].first_ts < d->first_ts))
+                d->first_ts = v[i].first_ts;
+            continue;
+        }
+        v[k++] = v[i];
+    }
+    return k;
+}
+
 static int rev_order_cmp(const void *p, const void *q)
 {
     const agg_rev *a = *(const agg_rev *const *)p, *b = *(const agg_rev *const *)q;
@@ -75,7 +94,9 @@ int an_build_index(ctx *c)
     }
     for (size_t i = 0; i < a->n_cells; i++) {
         const agg_cell *x = &a->cells[i];
-        cellv v = {x->k.minute, x->requests, x->r5xx, x->errors, x->first_ts};
+        /* The aggregate's cells may be finer than the analysis buckets: view them folded. */
+        cellv v = {agg_bucket_start(x->k.minute, c->w), x->requests, x->r5xx, x->errors,
+                   x->first_ts};
         size_t r = pos[x->k.rev];
         if (x->k.grp < 0) {
             rev_view *rv = &c->revs[r];
@@ -88,11 +109,15 @@ int an_build_index(ctx *c)
             c->gcells[s][c->gn[s]++] = v;
         }
     }
-    for (size_t r = 0; r < a->n_revs; r++)
+    for (size_t r = 0; r < a->n_revs; r++) {
         qsort(c->revs[r].cells, c->revs[r].n, sizeof(cellv), cellv_cmp);
+        c->revs[r].n = merge_same_bucket(c->revs[r].cells, c->revs[r].n);
+    }
     for (size_t s = 0; s < a->n_groups * a->n_revs; s++)
-        if (c->gn[s])
+        if (c->gn[s]) {
             qsort(c->gcells[s], c->gn[s], sizeof(cellv), cellv_cmp);
+            c->gn[s] = merge_same_bucket(c->gcells[s], c->gn[s]);
+        }
     rc = 0;
 out:
     fl_free(order);
@@ -151,13 +176,34 @@ uint64_t an_grp_sum(const ctx *c, size_t g, size_t r, int64_t ma, int64_t mb, fl
     return n;
 }
 
+/* The revisions of a service: [*lo, *hi) of the view, which is sorted by service (binary
+ * search, so that per-group and per-change sums do not scan every revision). */
+static void service_run(const ctx *c, const char *service, size_t *lo, size_t *hi)
+{
+    size_t a = 0, b = c->n_revs;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (strcmp(c->revs[m].r->service, service) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    for (b = a; b < c->n_revs && strcmp(c->revs[b].r->service, service) == 0; b++)
+        ;
+    *hi = b;
+}
+
 /* Errors of group g on every revision of a service (NULL: all) in [ma, mb). */
 uint64_t an_grp_sum_service(const ctx *c, size_t g, const char *service, int64_t ma,
                                 int64_t mb, fl_time *first)
 {
     uint64_t n = 0;
-    for (size_t r = 0; r < c->n_revs; r++)
-        if (!service || strcmp(c->revs[r].r->service, service) == 0)
+    size_t lo = 0, hi = c->n_revs;
+    if (service)
+        service_run(c, service, &lo, &hi);
+    for (size_t r = lo; r < hi; r++)
+        if (c->gn[g * c->n_revs + r])
             n += an_grp_sum(c, g, r, ma, mb, first);
     return n;
 }
@@ -165,22 +211,28 @@ uint64_t an_grp_sum_service(const ctx *c, size_t g, const char *service, int64_t
 uint64_t an_service_requests(const ctx *c, const char *service, int64_t ma, int64_t mb)
 {
     uint64_t n = 0, x;
-    for (size_t r = 0; r < c->n_revs; r++)
-        if (strcmp(c->revs[r].r->service, service) == 0) {
-            an_rev_sum(c, r, ma, mb, &x, NULL);
-            n += x;
-        }
+    size_t lo, hi;
+    service_run(c, service, &lo, &hi);
+    for (size_t r = lo; r < hi; r++) {
+        an_rev_sum(c, r, ma, mb, &x, NULL);
+        n += x;
+    }
     return n;
 }
 
-/* The service where group g has the most errors (ties: name). */
+/* The service where group g has the most errors (ties: name). Revisions are viewed sorted by
+ * service, so each service is one run: one pass, not one per revision (4,096 revisions x
+ * 10,000 groups must not cost their square). */
 const char *an_group_service(const ctx *c, size_t g)
 {
     const char *best = "";
     uint64_t best_n = 0;
-    for (size_t r = 0; r < c->n_revs; r++) {
+    for (size_t r = 0; r < c->n_revs;) {
         const char *svc = c->revs[r].r->service;
-        uint64_t n = an_grp_sum_service(c, g, svc, INT64_MIN, INT64_MAX, NULL);
+        uint64_t n = 0;
+        for (; r < c->n_revs && strcmp(c->revs[r].r->service, svc) == 0; r++)
+            if (c->gn[g * c->n_revs + r])
+                n += an_grp_sum(c, g, r, INT64_MIN, INT64_MAX, NULL);
         if (n > best_n || (n == best_n && n > 0 && strcmp(svc, best) < 0)) {
             best = svc;
             best_n = n;

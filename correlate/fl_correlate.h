@@ -9,6 +9,7 @@
 #ifndef FL_CORRELATE_H
 #define FL_CORRELATE_H
 
+#include "fl_diag.h"
 #include "fl_entry.h"
 #include "fl_patterns.h"
 #include "fl_result.h"
@@ -55,6 +56,11 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src);
  * last activity is older than t are dropped too. */
 void fl_agg_expire(fl_agg *a, fl_time t);
 uint64_t fl_agg_entries(const fl_agg *a);
+/* Warns once in d for each cap the aggregate reached (service x revision pairs, error groups,
+ * time cells), with what was folded and how much of it: a cap never stops the count. Also
+ * names (file:line) the entries whose timestamps lie far from the rest of the input, which
+ * fl_analyze leaves out of the window. */
+void fl_agg_warn_caps(const fl_agg *a, fl_diag *d);
 
 typedef struct fl_analyze_opts {
     const fl_rules *rules;  /* for titles and remediation; may be NULL */

@@ -92,9 +92,7 @@ static void write_agg(wr *w, const fl_agg *a)
     put_i64(w, a->min_ts);
     put_i64(w, a->max_ts);
     put_i64(w, a->width);
-    put_u32(w, a->has_span);
-    put_i64(w, a->span_lo);
-    put_i64(w, a->span_hi);
+    put_u64(w, a->changes_dropped);
 
     put_tag(w, "REVS");
     put_u32(w, (uint32_t)a->n_revs);
@@ -107,6 +105,7 @@ static void write_agg(wr *w, const fl_agg *a)
         put_i64(w, r->first_seen);
         put_i64(w, r->last_seen);
         put_i64(w, r->sha_ts);
+        put_u32(w, r->overflow);
     }
 
     put_tag(w, "GRPS");
@@ -168,6 +167,26 @@ static void write_agg(wr *w, const fl_agg *a)
         put_str(w, c->description);
         put_str(w, c->source);
         put_str(w, c->commit_sha);
+    }
+
+    /* The time histogram behind outlier detection (agg_time.c). */
+    const agg_time *t = &a->time;
+    put_tag(w, "TIME");
+    put_i64(w, t->width);
+    put_u32(w, (uint32_t)t->n_bins);
+    for (size_t i = 0; i < t->n_bins; i++) {
+        put_i64(w, t->bins[i].k.minute);
+        put_u64(w, t->bins[i].n);
+    }
+    for (int side = 0; side < 2; side++) {
+        const agg_extreme *v = side ? t->hi : t->lo;
+        size_t n = side ? t->n_hi : t->n_lo;
+        put_u32(w, (uint32_t)n);
+        for (size_t i = 0; i < n; i++) {
+            put_i64(w, v[i].ts);
+            put_str(w, v[i].file);
+            put_u64(w, v[i].line);
+        }
     }
 }
 

@@ -22,7 +22,7 @@
 
 #include <stdio.h>
 
-#define FL_SUMMARY_VERSION 1
+#define FL_SUMMARY_VERSION 2 /* 2: TIME section, overflow pair, changes_dropped */
 
 typedef struct fl_summary_meta {
     uint32_t shard_index; /* which shard the summary is of */

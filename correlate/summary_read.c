@@ -130,9 +130,7 @@ static int read_agg(rd *r, fl_agg *a)
     a->min_ts = get_i64(r);
     a->max_ts = get_i64(r);
     a->width = get_i64(r);
-    a->has_span = get_u32(r) != 0;
-    a->span_lo = get_i64(r);
-    a->span_hi = get_i64(r);
+    a->changes_dropped = get_u64(r);
     if (a->width < 1 || (a->width & (a->width - 1)) != 0)
         r->bad = true;
 
@@ -150,6 +148,7 @@ static int read_agg(rd *r, fl_agg *a)
         x->first_seen = get_i64(r);
         x->last_seen = get_i64(r);
         x->sha_ts = get_i64(r);
+        x->overflow = get_u32(r) != 0;
     }
 
     if (!get_tag(r, "GRPS"))
@@ -233,6 +232,46 @@ static int read_agg(rd *r, fl_agg *a)
         get_fixed(r, c->description, sizeof c->description, &oom);
         get_fixed(r, c->source, sizeof c->source, &oom);
         get_fixed(r, c->commit_sha, sizeof c->commit_sha, &oom);
+    }
+
+    if (oom || !get_tag(r, "TIME"))
+        return oom ? FL_ENOMEM : 0;
+    agg_time *t = &a->time;
+    int64_t tw = get_i64(r);
+    n = get_count(r, false, 16);
+    if (tw < 1 || (tw & (tw - 1)) != 0 || n > AGG_TIME_BINS)
+        r->bad = true;
+    for (size_t i = 0; i < n && !r->bad; i++) {
+        int64_t minute = get_i64(r);
+        uint64_t cnt = get_u64(r);
+        /* agg_time_add re-bins at the width read, so the histogram is the one written */
+        if (i == 0 && t->width < tw)
+            t->width = tw;
+        if (agg_time_add(t, minute * AGG_MINUTE, cnt, "-", 0))
+            return FL_ENOMEM;
+    }
+    /* the extremes are taken again below with their file and line */
+    for (size_t i = 0; i < t->n_lo; i++)
+        fl_free(t->lo[i].file);
+    for (size_t i = 0; i < t->n_hi; i++)
+        fl_free(t->hi[i].file);
+    t->n_lo = t->n_hi = 0;
+    for (int side = 0; side < 2 && !r->bad; side++) {
+        size_t m = get_count(r, false, 8 + 4 + 8);
+        if (m > AGG_TIME_EXTREMES)
+            r->bad = true;
+        for (size_t i = 0; i < m && !r->bad && !oom; i++) {
+            agg_extreme *x = side ? &t->hi[t->n_hi] : &t->lo[t->n_lo];
+            x->ts = get_i64(r);
+            x->file = get_str(r, false, &oom);
+            x->line = get_u64(r);
+            if (!x->file)
+                break;
+            if (side)
+                t->n_hi++;
+            else
+                t->n_lo++;
+        }
     }
     return oom ? FL_ENOMEM : 0;
 }

@@ -63,6 +63,11 @@ int fl_entry_parse_jansson(const char *buf, size_t len, fl_entry *e, char *errbu
  * look-alikes ("error_count=0", "level=info msg=\"no error\""). The readers raise DEFAULT
  * container entries for which it holds to ERROR; docs/loggers.md lists what it takes. */
 bool fl_text_looks_error(const char *s, size_t n);
+/* Both keep an entry whose only defects are invalid UTF-8, "\u0000", an unpaired surrogate or
+ * an out-of-range number (replaced; e->fixes says which) and ignore a timestamp that is not
+ * RFC 3339. This describes e->fixes for a warning ("invalid UTF-8 replaced by U+FFFD; ...").
+ * Returns the length written. */
+size_t fl_entry_fixes_text(unsigned fixes, char *buf, size_t cap);
 
 /* ---- Parallel reading ----
  * The same pipeline as fl_reader_next, cut into stages so that several threads can share it:

@@ -95,14 +95,20 @@ fl_format fl_splitter_format(const fl_splitter *sp);
 
 /* ---- directory walk (walk.c) ---- */
 
+typedef struct fl_file_seen fl_file_seen; /* walk.c: (device, inode) of what was read */
+
 typedef struct fl_pathlist {
     char **paths;
     size_t n;
     size_t cap;
+    fl_file_seen *seen; /* open-addressing set, so a file or directory is read only once */
+    size_t n_seen, cap_seen;
 } fl_pathlist;
 
 /* Appends path to list: a directory is walked recursively in strcmp order (hidden entries
- * skipped), other paths are appended as given. Unreadable paths go to diag.
+ * skipped), other paths are appended as given. Symbolic links are followed, but every file and
+ * directory is taken once by (device, inode): a link loop or a second name of the same file is
+ * a warning, never a second read. Unreadable paths go to diag.
  * Returns 0, FL_ENOMEM, or FL_ENOTFOUND when path itself could not be used. */
 int fl_walk_add(fl_pathlist *list, const char *path, fl_diag *diag);
 void fl_pathlist_free(fl_pathlist *list);

@@ -110,6 +110,17 @@ static int open_next(fl_reader *r)
     return 0;
 }
 
+/* An entry kept after a repair (fl_entry.fixes) is still a warning, with file and line. */
+static void warn_fixes(fl_diag *d, const fl_entry *e)
+{
+    if (!e->fixes)
+        return;
+    char what[256];
+    fl_entry_fixes_text(e->fixes, what, sizeof(what));
+    fl_diag_warn(d, FL_WARN_OTHER, e->src_file, e->src_line, "%s:%llu: entry kept: %s",
+                 e->src_file, (unsigned long long)e->src_line, what);
+}
+
 /* The next parsed entry before reassembly: 1, 0 at the end of all inputs, or < 0. */
 static int next_raw(fl_reader *r, fl_entry *e)
 {
@@ -136,6 +147,7 @@ static int next_raw(fl_reader *r, fl_entry *e)
             e->src_file = r->cur_name;
             e->src_line = line;
             r->entries++;
+            warn_fixes(r->diag, e);
             return 1;
         }
         if (rc == FL_ENOMEM)
@@ -279,6 +291,7 @@ int fl_reader_reassemble(fl_reader *r, fl_batch *b, bool last)
         replay(r, b, &w, rec->warn_before, counted);
         if (rec->rc == 0) {
             r->entries++;
+            warn_fixes(r->diag, &b->ent[i]);
             rc = pass_on(r, b, &b->ent[i]);
         } else if (rec->rc == FL_ENOMEM) {
             rc = FL_ENOMEM;

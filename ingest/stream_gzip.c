@@ -36,8 +36,10 @@ static void gz_free(void *state)
     fl_free(g);
 }
 
-/* After a member: another member must start with the gzip magic. Zero padding (tape-style)
- * ends the stream quietly; anything else is reported and ignored. */
+/* After a member: another member must start with the gzip magic. Zero padding to the end of
+ * the file (tape-style) ends the stream quietly. Anything else after the last member is input
+ * faultline could not read, so the stream is marked damaged (partial input, exit 3): a
+ * truncated second archive appended to the first must not pass as a clean read. */
 static int gz_next_member(fl_stream *s, gz_state *g)
 {
     fl_raw *r = fl_stream_raw(s);
@@ -52,12 +54,16 @@ static int gz_next_member(fl_stream *s, gz_state *g)
         g->member_done = false;
         return 1;
     }
-    bool zeros = true;
-    for (size_t i = r->pos; i < r->len; i++)
-        zeros = zeros && r->buf[i] == 0;
-    if (!zeros)
-        fl_stream_notice(s, "bytes after the last gzip member are not gzip data; ignored");
-    return 0;
+    for (;;) {
+        for (; r->pos < r->len; r->pos++)
+            if (r->buf[r->pos] != 0) {
+                fl_stream_damage(s, "bytes after the last gzip member are not gzip data "
+                                    "(appended or damaged archive)");
+                return 0;
+            }
+        if (r->eof || fl_stream_raw_fill(s) < 0 || r->pos == r->len)
+            return 0;
+    }
 }
 
 static ssize_t gz_read(fl_stream *s, void *state, char *buf, size_t n)

@@ -68,5 +68,6 @@ int fl_entry_parse_jansson_depth(const char *buf, size_t len, fl_entry *e, char 
 
 int fl_entry_parse_jansson(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen)
 {
-    return fl_entry_parse_jansson_depth(buf, len, e, errbuf, errlen, 0);
+    int rc = fl_entry_parse_jansson_depth(buf, len, e, errbuf, errlen, 0);
+    return fl_json_parse_repaired(buf, len, e, errbuf, errlen, rc, fl_entry_parse_jansson_depth);
 }

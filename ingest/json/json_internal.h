@@ -146,6 +146,15 @@ int fl_entry_parse_jansson_depth(const char *buf, size_t len, fl_entry *e, char 
                                  size_t errlen, int depth);
 int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
                               int depth);
+/* repair.c: a copy of buf with invalid UTF-8, "\u0000", unpaired surrogates (U+FFFD) and
+ * overflowing numbers (null) replaced. Returns 1 with *out (fl_free) and *fixes (FL_FIX_*)
+ * when something was replaced, 0 when nothing was, FL_ENOMEM. */
+int fl_json_repair(const char *buf, size_t len, char **out, size_t *out_len, unsigned *fixes);
+/* After a reader returned rc for buf: when rc is FL_EPARSE and a repaired copy parses, returns
+ * 0 with e->fixes set; otherwise rc (e cleared, errbuf untouched). */
+int fl_json_parse_repaired(const char *buf, size_t len, fl_entry *e, char *errbuf,
+                           size_t errlen, int rc, fl_parse_fn parse);
+
 /* The fast reader (ingest/json/fast.c). */
 int fl_entry_parse_fast(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen);
 

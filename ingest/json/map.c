@@ -500,6 +500,8 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
     int rc = 0;
 
     e->ts = parse_time(&v[FL_S_TIMESTAMP]);
+    if (e->ts == 0 && nonempty(&v[FL_S_TIMESTAMP]))
+        e->fixes |= FL_FIX_TIMESTAMP; /* present but not RFC 3339: say so, do not guess */
     if (e->ts == 0)
         e->ts = parse_time(&v[FL_S_RECEIVE_TS]);
 

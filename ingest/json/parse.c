@@ -4,5 +4,6 @@
 
 int fl_entry_parse(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen)
 {
-    return fl_entry_parse_fast(buf, len, e, errbuf, errlen);
+    int rc = fl_entry_parse_fast(buf, len, e, errbuf, errlen);
+    return fl_json_parse_repaired(buf, len, e, errbuf, errlen, rc, fl_entry_parse_fast_depth);
 }

@@ -10,6 +10,7 @@
  * line stays readable. */
 #include "redact.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "fl_reports.h"
@@ -440,10 +441,117 @@ static bool is_gh_pat(int c)
     return is_alnum(c) || c == '_';
 }
 
+/* True when len bytes at v hold an upper-case letter, a lower-case letter and a digit: what
+ * generated keys have and words, ids and hashes (hex, lower-case) do not. */
+static bool mixed_classes(const char *v, size_t len)
+{
+    bool digit = false, up = false, low = false;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)v[i];
+        digit |= is_digit(c);
+        up |= is_upper(c);
+        low |= is_lower(c);
+    }
+    return digit && up && low;
+}
+
+/* Shannon entropy in bits per character (detect-secrets' high-entropy plugins use the same
+ * measure: random base64 is near 6, English words and ids of one case well under 4). */
+static double entropy(const char *v, size_t len)
+{
+    unsigned count[256] = {0};
+    for (size_t i = 0; i < len; i++)
+        count[(unsigned char)v[i]]++;
+    double h = 0;
+    for (int c = 0; c < 256; c++)
+        if (count[c]) {
+            double p = (double)count[c] / (double)len;
+            h -= p * log2(p);
+        }
+    return h;
+}
+
+/* A value under any key that is long, of mixed classes and random-looking (entropy >= 4):
+ * session ids, signatures and keys under names no list foresees. Ids faultline must keep
+ * (revisions, trace and span ids, UUIDs, SHAs, insertIds) are one-case hex or lower-case. */
+static bool value_high_entropy(const char *v, size_t len)
+{
+    return len >= 24 && len <= MAX_VALUE && mixed_classes(v, len) && entropy(v, len) >= 4.0;
+}
+
+/* Like m_prefixed, but the run must not continue into a word and must look generated. */
+static size_t m_generated(scan *sc, size_t i, const char *prefix, bool (*cls)(int), size_t min,
+                          const char *kind)
+{
+    if (!at(sc, i, prefix))
+        return 0;
+    size_t j = i + strlen(prefix);
+    size_t len = run(sc, j, cls, 4096);
+    if (len < min || !mixed_classes(sc->s + j, len))
+        return 0;
+    return replace(sc, i, i, j + len, kind);
+}
+
+/* OpenAI (sk-proj-, sk-svcacct-, sk-admin-, legacy sk- with 48 characters) and Anthropic
+ * (sk-ant-api03-, -admin01-, -oat01-, -ort01-) keys, as gitleaks' openai-api-key and
+ * anthropic-* rules describe them; a shorter minimum than theirs, so a key cut by a log line
+ * limit is still caught. */
+static size_t m_sk(scan *sc, size_t i)
+{
+    size_t m;
+    if ((m = m_generated(sc, i, "sk-ant-", is_b64url, 32, "anthropic_key")))
+        return m;
+    static const char *const openai[] = {"sk-proj-", "sk-svcacct-", "sk-admin-", "sk-None-"};
+    for (size_t k = 0; k < FL_ARRAY_LEN(openai); k++)
+        if ((m = m_generated(sc, i, openai[k], is_b64url, 32, "openai_key")))
+            return m;
+    if (at(sc, i, "sk-") && !at(sc, i, "sk-ant-"))
+        return m_generated(sc, i, "sk-", is_alnum, 32, "openai_key");
+    return 0;
+}
+
+/* SendGrid: "SG." 22 characters "." 43 characters (gitleaks sendgrid-api-token). */
+static size_t m_sendgrid(scan *sc, size_t i)
+{
+    if (!at(sc, i, "SG."))
+        return 0;
+    size_t a = run(sc, i + 3, is_b64url, 64);
+    if (a < 16 || ch(sc, i + 3 + a) != '.')
+        return 0;
+    size_t b = run(sc, i + 4 + a, is_b64url, 128);
+    if (b < 30)
+        return 0;
+    return replace(sc, i, i, i + 4 + a + b, "sendgrid_key");
+}
+
+/* A Cloud Storage HMAC access id: GOOG + 20 (user account) or 57 (service account, GOOG1E...)
+ * upper-case letters and digits. The id alone does not sign, but it names the key: kept out. */
+static size_t m_gcs_hmac_id(scan *sc, size_t i)
+{
+    if (!at(sc, i, "GOOG"))
+        return 0;
+    size_t len = run(sc, i + 4, is_upper_digit, 64);
+    if ((len != 20 && len != 57) || is_alnum(ch(sc, i + 4 + len)))
+        return 0;
+    return replace(sc, i, i, i + 4 + len, "gcs_hmac_id");
+}
+
 static size_t m_tokens(scan *sc, size_t i)
 {
     size_t m;
     switch (sc->s[i]) {
+    case '1':
+        /* Google OAuth refresh token: "1//" then the token (Nosey Parker np.google.3). */
+        return m_generated(sc, i, "1//", is_b64url, 30, "google_refresh_token");
+    case 'G':
+        if ((m = m_gcs_hmac_id(sc, i)))
+            return m;
+        /* Google OAuth client secret, "GOCSPX-" + 28 (since 2021). */
+        return m_prefixed(sc, i, "GOCSPX-", is_b64url, 20, 0, "google_client_secret");
+    case 'S':
+        return m_sendgrid(sc, i);
+    case 'n':
+        return m_generated(sc, i, "npm_", is_alnum, 30, "npm_token");
     case 'A':
         if ((m = m_aws(sc, i)))
             return m;
@@ -458,6 +566,8 @@ static size_t m_tokens(scan *sc, size_t i)
         }
         return m_prefixed(sc, i, "github_pat_", is_gh_pat, 30, 0, "github_token");
     case 's':
+        if ((m = m_sk(sc, i)))
+            return m;
         if ((m = m_prefixed(sc, i, "sk_live_", is_alnum, 10, 0, "stripe_key")))
             return m;
         return m_prefixed(sc, i, "sk_test_", is_alnum, 10, 0, "stripe_key");
@@ -474,13 +584,53 @@ static size_t m_tokens(scan *sc, size_t i)
     }
 }
 
+/* ---- "token 3f9a..." in prose: a long generated word right after the word token ---- */
+static bool is_uuid(const char *v, size_t len)
+{
+    if (len != 36)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        int c = lower((unsigned char)v[i]);
+        if (dash ? c != '-' : !(is_digit(c) || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static size_t m_token_phrase(scan *sc, size_t i)
+{
+    if (!ci_at(sc, i, "token") || ch(sc, i + 5) != ' ')
+        return 0;
+    size_t j = i + 6;
+    size_t len = run(sc, j, is_token_char, MAX_VALUE);
+    while (len > 0 && strchr(".=", sc->s[j + len - 1]) && sc->s[j + len - 1] != '=')
+        len--; /* a full stop after the token */
+    if (len < 20 || is_uuid(sc->s + j, len) || marker_len(sc, j))
+        return 0;
+    size_t m = m_tokens(sc, j); /* a token of a known kind is named by its kind */
+    if (m)
+        return j - i + m;
+    bool digit = false, alpha = false;
+    for (size_t k = 0; k < len; k++) {
+        digit |= is_digit((unsigned char)sc->s[j + k]);
+        alpha |= is_alpha((unsigned char)sc->s[j + k]);
+    }
+    if (!digit || !alpha)
+        return 0;
+    return replace(sc, i, j, j + len, "token");
+}
+
 /* ---- key=value, key: value, "key":"value" where the key names a secret ---- */
 static bool key_is_secret(const char *k, size_t len)
 {
-    static const char *const words[] = {"secret",      "password",    "passwd",     "token",
-                                        "api_key",     "apikey",      "api-key",    "access_key",
-                                        "accesskey",   "private_key", "privatekey", "credential",
-                                        "signing_key", "auth_key"};
+    static const char *const words[] = {
+        "secret",      "password",   "passwd",      "token",      "api_key",    "apikey",
+        "api-key",     "access_key", "accesskey",   "private_key", "privatekey", "credential",
+        "signing_key", "auth_key",   "accountkey",  "account_key", "cookie",     "session_key",
+        "client_key",  "hmac_key",   "sas_key"};
+    /* Whole-word endings (detect-secrets' keyword list): DB_PASS, SMTP_PWD, pass, pwd. */
+    static const char *const tails[] = {"pass", "pwd"};
     /* Keys that describe a secret rather than hold one: secret_name, token_type, ... */
     static const char *const not_suffix[] = {
         "type",     "count",    "name",     "names",  "id",      "ids",
@@ -498,6 +648,12 @@ static bool key_is_secret(const char *k, size_t len)
     bool hit = false;
     for (size_t w = 0; w < FL_ARRAY_LEN(words) && !hit; w++)
         hit = strstr(low, words[w]) != NULL;
+    for (size_t w = 0; w < FL_ARRAY_LEN(tails) && !hit; w++) {
+        size_t tl = strlen(tails[w]);
+        hit = len >= tl && memcmp(low + len - tl, tails[w], tl) == 0 &&
+              (len == tl || low[len - tl - 1] == '_' || low[len - tl - 1] == '-' ||
+               low[len - tl - 1] == '.');
+    }
     if (!hit)
         return false;
     for (size_t w = 0; w < FL_ARRAY_LEN(not_suffix); w++) {
@@ -534,6 +690,24 @@ static bool value_is_placeholder(const char *v, size_t len)
     return false;
 }
 
+/* "NAME:VERSION" as gcloud's --update-secrets takes it (VERSION: latest or a number). */
+static bool is_secret_reference(const char *v, size_t len)
+{
+    const char *colon = memchr(v, ':', len);
+    if (!colon || colon == v)
+        return false;
+    for (const char *p = v; p < colon; p++)
+        if (!is_b64url((unsigned char)*p))
+            return false;
+    size_t vl = len - (size_t)(colon + 1 - v);
+    if (vl == 6 && memcmp(colon + 1, "latest", 6) == 0)
+        return true;
+    for (size_t k = 0; k < vl; k++)
+        if (!is_digit((unsigned char)colon[1 + k]))
+            return false;
+    return vl > 0;
+}
+
 static size_t m_key_value(scan *sc, size_t i)
 {
     size_t klen = run(sc, i, is_ident, MAX_KEY + 1);
@@ -544,8 +718,18 @@ static size_t m_key_value(scan *sc, size_t i)
     /* The separator check is cheap and rules out almost every word before the key test. */
     char sep, quote;
     size_t j = after_key(sc, i + klen, &sep, &quote);
-    if (!j || !key_is_secret(sc->s + i, klen))
+    if (!j)
         return 0;
+    if (!key_is_secret(sc->s + i, klen)) {
+        /* Any other key: only a value that is random-looking by itself. */
+        if (sep != '=' && !quote)
+            return 0;
+        size_t end = quote ? quoted_end(sc, j, quote) : value_end(sc, j);
+        if (!value_high_entropy(sc->s + j, end - j) ||
+            run(sc, j, is_token_char, end - j) != end - j || sc->s[j] == '/')
+            return 0; /* prose, a path, or text that holds a marker already */
+        return replace(sc, i, j, end, "high_entropy");
+    }
     size_t mark = marker_len(sc, j);
     if (mark) {
         flush_to(sc, j + mark);
@@ -557,9 +741,131 @@ static size_t m_key_value(scan *sc, size_t i)
     size_t end = quote ? quoted_end(sc, j, quote) : value_end(sc, j);
     if (end == j || value_is_placeholder(sc->s + j, end - j))
         return 0;
+    if ((sc->flags & FL_REDACT_COMMAND) && is_secret_reference(sc->s + j, end - j))
+        return 0; /* --update-secrets=DB_PASS=db-password:latest names a secret */
     if (!quote && sep == ':' && !looks_secret(sc->s + j, end - j))
         return 0; /* "invalid token: signature mismatch" is prose, not a key */
     return replace(sc, i, j, end, "secret");
+}
+
+/* ---- Cookie: and Set-Cookie: headers: every value after the name is a session secret ---- */
+static size_t m_cookie(scan *sc, size_t i)
+{
+    size_t klen = ci_at(sc, i, "set-cookie") ? 10 : ci_at(sc, i, "cookie") ? 6 : 0;
+    if (!klen || is_ident(ch(sc, i + klen)))
+        return 0;
+    char sep, quote;
+    size_t j = after_key(sc, i + klen, &sep, &quote);
+    if (!j || sep != ':')
+        return 0;
+    size_t mark = marker_len(sc, j);
+    if (mark) {
+        flush_to(sc, j + mark);
+        return j + mark - i;
+    }
+    size_t end = j;
+    if (quote) {
+        end = quoted_end(sc, j, quote);
+    } else {
+        while (end < sc->n && end - j < MAX_VALUE && sc->s[end] != '\n' && sc->s[end] != '\r' &&
+               sc->s[end] != '"' && !(sc->s[end] == '\\' && ch(sc, end + 1) == 'n'))
+            end++;
+    }
+    while (end > j && is_space((unsigned char)sc->s[end - 1]))
+        end--;
+    if (end - j < 3 || !memchr(sc->s + j, '=', end - j))
+        return 0;
+    return replace(sc, i, j, end, "cookie");
+}
+
+/* ---- a 40-character base64 secret: AWS secret access keys and GCS HMAC secrets, also in
+ * prose ("the secret is wJalr...") where no key names them. Commit SHAs are 40 lower-case hex
+ * characters: they have no upper case and stay. ---- */
+static bool is_b64_std(int c)
+{
+    return is_alnum(c) || c == '+' || c == '/';
+}
+
+static size_t m_b64_40(scan *sc, size_t i)
+{
+    size_t len = run(sc, i, is_b64_std, 41);
+    if (len != 40 || is_b64url(ch(sc, i + 40)) || !mixed_classes(sc->s + i, 40))
+        return 0;
+    bool sym = memchr(sc->s + i, '/', 40) || memchr(sc->s + i, '+', 40);
+    if (!sym) {
+        /* Without '/' or '+', only when a word before it says what it is. */
+        static const char *const ctx[] = {"aws", "secret", "hmac", "goog", "key"};
+        size_t from = i > 64 ? i - 64 : 0;
+        for (size_t k = from; k < i && !sym; k++)
+            for (size_t w = 0; w < FL_ARRAY_LEN(ctx) && !sym; w++)
+                sym = ci_at(sc, k, ctx[w]);
+    }
+    if (!sym || entropy(sc->s + i, 40) < 4.0)
+        return 0;
+    return replace(sc, i, i, i + 40, "secret_key");
+}
+
+/* ---- a line that is nothing but base64: the body of a key or certificate logged one line
+ * per entry (Cloud Run splits stderr by line), or such a line after templating ("<id>" where
+ * digits were masked). The line stands alone, so no BEGIN marker is there to see. ---- */
+static bool line_start(const scan *sc, size_t i)
+{
+    return i == 0 || sc->s[i - 1] == '\n' || (i >= 2 && sc->s[i - 2] == '\\' && sc->s[i - 1] == 'n');
+}
+
+static size_t m_b64_line(scan *sc, size_t i)
+{
+    size_t k = i, lit = 0, holes = 0;
+    bool up = false, low = false, digit = false, sym = false;
+    while (k < sc->n && k - i < 8192) {
+        int c = (unsigned char)sc->s[k];
+        if (c == '<') { /* a template placeholder: <id>, <num>, <hex>, <path> */
+            size_t p = k + 1;
+            while (p < sc->n && p - k <= 8 && is_lower((unsigned char)sc->s[p]))
+                p++;
+            if (p == k + 1 || ch(sc, p) != '>')
+                return 0;
+            holes++; /* it stands for a masked run of the line */
+            k = p + 1;
+            continue;
+        }
+        if (c == '=') { /* padding: only at the end of the line */
+            while (k < sc->n && sc->s[k] == '=' && k - i < 8192)
+                k++;
+            break;
+        }
+        if (!is_b64_std(c))
+            break;
+        up |= is_upper(c);
+        low |= is_lower(c);
+        digit |= is_digit(c);
+        sym |= c == '+' || c == '/';
+        lit++;
+        k++;
+    }
+    bool eol = k == sc->n || sc->s[k] == '\n' || sc->s[k] == '\r' ||
+               (sc->s[k] == '\\' && ch(sc, k + 1) == 'n');
+    bool padded = k > i && sc->s[k - 1] == '=';
+    if (!eol || !up || !low || !(padded || digit || sym))
+        return 0;
+    /* A templated line (digits and paths masked as <id>, <path>): mixed case with a digit or
+     * '+' or '/' of its own and a few characters left are enough; the masks hid the rest. */
+    if (holes)
+        return lit >= 8 ? replace(sc, i, i, k, "key_material") : 0;
+    if (lit < (padded ? 8u : 16u))
+        return 0;
+    /* A full PEM line has 64 characters; a shorter one is key material only when it ends in
+     * padding (the last line of a block) or is random-looking, and not a path ("/a/b", no
+     * '+'). A last line under 16 characters (8 when padded) can stay: it cannot be told from
+     * a word, and a few characters of a key give nothing away. */
+    double need = log2((double)lit) - 0.6; /* short strings cannot reach a fixed bar */
+    size_t slashes = 0;
+    for (size_t p = i; p < k; p++)
+        slashes += sc->s[p] == '/';
+    bool path = sc->s[i] == '/' && slashes >= 2 && !memchr(sc->s + i, '+', k - i);
+    if (lit < 40 && !padded && (path || entropy(sc->s + i, k - i) < FL_MIN(3.8, need)))
+        return 0;
+    return replace(sc, i, i, k, "key_material");
 }
 
 /* ---- email addresses ---- */
@@ -587,8 +893,11 @@ static size_t m_email(scan *sc, size_t i)
     if (t - last_dot - 1 < 2)
         return 0;
     k = t;
-    if ((sc->flags & FL_REDACT_COMMAND) && k - d0 >= 19 &&
-        memcmp(sc->s + k - 19, "gserviceaccount.com", 19) == 0)
+    /* Service accounts (…@PROJECT.iam.gserviceaccount.com, …@cloudbuild.gserviceaccount.com,
+     * …@developer.gserviceaccount.com, …@appspot.gserviceaccount.com) are machine identities,
+     * not personal data: IAM errors and deploy actors need them. */
+    if (k - d0 >= 19 && memcmp(sc->s + k - 19, "gserviceaccount.com", 19) == 0 &&
+        (k - d0 == 19 || sc->s[k - 20] == '.'))
         return 0;
     return replace(sc, i, i, k, "email");
 }
@@ -683,6 +992,8 @@ static size_t try_match(scan *sc, size_t i)
 
     if (c == '-' && (m = m_pem(sc, i)))
         return m;
+    if (line_start(sc, i) && (m = m_b64_line(sc, i)))
+        return m;
     if (c == ':' && (m = m_url_password(sc, i)))
         return m;
     if (is_alnum(prev) || prev == '_')
@@ -691,9 +1002,15 @@ static size_t try_match(scan *sc, size_t i)
         return m;
     if ((c == 'b' || c == 'B') && (m = m_bearer(sc, i)))
         return m;
+    if ((c == 'c' || c == 'C' || c == 's' || c == 'S') && (m = m_cookie(sc, i)))
+        return m;
+    if ((c == 't' || c == 'T') && (m = m_token_phrase(sc, i)))
+        return m;
     if ((c == 'h' || c == 'x') && (m = m_slack(sc, i)))
         return m;
     if ((m = m_tokens(sc, i)))
+        return m;
+    if (is_alnum(c) && (m = m_b64_40(sc, i)))
         return m;
     if (!is_ident(prev) && (m = m_key_value(sc, i)))
         return m;
@@ -716,7 +1033,8 @@ char *fl_redact_ex(const char *s, unsigned flags, size_t *n_out)
     while (i < sc.n) {
         /* Only bytes that can start a match are worth a call. */
         int c = (unsigned char)s[i];
-        if (is_alnum(c) || c == '-' || c == ':') {
+        if (is_alnum(c) || c == '-' || c == ':' ||
+            ((c == '+' || c == '/' || c == '<') && line_start(&sc, i))) {
             size_t m = try_match(&sc, i);
             if (m) {
                 i += m;

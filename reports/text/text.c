@@ -466,7 +466,7 @@ static void write_changes(const tw *t, const fl_result *r)
         }
         if (c->actor[0] && used < t->width - 10) {
             fputs("  by ", t->out);
-            used += 4 + put_clean(t, c->actor, (size_t)(t->width - used - 4));
+            used += 5 + put_clean(t, c->actor, (size_t)(t->width - used - 5)); /* "  by " */
         }
         fputc('\n', t->out);
     }

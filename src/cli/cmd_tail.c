@@ -676,6 +676,8 @@ int fl_cmd_tail(int argc, char **argv)
         if (uv_loop_close(&t.loop) != 0)
             fprintf(stderr, "faultline tail: internal: handles left open at exit\n");
     }
+    if (t.exit_status == FL_EXIT_OK && t.engine) /* malformed input: 3, as `analyze` */
+        t.exit_status = fl_live_engine_exit_status(t.engine);
     tail_free(&t);
     fl_opts_free(&tail_spec, &args);
     fl_strv_free(&positional);

@@ -222,7 +222,12 @@ int fl_time_parse(const char *s, size_t n, fl_time *out)
         s[13] != ':' || digits(s, n, 14, 2, &m) || n < 17 || s[16] != ':' ||
         digits(s, n, 17, 2, &sec))
         return FL_EPARSE;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+    /* RFC 3339 section 5.7: the day must exist in its month (Feb 29 in leap years only);
+     * second 60 is a leap second. */
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (M < 1 || M > 12 || D < 1 || D > month_days[M - 1] || h > 23 || m > 59 || sec > 60)
+        return FL_EPARSE;
+    if (M == 2 && D == 29 && !(Y % 4 == 0 && (Y % 100 != 0 || Y % 400 == 0)))
         return FL_EPARSE;
     size_t i = 19;
     int64_t usec = 0;
@@ -246,7 +251,7 @@ int fl_time_parse(const char *s, size_t n, fl_time *out)
     } else if (i < n && (s[i] == '+' || s[i] == '-')) {
         int oh, om;
         if (digits(s, n, i + 1, 2, &oh) || i + 3 >= n || s[i + 3] != ':' ||
-            digits(s, n, i + 4, 2, &om))
+            digits(s, n, i + 4, 2, &om) || oh > 23 || om > 59)
             return FL_EPARSE;
         offset = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
         i += 6;
@@ -258,6 +263,10 @@ int fl_time_parse(const char *s, size_t n, fl_time *out)
     int64_t days = days_from_civil(Y, (unsigned)M, (unsigned)D);
     int64_t secs = days * 86400 + h * 3600 + m * 60 + sec - offset;
     *out = secs * FL_USEC_PER_SEC + usec;
+    /* 0 means "unknown" everywhere; the epoch itself (a real, if suspicious, timestamp) is
+     * kept one microsecond later so that it is not silently lost. */
+    if (*out == 0)
+        *out = 1;
     return 0;
 }
 

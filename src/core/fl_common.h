@@ -71,6 +71,8 @@ typedef int64_t fl_time;
 #define FL_USEC_PER_SEC INT64_C(1000000)
 
 /* Parses RFC 3339 ("2026-11-20T10:42:07.123456789Z", "+00:00" offsets, fraction optional).
+ * Rejects what RFC 3339 rejects: days that do not exist (Feb 30, Feb 29 of a common year),
+ * hours past 23, offsets past +23:59. The epoch itself parses as 1 (0 means unknown).
  * Returns 0 and sets *out, or FL_EPARSE. */
 int fl_time_parse(const char *s, size_t n, fl_time *out);
 /* Formats as "2026-11-20T10:42:07.123456Z" (with_frac) or "2026-11-20T10:42:07Z".

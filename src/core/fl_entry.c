@@ -41,6 +41,7 @@ void fl_entry_clear(fl_entry *e)
     e->audit_status_code = 0;
     e->has_audit_status = false;
     e->error_event = false;
+    e->fixes = 0;
     for (size_t i = 0; i < FL_ARRAY_LEN(str_fields); i++)
         *FIELD(e, str_fields[i]) = empty;
     e->src_file = empty;

@@ -74,6 +74,15 @@ typedef enum {
     FL_LOG_AUDIT_DATA_ACCESS,
 } fl_log_kind;
 
+/* Repairs a reader made to keep an entry (fl_entry.fixes). */
+enum {
+    FL_FIX_UTF8 = 1 << 0,      /* invalid UTF-8 in a string -> U+FFFD */
+    FL_FIX_NUL = 1 << 1,       /* "\u0000" -> U+FFFD */
+    FL_FIX_SURROGATE = 1 << 2, /* unpaired surrogate escape -> U+FFFD */
+    FL_FIX_NUMBER = 1 << 3,    /* a number out of range (1e999) -> null */
+    FL_FIX_TIMESTAMP = 1 << 4, /* timestamp present but not RFC 3339: ignored */
+};
+
 typedef struct fl_entry {
     fl_time ts;
     int severity;
@@ -105,6 +114,9 @@ typedef struct fl_entry {
     const char *audit_principal;
     const char *audit_status_message;
     const char *json_level;
+
+    /* What the reader replaced to keep the entry (FL_FIX_*), for a warning naming the line. */
+    unsigned fixes;
 
     /* Where the entry came from, for warnings: file name (not owned) and 1-based line. */
     const char *src_file;

@@ -36,9 +36,9 @@ int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
                           const fl_pipeline_opts *opts, fl_diag *diag, fl_agg **agg,
                           fl_rules **rules, char *errbuf, size_t errlen);
 /* The second half: ranks agg with rules (titles, remediation) and opts->analyze and adds the
- * input summary from diag. `faultline merge` runs it over merged summaries. */
+ * input summary from diag, after the aggregate's own warnings (caps, far-away timestamps). `faultline merge` runs it over merged summaries. */
 int fl_pipeline_report(const fl_agg *agg, const fl_rules *rules, const fl_pipeline_opts *opts,
-                       const fl_diag *diag, fl_result **out, char *errbuf, size_t errlen);
+                       fl_diag *diag, fl_result **out, char *errbuf, size_t errlen);
 
 /* Runs the whole batch pipeline over the inputs. Input problems go to diag (and into the
  * result's input summary); returns 0 with *out set, or a negative code with errbuf filled

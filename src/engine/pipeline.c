@@ -437,8 +437,11 @@ done:
 }
 
 int fl_pipeline_report(const fl_agg *agg, const fl_rules *rules, const fl_pipeline_opts *opts,
-                       const fl_diag *diag, fl_result **out, char *errbuf, size_t errlen)
+                       fl_diag *diag, fl_result **out, char *errbuf, size_t errlen)
 {
+    /* Caps reached and far-away timestamps, judged on the whole (merged) aggregate: the same
+     * warnings, in the same place, for one pass and for merged shards. */
+    fl_agg_warn_caps(agg, diag);
     fl_analyze_opts aopts = opts->analyze;
     aopts.rules = rules;
     fl_result *res = NULL;

@@ -221,7 +221,7 @@ def case_refuse():
         check(p in err and words in err, "message should name the file and say '%s': %s"
               % (words, err))
 
-    refused(data[:8] + b"\x02\x00\x00\x00" + data[12:], "format version 2")
+    refused(data[:8] + b"\x63\x00\x00\x00" + data[12:], "format version 99")
     flipped = bytearray(data)
     flipped[len(data) // 2] ^= 0x40
     refused(bytes(flipped), "checksum")

@@ -15,7 +15,21 @@ static void test_time(void)
         int rc;
         fl_time want;
     } cases[] = {
-        {"1970-01-01T00:00:00Z", 0, 0},
+        /* the epoch is a real timestamp: kept 1 us later, since 0 means unknown */
+        {"1970-01-01T00:00:00Z", 0, 1},
+        {"1970-01-01T00:00:01Z", 0, FL_USEC_PER_SEC},
+        /* what RFC 3339 rejects (issue 10): days that do not exist, offsets out of range */
+        {"2026-02-30T10:00:00Z", FL_EPARSE, 0},
+        {"2026-04-31T10:00:00Z", FL_EPARSE, 0},
+        {"2026-02-29T10:00:00Z", FL_EPARSE, 0},
+        {"2100-02-29T10:00:00Z", FL_EPARSE, 0},
+        {"2028-02-29T10:00:00Z", 0, INT64_C(1835431200) * FL_USEC_PER_SEC},
+        {"2000-02-29T00:00:00Z", 0, INT64_C(951782400) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:42:07+99:99", FL_EPARSE, 0},
+        {"2026-11-20T10:42:07+24:00", FL_EPARSE, 0},
+        {"2026-11-20T10:42:07-23:59", 0, INT64_C(1795257667) * FL_USEC_PER_SEC},
+        {"2026-11-20T24:00:00Z", FL_EPARSE, 0},
+        {"2016-12-31T23:59:60Z", 0, INT64_C(1483228800) * FL_USEC_PER_SEC},
         {"2026-11-20T10:42:07Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC},
         {"2026-11-20T10:42:07.123456789Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC + 123456},
         {"2026-11-20T10:42:07.5Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC + 500000},

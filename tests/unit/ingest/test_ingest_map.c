@@ -415,6 +415,45 @@ static void test_mapping_cases(void)
     }
 }
 
+/* Defects jansson refuses but an entry survives (issue 10): both readers keep it, replace
+ * what cannot be represented and say what they replaced; the same text either way. */
+static void test_repairs(void)
+{
+    static const struct {
+        const char *in;
+        unsigned fixes;
+        const char *message;
+    } repairs[] = {
+        {"{\"textPayload\":\"a\\u0000b\"}", FL_FIX_NUL, "a\xEF\xBF\xBD" "b"},
+        {"{\"textPayload\":\"x\\ud800y\"}", FL_FIX_SURROGATE, "x\xEF\xBF\xBDy"},
+        {"{\"textPayload\":\"x\\udc00\"}", FL_FIX_SURROGATE, "x\xEF\xBF\xBD"},
+        {"{\"textPayload\":\"ok \\ud83d\\ude00\"}", 0, "ok \xF0\x9F\x98\x80"},
+        {"{\"textPayload\":\"bad \xff\xc0\xaf end\"}", FL_FIX_UTF8,
+         "bad \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end"},
+        {"{\"textPayload\":\"t\",\"labels\":{\"n\":1e999}}", FL_FIX_NUMBER, "t"},
+        {"{\"textPayload\":\"t\",\"x\":-99999999999999999999}", FL_FIX_NUMBER, "t"},
+        {"{\"textPayload\":\"t\",\"timestamp\":\"2026-02-30T00:00:00Z\"}", FL_FIX_TIMESTAMP,
+         "t"},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(repairs); i++) {
+        for (int slow = 0; slow < 2; slow++) {
+            fl_entry e;
+            fl_entry_init(&e);
+            char err[256] = "";
+            int rc = slow ? fl_entry_parse_jansson(repairs[i].in, strlen(repairs[i].in), &e, err,
+                                                   sizeof(err))
+                          : fl_entry_parse(repairs[i].in, strlen(repairs[i].in), &e, err, sizeof(err));
+            CHECK_INT(rc, 0);
+            CHECK_INT(e.fixes, repairs[i].fixes);
+            CHECK_STR(e.message, repairs[i].message);
+            fl_entry_free(&e);
+        }
+    }
+    char buf[256];
+    fl_entry_fixes_text(FL_FIX_UTF8 | FL_FIX_NUMBER, buf, sizeof(buf));
+    CHECK_STR(buf, "invalid UTF-8 replaced by U+FFFD; out-of-range number replaced by null");
+}
+
 static void test_rejects(void)
 {
     static const char *bad[] = {"",
@@ -424,7 +463,6 @@ static void test_rejects(void)
                                 "{",
                                 "{\"a\":}",
                                 "{\"a\":1}x",
-                                "{\"a\":\"\\u0000\"}",
                                 "{\"message\":{\"data\":\"!!!\"}}"};
     for (size_t i = 0; i < FL_ARRAY_LEN(bad); i++) {
         fl_entry e;
@@ -443,5 +481,6 @@ int main(void)
     test_pubsub_envelope();
     test_mapping_cases();
     test_rejects();
+    test_repairs();
     return fl_test_done();
 }

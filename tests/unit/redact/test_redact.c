@@ -60,7 +60,11 @@ static const row cases[] = {
     {"slack xoxb-123456789012-abcdefABCDEF", "slack [REDACTED:slack_token]"},
     /* emails */
     {"deployed by jane.doe+ci@example.com.", "deployed by [REDACTED:email]."},
-    {"principal deployer@my-project.iam.gserviceaccount.com", "principal [REDACTED:email]"},
+    /* service accounts are machine identities, not personal data (issue 10 item 13) */
+    {"principal deployer@my-project.iam.gserviceaccount.com", NULL},
+    {"build by 123456789@cloudbuild.gserviceaccount.com for jane@example.com",
+     "build by 123456789@cloudbuild.gserviceaccount.com for [REDACTED:email]"},
+    {"fake@notgserviceaccount.com", "[REDACTED:email]"},
     /* cards */
     {"charge card 4111 1111 1111 1111 declined", "charge card [REDACTED:card_number] declined"},
     {"pan=5555-5555-5555-4444", "pan=[REDACTED:card_number]"},
