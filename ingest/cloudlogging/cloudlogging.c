@@ -3,7 +3,11 @@
  * Every poll asks for  (FILTER) AND timestamp>="BOUND"  ordered by timestamp ascending and
  * follows nextPageToken to the end; BOUND then moves to the newest timestamp seen minus a small
  * overlap, because entries can arrive in the API a little after their timestamp. The overlap
- * re-reads a few entries, which the consumer's insertId de-duplication counts once. 429 and 5xx
+ * re-reads a few entries, which the consumer's insertId de-duplication counts once. The bound
+ * never passes this machine's clock: Cloud Logging accepts entries stamped up to a day ahead,
+ * and one such entry must not make the source skip everything written before its timestamp
+ * (an entry ahead of the clock is fetched again by each poll until the clock reaches it, and
+ * counted once). A checkpointed bound ahead of the clock is pulled back the same way. 429 and 5xx
  * answers are retried with exponential backoff and jitter. With a state dir the bound is
  * checkpointed, so a restart continues where the last one stopped.
  *
@@ -23,6 +27,7 @@
 #define CL_DEFAULT_POLL_MS 5000
 #define CL_PAGE_SIZE 1000
 #define CL_OVERLAP_US (10 * FL_USEC_PER_SEC)
+#define CL_SKEW_US (60 * FL_USEC_PER_SEC) /* clocks differ; only warn past this */
 #define CL_START_BACK_US (30 * 60 * FL_USEC_PER_SEC) /* first poll: the last 30 minutes */
 
 typedef struct cl_source {
@@ -102,8 +107,18 @@ static void on_list(void *arg, const fl_http_response *r)
             continue;
         const char *ts = json_string_value(json_object_get(e, "timestamp"));
         fl_time t;
-        if (ts && fl_time_parse(ts, strlen(ts), &t) == 0 && t > c->newest)
-            c->newest = t;
+        if (ts && fl_time_parse(ts, strlen(ts), &t) == 0) {
+            fl_time now = cl_now();
+            if (t > now + CL_SKEW_US) {
+                fl_live_common_event(&c->common, FL_LIVE_WARN,
+                                     "cloud-logging: an entry stamped %s is %.1f h ahead of this "
+                                     "clock; the read position stays at the clock",
+                                     ts, (double)(t - now) / 3600e6);
+                t = now;
+            }
+            if (t > c->newest)
+                c->newest = t;
+        }
         fl_live_common_deliver(&c->common, rec, strlen(rec));
         free(rec);
     }
@@ -116,8 +131,12 @@ static void on_list(void *arg, const fl_http_response *r)
         return;
     }
     /* Poll finished: move the bound, keeping an overlap for late arrivals. */
-    if (c->newest - CL_OVERLAP_US > c->bound)
-        c->bound = c->newest - CL_OVERLAP_US;
+    fl_time limit = cl_now() - CL_OVERLAP_US; /* never past the clock (see the top) */
+    fl_time moved = c->newest - CL_OVERLAP_US;
+    if (moved > limit)
+        moved = limit;
+    if (moved > c->bound)
+        c->bound = moved;
     if (c->newest)
         c->lag_s = (cl_now() - c->newest) / FL_USEC_PER_SEC;
     cl_later(c, (uint64_t)c->poll_ms);
@@ -242,6 +261,14 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
             const char *p = strstr(data, "\"bound_us\":");
             if (p)
                 c->bound = c->committed = strtoll(p + 11, NULL, 10);
+            if (c->bound > cl_now() - CL_OVERLAP_US) {
+                /* Saved by a version that followed an entry from the future. */
+                fl_live_common_event(&c->common, FL_LIVE_WARN,
+                                     "cloud-logging: the saved read position is ahead of the "
+                                     "clock; reading from the last %d minutes instead",
+                                     (int)(CL_START_BACK_US / 60 / FL_USEC_PER_SEC));
+                c->bound = cl_now() - CL_START_BACK_US;
+            }
             fl_free(data);
         }
     }

@@ -45,8 +45,7 @@ static int follow_on_line(void *arg, const char *line, size_t len, bool oversize
 {
     follow_source *f = arg;
     if (oversize) {
-        fl_live_common_event(&f->common, FL_LIVE_WARN, "%s: a line over the size limit was skipped",
-                             f->path);
+        fl_live_common_oversize(&f->common, f->path);
         return 0;
     }
     /* Blank lines carry nothing; skip them without bothering the consumer. */

@@ -58,7 +58,7 @@ int fl_entry_parse_jansson_depth(const char *buf, size_t len, fl_entry *e, char 
     fill_slots(root, &s);
     int rc;
     if (depth == 0 && fl_slots_envelope(&s))
-        rc = fl_unwrap_envelope(&s.v[FL_S_EM_DATA], fl_entry_parse_jansson_depth, e, errbuf, errlen,
+        rc = fl_unwrap_envelope(&s, fl_entry_parse_jansson_depth, e, errbuf, errlen,
                                 depth);
     else
         rc = fl_slots_to_entry(&s, e);

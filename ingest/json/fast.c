@@ -623,7 +623,7 @@ int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *er
         return FL_EPARSE;
     }
     if (depth == 0 && fl_slots_envelope(&s))
-        return fl_unwrap_envelope(&s.v[FL_S_EM_DATA], fl_entry_parse_fast_depth, e, errbuf, errlen,
+        return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, errbuf, errlen,
                                   depth);
     return fl_slots_to_entry(&s, e);
 }

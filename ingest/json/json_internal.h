@@ -79,7 +79,10 @@
     X(J_LEVELNAME, JSON, "levelname")                                                              \
     X(J_TYPE, JSON, "@type")                                                                       \
     X(ENV_MESSAGE, ROOT, "message")                                                                \
-    X(EM_DATA, ENV_MESSAGE, "data")
+    X(EM_DATA, ENV_MESSAGE, "data")                                                                \
+    X(EM_ATTRS, ENV_MESSAGE, "attributes")                                                         \
+    X(EMA_LOG_TS, EM_ATTRS, "logging.googleapis.com/timestamp")                                    \
+    X(EM_PUBLISH_TIME, ENV_MESSAGE, "publishTime")
 
 /* clang-format off */
 enum {
@@ -134,11 +137,12 @@ size_t fl_json_unescape(const char *raw, size_t n, char *out);
 
 /* base64: src/core/fl_base64.h */
 
-/* Decodes an envelope's data and parses it with parse (the same reader that read the
- * envelope). */
+/* Decodes an envelope's data (in s) and parses it with parse (the same reader that read the
+ * envelope). An inner LogEntry without a timestamp takes the envelope's: the
+ * logging.googleapis.com/timestamp attribute (set by a Cloud Logging sink), else publishTime. */
 typedef int (*fl_parse_fn)(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
                            int depth);
-int fl_unwrap_envelope(const fl_slot *data, fl_parse_fn parse, fl_entry *e, char *errbuf,
+int fl_unwrap_envelope(const fl_slots *s, fl_parse_fn parse, fl_entry *e, char *errbuf,
                        size_t errlen, int depth);
 
 /* The readers, with the envelope depth (0 at the top, 1 inside an envelope's data). */

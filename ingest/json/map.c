@@ -594,11 +594,11 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
     return 0;
 }
 
-int fl_unwrap_envelope(const fl_slot *data, fl_parse_fn parse, fl_entry *e, char *errbuf,
+int fl_unwrap_envelope(const fl_slots *s, fl_parse_fn parse, fl_entry *e, char *errbuf,
                        size_t errlen, int depth)
 {
     tmp_str d;
-    int rc = tmp_decode(data, &d);
+    int rc = tmp_decode(&s->v[FL_S_EM_DATA], &d);
     if (rc < 0)
         return rc;
     unsigned char *raw = fl_malloc(d.n / 4 * 3 + 4);
@@ -623,5 +623,9 @@ int fl_unwrap_envelope(const fl_slot *data, fl_parse_fn parse, fl_entry *e, char
     fl_free(raw);
     if (rc == FL_EPARSE && errbuf && errlen)
         snprintf(errbuf, errlen, "Pub/Sub envelope: decoded message.data: %s", inner);
+    if (rc == 0 && e->ts == 0)
+        e->ts = parse_time(&s->v[FL_S_EMA_LOG_TS]);
+    if (rc == 0 && e->ts == 0)
+        e->ts = parse_time(&s->v[FL_S_EM_PUBLISH_TIME]);
     return rc;
 }

@@ -42,6 +42,9 @@ typedef struct fl_live_sink {
      * sink makes its counts durable and calls ops->commit on src before returning. */
     void (*flush)(void *ctx, fl_live_source *src);
     void *ctx;
+    /* A record over FL_RECORD_MAX_LIVE was skipped (its first bytes were never held); the
+     * consumer counts it as input.oversize. NULL: only an event is sent. */
+    void (*oversize)(void *ctx, fl_live_source *src);
 } fl_live_sink;
 
 /* Settings for one source; strings are borrowed for the source's lifetime. */
@@ -205,18 +208,37 @@ int fl_objects_feed(fl_objects *o, const char *p, size_t n,
 int fl_objects_finish(fl_objects *o,
                       int (*cb)(void *arg, const char *rec, size_t len, bool oversize), void *arg);
 
-/* The consumer's journal (ingest/follow/live_journal.c): every record counted since the last
+/* The consumer's journal (ingest/live/live_journal.c): every record counted since the last
  * compaction, appended before the sources are acknowledged and fsynced at each checkpoint. A
  * restart replays it to rebuild the counts and the de-duplication memory, so records that were
- * counted but not yet acknowledged (and are therefore delivered again) count once. */
+ * counted but not yet acknowledged (and are therefore delivered again) count once. Each record
+ * carries a CRC-32; opening the journal also locks its directory (DIR/lock, flock) so one tail
+ * at a time uses it. */
 typedef struct fl_journal fl_journal;
-/* Opens (creating) DIR/journal.dat. */
+/* What a replay could not read. */
+typedef struct fl_journal_damage {
+    uint64_t file_bytes;
+    uint64_t records;   /* records that verified and were replayed */
+    uint64_t good_end;  /* offset just after the last one */
+    uint64_t bad_bytes; /* bytes that did not verify (damage), in regions parts */
+    uint64_t regions;
+    uint64_t first_bad;  /* offset of the first damaged byte */
+    fl_time ts_before;   /* timestamp of the last record before the first damage (0: none) */
+    fl_time ts_after;    /* of the first record after it (0: none) */
+    uint64_t torn_bytes; /* a torn last record (crash mid-write), cut off */
+    bool emptied;        /* the file is empty though a journal always starts with a header */
+    char kept_as[512];   /* where the damaged file was moved aside ("" when not damaged) */
+} fl_journal_damage;
+/* Opens (creating) DIR/journal.dat after locking DIR; FL_EIO with a message in errbuf when
+ * another process holds the lock. */
 int fl_journal_open(const char *dir, fl_journal **out, char *errbuf, size_t errlen);
 void fl_journal_free(fl_journal *j);
-/* Calls cb for every complete record, oldest first; a torn last record (crash mid-write) is
- * cut off. Returns 0, a negative code, or cb's negative code. */
+/* Calls cb for every record that verifies, oldest first, skipping damage to the next one that
+ * verifies, and fills *d. A torn last record is cut off; a damaged journal is hard-linked aside
+ * whole (d->kept_as) and replaced by its verified records: nothing unread is ever truncated.
+ * Returns 0, a negative code, or cb's negative code. */
 int fl_journal_replay(fl_journal *j, int (*cb)(void *arg, fl_time ts, const char *data, size_t len),
-                      void *arg);
+                      void *arg, fl_journal_damage *d);
 int fl_journal_append(fl_journal *j, fl_time ts, const char *data, size_t len);
 /* Makes every append so far durable (flush + fsync). */
 int fl_journal_sync(fl_journal *j);

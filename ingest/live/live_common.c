@@ -71,3 +71,11 @@ void fl_live_common_release(void *source)
     if (done)
         done(arg);
 }
+
+void fl_live_common_oversize(fl_live_common *c, const char *what)
+{
+    if (c->base.sink.oversize)
+        c->base.sink.oversize(c->base.sink.ctx, &c->base);
+    fl_live_common_event(c, FL_LIVE_WARN, "%s: a record over the %d KiB limit was skipped", what,
+                         FL_RECORD_MAX_LIVE / 1024);
+}

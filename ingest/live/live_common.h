@@ -37,6 +37,9 @@ void fl_live_common_event(fl_live_common *c, fl_live_level lvl, const char *fmt,
  * over. Returns the sink's code (0 when not handed over). */
 int fl_live_common_deliver(fl_live_common *c, const char *data, size_t len);
 
+/* A record over the size limit was skipped: tells the sink (counted as oversize) and warns. */
+void fl_live_common_oversize(fl_live_common *c, const char *what);
+
 /* Fills the fields every source reports the same way: records, per_sec, paused, last_error;
  * zeroes the rest (the source sets lag and connected). */
 void fl_live_common_health(fl_live_common *c, fl_live_health *h);

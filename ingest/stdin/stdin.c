@@ -1,7 +1,8 @@
 /* The stdin source (`faultline tail -`): LogEntries from a pipe, a terminal or a redirected
  * file, as NDJSON or as the JSON array `gcloud logging read --format=json` prints. Pipes and
- * terminals are watched with uv_poll; a regular file is read in slices from a timer (epoll cannot
- * watch regular files). End of input marks the source finished; there is nothing to acknowledge. */
+ * terminals are watched with uv_poll; anything else (a regular file, /dev/null, another device)
+ * is read with plain reads in slices from a timer, because epoll refuses those descriptors with
+ * EPERM. End of input marks the source finished; there is nothing to acknowledge. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +26,7 @@ static int stdin_on_line(void *arg, const char *line, size_t len, bool oversize)
 {
     stdin_source *s = arg;
     if (oversize) {
-        if (s->common.base.sink.event)
-            s->common.base.sink.event(s->common.base.sink.ctx, &s->common.base, FL_LIVE_WARN,
-                                      "stdin: an entry over the size limit was skipped");
+        fl_live_common_oversize(&s->common, "stdin");
         return 0;
     }
     if (!len)
@@ -118,12 +117,20 @@ static int stdin_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
     snprintf(s->common.base.label, sizeof(s->common.base.label), "stdin");
     fl_objects_init(&s->objs, FL_RECORD_MAX_LIVE);
     struct stat st;
-    s->use_poll = !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode));
+    if (fstat(STDIN_FILENO, &st) != 0) {
+        snprintf(errbuf, errlen, "stdin: %s", strerror(errno));
+        fl_objects_free(&s->objs);
+        fl_free(s);
+        return FL_EIO;
+    }
+    s->use_poll = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDIN_FILENO);
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     if (s->use_poll) {
         int rc = uv_poll_init(loop, &s->poll, STDIN_FILENO);
-        if (rc) {
+        if (rc == UV_EPERM) {
+            s->use_poll = false; /* epoll cannot watch it: plain reads from the timer */
+        } else if (rc) {
             snprintf(errbuf, errlen, "stdin: %s", uv_strerror(rc));
             uv_close((uv_handle_t *)&s->timer, NULL);
             uv_run(loop, UV_RUN_NOWAIT);

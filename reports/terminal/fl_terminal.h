@@ -1,8 +1,9 @@
 /* reports/terminal: the live screen of `faultline tail`, redrawn in place on a terminal.
  *
- * fl_terminal_render draws one full frame (top causes with scores and one line of evidence,
- * per-revision request and 5xx sparklines, error groups with the new ones highlighted, and
- * the health of every source) as a string of ANSI escapes that starts by homing the cursor;
+ * fl_terminal_render draws one full frame (the newest entry's time, the top cause with its
+ * rollback command, the next causes, per-revision request and 5xx sparklines on one shared
+ * scale, error groups with the new ones highlighted, and the health of every source), fitted
+ * to the terminal's size by priority, as a string of ANSI escapes that starts by homing the cursor;
  * writing it inside the alternate screen updates the view without scrolling. Pure: the same
  * inputs give the same bytes. */
 #ifndef FL_TERMINAL_H
@@ -26,7 +27,7 @@ typedef struct fl_term_view {
     int width, height; /* terminal size; 0: 100 x 40 */
     bool color;
     const char *title;  /* "faultline tail" */
-    fl_time now;        /* clock shown in the header */
+    fl_time now;        /* wall clock: how far the newest entry is behind it */
     const char *window; /* "30m" */
     const fl_term_source *sources;
     size_t n_sources;

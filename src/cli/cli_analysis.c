@@ -247,6 +247,22 @@ FILE *fl_cli_open_output(const char *cmd, const char *path)
     return f;
 }
 
+int fl_cli_write_report(const char *cmd, const fl_analysis_args *a, const char *format,
+                        const fl_result *res, const char *path)
+{
+    FILE *f = fl_cli_open_output(cmd, path);
+    if (!f)
+        return -1;
+    fl_report_opts ro;
+    fl_cli_report_opts(a, f, &ro);
+    int rc = fl_report_write(format, res, &ro, f);
+    if (rc)
+        fprintf(stderr, "faultline %s: writing the %s report: %s\n", cmd, format, fl_strerror(rc));
+    if (fl_cli_close_output(cmd, f, path) || rc)
+        return -1;
+    return 0;
+}
+
 int fl_cli_close_output(const char *cmd, FILE *f, const char *path)
 {
     if (!f)

@@ -185,4 +185,9 @@ int fl_cli_close_output(const char *cmd, FILE *f, const char *path);
  * without NO_COLOR; width from the terminal or $COLUMNS. */
 void fl_cli_report_opts(const fl_analysis_args *a, FILE *out, fl_report_opts *ro);
 
+/* Writes res as a format report to path ("-" or NULL: stdout), with the report options of a.
+ * Returns 0, or prints what failed and returns -1. */
+int fl_cli_write_report(const char *cmd, const fl_analysis_args *a, const char *format,
+                        const fl_result *res, const char *path);
+
 #endif

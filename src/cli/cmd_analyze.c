@@ -146,19 +146,8 @@ int fl_cmd_analyze(int argc, char **argv)
     if (!res)
         goto out;
 
-    FILE *f = fl_cli_open_output("analyze", args.output);
-    if (!f) {
+    if (fl_cli_write_report("analyze", &args.a, args.format, res, args.output))
         status = FL_EXIT_USAGE;
-    } else {
-        fl_report_opts ro;
-        fl_cli_report_opts(&args.a, f, &ro);
-        rc = fl_report_write(args.format, res, &ro, f);
-        if (rc)
-            fprintf(stderr, "faultline analyze: writing the %s report: %s\n", args.format,
-                    fl_strerror(rc));
-        if (fl_cli_close_output("analyze", f, args.output) || rc)
-            status = FL_EXIT_USAGE;
-    }
     status = fl_cli_final_status(&args.a, res, status);
     fl_result_free(res);
 out:

@@ -328,19 +328,8 @@ int fl_cmd_merge(int argc, char **argv)
         status = FL_EXIT_UNREADABLE;
         goto out;
     }
-    FILE *f = fl_cli_open_output("merge", args.output);
-    if (!f) {
+    if (fl_cli_write_report("merge", &args.a, args.format, res, args.output))
         status = FL_EXIT_USAGE;
-    } else {
-        fl_report_opts ro;
-        fl_cli_report_opts(&args.a, f, &ro);
-        rc = fl_report_write(args.format, res, &ro, f);
-        if (rc)
-            fprintf(stderr, "faultline merge: writing the %s report: %s\n", args.format,
-                    fl_strerror(rc));
-        if (fl_cli_close_output("merge", f, args.output) || rc)
-            status = FL_EXIT_USAGE;
-    }
     fl_result_free(res);
 out:
     fl_agg_free(total);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +53,8 @@ static const char *const tail_formats[] = {"text", "md", "json", "html", NULL};
 
 /* tail's own options; the sources' rows go before them (build_tail_opts). */
 static const fl_opt tail_own_opts[] = {
-    {"format", 'f', FL_OPT_CHOICE, "FORMAT",
+    /* Long only: -f is the `tail -f FILE` reflex (follow). */
+    {"format", 0, FL_OPT_CHOICE, "FORMAT",
      "final report format; json also makes snapshots (default: text on a terminal, else json)",
      offsetof(struct tail_args, format), 0, 0, tail_formats},
     {"window", 'w', FL_OPT_STRING, "DURATION", "sliding window (default 30m)",
@@ -122,21 +124,23 @@ static const fl_opt *build_tail_opts(void)
 
 static const char tail_epilog[] =
     "Sources can be combined: - (stdin), --follow FILE, --kafka with --topic, --pubsub,\n"
-    "--cloud-logging with --project. On a terminal the view is redrawn in place; otherwise one\n"
-    "JSON snapshot (the analyze JSON report) is written per interval, one per line. Ctrl-C\n"
-    "prints the final report; SIGHUP reloads the rule files. Durations: 500ms, 5s, 30m, 2h.\n"
+    "--cloud-logging with --project. As with tail(1), `tail FILE...` and `tail -f FILE`\n"
+    "follow the files; with no source named, a pipe or file on stdin is read.\n"
+    "On a terminal the view is redrawn in place; otherwise one JSON snapshot (the analyze\n"
+    "JSON report) is written per interval, one per line. Ctrl-C prints the final report;\n"
+    "SIGHUP reloads the rule files. Durations: 500ms, 5s, 30m, 2h.\n"
     "\n"
     "Examples:\n"
     "  faultline tail --kafka broker1:9092 --topic cloudrun-logs --group oncall --state ~/.fl\n"
     "  faultline tail --pubsub projects/acme/subscriptions/run-logs --webhook https://hooks/x\n"
     "  faultline tail --cloud-logging 'resource.type=\"cloud_run_revision\"' --project acme\n"
-    "  faultline tail --follow /var/log/app/entries.ndjson --window 15m\n"
-    "  gcloud logging read 'severity>=WARNING' --format=json | faultline tail -\n"
+    "  faultline tail -f /var/log/app/entries.ndjson --window 15m\n"
+    "  gcloud logging read 'severity>=WARNING' --format=json | faultline tail\n"
     "\n";
 
 static fl_cmd_spec tail_spec = {
     "tail",
-    "[-]",
+    "[FILE... | -]",
     "Live incident view: rank root causes continuously from stdin, files, Kafka, Pub/Sub or\n"
     "the Cloud Logging API.",
     NULL, /* build_tail_opts() */
@@ -461,6 +465,15 @@ static int add_source(tail *t, const fl_live_ops *ops, const fl_live_config *cfg
     return rc;
 }
 
+/* True when stdin is a pipe, a socket or a regular file: something that brings entries. */
+static bool stdin_is_data(void)
+{
+    struct stat st;
+    if (fstat(STDIN_FILENO, &st) != 0)
+        return false;
+    return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode);
+}
+
 /* Opens the sources the options name: stdin for "-", then every source in fl_live_sources
  * whose opening options were given, configured from its own option rows. */
 static int open_sources(tail *t, const fl_strv *positional)
@@ -473,15 +486,14 @@ static int open_sources(tail *t, const fl_strv *positional)
                            .auth = fl_cli_auth_env(),
                            .debug = fl_cli_env("FL_KAFKA_DEBUG") != NULL};
     int rc = 0;
+    /* `tail -` reads stdin; `tail FILE` follows FILE, as tail(1) does. */
     for (size_t i = 0; !rc && i < positional->n; i++) {
-        if (strcmp(positional->v[i], "-") != 0) {
-            fprintf(stderr,
-                    "faultline tail: unexpected argument '%s' (use --follow FILE, or - "
-                    "for stdin)\n",
-                    positional->v[i]);
-            return FL_EINVAL;
-        }
-        rc = add_source(t, &fl_ingest_stdin, &base);
+        fl_live_config one = base;
+        one.target = positional->v[i];
+        if (!strcmp(positional->v[i], "-"))
+            rc = add_source(t, &fl_ingest_stdin, &base);
+        else
+            rc = add_source(t, &fl_ingest_follow, &one);
     }
     size_t k = 0; /* row number across all sources, as build_tail_opts counts */
     for (const fl_live_ops *const *sp = fl_live_sources; !rc && *sp; sp++) {
@@ -514,9 +526,14 @@ static int open_sources(tail *t, const fl_strv *positional)
         if (!each)
             rc = add_source(t, ops, &c);
     }
+    /* Nothing named: a pipe or a file on stdin is the source (`cmd | faultline tail`), as
+     * `analyze` reads stdin by default. A terminal or /dev/null on stdin (cron, nohup) is a
+     * mistake worth a message. */
+    if (!rc && !fl_live_engine_n_sources(t->engine) && stdin_is_data())
+        rc = add_source(t, &fl_ingest_stdin, &base);
     if (!rc && !fl_live_engine_n_sources(t->engine)) {
-        fprintf(stderr, "faultline tail: no source: give -, --follow, --kafka, --pubsub or "
-                        "--cloud-logging (see --help)\n");
+        fprintf(stderr, "faultline tail: no source: give FILE, -, --follow, --kafka, --pubsub or "
+                        "--cloud-logging, or pipe entries in (see --help)\n");
         return FL_EINVAL;
     }
     return rc;
@@ -623,6 +640,40 @@ static void tail_free(tail *t)
     fl_free(t->seen_groups);
 }
 
+/* `-f FILE` is what tail(1) users type: it means -F (--follow). Rewrites the option tokens
+ * only: a value of another option ("--title -f") and everything after "--" stay as given. */
+static void follow_reflex(const fl_opt *opts, int argc, char **argv)
+{
+    static char follow[] = "--follow";
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i];
+        if (!strcmp(a, "--"))
+            return;
+        if (a[0] != '-' || !a[1])
+            continue;
+        const fl_opt *o = NULL;
+        if (a[1] == '-') {
+            if (strchr(a, '='))
+                continue;
+            for (const fl_opt *p = opts; p->type != FL_OPT_NONE; p++)
+                if (!strcmp(p->long_name, a + 2))
+                    o = p;
+        } else if (a[1] == 'f') {
+            if (a[2])
+                a[1] = 'F'; /* -fFILE */
+            else
+                argv[i] = follow;
+            continue;
+        } else if (!a[2]) {
+            for (const fl_opt *p = opts; p->type != FL_OPT_NONE; p++)
+                if (p->short_name == a[1])
+                    o = p;
+        }
+        if (o && o->type != FL_OPT_FLAG)
+            i++; /* skip the option's value */
+    }
+}
+
 int fl_cmd_tail(int argc, char **argv)
 {
     struct tail_args args;
@@ -630,6 +681,7 @@ int fl_cmd_tail(int argc, char **argv)
     char err[512];
     memset(&args, 0, sizeof(args));
     tail_spec.opts = build_tail_opts();
+    follow_reflex(tail_spec.opts, argc, argv);
     int rc = fl_opts_parse(&tail_spec, argc, argv, &args, &positional, err, sizeof(err));
     if (rc == FL_OPTS_HELP) {
         fl_opts_help(&tail_spec, stdout);
@@ -676,6 +728,8 @@ int fl_cmd_tail(int argc, char **argv)
         if (uv_loop_close(&t.loop) != 0)
             fprintf(stderr, "faultline tail: internal: handles left open at exit\n");
     }
+    if (t.exit_status == FL_EXIT_OK && t.engine) /* malformed input: 3, as `analyze` */
+        t.exit_status = fl_live_engine_exit_status(t.engine);
     tail_free(&t);
     fl_opts_free(&tail_spec, &args);
     fl_strv_free(&positional);

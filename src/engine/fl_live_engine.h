@@ -33,7 +33,7 @@ typedef struct fl_live_engine_opts {
     fl_time window_us;         /* the sliding window */
     uint64_t cooldown_ms;      /* the same cause is not announced again within this */
     size_t dedup_max;          /* record ids remembered; 0: FL_LIVE_DEDUP_DEFAULT */
-    uint64_t max_memory_mb;    /* sources pause above this resident size; 0: 1024 */
+    uint64_t max_memory_mb;    /* sources pause while more is held (live_memory.c); 0: 1024 */
     const char *on_new_cause;  /* sh -c command run for a new top cause; NULL: none */
     const char *webhook;       /* URL the new top cause is POSTed to; NULL: none */
     const char *webhook_secret; /* Standard Webhooks secret; NULL: unsigned */
@@ -62,7 +62,8 @@ bool fl_live_engine_sources_ended(const fl_live_engine *e);
 /* Makes the counts durable, lets every source acknowledge what it delivered, and compacts a
  * journal grown large. */
 void fl_live_engine_checkpoint(fl_live_engine *e);
-/* Pauses every source above the memory budget, resumes them below 90% of it. */
+/* Pauses every source while the memory the process holds is above the budget, resumes them
+ * below the low-water mark (LIVE_MEMORY_LOW_WATER_PCT of it); see live_memory.c. */
 void fl_live_engine_check_memory(fl_live_engine *e);
 /* SIGHUP: reloads the rule files; on failure the old rules stay. */
 void fl_live_engine_reload_rules(fl_live_engine *e);
@@ -73,6 +74,9 @@ void fl_live_engine_announce(fl_live_engine *e, const fl_result *r);
 /* Starts closing every source; done(arg) runs once all are closed (at once if none). */
 void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg);
 
+/* What the run's input makes the exit status, as for `analyze`: 3 when records were malformed
+ * or oversize or a damaged journal lost counts, 2 when nothing at all could be read, else 0. */
+int fl_live_engine_exit_status(const fl_live_engine *e);
 /* Counters: entries resumed from the journal at start, redelivered records recognised. */
 uint64_t fl_live_engine_resumed(const fl_live_engine *e);
 uint64_t fl_live_engine_duplicates(const fl_live_engine *e);

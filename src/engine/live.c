@@ -16,7 +16,7 @@
 
 void live_message(fl_live_engine *e, const char *fmt, ...)
 {
-    char msg[512];
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -85,11 +85,26 @@ static int record_cb(void *ctx, fl_live_source *src, const char *data, size_t le
 {
     fl_live_engine *e = ctx;
     int rc = live_count(e, src->label, data, len, false);
+    /* A fast source can read a lot between two ticks: look at the budget on the way too. */
+    e->bytes_since_check += len;
+    if ((e->records_seen & (LIVE_MEMORY_CHECK_EVERY - 1)) == 0 ||
+        e->bytes_since_check >= LIVE_MEMORY_CHECK_BYTES) {
+        e->bytes_since_check = 0;
+        fl_live_engine_check_memory(e);
+    }
     if (rc < 0 && rc != FL_EPARSE) {
         live_message(e, "%s: %s", src->label, fl_strerror(rc));
         return rc;
     }
     return 0;
+}
+
+static void oversize_cb(void *ctx, fl_live_source *src)
+{
+    fl_live_engine *e = ctx;
+    e->records_seen++;
+    fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, src->label, e->records_seen,
+                 "record over the %d KiB limit skipped", FL_RECORD_MAX_LIVE / 1024);
 }
 
 static int replay_cb(void *arg, fl_time ts, const char *data, size_t len)
@@ -116,7 +131,7 @@ static void event_cb(void *ctx, fl_live_source *src, fl_live_level level, const 
 
 /* --- checkpoints, budget, reload --- */
 
-static fl_time window_anchor(const fl_live_engine *e)
+fl_time live_window_anchor(const fl_live_engine *e)
 {
     return e->newest ? e->newest : live_wall_now();
 }
@@ -132,37 +147,8 @@ void fl_live_engine_checkpoint(fl_live_engine *e)
         if (e->sources[i])
             e->sources[i]->ops->commit(e->sources[i]);
     if (e->journal && fl_journal_bytes(e->journal) > LIVE_JOURNAL_COMPACT_BYTES &&
-        fl_journal_compact(e->journal, window_anchor(e) - e->o.window_us) != 0)
+        fl_journal_compact(e->journal, live_window_anchor(e) - e->o.window_us) != 0)
         live_message(e, "state: journal compaction failed");
-}
-
-void fl_live_engine_check_memory(fl_live_engine *e)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    uint64_t rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t budget = e->o.max_memory_mb * 1024 * 1024;
-    bool over = rss > budget, under = rss < budget / 10 * 9;
-    if (over == e->paused || (!over && !under))
-        return;
-    e->paused = over;
-    for (size_t i = 0; i < e->n_sources; i++) {
-        if (!e->sources[i])
-            continue;
-        if (over)
-            e->sources[i]->ops->pause(e->sources[i]);
-        else
-            e->sources[i]->ops->resume(e->sources[i]);
-    }
-    live_message(e,
-                 over ? "memory over budget (%" PRIu64 " MiB): sources paused"
-                      : "memory back under budget (%" PRIu64 " MiB): sources resumed",
-                 rss >> 20);
 }
 
 void fl_live_engine_reload_rules(fl_live_engine *e)
@@ -191,7 +177,7 @@ void fl_live_engine_reload_rules(fl_live_engine *e)
 
 int fl_live_engine_analyze(fl_live_engine *e, fl_result **out)
 {
-    fl_agg_expire(e->agg, window_anchor(e) - e->o.window_us);
+    fl_agg_expire(e->agg, live_window_anchor(e) - e->o.window_us);
     fl_analyze_opts ao = e->o.pipeline.analyze;
     ao.rules = e->rules;
     int rc = fl_analyze(e->agg, &ao, out);
@@ -209,7 +195,7 @@ int fl_live_engine_add_source(fl_live_engine *e, const fl_live_ops *ops,
         snprintf(errbuf, errlen, "too many sources (at most %d)", FL_LIVE_MAX_SOURCES);
         return FL_EINVAL;
     }
-    fl_live_sink sink = {record_cb, event_cb, flush_cb, e};
+    fl_live_sink sink = {record_cb, event_cb, flush_cb, e, oversize_cb};
     fl_live_source *s = NULL;
     errbuf[0] = '\0';
     int rc = ops->open(e->loop, cfg, &sink, &s, errbuf, errlen);
@@ -264,6 +250,57 @@ void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg)
 
 /* --- setup --- */
 
+static void format_ts(fl_time ts, char *out, size_t size)
+{
+    time_t sec = (time_t)(ts / FL_USEC_PER_SEC);
+    struct tm tm;
+    if (!ts || !gmtime_r(&sec, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        fl_copy_str(out, size, "none");
+}
+
+/* Says loudly what a damaged journal lost: the counts in it came from records the sources have
+ * acknowledged, so nothing delivers them again. */
+static void report_journal_damage(fl_live_engine *e, const fl_journal_damage *d)
+{
+    const char *dir = e->o.state_dir;
+    if (d->torn_bytes && !d->bad_bytes)
+        live_message(e,
+                     "state: cut a torn last journal record (%" PRIu64 " bytes, a crash while "
+                     "writing it); its source was not acknowledged and delivers it again",
+                     d->torn_bytes);
+    if (!d->bad_bytes && !d->emptied)
+        return;
+    e->journal_damaged = true; /* lost counts: the run's result is partial (exit 3) */
+    const char *resume = "the sources go on from their own checkpoints (Kafka offsets, Pub/Sub "
+                         "acks, file offsets), past the lost records: those are not read again";
+    if (d->emptied) {
+        live_message(e,
+                     "state: %s/journal.dat is empty, but a journal always starts with a header: "
+                     "every count from before this start is LOST; kept the empty file as %s",
+                     dir, d->kept_as);
+        live_message(e, "state: %s", resume);
+        return;
+    }
+    char before[32], after[32];
+    format_ts(d->ts_before, before, sizeof(before));
+    format_ts(d->ts_after, after, sizeof(after));
+    uint64_t good = d->good_end > d->bad_bytes ? d->good_end - d->bad_bytes : 0;
+    uint64_t avg = d->records ? good / d->records : 0;
+    live_message(e,
+                 "state: the journal %s/journal.dat is DAMAGED: %" PRIu64 " of %" PRIu64
+                 " bytes in %" PRIu64 " part(s), the first at offset %" PRIu64
+                 " (after the record stamped %s, before %s), did not verify",
+                 dir, d->bad_bytes, d->file_bytes, d->regions, d->first_bad, before, after);
+    char about[48] = "an unknown number of";
+    if (avg)
+        snprintf(about, sizeof(about), "about %" PRIu64, (d->bad_bytes + avg / 2) / avg);
+    live_message(e,
+                 "state: the counts in them (%s entries) are LOST; %" PRIu64
+                 " records verified and count; the damaged file is kept whole as %s",
+                 about, d->records, d->kept_as);
+    live_message(e, "state: %s", resume);
+}
+
 int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engine_opts *opts,
                        char *errbuf, size_t errlen)
 {
@@ -301,11 +338,13 @@ int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engi
         snprintf(errbuf, errlen, "--state: %s", err);
         return FL_EIO;
     }
-    if ((rc = fl_journal_replay(e->journal, replay_cb, e)) != 0) {
+    fl_journal_damage dmg;
+    if ((rc = fl_journal_replay(e->journal, replay_cb, e, &dmg)) != 0) {
         snprintf(errbuf, errlen, "--state: replaying the journal: %s", fl_strerror(rc));
         return rc;
     }
-    fl_journal_compact(e->journal, window_anchor(e) - e->o.window_us);
+    report_journal_damage(e, &dmg);
+    fl_journal_compact(e->journal, live_window_anchor(e) - e->o.window_us);
     live_load_fired(e);
     e->resumed = e->diag.entries;
     return 0;
@@ -325,6 +364,12 @@ void fl_live_engine_free(fl_live_engine *e)
     fl_entry_free(&e->entry);
     fl_diag_free(&e->diag);
     fl_free(e);
+}
+
+int fl_live_engine_exit_status(const fl_live_engine *e)
+{
+    int status = fl_diag_exit_status(&e->diag);
+    return status == 0 && e->journal_damaged ? 3 : status;
 }
 
 uint64_t fl_live_engine_resumed(const fl_live_engine *e)

@@ -35,6 +35,9 @@ struct fl_live_engine {
     uint64_t resumed;
     fl_time newest;
     bool paused;
+    uint64_t bytes_since_check;
+    bool rss_warned; /* resident size far above what is held: said once */
+    bool journal_damaged;
     /* announcing */
     char top_key[LIVE_KEY_MAX];
     char command_key[LIVE_KEY_MAX]; /* the cause --on-new-cause last ran for, until fired */
@@ -45,6 +48,10 @@ struct fl_live_engine {
 
 void live_message(fl_live_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 fl_time live_wall_now(void);
+/* The newest entry's timestamp (the clock before any): the window ends there. */
+fl_time live_window_anchor(const fl_live_engine *e);
+#define LIVE_MEMORY_CHECK_EVERY 1024u              /* records; a power of two */
+#define LIVE_MEMORY_CHECK_BYTES (4u * 1024 * 1024) /* or record bytes */
 /* STATE/fired.tsv: the causes already announced, so a restart within the cooldown does not
  * page again. */
 void live_load_fired(fl_live_engine *e);

@@ -6,6 +6,8 @@ Usage: http_e2e.py FAULTLINE SCENARIO
   pubsub_retry      429/503 on pull: retried with growing backoff, nothing lost
   logging           entries.list: filter + moving timestamp bound, page tokens, 429 backoff,
                     de-duplication of the overlap
+  logging_future    an entry stamped 6 h ahead does not move the bound past the clock: later
+                    entries are still fetched, and the checkpointed bound is not in the future
   auth_jwt          service-account key: RS256 JWT assertion verified by the token endpoint
   auth_adc          gcloud application-default credentials (authorized_user refresh token)
   auth_metadata     metadata server with Metadata-Flavor: Google
@@ -156,6 +158,36 @@ def scenario_logging(g, tmp):
     check(final["input"]["entries"] == 65,
           "overlapping polls counted once (%d entries)" % final["input"]["entries"])
     check(st["bad_auth"] == 0, "every request carried the token")
+
+
+def scenario_logging_future(g, tmp):
+    """Issue 10 item 5: Cloud Logging accepts timestamps up to a day ahead; one such entry used
+    to move the bound 6 h ahead, so everything written afterwards was never fetched, and the bad
+    bound was checkpointed."""
+    env = {"FAULTLINE_LOGGING_ENDPOINT": g.url, "CLOUDSDK_AUTH_ACCESS_TOKEN": "test-token"}
+    state = os.path.join(tmp, "state")
+    now = time.time()
+    future = entries(500, 1, now + 6 * 3600)
+    g.control(entries=entries(0, 20, now - 600) + future)
+    tail = Tail(FAULTLINE, logging_args(["--state", state]), env)
+    tail.wait_entries(21, 20)
+    time.sleep(0.8)  # a few polls after the future entry
+    g.control(entries=entries(1000, 15, time.time() - 1002))  # written just now
+    tail.wait_entries(36, 20)
+    time.sleep(0.8)
+    final = tail.stop()
+    check(final["input"]["entries"] == 36,
+          "entries written after the future one are fetched, each counted once (%d)"
+          % final["input"]["entries"])
+    check(tail.err_count("ahead of this clock") >= 1, "the future entry is warned about")
+    bounds = [l["filter"].split('timestamp>="')[1][:19] for l in g.stats()["lists"]]
+    limit = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 1))
+    check(max(bounds) <= limit, "no poll asked from beyond the clock (max %s)" % max(bounds))
+    ckpts = [f for f in os.listdir(state) if f.startswith("cloudlogging-")]
+    check(len(ckpts) == 1, "a checkpoint was written")
+    with open(os.path.join(state, ckpts[0])) as f:
+        bound_us = json.load(f)["bound_us"]
+    check(bound_us <= time.time() * 1e6, "the checkpointed bound is not in the future")
 
 
 def run_auth(g, env, kind):

@@ -202,9 +202,38 @@ static void test_pubsub_envelope(void)
         CHECK_INT(e.severity, FL_SEV_DEBUG);
         CHECK_STR(e.message, "Function execution took 1198 ms. Finished with status code: 200");
         CHECK(strncmp(e.trace, "projects/wired-height/traces/", 29) == 0);
+        /* The LogEntry has no timestamp: the sink's logging.googleapis.com/timestamp
+         * attribute is its time (not publishTime, 6 s later). */
+        fl_time want = 0;
+        const char *attr = "2022-07-25T22:19:09.903683708Z";
+        CHECK_INT(fl_time_parse(attr, strlen(attr), &want), 0);
+        CHECK(e.ts == want);
         fl_entry_free(&e);
     }
     free(buf);
+    /* Without the attribute, publishTime; a LogEntry's own timestamp always wins. */
+    static const char *const cases[][2] = {
+        {"{\"message\":{\"data\":\"eyJ0ZXh0UGF5bG9hZCI6ImEifQ==\","
+         "\"publishTime\":\"2022-07-25T22:19:15.56Z\"}}",
+         "2022-07-25T22:19:15.56Z"},
+        {"{\"message\":{\"data\":\"eyJ0ZXh0UGF5bG9hZCI6ImEiLCJ0aW1lc3RhbXAiOiIyMDIwLTAxLTAxVDAw"
+         "OjAwOjAwWiJ9\",\"publishTime\":\"2022-07-25T22:19:15.56Z\"}}",
+         "2020-01-01T00:00:00Z"},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++)
+        for (int slow = 0; slow < 2; slow++) {
+            fl_entry e;
+            fl_entry_init(&e);
+            char err[256];
+            const char *j = cases[i][0];
+            int rc = slow ? fl_entry_parse_jansson(j, strlen(j), &e, err, sizeof(err))
+                          : fl_entry_parse(j, strlen(j), &e, err, sizeof(err));
+            CHECK_INT(rc, 0);
+            fl_time want = 0;
+            CHECK_INT(fl_time_parse(cases[i][1], strlen(cases[i][1]), &want), 0);
+            CHECK(e.ts == want);
+            fl_entry_free(&e);
+        }
 }
 
 typedef struct mapping_case {

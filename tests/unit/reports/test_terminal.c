@@ -129,6 +129,38 @@ int main(void)
         lines += *p == '\n';
     CHECK(lines <= 11);
     free(b);
+
+    /* Log text cannot drive the terminal: ESC, BEL, OSC 52, C1 CSI (UTF-8 and raw), DEL and
+     * bytes that are not UTF-8 are shown as '?'; other UTF-8 text stays. */
+    char *hostile[] = {"x\x1b[2J\x1b]52;c;cHduZWQ=\x07\xc2\x9b"
+                       "31m\x9b\x7f\xff caf\xc3\xa9 end"};
+    causes[0].evidence = hostile;
+    groups[0].title = hostile[0];
+    v.height = 40;
+    v.color = false;
+    b = render(&r, &v);
+    CHECK(strstr(b, "x?[2J?]52;c;cHduZWQ=??31m??? caf\xc3\xa9 end") != NULL);
+    size_t esc = 0, ours = 0;
+    for (const char *p = b; *p; p++)
+        esc += *p == 0x1b;
+    for (const char *p = b; (p = strstr(p, "\x1b[")) != NULL; p += 2)
+        ours += p[2] == 'H' || p[2] == 'K' || p[2] == 'J';
+    CHECK_INT((int)esc, (int)ours); /* only the frame's own home / clear sequences */
+    CHECK(strchr(b, 0x07) == NULL && strstr(b, "\xc2\x9b") == NULL);
+    free(b);
+
+    /* The rollback command is wrapped, never cut, and pastes as one command (" \"). */
+    char *actions[] = {"gcloud run services update-traffic checkout --region=europe-west1 "
+                       "--to-revisions=checkout-00001-abc=100"};
+    causes[0].actions = actions;
+    causes[0].n_actions = 1;
+    v.width = 60;
+    v.height = 24;
+    b = render(&r, &v);
+    CHECK(strstr(b, "$ gcloud run services update-traffic checkout \\") != NULL);
+    CHECK(strstr(b, "--to-revisions=checkout-00001-abc=100") != NULL);
+    CHECK(widest_line(b) <= 60);
+    free(b);
     free(a);
     return fl_test_done();
 }

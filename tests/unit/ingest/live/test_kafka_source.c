@@ -132,7 +132,7 @@ static int open_consumer(counter *c, const char *bootstraps)
                           .group = "g1",
                           .props = props,
                           .n_props = FL_ARRAY_LEN(props)};
-    fl_live_sink sink = {on_record, on_event, on_flush, c};
+    fl_live_sink sink = {on_record, on_event, on_flush, c, NULL};
     char err[256] = "";
     int rc = fl_ingest_kafka.open(&loop, &cfg, &sink, &c->src, err, sizeof(err));
     if (rc)
