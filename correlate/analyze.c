@@ -100,12 +100,12 @@ static void group_stats_build(ctx *c, size_t g, group_stats *st)
         return;
     }
     st->n = n;
-    for (size_t r = 0; r < c->n_revs; r++) {
-        size_t s = g * c->n_revs + r;
-        for (size_t i = 0; i < c->gn[s]; i++) {
-            int64_t m = (c->gcells[s][i].minute - c->m0) / c->w;
-            if (c->gcells[s][i].minute >= c->m0 && (size_t)m < st->n)
-                st->series[m] += (uint32_t)c->gcells[s][i].errors;
+    for (size_t s = c->gofs[g]; s < c->gofs[g + 1]; s++) {
+        const an_grev *gr = &c->grev[s];
+        for (size_t i = 0; i < gr->n; i++) {
+            int64_t m = (gr->cells[i].minute - c->m0) / c->w;
+            if (gr->cells[i].minute >= c->m0 && (size_t)m < st->n)
+                st->series[m] += (uint32_t)gr->cells[i].errors;
         }
     }
     size_t k;

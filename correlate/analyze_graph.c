@@ -89,30 +89,173 @@ static bool path_char(char ch)
     return ch == '/' || ch == '.' || ch == '\\' || ch == ':' || ch == '=';
 }
 
+/* Does the occurrence of a len-byte service name at p (not inside a word or after a dot) name
+ * that service the way a caller's error would? */
+static bool names_at(const char *text, const char *p, size_t len, bool distinctive)
+{
+    const char *e = p + len;
+    /* B-<hash>-<region>.a.run.app / B-<project number>.<region>.run.app */
+    const char *host_end = e + strcspn(e, " \t\n\"'/,;)]}");
+    const char *run = strstr(e, ".run.app");
+    if (run && run < host_end)
+        return true;
+    bool url = p >= text + 3 && strncmp(p - 3, "://", 3) == 0;
+    bool port = *e == ':' && isdigit((unsigned char)e[1]);
+    if (url || port)
+        return true;
+    return distinctive && !word_char(*e) && !path_char(*e) && (p == text || !path_char(p[-1]));
+}
+
+static bool name_distinctive(const char *name, size_t len)
+{
+    return len >= 8 || memchr(name, '-', len);
+}
+
 /* Does text name service `name` the way a caller's error would? */
 static bool text_names(const char *text, const char *name)
 {
     size_t len = strlen(name);
     if (len < 3)
         return false;
-    bool distinctive = len >= 8 || strchr(name, '-');
+    bool distinctive = name_distinctive(name, len);
     for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
         if (p > text && (word_char(p[-1]) || p[-1] == '.'))
             continue;
-        const char *e = p + len;
-        /* B-<hash>-<region>.a.run.app / B-<project number>.<region>.run.app */
-        const char *host_end = e + strcspn(e, " \t\n\"'/,;)]}");
-        const char *run = strstr(e, ".run.app");
-        if (run && run < host_end)
-            return true;
-        bool url = p >= text + 3 && strncmp(p - 3, "://", 3) == 0;
-        bool port = *e == ':' && isdigit((unsigned char)e[1]);
-        if (url || port)
-            return true;
-        if (distinctive && !word_char(*e) && !path_char(*e) && (p == text || !path_char(p[-1])))
+        if (names_at(text, p, len, distinctive))
             return true;
     }
     return false;
+}
+
+static bool word_name(const char *name)
+{
+    for (; *name; name++)
+        if (!word_char(*name))
+            return false;
+    return true;
+}
+
+/* The first service name (sorted) not below the len bytes at p; c->n_svcs when none. */
+static size_t name_lower_bound(const ctx *c, const char *p, size_t len)
+{
+    size_t lo = 0, hi = c->n_svcs;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        const char *s = c->svc_names[m];
+        int d = strncmp(s, p, len);
+        if (d < 0)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo;
+}
+
+typedef struct named_set {
+    size_t *v; /* service indexes, possibly repeated */
+    size_t n, cap;
+    bool oom;
+} named_set;
+
+static void named_add(named_set *ns, size_t b)
+{
+    if (ns->n == ns->cap) {
+        size_t cap = ns->cap ? ns->cap * 2 : 16;
+        size_t *v = fl_realloc(ns->v, cap * sizeof(size_t));
+        if (!v) {
+            ns->oom = true;
+            return;
+        }
+        ns->v = v;
+        ns->cap = cap;
+    }
+    ns->v[ns->n++] = b;
+}
+
+/* Every service that text names (text_names true), into ns. Names made of word characters
+ * only (every Cloud Run name) can only start a word, so each word's prefixes are looked up in
+ * the sorted names: the cost follows the text, not the number of services, which a hostile
+ * input can make thousands. Other names (the overflow pair's) are searched one by one. */
+static void names_in_text(const ctx *c, const bool *plain, const char *text, named_set *ns)
+{
+    for (size_t b = 0; b < c->n_svcs; b++)
+        if (!plain[b] && text_names(text, c->svc_names[b]))
+            named_add(ns, b);
+    for (const char *p = text; *p;) {
+        if (!word_char(*p) || (p > text && (word_char(p[-1]) || p[-1] == '.'))) {
+            p++;
+            continue;
+        }
+        const char *q = p;
+        while (word_char(*q))
+            q++;
+        /* names that are prefixes of the word [p, q), by growing prefix length */
+        for (size_t len = 3; len <= (size_t)(q - p); len++) {
+            size_t b = name_lower_bound(c, p, len);
+            if (b == c->n_svcs || strncmp(c->svc_names[b], p, len) != 0)
+                break; /* no name starts with these len bytes, so none with more */
+            if (c->svc_names[b][len] == '\0' && plain[b] &&
+                names_at(text, p, len, name_distinctive(p, len)))
+                named_add(ns, b);
+        }
+        p = q;
+    }
+}
+
+static int size_pair_cmp(const void *p, const void *q)
+{
+    const size_t *x = p, *y = q;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* Text: a group's samples, each against every other service; the caller is the service the
+ * sample came from (a class-keyed group spans services, so the group as a whole says nothing
+ * about who wrote the text). Each (caller, callee) pair a group's samples show counts the
+ * group's errors in the caller once. */
+static int add_mentions(ctx *c)
+{
+    size_t n = c->n_svcs;
+    bool *plain = fl_calloc(n + 1, sizeof(bool));
+    named_set names = {0}, pairs = {0};
+    int rc = FL_ENOMEM;
+    if (!plain)
+        goto out;
+    for (size_t b = 0; b < n; b++)
+        plain[b] = word_name(c->svc_names[b]);
+    for (size_t g = 0; g < c->a->n_groups; g++) {
+        const agg_group *grp = &c->a->groups[g];
+        pairs.n = 0;
+        for (size_t k = 0; k < grp->n_samples; k++) {
+            long a = an_service_index(c, grp->samples[k].service);
+            if (a < 0)
+                continue;
+            names.n = 0;
+            names_in_text(c, plain, grp->samples[k].message, &names);
+            for (size_t i = 0; i < names.n; i++)
+                if (names.v[i] != (size_t)a) {
+                    named_add(&pairs, (size_t)a);
+                    named_add(&pairs, names.v[i]);
+                }
+        }
+        if (names.oom || pairs.oom)
+            goto out;
+        qsort(pairs.v, pairs.n / 2, 2 * sizeof(size_t), size_pair_cmp);
+        for (size_t i = 0; i < pairs.n; i += 2) {
+            size_t a = pairs.v[i], b = pairs.v[i + 1];
+            if (i > 0 && a == pairs.v[i - 2] && b == pairs.v[i - 1])
+                continue;
+            c->edge_mentions[a * n + b] +=
+                an_grp_sum_service(c, g, c->svc_names[a], INT64_MIN, INT64_MAX, NULL);
+        }
+    }
+    rc = 0;
+out:
+    fl_free(plain);
+    fl_free(names.v);
+    fl_free(pairs.v);
+    return rc;
 }
 
 int an_build_graph(ctx *c)
@@ -152,23 +295,12 @@ int an_build_graph(ctx *c)
     }
     fl_free(cl.v);
 
-    /* Text: a group's samples, each against every other service; the caller is the service
-     * the sample came from (a class-keyed group spans services, so the group as a whole says
-     * nothing about who wrote the text). It counts the group's errors in that service. */
-    for (size_t g = 0; g < c->a->n_groups; g++) {
-        const agg_group *grp = &c->a->groups[g];
-        for (size_t a = 0; a < n; a++)
-            for (size_t b = 0; b < n; b++) {
-                bool named = false;
-                for (size_t k = 0; a != b && !named && k < grp->n_samples; k++)
-                    named = strcmp(grp->samples[k].service, c->svc_names[a]) == 0 &&
-                            text_names(grp->samples[k].message, c->svc_names[b]);
-                if (named)
-                    c->edge_mentions[a * n + b] +=
-                        an_grp_sum_service(c, g, c->svc_names[a], INT64_MIN, INT64_MAX, NULL);
-            }
-    }
-    return 0;
+    return add_mentions(c);
+}
+
+static bool edge_kept(const ctx *c, size_t i)
+{
+    return c->edge_traces[i] >= 1 || c->edge_mentions[i] >= 2;
 }
 
 bool an_calls(const ctx *c, const char *caller, const char *callee)
@@ -176,19 +308,22 @@ bool an_calls(const ctx *c, const char *caller, const char *callee)
     long a = an_service_index(c, caller), b = an_service_index(c, callee);
     if (a < 0 || b < 0 || a == b)
         return false;
-    size_t i = (size_t)a * c->n_svcs + (size_t)b;
-    return c->edge_traces[i] >= 1 || c->edge_mentions[i] >= 2;
+    return edge_kept(c, (size_t)a * c->n_svcs + (size_t)b);
 }
 
 int an_out_graph(const ctx *c, fl_result *res)
 {
-    size_t n = c->n_svcs;
-    res->edges = fl_calloc(n * n + 1, sizeof(fl_call_edge));
+    size_t n = c->n_svcs, kept = 0;
+    /* Counted first: the edges are few, the n x n pairs may be millions. */
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < n; b++)
+            kept += a != b && edge_kept(c, a * n + b);
+    res->edges = fl_calloc(kept + 1, sizeof(fl_call_edge));
     if (!res->edges)
         return FL_ENOMEM;
     for (size_t a = 0; a < n; a++)
         for (size_t b = 0; b < n; b++) {
-            if (!an_calls(c, c->svc_names[a], c->svc_names[b]))
+            if (a == b || !edge_kept(c, a * n + b))
                 continue;
             fl_call_edge *e = &res->edges[res->n_edges++];
             e->caller = fl_strdup(c->svc_names[a]);

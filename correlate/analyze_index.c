@@ -52,6 +52,53 @@ static int rev_order_cmp(const void *p, const void *q)
     return strcmp(a->revision, b->revision);
 }
 
+/* A group cell on its way into the index: sorted by (group, revision, minute). */
+typedef struct gitem {
+    size_t g, r;
+    cellv v;
+} gitem;
+
+static int gitem_cmp(const void *x, const void *y)
+{
+    const gitem *a = x, *b = y;
+    if (a->g != b->g)
+        return a->g < b->g ? -1 : 1;
+    if (a->r != b->r)
+        return a->r < b->r ? -1 : 1;
+    return a->v.minute < b->v.minute ? -1 : a->v.minute > b->v.minute;
+}
+
+/* The group cells, sparse: one run per (group, revision) pair that has cells. items is sorted
+ * and its cells already folded to the analysis width. */
+static int index_groups(ctx *c, gitem *items, size_t n)
+{
+    size_t ng = c->a->n_groups, pairs = 0;
+    for (size_t i = 0; i < n; i++)
+        pairs += i == 0 || items[i].g != items[i - 1].g || items[i].r != items[i - 1].r;
+    c->gofs = fl_calloc(ng + 2, sizeof(size_t));
+    c->grev = fl_calloc(pairs + 1, sizeof(an_grev));
+    c->gcellv = fl_calloc(n + 1, sizeof(cellv));
+    if (!c->gofs || !c->grev || !c->gcellv)
+        return FL_ENOMEM;
+    size_t k = 0, p = 0;
+    for (size_t i = 0; i < n;) {
+        size_t e = i;
+        for (; e < n && items[e].g == items[i].g && items[e].r == items[i].r; e++)
+            c->gcellv[k + (e - i)] = items[e].v;
+        an_grev *gr = &c->grev[p++];
+        gr->r = items[i].r;
+        gr->cells = &c->gcellv[k];
+        gr->n = merge_same_bucket(&c->gcellv[k], e - i);
+        c->gofs[items[i].g + 1] = p;
+        k += e - i;
+        i = e;
+    }
+    for (size_t g = 1; g <= ng; g++) /* groups without cells end where the previous one does */
+        if (c->gofs[g] < c->gofs[g - 1])
+            c->gofs[g] = c->gofs[g - 1];
+    return 0;
+}
+
 /* Revisions are viewed in (service, first_seen, name) order, never in the aggregate's
  * insertion order, so every loop over them is deterministic. */
 int an_build_index(ctx *c)
@@ -59,39 +106,36 @@ int an_build_index(ctx *c)
     const fl_agg *a = c->a;
     c->n_revs = a->n_revs;
     c->revs = fl_calloc(a->n_revs + 1, sizeof(rev_view));
-    c->gcells = fl_calloc(a->n_groups * a->n_revs + 1, sizeof(cellv *));
-    c->gn = fl_calloc(a->n_groups * a->n_revs + 1, sizeof(size_t));
     const agg_rev **order = fl_calloc(a->n_revs + 1, sizeof(agg_rev *));
     size_t *pos = fl_calloc(a->n_revs + 1, sizeof(size_t));
-    size_t *cnt = fl_calloc(a->n_groups * a->n_revs + a->n_revs + 1, sizeof(size_t));
+    size_t *cnt = fl_calloc(a->n_revs + 1, sizeof(size_t));
+    gitem *items = NULL;
+    size_t n_items = 0;
     int rc = FL_ENOMEM;
-    if (!c->revs || !c->gcells || !c->gn || !order || !pos || !cnt)
+    if (!c->revs || !order || !pos || !cnt)
         goto out;
     for (size_t r = 0; r < a->n_revs; r++)
         order[r] = &a->revs[r];
     qsort(order, a->n_revs, sizeof(*order), rev_order_cmp);
     for (size_t r = 0; r < a->n_revs; r++)
         pos[order[r] - a->revs] = r;
-    /* slot s: revision traffic (s < n_revs) or group g x rev r (n_revs + g*n_revs + r) */
     for (size_t i = 0; i < a->n_cells; i++) {
         const agg_cell *x = &a->cells[i];
-        size_t r = pos[x->k.rev];
-        size_t s = x->k.grp < 0 ? r : a->n_revs + (size_t)x->k.grp * a->n_revs + r;
-        cnt[s]++;
+        if (x->k.grp < 0)
+            cnt[pos[x->k.rev]]++;
+        else
+            n_items++;
     }
+    items = fl_calloc(n_items + 1, sizeof(gitem));
+    if (!items)
+        goto out;
     for (size_t r = 0; r < a->n_revs; r++) {
         c->revs[r].r = order[r];
         c->revs[r].cells = fl_calloc(cnt[r] + 1, sizeof(cellv));
         if (!c->revs[r].cells)
             goto out;
     }
-    for (size_t s = 0; s < a->n_groups * a->n_revs; s++) {
-        if (!cnt[a->n_revs + s])
-            continue;
-        c->gcells[s] = fl_calloc(cnt[a->n_revs + s], sizeof(cellv));
-        if (!c->gcells[s])
-            goto out;
-    }
+    n_items = 0;
     for (size_t i = 0; i < a->n_cells; i++) {
         const agg_cell *x = &a->cells[i];
         /* The aggregate's cells may be finer than the analysis buckets: view them folded. */
@@ -105,24 +149,20 @@ int an_build_index(ctx *c)
             rv->r5xx += v.r5xx;
             rv->errors += v.errors;
         } else {
-            size_t s = (size_t)x->k.grp * a->n_revs + r;
-            c->gcells[s][c->gn[s]++] = v;
+            items[n_items++] = (gitem){(size_t)x->k.grp, r, v};
         }
     }
     for (size_t r = 0; r < a->n_revs; r++) {
         qsort(c->revs[r].cells, c->revs[r].n, sizeof(cellv), cellv_cmp);
         c->revs[r].n = merge_same_bucket(c->revs[r].cells, c->revs[r].n);
     }
-    for (size_t s = 0; s < a->n_groups * a->n_revs; s++)
-        if (c->gn[s]) {
-            qsort(c->gcells[s], c->gn[s], sizeof(cellv), cellv_cmp);
-            c->gn[s] = merge_same_bucket(c->gcells[s], c->gn[s]);
-        }
-    rc = 0;
+    qsort(items, n_items, sizeof(gitem), gitem_cmp);
+    rc = index_groups(c, items, n_items);
 out:
     fl_free(order);
     fl_free(pos);
     fl_free(cnt);
+    fl_free(items);
     return rc;
 }
 
@@ -131,13 +171,29 @@ void an_free_index(ctx *c)
     for (size_t r = 0; c->revs && r < c->n_revs; r++)
         fl_free(c->revs[r].cells);
     fl_free(c->revs);
-    if (c->gcells)
-        for (size_t s = 0; s < c->a->n_groups * c->n_revs; s++)
-            fl_free(c->gcells[s]);
-    fl_free(c->gcells);
-    fl_free(c->gn);
+    fl_free(c->grev);
+    fl_free(c->gofs);
+    fl_free(c->gcellv);
     fl_free(c->ch);
     fl_free(c->cands);
+}
+
+const cellv *an_gcells(const ctx *c, size_t g, size_t r, size_t *n)
+{
+    size_t lo = c->gofs[g], hi = c->gofs[g + 1];
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (c->grev[m].r < r)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    if (lo < c->gofs[g + 1] && c->grev[lo].r == r) {
+        *n = c->grev[lo].n;
+        return c->grev[lo].cells;
+    }
+    *n = 0;
+    return NULL;
 }
 
 /* Traffic of revision r in minutes [ma, mb). */
@@ -161,12 +217,13 @@ void an_rev_sum(const ctx *c, size_t r, int64_t ma, int64_t mb, uint64_t *req, u
 /* Errors of group g on revision r in minutes [ma, mb); *first gets the earliest. */
 uint64_t an_grp_sum(const ctx *c, size_t g, size_t r, int64_t ma, int64_t mb, fl_time *first)
 {
-    size_t s = g * c->n_revs + r;
+    size_t len;
+    const cellv *v = an_gcells(c, g, r, &len);
     uint64_t n = 0;
     ma = agg_bucket_start(ma, c->w);
     mb = agg_bucket_start(mb, c->w);
-    for (size_t i = 0; i < c->gn[s]; i++) {
-        const cellv *x = &c->gcells[s][i];
+    for (size_t i = 0; i < len; i++) {
+        const cellv *x = &v[i];
         if (x->minute < ma || x->minute >= mb)
             continue;
         n += x->errors;
@@ -202,9 +259,9 @@ uint64_t an_grp_sum_service(const ctx *c, size_t g, const char *service, int64_t
     size_t lo = 0, hi = c->n_revs;
     if (service)
         service_run(c, service, &lo, &hi);
-    for (size_t r = lo; r < hi; r++)
-        if (c->gn[g * c->n_revs + r])
-            n += an_grp_sum(c, g, r, ma, mb, first);
+    for (size_t i = c->gofs[g]; i < c->gofs[g + 1]; i++)
+        if (c->grev[i].r >= lo && c->grev[i].r < hi)
+            n += an_grp_sum(c, g, c->grev[i].r, ma, mb, first);
     return n;
 }
 
@@ -221,18 +278,17 @@ uint64_t an_service_requests(const ctx *c, const char *service, int64_t ma, int6
 }
 
 /* The service where group g has the most errors (ties: name). Revisions are viewed sorted by
- * service, so each service is one run: one pass, not one per revision (4,096 revisions x
- * 10,000 groups must not cost their square). */
+ * service, so each service is one run of the group's revisions: one pass over the revisions
+ * the group has cells on (4,096 revisions x 10,000 groups must not cost their product). */
 const char *an_group_service(const ctx *c, size_t g)
 {
     const char *best = "";
     uint64_t best_n = 0;
-    for (size_t r = 0; r < c->n_revs;) {
-        const char *svc = c->revs[r].r->service;
+    for (size_t i = c->gofs[g]; i < c->gofs[g + 1];) {
+        const char *svc = c->revs[c->grev[i].r].r->service;
         uint64_t n = 0;
-        for (; r < c->n_revs && strcmp(c->revs[r].r->service, svc) == 0; r++)
-            if (c->gn[g * c->n_revs + r])
-                n += an_grp_sum(c, g, r, INT64_MIN, INT64_MAX, NULL);
+        for (; i < c->gofs[g + 1] && strcmp(c->revs[c->grev[i].r].r->service, svc) == 0; i++)
+            n += an_grp_sum(c, g, c->grev[i].r, INT64_MIN, INT64_MAX, NULL);
         if (n > best_n || (n == best_n && n > 0 && strcmp(svc, best) < 0)) {
             best = svc;
             best_n = n;

@@ -26,6 +26,13 @@ typedef struct cellv {
     fl_time first_ts;
 } cellv;
 
+/* The cells of one group on one revision, sorted by minute. */
+typedef struct an_grev {
+    size_t r;
+    const cellv *cells;
+    size_t n;
+} an_grev;
+
 typedef struct rev_view {
     const agg_rev *r;
     cellv *cells; /* sorted by minute */
@@ -78,8 +85,12 @@ typedef struct ctx {
     int64_t w;      /* the aggregate's bucket width in minutes (1 unless the span is long) */
     rev_view *revs;
     size_t n_revs;
-    cellv **gcells; /* per group x revision: sorted cells; index g * n_revs + r */
-    size_t *gn;
+    /* Group cells per (group, revision) pair that has any, sorted by (group, revision): group
+     * g's are grev[gofs[g], gofs[g + 1]). Sparse, so 10,000 groups x 4,096 revisions cost
+     * their cells, not their product. */
+    an_grev *grev;
+    size_t *gofs;
+    cellv *gcellv; /* the cells grev points into */
     cand_change *ch;
     size_t n_ch;
     /* per service request surge */
@@ -113,6 +124,8 @@ void an_free_index(ctx *c);
  * bucket's start, so [a, b) and [b, c) still split the counts without overlap. */
 /* Requests (and 5xx) of revision r in minutes [ma, mb). */
 void an_rev_sum(const ctx *c, size_t r, int64_t ma, int64_t mb, uint64_t *req, uint64_t *r5xx);
+/* The cells of group g on revision r (NULL, *n = 0 when none). */
+const cellv *an_gcells(const ctx *c, size_t g, size_t r, size_t *n);
 /* Errors of group g on revision r in minutes [ma, mb); *first gets the earliest. */
 uint64_t an_grp_sum(const ctx *c, size_t g, size_t r, int64_t ma, int64_t mb, fl_time *first);
 /* The same over every revision of a service (NULL: all services). */

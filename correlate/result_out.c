@@ -90,19 +90,19 @@ int an_out_groups(const ctx *c, fl_result *res)
         o->last_seen = s->last_seen;
         if (!o->key || !o->title || !o->fingerprint || !o->template_text || !o->implies)
             return FL_ENOMEM;
-        o->by_revision = fl_calloc(c->n_revs + 1, sizeof(fl_rev_count));
+        o->by_revision = fl_calloc(c->gofs[g + 1] - c->gofs[g] + 1, sizeof(fl_rev_count));
         o->series = fl_calloc(res->n_buckets + 1, sizeof(uint32_t));
         o->samples = fl_calloc(FL_GROUP_MAX_SAMPLES, sizeof(fl_sample));
         o->fields = fl_calloc(s->n_fields + 1, sizeof(fl_field_value));
         if (!o->by_revision || !o->series || !o->samples || !o->fields)
             return FL_ENOMEM;
-        for (size_t r = 0; r < c->n_revs; r++) {
-            size_t sl = g * c->n_revs + r;
+        for (size_t sl = c->gofs[g]; sl < c->gofs[g + 1]; sl++) {
+            const an_grev *gr = &c->grev[sl];
+            size_t r = gr->r;
             uint64_t k = 0;
-            for (size_t i = 0; i < c->gn[sl]; i++) {
-                k += c->gcells[sl][i].errors;
-                o->series[bucket_of(res, c->gcells[sl][i].minute)] +=
-                    (uint32_t)c->gcells[sl][i].errors;
+            for (size_t i = 0; i < gr->n; i++) {
+                k += gr->cells[i].errors;
+                o->series[bucket_of(res, gr->cells[i].minute)] += (uint32_t)gr->cells[i].errors;
             }
             if (!k)
                 continue;
