@@ -861,6 +861,17 @@ static void region_of(const ctx *c, const char *service, const char *revision, c
 
 /* Most frequent value of a named capture (ties: smallest value). */
 
+/* Output buckets per series: MAX_BUCKETS, fewer when the report would hold more than
+ * REPORT_POINTS series points (a group's series, and three per revision), never fewer than
+ * MIN_REPORT_BUCKETS. Thousands of revisions or groups then cost coarser series, not
+ * gigabytes (the JSON writer holds about 50 bytes a point). */
+static int64_t report_buckets(const fl_agg *a)
+{
+    size_t series = a->n_groups + 3 * a->n_revs;
+    size_t n = series ? REPORT_POINTS / series : MAX_BUCKETS;
+    return (int64_t)FL_MAX(FL_MIN(n, (size_t)MAX_BUCKETS), (size_t)MIN_REPORT_BUCKETS);
+}
+
 int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
 {
     static const fl_analyze_opts defaults = {0};
@@ -896,7 +907,8 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
     res->window_end = c.w1;
     res->confidence_threshold = opts->threshold > 0 ? opts->threshold : FL_DEFAULT_THRESHOLD;
     int64_t minutes = c.m1 - c.m0 + 1;
-    int64_t per = (minutes + MAX_BUCKETS - 1) / MAX_BUCKETS;
+    int64_t max_buckets = report_buckets(a);
+    int64_t per = (minutes + max_buckets - 1) / max_buckets;
     per = (per + c.w - 1) / c.w * c.w; /* an output bucket never splits a cell */
     res->bucket_seconds = (int)(per < 1 ? 60 : per * 60);
     res->bucket_origin = c.m0 * AGG_MINUTE;
@@ -916,12 +928,17 @@ int fl_analyze(const fl_agg *a, const fl_analyze_opts *opts, fl_result **out)
         rc = an_out_changes(res, changes, n_changes);
     if (!rc && !(gs = fl_calloc(a->n_groups + 1, sizeof(group_stats))))
         rc = FL_ENOMEM;
-    for (size_t g = 0; !rc && g < a->n_groups; g++)
-        group_stats_build(&c, g, &gs[g]);
     if (!rc && !(c.chronic = fl_calloc(a->n_groups + 1, sizeof(bool))))
         rc = FL_ENOMEM;
+    /* One group's per-minute series at a time: all of them at once would cost groups x
+     * minutes (10,000 x 4,096 cells). */
     for (size_t g = 0; !rc && g < a->n_groups; g++) {
-        c.chronic[g] = is_chronic(&c, &gs[g]);
+        group_stats_build(&c, g, &gs[g]);
+        c.chronic[g] = gs[g].series && is_chronic(&c, &gs[g]);
+        fl_free(gs[g].series);
+        gs[g].series = NULL;
+    }
+    for (size_t g = 0; !rc && g < a->n_groups; g++) {
         for (size_t i = 0; i < c.n_ch; i++)
             score_change(&c, i, g, &gs[g]);
         score_group(&c, g, &gs[g]);

@@ -12,6 +12,8 @@
 #include "score.h"
 
 #define MAX_BUCKETS 1500
+#define REPORT_POINTS (1u << 18) /* series points a report holds at most (but see below) */
+#define MIN_REPORT_BUCKETS 16    /* ... each series keeps at least this many buckets */
 #define PAIR_WINDOW (15 * 60 * FL_USEC_PER_SEC) /* audit deploy -> first sight of revision */
 #define READY_PAIR_WINDOW (120 * FL_USEC_PER_SEC) /* rollout -> its revision's Ready event */
 #define OPERATION_WINDOW (5 * 60 * FL_USEC_PER_SEC) /* first and last audit entry of one op */

@@ -38,7 +38,7 @@ int fl_change_parse_json(const char *line, size_t len, fl_change *out, char *err
 typedef struct fl_agg fl_agg;
 
 typedef struct fl_agg_opts {
-    size_t max_groups;    /* 0: 10000; further unmatched templates fold into one group */
+    size_t max_groups;    /* 0: 2000; further unmatched templates fold into one group */
     size_t max_revisions; /* 0: 4096 */
     size_t max_buckets;   /* 0: 100000 minute buckets per series */
 } fl_agg_opts;

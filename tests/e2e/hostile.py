@@ -96,7 +96,7 @@ def case_revision_cap():
 
 
 def case_group_cap():
-    """12,000 distinct unmatched error messages (cap 10,000 groups): every error counted, the
+    """12,000 distinct unmatched error messages (cap 2,000 groups): every error counted, the
     rest in one group, one warning, exit 0."""
     words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
              "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo",
@@ -111,7 +111,7 @@ def case_group_cap():
     rc, doc, err = analyze_json([p])
     check(rc == 0, f"exit {rc}; stderr:\n{err[:500]}")
     check(sum(g["count"] for g in doc["groups"]) == n, "errors were lost past the group cap")
-    check(len(doc["groups"]) <= 10001, f"{len(doc['groups'])} groups: the cap does not hold")
+    check(len(doc["groups"]) <= 2001, f"{len(doc['groups'])} groups: the cap does not hold")
     check(any("error groups" in w for w in warnings_of(doc)), "no warning for the group cap")
 
 
