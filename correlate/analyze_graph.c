@@ -13,6 +13,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct an_edge {
+    size_t a, b; /* caller, callee: indexes into svc_names */
+    uint64_t traces, mentions;
+} an_edge;
+
+static int edge_cmp(const void *p, const void *q)
+{
+    const an_edge *x = p, *y = q;
+    if (x->a != y->a)
+        return x->a < y->a ? -1 : 1;
+    return x->b < y->b ? -1 : x->b > y->b;
+}
+
+/* Notes evidence for caller a -> callee b; edges_settle adds up the notes of one pair. */
+static int edge_note(ctx *c, size_t a, size_t b, uint64_t traces, uint64_t mentions)
+{
+    if (c->n_edges == c->cap_edges) {
+        size_t cap = c->cap_edges ? c->cap_edges * 2 : 64;
+        an_edge *v = fl_realloc(c->edges, cap * sizeof(an_edge));
+        if (!v)
+            return FL_ENOMEM;
+        c->edges = v;
+        c->cap_edges = cap;
+    }
+    c->edges[c->n_edges++] = (an_edge){a, b, traces, mentions};
+    return 0;
+}
+
+static void edges_settle(ctx *c)
+{
+    qsort(c->edges, c->n_edges, sizeof(an_edge), edge_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < c->n_edges; i++) {
+        if (k > 0 && edge_cmp(&c->edges[k - 1], &c->edges[i]) == 0) {
+            c->edges[k - 1].traces += c->edges[i].traces;
+            c->edges[k - 1].mentions += c->edges[i].mentions;
+            continue;
+        }
+        c->edges[k++] = c->edges[i];
+    }
+    c->n_edges = k;
+}
+
 static int str_cmp(const void *p, const void *q)
 {
     return strcmp(*(const char *const *)p, *(const char *const *)q);
@@ -217,9 +260,9 @@ static int size_pair_cmp(const void *p, const void *q)
 static int add_mentions(ctx *c)
 {
     size_t n = c->n_svcs;
+    int rc = FL_ENOMEM;
     bool *plain = fl_calloc(n + 1, sizeof(bool));
     named_set names = {0}, pairs = {0};
-    int rc = FL_ENOMEM;
     if (!plain)
         goto out;
     for (size_t b = 0; b < n; b++)
@@ -246,8 +289,9 @@ static int add_mentions(ctx *c)
             size_t a = pairs.v[i], b = pairs.v[i + 1];
             if (i > 0 && a == pairs.v[i - 2] && b == pairs.v[i - 1])
                 continue;
-            c->edge_mentions[a * n + b] +=
-                an_grp_sum_service(c, g, c->svc_names[a], INT64_MIN, INT64_MAX, NULL);
+            if (edge_note(c, a, b, 0,
+                          an_grp_sum_service(c, g, c->svc_names[a], INT64_MIN, INT64_MAX, NULL)))
+                goto out;
         }
     }
     rc = 0;
@@ -271,9 +315,7 @@ int an_build_graph(ctx *c)
     }
     size_t n = c->n_svcs;
     c->svc_hash = fl_calloc(n + 1, sizeof(uint64_t));
-    c->edge_traces = fl_calloc(n * n + 1, sizeof(uint64_t));
-    c->edge_mentions = fl_calloc(n * n + 1, sizeof(uint64_t));
-    if (!c->svc_hash || !c->edge_traces || !c->edge_mentions)
+    if (!c->svc_hash)
         return FL_ENOMEM;
     for (size_t i = 0; i < n; i++)
         c->svc_hash[i] = agg_graph_service_hash(c->svc_names[i]);
@@ -289,18 +331,21 @@ int an_build_graph(ctx *c)
         for (size_t s = 0; t->n >= 2 && s < t->n; s++) {
             long p = parent_in_trace(c, t, s);
             long a = p >= 0 ? svc_of_hash(c, t->s[p].svc) : -1, b = svc_of_hash(c, t->s[s].svc);
-            if (a >= 0 && b >= 0 && a != b)
-                c->edge_traces[(size_t)a * n + (size_t)b]++;
+            if (a >= 0 && b >= 0 && a != b && edge_note(c, (size_t)a, (size_t)b, 1, 0)) {
+                fl_free(cl.v);
+                return FL_ENOMEM;
+            }
         }
     }
     fl_free(cl.v);
-
-    return add_mentions(c);
+    int rc = add_mentions(c);
+    edges_settle(c);
+    return rc;
 }
 
-static bool edge_kept(const ctx *c, size_t i)
+static bool edge_kept(const an_edge *e)
 {
-    return c->edge_traces[i] >= 1 || c->edge_mentions[i] >= 2;
+    return e->traces >= 1 || e->mentions >= 2;
 }
 
 bool an_calls(const ctx *c, const char *caller, const char *callee)
@@ -308,31 +353,28 @@ bool an_calls(const ctx *c, const char *caller, const char *callee)
     long a = an_service_index(c, caller), b = an_service_index(c, callee);
     if (a < 0 || b < 0 || a == b)
         return false;
-    return edge_kept(c, (size_t)a * c->n_svcs + (size_t)b);
+    an_edge key = {(size_t)a, (size_t)b, 0, 0};
+    const an_edge *e = bsearch(&key, c->edges, c->n_edges, sizeof(an_edge), edge_cmp);
+    return e && edge_kept(e);
 }
 
 int an_out_graph(const ctx *c, fl_result *res)
 {
-    size_t n = c->n_svcs, kept = 0;
-    /* Counted first: the edges are few, the n x n pairs may be millions. */
-    for (size_t a = 0; a < n; a++)
-        for (size_t b = 0; b < n; b++)
-            kept += a != b && edge_kept(c, a * n + b);
-    res->edges = fl_calloc(kept + 1, sizeof(fl_call_edge));
+    res->edges = fl_calloc(c->n_edges + 1, sizeof(fl_call_edge));
     if (!res->edges)
         return FL_ENOMEM;
-    for (size_t a = 0; a < n; a++)
-        for (size_t b = 0; b < n; b++) {
-            if (a == b || !edge_kept(c, a * n + b))
-                continue;
-            fl_call_edge *e = &res->edges[res->n_edges++];
-            e->caller = fl_strdup(c->svc_names[a]);
-            e->callee = fl_strdup(c->svc_names[b]);
-            e->traces = c->edge_traces[a * n + b];
-            e->mentions = c->edge_mentions[a * n + b];
-            if (!e->caller || !e->callee)
-                return FL_ENOMEM;
-        }
+    for (size_t i = 0; i < c->n_edges; i++) { /* (caller, callee) order, as sorted */
+        const an_edge *x = &c->edges[i];
+        if (!edge_kept(x))
+            continue;
+        fl_call_edge *e = &res->edges[res->n_edges++];
+        e->caller = fl_strdup(c->svc_names[x->a]);
+        e->callee = fl_strdup(c->svc_names[x->b]);
+        e->traces = x->traces;
+        e->mentions = x->mentions;
+        if (!e->caller || !e->callee)
+            return FL_ENOMEM;
+    }
     return 0;
 }
 
@@ -340,8 +382,7 @@ void an_free_graph(ctx *c)
 {
     fl_free(c->svc_names);
     fl_free(c->svc_hash);
-    fl_free(c->edge_traces);
-    fl_free(c->edge_mentions);
+    fl_free(c->edges);
 }
 
 double an_callee_fit(const ctx *c, const agg_group *g, const char *callee)

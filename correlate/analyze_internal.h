@@ -99,11 +99,13 @@ typedef struct ctx {
     cand *cands;
     size_t n_cands, cap_cands;
     bool oom; /* an allocation failed somewhere the callers cannot return a code */
-    /* the call graph (analyze_graph.c): services by name, edge counts [caller * n + callee] */
+    /* the call graph (analyze_graph.c): services by name, the (caller, callee) pairs seen,
+     * sorted; sparse, as 4,096 services would make a dense table 16.8 M pairs */
     const char **svc_names;
     uint64_t *svc_hash;
     size_t n_svcs;
-    uint64_t *edge_traces, *edge_mentions;
+    struct an_edge *edges;
+    size_t n_edges, cap_edges;
     bool *chronic; /* per group: steady for the whole window (fl_analyze) */
 } ctx;
 
