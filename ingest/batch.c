@@ -9,7 +9,13 @@
 #include <string.h>
 
 #define ERR_LEN 256
-#define KEEP_STORE (64 * 1024) /* entries keep storage up to this between batches */
+/* Entries keep storage up to this between batches. Every slot of every batch in flight keeps
+ * what it grew to ((2 x threads + 1) batches x 1,024 slots), so this is per-slot memory times
+ * 5,120 with two threads: at 64 KiB a long input's rare big entries (stack traces) made peak
+ * RSS creep up with the input size (+5 MiB from 100 MB to 3 GB) with no bound short of
+ * 320 MiB. Entries over 4 KiB are a few per 100,000 in flgen --bench, so giving them back
+ * costs nothing measurable. */
+#define KEEP_STORE 1024
 
 int fl_batch_new(fl_batch **out)
 {
