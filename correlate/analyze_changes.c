@@ -63,7 +63,9 @@ static size_t merge_operation_halves(fl_change *v, size_t n)
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         fl_change *m = NULL;
-        for (size_t j = kept; j-- > 0 && !m;) {
+        bool mergeable = is_rollout(v[i].kind) && v[i].kind != FL_CHANGE_TRAFFIC &&
+                         strcmp(v[i].source, "audit") == 0;
+        for (size_t j = kept; mergeable && j-- > 0 && !m;) {
             fl_change *o = &v[j];
             if (v[i].ts - o->ts > OPERATION_WINDOW)
                 break;
@@ -126,10 +128,18 @@ int an_collect_changes(ctx *c, fl_change **out, size_t *n_out)
     for (size_t i = 0; i < n; i++) {
         if (v[i].revision[0] || !is_rollout(v[i].kind) || v[i].kind == FL_CHANGE_TRAFFIC)
             continue;
-        for (size_t j = 0; j < n; j++) {
+        /* v is sorted by time: only [first at or after v[i].ts, end of the window] can pair */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (v[mid].ts < v[i].ts)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t j = lo; j < n && v[j].ts <= v[i].ts + READY_PAIR_WINDOW; j++) {
             if (v[j].kind != FL_CHANGE_REVISION_READY || !v[j].revision[0] ||
-                strcmp(v[j].service, v[i].service) != 0 || v[j].ts < v[i].ts ||
-                v[j].ts > v[i].ts + READY_PAIR_WINDOW)
+                strcmp(v[j].service, v[i].service) != 0)
                 continue;
             long r = an_find_rev(c, v[j].service, v[j].revision);
             if (r >= 0 && claimed[r])
@@ -195,33 +205,36 @@ int an_collect_changes(ctx *c, fl_change **out, size_t *n_out)
     fl_free(claimed);
     n = merge_operation_halves(v, n);
 
-    /* Candidates: one per (service, revision); service-level changes one each. */
+    /* Candidates: one per (service, revision); service-level changes one each. Found through
+     * two maps, (service, revision) and service -> its latest candidate with a revision, so
+     * 20,000 changes cost no 20,000 x 20,000 comparisons. */
     c->ch = fl_calloc(n + 1, sizeof(cand_change));
+    fl_strmap by_rev, by_svc;
+    fl_strmap_init(&by_rev);
+    fl_strmap_init(&by_svc);
     if (!c->ch) {
         fl_free(v);
         return FL_ENOMEM;
     }
+    char key[sizeof(v->service) + sizeof(v->revision) + 2];
     for (size_t i = 0; i < n; i++) {
         if (v[i].kind == FL_CHANGE_FAILED)
             continue;
         if (v[i].kind == FL_CHANGE_REVISION_READY && !v[i].revision[0])
             continue; /* "service ready" only confirms a rollout already listed */
         cand_change *m = NULL;
-        if (v[i].revision[0])
-            for (size_t j = 0; j < c->n_ch; j++)
-                if (strcmp(c->ch[j].c.service, v[i].service) == 0 &&
-                    strcmp(c->ch[j].c.revision, v[i].revision) == 0)
-                    m = &c->ch[j];
+        snprintf(key, sizeof(key), "%s\x1f%s", v[i].service, v[i].revision);
+        if (v[i].revision[0]) {
+            long j = fl_strmap_get(&by_rev, key);
+            if (j >= 0)
+                m = &c->ch[j];
+        }
         if (!v[i].revision[0] && is_rollout(v[i].kind)) {
             /* A service update naming no new revision shortly after a rollout is most likely
              * its follow-up (traffic moved to the canary, a flag flipped): one candidate. */
-            for (size_t j = c->n_ch; j-- > 0;) {
-                if (strcmp(c->ch[j].c.service, v[i].service) != 0 || !c->ch[j].c.revision[0])
-                    continue;
-                if (v[i].ts - c->ch[j].last_ts <= PAIR_WINDOW)
-                    m = &c->ch[j];
-                break;
-            }
+            long j = fl_strmap_get(&by_svc, v[i].service);
+            if (j >= 0 && v[i].ts - c->ch[j].last_ts <= PAIR_WINDOW)
+                m = &c->ch[j];
             if (m) {
                 snprintf(v[i].revision, sizeof(v[i].revision), "%s", m->c.revision);
                 if (v[i].ts > m->last_ts)
@@ -234,6 +247,14 @@ int an_collect_changes(ctx *c, fl_change **out, size_t *n_out)
             m->c = v[i];
             m->first_ts = m->last_ts = v[i].ts;
             m->rev = v[i].revision[0] ? an_find_rev(c, v[i].service, v[i].revision) : -1;
+            if (v[i].revision[0] &&
+                (fl_strmap_put(&by_rev, key, (uint32_t)(c->n_ch - 1)) ||
+                 fl_strmap_put(&by_svc, v[i].service, (uint32_t)(c->n_ch - 1)))) {
+                fl_strmap_free(&by_rev);
+                fl_strmap_free(&by_svc);
+                fl_free(v);
+                return FL_ENOMEM;
+            }
             continue;
         }
         if (v[i].ts > m->last_ts)
@@ -244,6 +265,8 @@ int an_collect_changes(ctx *c, fl_change **out, size_t *n_out)
             m->c.ts = keep < v[i].ts ? keep : v[i].ts;
         }
     }
+    fl_strmap_free(&by_rev);
+    fl_strmap_free(&by_svc);
     /* The report lists a service-level "Ready" only when no revision-level Ready of the same
      * service stands within a minute of it: otherwise it says the same thing twice. */
     size_t kept = 0;
