@@ -1,7 +1,8 @@
 /* A Kafka broker for the live tests: librdkafka's mock cluster (3 brokers) in a process of its
  * own, so it outlives the faultline processes the tests kill and restart.
  *
- * Usage: mock_kafka TOPIC PARTITIONS
+ * Usage: mock_kafka TOPIC PARTITIONS [TOPIC2 PARTITIONS2]
+ * (TOPIC2: a second topic, such as the summaries topic of `tail --summaries-to`)
  * Prints the bootstrap servers on the first line, then reads commands on stdin and answers
  * each with one line ("ok ..." or "error ..."):
  *   produce FILE    every non-empty line of FILE becomes a message (keyed by line number)
@@ -50,8 +51,8 @@ static long produce_file(rd_kafka_t *p, const char *topic, const char *path, lon
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: mock_kafka TOPIC PARTITIONS\n");
+    if (argc != 3 && argc != 5) {
+        fprintf(stderr, "usage: mock_kafka TOPIC PARTITIONS [TOPIC2 PARTITIONS2]\n");
         return 1;
     }
     char err[512];
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
         return 1;
     }
     rd_kafka_mock_topic_create(mc, argv[1], atoi(argv[2]), BROKERS);
+    if (argc == 5)
+        rd_kafka_mock_topic_create(mc, argv[3], atoi(argv[4]), BROKERS);
     const char *bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
 
     conf = rd_kafka_conf_new();
