@@ -7,6 +7,9 @@
  * each with one line ("ok ..." or "error ..."):
  *   produce FILE    every non-empty line of FILE becomes a message (keyed by line number)
  *   down / up       all brokers go down / come back
+ *   fail-commits    every OffsetCommit is answered with an error from now on (a member that
+ *                   produced its output but whose commit never landed)
+ *   ok-commits      OffsetCommit works again
  *   quit
  */
 #include <librdkafka/rdkafka.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #define BROKERS 3
+#define KAFKA_API_OFFSET_COMMIT 8 /* the protocol's ApiKey (RD_KAFKAP_* is not public) */
 
 static long produce_file(rd_kafka_t *p, const char *topic, const char *path, long *seq)
 {
@@ -94,6 +98,17 @@ int main(int argc, char **argv)
                 else
                     rd_kafka_mock_broker_set_up(mc, id);
             }
+            printf("ok %s\n", cmd);
+        } else if (!strcmp(cmd, "fail-commits")) {
+            /* Not retried by the client, and no rebalance: the commit is simply lost. */
+            enum { N = 100000 };
+            static rd_kafka_resp_err_t errs[N];
+            for (int i = 0; i < N; i++)
+                errs[i] = RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE;
+            rd_kafka_mock_push_request_errors_array(mc, KAFKA_API_OFFSET_COMMIT, N, errs);
+            printf("ok %s\n", cmd);
+        } else if (!strcmp(cmd, "ok-commits")) {
+            rd_kafka_mock_clear_request_errors(mc, KAFKA_API_OFFSET_COMMIT);
             printf("ok %s\n", cmd);
         } else if (!strcmp(cmd, "quit")) {
             break;
