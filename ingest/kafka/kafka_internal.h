@@ -21,7 +21,7 @@ typedef struct kafka_part {
     bool assigned;
     /* stage one (kafka_summaries.c) */
     int64_t from;       /* first offset of the delta being counted, -1 none yet */
-    int64_t resume;     /* where stage two's high-water mark is, read back or produced; -1 none */
+    int64_t resume;     /* where stage two's high-water mark is, as read back; -1 none */
     int64_t pending_to; /* end of the delta waiting for its delivery report */
     int dr_err;         /* its delivery report: 0 delivered, -1 none yet, else the error */
     bool pending;

@@ -380,7 +380,9 @@ int kafka_s1_commit(kafka_source *k)
         if (k->debug)
             fprintf(stderr, "delta %s[%d] [%" PRId64 ", %" PRId64 ")\n", p->topic, p->partition,
                     p->from, p->pending_to);
-        p->from = p->resume = p->pending_to;
+        /* p->resume is left to the read-back, so that it follows stage two's rule over the
+         * topic exactly (a zombie's delta before ours changes where stage two's mark is). */
+        p->from = p->pending_to;
         rd_kafka_topic_partition_list_add(commit, p->topic, p->partition)->offset = p->pending_to;
     }
     if (pause->cnt)
