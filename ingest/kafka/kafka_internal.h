@@ -23,6 +23,7 @@ typedef struct kafka_part {
     int64_t from;       /* first offset of the delta being counted, -1 none yet */
     int64_t resume;     /* where stage two's high-water mark is, as read back; -1 none */
     int64_t pending_to; /* end of the delta waiting for its delivery report */
+    size_t pending_bytes; /* and its size (FL_KAFKA_DEBUG traces) */
     int dr_err;         /* its delivery report: 0 delivered, -1 none yet, else the error */
     bool pending;
     bool resync; /* paused until its resume point is read back */

@@ -324,6 +324,7 @@ static bool s1_produce(kafka_source *k, kafka_part *p)
                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(p),
                        RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(k->producer, 100);
+    p->pending_bytes = env.len;
     fl_buf_free(&env);
     p->pending_to = h.to;
     p->dr_err = -1;
@@ -378,8 +379,8 @@ int kafka_s1_commit(kafka_source *k)
             continue;
         }
         if (k->debug)
-            fprintf(stderr, "delta %s[%d] [%" PRId64 ", %" PRId64 ")\n", p->topic, p->partition,
-                    p->from, p->pending_to);
+            fprintf(stderr, "delta %s[%d] [%" PRId64 ", %" PRId64 ") %zu bytes\n", p->topic,
+                    p->partition, p->from, p->pending_to, p->pending_bytes);
         /* p->resume is left to the read-back, so that it follows stage two's rule over the
          * topic exactly (a zombie's delta before ours changes where stage two's mark is). */
         p->from = p->pending_to;

@@ -14,6 +14,7 @@ Usage: twostage_e2e.py FAULTLINE MOCK_KAFKA
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -29,10 +30,20 @@ KPROPS = ["--kafka-property", "session.timeout.ms=3000",
 SUMS = "sums"
 
 
-def member(faultline, kafka):
+def member(faultline, kafka, debug=False):
+    """A stage-one member: a delta every second, a snapshot every 200 ms (so a kill usually
+    finds counts not yet produced); with debug its deltas are traced on stderr."""
     return Tail(faultline, ["--kafka", kafka.bootstraps, "--topic", kafka.topic, "--group", "g1",
-                            "--summaries-to", SUMS, "--checkpoint-interval", "200ms",
-                            "--interval", "200ms", "--window", "2h"] + KPROPS)
+                            "--summaries-to", SUMS, "--checkpoint-interval", "1s",
+                            "--interval", "200ms", "--window", "2h"] + KPROPS,
+                env={"FL_KAFKA_DEBUG": "1"} if debug else None)
+
+
+def produced(t):
+    """Entries in the deltas a member produced (one entry per raw offset here)."""
+    with t.lock:
+        ranges = [re.search(r"\[(\d+), (\d+)\)", l) for l in t.stderr if l.startswith("delta ")]
+    return sum(int(m.group(2)) - int(m.group(1)) for m in ranges if m)
 
 
 def ranker(faultline, kafka, state, group="rank"):
@@ -80,7 +91,7 @@ def run(faultline, kafka, tmp, procs):
 
     # Stage two first (it may start before any delta exists), then two stage-one members.
     r = ranker(faultline, kafka, state)
-    a = member(faultline, kafka)
+    a = member(faultline, kafka, debug=True)
     b = member(faultline, kafka)
     procs += [r, a, b]
     a.wait(lambda t: t.err_count("resume where their last delta") >= 1, 60, "a's assignment")
@@ -102,7 +113,8 @@ def run(faultline, kafka, tmp, procs):
     kafka.produce(parts[1])
     a.wait(lambda t: t.entries() > before, 60, "member a counting part two")
     a.kill()
-    print("killed member a after %d entries of its own" % a.entries(), flush=True)
+    print("killed member a: it had counted %d entries, %d of them in deltas it produced" %
+          (a.entries(), produced(a)), flush=True)
     c = member(faultline, kafka)
     procs.append(c)
     c.wait(lambda t: t.err_count("resume where their last delta") >= 1, 60, "c's assignment")
