@@ -20,11 +20,11 @@ typedef struct kafka_part {
     int64_t stored;    /* last offset stored (committed position - 1), -1 none */
     bool assigned;
     /* stage one (kafka_summaries.c) */
-    int64_t from;       /* first offset of the delta being counted, -1 none yet */
-    int64_t resume;     /* where stage two's high-water mark is, as read back; -1 none */
-    int64_t pending_to; /* end of the delta waiting for its delivery report */
+    int64_t from;         /* first offset of the delta being counted, -1 none yet */
+    int64_t resume;       /* where stage two's high-water mark is, as read back; -1 none */
+    int64_t pending_to;   /* end of the delta waiting for its delivery report */
     size_t pending_bytes; /* and its size (FL_KAFKA_DEBUG traces) */
-    int dr_err;         /* its delivery report: 0 delivered, -1 none yet, else the error */
+    int dr_err;           /* its delivery report: 0 delivered, -1 none yet, else the error */
     bool pending;
     bool resync; /* paused until its resume point is read back */
 } kafka_part;
@@ -38,7 +38,7 @@ typedef struct kafka_source {
     uv_timer_t timer;
     bool closing;
     bool debug; /* commit traces on stderr (the CLI sets it from FL_KAFKA_DEBUG) */
-    bool down; /* all brokers down reported, waiting for recovery */
+    bool down;  /* all brokers down reported, waiting for recovery */
     uint64_t down_since_ms;
     fl_ratelimit down_limit;
     fl_ratelimit err_limit;

@@ -70,9 +70,8 @@ static int s1_partition_count(kafka_source *k, char *errbuf, size_t errlen)
 {
     rd_kafka_topic_t *t = rd_kafka_topic_new(k->producer, k->sum_topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err =
-        t ? rd_kafka_metadata(k->producer, 0, t, &md, S1_METADATA_TIMEOUT_MS)
-          : RD_KAFKA_RESP_ERR__INVALID_ARG;
+    rd_kafka_resp_err_t err = t ? rd_kafka_metadata(k->producer, 0, t, &md, S1_METADATA_TIMEOUT_MS)
+                                : RD_KAFKA_RESP_ERR__INVALID_ARG;
     if (!err && md->topic_cnt == 1)
         err = md->topics[0].err;
     int n = !err && md ? md->topics[0].partition_cnt : 0;
@@ -179,7 +178,8 @@ static bool s1_read_back(kafka_source *k)
     for (int32_t sp = 0; ok && sp < k->sum_parts; sp++) {
         int64_t lo = 0;
         if (rd_kafka_query_watermark_offsets(k->reader, k->sum_topic, sp, &lo, &hi[sp],
-                                             S1_METADATA_TIMEOUT_MS) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                                             S1_METADATA_TIMEOUT_MS) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
             ok = false;
             break;
         }

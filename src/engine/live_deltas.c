@@ -192,8 +192,8 @@ static live_hwm *hwm_get(fl_live_engine *e, const char *topic, int32_t partition
  * counted as dropped). */
 static int diag_add_capped(fl_diag *dst, fl_diag *src)
 {
-    size_t room = dst->n_warnings < FL_DIAG_MAX_WARNINGS ? FL_DIAG_MAX_WARNINGS - dst->n_warnings
-                                                         : 0;
+    size_t room =
+        dst->n_warnings < FL_DIAG_MAX_WARNINGS ? FL_DIAG_MAX_WARNINGS - dst->n_warnings : 0;
     size_t all = src->n_warnings;
     if (all > room) {
         dst->warnings_dropped += all - room;
@@ -218,8 +218,10 @@ int live_delta_apply(fl_live_engine *e, const char *label, const char *data, siz
     }
     live_hwm *w = hwm_get(e, h.topic, h.partition);
     if (!w) {
-        live_message(e, "summaries: more than %d raw partitions: the delta of %s[%d] is not "
-                     "counted", LIVE_HWM_MAX, h.topic, (int)h.partition);
+        live_message(e,
+                     "summaries: more than %d raw partitions: the delta of %s[%d] is not "
+                     "counted",
+                     LIVE_HWM_MAX, h.topic, (int)h.partition);
         return 0;
     }
     /* The journal holds only deltas that were applied: replaying them needs no check. */
@@ -233,8 +235,8 @@ int live_delta_apply(fl_live_engine *e, const char *label, const char *data, siz
         live_message(e,
                      "summaries: refused the delta of %s[%d] offsets [%" PRId64 ", %" PRId64
                      ") from %s: offsets up to %" PRId64 " were already applied from another "
-                     "delta (a member cut off from its group?); entries of [%" PRId64
-                     ", %" PRId64 ") are not counted from it",
+                     "delta (a member cut off from its group?); entries of [%" PRId64 ", %" PRId64
+                     ") are not counted from it",
                      h.topic, (int)h.partition, h.from, h.to, h.member, w->hwm, w->hwm, h.to);
         return 0;
     }
@@ -261,8 +263,10 @@ int live_delta_apply(fl_live_engine *e, const char *label, const char *data, siz
     if (m.rules_digest && !e->digest_warned &&
         m.rules_digest != fl_summary_rules_digest(part, e->rules)) {
         e->digest_warned = true;
-        live_message(e, "summaries: %s counts with other rules than this process (give both "
-                     "stages the same --patterns)", h.member);
+        live_message(e,
+                     "summaries: %s counts with other rules than this process (give both "
+                     "stages the same --patterns)",
+                     h.member);
     }
     rc = fl_agg_merge(e->agg, part);
     fl_agg_free(part);
@@ -322,16 +326,16 @@ void live_deltas_save_hwm(fl_live_engine *e)
     fl_buf_init(&b, (size_t)64 << 20);
     int rc = 0;
     for (size_t i = 0; !rc && i < e->n_hwms; i++)
-        rc = fl_buf_printf(&b, "%d\t%" PRId64 "\t%s\n", (int)e->hwms[i].partition,
-                           e->hwms[i].hwm, e->hwms[i].topic);
+        rc = fl_buf_printf(&b, "%d\t%" PRId64 "\t%s\n", (int)e->hwms[i].partition, e->hwms[i].hwm,
+                           e->hwms[i].topic);
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", e->o.state_dir, LIVE_HWM_FILE);
     if (!rc)
         rc = fl_write_atomic(path, b.data ? b.data : "", b.len);
     fl_buf_free(&b);
     if (rc)
-        live_message(e, "state: cannot write %s (%s): the marks are rebuilt from the journal",
-                     path, strerror(errno));
+        live_message(e, "state: cannot write %s (%s): the marks are rebuilt from the journal", path,
+                     strerror(errno));
     else
         e->hwm_dirty = false;
 }

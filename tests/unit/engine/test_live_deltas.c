@@ -36,9 +36,13 @@ static void fake_close(fl_live_source *s, void (*done)(void *), void *arg)
     (void)s;
     done(arg);
 }
-static const fl_live_ops fake_ops = {.name = "fake", .open = fake_open, .pause = fake_nop,
-                                     .resume = fake_nop, .commit = fake_commit,
-                                     .health = fake_health, .close = fake_close};
+static const fl_live_ops fake_ops = {.name = "fake",
+                                     .open = fake_open,
+                                     .pause = fake_nop,
+                                     .resume = fake_nop,
+                                     .commit = fake_commit,
+                                     .health = fake_health,
+                                     .close = fake_close};
 
 static int fake_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sink *s,
                      fl_live_source **out, char *errbuf, size_t errlen)

@@ -52,9 +52,9 @@ static void test_round_trip(void)
 
 static void test_hwm_rule(void)
 {
-    CHECK_INT(fl_delta_check(-1, 0, 10), FL_DELTA_APPLY);   /* first seen */
-    CHECK_INT(fl_delta_check(-1, 500, 510), FL_DELTA_APPLY); /* first seen, after retention */
-    CHECK_INT(fl_delta_check(10, 10, 20), FL_DELTA_APPLY);  /* continues */
+    CHECK_INT(fl_delta_check(-1, 0, 10), FL_DELTA_APPLY);      /* first seen */
+    CHECK_INT(fl_delta_check(-1, 500, 510), FL_DELTA_APPLY);   /* first seen, after retention */
+    CHECK_INT(fl_delta_check(10, 10, 20), FL_DELTA_APPLY);     /* continues */
     CHECK_INT(fl_delta_check(20, 10, 20), FL_DELTA_DUPLICATE); /* delivered again */
     CHECK_INT(fl_delta_check(20, 0, 10), FL_DELTA_DUPLICATE);
     CHECK_INT(fl_delta_check(20, 15, 20), FL_DELTA_DUPLICATE);
