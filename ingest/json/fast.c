@@ -45,6 +45,22 @@ typedef struct kids {
 static kids root_kids;
 static kids slot_kids[FL_S_COUNT];
 
+/* Each mapped key's first and last 8 bytes (4 when shorter than 8), so that a key is matched
+ * with two word compares rather than a byte loop: key matching was a quarter of the parser. */
+static uint64_t key_head[FL_S_COUNT], key_tail[FL_S_COUNT];
+
+static inline uint64_t load_word(const char *p, size_t n)
+{
+    if (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 __attribute__((constructor(200))) static void kids_init(void)
 {
     for (int i = 0; i < FL_S_COUNT; i++) {
@@ -55,6 +71,10 @@ __attribute__((constructor(200))) static void kids_init(void)
         if (len > KEY_LEN_MAX || k->n[len] >= KIDS_PER_LEN)
             abort();
         k->idx[len][k->n[len]++] = (unsigned char)i;
+        if (len >= 4) {
+            key_head[i] = load_word(fl_slot_defs[i].key, len);
+            key_tail[i] = load_word(fl_slot_defs[i].key + len - (len >= 8 ? 8 : 4), len);
+        }
     }
 }
 
@@ -465,15 +485,21 @@ after:
 /* Decoded key compared with the keys mapped in this object. */
 static inline int match_key(const kids *k, const char *key, size_t n)
 {
-    if (n > KEY_LEN_MAX)
+    if (n > KEY_LEN_MAX || !k->n[n])
         return -1;
+    if (n < 4) {
+        for (int i = 0; i < k->n[n]; i++)
+            if (memcmp(fl_slot_defs[k->idx[n][i]].key, key, n) == 0)
+                return k->idx[n][i];
+        return -1;
+    }
+    /* Head and tail words overlap for n < 16 and cover the key up to 16 bytes. */
+    uint64_t head = load_word(key, n), tail = load_word(key + n - (n >= 8 ? 8 : 4), n);
     for (int i = 0; i < k->n[n]; i++) {
-        const char *want = fl_slot_defs[k->idx[n][i]].key;
-        size_t j = 0;
-        while (j < n && want[j] == key[j])
-            j++;
-        if (j == n)
-            return k->idx[n][i];
+        int slot = k->idx[n][i];
+        if (key_head[slot] == head && key_tail[slot] == tail &&
+            (n <= 16 || memcmp(fl_slot_defs[slot].key + 8, key + 8, n - 16) == 0))
+            return slot;
     }
     return -1;
 }
