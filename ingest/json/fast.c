@@ -85,16 +85,44 @@ static int fail(fp *f, const char *msg)
     return -1;
 }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+static inline bool is_ws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Most calls find no whitespace at all (NDJSON); pretty-printed input (the gcloud array form,
+ * 2-space indent) has runs of a newline and up to a dozen spaces, skipped 16 bytes at a time. */
 static inline void skip_ws(fp *f)
 {
     const char *p = f->p, *end = f->end;
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    if (p >= end || (unsigned char)*p > ' ')
+        return;
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i ws = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+        unsigned other = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
+        if (other) {
+            f->p = p + __builtin_ctz(other);
+            return;
+        }
+        p += 16;
+    }
+#endif
+    while (p < end && is_ws(*p))
         p++;
     f->p = p;
 }
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
 /* Offset of the first byte in p[0..16) that needs a closer look inside a string ('"', '\\',
  * a control byte, or a byte >= 0x80), or 16 if none does. */
 static inline int first_special16(const char *p)
