@@ -538,8 +538,12 @@ static int parse_object(fp *f, int ctx, int depth);
 static int capture(fp *f, int slot, int depth)
 {
     fl_slot *v = f->s->v;
-    for (int i = slot; i <= fl_slot_defs[slot].last; i++)
-        v[i].t = FL_V_NONE; /* a repeated key replaces everything the earlier one set */
+    /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set
+     * while the slot itself is unset (an object slot is marked only once it has been read),
+     * so the usual first sight of a key has nothing to forget. */
+    if (v[slot].t != FL_V_NONE)
+        for (int i = slot; i <= fl_slot_defs[slot].last; i++)
+            v[i].t = FL_V_NONE;
     if (depth > MAX_DEPTH)
         return fail(f, "maximum parsing depth reached");
     if (f->p >= f->end)

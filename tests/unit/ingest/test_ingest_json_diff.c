@@ -51,6 +51,18 @@ static void load_inputs(void)
         add_input(name, p, (size_t)(nl - p));
     }
     free(all);
+    /* A repeated key replaces the whole earlier value, children included (the fast reader
+     * forgets them only when the key was set before). */
+    static const char *const dups[] = {
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\",\"revision_name\":\"r\"}},"
+        "\"resource\":{\"labels\":{\"service_name\":\"b\"}}}",
+        "{\"resource\":{\"labels\":{\"revision_name\":\"r\"},\"labels\":{}},\"textPayload\":\"x\"}",
+        "{\"jsonPayload\":{\"error\":{\"stack\":\"s\"},\"error\":\"plain\"},\"severity\":\"ERROR\"}",
+        "{\"httpRequest\":{\"status\":500},\"httpRequest\":\"gone\",\"textPayload\":\"t\"}",
+        "{\"textPayload\":\"one\",\"jsonPayload\":{\"message\":\"m\"},\"jsonPayload\":7}",
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(dups); i++)
+        add_input("duplicate keys", dups[i], strlen(dups[i]));
     DIR *d = opendir(FL_FUZZ_CORPUS);
     CHECK(d != NULL);
     struct dirent *de;
