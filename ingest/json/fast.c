@@ -615,7 +615,15 @@ static int parse_object(fp *f, int ctx, int depth)
             return fail(f, "':' expected");
         f->p++;
         skip_ws(f);
-        int rc = slot >= 0 ? capture(f, slot, depth + 1) : skip_value(f, depth + 1);
+        int rc;
+        if (slot >= 0) {
+            rc = capture(f, slot, depth + 1);
+        } else if (f->p < f->end && *f->p == '"' && depth + 1 <= MAX_DEPTH) {
+            f->p++; /* most unmapped values are strings: no call into the general skipper */
+            rc = scan_string(f, &body, &n, &esc);
+        } else {
+            rc = skip_value(f, depth + 1);
+        }
         if (rc < 0)
             return rc;
         skip_ws(f);
