@@ -295,13 +295,14 @@ static int flush_all(fl_multiline *ml)
     }
 }
 
-/* Closes runs the input has moved away from: more than a second from ts, or open too long. */
+/* A run the input has moved away from: more than a second from ts, or open too long. */
 static bool stale(const fl_multiline *ml, const ml_run *run, fl_time ts)
 {
     fl_time d = ts - run->e[0].ts;
     return d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC || ml->next_seq - run->born > ML_MAX_AGE;
 }
 
+/* Closes the runs that are stale at ts. */
 static int flush_stale(fl_multiline *ml, fl_time ts)
 {
     for (size_t r = 0; r < ML_MAX_RUNS; r++) {
