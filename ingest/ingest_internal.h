@@ -8,8 +8,9 @@
 
 #include <sys/types.h>
 
-/* Size of one read from a file and of the compressed-input buffer. */
-#define FL_READ_CHUNK (1024 * 1024)
+/* Size of one read from a file and of the compressed-input buffer: small enough that what
+ * was just read is still in the core's cache when it is split and parsed. */
+#define FL_READ_CHUNK (256 * 1024)
 
 /* ---- streams (stream.c, stream_gzip.c, stream_zstd.c) ---- */
 
@@ -132,6 +133,10 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e);
 int fl_multiline_flush(fl_multiline *ml);
 /* Moves the next finished entry into e (1), or returns 0 when none is ready. */
 int fl_multiline_pop(fl_multiline *ml, fl_entry *e);
+/* True when pushing e would hand it straight back by the next pop: nothing is queued, e is
+ * not a line reassembly joins (a request log, say) and no held trace goes stale at e's time.
+ * The caller may then keep e and skip push and pop (the common case, issue 15). */
+bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e);
 
 /* ---- batches of raw records (batch.c; filled and reassembled by reader.c) ---- */
 

@@ -295,15 +295,21 @@ static int flush_all(fl_multiline *ml)
     }
 }
 
-/* Closes runs the input has moved away from: more than a second from ts, or open too long. */
+/* A run the input has moved away from: more than a second from ts, or open too long. */
+static bool stale(const fl_multiline *ml, const ml_run *run, fl_time ts)
+{
+    fl_time d = ts - run->e[0].ts;
+    return d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC || ml->next_seq - run->born > ML_MAX_AGE;
+}
+
+/* Closes the runs that are stale at ts. */
 static int flush_stale(fl_multiline *ml, fl_time ts)
 {
     for (size_t r = 0; r < ML_MAX_RUNS; r++) {
         ml_run *run = &ml->runs[r];
         if (!run->n)
             continue;
-        fl_time d = ts - run->e[0].ts;
-        if (d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC || ml->next_seq - run->born > ML_MAX_AGE) {
+        if (stale(ml, run, ts)) {
             int rc = flush_run(ml, run);
             if (rc < 0)
                 return rc;
@@ -407,6 +413,16 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
         return rc;
     }
     return start_run(ml, run, e, c);
+}
+
+bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e)
+{
+    if (ml->out_n || eligible(e))
+        return false;
+    for (size_t r = 0; r < ML_MAX_RUNS; r++)
+        if (ml->runs[r].n && stale(ml, &ml->runs[r], e->ts))
+            return false;
+    return true;
 }
 
 int fl_multiline_flush(fl_multiline *ml)

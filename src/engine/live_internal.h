@@ -8,6 +8,9 @@
 #define LIVE_MAX_FIRED 64
 #define LIVE_KEY_MAX 320
 
+typedef struct live_part_delta live_part_delta; /* live_deltas.c */
+typedef struct live_hwm live_hwm;
+
 typedef struct fired_cause {
     char key[LIVE_KEY_MAX];
     uint64_t at_ms; /* wall clock */
@@ -44,6 +47,15 @@ struct fl_live_engine {
     bool webhook_in_flight;
     fired_cause fired[LIVE_MAX_FIRED];
     size_t n_fired;
+    /* two stages on Kafka (live_deltas.c): stage one's deltas, stage two's marks */
+    fl_live_delta_sink delta_sink;
+    live_part_delta *deltas;
+    size_t n_deltas;
+    live_hwm *hwms;
+    size_t n_hwms;
+    bool hwm_dirty;
+    bool digest_warned;
+    uint64_t deltas_applied, deltas_duplicate, deltas_refused, deltas_gap;
 };
 
 void live_message(fl_live_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -55,5 +67,16 @@ fl_time live_window_anchor(const fl_live_engine *e);
 /* STATE/fired.tsv: the causes already announced, so a restart within the cooldown does not
  * page again. */
 void live_load_fired(fl_live_engine *e);
+
+/* live_deltas.c: the two-stage Kafka pipeline (docs/scale.md). */
+const fl_live_delta_sink *live_deltas_sink(fl_live_engine *e);
+/* Stage two: applies one delta envelope if it continues its raw partition's high-water mark
+ * (replay: from the journal, always). 1 applied, 0 skipped or refused, negative fatal. */
+int live_delta_apply(fl_live_engine *e, const char *label, const char *data, size_t len,
+                     bool replay);
+int live_deltas_load_hwm(fl_live_engine *e);
+/* Writes STATE/summaries.hwm when a mark moved (after the journal sync, before commits). */
+void live_deltas_save_hwm(fl_live_engine *e);
+void live_deltas_free(fl_live_engine *e);
 
 #endif
