@@ -43,7 +43,8 @@ static int edge_note(ctx *c, size_t a, size_t b, uint64_t traces, uint64_t menti
 
 static void edges_settle(ctx *c)
 {
-    qsort(c->edges, c->n_edges, sizeof(an_edge), edge_cmp);
+    if (c->n_edges)
+        qsort(c->edges, c->n_edges, sizeof(an_edge), edge_cmp);
     size_t k = 0;
     for (size_t i = 0; i < c->n_edges; i++) {
         if (k > 0 && edge_cmp(&c->edges[k - 1], &c->edges[i]) == 0) {
@@ -284,7 +285,8 @@ static int add_mentions(ctx *c)
         }
         if (names.oom || pairs.oom)
             goto out;
-        qsort(pairs.v, pairs.n / 2, 2 * sizeof(size_t), size_pair_cmp);
+        if (pairs.n)
+            qsort(pairs.v, pairs.n / 2, 2 * sizeof(size_t), size_pair_cmp);
         for (size_t i = 0; i < pairs.n; i += 2) {
             size_t a = pairs.v[i], b = pairs.v[i + 1];
             if (i > 0 && a == pairs.v[i - 2] && b == pairs.v[i - 1])
@@ -352,6 +354,8 @@ bool an_calls(const ctx *c, const char *caller, const char *callee)
 {
     long a = an_service_index(c, caller), b = an_service_index(c, callee);
     if (a < 0 || b < 0 || a == b)
+        return false;
+    if (!c->n_edges)
         return false;
     an_edge key = {(size_t)a, (size_t)b, 0, 0};
     const an_edge *e = bsearch(&key, c->edges, c->n_edges, sizeof(an_edge), edge_cmp);
