@@ -872,7 +872,7 @@ int fl_postmortem_write(const fl_result *r, const fl_postmortem_opts *opts, FILE
 {
     if (opts && opts->no_redact)
         return write_draft(r, opts, out);
-    fl_result *red = fl_result_redacted(r);
+    fl_result *red = fl_result_redacted_with(r, opts ? opts->redact : NULL);
     if (!red)
         return FL_ENOMEM;
     int rc = write_draft(red, opts, out);

@@ -157,7 +157,7 @@ int fl_cmd_postmortem(int argc, char **argv)
         goto out;
 
     /* One redacted view feeds the file and every attachment, so they say the same thing. */
-    fl_result *view = args.a.no_redact ? res : fl_result_redacted(res);
+    fl_result *view = args.a.no_redact ? res : fl_result_redacted_with(res, &args.a.redact);
     fl_postmortem_opts po = {.title = args.a.title, .no_redact = true};
     char *md = view ? fl_postmortem_string(view, &po) : NULL;
     if (!md) {
@@ -181,6 +181,7 @@ int fl_cmd_postmortem(int argc, char **argv)
         fl_result_free(view);
     fl_result_free(res);
 out:
+    fl_allow_list_free(&args.a.allow);
     fl_opts_free(&postmortem_spec, &args);
     fl_strv_free(&inputs);
     return status;

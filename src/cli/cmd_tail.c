@@ -322,7 +322,7 @@ static void draw_screen(tail *t, const fl_result *r)
                       is_new,
                       fl_live_engine_duplicates(t->engine),
                       t->status};
-    fl_result *shown = t->args->a.no_redact ? NULL : fl_result_redacted(r);
+    fl_result *shown = t->args->a.no_redact ? NULL : fl_result_redacted_with(r, &t->args->a.redact);
     fl_terminal_render(shown ? shown : r, &v, stdout);
     fl_result_free(shown);
     fl_free(is_new);
@@ -565,6 +565,7 @@ static int engine_opts(tail *t, fl_live_engine_opts *eo)
     fl_analysis_args_to_pipeline(&a->a, &eo->pipeline);
     eo->slow_json = a->a.slow_json;
     eo->no_redact = a->a.no_redact;
+    eo->redact = &a->a.redact;
     eo->state_dir = a->state;
     eo->window_us = window * 1000;
     eo->cooldown_ms = (uint64_t)cooldown;
@@ -690,8 +691,10 @@ int fl_cmd_tail(int argc, char **argv)
         fl_strv_free(&positional);
         return FL_EXIT_OK;
     }
-    if (rc) {
-        fprintf(stderr, "faultline tail: %s\n", err);
+    if (rc || fl_cli_load_allow_lists("tail", &args.a)) {
+        if (rc)
+            fprintf(stderr, "faultline tail: %s\n", err);
+        fl_allow_list_free(&args.a.allow);
         fl_opts_free(&tail_spec, &args);
         fl_strv_free(&positional);
         return FL_EXIT_USAGE;
@@ -731,6 +734,7 @@ int fl_cmd_tail(int argc, char **argv)
     if (t.exit_status == FL_EXIT_OK && t.engine) /* malformed input: 3, as `analyze` */
         t.exit_status = fl_live_engine_exit_status(t.engine);
     tail_free(&t);
+    fl_allow_list_free(&args.a.allow);
     fl_opts_free(&tail_spec, &args);
     fl_strv_free(&positional);
     return t.exit_status;
