@@ -8,7 +8,7 @@
 
 #include "fl_result.h"
 
-/* What redaction leaves readable (reports/redact/, docs/REDACTION.md).
+/* What redaction leaves readable (reports/redact/, docs/postmortem.md "Who made a change").
  * Actors of changes (the principal of an audit entry, the actor of a --changes line):
  * service accounts (...gserviceaccount.com) are always shown; people are shown unless
  * redact_actors, then they read "[REDACTED:actor]". Secrets in an actor are redacted anyway.

@@ -125,7 +125,7 @@ void fl_filter_args_free(fl_filter_args *f);
      offsetof(type, member.quiet), 0, 0, NULL},                                                    \
     FL_REDACT_POLICY_OPTS(type, member)
 
-/* Who made a change, and values never redacted (reports/redact, docs/REDACTION.md). */
+/* Who made a change, and values never redacted (reports/redact, docs/postmortem.md). */
 #define FL_REDACT_POLICY_OPTS(type, member)                                                        \
     {"redact-actors", 0, FL_OPT_FLAG, NULL,                                                        \
      "hide people who made changes ([REDACTED:actor]); service accounts stay shown",              \
