@@ -226,9 +226,9 @@ static size_t json_one_line(char *s, size_t n)
 static void tail_message(void *arg, const char *msg)
 {
     tail *t = arg;
-    fl_copy_str(t->status, sizeof(t->status), msg);
+    fl_copy_str(t->status, sizeof(t->status), msg); /* the screen's one line */
     if (!t->screen || !isatty(STDERR_FILENO))
-        fprintf(stderr, "faultline tail: %s\n", t->status);
+        fprintf(stderr, "faultline tail: %s\n", msg); /* whole: the hint is at the end */
 }
 
 /* --- output --- */
