@@ -135,6 +135,7 @@ static const char tail_epilog[] =
     "  faultline tail --pubsub projects/acme/subscriptions/run-logs --webhook https://hooks/x\n"
     "  faultline tail --cloud-logging 'resource.type=\"cloud_run_revision\"' --project acme\n"
     "  faultline tail -f /var/log/app/entries.ndjson --window 15m\n"
+    "  faultline tail -f entries.ndjson --redact-actors --allow-list ~/.fl/keep.txt\n"
     "  gcloud logging read 'severity>=WARNING' --format=json | faultline tail\n"
     "\n";
 
