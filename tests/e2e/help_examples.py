@@ -2,7 +2,7 @@
 """Issue 13 "Done when": README and --help show each new option with one real example, and
 no help names an internal flag or a test-only environment variable.
 
-Usage: help_examples.py FAULTLINE SOURCE_ROOT CASE   (CASE: help, readme, internal, all)
+Usage: help_examples.py FAULTLINE SOURCE_ROOT CASE   (help, readme, internal, version, all)
 
 An example is a line of the command's "Example(s):" section (help) or a command line in a
 ```sh block of README.md that starts with `faultline` or pipes into it.
@@ -10,6 +10,7 @@ An example is a line of the command's "Example(s):" section (help) or a command 
 
 import os
 import re
+import subprocess
 import sys
 
 from clitest import Fail, check, run_cli
@@ -68,7 +69,25 @@ def case_internal(faultline, root):
             check(bad not in out, f"'{cmd} --help' names the internal {bad}")
 
 
-CASES = {"help": case_help, "readme": case_readme, "internal": case_internal}
+def case_version(faultline, root):
+    """--version names the source it was built from (git describe), not a bare 0.1.0."""
+    rc, out, err = run_cli(faultline, ["--version"])
+    check(rc == 0, f"--version: exit {rc}; {err}")
+    first = out.splitlines()[0] if out else ""
+    m = re.match(r"^faultline (\d+\.\d+\.\d+) \(([^)]+)\)$", first)
+    check(m, f"--version's first line is not 'faultline X.Y.Z (DESCRIBE)': {first!r}")
+    try:
+        desc = subprocess.run(["git", "-C", root, "describe", "--always", "--tags"],
+                              capture_output=True, text=True, timeout=30).stdout.strip()
+    except OSError:
+        desc = ""
+    if desc:  # a source tree without git builds with the project version instead
+        check(m.group(2).removesuffix("-dirty") == desc,
+              f"--version says {m.group(2)!r}, git describe says {desc!r}")
+
+
+CASES = {"help": case_help, "readme": case_readme, "internal": case_internal,
+         "version": case_version}
 
 
 def main():
