@@ -122,8 +122,7 @@ static void emit_redacted(scan *sc, const char *kind)
  * by the allow-list; credentials recognised by their shape or their key never are. */
 static bool releasable(const char *kind)
 {
-    return !strcmp(kind, "email") || !strcmp(kind, "high_entropy") ||
-           !strcmp(kind, "key_material");
+    return !strcmp(kind, "email") || !strcmp(kind, "high_entropy") || !strcmp(kind, "key_material");
 }
 
 /* Keeps s[i..keep_end), redacts s[keep_end..end) unless the allow-list keeps it too.

@@ -61,8 +61,8 @@ static char *dup_red_actors(copier *c, const char *s, unsigned flags)
         const actor *who = NULL;
         for (size_t i = 0; i < c->n_actors; i++) {
             const char *q = strstr(p, c->actors[i].raw);
-            if (q && (!best || q < best ||
-                      (q == best && strlen(c->actors[i].raw) > strlen(who->raw)))) {
+            if (q &&
+                (!best || q < best || (q == best && strlen(c->actors[i].raw) > strlen(who->raw)))) {
                 best = q;
                 who = &c->actors[i];
             }

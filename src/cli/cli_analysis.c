@@ -210,8 +210,10 @@ int fl_cli_check_output(const char *cmd, const char *output, const fl_strv *inpu
 int fl_cli_load_allow_lists(const char *cmd, fl_analysis_args *a)
 {
     if (a->no_redact && (a->redact_actors || a->allow_lists.n)) {
-        fprintf(stderr, "faultline %s: --no-redact writes everything as it is; it cannot go "
-                        "with --redact-actors or --allow-list\n", cmd);
+        fprintf(stderr,
+                "faultline %s: --no-redact writes everything as it is; it cannot go "
+                "with --redact-actors or --allow-list\n",
+                cmd);
         return -1;
     }
     for (size_t i = 0; i < a->allow_lists.n; i++)

@@ -16,7 +16,9 @@ int main(void)
         fputc('x', f);
     fputs("\n\ttrace-1\t\n", f);
     /* A credential by its shape is never released: the line is skipped (with a warning). */
-    fputs("ghp_" "Q7vB2rK9lM4xZ8tY1nW6pC3hD5gF0jS7uA2e\n", f);
+    fputs("ghp_"
+          "Q7vB2rK9lM4xZ8tY1nW6pC3hD5gF0jS7uA2e\n",
+          f);
     /* A glob that releases every address is kept, with a warning. */
     fputs("*@*\n", f);
     fclose(f);

@@ -116,8 +116,8 @@ static void test_command_mode(void)
     fl_free(got);
     /* A real secret inside a command is still redacted. */
     size_t n = 0;
-    got = fl_redact_ex("curl -H 'Authorization: Bearer abc123def456ghi' x", FL_REDACT_COMMAND,
-                       NULL, &n);
+    got = fl_redact_ex("curl -H 'Authorization: Bearer abc123def456ghi' x", FL_REDACT_COMMAND, NULL,
+                       &n);
     CHECK_STR(got, "curl -H 'Authorization: [REDACTED:authorization]' x");
     CHECK_INT(n, 1);
     fl_free(got);

@@ -3,7 +3,9 @@
 #include "fl_reports.h"
 #include "fl_test.h"
 
-#define GH_TOKEN "ghp_" "aZ9xQ2mN7pL4kR8sT1vW3yB6cE0fH5jU8dGk" /* fake, the shape only */
+#define GH_TOKEN                                                                                   \
+    "ghp_"                                                                                         \
+    "aZ9xQ2mN7pL4kR8sT1vW3yB6cE0fH5jU8dGk" /* fake, the shape only */
 #define KEY40 "Zx8K2mQpL7vN3rT9sW1yB4cE6fH0jU5aD2gI8kMxQ2"
 
 static void test_service_accounts(void)
@@ -38,8 +40,8 @@ static void expect(const fl_redact_policy *p, const char *in, const char *want)
 
 static void test_allow_list(void)
 {
-    static const char *const allow[] = {"sre-oncall@example.com", "*@corp.example.com", KEY40,
-                                        GH_TOKEN, "hunter2x9", "*"};
+    static const char *const allow[] = {
+        "sre-oncall@example.com", "*@corp.example.com", KEY40, GH_TOKEN, "hunter2x9", "*"};
     fl_redact_policy p = {.allow = allow, .n_allow = 5};
     expect(&p, "paged sre-oncall@example.com and bob@example.com",
            "paged sre-oncall@example.com and [REDACTED:email]");
