@@ -39,14 +39,14 @@ int fl_report_write(const char *format, const fl_result *r, const fl_report_opts
     const fl_report_format *f = fl_report_find(format);
     if (!f || !r || !out)
         return FL_EINVAL;
-    fl_report_opts defaults = {false, false, 0, NULL};
+    fl_report_opts defaults = {0};
     if (!opts)
         opts = &defaults;
     if (opts->no_redact)
         return f->write(r, opts, out);
 
     /* Redaction works on a copy so the caller's result stays intact for other formats. */
-    fl_result *copy = fl_result_redacted(r);
+    fl_result *copy = fl_result_redacted_with(r, opts->redact);
     if (!copy)
         return FL_ENOMEM;
     int rc = f->write(copy, opts, out);

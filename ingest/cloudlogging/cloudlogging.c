@@ -244,6 +244,15 @@ static int cl_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
     }
     int rc = fl_auth_new(&c->auth, cfg->auth, "https://www.googleapis.com/auth/logging.read",
                          errbuf, errlen);
+    if (!rc) {
+        /* Without credentials the source would poll for nothing while tail wrote empty
+         * snapshots: the first token is fetched now, and a failure ends tail with the reason. */
+        char tok[4096], why[400];
+        rc = fl_auth_token(c->auth, tok, sizeof(tok), why, sizeof(why));
+        memset(tok, 0, sizeof(tok));
+        if (rc)
+            snprintf(errbuf, errlen, "cloud-logging: credentials: %s", why);
+    }
     if (rc) {
         cl_free(c);
         return rc;

@@ -51,6 +51,7 @@
     X(P_RESOURCE, PROTO, "resourceName")                                                           \
     X(P_AUTH, PROTO, "authenticationInfo")                                                         \
     X(PA_PRINCIPAL, P_AUTH, "principalEmail")                                                      \
+    X(PA_SUBJECT, P_AUTH, "principalSubject")                                                      \
     X(P_STATUS, PROTO, "status")                                                                   \
     X(PS_MESSAGE, P_STATUS, "message")                                                             \
     X(PS_CODE, P_STATUS, "code")                                                                   \

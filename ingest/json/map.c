@@ -566,7 +566,9 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
     SET(audit_method, FL_S_P_METHOD);
     SET(audit_service, FL_S_P_SERVICE);
     SET(audit_resource, FL_S_P_RESOURCE);
-    SET(audit_principal, FL_S_PA_PRINCIPAL);
+    /* Third-party (workforce / workload identity) callers have no principalEmail, only
+     * principalSubject ("principal://iam.googleapis.com/.../subject/NAME"). */
+    SET_FIRST(audit_principal, FL_S_PA_PRINCIPAL, FL_S_PA_SUBJECT);
     SET(audit_status_message, FL_S_PS_MESSAGE);
     e->has_audit_status = v[FL_S_P_STATUS].t == FL_V_OBJ;
     e->audit_status_code = int_in_range(&v[FL_S_PS_CODE], INT_MIN, INT_MAX, 0);

@@ -366,6 +366,14 @@ static int ps_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_sin
         snprintf(base, sizeof(base), "https://pubsub.googleapis.com/v1/");
         int rc = fl_auth_new(&p->auth, cfg->auth, "https://www.googleapis.com/auth/pubsub",
                              errbuf, errlen);
+        if (!rc) {
+            /* As cloud-logging: no credentials ends tail now rather than pulling nothing. */
+            char tok[4096], why[400];
+            rc = fl_auth_token(p->auth, tok, sizeof(tok), why, sizeof(why));
+            memset(tok, 0, sizeof(tok));
+            if (rc)
+                snprintf(errbuf, errlen, "pubsub: credentials: %s", why);
+        }
         if (rc) {
             ps_free(p);
             return rc;

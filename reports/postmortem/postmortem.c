@@ -250,6 +250,20 @@ static void title(const pm *p, const fl_postmortem_opts *opts)
             "person. Secrets are redacted.\n\n",
             (unsigned long long)p->r->input.entries, (unsigned long long)p->r->input.files,
             p->r->input.files == 1 ? "" : "s");
+    /* The reader must know when the draft covers part of the logs only (issue 13 item 1). */
+    if (p->r->input.filter[0] || p->r->input.duplicates) {
+        fputs(">", o);
+        if (p->r->input.filter[0]) {
+            fputs(" Filter: ", o);
+            fl_md_code(o, p->r->input.filter);
+            fprintf(o, " (%llu entries outside it left out).",
+                    (unsigned long long)p->r->input.filtered_out);
+        }
+        if (p->r->input.duplicates)
+            fprintf(o, " %llu duplicate entries (same insertId, logName and timestamp) dropped.",
+                    (unsigned long long)p->r->input.duplicates);
+        fputs("\n\n", o);
+    }
     fputs("**Date**: ", o);
     fprintf(o, "%.10s  \n**Duration**: ", d);
     if (p->first_error) {
@@ -872,7 +886,7 @@ int fl_postmortem_write(const fl_result *r, const fl_postmortem_opts *opts, FILE
 {
     if (opts && opts->no_redact)
         return write_draft(r, opts, out);
-    fl_result *red = fl_result_redacted(r);
+    fl_result *red = fl_result_redacted_with(r, opts ? opts->redact : NULL);
     if (!red)
         return FL_ENOMEM;
     int rc = write_draft(red, opts, out);

@@ -10,6 +10,7 @@
 typedef struct fl_postmortem_opts {
     const char *title; /* optional; default "<service> incident <date>" */
     bool no_redact;    /* the result is written as given; otherwise a redacted copy */
+    const fl_redact_policy *redact; /* actors and allow-list (NULL: defaults) */
 } fl_postmortem_opts;
 
 /* Writes the postmortem draft (runbook template: Summary, Impact, Timeline (UTC), Root Cause,

@@ -26,7 +26,9 @@ typedef struct scan {
     fl_buf out;
     size_t count;
     size_t copied; /* input before this offset is already in out */
-    size_t after;  /* where the last match ended: the output there ends in "]" */
+    size_t after;  /* where the last replacement ended: the output there ends in "]" */
+    const fl_redact_policy *policy;
+    bool kept; /* the last match was kept as it is (allow-list) */
     int err;
 } scan;
 
@@ -116,9 +118,24 @@ static void emit_redacted(scan *sc, const char *kind)
         sc->err = fl_buf_printf(&sc->out, "[REDACTED:%s]", kind);
 }
 
-/* Keeps s[i..keep_end), redacts s[keep_end..end). Returns end - i. */
+/* Only what the scanner finds by a guess (an address, random-looking text) can be released
+ * by the allow-list; credentials recognised by their shape or their key never are. */
+static bool releasable(const char *kind)
+{
+    return !strcmp(kind, "email") || !strcmp(kind, "high_entropy") || !strcmp(kind, "key_material");
+}
+
+/* Keeps s[i..keep_end), redacts s[keep_end..end) unless the allow-list keeps it too.
+ * Returns end - i. */
 static size_t replace(scan *sc, size_t i, size_t keep_end, size_t end, const char *kind)
 {
+    if (sc->policy && releasable(kind) &&
+        fl_redact_allowed(sc->policy, sc->s + keep_end, end - keep_end)) {
+        flush_to(sc, end);
+        sc->kept = true;
+        return end - i;
+    }
+    sc->kept = false; /* the output ends in this marker */
     flush_to(sc, keep_end);
     emit_redacted(sc, kind);
     return end - i;
@@ -893,6 +910,8 @@ static size_t m_email(scan *sc, size_t i)
     if (t - last_dot - 1 < 2)
         return 0;
     k = t;
+    if (sc->flags & FL_REDACT_KEEP_EMAIL)
+        return 0;
     /* Service accounts (…@PROJECT.iam.gserviceaccount.com, …@cloudbuild.gserviceaccount.com,
      * …@developer.gserviceaccount.com, …@appspot.gserviceaccount.com) are machine identities,
      * not personal data: IAM errors and deploy actors need them. */
@@ -1021,13 +1040,15 @@ static size_t try_match(scan *sc, size_t i)
     return 0;
 }
 
-char *fl_redact_ex(const char *s, unsigned flags, size_t *n_out)
+char *fl_redact_ex(const char *s, unsigned flags, const fl_redact_policy *policy, size_t *n_out)
 {
     if (n_out)
         *n_out = 0;
     if (!s)
         return NULL;
     scan sc = {.s = s, .n = strlen(s), .flags = flags};
+    if (policy && policy->n_allow)
+        sc.policy = policy;
     fl_buf_init(&sc.out, MAX_OUT);
     size_t i = 0;
     while (i < sc.n) {
@@ -1038,7 +1059,10 @@ char *fl_redact_ex(const char *s, unsigned flags, size_t *n_out)
             size_t m = try_match(&sc, i);
             if (m) {
                 i += m;
-                sc.copied = sc.after = i;
+                sc.copied = i;
+                if (!sc.kept)
+                    sc.after = i;
+                sc.kept = false;
                 continue;
             }
             /* Nothing starts inside a word (every matcher is anchored at a word boundary,
@@ -1063,5 +1087,10 @@ char *fl_redact_ex(const char *s, unsigned flags, size_t *n_out)
 
 char *fl_redact(const char *s)
 {
-    return fl_redact_ex(s, 0, NULL);
+    return fl_redact_ex(s, 0, NULL, NULL);
+}
+
+char *fl_redact_with(const char *s, const fl_redact_policy *p)
+{
+    return fl_redact_ex(s, 0, p, NULL);
 }

@@ -2,13 +2,27 @@
  * redaction scanner. Identifiers that faultline derives itself (class ids, rule ids,
  * fingerprints, signal names) are copied as they are; anything that can carry log text,
  * principals or file names is redacted. Recommended actions are redacted in command mode so
- * gcloud flags such as --secret=NAME stay runnable. */
+ * gcloud flags such as --secret=NAME stay runnable.
+ *
+ * Actors (who made a change) follow the policy: service accounts are shown, people are shown
+ * unless redact_actors. An actor is replaced as a whole wherever it appears in text that
+ * faultline wrote about the change (the change's description, the causes' summaries,
+ * evidence and score details); everything around it is redacted as usual. Log text (samples,
+ * templates, fields) is not touched by this: an address in a log message stays redacted. */
 #include <string.h>
 
 #include "fl_reports.h"
 #include "redact.h"
 
+typedef struct actor {
+    const char *raw;
+    char *shown; /* what replaces raw: raw with secrets redacted, or "[REDACTED:actor]" */
+} actor;
+
 typedef struct copier {
+    const fl_redact_policy *policy;
+    actor *actors; /* distinct non-empty actors of the result's changes */
+    size_t n_actors;
     int err;
 } copier;
 
@@ -26,10 +40,99 @@ static char *dup_red(copier *c, const char *s, unsigned flags)
 {
     if (!s)
         return NULL;
-    char *d = fl_redact_ex(s, flags, NULL);
+    char *d = fl_redact_ex(s, flags, c->policy, NULL);
     if (!d)
         c->err = FL_ENOMEM;
     return d;
+}
+
+/* Text about changes: each actor occurrence becomes its shown form, the rest is redacted. */
+static char *dup_red_actors(copier *c, const char *s, unsigned flags)
+{
+    if (!s || !c->n_actors)
+        return dup_red(c, s, flags);
+    fl_buf out;
+    fl_buf_init(&out, 64u * 1024 * 1024);
+    const char *p = s;
+    int err = 0;
+    while (*p && !err) {
+        /* The earliest actor occurrence; the longest one when two start there. */
+        const char *best = NULL;
+        const actor *who = NULL;
+        for (size_t i = 0; i < c->n_actors; i++) {
+            const char *q = strstr(p, c->actors[i].raw);
+            if (q &&
+                (!best || q < best || (q == best && strlen(c->actors[i].raw) > strlen(who->raw)))) {
+                best = q;
+                who = &c->actors[i];
+            }
+        }
+        size_t plain = best ? (size_t)(best - p) : strlen(p);
+        if (plain) {
+            char *piece = fl_strndup(p, plain);
+            char *red = piece ? fl_redact_ex(piece, flags, c->policy, NULL) : NULL;
+            err = red ? fl_buf_add(&out, red, strlen(red)) : FL_ENOMEM;
+            fl_free(piece);
+            fl_free(red);
+        }
+        if (!best)
+            break;
+        if (!err)
+            err = fl_buf_add(&out, who->shown, strlen(who->shown));
+        p = best + strlen(who->raw);
+    }
+    if (err) {
+        fl_buf_free(&out);
+        c->err = FL_ENOMEM;
+        return NULL;
+    }
+    char *d = out.data ? fl_buf_detach(&out) : fl_strdup("");
+    if (!d)
+        c->err = FL_ENOMEM;
+    return d;
+}
+
+static char *actor_shown(copier *c, const char *raw)
+{
+    if (fl_actor_is_service_account(raw))
+        return dup_red(c, raw, FL_REDACT_KEEP_EMAIL);
+    if (c->policy && c->policy->redact_actors)
+        return dup_plain(c, "[REDACTED:actor]");
+    /* A person, shown: the address stays, a token pasted into a CI actor field does not. */
+    return dup_red(c, raw, FL_REDACT_KEEP_EMAIL);
+}
+
+static void collect_actors(copier *c, const fl_result *r)
+{
+    if (!r->n_changes)
+        return;
+    c->actors = fl_calloc(r->n_changes, sizeof(actor));
+    if (!c->actors) {
+        c->err = FL_ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < r->n_changes; i++) {
+        const char *a = r->changes[i].actor;
+        /* Very short actors ("ci", "me") would match inside ordinary words. */
+        if (!a || strlen(a) < 3)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < c->n_actors && !seen; j++)
+            seen = strcmp(c->actors[j].raw, a) == 0;
+        if (seen)
+            continue;
+        c->actors[c->n_actors].raw = a;
+        c->actors[c->n_actors].shown = actor_shown(c, a);
+        if (c->actors[c->n_actors].shown)
+            c->n_actors++;
+    }
+}
+
+static void free_actors(copier *c)
+{
+    for (size_t i = 0; i < c->n_actors; i++)
+        fl_free(c->actors[i].shown);
+    fl_free(c->actors);
 }
 
 static void *dup_mem(copier *c, const void *p, size_t count, size_t size)
@@ -87,8 +190,8 @@ static void copy_changes(copier *c, fl_result *d, const fl_result *s)
         *b = *a;
         b->service = dup_plain(c, a->service);
         b->revision = dup_plain(c, a->revision);
-        b->actor = dup_red(c, a->actor, 0);
-        b->description = dup_red(c, a->description, 0);
+        b->actor = dup_red_actors(c, a->actor, 0);
+        b->description = dup_red_actors(c, a->description, 0);
         b->source = dup_plain(c, a->source);
         b->commit_sha = dup_plain(c, a->commit_sha);
     }
@@ -170,26 +273,34 @@ static void copy_cause(copier *c, fl_cause *b, const fl_cause *a)
     b->revision = dup_plain(c, a->revision);
     b->previous_revision = dup_plain(c, a->previous_revision);
     b->error_class = dup_red(c, a->error_class, 0);
-    b->summary = dup_red(c, a->summary, 0);
+    b->summary = dup_red_actors(c, a->summary, 0);
     b->parts = new_array(c, &b->n_parts, sizeof(fl_score_part));
     for (size_t j = 0; b->parts && j < b->n_parts; j++) {
         b->parts[j] = a->parts[j];
         b->parts[j].signal = dup_plain(c, a->parts[j].signal);
-        b->parts[j].detail = dup_red(c, a->parts[j].detail, 0);
+        b->parts[j].detail = dup_red_actors(c, a->parts[j].detail, 0);
     }
-    b->evidence = dup_strv(c, a->evidence, &b->n_evidence, 0);
+    b->evidence = new_array(c, &b->n_evidence, sizeof(char *));
+    for (size_t j = 0; b->evidence && j < b->n_evidence; j++)
+        b->evidence[j] = dup_red_actors(c, a->evidence[j], 0);
     b->actions = dup_strv(c, a->actions, &b->n_actions, FL_REDACT_COMMAND);
     copy_commits(c, &b->commits, &a->commits);
 }
 
 fl_result *fl_result_redacted(const fl_result *r)
 {
+    return fl_result_redacted_with(r, NULL);
+}
+
+fl_result *fl_result_redacted_with(const fl_result *r, const fl_redact_policy *p)
+{
     if (!r)
         return NULL;
     fl_result *d = fl_result_new();
     if (!d)
         return NULL;
-    copier c = {0};
+    copier c = {.policy = p};
+    collect_actors(&c, r);
     /* Scalars first, then every pointer member replaced by an owned copy. */
     *d = *r;
     copy_input(&c, &d->input, &r->input);
@@ -210,6 +321,7 @@ fl_result *fl_result_redacted(const fl_result *r)
     d->causes = new_array(&c, &d->n_causes, sizeof(fl_cause));
     for (size_t i = 0; d->causes && i < d->n_causes; i++)
         copy_cause(&c, &d->causes[i], &r->causes[i]);
+    free_actors(&c);
     if (c.err) {
         fl_result_free(d);
         return NULL;

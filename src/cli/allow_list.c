@@ -2,6 +2,7 @@
 #include "allow_list.h"
 
 #include "fl_common.h"
+#include "fl_reports.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,6 +34,14 @@ int fl_allow_list_load(fl_allow_list *al, const char *cmd, const char *path)
             fprintf(stderr, "faultline %s: %s:%zu: skipped (%s)\n", cmd, path, lineno,
                     al->n >= FL_ALLOW_MAX ? "more than 4096 values" : "longer than 256 bytes");
             continue;
+        }
+        *e = '\0';
+        char why[200];
+        int check = fl_redact_allow_check(s, why, sizeof why);
+        if (check != FL_ALLOW_OK) {
+            fprintf(stderr, "faultline %s: %s:%zu: warning: %s\n", cmd, path, lineno, why);
+            if (check == FL_ALLOW_REFUSED)
+                continue;
         }
         char **v = fl_realloc(al->v, (al->n + 1) * sizeof(*v));
         char *copy = v ? fl_strndup(s, (size_t)(e - s)) : NULL;

@@ -2,7 +2,10 @@
  * one per line, kept by the user. Loaded here; reports/redact applies them (fl_report_opts
  * .keep). Blank lines and lines starting with '#' are skipped; surrounding blanks are trimmed.
  * At most FL_ALLOW_MAX values of at most FL_ALLOW_VALUE_MAX bytes: past either cap the line
- * is skipped with a warning naming file:line, the rest still loads. */
+ * is skipped with a warning naming file:line, the rest still loads. A value that is a
+ * credential by its shape (fl_redact_allow_check) is skipped with a warning too; a glob that
+ * matches any address or random key material, or a literal that looks like key material, is
+ * kept with a warning (the user may mean it; it must not pass unnoticed). */
 #ifndef FL_ALLOW_LIST_H
 #define FL_ALLOW_LIST_H
 

@@ -209,9 +209,19 @@ int fl_cli_check_output(const char *cmd, const char *output, const fl_strv *inpu
 
 int fl_cli_load_allow_lists(const char *cmd, fl_analysis_args *a)
 {
+    if (a->no_redact && (a->redact_actors || a->allow_lists.n)) {
+        fprintf(stderr,
+                "faultline %s: --no-redact writes everything as it is; it cannot go "
+                "with --redact-actors or --allow-list\n",
+                cmd);
+        return -1;
+    }
     for (size_t i = 0; i < a->allow_lists.n; i++)
         if (fl_allow_list_load(&a->allow, cmd, a->allow_lists.v[i]))
             return -1;
+    a->redact.redact_actors = a->redact_actors;
+    a->redact.allow = (const char *const *)a->allow.v;
+    a->redact.n_allow = a->allow.n;
     return 0;
 }
 
@@ -300,6 +310,5 @@ void fl_cli_report_opts(const fl_analysis_args *a, FILE *out, fl_report_opts *ro
     ro->color = !a->no_color && !(no_color && *no_color) && isatty(fileno(out));
     ro->width = terminal_width(out);
     ro->title = a->title;
-    /* a->redact_actors and a->allow are for reports/redact (issue 13 item 4) to take from
-     * here once fl_result_redacted accepts them. */
+    ro->redact = &a->redact;
 }

@@ -50,7 +50,8 @@ typedef struct fl_analysis_args {
     bool fail_on_cause; /* --fail-on-cause: exit 4 when a confident cause was found */
     bool redact_actors;   /* --redact-actors */
     fl_strv allow_lists;  /* --allow-list FILE */
-    fl_allow_list allow;  /* their values, loaded by fl_cli_run_analysis */
+    fl_allow_list allow;  /* their values, loaded by fl_cli_load_allow_lists */
+    fl_redact_policy redact; /* both of the above, for reports/redact */
     const char *repo;     /* --repo PATH: local clone to rank suspect commits */
     const char *repo_url; /* --repo-url URL: web URL for the compare link */
     unsigned shard_index, shard_count; /* set by analyze from --shard (not an option row) */
@@ -122,12 +123,16 @@ void fl_filter_args_free(fl_filter_args *f);
      offsetof(type, member.repo_url), 0, 0, NULL},                                                 \
     {"quiet", 'q', FL_OPT_FLAG, NULL, "no warnings summary on stderr",                             \
      offsetof(type, member.quiet), 0, 0, NULL},                                                    \
-    /* Parsed and loaded, not yet in --help: once reports/redact applies them (issue 13 item   \
-     * 4) they get their help lines. */                                                           \
-    {"redact-actors", 0, FL_OPT_FLAG, NULL, NULL, offsetof(type, member.redact_actors), 0, 0,     \
-     NULL},                                                                                        \
-    {"allow-list", 0, FL_OPT_STRINGS, "FILE", NULL, offsetof(type, member.allow_lists), 0, 0,     \
-     NULL}
+    FL_REDACT_POLICY_OPTS(type, member)
+
+/* Who made a change, and values never redacted (reports/redact, docs/postmortem.md). */
+#define FL_REDACT_POLICY_OPTS(type, member)                                                        \
+    {"redact-actors", 0, FL_OPT_FLAG, NULL,                                                        \
+     "hide people who made changes ([REDACTED:actor]); service accounts stay shown",              \
+     offsetof(type, member.redact_actors), 0, 0, NULL},                                            \
+    {"allow-list", 0, FL_OPT_STRINGS, "FILE",                                                      \
+     "values never redacted, one per line or a glob (sre-oncall@example.com, *@example.com); "     \
+     "tokens and keys stay redacted", offsetof(type, member.allow_lists), 0, 0, NULL}
 // clang-format on
 
 /* Fills po from the parsed arguments (po keeps pointers into a; a must outlive it). */
@@ -168,8 +173,9 @@ void fl_cli_env_to_pipeline(fl_pipeline_opts *po);
  * would overwrite the export, or be read as input next time). Prints why and returns -1. */
 int fl_cli_check_output(const char *cmd, const char *output, const fl_strv *inputs);
 
-/* Loads the --allow-list files into a->allow (before the analysis: a bad path is a usage
- * error). Prints why and returns -1 on failure. */
+/* Loads the --allow-list files into a->allow and fills a->redact (before the analysis: a bad
+ * path is a usage error, as is --redact-actors with --no-redact). Prints why and returns -1
+ * on failure. */
 int fl_cli_load_allow_lists(const char *cmd, fl_analysis_args *a);
 
 /* The exit status once the report is written: status, or FL_EXIT_CAUSE with --fail-on-cause

@@ -53,6 +53,7 @@ static const fl_opt merge_opts[] = {
      offsetof(struct merge_args, a.repo_url), 0, 0, NULL},
     {"quiet", 'q', FL_OPT_FLAG, NULL, "no warnings summary on stderr",
      offsetof(struct merge_args, a.quiet), 0, 0, NULL},
+    FL_REDACT_POLICY_OPTS(struct merge_args, a),
     FL_OPT_END,
 };
 
@@ -283,6 +284,10 @@ int fl_cmd_merge(int argc, char **argv)
     if (rc || files.n == 0) {
         fprintf(stderr, "faultline merge: %s\n",
                 rc ? err : "no summary given (see 'faultline merge --help')");
+        status = FL_EXIT_USAGE;
+        goto out;
+    }
+    if (fl_cli_load_allow_lists("merge", &args.a)) {
         status = FL_EXIT_USAGE;
         goto out;
     }

@@ -40,13 +40,14 @@ static const char postmortem_epilog[] =
     "  any other https URL                       as JSON {type, timestamp, data}, signed per\n"
     "                                            Standard Webhooks with FAULTLINE_WEBHOOK_SECRET\n"
     "Only https (plain http only to localhost). 5xx, 429 and network errors are retried with\n"
-    "backoff (5 attempts); other 4xx are not. FAULTLINE_GITHUB_API_URL and\n"
-    "FAULTLINE_SLACK_HOOKS_URL replace the API bases (GitHub Enterprise, tests). A failed\n"
-    "attachment makes the exit status 1; the draft is written first either way.\n"
+    "backoff (5 attempts); other 4xx are not. FAULTLINE_GITHUB_API_URL replaces the API\n"
+    "base (GitHub Enterprise). A failed attachment makes the exit status 1; the draft is\n"
+    "written first either way.\n"
     "\n"
     "Examples:\n"
     "  faultline postmortem incident.json -o postmortem.md\n"
     "  faultline postmortem --service checkout-api --since 2026-07-25T02:30:00Z logs/\n"
+    "  faultline postmortem --redact-actors --allow-list keep.txt incident.json -o external.md\n"
     "  GITHUB_TOKEN=... faultline postmortem logs/ --attach "
     "https://github.com/acme/shop/issues/42\n"
     "\n";
@@ -157,7 +158,7 @@ int fl_cmd_postmortem(int argc, char **argv)
         goto out;
 
     /* One redacted view feeds the file and every attachment, so they say the same thing. */
-    fl_result *view = args.a.no_redact ? res : fl_result_redacted(res);
+    fl_result *view = args.a.no_redact ? res : fl_result_redacted_with(res, &args.a.redact);
     fl_postmortem_opts po = {.title = args.a.title, .no_redact = true};
     char *md = view ? fl_postmortem_string(view, &po) : NULL;
     if (!md) {
@@ -181,6 +182,7 @@ int fl_cmd_postmortem(int argc, char **argv)
         fl_result_free(view);
     fl_result_free(res);
 out:
+    fl_allow_list_free(&args.a.allow);
     fl_opts_free(&postmortem_spec, &args);
     fl_strv_free(&inputs);
     return status;

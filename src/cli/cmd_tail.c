@@ -135,6 +135,7 @@ static const char tail_epilog[] =
     "  faultline tail --pubsub projects/acme/subscriptions/run-logs --webhook https://hooks/x\n"
     "  faultline tail --cloud-logging 'resource.type=\"cloud_run_revision\"' --project acme\n"
     "  faultline tail -f /var/log/app/entries.ndjson --window 15m\n"
+    "  faultline tail -f entries.ndjson --redact-actors --allow-list ~/.fl/keep.txt\n"
     "  gcloud logging read 'severity>=WARNING' --format=json | faultline tail\n"
     "\n";
 
@@ -226,9 +227,9 @@ static size_t json_one_line(char *s, size_t n)
 static void tail_message(void *arg, const char *msg)
 {
     tail *t = arg;
-    fl_copy_str(t->status, sizeof(t->status), msg);
+    fl_copy_str(t->status, sizeof(t->status), msg); /* the screen's one line */
     if (!t->screen || !isatty(STDERR_FILENO))
-        fprintf(stderr, "faultline tail: %s\n", t->status);
+        fprintf(stderr, "faultline tail: %s\n", msg); /* whole: the hint is at the end */
 }
 
 /* --- output --- */
@@ -322,7 +323,7 @@ static void draw_screen(tail *t, const fl_result *r)
                       is_new,
                       fl_live_engine_duplicates(t->engine),
                       t->status};
-    fl_result *shown = t->args->a.no_redact ? NULL : fl_result_redacted(r);
+    fl_result *shown = t->args->a.no_redact ? NULL : fl_result_redacted_with(r, &t->args->a.redact);
     fl_terminal_render(shown ? shown : r, &v, stdout);
     fl_result_free(shown);
     fl_free(is_new);
@@ -584,6 +585,7 @@ static int engine_opts(tail *t, fl_live_engine_opts *eo)
     fl_analysis_args_to_pipeline(&a->a, &eo->pipeline);
     eo->slow_json = a->a.slow_json;
     eo->no_redact = a->a.no_redact;
+    eo->redact = &a->a.redact;
     eo->state_dir = a->state;
     eo->window_us = window * 1000;
     eo->cooldown_ms = (uint64_t)cooldown;
@@ -710,8 +712,10 @@ int fl_cmd_tail(int argc, char **argv)
         fl_strv_free(&positional);
         return FL_EXIT_OK;
     }
-    if (rc) {
-        fprintf(stderr, "faultline tail: %s\n", err);
+    if (rc || fl_cli_load_allow_lists("tail", &args.a)) {
+        if (rc)
+            fprintf(stderr, "faultline tail: %s\n", err);
+        fl_allow_list_free(&args.a.allow);
         fl_opts_free(&tail_spec, &args);
         fl_strv_free(&positional);
         return FL_EXIT_USAGE;
@@ -751,6 +755,7 @@ int fl_cmd_tail(int argc, char **argv)
     if (t.exit_status == FL_EXIT_OK && t.engine) /* malformed input: 3, as `analyze` */
         t.exit_status = fl_live_engine_exit_status(t.engine);
     tail_free(&t);
+    fl_allow_list_free(&args.a.allow);
     fl_opts_free(&tail_spec, &args);
     fl_strv_free(&positional);
     return t.exit_status;

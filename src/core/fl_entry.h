@@ -34,8 +34,9 @@
  *   http_status    httpRequest.status (int; 0 absent); latency_s httpRequest.latency
  *                  ("0.78s" -> 0.78; -1 absent); http_method requestMethod; http_url requestUrl
  *   audit_*        protoPayload.methodName, .serviceName, .resourceName,
- *                  .authenticationInfo.principalEmail, .status.message, .status.code
- *                  (has_audit_status true when protoPayload.status exists)
+ *                  .authenticationInfo.principalEmail (else .principalSubject),
+ *                  .status.message, .status.code (has_audit_status true when
+ *                  protoPayload.status exists)
  *   error_event    jsonPayload."@type" ends in "ReportedErrorEvent"
  *   json_level     jsonPayload.level / .severity / .levelname when the top-level severity is
  *                  absent or DEFAULT (a pino number is stored as its severity name); it raises

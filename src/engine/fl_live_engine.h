@@ -19,6 +19,7 @@
 
 #include "fl_live.h"
 #include "fl_pipeline.h"
+#include "fl_reports.h"
 
 #define FL_LIVE_MAX_SOURCES 16
 #define FL_LIVE_DEDUP_DEFAULT 500000
@@ -29,6 +30,7 @@ typedef struct fl_live_engine_opts {
     fl_pipeline_opts pipeline; /* rules, --changes files, analysis options */
     bool slow_json;            /* parse with jansson (the reference parser) */
     bool no_redact;            /* announce raw text (the user asked for it) */
+    const fl_redact_policy *redact; /* actors and allow-list of what is announced; NULL: defaults */
     const char *state_dir;     /* journal, checkpoints and fired.tsv; NULL: none */
     fl_time window_us;         /* the sliding window */
     uint64_t cooldown_ms;      /* the same cause is not announced again within this */

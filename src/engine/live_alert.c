@@ -251,11 +251,11 @@ void fl_live_engine_announce(fl_live_engine *e, const fl_result *r)
     for (size_t i = 0; i < e->n_fired; i++)
         if (!strcmp(e->fired[i].key, key) && now - e->fired[i].at_ms < e->o.cooldown_ms)
             return;
-    fl_result *redacted = e->o.no_redact ? NULL : fl_result_redacted(r);
+    fl_result *redacted = e->o.no_redact ? NULL : fl_result_redacted_with(r, e->o.redact);
     /* The redacted result keeps service and revision names as they are (they are names, not
      * text); what goes to a command or a third party passes them through the redactor too. */
-    char *service = redacted ? fl_redact(redacted->causes[0].service) : NULL;
-    char *revision = redacted ? fl_redact(redacted->causes[0].revision) : NULL;
+    char *service = redacted ? fl_redact_with(redacted->causes[0].service, e->o.redact) : NULL;
+    char *revision = redacted ? fl_redact_with(redacted->causes[0].revision, e->o.redact) : NULL;
     if (!e->o.no_redact && (!redacted || !service || !revision)) {
         live_message(e, "new top cause: out of memory while redacting; not announced");
         e->top_key[0] = '\0';

@@ -240,17 +240,22 @@ def case_pem_per_entry():
 
 
 def case_service_accounts_kept():
-    """Service-account principals are machine identities and stay in every report; personal
-    addresses are still redacted (today: both become [REDACTED:email])."""
+    """Service-account principals are machine identities and stay in every report; people
+    who deployed are shown by default (issue 13 item 4) and hidden with --redact-actors
+    (tests/e2e/redact_actors.py covers every output)."""
     p = os.path.join(ROOT, "tests/data/incidents/checkout-bad-deploy.json")
     for name, out in all_outputs(p).items():
         if name == "classify":
             continue  # classify prints log lines; the principals are in audit fields
         check("675795479@cloudbuild.gservice" in out,
               f"{name}: the Cloud Build service account was redacted")
+    for fmt in ("text", "md", "json", "html"):
+        rc, out, err = run(["analyze", "--redact-actors", "--format", fmt, p])
+        check(rc in (0, 3), f"analyze --redact-actors --format {fmt}: exit {rc}; {err[:300]}")
+        check("675795479@cloudbuild.gservice" in out,
+              f"{fmt} --redact-actors: the Cloud Build service account was redacted")
         check("maria.gonzalez@" not in out and "sam.okafor@" not in out,
-              f"{name}: a personal address leaked")
-
+              f"{fmt} --redact-actors: a personal address leaked")
 
 
 # ---- weaker spots: almost-JSON and timestamps RFC 3339 rejects ----

@@ -10,6 +10,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen_incident.py")
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+import clitest  # noqa: E402  (the report JSON Schema check every test's reports go through)
 
 
 def fail(msg):
@@ -102,7 +104,18 @@ class Tail:
         self.t_err.join(5)
         check(self.p.returncode == 0, "tail exits 0 after Ctrl-C")
         check(self.err_count("handles left open") == 0, "every libuv handle closed at exit")
+        self.validate()
         return self.last()
+
+    def validate(self):
+        """Every snapshot and the final report match docs/report.schema.json."""
+        with self.lock:
+            docs = [d for _, d in self.snapshots if d.get("generated_by") == "faultline"]
+        try:
+            for i, d in enumerate(docs):
+                clitest.validate_report(d, "tail snapshot %d" % i)
+        except clitest.Fail as e:
+            fail(str(e))
 
     def kill(self):
         self.p.send_signal(signal.SIGKILL)

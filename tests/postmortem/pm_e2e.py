@@ -558,7 +558,9 @@ def case_redaction_corpus():
             "https://hooks.slack.com/services/T1/B1/cccccccccccc"]
 
     def outputs(no_redact):
-        extra = ["--changes", changes] + (["--no-redact"] if no_redact else [])
+        # The planted CI actor is a person: shown by default (issue 13 item 4), so the
+        # redacted run hides actors too; everything else planted is a secret either way.
+        extra = ["--changes", changes] + (["--no-redact"] if no_redact else ["--redact-actors"])
         got = {}
         for fmt in ("md", "json", "html", "text"):
             got[fmt] = analyze(fmt, inp, tuple(extra))

@@ -97,7 +97,7 @@ static char *run_json(const char *input, const fl_pipeline_opts *o, int *rc_out,
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    fl_report_opts ro = {true, false, 100, NULL};
+    fl_report_opts ro = {true, false, 100, NULL, NULL};
     fl_report_write("json", res, &ro, f);
     fclose(f);
     if (keep)

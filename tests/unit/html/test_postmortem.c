@@ -105,11 +105,18 @@ static void test_draft(void)
                      "--to-revisions=checkout-00041-abc=100`") != NULL);
     CHECK(strstr(md, "CI gate") != NULL);
     CHECK(strstr(md, "canary") != NULL);
-    /* Redacted by default; escaped either way. */
+    /* Redacted by default; escaped either way. Who deployed is shown (issue 13 item 4). */
     CHECK(strstr(md, "hunter2x9") == NULL);
-    CHECK(strstr(md, "jane.doe@example.com") == NULL);
+    CHECK(strstr(md, "jane.doe@example.com") != NULL);
     CHECK(strstr(md, "[REDACTED:secret]") != NULL);
     check_no_injection(md);
+    fl_free(md);
+
+    fl_redact_policy hide = {.redact_actors = true};
+    fl_postmortem_opts hidden = {.redact = &hide};
+    md = fl_postmortem_string(r, &hidden);
+    CHECK(md && strstr(md, "jane.doe@example.com") == NULL);
+    CHECK(md && strstr(md, "REDACTED:actor") != NULL); /* escaped brackets */
     fl_free(md);
 
     fl_postmortem_opts raw = {.no_redact = true, .title = "Checkout | outage"};

@@ -281,7 +281,7 @@ static char *report_json(const char *const *paths, size_t n, int threads)
     size_t len = 0;
     if (res) {
         FILE *f = open_memstream(&text, &len);
-        fl_report_opts ro = {true, false, 100, NULL};
+        fl_report_opts ro = {true, false, 100, NULL, NULL};
         fl_report_write("json", res, &ro, f);
         fclose(f);
         fl_result_free(res);

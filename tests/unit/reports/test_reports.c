@@ -122,7 +122,7 @@ static char *render(const char *format, const fl_result *r, bool color)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    fl_report_opts o = {true, color, 100, "checkout | incident"};
+    fl_report_opts o = {true, color, 100, "checkout | incident", NULL};
     int rc = fl_report_write(format, r, &o, f);
     fclose(f);
     CHECK_INT(rc, 0);
@@ -365,7 +365,7 @@ static void test_redaction_dispatch(void)
             char *text = NULL;
             size_t len = 0;
             FILE *f = open_memstream(&text, &len);
-            fl_report_opts o = {no_redact, false, 100, NULL};
+            fl_report_opts o = {no_redact, false, 100, NULL, NULL};
             CHECK_INT(fl_report_write(fl_report_formats[i]->name, r, &o, f), 0);
             fclose(f);
             CHECK((strstr(text, secret) != NULL) == (no_redact == 1));
@@ -410,7 +410,7 @@ static void test_suspects(void)
         0.75,
         fix_strv(1, (const char *const[]){"removed `KV_REDIS_PASSWORD` from deploy/service.yaml"}),
         1};
-    fl_report_opts o = {false, false, 100, NULL};
+    fl_report_opts o = {false, false, 100, NULL, NULL};
     static const char *const formats[] = {"text", "md", "json", "html"};
     for (size_t i = 0; i < FL_ARRAY_LEN(formats); i++) {
         char *text = NULL;
