@@ -87,6 +87,9 @@ static const fl_opt tail_own_opts[] = {
     {"no-screen", 0, FL_OPT_FLAG, NULL, "JSON snapshots even on a terminal",
      offsetof(struct tail_args, no_screen), 0, 0, NULL},
     FL_ANALYSIS_OPTS(struct tail_args, a),
+    /* The same filter as analyze (src/engine/gate.c); a duration for --since counts back from
+     * the newest entry seen so far. */
+    FL_FILTER_OPTS(struct tail_args, a.filter),
     FL_OPT_END,
 };
 
@@ -441,6 +444,7 @@ static void tail_stop(tail *t)
         return;
     t->stopping = true;
     fl_live_engine_checkpoint(t->engine);
+    fl_live_engine_finish(t->engine); /* traces still held count in the final report */
     write_final_report(t);
     uint64_t dup = fl_live_engine_duplicates(t->engine);
     if (dup)
