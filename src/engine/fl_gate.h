@@ -72,6 +72,11 @@ fl_time fl_gate_since_at(const fl_gate *g);
  * hashed (never 0). `tail` recognises redelivered records by the same key. */
 uint64_t fl_gate_dedup_key(const fl_entry *e);
 
+/* For a caller that recognised e as a duplicate itself (tail, per record, before reassembly):
+ * counts it as fl_gate_admit would, as filtered out when the filter drops it, else as a
+ * duplicate. */
+void fl_gate_count_duplicate(fl_gate *g, const fl_entry *e);
+
 /* True if e should be analysed; false if it is filtered out or a duplicate (both counted). */
 bool fl_gate_admit(fl_gate *g, const fl_entry *e);
 /* spec->tmpdir, or "/tmp". */

@@ -23,6 +23,7 @@
 
 #define FL_LIVE_MAX_SOURCES 16
 #define FL_LIVE_DEDUP_DEFAULT 500000
+#define FL_LIVE_HOLD_DEFAULT_MS 2000
 
 typedef struct fl_live_engine fl_live_engine;
 
@@ -35,6 +36,8 @@ typedef struct fl_live_engine_opts {
     uint64_t cooldown_ms;      /* the same cause is not announced again within this */
     size_t dedup_max;          /* record ids remembered; 0: FL_LIVE_DEDUP_DEFAULT */
     uint64_t max_memory_mb;    /* sources pause while more is held (live_memory.c); 0: 1024 */
+    uint64_t hold_ms;          /* a split stack trace waits this long for the rest of it;
+                                * 0: FL_LIVE_HOLD_DEFAULT_MS */
     const char *on_new_cause;  /* sh -c command run for a new top cause; NULL: none */
     const char *webhook;       /* URL the new top cause is POSTed to; NULL: none */
     const char *webhook_secret; /* Standard Webhooks secret; NULL: unsigned */

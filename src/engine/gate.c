@@ -247,12 +247,27 @@ static bool seen_before(fl_gate *g, const fl_entry *e)
     return false;
 }
 
+static bool passes_filter(const fl_gate *g, const fl_entry *e)
+{
+    return passes_attributes(g, e) && !(g->since.text && e->ts < g->since.at) &&
+           !(g->until.text && e->ts > g->until.at);
+}
+
+void fl_gate_count_duplicate(fl_gate *g, const fl_entry *e)
+{
+    if (!g)
+        return;
+    if (passes_filter(g, e))
+        g->duplicates++;
+    else
+        g->filtered_out++;
+}
+
 bool fl_gate_admit(fl_gate *g, const fl_entry *e)
 {
     if (!g)
         return true;
-    if (!passes_attributes(g, e) || (g->since.text && e->ts < g->since.at) ||
-        (g->until.text && e->ts > g->until.at)) {
+    if (!passes_filter(g, e)) {
         g->filtered_out++;
         return false;
     }

@@ -63,6 +63,7 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
     }
     if (fl_dedup_check_add(e->dedup, record_key(&e->entry, data, len))) {
         e->duplicates++;
+        live_assemble_count_duplicate(e);
         return 0;
     }
     e->diag.entries++;
@@ -188,10 +189,8 @@ int fl_live_engine_analyze(fl_live_engine *e, fl_result **out)
         return rc;
     if ((rc = fl_result_set_input(*out, &e->diag)) != 0)
         return rc;
-    /* The filter, named as analyze's report names it; duplicates are the records recognised
-     * again, whether the data held them twice or a source delivered them twice. */
+    /* The filter, named as analyze's report names it, and what it left out. */
     fl_gate_annotate(e->gate, &(*out)->input);
-    (*out)->input.duplicates = e->duplicates;
     return 0;
 }
 

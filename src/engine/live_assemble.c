@@ -11,8 +11,8 @@
  *
  * A trace is held until batch's rules close it (its instance prints something else, the input
  * moves a second of entry time away, a cap) or, because a live stream may stop moving at all
- * (a Kafka partition goes quiet), until it has been held LIVE_HOLD_MS of wall time since its
- * first line arrived: it is then released as it is. That release depends on the wall clock,
+ * (a Kafka partition goes quiet), until it has been held --multiline-hold (2 s) of wall time
+ * since its first line arrived: it is then released as it is. That release depends on the wall clock,
  * which a replay does not have, so it is journaled as a marker ("#flush <age>", age counted in
  * entries pushed, fl_multiline_flush_age) and the replay cuts the trace at the same place. */
 #include <inttypes.h>
@@ -22,14 +22,25 @@
 
 #include "live_internal.h"
 
-/* The gate, then classification and the aggregate. Returns 0 or a negative code. */
-static int admit(fl_live_engine *e, const fl_entry *en)
+/* A relative --since counts back from the newest entry seen so far. */
+static void move_since(fl_live_engine *e, const fl_entry *en)
 {
-    /* A relative --since counts back from the newest entry seen so far. */
     if (fl_gate_needs_newest(e->gate)) {
         fl_gate_consider(e->gate, en);
         fl_gate_resolve(e->gate);
     }
+}
+
+void live_assemble_count_duplicate(fl_live_engine *e)
+{
+    move_since(e, &e->entry);
+    fl_gate_count_duplicate(e->gate, &e->entry);
+}
+
+/* The gate, then classification and the aggregate. Returns 0 or a negative code. */
+static int admit(fl_live_engine *e, const fl_entry *en)
+{
+    move_since(e, en);
     if (!fl_gate_admit(e->gate, en))
         return 0;
     fl_match m;
@@ -86,9 +97,9 @@ int live_assemble_replay_mark(fl_live_engine *e, const char *data, size_t len)
     return rc < 0 ? rc : 1;
 }
 
-/* Every tick: releases the traces held LIVE_HOLD_MS or longer. The ring remembers how many
+/* Every tick: releases the traces held hold_ms or longer. The ring remembers how many
  * entries had been pushed at each of the last ticks; a trace that started before the count of
- * the newest tick at least LIVE_HOLD_MS old has waited long enough. */
+ * the newest tick at least hold_ms old has waited long enough. */
 static void hold_tick(uv_timer_t *h)
 {
     fl_live_engine *e = h->data;
@@ -97,7 +108,7 @@ static void hold_tick(uv_timer_t *h)
     uint64_t best = 0, before = 0;
     for (size_t i = 0; i < LIVE_HOLD_SAMPLES; i++) {
         const hold_sample *s = &e->hold[i];
-        if (s->ms && s->ms + LIVE_HOLD_MS <= now && s->ms > best) {
+        if (s->ms && s->ms + e->hold_ms <= now && s->ms > best) {
             best = s->ms;
             before = s->pushed;
         }
@@ -147,11 +158,13 @@ int live_assemble_init(fl_live_engine *e, char *errbuf, size_t errlen)
         snprintf(errbuf, errlen, "%s", fl_strerror(FL_ENOMEM));
         return FL_ENOMEM;
     }
+    e->hold_ms = e->o.hold_ms ? e->o.hold_ms : FL_LIVE_HOLD_DEFAULT_MS;
     if (e->loop && e->ml) {
+        uint64_t tick = FL_MAX(e->hold_ms / LIVE_HOLD_TICKS, (uint64_t)1);
         uv_timer_init(e->loop, &e->hold_timer);
         e->hold_timer.data = e;
         e->hold_timer_open = true;
-        uv_timer_start(&e->hold_timer, hold_tick, LIVE_HOLD_TICK_MS, LIVE_HOLD_TICK_MS);
+        uv_timer_start(&e->hold_timer, hold_tick, tick, tick);
         uv_unref((uv_handle_t *)&e->hold_timer); /* never what keeps the loop running */
     }
     return 0;

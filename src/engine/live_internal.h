@@ -10,11 +10,10 @@
 #define LIVE_MAX_FIRED 64
 #define LIVE_KEY_MAX 320
 
-/* Reassembly in tail (live_assemble.c): a trace is held at most LIVE_HOLD_MS of wall time
- * (plus one tick) after its first line arrived, then released as it is. */
-#define LIVE_HOLD_MS 2000
-#define LIVE_HOLD_TICK_MS 250
-#define LIVE_HOLD_SAMPLES 16 /* ticks remembered: LIVE_HOLD_SAMPLES x tick > LIVE_HOLD_MS */
+/* Reassembly in tail (live_assemble.c): a trace is held at most hold_ms of wall time (plus
+ * one tick, an eighth of it) after its first line arrived, then released as it is. */
+#define LIVE_HOLD_TICKS 8    /* ticks per hold time */
+#define LIVE_HOLD_SAMPLES 16 /* ticks remembered: twice the hold time */
 /* A journal record that is not a LogEntry: "#flush <age>" replays a hold-time release. */
 #define LIVE_MARK_FLUSH "#flush "
 
@@ -51,6 +50,7 @@ struct fl_live_engine {
     fl_gate *gate;    /* the filter; de-duplication is done per record, before reassembly */
     uv_timer_t hold_timer;
     bool hold_timer_open;
+    uint64_t hold_ms;
     hold_sample hold[LIVE_HOLD_SAMPLES];
     size_t hold_next; /* ring position */
     bool caps_warned;
@@ -80,6 +80,9 @@ int live_assemble_init(fl_live_engine *e, char *errbuf, size_t errlen);
 void live_assemble_free(fl_live_engine *e);
 /* Takes e->entry (a new, not duplicate record): reassembly, the gate, classify and count. */
 int live_assemble_take(fl_live_engine *e);
+/* A record recognised again (e->entry): counted in the report as analyze's gate counts a
+ * duplicate (or as filtered out, when the filter drops it). */
+void live_assemble_count_duplicate(fl_live_engine *e);
 /* A journal record that is a marker (starts with '#'): replays it. Returns 1 if it was one. */
 int live_assemble_replay_mark(fl_live_engine *e, const char *data, size_t len);
 /* Releases every held trace into the counts without journaling the cut: the end of input or a
