@@ -75,6 +75,10 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
     /* Journaled before it is assembled: a trace still held is then in the journal. */
     if (e->journal && !replay && (rc = fl_journal_append(e->journal, e->entry.ts, data, len)))
         return rc;
+    /* Named in warnings as analyze names file:line; the label outlives the entry (sources
+     * close after the last entry is counted). */
+    e->entry.src_file = label;
+    e->entry.src_line = e->records_seen;
     if ((rc = live_assemble_take(e)) != 0)
         return rc;
     return 1;
@@ -177,6 +181,30 @@ void fl_live_engine_reload_rules(fl_live_engine *e)
     live_message(e, "SIGHUP: %zu rules reloaded", fl_rules_count(rules));
 }
 
+/* The input section: what reading reported plus the aggregate's caps and far-away timestamps,
+ * as fl_pipeline_report adds them. On a copy of the diag, since every snapshot judges the
+ * aggregate afresh. */
+static int set_input(fl_live_engine *e, fl_result *r)
+{
+    const fl_diag *d = &e->diag;
+    fl_diag snap;
+    fl_diag_init(&snap);
+    for (size_t i = 0; i < d->n_warnings; i++)
+        fl_diag_warn(&snap, d->warnings[i].kind, d->warnings[i].file, d->warnings[i].line, "%s",
+                     d->warnings[i].message);
+    snap.entries = d->entries;
+    snap.malformed = d->malformed;
+    snap.oversize = d->oversize;
+    snap.bytes = d->bytes;
+    snap.files = d->files;
+    snap.unreadable = d->unreadable;
+    snap.warnings_dropped = d->warnings_dropped;
+    fl_agg_warn_caps(e->agg, &snap);
+    int rc = fl_result_set_input(r, &snap);
+    fl_diag_free(&snap);
+    return rc;
+}
+
 int fl_live_engine_analyze(fl_live_engine *e, fl_result **out)
 {
     /* The window, and a --since bound that has moved forward since entries were counted. */
@@ -187,7 +215,7 @@ int fl_live_engine_analyze(fl_live_engine *e, fl_result **out)
     int rc = fl_analyze(e->agg, &ao, out);
     if (rc)
         return rc;
-    if ((rc = fl_result_set_input(*out, &e->diag)) != 0)
+    if ((rc = set_input(e, *out)) != 0)
         return rc;
     /* The filter, named as analyze's report names it, and what it left out. */
     fl_gate_annotate(e->gate, &(*out)->input);
