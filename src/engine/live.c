@@ -54,11 +54,15 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
     int rc = e->o.slow_json ? fl_entry_parse_jansson(data, len, &e->entry, err, sizeof(err))
                             : fl_entry_parse(data, len, &e->entry, err, sizeof(err));
     if (rc == FL_ETOOBIG) {
-        fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, label, e->records_seen, "entry too large");
+        fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, label, e->records_seen,
+                     "%s:%" PRIu64 ": entry fields exceed %d bytes", label, e->records_seen,
+                     FL_ENTRY_MAX_STORE);
         return 0;
     }
     if (rc) {
-        fl_diag_warn(&e->diag, FL_WARN_MALFORMED, label, e->records_seen, "%s", err);
+        /* Worded as analyze words it: "file:line: what". */
+        fl_diag_warn(&e->diag, FL_WARN_MALFORMED, label, e->records_seen, "%s:%" PRIu64 ": %s",
+                     label, e->records_seen, err);
         return 0;
     }
     if (fl_dedup_check_add(e->dedup, record_key(&e->entry, data, len))) {
