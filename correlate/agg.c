@@ -133,9 +133,17 @@ static char *dup_or_null(const char *s)
     return s ? fl_strdup(s) : NULL;
 }
 
+/* "service\x1frevision", cut at cap - 1 bytes as snprintf would; built by hand because this
+ * runs for every entry and snprintf was 5% of a run's instructions (issue 15). */
 static void rev_key(const char *service, const char *revision, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s\x1f%s", service, revision);
+    size_t ns = strlen(service), nr = strlen(revision), at = FL_MIN(ns, cap - 1);
+    memcpy(out, service, at);
+    if (at < cap - 1)
+        out[at++] = '\x1f';
+    nr = FL_MIN(nr, cap - 1 - at);
+    memcpy(out + at, revision, nr);
+    out[at + nr] = '\0';
 }
 
 static long rev_new(fl_agg *a, const char *key, const char *service, const char *revision)

@@ -98,6 +98,11 @@ static int from_system_event(const fl_entry *e, fl_change *out)
 
 int fl_change_from_entry(const fl_entry *e, fl_change *out)
 {
+    /* Runs for every entry, and almost none is an audit record: rule them out before the
+     * copies (the same test as below, issue 15). */
+    if (e->log_kind != FL_LOG_AUDIT_SYSTEM_EVENT && e->log_kind != FL_LOG_AUDIT_ACTIVITY &&
+        !e->audit_method[0])
+        return 0;
     memset(out, 0, sizeof(*out));
     out->ts = e->ts;
     copy_str(out->service, sizeof(out->service), e->service, strlen(e->service));

@@ -50,6 +50,11 @@ int fl_summary_write(FILE *f, const fl_agg *a, const fl_diag *d, const fl_summar
 int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta *m, char *errbuf,
                     size_t errlen);
 
+/* The same from len bytes in memory (a delta summary read from Kafka, `tail --summaries-from`);
+ * path only names them in messages. */
+int fl_summary_read_mem(const char *path, const void *data, size_t len, fl_agg **agg, fl_diag *d,
+                        fl_summary_meta *m, char *errbuf, size_t errlen);
+
 /* Adds the diagnostics of one summary into dst (counters summed, warnings and truncated
  * names appended). Returns 0 or FL_ENOMEM. */
 int fl_summary_diag_add(fl_diag *dst, const fl_diag *src);

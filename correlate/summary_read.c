@@ -431,15 +431,24 @@ int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta 
     int rc = slurp(path, &data, &len, errbuf, errlen);
     if (rc)
         return rc;
-    if ((rc = check_frame(path, data, len, errbuf, errlen)) != 0) {
-        fl_free(data);
+    rc = fl_summary_read_mem(path, data, len, agg, d, m, errbuf, errlen);
+    fl_free(data);
+    return rc;
+}
+
+int fl_summary_read_mem(const char *path, const void *bytes, size_t len, fl_agg **agg, fl_diag *d,
+                        fl_summary_meta *m, char *errbuf, size_t errlen)
+{
+    const unsigned char *data = bytes;
+    *agg = NULL;
+    memset(m, 0, sizeof(*m));
+    int rc = check_frame(path, data, len, errbuf, errlen);
+    if (rc)
         return rc;
-    }
     m->checksum = le64(data + len - SUMMARY_TRAILER_BYTES + 16);
     rd r = {data + SUMMARY_HEADER_BYTES, data + len - SUMMARY_TRAILER_BYTES, false};
     fl_agg *a = fl_agg_new(NULL);
     if (!a) {
-        fl_free(data);
         summary_err(errbuf, errlen, "%s: %s", path, fl_strerror(FL_ENOMEM));
         return FL_ENOMEM;
     }
@@ -473,7 +482,6 @@ int fl_summary_read(const char *path, fl_agg **agg, fl_diag *d, fl_summary_meta 
     } else if (rc) {
         summary_err(errbuf, errlen, "%s: %s", path, fl_strerror(rc));
     }
-    fl_free(data);
     if (rc) {
         fl_agg_free(a);
         return rc;

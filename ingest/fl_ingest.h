@@ -92,6 +92,10 @@ int fl_multiline_flush(fl_multiline *ml);
 int fl_multiline_flush_age(fl_multiline *ml, uint64_t age);
 /* Moves the next finished entry into e (1), or returns 0 when none is ready. */
 int fl_multiline_pop(fl_multiline *ml, fl_entry *e);
+/* True when pushing e would hand it straight back by the next pop: nothing is queued, e is
+ * not a line reassembly joins (a request log, say) and no held trace goes stale now. The
+ * caller may then keep e and skip push and pop (the common case, issue 15). */
+bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e);
 /* Pushes that went into traces so far: the clock fl_multiline_flush_age counts in. */
 uint64_t fl_multiline_pushed(const fl_multiline *ml);
 /* Entries held in open traces. */

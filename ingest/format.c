@@ -118,7 +118,9 @@ static size_t fill(fl_splitter *sp)
     size_t room = sp->cap - sp->end - 1;
     if (room == 0)
         return 0; /* cannot happen: records are capped well below the buffer size */
-    ssize_t got = fl_stream_read(sp->s, sp->buf + sp->end, room);
+    /* At most one chunk per read, even when more room is free: the bytes just read are then
+     * still in the core's cache when they are split and parsed (issue 15). */
+    ssize_t got = fl_stream_read(sp->s, sp->buf + sp->end, FL_MIN(room, FL_READ_CHUNK));
     if (got <= 0) {
         sp->eof = true;
         return 0;

@@ -308,17 +308,23 @@ static int flush_older(fl_multiline *ml, uint64_t age)
     }
 }
 
-/* Closes runs open too long. A run is not closed because another source's entry is far from
- * it in time: sources of a live stream (Kafka partitions) lag each other by minutes, and the
- * answer must not depend on how their entries interleave. The next line of the run's own source
+/* A run open too long. A run is not closed because another source's entry is far from it in
+ * time: sources of a live stream (Kafka partitions) lag each other by minutes, and the answer
+ * must not depend on how their entries interleave. The next line of the run's own source
  * decides (joins: within a second of the run), or the slot is needed, or the input ends. */
+static bool stale(const fl_multiline *ml, const ml_run *run)
+{
+    return ml->next_seq - run->born > ML_MAX_AGE;
+}
+
+/* Closes the runs that are stale. */
 static int flush_stale(fl_multiline *ml)
 {
     for (size_t r = 0; r < ML_MAX_RUNS; r++) {
         ml_run *run = &ml->runs[r];
         if (!run->n)
             continue;
-        if (ml->next_seq - run->born > ML_MAX_AGE) {
+        if (stale(ml, run)) {
             int rc = flush_run(ml, run);
             if (rc < 0)
                 return rc;
@@ -441,6 +447,16 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
         return rc;
     }
     return start_run(ml, run, e, c);
+}
+
+bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e)
+{
+    if (ml->out_n || eligible(e))
+        return false;
+    for (size_t r = 0; r < ML_MAX_RUNS; r++)
+        if (ml->runs[r].n && stale(ml, &ml->runs[r]))
+            return false;
+    return true;
 }
 
 int fl_multiline_flush(fl_multiline *ml)

@@ -21,7 +21,6 @@ struct fl_reader {
     const char *cur_name; /* inputs.paths[i]: lives as long as the reader */
     fl_splitter *sp;
     fl_multiline *ml;
-    fl_entry tmp;
     bool done;
     uint64_t entries; /* parsed, not yet added to diag */
 };
@@ -48,7 +47,6 @@ int fl_reader_open(fl_reader **out, const char *const *paths, size_t n_paths,
     if (!r->opts.record_max)
         r->opts.record_max = FL_RECORD_MAX;
     r->diag = r->wdiag = diag;
-    fl_entry_init(&r->tmp);
     size_t usable = 0;
     int rc = 0;
     for (size_t i = 0; i < n_paths && rc != FL_ENOMEM; i++) {
@@ -177,7 +175,9 @@ int fl_reader_next(fl_reader *r, fl_entry *e)
             flush_counts(r);
             return 0;
         }
-        int rc = next_raw(r, &r->tmp);
+        /* Parsed straight into e: most entries pass reassembly untouched and are returned
+         * as they are, without the copies through its queue. */
+        int rc = next_raw(r, e);
         if (rc < 0)
             return rc;
         if (rc == 0) {
@@ -187,7 +187,9 @@ int fl_reader_next(fl_reader *r, fl_entry *e)
             fl_multiline_warn_caps(r->ml, r->diag);
             continue;
         }
-        if ((rc = fl_multiline_push(r->ml, &r->tmp)) < 0)
+        if (fl_multiline_passes(r->ml, e))
+            return 1;
+        if ((rc = fl_multiline_push(r->ml, e)) < 0)
             return rc;
     }
 }
@@ -269,6 +271,16 @@ static int pass_on(fl_reader *r, fl_batch *b, fl_entry *e)
         b->n_out++;
         return 0;
     }
+    if (e && fl_multiline_passes(r->ml, e)) {
+        if (!(slot = fl_batch_out_slot(b)))
+            return FL_ENOMEM;
+        fl_entry t = *slot; /* as without reassembly: the entry moves, storage is swapped */
+        *slot = *e;
+        *e = t;
+        fl_entry_clear(e);
+        b->n_out++;
+        return 0;
+    }
     int rc = e ? fl_multiline_push(r->ml, e) : fl_multiline_flush(r->ml);
     if (rc < 0)
         return rc;
@@ -333,7 +345,6 @@ void fl_reader_free(fl_reader *r)
     fl_stream_close(r->cur);
     fl_splitter_free(r->sp);
     fl_multiline_free(r->ml);
-    fl_entry_free(&r->tmp);
     fl_pathlist_free(&r->inputs);
     fl_gcs_free(r->gcs);
     fl_free(r);

@@ -10,7 +10,8 @@
  * Before partitions are revoked the sink is asked to flush, then offsets are committed
  * synchronously, so the next owner starts exactly after what this process counted.
  *
- * This is the only file that includes rdkafka.h.
+ * Only this folder includes rdkafka.h. Stage one of the two-stage pipeline (--summaries-to:
+ * delta summaries per partition instead of counts) is in kafka_summaries.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,39 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "live_common.h"
+#include "kafka_internal.h"
 
-#define KAFKA_MAX_PARTS 1024
-#define KAFKA_BATCH 2000 /* messages per loop turn, so other sources get a turn */
-#define KAFKA_TICK_MS 100
-#define KAFKA_WARN_PERIOD_MS 30000
-
-typedef struct kafka_part {
-    char topic[128];
-    int32_t partition;
-    int64_t delivered; /* offset of the last message handed to the sink, -1 none */
-    int64_t stored;    /* last offset stored (committed position - 1), -1 none */
-    bool assigned;
-} kafka_part;
-
-typedef struct kafka_source {
-    fl_live_common common; /* first */
-    rd_kafka_t *rk;
-    rd_kafka_queue_t *queue;
-    int pipe_fds[2];
-    uv_poll_t poll;
-    uv_timer_t timer;
-    bool closing;
-    bool debug; /* commit traces on stderr (the CLI sets it from FL_KAFKA_DEBUG) */
-    bool down; /* all brokers down reported, waiting for recovery */
-    uint64_t down_since_ms;
-    fl_ratelimit down_limit;
-    fl_ratelimit err_limit;
-    kafka_part parts[KAFKA_MAX_PARTS];
-    size_t n_parts;
-} kafka_source;
-
-static kafka_part *kafka_part_get(kafka_source *k, const char *topic, int32_t partition)
+kafka_part *kafka_part_get(kafka_source *k, const char *topic, int32_t partition)
 {
     for (size_t i = 0; i < k->n_parts; i++)
         if (k->parts[i].partition == partition && strcmp(k->parts[i].topic, topic) == 0)
@@ -64,6 +35,7 @@ static kafka_part *kafka_part_get(kafka_source *k, const char *topic, int32_t pa
     snprintf(p->topic, sizeof(p->topic), "%s", topic);
     p->partition = partition;
     p->delivered = p->stored = -1;
+    p->from = p->resume = -1;
     return p;
 }
 
@@ -72,6 +44,8 @@ static kafka_part *kafka_part_get(kafka_source *k, const char *topic, int32_t pa
 static int kafka_commit(fl_live_source *s)
 {
     kafka_source *k = (kafka_source *)s;
+    if (k->stage_one)
+        return kafka_s1_commit(k);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     for (size_t i = 0; i < k->n_parts; i++) {
         kafka_part *p = &k->parts[i];
@@ -115,8 +89,8 @@ static void kafka_mark_assigned(kafka_source *k, rd_kafka_topic_partition_list_t
         if (!p)
             continue;
         p->assigned = assigned;
-        if (!assigned)
-            p->delivered = p->stored = -1;
+        p->delivered = p->stored = p->from = -1;
+        p->resync = false;
     }
 }
 
@@ -127,6 +101,9 @@ static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         kafka_mark_assigned(k, parts, true);
+        /* Stage one starts each partition where its last delta ended (read back from the
+         * summaries topic), not at the committed offset. */
+        bool resume_later = k->stage_one && !kafka_s1_resume(k, parts);
         if (cooperative) {
             rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
             if (e)
@@ -134,7 +111,7 @@ static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         } else {
             rd_kafka_assign(rk, parts);
         }
-        if (k->common.paused)
+        if (k->common.paused || resume_later)
             rd_kafka_pause_partitions(rk, parts);
         fl_live_common_event(&k->common, FL_LIVE_INFO, "kafka: %d partition(s) assigned",
                              parts->cnt);
@@ -146,6 +123,8 @@ static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         kafka_flush(k);
         rd_kafka_commit(rk, NULL, 0);
     }
+    if (k->stage_one)
+        kafka_s1_release(k, parts);
     kafka_mark_assigned(k, parts, false);
     if (cooperative) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
@@ -157,7 +136,7 @@ static void kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     fl_live_common_event(&k->common, FL_LIVE_INFO, "kafka: %d partition(s) revoked", parts->cnt);
 }
 
-static uint64_t kafka_now_ms(kafka_source *k)
+uint64_t kafka_now_ms(kafka_source *k)
 {
     return uv_now(k->common.loop);
 }
@@ -243,6 +222,22 @@ static void kafka_drain(kafka_source *k)
         }
         kafka_recovered(k);
         kafka_part *p = kafka_part_get(k, rd_kafka_topic_name(m->rkt), m->partition);
+        if (k->stage_one) {
+            /* A partition waiting for its resume point, or a message already in a delta
+             * (fetched before a seek), is not counted. */
+            if (p && !p->resync && m->offset > p->delivered) {
+                if (p->from < 0)
+                    p->from = m->offset;
+                k->common.records++;
+                fl_rate_tick(&k->common.rate, kafka_now_ms(k), 1);
+                p->delivered = m->offset;
+                if (k->deltas.record(k->deltas.ctx, m->partition, m->payload ? m->payload : "",
+                                     m->len) < 0)
+                    fl_live_common_event(&k->common, FL_LIVE_ERROR, "kafka: counting failed");
+            }
+            rd_kafka_message_destroy(m);
+            continue;
+        }
         int rc = fl_live_common_deliver(&k->common, m->payload, m->len);
         if (p && rc == 0 && m->offset > p->delivered)
             p->delivered = m->offset;
@@ -252,7 +247,7 @@ static void kafka_drain(kafka_source *k)
     /* Checkpoint and commit at the end of every batch: the shorter the time between counting
      * and committing, the fewer messages a rebalance can hand to another member uncommitted
      * (a coordinator may refuse commits once a rebalance has begun). */
-    if (delivered && !k->closing)
+    if (delivered && !k->closing && !k->stage_one) /* stage one: a delta every checkpoint */
         kafka_flush(k);
 }
 
@@ -265,7 +260,10 @@ static void kafka_on_poll(uv_poll_t *h, int status, int events)
 
 static void kafka_on_timer(uv_timer_t *t)
 {
-    kafka_drain(t->data);
+    kafka_source *k = t->data;
+    if (k->resync && !k->closing)
+        kafka_s1_resync(k);
+    kafka_drain(k);
 }
 
 static int kafka_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errbuf,
@@ -279,6 +277,7 @@ static int kafka_set(rd_kafka_conf_t *conf, const char *key, const char *val, ch
 static void kafka_free(void *source)
 {
     kafka_source *k = source;
+    kafka_s1_free(k);
     if (k->queue)
         rd_kafka_queue_destroy(k->queue);
     if (k->rk)
@@ -294,22 +293,36 @@ static int kafka_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
                       fl_live_source **out, char *errbuf, size_t errlen)
 {
     *out = NULL;
-    if (!cfg->target || !*cfg->target || !cfg->topic || !*cfg->topic) {
+    bool ranker = cfg->summaries_from != NULL; /* stage two reads the summaries topic */
+    const char *topic = ranker ? cfg->summaries_from : cfg->topic;
+    if (ranker && (cfg->topic || cfg->summaries_to)) {
+        snprintf(errbuf, errlen,
+                 "kafka: --summaries-from ranks the summaries in its topic: give it without "
+                 "--topic and --summaries-to (those are stage one's)");
+        return FL_EINVAL;
+    }
+    if (!cfg->target || !*cfg->target || !topic || !*topic) {
         snprintf(errbuf, errlen, "kafka: --kafka BROKERS and --topic TOPIC are both required");
+        return FL_EINVAL;
+    }
+    if (cfg->summaries_to && (!cfg->deltas || !*cfg->summaries_to)) {
+        snprintf(errbuf, errlen, "kafka: --summaries-to needs a topic and a consumer of deltas");
         return FL_EINVAL;
     }
     kafka_source *k = fl_calloc(1, sizeof(*k));
     if (!k)
         return FL_ENOMEM;
     fl_live_common_init(&k->common, &fl_ingest_kafka, sink, loop, kafka_free);
-    snprintf(k->common.base.label, sizeof(k->common.base.label), "kafka:%s", cfg->topic);
+    snprintf(k->common.base.label, sizeof(k->common.base.label), "kafka:%s", topic);
     k->debug = cfg->debug;
     k->pipe_fds[0] = k->pipe_fds[1] = -1;
     k->down_limit.period_ms = 60000;
     k->err_limit.period_ms = KAFKA_WARN_PERIOD_MS;
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *group = cfg->group && *cfg->group ? cfg->group : "faultline";
+    const char *group = cfg->group && *cfg->group ? cfg->group
+                        : ranker                    ? "faultline-ranker"
+                                                    : "faultline";
     int rc = 0;
     if (kafka_set(conf, "bootstrap.servers", cfg->target, errbuf, errlen) ||
         kafka_set(conf, "group.id", group, errbuf, errlen) ||
@@ -349,6 +362,10 @@ static int kafka_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
         return FL_EINVAL;
     }
     rd_kafka_poll_set_consumer(k->rk);
+    if (cfg->summaries_to && (rc = kafka_s1_open(k, cfg, errbuf, errlen)) != 0) {
+        kafka_free(k);
+        return rc;
+    }
     k->queue = rd_kafka_queue_get_consumer(k->rk);
     if (pipe2(k->pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0) {
         snprintf(errbuf, errlen, "kafka: pipe: %s", strerror(errno));
@@ -358,11 +375,11 @@ static int kafka_open(uv_loop_t *loop, const fl_live_config *cfg, const fl_live_
     rd_kafka_queue_io_event_enable(k->queue, k->pipe_fds[1], "1", 1);
 
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, cfg->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(k->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (err) {
-        snprintf(errbuf, errlen, "kafka: subscribe to %s: %s", cfg->topic, rd_kafka_err2str(err));
+        snprintf(errbuf, errlen, "kafka: subscribe to %s: %s", topic, rd_kafka_err2str(err));
         kafka_free(k);
         return FL_EINVAL;
     }
@@ -383,6 +400,11 @@ static void kafka_pause_resume(fl_live_source *s, bool pause)
     k->common.paused = pause;
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(k->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
+        for (int i = 0; !pause && i < parts->cnt; i++) {
+            kafka_part *p = kafka_part_get(k, parts->elems[i].topic, parts->elems[i].partition);
+            if (p && p->resync) /* stays paused until its resume point is known */
+                rd_kafka_topic_partition_list_del_by_idx(parts, i--);
+        }
         if (pause)
             rd_kafka_pause_partitions(k->rk, parts);
         else
@@ -448,6 +470,12 @@ static const fl_live_option kafka_options[] = {
      offsetof(fl_live_config, group), 0},
     {"kafka-property", 0, FL_LIVE_OPT_STRINGS, "KEY=VALUE",
      "librdkafka client property (security.protocol=ssl, ...)", 0, 0},
+    {"summaries-to", 0, FL_LIVE_OPT_STRING, "TOPIC",
+     "two stages, stage one: produce this member's counts as delta summaries to TOPIC",
+     offsetof(fl_live_config, summaries_to), 0},
+    {"summaries-from", 0, FL_LIVE_OPT_STRING, "TOPIC",
+     "two stages, stage two: rank the delta summaries in TOPIC, each offset range once",
+     offsetof(fl_live_config, summaries_from), FL_LIVE_OPT_OPENS},
     {NULL, 0, FL_LIVE_OPT_STRING, NULL, NULL, 0, 0},
 };
 

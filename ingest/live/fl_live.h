@@ -47,6 +47,22 @@ typedef struct fl_live_sink {
     void (*oversize)(void *ctx, fl_live_source *src);
 } fl_live_sink;
 
+/* Stage one of the two-stage Kafka pipeline (`tail --summaries-to`, docs/scale.md): the Kafka
+ * source hands each record with its raw partition here instead of to fl_live_sink.record, and
+ * the consumer keeps one delta (what was counted since the last take) per partition. */
+typedef struct fl_live_delta_sink {
+    /* Counts one raw record of raw partition `partition` into that partition's delta. Returns 0,
+     * or a negative code on a fatal error. */
+    int (*record)(void *ctx, int32_t partition, const char *data, size_t len);
+    /* Appends the partition's delta as summary bytes (docs/summary-format.md) to out, sets
+     * *newest to its newest entry's time (0: none), and starts the partition's delta empty. */
+    int (*take)(void *ctx, int32_t partition, fl_buf *out, fl_time *newest);
+    /* Forgets what the partition counted since the last take (it is going to be read again,
+     * by this member or by the next owner). */
+    void (*drop)(void *ctx, int32_t partition);
+    void *ctx;
+} fl_live_delta_sink;
+
 /* Settings for one source; strings are borrowed for the source's lifetime. */
 typedef struct fl_live_config {
     const char *target;       /* kafka: brokers; pubsub: projects/P/subscriptions/S;
@@ -63,6 +79,10 @@ typedef struct fl_live_config {
     const char *endpoint;       /* cloudlogging: API base (FAULTLINE_LOGGING_ENDPOINT);
                                  * pubsub: emulator host:port (PUBSUB_EMULATOR_HOST) */
     bool debug;                 /* kafka: commit traces on stderr (FL_KAFKA_DEBUG) */
+    /* kafka, two stages (docs/scale.md): */
+    const char *summaries_to;   /* stage one: produce delta summaries to this topic */
+    const char *summaries_from; /* stage two: consume delta summaries from this topic */
+    const fl_live_delta_sink *deltas; /* stage one: set by the consumer (the engine) */
 } fl_live_config;
 
 /* What the live screen shows per source. */

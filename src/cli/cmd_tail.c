@@ -456,6 +456,14 @@ static void tail_stop(tail *t)
                 "faultline tail: %" PRIu64 " redelivered record(s) recognised and counted "
                 "once\n",
                 dup);
+    uint64_t applied, skipped, refused, gaps;
+    fl_live_engine_delta_counts(t->engine, &applied, &skipped, &refused, &gaps);
+    if (applied || skipped || refused || gaps)
+        fprintf(stderr,
+                "faultline tail: summaries: %" PRIu64 " delta(s) applied, %" PRIu64
+                " already applied and skipped, %" PRIu64 " refused (overlap), %" PRIu64
+                " after a gap\n",
+                applied, skipped, refused, gaps);
     uv_timer_stop(&t->tick);
     uv_timer_stop(&t->ckpt_timer);
     fl_live_engine_close(t->engine, NULL, NULL);
@@ -547,6 +555,17 @@ static int open_sources(tail *t, const fl_strv *positional)
     return rc;
 }
 
+/* The value given for a source's option row (NULL: not given). */
+static const char *tail_source_value(const struct tail_args *a, const char *name)
+{
+    size_t k = 0;
+    for (const fl_live_ops *const *sp = fl_live_sources; *sp; sp++)
+        for (const fl_live_option *o = (*sp)->options; o && o->name; o++, k++)
+            if (o->type == FL_LIVE_OPT_STRING && !strcmp(o->name, name))
+                return a->src_str[k];
+    return NULL;
+}
+
 /* Options and the environment (read here, in the CLI) become the engine's options. */
 static int engine_opts(tail *t, fl_live_engine_opts *eo)
 {
@@ -585,6 +604,7 @@ static int engine_opts(tail *t, fl_live_engine_opts *eo)
     eo->webhook_secret = fl_cli_env("FAULTLINE_WEBHOOK_SECRET");
     eo->message = tail_message;
     eo->message_arg = t;
+    eo->summaries_from = tail_source_value(a, "summaries-from") != NULL;
     return 0;
 }
 

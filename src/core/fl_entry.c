@@ -23,6 +23,9 @@ static const size_t str_fields[] = {
 
 #define FIELD(e, off) ((const char **)((char *)(e) + (off)))
 
+/* fl_entry_clear names each member: a new string member must be added there too. */
+_Static_assert(FL_ARRAY_LEN(str_fields) == 21, "fl_entry_clear lists 21 string members");
+
 static const char empty[] = "";
 
 void fl_entry_init(fl_entry *e)
@@ -42,8 +45,13 @@ void fl_entry_clear(fl_entry *e)
     e->has_audit_status = false;
     e->error_event = false;
     e->fixes = 0;
-    for (size_t i = 0; i < FL_ARRAY_LEN(str_fields); i++)
-        *FIELD(e, str_fields[i]) = empty;
+    /* One store per member rather than a loop over str_fields: this runs several times per
+     * entry (parse, reassembly), and the loop was 3% of a run's instructions (issue 15). */
+    e->log_name = e->resource_type = e->service = e->revision = e->configuration = empty;
+    e->location = e->project = e->message = e->insert_id = e->trace = e->instance_id = empty;
+    e->commit_sha = e->build_id = e->http_method = e->http_url = e->audit_method = empty;
+    e->audit_service = e->audit_resource = e->audit_principal = empty;
+    e->audit_status_message = e->json_level = empty;
     e->src_file = empty;
     e->src_line = 0;
     e->store_len = 0;

@@ -42,6 +42,10 @@ typedef struct fl_live_engine_opts {
     const char *on_new_cause;  /* sh -c command run for a new top cause; NULL: none */
     const char *webhook;       /* URL the new top cause is POSTed to; NULL: none */
     const char *webhook_secret; /* Standard Webhooks secret; NULL: unsigned */
+    /* Stage two of the Kafka pipeline (--summaries-from): records are delta summaries, applied
+     * once per raw offset range (docs/scale.md). Stage one needs no option: a source opened
+     * with summaries_to gets the engine's delta sink. */
+    bool summaries_from;
     /* A message for the user (source events, checkpoint trouble, announcements). */
     void (*message)(void *arg, const char *msg);
     void *message_arg;
@@ -92,5 +96,9 @@ int fl_live_engine_exit_status(const fl_live_engine *e);
 uint64_t fl_live_engine_resumed(const fl_live_engine *e);
 uint64_t fl_live_engine_duplicates(const fl_live_engine *e);
 const fl_diag *fl_live_engine_diag(const fl_live_engine *e);
+/* Stage two: deltas applied, skipped as already applied, refused as overlapping, and applied
+ * after a gap of offsets no delta covered. */
+void fl_live_engine_delta_counts(const fl_live_engine *e, uint64_t *applied, uint64_t *duplicate,
+                                 uint64_t *refused, uint64_t *gaps);
 
 #endif

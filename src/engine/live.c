@@ -103,10 +103,15 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
 static int record_cb(void *ctx, fl_live_source *src, const char *data, size_t len)
 {
     fl_live_engine *e = ctx;
-    unsigned tag = 0;
-    while (tag < e->n_sources && e->sources[tag] != src)
-        tag++;
-    int rc = live_count(e, src->label, data, len, tag);
+    int rc;
+    if (e->o.summaries_from) {
+        rc = live_delta_apply(e, src->label, data, len, false);
+    } else {
+        unsigned tag = 0;
+        while (tag < e->n_sources && e->sources[tag] != src)
+            tag++;
+        rc = live_count(e, src->label, data, len, tag);
+    }
     /* A fast source can read a lot between two ticks: look at the budget on the way too. */
     e->bytes_since_check += len;
     if ((e->records_seen & (LIVE_MEMORY_CHECK_EVERY - 1)) == 0 ||
@@ -132,10 +137,15 @@ static void oversize_cb(void *ctx, fl_live_source *src)
 static int replay_cb(void *arg, fl_time ts, const char *data, size_t len)
 {
     (void)ts;
-    int rc = live_assemble_replay_mark(arg, data, len);
+    fl_live_engine *e = arg;
+    if (e->o.summaries_from) {
+        int rc = live_delta_apply(e, "journal", data, len, true);
+        return rc < 0 ? rc : 0;
+    }
+    int rc = live_assemble_replay_mark(e, data, len);
     if (rc != 0)
         return rc < 0 ? rc : 0;
-    rc = live_count(arg, "journal", data, len, LIVE_TAG_JOURNAL);
+    rc = live_count(e, "journal", data, len, LIVE_TAG_JOURNAL);
     return rc < 0 ? rc : 0;
 }
 
@@ -144,6 +154,7 @@ static void flush_cb(void *ctx, fl_live_source *src)
     fl_live_engine *e = ctx;
     if (e->journal)
         fl_journal_sync(e->journal);
+    live_deltas_save_hwm(e);
     src->ops->commit(src);
 }
 
@@ -168,6 +179,7 @@ void fl_live_engine_checkpoint(fl_live_engine *e)
                      strerror(errno));
         return;
     }
+    live_deltas_save_hwm(e);
     for (size_t i = 0; i < e->n_sources; i++)
         if (e->sources[i])
             e->sources[i]->ops->commit(e->sources[i]);
@@ -264,7 +276,21 @@ int fl_live_engine_add_source(fl_live_engine *e, const fl_live_ops *ops,
     fl_live_sink sink = {record_cb, event_cb, flush_cb, e, oversize_cb};
     fl_live_source *s = NULL;
     errbuf[0] = '\0';
-    int rc = ops->open(e->loop, cfg, &sink, &s, errbuf, errlen);
+    fl_live_config c = *cfg;
+    if (e->o.summaries_from != (cfg->summaries_from != NULL)) {
+        snprintf(errbuf, errlen, "--summaries-from reads delta summaries only: give no other "
+                                 "source with it");
+        return FL_EINVAL;
+    }
+    if (cfg->summaries_to) {
+        if (e->journal) {
+            snprintf(errbuf, errlen, "--summaries-to keeps its progress in the summaries topic: "
+                                     "--state is for stage two (--summaries-from)");
+            return FL_EINVAL;
+        }
+        c.deltas = live_deltas_sink(e);
+    }
+    int rc = ops->open(e->loop, &c, &sink, &s, errbuf, errlen);
     if (rc) {
         if (!errbuf[0])
             snprintf(errbuf, errlen, "%s", fl_strerror(rc));
@@ -304,8 +330,7 @@ void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg)
 {
     e->closed = done;
     e->closed_arg = arg;
-    if (live_assemble_close(e))
-        e->sources_open++; /* the hold timer: live_source_closed runs for it too */
+    live_assemble_close(e);
     if (e->sources_open == 0) {
         if (done)
             done(arg);
@@ -409,6 +434,11 @@ int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engi
         snprintf(errbuf, errlen, "--state: %s", err);
         return FL_EIO;
     }
+    if (e->o.summaries_from && (rc = live_deltas_load_hwm(e)) != 0) {
+        snprintf(errbuf, errlen, "--state: reading the summaries' high-water marks: %s",
+                 fl_strerror(rc));
+        return rc;
+    }
     fl_journal_damage dmg;
     if ((rc = fl_journal_replay(e->journal, replay_cb, e, &dmg)) != 0) {
         snprintf(errbuf, errlen, "--state: replaying the journal: %s", fl_strerror(rc));
@@ -427,6 +457,7 @@ void fl_live_engine_free(fl_live_engine *e)
         return;
     fl_journal_free(e->journal);
     live_assemble_free(e);
+    live_deltas_free(e);
     fl_dedup_free(e->dedup);
     fl_agg_free(e->agg);
     fl_matcher_free(e->matcher);
@@ -457,4 +488,13 @@ uint64_t fl_live_engine_duplicates(const fl_live_engine *e)
 const fl_diag *fl_live_engine_diag(const fl_live_engine *e)
 {
     return &e->diag;
+}
+
+void fl_live_engine_delta_counts(const fl_live_engine *e, uint64_t *applied, uint64_t *duplicate,
+                                 uint64_t *refused, uint64_t *gaps)
+{
+    *applied = e->deltas_applied;
+    *duplicate = e->deltas_duplicate;
+    *refused = e->deltas_refused;
+    *gaps = e->deltas_gap;
 }

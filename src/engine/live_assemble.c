@@ -150,39 +150,47 @@ int live_assemble_init(fl_live_engine *e, char *errbuf, size_t errlen)
     int rc = fl_gate_new(&e->gate, &spec, errbuf, errlen);
     if (rc)
         return rc;
-    if (!e->o.pipeline.reader.no_multiline && fl_multiline_new(&e->ml) != 0) {
+    /* Stage two of the Kafka pipeline takes summaries, never entries: nothing to assemble. */
+    bool assemble = !e->o.pipeline.reader.no_multiline && !e->o.summaries_from;
+    if (assemble && fl_multiline_new(&e->ml) != 0) {
         snprintf(errbuf, errlen, "%s", fl_strerror(FL_ENOMEM));
         return FL_ENOMEM;
     }
     e->hold_ms = e->o.hold_ms ? e->o.hold_ms : FL_LIVE_HOLD_DEFAULT_MS;
     if (e->loop && e->ml) {
         uint64_t tick = FL_MAX(e->hold_ms / LIVE_HOLD_TICKS, (uint64_t)1);
-        uv_timer_init(e->loop, &e->hold_timer);
-        e->hold_timer.data = e;
-        e->hold_timer_open = true;
-        uv_timer_start(&e->hold_timer, hold_tick, tick, tick);
-        uv_unref((uv_handle_t *)&e->hold_timer); /* never what keeps the loop running */
+        if (!(e->hold_timer = fl_calloc(1, sizeof(*e->hold_timer)))) {
+            snprintf(errbuf, errlen, "%s", fl_strerror(FL_ENOMEM));
+            return FL_ENOMEM;
+        }
+        uv_timer_init(e->loop, e->hold_timer);
+        e->hold_timer->data = e;
+        uv_timer_start(e->hold_timer, hold_tick, tick, tick);
+        uv_unref((uv_handle_t *)e->hold_timer); /* never what keeps the loop running */
     }
     return 0;
 }
 
 static void hold_closed(uv_handle_t *h)
 {
-    live_source_closed(h->data);
+    fl_free(h);
 }
 
-bool live_assemble_close(fl_live_engine *e)
+void live_assemble_close(fl_live_engine *e)
 {
-    if (!e->hold_timer_open)
-        return false;
-    e->hold_timer_open = false;
-    uv_timer_stop(&e->hold_timer);
-    uv_close((uv_handle_t *)&e->hold_timer, hold_closed);
-    return true;
+    if (!e->hold_timer)
+        return;
+    /* The timer lives apart from the engine and frees itself once closed: the engine may be
+     * freed before the loop runs the close callback. */
+    uv_timer_stop(e->hold_timer);
+    e->hold_timer->data = NULL;
+    uv_close((uv_handle_t *)e->hold_timer, hold_closed);
+    e->hold_timer = NULL;
 }
 
 void live_assemble_free(fl_live_engine *e)
 {
+    live_assemble_close(e);
     fl_multiline_free(e->ml);
     fl_gate_free(e->gate);
     fl_entry_free(&e->out);

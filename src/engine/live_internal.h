@@ -27,6 +27,9 @@ typedef struct hold_sample {
     uint64_t pushed; /* fl_multiline_pushed then */
 } hold_sample;
 
+typedef struct live_part_delta live_part_delta; /* live_deltas.c */
+typedef struct live_hwm live_hwm;
+
 typedef struct fired_cause {
     char key[LIVE_KEY_MAX];
     uint64_t at_ms; /* wall clock */
@@ -53,8 +56,7 @@ struct fl_live_engine {
     fl_multiline *ml; /* NULL with --no-multiline */
     fl_entry out;     /* a finished entry on its way through the gate */
     fl_gate *gate;    /* the filter; de-duplication is done per record, before reassembly */
-    uv_timer_t hold_timer;
-    bool hold_timer_open;
+    uv_timer_t *hold_timer; /* NULL: none (no loop, --no-multiline) or closed */
     uint64_t hold_ms;
     hold_sample hold[LIVE_HOLD_SAMPLES];
     size_t hold_next; /* ring position */
@@ -72,6 +74,15 @@ struct fl_live_engine {
     bool webhook_in_flight;
     fired_cause fired[LIVE_MAX_FIRED];
     size_t n_fired;
+    /* two stages on Kafka (live_deltas.c): stage one's deltas, stage two's marks */
+    fl_live_delta_sink delta_sink;
+    live_part_delta *deltas;
+    size_t n_deltas;
+    live_hwm *hwms;
+    size_t n_hwms;
+    bool hwm_dirty;
+    bool digest_warned;
+    uint64_t deltas_applied, deltas_duplicate, deltas_refused, deltas_gap;
 };
 
 void live_message(fl_live_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -92,15 +103,25 @@ int live_assemble_replay_mark(fl_live_engine *e, const char *data, size_t len);
 /* Releases every held trace into the counts without journaling the cut: the end of input or a
  * stop (after a restart the journal holds the trace open again, so it can still complete). */
 int live_assemble_flush_all(fl_live_engine *e);
-/* Starts closing the hold timer (true), whose close callback then calls live_source_closed;
- * false when there is none. */
-bool live_assemble_close(fl_live_engine *e);
-/* One of the engine's handles (a source, the hold timer) finished closing. */
+/* Stops and closes the hold timer (it frees itself when the loop runs its close callback). */
+void live_assemble_close(fl_live_engine *e);
+/* A source finished closing. */
 void live_source_closed(void *arg);
 #define LIVE_MEMORY_CHECK_EVERY 1024u              /* records; a power of two */
 #define LIVE_MEMORY_CHECK_BYTES (4u * 1024 * 1024) /* or record bytes */
 /* STATE/fired.tsv: the causes already announced, so a restart within the cooldown does not
  * page again. */
 void live_load_fired(fl_live_engine *e);
+
+/* live_deltas.c: the two-stage Kafka pipeline (docs/scale.md). */
+const fl_live_delta_sink *live_deltas_sink(fl_live_engine *e);
+/* Stage two: applies one delta envelope if it continues its raw partition's high-water mark
+ * (replay: from the journal, always). 1 applied, 0 skipped or refused, negative fatal. */
+int live_delta_apply(fl_live_engine *e, const char *label, const char *data, size_t len,
+                     bool replay);
+int live_deltas_load_hwm(fl_live_engine *e);
+/* Writes STATE/summaries.hwm when a mark moved (after the journal sync, before commits). */
+void live_deltas_save_hwm(fl_live_engine *e);
+void live_deltas_free(fl_live_engine *e);
 
 #endif

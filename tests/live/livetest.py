@@ -112,9 +112,10 @@ class Tail:
 
 
 class MockKafka:
-    def __init__(self, binary, topic="logs", partitions=4):
+    def __init__(self, binary, topic="logs", partitions=4, extra_topic=None):
         self.topic = topic
-        self.p = subprocess.Popen([binary, topic, str(partitions)], stdin=subprocess.PIPE,
+        extra = [extra_topic[0], str(extra_topic[1])] if extra_topic else []
+        self.p = subprocess.Popen([binary, topic, str(partitions)] + extra, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         self.bootstraps = self.p.stdout.readline().strip()
         if not self.bootstraps:

@@ -1,11 +1,15 @@
 /* A Kafka broker for the live tests: librdkafka's mock cluster (3 brokers) in a process of its
  * own, so it outlives the faultline processes the tests kill and restart.
  *
- * Usage: mock_kafka TOPIC PARTITIONS
+ * Usage: mock_kafka TOPIC PARTITIONS [TOPIC2 PARTITIONS2]
+ * (TOPIC2: a second topic, such as the summaries topic of `tail --summaries-to`)
  * Prints the bootstrap servers on the first line, then reads commands on stdin and answers
  * each with one line ("ok ..." or "error ..."):
  *   produce FILE    every non-empty line of FILE becomes a message (keyed by line number)
  *   down / up       all brokers go down / come back
+ *   fail-commits    every OffsetCommit is answered with an error from now on (a member that
+ *                   produced its output but whose commit never landed)
+ *   ok-commits      OffsetCommit works again
  *   quit
  */
 #include <librdkafka/rdkafka.h>
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #define BROKERS 3
+#define KAFKA_API_OFFSET_COMMIT 8 /* the protocol's ApiKey (RD_KAFKAP_* is not public) */
 
 static long produce_file(rd_kafka_t *p, const char *topic, const char *path, long *seq)
 {
@@ -50,8 +55,8 @@ static long produce_file(rd_kafka_t *p, const char *topic, const char *path, lon
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: mock_kafka TOPIC PARTITIONS\n");
+    if (argc != 3 && argc != 5) {
+        fprintf(stderr, "usage: mock_kafka TOPIC PARTITIONS [TOPIC2 PARTITIONS2]\n");
         return 1;
     }
     char err[512];
@@ -64,6 +69,8 @@ int main(int argc, char **argv)
         return 1;
     }
     rd_kafka_mock_topic_create(mc, argv[1], atoi(argv[2]), BROKERS);
+    if (argc == 5)
+        rd_kafka_mock_topic_create(mc, argv[3], atoi(argv[4]), BROKERS);
     const char *bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
 
     conf = rd_kafka_conf_new();
@@ -91,6 +98,17 @@ int main(int argc, char **argv)
                 else
                     rd_kafka_mock_broker_set_up(mc, id);
             }
+            printf("ok %s\n", cmd);
+        } else if (!strcmp(cmd, "fail-commits")) {
+            /* Not retried by the client, and no rebalance: the commit is simply lost. */
+            enum { N = 100000 };
+            static rd_kafka_resp_err_t errs[N];
+            for (int i = 0; i < N; i++)
+                errs[i] = RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE;
+            rd_kafka_mock_push_request_errors_array(mc, KAFKA_API_OFFSET_COMMIT, N, errs);
+            printf("ok %s\n", cmd);
+        } else if (!strcmp(cmd, "ok-commits")) {
+            rd_kafka_mock_clear_request_errors(mc, KAFKA_API_OFFSET_COMMIT);
             printf("ok %s\n", cmd);
         } else if (!strcmp(cmd, "quit")) {
             break;

@@ -51,6 +51,18 @@ static void load_inputs(void)
         add_input(name, p, (size_t)(nl - p));
     }
     free(all);
+    /* A repeated key replaces the whole earlier value, children included (the fast reader
+     * forgets them only when the key was set before). */
+    static const char *const dups[] = {
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\",\"revision_name\":\"r\"}},"
+        "\"resource\":{\"labels\":{\"service_name\":\"b\"}}}",
+        "{\"resource\":{\"labels\":{\"revision_name\":\"r\"},\"labels\":{}},\"textPayload\":\"x\"}",
+        "{\"jsonPayload\":{\"error\":{\"stack\":\"s\"},\"error\":\"plain\"},\"severity\":\"ERROR\"}",
+        "{\"httpRequest\":{\"status\":500},\"httpRequest\":\"gone\",\"textPayload\":\"t\"}",
+        "{\"textPayload\":\"one\",\"jsonPayload\":{\"message\":\"m\"},\"jsonPayload\":7}",
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(dups); i++)
+        add_input("duplicate keys", dups[i], strlen(dups[i]));
     DIR *d = opendir(FL_FUZZ_CORPUS);
     CHECK(d != NULL);
     struct dirent *de;
@@ -106,7 +118,7 @@ static size_t mutate(const input *in, char *out, size_t cap)
     if (len == 0)
         return 0;
     size_t pos = (size_t)(next_rand() % len);
-    switch (next_rand() % 6) {
+    switch (next_rand() % 7) {
     case 0: /* overwrite one byte with something syntactically interesting */
         out[pos] = interesting[next_rand() % (sizeof(interesting) - 1)];
         return len;
@@ -128,6 +140,18 @@ static size_t mutate(const input *in, char *out, size_t cap)
         k = FL_MIN(k, len - pos);
         memmove(out + pos, out + pos + k, len - pos - k);
         return len - k;
+    }
+    case 5: { /* insert a run of 1-40 whitespace bytes (the reader skips 16 at a time),
+               * now and then ending in a byte JSON does not count as whitespace */
+        static const char ws[] = " \n\r\t";
+        static const char not_ws[] = "\v\f\x1c\xa0";
+        size_t k = (size_t)(1 + next_rand() % 40);
+        memmove(out + pos + k, out + pos, len - pos);
+        for (size_t j = 0; j < k; j++)
+            out[pos + j] = ws[next_rand() % 4];
+        if (next_rand() % 4 == 0)
+            out[pos + k - 1] = not_ws[next_rand() % 4];
+        return len + k;
     }
     default: { /* insert a NUL byte (jansson drops one after numbers and literals) */
         memmove(out + pos + 1, out + pos, len - pos);
