@@ -11,7 +11,12 @@
  * Instances of a busy service print at the same time, so their lines interleave. Several runs
  * are open at once, one per source (instance, service, revision, log); a run closes when its
  * source prints a line that does not continue it, when the input moves more than a second
- * away from it, after ML_MAX_AGE further entries, or at the end. */
+ * away from it, after ML_MAX_AGE further entries, or at the end.
+ *
+ * The same assembler serves batch (ingest/reader.c) and `tail` (src/engine/live.c), which also
+ * closes runs that waited too long on the wall clock (fl_multiline_flush_age: a quiet stream
+ * must not hold a trace forever). Both see the same caps; a trace cut at one is counted
+ * (fl_multiline_capped) so the caller can warn. */
 #include "ingest_internal.h"
 
 #include <ctype.h>
@@ -51,6 +56,7 @@ struct fl_multiline {
     size_t out_head, out_n, out_cap;
 
     uint64_t next_seq;
+    uint64_t capped; /* traces cut at ML_MAX_RUN entries or ML_MAX_MESSAGE bytes */
     size_t order[ML_MAX_RUN];
     fl_buf joined;
 };
@@ -260,6 +266,7 @@ static int flush_run(fl_multiline *ml, ml_run *run)
             brc |= fl_buf_add(&ml->joined, e->message, room);
             brc |= fl_buf_addstr(&ml->joined, ML_TRUNCATED);
             cut = true;
+            ml->capped++;
         } else {
             brc |= fl_buf_add(&ml->joined, e->message, len);
         }
@@ -279,19 +286,23 @@ static int flush_run(fl_multiline *ml, ml_run *run)
     return emit(ml, first);
 }
 
-/* Flushes every open run, oldest first (end of input). */
-static int flush_all(fl_multiline *ml)
+/* Flushes, oldest first, every open run whose first entry came more than age pushes ago
+ * (age 0: every run). Returns how many runs were flushed, or < 0. */
+static int flush_older(fl_multiline *ml, uint64_t age)
 {
+    int flushed = 0;
     for (;;) {
         ml_run *oldest = NULL;
         for (size_t r = 0; r < ML_MAX_RUNS; r++)
-            if (ml->runs[r].n && (!oldest || ml->runs[r].born < oldest->born))
+            if (ml->runs[r].n && ml->next_seq - ml->runs[r].born > age &&
+                (!oldest || ml->runs[r].born < oldest->born))
                 oldest = &ml->runs[r];
         if (!oldest)
-            return 0;
+            return flushed;
         int rc = flush_run(ml, oldest);
         if (rc < 0)
             return rc;
+        flushed++;
     }
 }
 
@@ -378,7 +389,15 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
             oldest = x;
         }
     }
-    if (run && run->n < ML_MAX_RUN && run->bytes <= ML_MAX_MESSAGE && joins(run, e, c)) {
+    bool joinable = run && joins(run, e, c);
+    if (joinable && (run->n >= ML_MAX_RUN || run->bytes > ML_MAX_MESSAGE)) {
+        /* A full run closes and the rest of the trace starts a new one. Past the byte cap the
+         * flush cuts the message and counts it; past the entry cap, count it here. */
+        if (run->bytes <= ML_MAX_MESSAGE)
+            ml->capped++;
+        joinable = false;
+    }
+    if (joinable) {
         size_t i = run->n++;
         run->bytes += strlen(e->message) + 1;
         swap_entry(&run->e[i], e);
@@ -411,7 +430,42 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
 
 int fl_multiline_flush(fl_multiline *ml)
 {
-    return flush_all(ml);
+    int rc = flush_older(ml, 0);
+    return rc < 0 ? rc : 0;
+}
+
+int fl_multiline_flush_age(fl_multiline *ml, uint64_t age)
+{
+    return flush_older(ml, age);
+}
+
+uint64_t fl_multiline_pushed(const fl_multiline *ml)
+{
+    return ml->next_seq;
+}
+
+size_t fl_multiline_held(const fl_multiline *ml)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < ML_MAX_RUNS; r++)
+        n += ml->runs[r].n;
+    return n;
+}
+
+uint64_t fl_multiline_capped(const fl_multiline *ml)
+{
+    return ml->capped;
+}
+
+void fl_multiline_warn_caps(const fl_multiline *ml, fl_diag *d)
+{
+    if (!ml || !ml->capped)
+        return;
+    /* No count: tail says it at the first cut, batch at the end, in the same words. */
+    fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                 "a stack trace longer than %d lines or %d KiB was cut: the text past the cap is "
+                 "left out or counted as another entry",
+                 ML_MAX_RUN, ML_MAX_MESSAGE / 1024);
 }
 
 int fl_multiline_pop(fl_multiline *ml, fl_entry *e)
