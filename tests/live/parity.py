@@ -46,6 +46,10 @@ RATE = 40
 WINDOW = "7d"  # wider than any scenario: tail's window holds every entry, as analyze's does
 PARTITIONS = 4
 KAFKA_SLICE = 2 << 20
+# A snapshot taken this long after the last entry arrived has released every held trace
+# (--multiline-hold, 2 s) and been written (--interval 500 ms or less).
+SETTLE = 3.5
+SNAPSHOT_KEY = "(snapshot)"
 KAFKA_PROPS = ["--kafka-property", "session.timeout.ms=3000",
                "--kafka-property", "heartbeat.interval.ms=200",
                "--kafka-property", "topic.metadata.refresh.interval.ms=1000"]
@@ -109,8 +113,11 @@ def final_report(stdout):
 
 def tail_stdin(fl, path, _ctx):
     with open(path) as f:
+        # One snapshot only (the final report); a short checkpoint interval because the end of
+        # stdin waits for the next checkpoint (the counts are the same either way).
         r = subprocess.run([fl, "tail", "--format", "json", "--window", WINDOW, "--interval",
-                            "600s", "-"], stdin=f, capture_output=True, text=True, timeout=300)
+                            "600s", "--checkpoint-interval", "100ms", "-"], stdin=f,
+                           capture_output=True, text=True, timeout=300)
     if r.returncode not in (0, 4):
         return None, "tail - exit %d: %s" % (r.returncode, r.stderr.strip()[:300])
     return final_report(r.stdout), None
@@ -153,22 +160,56 @@ def quiet_tail(fl, args, env=None):
     return Tail(fl, args, env, echo=False)
 
 
+class Live:
+    """A tail on a live source. With ctx["restart"], it keeps its counts in a --state
+    directory and `crash()` SIGKILLs it and starts it again on the same state, as an operator's
+    restart after a crash would: the final report must still be analyze's."""
+
+    def __init__(self, fl, args, ctx, env=None):
+        self.fl, self.env = fl, env
+        self.args = args + ["--window", WINDOW]
+        if ctx.get("restart"):
+            self.args += ["--state", os.path.join(ctx["tmp"], "state")]
+        self.restart = ctx.get("restart")
+        self.t = quiet_tail(fl, self.args, env)
+
+    def finish(self):
+        """The last snapshot once everything has arrived and a held trace's wait is over (what
+        the live view converges to), then the final report (Ctrl-C). Both must be analyze's."""
+        time.sleep(SETTLE)
+        snapshot = self.t.last()
+        final, err = stop(self.t)
+        if final is not None:
+            final = dict(final)
+            final[SNAPSHOT_KEY] = snapshot
+        return final, err
+
+    def crash(self):
+        if not self.restart:
+            return
+        self.t.kill()
+        self.t = quiet_tail(self.fl, self.args, self.env)
+
+
 def tail_follow(fl, path, ctx):
     lines = open(path).read().splitlines()
     followed = os.path.join(ctx["tmp"], "followed.ndjson")
     half = len(lines) // 2
     write_lines(followed, lines[:half])
-    t = quiet_tail(fl, ["--follow", followed, "--window", WINDOW, "--interval", "500ms",
-                        "--poll-interval", "50ms"])
-    # The rest arrives while tail follows the file, in a few appends (one may cut a line).
+    live = Live(fl, ["--follow", followed, "--interval", "500ms", "--poll-interval", "50ms"],
+                ctx)
+    # The rest arrives while tail follows the file, in a few appends (one may cut a line);
+    # a restart comes after the second, wherever tail is then.
     rest = "".join(l + "\n" for l in lines[half:])
-    step = max(1, len(rest) // 4)
-    for i in range(0, len(rest), step):
+    step = max(1, len(rest) // 4 + 1)
+    for k, i in enumerate(range(0, len(rest), step)):
         with open(followed, "a") as f:
             f.write(rest[i:i + step])
         time.sleep(0.1)
-    wait_all(t, ctx["expected"])
-    return stop(t)
+        if k == 1:
+            live.crash()
+    wait_all(live.t, ctx["expected"])
+    return live.finish()
 
 
 def tail_kafka(fl, path, ctx):
@@ -179,11 +220,12 @@ def tail_kafka(fl, path, ctx):
         # in-order: one partition holds everything; interleaved: keyed by instance.
         tagged = ["%d\t%s" % (partition_of(l) if ctx["order"] == "interleaved" else 0, l)
                   for l in lines]
-        t = quiet_tail(fl, ["--kafka", kafka.bootstraps, "--topic", "logs", "--group", "parity",
-                            "--window", WINDOW, "--interval", "300ms"] + KAFKA_PROPS)
+        live = Live(fl, ["--kafka", kafka.bootstraps, "--topic", "logs", "--group", "parity",
+                         "--interval", "300ms"] + KAFKA_PROPS, ctx)
         # librdkafka's mock broker keeps about 5 MiB per partition and drops the oldest
         # messages past that: produce in slices of ~2 MiB, each once tail has the one before.
-        sent, i = 0, 0
+        # A restart comes right after the second slice is produced, while tail reads it.
+        sent, i, k = 0, 0, 0
         while i < len(tagged):
             j, size = i, 0
             while j < len(tagged) and size < KAFKA_SLICE:
@@ -192,9 +234,12 @@ def tail_kafka(fl, path, ctx):
             write_lines(parts, tagged[i:j])
             kafka.cmd("produce_parts " + parts)
             sent += j - i
-            i = j
-            wait_all(t, sent if i < len(tagged) else ctx["expected"])
-        return stop(t)
+            i, k = j, k + 1
+            if k == 2:
+                time.sleep(0.3)
+                live.crash()
+            wait_all(live.t, sent if i < len(tagged) else ctx["expected"])
+        return live.finish()
     finally:
         kafka.close()
 
@@ -204,17 +249,28 @@ def tail_pubsub(fl, path, ctx):
     lines = open(path).read().splitlines()
     g = Google()
     try:
-        g.control(publish_raw=lines)
-        t = quiet_tail(fl, ["--pubsub", SUB, "--window", WINDOW, "--interval", "500ms"],
-                       {"PUBSUB_EMULATOR_HOST": g.host})
-        wait_all(t, ctx["expected"])
-        return stop(t)
+        # A message held by a crashed tail comes back after the ack deadline: short here.
+        g.control(publish_raw=lines, ack_deadline=2)
+        live = Live(fl, ["--pubsub", SUB, "--interval", "500ms"], ctx,
+                    {"PUBSUB_EMULATOR_HOST": g.host})
+        if ctx.get("restart"):
+            wait_all(live.t, len(lines) // 2)
+            live.crash()
+        wait_all(live.t, ctx["expected"])
+        return live.finish()
     finally:
         g.close()
 
 
+def restarted(source):
+    def run(fl, path, ctx):
+        return source(fl, path, dict(ctx, restart=True))
+    return run
+
+
 SOURCES = {"stdin": tail_stdin, "follow": tail_follow, "kafka": tail_kafka,
-           "pubsub": tail_pubsub}
+           "pubsub": tail_pubsub, "follow+kill": restarted(tail_follow),
+           "kafka+kill": restarted(tail_kafka), "pubsub+kill": restarted(tail_pubsub)}
 
 
 # --- the comparison ---
@@ -303,12 +359,15 @@ def run_case(fl, case, inputs, tmp, mock_kafka, keep):
     t0 = time.monotonic()
     report, err = SOURCES[src](fl, "%s.%s.ndjson" % (base, order), ctx)
     took = time.monotonic() - t0
+    snapshot = report.pop(SNAPSHOT_KEY, None) if report else None
     if keep and report:
         with open("%s.%s.%s.tail.json" % (base, order, src), "w") as f:
             json.dump(report, f, indent=1)
     shutil.rmtree(work, ignore_errors=True)
     diffs = [("(run)", "", err)] if err else differences(truth, report or {})
-    line = "%-36s %-11s %-6s %-7s %5.1fs" % (name, order, src,
+    if snapshot is not None:
+        diffs += [("snapshot: " + p, a, t) for p, a, t in differences(truth, snapshot)]
+    line = "%-36s %-11s %-11s %-7s %5.1fs" % (name, order, src,
                                              "differs" if diffs else "equal", took)
     return bool(diffs), [line] + difference_lines(diffs)
 
@@ -321,7 +380,7 @@ def main():
     names = sorted(f[:-5] for f in os.listdir(scen_dir) if f.endswith(".json"))
     if only:
         names = [n for n in names if n in only]
-    sources = os.environ.get("FL_PARITY_SOURCES", "stdin,follow,kafka,pubsub").split(",")
+    sources = os.environ.get("FL_PARITY_SOURCES", ",".join(SOURCES)).split(",")
     cases = pick_cases(names, sources, mode, random.Random(seed))
     log("parity: %s, seed %d (FL_PARITY_SEED=%d picks the same subset), %d cases, %d at once" %
         (mode, seed, seed, len(cases), jobs))
