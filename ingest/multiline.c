@@ -461,7 +461,6 @@ void fl_multiline_warn_caps(const fl_multiline *ml, fl_diag *d)
 {
     if (!ml || !ml->capped)
         return;
-    /* No count: tail says it at the first cut, batch at the end, in the same words. */
     fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
                  "a stack trace longer than %d lines or %d KiB was cut: the text past the cap is "
                  "left out or counted as another entry",

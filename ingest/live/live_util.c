@@ -341,6 +341,15 @@ int fl_objects_feed(fl_objects *o, const char *p, size_t n,
             }
             continue;
         }
+        if (c == '\n' && o->str.in_str) {
+            /* JSON never holds a raw newline inside a string: the object was cut off (a broken
+             * NDJSON line). Hand it over as it is, as analyze cuts it at the line's end, rather
+             * than swallow the lines that follow. */
+            int rc = objects_emit(o, cb, arg);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         objects_keep(o, c);
         if (fl_json_str_step(&o->str, c)) {
             continue;

@@ -54,11 +54,15 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
     int rc = e->o.slow_json ? fl_entry_parse_jansson(data, len, &e->entry, err, sizeof(err))
                             : fl_entry_parse(data, len, &e->entry, err, sizeof(err));
     if (rc == FL_ETOOBIG) {
-        fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, label, e->records_seen, "entry too large");
+        fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, label, e->records_seen,
+                     "%s:%" PRIu64 ": entry fields exceed %d bytes", label, e->records_seen,
+                     FL_ENTRY_MAX_STORE);
         return 0;
     }
     if (rc) {
-        fl_diag_warn(&e->diag, FL_WARN_MALFORMED, label, e->records_seen, "%s", err);
+        /* Worded as analyze words it: "file:line: what". */
+        fl_diag_warn(&e->diag, FL_WARN_MALFORMED, label, e->records_seen, "%s:%" PRIu64 ": %s",
+                     label, e->records_seen, err);
         return 0;
     }
     if (fl_dedup_check_add(e->dedup, record_key(&e->entry, data, len))) {
@@ -68,6 +72,12 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
     }
     e->diag.entries++;
     e->diag.bytes += len;
+    if (e->entry.fixes) { /* kept after a repair: a warning, as analyze gives it */
+        char what[256];
+        fl_entry_fixes_text(e->entry.fixes, what, sizeof(what));
+        fl_diag_warn(&e->diag, FL_WARN_OTHER, label, e->records_seen, "%s:%" PRIu64
+                     ": entry kept: %s", label, e->records_seen, what);
+    }
     /* A clock far ahead must not move the window. */
     fl_time cap = live_wall_now() + 300 * FL_USEC_PER_SEC;
     if (e->entry.ts > e->newest && e->entry.ts < cap)
@@ -181,8 +191,8 @@ void fl_live_engine_reload_rules(fl_live_engine *e)
     live_message(e, "SIGHUP: %zu rules reloaded", fl_rules_count(rules));
 }
 
-/* The input section: what reading reported plus the aggregate's caps and far-away timestamps,
- * as fl_pipeline_report adds them. On a copy of the diag, since every snapshot judges the
+/* The input section: what reading reported plus traces cut at a cap, rules that hit the PCRE2
+ * limits, the aggregate's caps and far-away timestamps, as the batch pipeline adds them. On a copy of the diag, since every snapshot judges the
  * aggregate afresh. */
 static int set_input(fl_live_engine *e, fl_result *r)
 {
@@ -199,6 +209,9 @@ static int set_input(fl_live_engine *e, fl_result *r)
     snap.files = d->files;
     snap.unreadable = d->unreadable;
     snap.warnings_dropped = d->warnings_dropped;
+    /* In the order analyze adds them once its input has ended. */
+    fl_multiline_warn_caps(e->ml, &snap);
+    fl_matcher_warn_limits(e->matcher, &snap);
     fl_agg_warn_caps(e->agg, &snap);
     int rc = fl_result_set_input(r, &snap);
     fl_diag_free(&snap);

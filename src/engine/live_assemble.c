@@ -57,10 +57,6 @@ static int drain(fl_live_engine *e)
     int rc = 0;
     while (rc == 0 && fl_multiline_pop(e->ml, &e->out))
         rc = admit(e, &e->out);
-    if (!e->caps_warned && fl_multiline_capped(e->ml)) {
-        fl_multiline_warn_caps(e->ml, &e->diag);
-        e->caps_warned = true;
-    }
     return rc;
 }
 

@@ -53,7 +53,6 @@ struct fl_live_engine {
     uint64_t hold_ms;
     hold_sample hold[LIVE_HOLD_SAMPLES];
     size_t hold_next; /* ring position */
-    bool caps_warned;
     uint64_t duplicates;
     uint64_t records_seen;
     uint64_t resumed;

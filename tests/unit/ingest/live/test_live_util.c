@@ -114,6 +114,9 @@ static void test_objects(void)
         {{"{}{}", NULL}, 2, "{}", "{}", 0},
         {{"oops not json\n{\"a\":1}", NULL}, 2, "oops not json", "{\"a\":1}", 0},
         {{"{\"big\":\"0123456789012345678\"}\n{}", NULL}, 1, "{}", "{}", 1},
+        /* A broken NDJSON line (cut inside a string) ends at its newline: the next line is
+         * still a record of its own, as analyze reads it. */
+        {{"{\"a\":\"cut\n{\"b\":", "2}\n", NULL}, 2, "{\"a\":\"cut", "{\"b\":2}", 0},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
         fl_objects o;
