@@ -10,8 +10,10 @@
  *
  * Instances of a busy service print at the same time, so their lines interleave. Several runs
  * are open at once, one per source (instance, service, revision, log); a run closes when its
- * source prints a line that does not continue it, when the input moves more than a second
- * away from it, after ML_MAX_AGE further entries, or at the end.
+ * source prints a line that does not continue it (a line more than a second away never does),
+ * when its slot is needed (lone plain lines go first, then the oldest), after ML_MAX_AGE
+ * further entries, or at the end. Other sources' entries, however far away in time, do not
+ * close it, so the result does not depend on how sources interleave.
  *
  * The same assembler serves batch (ingest/reader.c) and `tail` (src/engine/live.c), which also
  * closes runs that waited too long on the wall clock (fl_multiline_flush_age: a quiet stream
@@ -306,15 +308,17 @@ static int flush_older(fl_multiline *ml, uint64_t age)
     }
 }
 
-/* Closes runs the input has moved away from: more than a second from ts, or open too long. */
-static int flush_stale(fl_multiline *ml, fl_time ts)
+/* Closes runs open too long. A run is not closed because another source's entry is far from
+ * it in time: sources of a live stream (Kafka partitions) lag each other by minutes, and the
+ * answer must not depend on how their entries interleave. The next line of the run's own source
+ * decides (joins: within a second of the run), or the slot is needed, or the input ends. */
+static int flush_stale(fl_multiline *ml)
 {
     for (size_t r = 0; r < ML_MAX_RUNS; r++) {
         ml_run *run = &ml->runs[r];
         if (!run->n)
             continue;
-        fl_time d = ts - run->e[0].ts;
-        if (d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC || ml->next_seq - run->born > ML_MAX_AGE) {
+        if (ml->next_seq - run->born > ML_MAX_AGE) {
             int rc = flush_run(ml, run);
             if (rc < 0)
                 return rc;
@@ -368,9 +372,20 @@ static int start_run(fl_multiline *ml, ml_run *run, fl_entry *e, line_class c)
     return 0;
 }
 
+/* When every slot is busy, the run to close: a lone plain line before a trace in progress
+ * (it is almost never the start of one), then the oldest. */
+static bool evict_before(const ml_run *x, const ml_run *y)
+{
+    bool x_plain = x->n == 1 && x->last_class == LINE_OTHER;
+    bool y_plain = y->n == 1 && y->last_class == LINE_OTHER;
+    if (x_plain != y_plain)
+        return x_plain;
+    return x->born < y->born;
+}
+
 int fl_multiline_push(fl_multiline *ml, fl_entry *e)
 {
-    int rc = flush_stale(ml, e->ts);
+    int rc = flush_stale(ml);
     if (rc < 0)
         return rc;
     if (!eligible(e)) /* request and audit entries pass straight through */
@@ -385,7 +400,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
                 free_run = x;
         } else if (same_source(&x->e[0], e)) {
             run = x;
-        } else if (!oldest || x->born < oldest->born) {
+        } else if (!oldest || evict_before(x, oldest)) {
             oldest = x;
         }
     }
@@ -417,7 +432,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
     }
     if (!run) {
         run = free_run;
-        if (!run) { /* every slot busy: the oldest trace is finished enough */
+        if (!run) { /* every slot busy: close the one evict_before picks */
             run = oldest;
             if ((rc = flush_run(ml, run)) < 0)
                 return rc;

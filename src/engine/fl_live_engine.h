@@ -85,7 +85,9 @@ void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg)
 /* What the run's input makes the exit status, as for `analyze`: 3 when records were malformed
  * or oversize or a damaged journal lost counts, 2 when nothing at all could be read, else 0. */
 int fl_live_engine_exit_status(const fl_live_engine *e);
-/* Counters: entries resumed from the journal at start, redelivered records recognised. */
+/* Counters: entries resumed from the journal at start, redelivered records recognised (a
+ * record again from the source that delivered it first, or counted before a restart; a copy
+ * from another source is a duplicate in the data, in the report's input.duplicates). */
 uint64_t fl_live_engine_resumed(const fl_live_engine *e);
 uint64_t fl_live_engine_duplicates(const fl_live_engine *e);
 const fl_diag *fl_live_engine_diag(const fl_live_engine *e);

@@ -47,8 +47,9 @@ static uint64_t record_key(const fl_entry *en, const char *data, size_t len)
  * and the counts (live_assemble.c). Returns 1 taken, 0 duplicate or malformed, negative on a
  * fatal error. */
 static int live_count(fl_live_engine *e, const char *label, const char *data, size_t len,
-                      bool replay)
+                      unsigned tag)
 {
+    bool replay = tag == LIVE_TAG_JOURNAL;
     char err[256];
     e->records_seen++;
     int rc = e->o.slow_json ? fl_entry_parse_jansson(data, len, &e->entry, err, sizeof(err))
@@ -65,9 +66,14 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
                      label, e->records_seen, err);
         return 0;
     }
-    if (fl_dedup_check_add(e->dedup, record_key(&e->entry, data, len))) {
-        e->duplicates++;
-        live_assemble_count_duplicate(e);
+    /* Seen before: from the same source (or before a restart) it was delivered again; from
+     * another source the data holds it twice, as when analyze reads two overlapping exports. */
+    int first = fl_dedup_check_add_tag(e->dedup, record_key(&e->entry, data, len), tag);
+    if (first >= 0) {
+        if (first == (int)tag || first == LIVE_TAG_JOURNAL)
+            e->duplicates++;
+        else
+            live_assemble_count_duplicate(e);
         return 0;
     }
     e->diag.entries++;
@@ -97,7 +103,10 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
 static int record_cb(void *ctx, fl_live_source *src, const char *data, size_t len)
 {
     fl_live_engine *e = ctx;
-    int rc = live_count(e, src->label, data, len, false);
+    unsigned tag = 0;
+    while (tag < e->n_sources && e->sources[tag] != src)
+        tag++;
+    int rc = live_count(e, src->label, data, len, tag);
     /* A fast source can read a lot between two ticks: look at the budget on the way too. */
     e->bytes_since_check += len;
     if ((e->records_seen & (LIVE_MEMORY_CHECK_EVERY - 1)) == 0 ||
@@ -126,7 +135,7 @@ static int replay_cb(void *arg, fl_time ts, const char *data, size_t len)
     int rc = live_assemble_replay_mark(arg, data, len);
     if (rc != 0)
         return rc < 0 ? rc : 0;
-    rc = live_count(arg, "journal", data, len, true);
+    rc = live_count(arg, "journal", data, len, LIVE_TAG_JOURNAL);
     return rc < 0 ? rc : 0;
 }
 

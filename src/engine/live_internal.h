@@ -17,6 +17,11 @@
 /* A journal record that is not a LogEntry: "#flush <age>" replays a hold-time release. */
 #define LIVE_MARK_FLUSH "#flush "
 
+/* De-duplication tags: the index of the source that delivered a record first, or this for a
+ * record replayed from the journal. */
+#define LIVE_TAG_JOURNAL FL_LIVE_MAX_SOURCES
+_Static_assert(LIVE_TAG_JOURNAL <= FL_DEDUP_TAG_MAX, "a dedup tag per source and the journal");
+
 typedef struct hold_sample {
     uint64_t ms;     /* loop time */
     uint64_t pushed; /* fl_multiline_pushed then */

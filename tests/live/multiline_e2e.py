@@ -144,6 +144,8 @@ def restart(faultline, how):
         check(len(pool) == 1 and pool[0]["count"] == 1,
               "%s restart: the traceback is one pool_exhausted error (%s)" % (how, pool))
         check(not fragments(final), "%s restart: no frame counted on its own" % how)
+        check(final["input"]["duplicates"] == batch["input"]["duplicates"] == 0,
+              "%s restart: records delivered again are not duplicates in the data" % how)
         check(groups(final) == groups(batch),
               "%s restart: the same groups as analyze\n  tail    %s\n  analyze %s" %
               (how, groups(final), groups(batch)))

@@ -1,6 +1,6 @@
 /* Multi-line reassembly driven one entry at a time, as `tail` drives it (src/engine/
- * live_assemble.c): interleaved instances, the hold-time release (fl_multiline_flush_age) and
- * its replay, the caps. */
+ * live_assemble.c): interleaved instances and lagging sources, slot pressure, the hold-time
+ * release (fl_multiline_flush_age) and its replay, the caps. */
 #include "fl_test.h"
 #include "ingest_test_util.h"
 
@@ -83,16 +83,24 @@ static void test_interleaved_one_at_a_time(void)
     }
     CHECK_INT(fl_multiline_held(ml), 6);
     CHECK_INT(fl_multiline_pushed(ml), 6);
-    /* A line from another second closes both: the oldest trace first. */
-    push(ml, &(ml_line){"c", 3000000, "listening on :8080"});
-    CHECK_INT(drain(ml, out, sizeof(out)), 2);
+    /* A line of another instance minutes away (a lagging Kafka partition) closes neither: the
+     * trace of b still takes its next line. */
+    push(ml, &(ml_line){"c", 59000000, "listening on :8080"});
+    CHECK_INT(drain(ml, out, sizeof(out)), 0);
+    push(ml, &(ml_line){"b", 170, "    at Socket.emit (node:events:519:28)"});
+    CHECK_INT(drain(ml, out, sizeof(out)), 0);
+    CHECK_INT(fl_multiline_held(ml), 8);
+    CHECK_INT(fl_multiline_flush(ml), 0);
+    CHECK_INT(drain(ml, out, sizeof(out)), 3); /* oldest first */
     CHECK_STR(out, "Traceback (most recent call last):\n"
                    "  File \"/app/main.py\", line 10, in handler\n"
                    "    db.query()\n"
                    "sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached|"
                    "Error: connect ECONNREFUSED 10.0.0.5:6379\n"
-                   "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)");
-    CHECK_INT(fl_multiline_held(ml), 1);
+                   "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)\n"
+                   "    at Socket.emit (node:events:519:28)|"
+                   "listening on :8080");
+    CHECK_INT(fl_multiline_held(ml), 0);
     fl_multiline_free(ml);
 }
 
@@ -184,8 +192,32 @@ static void test_cap_counted_and_warned(void)
     fl_multiline_free(ml);
 }
 
+/* Ten instances print plain lines while a traceback is in progress: with every slot busy, a
+ * lone plain line is closed before the trace, which still joins its exception line. */
+static void test_slot_pressure_keeps_the_trace(void)
+{
+    fl_multiline *ml;
+    CHECK_INT(fl_multiline_new(&ml), 0);
+    push(ml, &interleaved[0]);
+    push(ml, &interleaved[2]);
+    static const char *const inst[] = {"p0", "p1", "p2", "p3", "p4",
+                                       "p5", "p6", "p7", "p8", "p9"};
+    for (int i = 0; i < 10; i++)
+        push(ml, &(ml_line){inst[i], 300 + i, "GET /api/v1/orders 200 9ms"});
+    push(ml, &interleaved[5]);
+    CHECK_INT(fl_multiline_flush(ml), 0);
+    static char out[8192];
+    out[0] = '\0';
+    CHECK_INT(drain(ml, out, sizeof(out)), 11);
+    CHECK(strstr(out, "Traceback (most recent call last):\n"
+                      "  File \"/app/main.py\", line 10, in handler\n"
+                      "sqlalchemy.exc.TimeoutError") != NULL);
+    fl_multiline_free(ml);
+}
+
 int main(void)
 {
+    test_slot_pressure_keeps_the_trace();
     test_interleaved_one_at_a_time();
     test_hold_release_and_replay();
     test_flush_age_zero();
