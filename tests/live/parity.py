@@ -43,9 +43,6 @@ LIVE_ONLY = {
                         "line without its newline, a Kafka message, a Pub/Sub message's data); "
                         "analyze counts the bytes of the files it read"),
     "input.files": ("", "analyze counts the input files it opened; a live source is not a file"),
-    "input.duplicates": ("+kill", "after a restart, the records journaled but not yet "
-                                  "acknowledged are delivered again: tail recognises them and "
-                                  "counts them as duplicates; the data has none"),
 }
 
 
