@@ -3,11 +3,12 @@
  * Sources (ingest/live) hand raw LogEntry records to the engine on one libuv loop; the engine
  * parses and de-duplicates them (insertId, logName and timestamp, else a content hash), joins
  * split stack traces, applies the filter (the same assembler and gate as `analyze`,
- * live_assemble.c), classifies and counts them into a sliding-window aggregate. Sources are acknowledged only at a checkpoint, after the counts are
- * durable: with a state directory every counted record is appended to a journal that is
- * fsynced before any Kafka offset is stored, Pub/Sub message acked or file position saved; a
- * restart replays the journal, so a record delivered again after a crash is counted once
- * (docs/tail.md). The engine also keeps the memory budget (pausing sources above it), reloads
+ * live_assemble.c), classifies and counts them into a sliding-window aggregate. Sources are
+ * acknowledged only at a checkpoint, after the counts are durable: with a state directory every
+ * record is appended to a journal when it arrives (before reassembly, so a trace still held is
+ * in it), and the journal is fsynced before any Kafka offset is stored, Pub/Sub message acked
+ * or file position saved; a restart replays the journal, so a record delivered again after a
+ * crash is counted once and a half-assembled trace completes (docs/tail.md). The engine also keeps the memory budget (pausing sources above it), reloads
  * rules, and announces a new top cause (--on-new-cause command, webhook through src/net) with a
  * cooldown that survives restarts. Everything it announces is built from the redacted result.
  *

@@ -201,8 +201,8 @@ void fl_live_engine_reload_rules(fl_live_engine *e)
 }
 
 /* The input section: what reading reported plus traces cut at a cap, rules that hit the PCRE2
- * limits, the aggregate's caps and far-away timestamps, as the batch pipeline adds them. On a copy of the diag, since every snapshot judges the
- * aggregate afresh. */
+ * limits, the aggregate's caps and far-away timestamps, as the batch pipeline adds them. On a
+ * copy of the diag, since every snapshot judges the aggregate afresh. */
 static int set_input(fl_live_engine *e, fl_result *r)
 {
     const fl_diag *d = &e->diag;

@@ -12,9 +12,9 @@
  * A trace is held until batch's rules close it (its instance prints something else, the input
  * moves a second of entry time away, a cap) or, because a live stream may stop moving at all
  * (a Kafka partition goes quiet), until it has been held --multiline-hold (2 s) of wall time
- * since its first line arrived: it is then released as it is. That release depends on the wall clock,
- * which a replay does not have, so it is journaled as a marker ("#flush <age>", age counted in
- * entries pushed, fl_multiline_flush_age) and the replay cuts the trace at the same place. */
+ * since its first line arrived: it is then released as it is. That release depends on the wall
+ * clock, which a replay does not have, so it is journaled as a marker ("#flush <age>", age counted
+ * in entries pushed, fl_multiline_flush_age) and the replay cuts the trace at the same place. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

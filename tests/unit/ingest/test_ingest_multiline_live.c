@@ -200,8 +200,7 @@ static void test_slot_pressure_keeps_the_trace(void)
     CHECK_INT(fl_multiline_new(&ml), 0);
     push(ml, &interleaved[0]);
     push(ml, &interleaved[2]);
-    static const char *const inst[] = {"p0", "p1", "p2", "p3", "p4",
-                                       "p5", "p6", "p7", "p8", "p9"};
+    static const char *const inst[] = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"};
     for (int i = 0; i < 10; i++)
         push(ml, &(ml_line){inst[i], 300 + i, "GET /api/v1/orders 200 9ms"});
     push(ml, &interleaved[5]);
