@@ -69,6 +69,42 @@ bool fl_text_looks_error(const char *s, size_t n);
  * Returns the length written. */
 size_t fl_entry_fixes_text(unsigned fixes, char *buf, size_t cap);
 
+/* ---- Multi-line reassembly (ingest/multiline.c) ----
+ * Cloud Run writes each line a container prints as its own entry; this joins a split stack
+ * trace back into one entry (the first line's metadata, the highest severity). Batch reading
+ * runs it inside fl_reader; `tail` (src/engine/live.c) runs the same assembler on what its
+ * sources deliver. Memory is bounded: at most 8 traces open at once (one per instance, service,
+ * revision and log), 256 entries and 64 KiB of joined text per trace (then the trace is cut,
+ * with "…[truncated]", and fl_multiline_capped counts it). */
+typedef struct fl_multiline fl_multiline;
+
+int fl_multiline_new(fl_multiline **out);
+void fl_multiline_free(fl_multiline *ml);
+/* Takes the content of *e (swapping storage; e is left cleared but usable). Entries that are
+ * not container output pass straight through to the output queue. */
+int fl_multiline_push(fl_multiline *ml, fl_entry *e);
+/* Marks the end of input: everything held is released. */
+int fl_multiline_flush(fl_multiline *ml);
+/* Releases, oldest first, every trace whose first line was pushed more than age pushes ago
+ * (age 0: all; a push counts an entry that a trace took or started). Deterministic, so a live
+ * caller that journals (age) can replay the same cut. Returns the number of traces released
+ * or a negative code. */
+int fl_multiline_flush_age(fl_multiline *ml, uint64_t age);
+/* Moves the next finished entry into e (1), or returns 0 when none is ready. */
+int fl_multiline_pop(fl_multiline *ml, fl_entry *e);
+/* True when pushing e would hand it straight back by the next pop: nothing is queued, e is
+ * not a line reassembly joins (a request log, say) and no held trace goes stale now. The
+ * caller may then keep e and skip push and pop (the common case, issue 15). */
+bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e);
+/* Pushes that went into traces so far: the clock fl_multiline_flush_age counts in. */
+uint64_t fl_multiline_pushed(const fl_multiline *ml);
+/* Entries held in open traces. */
+size_t fl_multiline_held(const fl_multiline *ml);
+/* Traces cut at a cap so far. */
+uint64_t fl_multiline_capped(const fl_multiline *ml);
+/* One warning in d when traces were cut at a cap (call once, at the end of the input). */
+void fl_multiline_warn_caps(const fl_multiline *ml, fl_diag *d);
+
 /* ---- Parallel reading ----
  * The same pipeline as fl_reader_next, cut into stages so that several threads can share it:
  *   reader thread   fl_reader_fill: I/O, decompression, record splitting into a batch of raw

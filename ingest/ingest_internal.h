@@ -120,24 +120,6 @@ void fl_pathlist_free(fl_pathlist *list);
 void fl_shard_filter(fl_pathlist *list, size_t from, const char *arg, unsigned index,
                      unsigned count);
 
-/* ---- multi-line reassembly (multiline.c) ---- */
-
-typedef struct fl_multiline fl_multiline;
-
-/* Entries go in with fl_multiline_push, come out with fl_multiline_pop. */
-int fl_multiline_new(fl_multiline **out);
-void fl_multiline_free(fl_multiline *ml);
-/* Takes the content of *e (swapping storage; e is left cleared but usable). */
-int fl_multiline_push(fl_multiline *ml, fl_entry *e);
-/* Marks the end of input: everything held is released. */
-int fl_multiline_flush(fl_multiline *ml);
-/* Moves the next finished entry into e (1), or returns 0 when none is ready. */
-int fl_multiline_pop(fl_multiline *ml, fl_entry *e);
-/* True when pushing e would hand it straight back by the next pop: nothing is queued, e is
- * not a line reassembly joins (a request log, say) and no held trace goes stale at e's time.
- * The caller may then keep e and skip push and pop (the common case, issue 15). */
-bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e);
-
 /* ---- batches of raw records (batch.c; filled and reassembled by reader.c) ---- */
 
 typedef struct fl_batch_rec {

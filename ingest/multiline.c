@@ -10,8 +10,15 @@
  *
  * Instances of a busy service print at the same time, so their lines interleave. Several runs
  * are open at once, one per source (instance, service, revision, log); a run closes when its
- * source prints a line that does not continue it, when the input moves more than a second
- * away from it, after ML_MAX_AGE further entries, or at the end. */
+ * source prints a line that does not continue it (a line more than a second away never does),
+ * when its slot is needed (lone plain lines go first, then the oldest), after ML_MAX_AGE
+ * further entries, or at the end. Other sources' entries, however far away in time, do not
+ * close it, so the result does not depend on how sources interleave.
+ *
+ * The same assembler serves batch (ingest/reader.c) and `tail` (src/engine/live.c), which also
+ * closes runs that waited too long on the wall clock (fl_multiline_flush_age: a quiet stream
+ * must not hold a trace forever). Both see the same caps; a trace cut at one is counted
+ * (fl_multiline_capped) so the caller can warn. */
 #include "ingest_internal.h"
 
 #include <ctype.h>
@@ -51,6 +58,7 @@ struct fl_multiline {
     size_t out_head, out_n, out_cap;
 
     uint64_t next_seq;
+    uint64_t capped; /* traces cut at ML_MAX_RUN entries or ML_MAX_MESSAGE bytes */
     size_t order[ML_MAX_RUN];
     fl_buf joined;
 };
@@ -260,6 +268,7 @@ static int flush_run(fl_multiline *ml, ml_run *run)
             brc |= fl_buf_add(&ml->joined, e->message, room);
             brc |= fl_buf_addstr(&ml->joined, ML_TRUNCATED);
             cut = true;
+            ml->capped++;
         } else {
             brc |= fl_buf_add(&ml->joined, e->message, len);
         }
@@ -279,37 +288,43 @@ static int flush_run(fl_multiline *ml, ml_run *run)
     return emit(ml, first);
 }
 
-/* Flushes every open run, oldest first (end of input). */
-static int flush_all(fl_multiline *ml)
+/* Flushes, oldest first, every open run whose first entry came more than age pushes ago
+ * (age 0: every run). Returns how many runs were flushed, or < 0. */
+static int flush_older(fl_multiline *ml, uint64_t age)
 {
+    int flushed = 0;
     for (;;) {
         ml_run *oldest = NULL;
         for (size_t r = 0; r < ML_MAX_RUNS; r++)
-            if (ml->runs[r].n && (!oldest || ml->runs[r].born < oldest->born))
+            if (ml->runs[r].n && ml->next_seq - ml->runs[r].born > age &&
+                (!oldest || ml->runs[r].born < oldest->born))
                 oldest = &ml->runs[r];
         if (!oldest)
-            return 0;
+            return flushed;
         int rc = flush_run(ml, oldest);
         if (rc < 0)
             return rc;
+        flushed++;
     }
 }
 
-/* A run the input has moved away from: more than a second from ts, or open too long. */
-static bool stale(const fl_multiline *ml, const ml_run *run, fl_time ts)
+/* A run open too long. A run is not closed because another source's entry is far from it in
+ * time: sources of a live stream (Kafka partitions) lag each other by minutes, and the answer
+ * must not depend on how their entries interleave. The next line of the run's own source
+ * decides (joins: within a second of the run), or the slot is needed, or the input ends. */
+static bool stale(const fl_multiline *ml, const ml_run *run)
 {
-    fl_time d = ts - run->e[0].ts;
-    return d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC || ml->next_seq - run->born > ML_MAX_AGE;
+    return ml->next_seq - run->born > ML_MAX_AGE;
 }
 
-/* Closes the runs that are stale at ts. */
-static int flush_stale(fl_multiline *ml, fl_time ts)
+/* Closes the runs that are stale. */
+static int flush_stale(fl_multiline *ml)
 {
     for (size_t r = 0; r < ML_MAX_RUNS; r++) {
         ml_run *run = &ml->runs[r];
         if (!run->n)
             continue;
-        if (stale(ml, run, ts)) {
+        if (stale(ml, run)) {
             int rc = flush_run(ml, run);
             if (rc < 0)
                 return rc;
@@ -363,9 +378,20 @@ static int start_run(fl_multiline *ml, ml_run *run, fl_entry *e, line_class c)
     return 0;
 }
 
+/* When every slot is busy, the run to close: a lone plain line before a trace in progress
+ * (it is almost never the start of one), then the oldest. */
+static bool evict_before(const ml_run *x, const ml_run *y)
+{
+    bool x_plain = x->n == 1 && x->last_class == LINE_OTHER;
+    bool y_plain = y->n == 1 && y->last_class == LINE_OTHER;
+    if (x_plain != y_plain)
+        return x_plain;
+    return x->born < y->born;
+}
+
 int fl_multiline_push(fl_multiline *ml, fl_entry *e)
 {
-    int rc = flush_stale(ml, e->ts);
+    int rc = flush_stale(ml);
     if (rc < 0)
         return rc;
     if (!eligible(e)) /* request and audit entries pass straight through */
@@ -380,11 +406,19 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
                 free_run = x;
         } else if (same_source(&x->e[0], e)) {
             run = x;
-        } else if (!oldest || x->born < oldest->born) {
+        } else if (!oldest || evict_before(x, oldest)) {
             oldest = x;
         }
     }
-    if (run && run->n < ML_MAX_RUN && run->bytes <= ML_MAX_MESSAGE && joins(run, e, c)) {
+    bool joinable = run && joins(run, e, c);
+    if (joinable && (run->n >= ML_MAX_RUN || run->bytes > ML_MAX_MESSAGE)) {
+        /* A full run closes and the rest of the trace starts a new one. Past the byte cap the
+         * flush cuts the message and counts it; past the entry cap, count it here. */
+        if (run->bytes <= ML_MAX_MESSAGE)
+            ml->capped++;
+        joinable = false;
+    }
+    if (joinable) {
         size_t i = run->n++;
         run->bytes += strlen(e->message) + 1;
         swap_entry(&run->e[i], e);
@@ -404,7 +438,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
     }
     if (!run) {
         run = free_run;
-        if (!run) { /* every slot busy: the oldest trace is finished enough */
+        if (!run) { /* every slot busy: close the one evict_before picks */
             run = oldest;
             if ((rc = flush_run(ml, run)) < 0)
                 return rc;
@@ -420,14 +454,48 @@ bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e)
     if (ml->out_n || eligible(e))
         return false;
     for (size_t r = 0; r < ML_MAX_RUNS; r++)
-        if (ml->runs[r].n && stale(ml, &ml->runs[r], e->ts))
+        if (ml->runs[r].n && stale(ml, &ml->runs[r]))
             return false;
     return true;
 }
 
 int fl_multiline_flush(fl_multiline *ml)
 {
-    return flush_all(ml);
+    int rc = flush_older(ml, 0);
+    return rc < 0 ? rc : 0;
+}
+
+int fl_multiline_flush_age(fl_multiline *ml, uint64_t age)
+{
+    return flush_older(ml, age);
+}
+
+uint64_t fl_multiline_pushed(const fl_multiline *ml)
+{
+    return ml->next_seq;
+}
+
+size_t fl_multiline_held(const fl_multiline *ml)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < ML_MAX_RUNS; r++)
+        n += ml->runs[r].n;
+    return n;
+}
+
+uint64_t fl_multiline_capped(const fl_multiline *ml)
+{
+    return ml->capped;
+}
+
+void fl_multiline_warn_caps(const fl_multiline *ml, fl_diag *d)
+{
+    if (!ml || !ml->capped)
+        return;
+    fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                 "a stack trace longer than %d lines or %d KiB was cut: the text past the cap is "
+                 "left out or counted as another entry",
+                 ML_MAX_RUN, ML_MAX_MESSAGE / 1024);
 }
 
 int fl_multiline_pop(fl_multiline *ml, fl_entry *e)

@@ -184,6 +184,7 @@ int fl_reader_next(fl_reader *r, fl_entry *e)
             r->done = true;
             if ((rc = fl_multiline_flush(r->ml)) < 0)
                 return rc;
+            fl_multiline_warn_caps(r->ml, r->diag);
             continue;
         }
         if (fl_multiline_passes(r->ml, e))
@@ -327,8 +328,8 @@ int fl_reader_reassemble(fl_reader *r, fl_batch *b, bool last)
     r->diag->unreadable += st->unreadable - FL_MIN(st->unreadable, counted[2]);
     r->diag->warnings_dropped += st->warnings_dropped;
     pthread_mutex_unlock(&r->diag->lock);
-    if (rc == 0 && last)
-        rc = pass_on(r, b, NULL);
+    if (rc == 0 && last && (rc = pass_on(r, b, NULL)) == 0)
+        fl_multiline_warn_caps(r->ml, r->diag);
     b->n = 0; /* consumed: a second call only flushes */
     fl_diag_free(&b->stage);
     fl_diag_init(&b->stage);

@@ -164,6 +164,11 @@ int fl_dedup_new(fl_dedup **out, size_t capacity);
 void fl_dedup_free(fl_dedup *d);
 /* Returns true if key was already present; otherwise adds it and returns false. */
 bool fl_dedup_check_add(fl_dedup *d, uint64_t key);
+/* The same, remembering a small tag (0..FL_DEDUP_TAG_MAX) with a new key: returns the tag the
+ * key was first added with, or -1 when it is new (and is now added with tag). The low bits of
+ * the key hold the tag: keys that differ only there are the same key. */
+#define FL_DEDUP_TAG_MAX 31
+int fl_dedup_check_add_tag(fl_dedup *d, uint64_t key, unsigned tag);
 size_t fl_dedup_count(const fl_dedup *d);
 
 /* Copies src into dst[size], truncating, always NUL-terminated. */

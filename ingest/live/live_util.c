@@ -23,13 +23,19 @@ struct fl_dedup {
     size_t count;
 };
 
+/* A slot holds the key with its low bits replaced by the caller's tag (0 marks a free slot);
+ * the probe position depends on the key bits only, so a key is found whatever its tag. */
+#define DEDUP_TAG_MASK ((uint64_t)FL_DEDUP_TAG_MAX)
+
 static uint64_t dedup_fix(uint64_t k)
 {
-    return k ? k : UINT64_C(0x9e3779b97f4a7c15);
+    k &= ~DEDUP_TAG_MASK;
+    return k ? k : (UINT64_C(0x9e3779b97f4a7c15) & ~DEDUP_TAG_MASK);
 }
 
-static size_t dedup_home(const fl_dedup *d, uint64_t k)
+static size_t dedup_home(const fl_dedup *d, uint64_t slot)
 {
+    uint64_t k = slot & ~DEDUP_TAG_MASK;
     return (size_t)((k * UINT64_C(0x9e3779b97f4a7c15)) >> 17) & d->mask;
 }
 
@@ -88,13 +94,19 @@ static void dedup_remove(fl_dedup *d, uint64_t k)
 
 bool fl_dedup_check_add(fl_dedup *d, uint64_t key)
 {
+    return fl_dedup_check_add_tag(d, key, 0) >= 0;
+}
+
+int fl_dedup_check_add_tag(fl_dedup *d, uint64_t key, unsigned tag)
+{
     uint64_t k = dedup_fix(key);
     size_t i = dedup_home(d, k);
     while (d->slots[i]) {
-        if (d->slots[i] == k)
-            return true;
+        if ((d->slots[i] & ~DEDUP_TAG_MASK) == k)
+            return (int)(d->slots[i] & DEDUP_TAG_MASK);
         i = (i + 1) & d->mask;
     }
+    k |= tag & DEDUP_TAG_MASK;
     if (d->count == d->cap) {
         dedup_remove(d, d->ring[d->head]);
         d->head = (d->head + 1) % d->cap;
@@ -107,7 +119,7 @@ bool fl_dedup_check_add(fl_dedup *d, uint64_t key)
     d->slots[i] = k;
     d->ring[(d->head + d->count) % d->cap] = k;
     d->count++;
-    return false;
+    return -1;
 }
 
 size_t fl_dedup_count(const fl_dedup *d)
@@ -339,6 +351,15 @@ int fl_objects_feed(fl_objects *o, const char *p, size_t n,
                 o->junk = true; /* not JSON: hand the rest of the line over as malformed */
                 objects_keep(o, c);
             }
+            continue;
+        }
+        if (c == '\n' && o->str.in_str) {
+            /* JSON never holds a raw newline inside a string: the object was cut off (a broken
+             * NDJSON line). Hand it over as it is, as analyze cuts it at the line's end, rather
+             * than swallow the lines that follow. */
+            int rc = objects_emit(o, cb, arg);
+            if (rc < 0)
+                return rc;
             continue;
         }
         objects_keep(o, c);

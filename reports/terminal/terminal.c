@@ -216,6 +216,11 @@ static void lay_header(layout *l, const fl_result *r, const fl_term_view *v)
     append_part(line, sizeof(line), l->width, part);
     append_part(line, sizeof(line), l->width, "  Ctrl-C: final report ");
     add_line(l, P_MUST, sgr(l, "\x1b[1;7m"), line);
+    if (r->input.filter[0]) { /* what the counts leave out, named as analyze's report names it */
+        snprintf(line, sizeof(line), " filter: %.400s (%" PRIu64 " entries left out)",
+                 r->input.filter, r->input.filtered_out);
+        add_line(l, P_HIGH, "", line);
+    }
     if (v->status && *v->status)
         add_line(l, P_HIGH, sgr(l, "\x1b[33m"), v->status);
 }

@@ -44,6 +44,7 @@ struct tail_args {
     const char *webhook;
     const char *cooldown;
     const char *checkpoint_every;
+    const char *hold;
     int max_memory_mb;
     int dedup_max;
     bool no_screen;
@@ -79,6 +80,9 @@ static const fl_opt tail_own_opts[] = {
     {"checkpoint-interval", 0, FL_OPT_STRING, "DURATION",
      "make counts durable and acknowledge sources every DURATION (default 1s)",
      offsetof(struct tail_args, checkpoint_every), 0, 0, NULL},
+    {"multiline-hold", 0, FL_OPT_STRING, "DURATION",
+     "a stack trace split across entries waits this long for its last line (default 2s)",
+     offsetof(struct tail_args, hold), 0, 0, NULL},
     {"max-memory", 0, FL_OPT_INT, "MB", "pause the sources above this resident size (default 1024)",
      offsetof(struct tail_args, max_memory_mb), 16, 1048576, NULL},
     {"dedup-max", 0, FL_OPT_INT, "N",
@@ -87,6 +91,9 @@ static const fl_opt tail_own_opts[] = {
     {"no-screen", 0, FL_OPT_FLAG, NULL, "JSON snapshots even on a terminal",
      offsetof(struct tail_args, no_screen), 0, 0, NULL},
     FL_ANALYSIS_OPTS(struct tail_args, a),
+    /* The same filter as analyze (src/engine/gate.c); a duration for --since counts back from
+     * the newest entry seen so far. */
+    FL_FILTER_OPTS(struct tail_args, a.filter),
     FL_OPT_END,
 };
 
@@ -442,6 +449,7 @@ static void tail_stop(tail *t)
         return;
     t->stopping = true;
     fl_live_engine_checkpoint(t->engine);
+    fl_live_engine_finish(t->engine); /* traces still held count in the final report */
     write_final_report(t);
     uint64_t dup = fl_live_engine_duplicates(t->engine);
     if (dup)
@@ -567,7 +575,8 @@ static int engine_opts(tail *t, fl_live_engine_opts *eo)
     int64_t interval = parse_duration_ms(a->interval ? a->interval : "5s");
     int64_t cooldown = parse_duration_ms(a->cooldown ? a->cooldown : "30m");
     int64_t ckpt = parse_duration_ms(a->checkpoint_every ? a->checkpoint_every : "1s");
-    if (window <= 0 || interval <= 0 || cooldown < 0 || ckpt <= 0 ||
+    int64_t hold = parse_duration_ms(a->hold ? a->hold : "2s");
+    if (window <= 0 || interval <= 0 || cooldown < 0 || ckpt <= 0 || hold <= 0 ||
         (a->poll && parse_duration_ms(a->poll) <= 0)) {
         fprintf(stderr, "faultline tail: durations look like 500ms, 5s, 30m or 2h\n");
         return FL_EINVAL;
@@ -590,6 +599,7 @@ static int engine_opts(tail *t, fl_live_engine_opts *eo)
     eo->window_us = window * 1000;
     eo->cooldown_ms = (uint64_t)cooldown;
     eo->dedup_max = a->dedup_max ? (size_t)a->dedup_max : 0;
+    eo->hold_ms = (uint64_t)hold;
     eo->max_memory_mb = a->max_memory_mb ? (uint64_t)a->max_memory_mb : 1024;
     eo->on_new_cause = a->on_new_cause;
     eo->webhook = a->webhook;

@@ -62,6 +62,21 @@ void fl_gate_consider(fl_gate *g, const fl_entry *e);
 /* Ends the first pass: resolves the durations against the newest entry considered. */
 void fl_gate_resolve(fl_gate *g);
 
+/* The lower bound --since stands for now (resolved), or INT64_MIN without --since. A live
+ * caller that resolves a relative --since as entries arrive (fl_gate_consider, then
+ * fl_gate_resolve, then fl_gate_admit, per entry) expires its aggregate to it, since the bound
+ * only moves forward. */
+fl_time fl_gate_since_at(const fl_gate *g);
+
+/* The de-duplication key of an entry with an insertId: insertId, logName and timestamp,
+ * hashed (never 0). `tail` recognises redelivered records by the same key. */
+uint64_t fl_gate_dedup_key(const fl_entry *e);
+
+/* For a caller that recognised e as a duplicate itself (tail, per record, before reassembly):
+ * counts it as fl_gate_admit would, as filtered out when the filter drops it, else as a
+ * duplicate. */
+void fl_gate_count_duplicate(fl_gate *g, const fl_entry *e);
+
 /* True if e should be analysed; false if it is filtered out or a duplicate (both counted). */
 bool fl_gate_admit(fl_gate *g, const fl_entry *e);
 /* spec->tmpdir, or "/tmp". */

@@ -1,12 +1,14 @@
 /* The live engine behind `faultline tail`.
  *
  * Sources (ingest/live) hand raw LogEntry records to the engine on one libuv loop; the engine
- * parses, de-duplicates (insertId, else a content hash), classifies and counts them into a
- * sliding-window aggregate. Sources are acknowledged only at a checkpoint, after the counts are
- * durable: with a state directory every counted record is appended to a journal that is
- * fsynced before any Kafka offset is stored, Pub/Sub message acked or file position saved; a
- * restart replays the journal, so a record delivered again after a crash is counted once
- * (docs/tail.md). The engine also keeps the memory budget (pausing sources above it), reloads
+ * parses and de-duplicates them (insertId, logName and timestamp, else a content hash), joins
+ * split stack traces, applies the filter (the same assembler and gate as `analyze`,
+ * live_assemble.c), classifies and counts them into a sliding-window aggregate. Sources are
+ * acknowledged only at a checkpoint, after the counts are durable: with a state directory every
+ * record is appended to a journal when it arrives (before reassembly, so a trace still held is
+ * in it), and the journal is fsynced before any Kafka offset is stored, Pub/Sub message acked
+ * or file position saved; a restart replays the journal, so a record delivered again after a
+ * crash is counted once and a half-assembled trace completes (docs/tail.md). The engine also keeps the memory budget (pausing sources above it), reloads
  * rules, and announces a new top cause (--on-new-cause command, webhook through src/net) with a
  * cooldown that survives restarts. Everything it announces is built from the redacted result.
  *
@@ -23,6 +25,7 @@
 
 #define FL_LIVE_MAX_SOURCES 16
 #define FL_LIVE_DEDUP_DEFAULT 500000
+#define FL_LIVE_HOLD_DEFAULT_MS 2000
 
 typedef struct fl_live_engine fl_live_engine;
 
@@ -36,6 +39,8 @@ typedef struct fl_live_engine_opts {
     uint64_t cooldown_ms;      /* the same cause is not announced again within this */
     size_t dedup_max;          /* record ids remembered; 0: FL_LIVE_DEDUP_DEFAULT */
     uint64_t max_memory_mb;    /* sources pause while more is held (live_memory.c); 0: 1024 */
+    uint64_t hold_ms;          /* a split stack trace waits this long for the rest of it;
+                                * 0: FL_LIVE_HOLD_DEFAULT_MS */
     const char *on_new_cause;  /* sh -c command run for a new top cause; NULL: none */
     const char *webhook;       /* URL the new top cause is POSTed to; NULL: none */
     const char *webhook_secret; /* Standard Webhooks secret; NULL: unsigned */
@@ -73,7 +78,11 @@ void fl_live_engine_checkpoint(fl_live_engine *e);
 void fl_live_engine_check_memory(fl_live_engine *e);
 /* SIGHUP: reloads the rule files; on failure the old rules stay. */
 void fl_live_engine_reload_rules(fl_live_engine *e);
-/* Expires the aggregate to the window and ranks it (the same fl_analyze as `analyze`). */
+/* The input ended or tail stops: releases the stack traces still held by reassembly into the
+ * counts (not into the journal, so after a restart a trace can still complete). */
+int fl_live_engine_finish(fl_live_engine *e);
+/* Expires the aggregate to the window (and a relative --since) and ranks it (the same
+ * fl_analyze as `analyze`); the input section names the filter as analyze's does. */
 int fl_live_engine_analyze(fl_live_engine *e, fl_result **out);
 /* Announces r's top cause if it is new, above the threshold and out of its cooldown. */
 void fl_live_engine_announce(fl_live_engine *e, const fl_result *r);
@@ -83,7 +92,9 @@ void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg)
 /* What the run's input makes the exit status, as for `analyze`: 3 when records were malformed
  * or oversize or a damaged journal lost counts, 2 when nothing at all could be read, else 0. */
 int fl_live_engine_exit_status(const fl_live_engine *e);
-/* Counters: entries resumed from the journal at start, redelivered records recognised. */
+/* Counters: entries resumed from the journal at start, redelivered records recognised (a
+ * record again from the source that delivered it first, or counted before a restart; a copy
+ * from another source is a duplicate in the data, in the report's input.duplicates). */
 uint64_t fl_live_engine_resumed(const fl_live_engine *e);
 uint64_t fl_live_engine_duplicates(const fl_live_engine *e);
 const fl_diag *fl_live_engine_diag(const fl_live_engine *e);

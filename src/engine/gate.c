@@ -184,7 +184,12 @@ void fl_gate_resolve(fl_gate *g)
         g->until.at = g->newest - g->until.back;
 }
 
-static uint64_t dedup_key(const fl_entry *e)
+fl_time fl_gate_since_at(const fl_gate *g)
+{
+    return g && g->since.text ? g->since.at : INT64_MIN;
+}
+
+uint64_t fl_gate_dedup_key(const fl_entry *e)
 {
     uint64_t h = fl_hash64(e->insert_id, strlen(e->insert_id), FL_HASH_SEED);
     h = fl_hash64(e->log_name, strlen(e->log_name), h);
@@ -220,7 +225,7 @@ static bool grow(fl_gate *g)
 /* True if e's key was seen before; otherwise remembers it (while there is room). */
 static bool seen_before(fl_gate *g, const fl_entry *e)
 {
-    uint64_t k = dedup_key(e);
+    uint64_t k = fl_gate_dedup_key(e);
     if (g->n_slots) {
         size_t j = (size_t)k & (g->n_slots - 1);
         while (g->slots[j]) {
@@ -242,12 +247,27 @@ static bool seen_before(fl_gate *g, const fl_entry *e)
     return false;
 }
 
+static bool passes_filter(const fl_gate *g, const fl_entry *e)
+{
+    return passes_attributes(g, e) && !(g->since.text && e->ts < g->since.at) &&
+           !(g->until.text && e->ts > g->until.at);
+}
+
+void fl_gate_count_duplicate(fl_gate *g, const fl_entry *e)
+{
+    if (!g)
+        return;
+    if (passes_filter(g, e))
+        g->duplicates++;
+    else
+        g->filtered_out++;
+}
+
 bool fl_gate_admit(fl_gate *g, const fl_entry *e)
 {
     if (!g)
         return true;
-    if (!passes_attributes(g, e) || (g->since.text && e->ts < g->since.at) ||
-        (g->until.text && e->ts > g->until.at)) {
+    if (!passes_filter(g, e)) {
         g->filtered_out++;
         return false;
     }

@@ -34,49 +34,68 @@ fl_time live_wall_now(void)
 
 /* --- counting --- */
 
+/* The key a redelivered record is recognised by: the gate's (insertId, logName, timestamp),
+ * or, for an entry without an insertId, a hash of the raw record. */
 static uint64_t record_key(const fl_entry *en, const char *data, size_t len)
 {
-    if (en->insert_id[0]) {
-        uint64_t h = fl_hash64(en->insert_id, strlen(en->insert_id), FL_HASH_SEED);
-        return fl_hash64(&en->ts, sizeof(en->ts), h);
-    }
+    if (en->insert_id[0])
+        return fl_gate_dedup_key(en);
     return fl_hash64(data, len, UINT64_C(0x84222325cbf29ce4));
 }
 
-/* Parses, de-duplicates and counts one record. Returns 1 counted, 0 duplicate or malformed,
- * negative on a fatal error. */
+/* Parses and de-duplicates one record, journals it, and hands it on to reassembly, the gate
+ * and the counts (live_assemble.c). Returns 1 taken, 0 duplicate or malformed, negative on a
+ * fatal error. */
 static int live_count(fl_live_engine *e, const char *label, const char *data, size_t len,
-                      bool replay)
+                      unsigned tag)
 {
+    bool replay = tag == LIVE_TAG_JOURNAL;
     char err[256];
     e->records_seen++;
     int rc = e->o.slow_json ? fl_entry_parse_jansson(data, len, &e->entry, err, sizeof(err))
                             : fl_entry_parse(data, len, &e->entry, err, sizeof(err));
     if (rc == FL_ETOOBIG) {
-        fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, label, e->records_seen, "entry too large");
+        fl_diag_warn(&e->diag, FL_WARN_OVERSIZE, label, e->records_seen,
+                     "%s:%" PRIu64 ": entry fields exceed %d bytes", label, e->records_seen,
+                     FL_ENTRY_MAX_STORE);
         return 0;
     }
     if (rc) {
-        fl_diag_warn(&e->diag, FL_WARN_MALFORMED, label, e->records_seen, "%s", err);
+        /* Worded as analyze words it: "file:line: what". */
+        fl_diag_warn(&e->diag, FL_WARN_MALFORMED, label, e->records_seen, "%s:%" PRIu64 ": %s",
+                     label, e->records_seen, err);
         return 0;
     }
-    if (fl_dedup_check_add(e->dedup, record_key(&e->entry, data, len))) {
-        e->duplicates++;
+    /* Seen before: from the same source (or before a restart) it was delivered again; from
+     * another source the data holds it twice, as when analyze reads two overlapping exports. */
+    int first = fl_dedup_check_add_tag(e->dedup, record_key(&e->entry, data, len), tag);
+    if (first >= 0) {
+        if (first == (int)tag || first == LIVE_TAG_JOURNAL)
+            e->duplicates++;
+        else
+            live_assemble_count_duplicate(e);
         return 0;
     }
-    fl_match m;
-    int c = fl_classify(e->rules, e->matcher, &e->entry, &m);
-    if (c < 0)
-        return c;
-    if ((rc = fl_agg_add(e->agg, &e->entry, c > 0 ? &m : NULL)) != 0)
-        return rc;
     e->diag.entries++;
     e->diag.bytes += len;
+    if (e->entry.fixes) { /* kept after a repair: a warning, as analyze gives it */
+        char what[256];
+        fl_entry_fixes_text(e->entry.fixes, what, sizeof(what));
+        fl_diag_warn(&e->diag, FL_WARN_OTHER, label, e->records_seen, "%s:%" PRIu64
+                     ": entry kept: %s", label, e->records_seen, what);
+    }
     /* A clock far ahead must not move the window. */
     fl_time cap = live_wall_now() + 300 * FL_USEC_PER_SEC;
     if (e->entry.ts > e->newest && e->entry.ts < cap)
         e->newest = e->entry.ts;
+    /* Journaled before it is assembled: a trace still held is then in the journal. */
     if (e->journal && !replay && (rc = fl_journal_append(e->journal, e->entry.ts, data, len)))
+        return rc;
+    /* Named in warnings as analyze names file:line; the label outlives the entry (sources
+     * close after the last entry is counted). */
+    e->entry.src_file = label;
+    e->entry.src_line = e->records_seen;
+    if ((rc = live_assemble_take(e)) != 0)
         return rc;
     return 1;
 }
@@ -84,8 +103,15 @@ static int live_count(fl_live_engine *e, const char *label, const char *data, si
 static int record_cb(void *ctx, fl_live_source *src, const char *data, size_t len)
 {
     fl_live_engine *e = ctx;
-    int rc = e->o.summaries_from ? live_delta_apply(e, src->label, data, len, false)
-                                 : live_count(e, src->label, data, len, false);
+    int rc;
+    if (e->o.summaries_from) {
+        rc = live_delta_apply(e, src->label, data, len, false);
+    } else {
+        unsigned tag = 0;
+        while (tag < e->n_sources && e->sources[tag] != src)
+            tag++;
+        rc = live_count(e, src->label, data, len, tag);
+    }
     /* A fast source can read a lot between two ticks: look at the budget on the way too. */
     e->bytes_since_check += len;
     if ((e->records_seen & (LIVE_MEMORY_CHECK_EVERY - 1)) == 0 ||
@@ -112,8 +138,14 @@ static int replay_cb(void *arg, fl_time ts, const char *data, size_t len)
 {
     (void)ts;
     fl_live_engine *e = arg;
-    int rc = e->o.summaries_from ? live_delta_apply(e, "journal", data, len, true)
-                                 : live_count(e, "journal", data, len, true);
+    if (e->o.summaries_from) {
+        int rc = live_delta_apply(e, "journal", data, len, true);
+        return rc < 0 ? rc : 0;
+    }
+    int rc = live_assemble_replay_mark(e, data, len);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    rc = live_count(e, "journal", data, len, LIVE_TAG_JOURNAL);
     return rc < 0 ? rc : 0;
 }
 
@@ -180,15 +212,56 @@ void fl_live_engine_reload_rules(fl_live_engine *e)
     live_message(e, "SIGHUP: %zu rules reloaded", fl_rules_count(rules));
 }
 
+/* The input section: what reading reported plus traces cut at a cap, rules that hit the PCRE2
+ * limits, the aggregate's caps and far-away timestamps, as the batch pipeline adds them. On a
+ * copy of the diag, since every snapshot judges the aggregate afresh. */
+static int set_input(fl_live_engine *e, fl_result *r)
+{
+    const fl_diag *d = &e->diag;
+    fl_diag snap;
+    fl_diag_init(&snap);
+    for (size_t i = 0; i < d->n_warnings; i++)
+        fl_diag_warn(&snap, d->warnings[i].kind, d->warnings[i].file, d->warnings[i].line, "%s",
+                     d->warnings[i].message);
+    snap.entries = d->entries;
+    snap.malformed = d->malformed;
+    snap.oversize = d->oversize;
+    snap.bytes = d->bytes;
+    snap.files = d->files;
+    snap.unreadable = d->unreadable;
+    snap.warnings_dropped = d->warnings_dropped;
+    /* In the order analyze adds them once its input has ended. */
+    fl_multiline_warn_caps(e->ml, &snap);
+    fl_matcher_warn_limits(e->matcher, &snap);
+    fl_agg_warn_caps(e->agg, &snap);
+    int rc = fl_result_set_input(r, &snap);
+    fl_diag_free(&snap);
+    return rc;
+}
+
 int fl_live_engine_analyze(fl_live_engine *e, fl_result **out)
 {
-    fl_agg_expire(e->agg, live_window_anchor(e) - e->o.window_us);
+    /* The window, and a --since bound that has moved forward since entries were counted. */
+    fl_time cutoff = live_window_anchor(e) - e->o.window_us;
+    fl_agg_expire(e->agg, FL_MAX(cutoff, fl_gate_since_at(e->gate)));
     fl_analyze_opts ao = e->o.pipeline.analyze;
     ao.rules = e->rules;
     int rc = fl_analyze(e->agg, &ao, out);
     if (rc)
         return rc;
-    return fl_result_set_input(*out, &e->diag);
+    if ((rc = set_input(e, *out)) != 0)
+        return rc;
+    /* The filter, named as analyze's report names it, and what it left out. */
+    fl_gate_annotate(e->gate, &(*out)->input);
+    return 0;
+}
+
+int fl_live_engine_finish(fl_live_engine *e)
+{
+    int rc = live_assemble_flush_all(e);
+    if (rc)
+        live_message(e, "releasing held stack traces: %s", fl_strerror(rc));
+    return rc;
 }
 
 /* --- sources --- */
@@ -246,7 +319,7 @@ bool fl_live_engine_sources_ended(const fl_live_engine *e)
     return e->n_sources > 0;
 }
 
-static void source_closed(void *arg)
+void live_source_closed(void *arg)
 {
     fl_live_engine *e = arg;
     if (--e->sources_open == 0 && e->closed)
@@ -257,6 +330,7 @@ void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg)
 {
     e->closed = done;
     e->closed_arg = arg;
+    live_assemble_close(e);
     if (e->sources_open == 0) {
         if (done)
             done(arg);
@@ -264,7 +338,7 @@ void fl_live_engine_close(fl_live_engine *e, void (*done)(void *arg), void *arg)
     }
     for (size_t i = 0; i < e->n_sources; i++)
         if (e->sources[i])
-            e->sources[i]->ops->close(e->sources[i], source_closed, e);
+            e->sources[i]->ops->close(e->sources[i], live_source_closed, e);
 }
 
 /* --- setup --- */
@@ -333,6 +407,7 @@ int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engi
     e->loop = loop;
     fl_diag_init(&e->diag);
     fl_entry_init(&e->entry);
+    fl_entry_init(&e->out);
     *out = e;
     int rc = fl_pipeline_load_rules(&e->o.pipeline, &e->rules, errbuf, errlen);
     if (rc)
@@ -346,6 +421,8 @@ int fl_live_engine_new(fl_live_engine **out, uv_loop_t *loop, const fl_live_engi
         snprintf(errbuf, errlen, "%s", fl_strerror(FL_ENOMEM));
         return FL_ENOMEM;
     }
+    if ((rc = live_assemble_init(e, errbuf, errlen)) != 0)
+        return rc;
     for (size_t i = 0; i < e->o.pipeline.n_changes_files; i++)
         if ((rc = fl_changes_file_load(e->o.pipeline.changes_files[i], e->agg, &e->diag, errbuf,
                                        errlen)) != 0)
@@ -379,6 +456,7 @@ void fl_live_engine_free(fl_live_engine *e)
     if (!e)
         return;
     fl_journal_free(e->journal);
+    live_assemble_free(e);
     live_deltas_free(e);
     fl_dedup_free(e->dedup);
     fl_agg_free(e->agg);

@@ -38,7 +38,8 @@ def gen(path, kind, first=0, n=100, t0=None, append=False, envelope=False):
 class Tail:
     """A running `faultline tail` with snapshots (parsed JSON lines) and stderr collected."""
 
-    def __init__(self, faultline, args, env=None, stdin=subprocess.DEVNULL):
+    def __init__(self, faultline, args, env=None, stdin=subprocess.DEVNULL, echo=True):
+        self.echo = echo  # copy tail's stderr to ours (off for long, chatty runs)
         self.snapshots = []
         self.stderr = []
         self.lock = threading.Lock()
@@ -63,7 +64,8 @@ class Tail:
 
     def _read_err(self):
         for line in self.p.stderr:
-            sys.stderr.write("  [tail] " + line)
+            if self.echo:
+                sys.stderr.write("  [tail] " + line)
             with self.lock:
                 self.stderr.append(line.rstrip("\n"))
 

@@ -9,7 +9,8 @@
   GET  /computeMetadata/v1/instance/service-accounts/default/token   (needs Metadata-Flavor)
   POST /hook           a webhook receiver (bodies kept in /stats "hooks")
 
-Test control (JSON): POST /control {"publish": [entry...], "entries": [entry...],
+Test control (JSON): POST /control {"publish": [entry...], "publish_raw": [text...],
+"entries": [entry...],
 "fail_pulls": [429, 503], "fail_list": [429], "fail_acks": true, "ack_deadline": 2,
 "page_size": 7}; GET /stats. Prints the port on the first line of stdout.
 """
@@ -145,10 +146,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def control(self, doc):
         with LOCK:
-            for e in doc.get("publish", []):
+            # "publish_raw": message bodies as given (byte for byte), "publish": as JSON.
+            raw = [e.encode() for e in doc.get("publish_raw", [])]
+            for body in [json.dumps(e).encode() for e in doc.get("publish", [])] + raw:
                 mid = str(S["next_msg"])
                 S["next_msg"] += 1
-                data = base64.b64encode(json.dumps(e).encode()).decode()
+                data = base64.b64encode(body).decode()
                 S["messages"][mid] = {"data": data, "acked": False, "deadline": 0,
                                       "ack_id": None, "deliveries": 0}
                 S["order"].append(mid)
@@ -255,12 +258,20 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, out)
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client killed mid-request (the tests SIGKILL tail) is expected, not a server fault.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--pubkey", help="PEM public key to check JWT signatures with")
     ARGS = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = Server(("127.0.0.1", 0), Handler)
     print(srv.server_address[1], flush=True)
     srv.serve_forever()
 

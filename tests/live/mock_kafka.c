@@ -6,6 +6,8 @@
  * Prints the bootstrap servers on the first line, then reads commands on stdin and answers
  * each with one line ("ok ..." or "error ..."):
  *   produce FILE    every non-empty line of FILE becomes a message (keyed by line number)
+ *   produce_parts FILE  every line is "PARTITION<TAB>MESSAGE": the message goes to that
+ *                   partition, so a test decides what each partition holds and in which order
  *   down / up       all brokers go down / come back
  *   fail-commits    every OffsetCommit is answered with an error from now on (a member that
  *                   produced its output but whose commit never landed)
@@ -14,6 +16,7 @@
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,8 @@
 #define BROKERS 3
 #define KAFKA_API_OFFSET_COMMIT 8 /* the protocol's ApiKey (RD_KAFKAP_* is not public) */
 
-static long produce_file(rd_kafka_t *p, const char *topic, const char *path, long *seq)
+static long produce_file(rd_kafka_t *p, const char *topic, const char *path, long *seq,
+                         int parts)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -35,11 +39,22 @@ static long produce_file(rd_kafka_t *p, const char *topic, const char *path, lon
             line[--n] = '\0';
         if (!n)
             continue;
+        char *value = line;
+        int32_t partition = RD_KAFKA_PARTITION_UA;
+        if (parts) {
+            char *tab = strchr(line, '\t');
+            if (!tab)
+                continue;
+            partition = (int32_t)atoi(line);
+            value = tab + 1;
+            n -= value - line;
+        }
         char key[32];
         snprintf(key, sizeof(key), "k%ld", (*seq)++);
         rd_kafka_resp_err_t err;
-        while ((err = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(line, n),
+        while ((err = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE(value, n),
                                         RD_KAFKA_V_KEY(key, strlen(key)),
+                                        RD_KAFKA_V_PARTITION(partition),
                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                         RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(p, 100);
@@ -85,10 +100,12 @@ int main(int argc, char **argv)
     long seq = 0;
     while (fgets(cmd, sizeof(cmd), stdin)) {
         cmd[strcspn(cmd, "\r\n")] = '\0';
-        if (!strncmp(cmd, "produce ", 8)) {
-            long n = produce_file(producer, argv[1], cmd + 8, &seq);
+        bool parts = !strncmp(cmd, "produce_parts ", 14);
+        if (parts || !strncmp(cmd, "produce ", 8)) {
+            const char *path = cmd + (parts ? 14 : 8);
+            long n = produce_file(producer, argv[1], path, &seq, parts);
             if (n < 0)
-                printf("error cannot read %s\n", cmd + 8);
+                printf("error cannot read %s\n", path);
             else
                 printf("ok %ld\n", n);
         } else if (!strcmp(cmd, "down") || !strcmp(cmd, "up")) {

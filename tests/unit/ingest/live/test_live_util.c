@@ -46,6 +46,25 @@ static void test_dedup(void)
     fl_dedup_free(d);
 }
 
+/* The tag remembers who delivered a key first (tail: the source, or the journal). */
+static void test_dedup_tags(void)
+{
+    fl_dedup *d;
+    CHECK_INT(fl_dedup_new(&d, 16), 0); /* the smallest capacity */
+    uint64_t k = fl_hash64("ins-1", 5, FL_HASH_SEED);
+    CHECK_INT(fl_dedup_check_add_tag(d, k, 3), -1);
+    CHECK_INT(fl_dedup_check_add_tag(d, k, 7), 3); /* first seen with tag 3 */
+    CHECK(fl_dedup_check_add(d, k));
+    CHECK_INT(fl_dedup_check_add_tag(d, k ^ 5, 9), 3); /* the low bits are the tag's */
+    /* Eviction forgets tagged keys like any other. */
+    for (uint64_t i = 1; i <= 16; i++)
+        CHECK_INT(fl_dedup_check_add_tag(d, i << 20, FL_DEDUP_TAG_MAX), -1);
+    CHECK_INT(fl_dedup_check_add_tag(d, k, 1), -1);
+    CHECK_INT(fl_dedup_check_add_tag(d, (uint64_t)16 << 20, 0), FL_DEDUP_TAG_MAX);
+    CHECK_INT(fl_dedup_count(d), 16);
+    fl_dedup_free(d);
+}
+
 struct line_sink {
     char lines[8][32];
     int n;
@@ -114,6 +133,9 @@ static void test_objects(void)
         {{"{}{}", NULL}, 2, "{}", "{}", 0},
         {{"oops not json\n{\"a\":1}", NULL}, 2, "oops not json", "{\"a\":1}", 0},
         {{"{\"big\":\"0123456789012345678\"}\n{}", NULL}, 1, "{}", "{}", 1},
+        /* A broken NDJSON line (cut inside a string) ends at its newline: the next line is
+         * still a record of its own, as analyze reads it. */
+        {{"{\"a\":\"cut\n{\"b\":", "2}\n", NULL}, 2, "{\"a\":\"cut", "{\"b\":2}", 0},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
         fl_objects o;
@@ -177,6 +199,7 @@ static void test_ratelimit(void)
 int main(void)
 {
     test_dedup();
+    test_dedup_tags();
     test_lines();
     test_objects();
     test_atomic_write();
