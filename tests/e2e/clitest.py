@@ -4,6 +4,7 @@ failure type, check(), and running the faultline binary in a controlled environm
 import json
 import os
 import subprocess
+import tempfile
 
 # Every JSON report a test makes faultline write is checked against docs/report.schema.json
 # (python3-jsonschema, installed by .ci/bootstrap).
@@ -66,6 +67,27 @@ class Fail(Exception):
 def check(cond, msg):
     if not cond:
         raise Fail(msg)
+
+
+def run_cases(cases, which, tmp_prefix=None, on_tmp=None):
+    """Runs `which` ("all" or one name) of `cases` (name -> callable taking no argument), each in a
+    fresh temporary directory handed to `on_tmp` when `tmp_prefix` is given. Prints one ok/FAIL line
+    per case and returns the exit status: 1 if any failed, else 0."""
+    names = list(cases) if which == "all" else [which]
+    failed = 0
+    for name in names:
+        try:
+            if tmp_prefix is None:
+                cases[name]()
+            else:
+                with tempfile.TemporaryDirectory(prefix=f"{tmp_prefix}{name}-") as d:
+                    on_tmp(d)
+                    cases[name]()
+            print(f"ok   {name}")
+        except Fail as e:
+            failed += 1
+            print(f"FAIL {name}: {e}")
+    return 1 if failed else 0
 
 
 def run_cli(faultline, args, stdin=None, input_bytes=None, env_extra=None, unset=(),

@@ -16,8 +16,8 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
+import clitest
 from clitest import Fail, check, run_cli
 
 FAULTLINE = ""
@@ -683,24 +683,18 @@ def case_healthy():
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
+def _set_tmp(d):
+    global TMP
+    TMP = d
+
+
 def main():
-    global FAULTLINE, ROOT, TMP
+    global FAULTLINE, ROOT
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
     FAULTLINE, ROOT, which = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
-    names = sorted(CASES) if which == "all" else [which]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"fl-e2e-{name}-") as d:
-            TMP = d
-            try:
-                CASES[name]()
-                print(f"ok   {name}")
-            except Fail as e:
-                failed += 1
-                print(f"FAIL {name}: {e}")
-    return 1 if failed else 0
+    return clitest.run_cases(dict(sorted(CASES.items())), which, "fl-e2e-", _set_tmp)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import re
 import subprocess
 import sys
 
-from clitest import Fail, check, run_cli
+import clitest
+from clitest import check, run_cli
 
 # The options issue 13 added, per command, as they must appear in an example line.
 NEW = {
@@ -92,15 +93,8 @@ CASES = {"help": case_help, "readme": case_readme, "internal": case_internal,
 
 def main():
     faultline, root, which = sys.argv[1], sys.argv[2], sys.argv[3]
-    failed = 0
-    for name in (CASES if which == "all" else [which]):
-        try:
-            CASES[name](faultline, root)
-            print(f"ok {name}")
-        except Fail as e:
-            failed += 1
-            print(f"FAIL {name}: {e}")
-    return 1 if failed else 0
+    cases = {name: (lambda fn=fn: fn(faultline, root)) for name, fn in CASES.items()}
+    return clitest.run_cases(cases, which)
 
 
 if __name__ == "__main__":

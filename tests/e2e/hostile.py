@@ -11,8 +11,8 @@ import gzip
 import json
 import os
 import sys
-import tempfile
 
+import clitest
 from clitest import Fail, check, run_cli
 
 FAULTLINE = ""
@@ -381,25 +381,19 @@ def case_gzip_trailing_garbage():
     check(rc == 0 and doc["input"]["entries"] == 20, f"zero padding: exit {rc}")
 
 
+def _set_tmp(d):
+    global TMP
+    TMP = d
+
+
 def main():
-    global FAULTLINE, ROOT, TMP
+    global FAULTLINE, ROOT
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
     FAULTLINE, ROOT, which = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
     cases = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
-    names = sorted(cases) if which == "all" else [which]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"fl-hostile-{name}-") as d:
-            TMP = d
-            try:
-                cases[name]()
-                print(f"ok   {name}")
-            except Fail as e:
-                failed += 1
-                print(f"FAIL {name}: {e}")
-    return 1 if failed else 0
+    return clitest.run_cases(dict(sorted(cases.items())), which, "fl-hostile-", _set_tmp)
 
 
 if __name__ == "__main__":

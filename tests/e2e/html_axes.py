@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 
+import clitest
 from clitest import Fail, check, run_cli
 
 FAULTLINE = ""
@@ -173,8 +174,13 @@ def check_span(name):
           f"{len(changed)} change labels")
 
 
+def _set_tmp(d):
+    global TMP
+    TMP = d
+
+
 def main():
-    global FAULTLINE, TMP
+    global FAULTLINE
     if len(sys.argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
@@ -185,18 +191,8 @@ def main():
             return 77
         print("FAIL: chromium is not installed (FAULTLINE_SKIP_CHROMIUM=1 skips)")
         return 1
-    names = list(SPANS) if which == "all" else [which]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"fl-axes-{name}-") as d:
-            TMP = d
-            try:
-                check_span(name)
-                print(f"ok   {name}")
-            except Fail as e:
-                failed += 1
-                print(f"FAIL {name}: {e}")
-    return 1 if failed else 0
+    cases = {name: (lambda n=name: check_span(n)) for name in SPANS}
+    return clitest.run_cases(cases, which, "fl-axes-", _set_tmp)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import clitest
 from clitest import Fail, check, run_cli
 
 FAULTLINE = ROOT = TMP = ""
@@ -312,18 +313,9 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 def main():
     global FAULTLINE, ROOT, TMP
     FAULTLINE, ROOT, which = sys.argv[1], sys.argv[2], sys.argv[3]
-    names = list(CASES) if which == "all" else [which]
-    failed = 0
     with tempfile.TemporaryDirectory(prefix="fl-redact-actors-") as d:
-        TMP = d
-        for n in names:
-            try:
-                CASES[n]()
-                print(f"ok {n}")
-            except Fail as e:
-                failed += 1
-                print(f"FAIL {n}: {e}")
-    return 1 if failed else 0
+        TMP = d  # one directory for all cases: they share the generated inputs
+        return clitest.run_cases(CASES, which)
 
 
 if __name__ == "__main__":

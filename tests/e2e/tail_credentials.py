@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 
+import clitest
 from clitest import Fail, check, run_cli
 
 HINT = ("no credentials found: set GOOGLE_APPLICATION_CREDENTIALS or run gcloud auth "
@@ -70,15 +71,8 @@ CASES = {"cloudlogging": case_cloudlogging, "pubsub": case_pubsub}
 
 def main():
     faultline, _root, which = sys.argv[1], sys.argv[2], sys.argv[3]
-    failed = 0
-    for name in (CASES if which == "all" else [which]):
-        try:
-            CASES[name](faultline)
-            print(f"ok {name}")
-        except Fail as e:
-            failed += 1
-            print(f"FAIL {name}: {e}")
-    return 1 if failed else 0
+    cases = {name: (lambda fn=fn: fn(faultline)) for name, fn in CASES.items()}
+    return clitest.run_cases(cases, which)
 
 
 if __name__ == "__main__":
