@@ -71,7 +71,8 @@ static void vec_shift(ps_vec *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         fl_free(v->v[i].ack_id);
-    memmove(v->v, v->v + n, (v->n - n) * sizeof(*v->v));
+    if (n < v->n) /* v->v is NULL while nothing was ever pushed */
+        memmove(v->v, v->v + n, (v->n - n) * sizeof(*v->v));
     v->n -= n;
 }
 
