@@ -257,6 +257,16 @@ FILE *fl_cli_open_output(const char *cmd, const char *path)
     return f;
 }
 
+const char *fl_cli_format_names[16];
+
+void fl_cli_fill_format_names(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; fl_report_formats[i] && n + 1 < FL_ARRAY_LEN(fl_cli_format_names); i++)
+        fl_cli_format_names[n++] = fl_report_formats[i]->name;
+    fl_cli_format_names[n] = NULL;
+}
+
 int fl_cli_write_report(const char *cmd, const fl_analysis_args *a, const char *format,
                         const fl_result *res, const char *path)
 {

@@ -162,6 +162,12 @@ int fl_cli_add_suspects(const char *cmd, const fl_analysis_args *a, fl_result *r
  * lines) to stderr; nothing when there are none. */
 void fl_cli_print_warnings(const char *cmd, const fl_diag *d);
 
+/* The names of the report formats compiled in, NULL-terminated, for the --format choice of the
+ * option tables; filled by fl_cli_fill_format_names() before the options are parsed, so the
+ * option and its help list exactly those formats. */
+extern const char *fl_cli_format_names[16];
+void fl_cli_fill_format_names(void);
+
 /* The environment is read only in the CLI and passed down as options. fl_cli_env: the value of
  * a variable, NULL when unset or empty. fl_cli_env_to_pipeline: FAULTLINE_PATTERNS_DIR and
  * FL_NO_PREFILTER into po. */

@@ -16,21 +16,9 @@ struct analyze_args {
     int shard_count;
 };
 
-/* Filled from fl_report_formats before parsing, so --format and its help list exactly the
- * formats compiled in. */
-static const char *format_names[16];
-
-static void fill_format_names(void)
-{
-    size_t n = 0;
-    for (size_t i = 0; fl_report_formats[i] && n + 1 < FL_ARRAY_LEN(format_names); i++)
-        format_names[n++] = fl_report_formats[i]->name;
-    format_names[n] = NULL;
-}
-
 static const fl_opt analyze_opts[] = {
     {"format", 'f', FL_OPT_CHOICE, "FORMAT", "report format (default: text)",
-     offsetof(struct analyze_args, format), 0, 0, format_names},
+     offsetof(struct analyze_args, format), 0, 0, fl_cli_format_names},
     {"output", 'o', FL_OPT_STRING, "FILE", "write the report to FILE instead of standard output",
      offsetof(struct analyze_args, output), 0, 0, NULL},
     {"summary-out", 0, FL_OPT_STRING, "FILE",
@@ -91,7 +79,7 @@ int fl_cmd_analyze(int argc, char **argv)
 
     memset(&args, 0, sizeof args);
     args.format = "text";
-    fill_format_names();
+    fl_cli_fill_format_names();
     int rc = fl_opts_parse(&analyze_spec, argc, argv, &args, &inputs, err, sizeof err);
     if (rc == FL_OPTS_HELP) {
         fl_opts_help(&analyze_spec, stdout);

@@ -15,19 +15,9 @@ struct merge_args {
     const char *output;
 };
 
-static const char *format_names[16];
-
-static void fill_format_names(void)
-{
-    size_t n = 0;
-    for (size_t i = 0; fl_report_formats[i] && n + 1 < FL_ARRAY_LEN(format_names); i++)
-        format_names[n++] = fl_report_formats[i]->name;
-    format_names[n] = NULL;
-}
-
 static const fl_opt merge_opts[] = {
     {"format", 'f', FL_OPT_CHOICE, "FORMAT", "report format (default: text)",
-     offsetof(struct merge_args, format), 0, 0, format_names},
+     offsetof(struct merge_args, format), 0, 0, fl_cli_format_names},
     {"output", 'o', FL_OPT_STRING, "FILE", "write the report to FILE instead of standard output",
      offsetof(struct merge_args, output), 0, 0, NULL},
     {"patterns", 'p', FL_OPT_STRINGS, "DIR",
@@ -269,7 +259,7 @@ int fl_cmd_merge(int argc, char **argv)
     memset(&args, 0, sizeof args);
     args.format = "text";
     fl_diag_init(&diag);
-    fill_format_names();
+    fl_cli_fill_format_names();
     int rc = fl_opts_parse(&merge_spec, argc, argv, &args, &given, err, sizeof err);
     if (rc == FL_OPTS_HELP) {
         fl_opts_help(&merge_spec, stdout);
