@@ -158,14 +158,18 @@ static int tmp_decode(const fl_slot *s, tmp_str *t)
     return 0;
 }
 
-/* Sets *field from a string slot, decoding escapes in place in the entry's storage. */
-static int set_str(fl_entry *e, const char **field, const fl_slot *s)
+/* Sets *field from a string slot that has escapes or does not fit the storage the entry has:
+ * copies through fl_entry_set (which grows the storage) and decodes the escapes in place. */
+static __attribute__((noinline)) int set_str_slow(fl_entry *e, const char **field,
+                                                  const fl_slot *s, size_t *len)
 {
-    if (!nonempty(s))
-        return 0;
     int rc = fl_entry_set(e, field, s->p, s->n);
-    if (rc < 0 || s->t == FL_V_STR)
+    if (rc < 0)
         return rc;
+    if (len)
+        *len = s->n;
+    if (s->t == FL_V_STR)
+        return 0;
     /* The copy is the last thing in the store: decode it where it lies (never longer). */
     char *dst = (char *)*field;
     size_t m = fl_json_unescape(dst, s->n, dst);
@@ -173,7 +177,38 @@ static int set_str(fl_entry *e, const char **field, const fl_slot *s)
     e->store_len -= s->n - m;
     if (m == 0)
         *field = "";
+    if (len)
+        *len = m;
     return 0;
+}
+
+/* Sets *field from a string slot, decoding escapes in place in the entry's storage; *len (when
+ * not NULL) receives the stored length. The common case, a plain string that fits the storage
+ * the entry already has (it is reused from entry to entry), is a copy inline here: a call per
+ * field was 5% of a run (issue 15). The source is the record being read, never the entry's
+ * own storage; store_cap never exceeds FL_ENTRY_MAX_STORE. */
+static inline __attribute__((always_inline)) int set_str_len(fl_entry *e, const char **field,
+                                                             const fl_slot *s, size_t *len)
+{
+    if (!nonempty(s))
+        return 0;
+    size_t n = s->n;
+    if (s->t != FL_V_STR || e->store_len + n + 1 > e->store_cap)
+        return set_str_slow(e, field, s, len);
+    char *dst = e->store + e->store_len;
+    memcpy(dst, s->p, n);
+    dst[n] = '\0';
+    e->store_len += n + 1;
+    *field = dst;
+    if (len)
+        *len = n;
+    return 0;
+}
+
+static inline __attribute__((always_inline)) int set_str(fl_entry *e, const char **field,
+                                                         const fl_slot *s)
+{
+    return set_str_len(e, field, s, NULL);
 }
 
 static const fl_slot *first_nonempty(const fl_slots *s, const int *ids, size_t n)
@@ -531,9 +566,11 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
             return rc;                                                                             \
     } while (0)
 
-    SET(log_name, FL_S_LOGNAME);
+    size_t log_name_len = 0;
+    if ((rc = set_str_len(e, &e->log_name, &v[FL_S_LOGNAME], &log_name_len)) < 0)
+        return rc;
     if (e->log_name[0])
-        e->log_kind = fl_log_kind_from_name(e->log_name, strlen(e->log_name));
+        e->log_kind = fl_log_kind_from_name(e->log_name, log_name_len);
     else if (v[FL_S_HTTP].t == FL_V_OBJ)
         e->log_kind = FL_LOG_REQUESTS;
     else if (v[FL_S_PROTO].t == FL_V_OBJ)
