@@ -461,7 +461,8 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
         return emit(ml, e);
 
     line_class c = classify(e->message);
-    ml_run *run = NULL, *free_run = NULL, *oldest = NULL;
+    /* A source has at most one open run: a new one starts only after its old one closed. */
+    ml_run *run = NULL, *free_run = NULL;
     for (size_t r = 0; r < ML_MAX_RUNS; r++) {
         ml_run *x = &ml->runs[r];
         if (!x->n) {
@@ -469,8 +470,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
                 free_run = x;
         } else if (same_source(&x->e[0], e)) {
             run = x;
-        } else if (!oldest || evict_before(x, oldest)) {
-            oldest = x;
+            break;
         }
     }
     bool joinable = run && joins(run, e, c);
@@ -501,7 +501,10 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
     if (!run) {
         run = free_run;
         if (!run) { /* every slot busy: close the one evict_before picks */
-            run = oldest;
+            run = &ml->runs[0];
+            for (size_t r = 1; r < ML_MAX_RUNS; r++)
+                if (evict_before(&ml->runs[r], run))
+                    run = &ml->runs[r];
             if ((rc = flush_run(ml, run)) < 0)
                 return rc;
         }

@@ -591,24 +591,37 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
 
     SET(insert_id, FL_S_INSERT_ID);
     SET(trace, FL_S_TRACE);
-    SET(instance_id, FL_S_L_INSTANCE_ID);
-    SET(commit_sha, FL_S_L_COMMIT_SHA);
-    SET(build_id, FL_S_L_BUILD_ID);
+    /* Both readers fill a slot only under an object (json_internal.h): when labels,
+     * httpRequest or protoPayload is not one, none of the slots under it is set, and their
+     * fields keep the values fl_entry_clear gave them. Most entries lack one or two. */
+    if (v[FL_S_LABELS].t == FL_V_OBJ) {
+        SET(instance_id, FL_S_L_INSTANCE_ID);
+        SET(commit_sha, FL_S_L_COMMIT_SHA);
+        SET(build_id, FL_S_L_BUILD_ID);
+    }
 
-    e->http_status = int_in_range(&v[FL_S_H_STATUS], 0, INT_MAX, 0);
-    e->latency_s = parse_latency(&v[FL_S_H_LATENCY]);
-    SET(http_method, FL_S_H_METHOD);
-    SET(http_url, FL_S_H_URL);
+    e->http_status = 0;
+    e->latency_s = -1;
+    if (v[FL_S_HTTP].t == FL_V_OBJ) {
+        e->http_status = int_in_range(&v[FL_S_H_STATUS], 0, INT_MAX, 0);
+        e->latency_s = parse_latency(&v[FL_S_H_LATENCY]);
+        SET(http_method, FL_S_H_METHOD);
+        SET(http_url, FL_S_H_URL);
+    }
 
-    SET(audit_method, FL_S_P_METHOD);
-    SET(audit_service, FL_S_P_SERVICE);
-    SET(audit_resource, FL_S_P_RESOURCE);
-    /* Third-party (workforce / workload identity) callers have no principalEmail, only
-     * principalSubject ("principal://iam.googleapis.com/.../subject/NAME"). */
-    SET_FIRST(audit_principal, FL_S_PA_PRINCIPAL, FL_S_PA_SUBJECT);
-    SET(audit_status_message, FL_S_PS_MESSAGE);
-    e->has_audit_status = v[FL_S_P_STATUS].t == FL_V_OBJ;
-    e->audit_status_code = int_in_range(&v[FL_S_PS_CODE], INT_MIN, INT_MAX, 0);
+    e->has_audit_status = false;
+    e->audit_status_code = 0;
+    if (v[FL_S_PROTO].t == FL_V_OBJ) {
+        SET(audit_method, FL_S_P_METHOD);
+        SET(audit_service, FL_S_P_SERVICE);
+        SET(audit_resource, FL_S_P_RESOURCE);
+        /* Third-party (workforce / workload identity) callers have no principalEmail, only
+         * principalSubject ("principal://iam.googleapis.com/.../subject/NAME"). */
+        SET_FIRST(audit_principal, FL_S_PA_PRINCIPAL, FL_S_PA_SUBJECT);
+        SET(audit_status_message, FL_S_PS_MESSAGE);
+        e->has_audit_status = v[FL_S_P_STATUS].t == FL_V_OBJ;
+        e->audit_status_code = int_in_range(&v[FL_S_PS_CODE], INT_MIN, INT_MAX, 0);
+    }
 
     if (nonempty(&v[FL_S_J_TYPE])) {
         tmp_str d;

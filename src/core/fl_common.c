@@ -231,6 +231,12 @@ static bool parse_date(const char *s, size_t n, int64_t *days)
     return true;
 }
 
+/* The value of a decimal digit; > 9 for any other byte. */
+static inline unsigned digit(char c)
+{
+    return (unsigned)(unsigned char)c - '0';
+}
+
 /* The last valid date parsed by this thread: the entries of an export come in time order, so
  * nearly every timestamp repeats the previous one's date, and checking 10 bytes is cheaper
  * than validating and converting them again (fl_time_parse was 2% of a run, issue 15). */
@@ -252,11 +258,15 @@ int fl_time_parse(const char *s, size_t n, fl_time *out)
         last_date.days = days;
         last_date.valid = true;
     }
-    int h, m, sec;
-    if (n < 11 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s, n, 11, 2, &h) ||
-        n < 14 || s[13] != ':' || digits(s, n, 14, 2, &m) || n < 17 || s[16] != ':' ||
-        digits(s, n, 17, 2, &sec))
+    if (n < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
+        s[16] != ':')
         return FL_EPARSE;
+    unsigned d[6] = {digit(s[11]), digit(s[12]), digit(s[14]),
+                     digit(s[15]), digit(s[17]), digit(s[18])};
+    for (int k = 0; k < 6; k++)
+        if (d[k] > 9)
+            return FL_EPARSE;
+    int h = (int)(d[0] * 10 + d[1]), m = (int)(d[2] * 10 + d[3]), sec = (int)(d[4] * 10 + d[5]);
     /* second 60 is a leap second */
     if (h > 23 || m > 59 || sec > 60)
         return FL_EPARSE;
@@ -265,12 +275,9 @@ int fl_time_parse(const char *s, size_t n, fl_time *out)
     if (i < n && s[i] == '.') {
         i++;
         int nd = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9') {
+        for (; i < n && digit(s[i]) <= 9; i++, nd++)
             if (nd < 6)
-                usec = usec * 10 + (s[i] - '0');
-            nd++;
-            i++;
-        }
+                usec = usec * 10 + digit(s[i]);
         if (nd == 0)
             return FL_EPARSE;
         for (; nd < 6; nd++)
