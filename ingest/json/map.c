@@ -158,6 +158,41 @@ static int tmp_decode(const fl_slot *s, tmp_str *t)
     return 0;
 }
 
+/* memcpy for the short strings most fields are (a method, a service, a location), without a
+ * call: two overlapping loads and stores cover any length from 4 to 32. */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+    if (n > 32) {
+        memcpy(d, s, n);
+    } else if (n >= 16) {
+        uint64_t a, b, c, x;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(&c, s + n - 16, 8);
+        memcpy(&x, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b, 8);
+        memcpy(d + n - 16, &c, 8);
+        memcpy(d + n - 8, &x, 8);
+    } else if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
 /* Sets *field from a string slot that has escapes or does not fit the storage the entry has:
  * copies through fl_entry_set (which grows the storage) and decodes the escapes in place. */
 static __attribute__((noinline)) int set_str_slow(fl_entry *e, const char **field,
@@ -196,7 +231,7 @@ static inline __attribute__((always_inline)) int set_str_len(fl_entry *e, const 
     if (s->t != FL_V_STR || e->store_len + n + 1 > e->store_cap)
         return set_str_slow(e, field, s, len);
     char *dst = e->store + e->store_len;
-    memcpy(dst, s->p, n);
+    copy_short(dst, s->p, n);
     dst[n] = '\0';
     e->store_len += n + 1;
     *field = dst;
