@@ -262,8 +262,15 @@ static fl_time parse_time(const fl_slot *s)
         return 0;
     if (fl_time_parse(d.p, d.n, &t) < 0)
         t = 0;
-    fl_free(d.heap);
+    if (d.heap)
+        fl_free(d.heap);
     return t;
+}
+
+/* The value of a decimal digit; > 9 for any other byte. */
+static inline unsigned digit_value(char c)
+{
+    return (unsigned)(unsigned char)c - '0';
 }
 
 /* "0.783137066s" -> 0.783137066; anything else -> -1. */
@@ -274,34 +281,35 @@ static double parse_latency(const fl_slot *s)
     if (!nonempty(s) || tmp_decode(s, &d) < 0)
         return -1;
     /* digits[.digits]s; up to 18 significant digits are exact in a uint64. */
-    if (d.n >= 2 && d.n < 40 && d.p[d.n - 1] == 's') {
+    if (d.n >= 2 && d.n < 40 && d.p[d.n - 1] == 's' && digit_value(d.p[0]) <= 9) {
+        const char *p = d.p, *end = d.p + d.n - 1;
         uint64_t mant = 0;
         int digits = 0, frac = -1;
-        bool ok = d.p[0] >= '0' && d.p[0] <= '9';
-        for (size_t i = 0; ok && i + 1 < d.n; i++) {
-            char c = d.p[i];
-            if (c == '.' && frac < 0) {
-                frac = 0;
-            } else if (c >= '0' && c <= '9') {
-                if (digits < 18) {
-                    mant = mant * 10 + (uint64_t)(c - '0');
-                    digits++;
-                    if (frac >= 0)
-                        frac++;
-                } else if (frac < 0) {
-                    ok = false; /* an absurd number of whole seconds */
-                }
-            } else {
-                ok = false;
+        bool ok = true;
+        for (; p < end && digit_value(*p) <= 9; p++, digits++) {
+            if (digits == 18) {
+                ok = false; /* an absurd number of whole seconds */
+                break;
             }
+            mant = mant * 10 + digit_value(*p);
         }
-        if (ok) {
+        if (ok && p < end && *p == '.') {
+            frac = 0;
+            for (p++; p < end && digit_value(*p) <= 9; p++)
+                if (digits < 18) { /* further digits are below a double's precision */
+                    mant = mant * 10 + digit_value(*p);
+                    digits++;
+                    frac++;
+                }
+        }
+        if (ok && p == end) {
             static const double pow10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
                                            1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
             v = (double)mant / pow10[frac > 0 ? frac : 0];
         }
     }
-    fl_free(d.heap);
+    if (d.heap)
+        fl_free(d.heap);
     return v;
 }
 
@@ -585,7 +593,8 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
             return rc;
         int x = fl_severity_parse(d.p, d.n);
         e->severity = x >= 0 ? x : FL_SEV_DEFAULT;
-        fl_free(d.heap);
+        if (d.heap)
+            fl_free(d.heap);
     }
 
 #define SET(field, slot)                                                                           \

@@ -274,14 +274,17 @@ int fl_time_parse(const char *s, size_t n, fl_time *out)
     int64_t usec = 0;
     if (i < n && s[i] == '.') {
         i++;
-        int nd = 0;
-        for (; i < n && digit(s[i]) <= 9; i++, nd++)
-            if (nd < 6)
-                usec = usec * 10 + digit(s[i]);
-        if (nd == 0)
+        size_t from = i;
+        while (i < n && digit(s[i]) <= 9)
+            i++;
+        if (i == from)
             return FL_EPARSE;
-        for (; nd < 6; nd++)
-            usec *= 10;
+        /* microseconds: the first six digits, padded */
+        static const int64_t scale[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+        size_t nd = FL_MIN(i - from, (size_t)6);
+        for (size_t k = 0; k < nd; k++)
+            usec = usec * 10 + digit(s[from + k]);
+        usec *= scale[nd];
     }
     int64_t offset = 0;
     if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
