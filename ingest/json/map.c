@@ -563,10 +563,11 @@ static int lift_level(const fl_slots *s, fl_entry *e)
     const fl_slot *f = first_nonempty(s, ids, FL_ARRAY_LEN(ids));
     if (!f)
         return 0;
-    int rc = set_str(e, &e->json_level, f);
+    size_t n = 0;
+    int rc = set_str_len(e, &e->json_level, f, &n);
     if (rc < 0)
         return rc;
-    int sev = logger_severity(e->json_level, strlen(e->json_level));
+    int sev = logger_severity(e->json_level, n);
     if (sev > 0)
         e->severity = sev;
     return 0;
