@@ -62,9 +62,9 @@ static void test_time(void)
         CHECK_INT(fl_time_parse(in, strlen(in), &t), 0);
         CHECK_INT(t, INT64_C(1795171327) * FL_USEC_PER_SEC + frac_us[i]);
     }
-    /* fl_time_parse keeps the last date it converted (issue 15): the same date again, dates
-     * before 1970 (negative day numbers), a bad time after a good date, and a good date after
-     * a bad one must all come out as they do alone. */
+    /* fl_time_parse keeps the last minute it converted (issue 15): the same minute again,
+     * times before 1970, a bad second or zone after a good minute, and a good minute after a
+     * bad one must all come out as they do alone. */
     static const struct {
         const char *in;
         int rc;
@@ -81,6 +81,15 @@ static void test_time(void)
         {"2026-11-20T10:42:08Z", 0, INT64_C(1795171328) * FL_USEC_PER_SEC},
         {"2026-11-21T10:42:07Z", 0, INT64_C(1795257727) * FL_USEC_PER_SEC},
         {"2026-11-20T10:42:07.5+01:00", 0, INT64_C(1795167727) * FL_USEC_PER_SEC + 500000},
+        {"2026-11-20T10:42", FL_EPARSE, 0},
+        {"2026-11-20T10:42:6xZ", FL_EPARSE, 0},
+        {"2026-11-20T10:42:61Z", FL_EPARSE, 0},
+        {"2026-11-20T10:42:07+1:00", FL_EPARSE, 0},
+        {"2026-11-20T10:42:59.999999Z", 0, INT64_C(1795171379) * FL_USEC_PER_SEC + 999999},
+        {"2026-11-20T10:43:00Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:60:00Z", FL_EPARSE, 0},
+        {"2026-11-20t10:43:00z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:43:00Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(seq); i++) {
         fl_time t = -1;
