@@ -180,11 +180,23 @@ static long rev_new(fl_agg *a, const char *key, const char *service, const char 
  * allocation failure). */
 static long rev_get(fl_agg *a, const char *service, const char *revision, bool *folded)
 {
+    /* First the pair this slot saw last (a hint: checked by name, so a stale one only misses);
+     * the last bytes of a revision name tell revisions apart ("...-00042-xaz"). */
+    size_t nr = strlen(revision);
+    uint64_t tail = 0;
+    memcpy(&tail, revision + (nr > 8 ? nr - 8 : 0), FL_MIN(nr, (size_t)8));
+    uint32_t *hint = &a->rev_hint[((tail ^ nr) * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
+    if (*hint < a->n_revs && strcmp(a->revs[*hint].revision, revision) == 0 &&
+        strcmp(a->revs[*hint].service, service) == 0) {
+        *folded = a->revs[*hint].overflow;
+        return (long)*hint;
+    }
     char key[512];
     rev_key(service, revision, key, sizeof(key));
     *folded = false;
     long i = fl_strmap_get(&a->rev_index, key);
     if (i >= 0) {
+        *hint = (uint32_t)i;
         *folded = a->revs[i].overflow;
         return i;
     }
@@ -324,10 +336,19 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
     k.rev = rev;
     *out = NULL;
     long si;
+    /* Consecutive entries of a series mostly land in the same cell: try the one the series
+     * used last. Cells are unique by key, so a cell with this key is the one the index finds. */
+    uint32_t *hint = &a->cell_hint[((uint32_t)grp * 31u + (uint32_t)rev) % AGG_CELL_HINTS];
     for (;;) {
         k.minute = agg_bucket_start(minute, a->width);
+        if (*hint < a->n_cells && a->cells[*hint].k.minute == k.minute &&
+            a->cells[*hint].k.rev == rev && a->cells[*hint].k.grp == grp) {
+            *out = &a->cells[*hint];
+            return 0;
+        }
         long i = fl_cellmap_get(&a->cell_index, &k, a->cells, sizeof(agg_cell));
         if (i >= 0) {
+            *hint = (uint32_t)i;
             *out = &a->cells[i];
             return 0;
         }
@@ -351,7 +372,7 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
     c->k = k;
     if (fl_cellmap_put(&a->cell_index, (uint32_t)a->n_cells, a->cells, sizeof(agg_cell)))
         return FL_ENOMEM;
-    a->n_cells++;
+    *hint = (uint32_t)a->n_cells++;
     a->series[si].n++;
     *out = c;
     return 0;

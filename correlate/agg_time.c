@@ -58,6 +58,9 @@ static int extreme_cmp(fl_time ts, const char *file, uint64_t line, const agg_ex
 static int extreme_offer(agg_extreme *v, size_t *n, int sign, fl_time ts, const char *file,
                          uint64_t line)
 {
+    /* Most entries are neither among the earliest nor the latest: one comparison says so. */
+    if (*n == AGG_TIME_EXTREMES && (sign > 0 ? ts > v[*n - 1].ts : ts < v[*n - 1].ts))
+        return 0;
     size_t pos = *n;
     while (pos > 0 && sign * extreme_cmp(ts, file, line, &v[pos - 1]) < 0)
         pos--;
@@ -65,11 +68,17 @@ static int extreme_offer(agg_extreme *v, size_t *n, int sign, fl_time ts, const 
         return 0; /* the same entry through two shards */
     if (pos >= AGG_TIME_EXTREMES)
         return 0;
-    char *copy = fl_strdup(file);
-    if (!copy)
+    char *copy = NULL;
+    if (*n == AGG_TIME_EXTREMES) {
+        /* The entry that falls out usually comes from the same file: keep its copy. */
+        copy = v[--*n].file;
+        if (strcmp(copy, file) != 0) {
+            fl_free(copy);
+            copy = NULL;
+        }
+    }
+    if (!copy && !(copy = fl_strdup(file)))
         return FL_ENOMEM;
-    if (*n == AGG_TIME_EXTREMES)
-        fl_free(v[--*n].file);
     memmove(&v[pos + 1], &v[pos], (*n - pos) * sizeof(*v));
     v[pos] = (agg_extreme){ts, copy, line};
     (*n)++;
@@ -108,9 +117,16 @@ static int bin_add(agg_time *t, int64_t minute, uint64_t n)
     memset(&k, 0, sizeof(k));
     for (;;) {
         k.minute = agg_bucket_start(minute, t->width);
+        /* Entries mostly come in time order: try the bin the last one went to. Bins are unique
+         * by minute, so a bin with this minute is the one the index would find. */
+        if (t->last < t->n_bins && t->bins[t->last].k.minute == k.minute) {
+            t->bins[t->last].n += n;
+            return 0;
+        }
         long i = fl_cellmap_get(&t->index, &k, t->bins, sizeof(agg_tbin));
         if (i >= 0) {
             t->bins[i].n += n;
+            t->last = (size_t)i;
             return 0;
         }
         if (t->n_bins < AGG_TIME_BINS || t->width >= (INT64_C(1) << 50))
@@ -130,7 +146,7 @@ static int bin_add(agg_time *t, int64_t minute, uint64_t n)
     t->bins[t->n_bins].n = n;
     if (fl_cellmap_put(&t->index, (uint32_t)t->n_bins, t->bins, sizeof(agg_tbin)))
         return FL_ENOMEM;
-    t->n_bins++;
+    t->last = t->n_bins++;
     return 0;
 }
 
