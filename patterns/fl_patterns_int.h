@@ -80,6 +80,10 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *s, size_t n,
                        void (*mark)(void *ctx, uint32_t regex), void *ctx);
 /* Number of distinct literals. */
 size_t fl_prefilter_literals(const fl_prefilter *pf);
+/* The scan tests eight positions a step with AVX2 where the CPU has it (on by default); off,
+ * the portable loop does all. Both report the same; tests compare them. Returns whether on. */
+void fl_prefilter_set_simd(fl_prefilter *pf, bool on);
+bool fl_prefilter_simd(const fl_prefilter *pf);
 
 /* regex_lint.c: true when the pattern repeats without bound a group that itself holds an unbounded
  * quantifier ((x+x+)+): catastrophic backtracking. *offset is the group's '('. */

@@ -109,8 +109,7 @@ static void mark_seen(void *ctx, uint32_t r)
     ((bool *)ctx)[r] = true;
 }
 
-/* The automaton must report exactly the literals a naive search finds. */
-static void test_prefilter_vs_naive(void)
+static void prefilter_vs_naive(bool simd)
 {
     static const char *const words[] = {"he",           "she",     "his",     "hers",
                                         "error",        "rror",    "timeout", "out",
@@ -126,18 +125,21 @@ static void test_prefilter_vs_naive(void)
     }
     fl_prefilter *pf = NULL;
     CHECK_INT(fl_prefilter_build(&pf, lits, FL_ARRAY_LEN(lits)), 0);
+    fl_prefilter_set_simd(pf, simd);
+    if (simd && !fl_prefilter_simd(pf))
+        fprintf(stderr, "note: no AVX2 here, only the portable prefilter scan is tested\n");
     srand(7);
-    const char alphabet[] = "aehrsoutimEOTRNCFUD ";
+    const char alphabet[] = "aehrsoutimEOTRNCFUD @[\xc9";
     int mismatches = 0;
-    for (int round = 0; round < 2000; round++) {
-        char text[64];
-        size_t len = (size_t)(rand() % 60);
+    for (int round = 0; round < 4000; round++) {
+        char text[128];
+        size_t len = (size_t)(rand() % (round % 2 ? 24 : 120));
         for (size_t i = 0; i < len; i++)
             text[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
         text[len] = '\0';
         bool seen[FL_ARRAY_LEN(words)] = {false};
         fl_prefilter_scan(pf, text, len, mark_seen, seen);
-        char folded[64];
+        char folded[128];
         for (size_t i = 0; i <= len; i++)
             folded[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
         for (size_t w = 0; w < FL_ARRAY_LEN(words); w++)
@@ -145,6 +147,15 @@ static void test_prefilter_vs_naive(void)
     }
     CHECK_INT(mismatches, 0);
     fl_prefilter_free(pf);
+}
+
+/* The prefilter must report exactly the literals a naive search finds, with the AVX2 scan
+ * (where the CPU has it) and with the portable one, for texts shorter and longer than the
+ * 16 bytes a vector step reads. */
+static void test_prefilter_vs_naive(void)
+{
+    for (int simd = 1; simd >= 0; simd--)
+        prefilter_vs_naive(simd);
 }
 
 /* A corpus built from the golden lines' shapes plus healthy chatter. */
@@ -326,6 +337,47 @@ static void test_templates(void)
     CHECK_STR(fa, "cbf29ce484222325");
 }
 
+static void mark_count(void *ctx, uint32_t r)
+{
+    ((uint32_t *)ctx)[r]++;
+}
+
+/* With the shipped rules' literals: the AVX2 scan reports the same (literal, regex) pairs, as
+ * often, as the portable scan, on the corpus and on text spliced from corpus pieces. */
+static void test_prefilter_simd_same(void)
+{
+    fl_prefilter *pf = rules->pf;
+    CHECK(pf != NULL);
+    if (!pf || !fl_prefilter_simd(pf))
+        return; /* no AVX2: the portable scan is all there is */
+    uint32_t *a = calloc(rules->n_regex + 1, sizeof(*a)), *b = calloc(rules->n_regex + 1, sizeof(*b));
+    char text[2048];
+    srand(5);
+    int differ = 0;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0;
+        while (len < (size_t)(rand() % 1500)) {
+            const char *piece = corpus[(size_t)rand() % FL_ARRAY_LEN(corpus)];
+            size_t from = (size_t)rand() % (strlen(piece) + 1), n = strlen(piece) - from;
+            n = FL_MIN(n, sizeof(text) - 1 - len);
+            memcpy(text + len, piece + from, n);
+            len += n;
+            if (len < sizeof(text) - 1)
+                text[len++] = " \n\xc3:"[rand() % 4];
+        }
+        memset(a, 0, (rules->n_regex + 1) * sizeof(*a));
+        memset(b, 0, (rules->n_regex + 1) * sizeof(*b));
+        fl_prefilter_scan(pf, text, len, mark_count, a);
+        fl_prefilter_set_simd(pf, false);
+        fl_prefilter_scan(pf, text, len, mark_count, b);
+        fl_prefilter_set_simd(pf, true);
+        differ += memcmp(a, b, (rules->n_regex + 1) * sizeof(*a)) != 0;
+    }
+    CHECK_INT(differ, 0);
+    free(a);
+    free(b);
+}
+
 /* Random text made of the characters the maskers care about: no crash, no overrun, output
  * within the cap and NUL-terminated, deterministic. ASan/UBSan builds make this meaningful. */
 static void test_random_text(void)
@@ -362,6 +414,7 @@ int main(void)
     test_severity_gate();
     test_long_messages();
     test_prefilter_vs_naive();
+    test_prefilter_simd_same();
     test_threads();
     test_templates();
     test_random_text();
