@@ -61,9 +61,16 @@ static int extreme_offer(agg_extreme *v, size_t *n, int sign, fl_time ts, const 
     /* Most entries are neither among the earliest nor the latest: one comparison says so. */
     if (*n == AGG_TIME_EXTREMES && (sign > 0 ? ts > v[*n - 1].ts : ts < v[*n - 1].ts))
         return 0;
-    size_t pos = *n;
-    while (pos > 0 && sign * extreme_cmp(ts, file, line, &v[pos - 1]) < 0)
-        pos--;
+    /* pos: after every kept entry not later than this one (in sign order); binary search, as
+     * with time-ordered input every entry enters the latest list at its front. */
+    size_t pos = 0, hi = *n;
+    while (pos < hi) {
+        size_t mid = (pos + hi) / 2;
+        if (sign * extreme_cmp(ts, file, line, &v[mid]) < 0)
+            hi = mid;
+        else
+            pos = mid + 1;
+    }
     if (pos > 0 && extreme_cmp(ts, file, line, &v[pos - 1]) == 0)
         return 0; /* the same entry through two shards */
     if (pos >= AGG_TIME_EXTREMES)

@@ -3,6 +3,7 @@
  * not vetoed by its rule's "not" patterns wins. */
 #include "fl_patterns_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,80 @@ static bool is_audit(const fl_entry *e)
            e->log_kind == FL_LOG_AUDIT_DATA_ACCESS;
 }
 
+/* Appends s to buf[0, *len), cut to fit cap with its NUL (as snprintf cuts); *full counts
+ * what snprintf would have returned. */
+static void put_cut(char *buf, size_t cap, size_t *len, size_t *full, const char *s, size_t n)
+{
+    *full += n;
+    n = FL_MIN(n, cap - 1 - *len);
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+/* Decimal digits of u, right-aligned in out[0, 24); returns where they start. */
+static size_t digits(uint64_t u, char out[24])
+{
+    size_t at = 24;
+    do
+        out[--at] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    return at;
+}
+
+/* " latency=%.3fs" without printf's float formatting (most of a 5xx entry's cost; issue 15),
+ * or 0 to let snprintf do it: d must be well below 2^53 / 1000 and not near a rounding tie,
+ * so that rounding d * 1000 gives the digits printf's exact rounding gives. */
+static size_t latency_text(double d, char out[48])
+{
+    if (!(d >= 0) || signbit(d) || d >= 1e9)
+        return 0;
+    double m = d * 1000.0; /* error at most 2^-14 below 1e12 */
+    uint64_t f = (uint64_t)m;
+    double frac = m - (double)f;
+    if (frac > 0.499 && frac < 0.501)
+        return 0;
+    uint64_t r = f + (frac > 0.5);
+    char num[24];
+    size_t at = digits(r / 1000, num), n = 0;
+    memcpy(out, " latency=", 9);
+    n = 9;
+    memcpy(out + n, num + at, 24 - at);
+    n += 24 - at;
+    out[n++] = '.';
+    out[n++] = (char)('0' + r % 1000 / 100);
+    out[n++] = (char)('0' + r % 100 / 10);
+    out[n++] = (char)('0' + r % 10);
+    out[n++] = 's';
+    return n;
+}
+
+/* "HTTP %d %s %.512s latency=%.3fs" (latency when known), as snprintf would cut it at cap. */
+static size_t http_subject(const fl_entry *e, char *buf, size_t cap)
+{
+    char num[24];
+    unsigned u = e->http_status < 0 ? 0u - (unsigned)e->http_status : (unsigned)e->http_status;
+    size_t at = digits(u, num), len = 0, full = 0;
+    if (e->http_status < 0)
+        num[--at] = '-';
+    put_cut(buf, cap, &len, &full, "HTTP ", 5);
+    put_cut(buf, cap, &len, &full, num + at, 24 - at);
+    put_cut(buf, cap, &len, &full, " ", 1);
+    put_cut(buf, cap, &len, &full, e->http_method, strlen(e->http_method));
+    put_cut(buf, cap, &len, &full, " ", 1);
+    put_cut(buf, cap, &len, &full, e->http_url, strnlen(e->http_url, 512));
+    if (full < cap && e->latency_s >= 0) {
+        char lat[48];
+        size_t n = latency_text(e->latency_s, lat);
+        if (n)
+            put_cut(buf, cap, &len, &full, lat, n);
+        else
+            len += FL_MIN((size_t)snprintf(buf + len, cap - len, " latency=%.3fs", e->latency_s),
+                          cap - 1 - len);
+    }
+    return len;
+}
+
 size_t fl_classify_subject(const fl_entry *e, char *buf, size_t cap)
 {
     if (cap < 2)
@@ -262,10 +337,7 @@ size_t fl_classify_subject(const fl_entry *e, char *buf, size_t cap)
                      e->audit_service, e->audit_method,
                      e->has_audit_status ? e->audit_status_code : 0, e->audit_resource);
     } else if (n == 0 && e->http_status >= 500) {
-        w = snprintf(buf + n, room, "HTTP %d %s %.512s", e->http_status, e->http_method,
-                     e->http_url);
-        if (w > 0 && (size_t)w < room && e->latency_s >= 0)
-            w += snprintf(buf + n + (size_t)w, room - (size_t)w, " latency=%.3fs", e->latency_s);
+        return http_subject(e, buf, cap);
     }
     if (w > 0)
         n += FL_MIN((size_t)w, room - 1);

@@ -3,6 +3,7 @@
 #include "fl_config.h"
 #include "fl_patterns_int.h"
 #include "fl_test.h"
+#include "route.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -156,6 +157,123 @@ static void test_prefilter_vs_naive(void)
 {
     for (int simd = 1; simd >= 0; simd--)
         prefilter_vs_naive(simd);
+}
+
+/* The subject of an empty 5xx request log is built by hand; it must read exactly as the
+ * snprintf it replaced, cut the same way, for latencies of every size, near rounding ties
+ * (0.0005, 2.0625 is a true tie) and negative zero. */
+static void test_http_subject_as_printf(void)
+{
+    static const double fixed[] = {0,       -0.0,        0.0005,  0.0015,  2.0625, 0.0625,
+                                   1.2345,  0.999999,    1e-7,    9.9995,  1e8,    123456789.123,
+                                   1e9,     4.5e15,      1e300,   0.1235,  30.0,   0.00049999};
+    const char *methods[] = {"GET", "", "PROPFIND-LONG-METHOD"};
+    fl_entry e;
+    fl_entry_init(&e);
+    srand(3);
+    int differ = 0;
+    char url[700];
+    memset(url, 'u', sizeof(url) - 1);
+    url[sizeof(url) - 1] = '\0';
+    memcpy(url, "https://x.run.app/api/v1/", 25);
+    for (int round = 0; round < 20000; round++) {
+        double lat = round < (int)FL_ARRAY_LEN(fixed) ? fixed[round]
+                     : round % 3 == 0 ? (double)(rand() % 100000) / 1000 + 0.0005
+                     : round % 3 == 1 ? (double)rand() / RAND_MAX * 100
+                                      : (double)rand() * rand() / 1e3;
+        if (round % 17 == 0)
+            lat = -1;
+        size_t url_len = (size_t)(round % 5 == 0 ? 600 : 25 + rand() % 40);
+        fl_entry_clear(&e);
+        e.log_kind = FL_LOG_REQUESTS;
+        e.http_status = round % 7 == 0 ? 599 : 503;
+        e.latency_s = lat;
+        const char *method = methods[round % 3];
+        fl_entry_set(&e, &e.http_method, method, strlen(method));
+        fl_entry_set(&e, &e.http_url, url, url_len);
+        size_t caps[] = {2, 9, 40, 600, 4096};
+        size_t cap = caps[round % 5];
+        char got[4096], want[4096 + 64];
+        size_t n = fl_classify_subject(&e, got, cap);
+        int w = snprintf(want, cap, "HTTP %d %s %.512s", e.http_status, method, e.http_url);
+        if (w > 0 && (size_t)w < cap && lat >= 0)
+            w += snprintf(want + w, cap - (size_t)w, " latency=%.3fs", lat);
+        size_t wn = FL_MIN((size_t)w, cap - 1);
+        want[wn] = '\0';
+        if (n != wn || strcmp(got, want) != 0) {
+            if (differ++ < 3)
+                fprintf(stderr, "subject %zu '%s', want %zu '%s'\n", n, got, wn, want);
+        }
+    }
+    CHECK_INT(differ, 0);
+    fl_entry_free(&e);
+}
+
+/* fl_route_template as it was written with snprintf, the reference for the hand-built one. */
+static void route_reference(const char *url, char *out, size_t cap)
+{
+    size_t len = 0;
+    if (!cap)
+        return;
+    out[0] = '\0';
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : url;
+    if (!p || !*p)
+        p = "/";
+    size_t end = strcspn(p, "?#");
+    int segments = 0;
+    for (size_t i = 0; i < end;) {
+        if (p[i] == '/') {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < end && p[j] != '/')
+            j++;
+        size_t n = j - i, digits = 0;
+        for (size_t k = 0; k < n; k++)
+            digits += p[i + k] >= '0' && p[i + k] <= '9';
+        bool id = (digits && digits == n) || digits >= 3 || (n >= 16 && digits);
+        int w = ++segments > FL_ROUTE_MAX_SEGMENTS ? snprintf(out + len, cap - len, "/...")
+                : id ? snprintf(out + len, cap - len, "/<id>")
+                     : snprintf(out + len, cap - len, "/%.*s", (int)n, p + i);
+        if (w < 0 || (size_t)w >= cap - len) {
+            out[len] = '\0';
+            return;
+        }
+        len += (size_t)w;
+        if (segments > FL_ROUTE_MAX_SEGMENTS)
+            return;
+        i = j;
+    }
+    if (!len)
+        snprintf(out, cap, "/");
+}
+
+static void test_route_template_as_printf(void)
+{
+    static const char alphabet[] = "ab/c12?#:x-";
+    static const size_t caps[] = {1, 2, 5, 6, 7, 13, 64, 512};
+    srand(9);
+    int differ = 0;
+    for (int round = 0; round < 20000; round++) {
+        char url[200];
+        size_t len = 0;
+        if (round % 2)
+            len = (size_t)snprintf(url, sizeof(url), "https://h.run.app");
+        size_t extra = (size_t)(rand() % 120);
+        for (size_t i = 0; i < extra; i++)
+            url[len++] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        url[len] = '\0';
+        size_t cap = caps[round % FL_ARRAY_LEN(caps)];
+        char got[512], want[512];
+        memset(got, 'G', sizeof(got));
+        memset(want, 'G', sizeof(want));
+        fl_route_template(url, got, cap);
+        route_reference(url, want, cap);
+        differ += strcmp(got, want) != 0;
+    }
+    CHECK_INT(differ, 0);
 }
 
 /* A corpus built from the golden lines' shapes plus healthy chatter. */
@@ -412,6 +530,8 @@ int main(void)
         return 1;
     }
     test_severity_gate();
+    test_http_subject_as_printf();
+    test_route_template_as_printf();
     test_long_messages();
     test_prefilter_vs_naive();
     test_prefilter_simd_same();
