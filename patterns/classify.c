@@ -135,6 +135,25 @@ static int run(fl_matcher *m, uint32_t rule, pcre2_code *code, bool jit, const c
     return rc;
 }
 
+void fl_rules_jit(const fl_rules *rs, uint32_t ri)
+{
+    fl_rule *r = rs->rules[ri];
+    if (atomic_load_explicit(&r->jit_ready, memory_order_acquire))
+        return;
+    pthread_mutex_t *lock = (pthread_mutex_t *)&rs->jit_lock;
+    pthread_mutex_lock(lock);
+    if (!atomic_load_explicit(&r->jit_ready, memory_order_relaxed)) {
+        /* pcre2_match runs a "not" regex's JIT code when it has some */
+        for (size_t k = 0; k < r->n_veto; k++)
+            pcre2_jit_compile(r->veto[k], PCRE2_JIT_COMPLETE);
+        for (size_t i = 0; i < rs->n_regex; i++)
+            if (rs->regex[i].rule == ri)
+                rs->regex[i].jit = pcre2_jit_compile(rs->regex[i].code, PCRE2_JIT_COMPLETE) == 0;
+        atomic_store_explicit(&r->jit_ready, true, memory_order_release);
+    }
+    pthread_mutex_unlock(lock);
+}
+
 static void take_fields(const fl_regex *x, const char *s, pcre2_match_data *md, fl_match *out)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -191,6 +210,7 @@ static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, si
         const fl_rule *r = rs->rules[x->rule];
         if (any_severity_only && !r->info.any_severity)
             continue;
+        fl_rules_jit(rs, x->rule);
         if (run(m, x->rule, x->code, x->jit, s, n) < 0)
             continue;
         fl_match tmp = {.rule = &r->info};

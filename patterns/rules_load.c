@@ -524,6 +524,7 @@ void fl_rules_free(fl_rules *rs)
     fl_free(rs->rules);
     fl_prefilter_free(rs->pf);
     fl_free(rs->unfiltered);
+    pthread_mutex_destroy(&rs->jit_lock);
     fl_free(rs);
 }
 
@@ -582,7 +583,6 @@ static int finish(fl_rules *rs)
         fl_rule *r = rs->rules[order[oi].index];
         rs->n_any_severity += r->info.any_severity;
         for (size_t k = 0; k < r->n_veto; k++) {
-            pcre2_jit_compile(r->veto[k], PCRE2_JIT_COMPLETE);
             rs->max_ovec = FL_MAX(rs->max_ovec, capture_count(r->veto[k]));
         }
         for (size_t k = 0; k < r->n_re && rc == 0; k++) {
@@ -590,7 +590,7 @@ static int finish(fl_rules *rs)
             fl_regex *x = &rs->regex[ri];
             x->code = r->re[k];
             x->rule = order[oi].index;
-            x->jit = pcre2_jit_compile(x->code, PCRE2_JIT_COMPLETE) == 0;
+            x->jit = false; /* compiled on first use: fl_rules_jit */
             rs->max_ovec = FL_MAX(rs->max_ovec, capture_count(x->code));
 
             uint32_t count = 0, entry_size = 0;
@@ -690,6 +690,7 @@ int fl_rules_load(fl_rules **out, const char *const *dirs, size_t n_dirs, char *
         free_rule_list(&ld);
         return FL_ENOMEM;
     }
+    pthread_mutex_init(&rs->jit_lock, NULL);
     rs->rules = ld.rules;
     rs->n_rules = ld.n_rules;
     int rc = finish(rs);
