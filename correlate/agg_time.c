@@ -58,9 +58,6 @@ static int extreme_cmp(fl_time ts, const char *file, uint64_t line, const agg_ex
 static int extreme_offer(agg_extreme *v, size_t *n, int sign, fl_time ts, const char *file,
                          uint64_t line)
 {
-    /* Most entries are neither among the earliest nor the latest: one comparison says so. */
-    if (*n == AGG_TIME_EXTREMES && (sign > 0 ? ts > v[*n - 1].ts : ts < v[*n - 1].ts))
-        return 0;
     /* pos: after every kept entry not later than this one (in sign order); binary search, as
      * with time-ordered input every entry enters the latest list at its front. */
     size_t pos = 0, hi = *n;
@@ -162,7 +159,13 @@ int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t
     if (bin_add(t, minute_of(ts), n))
         return FL_ENOMEM;
     t->n += n;
-    if (extreme_offer(t->lo, &t->n_lo, 1, ts, file, line) ||
+    /* Most entries are neither among the earliest nor the latest: one comparison says so,
+     * before a call (issue 15). */
+    bool full_lo = t->n_lo == AGG_TIME_EXTREMES, full_hi = t->n_hi == AGG_TIME_EXTREMES;
+    if (!(full_lo && ts > t->lo[AGG_TIME_EXTREMES - 1].ts) &&
+        extreme_offer(t->lo, &t->n_lo, 1, ts, file, line))
+        return FL_ENOMEM;
+    if (!(full_hi && ts < t->hi[AGG_TIME_EXTREMES - 1].ts) &&
         extreme_offer(t->hi, &t->n_hi, -1, ts, file, line))
         return FL_ENOMEM;
     return 0;

@@ -156,12 +156,25 @@ uint64_t agg_graph_service_hash(const char *service)
     return h ? h : 1;
 }
 
+/* fl_hash64 (FNV-1a) from state h over s[0, n): the same values, unrolled by eight. */
+static uint64_t fnv_from(uint64_t h, const char *s, size_t n)
+{
+    const uint64_t prime = UINT64_C(0x100000001b3);
+    const unsigned char *p = (const unsigned char *)s;
+    for (; n >= 8; p += 8, n -= 8)
+        for (int k = 0; k < 8; k++)
+            h = (h ^ p[k]) * prime;
+    for (; n; p++, n--)
+        h = (h ^ *p) * prime;
+    return h;
+}
+
 /* fl_hash64 of the trace id, seed 0x7ace, resumed after a remembered prefix when it matches. */
 static uint64_t trace_hash(hash_memo *m, const char *trace)
 {
     size_t n = strlen(trace);
     if (m->prefix_len && n >= m->prefix_len && memcmp(trace, m->prefix, m->prefix_len) == 0)
-        return fl_hash64(trace + m->prefix_len, n - m->prefix_len, m->prefix_h);
+        return fnv_from(m->prefix_h, trace + m->prefix_len, n - m->prefix_len);
     const char *slash = memrchr(trace, '/', n);
     size_t pl = slash ? (size_t)(slash - trace) + 1 : 0;
     if (pl >= PREFIX_MAX)
@@ -172,7 +185,7 @@ static uint64_t trace_hash(hash_memo *m, const char *trace)
         m->prefix_len = pl;
         m->prefix_h = h;
     }
-    return fl_hash64(trace + pl, n - pl, h);
+    return fnv_from(h, trace + pl, n - pl);
 }
 
 static uint64_t service_hash(hash_memo *m, const char *service)
