@@ -61,6 +61,8 @@ static int extreme_offer(agg_extreme *v, size_t *n, int sign, fl_time ts, const 
     /* pos: after every kept entry not later than this one (in sign order); binary search, as
      * with time-ordered input every entry enters the latest list at its front. */
     size_t pos = 0, hi = *n;
+    if (hi && (sign > 0 ? ts < v[0].ts : ts > v[0].ts))
+        hi = 0; /* before them all: the common case of the latest list */
     while (pos < hi) {
         size_t mid = (pos + hi) / 2;
         if (sign * extreme_cmp(ts, file, line, &v[mid]) < 0)
