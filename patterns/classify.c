@@ -191,10 +191,15 @@ static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, si
             m->gen = 1;
         }
         m->n_cand = 0;
-        if (rs->pf)
-            fl_prefilter_scan(rs->pf, s, n, mark, m);
-        for (size_t i = 0; i < rs->n_unfiltered; i++)
-            mark(m, rs->unfiltered[i]);
+        /* Entries the severity gate keeps from most rules scan for the others' literals only:
+         * the candidates the loop below would keep are the same. */
+        const fl_prefilter *pf = any_severity_only ? rs->pf_any : rs->pf;
+        const uint32_t *unf = any_severity_only ? rs->unfiltered_any : rs->unfiltered;
+        size_t n_unf = any_severity_only ? rs->n_unfiltered_any : rs->n_unfiltered;
+        if (pf)
+            fl_prefilter_scan(pf, s, n, mark, m);
+        for (size_t i = 0; i < n_unf; i++)
+            mark(m, unf[i]);
         sort_candidates(m->cand, m->n_cand);
         cand = m->cand;
         n_cand = m->n_cand;

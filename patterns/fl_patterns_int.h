@@ -64,6 +64,9 @@ struct fl_rules {
     uint32_t *unfiltered; /* regexes with no usable literal: always candidates */
     size_t n_unfiltered;
     size_t n_any_severity; /* rules that classify entries of any severity */
+    fl_prefilter *pf_any;  /* the same, for the regexes of any_severity rules only */
+    uint32_t *unfiltered_any;
+    size_t n_unfiltered_any;
     pthread_mutex_t jit_lock; /* one thread JIT-compiles a rule (fl_rule.jit_ready) */
 };
 

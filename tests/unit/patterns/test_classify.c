@@ -5,6 +5,7 @@
 #include "fl_test.h"
 #include "route.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,52 @@ static void test_route_template_as_printf(void)
     CHECK_INT(differ, 0);
 }
 
+/* Every golden line as an INFO stdout entry (only any_severity rules may classify it, found
+ * with their own prefilter) and as an ERROR: the same answer with the prefilter as without. */
+static void test_any_severity_prefilter(void)
+{
+    fl_matcher *with = fl_matcher_new(rules), *without = fl_matcher_new(rules);
+    fl_matcher_set_prefilter(without, false);
+    fl_entry e;
+    fl_entry_init(&e);
+    DIR *d = opendir(FL_SOURCE_PATTERNS_DIR "/../../tests/data/rules");
+    CHECK(d != NULL);
+    int lines = 0, differ = 0, info_matched = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!strstr(de->d_name, ".txt"))
+            continue;
+        char path[1024], buf[8192];
+        snprintf(path, sizeof(path), "%s/../../tests/data/rules/%s", FL_SOURCE_PATTERNS_DIR,
+                 de->d_name);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(buf, sizeof(buf), f)) {
+            char *bar = strstr(buf, " | ");
+            if (!bar || strncmp(buf, "source", 6) == 0)
+                continue;
+            char *msg = bar + 3;
+            msg[strcspn(msg, "\n")] = '\0';
+            for (int sev = 0; sev < 2; sev++) {
+                set_entry(&e, sev ? FL_SEV_ERROR : FL_SEV_INFO, FL_LOG_STDOUT, msg);
+                const char *a = class_of(with, &e), *b = class_of(without, &e);
+                differ += strcmp(a, b) != 0;
+                info_matched += !sev && strcmp(a, "-") != 0;
+            }
+            lines++;
+        }
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    CHECK(lines > 100);
+    CHECK(info_matched > 0); /* some golden lines are any_severity rules' */
+    CHECK_INT(differ, 0);
+    fl_entry_free(&e);
+    fl_matcher_free(with);
+    fl_matcher_free(without);
+}
+
 /* A corpus built from the golden lines' shapes plus healthy chatter. */
 static const char *const corpus[] = {
     "GET /api/users/123 200 12ms",
@@ -532,6 +579,7 @@ int main(void)
     test_severity_gate();
     test_http_subject_as_printf();
     test_route_template_as_printf();
+    test_any_severity_prefilter();
     test_long_messages();
     test_prefilter_vs_naive();
     test_prefilter_simd_same();
