@@ -2,8 +2,10 @@
  *
  * Memory depends on the aggregate (services x revisions x minutes x groups), never on the
  * input size. With one thread, entries are classified and counted as they are read. With
- * more, this thread only reads: I/O, decompression and cutting records (fl_reader_fill).
- * Worker threads parse each batch of raw records, pass it through multi-line reassembly in
+ * more, this thread only reads: I/O and decompression, handing out chunks of whole NDJSON
+ * lines (a mapped file's chunks point into the mapping, nothing is copied) or, for the other
+ * formats, batches of records it cut (fl_reader_fill). Worker threads cut a chunk into
+ * records and parse them, pass it through multi-line reassembly in
  * input order (one batch at a time, so traces that straddle batches are joined exactly as
  * with one thread, and warnings keep their order), then classify the finished entries into
  * aggregates of their own; at the end the workers' aggregates are merged with fl_agg_merge.
@@ -91,6 +93,8 @@ typedef struct worker {
     fl_matcher *matcher;
     fl_agg *agg;
     size_t batches; /* since the last hand-over */
+    bool *admit;    /* the gate's verdict on each entry of the batch in hand */
+    size_t admit_cap;
     pthread_t thread;
     bool started;
     struct pool *pool;
@@ -150,8 +154,19 @@ static int process(worker *w, pool *p, job *j)
     if (rc)
         return rc;
     rc = fl_reader_reassemble(p->reader, j->b, false);
-    bool admit[FL_BATCH_RECORDS + 1];
-    size_t n = FL_MIN(fl_batch_count(j->b), FL_ARRAY_LEN(admit));
+    /* A batch's output is its records (a chunk of short lines has many) plus traces held
+     * from earlier batches. */
+    size_t n = fl_batch_count(j->b);
+    if (!rc && n > w->admit_cap) {
+        bool *a = fl_realloc(w->admit, n * sizeof(*a));
+        if (a) {
+            w->admit = a;
+            w->admit_cap = n;
+        } else {
+            rc = FL_ENOMEM;
+        }
+    }
+    bool *admit = w->admit;
     for (size_t i = 0; i < n && !rc; i++)
         admit[i] = fl_gate_admit(p->gate, fl_batch_entry(j->b, i));
     pthread_mutex_lock(&p->lock);
@@ -455,6 +470,7 @@ done:
     for (int i = 0; workers && i < n_workers; i++) {
         fl_agg_free(workers[i].agg);
         fl_matcher_free(workers[i].matcher);
+        fl_free(workers[i].admit);
     }
     fl_free(workers);
     fl_agg_free(main_agg);
