@@ -121,7 +121,11 @@ typedef struct job {
  * reassembly, then classify in parallel again. */
 typedef struct pool {
     pthread_mutex_t lock;
-    pthread_cond_t changed;
+    /* One condition per kind of waiter, so that a change wakes only who can go on (with the
+     * reader idle on mapped input, waking everyone on every change cost more than it did). */
+    pthread_cond_t has_empty; /* the reader waits for an empty job */
+    pthread_cond_t has_full;  /* workers wait for a full job */
+    pthread_cond_t turn_moved; /* workers wait for their reassembly turn */
     job **empty, **full;
     size_t n_empty, full_head, n_full, cap;
     uint64_t turn; /* seq of the next batch to reassemble */
@@ -136,9 +140,13 @@ typedef struct pool {
 
 static void set_error(pool *p, int rc)
 {
-    if (rc && !p->error)
+    if (!rc)
+        return;
+    if (!p->error)
         p->error = rc;
-    pthread_cond_broadcast(&p->changed);
+    pthread_cond_broadcast(&p->has_empty);
+    pthread_cond_broadcast(&p->has_full);
+    pthread_cond_broadcast(&p->turn_moved);
 }
 
 static int process(worker *w, pool *p, job *j)
@@ -148,7 +156,7 @@ static int process(worker *w, pool *p, job *j)
     if (rc)
         set_error(p, rc);
     while (!p->error && p->turn != j->seq)
-        pthread_cond_wait(&p->changed, &p->lock);
+        pthread_cond_wait(&p->turn_moved, &p->lock);
     rc = p->error;
     pthread_mutex_unlock(&p->lock);
     if (rc)
@@ -172,6 +180,7 @@ static int process(worker *w, pool *p, job *j)
     pthread_mutex_lock(&p->lock);
     p->turn++;
     set_error(p, rc);
+    pthread_cond_broadcast(&p->turn_moved);
     pthread_mutex_unlock(&p->lock);
     for (size_t i = 0; i < n && !rc; i++)
         if (admit[i])
@@ -197,7 +206,7 @@ static void *worker_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&p->lock);
         while (!p->n_full && !p->done && !p->error)
-            pthread_cond_wait(&p->changed, &p->lock);
+            pthread_cond_wait(&p->has_full, &p->lock);
         if (p->error || !p->n_full) {
             pthread_mutex_unlock(&p->lock);
             return NULL;
@@ -212,6 +221,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&p->lock);
         set_error(p, rc);
         p->empty[p->n_empty++] = j;
+        pthread_cond_signal(&p->has_empty);
         pthread_mutex_unlock(&p->lock);
     }
 }
@@ -268,7 +278,9 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
     }
     pthread_mutex_init(&p.lock, NULL);
     pthread_mutex_init(&p.shared_lock, NULL);
-    pthread_cond_init(&p.changed, NULL);
+    pthread_cond_init(&p.has_empty, NULL);
+    pthread_cond_init(&p.has_full, NULL);
+    pthread_cond_init(&p.turn_moved, NULL);
     for (int i = 0; i < n_workers && !rc; i++) {
         workers[i].pool = &p;
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
@@ -281,7 +293,7 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
     for (uint64_t seq = 0; !rc; seq++) {
         pthread_mutex_lock(&p.lock);
         while (!p.n_empty && !p.error)
-            pthread_cond_wait(&p.changed, &p.lock);
+            pthread_cond_wait(&p.has_empty, &p.lock);
         rc = p.error;
         job *j = rc ? NULL : p.empty[--p.n_empty];
         pthread_mutex_unlock(&p.lock);
@@ -300,13 +312,14 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
         pthread_mutex_lock(&p.lock);
         p.full[(p.full_head + p.n_full) % p.cap] = j;
         p.n_full++;
-        pthread_cond_broadcast(&p.changed);
+        pthread_cond_signal(&p.has_full);
         pthread_mutex_unlock(&p.lock);
     }
 
     pthread_mutex_lock(&p.lock);
     p.done = true;
     set_error(&p, rc);
+    pthread_cond_broadcast(&p.has_full);
     pthread_mutex_unlock(&p.lock);
     for (int i = 0; i < n_workers; i++)
         if (workers[i].started)
@@ -331,7 +344,9 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
     for (size_t i = 0; i < p.n_full; i++)
         p.empty[p.n_empty++] = p.full[(p.full_head + i) % p.cap];
     pool_free(&p);
-    pthread_cond_destroy(&p.changed);
+    pthread_cond_destroy(&p.has_empty);
+    pthread_cond_destroy(&p.has_full);
+    pthread_cond_destroy(&p.turn_moved);
     pthread_mutex_destroy(&p.shared_lock);
     pthread_mutex_destroy(&p.lock);
     return rc;
