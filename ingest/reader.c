@@ -310,16 +310,16 @@ static int add_long(fl_batch *b, size_t at)
 static int chunk_stream(fl_reader *r, fl_batch *b)
 {
     size_t max = r->opts.record_max;
-    size_t need = FL_MAX((size_t)CHUNK_BYTES, max) + 2 * FL_READ_CHUNK + 1;
-    if (b->cap < need) {
-        char *p = fl_realloc(b->data, need);
+    size_t len = r->carry_len, line_start = 0;
+    if (b->cap < len + FL_READ_CHUNK) {
+        size_t cap = FL_MAX(len + FL_READ_CHUNK, (size_t)CHUNK_BYTES + 4096);
+        char *p = fl_realloc(b->data, cap);
         if (!p)
             return FL_ENOMEM;
         b->data = p;
-        b->cap = need;
+        b->cap = cap;
     }
     char *d = b->data;
-    size_t len = r->carry_len, line_start = 0;
     memcpy(d, r->carry, len);
     r->carry_len = 0;
     const char *nl = len ? memrchr(d, '\n', len) : NULL;
@@ -335,7 +335,18 @@ static int chunk_stream(fl_reader *r, fl_batch *b)
         }
         if (len >= CHUNK_BYTES && line_start > 0 && !r->skipping)
             break;
-        ssize_t got = fl_stream_read(r->cur, d + len, FL_MIN((size_t)FL_READ_CHUNK, b->cap - len));
+        /* Up to CHUNK_BYTES, then a read at a time until a line ends (a long one). */
+        size_t want = len < CHUNK_BYTES ? FL_MIN((size_t)CHUNK_BYTES - len, (size_t)FL_READ_CHUNK)
+                                        : FL_READ_CHUNK;
+        if (b->cap - len < want) {
+            size_t cap = FL_MAX(len + want, 2 * b->cap);
+            char *p = fl_realloc(b->data, cap);
+            if (!p)
+                return FL_ENOMEM;
+            b->data = d = p;
+            b->cap = cap;
+        }
+        ssize_t got = fl_stream_read(r->cur, d + len, want);
         if (got <= 0) {
             eof = true;
             break;
