@@ -748,9 +748,11 @@ static int next_yaml(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
     }
 }
 
-/* Mapped input: gives back the pages behind what was handed out, every few MiB, so that a
- * file read in place does not stay in the resident set. */
-#define RELEASE_STEP ((size_t)2 << 20)
+/* Mapped input: gives back the pages behind what was handed out, a whole MiB at a time, so
+ * that a file read in place does not stay in the resident set. Aligned ranges matter: giving
+ * back unaligned ones left more resident (page cache folios are larger than a page), 22 MiB
+ * peak instead of 17 on /tmp/pf/b.ndjson (13.7 with read(2)). */
+#define RELEASE_STEP ((size_t)1 << 20)
 
 fl_format fl_splitter_detect(fl_splitter *sp)
 {
@@ -770,8 +772,9 @@ int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
 {
     if (!sp->detected)
         detect(sp);
-    if (sp->map && sp->start - sp->released >= RELEASE_STEP) {
-        size_t upto = sp->start - RELEASE_STEP / 2; /* well behind anything still in use */
+    /* The record handed out last was used before this call: all before start is done. */
+    size_t upto = sp->start & ~(RELEASE_STEP - 1);
+    if (sp->map && upto > sp->released) {
         fl_filemap_release(sp->map, sp->released, upto);
         sp->released = upto;
     }
