@@ -1,8 +1,10 @@
 /* fl_reader: the batch input pipeline of one run.
- *   paths -> walk (directories in sorted order) -> stream (plain/gzip/zstd by magic bytes)
+ *   paths -> walk (directories in sorted order) -> stream (plain/gzip/zstd by magic bytes;
+ *            a plain regular file is mapped and read in place)
  *         -> splitter (NDJSON / gcloud array / concatenated objects) -> JSON reader
  *         -> multi-line reassembly -> entries
- * Memory is one read chunk, one capped record, and one held trace at a time. */
+ * Memory is one read chunk, one capped record, and one held trace at a time. The parallel
+ * stages (fl_reader_fill and after) hand NDJSON to the workers in chunks of whole lines. */
 #include "ingest_internal.h"
 #include "gcs/gcs.h"
 #include "json/json_internal.h"

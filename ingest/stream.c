@@ -1,5 +1,7 @@
 /* Byte streams over files and stdin. The decoder is chosen by the first bytes, never by the
- * file name: gzip starts 1f 8b, zstd starts 28 b5 2f fd; anything else is read as is. */
+ * file name: gzip starts 1f 8b, zstd starts 28 b5 2f fd; anything else is read as is. A
+ * plain regular file is mapped (filemap.c) and its readers take its bytes in place
+ * (fl_stream_map); fl_stream_read still works on it, copying. */
 #include "ingest_internal.h"
 
 #include <errno.h>
