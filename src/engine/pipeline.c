@@ -5,10 +5,11 @@
  * more, this thread only reads: I/O and decompression, handing out chunks of whole NDJSON
  * lines (a mapped file's chunks point into the mapping, nothing is copied) or, for the other
  * formats, batches of records it cut (fl_reader_fill). Worker threads cut a chunk into
- * records and parse them, pass it through multi-line reassembly in
- * input order (one batch at a time, so traces that straddle batches are joined exactly as
- * with one thread, and warnings keep their order), then classify the finished entries into
- * aggregates of their own; at the end the workers' aggregates are merged with fl_agg_merge.
+ * records and parse them; the batches then pass through multi-line reassembly in input order
+ * (one batch at a time, by whichever worker holds the turn, so traces that straddle batches
+ * are joined exactly as with one thread, line numbers get the chunk's base and warnings keep
+ * their order); then any worker classifies the finished entries into an aggregate of its
+ * own; at the end the workers' aggregates are merged with fl_agg_merge.
  * The aggregate is order-independent, so the result does not depend on which worker saw
  * which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads + 1 exist. */
 #include "fl_pipeline.h"
