@@ -75,17 +75,10 @@ static void install(void)
     bus_ok = sigaction(SIGBUS, &sa, &old_bus) == 0;
 }
 
-/* FL_NO_MMAP=1 reads every file with read(2) (for comparisons and tests of that path). */
-static bool mmap_disabled(void)
-{
-    const char *v = getenv("FL_NO_MMAP");
-    return v && *v && strcmp(v, "0") != 0;
-}
-
 fl_filemap *fl_filemap_open(int fd)
 {
     struct stat st;
-    if (mmap_disabled() || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
         (uintmax_t)st.st_size > SIZE_MAX / 2)
         return NULL;
     pthread_once(&bus_once, install);

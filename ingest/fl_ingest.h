@@ -25,6 +25,7 @@ typedef struct fl_reader_opts {
     unsigned shard_count; /* 0 or 1: every file (see fl_shard_of) */
     const char *storage_emulator_host; /* gs:// inputs go there, without credentials */
     const fl_auth_env *auth; /* gs:// credentials (the CLI fills it from the environment) */
+    bool no_mmap; /* read files with read(2), never in place (the CLI: FL_NO_MMAP=1) */
 } fl_reader_opts;
 
 /* The shard (0..count-1) a file belongs to: FNV-1a-64 of its path relative to the input

@@ -16,9 +16,10 @@
 
 typedef struct fl_stream fl_stream;
 
-/* Opens path ("-" is stdin) and picks the decoder from the first bytes. On failure the cause
- * is reported to diag as FL_WARN_UNREADABLE and FL_EIO or FL_ENOTFOUND is returned. */
-int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag);
+/* Opens path ("-" is stdin) and picks the decoder from the first bytes; a plain regular file
+ * is mapped unless no_mmap. On failure the cause is reported to diag as FL_WARN_UNREADABLE
+ * and FL_EIO or FL_ENOTFOUND is returned. */
+int fl_stream_open(fl_stream **out, const char *path, bool no_mmap, fl_diag *diag);
 /* Where a stream's bytes come from when it is not a file: read returns > 0 bytes, 0 at the
  * end, or < 0 with a message in err (the stream reports it as truncated); close frees ctx. */
 typedef struct fl_stream_source {
@@ -45,8 +46,8 @@ void fl_stream_close(fl_stream *s);
  * A regular uncompressed file is mapped read-only and read in place, without the copy of
  * read(2). Whoever points into the mapping holds a reference. A file truncated while it is
  * read does not crash the run: pages past its new end read as zeros and the mapping is flagged
- * (a SIGBUS handler, filemap.c); the stream then reports itself truncated. FL_NO_MMAP=1 turns
- * mapping off. */
+ * (a SIGBUS handler, filemap.c); the stream then reports itself truncated. fl_reader_opts
+ * no_mmap (FL_NO_MMAP=1 in the CLI) turns mapping off. */
 typedef struct fl_filemap fl_filemap;
 
 /* Maps fd when it is a non-empty regular file; NULL when it cannot or should not be. */

@@ -117,7 +117,7 @@ static int open_next(fl_reader *r)
     while (r->next_input < r->inputs.n) {
         const char *path = r->inputs.paths[r->next_input++];
         int rc = fl_gcs_is_url(path) ? open_object(r, path)
-                                     : fl_stream_open(&r->cur, path, r->wdiag);
+                                     : fl_stream_open(&r->cur, path, r->opts.no_mmap, r->wdiag);
         if (rc == FL_ENOMEM)
             return rc;
         if (rc < 0)

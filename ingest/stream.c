@@ -194,7 +194,7 @@ int fl_stream_open_source(fl_stream **out, const char *name, fl_stream_source sr
     return stream_start(s, out, diag);
 }
 
-int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
+int fl_stream_open(fl_stream **out, const char *path, bool no_mmap, fl_diag *diag)
 {
     *out = NULL;
     fl_stream *s = stream_new(path, diag);
@@ -216,7 +216,7 @@ int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
         posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
         /* A regular file that is not compressed is read in place (filemap.c). */
-        s->map = fl_filemap_open(s->fd);
+        s->map = no_mmap ? NULL : fl_filemap_open(s->fd);
         if (s->map) {
             const unsigned char *d = (const unsigned char *)fl_filemap_data(s->map);
             size_t n = fl_filemap_len(s->map);

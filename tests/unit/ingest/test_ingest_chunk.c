@@ -4,13 +4,15 @@
  * chunk boundaries cut through (records, CRLF pairs, blank lines, a line over record_max, a
  * last line without '\n'), the staged path must give what fl_reader_next gives: the same
  * entries with the same file:line, the same warnings in the same order. Checked mapped, with
- * read(2) (FL_NO_MMAP) and through gzip, against expectations written here too. And a mapped
+ * read(2) (no_mmap) and through gzip, against expectations written here too. And a mapped
  * file that another process truncates while it is read gives a warning, not SIGBUS. */
 #include "fl_test.h"
 #include "ingest_test_util.h"
 
 #define BUF_MAX ((size_t)1 << 30)
 #define RECORD_MAX 2000
+
+static bool no_mmap; /* read files with read(2) (fl_reader_opts.no_mmap) */
 
 static void sign_entry(fl_buf *sig, const fl_entry *e)
 {
@@ -42,6 +44,7 @@ static char *read_serial(const char *path, fl_diag *d)
     fl_reader_opts o = {0};
     o.record_max = RECORD_MAX;
     o.no_multiline = true;
+    o.no_mmap = no_mmap;
     fl_reader *r = NULL;
     fl_buf sig;
     fl_buf_init(&sig, BUF_MAX);
@@ -64,6 +67,7 @@ static char *read_staged(const char *path, fl_diag *d, size_t *batches)
     fl_reader_opts o = {0};
     o.record_max = RECORD_MAX;
     o.no_multiline = true;
+    o.no_mmap = no_mmap;
     fl_reader *r = NULL;
     fl_buf sig;
     fl_buf_init(&sig, BUF_MAX);
@@ -237,9 +241,9 @@ static void test_boundaries(void)
     CHECK_INT(x.n_oversize, 2);
 
     compare(plain, "mapped", &x);
-    setenv("FL_NO_MMAP", "1", 1);
+    no_mmap = true;
     compare(plain, "read(2)", &x);
-    unsetenv("FL_NO_MMAP");
+    no_mmap = false;
     compare(gz, "gzip", &xg);
 
     fl_buf_free(&in);
@@ -262,9 +266,9 @@ static void test_short_lines(void)
     }
     tu_write(path, in.data, in.len);
     compare(path, "short lines", NULL);
-    setenv("FL_NO_MMAP", "1", 1);
+    no_mmap = true;
     compare(path, "short lines, read(2)", NULL);
-    unsetenv("FL_NO_MMAP");
+    no_mmap = false;
     fl_buf_free(&in);
     free((void *)path);
 }
