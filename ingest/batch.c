@@ -178,7 +178,8 @@ int fl_batch_parse(fl_batch *b)
      * before the one it leaves goes. The few batches in flight are all within it, and a page
      * dropped early is read again, never lost. Done here, not on the reader thread. */
     if (b->map) {
-        size_t from = b->map_off >> RELEASE_SHIFT, to = (b->map_off + b->chunk_len) >> RELEASE_SHIFT;
+        size_t from = b->map_off >> RELEASE_SHIFT;
+        size_t to = (b->map_off + b->chunk_len) >> RELEASE_SHIFT;
         if (to > from && to >= 2)
             fl_filemap_release(b->map, (FL_MAX(from, 1) - 1) << RELEASE_SHIFT,
                                (to - 1) << RELEASE_SHIFT);

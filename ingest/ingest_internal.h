@@ -43,14 +43,14 @@ void fl_stream_set_diag(fl_stream *s, fl_diag *diag);
 void fl_stream_close(fl_stream *s);
 
 /* ---- mapped files (filemap.c) ----
- * A regular uncompressed file is mapped read-only and read in place, without the copy of
- * read(2). Whoever points into the mapping holds a reference. A file truncated while it is
- * read does not crash the run: pages past its new end read as zeros and the mapping is flagged
- * (a SIGBUS handler, filemap.c); the stream then reports itself truncated. fl_reader_opts
- * no_mmap (FL_NO_MMAP=1 in the CLI) turns mapping off. */
+ * A regular uncompressed file (1 MiB or more) is mapped read-only and read in place,
+ * without the copy of read(2). Whoever points into the mapping holds a reference. A file
+ * truncated while it is read does not crash the run: pages past its new end read as zeros
+ * and the mapping is flagged (a SIGBUS handler, filemap.c); the stream then reports itself
+ * truncated. fl_reader_opts no_mmap (FL_NO_MMAP=1 in the CLI) turns mapping off. */
 typedef struct fl_filemap fl_filemap;
 
-/* Maps fd when it is a non-empty regular file; NULL when it cannot or should not be. */
+/* Maps fd when it is a regular file of 1 MiB or more; NULL when it cannot or should not be. */
 fl_filemap *fl_filemap_open(int fd);
 const char *fl_filemap_data(const fl_filemap *m);
 size_t fl_filemap_len(const fl_filemap *m);
