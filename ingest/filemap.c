@@ -38,7 +38,9 @@ static size_t page_size;
 static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 {
     char *at = si->si_addr;
-    for (int i = 0; i < MAP_SLOTS; i++) {
+    /* Only a fault on a page past the end of a mapped file (BUS_ADRERR); a SIGBUS sent with
+     * kill() has no address. */
+    for (int i = 0; si->si_code == BUS_ADRERR && i < MAP_SLOTS; i++) {
         fl_filemap *m = atomic_load(&slots[i]);
         if (!m || at < m->base || at >= m->base + m->maplen)
             continue;
