@@ -13,6 +13,7 @@
  *                                  refused (they lack the resource labels and httpRequest) */
 #include "ingest_internal.h"
 #include "fl_json_str.h"
+#include "json/json_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +44,9 @@ struct fl_splitter {
     fl_json_str str;
     size_t elem_start;
     uint64_t elem_line;
-    long elem_indent; /* column of the element's first byte when it starts a line, else -1 */
+    long elem_indent;   /* column of the element's first byte when it starts a line, else -1 */
+    fl_entry *in_place; /* fl_splitter_next_entry: parse elements where they lie, into this */
+    bool *parsed;
 
     fl_buf yaml_json; /* YAML format: the current document converted to JSON */
 };
@@ -553,6 +556,32 @@ static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
 #endif
 }
 
+/* The element that starts at sp->pos (a '{'), parsed where it lies: the bytes are read once,
+ * by the parser, instead of once by the bracket scanner and again by the parser (issue 15).
+ * Taken only when the scanner would cut the same record: the object is valid JSON (strings and
+ * brackets balance, no string holds a newline), it fits in a record, and no '{' inside starts
+ * a line at the element's own column or less (the scanner's cut for an unclosed element).
+ * Anything else (invalid, repaired, oversize, not all read yet) returns false with nothing
+ * changed, and the scanner takes the element as before. */
+static bool parse_in_place(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
+{
+    const char *p = sp->buf + sp->pos;
+    fl_json_extent x;
+    if (fl_entry_parse_fast_prefix(p, FL_MIN(sp->end - sp->pos, sp->record_max), sp->in_place,
+                                   &x) != 0 ||
+        (sp->top_col >= 0 && x.brace_col <= sp->top_col))
+        return false;
+    *rec = p;
+    *len = x.len;
+    *line = sp->line;
+    *sp->parsed = true;
+    sp->line += x.lines;
+    sp->pos += x.len;
+    sp->start = sp->pos;
+    sp->top_col = -1;
+    return true;
+}
+
 static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
 {
     for (;;) {
@@ -576,6 +605,8 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
                     sp->in_array = false;
                     sp->top_col = -1;
                 } else {
+                    if (c == '{' && sp->in_place && parse_in_place(sp, rec, len, line))
+                        return 1;
                     begin_element(sp, sp->pos, c != '{' && c != '[');
                     continue; /* the element loop looks at this byte again */
                 }
@@ -732,6 +763,22 @@ static int next_yaml(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
         *line = first;
         return 1;
     }
+}
+
+int fl_splitter_next_entry(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line,
+                          fl_entry *e, bool *parsed)
+{
+    *parsed = false;
+    if (!sp->detected)
+        detect(sp);
+    if (!e || (sp->fmt != FL_FMT_ARRAY && sp->fmt != FL_FMT_CONCAT))
+        return fl_splitter_next(sp, rec, len, line);
+    sp->in_place = e;
+    sp->parsed = parsed;
+    int rc = next_scan(sp, rec, len, line);
+    sp->in_place = NULL;
+    sp->parsed = NULL;
+    return rc;
 }
 
 int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)

@@ -15,6 +15,7 @@
 #include "json_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <locale.h>
 #include <math.h>
@@ -30,6 +31,10 @@ typedef struct fp {
     const char *end;
     fl_slots *s;
     const char *err; /* first error message; p is left at its position */
+    /* Pretty-printed input (what the array splitter needs to know, fl_entry_parse_fast_prefix):
+     * newlines skipped, and the least column of a '{' that starts a line (LONG_MAX: none). */
+    uint64_t lines;
+    long brace_col;
 } fp;
 
 /* Children of each object slot (and of the root), bucketed by key length for lookup: most keys
@@ -94,32 +99,105 @@ static inline bool is_ws(char c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-/* Most calls find no whitespace at all (NDJSON); pretty-printed input (the gcloud array form,
- * 2-space indent) has runs of a newline and up to a dozen spaces, skipped 16 bytes at a time. */
+/* Notes a '{' at p that follows a whitespace run [start, p) holding a newline: when only blanks
+ * are between them, the brace starts a line, and the array splitter needs its column. */
+static void note_brace(fp *f, const char *start, const char *p)
+{
+    const char *q = p;
+    while (q > start && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    if (q > start && q[-1] == '\n' && p - q < f->brace_col)
+        f->brace_col = p - q;
+}
+
+/* A run of whitespace that is more than one blank (pretty-printed input: a newline and the
+ * indentation), skipped 16 bytes at a time; newlines are counted and a '{' that starts a line
+ * is noted (fp.lines, fp.brace_col). Out of line: NDJSON never gets here. */
+static __attribute__((noinline)) void skip_ws_run(fp *f)
+{
+    const char *start = f->p, *p = start, *end = f->end;
+    uint64_t lines = 0;
+#if defined(__SSE2__)
+    if (end - p >= 16) {
+        /* The usual run: one newline, then spaces, then a token within 16 bytes. */
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        unsigned nls = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+        unsigned blanks = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+        unsigned other = ~(blanks | nls) & 0xFFFFu;
+        if (nls == 1 && other) {
+            int k = __builtin_ctz(other);
+            if ((unsigned char)p[k] > ' ') {
+                f->p = p + k;
+                f->lines++;
+                if (p[k] == '{')
+                    note_brace(f, start, p + k);
+                return;
+            }
+        }
+    }
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i nl = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), nl),
+                                  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                                               _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+        unsigned other = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
+        unsigned nls = (unsigned)_mm_movemask_epi8(nl);
+        int k = other ? __builtin_ctz(other) : 16;
+        for (nls &= (unsigned)((1ul << k) - 1); nls; nls &= nls - 1)
+            lines++;
+        p += k;
+        if (k < 16)
+            break;
+    }
+    if (end - p < 16)
+#endif
+        for (; p < end && is_ws(*p); p++)
+            lines += *p == '\n';
+    f->p = p;
+    if (!lines)
+        return;
+    f->lines += lines;
+    if (p < end && *p == '{')
+        note_brace(f, start, p);
+}
+
+/* Most calls find no whitespace at all (NDJSON); in pretty-printed input most runs are the
+ * one blank after a colon. */
 static inline void skip_ws(fp *f)
 {
     const char *p = f->p, *end = f->end;
     if (p >= end || (unsigned char)*p > ' ')
         return;
+    if (*p == ' ' && end - p >= 2 && (unsigned char)p[1] > ' ') {
+        f->p = p + 1;
+        return;
+    }
+    skip_ws_run(f);
+}
+
+/* Whitespace after '{', '[' or ',': in pretty-printed input a newline and the indentation,
+ * checked inline (one compare of the 16 bytes after the newline against blanks). */
+static inline void skip_ws_line(fp *f)
+{
+    const char *p = f->p, *end = f->end;
+    if (p >= end || (unsigned char)*p > ' ')
+        return;
 #if defined(__SSE2__)
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)p);
-        __m128i ws = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
-        unsigned other = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
-        if (other) {
-            f->p = p + __builtin_ctz(other);
+    if (*p == '\n' && end - p > 16) {
+        unsigned blanks = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 1)), _mm_set1_epi8(' ')));
+        int k = __builtin_ctz(~blanks); /* 16 when all are blanks */
+        if (k < 16 && (unsigned char)p[1 + k] > ' ') {
+            f->p = p + 1 + k;
+            f->lines++;
+            if (p[1 + k] == '{')
+                note_brace(f, p, p + 1 + k);
             return;
         }
-        p += 16;
     }
 #endif
-    while (p < end && is_ws(*p))
-        p++;
-    f->p = p;
+    skip_ws_run(f);
 }
 
 #if defined(__SSE2__)
@@ -432,7 +510,7 @@ value:
     switch (*f->p) {
     case '{':
         f->p++;
-        skip_ws(f);
+        skip_ws_line(f);
         if (f->p < f->end && *f->p == '}') {
             f->p++;
             goto after;
@@ -442,7 +520,7 @@ value:
         goto key;
     case '[':
         f->p++;
-        skip_ws(f);
+        skip_ws_line(f);
         if (f->p < f->end && *f->p == ']') {
             f->p++;
             goto after;
@@ -496,7 +574,7 @@ after:
         return fail(f, "unexpected end of input");
     if (*f->p == ',') {
         f->p++;
-        skip_ws(f);
+        skip_ws_line(f);
         if (stack[sp - 1] == C_OBJ)
             goto key;
         goto value;
@@ -588,7 +666,7 @@ static int parse_object(fp *f, int ctx, int depth)
 {
     const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
     f->p++; /* '{' */
-    skip_ws(f);
+    skip_ws_line(f);
     if (f->p < f->end && *f->p == '}') {
         f->p++;
         return 0;
@@ -631,7 +709,7 @@ static int parse_object(fp *f, int ctx, int depth)
             return fail(f, "'}' expected");
         if (*f->p == ',') {
             f->p++;
-            skip_ws(f);
+            skip_ws_line(f);
             continue;
         }
         if (*f->p == '}') {
@@ -666,7 +744,7 @@ int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *er
     fl_slots s;
     for (int i = 0; i < FL_S_COUNT; i++)
         s.v[i].t = FL_V_NONE;
-    fp f = {buf, buf, buf + len, &s, NULL};
+    fp f = {.base = buf, .p = buf, .end = buf + len, .s = &s, .brace_col = LONG_MAX};
     skip_ws(&f);
     if (f.p >= f.end || (*f.p != '{' && *f.p != '[')) {
         fail(&f, "'[' or '{' expected");
@@ -691,6 +769,27 @@ int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *er
     if (depth == 0 && fl_slots_envelope(&s))
         return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, errbuf, errlen,
                                   depth);
+    return fl_slots_to_entry(&s, e);
+}
+
+int fl_entry_parse_fast_prefix(const char *buf, size_t avail, fl_entry *e, fl_json_extent *x)
+{
+    fl_entry_clear(e);
+    if (avail == 0 || *buf != '{')
+        return FL_EPARSE;
+    fl_slots s;
+    for (int i = 0; i < FL_S_COUNT; i++)
+        s.v[i].t = FL_V_NONE;
+    fp f = {.base = buf, .p = buf, .end = buf + avail, .s = &s, .brace_col = LONG_MAX};
+    /* Nothing past the object's closing brace is looked at (the lexer never reads ahead of a
+     * token), so parsing the object inside a longer buffer is parsing it alone. */
+    if (parse_object(&f, FL_S_ROOT, 1) < 0)
+        return FL_EPARSE;
+    x->len = (size_t)(f.p - buf);
+    x->lines = f.lines;
+    x->brace_col = f.brace_col;
+    if (fl_slots_envelope(&s))
+        return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, NULL, 0, 0);
     return fl_slots_to_entry(&s, e);
 }
 
