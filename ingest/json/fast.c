@@ -66,8 +66,41 @@ static inline uint64_t load_word(const char *p, size_t n)
     return v;
 }
 
+/* Key prediction. A source's entries mostly repeat one or two key layouts, so the key at a
+ * given position of an object is usually the one seen there before. Each object context
+ * (the root and each object slot with mapped children) remembers, per key position, the last
+ * two keys seen there as byte patterns (the key, its closing quote and the colon after it).
+ * When the input bytes equal a pattern, the key is known (and known valid: the same bytes
+ * were checked when the pattern was learnt) without scanning the string or looking it up:
+ * keys were half of the parser's work. */
+#define PRED_POS 16     /* key positions remembered per object */
+#define PRED_KEY_MAX 30 /* longest key remembered (+ quote and colon = 32 bytes) */
+
+typedef struct key_way {
+    char pat[32];
+    uint32_t mask; /* bit i: pat[i] must match; 0: empty */
+    unsigned char len;
+    signed char slot;
+} key_way;
+
+typedef struct key_pred {
+    key_way way[2];
+    unsigned char victim; /* the way the next miss replaces */
+} key_pred;
+
+static signed char ctx_index[FL_S_COUNT]; /* prediction context of an object slot, or -1 */
+static int n_ctx = 1;                     /* 0 is the root */
+#define PRED_CTX 16
+
+static _Thread_local key_pred preds[PRED_CTX][PRED_POS];
+
 __attribute__((constructor(200))) static void kids_init(void)
 {
+    for (int i = 0; i < FL_S_COUNT; i++) {
+        ctx_index[i] = -1;
+        if (fl_slot_defs[i].last > i && n_ctx < PRED_CTX)
+            ctx_index[i] = (signed char)n_ctx++;
+    }
     for (int i = 0; i < FL_S_COUNT; i++) {
         int parent = fl_slot_defs[i].parent;
         kids *k = parent == FL_S_ROOT ? &root_kids : &slot_kids[parent];
@@ -661,10 +694,51 @@ static int capture(fp *f, int slot, int depth)
     return 0;
 }
 
+/* The remembered key that the 32 bytes at p start with, or NULL. */
+static inline const key_way *predict(const key_pred *kp, const char *p)
+{
+#if defined(__SSE2__)
+    __m128i a = _mm_loadu_si128((const __m128i *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
+    for (int i = 0; i < 2; i++) {
+        const key_way *w = &kp->way[i];
+        uint32_t eq = (uint32_t)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(a, _mm_loadu_si128((const __m128i *)w->pat))) |
+                      (uint32_t)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(b, _mm_loadu_si128((const __m128i *)(w->pat + 16))))
+                          << 16;
+        if (w->mask && (eq & w->mask) == w->mask)
+            return w;
+    }
+#else
+    for (int i = 0; i < 2; i++) {
+        const key_way *w = &kp->way[i];
+        if (w->mask && memcmp(p, w->pat, w->len) == 0)
+            return w;
+    }
+#endif
+    return NULL;
+}
+
+/* Remembers the key [body, body + n) (unescaped, followed by '"' and ':') and its slot. */
+static void learn(key_pred *kp, const char *body, size_t n, int slot)
+{
+    key_way *w = &kp->way[kp->victim];
+    kp->victim ^= 1;
+    memset(w->pat, 0, sizeof(w->pat));
+    memcpy(w->pat, body, n + 2);
+    w->len = (unsigned char)(n + 2);
+    w->mask = w->len >= 32 ? UINT32_MAX : (UINT32_C(1) << w->len) - 1;
+    w->slot = (signed char)slot;
+}
+
 /* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot). */
 static int parse_object(fp *f, int ctx, int depth)
 {
     const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
+    int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
+    key_pred *kp = ci >= 0 ? preds[ci] : NULL;
+    key_pred *kp_end = kp ? kp + PRED_POS : NULL;
     f->p++; /* '{' */
     skip_ws_line(f);
     if (f->p < f->end && *f->p == '}') {
@@ -678,20 +752,30 @@ static int parse_object(fp *f, int ctx, int depth)
         const char *body;
         size_t n;
         bool esc;
-        if (scan_string(f, &body, &n, &esc) < 0)
-            return -1;
         int slot = -1;
-        if (!esc) {
-            slot = match_key(k, body, n);
-        } else if (n <= 256) {
-            char key[256];
-            size_t m = fl_json_unescape(body, n, key);
-            slot = match_key(k, key, m);
+        const key_way *hit = kp < kp_end && f->end - f->p >= 32 ? predict(kp, f->p) : NULL;
+        if (hit) {
+            slot = hit->slot;
+            f->p += hit->len; /* past the colon */
+        } else {
+            if (scan_string(f, &body, &n, &esc) < 0)
+                return -1;
+            if (!esc) {
+                slot = match_key(k, body, n);
+                if (kp < kp_end && n <= PRED_KEY_MAX && f->p < f->end && *f->p == ':')
+                    learn(kp, body, n, slot);
+            } else if (n <= 256) {
+                char key[256];
+                size_t m = fl_json_unescape(body, n, key);
+                slot = match_key(k, key, m);
+            }
+            skip_ws(f);
+            if (f->p >= f->end || *f->p != ':')
+                return fail(f, "':' expected");
+            f->p++;
         }
-        skip_ws(f);
-        if (f->p >= f->end || *f->p != ':')
-            return fail(f, "':' expected");
-        f->p++;
+        if (kp)
+            kp++;
         skip_ws(f);
         int rc;
         if (slot >= 0) {
@@ -767,8 +851,7 @@ int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *er
         return FL_EPARSE;
     }
     if (depth == 0 && fl_slots_envelope(&s))
-        return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, errbuf, errlen,
-                                  depth);
+        return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, errbuf, errlen, depth);
     return fl_slots_to_entry(&s, e);
 }
 
