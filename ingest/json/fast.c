@@ -69,18 +69,19 @@ static inline uint64_t load_word(const char *p, size_t n)
 /* Key prediction. A source's entries mostly repeat one or two key layouts, so the key at a
  * given position of an object is usually the one seen there before. Each object context
  * (the root and each object slot with mapped children) remembers, per key position, the last
- * two keys seen there as byte patterns (the key, its closing quote and the colon after it).
- * When the input bytes equal a pattern, the key is known (and known valid: the same bytes
- * were checked when the pattern was learnt) without scanning the string or looking it up:
- * keys were half of the parser's work. */
-#define PRED_POS 16     /* key positions remembered per object */
-#define PRED_KEY_MAX 30 /* longest key remembered (+ quote and colon = 32 bytes) */
+ * two keys seen there as byte patterns of up to 32 bytes: the blanks before the key (in
+ * pretty-printed input, the newline and indentation), the key in quotes, the colon and the
+ * blanks after it. When the input bytes equal a pattern, the key is known (and known valid:
+ * the same bytes were checked when the pattern was learnt) without skipping blanks, scanning
+ * the string or looking it up: keys were half of the parser's work. */
+#define PRED_POS 16 /* key positions remembered per object */
 
 typedef struct key_way {
     char pat[32];
     uint32_t mask; /* bit i: pat[i] must match; 0: empty */
     unsigned char len;
     signed char slot;
+    unsigned char lines; /* newlines in pat */
 } key_way;
 
 typedef struct key_pred {
@@ -720,16 +721,20 @@ static inline const key_way *predict(const key_pred *kp, const char *p)
     return NULL;
 }
 
-/* Remembers the key [body, body + n) (unescaped, followed by '"' and ':') and its slot. */
-static void learn(key_pred *kp, const char *body, size_t n, int slot)
+/* Remembers the bytes [start, start + n) (blanks, the key in quotes, the colon, blanks) that
+ * were read as a key with that slot, and the newlines among them. */
+static void learn(key_pred *kp, const char *start, size_t n, int slot)
 {
     key_way *w = &kp->way[kp->victim];
     kp->victim ^= 1;
     memset(w->pat, 0, sizeof(w->pat));
-    memcpy(w->pat, body, n + 2);
-    w->len = (unsigned char)(n + 2);
-    w->mask = w->len >= 32 ? UINT32_MAX : (UINT32_C(1) << w->len) - 1;
+    memcpy(w->pat, start, n);
+    w->len = (unsigned char)n;
+    w->mask = n >= 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1;
     w->slot = (signed char)slot;
+    w->lines = 0;
+    for (size_t i = 0; i < n; i++)
+        w->lines += start[i] == '\n';
 }
 
 /* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot). */
@@ -739,16 +744,10 @@ static int parse_object(fp *f, int ctx, int depth)
     int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
     key_pred *kp = ci >= 0 ? preds[ci] : NULL;
     key_pred *kp_end = kp ? kp + PRED_POS : NULL;
+    bool first = true;
     f->p++; /* '{' */
-    skip_ws_line(f);
-    if (f->p < f->end && *f->p == '}') {
-        f->p++;
-        return 0;
-    }
     for (;;) {
-        if (f->p >= f->end || *f->p != '"')
-            return fail(f, "string or '}' expected");
-        f->p++;
+        /* Here: just after the '{' or a ','. */
         const char *body;
         size_t n;
         bool esc;
@@ -756,14 +755,22 @@ static int parse_object(fp *f, int ctx, int depth)
         const key_way *hit = kp < kp_end && f->end - f->p >= 32 ? predict(kp, f->p) : NULL;
         if (hit) {
             slot = hit->slot;
-            f->p += hit->len; /* past the colon */
+            f->p += hit->len; /* past the colon and the blanks after it */
+            f->lines += hit->lines;
         } else {
+            const char *start = f->p;
+            skip_ws_line(f);
+            if (first && f->p < f->end && *f->p == '}') {
+                f->p++;
+                return 0;
+            }
+            if (f->p >= f->end || *f->p != '"')
+                return fail(f, "string or '}' expected");
+            f->p++;
             if (scan_string(f, &body, &n, &esc) < 0)
                 return -1;
             if (!esc) {
                 slot = match_key(k, body, n);
-                if (kp < kp_end && n <= PRED_KEY_MAX && f->p < f->end && *f->p == ':')
-                    learn(kp, body, n, slot);
             } else if (n <= 256) {
                 char key[256];
                 size_t m = fl_json_unescape(body, n, key);
@@ -773,7 +780,15 @@ static int parse_object(fp *f, int ctx, int depth)
             if (f->p >= f->end || *f->p != ':')
                 return fail(f, "':' expected");
             f->p++;
+            /* The blanks after the colon go into the pattern (no newline: a '{' after one is
+             * noted by skip_ws for the array splitter). */
+            const char *q = f->p;
+            while (q < f->end && *q == ' ' && q - start < 32)
+                q++;
+            if (!esc && kp < kp_end && q - start <= 32)
+                learn(kp, start, (size_t)(q - start), slot);
         }
+        first = false;
         if (kp)
             kp++;
         skip_ws(f);
@@ -793,7 +808,6 @@ static int parse_object(fp *f, int ctx, int depth)
             return fail(f, "'}' expected");
         if (*f->p == ',') {
             f->p++;
-            skip_ws_line(f);
             continue;
         }
         if (*f->p == '}') {

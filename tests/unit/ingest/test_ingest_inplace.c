@@ -204,6 +204,14 @@ static void test_scanner_cuts(void)
         "[\n  {\"textPayload\": \"a\", \"labels\":\n\r{\"k\": \"v\"}}\n]\n",
         "{\"textPayload\": \"a\",\n\"labels\":\n{\"k\": \"v\"}}\n{\"textPayload\": \"b\"}\n",
         "[\n  {\"textPayload\": \"a\", \"x\": [\n  {\"k\": \"v\"}]}\n]\n",
+        /* the same layout twice: the second time the parser knows the key bytes before the
+         * brace (key prediction) and must still note the brace */
+        "[\n  {\"textPayload\": \"a\", \"labels\":\n  {\"k\": \"v\"}},\n"
+        "  {\"textPayload\": \"a\", \"labels\":\n  {\"k\": \"v\"}},\n"
+        "  {\"textPayload\": \"a\", \"labels\":\n  {\"k\": \"v\"}}\n]\n",
+        "{\"textPayload\": \"a\", \"labels\":\n{\"k\": \"v\"}}\n"
+        "{\"textPayload\": \"a\", \"labels\":\n{\"k\": \"v\"}}\n"
+        "{\"textPayload\": \"a\", \"labels\":\n{\"k\": \"v\"}}\n",
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
         char what[32];

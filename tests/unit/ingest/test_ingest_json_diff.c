@@ -7,6 +7,7 @@
 #include "ingest_test_util.h"
 
 #include <dirent.h>
+#include <jansson.h>
 
 #ifndef FL_FUZZ_CORPUS
 #define FL_FUZZ_CORPUS "tests/fuzz/corpus/entry"
@@ -97,9 +98,19 @@ static void load_inputs(void)
         nl = memchr(p, '\n', (size_t)(all + n - p));
         if (!nl)
             nl = all + n;
-        char name[32];
+        char name[64];
         snprintf(name, sizeof(name), "sample line %d", line);
         add_input(name, p, (size_t)(nl - p));
+        /* Pretty-printed too (gcloud's array elements, `jq .`): the key patterns then hold
+         * the newline and indentation before each key. */
+        json_t *v = json_loadb(p, (size_t)(nl - p), 0, NULL);
+        for (int indent = 2; v && indent <= 4; indent += 2) {
+            char *pretty = json_dumps(v, JSON_INDENT(indent) | JSON_PRESERVE_ORDER);
+            snprintf(name, sizeof(name), "sample line %d, indent %d", line, indent);
+            add_input(name, pretty, strlen(pretty));
+            free(pretty);
+        }
+        json_decref(v);
     }
     free(all);
     /* A repeated key replaces the whole earlier value, children included (the fast reader
