@@ -18,6 +18,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* SSE2 bracket scanning, unless FL_NO_SIMD asks for the portable loops (a unit test builds
+ * this file that way, so that both paths stay tested). */
+#if defined(__SSE2__) && !defined(FL_NO_SIMD)
+#define FL_SPLIT_SSE2 1
+#else
+#define FL_SPLIT_SSE2 0
+#endif
+
 typedef enum { ST_TOP, ST_ELEM } scan_state;
 
 struct fl_splitter {
@@ -328,7 +336,7 @@ static bool starts_new_element(const fl_splitter *sp, size_t i)
     return (long)(i - j) <= sp->elem_indent;
 }
 
-#if defined(__SSE2__)
+#if FL_SPLIT_SSE2
 #include <emmintrin.h>
 #endif
 
@@ -336,7 +344,7 @@ static bool starts_new_element(const fl_splitter *sp, size_t i)
  * '"', '\\' and '\n'; outside one '"', brackets and '\n'. 16 bytes at a time with SSE2. */
 static inline size_t next_special(const char *b, size_t i, size_t end, bool in_str)
 {
-#if defined(__SSE2__)
+#if FL_SPLIT_SSE2
     const __m128i quote = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n');
     const __m128i bslash = _mm_set1_epi8('\\'), lower = _mm_set1_epi8(0x20);
     const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
@@ -456,7 +464,7 @@ static size_t byte_step(fl_splitter *sp, size_t i, size_t lim, bool *done)
     return i;
 }
 
-#if defined(__SSE2__)
+#if FL_SPLIT_SSE2
 typedef struct block_masks {
     uint64_t quote, bslash, nl, open, close;
 } block_masks;
@@ -510,7 +518,7 @@ static inline uint64_t prefix_xor(uint64_t x)
  * strings are visited. Returns false (nothing done) when the block needs the byte loop. */
 static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
 {
-#if defined(__SSE2__)
+#if FL_SPLIT_SSE2
     size_t i = *pi;
     const char *b = sp->buf;
     block_masks m;

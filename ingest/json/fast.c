@@ -25,6 +25,14 @@
 
 #define MAX_DEPTH JSON_PARSER_MAX_DEPTH
 
+/* SSE2 scanning, unless FL_NO_SIMD asks for the portable byte loops (a unit test builds this
+ * file that way, so that both paths stay tested). */
+#if defined(__SSE2__) && !defined(FL_NO_SIMD)
+#define FL_JSON_SSE2 1
+#else
+#define FL_JSON_SSE2 0
+#endif
+
 typedef struct fp {
     const char *base;
     const char *p;
@@ -124,7 +132,7 @@ static int fail(fp *f, const char *msg)
     return -1;
 }
 
-#if defined(__SSE2__)
+#if FL_JSON_SSE2
 #include <emmintrin.h>
 #endif
 
@@ -151,7 +159,7 @@ static __attribute__((noinline)) void skip_ws_run(fp *f)
 {
     const char *start = f->p, *p = start, *end = f->end;
     uint64_t lines = 0;
-#if defined(__SSE2__)
+#if FL_JSON_SSE2
     if (end - p >= 16) {
         /* The usual run: one newline, then spaces, then a token within 16 bytes. */
         __m128i v = _mm_loadu_si128((const __m128i *)p);
@@ -217,7 +225,7 @@ static inline void skip_ws_line(fp *f)
     const char *p = f->p, *end = f->end;
     if (p >= end || (unsigned char)*p > ' ')
         return;
-#if defined(__SSE2__)
+#if FL_JSON_SSE2
     if (*p == '\n' && end - p > 16) {
         unsigned blanks = (unsigned)_mm_movemask_epi8(
             _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 1)), _mm_set1_epi8(' ')));
@@ -234,7 +242,7 @@ static inline void skip_ws_line(fp *f)
     skip_ws_run(f);
 }
 
-#if defined(__SSE2__)
+#if FL_JSON_SSE2
 /* Offset of the first byte in p[0..16) that needs a closer look inside a string ('"', '\\',
  * a control byte, or a byte >= 0x80), or 16 if none does. */
 static inline int first_special16(const char *p)
@@ -325,7 +333,7 @@ static inline __attribute__((always_inline)) int scan_string(fp *f, const char *
     bool has_esc = false;
     *body = p;
     for (;;) {
-#if defined(__SSE2__)
+#if FL_JSON_SSE2
         while (end - p >= 16) {
             int k = first_special16(p);
             p += k;
@@ -698,7 +706,7 @@ static int capture(fp *f, int slot, int depth)
 /* The remembered key that the 32 bytes at p start with, or NULL. */
 static inline const key_way *predict(const key_pred *kp, const char *p)
 {
-#if defined(__SSE2__)
+#if FL_JSON_SSE2
     __m128i a = _mm_loadu_si128((const __m128i *)p);
     __m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
     for (int i = 0; i < 2; i++) {
