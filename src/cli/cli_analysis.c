@@ -118,6 +118,27 @@ void fl_cli_print_warnings(const char *cmd, const fl_diag *d)
                 (unsigned long long)(total - STDERR_WARNINGS_SHOWN));
 }
 
+int fl_cli_pipeline_status(const char *cmd, bool quiet, int rc, const char *err,
+                           const fl_diag *diag)
+{
+    if (rc == FL_ENOTFOUND) {
+        if (!quiet)
+            fl_cli_print_warnings(cmd, diag);
+        fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : "no readable input");
+        return FL_EXIT_UNREADABLE;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : fl_strerror(rc));
+        return rc == FL_ENOMEM ? FL_EXIT_UNREADABLE : FL_EXIT_USAGE;
+    }
+    if (!quiet)
+        fl_cli_print_warnings(cmd, diag);
+    int status = fl_diag_exit_status(diag);
+    if (status == FL_EXIT_UNREADABLE)
+        fprintf(stderr, "faultline %s: no valid log entry could be read\n", cmd);
+    return status;
+}
+
 int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysis_args *a,
                         fl_result **out)
 {
@@ -135,21 +156,7 @@ int fl_cli_run_analysis(const char *cmd, const fl_strv *inputs, const fl_analysi
                 cmd);
     fl_diag_init(&diag);
     int rc = fl_pipeline_run(inputs->v, inputs->n, &po, &diag, out, err, sizeof err);
-    if (rc == FL_ENOTFOUND) {
-        if (!a->quiet)
-            fl_cli_print_warnings(cmd, &diag);
-        fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : "no readable input");
-        status = FL_EXIT_UNREADABLE;
-    } else if (rc != 0) {
-        fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : fl_strerror(rc));
-        status = rc == FL_ENOMEM ? FL_EXIT_UNREADABLE : FL_EXIT_USAGE;
-    } else {
-        if (!a->quiet)
-            fl_cli_print_warnings(cmd, &diag);
-        status = fl_diag_exit_status(&diag);
-        if (status == FL_EXIT_UNREADABLE)
-            fprintf(stderr, "faultline %s: no valid log entry could be read\n", cmd);
-    }
+    status = fl_cli_pipeline_status(cmd, a->quiet, rc, err, &diag);
     fl_diag_free(&diag);
     if (*out && fl_cli_add_suspects(cmd, a, *out) != 0) {
         fprintf(stderr, "faultline %s: %s\n", cmd, fl_strerror(FL_ENOMEM));

@@ -161,6 +161,11 @@ int fl_cli_add_suspects(const char *cmd, const fl_analysis_args *a, fl_result *r
 /* Prints the input warnings summary ("N input warnings (...)" and the first few file:line
  * lines) to stderr; nothing when there are none. */
 void fl_cli_print_warnings(const char *cmd, const fl_diag *d);
+/* The exit status of a pipeline run that returned rc (err: its message, may be empty), after
+ * printing the input warnings (unless quiet) and the error, or "no valid log entry could be
+ * read" when nothing was. Shared by analyze, postmortem and summary writing. */
+int fl_cli_pipeline_status(const char *cmd, bool quiet, int rc, const char *err,
+                           const fl_diag *diag);
 
 /* The names of the report formats compiled in, NULL-terminated, for the --format choice of the
  * option tables; filled by fl_cli_fill_format_names() before the options are parsed, so the

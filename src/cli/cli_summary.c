@@ -118,21 +118,11 @@ int fl_cli_write_summary(const char *cmd, const fl_strv *inputs, const fl_analys
     int rc = fl_pipeline_aggregate(inputs->v, inputs->n, &po, &diag, &agg, &rules, err, sizeof err);
     if (rc)
         out_finish(cmd, &of, NULL, NULL, NULL, false);
-    if (rc == FL_ENOTFOUND) {
-        if (!a->quiet)
-            fl_cli_print_warnings(cmd, &diag);
-        fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : "no readable input");
-        status = FL_EXIT_UNREADABLE;
-    } else if (rc != 0) {
-        fprintf(stderr, "faultline %s: %s\n", cmd, err[0] ? err : fl_strerror(rc));
-        status = rc == FL_ENOMEM ? FL_EXIT_UNREADABLE : FL_EXIT_USAGE;
-    } else {
-        if (!a->quiet)
-            fl_cli_print_warnings(cmd, &diag);
+    status = fl_cli_pipeline_status(cmd, a->quiet, rc, err, &diag);
+    if (rc == 0) {
         m.shard_index = a->shard_index;
         m.shard_count = a->shard_count;
         m.rules_digest = fl_summary_rules_digest(agg, rules);
-        status = fl_diag_exit_status(&diag);
         if (out_finish(cmd, &of, agg, &diag, &m, true))
             status = FL_EXIT_USAGE;
         else if (out && fl_pipeline_report(agg, rules, &po, &diag, out, err, sizeof err)) {
