@@ -6,85 +6,10 @@
  * a valid object (a '{' that starts a line at the element's column), CRLF and tabs, records
  * straddling read chunks, small record caps, and thousands of deterministic mutations. */
 #include "fl_test.h"
-#include "ingest_internal.h"
 #include "ingest_test_util.h"
+#include "split_compare.h"
 
 #include <jansson.h>
-#include <stdarg.h>
-
-typedef struct run {
-    char *log; /* one line per record and per warning */
-    size_t len, cap;
-    size_t records, parsed_in_place;
-} run;
-
-static void put(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(run *r, const char *fmt, ...)
-{
-    char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    size_t k = FL_MIN((size_t)n, sizeof(line) - 1);
-    if (r->len + k + 1 > r->cap) {
-        r->cap = (r->len + k + 1) * 2;
-        r->log = realloc(r->log, r->cap);
-    }
-    memcpy(r->log + r->len, line, k);
-    r->len += k;
-    r->log[r->len] = '\0';
-}
-
-static void put_entry(run *r, const fl_entry *e)
-{
-    put(r,
-        " ts=%lld sev=%d kind=%d status=%d lat=%g err=%d svc=%s rev=%s id=%s trace=%s msg=%.200s"
-        " url=%s lvl=%s fixes=%u\n",
-        (long long)e->ts, (int)e->severity, (int)e->log_kind, (int)e->http_status, e->latency_s,
-        (int)e->error_event, e->service, e->revision, e->insert_id, e->trace, e->message,
-        e->http_url, e->json_level, e->fixes);
-}
-
-/* Splits and parses path one way; the log says what came out. */
-static void read_all(const char *path, size_t record_max, bool in_place, run *r)
-{
-    fl_diag d;
-    fl_diag_init(&d);
-    fl_stream *s;
-    CHECK(fl_stream_open(&s, path, &d) == 0);
-    fl_splitter *sp;
-    CHECK(fl_splitter_new(&sp, record_max, &d) == 0);
-    fl_splitter_begin(sp, s);
-    fl_entry e;
-    fl_entry_init(&e);
-    const char *rec;
-    size_t len;
-    uint64_t line;
-    bool parsed;
-    while (fl_splitter_next_entry(sp, &rec, &len, &line, in_place ? &e : NULL, &parsed) == 1) {
-        char err[256] = "";
-        int rc = parsed ? 0 : fl_entry_parse(rec, len, &e, err, sizeof err);
-        r->records++;
-        r->parsed_in_place += parsed;
-        put(r, "record line %llu, %zu bytes: rc %d %s", (unsigned long long)line, len, rc, err);
-        if (rc == 0)
-            put_entry(r, &e);
-        else
-            put(r, "\n");
-    }
-    for (size_t i = 0; i < d.n_warnings; i++)
-        put(r, "warning %llu: %s\n", (unsigned long long)d.warnings[i].line, d.warnings[i].message);
-    put(r, "malformed %llu oversize %llu\n", (unsigned long long)d.malformed,
-        (unsigned long long)d.oversize);
-    fl_entry_free(&e);
-    fl_splitter_free(sp);
-    fl_stream_close(s);
-    fl_diag_free(&d);
-}
 
 /* Both ways on content; returns the number of records parsed in place. */
 static size_t agree(const char *what, const char *content, size_t n, size_t record_max)
@@ -96,22 +21,9 @@ static size_t agree(const char *what, const char *content, size_t n, size_t reco
         return 0;
     fwrite(content, 1, n, f);
     fclose(f);
-    run a = {0}, b = {0};
-    read_all(path, record_max, false, &a);
-    read_all(path, record_max, true, &b);
-    bool same = a.len == b.len && memcmp(a.log, b.log, a.len) == 0;
-    if (!same) {
-        fprintf(stderr,
-                "%s: in-place parse differs from the scanner\n--- scanner:\n%.3000s\n"
-                "--- in place:\n%.3000s\n",
-                what, a.log ? a.log : "", b.log ? b.log : "");
-    }
-    CHECK(same);
-    CHECK_INT(a.parsed_in_place, 0);
-    size_t k = b.parsed_in_place;
-    free(a.log);
-    free(b.log);
-    return k;
+    size_t in_place = 0;
+    CHECK(fl_split_compare(what, path, record_max, &in_place) == 0);
+    return in_place;
 }
 
 static size_t agree_str(const char *what, const char *content)
