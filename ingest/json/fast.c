@@ -166,9 +166,9 @@ static __attribute__((noinline)) void skip_ws_run(fp *f)
         unsigned nls = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
         unsigned blanks = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
         unsigned other = ~(blanks | nls) & 0xFFFFu;
-        if (nls == 1 && other) {
+        if (other) {
             int k = __builtin_ctz(other);
-            if ((unsigned char)p[k] > ' ') {
+            if ((nls & ((1u << k) - 1)) == 1 && (unsigned char)p[k] > ' ') {
                 f->p = p + k;
                 f->lines++;
                 if (p[k] == '{')
@@ -811,7 +811,7 @@ static int parse_object(fp *f, int ctx, int depth)
         }
         if (rc < 0)
             return rc;
-        skip_ws(f);
+        skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
         if (f->p >= f->end)
             return fail(f, "'}' expected");
         if (*f->p == ',') {
