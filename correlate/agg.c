@@ -180,11 +180,23 @@ static long rev_new(fl_agg *a, const char *key, const char *service, const char 
  * allocation failure). */
 static long rev_get(fl_agg *a, const char *service, const char *revision, bool *folded)
 {
+    /* First the pair this slot saw last (a hint: checked by name, so a stale one only misses);
+     * the last bytes of a revision name tell revisions apart ("...-00042-xaz"). */
+    size_t nr = strlen(revision);
+    uint64_t tail = 0;
+    memcpy(&tail, revision + (nr > 8 ? nr - 8 : 0), FL_MIN(nr, (size_t)8));
+    uint32_t *hint = &a->rev_hint[((tail ^ nr) * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
+    if (*hint < a->n_revs && strcmp(a->revs[*hint].revision, revision) == 0 &&
+        strcmp(a->revs[*hint].service, service) == 0) {
+        *folded = a->revs[*hint].overflow;
+        return (long)*hint;
+    }
     char key[512];
     rev_key(service, revision, key, sizeof(key));
     *folded = false;
     long i = fl_strmap_get(&a->rev_index, key);
     if (i >= 0) {
+        *hint = (uint32_t)i;
         *folded = a->revs[i].overflow;
         return i;
     }
@@ -324,10 +336,19 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
     k.rev = rev;
     *out = NULL;
     long si;
+    /* Consecutive entries of a series mostly land in the same cell: try the one the series
+     * used last. Cells are unique by key, so a cell with this key is the one the index finds. */
+    uint32_t *hint = &a->cell_hint[((uint32_t)grp * 31u + (uint32_t)rev) % AGG_CELL_HINTS];
     for (;;) {
         k.minute = agg_bucket_start(minute, a->width);
+        if (*hint < a->n_cells && a->cells[*hint].k.minute == k.minute &&
+            a->cells[*hint].k.rev == rev && a->cells[*hint].k.grp == grp) {
+            *out = &a->cells[*hint];
+            return 0;
+        }
         long i = fl_cellmap_get(&a->cell_index, &k, a->cells, sizeof(agg_cell));
         if (i >= 0) {
+            *hint = (uint32_t)i;
             *out = &a->cells[i];
             return 0;
         }
@@ -351,7 +372,7 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
     c->k = k;
     if (fl_cellmap_put(&a->cell_index, (uint32_t)a->n_cells, a->cells, sizeof(agg_cell)))
         return FL_ENOMEM;
-    a->n_cells++;
+    *hint = (uint32_t)a->n_cells++;
     a->series[si].n++;
     *out = c;
     return 0;
@@ -669,6 +690,35 @@ static void note_time(fl_agg *a, fl_time t)
         a->max_ts = t;
 }
 
+/* Appends s to out[0, *len), cut to fit cap with its NUL, as snprintf cuts. */
+static void put_cut(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+    n = FL_MIN(n, cap - 1 - *len);
+    memcpy(out + *len, s, n);
+    *len += n;
+    out[*len] = '\0';
+}
+
+/* snprintf(out, cap, "HTTP %d %s %s", status, method, path), by hand: it ran for every
+ * unmatched 5xx request (issue 15). cap must exceed 16. */
+static void http_text(char *out, size_t cap, int status, const char *method, const char *path)
+{
+    char num[16];
+    size_t nd = 0, len = 0;
+    unsigned u = status < 0 ? 0u - (unsigned)status : (unsigned)status;
+    do
+        num[sizeof(num) - 1 - nd++] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    if (status < 0)
+        num[sizeof(num) - 1 - nd++] = '-';
+    put_cut(out, cap, &len, "HTTP ", 5);
+    put_cut(out, cap, &len, num + sizeof(num) - nd, nd);
+    put_cut(out, cap, &len, " ", 1);
+    put_cut(out, cap, &len, method, strlen(method));
+    put_cut(out, cap, &len, " ", 1);
+    put_cut(out, cap, &len, path, strlen(path));
+}
+
 int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 {
     a->entries++;
@@ -742,11 +792,12 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
             char path[TEMPLATE_MAX];
             /* The endpoint that fails: /api/v1/cart/<id> (route.c masks the ids). */
             fl_route_template(e->http_url, path, sizeof(path));
-            snprintf(text, sizeof(text), "HTTP %d %s %s", e->http_status,
-                     e->http_method[0] ? e->http_method : "-", path);
+            http_text(text, sizeof(text), e->http_status, e->http_method[0] ? e->http_method : "-",
+                      path);
         }
         fl_fingerprint(text, strlen(text), fp);
-        snprintf(key, sizeof(key), "fp:%s", fp);
+        memcpy(key, "fp:", 3);
+        memcpy(key + 3, fp, sizeof(fp)); /* "fp:" and 16 hex digits fit key[64] */
         p.key = key;
         p.title = text;
         p.fingerprint = fp;

@@ -27,6 +27,9 @@
  * tw minutes, at most AGG_TIME_BINS non-empty bins (then tw doubles), plus the
  * AGG_TIME_EXTREMES earliest and latest entries with where they came from. */
 #define AGG_TIME_BINS 4096
+
+/* Series whose last cell cell_get remembers (direct-mapped by group and revision). */
+#define AGG_CELL_HINTS 64
 #define AGG_TIME_EXTREMES 8
 
 typedef struct agg_tbin {
@@ -43,6 +46,7 @@ typedef struct agg_extreme {
 typedef struct agg_time {
     agg_tbin *bins;
     size_t n_bins, cap_bins;
+    size_t last; /* the bin the last entry went to (checked before use: a hint only) */
     fl_cellmap index;
     int64_t width; /* minutes per bin, a power of two */
     uint64_t n;    /* entries with a timestamp */
@@ -154,12 +158,14 @@ struct fl_agg {
     agg_rev *revs;
     size_t n_revs, cap_revs;
     fl_strmap rev_index;
+    uint32_t rev_hint[64]; /* rev_get's hints: the pair a slot saw last (checked by name) */
     agg_group *groups;
     size_t n_groups, cap_groups;
     fl_strmap group_index;
     agg_cell *cells;
     size_t n_cells, cap_cells;
     fl_cellmap cell_index;
+    uint32_t cell_hint[AGG_CELL_HINTS]; /* by series: the cell it used last (a hint, checked) */
     fl_change *changes;
     size_t n_changes, cap_changes;
     uint64_t *change_set; /* hashes of the kept changes (0 free, UINT64_MAX removed) */

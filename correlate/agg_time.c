@@ -58,18 +58,33 @@ static int extreme_cmp(fl_time ts, const char *file, uint64_t line, const agg_ex
 static int extreme_offer(agg_extreme *v, size_t *n, int sign, fl_time ts, const char *file,
                          uint64_t line)
 {
-    size_t pos = *n;
-    while (pos > 0 && sign * extreme_cmp(ts, file, line, &v[pos - 1]) < 0)
-        pos--;
+    /* pos: after every kept entry not later than this one (in sign order); binary search, as
+     * with time-ordered input every entry enters the latest list at its front. */
+    size_t pos = 0, hi = *n;
+    if (hi && (sign > 0 ? ts < v[0].ts : ts > v[0].ts))
+        hi = 0; /* before them all: the common case of the latest list */
+    while (pos < hi) {
+        size_t mid = (pos + hi) / 2;
+        if (sign * extreme_cmp(ts, file, line, &v[mid]) < 0)
+            hi = mid;
+        else
+            pos = mid + 1;
+    }
     if (pos > 0 && extreme_cmp(ts, file, line, &v[pos - 1]) == 0)
         return 0; /* the same entry through two shards */
     if (pos >= AGG_TIME_EXTREMES)
         return 0;
-    char *copy = fl_strdup(file);
-    if (!copy)
+    char *copy = NULL;
+    if (*n == AGG_TIME_EXTREMES) {
+        /* The entry that falls out usually comes from the same file: keep its copy. */
+        copy = v[--*n].file;
+        if (strcmp(copy, file) != 0) {
+            fl_free(copy);
+            copy = NULL;
+        }
+    }
+    if (!copy && !(copy = fl_strdup(file)))
         return FL_ENOMEM;
-    if (*n == AGG_TIME_EXTREMES)
-        fl_free(v[--*n].file);
     memmove(&v[pos + 1], &v[pos], (*n - pos) * sizeof(*v));
     v[pos] = (agg_extreme){ts, copy, line};
     (*n)++;
@@ -108,9 +123,16 @@ static int bin_add(agg_time *t, int64_t minute, uint64_t n)
     memset(&k, 0, sizeof(k));
     for (;;) {
         k.minute = agg_bucket_start(minute, t->width);
+        /* Entries mostly come in time order: try the bin the last one went to. Bins are unique
+         * by minute, so a bin with this minute is the one the index would find. */
+        if (t->last < t->n_bins && t->bins[t->last].k.minute == k.minute) {
+            t->bins[t->last].n += n;
+            return 0;
+        }
         long i = fl_cellmap_get(&t->index, &k, t->bins, sizeof(agg_tbin));
         if (i >= 0) {
             t->bins[i].n += n;
+            t->last = (size_t)i;
             return 0;
         }
         if (t->n_bins < AGG_TIME_BINS || t->width >= (INT64_C(1) << 50))
@@ -130,7 +152,7 @@ static int bin_add(agg_time *t, int64_t minute, uint64_t n)
     t->bins[t->n_bins].n = n;
     if (fl_cellmap_put(&t->index, (uint32_t)t->n_bins, t->bins, sizeof(agg_tbin)))
         return FL_ENOMEM;
-    t->n_bins++;
+    t->last = t->n_bins++;
     return 0;
 }
 
@@ -139,7 +161,13 @@ int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t
     if (bin_add(t, minute_of(ts), n))
         return FL_ENOMEM;
     t->n += n;
-    if (extreme_offer(t->lo, &t->n_lo, 1, ts, file, line) ||
+    /* Most entries are neither among the earliest nor the latest: one comparison says so,
+     * before a call (issue 15). */
+    bool full_lo = t->n_lo == AGG_TIME_EXTREMES, full_hi = t->n_hi == AGG_TIME_EXTREMES;
+    if (!(full_lo && ts > t->lo[AGG_TIME_EXTREMES - 1].ts) &&
+        extreme_offer(t->lo, &t->n_lo, 1, ts, file, line))
+        return FL_ENOMEM;
+    if (!(full_hi && ts < t->hi[AGG_TIME_EXTREMES - 1].ts) &&
         extreme_offer(t->hi, &t->n_hi, -1, ts, file, line))
         return FL_ENOMEM;
     return 0;

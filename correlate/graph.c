@@ -15,10 +15,27 @@
 
 #define GRAPH_SLOTS (4 * GRAPH_KEEP) /* open addressing, load <= 0.5 at 2 x GRAPH_KEEP */
 
+#define PREFIX_MAX 128 /* longest trace prefix ("projects/P/traces/") remembered */
+#define SVC_CACHE 4     /* service names whose hash is remembered */
+#define SVC_NAME_MAX 64
+
+/* Hashing every request's trace id byte by byte was a fifth of the aggregate's cost (issue 15).
+ * Trace ids of one input mostly share their "projects/P/traces/" prefix, and FNV-1a is a fold
+ * over the bytes, so the state after the prefix is remembered and hashing resumes from it: the
+ * values are exactly fl_hash64's (summaries store them). Service hashes are remembered by name. */
+typedef struct hash_memo {
+    char prefix[PREFIX_MAX];
+    size_t prefix_len; /* 0: nothing remembered */
+    uint64_t prefix_h; /* the FNV-1a state after the prefix */
+    char svc[SVC_CACHE][SVC_NAME_MAX];
+    uint64_t svc_h[SVC_CACHE]; /* 0: slot empty */
+} hash_memo;
+
 struct agg_graph {
     agg_trace *slots; /* h == 0: empty */
     size_t n;
     uint64_t cutoff;  /* traces hashing above this are not kept (UINT64_MAX: none cut yet) */
+    hash_memo memo;
 };
 
 agg_graph *agg_graph_new(void)
@@ -139,6 +156,52 @@ uint64_t agg_graph_service_hash(const char *service)
     return h ? h : 1;
 }
 
+/* fl_hash64 (FNV-1a) from state h over s[0, n): the same values, unrolled by eight. */
+static uint64_t fnv_from(uint64_t h, const char *s, size_t n)
+{
+    const uint64_t prime = UINT64_C(0x100000001b3);
+    const unsigned char *p = (const unsigned char *)s;
+    for (; n >= 8; p += 8, n -= 8)
+        for (int k = 0; k < 8; k++)
+            h = (h ^ p[k]) * prime;
+    for (; n; p++, n--)
+        h = (h ^ *p) * prime;
+    return h;
+}
+
+/* fl_hash64 of the trace id, seed 0x7ace, resumed after a remembered prefix when it matches. */
+static uint64_t trace_hash(hash_memo *m, const char *trace)
+{
+    size_t n = strlen(trace);
+    if (m->prefix_len && n >= m->prefix_len && memcmp(trace, m->prefix, m->prefix_len) == 0)
+        return fnv_from(m->prefix_h, trace + m->prefix_len, n - m->prefix_len);
+    const char *slash = memrchr(trace, '/', n);
+    size_t pl = slash ? (size_t)(slash - trace) + 1 : 0;
+    if (pl >= PREFIX_MAX)
+        pl = 0;
+    uint64_t h = fl_hash64(trace, pl, 0x7ace);
+    if (pl) {
+        memcpy(m->prefix, trace, pl);
+        m->prefix_len = pl;
+        m->prefix_h = h;
+    }
+    return fnv_from(h, trace + pl, n - pl);
+}
+
+static uint64_t service_hash(hash_memo *m, const char *service)
+{
+    size_t n = strlen(service);
+    size_t k = (n ^ (unsigned char)service[n - 1]) % SVC_CACHE;
+    if (m->svc_h[k] && strcmp(m->svc[k], service) == 0)
+        return m->svc_h[k];
+    uint64_t h = agg_graph_service_hash(service);
+    if (n < SVC_NAME_MAX) {
+        memcpy(m->svc[k], service, n + 1);
+        m->svc_h[k] = h;
+    }
+    return h;
+}
+
 int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_time ts,
                   double latency_s)
 {
@@ -146,9 +209,9 @@ int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_tim
         return 0;
     if (!*gp && !(*gp = agg_graph_new()))
         return FL_ENOMEM;
-    uint64_t h = fl_hash64(trace, strlen(trace), 0x7ace);
+    uint64_t h = trace_hash(&(*gp)->memo, trace);
     fl_time end = ts + (latency_s > 0 ? (fl_time)(latency_s * FL_USEC_PER_SEC) : 0);
-    return graph_put(*gp, h ? h : 1, agg_graph_service_hash(service), ts, end);
+    return graph_put(*gp, h ? h : 1, service_hash(&(*gp)->memo, service), ts, end);
 }
 
 int agg_graph_merge(agg_graph **dst, const agg_graph *src)

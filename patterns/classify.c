@@ -3,6 +3,7 @@
  * not vetoed by its rule's "not" patterns wins. */
 #include "fl_patterns_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,25 @@ static int run(fl_matcher *m, uint32_t rule, pcre2_code *code, bool jit, const c
     return rc;
 }
 
+void fl_rules_jit(const fl_rules *rs, uint32_t ri)
+{
+    fl_rule *r = rs->rules[ri];
+    if (atomic_load_explicit(&r->jit_ready, memory_order_acquire))
+        return;
+    pthread_mutex_t *lock = (pthread_mutex_t *)&rs->jit_lock;
+    pthread_mutex_lock(lock);
+    if (!atomic_load_explicit(&r->jit_ready, memory_order_relaxed)) {
+        /* pcre2_match runs a "not" regex's JIT code when it has some */
+        for (size_t k = 0; k < r->n_veto; k++)
+            pcre2_jit_compile(r->veto[k], PCRE2_JIT_COMPLETE);
+        for (size_t i = 0; i < rs->n_regex; i++)
+            if (rs->regex[i].rule == ri)
+                rs->regex[i].jit = pcre2_jit_compile(rs->regex[i].code, PCRE2_JIT_COMPLETE) == 0;
+        atomic_store_explicit(&r->jit_ready, true, memory_order_release);
+    }
+    pthread_mutex_unlock(lock);
+}
+
 static void take_fields(const fl_regex *x, const char *s, pcre2_match_data *md, fl_match *out)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -171,10 +191,15 @@ static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, si
             m->gen = 1;
         }
         m->n_cand = 0;
-        if (rs->pf)
-            fl_prefilter_scan(rs->pf, s, n, mark, m);
-        for (size_t i = 0; i < rs->n_unfiltered; i++)
-            mark(m, rs->unfiltered[i]);
+        /* Entries the severity gate keeps from most rules scan for the others' literals only:
+         * the candidates the loop below would keep are the same. */
+        const fl_prefilter *pf = any_severity_only ? rs->pf_any : rs->pf;
+        const uint32_t *unf = any_severity_only ? rs->unfiltered_any : rs->unfiltered;
+        size_t n_unf = any_severity_only ? rs->n_unfiltered_any : rs->n_unfiltered;
+        if (pf)
+            fl_prefilter_scan(pf, s, n, mark, m);
+        for (size_t i = 0; i < n_unf; i++)
+            mark(m, unf[i]);
         sort_candidates(m->cand, m->n_cand);
         cand = m->cand;
         n_cand = m->n_cand;
@@ -190,6 +215,7 @@ static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, si
         const fl_rule *r = rs->rules[x->rule];
         if (any_severity_only && !r->info.any_severity)
             continue;
+        fl_rules_jit(rs, x->rule);
         if (run(m, x->rule, x->code, x->jit, s, n) < 0)
             continue;
         fl_match tmp = {.rule = &r->info};
@@ -244,6 +270,80 @@ static bool is_audit(const fl_entry *e)
            e->log_kind == FL_LOG_AUDIT_DATA_ACCESS;
 }
 
+/* Appends s to buf[0, *len), cut to fit cap with its NUL (as snprintf cuts); *full counts
+ * what snprintf would have returned. */
+static void put_cut(char *buf, size_t cap, size_t *len, size_t *full, const char *s, size_t n)
+{
+    *full += n;
+    n = FL_MIN(n, cap - 1 - *len);
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+/* Decimal digits of u, right-aligned in out[0, 24); returns where they start. */
+static size_t digits(uint64_t u, char out[24])
+{
+    size_t at = 24;
+    do
+        out[--at] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    return at;
+}
+
+/* " latency=%.3fs" without printf's float formatting (most of a 5xx entry's cost; issue 15),
+ * or 0 to let snprintf do it: d must be well below 2^53 / 1000 and not near a rounding tie,
+ * so that rounding d * 1000 gives the digits printf's exact rounding gives. */
+static size_t latency_text(double d, char out[48])
+{
+    if (!(d >= 0) || signbit(d) || d >= 1e9)
+        return 0;
+    double m = d * 1000.0; /* error at most 2^-14 below 1e12 */
+    uint64_t f = (uint64_t)m;
+    double frac = m - (double)f;
+    if (frac > 0.499 && frac < 0.501)
+        return 0;
+    uint64_t r = f + (frac > 0.5);
+    char num[24];
+    size_t at = digits(r / 1000, num), n = 0;
+    memcpy(out, " latency=", 9);
+    n = 9;
+    memcpy(out + n, num + at, 24 - at);
+    n += 24 - at;
+    out[n++] = '.';
+    out[n++] = (char)('0' + r % 1000 / 100);
+    out[n++] = (char)('0' + r % 100 / 10);
+    out[n++] = (char)('0' + r % 10);
+    out[n++] = 's';
+    return n;
+}
+
+/* "HTTP %d %s %.512s latency=%.3fs" (latency when known), as snprintf would cut it at cap. */
+static size_t http_subject(const fl_entry *e, char *buf, size_t cap)
+{
+    char num[24];
+    unsigned u = e->http_status < 0 ? 0u - (unsigned)e->http_status : (unsigned)e->http_status;
+    size_t at = digits(u, num), len = 0, full = 0;
+    if (e->http_status < 0)
+        num[--at] = '-';
+    put_cut(buf, cap, &len, &full, "HTTP ", 5);
+    put_cut(buf, cap, &len, &full, num + at, 24 - at);
+    put_cut(buf, cap, &len, &full, " ", 1);
+    put_cut(buf, cap, &len, &full, e->http_method, strlen(e->http_method));
+    put_cut(buf, cap, &len, &full, " ", 1);
+    put_cut(buf, cap, &len, &full, e->http_url, strnlen(e->http_url, 512));
+    if (full < cap && e->latency_s >= 0) {
+        char lat[48];
+        size_t n = latency_text(e->latency_s, lat);
+        if (n)
+            put_cut(buf, cap, &len, &full, lat, n);
+        else
+            len += FL_MIN((size_t)snprintf(buf + len, cap - len, " latency=%.3fs", e->latency_s),
+                          cap - 1 - len);
+    }
+    return len;
+}
+
 size_t fl_classify_subject(const fl_entry *e, char *buf, size_t cap)
 {
     if (cap < 2)
@@ -262,10 +362,7 @@ size_t fl_classify_subject(const fl_entry *e, char *buf, size_t cap)
                      e->audit_service, e->audit_method,
                      e->has_audit_status ? e->audit_status_code : 0, e->audit_resource);
     } else if (n == 0 && e->http_status >= 500) {
-        w = snprintf(buf + n, room, "HTTP %d %s %.512s", e->http_status, e->http_method,
-                     e->http_url);
-        if (w > 0 && (size_t)w < room && e->latency_s >= 0)
-            w += snprintf(buf + n + (size_t)w, room - (size_t)w, " latency=%.3fs", e->latency_s);
+        return http_subject(e, buf, cap);
     }
     if (w > 0)
         n += FL_MIN((size_t)w, room - 1);

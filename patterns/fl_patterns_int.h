@@ -5,6 +5,8 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "fl_patterns.h"
 
@@ -35,12 +37,16 @@ typedef struct fl_rule {
     size_t n_veto;
     char **literals; /* user-given prefilter literals (lowercased), or NULL */
     size_t n_literals;
+    /* Its regexes (positive and "not") are JIT-compiled when it first becomes a candidate
+     * (classify.c): most rules never do in a run, and compiling all of them was a third of a
+     * run's fixed cost (issue 15). Set (release) once compiled, under fl_rules.jit_lock. */
+    atomic_bool jit_ready;
 } fl_rule;
 
 /* A positive regex in evaluation order (priority, then load order). */
 typedef struct fl_regex {
     pcre2_code *code; /* owned by its rule */
-    bool jit;
+    bool jit;         /* JIT code exists; read only once the rule's jit_ready is set */
     uint32_t rule; /* index into fl_rules.rules */
     fl_capture_name *names;
     uint32_t n_names;
@@ -58,7 +64,14 @@ struct fl_rules {
     uint32_t *unfiltered; /* regexes with no usable literal: always candidates */
     size_t n_unfiltered;
     size_t n_any_severity; /* rules that classify entries of any severity */
+    fl_prefilter *pf_any;  /* the same, for the regexes of any_severity rules only */
+    uint32_t *unfiltered_any;
+    size_t n_unfiltered_any;
+    pthread_mutex_t jit_lock; /* one thread JIT-compiles a rule (fl_rule.jit_ready) */
 };
+
+/* classify.c: JIT-compiles rule ri's regexes unless done (thread-safe; no-op once done). */
+void fl_rules_jit(const fl_rules *rs, uint32_t ri);
 
 /* literals.c: derives, for a PCRE2 pattern, a set of lowercase literals at least one of which
  * must occur in any subject the pattern matches (one per top-level alternative). Returns the
@@ -80,6 +93,10 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *s, size_t n,
                        void (*mark)(void *ctx, uint32_t regex), void *ctx);
 /* Number of distinct literals. */
 size_t fl_prefilter_literals(const fl_prefilter *pf);
+/* The scan tests eight positions a step with AVX2 where the CPU has it (on by default); off,
+ * the portable loop does all. Both report the same; tests compare them. Returns whether on. */
+void fl_prefilter_set_simd(fl_prefilter *pf, bool on);
+bool fl_prefilter_simd(const fl_prefilter *pf);
 
 /* regex_lint.c: true when the pattern repeats without bound a group that itself holds an unbounded
  * quantifier ((x+x+)+): catastrophic backtracking. *offset is the group's '('. */

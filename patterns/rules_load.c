@@ -524,6 +524,9 @@ void fl_rules_free(fl_rules *rs)
     fl_free(rs->rules);
     fl_prefilter_free(rs->pf);
     fl_free(rs->unfiltered);
+    fl_prefilter_free(rs->pf_any);
+    fl_free(rs->unfiltered_any);
+    pthread_mutex_destroy(&rs->jit_lock);
     fl_free(rs);
 }
 
@@ -549,6 +552,26 @@ static uint32_t capture_count(pcre2_code *c)
 }
 
 /* Evaluation order, JIT, capture names and the prefilter. */
+/* The prefilter and unfiltered list of the any_severity rules alone, for entries only those
+ * may classify (INFO lines): the same candidates the full prefilter gives them after the
+ * severity gate drops the rest, found with a much sparser bitmap (issue 15). */
+static int build_any_severity(fl_rules *rs, fl_pf_literal *lits, size_t n_lits)
+{
+    if (!rs->n_any_severity)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < n_lits; i++)
+        if (rs->rules[rs->regex[lits[i].regex].rule]->info.any_severity)
+            lits[n++] = lits[i];
+    rs->unfiltered_any = fl_calloc(rs->n_unfiltered + 1, sizeof(*rs->unfiltered_any));
+    if (!rs->unfiltered_any)
+        return FL_ENOMEM;
+    for (size_t i = 0; i < rs->n_unfiltered; i++)
+        if (rs->rules[rs->regex[rs->unfiltered[i]].rule]->info.any_severity)
+            rs->unfiltered_any[rs->n_unfiltered_any++] = rs->unfiltered[i];
+    return fl_prefilter_build(&rs->pf_any, lits, n);
+}
+
 static int finish(fl_rules *rs)
 {
     size_t n_regex = 0;
@@ -582,7 +605,6 @@ static int finish(fl_rules *rs)
         fl_rule *r = rs->rules[order[oi].index];
         rs->n_any_severity += r->info.any_severity;
         for (size_t k = 0; k < r->n_veto; k++) {
-            pcre2_jit_compile(r->veto[k], PCRE2_JIT_COMPLETE);
             rs->max_ovec = FL_MAX(rs->max_ovec, capture_count(r->veto[k]));
         }
         for (size_t k = 0; k < r->n_re && rc == 0; k++) {
@@ -590,7 +612,7 @@ static int finish(fl_rules *rs)
             fl_regex *x = &rs->regex[ri];
             x->code = r->re[k];
             x->rule = order[oi].index;
-            x->jit = pcre2_jit_compile(x->code, PCRE2_JIT_COMPLETE) == 0;
+            x->jit = false; /* compiled on first use: fl_rules_jit */
             rs->max_ovec = FL_MAX(rs->max_ovec, capture_count(x->code));
 
             uint32_t count = 0, entry_size = 0;
@@ -654,6 +676,8 @@ static int finish(fl_rules *rs)
     }
     if (rc == 0)
         rc = fl_prefilter_build(&rs->pf, lits, n_lits);
+    if (rc == 0)
+        rc = build_any_severity(rs, lits, n_lits);
     for (size_t i = 0; i < n_owned; i++)
         fl_literals_free(owned[i], owned_n[i]);
     fl_free(owned);
@@ -690,6 +714,7 @@ int fl_rules_load(fl_rules **out, const char *const *dirs, size_t n_dirs, char *
         free_rule_list(&ld);
         return FL_ENOMEM;
     }
+    pthread_mutex_init(&rs->jit_lock, NULL);
     rs->rules = ld.rules;
     rs->n_rules = ld.n_rules;
     int rc = finish(rs);

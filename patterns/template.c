@@ -671,6 +671,10 @@ size_t fl_template(const char *msg, size_t len, char *out, size_t cap)
 
 void fl_fingerprint(const char *tmpl, size_t len, char out[17])
 {
+    /* "%016llx" by hand: this runs for every error entry (issue 15). */
+    static const char hex[] = "0123456789abcdef";
     uint64_t h = fl_hash64(tmpl, len, FL_HASH_SEED);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        out[i] = hex[h & 15];
+    out[16] = '\0';
 }

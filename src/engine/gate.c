@@ -18,6 +18,7 @@ struct fl_gate {
     fl_filter_spec spec;
     bound since, until;
     int min_severity; /* -1: none */
+    bool filters;     /* any of the above: without, every entry passes (checked once) */
     fl_time newest;   /* first pass: newest entry passing the other filters */
     uint64_t filtered_out, duplicates, unchecked;
     char project[128]; /* the smallest project id admitted: the same for any input order */
@@ -118,6 +119,8 @@ int fl_gate_new(fl_gate **out, const fl_filter_spec *spec, char *errbuf, size_t 
         fl_gate_free(g);
         return rc;
     }
+    g->filters = g->spec.n_services || g->spec.n_revisions || g->min_severity >= 0 ||
+                 g->since.text || g->until.text;
     *out = g;
     return 0;
 }
@@ -249,8 +252,9 @@ static bool seen_before(fl_gate *g, const fl_entry *e)
 
 static bool passes_filter(const fl_gate *g, const fl_entry *e)
 {
-    return passes_attributes(g, e) && !(g->since.text && e->ts < g->since.at) &&
-           !(g->until.text && e->ts > g->until.at);
+    return !g->filters ||
+           (passes_attributes(g, e) && !(g->since.text && e->ts < g->since.at) &&
+            !(g->until.text && e->ts > g->until.at));
 }
 
 void fl_gate_count_duplicate(fl_gate *g, const fl_entry *e)
@@ -275,8 +279,9 @@ bool fl_gate_admit(fl_gate *g, const fl_entry *e)
         g->duplicates++;
         return false;
     }
-    if (e->project[0] && strlen(e->project) < sizeof g->project &&
-        (!g->project[0] || strcmp(e->project, g->project) < 0))
+    /* Usually the project already kept: strcmp says so before any strlen. */
+    if (e->project[0] && (!g->project[0] || strcmp(e->project, g->project) < 0) &&
+        strlen(e->project) < sizeof g->project)
         snprintf(g->project, sizeof g->project, "%s", e->project);
     return true;
 }

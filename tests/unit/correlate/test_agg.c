@@ -435,6 +435,73 @@ static void test_alloc_failures(void)
     CHECK(failed_runs > 0 && ok_runs > 0);
 }
 
+static void trace_check(const agg_trace *t, void *arg)
+{
+    const char *const *traces = arg;
+    bool known = false;
+    for (size_t i = 0; traces[i] && !known; i++) {
+        uint64_t h = fl_hash64(traces[i], strlen(traces[i]), 0x7ace);
+        known = t->h == (h ? h : 1);
+    }
+    CHECK(known);
+    for (size_t k = 0; k < t->n; k++)
+        CHECK(t->s[k].svc == agg_graph_service_hash("a") ||
+              t->s[k].svc == agg_graph_service_hash("bb") ||
+              t->s[k].svc == agg_graph_service_hash("a-0001"));
+}
+
+/* The lookup hints (rev_get, cell_get, the time bins, the trace and service hash memos) only
+ * save work: trace hashes stay fl_hash64's (summaries store them), and revisions whose names
+ * share hint slots, or a hint left stale by an expiry, still count where they belong. */
+static void test_lookup_hints(void)
+{
+    static const char *const traces[] = {"projects/p/traces/0af7651916cd43dd8448eb211c80319c",
+                                         "projects/p/traces/0af7651916cd43dd8448eb211c80319d",
+                                         "projects/other/traces/abc",
+                                         "projects/p/traces/x",
+                                         "projects/p/traces/",
+                                         "bare-trace-id",
+                                         "projects/p/traces/0af7651916cd43dd8448eb211c80319c",
+                                         NULL};
+    static const char *const svcs[] = {"a", "bb", "a-0001"};
+    fl_agg *a = fl_agg_new(NULL);
+    fl_entry e;
+    fl_entry_init(&e);
+    fl_time t0 = T("2026-03-02T10:00:00Z");
+    /* 40 revisions of 3 services, interleaved, with equal tails and equal lengths */
+    char rev[64];
+    uint64_t want[3][40] = {{0}};
+    for (int i = 0; i < 2400; i++) {
+        int s = i % 3, r = (i * 7) % 40;
+        snprintf(rev, sizeof rev, "%s-%05d-aaa", svcs[s], r);
+        test_entry t = {t0 + (fl_time)(i % 300) * 10 * FL_USEC_PER_SEC, FL_LOG_REQUESTS,
+                        FL_SEV_INFO, 200, svcs[s], rev, NULL, NULL, NULL,
+                        traces[i % (FL_ARRAY_LEN(traces) - 1)], 0.25};
+        fill(&e, &t);
+        CHECK_INT(fl_agg_add(a, &e, NULL), 0);
+        want[s][r]++;
+        if (i == 1200)
+            fl_agg_expire(a, t0); /* keeps everything but rebuilds the indices */
+    }
+    fl_entry_free(&e);
+    CHECK_INT(a->n_revs, 3 * 40);
+    for (size_t i = 0; i < a->n_revs; i++) {
+        uint64_t req = 0;
+        for (size_t c = 0; c < a->n_cells; c++)
+            if (a->cells[c].k.grp < 0 && a->cells[c].k.rev == (int32_t)i)
+                req += a->cells[c].requests;
+        int s = strcmp(a->revs[i].service, "a") == 0 ? 0 : strcmp(a->revs[i].service, "bb") == 0;
+        if (strcmp(a->revs[i].service, "a-0001") == 0)
+            s = 2;
+        int r = atoi(a->revs[i].revision + strlen(svcs[s]) + 1);
+        CHECK(r >= 0 && r < 40);
+        CHECK_INT(req, r >= 0 && r < 40 ? want[s][r] : 0);
+    }
+    CHECK(a->graph != NULL);
+    agg_graph_each(a->graph, trace_check, (void *)traces);
+    fl_agg_free(a);
+}
+
 int main(void)
 {
     test_field_cap_order();
@@ -450,6 +517,7 @@ int main(void)
     test_order_and_merge(bad_deploy_with_outliers, "bad_deploy with far-away timestamps");
     test_outliers_window();
     test_revision_cap();
+    test_lookup_hints();
     test_alloc_failures();
     return fl_test_done();
 }

@@ -3,7 +3,9 @@
 #include "fl_config.h"
 #include "fl_patterns_int.h"
 #include "fl_test.h"
+#include "route.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +111,7 @@ static void mark_seen(void *ctx, uint32_t r)
     ((bool *)ctx)[r] = true;
 }
 
-/* The automaton must report exactly the literals a naive search finds. */
-static void test_prefilter_vs_naive(void)
+static void prefilter_vs_naive(bool simd)
 {
     static const char *const words[] = {"he",           "she",     "his",     "hers",
                                         "error",        "rror",    "timeout", "out",
@@ -126,18 +127,21 @@ static void test_prefilter_vs_naive(void)
     }
     fl_prefilter *pf = NULL;
     CHECK_INT(fl_prefilter_build(&pf, lits, FL_ARRAY_LEN(lits)), 0);
+    fl_prefilter_set_simd(pf, simd);
+    if (simd && !fl_prefilter_simd(pf))
+        fprintf(stderr, "note: no AVX2 here, only the portable prefilter scan is tested\n");
     srand(7);
-    const char alphabet[] = "aehrsoutimEOTRNCFUD ";
+    const char alphabet[] = "aehrsoutimEOTRNCFUD @[\xc9";
     int mismatches = 0;
-    for (int round = 0; round < 2000; round++) {
-        char text[64];
-        size_t len = (size_t)(rand() % 60);
+    for (int round = 0; round < 4000; round++) {
+        char text[128];
+        size_t len = (size_t)(rand() % (round % 2 ? 24 : 120));
         for (size_t i = 0; i < len; i++)
             text[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
         text[len] = '\0';
         bool seen[FL_ARRAY_LEN(words)] = {false};
         fl_prefilter_scan(pf, text, len, mark_seen, seen);
-        char folded[64];
+        char folded[128];
         for (size_t i = 0; i <= len; i++)
             folded[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
         for (size_t w = 0; w < FL_ARRAY_LEN(words); w++)
@@ -145,6 +149,178 @@ static void test_prefilter_vs_naive(void)
     }
     CHECK_INT(mismatches, 0);
     fl_prefilter_free(pf);
+}
+
+/* The prefilter must report exactly the literals a naive search finds, with the AVX2 scan
+ * (where the CPU has it) and with the portable one, for texts shorter and longer than the
+ * 16 bytes a vector step reads. */
+static void test_prefilter_vs_naive(void)
+{
+    for (int simd = 1; simd >= 0; simd--)
+        prefilter_vs_naive(simd);
+}
+
+/* The subject of an empty 5xx request log is built by hand; it must read exactly as the
+ * snprintf it replaced, cut the same way, for latencies of every size, near rounding ties
+ * (0.0005, 2.0625 is a true tie) and negative zero. */
+static void test_http_subject_as_printf(void)
+{
+    static const double fixed[] = {0,       -0.0,        0.0005,  0.0015,  2.0625, 0.0625,
+                                   1.2345,  0.999999,    1e-7,    9.9995,  1e8,    123456789.123,
+                                   1e9,     4.5e15,      1e300,   0.1235,  30.0,   0.00049999};
+    const char *methods[] = {"GET", "", "PROPFIND-LONG-METHOD"};
+    fl_entry e;
+    fl_entry_init(&e);
+    srand(3);
+    int differ = 0;
+    char url[700];
+    memset(url, 'u', sizeof(url) - 1);
+    url[sizeof(url) - 1] = '\0';
+    memcpy(url, "https://x.run.app/api/v1/", 25);
+    for (int round = 0; round < 20000; round++) {
+        double lat = round < (int)FL_ARRAY_LEN(fixed) ? fixed[round]
+                     : round % 3 == 0 ? (double)(rand() % 100000) / 1000 + 0.0005
+                     : round % 3 == 1 ? (double)rand() / RAND_MAX * 100
+                                      : (double)rand() * rand() / 1e3;
+        if (round % 17 == 0)
+            lat = -1;
+        size_t url_len = (size_t)(round % 5 == 0 ? 600 : 25 + rand() % 40);
+        fl_entry_clear(&e);
+        e.log_kind = FL_LOG_REQUESTS;
+        e.http_status = round % 7 == 0 ? 599 : 503;
+        e.latency_s = lat;
+        const char *method = methods[round % 3];
+        fl_entry_set(&e, &e.http_method, method, strlen(method));
+        fl_entry_set(&e, &e.http_url, url, url_len);
+        size_t caps[] = {2, 9, 40, 600, 4096};
+        size_t cap = caps[round % 5];
+        char got[4096], want[4096 + 64];
+        size_t n = fl_classify_subject(&e, got, cap);
+        int w = snprintf(want, cap, "HTTP %d %s %.512s", e.http_status, method, e.http_url);
+        if (w > 0 && (size_t)w < cap && lat >= 0)
+            w += snprintf(want + w, cap - (size_t)w, " latency=%.3fs", lat);
+        size_t wn = FL_MIN((size_t)w, cap - 1);
+        want[wn] = '\0';
+        if (n != wn || strcmp(got, want) != 0) {
+            if (differ++ < 3)
+                fprintf(stderr, "subject %zu '%s', want %zu '%s'\n", n, got, wn, want);
+        }
+    }
+    CHECK_INT(differ, 0);
+    fl_entry_free(&e);
+}
+
+/* fl_route_template as it was written with snprintf, the reference for the hand-built one. */
+static void route_reference(const char *url, char *out, size_t cap)
+{
+    size_t len = 0;
+    if (!cap)
+        return;
+    out[0] = '\0';
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : url;
+    if (!p || !*p)
+        p = "/";
+    size_t end = strcspn(p, "?#");
+    int segments = 0;
+    for (size_t i = 0; i < end;) {
+        if (p[i] == '/') {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < end && p[j] != '/')
+            j++;
+        size_t n = j - i, digits = 0;
+        for (size_t k = 0; k < n; k++)
+            digits += p[i + k] >= '0' && p[i + k] <= '9';
+        bool id = (digits && digits == n) || digits >= 3 || (n >= 16 && digits);
+        int w = ++segments > FL_ROUTE_MAX_SEGMENTS ? snprintf(out + len, cap - len, "/...")
+                : id ? snprintf(out + len, cap - len, "/<id>")
+                     : snprintf(out + len, cap - len, "/%.*s", (int)n, p + i);
+        if (w < 0 || (size_t)w >= cap - len) {
+            out[len] = '\0';
+            return;
+        }
+        len += (size_t)w;
+        if (segments > FL_ROUTE_MAX_SEGMENTS)
+            return;
+        i = j;
+    }
+    if (!len)
+        snprintf(out, cap, "/");
+}
+
+static void test_route_template_as_printf(void)
+{
+    static const char alphabet[] = "ab/c12?#:x-";
+    static const size_t caps[] = {1, 2, 5, 6, 7, 13, 64, 512};
+    srand(9);
+    int differ = 0;
+    for (int round = 0; round < 20000; round++) {
+        char url[200];
+        size_t len = 0;
+        if (round % 2)
+            len = (size_t)snprintf(url, sizeof(url), "https://h.run.app");
+        size_t extra = (size_t)(rand() % 120);
+        for (size_t i = 0; i < extra; i++)
+            url[len++] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        url[len] = '\0';
+        size_t cap = caps[round % FL_ARRAY_LEN(caps)];
+        char got[512], want[512];
+        memset(got, 'G', sizeof(got));
+        memset(want, 'G', sizeof(want));
+        fl_route_template(url, got, cap);
+        route_reference(url, want, cap);
+        differ += strcmp(got, want) != 0;
+    }
+    CHECK_INT(differ, 0);
+}
+
+/* Every golden line as an INFO stdout entry (only any_severity rules may classify it, found
+ * with their own prefilter) and as an ERROR: the same answer with the prefilter as without. */
+static void test_any_severity_prefilter(void)
+{
+    fl_matcher *with = fl_matcher_new(rules), *without = fl_matcher_new(rules);
+    fl_matcher_set_prefilter(without, false);
+    fl_entry e;
+    fl_entry_init(&e);
+    DIR *d = opendir(FL_SOURCE_PATTERNS_DIR "/../../tests/data/rules");
+    CHECK(d != NULL);
+    int lines = 0, differ = 0, info_matched = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!strstr(de->d_name, ".txt"))
+            continue;
+        char path[1024], buf[8192];
+        snprintf(path, sizeof(path), "%s/../../tests/data/rules/%s", FL_SOURCE_PATTERNS_DIR,
+                 de->d_name);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(buf, sizeof(buf), f)) {
+            char *bar = strstr(buf, " | ");
+            if (!bar || strncmp(buf, "source", 6) == 0)
+                continue;
+            char *msg = bar + 3;
+            msg[strcspn(msg, "\n")] = '\0';
+            for (int sev = 0; sev < 2; sev++) {
+                set_entry(&e, sev ? FL_SEV_ERROR : FL_SEV_INFO, FL_LOG_STDOUT, msg);
+                const char *a = class_of(with, &e), *b = class_of(without, &e);
+                differ += strcmp(a, b) != 0;
+                info_matched += !sev && strcmp(a, "-") != 0;
+            }
+            lines++;
+        }
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    CHECK(lines > 100);
+    CHECK(info_matched > 0); /* some golden lines are any_severity rules' */
+    CHECK_INT(differ, 0);
+    fl_entry_free(&e);
+    fl_matcher_free(with);
+    fl_matcher_free(without);
 }
 
 /* A corpus built from the golden lines' shapes plus healthy chatter. */
@@ -326,6 +502,47 @@ static void test_templates(void)
     CHECK_STR(fa, "cbf29ce484222325");
 }
 
+static void mark_count(void *ctx, uint32_t r)
+{
+    ((uint32_t *)ctx)[r]++;
+}
+
+/* With the shipped rules' literals: the AVX2 scan reports the same (literal, regex) pairs, as
+ * often, as the portable scan, on the corpus and on text spliced from corpus pieces. */
+static void test_prefilter_simd_same(void)
+{
+    fl_prefilter *pf = rules->pf;
+    CHECK(pf != NULL);
+    if (!pf || !fl_prefilter_simd(pf))
+        return; /* no AVX2: the portable scan is all there is */
+    uint32_t *a = calloc(rules->n_regex + 1, sizeof(*a)), *b = calloc(rules->n_regex + 1, sizeof(*b));
+    char text[2048];
+    srand(5);
+    int differ = 0;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = 0;
+        while (len < (size_t)(rand() % 1500)) {
+            const char *piece = corpus[(size_t)rand() % FL_ARRAY_LEN(corpus)];
+            size_t from = (size_t)rand() % (strlen(piece) + 1), n = strlen(piece) - from;
+            n = FL_MIN(n, sizeof(text) - 1 - len);
+            memcpy(text + len, piece + from, n);
+            len += n;
+            if (len < sizeof(text) - 1)
+                text[len++] = " \n\xc3:"[rand() % 4];
+        }
+        memset(a, 0, (rules->n_regex + 1) * sizeof(*a));
+        memset(b, 0, (rules->n_regex + 1) * sizeof(*b));
+        fl_prefilter_scan(pf, text, len, mark_count, a);
+        fl_prefilter_set_simd(pf, false);
+        fl_prefilter_scan(pf, text, len, mark_count, b);
+        fl_prefilter_set_simd(pf, true);
+        differ += memcmp(a, b, (rules->n_regex + 1) * sizeof(*a)) != 0;
+    }
+    CHECK_INT(differ, 0);
+    free(a);
+    free(b);
+}
+
 /* Random text made of the characters the maskers care about: no crash, no overrun, output
  * within the cap and NUL-terminated, deterministic. ASan/UBSan builds make this meaningful. */
 static void test_random_text(void)
@@ -360,8 +577,12 @@ int main(void)
         return 1;
     }
     test_severity_gate();
+    test_http_subject_as_printf();
+    test_route_template_as_printf();
+    test_any_severity_prefilter();
     test_long_messages();
     test_prefilter_vs_naive();
+    test_prefilter_simd_same();
     test_threads();
     test_templates();
     test_random_text();
