@@ -13,9 +13,18 @@
  *                                  refused (they lack the resource labels and httpRequest) */
 #include "ingest_internal.h"
 #include "fl_json_str.h"
+#include "json/json_internal.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* SSE2 bracket scanning, unless FL_NO_SIMD asks for the portable loops (a unit test builds
+ * this file that way, so that both paths stay tested). */
+#if defined(__SSE2__) && !defined(FL_NO_SIMD)
+#define FL_SPLIT_SSE2 1
+#else
+#define FL_SPLIT_SSE2 0
+#endif
 
 typedef enum { ST_TOP, ST_ELEM } scan_state;
 
@@ -46,7 +55,9 @@ struct fl_splitter {
     fl_json_str str;
     size_t elem_start;
     uint64_t elem_line;
-    long elem_indent; /* column of the element's first byte when it starts a line, else -1 */
+    long elem_indent;   /* column of the element's first byte when it starts a line, else -1 */
+    fl_entry *in_place; /* fl_splitter_next_entry: parse elements where they lie, into this */
+    bool *parsed;
 
     fl_buf yaml_json; /* YAML format: the current document converted to JSON */
 };
@@ -339,7 +350,7 @@ static bool starts_new_element(const fl_splitter *sp, size_t i)
     return (long)(i - j) <= sp->elem_indent;
 }
 
-#if defined(__SSE2__)
+#if FL_SPLIT_SSE2
 #include <emmintrin.h>
 #endif
 
@@ -347,7 +358,7 @@ static bool starts_new_element(const fl_splitter *sp, size_t i)
  * '"', '\\' and '\n'; outside one '"', brackets and '\n'. 16 bytes at a time with SSE2. */
 static inline size_t next_special(const char *b, size_t i, size_t end, bool in_str)
 {
-#if defined(__SSE2__)
+#if FL_SPLIT_SSE2
     const __m128i quote = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n');
     const __m128i bslash = _mm_set1_epi8('\\'), lower = _mm_set1_epi8(0x20);
     const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
@@ -467,7 +478,7 @@ static size_t byte_step(fl_splitter *sp, size_t i, size_t lim, bool *done)
     return i;
 }
 
-#if defined(__SSE2__)
+#if FL_SPLIT_SSE2
 typedef struct block_masks {
     uint64_t quote, bslash, nl, open, close;
 } block_masks;
@@ -521,7 +532,7 @@ static inline uint64_t prefix_xor(uint64_t x)
  * strings are visited. Returns false (nothing done) when the block needs the byte loop. */
 static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
 {
-#if defined(__SSE2__)
+#if FL_SPLIT_SSE2
     size_t i = *pi;
     const char *b = sp->buf;
     block_masks m;
@@ -567,6 +578,32 @@ static bool block_step(fl_splitter *sp, size_t *pi, bool *done)
 #endif
 }
 
+/* The element that starts at sp->pos (a '{'), parsed where it lies: the bytes are read once,
+ * by the parser, instead of once by the bracket scanner and again by the parser (issue 15).
+ * Taken only when the scanner would cut the same record: the object is valid JSON (strings and
+ * brackets balance, no string holds a newline), it fits in a record, and no '{' inside starts
+ * a line at the element's own column or less (the scanner's cut for an unclosed element).
+ * Anything else (invalid, repaired, oversize, not all read yet) returns false with nothing
+ * changed, and the scanner takes the element as before. */
+static bool parse_in_place(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
+{
+    const char *p = sp->buf + sp->pos;
+    fl_json_extent x;
+    if (fl_entry_parse_fast_prefix(p, FL_MIN(sp->end - sp->pos, sp->record_max), sp->in_place,
+                                   &x) != 0 ||
+        (sp->top_col >= 0 && x.brace_col <= sp->top_col))
+        return false;
+    *rec = p;
+    *len = x.len;
+    *line = sp->line;
+    *sp->parsed = true;
+    sp->line += x.lines;
+    sp->pos += x.len;
+    sp->start = sp->pos;
+    sp->top_col = -1;
+    return true;
+}
+
 static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
 {
     for (;;) {
@@ -590,6 +627,8 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
                     sp->in_array = false;
                     sp->top_col = -1;
                 } else {
+                    if (c == '{' && sp->in_place && parse_in_place(sp, rec, len, line))
+                        return 1;
                     begin_element(sp, sp->pos, c != '{' && c != '[');
                     continue; /* the element loop looks at this byte again */
                 }
@@ -766,6 +805,22 @@ void fl_splitter_take_rest(fl_splitter *sp, const char **p, size_t *n)
     *p = sp->buf + sp->start;
     *n = sp->end - sp->start;
     sp->start = sp->pos = sp->end;
+}
+
+int fl_splitter_next_entry(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line,
+                          fl_entry *e, bool *parsed)
+{
+    *parsed = false;
+    if (!sp->detected)
+        detect(sp);
+    if (!e || (sp->fmt != FL_FMT_ARRAY && sp->fmt != FL_FMT_CONCAT))
+        return fl_splitter_next(sp, rec, len, line);
+    sp->in_place = e;
+    sp->parsed = parsed;
+    int rc = next_scan(sp, rec, len, line);
+    sp->in_place = NULL;
+    sp->parsed = NULL;
+    return rc;
 }
 
 int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)

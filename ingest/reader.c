@@ -152,15 +152,18 @@ static int next_raw(fl_reader *r, fl_entry *e)
         const char *rec;
         size_t len;
         uint64_t line;
-        int rc = fl_splitter_next(r->sp, &rec, &len, &line);
+        bool parsed;
+        int rc = fl_splitter_next_entry(r->sp, &rec, &len, &line, r->opts.slow_json ? NULL : e,
+                                        &parsed);
         if (rc == 0) {
             end_input(r);
             flush_counts(r);
             continue;
         }
         char err[256] = "";
-        rc = r->opts.slow_json ? fl_entry_parse_jansson(rec, len, e, err, sizeof(err))
-                               : fl_entry_parse(rec, len, e, err, sizeof(err));
+        rc = parsed              ? 0
+             : r->opts.slow_json ? fl_entry_parse_jansson(rec, len, e, err, sizeof(err))
+                                 : fl_entry_parse(rec, len, e, err, sizeof(err));
         if (rc == 0) {
             e->src_file = r->cur_name;
             e->src_line = line;

@@ -15,6 +15,7 @@
 #include "json_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <locale.h>
 #include <math.h>
@@ -24,12 +25,24 @@
 
 #define MAX_DEPTH JSON_PARSER_MAX_DEPTH
 
+/* SSE2 scanning, unless FL_NO_SIMD asks for the portable byte loops (a unit test builds this
+ * file that way, so that both paths stay tested). */
+#if defined(__SSE2__) && !defined(FL_NO_SIMD)
+#define FL_JSON_SSE2 1
+#else
+#define FL_JSON_SSE2 0
+#endif
+
 typedef struct fp {
     const char *base;
     const char *p;
     const char *end;
     fl_slots *s;
     const char *err; /* first error message; p is left at its position */
+    /* Pretty-printed input (what the array splitter needs to know, fl_entry_parse_fast_prefix):
+     * newlines skipped, and the least column of a '{' that starts a line (LONG_MAX: none). */
+    uint64_t lines;
+    long brace_col;
 } fp;
 
 /* Children of each object slot (and of the root), bucketed by key length for lookup: most keys
@@ -61,8 +74,42 @@ static inline uint64_t load_word(const char *p, size_t n)
     return v;
 }
 
+/* Key prediction. A source's entries mostly repeat one or two key layouts, so the key at a
+ * given position of an object is usually the one seen there before. Each object context
+ * (the root and each object slot with mapped children) remembers, per key position, the last
+ * two keys seen there as byte patterns of up to 32 bytes: the blanks before the key (in
+ * pretty-printed input, the newline and indentation), the key in quotes, the colon and the
+ * blanks after it. When the input bytes equal a pattern, the key is known (and known valid:
+ * the same bytes were checked when the pattern was learnt) without skipping blanks, scanning
+ * the string or looking it up: keys were half of the parser's work. */
+#define PRED_POS 16 /* key positions remembered per object */
+
+typedef struct key_way {
+    char pat[32];
+    uint32_t mask; /* bit i: pat[i] must match; 0: empty */
+    unsigned char len;
+    signed char slot;
+    unsigned char lines; /* newlines in pat */
+} key_way;
+
+typedef struct key_pred {
+    key_way way[2];
+    unsigned char victim; /* the way the next miss replaces */
+} key_pred;
+
+static signed char ctx_index[FL_S_COUNT]; /* prediction context of an object slot, or -1 */
+static int n_ctx = 1;                     /* 0 is the root */
+#define PRED_CTX 16
+
+static _Thread_local key_pred preds[PRED_CTX][PRED_POS];
+
 __attribute__((constructor(200))) static void kids_init(void)
 {
+    for (int i = 0; i < FL_S_COUNT; i++) {
+        ctx_index[i] = -1;
+        if (fl_slot_defs[i].last > i && n_ctx < PRED_CTX)
+            ctx_index[i] = (signed char)n_ctx++;
+    }
     for (int i = 0; i < FL_S_COUNT; i++) {
         int parent = fl_slot_defs[i].parent;
         kids *k = parent == FL_S_ROOT ? &root_kids : &slot_kids[parent];
@@ -85,7 +132,7 @@ static int fail(fp *f, const char *msg)
     return -1;
 }
 
-#if defined(__SSE2__)
+#if FL_JSON_SSE2
 #include <emmintrin.h>
 #endif
 
@@ -94,35 +141,108 @@ static inline bool is_ws(char c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-/* Most calls find no whitespace at all (NDJSON); pretty-printed input (the gcloud array form,
- * 2-space indent) has runs of a newline and up to a dozen spaces, skipped 16 bytes at a time. */
+/* Notes a '{' at p that follows a whitespace run [start, p) holding a newline: when only blanks
+ * are between them, the brace starts a line, and the array splitter needs its column. */
+static void note_brace(fp *f, const char *start, const char *p)
+{
+    const char *q = p;
+    while (q > start && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    if (q > start && q[-1] == '\n' && p - q < f->brace_col)
+        f->brace_col = p - q;
+}
+
+/* A run of whitespace that is more than one blank (pretty-printed input: a newline and the
+ * indentation), skipped 16 bytes at a time; newlines are counted and a '{' that starts a line
+ * is noted (fp.lines, fp.brace_col). Out of line: NDJSON never gets here. */
+static __attribute__((noinline)) void skip_ws_run(fp *f)
+{
+    const char *start = f->p, *p = start, *end = f->end;
+    uint64_t lines = 0;
+#if FL_JSON_SSE2
+    if (end - p >= 16) {
+        /* The usual run: one newline, then spaces, then a token within 16 bytes. */
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        unsigned nls = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+        unsigned blanks = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+        unsigned other = ~(blanks | nls) & 0xFFFFu;
+        if (other) {
+            int k = __builtin_ctz(other);
+            if ((nls & ((1u << k) - 1)) == 1 && (unsigned char)p[k] > ' ') {
+                f->p = p + k;
+                f->lines++;
+                if (p[k] == '{')
+                    note_brace(f, start, p + k);
+                return;
+            }
+        }
+    }
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i nl = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+        __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), nl),
+                                  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+                                               _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+        unsigned other = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
+        unsigned nls = (unsigned)_mm_movemask_epi8(nl);
+        int k = other ? __builtin_ctz(other) : 16;
+        for (nls &= (unsigned)((1ul << k) - 1); nls; nls &= nls - 1)
+            lines++;
+        p += k;
+        if (k < 16)
+            break;
+    }
+    if (end - p < 16)
+#endif
+        for (; p < end && is_ws(*p); p++)
+            lines += *p == '\n';
+    f->p = p;
+    if (!lines)
+        return;
+    f->lines += lines;
+    if (p < end && *p == '{')
+        note_brace(f, start, p);
+}
+
+/* Most calls find no whitespace at all (NDJSON); in pretty-printed input most runs are the
+ * one blank after a colon. */
 static inline void skip_ws(fp *f)
 {
     const char *p = f->p, *end = f->end;
     if (p >= end || (unsigned char)*p > ' ')
         return;
-#if defined(__SSE2__)
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)p);
-        __m128i ws = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
-            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
-                         _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
-        unsigned other = ~(unsigned)_mm_movemask_epi8(ws) & 0xFFFFu;
-        if (other) {
-            f->p = p + __builtin_ctz(other);
-            return;
-        }
-        p += 16;
+    if (*p == ' ' && end - p >= 2 && (unsigned char)p[1] > ' ') {
+        f->p = p + 1;
+        return;
     }
-#endif
-    while (p < end && is_ws(*p))
-        p++;
-    f->p = p;
+    skip_ws_run(f);
 }
 
-#if defined(__SSE2__)
+/* Whitespace after '{', '[' or ',': in pretty-printed input a newline and the indentation,
+ * checked inline (one compare of the 16 bytes after the newline against blanks). */
+static inline void skip_ws_line(fp *f)
+{
+    const char *p = f->p, *end = f->end;
+    if (p >= end || (unsigned char)*p > ' ')
+        return;
+#if FL_JSON_SSE2
+    if (*p == '\n' && end - p > 16) {
+        unsigned blanks = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + 1)), _mm_set1_epi8(' ')));
+        int k = __builtin_ctz(~blanks); /* 16 when all are blanks */
+        if (k < 16 && (unsigned char)p[1 + k] > ' ') {
+            f->p = p + 1 + k;
+            f->lines++;
+            if (p[1 + k] == '{')
+                note_brace(f, p, p + 1 + k);
+            return;
+        }
+    }
+#endif
+    skip_ws_run(f);
+}
+
+#if FL_JSON_SSE2
 /* Offset of the first byte in p[0..16) that needs a closer look inside a string ('"', '\\',
  * a control byte, or a byte >= 0x80), or 16 if none does. */
 static inline int first_special16(const char *p)
@@ -213,7 +333,7 @@ static inline __attribute__((always_inline)) int scan_string(fp *f, const char *
     bool has_esc = false;
     *body = p;
     for (;;) {
-#if defined(__SSE2__)
+#if FL_JSON_SSE2
         while (end - p >= 16) {
             int k = first_special16(p);
             p += k;
@@ -432,7 +552,7 @@ value:
     switch (*f->p) {
     case '{':
         f->p++;
-        skip_ws(f);
+        skip_ws_line(f);
         if (f->p < f->end && *f->p == '}') {
             f->p++;
             goto after;
@@ -442,7 +562,7 @@ value:
         goto key;
     case '[':
         f->p++;
-        skip_ws(f);
+        skip_ws_line(f);
         if (f->p < f->end && *f->p == ']') {
             f->p++;
             goto after;
@@ -496,7 +616,7 @@ after:
         return fail(f, "unexpected end of input");
     if (*f->p == ',') {
         f->p++;
-        skip_ws(f);
+        skip_ws_line(f);
         if (stack[sp - 1] == C_OBJ)
             goto key;
         goto value;
@@ -583,37 +703,102 @@ static int capture(fp *f, int slot, int depth)
     return 0;
 }
 
+/* The remembered key that the 32 bytes at p start with, or NULL. */
+static inline const key_way *predict(const key_pred *kp, const char *p)
+{
+#if FL_JSON_SSE2
+    __m128i a = _mm_loadu_si128((const __m128i *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
+    for (int i = 0; i < 2; i++) {
+        const key_way *w = &kp->way[i];
+        uint32_t eq = (uint32_t)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(a, _mm_loadu_si128((const __m128i *)w->pat))) |
+                      (uint32_t)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(b, _mm_loadu_si128((const __m128i *)(w->pat + 16))))
+                          << 16;
+        if (w->mask && (eq & w->mask) == w->mask)
+            return w;
+    }
+#else
+    for (int i = 0; i < 2; i++) {
+        const key_way *w = &kp->way[i];
+        if (w->mask && memcmp(p, w->pat, w->len) == 0)
+            return w;
+    }
+#endif
+    return NULL;
+}
+
+/* Remembers the bytes [start, start + n) (blanks, the key in quotes, the colon, blanks) that
+ * were read as a key with that slot, and the newlines among them. */
+static void learn(key_pred *kp, const char *start, size_t n, int slot)
+{
+    key_way *w = &kp->way[kp->victim];
+    kp->victim ^= 1;
+    memset(w->pat, 0, sizeof(w->pat));
+    memcpy(w->pat, start, n);
+    w->len = (unsigned char)n;
+    w->mask = n >= 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1;
+    w->slot = (signed char)slot;
+    w->lines = 0;
+    for (size_t i = 0; i < n; i++)
+        w->lines += start[i] == '\n';
+}
+
 /* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot). */
 static int parse_object(fp *f, int ctx, int depth)
 {
     const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
+    int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
+    key_pred *kp = ci >= 0 ? preds[ci] : NULL;
+    key_pred *kp_end = kp ? kp + PRED_POS : NULL;
+    bool first = true;
     f->p++; /* '{' */
-    skip_ws(f);
-    if (f->p < f->end && *f->p == '}') {
-        f->p++;
-        return 0;
-    }
     for (;;) {
-        if (f->p >= f->end || *f->p != '"')
-            return fail(f, "string or '}' expected");
-        f->p++;
+        /* Here: just after the '{' or a ','. */
         const char *body;
         size_t n;
         bool esc;
-        if (scan_string(f, &body, &n, &esc) < 0)
-            return -1;
         int slot = -1;
-        if (!esc) {
-            slot = match_key(k, body, n);
-        } else if (n <= 256) {
-            char key[256];
-            size_t m = fl_json_unescape(body, n, key);
-            slot = match_key(k, key, m);
+        const key_way *hit = kp < kp_end && f->end - f->p >= 32 ? predict(kp, f->p) : NULL;
+        if (hit) {
+            slot = hit->slot;
+            f->p += hit->len; /* past the colon and the blanks after it */
+            f->lines += hit->lines;
+        } else {
+            const char *start = f->p;
+            skip_ws_line(f);
+            if (first && f->p < f->end && *f->p == '}') {
+                f->p++;
+                return 0;
+            }
+            if (f->p >= f->end || *f->p != '"')
+                return fail(f, "string or '}' expected");
+            f->p++;
+            if (scan_string(f, &body, &n, &esc) < 0)
+                return -1;
+            if (!esc) {
+                slot = match_key(k, body, n);
+            } else if (n <= 256) {
+                char key[256];
+                size_t m = fl_json_unescape(body, n, key);
+                slot = match_key(k, key, m);
+            }
+            skip_ws(f);
+            if (f->p >= f->end || *f->p != ':')
+                return fail(f, "':' expected");
+            f->p++;
+            /* The blanks after the colon go into the pattern (no newline: a '{' after one is
+             * noted by skip_ws for the array splitter). */
+            const char *q = f->p;
+            while (q < f->end && *q == ' ' && q - start < 32)
+                q++;
+            if (!esc && kp < kp_end && q - start <= 32)
+                learn(kp, start, (size_t)(q - start), slot);
         }
-        skip_ws(f);
-        if (f->p >= f->end || *f->p != ':')
-            return fail(f, "':' expected");
-        f->p++;
+        first = false;
+        if (kp)
+            kp++;
         skip_ws(f);
         int rc;
         if (slot >= 0) {
@@ -626,12 +811,11 @@ static int parse_object(fp *f, int ctx, int depth)
         }
         if (rc < 0)
             return rc;
-        skip_ws(f);
+        skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
         if (f->p >= f->end)
             return fail(f, "'}' expected");
         if (*f->p == ',') {
             f->p++;
-            skip_ws(f);
             continue;
         }
         if (*f->p == '}') {
@@ -666,7 +850,7 @@ int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *er
     fl_slots s;
     for (int i = 0; i < FL_S_COUNT; i++)
         s.v[i].t = FL_V_NONE;
-    fp f = {buf, buf, buf + len, &s, NULL};
+    fp f = {.base = buf, .p = buf, .end = buf + len, .s = &s, .brace_col = LONG_MAX};
     skip_ws(&f);
     if (f.p >= f.end || (*f.p != '{' && *f.p != '[')) {
         fail(&f, "'[' or '{' expected");
@@ -689,8 +873,28 @@ int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *er
         return FL_EPARSE;
     }
     if (depth == 0 && fl_slots_envelope(&s))
-        return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, errbuf, errlen,
-                                  depth);
+        return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, errbuf, errlen, depth);
+    return fl_slots_to_entry(&s, e);
+}
+
+int fl_entry_parse_fast_prefix(const char *buf, size_t avail, fl_entry *e, fl_json_extent *x)
+{
+    fl_entry_clear(e);
+    if (avail == 0 || *buf != '{')
+        return FL_EPARSE;
+    fl_slots s;
+    for (int i = 0; i < FL_S_COUNT; i++)
+        s.v[i].t = FL_V_NONE;
+    fp f = {.base = buf, .p = buf, .end = buf + avail, .s = &s, .brace_col = LONG_MAX};
+    /* Nothing past the object's closing brace is looked at (the lexer never reads ahead of a
+     * token), so parsing the object inside a longer buffer is parsing it alone. */
+    if (parse_object(&f, FL_S_ROOT, 1) < 0)
+        return FL_EPARSE;
+    x->len = (size_t)(f.p - buf);
+    x->lines = f.lines;
+    x->brace_col = f.brace_col;
+    if (fl_slots_envelope(&s))
+        return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, NULL, 0, 0);
     return fl_slots_to_entry(&s, e);
 }
 

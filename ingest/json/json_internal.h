@@ -162,5 +162,17 @@ int fl_json_parse_repaired(const char *buf, size_t len, fl_entry *e, char *errbu
 
 /* The fast reader (ingest/json/fast.c). */
 int fl_entry_parse_fast(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen);
+/* Where a JSON object that fl_entry_parse_fast_prefix read in place ended, and what the array
+ * splitter needs to know to cut the same record its bracket scanner would. */
+typedef struct fl_json_extent {
+    size_t len;     /* the object's bytes, from its '{' to its '}' */
+    uint64_t lines; /* newlines inside */
+    long brace_col; /* least column of a '{' that starts a line inside (LONG_MAX: none) */
+} fl_json_extent;
+/* The object that starts at buf (its '{'), when it is a valid LogEntry that fl_entry_parse
+ * would accept unrepaired: returns 0 with e filled and *x set (bytes after the object are not
+ * looked at). Anything else returns non-zero and the caller must cut the record and parse it
+ * the usual way (errors, repairs and warnings come from there). */
+int fl_entry_parse_fast_prefix(const char *buf, size_t avail, fl_entry *e, fl_json_extent *x);
 
 #endif

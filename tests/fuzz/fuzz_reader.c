@@ -2,8 +2,10 @@
  * by magic bytes), format detection and record splitting (NDJSON, arrays, concatenated
  * objects, broken brackets), multi-line reassembly. The input is served through a memfd, so
  * the reader runs exactly as on a file. Checks: no crash or sanitizer report, every entry's
- * line is within the input, and entries come out of one file in a sane count. */
+ * line is within the input, entries come out of one file in a sane count, and gcloud-array
+ * elements parsed in place come out exactly as the bracket scanner would cut them. */
 #include "fl_ingest.h"
+#include "split_compare.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         fl_diag_free(&d);
     }
+    /* The array splitter's in-place parse must cut and read exactly what its bracket scanner
+     * and fl_entry_parse do (split_compare.h). */
+    size_t in_place;
+    if (fl_split_compare("fuzz input", path, 4096, &in_place) != 0)
+        abort();
     close(fd);
     return 0;
 }

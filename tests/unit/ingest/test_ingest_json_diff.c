@@ -7,6 +7,7 @@
 #include "ingest_test_util.h"
 
 #include <dirent.h>
+#include <jansson.h>
 
 #ifndef FL_FUZZ_CORPUS
 #define FL_FUZZ_CORPUS "tests/fuzz/corpus/entry"
@@ -20,8 +21,8 @@ typedef struct input {
     char name[96];
 } input;
 
-static input inputs[256];
-static size_t n_inputs;
+static input inputs[4096];
+static size_t n_inputs, n_plain_inputs; /* mutated MUTATIONS_PER_INPUT times: the first ones */
 
 static void add_input(const char *name, const char *data, size_t len)
 {
@@ -37,6 +38,57 @@ static void add_input(const char *name, const char *data, size_t len)
     in->name[k] = '\0';
 }
 
+/* The fast reader remembers the keys it saw at each position of an object (32-byte patterns:
+ * the key, its quote and colon) and takes input bytes that equal one as that key. Each layout
+ * below is read once as it is (which teaches it) and then with the key or the bytes around the
+ * 32-byte window changed: a near-miss must fall back to the full scan, and everything must
+ * still agree with jansson. Keys of 1 to 34 bytes, mapped and unmapped, at several positions. */
+static void add_key_boundary_inputs(void)
+{
+    static const char *const mapped[] = {"textPayload", "severity", "receiveTimestamp",
+                                         "insertId",    "trace",    "logName"};
+    static const char *const variants[] = {
+        "%s",         /* as taught */
+        "%sX",        /* one byte longer */
+        "X%s",        /* shifted */
+        "%s\\u0041",  /* an escape where the pattern has its quote */
+        "%s\xc3\xa9", /* non-ASCII in the window */
+        "%s\xff",     /* invalid UTF-8 in the window */
+        "%s\x01",     /* a control byte */
+    };
+    char key[64], var[96], doc[512];
+    for (int len = 1; len <= 34; len++) {
+        for (int m = 0; m < 2; m++) {
+            if (m == 0) {
+                memset(key, 'k', (size_t)len);
+                key[len] = '\0';
+            } else {
+                snprintf(key, sizeof key, "%s", mapped[len % FL_ARRAY_LEN(mapped)]);
+            }
+            for (size_t v = 0; v < FL_ARRAY_LEN(variants); v++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+                snprintf(var, sizeof var, variants[v], key);
+#pragma GCC diagnostic pop
+                /* The key first, second and after a nested object; then a space before the
+                 * colon, a value that breaks right after the pattern, and a document that
+                 * ends inside the 32-byte window. */
+                int n = snprintf(doc, sizeof doc,
+                                 "{\"%s\":\"v1\",\"severity\":\"ERROR\",\"resource\":{\"%s\":"
+                                 "\"in\",\"labels\":{\"%s\":1}},\"%s\":\"again\"}",
+                                 var, var, var, m ? "textPayload" : var);
+                add_input("key window", doc, (size_t)n);
+                n = snprintf(doc, sizeof doc, "{\"insertId\":\"i\",\"%s\" :\"v\"}", var);
+                add_input("key window, space", doc, (size_t)n);
+                n = snprintf(doc, sizeof doc, "{\"insertId\":\"i\",\"%s\":]}", var);
+                add_input("key window, bad value", doc, (size_t)n);
+                n = snprintf(doc, sizeof doc, "{\"insertId\":\"i\",\"%s\":", var);
+                add_input("key window, cut", doc, (size_t)n);
+            }
+        }
+    }
+}
+
 static void load_inputs(void)
 {
     size_t n;
@@ -46,9 +98,19 @@ static void load_inputs(void)
         nl = memchr(p, '\n', (size_t)(all + n - p));
         if (!nl)
             nl = all + n;
-        char name[32];
+        char name[64];
         snprintf(name, sizeof(name), "sample line %d", line);
         add_input(name, p, (size_t)(nl - p));
+        /* Pretty-printed too (gcloud's array elements, `jq .`): the key patterns then hold
+         * the newline and indentation before each key. */
+        json_t *v = json_loadb(p, (size_t)(nl - p), 0, NULL);
+        for (int indent = 2; v && indent <= 4; indent += 2) {
+            char *pretty = json_dumps(v, JSON_INDENT(indent) | JSON_PRESERVE_ORDER);
+            snprintf(name, sizeof(name), "sample line %d, indent %d", line, indent);
+            add_input(name, pretty, strlen(pretty));
+            free(pretty);
+        }
+        json_decref(v);
     }
     free(all);
     /* A repeated key replaces the whole earlier value, children included (the fast reader
@@ -57,7 +119,8 @@ static void load_inputs(void)
         "{\"resource\":{\"labels\":{\"service_name\":\"a\",\"revision_name\":\"r\"}},"
         "\"resource\":{\"labels\":{\"service_name\":\"b\"}}}",
         "{\"resource\":{\"labels\":{\"revision_name\":\"r\"},\"labels\":{}},\"textPayload\":\"x\"}",
-        "{\"jsonPayload\":{\"error\":{\"stack\":\"s\"},\"error\":\"plain\"},\"severity\":\"ERROR\"}",
+        "{\"jsonPayload\":{\"error\":{\"stack\":\"s\"},\"error\":\"plain\"},\"severity\":"
+        "\"ERROR\"}",
         "{\"httpRequest\":{\"status\":500},\"httpRequest\":\"gone\",\"textPayload\":\"t\"}",
         "{\"textPayload\":\"one\",\"jsonPayload\":{\"message\":\"m\"},\"jsonPayload\":7}",
     };
@@ -77,6 +140,8 @@ static void load_inputs(void)
     }
     if (d)
         closedir(d);
+    n_plain_inputs = n_inputs;
+    add_key_boundary_inputs();
 }
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
@@ -175,7 +240,8 @@ int main(void)
     }
     static char buf[1 << 20];
     for (size_t i = 0; i < n_inputs; i++) {
-        for (int m = 0; m < MUTATIONS_PER_INPUT; m++) {
+        int mutations = i < n_plain_inputs ? MUTATIONS_PER_INPUT : 8;
+        for (int m = 0; m < mutations; m++) {
             size_t len = mutate(&inputs[i], buf, sizeof(buf));
             fl_entry e;
             fl_entry_init(&e);

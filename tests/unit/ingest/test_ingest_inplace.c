@@ -1,0 +1,212 @@
+/* The array splitter's in-place parse (fl_splitter_next_entry: the parser reads a gcloud-array
+ * element where it lies and says where it ended) against the bracket scanner followed by
+ * fl_entry_parse. On every input, valid or broken, both must give the same records (line,
+ * bytes), the same entries or error texts, and the same warnings. Inputs: the real samples
+ * pretty-printed as a gcloud array and as `jq .` output, hand cases where the scanner cuts
+ * a valid object (a '{' that starts a line at the element's column), CRLF and tabs, records
+ * straddling read chunks, small record caps, and thousands of deterministic mutations. */
+#include "fl_test.h"
+#include "ingest_test_util.h"
+#include "split_compare.h"
+
+#include <jansson.h>
+
+/* Both ways on content; returns the number of records parsed in place. */
+static size_t agree(const char *what, const char *content, size_t n, size_t record_max)
+{
+    const char *path = tu_path("inplace.json");
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return 0;
+    fwrite(content, 1, n, f);
+    fclose(f);
+    size_t in_place = 0;
+    CHECK(fl_split_compare(what, path, record_max, &in_place) == 0);
+    return in_place;
+}
+
+static size_t agree_str(const char *what, const char *content)
+{
+    return agree(what, content, strlen(content), 0);
+}
+
+/* The samples as one gcloud array (jansson's 2-space indent, like gcloud's) or as objects one
+ * after another (`jq .`), repeated until the text is at least min_len bytes. */
+static char *samples_as(bool array, size_t min_len, size_t *out_len)
+{
+    size_t n;
+    char *all = tu_read_file(FL_INGEST_DATA "/logentries.ndjson", &n);
+    json_t *arr = json_array();
+    for (char *p = all, *nl; p < all + n; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(all + n - p));
+        if (!nl)
+            nl = all + n;
+        json_t *v = json_loadb(p, (size_t)(nl - p), 0, NULL);
+        if (v)
+            json_array_append_new(arr, v);
+    }
+    free(all);
+    size_t len = 0, cap = 0;
+    char *out = NULL;
+    do {
+        char *text = NULL;
+        if (array) {
+            text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        } else {
+            size_t k = 0, tl = 0;
+            for (size_t i = 0; i < json_array_size(arr); i++) {
+                char *one =
+                    json_dumps(json_array_get(arr, i), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                size_t ol = strlen(one);
+                text = realloc(text, tl + ol + 2);
+                memcpy(text + tl, one, ol);
+                tl += ol;
+                text[tl++] = '\n';
+                text[tl] = '\0';
+                free(one);
+                k++;
+            }
+        }
+        size_t tl = strlen(text);
+        if (len + tl + 2 > cap) {
+            cap = (len + tl + 2) * 2;
+            out = realloc(out, cap);
+        }
+        memcpy(out + len, text, tl);
+        len += tl;
+        out[len++] = '\n';
+        out[len] = '\0';
+        free(text);
+    } while (len < min_len);
+    json_decref(arr);
+    *out_len = len;
+    return out;
+}
+
+static void test_samples(void)
+{
+    size_t n;
+    char *arr = samples_as(true, 0, &n);
+    CHECK(agree("samples as an array", arr, n, 0) > 20);
+    free(arr);
+    char *cat = samples_as(false, 0, &n);
+    CHECK(agree("samples as jq output", cat, n, 0) > 20);
+    free(cat);
+    /* Several read chunks: elements straddle the chunk ends. */
+    char *big = samples_as(true, 3 * FL_READ_CHUNK, &n);
+    CHECK(agree("samples, many chunks", big, n, 0) > 100);
+    /* A cap that some samples exceed: those are the scanner's (oversize), the rest in place. */
+    CHECK(agree("samples, small cap", big, n, 2048) > 20);
+    free(big);
+}
+
+/* Valid JSON that the scanner still cuts: a '{' that starts a line no deeper than its element.
+ * The in-place parse must not hide the scanner's warning. */
+static void test_scanner_cuts(void)
+{
+    static const char *const cases[] = {
+        "[\n  {\"textPayload\": \"a\", \"jsonPayload\":\n  {\"message\": \"m\"}},\n"
+        "  {\"textPayload\": \"b\"}\n]\n",
+        "[\n  {\"textPayload\": \"a\", \"labels\":\n{\"k\": \"v\"}}\n]\n",
+        "[\n  {\"textPayload\": \"a\", \"labels\":\n \t{\"k\": \"v\"}}\n]\n",
+        /* deeper than the element: no cut, read in place */
+        "[\n  {\"textPayload\": \"a\", \"labels\":\n   {\"k\": \"v\"}}\n]\n",
+        /* '\r' before the brace: not a line start for the scanner */
+        "[\n  {\"textPayload\": \"a\", \"labels\":\n\r{\"k\": \"v\"}}\n]\n",
+        "{\"textPayload\": \"a\",\n\"labels\":\n{\"k\": \"v\"}}\n{\"textPayload\": \"b\"}\n",
+        "[\n  {\"textPayload\": \"a\", \"x\": [\n  {\"k\": \"v\"}]}\n]\n",
+        /* the same layout twice: the second time the parser knows the key bytes before the
+         * brace (key prediction) and must still note the brace */
+        "[\n  {\"textPayload\": \"a\", \"labels\":\n  {\"k\": \"v\"}},\n"
+        "  {\"textPayload\": \"a\", \"labels\":\n  {\"k\": \"v\"}},\n"
+        "  {\"textPayload\": \"a\", \"labels\":\n  {\"k\": \"v\"}}\n]\n",
+        "{\"textPayload\": \"a\", \"labels\":\n{\"k\": \"v\"}}\n"
+        "{\"textPayload\": \"a\", \"labels\":\n{\"k\": \"v\"}}\n"
+        "{\"textPayload\": \"a\", \"labels\":\n{\"k\": \"v\"}}\n",
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+        char what[32];
+        snprintf(what, sizeof what, "cut case %zu", i);
+        agree_str(what, cases[i]);
+    }
+    CHECK_INT(agree_str("deeper brace", cases[3]), 1);
+    CHECK_INT(agree_str("cut brace", cases[0]), 1); /* the second element only */
+}
+
+static void test_layouts(void)
+{
+    agree_str("crlf", "[\r\n  {\r\n    \"textPayload\": \"a\",\r\n    \"severity\": \"ERROR\"\r\n"
+                      "  },\r\n  {\r\n    \"textPayload\": \"b\"\r\n  }\r\n]\r\n");
+    agree_str("tabs", "[\n\t{\n\t\t\"textPayload\": \"a\",\n\t\t\"severity\": \"ERROR\"\n\t}\n]\n");
+    agree_str("one line", "[{\"textPayload\":\"a\"},{\"textPayload\":\"b\"}]");
+    agree_str("blank lines", "[\n\n  {\n\n    \"textPayload\": \"a\"\n\n  }\n\n]\n");
+    agree_str("long indentation",
+              "[\n  {\n                                        \"textPayload\": \"a\",\n"
+              "                                        \"severity\":    \"INFO\"\n  }\n]\n");
+    agree_str("unclosed", "[\n  {\n    \"textPayload\": \"a\"\n");
+    agree_str("unclosed string",
+              "[\n  {\n    \"textPayload\": \"a\n  },\n  {\"textPayload\": \"b\"}\n]");
+    agree_str("repaired", "[\n  {\n    \"textPayload\": \"bad \xff byte\"\n  }\n]\n");
+    agree_str("trailing garbage",
+              "[\n  {\"textPayload\": \"a\"} x,\n  {\"textPayload\": \"b\"}\n]\n");
+    agree_str("envelope", "[\n  {\"message\": {\"data\": \"eyJ0ZXh0UGF5bG9hZCI6ImluIn0=\"}}\n]\n");
+    agree_str("scalars", "[\n  1,\n  \"x\",\n  {\"textPayload\": \"a\"}\n]\n");
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1DULL;
+
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* Byte edits that matter to either side: brackets, quotes, backslashes, newlines, blanks,
+ * invalid UTF-8, NUL. */
+static void test_mutations(void)
+{
+    size_t n;
+    char *arr = samples_as(true, 0, &n);
+    static const char bytes[] = "{}[]\",:\\\n \t\r\x01\xff\xc3";
+    char *buf = malloc(n + 64);
+    for (int m = 0; m < 600; m++) {
+        memcpy(buf, arr, n);
+        size_t len = n;
+        int edits = 1 + (int)(next_rand() % 3);
+        for (int k = 0; k < edits; k++) {
+            size_t pos = (size_t)(next_rand() % len);
+            switch (next_rand() % 3) {
+            case 0:
+                buf[pos] = bytes[next_rand() % (sizeof(bytes) - 1)];
+                break;
+            case 1:
+                memmove(buf + pos, buf + pos + 1, len - pos - 1);
+                len--;
+                break;
+            default:
+                memmove(buf + pos + 1, buf + pos, len - pos);
+                buf[pos] = bytes[next_rand() % (sizeof(bytes) - 1)];
+                len++;
+                break;
+            }
+        }
+        char what[48];
+        snprintf(what, sizeof what, "mutation %d", m);
+        agree(what, buf, len, m % 4 == 0 ? 1500 : 0);
+    }
+    free(buf);
+    free(arr);
+}
+
+int main(void)
+{
+    test_samples();
+    test_scanner_cuts();
+    test_layouts();
+    test_mutations();
+    tu_cleanup();
+    return fl_test_done();
+}
