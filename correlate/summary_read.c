@@ -159,6 +159,7 @@ static int read_agg(rd *r, fl_agg *a)
     a->max_ts = get_i64(r);
     a->width = get_i64(r);
     a->changes_dropped = get_u64(r);
+    a->fcells_dropped = get_u64(r);
     if (a->width < 1 || (a->width & (a->width - 1)) != 0)
         r->bad = true;
 
@@ -210,7 +211,7 @@ static int read_agg(rd *r, fl_agg *a)
             s->insert_id = get_str(r, false, &oom);
             s->message = get_str(r, false, &oom);
         }
-        size_t nf = get_count(r, false, 2 * 4 + 8);
+        size_t nf = get_count(r, false, 3 * 4 + 8);
         if (nf > AGG_MAX_FIELD_VALUES)
             r->bad = true;
         if (!r->bad && !oom && nf && !(g->fields = fl_calloc(nf, sizeof(agg_field))))
@@ -220,6 +221,21 @@ static int read_agg(rd *r, fl_agg *a)
             f->name = get_str(r, false, &oom);
             f->value = get_str(r, false, &oom);
             f->count = get_u64(r);
+            /* the value's time cells, ascending (fl_agg_merge re-buckets them) */
+            size_t nc = get_count(r, false, 16);
+            if (nc > AGG_MAX_FIELD_CELLS - a->n_fcells)
+                r->bad = true;
+            if (!r->bad && !oom && nc && !(f->cells = fl_calloc(nc, sizeof(agg_fcell))))
+                return FL_ENOMEM;
+            for (size_t k = 0; k < nc && !r->bad; k++) {
+                agg_fcell *c = &f->cells[f->n_cells++];
+                c->minute = get_i64(r);
+                c->n = get_u64(r);
+                if (k && c->minute <= f->cells[k - 1].minute)
+                    r->bad = true;
+            }
+            f->cap_cells = f->n_cells;
+            a->n_fcells += f->n_cells;
         }
     }
 
