@@ -105,6 +105,12 @@ static bool get_tag(rd *r, const char tag[4])
     return !r->bad;
 }
 
+/* A minute a timestamp (microseconds in an i64) can have: anything else is damage. */
+static bool minute_ok(int64_t m)
+{
+    return m >= INT64_MIN / AGG_MINUTE && m <= INT64_MAX / AGG_MINUTE;
+}
+
 static bool grow_to(void **v, size_t *cap, size_t n, size_t elem)
 {
     if (!n)
@@ -231,7 +237,7 @@ static int read_agg(rd *r, fl_agg *a)
                 agg_fcell *c = &f->cells[f->n_cells++];
                 c->minute = get_i64(r);
                 c->n = get_u64(r);
-                if (k && c->minute <= f->cells[k - 1].minute)
+                if (!minute_ok(c->minute) || (k && c->minute <= f->cells[k - 1].minute))
                     r->bad = true;
             }
             f->cap_cells = f->n_cells;
@@ -288,6 +294,10 @@ static int read_agg(rd *r, fl_agg *a)
     for (size_t i = 0; i < n && !r->bad; i++) {
         int64_t minute = get_i64(r);
         uint64_t cnt = get_u64(r);
+        if (!minute_ok(minute)) {
+            r->bad = true;
+            break;
+        }
         /* agg_time_add re-bins at the width read, so the histogram is the one written */
         if (i == 0 && t->width < tw)
             t->width = tw;
