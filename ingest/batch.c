@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define ERR_LEN 256
+#define RELEASE_SHIFT 20
 /* Entries keep storage up to this between batches. Every slot of every batch in flight keeps
  * what it grew to ((2 x threads + 1) batches x 1,024 slots), so this is per-slot memory times
  * 5,120 with two threads: at 64 KiB a long input's rare big entries (stack traces) made peak
@@ -17,14 +18,54 @@
  * costs nothing measurable. */
 #define KEEP_STORE 1024
 
+/* Grows the record slots to hold at least want (a chunk of short lines needs more than
+ * FL_BATCH_RECORDS). Returns 0 or FL_ENOMEM. */
+static int grow_records(fl_batch *b, size_t want)
+{
+    if (want <= b->rec_cap)
+        return 0;
+    size_t cap = FL_MAX(want, b->rec_cap * 2);
+    fl_batch_rec *rec = fl_realloc(b->rec, cap * sizeof(*rec));
+    if (!rec)
+        return FL_ENOMEM;
+    b->rec = rec;
+    fl_entry *ent = fl_realloc(b->ent, cap * sizeof(*ent));
+    if (!ent)
+        return FL_ENOMEM;
+    for (size_t i = b->rec_cap; i < cap; i++)
+        fl_entry_init(&ent[i]);
+    b->ent = ent;
+    b->rec_cap = cap;
+    return 0;
+}
+
+/* Gives back record slots grown far past the usual count. */
+static void shrink_records(fl_batch *b)
+{
+    if (b->rec_cap <= 4 * FL_BATCH_RECORDS)
+        return;
+    for (size_t i = FL_BATCH_RECORDS; i < b->rec_cap; i++)
+        fl_entry_free(&b->ent[i]);
+    fl_batch_rec *rec = fl_realloc(b->rec, FL_BATCH_RECORDS * sizeof(*rec));
+    fl_entry *ent = fl_realloc(b->ent, FL_BATCH_RECORDS * sizeof(*ent));
+    if (rec)
+        b->rec = rec;
+    if (ent)
+        b->ent = ent;
+    b->rec_cap = FL_BATCH_RECORDS;
+}
+
 int fl_batch_new(fl_batch **out)
 {
     *out = NULL;
     fl_batch *b = fl_calloc(1, sizeof(*b));
     if (!b)
         return FL_ENOMEM;
-    for (size_t i = 0; i < FL_BATCH_RECORDS; i++)
-        fl_entry_init(&b->ent[i]);
+    if (grow_records(b, FL_BATCH_RECORDS) != 0) {
+        fl_free(b->rec);
+        fl_free(b);
+        return FL_ENOMEM;
+    }
     fl_buf_init(&b->errs, (size_t)FL_BATCH_RECORDS * ERR_LEN);
     fl_diag_init(&b->stage);
     *out = b;
@@ -35,8 +76,12 @@ void fl_batch_free(fl_batch *b)
 {
     if (!b)
         return;
-    for (size_t i = 0; i < FL_BATCH_RECORDS; i++)
+    for (size_t i = 0; i < b->rec_cap; i++)
         fl_entry_free(&b->ent[i]);
+    fl_free(b->ent);
+    fl_free(b->rec);
+    fl_free(b->long_at);
+    fl_filemap_unref(b->map);
     for (size_t i = 0; i < b->out_cap; i++)
         fl_entry_free(&b->out[i]);
     fl_free(b->out);
@@ -59,6 +104,15 @@ static void trim(fl_entry *e)
 void fl_batch_reset(fl_batch *b)
 {
     b->n = b->len = b->n_out = 0;
+    b->chunked = false;
+    b->chunk = NULL;
+    b->chunk_len = 0;
+    b->n_long = 0;
+    b->drop_tail = false;
+    b->chunk_first = false;
+    fl_filemap_unref(b->map);
+    b->map = NULL;
+    shrink_records(b);
     if (b->cap > 2 * FL_BATCH_BYTES) {
         fl_free(b->data);
         b->data = NULL;
@@ -71,7 +125,7 @@ void fl_batch_reset(fl_batch *b)
 
 int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const char *file)
 {
-    if (b->n == FL_BATCH_RECORDS)
+    if (b->n == b->rec_cap)
         return FL_ENOMEM; /* the reader checks first: cannot happen */
     if (b->len + len > b->cap) {
         size_t cap = FL_MAX(b->len + len, (size_t)FL_BATCH_BYTES + 4096);
@@ -96,13 +150,18 @@ int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const 
 
 int fl_batch_parse(fl_batch *b)
 {
+    if (b->chunked && fl_batch_cut(b) != 0)
+        return FL_ENOMEM;
+    const char *base = b->chunked ? b->chunk : b->data;
     for (size_t i = 0; i < b->n; i++) {
         fl_batch_rec *r = &b->rec[i];
         fl_entry *e = &b->ent[i];
         char err[ERR_LEN] = "";
+        if (r->rc == FL_BATCH_OVERSIZE)
+            continue;
         trim(e);
-        r->rc = b->slow_json ? fl_entry_parse_jansson(b->data + r->off, r->len, e, err, sizeof err)
-                             : fl_entry_parse(b->data + r->off, r->len, e, err, sizeof err);
+        r->rc = b->slow_json ? fl_entry_parse_jansson(base + r->off, r->len, e, err, sizeof err)
+                             : fl_entry_parse(base + r->off, r->len, e, err, sizeof err);
         if (r->rc == 0) {
             e->src_file = r->file;
             e->src_line = r->line;
@@ -114,6 +173,73 @@ int fl_batch_parse(fl_batch *b)
                 return FL_ENOMEM;
         }
     }
+    /* Mapped pages that were read leave the resident set, a MiB at a time (each madvise
+     * costs the other cores a TLB flush): when this chunk crosses a MiB boundary, the MiB
+     * before the one it leaves goes. The few batches in flight are all within it, and a page
+     * dropped early is read again, never lost. Done here, not on the reader thread. */
+    if (b->map) {
+        size_t from = b->map_off >> RELEASE_SHIFT;
+        size_t to = (b->map_off + b->chunk_len) >> RELEASE_SHIFT;
+        if (to > from && to >= 2)
+            fl_filemap_release(b->map, (FL_MAX(from, 1) - 1) << RELEASE_SHIFT,
+                               (to - 1) << RELEASE_SHIFT);
+    }
+    return 0;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int add_line(fl_batch *b, size_t off, size_t len, uint64_t line, int rc)
+{
+    if (b->n == b->rec_cap && grow_records(b, b->n + 1) != 0)
+        return FL_ENOMEM;
+    fl_batch_rec *r = &b->rec[b->n++];
+    r->off = off;
+    r->len = len;
+    r->line = line;
+    r->file = b->file;
+    r->warn_before = b->warn_before;
+    r->rc = rc;
+    r->err = 0;
+    return 0;
+}
+
+/* The same cut as the splitter's NDJSON reader (format.c next_ndjson), line by line. */
+int fl_batch_cut(fl_batch *b)
+{
+    const char *c = b->chunk;
+    size_t len = b->chunk_len, pos = 0, k = 0;
+    uint64_t line = 0;
+    b->n = 0;
+    while (pos < len) {
+        const char *nl = memchr(c + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - c) : len;
+        if (k < b->n_long && b->long_at[k] == pos) {
+            if (add_line(b, pos, 0, line, FL_BATCH_OVERSIZE) != 0)
+                return FL_ENOMEM;
+            k++;
+        } else if (nl || !b->drop_tail) {
+            size_t from = pos, to = end;
+            while (to > from && is_blank(c[to - 1]))
+                to--;
+            while (from < to && is_blank(c[from]))
+                from++;
+            int rc = to - from > b->record_max ? FL_BATCH_OVERSIZE : 0;
+            if (to > from && add_line(b, from, to - from, line, rc) != 0)
+                return FL_ENOMEM;
+        }
+        if (!nl)
+            break;
+        line++;
+        pos = end + 1;
+    }
+    /* An over-long last line the reader dropped whole (no byte of it is in the chunk). */
+    if (k < b->n_long && b->long_at[k] == len && add_line(b, len, 0, line, FL_BATCH_OVERSIZE) != 0)
+        return FL_ENOMEM;
+    b->chunk_lines = line;
     return 0;
 }
 

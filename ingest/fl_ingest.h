@@ -25,6 +25,7 @@ typedef struct fl_reader_opts {
     unsigned shard_count; /* 0 or 1: every file (see fl_shard_of) */
     const char *storage_emulator_host; /* gs:// inputs go there, without credentials */
     const fl_auth_env *auth; /* gs:// credentials (the CLI fills it from the environment) */
+    bool no_mmap; /* read files with read(2), never in place (the CLI: FL_NO_MMAP=1) */
 } fl_reader_opts;
 
 /* The shard (0..count-1) a file belongs to: FNV-1a-64 of its path relative to the input
@@ -107,15 +108,19 @@ void fl_multiline_warn_caps(const fl_multiline *ml, fl_diag *d);
 
 /* ---- Parallel reading ----
  * The same pipeline as fl_reader_next, cut into stages so that several threads can share it:
- *   reader thread   fl_reader_fill: I/O, decompression, record splitting into a batch of raw
- *                   records (no parsing);
- *   any thread      fl_batch_parse: parses the batch's records;
- *   in input order  fl_reader_reassemble: multi-line reassembly across batches, warnings and
- *                   counts; the finished entries become the batch's output;
+ *   reader thread   fl_reader_fill: I/O and decompression only. NDJSON goes out as a chunk of
+ *                   whole lines (about FL_BATCH_BYTES; a mapped file's chunk points into the
+ *                   mapping, nothing is copied); other formats as a batch of records it cut;
+ *   any thread      fl_batch_parse: cuts a chunk into records, counting lines from the
+ *                   chunk's start, and parses the batch's records;
+ *   in input order  fl_reader_reassemble: adds the line where the chunk starts, multi-line
+ *                   reassembly across batches, warnings and counts; the finished entries
+ *                   become the batch's output;
  *   any thread      fl_batch_entry: classify / aggregate the output.
  * Entries, warnings (same order, same file:line) and counts are exactly those of
- * fl_reader_next. A batch holds at most FL_BATCH_RECORDS records and about FL_BATCH_BYTES of
- * record bytes (plus one record). */
+ * fl_reader_next. A batch of cut records holds at most FL_BATCH_RECORDS records and about
+ * FL_BATCH_BYTES of record bytes (plus one record); a chunk holds as many lines as fit in
+ * about FL_BATCH_BYTES (one line more when it is longer). */
 #define FL_BATCH_RECORDS 512
 #define FL_BATCH_BYTES (256 * 1024)
 

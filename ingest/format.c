@@ -22,8 +22,11 @@ typedef enum { ST_TOP, ST_ELEM } scan_state;
 struct fl_splitter {
     fl_diag *diag;
     size_t record_max;
-    char *buf;
+    char *buf; /* own_buf, or a mapped file (read-only: never written through buf then) */
+    char *own_buf;
     size_t cap;
+    fl_filemap *map;  /* the stream's mapping, when buf is it */
+    size_t released;  /* mapped bytes before this were given back (fl_filemap_release) */
     size_t start; /* first byte still needed */
     size_t end;   /* end of valid data */
     fl_stream *s;
@@ -56,7 +59,7 @@ int fl_splitter_new(fl_splitter **out, size_t record_max, fl_diag *diag)
     sp->diag = diag;
     sp->record_max = record_max ? record_max : FL_RECORD_MAX;
     sp->cap = sp->record_max + FL_READ_CHUNK + 16;
-    sp->buf = fl_malloc(sp->cap);
+    sp->buf = sp->own_buf = fl_malloc(sp->cap);
     fl_buf_init(&sp->yaml_json, 2 * sp->record_max + 64);
     if (!sp->buf) {
         fl_free(sp);
@@ -70,7 +73,7 @@ void fl_splitter_free(fl_splitter *sp)
 {
     if (!sp)
         return;
-    fl_free(sp->buf);
+    fl_free(sp->own_buf);
     fl_buf_free(&sp->yaml_json);
     fl_free(sp);
 }
@@ -85,6 +88,15 @@ void fl_splitter_begin(fl_splitter *sp, fl_stream *s)
     sp->s = s;
     sp->start = sp->end = 0;
     sp->eof = false;
+    sp->buf = sp->own_buf;
+    sp->released = 0;
+    sp->map = fl_stream_map(s);
+    if (sp->map) { /* the whole file is in view: fill() never runs, nothing is copied */
+        sp->buf = (char *)fl_filemap_data(sp->map);
+        sp->end = fl_filemap_len(sp->map);
+        sp->eof = true;
+        fl_stream_take(s, sp->end);
+    }
     sp->detected = false;
     sp->fmt = FL_FMT_UNKNOWN;
     sp->line = 1;
@@ -274,7 +286,9 @@ static int next_ndjson(fl_splitter *sp, const char **rec, size_t *len, uint64_t 
                 continue;
             }
         } else {
-            if (!sp->skipping && avail > sp->record_max) {
+            /* (A mapped file that shrank while read has zeros past its new end, not a line.) */
+            if (!sp->skipping && avail > sp->record_max &&
+                !(sp->map && fl_stream_damaged(sp->s))) {
                 oversize(sp, ln);
                 sp->skipping = true;
             }
@@ -734,10 +748,36 @@ static int next_yaml(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
     }
 }
 
+/* Mapped input: gives back the pages behind what was handed out, a whole MiB at a time, so
+ * that a file read in place does not stay in the resident set. Aligned ranges matter: giving
+ * back unaligned ones left more resident (page cache folios are larger than a page), 22 MiB
+ * peak instead of 17 on /tmp/pf/b.ndjson (13.7 with read(2)). */
+#define RELEASE_STEP ((size_t)1 << 20)
+
+fl_format fl_splitter_detect(fl_splitter *sp)
+{
+    if (!sp->detected)
+        detect(sp);
+    return sp->fmt;
+}
+
+void fl_splitter_take_rest(fl_splitter *sp, const char **p, size_t *n)
+{
+    *p = sp->buf + sp->start;
+    *n = sp->end - sp->start;
+    sp->start = sp->pos = sp->end;
+}
+
 int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
 {
     if (!sp->detected)
         detect(sp);
+    /* The record handed out last was used before this call: all before start is done. */
+    size_t upto = sp->start & ~(RELEASE_STEP - 1);
+    if (sp->map && upto > sp->released) {
+        fl_filemap_release(sp->map, sp->released, upto);
+        sp->released = upto;
+    }
     if (sp->fmt == FL_FMT_FOREIGN)
         return 0; /* already said what it is; nothing in it can be read */
     if (sp->fmt == FL_FMT_YAML)

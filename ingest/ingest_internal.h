@@ -16,9 +16,10 @@
 
 typedef struct fl_stream fl_stream;
 
-/* Opens path ("-" is stdin) and picks the decoder from the first bytes. On failure the cause
- * is reported to diag as FL_WARN_UNREADABLE and FL_EIO or FL_ENOTFOUND is returned. */
-int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag);
+/* Opens path ("-" is stdin) and picks the decoder from the first bytes; a plain regular file
+ * is mapped unless no_mmap. On failure the cause is reported to diag as FL_WARN_UNREADABLE
+ * and FL_EIO or FL_ENOTFOUND is returned. */
+int fl_stream_open(fl_stream **out, const char *path, bool no_mmap, fl_diag *diag);
 /* Where a stream's bytes come from when it is not a file: read returns > 0 bytes, 0 at the
  * end, or < 0 with a message in err (the stream reports it as truncated); close frees ctx. */
 typedef struct fl_stream_source {
@@ -33,12 +34,46 @@ int fl_stream_open_source(fl_stream **out, const char *name, fl_stream_source sr
 /* Reads up to n decoded bytes into buf. Returns the count (> 0), 0 at the end of the data
  * (clean, or at the damage of a truncated/corrupt stream: see fl_stream_damaged). */
 ssize_t fl_stream_read(fl_stream *s, char *buf, size_t n);
-/* True once the stream has ended early; the damage was reported to diag as TRUNCATED. */
-bool fl_stream_damaged(const fl_stream *s);
+/* True once the stream has ended early; the damage was reported to diag as TRUNCATED. A
+ * mapped file is damaged when it shrank while it was read (looked up on each call). */
+bool fl_stream_damaged(fl_stream *s);
 const char *fl_stream_name(const fl_stream *s);
 /* Where the stream reports from now on (the parallel reader stages warnings per batch). */
 void fl_stream_set_diag(fl_stream *s, fl_diag *diag);
 void fl_stream_close(fl_stream *s);
+
+/* ---- mapped files (filemap.c) ----
+ * A regular uncompressed file (1 MiB or more) is mapped read-only and read in place,
+ * without the copy of read(2). Whoever points into the mapping holds a reference. A file
+ * truncated while it is read does not crash the run: pages past its new end read as zeros
+ * and the mapping is flagged (a SIGBUS handler, filemap.c); the stream then reports itself
+ * truncated. fl_reader_opts no_mmap (FL_NO_MMAP=1 in the CLI) turns mapping off. */
+typedef struct fl_filemap fl_filemap;
+
+/* Maps fd when it is a regular file of 1 MiB or more; NULL when it cannot or should not be. */
+fl_filemap *fl_filemap_open(int fd);
+const char *fl_filemap_data(const fl_filemap *m);
+size_t fl_filemap_len(const fl_filemap *m);
+void fl_filemap_ref(fl_filemap *m);
+void fl_filemap_unref(fl_filemap *m);
+/* Drops the pages of [from, to) from the process (they are read again if touched): what was
+ * read does not stay in the resident set. */
+void fl_filemap_release(fl_filemap *m, size_t from, size_t to);
+/* True when the file was found shorter than mapped (fd >= 0: also checks its size now). */
+bool fl_filemap_shrunk(fl_filemap *m, int fd);
+/* True once: the caller reports the shrinking. */
+bool fl_filemap_claim_report(fl_filemap *m);
+/* The warning for a file that shrank while it was read (TRUNCATED, naming the file). */
+void fl_filemap_warn_shrunk(fl_diag *d, const char *name);
+
+/* The mapping of a plain file stream, or NULL (stdin, pipes, compressed, FL_NO_MMAP). */
+fl_filemap *fl_stream_map(const fl_stream *s);
+/* Bytes of the mapping handed out so far. */
+size_t fl_stream_map_pos(const fl_stream *s);
+/* n more bytes of the mapping were handed out in place: counted as read. */
+void fl_stream_take(fl_stream *s, size_t n);
+/* Reports (once per file) that the mapped file shrank while it was read. */
+void fl_stream_map_damage(fl_stream *s);
 
 /* Decoder back ends. They pull compressed bytes through fl_stream_raw_fill. */
 typedef struct fl_codec {
@@ -95,6 +130,12 @@ void fl_splitter_begin(fl_splitter *sp, fl_stream *s);
 int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line);
 /* The format detected for the current stream (after the first call to next). */
 fl_format fl_splitter_format(const fl_splitter *sp);
+/* Detects the current stream's format now (reading what that needs) and returns it. */
+fl_format fl_splitter_detect(fl_splitter *sp);
+/* For a reader that cuts the stream itself (NDJSON chunks, reader.c): the bytes the splitter
+ * holds and has not handed out, [*p, *p + *n) (after a BOM). For a mapped file that is the
+ * rest of the file. They are the caller's now; valid until the splitter is used again. */
+void fl_splitter_take_rest(fl_splitter *sp, const char **p, size_t *n);
 
 /* ---- directory walk (walk.c) ---- */
 
@@ -123,29 +164,52 @@ void fl_shard_filter(fl_pathlist *list, size_t from, const char *arg, unsigned i
 /* ---- batches of raw records (batch.c; filled and reassembled by reader.c) ---- */
 
 typedef struct fl_batch_rec {
-    size_t off, len;      /* bytes in data */
-    uint64_t line;        /* first line of the record in its file */
+    size_t off, len;      /* bytes in data (or in chunk) */
+    uint64_t line;        /* first line of the record in its file (in a chunk: from its start) */
     const char *file;     /* the reader's name of the input */
     size_t warn_before;   /* warnings staged before this record was cut */
-    int rc;               /* parse result */
+    int rc;               /* parse result; FL_BATCH_OVERSIZE: a line over record_max */
     size_t err;           /* parse message: offset in errs, when rc < 0 */
 } fl_batch_rec;
 
+/* rc of a chunk's line that is longer than record_max (reported, not parsed). */
+#define FL_BATCH_OVERSIZE 1
+
 struct fl_batch {
-    char *data; /* record bytes, back to back */
+    char *data; /* record bytes back to back, or the bytes of a chunk read from a stream */
     size_t len, cap;
-    fl_batch_rec rec[FL_BATCH_RECORDS];
-    fl_entry ent[FL_BATCH_RECORDS]; /* parsed records */
-    size_t n;
+    fl_batch_rec *rec;
+    fl_entry *ent; /* parsed records */
+    size_t n, rec_cap;
     bool slow_json;
     fl_buf errs;   /* parse messages, each NUL-terminated */
     fl_diag stage; /* what reading reported while the batch was cut, replayed in order */
     fl_entry *out; /* finished entries, after reassembly */
     size_t n_out, out_cap;
+
+    /* Chunk mode (NDJSON): the reader hands over whole lines of one file and the worker cuts
+     * them into records (fl_batch_parse); reassembly adds the line where the chunk starts. */
+    bool chunked;
+    const char *chunk;    /* the lines: into data, or into a mapped file */
+    size_t chunk_len;
+    fl_filemap *map;      /* held while chunk points into it */
+    size_t map_off;       /* where chunk starts in the mapping */
+    const char *file;     /* the reader's name of the input */
+    bool chunk_first;     /* the file's first chunk: it starts at line 1 */
+    bool drop_tail;       /* a last line without '\n' is the partial tail of damage: dropped */
+    size_t record_max;
+    size_t warn_before;   /* staged warnings that come before the chunk's records */
+    uint64_t chunk_lines; /* '\n' in the chunk (set when it is cut) */
+    size_t *long_at;      /* stream chunks: offsets of lines the reader found over record_max */
+    size_t n_long, long_cap;
 };
 
 /* Empties b, keeping its storage (but not storage grown far past the usual size). */
 void fl_batch_reset(fl_batch *b);
+/* Cuts b's chunk into records (each line trimmed of blanks; blank lines skipped; lines over
+ * record_max become FL_BATCH_OVERSIZE records), lines counted from the chunk's start.
+ * Returns 0 or FL_ENOMEM. */
+int fl_batch_cut(fl_batch *b);
 /* Appends a record; returns 0 or FL_ENOMEM. */
 int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const char *file);
 /* Next free output slot (grown as needed), or NULL when out of memory. */

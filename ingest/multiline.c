@@ -59,14 +59,16 @@ struct fl_multiline {
 
     uint64_t next_seq;
     uint64_t capped; /* traces cut at ML_MAX_RUN entries or ML_MAX_MESSAGE bytes */
+    /* How many runs are open and the smallest born among them: whether any run is stale is
+     * then one comparison, not a scan of every slot for every entry (issue 15). */
+    size_t open;
+    uint64_t oldest_born;
     size_t order[ML_MAX_RUN];
     fl_buf joined;
 };
 
-static bool starts(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
+/* s starts with the string literal lit. */
+#define starts(s, lit) (strncmp((s), (lit), sizeof(lit) - 1) == 0)
 
 /* "...  12 more" / "... 12 more" (Java's elided common frames). */
 static bool is_more_line(const char *s)
@@ -102,21 +104,42 @@ static bool is_exception_line(const char *s)
     return false;
 }
 
+/* The prefixes below all differ in their first byte (but "T"), so that byte picks the one
+ * to compare: most lines match none, and comparing each was 1% of a run (issue 15). */
 static line_class classify(const char *m)
 {
-    if (m[0] == ' ' || m[0] == '\t')
+    switch (m[0]) {
+    case ' ':
+    case '\t':
         return LINE_CONT;
-    if (starts(m, "Traceback (most recent call last):"))
-        return LINE_PY_HEAD;
-    if (starts(m, "During handling of the above exception") ||
-        starts(m, "The above exception was the direct cause"))
-        return LINE_CHAIN;
-    if (starts(m, "at ") || starts(m, "Caused by:") || starts(m, "Suppressed:") ||
-        is_more_line(m))
-        return LINE_CONT;
-    if (is_exception_line(m))
-        return LINE_EXC;
-    return LINE_OTHER;
+    case 'T':
+        if (starts(m, "Traceback (most recent call last):"))
+            return LINE_PY_HEAD;
+        if (starts(m, "The above exception was the direct cause"))
+            return LINE_CHAIN;
+        break;
+    case 'D':
+        if (starts(m, "During handling of the above exception"))
+            return LINE_CHAIN;
+        break;
+    case 'a':
+        if (starts(m, "at "))
+            return LINE_CONT;
+        break;
+    case 'C':
+        if (starts(m, "Caused by:"))
+            return LINE_CONT;
+        break;
+    case 'S':
+        if (starts(m, "Suppressed:"))
+            return LINE_CONT;
+        break;
+    case '.':
+        if (is_more_line(m))
+            return LINE_CONT;
+        break;
+    }
+    return is_exception_line(m) ? LINE_EXC : LINE_OTHER;
 }
 
 /* Only container output can be a split trace; request and audit logs never are. An entry whose
@@ -174,6 +197,23 @@ static void swap_entry(fl_entry *a, fl_entry *b)
     *b = t;
 }
 
+/* Moves *src into *dst, whose content is no longer wanted; src is left cleared, owning dst's
+ * former storage (or freed when that is big, see trim). One copy of the struct where a swap
+ * and a clear made three. */
+static void move_entry(fl_entry *dst, fl_entry *src)
+{
+    char *store = dst->store;
+    size_t cap = dst->store_cap;
+    *dst = *src;
+    src->store = store;
+    src->store_cap = cap;
+    src->store_len = 0;
+    if (cap > ML_KEEP_STORE)
+        fl_entry_free(src);
+    else
+        fl_entry_clear(src);
+}
+
 /* Pooled entries keep their storage for reuse, but not the storage of a rare huge entry:
  * memory stays bounded by the pool size times a modest store. */
 static void trim(fl_entry *e)
@@ -205,9 +245,8 @@ static int emit(fl_multiline *ml, fl_entry *e)
             ml->out_cap = cap;
         }
     }
-    swap_entry(&ml->out[ml->out_head + ml->out_n], e);
+    move_entry(&ml->out[ml->out_head + ml->out_n], e);
     ml->out_n++;
-    trim(e);
     return 0;
 }
 
@@ -240,12 +279,27 @@ static void sort_run(fl_multiline *ml, const ml_run *run, size_t n)
     }
 }
 
+/* A run closed: the oldest open run may be another one now. */
+static void run_closed(fl_multiline *ml, const ml_run *run)
+{
+    ml->open--;
+    if (!ml->open || run->born != ml->oldest_born)
+        return;
+    bool first = true;
+    for (size_t r = 0; r < ML_MAX_RUNS; r++)
+        if (ml->runs[r].n && (first || ml->runs[r].born < ml->oldest_born)) {
+            ml->oldest_born = ml->runs[r].born;
+            first = false;
+        }
+}
+
 static int flush_run(fl_multiline *ml, ml_run *run)
 {
     size_t n = run->n;
     run->n = 0;
     if (n == 0)
         return 0;
+    run_closed(ml, run);
     if (n == 1)
         return emit(ml, &run->e[0]);
     sort_run(ml, run, n);
@@ -317,9 +371,17 @@ static bool stale(const fl_multiline *ml, const ml_run *run)
     return ml->next_seq - run->born > ML_MAX_AGE;
 }
 
+/* Some open run is stale (as stale() says of it). */
+static bool any_stale(const fl_multiline *ml)
+{
+    return ml->open && ml->next_seq - ml->oldest_born > ML_MAX_AGE;
+}
+
 /* Closes the runs that are stale. */
 static int flush_stale(fl_multiline *ml)
 {
+    if (!any_stale(ml))
+        return 0;
     for (size_t r = 0; r < ML_MAX_RUNS; r++) {
         ml_run *run = &ml->runs[r];
         if (!run->n)
@@ -367,9 +429,10 @@ static int start_run(fl_multiline *ml, ml_run *run, fl_entry *e, line_class c)
         for (size_t i = 0; i < ML_MAX_RUN; i++)
             fl_entry_init(&run->e[i]);
     }
-    swap_entry(&run->e[0], e);
-    fl_entry_clear(e);
+    move_entry(&run->e[0], e);
     run->seq[0] = run->born = ml->next_seq++;
+    if (ml->open++ == 0)
+        ml->oldest_born = run->born; /* else an older run is open */
     run->n = 1;
     run->bytes = strlen(run->e[0].message);
     run->min_ts = run->max_ts = run->e[0].ts;
@@ -398,7 +461,8 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
         return emit(ml, e);
 
     line_class c = classify(e->message);
-    ml_run *run = NULL, *free_run = NULL, *oldest = NULL;
+    /* A source has at most one open run: a new one starts only after its old one closed. */
+    ml_run *run = NULL, *free_run = NULL;
     for (size_t r = 0; r < ML_MAX_RUNS; r++) {
         ml_run *x = &ml->runs[r];
         if (!x->n) {
@@ -406,8 +470,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
                 free_run = x;
         } else if (same_source(&x->e[0], e)) {
             run = x;
-        } else if (!oldest || evict_before(x, oldest)) {
-            oldest = x;
+            break;
         }
     }
     bool joinable = run && joins(run, e, c);
@@ -421,8 +484,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
     if (joinable) {
         size_t i = run->n++;
         run->bytes += strlen(e->message) + 1;
-        swap_entry(&run->e[i], e);
-        fl_entry_clear(e);
+        move_entry(&run->e[i], e);
         run->seq[i] = ml->next_seq++;
         fl_time ts = run->e[i].ts;
         if (ts < run->min_ts) {
@@ -439,7 +501,10 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
     if (!run) {
         run = free_run;
         if (!run) { /* every slot busy: close the one evict_before picks */
-            run = oldest;
+            run = &ml->runs[0];
+            for (size_t r = 1; r < ML_MAX_RUNS; r++)
+                if (evict_before(&ml->runs[r], run))
+                    run = &ml->runs[r];
             if ((rc = flush_run(ml, run)) < 0)
                 return rc;
         }
@@ -451,12 +516,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
 
 bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e)
 {
-    if (ml->out_n || eligible(e))
-        return false;
-    for (size_t r = 0; r < ML_MAX_RUNS; r++)
-        if (ml->runs[r].n && stale(ml, &ml->runs[r]))
-            return false;
-    return true;
+    return !ml->out_n && !eligible(e) && !any_stale(ml);
 }
 
 int fl_multiline_flush(fl_multiline *ml)
@@ -502,9 +562,7 @@ int fl_multiline_pop(fl_multiline *ml, fl_entry *e)
 {
     if (ml->out_n == 0)
         return 0;
-    fl_entry_clear(e);
-    swap_entry(e, &ml->out[ml->out_head]);
-    trim(&ml->out[ml->out_head]);
+    move_entry(e, &ml->out[ml->out_head]);
     ml->out_head++;
     ml->out_n--;
     return 1;

@@ -1,8 +1,10 @@
 /* fl_reader: the batch input pipeline of one run.
- *   paths -> walk (directories in sorted order) -> stream (plain/gzip/zstd by magic bytes)
+ *   paths -> walk (directories in sorted order) -> stream (plain/gzip/zstd by magic bytes;
+ *            a plain regular file is mapped and read in place)
  *         -> splitter (NDJSON / gcloud array / concatenated objects) -> JSON reader
  *         -> multi-line reassembly -> entries
- * Memory is one read chunk, one capped record, and one held trace at a time. */
+ * Memory is one read chunk, one capped record, and one held trace at a time. The parallel
+ * stages (fl_reader_fill and after) hand NDJSON to the workers in chunks of whole lines. */
 #include "ingest_internal.h"
 #include "gcs/gcs.h"
 #include "json/json_internal.h"
@@ -23,6 +25,18 @@ struct fl_reader {
     fl_multiline *ml;
     bool done;
     uint64_t entries; /* parsed, not yet added to diag */
+
+    /* Chunk mode of the parallel stages (NDJSON): the reader thread hands out whole lines and
+     * the workers cut them (fl_batch_cut). Reader-thread side: */
+    bool chunking;       /* the current stream is read in chunks */
+    bool chunk_first;    /* its next chunk is its first */
+    const char *view;    /* mapped file: [view + view_pos, view + view_len) is still to go */
+    size_t view_pos, view_len;
+    char *carry;         /* stream: the start of a line the last chunk did not end with */
+    size_t carry_len, carry_cap;
+    bool skipping;       /* stream: inside a line over record_max, dropped up to its '\n' */
+    /* Reassembly side (input order): the line at which the next chunk of a file starts. */
+    uint64_t chunk_line;
 };
 
 static void flush_counts(fl_reader *r)
@@ -90,13 +104,20 @@ static int open_object(fl_reader *r, const char *url)
     return fl_stream_open_source(&r->cur, url, src, r->wdiag);
 }
 
+static void end_input(fl_reader *r)
+{
+    fl_stream_close(r->cur);
+    r->cur = NULL;
+    r->chunking = false;
+}
+
 /* Opens the next input that can be opened. Returns 1, or 0 when none are left. */
 static int open_next(fl_reader *r)
 {
     while (r->next_input < r->inputs.n) {
         const char *path = r->inputs.paths[r->next_input++];
         int rc = fl_gcs_is_url(path) ? open_object(r, path)
-                                     : fl_stream_open(&r->cur, path, r->wdiag);
+                                     : fl_stream_open(&r->cur, path, r->opts.no_mmap, r->wdiag);
         if (rc == FL_ENOMEM)
             return rc;
         if (rc < 0)
@@ -133,8 +154,7 @@ static int next_raw(fl_reader *r, fl_entry *e)
         uint64_t line;
         int rc = fl_splitter_next(r->sp, &rec, &len, &line);
         if (rc == 0) {
-            fl_stream_close(r->cur);
-            r->cur = NULL;
+            end_input(r);
             flush_counts(r);
             continue;
         }
@@ -207,6 +227,172 @@ static void report_to(fl_reader *r, fl_diag *d)
 /* A batch also ends after this many staged warnings, far below what a diag keeps, so that
  * none is dropped before it is replayed. */
 #define STAGE_WARN_MAX 32
+/* Bytes of NDJSON lines per chunk (more when one line is longer). */
+#define CHUNK_BYTES FL_BATCH_BYTES
+
+static int keep_carry(fl_reader *r, const char *p, size_t n)
+{
+    if (n > r->carry_cap) {
+        char *c = fl_realloc(r->carry, n);
+        if (!c)
+            return FL_ENOMEM;
+        r->carry = c;
+        r->carry_cap = n;
+    }
+    memcpy(r->carry, p, n);
+    r->carry_len = n;
+    return 0;
+}
+
+/* After open_next: NDJSON is read in chunks from here on; other formats record by record. */
+static int start_chunks(fl_reader *r)
+{
+    r->chunking = fl_splitter_detect(r->sp) == FL_FMT_NDJSON;
+    if (!r->chunking)
+        return 0;
+    r->chunk_first = true;
+    r->skipping = false;
+    const char *p;
+    size_t n;
+    fl_splitter_take_rest(r->sp, &p, &n);
+    if (fl_stream_map(r->cur)) {
+        r->view = p;
+        r->view_pos = 0;
+        r->view_len = n;
+        return 0;
+    }
+    return keep_carry(r, p, n);
+}
+
+/* The next chunk of a mapped file: about CHUNK_BYTES, ending after a '\n' (or at the end of
+ * the file), pointing into the mapping. */
+static void chunk_mapped(fl_reader *r, fl_batch *b)
+{
+    const char *d = r->view + r->view_pos;
+    size_t rest = r->view_len - r->view_pos, n = rest;
+    if (rest > CHUNK_BYTES) {
+        const char *nl = memrchr(d, '\n', CHUNK_BYTES);
+        if (!nl) /* one long line: the worker finds it too long */
+            nl = memchr(d + CHUNK_BYTES, '\n', rest - CHUNK_BYTES);
+        if (nl)
+            n = (size_t)(nl - d) + 1;
+    }
+    fl_filemap *m = fl_stream_map(r->cur);
+    fl_filemap_ref(m);
+    b->map = m;
+    b->map_off = (size_t)(d - fl_filemap_data(m));
+    b->chunk = d;
+    b->chunk_len = n;
+    r->view_pos += n;
+    if (r->view_pos == r->view_len) {
+        b->drop_tail = fl_stream_damaged(r->cur);
+        end_input(r);
+    }
+}
+
+static int add_long(fl_batch *b, size_t at)
+{
+    if (b->n_long == b->long_cap) {
+        size_t cap = b->long_cap ? 2 * b->long_cap : 8;
+        size_t *p = fl_realloc(b->long_at, cap * sizeof(*p));
+        if (!p)
+            return FL_ENOMEM;
+        b->long_at = p;
+        b->long_cap = cap;
+    }
+    b->long_at[b->n_long++] = at;
+    return 0;
+}
+
+/* The next chunk of a stream (pipe, stdin, decompressed data), read into b->data: the line
+ * left over from the last chunk, then reads until CHUNK_BYTES and a '\n'. The start of the
+ * line after the last '\n' waits for the next chunk. A line over record_max is not kept: its
+ * place is noted (b->long_at, the worker reports it with its line number) and the rest of it
+ * is dropped as it is read, so memory stays bounded. */
+static int chunk_stream(fl_reader *r, fl_batch *b)
+{
+    size_t max = r->opts.record_max;
+    size_t len = r->carry_len, line_start = 0;
+    if (b->cap < len + FL_READ_CHUNK) {
+        size_t cap = FL_MAX(len + FL_READ_CHUNK, (size_t)CHUNK_BYTES + 4096);
+        char *p = fl_realloc(b->data, cap);
+        if (!p)
+            return FL_ENOMEM;
+        b->data = p;
+        b->cap = cap;
+    }
+    char *d = b->data;
+    memcpy(d, r->carry, len);
+    r->carry_len = 0;
+    const char *nl = len ? memrchr(d, '\n', len) : NULL;
+    if (nl)
+        line_start = (size_t)(nl - d) + 1;
+    bool eof = false;
+    for (;;) {
+        if (!r->skipping && len - line_start > max) {
+            if (add_long(b, line_start) != 0)
+                return FL_ENOMEM;
+            len = line_start;
+            r->skipping = true;
+        }
+        if (len >= CHUNK_BYTES && line_start > 0 && !r->skipping)
+            break;
+        /* Up to CHUNK_BYTES, then a read at a time until a line ends (a long one). */
+        size_t want = len < CHUNK_BYTES ? FL_MIN((size_t)CHUNK_BYTES - len, (size_t)FL_READ_CHUNK)
+                                        : FL_READ_CHUNK;
+        if (b->cap - len < want) {
+            size_t cap = FL_MAX(len + want, 2 * b->cap);
+            char *p = fl_realloc(b->data, cap);
+            if (!p)
+                return FL_ENOMEM;
+            b->data = d = p;
+            b->cap = cap;
+        }
+        ssize_t got = fl_stream_read(r->cur, d + len, want);
+        if (got <= 0) {
+            eof = true;
+            break;
+        }
+        char *p = d + len;
+        size_t n = (size_t)got;
+        if (r->skipping) {
+            char *end = memchr(p, '\n', n);
+            if (!end)
+                continue;
+            n -= (size_t)(end - p);
+            memmove(p, end, n); /* the '\n' that ends the dropped line stays */
+            r->skipping = false;
+        }
+        nl = memrchr(p, '\n', n);
+        len += n;
+        if (nl)
+            line_start = (size_t)(nl - d) + 1;
+    }
+    b->chunk = d;
+    if (eof) {
+        b->chunk_len = len;
+        b->drop_tail = fl_stream_damaged(r->cur);
+        end_input(r);
+        return 0;
+    }
+    b->chunk_len = line_start;
+    return keep_carry(r, d + line_start, len - line_start);
+}
+
+static int fill_chunk(fl_reader *r, fl_batch *b)
+{
+    b->chunked = true;
+    b->file = r->cur_name;
+    b->record_max = r->opts.record_max;
+    b->chunk_first = r->chunk_first;
+    b->warn_before = b->stage.n_warnings;
+    r->chunk_first = false;
+    if (fl_stream_map(r->cur)) {
+        chunk_mapped(r, b);
+        return 0;
+    }
+    return chunk_stream(r, b);
+}
 
 int fl_reader_fill(fl_reader *r, fl_batch *b)
 {
@@ -217,15 +403,21 @@ int fl_reader_fill(fl_reader *r, fl_batch *b)
     while (b->n < FL_BATCH_RECORDS && b->len < FL_BATCH_BYTES &&
            b->stage.n_warnings < STAGE_WARN_MAX) {
         if (!r->cur) {
-            if ((rc = open_next(r)) <= 0)
+            if ((rc = open_next(r)) <= 0 || (rc = start_chunks(r)) < 0)
                 break;
+        }
+        if (r->chunking) {
+            if (b->n > 0)
+                break; /* records of an earlier file go first, in a batch of their own */
+            if ((rc = fill_chunk(r, b)) == 0)
+                rc = 1;
+            break;
         }
         const char *rec;
         size_t len;
         uint64_t line;
         if (fl_splitter_next(r->sp, &rec, &len, &line) == 0) {
-            fl_stream_close(r->cur);
-            r->cur = NULL;
+            end_input(r);
             continue;
         }
         if ((rc = fl_batch_add(b, rec, len, line, r->cur_name)) < 0)
@@ -236,7 +428,7 @@ int fl_reader_fill(fl_reader *r, fl_batch *b)
     if (rc < 0)
         return rc;
     const fl_diag *st = &b->stage;
-    return b->n || st->n_warnings || st->warnings_dropped || st->bytes || st->files ||
+    return b->n || b->chunked || st->n_warnings || st->warnings_dropped || st->bytes || st->files ||
            st->malformed || st->oversize || st->unreadable;
 }
 
@@ -299,23 +491,37 @@ int fl_reader_reassemble(fl_reader *r, fl_batch *b, bool last)
     uint64_t counted[3] = {0, 0, 0};
     int rc = 0;
     b->n_out = 0;
+    /* A chunk's lines count from its start: the chunks before it in its file say where. */
+    uint64_t base = b->chunked ? (b->chunk_first ? 1 : r->chunk_line) : 0;
     for (size_t i = 0; i < b->n && rc == 0; i++) {
         const fl_batch_rec *rec = &b->rec[i];
+        uint64_t line = base + rec->line;
         replay(r, b, &w, rec->warn_before, counted);
         if (rec->rc == 0) {
+            b->ent[i].src_line = line;
             r->entries++;
             warn_fixes(r->diag, &b->ent[i]);
             rc = pass_on(r, b, &b->ent[i]);
         } else if (rec->rc == FL_ENOMEM) {
             rc = FL_ENOMEM;
+        } else if (rec->rc == FL_BATCH_OVERSIZE) { /* the words of format.c oversize() */
+            fl_diag_warn(r->diag, FL_WARN_OVERSIZE, rec->file, line,
+                         "%s:%llu: record larger than %zu bytes skipped", rec->file,
+                         (unsigned long long)line, b->record_max);
         } else if (rec->rc == FL_ETOOBIG) {
-            fl_diag_warn(r->diag, FL_WARN_OVERSIZE, rec->file, rec->line,
+            fl_diag_warn(r->diag, FL_WARN_OVERSIZE, rec->file, line,
                          "%s:%llu: entry fields exceed %d bytes", rec->file,
-                         (unsigned long long)rec->line, FL_ENTRY_MAX_STORE);
+                         (unsigned long long)line, FL_ENTRY_MAX_STORE);
         } else {
-            fl_diag_warn(r->diag, FL_WARN_MALFORMED, rec->file, rec->line, "%s:%llu: %s",
-                         rec->file, (unsigned long long)rec->line, b->errs.data + rec->err);
+            fl_diag_warn(r->diag, FL_WARN_MALFORMED, rec->file, line, "%s:%llu: %s", rec->file,
+                         (unsigned long long)line, b->errs.data + rec->err);
         }
+    }
+    if (b->chunked) {
+        r->chunk_line = base + b->chunk_lines;
+        /* A worker read zeros where the file had been cut after the reader passed by. */
+        if (b->map && fl_filemap_shrunk(b->map, -1) && fl_filemap_claim_report(b->map))
+            fl_filemap_warn_shrunk(r->diag, b->file);
     }
     replay(r, b, &w, b->stage.n_warnings, counted);
     /* Counts that travelled without a warning (bytes, files, anything the stage dropped). */
@@ -343,6 +549,7 @@ void fl_reader_free(fl_reader *r)
         return;
     flush_counts(r);
     fl_stream_close(r->cur);
+    fl_free(r->carry);
     fl_splitter_free(r->sp);
     fl_multiline_free(r->ml);
     fl_pathlist_free(&r->inputs);

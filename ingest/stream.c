@@ -1,5 +1,7 @@
 /* Byte streams over files and stdin. The decoder is chosen by the first bytes, never by the
- * file name: gzip starts 1f 8b, zstd starts 28 b5 2f fd; anything else is read as is. */
+ * file name: gzip starts 1f 8b, zstd starts 28 b5 2f fd; anything else is read as is. A
+ * plain regular file is mapped (filemap.c) and its readers take its bytes in place
+ * (fl_stream_map); fl_stream_read still works on it, copying. */
 #include "ingest_internal.h"
 
 #include <errno.h>
@@ -20,6 +22,8 @@ struct fl_stream {
     bool damaged;
     bool failed; /* read error: stop */
     uint64_t decoded;
+    fl_filemap *map; /* a plain regular file, mapped: its bytes are read in place */
+    size_t map_pos;  /* bytes of map handed out */
 };
 
 static const unsigned char gzip_magic[] = {0x1f, 0x8b};
@@ -40,9 +44,38 @@ void fl_stream_set_diag(fl_stream *s, fl_diag *diag)
     s->diag = diag;
 }
 
-bool fl_stream_damaged(const fl_stream *s)
+bool fl_stream_damaged(fl_stream *s)
 {
+    if (!s->damaged && s->map && fl_filemap_shrunk(s->map, s->fd))
+        fl_stream_map_damage(s);
     return s->damaged;
+}
+
+void fl_stream_map_damage(fl_stream *s)
+{
+    if (s->damaged || !fl_filemap_claim_report(s->map))
+        return;
+    s->damaged = true;
+    fl_filemap_warn_shrunk(s->diag, s->name);
+}
+
+fl_filemap *fl_stream_map(const fl_stream *s)
+{
+    return s->map;
+}
+
+size_t fl_stream_map_pos(const fl_stream *s)
+{
+    return s->map_pos;
+}
+
+void fl_stream_take(fl_stream *s, size_t n)
+{
+    s->map_pos += n;
+    s->decoded += n;
+    pthread_mutex_lock(&s->diag->lock);
+    s->diag->bytes += n;
+    pthread_mutex_unlock(&s->diag->lock);
 }
 
 uint64_t fl_stream_decoded(const fl_stream *s)
@@ -161,7 +194,7 @@ int fl_stream_open_source(fl_stream **out, const char *name, fl_stream_source sr
     return stream_start(s, out, diag);
 }
 
-int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
+int fl_stream_open(fl_stream **out, const char *path, bool no_mmap, fl_diag *diag)
 {
     *out = NULL;
     fl_stream *s = stream_new(path, diag);
@@ -182,6 +215,17 @@ int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
 #ifdef POSIX_FADV_SEQUENTIAL
         posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
+        /* A regular file that is not compressed is read in place (filemap.c). */
+        s->map = no_mmap ? NULL : fl_filemap_open(s->fd);
+        if (s->map) {
+            const unsigned char *d = (const unsigned char *)fl_filemap_data(s->map);
+            size_t n = fl_filemap_len(s->map);
+            if ((n >= sizeof(gzip_magic) && memcmp(d, gzip_magic, sizeof(gzip_magic)) == 0) ||
+                (n >= sizeof(zstd_magic) && memcmp(d, zstd_magic, sizeof(zstd_magic)) == 0)) {
+                fl_filemap_unref(s->map);
+                s->map = NULL;
+            }
+        }
     }
     return stream_start(s, out, diag);
 }
@@ -189,6 +233,8 @@ int fl_stream_open(fl_stream **out, const char *path, fl_diag *diag)
 /* Peeks at the first bytes to pick the decoder and counts the file. */
 static int stream_start(fl_stream *s, fl_stream **out, fl_diag *diag)
 {
+    if (s->map)
+        goto counted;
     if (fill_at_least(s, sizeof(zstd_magic)) < 0) {
         fl_stream_close(s);
         return FL_EIO;
@@ -204,6 +250,7 @@ static int stream_start(fl_stream *s, fl_stream **out, fl_diag *diag)
             return rc;
         }
     }
+counted:
     pthread_mutex_lock(&diag->lock);
     diag->files++;
     pthread_mutex_unlock(&diag->lock);
@@ -214,6 +261,12 @@ static int stream_start(fl_stream *s, fl_stream **out, fl_diag *diag)
 static ssize_t plain_read(fl_stream *s, char *buf, size_t n)
 {
     fl_raw *r = &s->raw;
+    if (s->map) {
+        size_t k = FL_MIN(n, fl_filemap_len(s->map) - s->map_pos);
+        memcpy(buf, fl_filemap_data(s->map) + s->map_pos, k);
+        s->map_pos += k;
+        return (ssize_t)k;
+    }
     if (r->pos < r->len) { /* bytes peeked for the magic check */
         size_t k = FL_MIN(n, r->len - r->pos);
         memcpy(buf, r->buf + r->pos, k);
@@ -262,6 +315,7 @@ void fl_stream_close(fl_stream *s)
         return;
     if (s->codec && s->codec_state)
         s->codec->free(s->codec_state);
+    fl_filemap_unref(s->map);
     if (s->own_fd && s->fd >= 0)
         close(s->fd);
     if (s->src.close)

@@ -63,6 +63,8 @@ void fl_cli_env_to_pipeline(fl_pipeline_opts *po)
     po->builtin_patterns_dir = fl_cli_env("FAULTLINE_PATTERNS_DIR");
     const char *np = fl_cli_env("FL_NO_PREFILTER");
     po->no_prefilter = np && strcmp(np, "0") != 0;
+    const char *nm = fl_cli_env("FL_NO_MMAP");
+    po->reader.no_mmap = nm && strcmp(nm, "0") != 0;
 }
 
 void fl_filter_args_to_spec(const fl_filter_args *f, fl_filter_spec *spec)

@@ -255,7 +255,7 @@ static int classify_stream(const struct classify_args *args, const fl_strv *inpu
     static const char *const stdin_only[] = {"-"};
     const char *emulator = getenv("STORAGE_EMULATOR_HOST"); /* for gs:// inputs */
     fl_reader_opts ro = {0, args->no_multiline, args->slow_json, 0, 0,
-                         emulator && *emulator ? emulator : NULL, fl_cli_auth_env()};
+                         emulator && *emulator ? emulator : NULL, fl_cli_auth_env(), false};
     fl_reader *reader = NULL;
     fl_matcher *matcher = fl_matcher_new(rules);
     fl_prescan prescan = {0};

@@ -2,11 +2,14 @@
  *
  * Memory depends on the aggregate (services x revisions x minutes x groups), never on the
  * input size. With one thread, entries are classified and counted as they are read. With
- * more, this thread only reads: I/O, decompression and cutting records (fl_reader_fill).
- * Worker threads parse each batch of raw records, pass it through multi-line reassembly in
- * input order (one batch at a time, so traces that straddle batches are joined exactly as
- * with one thread, and warnings keep their order), then classify the finished entries into
- * aggregates of their own; at the end the workers' aggregates are merged with fl_agg_merge.
+ * more, this thread only reads: I/O and decompression, handing out chunks of whole NDJSON
+ * lines (a mapped file's chunks point into the mapping, nothing is copied) or, for the other
+ * formats, batches of records it cut (fl_reader_fill). Worker threads cut a chunk into
+ * records and parse them; the batches then pass through multi-line reassembly in input order
+ * (one batch at a time, by whichever worker holds the turn, so traces that straddle batches
+ * are joined exactly as with one thread, line numbers get the chunk's base and warnings keep
+ * their order); then any worker classifies the finished entries into an aggregate of its
+ * own; at the end the workers' aggregates are merged with fl_agg_merge.
  * The aggregate is order-independent, so the result does not depend on which worker saw
  * which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads + 1 exist. */
 #include "fl_pipeline.h"
@@ -106,23 +109,32 @@ static int worker_add(worker *w, const fl_rules *rules, const fl_entry *e)
     return fl_agg_add(w->agg, e, rc > 0 ? &m : NULL);
 }
 
-/* A batch of raw records and its place in the input. */
+/* A batch of raw records, its place in the input, and the gate's verdict on each entry of
+ * its output (taken in input order, at reassembly). */
 typedef struct job {
     fl_batch *b;
     uint64_t seq;
+    bool *admit;
+    size_t admit_cap;
 } job;
 
-/* Empty jobs (a stack, for the reader) and full ones (a FIFO, for the workers) under one
- * lock. Workers parse in parallel, then take turns in input order (turn == seq) for
- * reassembly, then classify in parallel again. */
+/* Jobs move empty -> full (the reader filled it) -> parsed (a worker cut and parsed it; it
+ * waits in ready[seq % cap] for its turn) -> reassembled (in input order, by whichever
+ * worker holds the turn; queued in todo) -> classified -> empty. A worker whose batch is not
+ * next in input order does not wait for its turn: it leaves the batch in ready and goes on
+ * with other work, and the worker that reassembles the batch before it reassembles it too.
+ * So no worker sleeps while there is a batch to parse or classify. One lock for all. */
 typedef struct pool {
     pthread_mutex_t lock;
-    pthread_cond_t changed;
-    job **empty, **full;
-    size_t n_empty, full_head, n_full, cap;
-    uint64_t turn; /* seq of the next batch to reassemble */
-    bool done;     /* the reader has no more batches */
-    int error;     /* first worker error, stops everyone */
+    pthread_cond_t has_empty; /* the reader waits for an empty job */
+    pthread_cond_t has_work;  /* workers wait for a job to parse or classify, or the end */
+    job **empty, **full, **ready, **todo;
+    size_t n_empty, full_head, n_full, todo_head, n_todo, cap;
+    size_t parsing;      /* jobs taken from full and not yet in ready */
+    bool reassembling;   /* a worker holds the turn */
+    uint64_t turn;       /* seq of the next batch to reassemble */
+    bool done;           /* the reader has no more batches */
+    int error;           /* first worker error, stops everyone */
     const fl_rules *rules;
     fl_reader *reader;
     fl_gate *gate; /* used only in the turn-ordered section: input order, one thread */
@@ -132,34 +144,64 @@ typedef struct pool {
 
 static void set_error(pool *p, int rc)
 {
-    if (rc && !p->error)
+    if (!rc)
+        return;
+    if (!p->error)
         p->error = rc;
-    pthread_cond_broadcast(&p->changed);
+    pthread_cond_broadcast(&p->has_empty);
+    pthread_cond_broadcast(&p->has_work);
 }
 
-static int process(worker *w, pool *p, job *j)
+/* Reassembly of one batch and the gate's verdicts, in input order (the caller holds the turn,
+ * not the lock). */
+static int reassemble(pool *p, job *j)
 {
-    int rc = fl_batch_parse(j->b);
-    pthread_mutex_lock(&p->lock);
-    if (rc)
+    int rc = fl_reader_reassemble(p->reader, j->b, false);
+    /* A batch's output is its records (a chunk of short lines has many) plus traces held
+     * from earlier batches. */
+    size_t n = fl_batch_count(j->b);
+    if (!rc && n > j->admit_cap) {
+        bool *a = fl_realloc(j->admit, n * sizeof(*a));
+        if (!a)
+            return FL_ENOMEM;
+        j->admit = a;
+        j->admit_cap = n;
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        j->admit[i] = fl_gate_admit(p->gate, fl_batch_entry(j->b, i));
+    return rc;
+}
+
+/* With the lock held: while the batch whose turn it is has been parsed, reassembles it and
+ * queues it for classification. The lock is let go around the work itself. */
+static void take_turns(pool *p)
+{
+    p->reassembling = true;
+    for (;;) {
+        job *j = p->ready[p->turn % p->cap];
+        if (!j || p->error)
+            break;
+        p->ready[p->turn % p->cap] = NULL;
+        pthread_mutex_unlock(&p->lock);
+        int rc = reassemble(p, j);
+        pthread_mutex_lock(&p->lock);
         set_error(p, rc);
-    while (!p->error && p->turn != j->seq)
-        pthread_cond_wait(&p->changed, &p->lock);
-    rc = p->error;
-    pthread_mutex_unlock(&p->lock);
-    if (rc)
-        return rc;
-    rc = fl_reader_reassemble(p->reader, j->b, false);
-    bool admit[FL_BATCH_RECORDS + 1];
-    size_t n = FL_MIN(fl_batch_count(j->b), FL_ARRAY_LEN(admit));
+        p->turn++;
+        p->todo[(p->todo_head + p->n_todo++) % p->cap] = j;
+        pthread_cond_signal(&p->has_work);
+    }
+    p->reassembling = false;
+    if (p->done) /* for the end-of-input check of idle workers */
+        pthread_cond_broadcast(&p->has_work);
+}
+
+/* Classifies and counts a reassembled batch (any worker, in parallel). */
+static int classify(worker *w, pool *p, job *j)
+{
+    int rc = 0;
+    size_t n = fl_batch_count(j->b);
     for (size_t i = 0; i < n && !rc; i++)
-        admit[i] = fl_gate_admit(p->gate, fl_batch_entry(j->b, i));
-    pthread_mutex_lock(&p->lock);
-    p->turn++;
-    set_error(p, rc);
-    pthread_mutex_unlock(&p->lock);
-    for (size_t i = 0; i < n && !rc; i++)
-        if (admit[i])
+        if (j->admit[i])
             rc = worker_add(w, p->rules, fl_batch_entry(j->b, i));
     if (!rc && ++w->batches >= HANDOVER_BATCHES) {
         fl_agg *fresh = fl_agg_new(NULL);
@@ -179,26 +221,43 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     pool *p = w->pool;
+    pthread_mutex_lock(&p->lock);
     for (;;) {
-        pthread_mutex_lock(&p->lock);
-        while (!p->n_full && !p->done && !p->error)
-            pthread_cond_wait(&p->changed, &p->lock);
-        if (p->error || !p->n_full) {
+        /* Classifying first frees batches for the reader; then parsing. */
+        while (!p->error && !p->n_todo && !p->n_full &&
+               !(p->done && !p->parsing && !p->reassembling))
+            pthread_cond_wait(&p->has_work, &p->lock);
+        if (p->error || (!p->n_todo && !p->n_full))
+            break;
+        int rc;
+        if (p->n_todo) {
+            job *j = p->todo[p->todo_head];
+            p->todo_head = (p->todo_head + 1) % p->cap;
+            p->n_todo--;
             pthread_mutex_unlock(&p->lock);
-            return NULL;
+            rc = classify(w, p, j);
+            pthread_mutex_lock(&p->lock);
+            p->empty[p->n_empty++] = j;
+            pthread_cond_signal(&p->has_empty);
+        } else {
+            job *j = p->full[p->full_head];
+            p->full_head = (p->full_head + 1) % p->cap;
+            p->n_full--;
+            p->parsing++;
+            pthread_mutex_unlock(&p->lock);
+            rc = fl_batch_parse(j->b);
+            pthread_mutex_lock(&p->lock);
+            p->parsing--;
+            p->ready[j->seq % p->cap] = j;
+            if (!p->reassembling && !rc)
+                take_turns(p);
+            else if (p->done && !p->parsing)
+                pthread_cond_broadcast(&p->has_work); /* for the end-of-input check */
         }
-        job *j = p->full[p->full_head];
-        p->full_head = (p->full_head + 1) % p->cap;
-        p->n_full--;
-        pthread_mutex_unlock(&p->lock);
-
-        int rc = process(w, p, j);
-
-        pthread_mutex_lock(&p->lock);
         set_error(p, rc);
-        p->empty[p->n_empty++] = j;
-        pthread_mutex_unlock(&p->lock);
     }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
 }
 
 static int resolve_threads(int requested)
@@ -212,11 +271,14 @@ static int resolve_threads(int requested)
 static void pool_free(pool *p)
 {
     for (size_t i = 0; i < p->n_empty; i++) {
+        fl_free(p->empty[i]->admit);
         fl_batch_free(p->empty[i]->b);
         fl_free(p->empty[i]);
     }
     fl_free(p->empty);
     fl_free(p->full);
+    fl_free(p->ready);
+    fl_free(p->todo);
 }
 
 /* This thread reads, cuts and queues batches of raw records; n_workers workers parse,
@@ -233,7 +295,9 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
     p.cap = (size_t)n_workers * BATCHES_PER_WORKER + 1;
     p.empty = fl_calloc(p.cap, sizeof(job *));
     p.full = fl_calloc(p.cap, sizeof(job *));
-    if (!p.empty || !p.full) {
+    p.ready = fl_calloc(p.cap, sizeof(job *));
+    p.todo = fl_calloc(p.cap, sizeof(job *));
+    if (!p.empty || !p.full || !p.ready || !p.todo) {
         pool_free(&p);
         return FL_ENOMEM;
     }
@@ -253,7 +317,8 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
     }
     pthread_mutex_init(&p.lock, NULL);
     pthread_mutex_init(&p.shared_lock, NULL);
-    pthread_cond_init(&p.changed, NULL);
+    pthread_cond_init(&p.has_empty, NULL);
+    pthread_cond_init(&p.has_work, NULL);
     for (int i = 0; i < n_workers && !rc; i++) {
         workers[i].pool = &p;
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
@@ -266,7 +331,7 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
     for (uint64_t seq = 0; !rc; seq++) {
         pthread_mutex_lock(&p.lock);
         while (!p.n_empty && !p.error)
-            pthread_cond_wait(&p.changed, &p.lock);
+            pthread_cond_wait(&p.has_empty, &p.lock);
         rc = p.error;
         job *j = rc ? NULL : p.empty[--p.n_empty];
         pthread_mutex_unlock(&p.lock);
@@ -285,13 +350,14 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
         pthread_mutex_lock(&p.lock);
         p.full[(p.full_head + p.n_full) % p.cap] = j;
         p.n_full++;
-        pthread_cond_broadcast(&p.changed);
+        pthread_cond_signal(&p.has_work);
         pthread_mutex_unlock(&p.lock);
     }
 
     pthread_mutex_lock(&p.lock);
     p.done = true;
     set_error(&p, rc);
+    pthread_cond_broadcast(&p.has_work);
     pthread_mutex_unlock(&p.lock);
     for (int i = 0; i < n_workers; i++)
         if (workers[i].started)
@@ -315,8 +381,14 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
         p.empty[p.n_empty++] = last;
     for (size_t i = 0; i < p.n_full; i++)
         p.empty[p.n_empty++] = p.full[(p.full_head + i) % p.cap];
+    for (size_t i = 0; i < p.n_todo; i++) /* left by an error */
+        p.empty[p.n_empty++] = p.todo[(p.todo_head + i) % p.cap];
+    for (size_t i = 0; i < p.cap; i++)
+        if (p.ready[i])
+            p.empty[p.n_empty++] = p.ready[i];
     pool_free(&p);
-    pthread_cond_destroy(&p.changed);
+    pthread_cond_destroy(&p.has_empty);
+    pthread_cond_destroy(&p.has_work);
     pthread_mutex_destroy(&p.shared_lock);
     pthread_mutex_destroy(&p.lock);
     return rc;

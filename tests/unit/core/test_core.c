@@ -5,6 +5,7 @@
 #include "fl_entry.h"
 #include "fl_test.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,54 @@ static void test_time(void)
         CHECK_INT(rc, cases[i].rc);
         if (rc == 0)
             CHECK_INT(t, cases[i].want);
+    }
+    /* Every length of fraction (digits past the sixth are dropped, not rounded). */
+    static const char *const fracs[] = {"1", "12", "123", "1234", "12345", "123456", "1234567",
+                                        "12345678", "123456789", "123456789999"};
+    static const fl_time frac_us[] = {100000, 120000, 123000, 123400, 123450,
+                                      123456, 123456, 123456, 123456, 123456};
+    for (size_t i = 0; i < FL_ARRAY_LEN(fracs); i++) {
+        char in[64];
+        snprintf(in, sizeof in, "2026-11-20T10:42:07.%sZ", fracs[i]);
+        fl_time t = -1;
+        CHECK_INT(fl_time_parse(in, strlen(in), &t), 0);
+        CHECK_INT(t, INT64_C(1795171327) * FL_USEC_PER_SEC + frac_us[i]);
+    }
+    /* fl_time_parse keeps the last minute it converted (issue 15): the same minute again,
+     * times before 1970, a bad second or zone after a good minute, and a good minute after a
+     * bad one must all come out as they do alone. */
+    static const struct {
+        const char *in;
+        int rc;
+        fl_time want;
+    } seq[] = {
+        {"1969-12-31T23:59:59Z", 0, -FL_USEC_PER_SEC},
+        {"1969-12-31T23:59:58Z", 0, -2 * FL_USEC_PER_SEC},
+        {"2026-11-20T10:42:07Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC},
+        {"2026-11-20T25:42:07Z", FL_EPARSE, 0},
+        {"2026-11-20T10:4x:07Z", FL_EPARSE, 0},
+        {"2026-11-20", FL_EPARSE, 0},
+        {"2026-11-20T10:42:07Z", 0, INT64_C(1795171327) * FL_USEC_PER_SEC},
+        {"2026-02-30T10:42:07Z", FL_EPARSE, 0},
+        {"2026-11-20T10:42:08Z", 0, INT64_C(1795171328) * FL_USEC_PER_SEC},
+        {"2026-11-21T10:42:07Z", 0, INT64_C(1795257727) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:42:07.5+01:00", 0, INT64_C(1795167727) * FL_USEC_PER_SEC + 500000},
+        {"2026-11-20T10:42", FL_EPARSE, 0},
+        {"2026-11-20T10:42:6xZ", FL_EPARSE, 0},
+        {"2026-11-20T10:42:61Z", FL_EPARSE, 0},
+        {"2026-11-20T10:42:07+1:00", FL_EPARSE, 0},
+        {"2026-11-20T10:42:59.999999Z", 0, INT64_C(1795171379) * FL_USEC_PER_SEC + 999999},
+        {"2026-11-20T10:43:00Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:60:00Z", FL_EPARSE, 0},
+        {"2026-11-20t10:43:00z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:43:00Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(seq); i++) {
+        fl_time t = -1;
+        int rc = fl_time_parse(seq[i].in, strlen(seq[i].in), &t);
+        CHECK_INT(rc, seq[i].rc);
+        if (rc == 0)
+            CHECK_INT(t, seq[i].want);
     }
     char buf[32];
     CHECK_STR(fl_time_format(INT64_C(1795171327) * FL_USEC_PER_SEC + 42, true, buf, sizeof buf),
@@ -124,12 +173,68 @@ static void test_severity(void)
     CHECK_INT(fl_severity_parse("bogus", 5), -1);
     CHECK_STR(fl_severity_name(550), "ERROR");
     CHECK_STR(fl_severity_name(0), "DEFAULT");
-    const char *ln = "projects/p/logs/run.googleapis.com%2Fvarlog%2Fsystem";
-    CHECK_INT(fl_log_kind_from_name(ln, strlen(ln)), FL_LOG_VARLOG_SYSTEM);
-    ln = "projects/p/logs/cloudaudit.googleapis.com%2Fsystem_event";
-    CHECK_INT(fl_log_kind_from_name(ln, strlen(ln)), FL_LOG_AUDIT_SYSTEM_EVENT);
-    ln = "projects/p/logs/run.googleapis.com/requests";
-    CHECK_INT(fl_log_kind_from_name(ln, strlen(ln)), FL_LOG_REQUESTS);
+    /* Every name, any case; near misses are not names (issue 15: matched by length). */
+    static const struct {
+        const char *in;
+        int want;
+    } sev[] = {
+        {"DEFAULT", FL_SEV_DEFAULT},     {"debug", FL_SEV_DEBUG},       {"Trace", FL_SEV_DEBUG},
+        {"INFO", FL_SEV_INFO},           {"notice", FL_SEV_NOTICE},     {"WARNING", FL_SEV_WARNING},
+        {"Warn", FL_SEV_WARNING},        {"error", FL_SEV_ERROR},       {"err", FL_SEV_ERROR},
+        {"CRITICAL", FL_SEV_CRITICAL},   {"fatal", FL_SEV_CRITICAL},    {"ALERT", FL_SEV_ALERT},
+        {"emergency", FL_SEV_EMERGENCY}, {"panic", FL_SEV_EMERGENCY},   {"0", 0},
+        {"800", 800},                    {"ER", -1},                    {"ERRO", -1},
+        {"ERRORS", -1},                  {"WARNINGS", -1},              {"EMERGENCYX", -1},
+        {"INF0", -1},                    {"error ", -1},                {"", -1},
+        {"-1", -1},                      {"5x", -1},                    {"\xc9RROR", -1},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(sev); i++)
+        CHECK_INT(fl_severity_parse(sev[i].in, strlen(sev[i].in)), sev[i].want);
+    /* Every logName suffix in both spellings; anything else is OTHER. */
+    static const struct {
+        const char *suffix;
+        fl_log_kind want;
+    } kinds[] = {
+        {"run.googleapis.com%2Frequests", FL_LOG_REQUESTS},
+        {"run.googleapis.com/requests", FL_LOG_REQUESTS},
+        {"run.googleapis.com%2Fstdout", FL_LOG_STDOUT},
+        {"run.googleapis.com/stdout", FL_LOG_STDOUT},
+        {"run.googleapis.com%2Fstderr", FL_LOG_STDERR},
+        {"run.googleapis.com/stderr", FL_LOG_STDERR},
+        {"run.googleapis.com%2Fvarlog%2Fsystem", FL_LOG_VARLOG_SYSTEM},
+        {"run.googleapis.com/varlog/system", FL_LOG_VARLOG_SYSTEM},
+        {"cloudaudit.googleapis.com%2Factivity", FL_LOG_AUDIT_ACTIVITY},
+        {"cloudaudit.googleapis.com/activity", FL_LOG_AUDIT_ACTIVITY},
+        {"cloudaudit.googleapis.com%2Fsystem_event", FL_LOG_AUDIT_SYSTEM_EVENT},
+        {"cloudaudit.googleapis.com/system_event", FL_LOG_AUDIT_SYSTEM_EVENT},
+        {"cloudaudit.googleapis.com%2Fdata_access", FL_LOG_AUDIT_DATA_ACCESS},
+        {"cloudaudit.googleapis.com/data_access", FL_LOG_AUDIT_DATA_ACCESS},
+        {"cloudfunctions.googleapis.com%2Fcloud-functions", FL_LOG_STDOUT},
+        {"cloudfunctions.googleapis.com/cloud-functions", FL_LOG_STDOUT},
+        {"stdout", FL_LOG_STDOUT},
+        {"stderr", FL_LOG_STDERR},
+        {"run.googleapis.com%2Frequest", FL_LOG_OTHER},
+        {"run.googleapis.com%2Fstdouts", FL_LOG_OTHER},
+        {"run.googleapis.com%2Fsystem", FL_LOG_OTHER},
+        {"cloudaudit.googleapis.com%2Fpolicy", FL_LOG_OTHER},
+        {"my-app", FL_LOG_OTHER},
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(kinds); i++) {
+        char ln[128];
+        snprintf(ln, sizeof ln, "projects/p/logs/%s", kinds[i].suffix);
+        CHECK_INT(fl_log_kind_from_name(ln, strlen(ln)), kinds[i].want);
+        /* the suffix alone counts too (but "/logs/stdout" needs its "/logs/"); a part of it
+         * never does */
+        const char *s = kinds[i].suffix;
+        size_t n = strlen(s);
+        bool bare = strcmp(s, "stdout") == 0 || strcmp(s, "stderr") == 0;
+        CHECK_INT(fl_log_kind_from_name(s, n), bare ? FL_LOG_OTHER : kinds[i].want);
+        CHECK_INT(fl_log_kind_from_name(s + 1, n - 1), FL_LOG_OTHER);
+        if (kinds[i].want != FL_LOG_OTHER)
+            CHECK_INT(fl_log_kind_from_name(s, n - 1), FL_LOG_OTHER);
+    }
+    CHECK_INT(fl_log_kind_from_name("", 0), FL_LOG_OTHER);
+    CHECK_INT(fl_log_kind_from_name("s", 1), FL_LOG_OTHER);
 
     fl_entry e;
     fl_entry_init(&e);

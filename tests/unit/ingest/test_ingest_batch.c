@@ -251,7 +251,7 @@ static void same(const char *what, const char *a, const char *b)
 
 static void test_stages(const char *const *paths, size_t n, const char *what)
 {
-    fl_reader_opts o = {4096, false, false, 0, 0, NULL, NULL};
+    fl_reader_opts o = {4096, false, false, 0, 0, NULL, NULL, false};
     for (int variant = 0; variant < 3; variant++) {
         o.no_multiline = variant == 1;
         o.slow_json = variant == 2;

@@ -14,7 +14,7 @@ typedef struct line {
 /* Writes the lines as NDJSON in the given order (reverse: newest first). */
 static void write_lines(const char *name, const line *ls, size_t n, bool reverse)
 {
-    static char buf[1 << 20];
+    static char buf[2 << 20];
     size_t len = 0;
     for (size_t k = 0; k < n; k++) {
         const line *l = &ls[reverse ? n - 1 - k : k];
@@ -329,6 +329,52 @@ static void test_cap(void)
     fl_diag_free(&d);
 }
 
+/* A run stays open for at most 4096 further entries (ML_MAX_AGE): a trace header held that
+ * long is closed, so a frame of its source that comes later (within its second) starts anew
+ * instead of joining. The header and a closed-and-reopened run of another source both age;
+ * request logs in between pass by without counting. */
+static void test_stale_run_closes(void)
+{
+    enum { TICKS = 4100 };
+    static line ls[TICKS + 6];
+    static const char *const others[] = {"i2", "i3", "i4", "i5"};
+    size_t n = 0;
+    ls[n++] = (line){"i1", "stderr", 100, NULL, "Traceback (most recent call last):"};
+    ls[n++] = (line){"i6", "stderr", 150, NULL, "Traceback (most recent call last):"};
+    ls[n++] = (line){"i1", "stderr", 160, NULL, "worker restarted"};
+    ls[n++] = (line){"i9", "requests", 170, "INFO", "GET /ok 200"};
+    for (int k = 0; k < TICKS; k++)
+        ls[n++] = (line){others[k % 4], "stdout", 200 + k, "INFO", "tick"};
+    ls[n++] = (line){"i6", "stderr", 900000, NULL, "  File \"/app/x.py\", line 1, in f"};
+    ls[n++] = (line){"i1", "stderr", 900100, NULL, "  File \"/app/y.py\", line 2, in g"};
+    write_lines("stale.ndjson", ls, n, false);
+    fl_diag d;
+    fl_diag_init(&d);
+    fl_reader *rd;
+    const char *paths[] = {tu_path("stale.ndjson")};
+    CHECK_INT(fl_reader_open(&rd, paths, 1, NULL, &d), 0);
+    fl_entry e;
+    fl_entry_init(&e);
+    size_t got = 0, headers = 0, frames = 0;
+    bool frame_before_header = false;
+    while (fl_reader_next(rd, &e) == 1) {
+        got++;
+        if (strcmp(e.message, "Traceback (most recent call last):") == 0)
+            headers++;
+        if (strncmp(e.message, "  File ", 7) == 0) {
+            frames++;
+            frame_before_header = frame_before_header || headers < 2;
+        }
+    }
+    CHECK_INT(got, n);
+    CHECK_INT(headers, 2);
+    CHECK_INT(frames, 2);
+    CHECK(!frame_before_header);
+    fl_entry_free(&e);
+    fl_reader_free(rd);
+    fl_diag_free(&d);
+}
+
 /* Two instances fail at the same moment; their lines interleave in the export. Each trace is
  * still joined on its own. */
 static void test_interleaved_instances(void)
@@ -365,6 +411,7 @@ int main(void)
     test_request_log_in_between();
     test_pass_through_order();
     test_cap();
+    test_stale_run_closes();
     if (!getenv("KEEP"))
         tu_cleanup();
     return fl_test_done();
