@@ -83,6 +83,7 @@ static void group_free(agg_group *g)
     for (size_t i = 0; i < g->n_fields; i++) {
         fl_free(g->fields[i].name);
         fl_free(g->fields[i].value);
+        fl_free(g->fields[i].cells);
     }
     fl_free(g->fields);
 }
@@ -296,6 +297,8 @@ static int series_recount(fl_agg *a)
     return 0;
 }
 
+static void fold_field_cells(fl_agg *a);
+
 /* Re-keys every cell to buckets of w minutes (a multiple of the current width) and adds up
  * the cells that now share a bucket. Nothing changes when it fails. */
 static int fold_cells(fl_agg *a, int64_t w)
@@ -321,6 +324,7 @@ static int fold_cells(fl_agg *a, int64_t w)
     a->cell_index = idx;
     a->n_cells = n;
     a->width = w;
+    fold_field_cells(a);
     series_recount(a); /* a failure leaves counts that are too high: safe */
     return 0;
 }
@@ -428,58 +432,159 @@ static uint64_t field_hash(const char *name, const char *value)
     return fl_hash64(value, strlen(value), h);
 }
 
-/* Counts one (capture, value) pair. Past AGG_MAX_FIELD_VALUES distinct pairs the group keeps the
- * pairs with the smallest hashes (a bottom-k sample): a pair that belongs to the final set has
- * been kept since its first sighting, so the kept set and its counts are the same whatever the
+static void field_free(agg_field *f)
+{
+    fl_free(f->name);
+    fl_free(f->value);
+    fl_free(f->cells);
+}
+
+/* The field of one (capture, value) pair, found or added with count 0; *out is NULL when the
+ * cap leaves the pair out. Past AGG_MAX_FIELD_VALUES distinct pairs the group keeps the pairs
+ * with the smallest hashes (a bottom-k sample): a pair that belongs to the final set has been
+ * kept since its first sighting, so the kept set and its counts are the same whatever the
  * input order, thread count or shard merge order. */
-static int field_add(agg_group *g, const char *name, const char *value, uint64_t n)
+static int field_get(fl_agg *a, agg_group *g, const char *name, const char *value,
+                     agg_field **out)
 {
     uint64_t h = field_hash(name, value);
     size_t worst = 0;
+    *out = NULL;
     for (size_t i = 0; i < g->n_fields; i++) {
         agg_field *f = &g->fields[i];
         if (f->hash == h && strcmp(f->name, name) == 0 && strcmp(f->value, value) == 0) {
-            f->count += n;
+            *out = f;
             return 0;
         }
         if (f->hash > g->fields[worst].hash)
             worst = i;
     }
-    agg_field *f;
-    if (g->n_fields >= AGG_MAX_FIELD_VALUES) {
-        if (h >= g->fields[worst].hash)
-            return 0;
-        f = &g->fields[worst];
-        char *nn = fl_strdup(name), *nv = fl_strdup(value);
-        if (!nn || !nv) {
-            fl_free(nn);
-            fl_free(nv);
-            return FL_ENOMEM;
+    if (g->n_fields >= AGG_MAX_FIELD_VALUES && h >= g->fields[worst].hash)
+        return 0;
+    char *nn = fl_strdup(name), *nv = fl_strdup(value);
+    agg_field *f = NULL;
+    if (nn && nv && g->n_fields < AGG_MAX_FIELD_VALUES) {
+        agg_field *nf = fl_realloc(g->fields, (g->n_fields + 1) * sizeof(agg_field));
+        if (nf) {
+            g->fields = nf;
+            f = &g->fields[g->n_fields++];
         }
-        fl_free(f->name);
-        fl_free(f->value);
-        f->name = nn;
-        f->value = nv;
-        f->count = n;
-        f->hash = h;
+    } else if (nn && nv) {
+        f = &g->fields[worst];
+        a->n_fcells -= f->n_cells;
+        field_free(f);
+    }
+    if (!f) {
+        fl_free(nn);
+        fl_free(nv);
+        return FL_ENOMEM;
+    }
+    memset(f, 0, sizeof(*f));
+    f->name = nn;
+    f->value = nv;
+    f->hash = h;
+    *out = f;
+    return 0;
+}
+
+/* Adds n to the value's cell of the bucket holding minute. Past AGG_MAX_FIELD_CELLS the count
+ * is only noted as dropped (the caller has added it to f->count already). */
+static int fcell_add(fl_agg *a, agg_field *f, int64_t minute, uint64_t n)
+{
+    int64_t m = agg_bucket_start(minute, a->width);
+    size_t lo = 0, hi = f->n_cells;
+    /* Entries mostly come in time order: the last cell, or a new one after it. */
+    if (hi && f->cells[hi - 1].minute <= m)
+        lo = f->cells[hi - 1].minute == m ? hi - 1 : hi;
+    else
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (f->cells[mid].minute < m)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    if (lo < f->n_cells && f->cells[lo].minute == m) {
+        f->cells[lo].n += n;
         return 0;
     }
-    agg_field *nf = fl_realloc(g->fields, (g->n_fields + 1) * sizeof(agg_field));
-    if (!nf)
-        return FL_ENOMEM;
-    g->fields = nf;
-    f = &g->fields[g->n_fields];
-    f->name = fl_strdup(name);
-    f->value = fl_strdup(value);
-    f->count = n;
-    f->hash = h;
-    if (!f->name || !f->value) {
-        fl_free(f->name);
-        fl_free(f->value);
-        return FL_ENOMEM;
+    if (a->n_fcells >= AGG_MAX_FIELD_CELLS) {
+        a->fcells_dropped += n;
+        return 0;
     }
-    g->n_fields++;
+    if (f->n_cells == f->cap_cells) {
+        uint32_t cap = f->cap_cells ? f->cap_cells * 2 : 4;
+        agg_fcell *p = fl_realloc(f->cells, cap * sizeof(*p));
+        if (!p)
+            return FL_ENOMEM;
+        f->cells = p;
+        f->cap_cells = cap;
+    }
+    memmove(&f->cells[lo + 1], &f->cells[lo], (f->n_cells - lo) * sizeof(agg_fcell));
+    f->cells[lo] = (agg_fcell){m, n};
+    f->n_cells++;
+    a->n_fcells++;
     return 0;
+}
+
+/* Re-buckets every field value's cells to the aggregate's (new, wider) width. In place: the
+ * cells stay ascending, and cells of one bucket are neighbours. */
+static void fold_field_cells(fl_agg *a)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < a->n_groups; i++)
+        for (size_t j = 0; j < a->groups[i].n_fields; j++) {
+            agg_field *f = &a->groups[i].fields[j];
+            uint32_t n = 0;
+            for (uint32_t k = 0; k < f->n_cells; k++) {
+                int64_t m = agg_bucket_start(f->cells[k].minute, a->width);
+                if (n && f->cells[n - 1].minute == m)
+                    f->cells[n - 1].n += f->cells[k].n;
+                else
+                    f->cells[n++] = (agg_fcell){m, f->cells[k].n};
+            }
+            f->n_cells = n;
+            total += n;
+        }
+    a->n_fcells = total;
+}
+
+/* Drops the cells of buckets that end at or before minute cut; each value's count becomes what
+ * is left, and values left with nothing go. */
+static void expire_fields(fl_agg *a, agg_group *g, int64_t cut)
+{
+    size_t nf = 0;
+    for (size_t j = 0; j < g->n_fields; j++) {
+        agg_field *f = &g->fields[j];
+        uint32_t k = 0;
+        while (k < f->n_cells && f->cells[k].minute + a->width <= cut)
+            k++;
+        f->n_cells -= k;
+        memmove(f->cells, f->cells + k, f->n_cells * sizeof(agg_fcell));
+        f->count = 0;
+        for (uint32_t i = 0; i < f->n_cells; i++)
+            f->count += f->cells[i].n;
+        if (!f->count) {
+            field_free(f);
+            continue;
+        }
+        a->n_fcells += f->n_cells;
+        g->fields[nf++] = *f;
+    }
+    g->n_fields = nf;
+}
+
+/* Counts n entries of minute with one (capture, value) pair. */
+static int field_add(fl_agg *a, agg_group *g, const char *name, const char *value, uint64_t n,
+                     int64_t minute)
+{
+    agg_field *f;
+    if (field_get(a, g, name, value, &f))
+        return FL_ENOMEM;
+    if (!f)
+        return 0;
+    f->count += n;
+    return fcell_add(a, f, minute, n);
 }
 
 typedef struct group_proto {
@@ -820,7 +925,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         return FL_ENOMEM;
     if (matched)
         for (size_t i = 0; i < match->n_fields; i++)
-            if (field_add(g, match->fields[i].name, match->fields[i].value, 1))
+            if (field_add(a, g, match->fields[i].name, match->fields[i].value, 1, minute))
                 return FL_ENOMEM;
     if (ri >= 0) {
         if (cell_get(a, (int32_t)gi, (int32_t)ri, minute, &c))
@@ -838,6 +943,7 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
 {
     dst->entries += src->entries;
     dst->cells_dropped += src->cells_dropped;
+    dst->fcells_dropped += src->fcells_dropped;
     dst->changes_dropped += src->changes_dropped;
     note_time(dst, src->min_ts);
     note_time(dst, src->max_ts);
@@ -885,9 +991,18 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
                              x->message))
                 goto out;
         }
-        for (size_t j = 0; j < s->n_fields; j++)
-            if (field_add(g, s->fields[j].name, s->fields[j].value, s->fields[j].count))
+        for (size_t j = 0; j < s->n_fields; j++) {
+            const agg_field *sf = &s->fields[j];
+            agg_field *f;
+            if (field_get(dst, g, sf->name, sf->value, &f))
                 goto out;
+            if (!f)
+                continue;
+            f->count += sf->count;
+            for (uint32_t k = 0; k < sf->n_cells; k++)
+                if (fcell_add(dst, f, sf->cells[k].minute, sf->cells[k].n))
+                    goto out;
+        }
     }
     for (size_t i = 0; i < src->n_cells; i++) {
         const agg_cell *s = &src->cells[i];
@@ -945,6 +1060,7 @@ void fl_agg_expire(fl_agg *a, fl_time t)
         if (a->cells[i].k.grp >= 0 && a->cells[i].k.minute + a->width > cut)
             gcount[a->cells[i].k.grp] += a->cells[i].errors;
     size_t ng = 0;
+    a->n_fcells = 0; /* recounted over the groups that stay */
     for (size_t i = 0; i < a->n_groups; i++) {
         agg_group *g = &a->groups[i];
         if (g->last_seen < t) {
@@ -953,6 +1069,7 @@ void fl_agg_expire(fl_agg *a, fl_time t)
             continue;
         }
         g->count = gcount[i];
+        expire_fields(a, g, cut);
         if (g->first_seen < t)
             g->first_seen = t;
         size_t ns = 0;
@@ -1078,6 +1195,12 @@ void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
                      "more than %zu time cells: %" PRIu64 " counts past the cap are left out of the "
                      "per-minute series",
                      a->opts.max_buckets * 16, a->cells_dropped);
+    if (a->fcells_dropped)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %" PRIu64 " time cells of field values: %" PRIu64 " field-value "
+                     "counts are kept without their minute, and a sliding window (tail) drops "
+                     "them at its next step",
+                     (uint64_t)AGG_MAX_FIELD_CELLS, a->fcells_dropped);
 }
 
 int64_t agg_view_width(const fl_agg *a, int64_t m_lo, int64_t m_hi)

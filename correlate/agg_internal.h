@@ -8,6 +8,10 @@
 #include "map.h"
 
 #define AGG_MAX_FIELD_VALUES 64 /* distinct (capture, value) pairs kept per group */
+/* Time cells of field values, all groups together (16 bytes each: 32 MiB). Past it a value's
+ * count still grows, but without a cell: a sliding window (tail) drops that part at its next
+ * step, as it drops group counts past the cell cap; fl_agg_warn_caps says how much. */
+#define AGG_MAX_FIELD_CELLS (UINT64_C(1) << 21)
 #define AGG_MINUTE (60 * FL_USEC_PER_SEC)
 /* Distinct time cells one series (a revision's traffic, or a group on a revision) may hold
  * before the aggregate doubles its bucket width: 4096 one-minute cells is 68 h, so incident
@@ -100,11 +104,20 @@ typedef struct agg_sample {
     char *message;
 } agg_sample;
 
+/* One value's count in one time bucket (the aggregate's width, starting at minute), so that
+ * the value's count expires with the window exactly as its group's cells do. */
+typedef struct agg_fcell {
+    int64_t minute;
+    uint64_t n;
+} agg_fcell;
+
 typedef struct agg_field {
     char *name;
     char *value;
     uint64_t count;
-    uint64_t hash; /* of name and value: which values the cap keeps (see field_add) */
+    uint64_t hash; /* of name and value: which values the cap keeps (see field_get) */
+    agg_fcell *cells; /* ascending by minute; count is their sum plus what the cap left out */
+    uint32_t n_cells, cap_cells;
 } agg_field;
 
 typedef struct agg_group {
@@ -153,6 +166,8 @@ struct fl_agg {
     fl_agg_opts opts;
     uint64_t entries;
     uint64_t cells_dropped;
+    uint64_t fcells_dropped; /* field-value counts past AGG_MAX_FIELD_CELLS */
+    size_t n_fcells;         /* field-value cells of all groups */
     fl_time min_ts;
     fl_time max_ts;
     agg_rev *revs;

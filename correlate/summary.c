@@ -157,6 +157,7 @@ static void write_agg(wr *w, const fl_agg *a)
     put_i64(w, a->max_ts);
     put_i64(w, a->width);
     put_u64(w, a->changes_dropped);
+    put_u64(w, a->fcells_dropped);
 
     put_tag(w, "REVS");
     put_u32(w, (uint32_t)a->n_revs);
@@ -203,6 +204,11 @@ static void write_agg(wr *w, const fl_agg *a)
             put_str(w, g->fields[j].name);
             put_str(w, g->fields[j].value);
             put_u64(w, g->fields[j].count);
+            put_u32(w, g->fields[j].n_cells);
+            for (uint32_t k = 0; k < g->fields[j].n_cells; k++) {
+                put_i64(w, g->fields[j].cells[k].minute);
+                put_u64(w, g->fields[j].cells[k].n);
+            }
         }
     }
 

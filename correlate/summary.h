@@ -22,7 +22,9 @@
 
 #include <stdio.h>
 
-#define FL_SUMMARY_VERSION 3 /* 2: TIME section, overflow pair, changes_dropped; 3: GRPH, GATE */
+/* 2: TIME section, overflow pair, changes_dropped; 3: GRPH, GATE; 4: time cells of field values
+ * and fcells_dropped */
+#define FL_SUMMARY_VERSION 4
 
 typedef struct fl_summary_meta {
     uint32_t shard_index; /* which shard the summary is of */

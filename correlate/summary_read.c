@@ -105,6 +105,12 @@ static bool get_tag(rd *r, const char tag[4])
     return !r->bad;
 }
 
+/* A minute a timestamp (microseconds in an i64) can have: anything else is damage. */
+static bool minute_ok(int64_t m)
+{
+    return m >= INT64_MIN / AGG_MINUTE && m <= INT64_MAX / AGG_MINUTE;
+}
+
 static bool grow_to(void **v, size_t *cap, size_t n, size_t elem)
 {
     if (!n)
@@ -159,6 +165,7 @@ static int read_agg(rd *r, fl_agg *a)
     a->max_ts = get_i64(r);
     a->width = get_i64(r);
     a->changes_dropped = get_u64(r);
+    a->fcells_dropped = get_u64(r);
     if (a->width < 1 || (a->width & (a->width - 1)) != 0)
         r->bad = true;
 
@@ -210,7 +217,7 @@ static int read_agg(rd *r, fl_agg *a)
             s->insert_id = get_str(r, false, &oom);
             s->message = get_str(r, false, &oom);
         }
-        size_t nf = get_count(r, false, 2 * 4 + 8);
+        size_t nf = get_count(r, false, 3 * 4 + 8);
         if (nf > AGG_MAX_FIELD_VALUES)
             r->bad = true;
         if (!r->bad && !oom && nf && !(g->fields = fl_calloc(nf, sizeof(agg_field))))
@@ -220,6 +227,21 @@ static int read_agg(rd *r, fl_agg *a)
             f->name = get_str(r, false, &oom);
             f->value = get_str(r, false, &oom);
             f->count = get_u64(r);
+            /* the value's time cells, ascending (fl_agg_merge re-buckets them) */
+            size_t nc = get_count(r, false, 16);
+            if (nc > AGG_MAX_FIELD_CELLS - a->n_fcells)
+                r->bad = true;
+            if (!r->bad && !oom && nc && !(f->cells = fl_calloc(nc, sizeof(agg_fcell))))
+                return FL_ENOMEM;
+            for (size_t k = 0; k < nc && !r->bad; k++) {
+                agg_fcell *c = &f->cells[f->n_cells++];
+                c->minute = get_i64(r);
+                c->n = get_u64(r);
+                if (!minute_ok(c->minute) || (k && c->minute <= f->cells[k - 1].minute))
+                    r->bad = true;
+            }
+            f->cap_cells = f->n_cells;
+            a->n_fcells += f->n_cells;
         }
     }
 
@@ -272,6 +294,10 @@ static int read_agg(rd *r, fl_agg *a)
     for (size_t i = 0; i < n && !r->bad; i++) {
         int64_t minute = get_i64(r);
         uint64_t cnt = get_u64(r);
+        if (!minute_ok(minute)) {
+            r->bad = true;
+            break;
+        }
         /* agg_time_add re-bins at the width read, so the histogram is the one written */
         if (i == 0 && t->width < tw)
             t->width = tw;

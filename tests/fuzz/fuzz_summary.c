@@ -31,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char *f = malloc(len);
     if (!f)
         return 0;
-    memcpy(f, "FLSUMMRY\x01\x00\x00\x00", 12);
+    memcpy(f, "FLSUMMRY", 8);
+    for (int i = 0; i < 4; i++) /* the version this reader reads, or it reads nothing else */
+        f[8 + i] = (unsigned char)((unsigned)FL_SUMMARY_VERSION >> (8 * i));
     memcpy(f + 12, data, size);
     memcpy(f + 12 + size, "FLSUMEND", 8);
     put64(f + 12 + size + 8, 12 + size);
