@@ -807,12 +807,24 @@ void fl_splitter_take_rest(fl_splitter *sp, const char **p, size_t *n)
     sp->start = sp->pos = sp->end;
 }
 
+/* Mapped input: the record handed out last was used before this call, so every page before
+ * start is done and goes back. */
+static void release_done(fl_splitter *sp)
+{
+    size_t upto = sp->start & ~(RELEASE_STEP - 1);
+    if (sp->map && upto > sp->released) {
+        fl_filemap_release(sp->map, sp->released, upto);
+        sp->released = upto;
+    }
+}
+
 int fl_splitter_next_entry(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line,
                           fl_entry *e, bool *parsed)
 {
     *parsed = false;
     if (!sp->detected)
         detect(sp);
+    release_done(sp);
     if (!e || (sp->fmt != FL_FMT_ARRAY && sp->fmt != FL_FMT_CONCAT))
         return fl_splitter_next(sp, rec, len, line);
     sp->in_place = e;
@@ -827,12 +839,7 @@ int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
 {
     if (!sp->detected)
         detect(sp);
-    /* The record handed out last was used before this call: all before start is done. */
-    size_t upto = sp->start & ~(RELEASE_STEP - 1);
-    if (sp->map && upto > sp->released) {
-        fl_filemap_release(sp->map, sp->released, upto);
-        sp->released = upto;
-    }
+    release_done(sp);
     if (sp->fmt == FL_FMT_FOREIGN)
         return 0; /* already said what it is; nothing in it can be read */
     if (sp->fmt == FL_FMT_YAML)
