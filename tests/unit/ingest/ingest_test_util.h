@@ -206,4 +206,64 @@ static inline void tu_dump_warnings(const fl_diag *d)
                 d->warnings[i].message);
 }
 
+/* The staged reader path as the parallel pipeline drives it: fill AHEAD batches, parse them
+ * last first (as workers would, out of order), reassemble them in input order, then the final
+ * reassembly. each() sees every entry in order; *final_count (may be NULL) gets how many the
+ * final reassembly gave. Returns the number of batches before it, or -1 when a stage failed
+ * (r may be NULL: nothing to read). */
+typedef void (*tu_entry_fn)(void *ctx, const fl_entry *e);
+
+static inline long tu_read_staged(fl_reader *r, tu_entry_fn each, void *ctx, size_t *final_count)
+{
+    enum { AHEAD = 3 };
+    fl_batch *b[AHEAD] = {0};
+    long batches = 0;
+    int last = 0;
+    bool end = !r;
+    if (final_count)
+        *final_count = 0;
+    for (int i = 0; i < AHEAD; i++)
+        if (fl_batch_new(&b[i]) != 0)
+            batches = -1;
+    while (batches >= 0 && !end) {
+        int got = 0;
+        while (got < AHEAD) {
+            int rc = fl_reader_fill(r, b[got]);
+            if (rc < 0)
+                batches = -1;
+            if (rc <= 0) {
+                last = got;
+                end = true;
+                break;
+            }
+            got++;
+        }
+        for (int i = got; i-- > 0;)
+            if (fl_batch_parse(b[i]) != 0)
+                batches = -1;
+        for (int i = 0; i < got && batches >= 0; i++) {
+            if (fl_reader_reassemble(r, b[i], false) != 0) {
+                batches = -1;
+                break;
+            }
+            for (size_t k = 0; k < fl_batch_count(b[i]); k++)
+                each(ctx, fl_batch_entry(b[i], k));
+            batches++;
+        }
+    }
+    if (r && batches >= 0) {
+        if (fl_reader_reassemble(r, b[last], true) != 0)
+            batches = -1;
+        else {
+            for (size_t k = 0; k < fl_batch_count(b[last]); k++)
+                each(ctx, fl_batch_entry(b[last], k));
+            if (final_count)
+                *final_count = fl_batch_count(b[last]);
+        }
+    }
+    for (int i = 0; i < AHEAD; i++)
+        fl_batch_free(b[i]);
+    return batches;
+}
+
 #endif

@@ -181,53 +181,25 @@ static char *read_serial(const char *const *paths, size_t n, const fl_reader_opt
     return fl_buf_detach(&sig);
 }
 
-/* The staged path, with batches parsed out of order (as parallel workers would) and
- * reassembled in order. */
+static void sign_each(void *sig, const fl_entry *e)
+{
+    sign_entry(sig, e);
+}
+
+/* The staged path (tu_read_staged), with batches parsed out of order (as parallel workers
+ * would) and reassembled in order. */
 static char *read_staged(const char *const *paths, size_t n, const fl_reader_opts *o)
 {
-    enum { AHEAD = 3 };
     fl_diag d;
     fl_diag_init(&d);
     fl_reader *r = NULL;
     fl_buf sig;
     fl_buf_init(&sig, BUF_MAX);
     CHECK_INT(fl_reader_open(&r, paths, n, o, &d), 0);
-    fl_batch *b[AHEAD];
-    for (int i = 0; i < AHEAD; i++)
-        CHECK_INT(fl_batch_new(&b[i]), 0);
-    bool end = false;
-    size_t batches = 0;
-    int last = 0;
-    while (r && !end) {
-        int got = 0;
-        while (got < AHEAD) {
-            int rc = fl_reader_fill(r, b[got]);
-            CHECK(rc >= 0);
-            if (rc <= 0) {
-                last = got;
-                end = true;
-                break;
-            }
-            got++;
-        }
-        for (int i = got; i-- > 0;)
-            CHECK_INT(fl_batch_parse(b[i]), 0);
-        for (int i = 0; i < got; i++) {
-            CHECK_INT(fl_reader_reassemble(r, b[i], false), 0);
-            for (size_t k = 0; k < fl_batch_count(b[i]); k++)
-                sign_entry(&sig, fl_batch_entry(b[i], k));
-            batches++;
-        }
-    }
-    if (r) {
-        CHECK_INT(fl_reader_reassemble(r, b[last], true), 0);
-        CHECK_INT(fl_batch_count(b[last]) <= 8 * 256, 1);
-        for (size_t k = 0; k < fl_batch_count(b[last]); k++)
-            sign_entry(&sig, fl_batch_entry(b[last], k));
-    }
+    size_t final_count = 0;
+    long batches = tu_read_staged(r, sign_each, &sig, &final_count);
+    CHECK_INT(final_count <= 8 * 256, 1);
     CHECK(batches > 1);
-    for (int i = 0; i < AHEAD; i++)
-        fl_batch_free(b[i]);
     fl_reader_free(r);
     sign_diag(&sig, &d);
     fl_diag_free(&d);

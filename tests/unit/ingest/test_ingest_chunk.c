@@ -59,10 +59,14 @@ static char *read_serial(const char *path, fl_diag *d)
     return fl_buf_detach(&sig);
 }
 
-/* fill / parse / reassemble with three batches in flight, parsed last first. */
+static void sign_each(void *sig, const fl_entry *e)
+{
+    sign_entry(sig, e);
+}
+
+/* The staged path (tu_read_staged): fill / parse / reassemble, batches parsed out of order. */
 static char *read_staged(const char *path, fl_diag *d, size_t *batches)
 {
-    enum { AHEAD = 3 };
     const char *paths[] = {path};
     fl_reader_opts o = {0};
     o.record_max = RECORD_MAX;
@@ -72,37 +76,9 @@ static char *read_staged(const char *path, fl_diag *d, size_t *batches)
     fl_buf sig;
     fl_buf_init(&sig, BUF_MAX);
     CHECK_INT(fl_reader_open(&r, paths, 1, &o, d), 0);
-    fl_batch *b[AHEAD];
-    for (int i = 0; i < AHEAD; i++)
-        CHECK_INT(fl_batch_new(&b[i]), 0);
-    bool end = !r;
-    int last = 0;
-    *batches = 0;
-    while (!end) {
-        int got = 0;
-        while (got < AHEAD) {
-            int rc = fl_reader_fill(r, b[got]);
-            CHECK(rc >= 0);
-            if (rc <= 0) {
-                last = got;
-                end = true;
-                break;
-            }
-            got++;
-        }
-        for (int i = got; i-- > 0;)
-            CHECK_INT(fl_batch_parse(b[i]), 0);
-        for (int i = 0; i < got; i++) {
-            CHECK_INT(fl_reader_reassemble(r, b[i], false), 0);
-            for (size_t k = 0; k < fl_batch_count(b[i]); k++)
-                sign_entry(&sig, fl_batch_entry(b[i], k));
-            (*batches)++;
-        }
-    }
-    if (r)
-        CHECK_INT(fl_reader_reassemble(r, b[last], true), 0);
-    for (int i = 0; i < AHEAD; i++)
-        fl_batch_free(b[i]);
+    long n = tu_read_staged(r, sign_each, &sig, NULL);
+    CHECK(n >= 0);
+    *batches = n > 0 ? (size_t)n : 0;
     fl_reader_free(r);
     sign_diag(&sig, d);
     return fl_buf_detach(&sig);
