@@ -795,33 +795,18 @@ static void note_time(fl_agg *a, fl_time t)
         a->max_ts = t;
 }
 
-/* Appends s to out[0, *len), cut to fit cap with its NUL, as snprintf cuts. */
-static void put_cut(char *out, size_t cap, size_t *len, const char *s, size_t n)
-{
-    n = FL_MIN(n, cap - 1 - *len);
-    memcpy(out + *len, s, n);
-    *len += n;
-    out[*len] = '\0';
-}
-
 /* snprintf(out, cap, "HTTP %d %s %s", status, method, path), by hand: it ran for every
  * unmatched 5xx request (issue 15). cap must exceed 16. */
 static void http_text(char *out, size_t cap, int status, const char *method, const char *path)
 {
-    char num[16];
-    size_t nd = 0, len = 0;
-    unsigned u = status < 0 ? 0u - (unsigned)status : (unsigned)status;
-    do
-        num[sizeof(num) - 1 - nd++] = (char)('0' + u % 10);
-    while ((u /= 10) > 0);
-    if (status < 0)
-        num[sizeof(num) - 1 - nd++] = '-';
-    put_cut(out, cap, &len, "HTTP ", 5);
-    put_cut(out, cap, &len, num + sizeof(num) - nd, nd);
-    put_cut(out, cap, &len, " ", 1);
-    put_cut(out, cap, &len, method, strlen(method));
-    put_cut(out, cap, &len, " ", 1);
-    put_cut(out, cap, &len, path, strlen(path));
+    char num[24];
+    size_t at = fl_int_digits(status, num), len = 0;
+    fl_put_cut(out, cap, &len, "HTTP ", 5);
+    fl_put_cut(out, cap, &len, num + at, 24 - at);
+    fl_put_cut(out, cap, &len, " ", 1);
+    fl_put_cut(out, cap, &len, method, strlen(method));
+    fl_put_cut(out, cap, &len, " ", 1);
+    fl_put_cut(out, cap, &len, path, strlen(path));
 }
 
 int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)

@@ -270,27 +270,6 @@ static bool is_audit(const fl_entry *e)
            e->log_kind == FL_LOG_AUDIT_DATA_ACCESS;
 }
 
-/* Appends s to buf[0, *len), cut to fit cap with its NUL (as snprintf cuts); *full counts
- * what snprintf would have returned. */
-static void put_cut(char *buf, size_t cap, size_t *len, size_t *full, const char *s, size_t n)
-{
-    *full += n;
-    n = FL_MIN(n, cap - 1 - *len);
-    memcpy(buf + *len, s, n);
-    *len += n;
-    buf[*len] = '\0';
-}
-
-/* Decimal digits of u, right-aligned in out[0, 24); returns where they start. */
-static size_t digits(uint64_t u, char out[24])
-{
-    size_t at = 24;
-    do
-        out[--at] = (char)('0' + u % 10);
-    while ((u /= 10) > 0);
-    return at;
-}
-
 /* " latency=%.3fs" without printf's float formatting (most of a 5xx entry's cost; issue 15),
  * or 0 to let snprintf do it: d must be well below 2^53 / 1000 and not near a rounding tie,
  * so that rounding d * 1000 gives the digits printf's exact rounding gives. */
@@ -305,7 +284,7 @@ static size_t latency_text(double d, char out[48])
         return 0;
     uint64_t r = f + (frac > 0.5);
     char num[24];
-    size_t at = digits(r / 1000, num), n = 0;
+    size_t at = fl_u64_digits(r / 1000, num), n = 0;
     memcpy(out, " latency=", 9);
     n = 9;
     memcpy(out + n, num + at, 24 - at);
@@ -322,21 +301,18 @@ static size_t latency_text(double d, char out[48])
 static size_t http_subject(const fl_entry *e, char *buf, size_t cap)
 {
     char num[24];
-    unsigned u = e->http_status < 0 ? 0u - (unsigned)e->http_status : (unsigned)e->http_status;
-    size_t at = digits(u, num), len = 0, full = 0;
-    if (e->http_status < 0)
-        num[--at] = '-';
-    put_cut(buf, cap, &len, &full, "HTTP ", 5);
-    put_cut(buf, cap, &len, &full, num + at, 24 - at);
-    put_cut(buf, cap, &len, &full, " ", 1);
-    put_cut(buf, cap, &len, &full, e->http_method, strlen(e->http_method));
-    put_cut(buf, cap, &len, &full, " ", 1);
-    put_cut(buf, cap, &len, &full, e->http_url, strnlen(e->http_url, 512));
+    size_t at = fl_int_digits(e->http_status, num), len = 0, full = 0;
+    full += fl_put_cut(buf, cap, &len, "HTTP ", 5);
+    full += fl_put_cut(buf, cap, &len, num + at, 24 - at);
+    full += fl_put_cut(buf, cap, &len, " ", 1);
+    full += fl_put_cut(buf, cap, &len, e->http_method, strlen(e->http_method));
+    full += fl_put_cut(buf, cap, &len, " ", 1);
+    full += fl_put_cut(buf, cap, &len, e->http_url, strnlen(e->http_url, 512));
     if (full < cap && e->latency_s >= 0) {
         char lat[48];
         size_t n = latency_text(e->latency_s, lat);
         if (n)
-            put_cut(buf, cap, &len, &full, lat, n);
+            fl_put_cut(buf, cap, &len, lat, n);
         else
             len += FL_MIN((size_t)snprintf(buf + len, cap - len, " latency=%.3fs", e->latency_s),
                           cap - 1 - len);

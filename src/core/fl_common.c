@@ -352,3 +352,29 @@ uint64_t fl_hash64(const void *p, size_t n, uint64_t seed)
     }
     return h;
 }
+
+size_t fl_put_cut(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+    size_t k = FL_MIN(n, cap - 1 - *len);
+    memcpy(out + *len, s, k);
+    *len += k;
+    out[*len] = '\0';
+    return n;
+}
+
+size_t fl_u64_digits(uint64_t u, char out[24])
+{
+    size_t at = 24;
+    do
+        out[--at] = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    return at;
+}
+
+size_t fl_int_digits(int v, char out[24])
+{
+    size_t at = fl_u64_digits(v < 0 ? 0u - (unsigned)v : (unsigned)v, out);
+    if (v < 0)
+        out[--at] = '-';
+    return at;
+}
