@@ -187,11 +187,6 @@ int fl_batch_parse(fl_batch *b)
     return 0;
 }
 
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 static int add_line(fl_batch *b, size_t off, size_t len, uint64_t line, int rc)
 {
     if (b->n == b->rec_cap && grow_records(b, b->n + 1) != 0)
@@ -222,13 +217,11 @@ int fl_batch_cut(fl_batch *b)
                 return FL_ENOMEM;
             k++;
         } else if (nl || !b->drop_tail) {
-            size_t from = pos, to = end;
-            while (to > from && is_blank(c[to - 1]))
-                to--;
-            while (from < to && is_blank(c[from]))
-                from++;
-            int rc = to - from > b->record_max ? FL_BATCH_OVERSIZE : 0;
-            if (to > from && add_line(b, from, to - from, line, rc) != 0)
+            const char *rec = c + pos;
+            size_t n = end - pos;
+            fl_trim_line(&rec, &n);
+            int rc = n > b->record_max ? FL_BATCH_OVERSIZE : 0;
+            if (n && add_line(b, (size_t)(rec - c), n, line, rc) != 0)
                 return FL_ENOMEM;
         }
         if (!nl)

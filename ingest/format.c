@@ -152,11 +152,6 @@ static size_t fill(fl_splitter *sp)
     return (size_t)got;
 }
 
-static bool is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 static void oversize(fl_splitter *sp, uint64_t line)
 {
     const char *name = fl_stream_name(sp->s);
@@ -210,7 +205,7 @@ static void detect(fl_splitter *sp)
     sp->pos = sp->start;
     size_t off = 0; /* offset from start: fill() moves the data */
     for (;;) {
-        while (sp->start + off < sp->end && is_ws(sp->buf[sp->start + off]))
+        while (sp->start + off < sp->end && fl_json_ws(sp->buf[sp->start + off]))
             off++;
         if (sp->start + off < sp->end)
             break;
@@ -317,19 +312,15 @@ static int next_ndjson(fl_splitter *sp, const char **rec, size_t *len, uint64_t 
             sp->start = sp->end;
             sp->line++;
         }
-        while (n > 0 && is_ws(p[n - 1]))
-            n--;
-        while (n > 0 && is_ws(*p)) {
-            p++;
-            n--;
-        }
+        const char *q = p;
+        fl_trim_line(&q, &n);
         if (n == 0)
             continue;
         if (n > sp->record_max) {
             oversize(sp, ln);
             continue;
         }
-        *rec = p;
+        *rec = q;
         *len = n;
         *line = ln;
         return 1;
@@ -663,7 +654,7 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
             }
             size_t n = sp->pos - sp->elem_start;
             const char *p = b + sp->elem_start;
-            while (n > 0 && is_ws(p[n - 1]))
+            while (n > 0 && fl_json_ws(p[n - 1]))
                 n--;
             *rec = p;
             *len = n;
@@ -683,7 +674,7 @@ static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
             if (sp->scalar) {
                 size_t n = sp->end - sp->elem_start;
                 const char *p = sp->buf + sp->elem_start;
-                while (n > 0 && is_ws(p[n - 1]))
+                while (n > 0 && fl_json_ws(p[n - 1]))
                     n--;
                 sp->start = sp->pos = sp->end;
                 *rec = p;
@@ -707,7 +698,7 @@ static bool is_doc_separator(const char *s, size_t n)
     if (n < 3 || (memcmp(s, "---", 3) != 0 && memcmp(s, "...", 3) != 0))
         return false;
     for (size_t k = 3; k < n; k++)
-        if (!is_ws(s[k]))
+        if (!fl_json_ws(s[k]))
             return false;
     return true;
 }
@@ -739,7 +730,7 @@ static int next_yaml(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
                     continue;
                 at_end = true;
                 for (size_t k = sp->start + off; k < sp->end && !content; k++)
-                    content = !is_ws(sp->buf[k]);
+                    content = !fl_json_ws(sp->buf[k]);
                 off = sp->end - sp->start;
                 break;
             }
@@ -755,7 +746,7 @@ static int next_yaml(fl_splitter *sp, const char **rec, size_t *len, uint64_t *l
                 continue;
             }
             for (size_t k = 0; k < n && !content; k++)
-                content = !is_ws(p[k]);
+                content = !fl_json_ws(p[k]);
             off += n + 1;
             lines++;
         }

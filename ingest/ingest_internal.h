@@ -225,4 +225,26 @@ fl_entry *fl_batch_out_slot(fl_batch *b);
  * FL_ENOMEM. */
 int fl_yaml_to_json(const char *doc, size_t n, fl_buf *out, char *errbuf, size_t errlen);
 
+/* JSON whitespace: the blanks an NDJSON line may carry around its record. */
+static inline bool fl_json_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Narrows [*p, *p + *n) to the NDJSON record it holds: no leading or trailing whitespace. Both
+ * ways of cutting lines (the splitter's, and a worker's on a chunk) trim with this. */
+static inline void fl_trim_line(const char **p, size_t *n)
+{
+    const char *s = *p;
+    size_t k = *n;
+    while (k > 0 && fl_json_ws(s[k - 1]))
+        k--;
+    while (k > 0 && fl_json_ws(*s)) {
+        s++;
+        k--;
+    }
+    *p = s;
+    *n = k;
+}
+
 #endif
