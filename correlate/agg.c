@@ -27,6 +27,22 @@ _Static_assert(offsetof(agg_cell, k) == 0, "agg_cell must start with its key");
 
 #define SAMPLE_MESSAGE_MAX 1024
 #define TEMPLATE_MAX 512
+#define TEMPLATE_TEXT (TEMPLATE_MAX + 64)
+
+/* Unmatched error messages repeat (one exception, thousands of times, its traceback lines
+ * varying), and templating one cost about 10,000 instructions (issue 15). A template depends
+ * only on the two spans fl_template_parts names, so the templates and fingerprints of the last
+ * few span pairs are kept, keyed by the spans' text, compared in full. Longer spans are not
+ * kept. */
+#define TEMPLATE_MEMO_SLOTS 8
+#define TEMPLATE_MEMO_KEY_MAX 4096
+
+typedef struct agg_template_memo {
+    char *key; /* the two spans, one after the other; NULL: slot free */
+    size_t n[2];
+    char fp[17];
+    char text[TEMPLATE_TEXT];
+} agg_template_memo;
 
 fl_agg *fl_agg_new(const fl_agg_opts *opts)
 {
@@ -105,6 +121,9 @@ void fl_agg_free(fl_agg *a)
     fl_strmap_free(&a->group_index);
     fl_cellmap_free(&a->cell_index);
     agg_graph_free(a->graph);
+    for (size_t i = 0; a->tmemo && i < TEMPLATE_MEMO_SLOTS; i++)
+        fl_free(a->tmemo[i].key);
+    fl_free(a->tmemo);
     fl_free(a->series);
     fl_cellmap_free(&a->series_index);
     agg_time_free(&a->time);
@@ -809,6 +828,43 @@ static void http_text(char *out, size_t cap, int status, const char *method, con
     fl_put_cut(out, cap, &len, path, strlen(path));
 }
 
+/* fl_template of msg into text (TEMPLATE_TEXT bytes) and its fingerprint, from the memo when
+ * the spans it depends on are those of a recent message. A memo that cannot be allocated is
+ * only not used. */
+static void message_template(fl_agg *a, const char *msg, char *text, char fp[17])
+{
+    size_t len = strlen(msg), off[2], n[2];
+    fl_template_parts(msg, len, off, n);
+    agg_template_memo *m = NULL;
+    if (n[0] + n[1] <= TEMPLATE_MEMO_KEY_MAX && n[0] &&
+        (a->tmemo || (a->tmemo = fl_calloc(TEMPLATE_MEMO_SLOTS, sizeof(*a->tmemo))))) {
+        const unsigned char *p = (const unsigned char *)msg + off[0];
+        size_t k = (n[0] ^ n[1] << 2 ^ p[0] ^ (size_t)p[n[0] - 1] << 3) % TEMPLATE_MEMO_SLOTS;
+        m = &a->tmemo[k];
+        if (m->key && m->n[0] == n[0] && m->n[1] == n[1] &&
+            memcmp(m->key, msg + off[0], n[0]) == 0 &&
+            memcmp(m->key + n[0], msg + off[1], n[1]) == 0) {
+            memcpy(text, m->text, strlen(m->text) + 1);
+            memcpy(fp, m->fp, 17);
+            return;
+        }
+    }
+    fl_template(msg, len, text, TEMPLATE_TEXT);
+    fl_fingerprint(text, strlen(text), fp);
+    if (!m)
+        return;
+    char *key = fl_realloc(m->key, n[0] + n[1] + 1);
+    if (!key)
+        return;
+    memcpy(key, msg + off[0], n[0]);
+    memcpy(key + n[0], msg + off[1], n[1]);
+    m->key = key;
+    m->n[0] = n[0];
+    m->n[1] = n[1];
+    memcpy(m->fp, fp, 17);
+    memcpy(m->text, text, strlen(text) + 1);
+}
+
 int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 {
     a->entries++;
@@ -864,7 +920,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
     group_proto p;
     memset(&p, 0, sizeof(p));
     p.ts = e->ts;
-    char key[64], fp[17], text[TEMPLATE_MAX + 64];
+    char key[64], fp[17], text[TEMPLATE_TEXT];
     if (matched) {
         p.key = match->rule->class_id;
         p.class_id = match->rule->class_id;
@@ -877,15 +933,15 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         p.template_text = match->rule->title;
     } else {
         if (e->message[0]) {
-            fl_template(e->message, strlen(e->message), text, sizeof(text));
+            message_template(a, e->message, text, fp);
         } else {
             char path[TEMPLATE_MAX];
             /* The endpoint that fails: /api/v1/cart/<id> (route.c masks the ids). */
             fl_route_template(e->http_url, path, sizeof(path));
             http_text(text, sizeof(text), e->http_status, e->http_method[0] ? e->http_method : "-",
                       path);
+            fl_fingerprint(text, strlen(text), fp);
         }
-        fl_fingerprint(text, strlen(text), fp);
         memcpy(key, "fp:", 3);
         memcpy(key + 3, fp, sizeof(fp)); /* "fp:" and 16 hex digits fit key[64] */
         p.key = key;

@@ -191,6 +191,7 @@ struct fl_agg {
      * set of (series, minute) pairs seen, whatever the input order or shard merge order. */
     int64_t width;
     agg_graph *graph; /* trace ids of request logs, for the call graph; NULL until one */
+    struct agg_template_memo *tmemo; /* templates of recent unmatched messages (agg.c) */
     agg_series *series; /* cells per series, to know when to widen */
     size_t n_series, cap_series;
     fl_cellmap series_index;

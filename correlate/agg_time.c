@@ -53,6 +53,24 @@ static int extreme_cmp(fl_time ts, const char *file, uint64_t line, const agg_ex
     return line < x->line ? -1 : line > x->line;
 }
 
+/* A full list gets an entry before all it holds: the common case of the latest list with
+ * time-ordered input, so it is one fixed-size move (issue 15). The last entry falls out; its
+ * copy of the file name is kept when the name is the same. Nothing changes when it fails. */
+static int extreme_push_front(agg_extreme *v, fl_time ts, const char *file, uint64_t line)
+{
+    char *copy = v[AGG_TIME_EXTREMES - 1].file;
+    if (strcmp(copy, file) != 0) {
+        char *d = fl_strdup(file);
+        if (!d)
+            return FL_ENOMEM;
+        fl_free(copy);
+        copy = d;
+    }
+    memmove(&v[1], &v[0], (AGG_TIME_EXTREMES - 1) * sizeof(*v));
+    v[0] = (agg_extreme){ts, copy, line};
+    return 0;
+}
+
 /* Keeps the AGG_TIME_EXTREMES first entries in the order sign * (ts, file, line): sign 1
  * keeps the earliest (lo), -1 the latest (hi). */
 static int extreme_offer(agg_extreme *v, size_t *n, int sign, fl_time ts, const char *file,
@@ -61,8 +79,11 @@ static int extreme_offer(agg_extreme *v, size_t *n, int sign, fl_time ts, const 
     /* pos: after every kept entry not later than this one (in sign order); binary search, as
      * with time-ordered input every entry enters the latest list at its front. */
     size_t pos = 0, hi = *n;
-    if (hi && (sign > 0 ? ts < v[0].ts : ts > v[0].ts))
-        hi = 0; /* before them all: the common case of the latest list */
+    if (hi && (sign > 0 ? ts < v[0].ts : ts > v[0].ts)) {
+        if (hi == AGG_TIME_EXTREMES)
+            return extreme_push_front(v, ts, file, line);
+        hi = 0; /* before them all */
+    }
     while (pos < hi) {
         size_t mid = (pos + hi) / 2;
         if (sign * extreme_cmp(ts, file, line, &v[mid]) < 0)

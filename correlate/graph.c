@@ -68,10 +68,38 @@ static agg_trace *slot_for(agg_graph *g, uint64_t h)
     return &g->slots[i];
 }
 
-static int u64_cmp(const void *p, const void *q)
+/* The k-th smallest (0-based) of v[0, n), n > k; v is reordered. Quickselect (Hoare partition,
+ * middle pivot): a prune needs only the cutoff, and a full sort of 4,096 hashes was half the
+ * graph's cost (issue 15). Hashes in the table are distinct. */
+static uint64_t kth_smallest(uint64_t *v, size_t n, size_t k)
 {
-    uint64_t a = *(const uint64_t *)p, b = *(const uint64_t *)q;
-    return a < b ? -1 : a > b;
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        uint64_t pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                uint64_t t = v[i];
+                v[i++] = v[j];
+                v[j] = t;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        /* now v[lo, j] <= pivot <= v[i, hi], and j < i */
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
 /* Keeps the `keep` smallest hashes and lowers the cutoff to the largest kept. */
@@ -86,15 +114,15 @@ static int prune(agg_graph *g, size_t keep)
         fl_free(old);
         return FL_ENOMEM;
     }
+    /* Empty the table as it is read: a slot is free when h is 0 (graph_put resets n). */
     size_t k = 0;
     for (size_t i = 0; i < GRAPH_SLOTS; i++)
         if (g->slots[i].h) {
             hs[k] = g->slots[i].h;
             old[k++] = g->slots[i];
+            g->slots[i].h = 0;
         }
-    qsort(hs, k, sizeof(uint64_t), u64_cmp);
-    g->cutoff = hs[keep - 1];
-    memset(g->slots, 0, GRAPH_SLOTS * sizeof(agg_trace));
+    g->cutoff = kth_smallest(hs, k, keep - 1);
     g->n = 0;
     for (size_t i = 0; i < k; i++)
         if (old[i].h <= g->cutoff) {
@@ -142,6 +170,7 @@ static int graph_put(agg_graph *g, uint64_t h, uint64_t svc, fl_time start, fl_t
     agg_trace *t = slot_for(g, h);
     if (!t->h) {
         t->h = h;
+        t->n = 0;
         g->n++;
     }
     trace_note(t, svc, start, end);

@@ -93,6 +93,10 @@ int fl_classify_text(const fl_rules *rules, fl_matcher *m, const char *msg, size
  * "<path>"...), whitespace folded, only the first line of a multi-line message plus its last
  * exception line. Writes at most cap-1 bytes + NUL; returns the length written. */
 size_t fl_template(const char *msg, size_t len, char *out, size_t cap);
+/* The two spans of msg that fl_template reads, which alone decide its result: the first line
+ * and the last exception line after it (n[1] == 0 when there is none). Two messages with equal
+ * spans have the same template, which lets a caller reuse one. */
+void fl_template_parts(const char *msg, size_t len, size_t off[2], size_t n[2]);
 /* Stable fingerprint of a template (16 lowercase hex digits + NUL into out[17]). */
 void fl_fingerprint(const char *tmpl, size_t len, char out[17]);
 

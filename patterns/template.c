@@ -638,6 +638,18 @@ static size_t first_line(const char *msg, size_t len, size_t *start)
     return e - i;
 }
 
+void fl_template_parts(const char *msg, size_t len, size_t off[2], size_t n[2])
+{
+    size_t start, fl = first_line(msg, len, &start), eo, en;
+    off[0] = start;
+    n[0] = FL_MIN(fl, (size_t)LINE_INPUT_MAX);
+    off[1] = n[1] = 0;
+    if (start + fl < len && fl_last_exception_line(msg, len, &eo, &en) && eo > start + fl) {
+        off[1] = eo;
+        n[1] = FL_MIN(en, (size_t)LINE_INPUT_MAX);
+    }
+}
+
 size_t fl_template(const char *msg, size_t len, char *out, size_t cap)
 {
     writer w = {.out = out, .cap = cap, .hash = FL_HASH_SEED};
@@ -645,13 +657,13 @@ size_t fl_template(const char *msg, size_t len, char *out, size_t cap)
         msg = "";
         len = 0;
     }
-    size_t start, n = first_line(msg, len, &start);
-    mask(&w, msg + start, FL_MIN(n, (size_t)LINE_INPUT_MAX), false);
-    size_t off, en;
-    if (start + n < len && fl_last_exception_line(msg, len, &off, &en) && off > start + n) {
+    size_t off[2], n[2];
+    fl_template_parts(msg, len, off, n);
+    mask(&w, msg + off[0], n[0], false);
+    if (n[1]) {
         w.space = false;
         puts_(&w, " | ");
-        mask(&w, msg + off, FL_MIN(en, (size_t)LINE_INPUT_MAX), false);
+        mask(&w, msg + off[1], n[1], false);
     }
     if (cap == 0)
         return 0;
