@@ -101,8 +101,7 @@ typedef struct worker {
 
 static int worker_add(worker *w, const fl_rules *rules, const fl_entry *e)
 {
-    fl_match m;
-    memset(&m, 0, sizeof m);
+    fl_match m; /* fl_classify sets rule and n_fields, all that is read (no 1.3 KB memset) */
     int rc = fl_classify(rules, w->matcher, e, &m);
     if (rc < 0)
         return rc;
