@@ -26,6 +26,7 @@
 _Static_assert(offsetof(agg_cell, k) == 0, "agg_cell must start with its key");
 
 #define SAMPLE_MESSAGE_MAX 1024
+#define REV_KEY_MAX 512 /* "service\x1frevision", cut past it */
 #define TEMPLATE_MAX 512
 #define TEMPLATE_TEXT (TEMPLATE_MAX + 64)
 
@@ -186,6 +187,8 @@ static long rev_new(fl_agg *a, const char *key, const char *service, const char 
     r->revision = fl_strdup(revision);
     r->location = fl_strdup("");
     r->commit_sha = fl_strdup("");
+    /* Only an uncut key finds nothing but this exact pair (see fl_agg_add). */
+    r->graph_svc = strlen(key) < REV_KEY_MAX - 1 ? agg_graph_service_hash(service) : 0;
     if (!r->service || !r->revision || !r->location || !r->commit_sha ||
         fl_strmap_put(&a->rev_index, key, (uint32_t)a->n_revs)) {
         rev_free(r);
@@ -211,7 +214,7 @@ static long rev_get(fl_agg *a, const char *service, const char *revision, bool *
         *folded = a->revs[*hint].overflow;
         return (long)*hint;
     }
-    char key[512];
+    char key[REV_KEY_MAX];
     rev_key(service, revision, key, sizeof(key));
     *folded = false;
     long i = fl_strmap_get(&a->rev_index, key);
@@ -899,9 +902,15 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
                      folded ? "" : e->commit_sha, e->ts))
             return FL_ENOMEM;
     }
-    if (request && e->trace[0] && agg_graph_add(&a->graph, e->trace, e->service, e->ts,
-                                                e->latency_s))
-        return FL_ENOMEM;
+    if (request && e->trace[0] && e->service[0] && e->ts) {
+        /* The pair found is this entry's service (unless folded, or its key was cut), whose
+         * hash it keeps: no lookup by name for every request (issue 15). */
+        const agg_rev *r = ri >= 0 && !a->revs[ri].overflow ? &a->revs[ri] : NULL;
+        if (r && r->graph_svc
+                ? agg_graph_add_hashed(&a->graph, e->trace, r->graph_svc, e->ts, e->latency_s)
+                : agg_graph_add(&a->graph, e->trace, e->service, e->ts, e->latency_s))
+            return FL_ENOMEM;
+    }
     int64_t minute = minute_of(e->ts);
     agg_cell *c;
     /* Entries without a timestamp go to minute 0, which no bucket width moves. */
@@ -1073,7 +1082,7 @@ static int reindex(fl_agg *a)
     fl_strmap_free(&a->rev_index);
     fl_strmap_free(&a->group_index);
     fl_cellmap_free(&a->cell_index);
-    char key[512];
+    char key[REV_KEY_MAX];
     for (size_t i = 0; i < a->n_revs; i++) {
         rev_key(a->revs[i].service, a->revs[i].revision, key, sizeof(key));
         if (fl_strmap_put(&a->rev_index, key, (uint32_t)i))

@@ -248,9 +248,19 @@ int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_tim
         return 0;
     if (!*gp && !(*gp = agg_graph_new()))
         return FL_ENOMEM;
+    return agg_graph_add_hashed(gp, trace, service_hash(&(*gp)->memo, service), ts, latency_s);
+}
+
+int agg_graph_add_hashed(agg_graph **gp, const char *trace, uint64_t service_hash, fl_time ts,
+                         double latency_s)
+{
+    if (!trace[0] || !ts)
+        return 0;
+    if (!*gp && !(*gp = agg_graph_new()))
+        return FL_ENOMEM;
     uint64_t h = trace_hash(&(*gp)->memo, trace);
     fl_time end = ts + (latency_s > 0 ? (fl_time)(latency_s * FL_USEC_PER_SEC) : 0);
-    return graph_put(*gp, h ? h : 1, service_hash(&(*gp)->memo, service), ts, end);
+    return graph_put(*gp, h ? h : 1, service_hash, ts, end);
 }
 
 int agg_graph_merge(agg_graph **dst, const agg_graph *src)
