@@ -188,6 +188,8 @@ int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t
     if (!(full_lo && ts > t->lo[AGG_TIME_EXTREMES - 1].ts) &&
         extreme_offer(t->lo, &t->n_lo, 1, ts, file, line))
         return FL_ENOMEM;
+    if (full_hi && ts > t->hi[0].ts) /* the latest so far: time-ordered input, every entry */
+        return extreme_push_front(t->hi, ts, file, line);
     if (!(full_hi && ts < t->hi[AGG_TIME_EXTREMES - 1].ts) &&
         extreme_offer(t->hi, &t->n_hi, -1, ts, file, line))
         return FL_ENOMEM;
