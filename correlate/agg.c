@@ -197,23 +197,12 @@ static long rev_new(fl_agg *a, const char *key, const char *service, const char 
     return (long)a->n_revs++;
 }
 
-/* Finds or creates the revision. Past the cap (max_revisions pairs) every new pair is counted
- * in one overflow pair, AGG_OTHER_SERVICE / AGG_OTHER_REVISION, which may exceed the cap by
- * one; *folded says so. Returns the index or FL_ENOMEM (never a cap code: a cap is not an
- * allocation failure). */
-static long rev_get(fl_agg *a, const char *service, const char *revision, bool *folded)
+/* rev_get past its hint: the index, then a new pair or the overflow pair. Kept apart so the
+ * hinted path, taken by nearly every entry, is small enough to inline (issue 15). */
+static __attribute__((noinline)) long rev_lookup(fl_agg *a, const char *service,
+                                                 const char *revision, uint32_t *hint,
+                                                 bool *folded)
 {
-    /* First the pair this slot saw last (a hint: checked by name, so a stale one only misses);
-     * the last bytes of a revision name tell revisions apart ("...-00042-xaz"). */
-    size_t nr = strlen(revision);
-    uint64_t tail = 0;
-    memcpy(&tail, revision + (nr > 8 ? nr - 8 : 0), FL_MIN(nr, (size_t)8));
-    uint32_t *hint = &a->rev_hint[((tail ^ nr) * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
-    if (*hint < a->n_revs && strcmp(a->revs[*hint].revision, revision) == 0 &&
-        strcmp(a->revs[*hint].service, service) == 0) {
-        *folded = a->revs[*hint].overflow;
-        return (long)*hint;
-    }
     char key[REV_KEY_MAX];
     rev_key(service, revision, key, sizeof(key));
     *folded = false;
@@ -233,7 +222,30 @@ static long rev_get(fl_agg *a, const char *service, const char *revision, bool *
     return i;
 }
 
-static int set_str(char **dst, const char *s)
+/* Finds or creates the revision. Past the cap (max_revisions pairs) every new pair is counted
+ * in one overflow pair, AGG_OTHER_SERVICE / AGG_OTHER_REVISION, which may exceed the cap by
+ * one; *folded says so. Returns the index or FL_ENOMEM (never a cap code: a cap is not an
+ * allocation failure). */
+static inline long rev_get(fl_agg *a, const char *service, const char *revision, bool *folded)
+{
+    /* First the pair this slot saw last (a hint: checked by name, so a stale one only misses);
+     * the last bytes of a revision name tell revisions apart ("...-00042-xaz"). */
+    size_t nr = strlen(revision);
+    uint64_t tail = 0;
+    if (nr >= 8)
+        memcpy(&tail, revision + nr - 8, 8); /* a fixed size: one load, not a call */
+    else
+        memcpy(&tail, revision, nr);
+    uint32_t *hint = &a->rev_hint[((tail ^ nr) * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
+    if (*hint < a->n_revs && strcmp(a->revs[*hint].revision, revision) == 0 &&
+        strcmp(a->revs[*hint].service, service) == 0) {
+        *folded = a->revs[*hint].overflow;
+        return (long)*hint;
+    }
+    return rev_lookup(a, service, revision, hint, folded);
+}
+
+static __attribute__((noinline)) int set_str(char **dst, const char *s)
 {
     char *n = fl_strdup(s);
     if (!n)
@@ -245,8 +257,8 @@ static int set_str(char **dst, const char *s)
 
 /* Merges what one observation says about a revision: time span, and the location and
  * commit_sha of its earliest observation that has them (ties: smallest value). */
-static int rev_note(agg_rev *r, fl_time first, fl_time last, const char *location,
-                    const char *sha, fl_time sha_ts)
+static inline int rev_note(agg_rev *r, fl_time first, fl_time last, const char *location,
+                           const char *sha, fl_time sha_ts)
 {
     if (first && (!r->first_seen || first < r->first_seen))
         r->first_seen = first;
