@@ -502,6 +502,120 @@ static void test_lookup_hints(void)
     fl_agg_free(a);
 }
 
+static int u64_order(const void *p, const void *q)
+{
+    uint64_t a = *(const uint64_t *)p, b = *(const uint64_t *)q;
+    return a < b ? -1 : a > b;
+}
+
+typedef struct kept_hashes {
+    uint64_t *h;
+    size_t n;
+} kept_hashes;
+
+static void collect_hash(const agg_trace *t, void *arg)
+{
+    kept_hashes *k = arg;
+    k->h[k->n++] = t->h;
+}
+
+/* The call graph's sample is exactly the GRAPH_KEEP smallest trace hashes after settling, over
+ * many prunes (the cutoff comes from a selection, not a sort), for traces in any order. */
+static void test_graph_bottom_k(void)
+{
+    enum { N = 9 * GRAPH_KEEP + 123 };
+    uint64_t *all = calloc(N, sizeof(uint64_t));
+    kept_hashes kept = {calloc(4 * GRAPH_KEEP, sizeof(uint64_t)), 0};
+    CHECK(all && kept.h);
+    fl_agg *a = fl_agg_new(NULL);
+    fl_entry e;
+    fl_entry_init(&e);
+    fl_time t0 = T("2026-03-02T10:00:00Z");
+    char trace[80];
+    srand(11);
+    for (int i = 0; all && kept.h && i < N; i++) {
+        /* a permutation of 0..N-1, so each trace comes once in a scrambled order */
+        int id = (int)(((long long)i * 7919) % N);
+        snprintf(trace, sizeof trace, "projects/p/traces/%08x%08x", id, rand());
+        uint64_t h = fl_hash64(trace, strlen(trace), 0x7ace);
+        all[i] = h ? h : 1;
+        test_entry t = {t0 + (fl_time)(i % 600) * FL_USEC_PER_SEC, FL_LOG_REQUESTS, FL_SEV_INFO,
+                        200, i % 2 ? "a" : "bb", i % 2 ? "a-0001" : "bb-0001", NULL, NULL, NULL,
+                        trace, 0.1};
+        fill(&e, &t);
+        CHECK_INT(fl_agg_add(a, &e, NULL), 0);
+    }
+    fl_entry_free(&e);
+    CHECK_INT(agg_graph_settle(a->graph), 0);
+    if (all && kept.h) {
+        agg_graph_each(a->graph, collect_hash, &kept);
+        CHECK_INT(kept.n, GRAPH_KEEP);
+        qsort(all, N, sizeof(uint64_t), u64_order);
+        qsort(kept.h, kept.n, sizeof(uint64_t), u64_order);
+        size_t same = 0;
+        for (size_t i = 0; i < kept.n && i < GRAPH_KEEP; i++)
+            same += kept.h[i] == all[i];
+        CHECK_INT(same, GRAPH_KEEP);
+    }
+    free(all);
+    free(kept.h);
+    fl_agg_free(a);
+}
+
+/* Unmatched messages get the template fl_template gives them, whatever the memo of recent
+ * templates holds: messages that share their first line but not their last exception line,
+ * or their exception line but not their first line, or only the traceback lines between,
+ * interleaved so memo slots are reused and collide. */
+static void test_template_memo(void)
+{
+    static const char *const heads[] = {"request failed for order 17", "request failed",
+                                        "request failed for order 17 ", "worker crashed"};
+    static const char *const middles[] = {"", "\n  File \"/app/a.py\", line 3, in run",
+                                          "\n  File \"/app/b.py\", line 91, in go\n    x()"};
+    static const char *const tails[] = {"", "\nValueError: bad input 42",
+                                        "\nKeyError: 'customer_id'", "\nValueError: bad input"};
+    enum { H = 4, M = 3, X = 4, ROUNDS = 3 };
+    char msgs[H * M * X][256];
+    size_t n = 0;
+    for (int h = 0; h < H; h++)
+        for (int m = 0; m < M; m++)
+            for (int x = 0; x < X; x++)
+                snprintf(msgs[n++], sizeof msgs[0], "%s%s%s", heads[h], middles[m], tails[x]);
+    fl_agg *a = fl_agg_new(NULL);
+    fl_entry e;
+    fl_entry_init(&e);
+    fl_time t0 = T("2026-03-02T10:00:00Z");
+    for (int r = 0; r < ROUNDS; r++)
+        for (size_t i = 0; i < n; i++) {
+            size_t k = (i * 5 + (size_t)r * 7) % n;
+            test_entry t = {t0 + (fl_time)(r * 100 + (int)i) * FL_USEC_PER_SEC, FL_LOG_STDERR,
+                            FL_SEV_ERROR, 0, "svc", "svc-0001", msgs[k], NULL, NULL, NULL, 0};
+            fill(&e, &t);
+            CHECK_INT(fl_agg_add(a, &e, NULL), 0);
+        }
+    fl_entry_free(&e);
+    /* each message's own template names a group, counting every message with that template */
+    for (size_t i = 0; i < n; i++) {
+        char text[600], fp[17], key[32];
+        fl_template(msgs[i], strlen(msgs[i]), text, sizeof text);
+        fl_fingerprint(text, strlen(text), fp);
+        snprintf(key, sizeof key, "fp:%s", fp);
+        uint64_t want = 0;
+        for (size_t j = 0; j < n; j++) {
+            char other[600];
+            fl_template(msgs[j], strlen(msgs[j]), other, sizeof other);
+            want += strcmp(text, other) == 0 ? ROUNDS : 0;
+        }
+        long g = fl_strmap_get(&a->group_index, key);
+        CHECK(g >= 0);
+        if (g >= 0) {
+            CHECK_INT(a->groups[g].count, want);
+            CHECK(strcmp(a->groups[g].template_text, text) == 0);
+        }
+    }
+    fl_agg_free(a);
+}
+
 int main(void)
 {
     test_field_cap_order();
@@ -518,6 +632,8 @@ int main(void)
     test_outliers_window();
     test_revision_cap();
     test_lookup_hints();
+    test_graph_bottom_k();
+    test_template_memo();
     test_alloc_failures();
     return fl_test_done();
 }
