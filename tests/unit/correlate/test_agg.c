@@ -565,7 +565,7 @@ static void test_graph_bottom_k(void)
 /* Unmatched messages get the template fl_template gives them, whatever the memo of recent
  * templates holds: messages that share their first line but not their last exception line,
  * or their exception line but not their first line, or only the traceback lines between,
- * interleaved so memo slots are reused and collide. */
+ * or exception lines of the same length, interleaved so memo slots are reused and collide. */
 static void test_template_memo(void)
 {
     static const char *const heads[] = {"request failed for order 17", "request failed",
@@ -573,8 +573,9 @@ static void test_template_memo(void)
     static const char *const middles[] = {"", "\n  File \"/app/a.py\", line 3, in run",
                                           "\n  File \"/app/b.py\", line 91, in go\n    x()"};
     static const char *const tails[] = {"", "\nValueError: bad input 42",
-                                        "\nKeyError: 'customer_id'", "\nValueError: bad input"};
-    enum { H = 4, M = 3, X = 4, ROUNDS = 3 };
+                                        "\nKeyError: 'customer_id'", "\nValueError: bad input",
+                                        "\nValueError: odd input"};
+    enum { H = 4, M = 3, X = 5, ROUNDS = 3 };
     char msgs[H * M * X][256];
     size_t n = 0;
     for (int h = 0; h < H; h++)
@@ -587,7 +588,7 @@ static void test_template_memo(void)
     fl_time t0 = T("2026-03-02T10:00:00Z");
     for (int r = 0; r < ROUNDS; r++)
         for (size_t i = 0; i < n; i++) {
-            size_t k = (i * 5 + (size_t)r * 7) % n;
+            size_t k = (i * 7 + (size_t)r * 11) % n; /* 7 is prime to n: every message */
             test_entry t = {t0 + (fl_time)(r * 100 + (int)i) * FL_USEC_PER_SEC, FL_LOG_STDERR,
                             FL_SEV_ERROR, 0, "svc", "svc-0001", msgs[k], NULL, NULL, NULL, 0};
             fill(&e, &t);
