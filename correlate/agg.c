@@ -363,10 +363,27 @@ static int fold_cells(fl_agg *a, int64_t w)
     return 0;
 }
 
+static int cell_find(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, uint32_t *hint,
+                     agg_cell **out);
+
 /* The cell of a series (grp -1: the revision's traffic) for the bucket holding minute. *out
  * is NULL when the cell cap is reached. A series that would pass AGG_SPAN_BUCKETS cells
- * doubles the width of all cells first. */
-static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cell **out)
+ * doubles the width of all cells first. Consecutive entries of a series mostly land in the
+ * same cell: the one the series used last is tried inline, the rest is cell_find's. */
+static inline int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cell **out)
+{
+    uint32_t *hint = &a->cell_hint[((uint32_t)grp * 31u + (uint32_t)rev) % AGG_CELL_HINTS];
+    int64_t m = agg_bucket_start(minute, a->width);
+    if (*hint < a->n_cells && a->cells[*hint].k.minute == m && a->cells[*hint].k.rev == rev &&
+        a->cells[*hint].k.grp == grp) {
+        *out = &a->cells[*hint];
+        return 0;
+    }
+    return cell_find(a, grp, rev, minute, hint, out);
+}
+
+static __attribute__((noinline)) int cell_find(fl_agg *a, int32_t grp, int32_t rev,
+                                               int64_t minute, uint32_t *hint, agg_cell **out)
 {
     fl_cell_key k;
     memset(&k, 0, sizeof(k));
@@ -374,9 +391,8 @@ static int cell_get(fl_agg *a, int32_t grp, int32_t rev, int64_t minute, agg_cel
     k.rev = rev;
     *out = NULL;
     long si;
-    /* Consecutive entries of a series mostly land in the same cell: try the one the series
-     * used last. Cells are unique by key, so a cell with this key is the one the index finds. */
-    uint32_t *hint = &a->cell_hint[((uint32_t)grp * 31u + (uint32_t)rev) % AGG_CELL_HINTS];
+    /* The hint again, as a fold may have moved the cells: cells are unique by key, so a cell
+     * with this key is the one the index finds. */
     for (;;) {
         k.minute = agg_bucket_start(minute, a->width);
         if (*hint < a->n_cells && a->cells[*hint].k.minute == k.minute &&

@@ -138,7 +138,20 @@ static int fold_bins(agg_time *t, int64_t w)
     return 0;
 }
 
-static int bin_add(agg_time *t, int64_t minute, uint64_t n)
+static int bin_insert(agg_time *t, int64_t minute, uint64_t n);
+
+/* Entries mostly come in time order: the bin the last one went to is tried inline (bins are
+ * unique by minute, so a bin with this minute is the one the index would find). */
+static inline int bin_add(agg_time *t, int64_t minute, uint64_t n)
+{
+    if (t->last < t->n_bins && t->bins[t->last].k.minute == agg_bucket_start(minute, t->width)) {
+        t->bins[t->last].n += n;
+        return 0;
+    }
+    return bin_insert(t, minute, n);
+}
+
+static __attribute__((noinline)) int bin_insert(agg_time *t, int64_t minute, uint64_t n)
 {
     fl_cell_key k;
     memset(&k, 0, sizeof(k));
