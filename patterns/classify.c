@@ -355,10 +355,11 @@ int fl_classify(const fl_rules *rules, fl_matcher *m, const fl_entry *e, fl_matc
         return FL_EINVAL;
     out->rule = NULL;
     out->n_fields = 0;
+    /* Nothing to match first: most entries are 2xx request logs without a message. */
+    if (!e->message[0] && e->http_status < 500 && !is_audit(e))
+        return 0;
     bool gate = !fl_entry_maybe_error(e);
     if (gate && rules->n_any_severity == 0)
-        return 0;
-    if (!e->message[0] && e->http_status < 500 && !is_audit(e))
         return 0;
     if (e->message[0] && !is_audit(e)) {
         /* The common case: match the message in place, no copy. */
