@@ -903,7 +903,11 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
     if (e->ts && agg_time_add(&a->time, e->ts, 1, e->src_file ? e->src_file : "-", e->src_line))
         return FL_ENOMEM;
     fl_change ch;
-    if (fl_change_from_entry(e, &ch)) {
+    /* Only audit records can be changes (fl_change_from_entry's own first test): no call for
+     * the rest. */
+    bool may_change = e->log_kind == FL_LOG_AUDIT_SYSTEM_EVENT ||
+                      e->log_kind == FL_LOG_AUDIT_ACTIVITY || e->audit_method[0];
+    if (may_change && fl_change_from_entry(e, &ch)) {
         int rc = fl_agg_add_change(a, &ch);
         /* "Ready ... False for Revision X with message: Image '...' not found." is also the
          * revision's crash reason, and may be the only one when it never started. */
