@@ -87,7 +87,8 @@ typedef struct agg_rev {
     fl_time last_seen;
     fl_time sha_ts;   /* timestamp the commit_sha came from (earliest wins) */
     bool overflow;    /* the pair every service x revision past the cap is counted in */
-    uint64_t graph_svc; /* agg_graph_service_hash of service; 0 when its key was cut */
+    uint64_t graph_svc; /* agg_graph_service_hash of service; 0: not known (key cut, or read
+                         * from a summary), the graph looks the name up */
 } agg_rev;
 
 /* Past max_revisions, further service x revision pairs are counted together under this pair
