@@ -86,6 +86,7 @@ static void group_free(agg_group *g)
         fl_free(g->fields[i].cells);
     }
     fl_free(g->fields);
+    fl_free(g->norev.cells);
 }
 
 void fl_agg_free(fl_agg *a)
@@ -527,48 +528,61 @@ static int fcell_add(fl_agg *a, agg_field *f, int64_t minute, uint64_t n)
     return 0;
 }
 
-/* Re-buckets every field value's cells to the aggregate's (new, wider) width. In place: the
- * cells stay ascending, and cells of one bucket are neighbours. */
+/* Re-buckets one value's cells to the aggregate's (new, wider) width, in place: the cells
+ * stay ascending, and cells of one bucket are neighbours. Returns how many are left. */
+static uint32_t fold_one(const fl_agg *a, agg_field *f)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < f->n_cells; k++) {
+        int64_t m = agg_bucket_start(f->cells[k].minute, a->width);
+        if (n && f->cells[n - 1].minute == m)
+            f->cells[n - 1].n += f->cells[k].n;
+        else
+            f->cells[n++] = (agg_fcell){m, f->cells[k].n};
+    }
+    f->n_cells = n;
+    return n;
+}
+
+/* Re-buckets every field value's cells, and every group's norev cells. */
 static void fold_field_cells(fl_agg *a)
 {
     size_t total = 0;
-    for (size_t i = 0; i < a->n_groups; i++)
-        for (size_t j = 0; j < a->groups[i].n_fields; j++) {
-            agg_field *f = &a->groups[i].fields[j];
-            uint32_t n = 0;
-            for (uint32_t k = 0; k < f->n_cells; k++) {
-                int64_t m = agg_bucket_start(f->cells[k].minute, a->width);
-                if (n && f->cells[n - 1].minute == m)
-                    f->cells[n - 1].n += f->cells[k].n;
-                else
-                    f->cells[n++] = (agg_fcell){m, f->cells[k].n};
-            }
-            f->n_cells = n;
-            total += n;
-        }
+    for (size_t i = 0; i < a->n_groups; i++) {
+        for (size_t j = 0; j < a->groups[i].n_fields; j++)
+            total += fold_one(a, &a->groups[i].fields[j]);
+        total += fold_one(a, &a->groups[i].norev);
+    }
     a->n_fcells = total;
 }
 
-/* Drops the cells of buckets that end at or before minute cut; each value's count becomes what
- * is left, and values left with nothing go. */
+/* Drops f's cells of buckets that end at or before minute cut; returns the sum of the rest. */
+static uint64_t expire_cells(fl_agg *a, agg_field *f, int64_t cut)
+{
+    uint32_t k = 0;
+    while (k < f->n_cells && f->cells[k].minute + a->width <= cut)
+        k++;
+    f->n_cells -= k;
+    memmove(f->cells, f->cells + k, f->n_cells * sizeof(agg_fcell));
+    uint64_t left = 0;
+    for (uint32_t i = 0; i < f->n_cells; i++)
+        left += f->cells[i].n;
+    a->n_fcells += f->n_cells;
+    return left;
+}
+
+/* Each value's count becomes what is left in the window, and values left with nothing go. */
 static void expire_fields(fl_agg *a, agg_group *g, int64_t cut)
 {
     size_t nf = 0;
     for (size_t j = 0; j < g->n_fields; j++) {
         agg_field *f = &g->fields[j];
-        uint32_t k = 0;
-        while (k < f->n_cells && f->cells[k].minute + a->width <= cut)
-            k++;
-        f->n_cells -= k;
-        memmove(f->cells, f->cells + k, f->n_cells * sizeof(agg_fcell));
-        f->count = 0;
-        for (uint32_t i = 0; i < f->n_cells; i++)
-            f->count += f->cells[i].n;
+        f->count = expire_cells(a, f, cut);
         if (!f->count) {
+            a->n_fcells -= f->n_cells;
             field_free(f);
             continue;
         }
-        a->n_fcells += f->n_cells;
         g->fields[nf++] = *f;
     }
     g->n_fields = nf;
@@ -920,6 +934,8 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
             if (!c->first_ts || e->ts < c->first_ts)
                 c->first_ts = e->ts;
         }
+    } else if (fcell_add(a, &g->norev, minute, 1)) {
+        return FL_ENOMEM;
     }
     return 0;
 }
@@ -988,6 +1004,9 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
                 if (fcell_add(dst, f, sf->cells[k].minute, sf->cells[k].n))
                     goto out;
         }
+        for (uint32_t k = 0; k < s->norev.n_cells; k++)
+            if (fcell_add(dst, &g->norev, s->norev.cells[k].minute, s->norev.cells[k].n))
+                goto out;
     }
     for (size_t i = 0; i < src->n_cells; i++) {
         const agg_cell *s = &src->cells[i];
@@ -1053,7 +1072,8 @@ void fl_agg_expire(fl_agg *a, fl_time t)
             gmap[i] = -1;
             continue;
         }
-        g->count = gcount[i];
+        /* what is left on revisions, and what is left without one */
+        g->count = gcount[i] + expire_cells(a, &g->norev, cut);
         expire_fields(a, g, cut);
         if (g->first_seen < t)
             g->first_seen = t;
@@ -1182,9 +1202,9 @@ void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
                      a->opts.max_buckets * 16, a->cells_dropped);
     if (a->fcells_dropped)
         fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
-                     "more than %" PRIu64 " time cells of field values: %" PRIu64 " field-value "
-                     "counts are kept without their minute, and a sliding window (tail) drops "
-                     "them at its next step",
+                     "more than %" PRIu64 " time cells of field values and of entries without "
+                     "a revision: %" PRIu64 " of their counts are kept without their minute, "
+                     "and a sliding window (tail) drops them at its next step",
                      (uint64_t)AGG_MAX_FIELD_CELLS, a->fcells_dropped);
 }
 

@@ -137,6 +137,10 @@ typedef struct agg_group {
     size_t n_samples;
     agg_field *fields;
     size_t n_fields;
+    /* The group's entries without service and revision, per time bucket (name and value NULL,
+     * cells as a field value's, under the same AGG_MAX_FIELD_CELLS): they have no revision
+     * cells, from which a sliding window (tail) recounts a group. */
+    agg_field norev;
 } agg_group;
 
 /* What summaries and evidence call a group: its class, else its template; never the fp: key
@@ -166,8 +170,8 @@ struct fl_agg {
     fl_agg_opts opts;
     uint64_t entries;
     uint64_t cells_dropped;
-    uint64_t fcells_dropped; /* field-value counts past AGG_MAX_FIELD_CELLS */
-    size_t n_fcells;         /* field-value cells of all groups */
+    uint64_t fcells_dropped; /* field-value and norev counts past AGG_MAX_FIELD_CELLS */
+    size_t n_fcells;         /* field-value and norev cells of all groups */
     fl_time min_ts;
     fl_time max_ts;
     agg_rev *revs;

@@ -111,6 +111,26 @@ static bool minute_ok(int64_t m)
     return m >= INT64_MIN / AGG_MINUTE && m <= INT64_MAX / AGG_MINUTE;
 }
 
+/* A field value's (or a group's norev) time cells, ascending (fl_agg_merge re-buckets them). */
+static int read_fcells(rd *r, fl_agg *a, agg_field *f)
+{
+    size_t nc = get_count(r, false, 16);
+    if (nc > AGG_MAX_FIELD_CELLS - a->n_fcells)
+        r->bad = true;
+    if (!r->bad && nc && !(f->cells = fl_calloc(nc, sizeof(agg_fcell))))
+        return FL_ENOMEM;
+    for (size_t k = 0; k < nc && !r->bad; k++) {
+        agg_fcell *c = &f->cells[f->n_cells++];
+        c->minute = get_i64(r);
+        c->n = get_u64(r);
+        if (!minute_ok(c->minute) || (k && c->minute <= f->cells[k - 1].minute))
+            r->bad = true;
+    }
+    f->cap_cells = f->n_cells;
+    a->n_fcells += f->n_cells;
+    return 0;
+}
+
 static bool grow_to(void **v, size_t *cap, size_t n, size_t elem)
 {
     if (!n)
@@ -227,22 +247,11 @@ static int read_agg(rd *r, fl_agg *a)
             f->name = get_str(r, false, &oom);
             f->value = get_str(r, false, &oom);
             f->count = get_u64(r);
-            /* the value's time cells, ascending (fl_agg_merge re-buckets them) */
-            size_t nc = get_count(r, false, 16);
-            if (nc > AGG_MAX_FIELD_CELLS - a->n_fcells)
-                r->bad = true;
-            if (!r->bad && !oom && nc && !(f->cells = fl_calloc(nc, sizeof(agg_fcell))))
+            if (read_fcells(r, a, f))
                 return FL_ENOMEM;
-            for (size_t k = 0; k < nc && !r->bad; k++) {
-                agg_fcell *c = &f->cells[f->n_cells++];
-                c->minute = get_i64(r);
-                c->n = get_u64(r);
-                if (!minute_ok(c->minute) || (k && c->minute <= f->cells[k - 1].minute))
-                    r->bad = true;
-            }
-            f->cap_cells = f->n_cells;
-            a->n_fcells += f->n_cells;
         }
+        if (!r->bad && !oom && read_fcells(r, a, &g->norev))
+            return FL_ENOMEM;
     }
 
     if (!get_tag(r, "CELL"))
