@@ -19,6 +19,10 @@
  * many cells per series. The cap counts cells, not the span, so one entry stamped far away adds
  * one cell and coarsens nothing. */
 #define AGG_SPAN_BUCKETS 4096
+/* The widest buckets cell_get doubles to (and agg_time_add's bins): a summary claiming wider
+ * ones is refused, since expiry computes minute + width. */
+#define AGG_MAX_WIDTH (INT64_C(1) << 40)
+#define AGG_TIME_MAX_WIDTH (INT64_C(1) << 50)
 
 /* Buckets an analysis window may have at most (its bucket width doubles past that), so the
  * cost of a report is bounded whatever the timestamps: 65536 minutes is 45 days. */
