@@ -87,6 +87,7 @@ static void group_free(agg_group *g)
     }
     fl_free(g->fields);
     fl_free(g->norev.cells);
+    fl_free(g->capped.cells);
 }
 
 void fl_agg_free(fl_agg *a)
@@ -440,6 +441,18 @@ static void field_free(agg_field *f)
     fl_free(f->cells);
 }
 
+static int fcell_add(fl_agg *a, agg_field *f, int64_t minute, uint64_t n);
+
+/* Counts f's entries (its cells, and what has none) as values past the group's cap. */
+static int cap_move(fl_agg *a, agg_group *g, const agg_field *f)
+{
+    g->capped.count += f->count;
+    for (uint32_t k = 0; k < f->n_cells; k++)
+        if (fcell_add(a, &g->capped, f->cells[k].minute, f->cells[k].n))
+            return FL_ENOMEM;
+    return 0;
+}
+
 /* The field of one (capture, value) pair, found or added with count 0; *out is NULL when the
  * cap leaves the pair out. Past AGG_MAX_FIELD_VALUES distinct pairs the group keeps the pairs
  * with the smallest hashes (a bottom-k sample): a pair that belongs to the final set has been
@@ -473,6 +486,11 @@ static int field_get(fl_agg *a, agg_group *g, const char *name, const char *valu
     } else if (nn && nv) {
         f = &g->fields[worst];
         a->n_fcells -= f->n_cells;
+        if (cap_move(a, g, f)) {
+            fl_free(nn);
+            fl_free(nv);
+            return FL_ENOMEM;
+        }
         field_free(f);
     }
     if (!f) {
@@ -544,7 +562,7 @@ static uint32_t fold_one(const fl_agg *a, agg_field *f)
     return n;
 }
 
-/* Re-buckets every field value's cells, and every group's norev cells. */
+/* Re-buckets every field value's cells, and every group's norev and capped cells. */
 static void fold_field_cells(fl_agg *a)
 {
     size_t total = 0;
@@ -552,6 +570,7 @@ static void fold_field_cells(fl_agg *a)
         for (size_t j = 0; j < a->groups[i].n_fields; j++)
             total += fold_one(a, &a->groups[i].fields[j]);
         total += fold_one(a, &a->groups[i].norev);
+        total += fold_one(a, &a->groups[i].capped);
     }
     a->n_fcells = total;
 }
@@ -595,9 +614,12 @@ static int field_add(fl_agg *a, agg_group *g, const char *name, const char *valu
     agg_field *f;
     if (field_get(a, g, name, value, &f))
         return FL_ENOMEM;
-    if (!f)
-        return 0;
-    f->count += n;
+    if (!f) {
+        g->capped.count += n;
+        f = &g->capped;
+    } else {
+        f->count += n;
+    }
     return fcell_add(a, f, minute, n);
 }
 
@@ -997,8 +1019,11 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
             agg_field *f;
             if (field_get(dst, g, sf->name, sf->value, &f))
                 goto out;
-            if (!f)
+            if (!f) {
+                if (cap_move(dst, g, sf))
+                    goto out;
                 continue;
+            }
             f->count += sf->count;
             for (uint32_t k = 0; k < sf->n_cells; k++)
                 if (fcell_add(dst, f, sf->cells[k].minute, sf->cells[k].n))
@@ -1007,6 +1032,8 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
         for (uint32_t k = 0; k < s->norev.n_cells; k++)
             if (fcell_add(dst, &g->norev, s->norev.cells[k].minute, s->norev.cells[k].n))
                 goto out;
+        if (cap_move(dst, g, &s->capped))
+            goto out;
     }
     for (size_t i = 0; i < src->n_cells; i++) {
         const agg_cell *s = &src->cells[i];
@@ -1074,6 +1101,7 @@ void fl_agg_expire(fl_agg *a, fl_time t)
         }
         /* what is left on revisions, and what is left without one */
         g->count = gcount[i] + expire_cells(a, &g->norev, cut);
+        g->capped.count = expire_cells(a, &g->capped, cut);
         expire_fields(a, g, cut);
         if (g->first_seen < t)
             g->first_seen = t;
@@ -1165,6 +1193,34 @@ static void warn_outliers(const fl_agg *a, fl_diag *d)
                      f.out_lo + f.out_hi - named, t0, t1);
 }
 
+/* One warning for the groups with more distinct captured values than they keep, naming the
+ * one with the most values left out (then the smaller name: the same for any input order). */
+static void warn_field_cap(const fl_agg *a, fl_diag *d)
+{
+    uint64_t left_out = 0;
+    size_t groups = 0;
+    const agg_group *most = NULL;
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const agg_group *g = &a->groups[i];
+        if (!g->capped.count)
+            continue;
+        left_out += g->capped.count;
+        groups++;
+        if (!most || g->capped.count > most->capped.count ||
+            (g->capped.count == most->capped.count &&
+             strcmp(agg_group_name(g), agg_group_name(most)) < 0))
+            most = g;
+    }
+    if (most)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %d distinct captured field values in %zu error group%s: %" PRIu64
+                     " captured values past the cap are not kept (%" PRIu64 " in %s); "
+                     "groups[].fields names the most frequent of the %d values each group keeps "
+                     "(a sample by hash), which may not be the most frequent of all",
+                     AGG_MAX_FIELD_VALUES, groups, groups == 1 ? "" : "s", left_out,
+                     most->capped.count, agg_group_name(most), AGG_MAX_FIELD_VALUES);
+}
+
 void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
 {
     warn_outliers(a, d);
@@ -1195,6 +1251,7 @@ void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
                      "more than %d change events: the latest %d are kept, %" PRIu64
                      " earlier ones are left out",
                      AGG_MAX_CHANGES, AGG_MAX_CHANGES, a->changes_dropped);
+    warn_field_cap(a, d);
     if (a->cells_dropped)
         fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
                      "more than %zu time cells: %" PRIu64 " counts past the cap are left out of the "

@@ -145,6 +145,10 @@ typedef struct agg_group {
      * cells as a field value's, under the same AGG_MAX_FIELD_CELLS): they have no revision
      * cells, from which a sliding window (tail) recounts a group. */
     agg_field norev;
+    /* Captured values past AGG_MAX_FIELD_VALUES (name and value NULL): how many, and per time
+     * bucket so that a window expires them. count is every value not among the kept ones, so
+     * it does not depend on the order values came in (fl_agg_warn_caps says it). */
+    agg_field capped;
 } agg_group;
 
 /* What summaries and evidence call a group: its class, else its template; never the fp: key

@@ -131,7 +131,8 @@ static bool width_ok(int64_t w, int64_t max)
     return w >= 1 && w <= max && (w & (w - 1)) == 0;
 }
 
-/* A field value's (or a group's norev) time cells, ascending (fl_agg_merge re-buckets them). */
+/* A field value's (or a group's norev or capped) time cells, ascending (fl_agg_merge
+ * re-buckets them). */
 static int read_fcells(rd *r, fl_agg *a, agg_field *f)
 {
     size_t nc = get_count(r, false, 16);
@@ -273,6 +274,9 @@ static int read_agg(rd *r, fl_agg *a)
                 return FL_ENOMEM;
         }
         if (!r->bad && !oom && read_fcells(r, a, &g->norev))
+            return FL_ENOMEM;
+        g->capped.count = get_u64(r);
+        if (!r->bad && !oom && read_fcells(r, a, &g->capped))
             return FL_ENOMEM;
     }
 

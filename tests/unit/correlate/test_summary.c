@@ -372,7 +372,7 @@ static void test_layout_unchanged(void)
         size_t size, expected;
     } t[] = {
         {"struct fl_agg", sizeof(struct fl_agg), 1336}, {"agg_rev", sizeof(agg_rev), 64},
-        {"agg_group", sizeof(agg_group), 400},         {"agg_sample", sizeof(agg_sample), 48},
+        {"agg_group", sizeof(agg_group), 448},         {"agg_sample", sizeof(agg_sample), 48},
         {"agg_field", sizeof(agg_field), 48},          {"agg_cell", sizeof(agg_cell), 48},
         {"agg_fcell", sizeof(agg_fcell), 16},
         {"fl_change", sizeof(fl_change), 720},         {"fl_diag", sizeof(fl_diag), 128},
