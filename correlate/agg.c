@@ -581,8 +581,10 @@ static uint64_t expire_cells(fl_agg *a, agg_field *f, int64_t cut)
     uint32_t k = 0;
     while (k < f->n_cells && f->cells[k].minute + a->width <= cut)
         k++;
-    f->n_cells -= k;
-    memmove(f->cells, f->cells + k, f->n_cells * sizeof(agg_fcell));
+    if (k) { /* cells is NULL while there are none */
+        f->n_cells -= k;
+        memmove(f->cells, f->cells + k, f->n_cells * sizeof(agg_fcell));
+    }
     uint64_t left = 0;
     for (uint32_t i = 0; i < f->n_cells; i++)
         left += f->cells[i].n;
