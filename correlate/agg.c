@@ -546,6 +546,32 @@ static int fcell_add(fl_agg *a, agg_field *f, int64_t minute, uint64_t n)
     return 0;
 }
 
+/* Whether f has a cell starting at minute m (a bucket start). */
+static bool fcell_has(const agg_field *f, int64_t m)
+{
+    size_t lo = 0, hi = f->n_cells;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (f->cells[mid].minute < m)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < f->n_cells && f->cells[lo].minute == m;
+}
+
+/* Counts n of a group's entries without service and revision in the bucket of minute. Their
+ * series widens the buckets past AGG_SPAN_BUCKETS cells as a revision's does (cell_get), so a
+ * long span of such entries costs no more cells than one of Cloud Run entries. */
+static int norev_add(fl_agg *a, agg_group *g, int64_t minute, uint64_t n)
+{
+    while (g->norev.n_cells >= AGG_SPAN_BUCKETS && a->width < AGG_MAX_WIDTH &&
+           !fcell_has(&g->norev, agg_bucket_start(minute, a->width)))
+        if (fold_cells(a, a->width * 2))
+            return FL_ENOMEM;
+    return fcell_add(a, &g->norev, minute, n);
+}
+
 /* Re-buckets one value's cells to the aggregate's (new, wider) width, in place: the cells
  * stay ascending, and cells of one bucket are neighbours. Returns how many are left. */
 static uint32_t fold_one(const fl_agg *a, agg_field *f)
@@ -958,7 +984,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
             if (!c->first_ts || e->ts < c->first_ts)
                 c->first_ts = e->ts;
         }
-    } else if (fcell_add(a, &g->norev, minute, 1)) {
+    } else if (norev_add(a, g, minute, 1)) {
         return FL_ENOMEM;
     }
     return 0;
@@ -1032,7 +1058,7 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
                     goto out;
         }
         for (uint32_t k = 0; k < s->norev.n_cells; k++)
-            if (fcell_add(dst, &g->norev, s->norev.cells[k].minute, s->norev.cells[k].n))
+            if (norev_add(dst, g, s->norev.cells[k].minute, s->norev.cells[k].n))
                 goto out;
         if (cap_move(dst, g, &s->capped))
             goto out;

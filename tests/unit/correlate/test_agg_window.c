@@ -188,6 +188,35 @@ static void test_wider_buckets(void)
     fl_agg_free(a);
 }
 
+/* Only revision-less entries over more than AGG_SPAN_BUCKETS minutes: their series widens
+ * the buckets itself, as a revision's would, so it stays within AGG_SPAN_BUCKETS cells; one
+ * pass and two shards merged agree. */
+static void test_norev_widens(void)
+{
+    fl_agg *a = fl_agg_new(NULL), *s1 = fl_agg_new(NULL), *s2 = fl_agg_new(NULL);
+    fl_agg *m = fl_agg_new(NULL);
+    int n = AGG_SPAN_BUCKETS + 8;
+    for (int min = 0; min < n; min++) {
+        add_one(a, at(min, 0), false, false);
+        add_one(min % 2 ? s1 : s2, at(min, 0), false, false);
+    }
+    CHECK_INT(fl_agg_merge(m, s1), 0);
+    CHECK_INT(fl_agg_merge(m, s2), 0);
+    fl_agg *all[] = {a, m};
+    for (size_t i = 0; i < FL_ARRAY_LEN(all); i++) {
+        CHECK_INT(all[i]->width, 2);
+        const agg_group *g = group_of(all[i], false);
+        CHECK(g && g->norev.n_cells <= AGG_SPAN_BUCKETS);
+        CHECK_INT(count_of(all[i], false), n);
+        fl_agg_expire(all[i], at(n - 8, 0));
+        CHECK_INT(count_of(all[i], false), 8);
+    }
+    fl_agg_free(a);
+    fl_agg_free(s1);
+    fl_agg_free(s2);
+    fl_agg_free(m);
+}
+
 int main(void)
 {
     t0 = T("2026-03-02T10:00:00Z");
@@ -195,5 +224,6 @@ int main(void)
     test_merged_shards();
     test_summary_round_trip();
     test_wider_buckets();
+    test_norev_widens();
     return fl_test_done();
 }
