@@ -103,6 +103,8 @@ static void group_free(agg_group *g)
         fl_free(g->fields[i].cells);
     }
     fl_free(g->fields);
+    fl_free(g->norev.cells);
+    fl_free(g->capped.cells);
 }
 
 void fl_agg_free(fl_agg *a)
@@ -489,6 +491,18 @@ static void field_free(agg_field *f)
     fl_free(f->cells);
 }
 
+static int fcell_add(fl_agg *a, agg_field *f, int64_t minute, uint64_t n);
+
+/* Counts f's entries (its cells, and what has none) as values past the group's cap. */
+static int cap_move(fl_agg *a, agg_group *g, const agg_field *f)
+{
+    g->capped.count += f->count;
+    for (uint32_t k = 0; k < f->n_cells; k++)
+        if (fcell_add(a, &g->capped, f->cells[k].minute, f->cells[k].n))
+            return FL_ENOMEM;
+    return 0;
+}
+
 /* The field of one (capture, value) pair, found or added with count 0; *out is NULL when the
  * cap leaves the pair out. Past AGG_MAX_FIELD_VALUES distinct pairs the group keeps the pairs
  * with the smallest hashes (a bottom-k sample): a pair that belongs to the final set has been
@@ -522,6 +536,11 @@ static int field_get(fl_agg *a, agg_group *g, const char *name, const char *valu
     } else if (nn && nv) {
         f = &g->fields[worst];
         a->n_fcells -= f->n_cells;
+        if (cap_move(a, g, f)) {
+            fl_free(nn);
+            fl_free(nv);
+            return FL_ENOMEM;
+        }
         field_free(f);
     }
     if (!f) {
@@ -577,48 +596,90 @@ static int fcell_add(fl_agg *a, agg_field *f, int64_t minute, uint64_t n)
     return 0;
 }
 
-/* Re-buckets every field value's cells to the aggregate's (new, wider) width. In place: the
- * cells stay ascending, and cells of one bucket are neighbours. */
+/* Whether f has a cell starting at minute m (a bucket start). */
+static bool fcell_has(const agg_field *f, int64_t m)
+{
+    size_t lo = 0, hi = f->n_cells;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (f->cells[mid].minute < m)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < f->n_cells && f->cells[lo].minute == m;
+}
+
+/* Counts n of a group's entries without service and revision in the bucket of minute. Their
+ * series widens the buckets past AGG_SPAN_BUCKETS cells as a revision's does (cell_get), so a
+ * long span of such entries costs no more cells than one of Cloud Run entries. */
+static int norev_add(fl_agg *a, agg_group *g, int64_t minute, uint64_t n)
+{
+    while (g->norev.n_cells >= AGG_SPAN_BUCKETS && a->width < AGG_MAX_WIDTH &&
+           !fcell_has(&g->norev, agg_bucket_start(minute, a->width)))
+        if (fold_cells(a, a->width * 2))
+            return FL_ENOMEM;
+    return fcell_add(a, &g->norev, minute, n);
+}
+
+/* Re-buckets one value's cells to the aggregate's (new, wider) width, in place: the cells
+ * stay ascending, and cells of one bucket are neighbours. Returns how many are left. */
+static uint32_t fold_one(const fl_agg *a, agg_field *f)
+{
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < f->n_cells; k++) {
+        int64_t m = agg_bucket_start(f->cells[k].minute, a->width);
+        if (n && f->cells[n - 1].minute == m)
+            f->cells[n - 1].n += f->cells[k].n;
+        else
+            f->cells[n++] = (agg_fcell){m, f->cells[k].n};
+    }
+    f->n_cells = n;
+    return n;
+}
+
+/* Re-buckets every field value's cells, and every group's norev and capped cells. */
 static void fold_field_cells(fl_agg *a)
 {
     size_t total = 0;
-    for (size_t i = 0; i < a->n_groups; i++)
-        for (size_t j = 0; j < a->groups[i].n_fields; j++) {
-            agg_field *f = &a->groups[i].fields[j];
-            uint32_t n = 0;
-            for (uint32_t k = 0; k < f->n_cells; k++) {
-                int64_t m = agg_bucket_start(f->cells[k].minute, a->width);
-                if (n && f->cells[n - 1].minute == m)
-                    f->cells[n - 1].n += f->cells[k].n;
-                else
-                    f->cells[n++] = (agg_fcell){m, f->cells[k].n};
-            }
-            f->n_cells = n;
-            total += n;
-        }
+    for (size_t i = 0; i < a->n_groups; i++) {
+        for (size_t j = 0; j < a->groups[i].n_fields; j++)
+            total += fold_one(a, &a->groups[i].fields[j]);
+        total += fold_one(a, &a->groups[i].norev);
+        total += fold_one(a, &a->groups[i].capped);
+    }
     a->n_fcells = total;
 }
 
-/* Drops the cells of buckets that end at or before minute cut; each value's count becomes what
- * is left, and values left with nothing go. */
+/* Drops f's cells of buckets that end at or before minute cut; returns the sum of the rest. */
+static uint64_t expire_cells(fl_agg *a, agg_field *f, int64_t cut)
+{
+    uint32_t k = 0;
+    while (k < f->n_cells && f->cells[k].minute + a->width <= cut)
+        k++;
+    if (k) { /* cells is NULL while there are none */
+        f->n_cells -= k;
+        memmove(f->cells, f->cells + k, f->n_cells * sizeof(agg_fcell));
+    }
+    uint64_t left = 0;
+    for (uint32_t i = 0; i < f->n_cells; i++)
+        left += f->cells[i].n;
+    a->n_fcells += f->n_cells;
+    return left;
+}
+
+/* Each value's count becomes what is left in the window, and values left with nothing go. */
 static void expire_fields(fl_agg *a, agg_group *g, int64_t cut)
 {
     size_t nf = 0;
     for (size_t j = 0; j < g->n_fields; j++) {
         agg_field *f = &g->fields[j];
-        uint32_t k = 0;
-        while (k < f->n_cells && f->cells[k].minute + a->width <= cut)
-            k++;
-        f->n_cells -= k;
-        memmove(f->cells, f->cells + k, f->n_cells * sizeof(agg_fcell));
-        f->count = 0;
-        for (uint32_t i = 0; i < f->n_cells; i++)
-            f->count += f->cells[i].n;
+        f->count = expire_cells(a, f, cut);
         if (!f->count) {
+            a->n_fcells -= f->n_cells;
             field_free(f);
             continue;
         }
-        a->n_fcells += f->n_cells;
         g->fields[nf++] = *f;
     }
     g->n_fields = nf;
@@ -631,9 +692,12 @@ static int field_add(fl_agg *a, agg_group *g, const char *name, const char *valu
     agg_field *f;
     if (field_get(a, g, name, value, &f))
         return FL_ENOMEM;
-    if (!f)
-        return 0;
-    f->count += n;
+    if (!f) {
+        g->capped.count += n;
+        f = &g->capped;
+    } else {
+        f->count += n;
+    }
     return fcell_add(a, f, minute, n);
 }
 
@@ -1017,6 +1081,8 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
             if (!c->first_ts || e->ts < c->first_ts)
                 c->first_ts = e->ts;
         }
+    } else if (norev_add(a, g, minute, 1)) {
+        return FL_ENOMEM;
     }
     return 0;
 }
@@ -1078,13 +1144,21 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
             agg_field *f;
             if (field_get(dst, g, sf->name, sf->value, &f))
                 goto out;
-            if (!f)
+            if (!f) {
+                if (cap_move(dst, g, sf))
+                    goto out;
                 continue;
+            }
             f->count += sf->count;
             for (uint32_t k = 0; k < sf->n_cells; k++)
                 if (fcell_add(dst, f, sf->cells[k].minute, sf->cells[k].n))
                     goto out;
         }
+        for (uint32_t k = 0; k < s->norev.n_cells; k++)
+            if (norev_add(dst, g, s->norev.cells[k].minute, s->norev.cells[k].n))
+                goto out;
+        if (cap_move(dst, g, &s->capped))
+            goto out;
     }
     for (size_t i = 0; i < src->n_cells; i++) {
         const agg_cell *s = &src->cells[i];
@@ -1150,7 +1224,9 @@ void fl_agg_expire(fl_agg *a, fl_time t)
             gmap[i] = -1;
             continue;
         }
-        g->count = gcount[i];
+        /* what is left on revisions, and what is left without one */
+        g->count = gcount[i] + expire_cells(a, &g->norev, cut);
+        g->capped.count = expire_cells(a, &g->capped, cut);
         expire_fields(a, g, cut);
         if (g->first_seen < t)
             g->first_seen = t;
@@ -1242,6 +1318,34 @@ static void warn_outliers(const fl_agg *a, fl_diag *d)
                      f.out_lo + f.out_hi - named, t0, t1);
 }
 
+/* One warning for the groups with more distinct captured values than they keep, naming the
+ * one with the most values left out (then the smaller name: the same for any input order). */
+static void warn_field_cap(const fl_agg *a, fl_diag *d)
+{
+    uint64_t left_out = 0;
+    size_t groups = 0;
+    const agg_group *most = NULL;
+    for (size_t i = 0; i < a->n_groups; i++) {
+        const agg_group *g = &a->groups[i];
+        if (!g->capped.count)
+            continue;
+        left_out += g->capped.count;
+        groups++;
+        if (!most || g->capped.count > most->capped.count ||
+            (g->capped.count == most->capped.count &&
+             strcmp(agg_group_name(g), agg_group_name(most)) < 0))
+            most = g;
+    }
+    if (most)
+        fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
+                     "more than %d distinct captured field values in %zu error group%s: %" PRIu64
+                     " captured values past the cap are not kept (%" PRIu64 " in %s); "
+                     "groups[].fields names the most frequent of the %d values each group keeps "
+                     "(a sample by hash), which may not be the most frequent of all",
+                     AGG_MAX_FIELD_VALUES, groups, groups == 1 ? "" : "s", left_out,
+                     most->capped.count, agg_group_name(most), AGG_MAX_FIELD_VALUES);
+}
+
 void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
 {
     warn_outliers(a, d);
@@ -1272,6 +1376,7 @@ void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
                      "more than %d change events: the latest %d are kept, %" PRIu64
                      " earlier ones are left out",
                      AGG_MAX_CHANGES, AGG_MAX_CHANGES, a->changes_dropped);
+    warn_field_cap(a, d);
     if (a->cells_dropped)
         fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
                      "more than %zu time cells: %" PRIu64 " counts past the cap are left out of the "
@@ -1279,9 +1384,9 @@ void fl_agg_warn_caps(const fl_agg *a, fl_diag *d)
                      a->opts.max_buckets * 16, a->cells_dropped);
     if (a->fcells_dropped)
         fl_diag_warn(d, FL_WARN_OTHER, "-", 0,
-                     "more than %" PRIu64 " time cells of field values: %" PRIu64 " field-value "
-                     "counts are kept without their minute, and a sliding window (tail) drops "
-                     "them at its next step",
+                     "more than %" PRIu64 " time cells of field values and of entries without "
+                     "a revision: %" PRIu64 " of their counts are kept without their minute, "
+                     "and a sliding window (tail) drops them at its next step",
                      (uint64_t)AGG_MAX_FIELD_CELLS, a->fcells_dropped);
 }
 

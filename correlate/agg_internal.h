@@ -19,6 +19,10 @@
  * many cells per series. The cap counts cells, not the span, so one entry stamped far away adds
  * one cell and coarsens nothing. */
 #define AGG_SPAN_BUCKETS 4096
+/* The widest buckets cell_get doubles to (and agg_time_add's bins): a summary claiming wider
+ * ones is refused, since expiry computes minute + width. */
+#define AGG_MAX_WIDTH (INT64_C(1) << 40)
+#define AGG_TIME_MAX_WIDTH (INT64_C(1) << 50)
 
 /* Buckets an analysis window may have at most (its bucket width doubles past that), so the
  * cost of a report is bounded whatever the timestamps: 65536 minutes is 45 days. */
@@ -139,6 +143,14 @@ typedef struct agg_group {
     size_t n_samples;
     agg_field *fields;
     size_t n_fields;
+    /* The group's entries without service and revision, per time bucket (name and value NULL,
+     * cells as a field value's, under the same AGG_MAX_FIELD_CELLS): they have no revision
+     * cells, from which a sliding window (tail) recounts a group. */
+    agg_field norev;
+    /* Captured values past AGG_MAX_FIELD_VALUES (name and value NULL): how many, and per time
+     * bucket so that a window expires them. count is every value not among the kept ones, so
+     * it does not depend on the order values came in (fl_agg_warn_caps says it). */
+    agg_field capped;
 } agg_group;
 
 /* What summaries and evidence call a group: its class, else its template; never the fp: key
@@ -168,8 +180,8 @@ struct fl_agg {
     fl_agg_opts opts;
     uint64_t entries;
     uint64_t cells_dropped;
-    uint64_t fcells_dropped; /* field-value counts past AGG_MAX_FIELD_CELLS */
-    size_t n_fcells;         /* field-value cells of all groups */
+    uint64_t fcells_dropped; /* field-value and norev counts past AGG_MAX_FIELD_CELLS */
+    size_t n_fcells;         /* field-value and norev cells of all groups */
     fl_time min_ts;
     fl_time max_ts;
     agg_rev *revs;

@@ -210,6 +210,17 @@ static void write_agg(wr *w, const fl_agg *a)
                 put_u64(w, g->fields[j].cells[k].n);
             }
         }
+        put_u32(w, g->norev.n_cells);
+        for (uint32_t k = 0; k < g->norev.n_cells; k++) {
+            put_i64(w, g->norev.cells[k].minute);
+            put_u64(w, g->norev.cells[k].n);
+        }
+        put_u64(w, g->capped.count);
+        put_u32(w, g->capped.n_cells);
+        for (uint32_t k = 0; k < g->capped.n_cells; k++) {
+            put_i64(w, g->capped.cells[k].minute);
+            put_u64(w, g->capped.cells[k].n);
+        }
     }
 
     put_tag(w, "CELL");

@@ -23,8 +23,9 @@
 #include <stdio.h>
 
 /* 2: TIME section, overflow pair, changes_dropped; 3: GRPH, GATE; 4: time cells of field values
- * and fcells_dropped */
-#define FL_SUMMARY_VERSION 4
+ * and fcells_dropped; 5: time cells of each group's entries without a revision, and of its
+ * captured values past the cap */
+#define FL_SUMMARY_VERSION 5
 
 typedef struct fl_summary_meta {
     uint32_t shard_index; /* which shard the summary is of */

@@ -12,8 +12,20 @@
 
 typedef struct rd {
     const unsigned char *p, *end;
-    bool bad; /* ran past the end or met an impossible value */
+    bool bad;        /* ran past the end or met an impossible value */
+    const char *why; /* what was impossible, when known (the first one) */
+    size_t why_at;   /* bytes before the value */
 } rd;
+
+/* Marks the value that ends at r->p (n bytes long) impossible, naming it in the message. */
+static void refuse(rd *r, size_t n, const char *why)
+{
+    if (!r->bad) {
+        r->why = why;
+        r->why_at = n;
+    }
+    r->bad = true;
+}
 
 static bool take(rd *r, void *out, size_t n)
 {
@@ -105,10 +117,41 @@ static bool get_tag(rd *r, const char tag[4])
     return !r->bad;
 }
 
-/* A minute a timestamp (microseconds in an i64) can have: anything else is damage. */
+/* A minute a timestamp (microseconds in an i64) can have: anything else is damage. Expiry and
+ * analysis compute minute + width, which this range and the width bounds below keep inside
+ * an int64. */
 static bool minute_ok(int64_t m)
 {
     return m >= INT64_MIN / AGG_MINUTE && m <= INT64_MAX / AGG_MINUTE;
+}
+
+/* A bucket width the aggregate (cell_get) or its time histogram (agg_time_add) can reach. */
+static bool width_ok(int64_t w, int64_t max)
+{
+    return w >= 1 && w <= max && (w & (w - 1)) == 0;
+}
+
+/* A field value's (or a group's norev or capped) time cells, ascending (fl_agg_merge
+ * re-buckets them). */
+static int read_fcells(rd *r, fl_agg *a, agg_field *f)
+{
+    size_t nc = get_count(r, false, 16);
+    if (nc > AGG_MAX_FIELD_CELLS - a->n_fcells)
+        r->bad = true;
+    if (!r->bad && nc && !(f->cells = fl_calloc(nc, sizeof(agg_fcell))))
+        return FL_ENOMEM;
+    for (size_t k = 0; k < nc && !r->bad; k++) {
+        agg_fcell *c = &f->cells[f->n_cells++];
+        c->minute = get_i64(r);
+        c->n = get_u64(r);
+        if (!minute_ok(c->minute))
+            refuse(r, 16, "a field value's time cell has a minute no timestamp can have");
+        else if (k && c->minute <= f->cells[k - 1].minute)
+            refuse(r, 16, "a field value's time cells are not in ascending order");
+    }
+    f->cap_cells = f->n_cells;
+    a->n_fcells += f->n_cells;
+    return 0;
 }
 
 static bool grow_to(void **v, size_t *cap, size_t n, size_t elem)
@@ -166,8 +209,8 @@ static int read_agg(rd *r, fl_agg *a)
     a->width = get_i64(r);
     a->changes_dropped = get_u64(r);
     a->fcells_dropped = get_u64(r);
-    if (a->width < 1 || (a->width & (a->width - 1)) != 0)
-        r->bad = true;
+    if (!width_ok(a->width, AGG_MAX_WIDTH))
+        refuse(r, 3 * 8, "the bucket width is not a power of two the aggregate can reach");
 
     if (!get_tag(r, "REVS"))
         return 0;
@@ -227,22 +270,14 @@ static int read_agg(rd *r, fl_agg *a)
             f->name = get_str(r, false, &oom);
             f->value = get_str(r, false, &oom);
             f->count = get_u64(r);
-            /* the value's time cells, ascending (fl_agg_merge re-buckets them) */
-            size_t nc = get_count(r, false, 16);
-            if (nc > AGG_MAX_FIELD_CELLS - a->n_fcells)
-                r->bad = true;
-            if (!r->bad && !oom && nc && !(f->cells = fl_calloc(nc, sizeof(agg_fcell))))
+            if (read_fcells(r, a, f))
                 return FL_ENOMEM;
-            for (size_t k = 0; k < nc && !r->bad; k++) {
-                agg_fcell *c = &f->cells[f->n_cells++];
-                c->minute = get_i64(r);
-                c->n = get_u64(r);
-                if (!minute_ok(c->minute) || (k && c->minute <= f->cells[k - 1].minute))
-                    r->bad = true;
-            }
-            f->cap_cells = f->n_cells;
-            a->n_fcells += f->n_cells;
         }
+        if (!r->bad && !oom && read_fcells(r, a, &g->norev))
+            return FL_ENOMEM;
+        g->capped.count = get_u64(r);
+        if (!r->bad && !oom && read_fcells(r, a, &g->capped))
+            return FL_ENOMEM;
     }
 
     if (!get_tag(r, "CELL"))
@@ -262,7 +297,9 @@ static int read_agg(rd *r, fl_agg *a)
         /* fl_agg_merge indexes the revisions and groups with these */
         if (c->k.rev < 0 || (size_t)c->k.rev >= a->n_revs || c->k.grp < -1 ||
             (c->k.grp >= 0 && (size_t)c->k.grp >= a->n_groups))
-            r->bad = true;
+            refuse(r, 2 * 4 + 5 * 8, "a time cell names a group or revision the file lacks");
+        else if (!minute_ok(c->k.minute))
+            refuse(r, 4 * 8 + 8, "a time cell has a minute no timestamp can have");
     }
 
     if (!get_tag(r, "CHNG"))
@@ -289,13 +326,13 @@ static int read_agg(rd *r, fl_agg *a)
     agg_time *t = &a->time;
     int64_t tw = get_i64(r);
     n = get_count(r, false, 16);
-    if (tw < 1 || (tw & (tw - 1)) != 0 || n > AGG_TIME_BINS)
-        r->bad = true;
+    if (!width_ok(tw, AGG_TIME_MAX_WIDTH) || n > AGG_TIME_BINS)
+        refuse(r, 8 + 4, "the time histogram's bin width or size is impossible");
     for (size_t i = 0; i < n && !r->bad; i++) {
         int64_t minute = get_i64(r);
         uint64_t cnt = get_u64(r);
         if (!minute_ok(minute)) {
-            r->bad = true;
+            refuse(r, 16, "a time histogram bin has a minute no timestamp can have");
             break;
         }
         /* agg_time_add re-bins at the width read, so the histogram is the one written */
@@ -472,7 +509,7 @@ int fl_summary_read_mem(const char *path, const void *bytes, size_t len, fl_agg 
     if (rc)
         return rc;
     m->checksum = le64(data + len - SUMMARY_TRAILER_BYTES + 16);
-    rd r = {data + SUMMARY_HEADER_BYTES, data + len - SUMMARY_TRAILER_BYTES, false};
+    rd r = {data + SUMMARY_HEADER_BYTES, data + len - SUMMARY_TRAILER_BYTES, false, NULL, 0};
     fl_agg *a = fl_agg_new(NULL);
     if (!a) {
         summary_err(errbuf, errlen, "%s: %s", path, fl_strerror(FL_ENOMEM));
@@ -498,8 +535,14 @@ int fl_summary_read_mem(const char *path, const void *bytes, size_t len, fl_agg 
         rc = read_diag(&r, d);
     if (!rc && !r.bad && r.p != r.end)
         r.bad = true; /* bytes left over: the counts disagree with the data */
-    if (!rc && r.bad) {
+    if (!rc && r.bad && r.why) {
         /* The checksum matched, so the writer itself was broken or the file was forged. */
+        summary_err(errbuf, errlen,
+                    "%s: summary is inconsistent at byte %zu: %s; not written by a faultline "
+                    "that reads version %d",
+                    path, (size_t)(r.p - data) - r.why_at, r.why, FL_SUMMARY_VERSION);
+        rc = FL_EPARSE;
+    } else if (!rc && r.bad) {
         summary_err(errbuf, errlen,
                     "%s: summary is inconsistent at byte %zu: not written by a "
                     "faultline that reads version %d",

@@ -62,8 +62,14 @@ static int kafka_commit(fl_live_source *s)
         }
         if (err && err != RD_KAFKA_RESP_ERR__STATE)
             rc = FL_EAGAIN;
-        /* Send them now rather than on an auto-commit timer: the shorter the gap between
-         * counting and committing, the less a rebalance can hand to another member twice. */
+    }
+    /* Send them now rather than on an auto-commit timer: the shorter the gap between counting
+     * and committing, the less a rebalance can hand to another member twice. A commit the
+     * coordinator refused (a rebalance under way, a member expired while the brokers were
+     * down) is sent again at the next checkpoint even if nothing new was counted: left behind,
+     * it would hand those messages to the partition's next owner again. */
+    if (l->cnt || k->commit_retry) {
+        k->commit_retry = false;
         rd_kafka_commit(k->rk, NULL, 1);
     }
     rd_kafka_topic_partition_list_destroy(l);
@@ -152,6 +158,11 @@ static void kafka_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                     offsets->elems[i].partition, (long long)offsets->elems[i].offset,
                     rd_kafka_err2name(offsets->elems[i].err));
     }
+    bool refused = err && err != RD_KAFKA_RESP_ERR__NO_OFFSET;
+    for (int i = 0; offsets && i < offsets->cnt; i++)
+        refused |= offsets->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (refused)
+        k->commit_retry = true;
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET &&
         fl_ratelimit_allow(&k->err_limit, kafka_now_ms(k)))
         fl_live_common_event(&k->common, FL_LIVE_WARN, "kafka: offset commit failed: %s",

@@ -39,6 +39,7 @@ typedef struct kafka_source {
     bool closing;
     bool debug; /* commit traces on stderr (the CLI sets it from FL_KAFKA_DEBUG) */
     bool down;  /* all brokers down reported, waiting for recovery */
+    bool commit_retry; /* the coordinator refused a commit: send the stored offsets again */
     uint64_t down_since_ms;
     fl_ratelimit down_limit;
     fl_ratelimit err_limit;

@@ -1,7 +1,8 @@
 /* Fuzz target for the summary reader (correlate/summary.c). A checksum guards every real
  * file, so random bytes would only ever meet the checksum check: the target takes the input
  * as the body after the header, appends a valid trailer (length and FNV-1a-64), and reads
- * that. Whatever the reader accepts is merged into an aggregate, as `faultline merge` does.
+ * that. Whatever the reader accepts is merged into an aggregate, as `faultline merge` does,
+ * and expired, as `tail --summaries-from --window` does.
  * Checks: no crash, no sanitizer report, no leak; a refusal always says why. */
 #include "summary.h"
 
@@ -63,6 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (total && fl_agg_merge(total, a) == 0 && fl_agg_merge(total, a) == 0 &&
             fl_summary_diag_add(&all, &d) == 0)
             fl_summary_diag_finish(&all);
+        /* tail's window: expiry computes minute + width on what was read */
+        if (total) {
+            fl_agg_expire(total, (fl_time)1767225600 * 1000000); /* 2026-01-01 */
+            fl_agg_expire(total, INT64_MAX);
+        }
         fl_agg_free(total);
     }
     fl_agg_free(a);

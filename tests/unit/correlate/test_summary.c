@@ -179,6 +179,73 @@ static void test_refusals(void)
     free(q);
 }
 
+/* Puts v (little-endian) at p and seals the file again with a valid checksum, as a writer
+ * with a bug (or a forger) would: only the reader's own checks stand between the value and
+ * the merge. */
+static void patch_u64(unsigned char *q, size_t len, size_t at, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        q[at + (size_t)i] = (unsigned char)(v >> (8 * i));
+    uint64_t sum = fl_hash64(q, len - 24, FL_HASH_SEED);
+    for (int i = 0; i < 8; i++)
+        q[len - 8 + (size_t)i] = (unsigned char)(sum >> (8 * i));
+}
+
+static size_t find_tag(const unsigned char *p, size_t len, const char *tag, size_t from)
+{
+    for (size_t i = from; i + 4 <= len; i++)
+        if (memcmp(p + i, tag, 4) == 0)
+            return i;
+    CHECK(0);
+    return 0;
+}
+
+/* Minutes and widths a summary may not claim: tail's expiry computes minute + width on them
+ * (signed overflow, found by UBSan). Each is refused with a message naming the file and the
+ * field; the largest minute a timestamp can have is still read, merged and expired. */
+static void test_bad_minutes(void)
+{
+    char good[64], bad[64];
+    snprintf(good, sizeof good, "%s/one.flsum", dir);
+    snprintf(bad, sizeof bad, "%s/bad.flsum", dir);
+    size_t len;
+    unsigned char *p = slurp(good, &len);
+    unsigned char *q = malloc(len);
+    size_t cell = find_tag(p, len, "CELL", find_tag(p, len, "GRPS", 12));
+    size_t minute = cell + 4 + 8 + 4 + 4; /* tag, count, then the first cell's grp and rev */
+    size_t width = find_tag(p, len, "AGG ", 12) + 4 + 7 * 8;
+
+    memcpy(q, p, len);
+    patch_u64(q, len, minute, (uint64_t)INT64_MAX);
+    expect_refused(bad, q, len, "a time cell has a minute no timestamp can have");
+    memcpy(q, p, len);
+    patch_u64(q, len, minute, (uint64_t)(INT64_MIN / AGG_MINUTE - 1));
+    expect_refused(bad, q, len, "a time cell has a minute no timestamp can have");
+    memcpy(q, p, len);
+    patch_u64(q, len, width, UINT64_C(1) << 62);
+    expect_refused(bad, q, len, "bucket width");
+
+    /* The edge of the range: accepted, and expiry around it stays defined. */
+    memcpy(q, p, len);
+    patch_u64(q, len, minute, (uint64_t)(INT64_MAX / AGG_MINUTE));
+    FILE *f = fopen(bad, "wb");
+    fwrite(q, 1, len, f);
+    fclose(f);
+    fl_diag d;
+    fl_summary_meta m;
+    fl_diag_init(&d);
+    fl_agg *a = read_back(bad, &d, &m), *total = fl_agg_new(NULL);
+    CHECK_INT(fl_agg_merge(total, a), 0);
+    fl_agg_expire(total, INT64_MAX - AGG_MINUTE);
+    fl_agg_expire(total, INT64_MAX);
+    CHECK_INT(total->n_cells, 0);
+    fl_agg_free(a);
+    fl_agg_free(total);
+    fl_diag_free(&d);
+    free(p);
+    free(q);
+}
+
 /* Warnings of three shards, appended in a shuffled order, come out in walk order, the
  * duplicates every shard saw once, the unreadable count corrected. */
 static void test_diag_order(void)
@@ -307,7 +374,7 @@ static void test_layout_unchanged(void)
         size_t size, expected;
     } t[] = {
         {"struct fl_agg", sizeof(struct fl_agg), 1344}, {"agg_rev", sizeof(agg_rev), 72},
-        {"agg_group", sizeof(agg_group), 352},         {"agg_sample", sizeof(agg_sample), 48},
+        {"agg_group", sizeof(agg_group), 448},         {"agg_sample", sizeof(agg_sample), 48},
         {"agg_field", sizeof(agg_field), 48},          {"agg_cell", sizeof(agg_cell), 48},
         {"agg_fcell", sizeof(agg_fcell), 16},
         {"fl_change", sizeof(fl_change), 720},         {"fl_diag", sizeof(fl_diag), 128},
@@ -333,6 +400,7 @@ int main(void)
     test_round_trip(traffic_surge);
     test_graph_round_trip();
     test_refusals();
+    test_bad_minutes();
     test_diag_order();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
