@@ -85,14 +85,29 @@ static bool is_more_line(const char *s)
     return starts(s, " more");
 }
 
+/* Bytes of a dotted identifier: 1 where one may start (a letter, '_', '$'), 2 where it may
+ * go on (those, digits and '.'), as isalpha/isalnum say in the C locale. One table look-up a
+ * byte where the ctype calls made four tests; every line that is not a frame goes through
+ * here (issue 15). */
+static const unsigned char ident_byte[256] = {
+    ['$'] = 3, ['_'] = 3, ['.'] = 2,
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
+    ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+#define AZ(c) [c] = 3, [c + 32] = 3
+    AZ('A'), AZ('B'), AZ('C'), AZ('D'), AZ('E'), AZ('F'), AZ('G'), AZ('H'), AZ('I'),
+    AZ('J'), AZ('K'), AZ('L'), AZ('M'), AZ('N'), AZ('O'), AZ('P'), AZ('Q'), AZ('R'),
+    AZ('S'), AZ('T'), AZ('U'), AZ('V'), AZ('W'), AZ('X'), AZ('Y'), AZ('Z'),
+#undef AZ
+};
+
 /* A dotted identifier followed by ':' ("ValueError: x", "java.io.IOException: y",
  * "Error: z") or one ending in Error/Exception on its own. */
 static bool is_exception_line(const char *s)
 {
     const char *p = s;
-    if (!(isalpha((unsigned char)*p) || *p == '_' || *p == '$'))
+    if (ident_byte[(unsigned char)*p] != 3)
         return false;
-    while (isalnum((unsigned char)*p) || *p == '_' || *p == '$' || *p == '.')
+    while (ident_byte[(unsigned char)*p])
         p++;
     if (*p == ':' && (p[1] == ' ' || p[1] == '\0' || p[1] == '\n'))
         return true;
@@ -197,10 +212,11 @@ static void swap_entry(fl_entry *a, fl_entry *b)
     *b = t;
 }
 
-/* Moves *src into *dst, whose content is no longer wanted; src is left cleared, owning dst's
- * former storage (or freed when that is big, see trim). One copy of the struct where a swap
- * and a clear made three. */
-static void move_entry(fl_entry *dst, fl_entry *src)
+/* Moves *src into *dst, whose content is no longer wanted; src is left owning dst's former
+ * storage (freed when that is big, see trim), empty but with its other fields as they were:
+ * for a slot of the assembler's own (a run's entry, the output queue), which is only read
+ * after the next move into it. One copy of the struct where a swap and a clear made three. */
+static void move_entry_raw(fl_entry *dst, fl_entry *src)
 {
     char *store = dst->store;
     size_t cap = dst->store_cap;
@@ -210,8 +226,13 @@ static void move_entry(fl_entry *dst, fl_entry *src)
     src->store_len = 0;
     if (cap > ML_KEEP_STORE)
         fl_entry_free(src);
-    else
-        fl_entry_clear(src);
+}
+
+/* move_entry_raw for a caller's entry: src is left cleared (fl_entry_clear). */
+static void move_entry(fl_entry *dst, fl_entry *src)
+{
+    move_entry_raw(dst, src);
+    fl_entry_clear(src);
 }
 
 /* Pooled entries keep their storage for reuse, but not the storage of a rare huge entry:
@@ -224,8 +245,9 @@ static void trim(fl_entry *e)
         fl_entry_clear(e);
 }
 
-/* Moves *e to the end of the output queue (e receives a cleared entry). */
-static int emit(fl_multiline *ml, fl_entry *e)
+/* Moves *e to the end of the output queue; e receives a cleared entry when it is the
+ * caller's (own: one of the assembler's slots, left as move_entry_raw leaves it). */
+static int emit(fl_multiline *ml, fl_entry *e, bool own)
 {
     if (ml->out_n == 0)
         ml->out_head = 0;
@@ -245,7 +267,10 @@ static int emit(fl_multiline *ml, fl_entry *e)
             ml->out_cap = cap;
         }
     }
-    move_entry(&ml->out[ml->out_head + ml->out_n], e);
+    if (own)
+        move_entry_raw(&ml->out[ml->out_head + ml->out_n], e);
+    else
+        move_entry(&ml->out[ml->out_head + ml->out_n], e);
     ml->out_n++;
     return 0;
 }
@@ -301,7 +326,7 @@ static int flush_run(fl_multiline *ml, ml_run *run)
         return 0;
     run_closed(ml, run);
     if (n == 1)
-        return emit(ml, &run->e[0]);
+        return emit(ml, &run->e[0], true);
     sort_run(ml, run, n);
     fl_buf_reset(&ml->joined);
     int brc = 0;
@@ -339,7 +364,7 @@ static int flush_run(fl_multiline *ml, ml_run *run)
         trim(first);
         return rc;
     }
-    return emit(ml, first);
+    return emit(ml, first, true);
 }
 
 /* Flushes, oldest first, every open run whose first entry came more than age pushes ago
@@ -458,7 +483,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
     if (rc < 0)
         return rc;
     if (!eligible(e)) /* request and audit entries pass straight through */
-        return emit(ml, e);
+        return emit(ml, e, false);
 
     line_class c = classify(e->message);
     /* A source has at most one open run: a new one starts only after its old one closed. */
@@ -562,7 +587,7 @@ int fl_multiline_pop(fl_multiline *ml, fl_entry *e)
 {
     if (ml->out_n == 0)
         return 0;
-    move_entry(e, &ml->out[ml->out_head]);
+    move_entry_raw(e, &ml->out[ml->out_head]);
     ml->out_head++;
     ml->out_n--;
     return 1;

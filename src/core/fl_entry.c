@@ -1,6 +1,5 @@
 #include "fl_entry.h"
 
-#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,53 +164,74 @@ const char *fl_severity_name(int sev)
     return "DEFAULT";
 }
 
-/* Severity names are matched by length, then by their upper-cased bytes: this runs for most
- * entries (the top-level severity, then a logger's own level), and a loop of strncasecmp over
- * the name table was 1% of a run (issue 15). */
+/* Severity names are matched by length, then as little-endian words of their bytes: this runs
+ * for most entries (the top-level severity, then a logger's own level); a loop of strncasecmp
+ * over the name table was 1% of a run (issue 15), byte-wise folding and memcmp still 0.5%.
+ * Every byte compared is a letter, and for a letter c, (x | 0x20) == c (lower case) holds
+ * exactly when x is c in either case: that is strncasecmp in the C locale. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define W4(a, b, c, d) ((uint32_t)(d) | (uint32_t)(c) << 8 | (uint32_t)(b) << 16 | (uint32_t)(a) << 24)
+#else
+#define W4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#endif
+
+static inline uint32_t lower4(const char *s)
+{
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w | 0x20202020u;
+}
+
 int fl_severity_parse(const char *s, size_t n)
 {
     if (n == 0)
         return -1;
-    if (isdigit((unsigned char)s[0])) {
+    if ((unsigned)(unsigned char)s[0] - '0' <= 9) { /* isdigit in the C locale, inline */
         int v = 0;
         for (size_t i = 0; i < n; i++) {
-            if (!isdigit((unsigned char)s[i]) || v > 100000)
+            unsigned d = (unsigned)(unsigned char)s[i] - '0';
+            if (d > 9 || v > 100000)
                 return -1;
-            v = v * 10 + (s[i] - '0');
+            v = v * 10 + (int)d;
         }
         return v;
     }
     if (n < 3 || n > 9)
         return -1;
-    char u[9];
-    for (size_t i = 0; i < n; i++) /* ASCII case folding, as strncasecmp in the C locale */
-        u[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - ('a' - 'A') : s[i]);
-#define IS(lit) (memcmp(u, lit, sizeof(lit) - 1) == 0)
+    if (n == 3)
+        return ((s[0] | 0x20) == 'e' && (s[1] | 0x20) == 'r' && (s[2] | 0x20) == 'r') ? FL_SEV_ERROR
+                                                                                     : -1;
+    /* n >= 4: the first four bytes and the last four (overlapping below 8) */
+    uint32_t a = lower4(s), z = lower4(s + n - 4);
     switch (n) {
-    case 3:
-        return IS("ERR") ? FL_SEV_ERROR : -1;
     case 4:
-        return IS("INFO") ? FL_SEV_INFO : IS("WARN") ? FL_SEV_WARNING : -1;
+        return a == W4('i', 'n', 'f', 'o')   ? FL_SEV_INFO
+               : a == W4('w', 'a', 'r', 'n') ? FL_SEV_WARNING
+                                             : -1;
     case 5:
-        return IS("DEBUG")   ? FL_SEV_DEBUG
-               : IS("TRACE") ? FL_SEV_DEBUG
-               : IS("ERROR") ? FL_SEV_ERROR
-               : IS("FATAL") ? FL_SEV_CRITICAL
-               : IS("ALERT") ? FL_SEV_ALERT
-               : IS("PANIC") ? FL_SEV_EMERGENCY
-                             : -1;
+        return a == W4('d', 'e', 'b', 'u') && z == W4('e', 'b', 'u', 'g')   ? FL_SEV_DEBUG
+               : a == W4('t', 'r', 'a', 'c') && z == W4('r', 'a', 'c', 'e') ? FL_SEV_DEBUG
+               : a == W4('e', 'r', 'r', 'o') && z == W4('r', 'r', 'o', 'r') ? FL_SEV_ERROR
+               : a == W4('f', 'a', 't', 'a') && z == W4('a', 't', 'a', 'l') ? FL_SEV_CRITICAL
+               : a == W4('a', 'l', 'e', 'r') && z == W4('l', 'e', 'r', 't') ? FL_SEV_ALERT
+               : a == W4('p', 'a', 'n', 'i') && z == W4('a', 'n', 'i', 'c') ? FL_SEV_EMERGENCY
+                                                                            : -1;
     case 6:
-        return IS("NOTICE") ? FL_SEV_NOTICE : -1;
+        return a == W4('n', 'o', 't', 'i') && z == W4('t', 'i', 'c', 'e') ? FL_SEV_NOTICE : -1;
     case 7:
-        return IS("DEFAULT") ? FL_SEV_DEFAULT : IS("WARNING") ? FL_SEV_WARNING : -1;
+        return a == W4('d', 'e', 'f', 'a') && z == W4('a', 'u', 'l', 't')   ? FL_SEV_DEFAULT
+               : a == W4('w', 'a', 'r', 'n') && z == W4('n', 'i', 'n', 'g') ? FL_SEV_WARNING
+                                                                            : -1;
     case 8:
-        return IS("CRITICAL") ? FL_SEV_CRITICAL : -1;
-    case 9:
-        return IS("EMERGENCY") ? FL_SEV_EMERGENCY : -1;
+        return a == W4('c', 'r', 'i', 't') && z == W4('i', 'c', 'a', 'l') ? FL_SEV_CRITICAL : -1;
+    case 9: /* the middle byte is in neither word */
+        return a == W4('e', 'm', 'e', 'r') && z == W4('e', 'n', 'c', 'y') && (s[4] | 0x20) == 'g'
+                   ? FL_SEV_EMERGENCY
+                   : -1;
     }
-#undef IS
     return -1;
 }
+#undef W4
 
 /* log_name ends with the string literal lit (a memcmp of constant length, expanded inline). */
 #define ENDS(lit)                                                                                  \

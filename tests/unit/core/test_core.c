@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void test_time(void)
 {
@@ -90,6 +91,20 @@ static void test_time(void)
         {"2026-11-20T10:60:00Z", FL_EPARSE, 0},
         {"2026-11-20t10:43:00z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC},
         {"2026-11-20T10:43:00Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC},
+        /* ... and the last second (round four): the same second with another fraction or
+         * zone, a bad fraction or tail after a good second, a good second after them */
+        {"2026-11-20T10:43:00.25Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC + 250000},
+        {"2026-11-20T10:43:00.123456789Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC + 123456},
+        {"2026-11-20T10:43:00.1234567Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC + 123456},
+        {"2026-11-20T10:43:00-00:30", 0, INT64_C(1795173180) * FL_USEC_PER_SEC},
+        {"2026-11-20T10:43:00.Z", FL_EPARSE, 0},
+        {"2026-11-20T10:43:00.12x4Z", FL_EPARSE, 0},
+        {"2026-11-20T10:43:00.1234567x9Z", FL_EPARSE, 0},
+        {"2026-11-20T10:43:00", FL_EPARSE, 0},
+        {"2026-11-20T10:43:00ZZ", FL_EPARSE, 0},
+        {"2026-11-20T10:43:01.000001Z", 0, INT64_C(1795171381) * FL_USEC_PER_SEC + 1},
+        {"2026-11-20T10:43:00.000001Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC + 1},
+        {"2026-11-21T10:43:00.000001Z", 0, INT64_C(1795257780) * FL_USEC_PER_SEC + 1},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(seq); i++) {
         fl_time t = -1;
@@ -190,6 +205,37 @@ static void test_severity(void)
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(sev); i++)
         CHECK_INT(fl_severity_parse(sev[i].in, strlen(sev[i].in)), sev[i].want);
+    /* Round four matches whole words of a name at once: every name with every byte in turn
+     * replaced by each of the 256 values must come out as strncasecmp over the table says
+     * (case folding of letters only: "INF\x0f" or "\xc9RROR" is no name). */
+    static const struct {
+        const char *name;
+        int sev;
+    } names[] = {
+        {"DEFAULT", FL_SEV_DEFAULT}, {"DEBUG", FL_SEV_DEBUG},         {"TRACE", FL_SEV_DEBUG},
+        {"INFO", FL_SEV_INFO},       {"NOTICE", FL_SEV_NOTICE},       {"WARNING", FL_SEV_WARNING},
+        {"WARN", FL_SEV_WARNING},    {"ERROR", FL_SEV_ERROR},         {"ERR", FL_SEV_ERROR},
+        {"CRITICAL", FL_SEV_CRITICAL}, {"FATAL", FL_SEV_CRITICAL},    {"ALERT", FL_SEV_ALERT},
+        {"EMERGENCY", FL_SEV_EMERGENCY}, {"PANIC", FL_SEV_EMERGENCY},
+    };
+    int wrong = 0;
+    for (size_t i = 0; i < FL_ARRAY_LEN(names); i++) {
+        size_t n = strlen(names[i].name);
+        for (size_t at = 0; at < n; at++)
+            for (int c = 0; c < 256; c++) {
+                char v[16];
+                memcpy(v, names[i].name, n);
+                v[at] = (char)c;
+                int want = -1;
+                if (c >= '0' && c <= '9' && at == 0)
+                    continue; /* a number: not what this checks */
+                for (size_t k = 0; k < FL_ARRAY_LEN(names) && want < 0; k++)
+                    if (strlen(names[k].name) == n && strncasecmp(v, names[k].name, n) == 0)
+                        want = names[k].sev;
+                wrong += fl_severity_parse(v, n) != want;
+            }
+    }
+    CHECK_INT(wrong, 0);
     /* Every logName suffix in both spellings; anything else is OTHER. */
     static const struct {
         const char *suffix;

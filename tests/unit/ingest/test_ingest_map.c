@@ -521,11 +521,82 @@ static void test_rejects(void)
     }
 }
 
+/* The latency as the mapping defines it, one byte at a time (the reference for the reader's
+ * scan, which takes eight fraction digits at once since round four): digits[.digits]s, at most
+ * 18 significant digits used, -1 for anything else. */
+static double latency_reference(const char *p, size_t n)
+{
+    if (n < 2 || n >= 40 || p[n - 1] != 's' || p[0] < '0' || p[0] > '9')
+        return -1;
+    const char *end = p + n - 1;
+    uint64_t mant = 0;
+    int digits = 0, frac = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+        if (digits == 18)
+            return -1;
+        mant = mant * 10 + (uint64_t)(*p - '0');
+    }
+    if (p < end && *p == '.')
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+            if (digits < 18) {
+                mant = mant * 10 + (uint64_t)(*p - '0');
+                digits++;
+                frac++;
+            }
+    if (p != end)
+        return -1;
+    double scale = 1;
+    for (int i = 0; i < frac; i++)
+        scale *= 10;
+    return (double)mant / scale;
+}
+
+/* Every split of whole and fraction digits up to 20 each, with a stray byte put at each place
+ * of the fraction: the fast reader's latency equals the byte-wise reference exactly. */
+static void test_latency_digits(void)
+{
+    static const char digit_run[] = "98765432109876543210";
+    int wrong = 0, checked = 0;
+    for (int whole = 1; whole <= 20; whole++)
+        for (int fr = -1; fr <= 20; fr++)
+            for (int stray = -1; stray <= fr; stray++) {
+                char lat[64];
+                size_t n = 0;
+                memcpy(lat, digit_run + 20 - whole, (size_t)whole);
+                n = (size_t)whole;
+                if (fr >= 0) {
+                    lat[n++] = '.';
+                    memcpy(lat + n, digit_run, (size_t)fr);
+                    if (stray >= 0 && stray < fr)
+                        lat[n + (size_t)stray] = stray % 2 ? ':' : '/'; /* next to '0'..'9' */
+                    n += (size_t)fr;
+                }
+                lat[n++] = 's';
+                lat[n] = '\0';
+                char json[128];
+                snprintf(json, sizeof json, "{\"httpRequest\":{\"latency\":\"%s\"}}", lat);
+                fl_entry e;
+                fl_entry_init(&e);
+                char err[256];
+                CHECK_INT(fl_entry_parse(json, strlen(json), &e, err, sizeof(err)), 0);
+                double want = latency_reference(lat, n);
+                if (e.latency_s != want) {
+                    fprintf(stderr, "latency %s: %.17g, want %.17g\n", lat, e.latency_s, want);
+                    wrong++;
+                }
+                checked++;
+                fl_entry_free(&e);
+            }
+    CHECK_INT(wrong, 0);
+    CHECK(checked > 4000);
+}
+
 int main(void)
 {
     test_samples_through_reader();
     test_pubsub_envelope();
     test_mapping_cases();
+    test_latency_digits();
     test_rejects();
     test_repairs();
     return fl_test_done();
