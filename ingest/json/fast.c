@@ -448,6 +448,7 @@ static int scan_number(fp *f, bool *is_int, int64_t *ival)
         return fail(f, "invalid number");
     }
     const char *digits = p;
+    uint64_t v = 0; /* the digits' value, exact while there are at most 19 of them */
     if (*p == '0') {
         p++;
         if (p < end && *p >= '0' && *p <= '9') {
@@ -455,8 +456,8 @@ static int scan_number(fp *f, bool *is_int, int64_t *ival)
             return fail(f, "invalid number (leading zero)");
         }
     } else {
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
+        for (unsigned d; p < end && (d = (unsigned)(unsigned char)*p - '0') <= 9; p++)
+            v = v * 10 + d;
     }
     size_t int_digits = (size_t)(p - digits);
     bool real = false, has_exp = false;
@@ -485,15 +486,9 @@ static int scan_number(fp *f, bool *is_int, int64_t *ival)
     f->p = p;
     *is_int = !real;
     if (!real) {
-        uint64_t v = 0;
+        /* 19 digits never overflow 64 bits unsigned (the largest is below 10^19 < 2^64). */
         if (int_digits > 19) {
             return fail(f, neg ? "too big negative integer" : "too big integer");
-        }
-        for (const char *d = digits; d < digits + int_digits; d++) {
-            uint64_t nv = v * 10 + (uint64_t)(*d - '0');
-            if (v > UINT64_MAX / 10 || nv < v * 10)
-                return fail(f, "too big integer");
-            v = nv;
         }
         if ((!neg && v > (uint64_t)INT64_MAX) || (neg && v > (uint64_t)INT64_MAX + 1))
             return fail(f, neg ? "too big negative integer" : "too big integer");
@@ -843,35 +838,51 @@ static void format_error(const fp *f, char *errbuf, size_t errlen)
     snprintf(errbuf, errlen, "line %d column %d: %s", line, col, f->err ? f->err : "invalid JSON");
 }
 
+/* Every slot unset: one store per slot, written out (a loop over the ~70 slots cost four times
+ * the instructions; tracking the slots a record set cost more than it saved). */
+static inline void slots_clear(fl_slots *s)
+{
+#define FL_SLOT_CLEAR(name, parent, key) s->v[FL_S_##name].t = FL_V_NONE;
+    FL_SLOT_LIST(FL_SLOT_CLEAR)
+#undef FL_SLOT_CLEAR
+}
+
+/* The whole of buf as one LogEntry object into f's slots; 0 or FL_EPARSE (errbuf filled). */
+static int read_document(fp *f, char *errbuf, size_t errlen)
+{
+    skip_ws(f);
+    if (f->p >= f->end || (*f->p != '{' && *f->p != '[')) {
+        fail(f, "'[' or '{' expected");
+        format_error(f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    if (*f->p == '[') {
+        fail(f, "a LogEntry must be a JSON object");
+        format_error(f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    if (parse_object(f, FL_S_ROOT, 1) < 0) {
+        format_error(f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    skip_ws(f);
+    if (f->p != f->end) {
+        fail(f, "end of file expected");
+        format_error(f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    return 0;
+}
+
 int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
                               int depth)
 {
     fl_entry_clear(e);
     fl_slots s;
-    for (int i = 0; i < FL_S_COUNT; i++)
-        s.v[i].t = FL_V_NONE;
+    slots_clear(&s);
     fp f = {.base = buf, .p = buf, .end = buf + len, .s = &s, .brace_col = LONG_MAX};
-    skip_ws(&f);
-    if (f.p >= f.end || (*f.p != '{' && *f.p != '[')) {
-        fail(&f, "'[' or '{' expected");
-        format_error(&f, errbuf, errlen);
+    if (read_document(&f, errbuf, errlen) != 0)
         return FL_EPARSE;
-    }
-    if (*f.p == '[') {
-        fail(&f, "a LogEntry must be a JSON object");
-        format_error(&f, errbuf, errlen);
-        return FL_EPARSE;
-    }
-    if (parse_object(&f, FL_S_ROOT, 1) < 0) {
-        format_error(&f, errbuf, errlen);
-        return FL_EPARSE;
-    }
-    skip_ws(&f);
-    if (f.p != f.end) {
-        fail(&f, "end of file expected");
-        format_error(&f, errbuf, errlen);
-        return FL_EPARSE;
-    }
     if (depth == 0 && fl_slots_envelope(&s))
         return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, errbuf, errlen, depth);
     return fl_slots_to_entry(&s, e);
@@ -883,8 +894,7 @@ int fl_entry_parse_fast_prefix(const char *buf, size_t avail, fl_entry *e, fl_js
     if (avail == 0 || *buf != '{')
         return FL_EPARSE;
     fl_slots s;
-    for (int i = 0; i < FL_S_COUNT; i++)
-        s.v[i].t = FL_V_NONE;
+    slots_clear(&s);
     fp f = {.base = buf, .p = buf, .end = buf + avail, .s = &s, .brace_col = LONG_MAX};
     /* Nothing past the object's closing brace is looked at (the lexer never reads ahead of a
      * token), so parsing the object inside a longer buffer is parsing it alone. */
