@@ -408,6 +408,29 @@ static int scan_number(fp *f, bool *is_int, int64_t *ival)
     return 0;
 }
 
+/* The usual number in a LogEntry, an HTTP status or a code: 1 to 18 digits without a sign, a
+ * leading zero, a fraction or an exponent, followed by something that ends a number (neither
+ * a NUL nor the end of the input, which scan_number treats specially). Read here without
+ * scan_number's call and general checks; anything else returns false with f->p unchanged. */
+static inline __attribute__((always_inline)) bool small_int(fp *f, int64_t *ival)
+{
+    const char *p = f->p, *end = f->end;
+    if (p >= end || (unsigned)(unsigned char)*p - '1' > 8)
+        return false;
+    const char *stop = end - p > 18 ? p + 18 : end;
+    uint64_t v = 0;
+    for (unsigned d; p < stop && (d = (unsigned)(unsigned char)*p - '0') <= 9; p++)
+        v = v * 10 + d;
+    if (p >= end)
+        return false;
+    unsigned char c = (unsigned char)*p;
+    if ((unsigned)c - '0' <= 9 || c == '.' || c == 'e' || c == 'E' || c == '\0')
+        return false;
+    f->p = p;
+    *ival = (int64_t)v;
+    return true;
+}
+
 static int scan_literal(fp *f)
 {
     const char *p = f->p;

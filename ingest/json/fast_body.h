@@ -267,6 +267,11 @@ static FP_TARGET int FPN(capture)(fp *f, int slot, int depth)
     if (c == '-' || (c >= '0' && c <= '9')) {
         bool is_int;
         int64_t iv = 0;
+        if (small_int(f, &iv)) {
+            v[slot].t = FL_V_INT;
+            v[slot].i = iv;
+            return 0;
+        }
         if (scan_number(f, &is_int, &iv) < 0)
             return -1;
         v[slot].t = is_int ? FL_V_INT : FL_V_OTHER;
@@ -375,6 +380,8 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
         } else if (f->p < f->end && *f->p == '"' && depth + 1 <= MAX_DEPTH) {
             f->p++; /* most unmapped values are strings: no call into the general skipper */
             rc = FPN(scan_string)(f, &body, &n, &esc);
+        } else if (depth + 1 <= MAX_DEPTH && small_int(f, &(int64_t){0})) {
+            rc = 0;
         } else {
             rc = FPN(skip_value)(f, depth + 1);
         }
