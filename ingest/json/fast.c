@@ -479,8 +479,9 @@ static inline int match_key(const kids *k, const char *key, size_t n)
 }
 
 /* Remembers the bytes [start, start + n) (blanks, the key in quotes, the colon, blanks) that
- * were read as a key with that slot, and the newlines among them. */
-static void learn(key_pred *kp, const char *start, size_t n, int slot)
+ * were read as a key with that slot, and the newlines among them (counted by the blank
+ * skippers while they were read). */
+static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t lines)
 {
     key_way *w = &kp->way[kp->victim];
     kp->victim ^= 1;
@@ -489,9 +490,7 @@ static void learn(key_pred *kp, const char *start, size_t n, int slot)
     w->len = (unsigned char)n;
     w->mask = n >= 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1;
     w->slot = (signed char)slot;
-    w->lines = 0;
-    for (size_t i = 0; i < n; i++)
-        w->lines += start[i] == '\n';
+    w->lines = (unsigned char)lines; /* at most n <= 32 */
 }
 
 enum { C_OBJ = 1, C_ARR = 2 };

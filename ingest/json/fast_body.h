@@ -240,11 +240,20 @@ static FP_TARGET int FPN(capture)(fp *f, int slot, int depth)
     if (v[slot].t != FL_V_NONE)
         for (int i = slot; i <= fl_slot_defs[slot].last; i++)
             v[i].t = FL_V_NONE;
-    if (depth > MAX_DEPTH)
+    /* Blanks before the value are rare (a remembered key's pattern takes those after the
+     * colon), so they are looked for only when the value does not start right here. */
+    const char *p = f->p;
+    if (p >= f->end || (unsigned char)*p <= ' ') {
+        skip_ws(f);
+        p = f->p;
+        if (depth > MAX_DEPTH)
+            return fail(f, "maximum parsing depth reached");
+        if (p >= f->end)
+            return fail(f, "unexpected end of input");
+    } else if (depth > MAX_DEPTH) {
         return fail(f, "maximum parsing depth reached");
-    if (f->p >= f->end)
-        return fail(f, "unexpected end of input");
-    char c = *f->p;
+    }
+    char c = *p;
     if (c == '"') {
         const char *body;
         size_t n;
@@ -341,6 +350,7 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
             f->lines += hit->lines;
         } else {
             const char *start = f->p;
+            uint64_t lines_before = f->lines;
             skip_ws_line(f);
             if (first && f->p < f->end && *f->p == '}') {
                 f->p++;
@@ -368,25 +378,32 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
             while (q < f->end && *q == ' ' && q - start < 32)
                 q++;
             if (!esc && kp < kp_end && q - start <= 32)
-                learn(kp, start, (size_t)(q - start), slot);
+                learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before);
         }
         first = false;
         if (kp)
             kp++;
-        skip_ws(f);
         int rc;
         if (slot >= 0) {
-            rc = FPN(capture)(f, slot, depth + 1);
-        } else if (f->p < f->end && *f->p == '"' && depth + 1 <= MAX_DEPTH) {
-            f->p++; /* most unmapped values are strings: no call into the general skipper */
-            rc = FPN(scan_string)(f, &body, &n, &esc);
-        } else if (depth + 1 <= MAX_DEPTH && small_int(f, &(int64_t){0})) {
-            rc = 0;
+            rc = FPN(capture)(f, slot, depth + 1); /* skips the blanks before the value */
         } else {
-            rc = FPN(skip_value)(f, depth + 1);
+            skip_ws(f);
+            if (f->p < f->end && *f->p == '"' && depth + 1 <= MAX_DEPTH) {
+                f->p++; /* most unmapped values are strings: no call into the general skipper */
+                rc = FPN(scan_string)(f, &body, &n, &esc);
+            } else if (depth + 1 <= MAX_DEPTH && small_int(f, &(int64_t){0})) {
+                rc = 0;
+            } else {
+                rc = FPN(skip_value)(f, depth + 1);
+            }
         }
         if (rc < 0)
             return rc;
+        /* The usual end of a value, NDJSON or pretty-printed: a comma right after it. */
+        if (f->p < f->end && *f->p == ',') {
+            f->p++;
+            continue;
+        }
         skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
         if (f->p >= f->end)
             return fail(f, "'}' expected");
