@@ -25,12 +25,19 @@
 
 #define MAX_DEPTH JSON_PARSER_MAX_DEPTH
 
-/* SSE2 scanning, unless FL_NO_SIMD asks for the portable byte loops (a unit test builds this
- * file that way, so that both paths stay tested). */
+/* SSE2 scanning, unless FL_NO_SIMD asks for the portable byte loops, and an AVX2 copy of the
+ * parser picked at run time, unless FL_JSON_NO_AVX2 leaves it out (unit tests build this file
+ * both ways, so that every path stays tested). */
 #if defined(__SSE2__) && !defined(FL_NO_SIMD)
 #define FL_JSON_SSE2 1
 #else
 #define FL_JSON_SSE2 0
+#endif
+#if FL_JSON_SSE2 && defined(__x86_64__) && !defined(FL_JSON_NO_AVX2) &&                            \
+    (defined(__GNUC__) || defined(__clang__))
+#define FL_JSON_AVX2 1
+#else
+#define FL_JSON_AVX2 0
 #endif
 
 typedef struct fp {
@@ -103,8 +110,17 @@ static int n_ctx = 1;                     /* 0 is the root */
 
 static _Thread_local key_pred preds[PRED_CTX][PRED_POS];
 
+/* Byte vectors for the string scan (fast_body.h), filled at start-up: written as constants,
+ * GCC rebuilt each of them in a register (three instructions) before every string. */
+static char vec_backslash[32] __attribute__((aligned(32)));
+static char vec_two[32] __attribute__((aligned(32)));
+static char vec_x21[32] __attribute__((aligned(32)));
+
 __attribute__((constructor(200))) static void kids_init(void)
 {
+    memset(vec_backslash, '\\', sizeof vec_backslash);
+    memset(vec_two, 0x02, sizeof vec_two);
+    memset(vec_x21, 0x21, sizeof vec_x21);
     for (int i = 0; i < FL_S_COUNT; i++) {
         ctx_index[i] = -1;
         if (fl_slot_defs[i].last > i && n_ctx < PRED_CTX)
@@ -242,31 +258,6 @@ static inline void skip_ws_line(fp *f)
     skip_ws_run(f);
 }
 
-#if FL_JSON_SSE2
-/* Offset of the first byte in p[0..16) that needs a closer look inside a string ('"', '\\',
- * a control byte, or a byte >= 0x80), or 16 if none does. */
-static inline int first_special16(const char *p)
-{
-    __m128i v = _mm_loadu_si128((const __m128i *)p);
-    __m128i m = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))); /* signed: >= 0x80 too */
-    int bits = _mm_movemask_epi8(m);
-    return bits ? __builtin_ctz((unsigned)bits) : 16;
-}
-#else
-/* SWAR fallback: index of the first special byte in p[0..8), or 8. */
-static inline int first_special8(const char *p)
-{
-    for (int i = 0; i < 8; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-            return i;
-    }
-    return 8;
-}
-#endif
-
 static inline int hexval(unsigned char c)
 {
     if (c >= '0' && c <= '9')
@@ -324,91 +315,6 @@ static int utf8_len(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-/* f->p is just past the opening quote. On success f->p is past the closing quote, the body is
- * [*body, *body + *n) and *esc says whether it holds escapes. */
-static inline __attribute__((always_inline)) int scan_string(fp *f, const char **body, size_t *n,
-                                                             bool *esc)
-{
-    const char *p = f->p, *end = f->end;
-    bool has_esc = false;
-    *body = p;
-    for (;;) {
-#if FL_JSON_SSE2
-        while (end - p >= 16) {
-            int k = first_special16(p);
-            p += k;
-            if (k < 16)
-                break;
-        }
-#else
-        while (end - p >= 8) {
-            int k = first_special8(p);
-            p += k;
-            if (k < 8)
-                break;
-        }
-#endif
-        if (p >= end) {
-            f->p = p;
-            return fail(f, "premature end of input");
-        }
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
-            break;
-        if (c == '\\') {
-            has_esc = true;
-            if (end - p < 2) {
-                f->p = p;
-                return fail(f, "premature end of input");
-            }
-            char e = p[1];
-            if (e == 'u') {
-                int v = hex4(p + 2, end);
-                if (v < 0) {
-                    f->p = p;
-                    return fail(f, "invalid escape");
-                }
-                if (v >= 0xD800 && v <= 0xDBFF) {
-                    int lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 8, end) : -1;
-                    if (lo < 0xDC00 || lo > 0xDFFF) {
-                        f->p = p;
-                        return fail(f, "invalid Unicode surrogate escape");
-                    }
-                    p += 12;
-                } else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
-                    f->p = p;
-                    return fail(f,
-                                v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed");
-                } else {
-                    p += 6;
-                }
-            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
-                       e == 'r' || e == 't') {
-                p += 2;
-            } else {
-                f->p = p;
-                return fail(f, "invalid escape");
-            }
-        } else if (c < 0x20) {
-            f->p = p;
-            return fail(f, c == '\n' ? "unexpected newline" : "control character");
-        } else if (c >= 0x80) {
-            int k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
-            if (!k) {
-                f->p = p;
-                return fail(f, "invalid UTF-8");
-            }
-            p += k;
-        } else {
-            p++;
-        }
-    }
-    *n = (size_t)(p - *body);
-    *esc = has_esc;
-    f->p = p + 1;
-    return 0;
-}
-
 static locale_t c_locale;
 
 __attribute__((constructor)) static void c_locale_init(void)
@@ -448,6 +354,7 @@ static int scan_number(fp *f, bool *is_int, int64_t *ival)
         return fail(f, "invalid number");
     }
     const char *digits = p;
+    uint64_t v = 0; /* the digits' value, exact while there are at most 19 of them */
     if (*p == '0') {
         p++;
         if (p < end && *p >= '0' && *p <= '9') {
@@ -455,8 +362,8 @@ static int scan_number(fp *f, bool *is_int, int64_t *ival)
             return fail(f, "invalid number (leading zero)");
         }
     } else {
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
+        for (unsigned d; p < end && (d = (unsigned)(unsigned char)*p - '0') <= 9; p++)
+            v = v * 10 + d;
     }
     size_t int_digits = (size_t)(p - digits);
     bool real = false, has_exp = false;
@@ -485,15 +392,9 @@ static int scan_number(fp *f, bool *is_int, int64_t *ival)
     f->p = p;
     *is_int = !real;
     if (!real) {
-        uint64_t v = 0;
+        /* 19 digits never overflow 64 bits unsigned (the largest is below 10^19 < 2^64). */
         if (int_digits > 19) {
             return fail(f, neg ? "too big negative integer" : "too big integer");
-        }
-        for (const char *d = digits; d < digits + int_digits; d++) {
-            uint64_t nv = v * 10 + (uint64_t)(*d - '0');
-            if (v > UINT64_MAX / 10 || nv < v * 10)
-                return fail(f, "too big integer");
-            v = nv;
         }
         if ((!neg && v > (uint64_t)INT64_MAX) || (neg && v > (uint64_t)INT64_MAX + 1))
             return fail(f, neg ? "too big negative integer" : "too big integer");
@@ -505,6 +406,29 @@ static int scan_number(fp *f, bool *is_int, int64_t *ival)
     if (f->p < end && *f->p == '\0')
         f->p++;
     return 0;
+}
+
+/* The usual number in a LogEntry, an HTTP status or a code: 1 to 18 digits without a sign, a
+ * leading zero, a fraction or an exponent, followed by something that ends a number (neither
+ * a NUL nor the end of the input, which scan_number treats specially). Read here without
+ * scan_number's call and general checks; anything else returns false with f->p unchanged. */
+static inline __attribute__((always_inline)) bool small_int(fp *f, int64_t *ival)
+{
+    const char *p = f->p, *end = f->end;
+    if (p >= end || (unsigned)(unsigned char)*p - '1' > 8)
+        return false;
+    const char *stop = end - p > 18 ? p + 18 : end;
+    uint64_t v = 0;
+    for (unsigned d; p < stop && (d = (unsigned)(unsigned char)*p - '0') <= 9; p++)
+        v = v * 10 + d;
+    if (p >= end)
+        return false;
+    unsigned char c = (unsigned char)*p;
+    if ((unsigned)c - '0' <= 9 || c == '.' || c == 'e' || c == 'E' || c == '\0')
+        return false;
+    f->p = p;
+    *ival = (int64_t)v;
+    return true;
 }
 
 static int scan_literal(fp *f)
@@ -532,104 +456,6 @@ static int scan_literal(fp *f)
     return 0;
 }
 
-enum { C_OBJ = 1, C_ARR = 2 };
-
-/* Validates any value at f->p (depth: the value's own depth), iteratively. */
-static int skip_value(fp *f, int depth)
-{
-    unsigned char stack[MAX_DEPTH + 2];
-    int sp = 0;
-    const char *body;
-    size_t n;
-    bool esc, is_int;
-    int64_t iv;
-
-value:
-    if (depth > MAX_DEPTH)
-        return fail(f, "maximum parsing depth reached");
-    if (f->p >= f->end)
-        return fail(f, "unexpected end of input");
-    switch (*f->p) {
-    case '{':
-        f->p++;
-        skip_ws_line(f);
-        if (f->p < f->end && *f->p == '}') {
-            f->p++;
-            goto after;
-        }
-        stack[sp++] = C_OBJ;
-        depth++;
-        goto key;
-    case '[':
-        f->p++;
-        skip_ws_line(f);
-        if (f->p < f->end && *f->p == ']') {
-            f->p++;
-            goto after;
-        }
-        stack[sp++] = C_ARR;
-        depth++;
-        goto value;
-    case '"':
-        f->p++;
-        if (scan_string(f, &body, &n, &esc) < 0)
-            return -1;
-        goto after;
-    case '-':
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '6':
-    case '7':
-    case '8':
-    case '9':
-        if (scan_number(f, &is_int, &iv) < 0)
-            return -1;
-        goto after;
-    default:
-        if (scan_literal(f) < 0)
-            return -1;
-        goto after;
-    }
-
-key:
-    if (f->p >= f->end || *f->p != '"')
-        return fail(f, "string or '}' expected");
-    f->p++;
-    if (scan_string(f, &body, &n, &esc) < 0)
-        return -1;
-    skip_ws(f);
-    if (f->p >= f->end || *f->p != ':')
-        return fail(f, "':' expected");
-    f->p++;
-    skip_ws(f);
-    goto value;
-
-after:
-    if (sp == 0)
-        return 0;
-    skip_ws(f);
-    if (f->p >= f->end)
-        return fail(f, "unexpected end of input");
-    if (*f->p == ',') {
-        f->p++;
-        skip_ws_line(f);
-        if (stack[sp - 1] == C_OBJ)
-            goto key;
-        goto value;
-    }
-    if ((stack[sp - 1] == C_OBJ && *f->p == '}') || (stack[sp - 1] == C_ARR && *f->p == ']')) {
-        f->p++;
-        sp--;
-        depth--;
-        goto after;
-    }
-    return fail(f, stack[sp - 1] == C_OBJ ? "'}' expected" : "']' expected");
-}
-
 /* Decoded key compared with the keys mapped in this object. */
 static inline int match_key(const kids *k, const char *key, size_t n)
 {
@@ -652,86 +478,10 @@ static inline int match_key(const kids *k, const char *key, size_t n)
     return -1;
 }
 
-static int parse_object(fp *f, int ctx, int depth);
-
-/* The value of a mapped key: its type and where it is. */
-static int capture(fp *f, int slot, int depth)
-{
-    fl_slot *v = f->s->v;
-    /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set
-     * while the slot itself is unset (an object slot is marked only once it has been read),
-     * so the usual first sight of a key has nothing to forget. */
-    if (v[slot].t != FL_V_NONE)
-        for (int i = slot; i <= fl_slot_defs[slot].last; i++)
-            v[i].t = FL_V_NONE;
-    if (depth > MAX_DEPTH)
-        return fail(f, "maximum parsing depth reached");
-    if (f->p >= f->end)
-        return fail(f, "unexpected end of input");
-    char c = *f->p;
-    if (c == '"') {
-        const char *body;
-        size_t n;
-        bool esc;
-        f->p++;
-        if (scan_string(f, &body, &n, &esc) < 0)
-            return -1;
-        v[slot].p = body;
-        v[slot].n = n;
-        v[slot].t = esc ? FL_V_STR_ESC : FL_V_STR;
-        return 0;
-    }
-    if (c == '{') {
-        int rc =
-            fl_slot_defs[slot].last > slot ? parse_object(f, slot, depth) : skip_value(f, depth);
-        if (rc == 0)
-            v[slot].t = FL_V_OBJ;
-        return rc;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-        bool is_int;
-        int64_t iv = 0;
-        if (scan_number(f, &is_int, &iv) < 0)
-            return -1;
-        v[slot].t = is_int ? FL_V_INT : FL_V_OTHER;
-        v[slot].i = iv;
-        return 0;
-    }
-    if (skip_value(f, depth) < 0)
-        return -1;
-    v[slot].t = FL_V_OTHER;
-    return 0;
-}
-
-/* The remembered key that the 32 bytes at p start with, or NULL. */
-static inline const key_way *predict(const key_pred *kp, const char *p)
-{
-#if FL_JSON_SSE2
-    __m128i a = _mm_loadu_si128((const __m128i *)p);
-    __m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
-    for (int i = 0; i < 2; i++) {
-        const key_way *w = &kp->way[i];
-        uint32_t eq = (uint32_t)_mm_movemask_epi8(
-                          _mm_cmpeq_epi8(a, _mm_loadu_si128((const __m128i *)w->pat))) |
-                      (uint32_t)_mm_movemask_epi8(
-                          _mm_cmpeq_epi8(b, _mm_loadu_si128((const __m128i *)(w->pat + 16))))
-                          << 16;
-        if (w->mask && (eq & w->mask) == w->mask)
-            return w;
-    }
-#else
-    for (int i = 0; i < 2; i++) {
-        const key_way *w = &kp->way[i];
-        if (w->mask && memcmp(p, w->pat, w->len) == 0)
-            return w;
-    }
-#endif
-    return NULL;
-}
-
 /* Remembers the bytes [start, start + n) (blanks, the key in quotes, the colon, blanks) that
- * were read as a key with that slot, and the newlines among them. */
-static void learn(key_pred *kp, const char *start, size_t n, int slot)
+ * were read as a key with that slot, and the newlines among them (counted by the blank
+ * skippers while they were read). */
+static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t lines)
 {
     key_way *w = &kp->way[kp->victim];
     kp->victim ^= 1;
@@ -740,90 +490,47 @@ static void learn(key_pred *kp, const char *start, size_t n, int slot)
     w->len = (unsigned char)n;
     w->mask = n >= 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1;
     w->slot = (signed char)slot;
-    w->lines = 0;
-    for (size_t i = 0; i < n; i++)
-        w->lines += start[i] == '\n';
+    w->lines = (unsigned char)lines; /* at most n <= 32 */
 }
 
-/* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot). */
-static int parse_object(fp *f, int ctx, int depth)
+enum { C_OBJ = 1, C_ARR = 2 };
+
+/* The parser proper, once for the baseline instruction set and once for AVX2 (fast_body.h). */
+#define FPN(name) name##_base
+#define FP_TARGET
+#define FP_WIDE 0
+#include "fast_body.h"
+#undef FPN
+#undef FP_TARGET
+#undef FP_WIDE
+
+#if FL_JSON_AVX2
+#include <immintrin.h>
+#define FPN(name) name##_avx2
+#define FP_TARGET __attribute__((target("avx2")))
+#define FP_WIDE 1
+#include "fast_body.h"
+#undef FPN
+#undef FP_TARGET
+#undef FP_WIDE
+
+static bool use_avx2;
+
+__attribute__((constructor)) static void use_avx2_init(void)
 {
-    const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
-    int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
-    key_pred *kp = ci >= 0 ? preds[ci] : NULL;
-    key_pred *kp_end = kp ? kp + PRED_POS : NULL;
-    bool first = true;
-    f->p++; /* '{' */
-    for (;;) {
-        /* Here: just after the '{' or a ','. */
-        const char *body;
-        size_t n;
-        bool esc;
-        int slot = -1;
-        const key_way *hit = kp < kp_end && f->end - f->p >= 32 ? predict(kp, f->p) : NULL;
-        if (hit) {
-            slot = hit->slot;
-            f->p += hit->len; /* past the colon and the blanks after it */
-            f->lines += hit->lines;
-        } else {
-            const char *start = f->p;
-            skip_ws_line(f);
-            if (first && f->p < f->end && *f->p == '}') {
-                f->p++;
-                return 0;
-            }
-            if (f->p >= f->end || *f->p != '"')
-                return fail(f, "string or '}' expected");
-            f->p++;
-            if (scan_string(f, &body, &n, &esc) < 0)
-                return -1;
-            if (!esc) {
-                slot = match_key(k, body, n);
-            } else if (n <= 256) {
-                char key[256];
-                size_t m = fl_json_unescape(body, n, key);
-                slot = match_key(k, key, m);
-            }
-            skip_ws(f);
-            if (f->p >= f->end || *f->p != ':')
-                return fail(f, "':' expected");
-            f->p++;
-            /* The blanks after the colon go into the pattern (no newline: a '{' after one is
-             * noted by skip_ws for the array splitter). */
-            const char *q = f->p;
-            while (q < f->end && *q == ' ' && q - start < 32)
-                q++;
-            if (!esc && kp < kp_end && q - start <= 32)
-                learn(kp, start, (size_t)(q - start), slot);
-        }
-        first = false;
-        if (kp)
-            kp++;
-        skip_ws(f);
-        int rc;
-        if (slot >= 0) {
-            rc = capture(f, slot, depth + 1);
-        } else if (f->p < f->end && *f->p == '"' && depth + 1 <= MAX_DEPTH) {
-            f->p++; /* most unmapped values are strings: no call into the general skipper */
-            rc = scan_string(f, &body, &n, &esc);
-        } else {
-            rc = skip_value(f, depth + 1);
-        }
-        if (rc < 0)
-            return rc;
-        skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
-        if (f->p >= f->end)
-            return fail(f, "'}' expected");
-        if (*f->p == ',') {
-            f->p++;
-            continue;
-        }
-        if (*f->p == '}') {
-            f->p++;
-            return 0;
-        }
-        return fail(f, "'}' expected");
-    }
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2");
+}
+#endif
+
+/* A LogEntry object at f->p, with the widest scanner this CPU has. */
+static int parse_root(fp *f)
+{
+#if FL_JSON_AVX2
+    if (use_avx2)
+        return parse_object_avx2(f, FL_S_ROOT, 1);
+#endif
+    return parse_object_base(f, FL_S_ROOT, 1);
 }
 
 static void format_error(const fp *f, char *errbuf, size_t errlen)
@@ -843,35 +550,51 @@ static void format_error(const fp *f, char *errbuf, size_t errlen)
     snprintf(errbuf, errlen, "line %d column %d: %s", line, col, f->err ? f->err : "invalid JSON");
 }
 
+/* Every slot unset: one store per slot, written out (a loop over the ~70 slots cost four times
+ * the instructions; tracking the slots a record set cost more than it saved). */
+static inline void slots_clear(fl_slots *s)
+{
+#define FL_SLOT_CLEAR(name, parent, key) s->v[FL_S_##name].t = FL_V_NONE;
+    FL_SLOT_LIST(FL_SLOT_CLEAR)
+#undef FL_SLOT_CLEAR
+}
+
+/* The whole of buf as one LogEntry object into f's slots; 0 or FL_EPARSE (errbuf filled). */
+static int read_document(fp *f, char *errbuf, size_t errlen)
+{
+    skip_ws(f);
+    if (f->p >= f->end || (*f->p != '{' && *f->p != '[')) {
+        fail(f, "'[' or '{' expected");
+        format_error(f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    if (*f->p == '[') {
+        fail(f, "a LogEntry must be a JSON object");
+        format_error(f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    if (parse_root(f) < 0) {
+        format_error(f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    skip_ws(f);
+    if (f->p != f->end) {
+        fail(f, "end of file expected");
+        format_error(f, errbuf, errlen);
+        return FL_EPARSE;
+    }
+    return 0;
+}
+
 int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
                               int depth)
 {
     fl_entry_clear(e);
     fl_slots s;
-    for (int i = 0; i < FL_S_COUNT; i++)
-        s.v[i].t = FL_V_NONE;
+    slots_clear(&s);
     fp f = {.base = buf, .p = buf, .end = buf + len, .s = &s, .brace_col = LONG_MAX};
-    skip_ws(&f);
-    if (f.p >= f.end || (*f.p != '{' && *f.p != '[')) {
-        fail(&f, "'[' or '{' expected");
-        format_error(&f, errbuf, errlen);
+    if (read_document(&f, errbuf, errlen) != 0)
         return FL_EPARSE;
-    }
-    if (*f.p == '[') {
-        fail(&f, "a LogEntry must be a JSON object");
-        format_error(&f, errbuf, errlen);
-        return FL_EPARSE;
-    }
-    if (parse_object(&f, FL_S_ROOT, 1) < 0) {
-        format_error(&f, errbuf, errlen);
-        return FL_EPARSE;
-    }
-    skip_ws(&f);
-    if (f.p != f.end) {
-        fail(&f, "end of file expected");
-        format_error(&f, errbuf, errlen);
-        return FL_EPARSE;
-    }
     if (depth == 0 && fl_slots_envelope(&s))
         return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, errbuf, errlen, depth);
     return fl_slots_to_entry(&s, e);
@@ -883,12 +606,11 @@ int fl_entry_parse_fast_prefix(const char *buf, size_t avail, fl_entry *e, fl_js
     if (avail == 0 || *buf != '{')
         return FL_EPARSE;
     fl_slots s;
-    for (int i = 0; i < FL_S_COUNT; i++)
-        s.v[i].t = FL_V_NONE;
+    slots_clear(&s);
     fp f = {.base = buf, .p = buf, .end = buf + avail, .s = &s, .brace_col = LONG_MAX};
     /* Nothing past the object's closing brace is looked at (the lexer never reads ahead of a
      * token), so parsing the object inside a longer buffer is parsing it alone. */
-    if (parse_object(&f, FL_S_ROOT, 1) < 0)
+    if (parse_root(&f) < 0)
         return FL_EPARSE;
     x->len = (size_t)(f.p - buf);
     x->lines = f.lines;

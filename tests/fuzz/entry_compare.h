@@ -51,6 +51,7 @@ static inline int fl_entry_compare(const char *buf, size_t len, char *why, size_
     NUM(audit_status_code);
     NUM(has_audit_status);
     NUM(error_event);
+    NUM(fixes); /* what was repaired (a number that overflows, ...) is warned about */
     if (a.latency_s != b.latency_s) {
         snprintf(why, why_len, "latency_s: fast %g, jansson %g", a.latency_s, b.latency_s);
         return 1;

@@ -126,6 +126,45 @@ static void load_inputs(void)
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(dups); i++)
         add_input("duplicate keys", dups[i], strlen(dups[i]));
+    /* Plain integers take a short path (up to 18 digits, then a byte that ends a number);
+     * everything at its edges must still come out as jansson says: 18, 19 and 20 digits
+     * (INT64_MAX has 19), a fraction, an exponent, a NUL or the end of input right after the
+     * digits, a leading zero, in a mapped key (httpRequest.status) and in an unmapped one. */
+    static const char *const ints[] = {"7",
+                                       "404",
+                                       "123456789012345678",
+                                       "999999999999999999",
+                                       "1234567890123456789",
+                                       "9223372036854775807",
+                                       "9223372036854775808",
+                                       "99999999999999999999",
+                                       "200.5",
+                                       "200e2",
+                                       "200E-1",
+                                       "200\\0", /* a NUL byte, written below */
+                                       "0",
+                                       "01",
+                                       "-5",
+                                       "2x"};
+    for (size_t i = 0; i < FL_ARRAY_LEN(ints); i++) {
+        char num[32], doc[160];
+        size_t k = strlen(ints[i]);
+        memcpy(num, ints[i], k + 1);
+        if (k >= 2 && num[k - 2] == '\\') /* "\\0": the digits, then a NUL byte */
+            num[k - 2] = '\0', k--;
+        for (int where = 0; where < 3; where++) {
+            int m = where == 0 ? snprintf(doc, sizeof doc, "{\"httpRequest\":{\"status\":")
+                               : snprintf(doc, sizeof doc, "{\"textPayload\":\"t\",\"n\":");
+            memcpy(doc + m, num, k);
+            m += (int)k;
+            /* where 2: the document ends right after the digits */
+            if (where == 0)
+                m += snprintf(doc + m, sizeof doc - (size_t)m, "},\"severity\":\"ERROR\"}");
+            else if (where == 1)
+                m += snprintf(doc + m, sizeof doc - (size_t)m, "}");
+            add_input("integer", doc, (size_t)m);
+        }
+    }
     DIR *d = opendir(FL_FUZZ_CORPUS);
     CHECK(d != NULL);
     struct dirent *de;

@@ -1,0 +1,420 @@
+/* The scanning half of the fast reader (fast.c), included there once per instruction set: the
+ * baseline build (SSE2 on x86-64, or the portable byte loops) and, on x86-64, again for AVX2,
+ * picked at run time. Most of a LogEntry's bytes are inside strings, and AVX2 looks at 32 of
+ * them per step instead of 16. Everything here is the same code in both copies except
+ * plain_run and predict; the including file defines:
+ *   FPN(name)  the copy's name for a function (name_base, name_avx2);
+ *   FP_TARGET  the copy's target attribute (empty for the baseline);
+ *   FP_WIDE    1 in the AVX2 copy. */
+
+/* Bit i set when p[i] is a byte that a string scan must look at: '"', '\\', a control byte or
+ * a byte >= 0x80. (b ^ 0x02) < 0x21, compared signed, holds exactly for the quote (0x22 ->
+ * 0x20), the control bytes and the bytes >= 0x80 (negative): one compare for three. */
+#if FP_WIDE
+#define FP_VEC 32
+static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(special_bits)(const char *p)
+{
+    __m256i v = _mm256_loadu_si256((const __m256i *)p);
+    __m256i m = _mm256_or_si256(
+        _mm256_cmpeq_epi8(v, _mm256_load_si256((const __m256i *)vec_backslash)),
+        _mm256_cmpgt_epi8(_mm256_load_si256((const __m256i *)vec_x21),
+                          _mm256_xor_si256(v, _mm256_load_si256((const __m256i *)vec_two))));
+    return (unsigned)_mm256_movemask_epi8(m);
+}
+#elif FL_JSON_SSE2
+#define FP_VEC 16
+static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(special_bits)(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __m128i m =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_load_si128((const __m128i *)vec_backslash)),
+                     _mm_cmpgt_epi8(_mm_load_si128((const __m128i *)vec_x21),
+                                    _mm_xor_si128(v, _mm_load_si128((const __m128i *)vec_two))));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* The first byte in [p, end) that a string scan must look at, or end. base: where the document
+ * starts (a vector may be read anywhere in [base, end)). */
+static inline __attribute__((always_inline)) FP_TARGET const char *
+FPN(plain_run)(const char *base, const char *p, const char *end)
+{
+#ifdef FP_VEC
+    for (; end - p >= FP_VEC; p += FP_VEC) {
+        unsigned bits = FPN(special_bits)(p);
+        if (bits)
+            return p + __builtin_ctz(bits);
+    }
+    /* Fewer bytes than a vector are left: look at the vector that ends at end, without the
+     * bits of the bytes before p. */
+    if (p < end && end - base >= FP_VEC) {
+        unsigned bits = FPN(special_bits)(end - FP_VEC) >> (FP_VEC - (end - p));
+        return bits ? p + __builtin_ctz(bits) : end;
+    }
+#undef FP_VEC
+#endif
+    for (; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+    }
+    return p;
+}
+
+/* f->p is just past the opening quote. On success f->p is past the closing quote, the body is
+ * [*body, *body + *n) and *esc says whether it holds escapes. */
+static inline __attribute__((always_inline)) FP_TARGET int
+FPN(scan_string)(fp *f, const char **body, size_t *n, bool *esc)
+{
+    const char *p = f->p, *end = f->end;
+    bool has_esc = false;
+    *body = p;
+    for (;;) {
+        p = FPN(plain_run)(f->base, p, end);
+        if (p >= end) {
+            f->p = p;
+            return fail(f, "premature end of input");
+        }
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            has_esc = true;
+            if (end - p < 2) {
+                f->p = p;
+                return fail(f, "premature end of input");
+            }
+            char e = p[1];
+            if (e == 'u') {
+                int v = hex4(p + 2, end);
+                if (v < 0) {
+                    f->p = p;
+                    return fail(f, "invalid escape");
+                }
+                if (v >= 0xD800 && v <= 0xDBFF) {
+                    int lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 8, end) : -1;
+                    if (lo < 0xDC00 || lo > 0xDFFF) {
+                        f->p = p;
+                        return fail(f, "invalid Unicode surrogate escape");
+                    }
+                    p += 12;
+                } else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
+                    f->p = p;
+                    return fail(f,
+                                v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed");
+                } else {
+                    p += 6;
+                }
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                       e == 'r' || e == 't') {
+                p += 2;
+            } else {
+                f->p = p;
+                return fail(f, "invalid escape");
+            }
+        } else if (c < 0x20) {
+            f->p = p;
+            return fail(f, c == '\n' ? "unexpected newline" : "control character");
+        } else if (c >= 0x80) {
+            int k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+            if (!k) {
+                f->p = p;
+                return fail(f, "invalid UTF-8");
+            }
+            p += k;
+        } else {
+            p++;
+        }
+    }
+    *n = (size_t)(p - *body);
+    *esc = has_esc;
+    f->p = p + 1;
+    return 0;
+}
+
+/* Validates any value at f->p (depth: the value's own depth), iteratively. */
+static FP_TARGET int FPN(skip_value)(fp *f, int depth)
+{
+    unsigned char stack[MAX_DEPTH + 2];
+    int sp = 0;
+    const char *body;
+    size_t n;
+    bool esc, is_int;
+    int64_t iv;
+
+value:
+    if (depth > MAX_DEPTH)
+        return fail(f, "maximum parsing depth reached");
+    if (f->p >= f->end)
+        return fail(f, "unexpected end of input");
+    switch (*f->p) {
+    case '{':
+        f->p++;
+        skip_ws_line(f);
+        if (f->p < f->end && *f->p == '}') {
+            f->p++;
+            goto after;
+        }
+        stack[sp++] = C_OBJ;
+        depth++;
+        goto key;
+    case '[':
+        f->p++;
+        skip_ws_line(f);
+        if (f->p < f->end && *f->p == ']') {
+            f->p++;
+            goto after;
+        }
+        stack[sp++] = C_ARR;
+        depth++;
+        goto value;
+    case '"':
+        f->p++;
+        if (FPN(scan_string)(f, &body, &n, &esc) < 0)
+            return -1;
+        goto after;
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        if (scan_number(f, &is_int, &iv) < 0)
+            return -1;
+        goto after;
+    default:
+        if (scan_literal(f) < 0)
+            return -1;
+        goto after;
+    }
+
+key:
+    if (f->p >= f->end || *f->p != '"')
+        return fail(f, "string or '}' expected");
+    f->p++;
+    if (FPN(scan_string)(f, &body, &n, &esc) < 0)
+        return -1;
+    skip_ws(f);
+    if (f->p >= f->end || *f->p != ':')
+        return fail(f, "':' expected");
+    f->p++;
+    skip_ws(f);
+    goto value;
+
+after:
+    if (sp == 0)
+        return 0;
+    skip_ws(f);
+    if (f->p >= f->end)
+        return fail(f, "unexpected end of input");
+    if (*f->p == ',') {
+        f->p++;
+        skip_ws_line(f);
+        if (stack[sp - 1] == C_OBJ)
+            goto key;
+        goto value;
+    }
+    if ((stack[sp - 1] == C_OBJ && *f->p == '}') || (stack[sp - 1] == C_ARR && *f->p == ']')) {
+        f->p++;
+        sp--;
+        depth--;
+        goto after;
+    }
+    return fail(f, stack[sp - 1] == C_OBJ ? "'}' expected" : "']' expected");
+}
+
+static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth);
+
+/* The value of a mapped key: its type and where it is. */
+static FP_TARGET int FPN(capture)(fp *f, int slot, int depth)
+{
+    fl_slot *v = f->s->v;
+    /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set
+     * while the slot itself is unset (an object slot is marked only once it has been read),
+     * so the usual first sight of a key has nothing to forget. */
+    if (v[slot].t != FL_V_NONE)
+        for (int i = slot; i <= fl_slot_defs[slot].last; i++)
+            v[i].t = FL_V_NONE;
+    /* Blanks before the value are rare (a remembered key's pattern takes those after the
+     * colon), so they are looked for only when the value does not start right here. */
+    const char *p = f->p;
+    if (p >= f->end || (unsigned char)*p <= ' ') {
+        skip_ws(f);
+        p = f->p;
+        if (depth > MAX_DEPTH)
+            return fail(f, "maximum parsing depth reached");
+        if (p >= f->end)
+            return fail(f, "unexpected end of input");
+    } else if (depth > MAX_DEPTH) {
+        return fail(f, "maximum parsing depth reached");
+    }
+    char c = *p;
+    if (c == '"') {
+        const char *body;
+        size_t n;
+        bool esc;
+        f->p++;
+        if (FPN(scan_string)(f, &body, &n, &esc) < 0)
+            return -1;
+        v[slot].p = body;
+        v[slot].n = n;
+        v[slot].t = esc ? FL_V_STR_ESC : FL_V_STR;
+        return 0;
+    }
+    if (c == '{') {
+        int rc = fl_slot_defs[slot].last > slot ? FPN(parse_object)(f, slot, depth)
+                                                : FPN(skip_value)(f, depth);
+        if (rc == 0)
+            v[slot].t = FL_V_OBJ;
+        return rc;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        bool is_int;
+        int64_t iv = 0;
+        if (small_int(f, &iv)) {
+            v[slot].t = FL_V_INT;
+            v[slot].i = iv;
+            return 0;
+        }
+        if (scan_number(f, &is_int, &iv) < 0)
+            return -1;
+        v[slot].t = is_int ? FL_V_INT : FL_V_OTHER;
+        v[slot].i = iv;
+        return 0;
+    }
+    if (FPN(skip_value)(f, depth) < 0)
+        return -1;
+    v[slot].t = FL_V_OTHER;
+    return 0;
+}
+
+/* The remembered key that the 32 bytes at p start with, or NULL. */
+static inline FP_TARGET const key_way *FPN(predict)(const key_pred *kp, const char *p)
+{
+#if FP_WIDE
+    __m256i a = _mm256_loadu_si256((const __m256i *)p);
+    for (int i = 0; i < 2; i++) {
+        const key_way *w = &kp->way[i];
+        uint32_t eq = (uint32_t)_mm256_movemask_epi8(
+            _mm256_cmpeq_epi8(a, _mm256_loadu_si256((const __m256i *)w->pat)));
+        if (w->mask && (eq & w->mask) == w->mask)
+            return w;
+    }
+#elif FL_JSON_SSE2
+    __m128i a = _mm_loadu_si128((const __m128i *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
+    for (int i = 0; i < 2; i++) {
+        const key_way *w = &kp->way[i];
+        uint32_t eq = (uint32_t)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(a, _mm_loadu_si128((const __m128i *)w->pat))) |
+                      (uint32_t)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(b, _mm_loadu_si128((const __m128i *)(w->pat + 16))))
+                          << 16;
+        if (w->mask && (eq & w->mask) == w->mask)
+            return w;
+    }
+#else
+    for (int i = 0; i < 2; i++) {
+        const key_way *w = &kp->way[i];
+        if (w->mask && memcmp(p, w->pat, w->len) == 0)
+            return w;
+    }
+#endif
+    return NULL;
+}
+
+/* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot). */
+static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
+{
+    const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
+    int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
+    key_pred *kp = ci >= 0 ? preds[ci] : NULL;
+    key_pred *kp_end = kp ? kp + PRED_POS : NULL;
+    bool first = true;
+    f->p++; /* '{' */
+    for (;;) {
+        /* Here: just after the '{' or a ','. */
+        const char *body;
+        size_t n;
+        bool esc;
+        int slot = -1;
+        const key_way *hit = kp < kp_end && f->end - f->p >= 32 ? FPN(predict)(kp, f->p) : NULL;
+        if (hit) {
+            slot = hit->slot;
+            f->p += hit->len; /* past the colon and the blanks after it */
+            f->lines += hit->lines;
+        } else {
+            const char *start = f->p;
+            uint64_t lines_before = f->lines;
+            skip_ws_line(f);
+            if (first && f->p < f->end && *f->p == '}') {
+                f->p++;
+                return 0;
+            }
+            if (f->p >= f->end || *f->p != '"')
+                return fail(f, "string or '}' expected");
+            f->p++;
+            if (FPN(scan_string)(f, &body, &n, &esc) < 0)
+                return -1;
+            if (!esc) {
+                slot = match_key(k, body, n);
+            } else if (n <= 256) {
+                char key[256];
+                size_t m = fl_json_unescape(body, n, key);
+                slot = match_key(k, key, m);
+            }
+            skip_ws(f);
+            if (f->p >= f->end || *f->p != ':')
+                return fail(f, "':' expected");
+            f->p++;
+            /* The blanks after the colon go into the pattern (no newline: a '{' after one is
+             * noted by skip_ws for the array splitter). */
+            const char *q = f->p;
+            while (q < f->end && *q == ' ' && q - start < 32)
+                q++;
+            if (!esc && kp < kp_end && q - start <= 32)
+                learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before);
+        }
+        first = false;
+        if (kp)
+            kp++;
+        int rc;
+        if (slot >= 0) {
+            rc = FPN(capture)(f, slot, depth + 1); /* skips the blanks before the value */
+        } else {
+            skip_ws(f);
+            if (f->p < f->end && *f->p == '"' && depth + 1 <= MAX_DEPTH) {
+                f->p++; /* most unmapped values are strings: no call into the general skipper */
+                rc = FPN(scan_string)(f, &body, &n, &esc);
+            } else if (depth + 1 <= MAX_DEPTH && small_int(f, &(int64_t){0})) {
+                rc = 0;
+            } else {
+                rc = FPN(skip_value)(f, depth + 1);
+            }
+        }
+        if (rc < 0)
+            return rc;
+        /* The usual end of a value, NDJSON or pretty-printed: a comma right after it. */
+        if (f->p < f->end && *f->p == ',') {
+            f->p++;
+            continue;
+        }
+        skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
+        if (f->p >= f->end)
+            return fail(f, "'}' expected");
+        if (*f->p == ',') {
+            f->p++;
+            continue;
+        }
+        if (*f->p == '}') {
+            f->p++;
+            return 0;
+        }
+        return fail(f, "'}' expected");
+    }
+}
