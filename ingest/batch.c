@@ -1,4 +1,4 @@
-/* Batches of raw records for the parallel reader: the reader thread copies records in
+/* Batches of raw records for the parallel reader: the filling worker copies records in
  * (fl_reader_fill, reader.c), any thread parses them (fl_batch_parse, here), and reassembly
  * (fl_reader_reassemble, reader.c) turns them into finished entries in the batch's output.
  * Storage is kept from one use to the next; only what grew well past the usual size (a batch
@@ -95,10 +95,10 @@ void fl_batch_free(fl_batch *b)
     fl_free(b);
 }
 
-/* Gives back storage that a rare huge entry grew. Done on the workers, slot by slot as it is
- * reused (no clearing either: the parser clears an entry before filling it, reassembly clears
- * an output slot before moving an entry in), so that resetting a batch costs the reader
- * thread, the one every batch waits for, nothing per entry. */
+/* Gives back storage that a rare huge entry grew. Done slot by slot as it is reused (no
+ * clearing either: the parser clears an entry before filling it, reassembly's pop replaces
+ * an output slot's content), so that resetting a batch costs the filling worker, the one
+ * every batch waits for, nothing per entry. */
 static void trim(fl_entry *e)
 {
     if (e->store_cap > KEEP_STORE)
@@ -180,7 +180,7 @@ int fl_batch_parse(fl_batch *b)
     /* Mapped pages that were read leave the resident set, a MiB at a time (each madvise
      * costs the other cores a TLB flush): when this chunk crosses a MiB boundary, the MiB
      * before the one it leaves goes. The few batches in flight are all within it, and a page
-     * dropped early is read again, never lost. Done here, not on the reader thread. */
+     * dropped early is read again, never lost. Done here, by the worker that parsed it. */
     if (b->map) {
         size_t from = b->map_off >> RELEASE_SHIFT;
         size_t to = (b->map_off + b->chunk_len) >> RELEASE_SHIFT;

@@ -26,8 +26,8 @@ struct fl_reader {
     bool done;
     uint64_t entries; /* parsed, not yet added to diag */
 
-    /* Chunk mode of the parallel stages (NDJSON): the reader thread hands out whole lines and
-     * the workers cut them (fl_batch_cut). Reader-thread side: */
+    /* Chunk mode of the parallel stages (NDJSON): fl_reader_fill hands out whole lines and
+     * the workers cut them (fl_batch_cut). Filling side: */
     bool chunking;       /* the current stream is read in chunks */
     bool chunk_first;    /* its next chunk is its first */
     const char *view;    /* mapped file: [view + view_pos, view + view_len) is still to go */
