@@ -1,4 +1,4 @@
-/* Batches of raw records for the parallel reader: the reader thread copies records in
+/* Batches of raw records for the parallel reader: the filling worker copies records in
  * (fl_reader_fill, reader.c), any thread parses them (fl_batch_parse, here), and reassembly
  * (fl_reader_reassemble, reader.c) turns them into finished entries in the batch's output.
  * Storage is kept from one use to the next; only what grew well past the usual size (a batch
@@ -53,6 +53,9 @@ static void shrink_records(fl_batch *b)
     if (ent)
         b->ent = ent;
     b->rec_cap = FL_BATCH_RECORDS;
+    fl_free(b->outx); /* grown with the records: it grows again as needed */
+    b->outx = NULL;
+    b->outx_cap = 0;
 }
 
 int fl_batch_new(fl_batch **out)
@@ -85,16 +88,17 @@ void fl_batch_free(fl_batch *b)
     for (size_t i = 0; i < b->out_cap; i++)
         fl_entry_free(&b->out[i]);
     fl_free(b->out);
+    fl_free(b->outx);
     fl_free(b->data);
     fl_buf_free(&b->errs);
     fl_diag_free(&b->stage);
     fl_free(b);
 }
 
-/* Gives back storage that a rare huge entry grew. Done on the workers, slot by slot as it is
- * reused (no clearing either: the parser clears an entry before filling it, reassembly clears
- * an output slot before moving an entry in), so that resetting a batch costs the reader
- * thread, the one every batch waits for, nothing per entry. */
+/* Gives back storage that a rare huge entry grew. Done slot by slot as it is reused (no
+ * clearing either: the parser clears an entry before filling it, reassembly's pop replaces
+ * an output slot's content), so that resetting a batch costs the filling worker, the one
+ * every batch waits for, nothing per entry. */
 static void trim(fl_entry *e)
 {
     if (e->store_cap > KEEP_STORE)
@@ -103,7 +107,7 @@ static void trim(fl_entry *e)
 
 void fl_batch_reset(fl_batch *b)
 {
-    b->n = b->len = b->n_out = 0;
+    b->n = b->len = b->n_out = b->n_slots = 0;
     b->chunked = false;
     b->chunk = NULL;
     b->chunk_len = 0;
@@ -176,7 +180,7 @@ int fl_batch_parse(fl_batch *b)
     /* Mapped pages that were read leave the resident set, a MiB at a time (each madvise
      * costs the other cores a TLB flush): when this chunk crosses a MiB boundary, the MiB
      * before the one it leaves goes. The few batches in flight are all within it, and a page
-     * dropped early is read again, never lost. Done here, not on the reader thread. */
+     * dropped early is read again, never lost. Done here, by the worker that parsed it. */
     if (b->map) {
         size_t from = b->map_off >> RELEASE_SHIFT;
         size_t to = (b->map_off + b->chunk_len) >> RELEASE_SHIFT;
@@ -238,8 +242,8 @@ int fl_batch_cut(fl_batch *b)
 
 fl_entry *fl_batch_out_slot(fl_batch *b)
 {
-    if (b->n_out == b->out_cap) {
-        size_t cap = b->out_cap ? b->out_cap * 2 : FL_BATCH_RECORDS;
+    if (b->n_slots == b->out_cap) {
+        size_t cap = b->out_cap ? b->out_cap * 2 : 64;
         fl_entry *p = fl_realloc(b->out, cap * sizeof(*p));
         if (!p)
             return NULL;
@@ -248,8 +252,24 @@ fl_entry *fl_batch_out_slot(fl_batch *b)
         b->out = p;
         b->out_cap = cap;
     }
-    trim(&b->out[b->n_out]);
-    return &b->out[b->n_out];
+    trim(&b->out[b->n_slots]);
+    return &b->out[b->n_slots];
+}
+
+int fl_batch_put(fl_batch *b, size_t i)
+{
+    if (b->n_out == b->outx_cap) {
+        size_t cap = FL_MAX(b->outx_cap * 2, (size_t)FL_BATCH_RECORDS);
+        size_t *p = fl_realloc(b->outx, cap * sizeof(*p));
+        if (!p)
+            return FL_ENOMEM;
+        b->outx = p;
+        b->outx_cap = cap;
+    }
+    if (i == FL_BATCH_SLOT)
+        i |= b->n_slots++;
+    b->outx[b->n_out++] = i;
+    return 0;
 }
 
 size_t fl_batch_count(const fl_batch *b)
@@ -259,5 +279,8 @@ size_t fl_batch_count(const fl_batch *b)
 
 const fl_entry *fl_batch_entry(const fl_batch *b, size_t i)
 {
-    return i < b->n_out ? &b->out[i] : NULL;
+    if (i >= b->n_out)
+        return NULL;
+    size_t x = b->outx[i];
+    return x & FL_BATCH_SLOT ? &b->out[x & ~FL_BATCH_SLOT] : &b->ent[x];
 }

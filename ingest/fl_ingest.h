@@ -108,7 +108,7 @@ void fl_multiline_warn_caps(const fl_multiline *ml, fl_diag *d);
 
 /* ---- Parallel reading ----
  * The same pipeline as fl_reader_next, cut into stages so that several threads can share it:
- *   reader thread   fl_reader_fill: I/O and decompression only. NDJSON goes out as a chunk of
+ *   one at a time   fl_reader_fill: I/O and decompression only. NDJSON goes out as a chunk of
  *                   whole lines (about FL_BATCH_BYTES; a mapped file's chunk points into the
  *                   mapping, nothing is copied); other formats as a batch of records it cut;
  *   any thread      fl_batch_parse: cuts a chunk into records, counting lines from the
@@ -128,8 +128,9 @@ typedef struct fl_batch fl_batch;
 
 int fl_batch_new(fl_batch **out);
 void fl_batch_free(fl_batch *b);
-/* Reader thread only. Clears b and fills it with the next records. Returns 1 (b holds
- * something, maybe only warnings), 0 at the end of all inputs (b is empty), or < 0. */
+/* One thread at a time (any thread, the calls in sequence). Clears b and fills it with the
+ * next records. Returns 1 (b holds something, maybe only warnings), 0 at the end of all
+ * inputs (b is empty), or < 0. */
 int fl_reader_fill(fl_reader *r, fl_batch *b);
 /* Parses b's records (any thread, one batch per thread at a time). Returns 0 or FL_ENOMEM. */
 int fl_batch_parse(fl_batch *b);

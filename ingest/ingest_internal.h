@@ -189,8 +189,13 @@ struct fl_batch {
     bool slow_json;
     fl_buf errs;   /* parse messages, each NUL-terminated */
     fl_diag stage; /* what reading reported while the batch was cut, replayed in order */
-    fl_entry *out; /* finished entries, after reassembly */
-    size_t n_out, out_cap;
+    /* Finished entries, after reassembly, in order: an entry that passed reassembly untouched
+     * is its parsed slot in ent (not moved: no copy, and it stays in the cache of the core
+     * that parsed it); one that reassembly held or joined is a slot of out. */
+    size_t *outx; /* i: ent[i]; FL_BATCH_SLOT | i: out[i] */
+    size_t n_out, outx_cap;
+    fl_entry *out;
+    size_t n_slots, out_cap;
 
     /* Chunk mode (NDJSON): the reader hands over whole lines of one file and the worker cuts
      * them into records (fl_batch_parse); reassembly adds the line where the chunk starts. */
@@ -217,8 +222,12 @@ void fl_batch_reset(fl_batch *b);
 int fl_batch_cut(fl_batch *b);
 /* Appends a record; returns 0 or FL_ENOMEM. */
 int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const char *file);
+#define FL_BATCH_SLOT ((size_t)1 << (sizeof(size_t) * 8 - 1))
 /* Next free output slot (grown as needed), or NULL when out of memory. */
 fl_entry *fl_batch_out_slot(fl_batch *b);
+/* Appends to b's output parsed record i (FL_BATCH_SLOT: the slot fl_batch_out_slot gave).
+ * Returns 0 or FL_ENOMEM. */
+int fl_batch_put(fl_batch *b, size_t i);
 
 /* One YAML document of gcloud's default output to LogEntry JSON (ingest/yaml.c), into out
  * (reset first). Returns 0, FL_EPARSE with a message naming the line, FL_ETOOBIG or

@@ -26,8 +26,8 @@ struct fl_reader {
     bool done;
     uint64_t entries; /* parsed, not yet added to diag */
 
-    /* Chunk mode of the parallel stages (NDJSON): the reader thread hands out whole lines and
-     * the workers cut them (fl_batch_cut). Reader-thread side: */
+    /* Chunk mode of the parallel stages (NDJSON): fl_reader_fill hands out whole lines and
+     * the workers cut them (fl_batch_cut). Filling side: */
     bool chunking;       /* the current stream is read in chunks */
     bool chunk_first;    /* its next chunk is its first */
     const char *view;    /* mapped file: [view + view_pos, view + view_len) is still to go */
@@ -450,41 +450,25 @@ static void replay(fl_reader *r, fl_batch *b, size_t *from, size_t to, uint64_t 
     }
 }
 
-/* Hands e to reassembly and moves what is finished into b's output. */
-static int pass_on(fl_reader *r, fl_batch *b, fl_entry *e)
+/* Hands parsed record i of b to reassembly (b->n: none, only what is held back, for the end
+ * of the input) and appends what is finished to b's output. An entry that passes untouched
+ * stays where it was parsed. */
+static int pass_on(fl_reader *r, fl_batch *b, size_t i)
 {
-    fl_entry *slot;
-    if (!r->ml) {
-        if (!e)
-            return 0;
-        if (!(slot = fl_batch_out_slot(b)))
-            return FL_ENOMEM;
-        fl_entry t = *slot;
-        *slot = *e;
-        *e = t;
-        fl_entry_clear(e);
-        b->n_out++;
-        return 0;
-    }
-    if (e && fl_multiline_passes(r->ml, e)) {
-        if (!(slot = fl_batch_out_slot(b)))
-            return FL_ENOMEM;
-        fl_entry t = *slot; /* as without reassembly: the entry moves, storage is swapped */
-        *slot = *e;
-        *e = t;
-        fl_entry_clear(e);
-        b->n_out++;
-        return 0;
-    }
+    fl_entry *e = i < b->n ? &b->ent[i] : NULL;
+    if (!r->ml || (e && fl_multiline_passes(r->ml, e)))
+        return e ? fl_batch_put(b, i) : 0;
     int rc = e ? fl_multiline_push(r->ml, e) : fl_multiline_flush(r->ml);
     if (rc < 0)
         return rc;
     for (;;) {
-        if (!(slot = fl_batch_out_slot(b)))
+        fl_entry *slot = fl_batch_out_slot(b);
+        if (!slot)
             return FL_ENOMEM;
         if (!fl_multiline_pop(r->ml, slot))
             return 0;
-        b->n_out++;
+        if ((rc = fl_batch_put(b, FL_BATCH_SLOT)) != 0)
+            return rc;
     }
 }
 
@@ -493,7 +477,7 @@ int fl_reader_reassemble(fl_reader *r, fl_batch *b, bool last)
     size_t w = 0;
     uint64_t counted[3] = {0, 0, 0};
     int rc = 0;
-    b->n_out = 0;
+    b->n_out = b->n_slots = 0;
     /* A chunk's lines count from its start: the chunks before it in its file say where. */
     uint64_t base = b->chunked ? (b->chunk_first ? 1 : r->chunk_line) : 0;
     for (size_t i = 0; i < b->n && rc == 0; i++) {
@@ -504,7 +488,7 @@ int fl_reader_reassemble(fl_reader *r, fl_batch *b, bool last)
             b->ent[i].src_line = line;
             r->entries++;
             warn_fixes(r->diag, &b->ent[i]);
-            rc = pass_on(r, b, &b->ent[i]);
+            rc = pass_on(r, b, i);
         } else if (rec->rc == FL_ENOMEM) {
             rc = FL_ENOMEM;
         } else if (rec->rc == FL_BATCH_OVERSIZE) { /* the words of format.c oversize() */
@@ -537,7 +521,7 @@ int fl_reader_reassemble(fl_reader *r, fl_batch *b, bool last)
     r->diag->unreadable += st->unreadable - FL_MIN(st->unreadable, counted[2]);
     r->diag->warnings_dropped += st->warnings_dropped;
     pthread_mutex_unlock(&r->diag->lock);
-    if (rc == 0 && last && (rc = pass_on(r, b, NULL)) == 0)
+    if (rc == 0 && last && (rc = pass_on(r, b, b->n)) == 0)
         fl_multiline_warn_caps(r->ml, r->diag);
     b->n = 0; /* consumed: a second call only flushes */
     fl_diag_free(&b->stage);

@@ -2,14 +2,16 @@
  *
  * Memory depends on the aggregate (services x revisions x minutes x groups), never on the
  * input size. With one thread, entries are classified and counted as they are read. With
- * more, this thread only reads: I/O and decompression, handing out chunks of whole NDJSON
- * lines (a mapped file's chunks point into the mapping, nothing is copied) or, for the other
- * formats, batches of records it cut (fl_reader_fill). Worker threads cut a chunk into
- * records and parse them; the batches then pass through multi-line reassembly in input order
- * (one batch at a time, by whichever worker holds the turn, so traces that straddle batches
- * are joined exactly as with one thread, line numbers get the chunk's base and warnings keep
- * their order); then any worker classifies the finished entries into an aggregate of its
- * own; at the end the workers' aggregates are merged with fl_agg_merge.
+ * more, every thread does every stage, one batch at a time: a thread that finds nothing to
+ * parse reads the next batch itself (fl_reader_fill: I/O and decompression, one thread at a
+ * time; NDJSON goes out as a chunk of whole lines, a mapped file's chunk points into the
+ * mapping, other formats as records the reader cut) and then, most often, parses it while
+ * its bytes are still in its core's cache. There is no reader thread to wake for every
+ * batch. Batches then pass through multi-line reassembly in input order (one batch at a
+ * time, by whichever worker holds the turn, so traces that straddle batches are joined
+ * exactly as with one thread, line numbers get the chunk's base and warnings keep their
+ * order); then the worker that parsed a batch classifies its entries into an aggregate of
+ * its own; at the end the workers' aggregates are merged with fl_agg_merge.
  * The aggregate is order-independent, so the result does not depend on which worker saw
  * which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads + 1 exist. */
 #include "fl_pipeline.h"
@@ -96,6 +98,7 @@ typedef struct worker {
     size_t batches; /* since the last hand-over */
     pthread_t thread;
     bool started;
+    int index;
     struct pool *pool;
 } worker;
 
@@ -113,27 +116,31 @@ static int worker_add(worker *w, const fl_rules *rules, const fl_entry *e)
 typedef struct job {
     fl_batch *b;
     uint64_t seq;
+    int owner; /* the worker that parsed it, and classifies it unless it is busy */
     bool *admit;
     size_t admit_cap;
 } job;
 
-/* Jobs move empty -> full (the reader filled it) -> parsed (a worker cut and parsed it; it
+/* Jobs move empty -> full (a worker read it) -> parsed (a worker cut and parsed it; it
  * waits in ready[seq % cap] for its turn) -> reassembled (in input order, by whichever
  * worker holds the turn; queued in todo) -> classified -> empty. A worker whose batch is not
  * next in input order does not wait for its turn: it leaves the batch in ready and goes on
  * with other work, and the worker that reassembles the batch before it reassembles it too.
- * So no worker sleeps while there is a batch to parse or classify. One lock for all. */
+ * So no worker sleeps while there is a batch to read, parse or classify. One lock for all. */
 typedef struct pool {
     pthread_mutex_t lock;
-    pthread_cond_t has_empty; /* the reader waits for an empty job */
-    pthread_cond_t has_work;  /* workers wait for a job to parse or classify, or the end */
-    job **empty, **full, **ready, **todo;
-    size_t n_empty, full_head, n_full, todo_head, n_todo, cap;
+    pthread_cond_t has_work; /* workers wait for a job to read, parse or classify, or the end */
+    job **empty, **full, **ready, **todo; /* todo: in no order */
+    size_t n_empty, full_head, n_full, n_todo, cap;
     size_t parsing;      /* jobs taken from full and not yet in ready */
     bool reassembling;   /* a worker holds the turn */
+    bool filling;        /* a worker is reading the next batch */
     uint64_t turn;       /* seq of the next batch to reassemble */
-    bool done;           /* the reader has no more batches */
-    int error;           /* first worker error, stops everyone */
+    uint64_t next_seq;   /* seq of the next batch read */
+    bool done;           /* the input has no more batches */
+    job *last;           /* the empty batch reading ended on: the final flush goes there */
+    int error;           /* first error, stops everyone */
+    int read_error;      /* ... when it came from reading */
     const fl_rules *rules;
     fl_reader *reader;
     fl_gate *gate; /* used only in the turn-ordered section: input order, one thread */
@@ -147,7 +154,6 @@ static void set_error(pool *p, int rc)
         return;
     if (!p->error)
         p->error = rc;
-    pthread_cond_broadcast(&p->has_empty);
     pthread_cond_broadcast(&p->has_work);
 }
 
@@ -186,7 +192,7 @@ static void take_turns(pool *p)
         pthread_mutex_lock(&p->lock);
         set_error(p, rc);
         p->turn++;
-        p->todo[(p->todo_head + p->n_todo++) % p->cap] = j;
+        p->todo[p->n_todo++] = j;
         pthread_cond_signal(&p->has_work);
     }
     p->reassembling = false;
@@ -216,44 +222,99 @@ static int classify(worker *w, pool *p, job *j)
     return rc;
 }
 
+/* With the lock held: reads the next batch into an empty job (the lock is let go around the
+ * reading; p->filling keeps it to one worker at a time, in input order). */
+static void fill(pool *p, worker *w)
+{
+    job *j = p->empty[--p->n_empty];
+    p->filling = true;
+    pthread_mutex_unlock(&p->lock);
+    int got = fl_reader_fill(p->reader, j->b);
+    pthread_mutex_lock(&p->lock);
+    p->filling = false;
+    if (got <= 0) {
+        p->done = true;
+        p->last = j;
+        if (got < 0 && !p->error)
+            p->read_error = got;
+        set_error(p, got < 0 ? got : 0);
+        pthread_cond_broadcast(&p->has_work); /* for the end-of-input check */
+        return;
+    }
+    j->seq = p->next_seq++;
+    j->owner = w->index;
+    p->full[(p->full_head + p->n_full) % p->cap] = j;
+    p->n_full++;
+    pthread_cond_signal(&p->has_work); /* a worker that waited for the reading to end */
+}
+
+/* With the lock held: the worker's next task, in this order: classify a batch it parsed
+ * (frees a batch; its entries are still in this core's cache), parse a batch (best the one it
+ * read itself), read the next batch, classify another worker's batch. Returns false when
+ * there is nothing to do now. */
+static bool work_once(pool *p, worker *w)
+{
+    size_t t = 0;
+    while (t < p->n_todo && p->todo[t]->owner != w->index)
+        t++;
+    if (t == p->n_todo && (p->n_full || (!p->filling && !p->done && p->n_empty)))
+        t = p->n_todo; /* others' batches wait: their workers classify them soon */
+    else if (t == p->n_todo && p->n_todo)
+        t = 0;
+    int rc = 0;
+    if (t < p->n_todo) {
+        job *j = p->todo[t];
+        p->todo[t] = p->todo[--p->n_todo];
+        pthread_mutex_unlock(&p->lock);
+        rc = classify(w, p, j);
+        pthread_mutex_lock(&p->lock);
+        p->empty[p->n_empty++] = j;
+        if (p->n_empty == 1)
+            pthread_cond_signal(&p->has_work); /* a worker may wait for a batch to read into */
+    } else if (p->n_full) {
+        /* The oldest batch, unless this worker read one that waits (its bytes are hot). */
+        size_t k = 0;
+        for (size_t i = 0; i < p->n_full; i++)
+            if (p->full[(p->full_head + i) % p->cap]->owner == w->index) {
+                k = i;
+                break;
+            }
+        job *j = p->full[(p->full_head + k) % p->cap];
+        for (size_t i = k; i > 0; i--) /* close the gap, keeping the order of the others */
+            p->full[(p->full_head + i) % p->cap] = p->full[(p->full_head + i - 1) % p->cap];
+        p->full_head = (p->full_head + 1) % p->cap;
+        p->n_full--;
+        p->parsing++;
+        j->owner = w->index;
+        pthread_mutex_unlock(&p->lock);
+        rc = fl_batch_parse(j->b);
+        pthread_mutex_lock(&p->lock);
+        p->parsing--;
+        p->ready[j->seq % p->cap] = j;
+        if (!p->reassembling && !rc)
+            take_turns(p);
+        else if (p->done && !p->parsing)
+            pthread_cond_broadcast(&p->has_work); /* for the end-of-input check */
+    } else if (!p->filling && !p->done && p->n_empty) {
+        fill(p, w);
+    } else {
+        return false;
+    }
+    set_error(p, rc);
+    return true;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     pool *p = w->pool;
     pthread_mutex_lock(&p->lock);
-    for (;;) {
-        /* Classifying first frees batches for the reader; then parsing. */
-        while (!p->error && !p->n_todo && !p->n_full &&
-               !(p->done && !p->parsing && !p->reassembling))
-            pthread_cond_wait(&p->has_work, &p->lock);
-        if (p->error || (!p->n_todo && !p->n_full))
+    while (!p->error) {
+        if (work_once(p, w))
+            continue;
+        if (p->done && !p->n_todo && !p->n_full && !p->parsing && !p->reassembling)
             break;
-        int rc;
-        if (p->n_todo) {
-            job *j = p->todo[p->todo_head];
-            p->todo_head = (p->todo_head + 1) % p->cap;
-            p->n_todo--;
-            pthread_mutex_unlock(&p->lock);
-            rc = classify(w, p, j);
-            pthread_mutex_lock(&p->lock);
-            p->empty[p->n_empty++] = j;
-            pthread_cond_signal(&p->has_empty);
-        } else {
-            job *j = p->full[p->full_head];
-            p->full_head = (p->full_head + 1) % p->cap;
-            p->n_full--;
-            p->parsing++;
-            pthread_mutex_unlock(&p->lock);
-            rc = fl_batch_parse(j->b);
-            pthread_mutex_lock(&p->lock);
-            p->parsing--;
-            p->ready[j->seq % p->cap] = j;
-            if (!p->reassembling && !rc)
-                take_turns(p);
-            else if (p->done && !p->parsing)
-                pthread_cond_broadcast(&p->has_work); /* for the end-of-input check */
-        }
-        set_error(p, rc);
+        pthread_cond_wait(&p->has_work, &p->lock);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -280,8 +341,8 @@ static void pool_free(pool *p)
     fl_free(p->todo);
 }
 
-/* This thread reads, cuts and queues batches of raw records; n_workers workers parse,
- * reassemble (in input order), classify and count them. Returns 0 or the first error. */
+/* n_workers workers read, parse, reassemble (in input order), classify and count the
+ * input's batches; this thread waits for them. Returns 0 or the first error. */
 static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate, worker *workers,
                         int n_workers, fl_agg *shared, char *errbuf, size_t errlen)
 {
@@ -316,55 +377,32 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
     }
     pthread_mutex_init(&p.lock, NULL);
     pthread_mutex_init(&p.shared_lock, NULL);
-    pthread_cond_init(&p.has_empty, NULL);
     pthread_cond_init(&p.has_work, NULL);
     for (int i = 0; i < n_workers && !rc; i++) {
         workers[i].pool = &p;
+        workers[i].index = i;
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
             rc = FL_ENOMEM;
         else
             workers[i].started = true;
     }
 
-    job *last = NULL; /* the empty batch the reader ended on: the final flush goes there */
-    for (uint64_t seq = 0; !rc; seq++) {
+    if (rc) { /* threads that started stop at once */
         pthread_mutex_lock(&p.lock);
-        while (!p.n_empty && !p.error)
-            pthread_cond_wait(&p.has_empty, &p.lock);
-        rc = p.error;
-        job *j = rc ? NULL : p.empty[--p.n_empty];
-        pthread_mutex_unlock(&p.lock);
-        if (rc)
-            break;
-        int got = fl_reader_fill(reader, j->b);
-        if (got <= 0) {
-            if (got < 0) {
-                rc = got;
-                set_err(errbuf, errlen, "reading input: %s", fl_strerror(rc));
-            }
-            last = j;
-            break;
-        }
-        j->seq = seq;
-        pthread_mutex_lock(&p.lock);
-        p.full[(p.full_head + p.n_full) % p.cap] = j;
-        p.n_full++;
-        pthread_cond_signal(&p.has_work);
+        set_error(&p, rc);
         pthread_mutex_unlock(&p.lock);
     }
-
-    pthread_mutex_lock(&p.lock);
-    p.done = true;
-    set_error(&p, rc);
-    pthread_cond_broadcast(&p.has_work);
-    pthread_mutex_unlock(&p.lock);
     for (int i = 0; i < n_workers; i++)
         if (workers[i].started)
             pthread_join(workers[i].thread, NULL);
     if (!rc && p.error) {
         rc = p.error;
-        set_err(errbuf, errlen, "classifying input: %s", fl_strerror(rc));
+        if (p.read_error)
+            set_err(errbuf, errlen, "reading input: %s", fl_strerror(rc));
+        else
+            set_err(errbuf, errlen, "classifying input: %s", fl_strerror(rc));
     }
+    job *last = p.last;
     /* Traces still held by reassembly come out last, as with one thread. */
     if (!rc && last) {
         rc = fl_reader_reassemble(reader, last->b, true);
@@ -381,12 +419,11 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
     for (size_t i = 0; i < p.n_full; i++)
         p.empty[p.n_empty++] = p.full[(p.full_head + i) % p.cap];
     for (size_t i = 0; i < p.n_todo; i++) /* left by an error */
-        p.empty[p.n_empty++] = p.todo[(p.todo_head + i) % p.cap];
+        p.empty[p.n_empty++] = p.todo[i];
     for (size_t i = 0; i < p.cap; i++)
         if (p.ready[i])
             p.empty[p.n_empty++] = p.ready[i];
     pool_free(&p);
-    pthread_cond_destroy(&p.has_empty);
     pthread_cond_destroy(&p.has_work);
     pthread_mutex_destroy(&p.shared_lock);
     pthread_mutex_destroy(&p.lock);
