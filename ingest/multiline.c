@@ -89,6 +89,7 @@ static bool is_more_line(const char *s)
  * go on (those, digits and '.'), as isalpha/isalnum say in the C locale. One table look-up a
  * byte where the ctype calls made four tests; every line that is not a frame goes through
  * here (issue 15). */
+/* clang-format off */
 static const unsigned char ident_byte[256] = {
     ['$'] = 3, ['_'] = 3, ['.'] = 2,
     ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
@@ -99,6 +100,7 @@ static const unsigned char ident_byte[256] = {
     AZ('S'), AZ('T'), AZ('U'), AZ('V'), AZ('W'), AZ('X'), AZ('Y'), AZ('Z'),
 #undef AZ
 };
+/* clang-format on */
 
 /* A dotted identifier followed by ':' ("ValueError: x", "java.io.IOException: y",
  * "Error: z") or one ending in Error/Exception on its own. */

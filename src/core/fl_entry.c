@@ -170,9 +170,11 @@ const char *fl_severity_name(int sev)
  * Every byte compared is a letter, and for a letter c, (x | 0x20) == c (lower case) holds
  * exactly when x is c in either case: that is strncasecmp in the C locale. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define W4(a, b, c, d) ((uint32_t)(d) | (uint32_t)(c) << 8 | (uint32_t)(b) << 16 | (uint32_t)(a) << 24)
+#define W4(a, b, c, d)                                                                             \
+    ((uint32_t)(d) | (uint32_t)(c) << 8 | (uint32_t)(b) << 16 | (uint32_t)(a) << 24)
 #else
-#define W4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define W4(a, b, c, d)                                                                             \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 #endif
 
 static inline uint32_t lower4(const char *s)
@@ -198,9 +200,10 @@ int fl_severity_parse(const char *s, size_t n)
     }
     if (n < 3 || n > 9)
         return -1;
-    if (n == 3)
-        return ((s[0] | 0x20) == 'e' && (s[1] | 0x20) == 'r' && (s[2] | 0x20) == 'r') ? FL_SEV_ERROR
-                                                                                     : -1;
+    if (n == 3) {
+        bool err = (s[0] | 0x20) == 'e' && (s[1] | 0x20) == 'r' && (s[2] | 0x20) == 'r';
+        return err ? FL_SEV_ERROR : -1;
+    }
     /* n >= 4: the first four bytes and the last four (overlapping below 8) */
     uint32_t a = lower4(s), z = lower4(s + n - 4);
     switch (n) {

@@ -212,10 +212,10 @@ static void test_severity(void)
         const char *name;
         int sev;
     } names[] = {
-        {"DEFAULT", FL_SEV_DEFAULT}, {"DEBUG", FL_SEV_DEBUG},         {"TRACE", FL_SEV_DEBUG},
-        {"INFO", FL_SEV_INFO},       {"NOTICE", FL_SEV_NOTICE},       {"WARNING", FL_SEV_WARNING},
-        {"WARN", FL_SEV_WARNING},    {"ERROR", FL_SEV_ERROR},         {"ERR", FL_SEV_ERROR},
-        {"CRITICAL", FL_SEV_CRITICAL}, {"FATAL", FL_SEV_CRITICAL},    {"ALERT", FL_SEV_ALERT},
+        {"DEFAULT", FL_SEV_DEFAULT},     {"DEBUG", FL_SEV_DEBUG},     {"TRACE", FL_SEV_DEBUG},
+        {"INFO", FL_SEV_INFO},           {"NOTICE", FL_SEV_NOTICE},   {"WARNING", FL_SEV_WARNING},
+        {"WARN", FL_SEV_WARNING},        {"ERROR", FL_SEV_ERROR},     {"ERR", FL_SEV_ERROR},
+        {"CRITICAL", FL_SEV_CRITICAL},   {"FATAL", FL_SEV_CRITICAL},  {"ALERT", FL_SEV_ALERT},
         {"EMERGENCY", FL_SEV_EMERGENCY}, {"PANIC", FL_SEV_EMERGENCY},
     };
     int wrong = 0;
