@@ -556,23 +556,38 @@ static int field_get(fl_agg *a, agg_group *g, const char *name, const char *valu
     return 0;
 }
 
+/* The first cell of f that starts at minute m or later. */
+static size_t fcell_lower(const agg_field *f, int64_t m)
+{
+    size_t lo = 0, hi = f->n_cells;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (f->cells[mid].minute < m)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Whether f has a cell starting at minute m (a bucket start). */
+static bool fcell_has(const agg_field *f, int64_t m)
+{
+    size_t lo = fcell_lower(f, m);
+    return lo < f->n_cells && f->cells[lo].minute == m;
+}
+
 /* Adds n to the value's cell of the bucket holding minute. Past AGG_MAX_FIELD_CELLS the count
  * is only noted as dropped (the caller has added it to f->count already). */
 static int fcell_add(fl_agg *a, agg_field *f, int64_t minute, uint64_t n)
 {
     int64_t m = agg_bucket_start(minute, a->width);
-    size_t lo = 0, hi = f->n_cells;
+    size_t lo, hi = f->n_cells;
     /* Entries mostly come in time order: the last cell, or a new one after it. */
     if (hi && f->cells[hi - 1].minute <= m)
         lo = f->cells[hi - 1].minute == m ? hi - 1 : hi;
     else
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (f->cells[mid].minute < m)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        lo = fcell_lower(f, m);
     if (lo < f->n_cells && f->cells[lo].minute == m) {
         f->cells[lo].n += n;
         return 0;
@@ -594,20 +609,6 @@ static int fcell_add(fl_agg *a, agg_field *f, int64_t minute, uint64_t n)
     f->n_cells++;
     a->n_fcells++;
     return 0;
-}
-
-/* Whether f has a cell starting at minute m (a bucket start). */
-static bool fcell_has(const agg_field *f, int64_t m)
-{
-    size_t lo = 0, hi = f->n_cells;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (f->cells[mid].minute < m)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < f->n_cells && f->cells[lo].minute == m;
 }
 
 /* Counts n of a group's entries without service and revision in the bucket of minute. Their
