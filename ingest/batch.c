@@ -152,6 +152,31 @@ int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const 
     return 0;
 }
 
+fl_entry *fl_batch_next_entry(fl_batch *b)
+{
+    if (b->n == b->rec_cap)
+        return NULL;
+    trim(&b->ent[b->n]);
+    return &b->ent[b->n];
+}
+
+int fl_batch_add_parsed(fl_batch *b, uint64_t line, const char *file)
+{
+    if (b->n == b->rec_cap)
+        return FL_ENOMEM; /* the reader checks first: cannot happen */
+    fl_batch_rec *r = &b->rec[b->n];
+    b->ent[b->n].src_file = file;
+    b->ent[b->n].src_line = line;
+    b->n++;
+    r->off = r->len = 0;
+    r->line = line;
+    r->file = file;
+    r->warn_before = b->stage.n_warnings;
+    r->rc = FL_BATCH_PARSED;
+    r->err = 0;
+    return 0;
+}
+
 int fl_batch_parse(fl_batch *b)
 {
     if (b->chunked && fl_batch_cut(b) != 0)
@@ -163,6 +188,10 @@ int fl_batch_parse(fl_batch *b)
         char err[ERR_LEN] = "";
         if (r->rc == FL_BATCH_OVERSIZE)
             continue;
+        if (r->rc == FL_BATCH_PARSED) {
+            r->rc = 0;
+            continue;
+        }
         trim(e);
         r->rc = b->slow_json ? fl_entry_parse_jansson(base + r->off, r->len, e, err, sizeof err)
                              : fl_entry_parse(base + r->off, r->len, e, err, sizeof err);

@@ -179,6 +179,8 @@ typedef struct fl_batch_rec {
 
 /* rc of a chunk's line that is longer than record_max (reported, not parsed). */
 #define FL_BATCH_OVERSIZE 1
+/* rc of a record the reader already parsed into its entry (fl_batch_parse leaves it). */
+#define FL_BATCH_PARSED 2
 
 struct fl_batch {
     char *data; /* record bytes back to back, or the bytes of a chunk read from a stream */
@@ -222,6 +224,10 @@ void fl_batch_reset(fl_batch *b);
 int fl_batch_cut(fl_batch *b);
 /* Appends a record; returns 0 or FL_ENOMEM. */
 int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const char *file);
+/* The entry the next record of b is parsed into, for a reader that parses where the record
+ * lies (gcloud arrays); fl_batch_add_parsed then appends it without its bytes. */
+fl_entry *fl_batch_next_entry(fl_batch *b);
+int fl_batch_add_parsed(fl_batch *b, uint64_t line, const char *file);
 #define FL_BATCH_SLOT ((size_t)1 << (sizeof(size_t) * 8 - 1))
 /* Next free output slot (grown as needed), or NULL when out of memory. */
 fl_entry *fl_batch_out_slot(fl_batch *b);

@@ -419,11 +419,19 @@ int fl_reader_fill(fl_reader *r, fl_batch *b)
         const char *rec;
         size_t len;
         uint64_t line;
-        if (fl_splitter_next(r->sp, &rec, &len, &line) == 0) {
+        bool parsed;
+        /* A gcloud array's elements are parsed here, where they lie, as with one thread: the
+         * scan that finds an element's end is the parse, so cutting them first and parsing
+         * them again on a worker would read every byte twice on the thread all wait for.
+         * An element that fails comes out as bytes and a worker reports it. */
+        fl_entry *e = r->opts.slow_json ? NULL : fl_batch_next_entry(b);
+        if (fl_splitter_next_entry(r->sp, &rec, &len, &line, e, &parsed) == 0) {
             end_input(r);
             continue;
         }
-        if ((rc = fl_batch_add(b, rec, len, line, r->cur_name)) < 0)
+        rc = parsed ? fl_batch_add_parsed(b, line, r->cur_name)
+                    : fl_batch_add(b, rec, len, line, r->cur_name);
+        if (rc < 0)
             break;
         rc = 1;
     }

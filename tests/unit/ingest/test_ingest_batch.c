@@ -109,8 +109,10 @@ static void write_ndjson(const char *path, const fl_buf *list, size_t n, bool da
     fl_buf_free(&out);
 }
 
-/* A gcloud array: newest first, one element per entry. */
-static void write_array(const char *path, const fl_buf *list, size_t n)
+/* A gcloud array: newest first, one element per entry; with damage, some elements break the
+ * grammar (the reader parses elements where they lie, and one that fails goes to a worker as
+ * bytes: its warning must keep its place and line) and some need a repair. */
+static void write_array(const char *path, const fl_buf *list, size_t n, bool damage)
 {
     const char **v = calloc(n, sizeof(*v));
     const char *p = list->data;
@@ -121,6 +123,12 @@ static void write_array(const char *path, const fl_buf *list, size_t n)
     MUST_OK(fl_buf_addstr(&out, "[\n"));
     for (size_t i = n; i-- > 0;) {
         MUST_OK(fl_buf_addstr(&out, "  "));
+        if (damage && i % 211 == 5)
+            MUST_OK(fl_buf_addstr(&out, "{\"timestamp\" \"2026-03-28T01:36:35Z\"},\n  "));
+        if (damage && i % 173 == 11)
+            MUST_OK(fl_buf_addstr(&out, "{\"timestamp\": \"yesterday\", \"textPayload\": "
+                                        "\"panic: runtime error\",\n    \"severity\": "
+                                        "\"ERROR\"},\n  "));
         MUST_OK(fl_buf_addstr(&out, v[i]));
         MUST_OK(fl_buf_addstr(&out, i ? ",\n" : "\n"));
     }
@@ -334,12 +342,14 @@ int main(void)
     const char *nd = strdup(tu_path("a.ndjson"));
     const char *clean = strdup(tu_path("clean.ndjson"));
     const char *arr = strdup(tu_path("b.json"));
+    const char *bad_arr = strdup(tu_path("f.json"));
     const char *gz = strdup(tu_path("c.ndjson.gz"));
     const char *zst = strdup(tu_path("d.ndjson.zst"));
     const char *cut = strdup(tu_path("e.ndjson.gz"));
     write_ndjson(nd, &list, n, true);
     write_ndjson(clean, &list, n, false);
-    write_array(arr, &list, n);
+    write_array(arr, &list, n, false);
+    write_array(bad_arr, &list, n, true);
     write_compressed(gz, clean, false, 0);
     write_compressed(zst, clean, true, 0);
     write_compressed(cut, nd, false, 20000); /* ends early: a truncation warning */
@@ -348,6 +358,7 @@ int main(void)
     const char *names[] = {"ndjson", "array", "gz", "zst"};
     for (int i = 0; i < 4; i++)
         test_stages(one[i], 1, names[i]);
+    test_stages(&bad_arr, 1, "damaged array");
     const char *all[] = {nd, cut, arr, zst};
     test_stages(all, 4, "four inputs");
 
@@ -391,6 +402,7 @@ int main(void)
     free((void *)nd);
     free((void *)clean);
     free((void *)arr);
+    free((void *)bad_arr);
     free((void *)gz);
     free((void *)zst);
     free((void *)cut);
