@@ -266,4 +266,18 @@ static inline long tu_read_staged(fl_reader *r, tu_entry_fn each, void *ctx, siz
     return batches;
 }
 
+/* Whether two signatures (serial and staged reading) are equal; if not, says where they part. */
+static inline bool tu_same(const char *what, const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        return true;
+    size_t i = 0;
+    while (a[i] && a[i] == b[i])
+        i++;
+    size_t from = i > 200 ? i - 200 : 0;
+    fprintf(stderr, "%s: differs at byte %zu\n  serial: %.400s\n  staged: %.400s\n", what, i,
+            a + from, b + from);
+    return false;
+}
+
 #endif

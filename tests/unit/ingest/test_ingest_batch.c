@@ -214,21 +214,6 @@ static char *read_staged(const char *const *paths, size_t n, const fl_reader_opt
     return fl_buf_detach(&sig);
 }
 
-static void same(const char *what, const char *a, const char *b)
-{
-    if (strcmp(a, b) == 0) {
-        CHECK(1);
-        return;
-    }
-    size_t i = 0;
-    while (a[i] && a[i] == b[i])
-        i++;
-    size_t from = i > 120 ? i - 120 : 0;
-    fprintf(stderr, "%s: differs at byte %zu\n  serial: %.240s\n  staged: %.240s\n", what, i,
-            a + from, b + from);
-    CHECK(0);
-}
-
 static void test_stages(const char *const *paths, size_t n, const char *what)
 {
     fl_reader_opts o = {4096, false, false, 0, 0, NULL, NULL, false};
@@ -239,7 +224,7 @@ static void test_stages(const char *const *paths, size_t n, const char *what)
         char *b = read_staged(paths, n, &o);
         char name[128];
         snprintf(name, sizeof name, "%s (variant %d)", what, variant);
-        same(name, a, b);
+        CHECK(tu_same(name, a, b));
         CHECK(strstr(a, "Traceback (most recent call last):\n  File") != NULL || o.no_multiline);
         fl_free(a);
         fl_free(b);
@@ -291,7 +276,7 @@ static void test_threads(const char *const *paths, size_t n, const char *what)
         drop_generated_by(json);
         char name[128];
         snprintf(name, sizeof name, "%s report, %d threads vs 1", what, t);
-        same(name, first, json ? json : "");
+        CHECK(tu_same(name, first, json ? json : ""));
         free(json);
     }
     free(first);
@@ -393,7 +378,7 @@ int main(void)
     if (wa && wb) {
         memmove(ia, wa, strlen(wa) + 1);
         memmove(ib, wb, strlen(wb) + 1);
-        same("ndjson vs array report", a, b);
+        CHECK(tu_same("ndjson vs array report", a, b));
     }
     free(a);
     free(b);

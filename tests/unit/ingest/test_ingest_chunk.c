@@ -84,21 +84,6 @@ static char *read_staged(const char *path, fl_diag *d, size_t *batches)
     return fl_buf_detach(&sig);
 }
 
-static void same(const char *what, const char *a, const char *b)
-{
-    if (strcmp(a, b) == 0) {
-        CHECK(1);
-        return;
-    }
-    size_t i = 0;
-    while (a[i] && a[i] == b[i])
-        i++;
-    size_t from = i > 200 ? i - 200 : 0;
-    fprintf(stderr, "%s: differs at byte %zu\n  serial: %.400s\n  staged: %.400s\n", what, i,
-            a + from, b + from);
-    CHECK(0);
-}
-
 /* What the input holds, line by line, as this test wrote it. */
 typedef struct expect {
     fl_buf entries; /* "ID FILE:LINE\n" */
@@ -186,7 +171,7 @@ static void compare(const char *path, const char *what, const expect *x)
     char *a = read_serial(path, &d1);
     char *b = read_staged(path, &d2, &batches);
     CHECK(batches >= 4);
-    same(what, a, b);
+    CHECK(tu_same(what, a, b));
     if (x)
         check_expected(b, x, path, what);
     fl_free(a);
