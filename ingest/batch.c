@@ -235,7 +235,25 @@ static int add_line(fl_batch *b, size_t off, size_t len, uint64_t line, int rc)
     return 0;
 }
 
-/* The same cut as the splitter's NDJSON reader (format.c next_ndjson), line by line. */
+/* The line at c + pos parsed where it lies into the next record's entry, as the splitter does
+ * (format.c next_ndjson_entry): 1 with *line_len set when it was one valid LogEntry, 0 when
+ * the line must be cut and parsed the usual way, or FL_ENOMEM. */
+static int parse_line(fl_batch *b, size_t pos, uint64_t line, size_t *line_len)
+{
+    if (b->n == b->rec_cap && grow_records(b, b->n + 1) != 0)
+        return FL_ENOMEM;
+    fl_entry *e = &b->ent[b->n];
+    trim(e);
+    size_t obj, obj_len;
+    if (fl_entry_parse_fast_line(b->chunk + pos, b->chunk_len - pos, b->record_max, e, &obj,
+                                 &obj_len, line_len) != 0)
+        return 0;
+    e->src_file = b->file;
+    return add_line(b, pos + obj, obj_len, line, FL_BATCH_PARSED) != 0 ? FL_ENOMEM : 1;
+}
+
+/* The same cut as the splitter's NDJSON reader (format.c next_ndjson), line by line; a line
+ * that is one valid LogEntry is parsed on the way (no separate pass for its '\n'). */
 int fl_batch_cut(fl_batch *b)
 {
     const char *c = b->chunk;
@@ -243,6 +261,17 @@ int fl_batch_cut(fl_batch *b)
     uint64_t line = 0;
     b->n = 0;
     while (pos < len) {
+        size_t line_len;
+        int parsed = b->slow_json || (k < b->n_long && b->long_at[k] == pos)
+                         ? 0
+                         : parse_line(b, pos, line, &line_len);
+        if (parsed < 0)
+            return parsed;
+        if (parsed > 0) {
+            line++;
+            pos += line_len + 1;
+            continue;
+        }
         const char *nl = memchr(c + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - c) : len;
         if (k < b->n_long && b->long_at[k] == pos) {

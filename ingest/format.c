@@ -327,6 +327,42 @@ static int next_ndjson(fl_splitter *sp, const char **rec, size_t *len, uint64_t 
     }
 }
 
+/* The next NDJSON line, parsed into e where it lies when it is one valid LogEntry (the parse
+ * finds the line's end: no separate pass for the '\n'). Any other line (blank, invalid,
+ * repaired, oversize, unfinished in the buffer, the last one without '\n') is cut by
+ * next_ndjson as before and comes out unparsed, for the caller to parse and report. */
+static int next_ndjson_entry(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line,
+                             fl_entry *e, bool *parsed)
+{
+    if (sp->skipping)
+        return next_ndjson(sp, rec, len, line);
+    /* Blank lines first (next_ndjson would skip them too, then cut the line after them). */
+    const char *p;
+    size_t avail;
+    for (;;) {
+        p = sp->buf + sp->start;
+        avail = sp->end - sp->start;
+        size_t i = 0;
+        while (i < avail && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+            i++;
+        if (i >= avail || p[i] != '\n')
+            break;
+        sp->start += i + 1;
+        sp->line++;
+    }
+    size_t obj, obj_len, line_len;
+    if (avail && fl_entry_parse_fast_line(p, avail, sp->record_max, e, &obj, &obj_len,
+                                          &line_len) == 0) {
+        *rec = p + obj;
+        *len = obj_len;
+        *line = sp->line++;
+        *parsed = true;
+        sp->start += line_len + 1;
+        return 1;
+    }
+    return next_ndjson(sp, rec, len, line);
+}
+
 /* True when the '{' at buf[i] is the first thing on its line at a column no deeper than the
  * current element's: in pretty-printed input that means the element never closed. */
 static bool starts_new_element(const fl_splitter *sp, size_t i)
@@ -816,6 +852,8 @@ int fl_splitter_next_entry(fl_splitter *sp, const char **rec, size_t *len, uint6
     if (!sp->detected)
         detect(sp);
     release_done(sp);
+    if (e && sp->fmt == FL_FMT_NDJSON)
+        return next_ndjson_entry(sp, rec, len, line, e, parsed);
     if (!e || (sp->fmt != FL_FMT_ARRAY && sp->fmt != FL_FMT_CONCAT))
         return fl_splitter_next(sp, rec, len, line);
     sp->in_place = e;

@@ -620,6 +620,36 @@ int fl_entry_parse_fast_prefix(const char *buf, size_t avail, fl_entry *e, fl_js
     return fl_slots_to_entry(&s, e);
 }
 
+/* The blanks an NDJSON line may have around its object, other than its '\n' (fl_json_ws). */
+static inline bool line_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+int fl_entry_parse_fast_line(const char *buf, size_t avail, size_t record_max, fl_entry *e,
+                             size_t *obj, size_t *obj_len, size_t *line_len)
+{
+    size_t i = 0;
+    while (i < avail && line_blank(buf[i]))
+        i++;
+    if (i >= avail || buf[i] != '{')
+        return FL_EPARSE;
+    fl_json_extent x;
+    /* A newline inside the object (JSON allows one between tokens) would end the line there. */
+    if (fl_entry_parse_fast_prefix(buf + i, FL_MIN(avail - i, record_max), e, &x) != 0 ||
+        x.lines != 0)
+        return FL_EPARSE;
+    size_t j = i + x.len;
+    while (j < avail && line_blank(buf[j]))
+        j++;
+    if (j >= avail || buf[j] != '\n')
+        return FL_EPARSE; /* trailing bytes, or no '\n' yet: the usual cut decides */
+    *obj = i;
+    *obj_len = x.len;
+    *line_len = j;
+    return 0;
+}
+
 int fl_entry_parse_fast(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen)
 {
     return fl_entry_parse_fast_depth(buf, len, e, errbuf, errlen, 0);

@@ -174,5 +174,15 @@ typedef struct fl_json_extent {
  * looked at). Anything else returns non-zero and the caller must cut the record and parse it
  * the usual way (errors, repairs and warnings come from there). */
 int fl_entry_parse_fast_prefix(const char *buf, size_t avail, fl_entry *e, fl_json_extent *x);
+/* NDJSON: the line that starts at buf, parsed where it lies without looking for its end first
+ * (the parser reads every byte of it anyway). Succeeds, returning 0, only when the line is
+ * blanks, a LogEntry object that fl_entry_parse accepts unrepaired with no newline inside and
+ * at most record_max bytes long, blanks and a '\n', all within avail bytes: then e is filled,
+ * *obj / *obj_len are the object (what the line splitter would hand out) and *line_len is the
+ * line's length without its '\n'. Anything else (a blank line, invalid JSON, a repair, an
+ * oversize or unfinished line, a last line without '\n') returns non-zero and the caller cuts
+ * the line and parses it the usual way, so errors, repairs and line numbers come from there. */
+int fl_entry_parse_fast_line(const char *buf, size_t avail, size_t record_max, fl_entry *e,
+                             size_t *obj, size_t *obj_len, size_t *line_len);
 
 #endif

@@ -1,6 +1,7 @@
-/* The array splitter's in-place parse (fl_splitter_next_entry: the parser reads a gcloud-array
- * element where it lies and says where it ended) against the bracket scanner followed by
- * fl_entry_parse. On every input, valid or broken, both must give the same records (line,
+/* The splitter's in-place parse (fl_splitter_next_entry: the parser reads a gcloud-array
+ * element or an NDJSON line where it lies and says where it ended) against the bracket
+ * scanner or the '\n' cut followed by fl_entry_parse, and for NDJSON also against a worker's
+ * cut and parse of a chunk (fl_batch_parse). On every input, valid or broken, both must give the same records (line,
  * bytes), the same entries or error texts, and the same warnings. Inputs: the real samples
  * pretty-printed as a gcloud array and as `jq .` output, hand cases where the scanner cuts
  * a valid object (a '{' that starts a line at the element's column), CRLF and tabs, records
@@ -154,6 +155,81 @@ static void test_layouts(void)
     agree_str("scalars", "[\n  1,\n  \"x\",\n  {\"textPayload\": \"a\"}\n]\n");
 }
 
+/* The samples as NDJSON, repeated until at least min_len bytes. */
+static char *samples_ndjson(size_t min_len, size_t *out_len)
+{
+    size_t n;
+    char *all = tu_read_file(FL_INGEST_DATA "/logentries.ndjson", &n);
+    size_t len = 0, cap = min_len + 2 * n + 1;
+    char *out = malloc(cap);
+    do {
+        memcpy(out + len, all, n);
+        len += n;
+        if (out[len - 1] != '\n')
+            out[len++] = '\n';
+    } while (len < min_len);
+    out[len] = '\0';
+    free(all);
+    *out_len = len;
+    return out;
+}
+
+/* NDJSON lines parsed where they lie: the parse finds the line's end. A line that does not
+ * parse as one LogEntry followed by blanks and '\n' is cut and parsed the usual way, with the
+ * same error text and line number. */
+static void test_ndjson(void)
+{
+    size_t n;
+    char *nd = samples_ndjson(0, &n);
+    CHECK(agree("ndjson samples", nd, n, 0) > 20);
+    free(nd);
+    nd = samples_ndjson(3 * FL_READ_CHUNK, &n);
+    CHECK(agree("ndjson, many chunks", nd, n, 0) > 100); /* lines straddle the reads */
+    CHECK(agree("ndjson, small cap", nd, n, 1500) > 20); /* some lines are over it */
+    free(nd);
+
+    static const char *const cases[] = {
+        /* lines that fail to parse, between good ones */
+        "{\"textPayload\":\"a\"}\n{\"textPayload\":\"b\"\n{\"textPayload\":\"c\"}\n",
+        "{\"textPayload\":\"a\"}\n{\"textPayload\":tru}\n[1,2]\n\"x\"\n{\"textPayload\":\"d\"}\n",
+        /* blank lines, blanks-only lines, leading and trailing blanks */
+        "{\"textPayload\":\"a\"}\n\n   \n\t\r\n  {\"textPayload\":\"b\"}  \t\n\n",
+        /* CRLF */
+        "{\"textPayload\":\"a\"}\r\n{\"textPayload\":\"b\"}\r\n\r\n{\"textPayload\":\"c\"}\r\n",
+        /* a newline as an escape inside a string; a raw one ends the line there */
+        "{\"textPayload\":\"a\\nb\\\\n\"}\n{\"textPayload\":\"raw\nnewline\"}\n",
+        /* trailing garbage, a second object, a comma after the object, "\r\r" */
+        "{\"textPayload\":\"a\"} x\n{\"textPayload\":\"b\"}{\"textPayload\":\"c\"}\n"
+        "{\"textPayload\":\"d\"},\n{\"textPayload\":\"e\"}\r\r\n",
+        /* an object split over lines at a blank between tokens: each line on its own */
+        "{\"textPayload\":\"a\"}\n{\"textPayload\":\n\"b\"}\n{\"textPayload\":\"c\"}\n",
+        /* the last line without '\n', valid and invalid, or only blanks */
+        "{\"textPayload\":\"a\"}\n{\"textPayload\":\"b\"}",
+        "{\"textPayload\":\"a\"}\n{\"textPayload\":\"b\"  ",
+        "{\"textPayload\":\"a\"}\n   ",
+        /* repaired (invalid UTF-8), an envelope, an empty object */
+        "{\"textPayload\":\"a\"}\n{\"textPayload\":\"bad \xff byte\"}\n"
+        "{\"message\":{\"data\":\"eyJ0ZXh0UGF5bG9hZCI6ImluIn0=\"}}\n{}\n",
+        /* nesting, a duplicate key, unmapped nested values */
+        "{\"textPayload\":\"a\"}\n{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n"
+        "{\"textPayload\":\"a\",\"textPayload\":\"b\",\"y\":{\"z\":[1,{\"w\":null}]}}\n",
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+        char what[32];
+        snprintf(what, sizeof what, "ndjson case %zu", i);
+        agree_str(what, cases[i]);
+    }
+    CHECK_INT(agree_str("ndjson good lines", cases[2]), 2);
+    CHECK_INT(agree_str("ndjson last line", cases[7]), 1); /* the one without '\n' is cut */
+    CHECK_INT(agree_str("ndjson crlf", cases[3]), 3);
+    /* A NUL after an object: the line is cut as before (NUL is not a blank). */
+    static const char nul_line[] = "{\"textPayload\":\"a\"}\n{\"textPayload\":\"b\"}\0\n";
+    CHECK_INT(agree("ndjson nul", nul_line, sizeof nul_line - 1, 0), 1);
+    /* An object over the cap: the splitter's oversize warning, not a parse. */
+    CHECK_INT(agree("ndjson cap", cases[0], strlen(cases[0]), 18), 0);
+    CHECK_INT(agree("ndjson at cap", cases[0], strlen(cases[0]), 19), 2);
+}
+
 static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
 static uint64_t next_rand(void)
@@ -201,12 +277,51 @@ static void test_mutations(void)
     free(arr);
 }
 
+/* The same edits on NDJSON: every line that still parses must be found where it ends, every
+ * other one cut and reported as before. */
+static void test_ndjson_mutations(void)
+{
+    size_t n;
+    char *nd = samples_ndjson(0, &n);
+    static const char bytes[] = "{}[]\",:\\\n \t\r\x01\xff\xc3";
+    char *buf = malloc(n + 64);
+    for (int m = 0; m < 600; m++) {
+        memcpy(buf, nd, n);
+        size_t len = n;
+        int edits = 1 + (int)(next_rand() % 3);
+        for (int k = 0; k < edits; k++) {
+            size_t pos = (size_t)(next_rand() % len);
+            switch (next_rand() % 3) {
+            case 0:
+                buf[pos] = bytes[next_rand() % (sizeof(bytes) - 1)];
+                break;
+            case 1:
+                memmove(buf + pos, buf + pos + 1, len - pos - 1);
+                len--;
+                break;
+            default:
+                memmove(buf + pos + 1, buf + pos, len - pos);
+                buf[pos] = bytes[next_rand() % (sizeof(bytes) - 1)];
+                len++;
+                break;
+            }
+        }
+        char what[48];
+        snprintf(what, sizeof what, "ndjson mutation %d", m);
+        agree(what, buf, len, m % 4 == 0 ? 1500 : 0);
+    }
+    free(buf);
+    free(nd);
+}
+
 int main(void)
 {
     test_samples();
     test_scanner_cuts();
     test_layouts();
     test_mutations();
+    test_ndjson();
+    test_ndjson_mutations();
     tu_cleanup();
     return fl_test_done();
 }
