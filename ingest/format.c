@@ -342,6 +342,8 @@ static int next_ndjson_entry(fl_splitter *sp, const char **rec, size_t *len, uin
     for (;;) {
         p = sp->buf + sp->start;
         avail = sp->end - sp->start;
+        if (avail && *p == '{')
+            break;
         size_t i = 0;
         while (i < avail && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
             i++;

@@ -24,6 +24,12 @@
 #include <string.h>
 
 #define MAX_DEPTH JSON_PARSER_MAX_DEPTH
+/* The depth of the deepest value the parser looks up keys for (parse_object and capture):
+ * the root object is depth 1 and the deepest mapped slot ("resource.labels.service_name",
+ * "protoPayload.authenticationInfo.principalEmail") is three keys down. Values there cannot
+ * reach the nesting limit, so those two functions do not check it (skip_value does). */
+#define MAPPED_DEPTH 4
+_Static_assert(MAPPED_DEPTH + 1 < MAX_DEPTH, "mapped values are far from the nesting limit");
 
 /* SSE2 scanning, unless FL_NO_SIMD asks for the portable byte loops, and an AVX2 copy of the
  * parser picked at run time, unless FL_JSON_NO_AVX2 leaves it out (unit tests build this file
@@ -130,8 +136,12 @@ __attribute__((constructor(200))) static void kids_init(void)
         int parent = fl_slot_defs[i].parent;
         kids *k = parent == FL_S_ROOT ? &root_kids : &slot_kids[parent];
         unsigned len = fl_slot_defs[i].key_len;
-        /* A key that did not fit would be silently unmapped: fail loudly instead. */
-        if (len > KEY_LEN_MAX || k->n[len] >= KIDS_PER_LEN)
+        /* A key that did not fit would be silently unmapped, a value deeper than MAPPED_DEPTH
+         * would escape the nesting limit: fail loudly instead. */
+        int value_depth = 2; /* a key of the root object */
+        for (int a = parent; a != FL_S_ROOT; a = fl_slot_defs[a].parent)
+            value_depth++;
+        if (len > KEY_LEN_MAX || k->n[len] >= KIDS_PER_LEN || value_depth > MAPPED_DEPTH)
             abort();
         k->idx[len][k->n[len]++] = (unsigned char)i;
         if (len >= 4) {
@@ -630,22 +640,38 @@ int fl_entry_parse_fast_line(const char *buf, size_t avail, size_t record_max, f
                              size_t *obj, size_t *obj_len, size_t *line_len)
 {
     size_t i = 0;
-    while (i < avail && line_blank(buf[i]))
-        i++;
-    if (i >= avail || buf[i] != '{')
+    if (avail == 0)
         return FL_EPARSE;
-    fl_json_extent x;
+    if (*buf != '{') {
+        while (i < avail && line_blank(buf[i]))
+            i++;
+        if (i >= avail || buf[i] != '{')
+            return FL_EPARSE;
+    }
+    /* What fl_entry_parse_fast_prefix does, without its extent: this runs once per line. */
+    fl_entry_clear(e);
+    fl_slots s;
+    slots_clear(&s);
+    const char *start = buf + i;
+    fp f = {.base = start,
+            .p = start,
+            .end = start + FL_MIN(avail - i, record_max),
+            .s = &s,
+            .brace_col = LONG_MAX};
     /* A newline inside the object (JSON allows one between tokens) would end the line there. */
-    if (fl_entry_parse_fast_prefix(buf + i, FL_MIN(avail - i, record_max), e, &x) != 0 ||
-        x.lines != 0)
+    if (parse_root(&f) < 0 || f.lines != 0)
         return FL_EPARSE;
-    size_t j = i + x.len;
+    size_t j = (size_t)(f.p - buf);
     while (j < avail && line_blank(buf[j]))
         j++;
     if (j >= avail || buf[j] != '\n')
         return FL_EPARSE; /* trailing bytes, or no '\n' yet: the usual cut decides */
+    int rc = fl_slots_envelope(&s) ? fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, NULL, 0, 0)
+                                   : fl_slots_to_entry(&s, e);
+    if (rc != 0)
+        return rc;
     *obj = i;
-    *obj_len = x.len;
+    *obj_len = (size_t)(f.p - start);
     *line_len = j;
     return 0;
 }

@@ -241,17 +241,14 @@ static FP_TARGET int FPN(capture)(fp *f, int slot, int depth)
         for (int i = slot; i <= fl_slot_defs[slot].last; i++)
             v[i].t = FL_V_NONE;
     /* Blanks before the value are rare (a remembered key's pattern takes those after the
-     * colon), so they are looked for only when the value does not start right here. */
+     * colon), so they are looked for only when the value does not start right here. No depth
+     * check: a mapped key is at most MAPPED_DEPTH deep, far below the limit. */
     const char *p = f->p;
     if (p >= f->end || (unsigned char)*p <= ' ') {
         skip_ws(f);
         p = f->p;
-        if (depth > MAX_DEPTH)
-            return fail(f, "maximum parsing depth reached");
         if (p >= f->end)
             return fail(f, "unexpected end of input");
-    } else if (depth > MAX_DEPTH) {
-        return fail(f, "maximum parsing depth reached");
     }
     char c = *p;
     if (c == '"') {
@@ -387,11 +384,13 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
         if (slot >= 0) {
             rc = FPN(capture)(f, slot, depth + 1); /* skips the blanks before the value */
         } else {
+            /* (depth + 1 is at most MAPPED_DEPTH + 1: a string or a number here is within the
+             * nesting limit.) */
             skip_ws(f);
-            if (f->p < f->end && *f->p == '"' && depth + 1 <= MAX_DEPTH) {
+            if (f->p < f->end && *f->p == '"') {
                 f->p++; /* most unmapped values are strings: no call into the general skipper */
                 rc = FPN(scan_string)(f, &body, &n, &esc);
-            } else if (depth + 1 <= MAX_DEPTH && small_int(f, &(int64_t){0})) {
+            } else if (small_int(f, &(int64_t){0})) {
                 rc = 0;
             } else {
                 rc = FPN(skip_value)(f, depth + 1);
