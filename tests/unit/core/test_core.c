@@ -100,6 +100,12 @@ static void test_time(void)
         {"2026-11-20T10:43:00.Z", FL_EPARSE, 0},
         {"2026-11-20T10:43:00.12x4Z", FL_EPARSE, 0},
         {"2026-11-20T10:43:00.1234567x9Z", FL_EPARSE, 0},
+        /* the bytes around the digits ('/' and ':') in the four-digit window and after it */
+        {"2026-11-20T10:43:00.1/3456Z", FL_EPARSE, 0},
+        {"2026-11-20T10:43:00.123:56Z", FL_EPARSE, 0},
+        {"2026-11-20T10:43:00.12345:Z", FL_EPARSE, 0},
+        {"2026-11-20T10:43:00.12345/Z", FL_EPARSE, 0},
+        {"2026-11-20T10:43:00.9999990Z", 0, INT64_C(1795171380) * FL_USEC_PER_SEC + 999999},
         {"2026-11-20T10:43:00", FL_EPARSE, 0},
         {"2026-11-20T10:43:00ZZ", FL_EPARSE, 0},
         {"2026-11-20T10:43:01.000001Z", 0, INT64_C(1795171381) * FL_USEC_PER_SEC + 1},
