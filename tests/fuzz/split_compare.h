@@ -105,15 +105,20 @@ static int fl_split_read(const char *path, size_t record_max, bool in_place, fl_
 }
 
 /* path (NDJSON) as one chunk cut and parsed by fl_batch_parse, logged as fl_split_read logs
- * (a line over record_max is the splitter's oversize warning); -1 when it cannot be read.
- * The worker's cut trims a line before it compares it with the cap, the splitter (which may
- * hold only part of a line) the untrimmed line: a file with a line over the cap returns 1,
- * not compared. */
+ * (a line over record_max is the splitter's oversize warning); -1 when it cannot be read,
+ * 1 when it is not compared: a damaged stream, or a line over the cap (the worker's cut
+ * trims a line before it compares it with the cap, the splitter, which may hold only part of
+ * a line, the untrimmed line). */
 static int fl_split_read_batch(const char *path, size_t record_max, fl_split_run *r)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* The decoded bytes, as the reader hands them to workers (gzip and zstd input too). */
+    fl_diag d;
+    fl_diag_init(&d);
+    fl_stream *st;
+    if (fl_stream_open(&st, path, true, &d) != 0) {
+        fl_diag_free(&d);
         return -1;
+    }
     char *data = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
@@ -124,12 +129,19 @@ static int fl_split_read_batch(const char *path, size_t record_max, fl_split_run
                 abort();
             data = p;
         }
-        size_t got = fread(data + n, 1, cap - n, f);
-        if (got == 0)
+        ssize_t got = fl_stream_read(st, data + n, cap - n);
+        if (got <= 0)
             break;
-        n += got;
+        n += (size_t)got;
     }
-    fclose(f);
+    /* A damaged stream (cut compressed input) warns from the stream: not compared here. */
+    bool damaged = fl_stream_damaged(st) || d.n_warnings > 0;
+    fl_stream_close(st);
+    fl_diag_free(&d);
+    if (damaged) {
+        free(data);
+        return 1;
+    }
     size_t from = n >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* detect() skips it */
     size_t cap_len = record_max ? record_max : FL_RECORD_MAX;
     for (size_t i = from, start = from; i <= n; i++) {
