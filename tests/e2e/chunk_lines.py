@@ -112,6 +112,59 @@ def case_deep_line_numbers():
         check(essence(r) == first, "the report differs between threads or input forms")
 
 
+def case_line_ends():
+    """NDJSON lines are parsed where they lie and the parse finds each line's end (round five);
+    a line that is not one object followed by blanks and a newline is cut and parsed as
+    before. Every kind of line end, among many good lines (so that the parser's remembered key
+    layouts are in use), gives the same warnings with the same FILE:LINE and texts (those the
+    reader gave before round five, jansson's words) with 1 and 2 threads, mapped or read."""
+    odd = [  # (line, expected warning after "FILE:LINE: ", or None when the line is an entry)
+        (b'{"textPayload":"crlf","insertId":"c1"}\r', None),
+        (b"\r", None),  # blank
+        (b" \t ", None),  # blank
+        (b'{"textPayload":"escaped\\nnewline","insertId":"c2"}  \t', None),
+        (b'{"textPayload":"d"} x', "line 1 column 21: end of file expected"),
+        (b'{"textPayload":', "line 1 column 16: unexpected end of input"),  # split over two
+        (b'"e"}', "line 1 column 1: '[' or '{' expected"),
+        (b'{"textPayload":"f"}{"textPayload":"g"}', "line 1 column 20: end of file expected"),
+        (b'{"textPayload":"bad \xff","insertId":"c3"}', "entry kept: invalid UTF-8 replaced by U+FFFD"),
+        (b'{"textPayload":"h","insertId":"c4"},', "line 1 column 36: end of file expected"),
+    ]
+    lines, want = [], []
+    n = 0
+    for i in range(3000):
+        if i % 300 == 150:
+            for text, warn in odd:
+                lines.append(text)
+                if warn is None or warn.startswith("entry kept"):
+                    n += text.strip() != b""
+                if warn:
+                    want.append((len(lines), warn))
+        lines.append(entry(i).encode())
+        n += 1
+    last = b'{"textPayload":"h"'  # the last line, without a newline
+    data = b"\n".join(lines) + b"\n" + last
+    want.append((len(lines) + 1, "line 1 column 19: '}' expected"))
+    path = tmp("line_ends.ndjson")
+    with open(path, "wb") as f:
+        f.write(data)
+    reports = []
+    for threads in ("1", "2"):
+        for env, label in ((None, "mapped"), ({"FL_NO_MMAP": "1"}, "read(2)")):
+            label = f"{label}, --threads {threads}"
+            rc, out, err = run_cli(FAULTLINE, ["analyze", "--format", "json", "-q", "--threads",
+                                               threads, path], stdin=subprocess.DEVNULL,
+                                   env_extra=env)
+            check(rc == 3, f"{label}: exit {rc}, expected 3 (partial input); stderr:\n{err[:1500]}")
+            doc = json.loads(out)
+            got = [(w["line"], w["message"]) for w in doc["input"]["warnings"]]
+            check(got == [(ln, f"{path}:{ln}: {msg}") for ln, msg in want],
+                  f"{label}: warnings {got[:12]}, want {want[:12]}")
+            check(doc["input"]["entries"] == n, f"{label}: {doc['input']['entries']} entries, want {n}")
+            reports.append(essence(doc))
+    check(all(r == reports[0] for r in reports), "the report differs between threads or reads")
+
+
 def _set_tmp(d):
     global TMP
     TMP = d
