@@ -61,19 +61,22 @@ FPN(plain_run)(const char *base, const char *p, const char *end)
     return p;
 }
 
-/* f->p is just past the opening quote. On success f->p is past the closing quote, the body is
- * [*body, *body + *n) and *esc says whether it holds escapes. */
-static inline __attribute__((always_inline)) FP_TARGET int
-FPN(scan_string)(fp *f, const char **body, size_t *n, bool *esc)
+/* p is just past the opening quote, end is f->end. Returns the position past the closing
+ * quote, with the body [*body, *body + *n) and *esc saying whether it holds escapes; NULL on
+ * an error, noted at f->p. The key loop keeps its position in a register with this (f->p is
+ * written only around calls). */
+static inline __attribute__((always_inline)) FP_TARGET const char *
+FPN(scan_str)(fp *f, const char *p, const char *end, const char **body, size_t *n, bool *esc)
 {
-    const char *p = f->p, *end = f->end;
     bool has_esc = false;
+    *n = 0; /* (set again below; GCC cannot always see that on success) */
+    *esc = false;
     *body = p;
     for (;;) {
         p = FPN(plain_run)(f->base, p, end);
         if (p >= end) {
             f->p = p;
-            return fail(f, "premature end of input");
+            return fail(f, "premature end of input"), NULL;
         }
         unsigned char c = (unsigned char)*p;
         if (c == '"')
@@ -82,26 +85,27 @@ FPN(scan_string)(fp *f, const char **body, size_t *n, bool *esc)
             has_esc = true;
             if (end - p < 2) {
                 f->p = p;
-                return fail(f, "premature end of input");
+                return fail(f, "premature end of input"), NULL;
             }
             char e = p[1];
             if (e == 'u') {
                 int v = hex4(p + 2, end);
                 if (v < 0) {
                     f->p = p;
-                    return fail(f, "invalid escape");
+                    return fail(f, "invalid escape"), NULL;
                 }
                 if (v >= 0xD800 && v <= 0xDBFF) {
                     int lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 8, end) : -1;
                     if (lo < 0xDC00 || lo > 0xDFFF) {
                         f->p = p;
-                        return fail(f, "invalid Unicode surrogate escape");
+                        return fail(f, "invalid Unicode surrogate escape"), NULL;
                     }
                     p += 12;
                 } else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
                     f->p = p;
-                    return fail(f,
-                                v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed");
+                    return fail(f, v ? "invalid Unicode surrogate escape"
+                                     : "\\u0000 is not allowed"),
+                           NULL;
                 } else {
                     p += 6;
                 }
@@ -110,16 +114,16 @@ FPN(scan_string)(fp *f, const char **body, size_t *n, bool *esc)
                 p += 2;
             } else {
                 f->p = p;
-                return fail(f, "invalid escape");
+                return fail(f, "invalid escape"), NULL;
             }
         } else if (c < 0x20) {
             f->p = p;
-            return fail(f, c == '\n' ? "unexpected newline" : "control character");
+            return fail(f, c == '\n' ? "unexpected newline" : "control character"), NULL;
         } else if (c >= 0x80) {
             int k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
             if (!k) {
                 f->p = p;
-                return fail(f, "invalid UTF-8");
+                return fail(f, "invalid UTF-8"), NULL;
             }
             p += k;
         } else {
@@ -128,7 +132,17 @@ FPN(scan_string)(fp *f, const char **body, size_t *n, bool *esc)
     }
     *n = (size_t)(p - *body);
     *esc = has_esc;
-    f->p = p + 1;
+    return p + 1;
+}
+
+/* The same on f->p: 0 with f->p past the closing quote, or -1. */
+static inline __attribute__((always_inline)) FP_TARGET int
+FPN(scan_string)(fp *f, const char **body, size_t *n, bool *esc)
+{
+    const char *q = FPN(scan_str)(f, f->p, f->end, body, n, esc);
+    if (!q)
+        return -1;
+    f->p = q;
     return 0;
 }
 
@@ -230,10 +244,11 @@ after:
 
 static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth);
 
-/* The value of a mapped key: its type and where it is. */
-static FP_TARGET int FPN(capture)(fp *f, int slot, int depth)
+/* The value of a mapped key at p (end: f->end): its type and where it is. Returns the
+ * position after the value, or NULL on an error (noted at f->p). */
+static inline __attribute__((always_inline)) FP_TARGET const char *
+FPN(capture)(fp *f, const char *p, const char *end, fl_slot *v, int slot, int depth)
 {
-    fl_slot *v = f->s->v;
     /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set
      * while the slot itself is unset (an object slot is marked only once it has been read),
      * so the usual first sight of a key has nothing to forget. */
@@ -243,32 +258,34 @@ static FP_TARGET int FPN(capture)(fp *f, int slot, int depth)
     /* Blanks before the value are rare (a remembered key's pattern takes those after the
      * colon), so they are looked for only when the value does not start right here. No depth
      * check: a mapped key is at most MAPPED_DEPTH deep, far below the limit. */
-    const char *p = f->p;
-    if (p >= f->end || (unsigned char)*p <= ' ') {
+    if (p >= end || (unsigned char)*p <= ' ') {
+        f->p = p;
         skip_ws(f);
         p = f->p;
-        if (p >= f->end)
-            return fail(f, "unexpected end of input");
+        if (p >= end)
+            return fail(f, "unexpected end of input"), NULL;
     }
     char c = *p;
     if (c == '"') {
         const char *body;
         size_t n;
         bool esc;
-        f->p++;
-        if (FPN(scan_string)(f, &body, &n, &esc) < 0)
-            return -1;
+        p = FPN(scan_str)(f, p + 1, end, &body, &n, &esc);
+        if (!p)
+            return NULL;
         v[slot].p = body;
         v[slot].n = n;
         v[slot].t = esc ? FL_V_STR_ESC : FL_V_STR;
-        return 0;
+        return p;
     }
+    f->p = p;
     if (c == '{') {
         int rc = fl_slot_defs[slot].last > slot ? FPN(parse_object)(f, slot, depth)
                                                 : FPN(skip_value)(f, depth);
-        if (rc == 0)
-            v[slot].t = FL_V_OBJ;
-        return rc;
+        if (rc != 0)
+            return NULL;
+        v[slot].t = FL_V_OBJ;
+        return f->p;
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         bool is_int;
@@ -276,18 +293,18 @@ static FP_TARGET int FPN(capture)(fp *f, int slot, int depth)
         if (small_int(f, &iv)) {
             v[slot].t = FL_V_INT;
             v[slot].i = iv;
-            return 0;
+            return f->p;
         }
         if (scan_number(f, &is_int, &iv) < 0)
-            return -1;
+            return NULL;
         v[slot].t = is_int ? FL_V_INT : FL_V_OTHER;
         v[slot].i = iv;
-        return 0;
+        return f->p;
     }
     if (FPN(skip_value)(f, depth) < 0)
-        return -1;
+        return NULL;
     v[slot].t = FL_V_OTHER;
-    return 0;
+    return f->p;
 }
 
 /* The remembered key that the 32 bytes at p start with, or NULL. */
@@ -332,28 +349,32 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
     int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
     key_pred *kp = ci >= 0 ? preds[ci] : NULL;
     key_pred *kp_end = kp ? kp + PRED_POS : NULL;
+    fl_slot *v = f->s->v;
     bool first = true;
-    f->p++; /* '{' */
+    /* The position is kept in p; f->p is written before anything that reads it (the blank
+     * skippers, the out-of-line scanners, an error) and read back after. */
+    const char *p = f->p + 1, *end = f->end; /* past the '{' */
     for (;;) {
         /* Here: just after the '{' or a ','. */
         const char *body;
         size_t n;
         bool esc;
         int slot = -1;
-        const key_way *hit = kp < kp_end && f->end - f->p >= 32 ? FPN(predict)(kp, f->p) : NULL;
+        const key_way *hit = kp < kp_end && end - p >= 32 ? FPN(predict)(kp, p) : NULL;
         if (hit) {
             slot = hit->slot;
-            f->p += hit->len; /* past the colon and the blanks after it */
+            p += hit->len; /* past the colon and the blanks after it */
             f->lines += hit->lines;
         } else {
-            const char *start = f->p;
+            const char *start = p;
             uint64_t lines_before = f->lines;
+            f->p = p;
             skip_ws_line(f);
-            if (first && f->p < f->end && *f->p == '}') {
+            if (first && f->p < end && *f->p == '}') {
                 f->p++;
                 return 0;
             }
-            if (f->p >= f->end || *f->p != '"')
+            if (f->p >= end || *f->p != '"')
                 return fail(f, "string or '}' expected");
             f->p++;
             if (FPN(scan_string)(f, &body, &n, &esc) < 0)
@@ -366,13 +387,13 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
                 slot = match_key(k, key, m);
             }
             skip_ws(f);
-            if (f->p >= f->end || *f->p != ':')
+            if (f->p >= end || *f->p != ':')
                 return fail(f, "':' expected");
-            f->p++;
+            p = ++f->p;
             /* The blanks after the colon go into the pattern (no newline: a '{' after one is
              * noted by skip_ws for the array splitter). */
-            const char *q = f->p;
-            while (q < f->end && *q == ' ' && q - start < 32)
+            const char *q = p;
+            while (q < end && *q == ' ' && q - start < 32)
                 q++;
             if (!esc && kp < kp_end && q - start <= 32)
                 learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before);
@@ -380,34 +401,44 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
         first = false;
         if (kp)
             kp++;
-        int rc;
         if (slot >= 0) {
-            rc = FPN(capture)(f, slot, depth + 1); /* skips the blanks before the value */
+            p = FPN(capture)(f, p, end, v, slot, depth + 1); /* skips blanks before the value */
+            if (!p)
+                return -1;
+        } else if (p < end && *p == '"') {
+            /* most unmapped values are strings: no call into the general skipper */
+            p = FPN(scan_str)(f, p + 1, end, &body, &n, &esc);
+            if (!p)
+                return -1;
         } else {
             /* (depth + 1 is at most MAPPED_DEPTH + 1: a string or a number here is within the
              * nesting limit.) */
+            f->p = p;
             skip_ws(f);
-            if (f->p < f->end && *f->p == '"') {
-                f->p++; /* most unmapped values are strings: no call into the general skipper */
+            int rc;
+            if (f->p < end && *f->p == '"') {
+                f->p++;
                 rc = FPN(scan_string)(f, &body, &n, &esc);
             } else if (small_int(f, &(int64_t){0})) {
                 rc = 0;
             } else {
                 rc = FPN(skip_value)(f, depth + 1);
             }
+            if (rc < 0)
+                return rc;
+            p = f->p;
         }
-        if (rc < 0)
-            return rc;
         /* The usual end of a value, NDJSON or pretty-printed: a comma right after it. */
-        if (f->p < f->end && *f->p == ',') {
-            f->p++;
+        if (p < end && *p == ',') {
+            p++;
             continue;
         }
+        f->p = p;
         skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
-        if (f->p >= f->end)
+        if (f->p >= end)
             return fail(f, "'}' expected");
         if (*f->p == ',') {
-            f->p++;
+            p = f->p + 1;
             continue;
         }
         if (*f->p == '}') {
