@@ -353,8 +353,8 @@ static int next_ndjson_entry(fl_splitter *sp, const char **rec, size_t *len, uin
         sp->line++;
     }
     size_t obj, obj_len, line_len;
-    if (avail && fl_entry_parse_fast_line(p, avail, sp->record_max, e, &obj, &obj_len,
-                                          &line_len) == 0) {
+    if (avail &&
+        fl_entry_parse_fast_line(p, avail, sp->record_max, e, &obj, &obj_len, &line_len) == 0) {
         *rec = p + obj;
         *len = obj_len;
         *line = sp->line++;

@@ -129,8 +129,8 @@ void fl_splitter_begin(fl_splitter *sp, fl_stream *s);
  * the end of the stream. Oversize and unbalanced records are reported to diag and skipped. */
 int fl_splitter_next(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line);
 /* Like fl_splitter_next, but an NDJSON line or an element of a gcloud array or of concatenated
- * objects may come back already parsed into e (*parsed true, as fl_entry_parse would have parsed it): its bytes
- * are then read once. *parsed false: parse rec as usual. e NULL: never parsed. */
+ * objects may come back already parsed into e (*parsed true, as fl_entry_parse would have parsed
+ * it): its bytes are then read once. *parsed false: parse rec as usual. e NULL: never parsed. */
 int fl_splitter_next_entry(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line,
                            fl_entry *e, bool *parsed);
 /* The format detected for the current stream (after the first call to next). */

@@ -666,8 +666,9 @@ int fl_entry_parse_fast_line(const char *buf, size_t avail, size_t record_max, f
         j++;
     if (j >= avail || buf[j] != '\n')
         return FL_EPARSE; /* trailing bytes, or no '\n' yet: the usual cut decides */
-    int rc = fl_slots_envelope(&s) ? fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, NULL, 0, 0)
-                                   : fl_slots_to_entry(&s, e);
+    int rc = fl_slots_envelope(&s)
+                 ? fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, NULL, 0, 0)
+                 : fl_slots_to_entry(&s, e);
     if (rc != 0)
         return rc;
     *obj = i;

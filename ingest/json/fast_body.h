@@ -103,8 +103,8 @@ FPN(scan_str)(fp *f, const char *p, const char *end, const char **body, size_t *
                     p += 12;
                 } else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
                     f->p = p;
-                    return fail(f, v ? "invalid Unicode surrogate escape"
-                                     : "\\u0000 is not allowed"),
+                    return fail(f,
+                                v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed"),
                            NULL;
                 } else {
                     p += 6;

@@ -127,7 +127,8 @@ def case_line_ends():
         (b'{"textPayload":', "line 1 column 16: unexpected end of input"),  # split over two
         (b'"e"}', "line 1 column 1: '[' or '{' expected"),
         (b'{"textPayload":"f"}{"textPayload":"g"}', "line 1 column 20: end of file expected"),
-        (b'{"textPayload":"bad \xff","insertId":"c3"}', "entry kept: invalid UTF-8 replaced by U+FFFD"),
+        (b'{"textPayload":"bad \xff","insertId":"c3"}',
+         "entry kept: invalid UTF-8 replaced by U+FFFD"),
         (b'{"textPayload":"h","insertId":"c4"},', "line 1 column 36: end of file expected"),
     ]
     lines, want = [], []
@@ -160,7 +161,8 @@ def case_line_ends():
             got = [(w["line"], w["message"]) for w in doc["input"]["warnings"]]
             check(got == [(ln, f"{path}:{ln}: {msg}") for ln, msg in want],
                   f"{label}: warnings {got[:12]}, want {want[:12]}")
-            check(doc["input"]["entries"] == n, f"{label}: {doc['input']['entries']} entries, want {n}")
+            check(doc["input"]["entries"] == n,
+                  f"{label}: {doc['input']['entries']} entries, want {n}")
             reports.append(essence(doc))
     check(all(r == reports[0] for r in reports), "the report differs between threads or reads")
 

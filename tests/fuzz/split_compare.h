@@ -47,8 +47,8 @@ static void fl_split_put(fl_split_run *r, const char *fmt, ...)
     r->log[r->len] = '\0';
 }
 
-static void fl_split_put_record(fl_split_run *r, uint64_t line, size_t len, int rc,
-                                const char *err, const fl_entry *e)
+static void fl_split_put_record(fl_split_run *r, uint64_t line, size_t len, int rc, const char *err,
+                                const fl_entry *e)
 {
     fl_split_put(r, "record line %llu, %zu bytes: rc %d %s", (unsigned long long)line, len, rc,
                  err);
@@ -171,8 +171,7 @@ static int fl_split_read_batch(const char *path, size_t record_max, fl_split_run
         if (rec->rc == FL_BATCH_OVERSIZE) {
             oversize++;
             fl_split_put(&warn, "warning %llu: %s:%llu: record larger than %zu bytes skipped\n",
-                         (unsigned long long)line, path, (unsigned long long)line,
-                         b->record_max);
+                         (unsigned long long)line, path, (unsigned long long)line, b->record_max);
             continue;
         }
         r->records++;

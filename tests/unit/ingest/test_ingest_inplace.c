@@ -1,10 +1,10 @@
 /* The splitter's in-place parse (fl_splitter_next_entry: the parser reads a gcloud-array
  * element or an NDJSON line where it lies and says where it ended) against the bracket
  * scanner or the '\n' cut followed by fl_entry_parse, and for NDJSON also against a worker's
- * cut and parse of a chunk (fl_batch_parse). On every input, valid or broken, both must give the same records (line,
- * bytes), the same entries or error texts, and the same warnings. Inputs: the real samples
- * pretty-printed as a gcloud array and as `jq .` output, hand cases where the scanner cuts
- * a valid object (a '{' that starts a line at the element's column), CRLF and tabs, records
+ * cut and parse of a chunk (fl_batch_parse). On every input, valid or broken, both must give the
+ * same records (line, bytes), the same entries or error texts, and the same warnings. Inputs: the
+ * real samples pretty-printed as a gcloud array and as `jq .` output, hand cases where the scanner
+ * cuts a valid object (a '{' that starts a line at the element's column), CRLF and tabs, records
  * straddling read chunks, small record caps, and thousands of deterministic mutations. */
 #include "fl_test.h"
 #include "ingest_test_util.h"
@@ -211,7 +211,8 @@ static void test_ndjson(void)
         "{\"textPayload\":\"a\"}\n{\"textPayload\":\"bad \xff byte\"}\n"
         "{\"message\":{\"data\":\"eyJ0ZXh0UGF5bG9hZCI6ImluIn0=\"}}\n{}\n",
         /* nesting, a duplicate key, unmapped nested values */
-        "{\"textPayload\":\"a\"}\n{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n"
+        "{\"textPayload\":\"a\"}\n{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+        "]]}\n"
         "{\"textPayload\":\"a\",\"textPayload\":\"b\",\"y\":{\"z\":[1,{\"w\":null}]}}\n",
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
