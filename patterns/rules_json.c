@@ -106,7 +106,7 @@ static json_t *fast_object(fast_rd *r)
         skip_ws(r);
         if (r->p >= r->end || *r->p != '"' || !fast_string(r))
             break;
-        /* the key stays in r->str until it is stored: the value reads strings too */
+        /* the key is copied out of r->str: the value reads its strings into it too */
         size_t klen = r->str.len;
         char *key = fl_malloc(klen + 1);
         if (!key)
