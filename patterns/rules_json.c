@@ -30,6 +30,17 @@ static void skip_ws(fast_rd *r)
         r->p++;
 }
 
+/* Bytes a string holds as they are: printable ASCII but '"' and '\\' (one look-up a byte where
+ * four tests were most of this reader's cost). */
+static bool plain[256];
+static pthread_once_t plain_once = PTHREAD_ONCE_INIT;
+
+static void plain_init(void)
+{
+    for (int b = 0x20; b < 0x80; b++)
+        plain[b] = b != '"' && b != '\\';
+}
+
 /* A string at r->p ('"'), unescaped into r->str. False: not one this reader takes. */
 static bool fast_string(fast_rd *r)
 {
@@ -37,8 +48,7 @@ static bool fast_string(fast_rd *r)
     const char *p = r->p + 1;
     for (;;) {
         const char *run = p;
-        while (p < r->end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
-               (unsigned char)*p < 0x80)
+        while (p < r->end && plain[(unsigned char)*p])
             p++;
         if (p > run && fl_buf_add(&r->str, run, (size_t)(p - run)))
             return false;
@@ -205,6 +215,7 @@ static json_t *fast_value(fast_rd *r)
 
 json_t *fl_rules_json_fast(const char *text, size_t len)
 {
+    pthread_once(&plain_once, plain_init);
     fast_rd r = {text, text + len, {0}, 0};
     fl_buf_init(&r.str, FAST_MAX_STRING);
     skip_ws(&r);
