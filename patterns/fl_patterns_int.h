@@ -4,6 +4,7 @@
 #define FL_PATTERNS_INT_H
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <jansson.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -72,6 +73,13 @@ struct fl_rules {
 
 /* classify.c: JIT-compiles rule ri's regexes unless done (thread-safe; no-op once done). */
 void fl_rules_jit(const fl_rules *rs, uint32_t ri);
+
+/* rules_json.c: a rule file's text as json_loadb(text, len, JSON_REJECT_DUPLICATES, err)
+ * gives it (the same values, keys in the same order, the same errors), read directly when the
+ * text is plain JSON of the kind rule files hold and by jansson otherwise. */
+json_t *fl_rules_json_load(const char *text, size_t len, json_error_t *err);
+/* The direct reader alone: NULL for any text it leaves to jansson (tests). */
+json_t *fl_rules_json_fast(const char *text, size_t len);
 
 /* literals.c: derives, for a PCRE2 pattern, a set of lowercase literals at least one of which
  * must occur in any subject the pattern matches (one per top-level alternative). Returns the

@@ -419,7 +419,7 @@ static void load_file(loader *ld, const char *path)
         return;
     }
     json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = fl_rules_json_load(text, len, &jerr);
     if (!root) {
         problem(ld, FL_EPARSE, path, jerr.line > 0 ? (uint64_t)jerr.line : 0,
                 "invalid JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
