@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define ERR_LEN 256
-#define RELEASE_SHIFT 20
+#define RELEASE_SHIFT 22
 /* Entries keep storage up to this between batches. Every slot of every batch in flight keeps
  * what it grew to ((2 x threads + 1) batches x 1,024 slots), so this is per-slot memory times
  * 5,120 with two threads: at 64 KiB a long input's rare big entries (stack traces) made peak
