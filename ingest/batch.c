@@ -177,32 +177,47 @@ int fl_batch_add_parsed(fl_batch *b, uint64_t line, const char *file)
     return 0;
 }
 
+/* Parses record i where its bytes lie (base: data, or the chunk). Returns 0 or FL_ENOMEM (a
+ * record that fails keeps its message in errs). */
+static int parse_rec(fl_batch *b, const char *base, size_t i)
+{
+    fl_batch_rec *r = &b->rec[i];
+    fl_entry *e = &b->ent[i];
+    char err[ERR_LEN];
+    err[0] = '\0';
+    trim(e);
+    r->rc = b->slow_json ? fl_entry_parse_jansson(base + r->off, r->len, e, err, sizeof err)
+                         : fl_entry_parse(base + r->off, r->len, e, err, sizeof err);
+    if (r->rc == 0) {
+        e->src_file = r->file;
+        e->src_line = r->line;
+    } else if (r->rc == FL_ENOMEM) {
+        return FL_ENOMEM;
+    } else {
+        r->err = b->errs.len;
+        if (fl_buf_add(&b->errs, err, strlen(err) + 1) < 0)
+            return FL_ENOMEM;
+    }
+    return 0;
+}
+
+static int cut_and_parse(fl_batch *b);
+
 int fl_batch_parse(fl_batch *b)
 {
-    if (b->chunked && fl_batch_cut(b) != 0)
-        return FL_ENOMEM;
-    const char *base = b->chunked ? b->chunk : b->data;
-    for (size_t i = 0; i < b->n; i++) {
-        fl_batch_rec *r = &b->rec[i];
-        fl_entry *e = &b->ent[i];
-        char err[ERR_LEN] = "";
-        if (r->rc == FL_BATCH_OVERSIZE)
-            continue;
-        if (r->rc == FL_BATCH_PARSED) {
-            r->rc = 0;
-            continue;
-        }
-        trim(e);
-        r->rc = b->slow_json ? fl_entry_parse_jansson(base + r->off, r->len, e, err, sizeof err)
-                             : fl_entry_parse(base + r->off, r->len, e, err, sizeof err);
-        if (r->rc == 0) {
-            e->src_file = r->file;
-            e->src_line = r->line;
-        } else if (r->rc == FL_ENOMEM) {
+    if (b->chunked) {
+        if (cut_and_parse(b) != 0)
             return FL_ENOMEM;
-        } else {
-            r->err = b->errs.len;
-            if (fl_buf_add(&b->errs, err, strlen(err) + 1) < 0)
+    } else {
+        for (size_t i = 0; i < b->n; i++) {
+            fl_batch_rec *r = &b->rec[i];
+            if (r->rc == FL_BATCH_OVERSIZE)
+                continue;
+            if (r->rc == FL_BATCH_PARSED) {
+                r->rc = 0;
+                continue;
+            }
+            if (parse_rec(b, b->data, i) != 0)
                 return FL_ENOMEM;
         }
     }
@@ -235,8 +250,11 @@ static int add_line(fl_batch *b, size_t off, size_t len, uint64_t line, int rc)
     return 0;
 }
 
-/* The same cut as the splitter's NDJSON reader (format.c next_ndjson), line by line. */
-int fl_batch_cut(fl_batch *b)
+/* Cuts the chunk into records with the same cut as the splitter's NDJSON reader (format.c
+ * next_ndjson), line by line, and parses each line as soon as it is found: its bytes are still
+ * in the core's first-level cache from the search for its '\n' (cutting the whole chunk first
+ * read 256 KiB that were no longer there when the parser came back to them). */
+static int cut_and_parse(fl_batch *b)
 {
     const char *c = b->chunk;
     size_t len = b->chunk_len, pos = 0, k = 0;
@@ -255,6 +273,8 @@ int fl_batch_cut(fl_batch *b)
             fl_trim_line(&rec, &n);
             int rc = n > b->record_max ? FL_BATCH_OVERSIZE : 0;
             if (n && add_line(b, (size_t)(rec - c), n, line, rc) != 0)
+                return FL_ENOMEM;
+            if (n && rc == 0 && parse_rec(b, c, b->n - 1) != 0)
                 return FL_ENOMEM;
         }
         if (!nl)

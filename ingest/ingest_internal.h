@@ -218,10 +218,6 @@ struct fl_batch {
 
 /* Empties b, keeping its storage (but not storage grown far past the usual size). */
 void fl_batch_reset(fl_batch *b);
-/* Cuts b's chunk into records (each line trimmed of blanks; blank lines skipped; lines over
- * record_max become FL_BATCH_OVERSIZE records), lines counted from the chunk's start.
- * Returns 0 or FL_ENOMEM. */
-int fl_batch_cut(fl_batch *b);
 /* Appends a record; returns 0 or FL_ENOMEM. */
 int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const char *file);
 /* The entry the next record of b is parsed into, for a reader that parses where the record
