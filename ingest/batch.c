@@ -221,10 +221,12 @@ int fl_batch_parse(fl_batch *b)
                 return FL_ENOMEM;
         }
     }
-    /* Mapped pages that were read leave the resident set, a MiB at a time (each madvise
-     * costs the other cores a TLB flush): when this chunk crosses a MiB boundary, the MiB
-     * before the one it leaves goes. The few batches in flight are all within it, and a page
-     * dropped early is read again, never lost. Done here, by the worker that parsed it. */
+    /* Mapped pages that were read leave the resident set, 4 MiB at a time (each madvise
+     * costs every other core running a worker a TLB-flush interrupt; at 1 MiB that was 256
+     * interrupts per 256 MB): when this chunk crosses a 4 MiB boundary, the 4 MiB before the
+     * one it leaves go. The few batches in flight (1.25 MiB with two threads) are all within
+     * it, and a page dropped early is read again, never lost. Done here, by the worker that
+     * parsed it. Up to 8 MiB of the file stays resident (docs/PERFORMANCE.md). */
     if (b->map) {
         size_t from = b->map_off >> RELEASE_SHIFT;
         size_t to = (b->map_off + b->chunk_len) >> RELEASE_SHIFT;

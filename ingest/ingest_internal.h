@@ -59,6 +59,9 @@ void fl_filemap_unref(fl_filemap *m);
 /* Drops the pages of [from, to) from the process (they are read again if touched): what was
  * read does not stay in the resident set. */
 void fl_filemap_release(fl_filemap *m, size_t from, size_t to);
+/* How many times fl_filemap_release gave pages back, in this process: each call is one
+ * madvise, and with several threads one TLB-flush interrupt to every other core. */
+size_t fl_filemap_release_calls(void);
 /* True when the file was found shorter than mapped (fd >= 0: also checks its size now). */
 bool fl_filemap_shrunk(fl_filemap *m, int fd);
 /* True once: the caller reports the shrinking. */
