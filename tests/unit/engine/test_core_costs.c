@@ -90,7 +90,13 @@ static void test_graph_faults(void)
     long faults = minor_faults() - before;
     printf("call graph: %ld page faults for a table of %ld pages\n", faults, pages);
     CHECK(faults >= pages / 2); /* the measure sees the table at all */
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's allocator and shadow memory fault pages of their own (297 here): glibc's calloc,
+     * whose fresh pages the check is about, is not the one in use. */
+    CHECK(faults <= 2 * pages);
+#else
     CHECK(faults <= pages + pages / 4);
+#endif
     agg_graph_free(g);
 }
 
