@@ -265,9 +265,10 @@ static void fill(pool *p, worker *w)
     pthread_cond_signal(&p->has_work); /* a worker that waited for the reading to end */
 }
 
-/* With the lock held: the worker's next task, in this order: classify a batch it parsed
- * (frees a batch; its entries are still in this core's cache), parse a batch (best the one it
- * read itself), read the next batch, classify another worker's batch. Returns false when
+/* With the lock held: the worker's next task, in this order: reassemble a batch it parsed
+ * whose turn has come, classify a batch it parsed (frees a batch; its entries are still in
+ * this core's cache), parse a batch (best the one it read itself), read the next batch,
+ * classify another worker's batch, reassemble another worker's batch. Returns false when
  * there is nothing to do now. */
 static bool work_once(pool *p, worker *w)
 {
@@ -319,6 +320,8 @@ static bool work_once(pool *p, worker *w)
             pthread_cond_broadcast(&p->has_work); /* for the end-of-input check */
     } else if (!p->filling && !p->done && p->n_empty) {
         fill(p, w);
+    } else if (turn && !p->reassembling) {
+        take_turns(p, w->index); /* another worker's batch: better than waiting for it */
     } else {
         return false;
     }
