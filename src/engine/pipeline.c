@@ -10,8 +10,9 @@
  * batch. Batches then pass through multi-line reassembly in input order (one batch at a
  * time, by the worker holding the turn, most often the one that parsed it (take_turns), so
  * traces that straddle batches are joined exactly as with one thread, line numbers get the
- * chunk's base and warnings keep their order); then the worker that parsed a batch classifies its entries into an aggregate of
- * its own; at the end the workers' aggregates are merged with fl_agg_merge.
+ * chunk's base and warnings keep their order); then the worker that parsed a batch
+ * classifies its entries into an aggregate of its own; at the end the workers' aggregates
+ * are merged with fl_agg_merge.
  * The aggregate is order-independent, so the result does not depend on which worker saw
  * which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads + 1 exist. */
 #include "fl_pipeline.h"

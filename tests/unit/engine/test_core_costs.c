@@ -56,10 +56,10 @@ static void test_release_calls(void)
     size_t before = fl_filemap_release_calls();
     CHECK_INT(fl_pipeline_run(inputs, 1, &o, &diag, &res, err, sizeof err), 0);
     size_t calls = fl_filemap_release_calls() - before;
-    printf("%zu MiB mapped, two threads: %zu releases of read pages (%llu entries)\n", mib,
-           calls, (unsigned long long)diag.entries);
+    printf("%zu MiB mapped, two threads: %zu releases of read pages (%llu entries)\n", mib, calls,
+           (unsigned long long)diag.entries);
     CHECK(diag.entries > 40000);
-    CHECK(calls >= 1);        /* pages are given back: RSS stays bounded */
+    CHECK(calls >= 1);       /* pages are given back: RSS stays bounded */
     CHECK(calls <= mib / 2); /* ... but not a MiB at a time (16) */
     fl_result_free(res);
     fl_diag_free(&diag);
