@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define ERR_LEN 256
-#define RELEASE_SHIFT 20
+#define RELEASE_SHIFT 22
 /* Entries keep storage up to this between batches. Every slot of every batch in flight keeps
  * what it grew to ((2 x threads + 1) batches x 1,024 slots), so this is per-slot memory times
  * 5,120 with two threads: at 64 KiB a long input's rare big entries (stack traces) made peak
@@ -177,39 +177,56 @@ int fl_batch_add_parsed(fl_batch *b, uint64_t line, const char *file)
     return 0;
 }
 
+/* Parses record i where its bytes lie (base: data, or the chunk). Returns 0 or FL_ENOMEM (a
+ * record that fails keeps its message in errs). */
+static int parse_rec(fl_batch *b, const char *base, size_t i)
+{
+    fl_batch_rec *r = &b->rec[i];
+    fl_entry *e = &b->ent[i];
+    char err[ERR_LEN];
+    err[0] = '\0';
+    trim(e);
+    r->rc = b->slow_json ? fl_entry_parse_jansson(base + r->off, r->len, e, err, sizeof err)
+                         : fl_entry_parse(base + r->off, r->len, e, err, sizeof err);
+    if (r->rc == 0) {
+        e->src_file = r->file;
+        e->src_line = r->line;
+    } else if (r->rc == FL_ENOMEM) {
+        return FL_ENOMEM;
+    } else {
+        r->err = b->errs.len;
+        if (fl_buf_add(&b->errs, err, strlen(err) + 1) < 0)
+            return FL_ENOMEM;
+    }
+    return 0;
+}
+
+static int cut_and_parse(fl_batch *b);
+
 int fl_batch_parse(fl_batch *b)
 {
-    if (b->chunked && fl_batch_cut(b) != 0)
-        return FL_ENOMEM;
-    const char *base = b->chunked ? b->chunk : b->data;
-    for (size_t i = 0; i < b->n; i++) {
-        fl_batch_rec *r = &b->rec[i];
-        fl_entry *e = &b->ent[i];
-        char err[ERR_LEN] = "";
-        if (r->rc == FL_BATCH_OVERSIZE)
-            continue;
-        if (r->rc == FL_BATCH_PARSED) {
-            r->rc = 0;
-            continue;
-        }
-        trim(e);
-        r->rc = b->slow_json ? fl_entry_parse_jansson(base + r->off, r->len, e, err, sizeof err)
-                             : fl_entry_parse(base + r->off, r->len, e, err, sizeof err);
-        if (r->rc == 0) {
-            e->src_file = r->file;
-            e->src_line = r->line;
-        } else if (r->rc == FL_ENOMEM) {
+    if (b->chunked) {
+        if (cut_and_parse(b) != 0)
             return FL_ENOMEM;
-        } else {
-            r->err = b->errs.len;
-            if (fl_buf_add(&b->errs, err, strlen(err) + 1) < 0)
+    } else {
+        for (size_t i = 0; i < b->n; i++) {
+            fl_batch_rec *r = &b->rec[i];
+            if (r->rc == FL_BATCH_OVERSIZE)
+                continue;
+            if (r->rc == FL_BATCH_PARSED) {
+                r->rc = 0;
+                continue;
+            }
+            if (parse_rec(b, b->data, i) != 0)
                 return FL_ENOMEM;
         }
     }
-    /* Mapped pages that were read leave the resident set, a MiB at a time (each madvise
-     * costs the other cores a TLB flush): when this chunk crosses a MiB boundary, the MiB
-     * before the one it leaves goes. The few batches in flight are all within it, and a page
-     * dropped early is read again, never lost. Done here, by the worker that parsed it. */
+    /* Mapped pages that were read leave the resident set, 4 MiB at a time (each madvise
+     * costs every other core running a worker a TLB-flush interrupt; at 1 MiB that was 256
+     * interrupts per 256 MB): when this chunk crosses a 4 MiB boundary, the 4 MiB before the
+     * one it leaves go. The few batches in flight (1.25 MiB with two threads) are all within
+     * it, and a page dropped early is read again, never lost. Done here, by the worker that
+     * parsed it. Up to 8 MiB of the file stays resident (docs/PERFORMANCE.md). */
     if (b->map) {
         size_t from = b->map_off >> RELEASE_SHIFT;
         size_t to = (b->map_off + b->chunk_len) >> RELEASE_SHIFT;
@@ -249,12 +266,14 @@ static int parse_line(fl_batch *b, size_t pos, uint64_t line, size_t *line_len)
                                  &obj_len, line_len) != 0)
         return 0;
     e->src_file = b->file;
-    return add_line(b, pos + obj, obj_len, line, FL_BATCH_PARSED) != 0 ? FL_ENOMEM : 1;
+    return add_line(b, pos + obj, obj_len, line, 0) != 0 ? FL_ENOMEM : 1;
 }
 
-/* The same cut as the splitter's NDJSON reader (format.c next_ndjson), line by line; a line
- * that is one valid LogEntry is parsed on the way (no separate pass for its '\n'). */
-int fl_batch_cut(fl_batch *b)
+/* Cuts the chunk into records with the same cut as the splitter's NDJSON reader (format.c
+ * next_ndjson), line by line. A line that is one valid LogEntry is parsed where it lies and the
+ * parse finds its end (no separate pass for its '\n'); any other line is cut at its '\n' and
+ * parsed at once, while its bytes are still in the core's first-level cache. */
+static int cut_and_parse(fl_batch *b)
 {
     const char *c = b->chunk;
     size_t len = b->chunk_len, pos = 0, k = 0;
@@ -284,6 +303,8 @@ int fl_batch_cut(fl_batch *b)
             fl_trim_line(&rec, &n);
             int rc = n > b->record_max ? FL_BATCH_OVERSIZE : 0;
             if (n && add_line(b, (size_t)(rec - c), n, line, rc) != 0)
+                return FL_ENOMEM;
+            if (n && rc == 0 && parse_rec(b, c, b->n - 1) != 0)
                 return FL_ENOMEM;
         }
         if (!nl)

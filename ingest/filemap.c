@@ -141,14 +141,24 @@ void fl_filemap_unref(fl_filemap *m)
     fl_free(m);
 }
 
+/* madvise calls made by fl_filemap_release, all mappings together (tests count them). */
+static atomic_size_t release_calls;
+
+size_t fl_filemap_release_calls(void)
+{
+    return atomic_load(&release_calls);
+}
+
 void fl_filemap_release(fl_filemap *m, size_t from, size_t to)
 {
     /* Every page the range touches, also one it shares with a neighbour still being read:
      * dropping a read-only file page never loses data, it is faulted in again if touched. */
     size_t a = from & ~(page_size - 1);
     size_t b = FL_MIN((to + page_size - 1) & ~(page_size - 1), m->maplen);
-    if (b > a)
+    if (b > a) {
         madvise(m->base + a, b - a, MADV_DONTNEED);
+        atomic_fetch_add(&release_calls, 1);
+    }
 }
 
 bool fl_filemap_shrunk(fl_filemap *m, int fd)

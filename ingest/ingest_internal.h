@@ -59,6 +59,9 @@ void fl_filemap_unref(fl_filemap *m);
 /* Drops the pages of [from, to) from the process (they are read again if touched): what was
  * read does not stay in the resident set. */
 void fl_filemap_release(fl_filemap *m, size_t from, size_t to);
+/* How many times fl_filemap_release gave pages back, in this process: each call is one
+ * madvise, and with several threads one TLB-flush interrupt to every other core. */
+size_t fl_filemap_release_calls(void);
 /* True when the file was found shorter than mapped (fd >= 0: also checks its size now). */
 bool fl_filemap_shrunk(fl_filemap *m, int fd);
 /* True once: the caller reports the shrinking. */
@@ -218,10 +221,6 @@ struct fl_batch {
 
 /* Empties b, keeping its storage (but not storage grown far past the usual size). */
 void fl_batch_reset(fl_batch *b);
-/* Cuts b's chunk into records (each line trimmed of blanks; blank lines skipped; lines over
- * record_max become FL_BATCH_OVERSIZE records), lines counted from the chunk's start.
- * Returns 0 or FL_ENOMEM. */
-int fl_batch_cut(fl_batch *b);
 /* Appends a record; returns 0 or FL_ENOMEM. */
 int fl_batch_add(fl_batch *b, const char *rec, size_t len, uint64_t line, const char *file);
 /* The entry the next record of b is parsed into, for a reader that parses where the record

@@ -27,7 +27,7 @@ struct fl_reader {
     uint64_t entries; /* parsed, not yet added to diag */
 
     /* Chunk mode of the parallel stages (NDJSON): fl_reader_fill hands out whole lines and
-     * the workers cut them (fl_batch_cut). Filling side: */
+     * the workers cut and parse them (fl_batch_parse). Filling side: */
     bool chunking;       /* the current stream is read in chunks */
     bool chunk_first;    /* its next chunk is its first */
     const char *view;    /* mapped file: [view + view_pos, view + view_len) is still to go */

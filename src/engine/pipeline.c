@@ -8,10 +8,11 @@
  * mapping, other formats as records the reader cut) and then, most often, parses it while
  * its bytes are still in its core's cache. There is no reader thread to wake for every
  * batch. Batches then pass through multi-line reassembly in input order (one batch at a
- * time, by whichever worker holds the turn, so traces that straddle batches are joined
- * exactly as with one thread, line numbers get the chunk's base and warnings keep their
- * order); then the worker that parsed a batch classifies its entries into an aggregate of
- * its own; at the end the workers' aggregates are merged with fl_agg_merge.
+ * time, by the worker holding the turn, most often the one that parsed it (take_turns), so
+ * traces that straddle batches are joined exactly as with one thread, line numbers get the
+ * chunk's base and warnings keep their order); then the worker that parsed a batch
+ * classifies its entries into an aggregate of its own; at the end the workers' aggregates
+ * are merged with fl_agg_merge.
  * The aggregate is order-independent, so the result does not depend on which worker saw
  * which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads + 1 exist. */
 #include "fl_pipeline.h"
@@ -177,15 +178,32 @@ static int reassemble(pool *p, job *j)
     return rc;
 }
 
+/* With the lock held: true when worker w has something to do other than reassembling. */
+static bool has_other_work(const pool *p, int w)
+{
+    for (size_t i = 0; i < p->n_todo; i++)
+        if (p->todo[i]->owner == w)
+            return true;
+    return p->n_full || (!p->filling && !p->done && p->n_empty);
+}
+
 /* With the lock held: while the batch whose turn it is has been parsed, reassembles it and
- * queues it for classification. The lock is let go around the work itself. */
-static void take_turns(pool *p)
+ * queues it for classification. The lock is let go around the work itself. A batch another
+ * worker parsed is left to that worker (work_once takes it up first thing) unless this one
+ * would otherwise be idle: reassembly reads every entry, and reading them where they were
+ * parsed keeps them out of the other core's cache (a third of the batches were reassembled by
+ * the other worker, and classified after that by their own). */
+static void take_turns(pool *p, int me)
 {
     p->reassembling = true;
     for (;;) {
         job *j = p->ready[p->turn % p->cap];
         if (!j || p->error)
             break;
+        if (j->owner != me && has_other_work(p, me)) {
+            pthread_cond_broadcast(&p->has_work); /* its owner may be waiting */
+            break;
+        }
         p->ready[p->turn % p->cap] = NULL;
         pthread_mutex_unlock(&p->lock);
         int rc = reassemble(p, j);
@@ -248,9 +266,10 @@ static void fill(pool *p, worker *w)
     pthread_cond_signal(&p->has_work); /* a worker that waited for the reading to end */
 }
 
-/* With the lock held: the worker's next task, in this order: classify a batch it parsed
- * (frees a batch; its entries are still in this core's cache), parse a batch (best the one it
- * read itself), read the next batch, classify another worker's batch. Returns false when
+/* With the lock held: the worker's next task, in this order: reassemble a batch it parsed
+ * whose turn has come, classify a batch it parsed (frees a batch; its entries are still in
+ * this core's cache), parse a batch (best the one it read itself), read the next batch,
+ * classify another worker's batch, reassemble another worker's batch. Returns false when
  * there is nothing to do now. */
 static bool work_once(pool *p, worker *w)
 {
@@ -262,6 +281,11 @@ static bool work_once(pool *p, worker *w)
     else if (t == p->n_todo && p->n_todo)
         t = 0;
     int rc = 0;
+    const job *turn = p->ready[p->turn % p->cap];
+    if (turn && turn->owner == w->index && !p->reassembling) {
+        take_turns(p, w->index); /* left for this worker by the one before */
+        return true;
+    }
     if (t < p->n_todo) {
         job *j = p->todo[t];
         p->todo[t] = p->todo[--p->n_todo];
@@ -292,11 +316,13 @@ static bool work_once(pool *p, worker *w)
         p->parsing--;
         p->ready[j->seq % p->cap] = j;
         if (!p->reassembling && !rc)
-            take_turns(p);
+            take_turns(p, w->index);
         else if (p->done && !p->parsing)
             pthread_cond_broadcast(&p->has_work); /* for the end-of-input check */
     } else if (!p->filling && !p->done && p->n_empty) {
         fill(p, w);
+    } else if (turn && !p->reassembling) {
+        take_turns(p, w->index); /* another worker's batch: better than waiting for it */
     } else {
         return false;
     }
@@ -312,7 +338,8 @@ static void *worker_main(void *arg)
     while (!p->error) {
         if (work_once(p, w))
             continue;
-        if (p->done && !p->n_todo && !p->n_full && !p->parsing && !p->reassembling)
+        if (p->done && !p->n_todo && !p->n_full && !p->parsing && !p->reassembling &&
+            !p->ready[p->turn % p->cap])
             break;
         pthread_cond_wait(&p->has_work, &p->lock);
     }

@@ -1,0 +1,113 @@
+/* Issue 15: what a run with two threads costs beyond one, counted rather than timed (so the
+ * machine's load does not matter). Each check is one cost that two threads used to pay and one
+ * does not, because it interrupts the other core:
+ * - the release of a mapped file's pages (madvise, a TLB-flush interrupt to every other core
+ *   running a worker): at most one call per 2 MiB read (one per MiB before: 256 per 256 MB);
+ * - the call graph's slot table faulted in twice per page (calloc's fresh pages map the shared
+ *   zero page on the first read, and the write after it replaces that page with a TLB flush):
+ *   now once. Run with MALLOC_PERTURB_=0 (meson sets it otherwise, and a perturbed malloc
+ *   writes every page it hands out, which hides the double fault). */
+#include "fl_pipeline.h"
+#include "fl_test.h"
+#include "graph.h"
+#include "ingest_internal.h"
+
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/fl-test-core-costs-XXXXXX";
+
+/* NDJSON request logs, about `bytes` of them, each with its own trace id. */
+static void write_requests(const char *path, size_t bytes)
+{
+    FILE *f = fopen(path, "w");
+    size_t written = 0;
+    for (int i = 0; written < bytes; i++) {
+        int n = fprintf(f,
+                        "{\"insertId\":\"r%d\",\"timestamp\":\"2026-11-20T10:%02d:%02dZ\","
+                        "\"logName\":\"projects/p/logs/run.googleapis.com%%2Frequests\","
+                        "\"trace\":\"projects/p/traces/%032x\",\"resource\":{\"type\":"
+                        "\"cloud_run_revision\",\"labels\":{\"service_name\":\"api\","
+                        "\"revision_name\":\"api-00001-abc\",\"location\":\"us-east1\"}},"
+                        "\"severity\":\"%s\",\"httpRequest\":{\"status\":%d,\"latency\":"
+                        "\"0.%03ds\"}}\n",
+                        i, (i / 60) % 60, i % 60, (unsigned)i * 2654435761u,
+                        i % 50 ? "INFO" : "ERROR", i % 50 ? 200 : 503, i % 1000);
+        written += (size_t)n;
+    }
+    fclose(f);
+}
+
+static void test_release_calls(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/requests.ndjson", dir);
+    const size_t mib = 16;
+    write_requests(path, mib << 20);
+    fl_pipeline_opts o;
+    memset(&o, 0, sizeof o);
+    o.threads = 2;
+    fl_diag diag;
+    fl_diag_init(&diag);
+    fl_result *res = NULL;
+    char err[256] = "";
+    const char *inputs[] = {path};
+    size_t before = fl_filemap_release_calls();
+    CHECK_INT(fl_pipeline_run(inputs, 1, &o, &diag, &res, err, sizeof err), 0);
+    size_t calls = fl_filemap_release_calls() - before;
+    printf("%zu MiB mapped, two threads: %zu releases of read pages (%llu entries)\n", mib, calls,
+           (unsigned long long)diag.entries);
+    CHECK(diag.entries > 40000);
+    CHECK(calls >= 1);       /* pages are given back: RSS stays bounded */
+    CHECK(calls <= mib / 2); /* ... but not a MiB at a time (16) */
+    fl_result_free(res);
+    fl_diag_free(&diag);
+    unlink(path);
+}
+
+static long minor_faults(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+static void test_graph_faults(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    /* The table's size: graph.c GRAPH_SLOTS (4 x GRAPH_KEEP) slots. */
+    long pages = (long)(4 * GRAPH_KEEP * sizeof(agg_trace)) / page;
+    char trace[64];
+    agg_graph *g = NULL;
+    long before = minor_faults();
+    /* Enough distinct traces to land in every page of the table (4,095 in 16,384 slots, 37 a
+     * page), and one fewer than the first prune (its scratch arrays would be counted too). */
+    for (int i = 0; i < 2 * GRAPH_KEEP - 1; i++) {
+        snprintf(trace, sizeof trace, "projects/p/traces/%08x", (unsigned)i * 2654435761u);
+        CHECK_INT(agg_graph_add(&g, trace, "api", (fl_time)1000000 * (i + 1), 0.01), 0);
+    }
+    long faults = minor_faults() - before;
+    printf("call graph: %ld page faults for a table of %ld pages\n", faults, pages);
+    CHECK(faults >= pages / 2); /* the measure sees the table at all */
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's allocator and shadow memory fault pages of their own (297 here): glibc's calloc,
+     * whose fresh pages the check is about, is not the one in use. */
+    CHECK(faults <= 2 * pages);
+#else
+    CHECK(faults <= pages + pages / 4);
+#endif
+    agg_graph_free(g);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_graph_faults();
+    test_release_calls();
+    rmdir(dir);
+    return fl_test_done();
+}
