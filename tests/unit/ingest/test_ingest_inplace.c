@@ -242,15 +242,13 @@ static uint64_t next_rand(void)
 }
 
 /* Byte edits that matter to either side: brackets, quotes, backslashes, newlines, blanks,
- * invalid UTF-8, NUL. */
-static void test_mutations(void)
+ * invalid UTF-8, NUL. 600 mutated copies of input (1-3 edits each) must agree. */
+static void mutate_and_agree(const char *label, const char *input, size_t n)
 {
-    size_t n;
-    char *arr = samples_as(true, 0, &n);
     static const char bytes[] = "{}[]\",:\\\n \t\r\x01\xff\xc3";
     char *buf = malloc(n + 64);
     for (int m = 0; m < 600; m++) {
-        memcpy(buf, arr, n);
+        memcpy(buf, input, n);
         size_t len = n;
         int edits = 1 + (int)(next_rand() % 3);
         for (int k = 0; k < edits; k++) {
@@ -271,10 +269,17 @@ static void test_mutations(void)
             }
         }
         char what[48];
-        snprintf(what, sizeof what, "mutation %d", m);
+        snprintf(what, sizeof what, "%s %d", label, m);
         agree(what, buf, len, m % 4 == 0 ? 1500 : 0);
     }
     free(buf);
+}
+
+static void test_mutations(void)
+{
+    size_t n;
+    char *arr = samples_as(true, 0, &n);
+    mutate_and_agree("mutation", arr, n);
     free(arr);
 }
 
@@ -284,34 +289,7 @@ static void test_ndjson_mutations(void)
 {
     size_t n;
     char *nd = samples_ndjson(0, &n);
-    static const char bytes[] = "{}[]\",:\\\n \t\r\x01\xff\xc3";
-    char *buf = malloc(n + 64);
-    for (int m = 0; m < 600; m++) {
-        memcpy(buf, nd, n);
-        size_t len = n;
-        int edits = 1 + (int)(next_rand() % 3);
-        for (int k = 0; k < edits; k++) {
-            size_t pos = (size_t)(next_rand() % len);
-            switch (next_rand() % 3) {
-            case 0:
-                buf[pos] = bytes[next_rand() % (sizeof(bytes) - 1)];
-                break;
-            case 1:
-                memmove(buf + pos, buf + pos + 1, len - pos - 1);
-                len--;
-                break;
-            default:
-                memmove(buf + pos + 1, buf + pos, len - pos);
-                buf[pos] = bytes[next_rand() % (sizeof(bytes) - 1)];
-                len++;
-                break;
-            }
-        }
-        char what[48];
-        snprintf(what, sizeof what, "ndjson mutation %d", m);
-        agree(what, buf, len, m % 4 == 0 ? 1500 : 0);
-    }
-    free(buf);
+    mutate_and_agree("ndjson mutation", nd, n);
     free(nd);
 }
 
