@@ -59,4 +59,35 @@ static inline int fl_test_done(void)
         }                                                                                          \
     } while (0)
 
+/* The whole of dir/name (name alone when dir is NULL), NUL-terminated, its length in *len when
+ * len is not NULL; NULL (and a message) when it cannot be read. The caller frees it. */
+static inline char *fl_test_read_file(const char *dir, const char *name, size_t *len)
+{
+    char path[8192];
+    if (snprintf(path, sizeof(path), "%s%s%s", dir ? dir : "", dir ? "/" : "", name) >=
+        (int)sizeof(path)) {
+        fprintf(stderr, "path too long: %s\n", name);
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return NULL;
+    }
+    char *s = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1)) != NULL &&
+        fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    fclose(f);
+    if (s) {
+        s[n] = '\0';
+        if (len)
+            *len = (size_t)n;
+    }
+    return s;
+}
+
 #endif

@@ -42,27 +42,6 @@ static bool fast_takes(const char *text)
     return v != NULL;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    if (s) {
-        s[n] = '\0';
-        *len = (size_t)n;
-    }
-    return s;
-}
-
 /* Every built-in rule file is read directly (that is the speed-up) and as jansson reads it. */
 static void test_builtin_files(const char *dir, char **first, size_t *first_len)
 {
@@ -79,7 +58,7 @@ static void test_builtin_files(const char *dir, char **first, size_t *first_len)
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
         size_t len = 0;
-        char *text = slurp(path, &len);
+        char *text = fl_test_read_file(NULL, path, &len);
         CHECK(text != NULL);
         if (!text)
             continue;

@@ -7,25 +7,6 @@
 #include "fl_reports.h"
 #include "fl_test.h"
 
-static char *slurp(const char *dir, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = fl_malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
-
 static size_t count_tokens(const char *s, size_t *changed_vs, const char *other)
 {
     /* Counts tokens of s; if other is given, counts tokens of s that are not found at the same
@@ -65,9 +46,9 @@ static size_t count_tokens(const char *s, size_t *changed_vs, const char *other)
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/data/redact";
-    char *secrets = slurp(dir, "secrets.txt");
-    char *planted = slurp(dir, "planted.txt");
-    char *clean = slurp(dir, "clean.txt");
+    char *secrets = fl_test_read_file(dir, "secrets.txt", NULL);
+    char *planted = fl_test_read_file(dir, "planted.txt", NULL);
+    char *clean = fl_test_read_file(dir, "clean.txt", NULL);
     CHECK(secrets && planted && clean);
     if (!secrets || !planted || !clean)
         return fl_test_done();

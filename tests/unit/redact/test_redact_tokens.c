@@ -8,25 +8,6 @@
 #include "fl_reports.h"
 #include "fl_test.h"
 
-static char *slurp(const char *dir, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
-
 /* True when any 12-byte piece of secret (at steps of 4) is in text. */
 static bool piece_survives(const char *text, const char *secret)
 {
@@ -43,7 +24,7 @@ static bool piece_survives(const char *text, const char *secret)
 
 static void test_tokens(const char *dir)
 {
-    char *data = slurp(dir, "tokens.txt");
+    char *data = fl_test_read_file(dir, "tokens.txt", NULL);
     CHECK(data != NULL);
     if (!data)
         return;
@@ -76,7 +57,7 @@ static void test_tokens(const char *dir)
 
 static void test_lookalikes(const char *dir)
 {
-    char *data = slurp(dir, "lookalikes.txt");
+    char *data = fl_test_read_file(dir, "lookalikes.txt", NULL);
     CHECK(data != NULL);
     if (!data)
         return;
