@@ -596,6 +596,14 @@ static int read_document(fp *f, char *errbuf, size_t errlen)
     return 0;
 }
 
+/* A top-level object read into s, as an entry: a Pub/Sub push envelope is unwrapped and its
+ * message parsed as the entry, anything else mapped from the slots. */
+static int slots_finish(fl_slots *s, fl_entry *e)
+{
+    return fl_slots_envelope(s) ? fl_unwrap_envelope(s, fl_entry_parse_fast_depth, e, NULL, 0, 0)
+                                : fl_slots_to_entry(s, e);
+}
+
 int fl_entry_parse_fast_depth(const char *buf, size_t len, fl_entry *e, char *errbuf, size_t errlen,
                               int depth)
 {
@@ -625,9 +633,7 @@ int fl_entry_parse_fast_prefix(const char *buf, size_t avail, fl_entry *e, fl_js
     x->len = (size_t)(f.p - buf);
     x->lines = f.lines;
     x->brace_col = f.brace_col;
-    if (fl_slots_envelope(&s))
-        return fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, NULL, 0, 0);
-    return fl_slots_to_entry(&s, e);
+    return slots_finish(&s, e);
 }
 
 /* The blanks an NDJSON line may have around its object, other than its '\n' (fl_json_ws). */
@@ -666,9 +672,7 @@ int fl_entry_parse_fast_line(const char *buf, size_t avail, size_t record_max, f
         j++;
     if (j >= avail || buf[j] != '\n')
         return FL_EPARSE; /* trailing bytes, or no '\n' yet: the usual cut decides */
-    int rc = fl_slots_envelope(&s)
-                 ? fl_unwrap_envelope(&s, fl_entry_parse_fast_depth, e, NULL, 0, 0)
-                 : fl_slots_to_entry(&s, e);
+    int rc = slots_finish(&s, e);
     if (rc != 0)
         return rc;
     *obj = i;
