@@ -101,6 +101,16 @@ static bool word(fast_rd *r, const char *w, size_t n)
     return true;
 }
 
+/* After a member of an object or an element of an array: 1 after a ',' (another follows), 0
+ * after the closing bracket, -1 for anything else. */
+static int list_next(fast_rd *r, char close)
+{
+    skip_ws(r);
+    if (r->p < r->end && (*r->p == ',' || *r->p == close))
+        return *r->p++ == ',';
+    return -1;
+}
+
 static json_t *fast_object(fast_rd *r)
 {
     json_t *o = json_object();
@@ -139,16 +149,11 @@ static json_t *fast_object(fast_rd *r)
         fl_free(key);
         if (!ok)
             break;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
+        int more = list_next(r, '}');
+        if (more == 0)
             return o;
-        }
-        break;
+        if (more < 0)
+            break;
     }
     json_decref(o);
     return NULL;
@@ -169,16 +174,11 @@ static json_t *fast_array(fast_rd *r)
         json_t *v = fast_value(r);
         if (!v || json_array_append_new(a, v))
             break;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == ']') {
-            r->p++;
+        int more = list_next(r, ']');
+        if (more == 0)
             return a;
-        }
-        break;
+        if (more < 0)
+            break;
     }
     json_decref(a);
     return NULL;
