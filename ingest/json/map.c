@@ -1,6 +1,7 @@
 /* The LogEntry -> fl_entry mapping (documented in src/fl_entry.h), applied to the values a
  * reader found. Both JSON readers end here, so they cannot disagree about the mapping. */
 #include "json_internal.h"
+#include "fl_digits.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -275,30 +276,6 @@ static inline unsigned digit_value(char c)
     return (unsigned)(unsigned char)c - '0';
 }
 
-/* When p[0..8) are eight decimal digits: true, and *v their value. Eight at once, as
- * simdjson's parse_eight_digits_unrolled does (little-endian; elsewhere never true). */
-static inline bool eight_digits(const char *p, uint32_t *v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t x;
-    memcpy(&x, p, 8);
-    if (((x & 0xF0F0F0F0F0F0F0F0u) | (((x + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) !=
-        0x3333333333333333u)
-        return false;
-    x -= 0x3030303030303030u;
-    x = x * 10 + (x >> 8); /* pairs of digits in every other byte */
-    x = (((x & 0x000000FF000000FFu) * (100 + (1000000ull << 32))) +
-         (((x >> 16) & 0x000000FF000000FFu) * (1 + (10000ull << 32)))) >>
-        32;
-    *v = (uint32_t)x;
-    return true;
-#else
-    (void)p;
-    (void)v;
-    return false;
-#endif
-}
-
 static const double pow10_tab[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
                                    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 
@@ -323,7 +300,7 @@ static double latency_value(const char *p, size_t n)
         const char *from = ++p;
         if (end - from <= 18 - digits) {
             uint32_t eight;
-            for (; end - p >= 8 && eight_digits(p, &eight); p += 8)
+            for (; end - p >= 8 && fl_digits8(p, &eight); p += 8)
                 mant = mant * 100000000 + eight;
             for (; p < end && digit_value(*p) <= 9; p++)
                 mant = mant * 10 + digit_value(*p);

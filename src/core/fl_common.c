@@ -1,4 +1,5 @@
 #include "fl_common.h"
+#include "fl_digits.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -237,29 +238,6 @@ static inline unsigned digit(char c)
     return (unsigned)(unsigned char)c - '0';
 }
 
-/* The value of the four decimal digits at p, or -1 when they are not all digits: at once, as
- * map.c's eight_digits does (little-endian; elsewhere a loop). */
-static inline int four_digits(const char *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint32_t x;
-    memcpy(&x, p, 4);
-    if (((x & 0xF0F0F0F0u) | (((x + 0x06060606u) & 0xF0F0F0F0u) >> 4)) != 0x33333333u)
-        return -1;
-    x -= 0x30303030u;
-    x = x * 10 + (x >> 8); /* byte 0: the first two digits' value, byte 2: the last two's */
-    return (int)((x & 0xFF) * 100 + ((x >> 16) & 0xFF));
-#else
-    int v = 0;
-    for (int k = 0; k < 4; k++) {
-        if (digit(p[k]) > 9)
-            return -1;
-        v = v * 10 + (int)digit(p[k]);
-    }
-    return v;
-#endif
-}
-
 /* The last valid minute parsed by this thread ("YYYY-MM-DDTHH:MM", its seconds since the
  * epoch): the entries of an export come in time order, so most timestamps repeat the previous
  * one's minute, and comparing 16 bytes is cheaper than validating and converting them again
@@ -326,7 +304,7 @@ int fl_time_parse(const char *s, size_t n, fl_time *out)
          * pass over the digits (two were 1% of a run) */
         static const int64_t scale[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
         int four;
-        if (n - i >= 6 && (four = four_digits(s + i)) >= 0 && digit(s[i + 4]) <= 9 &&
+        if (n - i >= 6 && (four = fl_digits4(s + i)) >= 0 && digit(s[i + 4]) <= 9 &&
             digit(s[i + 5]) <= 9) {
             /* the usual six or more digits: no loop */
             usec = (int64_t)four * 100 + digit(s[i + 4]) * 10 + digit(s[i + 5]);
