@@ -189,6 +189,7 @@ static long rev_new(fl_agg *a, const char *key, const char *service, const char 
     r->revision = fl_strdup(revision);
     r->location = fl_strdup("");
     r->commit_sha = fl_strdup("");
+    agg_rev_set_lengths(r);
     /* Only an uncut key finds nothing but this exact pair (see fl_agg_add). */
     r->graph_svc = strlen(key) < REV_KEY_MAX - 1 ? agg_graph_service_hash(service) : 0;
     if (!r->service || !r->revision || !r->location || !r->commit_sha ||
@@ -228,19 +229,20 @@ static __attribute__((noinline)) long rev_lookup(fl_agg *a, const char *service,
  * in one overflow pair, AGG_OTHER_SERVICE / AGG_OTHER_REVISION, which may exceed the cap by
  * one; *folded says so. Returns the index or FL_ENOMEM (never a cap code: a cap is not an
  * allocation failure). */
-static inline long rev_get(fl_agg *a, const char *service, const char *revision, bool *folded)
+static inline long rev_get(fl_agg *a, const char *service, size_t ns, const char *revision,
+                           size_t nr, bool *folded)
 {
     /* First the pair this slot saw last (a hint: checked by name, so a stale one only misses);
      * the last bytes of a revision name tell revisions apart ("...-00042-xaz"). */
-    size_t nr = strlen(revision);
     uint64_t tail = 0;
     if (nr >= 8)
         memcpy(&tail, revision + nr - 8, 8); /* a fixed size: one load, not a call */
     else
         memcpy(&tail, revision, nr);
     uint32_t *hint = &a->rev_hint[((tail ^ nr) * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
-    if (*hint < a->n_revs && strcmp(a->revs[*hint].revision, revision) == 0 &&
-        strcmp(a->revs[*hint].service, service) == 0) {
+    const agg_rev *r = *hint < a->n_revs ? &a->revs[*hint] : NULL;
+    if (r && r->revision_n == nr && r->service_n == ns && fl_bytes_equal(r->revision, revision, nr) &&
+        fl_bytes_equal(r->service, service, ns)) {
         *folded = a->revs[*hint].overflow;
         return (long)*hint;
     }
@@ -257,18 +259,29 @@ static __attribute__((noinline)) int set_str(char **dst, const char *s)
     return 0;
 }
 
-/* Merges what one observation says about a revision: time span, and the location and
- * commit_sha of its earliest observation that has them (ties: smallest value). */
+void agg_rev_set_lengths(agg_rev *r)
+{
+    r->service_n = r->service ? (uint32_t)strlen(r->service) : 0;
+    r->revision_n = r->revision ? (uint32_t)strlen(r->revision) : 0;
+    r->location_n = r->location ? (uint32_t)strlen(r->location) : 0;
+}
+
+/* Merges what one observation says about a revision: time span, and the location (nl bytes)
+ * and commit_sha of its earliest observation that has them (ties: smallest value). */
 static inline int rev_note(agg_rev *r, fl_time first, fl_time last, const char *location,
-                           const char *sha, fl_time sha_ts)
+                           size_t nl, const char *sha, fl_time sha_ts)
 {
     if (first && (!r->first_seen || first < r->first_seen))
         r->first_seen = first;
     if (last > r->last_seen)
         r->last_seen = last;
-    if (location[0] && (!r->location[0] || strcmp(location, r->location) < 0))
+    /* Nearly always the location already kept: equal lengths and bytes say so, no call. */
+    if (nl && !(nl == r->location_n && fl_bytes_equal(location, r->location, nl)) &&
+        (!r->location[0] || strcmp(location, r->location) < 0)) {
         if (set_str(&r->location, location))
             return FL_ENOMEM;
+        r->location_n = (uint32_t)nl;
+    }
     if (sha[0] && (!r->commit_sha[0] || sha_ts < r->sha_ts ||
                    (sha_ts == r->sha_ts && strcmp(sha, r->commit_sha) < 0))) {
         if (set_str(&r->commit_sha, sha))
@@ -927,9 +940,9 @@ static void http_text(char *out, size_t cap, int status, const char *method, con
 /* fl_template of msg into text (TEMPLATE_TEXT bytes) and its fingerprint, from the memo when
  * the spans it depends on are those of a recent message. A memo that cannot be allocated is
  * only not used. */
-static void message_template(fl_agg *a, const char *msg, char *text, char fp[17])
+static void message_template(fl_agg *a, const char *msg, size_t len, char *text, char fp[17])
 {
-    size_t len = strlen(msg), off[2], n[2];
+    size_t off[2], n[2];
     fl_template_parts(msg, len, off, n);
     agg_template_memo *m = NULL;
     if (n[0] + n[1] <= TEMPLATE_MEMO_KEY_MAX && n[0] &&
@@ -991,11 +1004,13 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
     long ri = -1;
     if (e->service[0] || e->revision[0]) {
         bool folded;
-        ri = rev_get(a, e->service, e->revision, &folded);
+        ri = rev_get(a, e->service, fl_entry_len(e, FL_KNOWN_SERVICE, e->service), e->revision,
+                     fl_entry_len(e, FL_KNOWN_REVISION, e->revision), &folded);
         if (ri < 0)
             return (int)ri;
         /* The overflow pair keeps its time span but no location or commit of one member. */
         if (rev_note(&a->revs[ri], e->ts, e->ts, folded ? "" : e->location,
+                     folded ? 0 : fl_entry_len(e, FL_KNOWN_LOCATION, e->location),
                      folded ? "" : e->commit_sha, e->ts))
             return FL_ENOMEM;
     }
@@ -1004,7 +1019,9 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
          * hash it keeps: no lookup by name for every request (issue 15). */
         const agg_rev *r = ri >= 0 && !a->revs[ri].overflow ? &a->revs[ri] : NULL;
         if (r && r->graph_svc
-                ? agg_graph_add_hashed(&a->graph, e->trace, r->graph_svc, e->ts, e->latency_s)
+                ? agg_graph_add_hashed(&a->graph, e->trace,
+                                       fl_entry_len(e, FL_KNOWN_TRACE, e->trace), r->graph_svc,
+                                       e->ts, e->latency_s)
                 : agg_graph_add(&a->graph, e->trace, e->service, e->ts, e->latency_s))
             return FL_ENOMEM;
     }
@@ -1039,7 +1056,8 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         p.template_text = match->rule->title;
     } else {
         if (e->message[0]) {
-            message_template(a, e->message, text, fp);
+            message_template(a, e->message, fl_entry_len(e, FL_KNOWN_MESSAGE, e->message), text,
+                             fp);
         } else {
             char path[TEMPLATE_MAX];
             /* The endpoint that fails: /api/v1/cart/<id> (route.c masks the ids). */
@@ -1110,14 +1128,16 @@ int fl_agg_merge(fl_agg *dst, const fl_agg *src)
     for (size_t i = 0; i < src->n_revs; i++) {
         const agg_rev *s = &src->revs[i];
         bool folded;
-        rmap[i] = s->overflow ? rev_get(dst, AGG_OTHER_SERVICE, AGG_OTHER_REVISION, &folded)
-                              : rev_get(dst, s->service, s->revision, &folded);
+        rmap[i] = s->overflow ? rev_get(dst, AGG_OTHER_SERVICE, strlen(AGG_OTHER_SERVICE),
+                                        AGG_OTHER_REVISION, strlen(AGG_OTHER_REVISION), &folded)
+                              : rev_get(dst, s->service, strlen(s->service), s->revision,
+                                        strlen(s->revision), &folded);
         if (rmap[i] < 0)
             goto out;
         if (s->overflow && !dst->revs[rmap[i]].overflow)
             dst->revs[rmap[i]].overflow = folded = true;
         if (rev_note(&dst->revs[rmap[i]], s->first_seen, s->last_seen, folded ? "" : s->location,
-                     folded ? "" : s->commit_sha, s->sha_ts))
+                     folded ? 0 : strlen(s->location), folded ? "" : s->commit_sha, s->sha_ts))
             goto out;
     }
     for (size_t i = 0; i < src->n_groups; i++) {

@@ -91,12 +91,18 @@ typedef struct agg_rev {
     fl_time last_seen;
     fl_time sha_ts;   /* timestamp the commit_sha came from (earliest wins) */
     bool overflow;    /* the pair every service x revision past the cap is counted in */
+    /* strlen of service, revision and location (derived, not state): the pair an entry names
+     * is checked by length and bytes, without a call (agg_rev_set_lengths). */
+    uint32_t service_n, revision_n, location_n;
     uint64_t graph_svc; /* agg_graph_service_hash of service; 0: not known (key cut, or read
                          * from a summary), the graph looks the name up */
 } agg_rev;
 
 /* Past max_revisions, further service x revision pairs are counted together under this pair
  * (the parentheses cannot occur in a Cloud Run service or revision name). */
+/* Sets service_n, revision_n and location_n from the strings (a NULL one counts 0). */
+void agg_rev_set_lengths(agg_rev *r);
+
 #define AGG_OTHER_SERVICE "(other services)"
 #define AGG_OTHER_REVISION "(other revisions)"
 #define AGG_OVERFLOW_GROUP "fp:overflow"

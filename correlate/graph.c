@@ -204,9 +204,8 @@ static uint64_t fnv_from(uint64_t h, const char *s, size_t n)
 }
 
 /* fl_hash64 of the trace id, seed 0x7ace, resumed after a remembered prefix when it matches. */
-static uint64_t trace_hash(hash_memo *m, const char *trace)
+static uint64_t trace_hash(hash_memo *m, const char *trace, size_t n)
 {
-    size_t n = strlen(trace);
     if (m->prefix_len && n >= m->prefix_len && memcmp(trace, m->prefix, m->prefix_len) == 0)
         return fnv_from(m->prefix_h, trace + m->prefix_len, n - m->prefix_len);
     const char *slash = memrchr(trace, '/', n);
@@ -253,17 +252,18 @@ int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_tim
         return 0;
     if (!*gp && !(*gp = agg_graph_new()))
         return FL_ENOMEM;
-    return agg_graph_add_hashed(gp, trace, service_hash(&(*gp)->memo, service), ts, latency_s);
+    return agg_graph_add_hashed(gp, trace, strlen(trace), service_hash(&(*gp)->memo, service), ts,
+                                latency_s);
 }
 
-int agg_graph_add_hashed(agg_graph **gp, const char *trace, uint64_t service_hash, fl_time ts,
-                         double latency_s)
+int agg_graph_add_hashed(agg_graph **gp, const char *trace, size_t trace_len,
+                         uint64_t service_hash, fl_time ts, double latency_s)
 {
-    if (!trace[0] || !ts)
+    if (!trace_len || !ts)
         return 0;
     if (!*gp && !(*gp = agg_graph_new()))
         return FL_ENOMEM;
-    uint64_t h = trace_hash(&(*gp)->memo, trace);
+    uint64_t h = trace_hash(&(*gp)->memo, trace, trace_len);
     fl_time end = ts + (latency_s > 0 ? (fl_time)(latency_s * FL_USEC_PER_SEC) : 0);
     return graph_put(*gp, h ? h : 1, service_hash, ts, end);
 }

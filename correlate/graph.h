@@ -24,9 +24,10 @@ typedef struct agg_graph agg_graph;
 /* Creates *gp on first use. Requests without a trace id or service are ignored. */
 int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_time ts,
                   double latency_s);
-/* The same with the service given by its agg_graph_service_hash (the caller knows it). */
-int agg_graph_add_hashed(agg_graph **gp, const char *trace, uint64_t service_hash, fl_time ts,
-                         double latency_s);
+/* The same with the service given by its agg_graph_service_hash and the trace id's length
+ * (the caller knows both). */
+int agg_graph_add_hashed(agg_graph **gp, const char *trace, size_t trace_len,
+                         uint64_t service_hash, fl_time ts, double latency_s);
 int agg_graph_merge(agg_graph **dst, const agg_graph *src);
 /* Adds one trace as read back from a summary (t->h != 0, t->n <= GRAPH_SVCS): the same as
  * merging a graph that holds it. */

@@ -227,6 +227,7 @@ static int read_agg(rd *r, fl_agg *a)
         x->last_seen = get_i64(r);
         x->sha_ts = get_i64(r);
         x->overflow = get_u32(r) != 0;
+        agg_rev_set_lengths(x);
     }
 
     if (!get_tag(r, "GRPS"))

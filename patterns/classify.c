@@ -328,7 +328,7 @@ size_t fl_classify_subject(const fl_entry *e, char *buf, size_t cap)
     if (cap < 2)
         return 0;
     size_t n;
-    size_t mlen = strlen(e->message);
+    size_t mlen = fl_entry_len(e, FL_KNOWN_MESSAGE, e->message);
     const char *s = message_subject(e->message, mlen, buf, cap - 1, &n);
     if (s != buf) {
         n = FL_MIN(n, cap - 1);
@@ -365,7 +365,8 @@ int fl_classify(const fl_rules *rules, fl_matcher *m, const fl_entry *e, fl_matc
         /* The common case: match the message in place, no copy. */
         size_t n;
         const char *s =
-            message_subject(e->message, strlen(e->message), m->subject, sizeof(m->subject), &n);
+            message_subject(e->message, fl_entry_len(e, FL_KNOWN_MESSAGE, e->message), m->subject,
+                            sizeof(m->subject), &n);
         return classify_subject(rules, m, s, n, gate, out);
     }
     size_t n = fl_classify_subject(e, m->subject, sizeof(m->subject));

@@ -285,6 +285,21 @@ static double latency_value(const char *p, size_t n)
 {
     if (n < 2 || n >= 40 || p[n - 1] != 's' || digit_value(p[0]) > 9)
         return -1;
+    /* The form Cloud Logging writes (a protobuf Duration: nanoseconds, "0.025804613s"): a few
+     * whole digits, '.', nine fraction digits; the same value the loops below compute, without
+     * them (this ran for every request, issue 15). */
+    uint32_t eight;
+    if (n >= 12 && n <= 20 && p[n - 11] == '.' && fl_digits8(p + n - 10, &eight) &&
+        digit_value(p[n - 2]) <= 9) {
+        uint64_t whole = 0;
+        for (const char *q = p; q < p + n - 11; q++) {
+            if (digit_value(*q) > 9)
+                return -1;
+            whole = whole * 10 + digit_value(*q);
+        }
+        uint64_t mant = (whole * 100000000 + eight) * 10 + digit_value(p[n - 2]);
+        return (double)mant / pow10_tab[9];
+    }
     const char *end = p + n - 1;
     uint64_t mant = 0;
     int digits = 0, frac = -1;
@@ -299,7 +314,6 @@ static double latency_value(const char *p, size_t n)
          * per digit (this loop was 0.3% of a run, issue 15). */
         const char *from = ++p;
         if (end - from <= 18 - digits) {
-            uint32_t eight;
             for (; end - p >= 8 && fl_digits8(p, &eight); p += 8)
                 mant = mant * 100000000 + eight;
             for (; p < end && digit_value(*p) <= 9; p++)
@@ -490,7 +504,7 @@ static int join_error_object(msg_join *j, const fl_slots *s, int stack, int type
 /* message: the primary text (textPayload, else jsonPayload.message / .msg / .event), then the
  * error detail structured loggers keep in fields of their own, each added unless already there
  * (see fl_entry.h and docs/loggers.md); audit entries fall back to status.message. */
-static int map_message(const fl_slots *s, fl_entry *e)
+static int map_message(const fl_slots *s, fl_entry *e, size_t *len)
 {
     const fl_slot *v = s->v;
     static const int text_ids[] = {FL_S_TEXT, FL_S_J_MESSAGE, FL_S_J_MSG, FL_S_J_EVENT};
@@ -502,10 +516,11 @@ static int map_message(const fl_slots *s, fl_entry *e)
                        nonempty(&v[FL_S_J_STACK]) || nonempty(&v[FL_S_J_STACKTRACE]) ||
                        nonempty(&v[FL_S_J_STACKTRACE_LC]));
     int rc = 0;
+    *len = 0;
     if (!has_detail) {
         /* The common case (request logs, plain lines): one copy, no scratch buffer. */
         if (m)
-            rc = set_str(e, &e->message, m);
+            rc = set_str_len(e, &e->message, m, len);
     } else {
         msg_join j = {e, 0, m != NULL};
         if (m)
@@ -532,9 +547,10 @@ static int map_message(const fl_slots *s, fl_entry *e)
         const fl_slot *st = first_nonempty(s, stack_ids, FL_ARRAY_LEN(stack_ids));
         if (rc == 0 && st)
             rc = join_slot(&j, st);
+        *len = j.len;
     }
     if (rc == 0 && !e->message[0] && v[FL_S_PROTO].t == FL_V_OBJ && v[FL_S_P_STATUS].t == FL_V_OBJ)
-        rc = set_str(e, &e->message, &v[FL_S_PS_MESSAGE]);
+        rc = set_str_len(e, &e->message, &v[FL_S_PS_MESSAGE], len);
     return rc;
 }
 
@@ -620,15 +636,32 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
 
 #define SET(field, slot)                                                                           \
     do {                                                                                           \
-        if ((rc = set_str(e, &e->field, &v[slot])) < 0)                                            \
+        if ((rc = set_str(e, &e->field, &v[slot])) < 0)                           \
             return rc;                                                                             \
     } while (0)
 #define SET_FIRST(field, ...)                                                                      \
     do {                                                                                           \
         static const int ids_[] = {__VA_ARGS__};                                                   \
         const fl_slot *f_ = first_nonempty(s, ids_, FL_ARRAY_LEN(ids_));                           \
-        if (f_ && (rc = set_str(e, &e->field, f_)) < 0)                                            \
+        if (f_ && (rc = set_str(e, &e->field, f_)) < 0)                           \
             return rc;                                                                             \
+    } while (0)
+    /* The same, noting the length for the consumers that compare the field (fl_entry_len). */
+#define SET_KNOWN(k, field, slot)                                                                  \
+    do {                                                                                           \
+        size_t n_ = 0;                                                                             \
+        if ((rc = set_str_len(e, &e->field, slot, &n_)) < 0)                                \
+            return rc;                                                                             \
+        fl_entry_note_len(e, k, e->field, n_);                                                     \
+    } while (0)
+#define SET_FIRST_KNOWN(k, field, ...)                                                             \
+    do {                                                                                           \
+        static const int ids_[] = {__VA_ARGS__};                                                   \
+        const fl_slot *f_ = first_nonempty(s, ids_, FL_ARRAY_LEN(ids_));                           \
+        size_t n_ = 0;                                                                             \
+        if (f_ && (rc = set_str_len(e, &e->field, f_, &n_)) < 0)                            \
+            return rc;                                                                             \
+        fl_entry_note_len(e, k, e->field, n_);                                                     \
     } while (0)
 
     size_t log_name_len = 0;
@@ -644,23 +677,29 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
         e->log_kind = FL_LOG_OTHER;
 
     SET(resource_type, FL_S_RES_TYPE);
-    SET_FIRST(service, FL_S_RL_SERVICE_NAME, FL_S_RL_FUNCTION_NAME, FL_S_RL_CONTAINER_NAME,
-              FL_S_RL_JOB_NAME, FL_S_RL_MODULE_ID, FL_S_RL_INSTANCE_ID);
-    SET_FIRST(revision, FL_S_RL_REVISION_NAME, FL_S_L_POD_HASH);
+    SET_FIRST_KNOWN(FL_KNOWN_SERVICE, service, FL_S_RL_SERVICE_NAME, FL_S_RL_FUNCTION_NAME,
+                    FL_S_RL_CONTAINER_NAME, FL_S_RL_JOB_NAME, FL_S_RL_MODULE_ID,
+                    FL_S_RL_INSTANCE_ID);
+    SET_FIRST_KNOWN(FL_KNOWN_REVISION, revision, FL_S_RL_REVISION_NAME, FL_S_L_POD_HASH);
     SET(configuration, FL_S_RL_CONFIGURATION_NAME);
-    SET_FIRST(location, FL_S_RL_LOCATION, FL_S_RL_REGION);
-    SET(project, FL_S_RL_PROJECT_ID);
+    SET_FIRST_KNOWN(FL_KNOWN_LOCATION, location, FL_S_RL_LOCATION, FL_S_RL_REGION);
+    SET_KNOWN(FL_KNOWN_PROJECT, project, &v[FL_S_RL_PROJECT_ID]);
 
-    if ((rc = map_message(s, e)) < 0)
+    size_t message_len;
+    if ((rc = map_message(s, e, &message_len)) < 0)
         return rc;
+    fl_entry_note_len(e, FL_KNOWN_MESSAGE, e->message, message_len);
 
     SET(insert_id, FL_S_INSERT_ID);
-    SET(trace, FL_S_TRACE);
+    SET_KNOWN(FL_KNOWN_TRACE, trace, &v[FL_S_TRACE]);
     /* Both readers fill a slot only under an object (json_internal.h): when labels,
      * httpRequest or protoPayload is not one, none of the slots under it is set, and their
      * fields keep the values fl_entry_clear gave them. Most entries lack one or two. */
+    if (v[FL_S_LABELS].t == FL_V_OBJ)
+        SET_KNOWN(FL_KNOWN_INSTANCE_ID, instance_id, &v[FL_S_L_INSTANCE_ID]);
+    else
+        fl_entry_note_len(e, FL_KNOWN_INSTANCE_ID, e->instance_id, 0);
     if (v[FL_S_LABELS].t == FL_V_OBJ) {
-        SET(instance_id, FL_S_L_INSTANCE_ID);
         SET(commit_sha, FL_S_L_COMMIT_SHA);
         SET(build_id, FL_S_L_BUILD_ID);
     }
@@ -700,13 +739,15 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
         return rc;
 #undef SET
 #undef SET_FIRST
+#undef SET_KNOWN
+#undef SET_FIRST_KNOWN
     fl_entry_finish(e);
     /* A plain line with no level at all that clearly reports an error (a traceback, a panic,
      * "Error: ...") is one: see fl_text_looks_error. */
     if (e->severity == FL_SEV_DEFAULT && e->message[0] &&
         (e->log_kind == FL_LOG_STDERR || e->log_kind == FL_LOG_STDOUT ||
          e->log_kind == FL_LOG_OTHER || e->log_kind == FL_LOG_VARLOG_SYSTEM) &&
-        fl_text_looks_error(e->message, strlen(e->message)))
+        fl_text_looks_error(e->message, message_len))
         e->severity = FL_SEV_ERROR;
     return 0;
 }

@@ -53,6 +53,7 @@ void fl_entry_clear(fl_entry *e)
     e->src_file = empty;
     e->src_line = 0;
     e->store_len = 0;
+    memset(e->known_at, 0, sizeof(e->known_at));
 }
 
 void fl_entry_free(fl_entry *e)
@@ -78,12 +79,42 @@ static void rebase(fl_entry *e, const char *old_base, char *new_base, size_t old
         if (old_base && *f >= old_base && *f < old_base + old_cap)
             *f = new_base + (*f - old_base);
     }
+    /* Noted lengths follow their strings; one left pointing at freed storage could match a
+     * later field that happens to land there. */
+    for (size_t k = 0; k < FL_KNOWN_COUNT; k++) {
+        const char *p = e->known_at[k];
+        if (old_base && p >= old_base && p < old_base + old_cap)
+            e->known_at[k] = new_base + (p - old_base);
+    }
+}
+
+/* The FL_KNOWN_* index of an entry's field, or -1. */
+static int known_index(const fl_entry *e, const char **field)
+{
+    if (field == &e->message)
+        return FL_KNOWN_MESSAGE;
+    if (field == &e->service)
+        return FL_KNOWN_SERVICE;
+    if (field == &e->revision)
+        return FL_KNOWN_REVISION;
+    if (field == &e->instance_id)
+        return FL_KNOWN_INSTANCE_ID;
+    if (field == &e->location)
+        return FL_KNOWN_LOCATION;
+    if (field == &e->project)
+        return FL_KNOWN_PROJECT;
+    if (field == &e->trace)
+        return FL_KNOWN_TRACE;
+    return -1;
 }
 
 int fl_entry_set(fl_entry *e, const char **field, const char *s, size_t n)
 {
+    int k = known_index(e, field);
     if (n == 0) {
         *field = empty;
+        if (k >= 0)
+            fl_entry_note_len(e, (fl_known_field)k, empty, 0);
         return 0;
     }
     size_t need = e->store_len + n + 1;
@@ -113,6 +144,8 @@ int fl_entry_set(fl_entry *e, const char **field, const char *s, size_t n)
     dst[n] = '\0';
     e->store_len += n + 1;
     *field = dst;
+    if (k >= 0)
+        fl_entry_note_len(e, (fl_known_field)k, dst, n);
     return 0;
 }
 
@@ -140,6 +173,10 @@ int fl_entry_copy(fl_entry *dst, const fl_entry *src)
         else
             *f = empty;
     }
+    for (size_t k = 0; k < FL_KNOWN_COUNT; k++)
+        dst->known_at[k] = in_store(src, src->known_at[k])
+                               ? store + (src->known_at[k] - src->store)
+                               : NULL;
     return 0;
 }
 

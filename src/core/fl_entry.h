@@ -49,6 +49,8 @@
 
 #include "fl_common.h"
 
+#include <string.h>
+
 #define FL_ENTRY_MAX_STORE (1024 * 1024)
 
 /* Cloud Logging severities, numeric as in the API. */
@@ -83,6 +85,19 @@ enum {
     FL_FIX_NUMBER = 1 << 3,    /* a number out of range (1e999) -> null */
     FL_FIX_TIMESTAMP = 1 << 4, /* timestamp present but not RFC 3339: ignored */
 };
+
+/* Fields whose length the producer notes (fl_entry_len): the ones compared or hashed for
+ * every entry (reassembly's source, the aggregate's revision, the dedup project, the trace). */
+typedef enum {
+    FL_KNOWN_MESSAGE,
+    FL_KNOWN_SERVICE,
+    FL_KNOWN_REVISION,
+    FL_KNOWN_INSTANCE_ID,
+    FL_KNOWN_LOCATION,
+    FL_KNOWN_PROJECT,
+    FL_KNOWN_TRACE,
+    FL_KNOWN_COUNT
+} fl_known_field;
 
 typedef struct fl_entry {
     fl_time ts;
@@ -123,6 +138,13 @@ typedef struct fl_entry {
     const char *src_file;
     uint64_t src_line;
 
+    /* Lengths of the FL_KNOWN_* fields as their producer noted them: known_n[k] holds while the
+     * field still points at known_at[k] (fl_entry_len), so a field assigned some other way (a
+     * test, a literal) is measured, never given a stale length. fl_entry_set and the JSON
+     * mapping note them; fl_entry_clear forgets them. */
+    const char *known_at[FL_KNOWN_COUNT];
+    uint32_t known_n[FL_KNOWN_COUNT];
+
     /* Storage behind the string fields. */
     char *store;
     size_t store_len;
@@ -136,6 +158,56 @@ void fl_entry_free(fl_entry *e);
 /* Copies s[0..n) into the entry's storage and points *field at it. field must be the address
  * of one of the entry's const char * members. Returns 0, FL_ENOMEM or FL_ETOOBIG. */
 int fl_entry_set(fl_entry *e, const char **field, const char *s, size_t n);
+/* The length of field s (which must be e's field k): the noted one, else strlen. Consumers
+ * that run for every entry use this instead of strlen or strcmp (issue 15). */
+static inline size_t fl_entry_len(const fl_entry *e, fl_known_field k, const char *s)
+{
+    return e->known_at[k] == s ? e->known_n[k] : strlen(s);
+}
+
+/* Notes that field k (pointing at s) is n bytes long. */
+static inline void fl_entry_note_len(fl_entry *e, fl_known_field k, const char *s, size_t n)
+{
+    e->known_at[k] = s;
+    e->known_n[k] = (uint32_t)n; /* the store is at most FL_ENTRY_MAX_STORE */
+}
+
+/* a[0..n) == b[0..n): inline word loads for the short strings compared per entry (a service,
+ * a revision name, a project), memcmp past 32 bytes. Both must have n readable bytes. */
+static inline bool fl_bytes_equal(const char *a, const char *b, size_t n)
+{
+    if (n > 32) /* long (an instance id): the library's vector compare */
+        return memcmp(a, b, n) == 0;
+    if (n > 16) { /* the first and last sixteen bytes, overlapping below 32 */
+        uint64_t x[4], y[4];
+        memcpy(&x[0], a, 16);
+        memcpy(&x[2], a + n - 16, 16);
+        memcpy(&y[0], b, 16);
+        memcpy(&y[2], b + n - 16, 16);
+        return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+    }
+    if (n >= 8) { /* two words, overlapping below 16 bytes */
+        uint64_t x, y, z, w;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&z, a + n - 8, 8);
+        memcpy(&w, b + n - 8, 8);
+        return x == y && z == w;
+    }
+    if (n >= 4) {
+        uint32_t x, y, z, w;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&z, a + n - 4, 4);
+        memcpy(&w, b + n - 4, 4);
+        return x == y && z == w;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* Deep copy (dst must be initialised; its previous content is replaced). */
 int fl_entry_copy(fl_entry *dst, const fl_entry *src);
 /* Normalisation after the fields are filled: DEFAULT severity is raised from json_level

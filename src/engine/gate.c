@@ -22,6 +22,7 @@ struct fl_gate {
     fl_time newest;   /* first pass: newest entry passing the other filters */
     uint64_t filtered_out, duplicates, unchecked;
     char project[128]; /* the smallest project id admitted: the same for any input order */
+    size_t project_len;
     /* The dedup set: key hashes, 0 marks a free slot. Grows by doubling up to the cap. */
     uint64_t *slots;
     size_t n_slots, n_keys;
@@ -279,10 +280,13 @@ bool fl_gate_admit(fl_gate *g, const fl_entry *e)
         g->duplicates++;
         return false;
     }
-    /* Usually the project already kept: strcmp says so before any strlen. */
-    if (e->project[0] && (!g->project[0] || strcmp(e->project, g->project) < 0) &&
-        strlen(e->project) < sizeof g->project)
-        snprintf(g->project, sizeof g->project, "%s", e->project);
+    /* Usually the project already kept: its length and bytes say so without a call. */
+    size_t pn = fl_entry_len(e, FL_KNOWN_PROJECT, e->project);
+    if (pn && !(pn == g->project_len && fl_bytes_equal(e->project, g->project, pn)) &&
+        (!g->project[0] || strcmp(e->project, g->project) < 0) && pn < sizeof g->project) {
+        memcpy(g->project, e->project, pn + 1);
+        g->project_len = pn;
+    }
     return true;
 }
 

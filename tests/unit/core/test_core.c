@@ -186,6 +186,80 @@ static void test_entry(void)
     fl_entry_free(&c);
 }
 
+/* The length of every FL_KNOWN_* field, through the fast path, equals strlen. */
+static void check_known(const fl_entry *e)
+{
+    const char *f[FL_KNOWN_COUNT] = {e->message,     e->service,  e->revision, e->instance_id,
+                                     e->location,    e->project,  e->trace};
+    for (int k = 0; k < FL_KNOWN_COUNT; k++)
+        CHECK_INT(fl_entry_len(e, (fl_known_field)k, f[k]), strlen(f[k]));
+}
+
+/* Noted lengths (issue 15: consumers compare by length, not strcmp): fl_entry_set notes them,
+ * they follow the storage when it moves and into a copy, and a field assigned directly, or
+ * cleared, is measured again rather than given a stale length. */
+static void test_entry_known_lengths(void)
+{
+    fl_entry e, c;
+    fl_entry_init(&e);
+    fl_entry_init(&c);
+    check_known(&e);
+    CHECK_INT(fl_entry_set(&e, &e.service, "checkout-api", 12), 0);
+    CHECK(e.known_at[FL_KNOWN_SERVICE] == e.service); /* noted: no strlen for it */
+    CHECK_INT(e.known_n[FL_KNOWN_SERVICE], 12);
+    const char *before = e.store;
+    char big[5000];
+    memset(big, 'x', sizeof big);
+    CHECK_INT(fl_entry_set(&e, &e.message, big, sizeof big), 0);
+    CHECK(e.store != before || e.store_cap >= sizeof big); /* the storage grew */
+    CHECK(e.known_at[FL_KNOWN_SERVICE] == e.service);       /* and the note followed it */
+    CHECK(e.known_at[FL_KNOWN_MESSAGE] == e.message);
+    CHECK_INT(fl_entry_len(&e, FL_KNOWN_MESSAGE, e.message), sizeof big);
+    CHECK_INT(fl_entry_set(&e, &e.trace, "", 0), 0);
+    CHECK(e.known_at[FL_KNOWN_TRACE] == e.trace);
+    check_known(&e);
+    /* A field assigned directly is measured: its old length is not reused. */
+    e.service = "api";
+    CHECK_INT(fl_entry_len(&e, FL_KNOWN_SERVICE, e.service), 3);
+    /* Fields outside FL_KNOWN_* are stored as before. */
+    CHECK_INT(fl_entry_set(&e, &e.http_url, "/x", 2), 0);
+    CHECK_STR(e.http_url, "/x");
+    CHECK_INT(fl_entry_set(&e, &e.revision, "checkout-api-00042-abc", 22), 0);
+    CHECK_INT(fl_entry_copy(&c, &e), 0);
+    CHECK(c.known_at[FL_KNOWN_REVISION] == c.revision);
+    CHECK(c.known_at[FL_KNOWN_MESSAGE] == c.message);
+    check_known(&c);
+    /* Cleared: every note is forgotten, so the next entry in this storage is never given the
+     * lengths of the last one (its fields land at the same addresses). */
+    fl_entry_clear(&e);
+    for (int k = 0; k < FL_KNOWN_COUNT; k++)
+        CHECK(e.known_at[k] == NULL);
+    check_known(&e);
+    fl_entry_free(&e);
+    fl_entry_free(&c);
+}
+
+/* fl_bytes_equal against memcmp for every length to 80 and a difference at every place (its
+ * word loads overlap differently by length). */
+static void test_bytes_equal(void)
+{
+    char a[96], b[96];
+    int wrong = 0;
+    for (size_t n = 0; n <= 80; n++) {
+        for (size_t i = 0; i < n; i++)
+            a[i] = b[i] = (char)('a' + i % 26);
+        if (!fl_bytes_equal(a, b, n))
+            wrong++;
+        for (size_t d = 0; d < n; d++) {
+            b[d] ^= 0x20;
+            if (fl_bytes_equal(a, b, n))
+                wrong++;
+            b[d] ^= 0x20;
+        }
+    }
+    CHECK_INT(wrong, 0);
+}
+
 static void test_severity(void)
 {
     CHECK_INT(fl_severity_parse("ERROR", 5), FL_SEV_ERROR);
@@ -370,6 +444,8 @@ int main(void)
     test_time();
     test_buf();
     test_entry();
+    test_entry_known_lengths();
+    test_bytes_equal();
     test_severity();
     test_alloc_failure();
     test_diag();

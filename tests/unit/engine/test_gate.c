@@ -120,8 +120,44 @@ static void test_dedup_cap(void)
     fl_gate_free(g);
 }
 
+/* The project reported is the smallest one admitted, whatever the order: checked by noted
+ * length and bytes first (issue 15), so a longer or shorter id sharing a prefix, and one set
+ * directly (no noted length), must still compare as strcmp does. */
+static void test_project(void)
+{
+    static const char *orders[][5] = {
+        {"prod-b", "prod-a2", "prod-a", "prod-ab", "prod-a"},
+        {"prod-a", "prod-ab", "prod-a2", "prod-b", "prod-a"},
+        {"prod-ab", "prod-a", "prod-b", "prod-a2", "prod-a"},
+    };
+    for (size_t o = 0; o < FL_ARRAY_LEN(orders); o++)
+        for (int direct = 0; direct < 2; direct++) {
+            fl_filter_spec spec = {.no_dedup = true};
+            fl_gate *g;
+            char err[256];
+            CHECK_INT(fl_gate_new(&g, &spec, err, sizeof err), 0);
+            fl_entry e;
+            fl_entry_init(&e);
+            for (size_t i = 0; i < 5; i++) {
+                entry(&e, "api", "api-1", 500, "x", "2026-01-01T10:00:00Z");
+                if (direct)
+                    e.project = orders[o][i];
+                else
+                    fl_entry_set(&e, &e.project, orders[o][i], strlen(orders[o][i]));
+                CHECK(fl_gate_admit(g, &e));
+            }
+            fl_input_summary in;
+            memset(&in, 0, sizeof in);
+            fl_gate_annotate(g, &in);
+            CHECK_STR(in.project, "prod-a");
+            fl_entry_free(&e);
+            fl_gate_free(g);
+        }
+}
+
 int main(void)
 {
+    test_project();
     test_durations();
     test_filter();
     test_dedup_cap();

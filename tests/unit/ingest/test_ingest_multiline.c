@@ -127,6 +127,9 @@ static void test_python_both_orders(void)
             CHECK_STR(e.instance_id, "i1");
             CHECK_STR(e.revision, "api-00002-abc");
             CHECK_INT(e.src_line, 7); /* newest first: the Traceback line is line 7 */
+            /* the joined message's length is noted (consumers do not strlen it again) */
+            CHECK(e.known_at[FL_KNOWN_MESSAGE] == e.message);
+            CHECK_INT(e.known_n[FL_KNOWN_MESSAGE], strlen(e.message));
             char ts[40];
             CHECK_STR(fl_time_format(e.ts, true, ts, sizeof(ts)), "2026-11-20T10:00:00.200100Z");
         }
@@ -400,8 +403,31 @@ static void test_interleaved_instances(void)
     }
 }
 
+/* Runs are found by a digest of the source (lengths and last bytes of the names, issue 15):
+ * instances whose ids agree in length and last eight bytes still keep their traces apart,
+ * because the names decide once the digests agree. */
+static void test_same_digest_instances(void)
+{
+    static const line ls[] = {
+        {"00a8f322aaaaaaaa-tail8888", "stderr", 100, NULL, "Traceback (most recent call last):"},
+        {"00a8f322bbbbbbbb-tail8888", "stderr", 110, NULL, "  File \"/app/b.py\", line 9, in g"},
+        {"00a8f322aaaaaaaa-tail8888", "stderr", 120, NULL, "  File \"/app/a.py\", line 1, in f"},
+        {"00a8f322bbbbbbbb-tail8888", "stderr", 130, NULL, "ValueError: b"},
+        {"00a8f322aaaaaaaa-tail8888", "stderr", 140, NULL, "KeyError: 'id'"},
+    };
+    for (int rev = 0; rev < 2; rev++) {
+        write_lines("digest.ndjson", ls, FL_ARRAY_LEN(ls), rev);
+        tu_result *r = read_ml("digest.ndjson", false);
+        CHECK_INT(r->n, 2);
+        CHECK(strstr(r->messages, "Traceback (most recent call last):\n  File \"/app/a.py\", "
+                                  "line 1, in f\nKeyError: 'id'") != NULL);
+        CHECK(strstr(r->messages, "  File \"/app/b.py\", line 9, in g\nValueError: b") != NULL);
+    }
+}
+
 int main(void)
 {
+    test_same_digest_instances();
     test_whole_traces_not_glued();
     test_interleaved_instances();
     test_python_both_orders();
