@@ -241,8 +241,8 @@ static inline long rev_get(fl_agg *a, const char *service, size_t ns, const char
         memcpy(&tail, revision, nr);
     uint32_t *hint = &a->rev_hint[((tail ^ nr) * UINT64_C(0x9e3779b97f4a7c15)) >> 58];
     const agg_rev *r = *hint < a->n_revs ? &a->revs[*hint] : NULL;
-    if (r && r->revision_n == nr && r->service_n == ns && fl_bytes_equal(r->revision, revision, nr) &&
-        fl_bytes_equal(r->service, service, ns)) {
+    if (r && r->revision_n == nr && r->service_n == ns &&
+        fl_bytes_equal(r->revision, revision, nr) && fl_bytes_equal(r->service, service, ns)) {
         *folded = a->revs[*hint].overflow;
         return (long)*hint;
     }
@@ -268,8 +268,8 @@ void agg_rev_set_lengths(agg_rev *r)
 
 /* Merges what one observation says about a revision: time span, and the location (nl bytes)
  * and commit_sha of its earliest observation that has them (ties: smallest value). */
-static inline int rev_note(agg_rev *r, fl_time first, fl_time last, const char *location,
-                           size_t nl, const char *sha, fl_time sha_ts)
+static inline int rev_note(agg_rev *r, fl_time first, fl_time last, const char *location, size_t nl,
+                           const char *sha, fl_time sha_ts)
 {
     if (first && (!r->first_seen || first < r->first_seen))
         r->first_seen = first;
@@ -1018,11 +1018,10 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         /* The pair found is this entry's service (unless folded, or its key was cut), whose
          * hash it keeps: no lookup by name for every request (issue 15). */
         const agg_rev *r = ri >= 0 && !a->revs[ri].overflow ? &a->revs[ri] : NULL;
-        if (r && r->graph_svc
-                ? agg_graph_add_hashed(&a->graph, e->trace,
-                                       fl_entry_len(e, FL_KNOWN_TRACE, e->trace), r->graph_svc,
-                                       e->ts, e->latency_s)
-                : agg_graph_add(&a->graph, e->trace, e->service, e->ts, e->latency_s))
+        if (r && r->graph_svc ? agg_graph_add_hashed(&a->graph, e->trace,
+                                                     fl_entry_len(e, FL_KNOWN_TRACE, e->trace),
+                                                     r->graph_svc, e->ts, e->latency_s)
+                              : agg_graph_add(&a->graph, e->trace, e->service, e->ts, e->latency_s))
             return FL_ENOMEM;
     }
     int64_t minute = minute_of(e->ts);

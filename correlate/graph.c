@@ -256,8 +256,8 @@ int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_tim
                                 latency_s);
 }
 
-int agg_graph_add_hashed(agg_graph **gp, const char *trace, size_t trace_len,
-                         uint64_t service_hash, fl_time ts, double latency_s)
+int agg_graph_add_hashed(agg_graph **gp, const char *trace, size_t trace_len, uint64_t service_hash,
+                         fl_time ts, double latency_s)
 {
     if (!trace_len || !ts)
         return 0;

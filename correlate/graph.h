@@ -26,8 +26,8 @@ int agg_graph_add(agg_graph **gp, const char *trace, const char *service, fl_tim
                   double latency_s);
 /* The same with the service given by its agg_graph_service_hash and the trace id's length
  * (the caller knows both). */
-int agg_graph_add_hashed(agg_graph **gp, const char *trace, size_t trace_len,
-                         uint64_t service_hash, fl_time ts, double latency_s);
+int agg_graph_add_hashed(agg_graph **gp, const char *trace, size_t trace_len, uint64_t service_hash,
+                         fl_time ts, double latency_s);
 int agg_graph_merge(agg_graph **dst, const agg_graph *src);
 /* Adds one trace as read back from a summary (t->h != 0, t->n <= GRAPH_SVCS): the same as
  * merging a graph that holds it. */

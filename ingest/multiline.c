@@ -176,8 +176,8 @@ static bool eligible(const fl_entry *e)
 }
 
 /* One field of two entries is the same string: lengths, then the bytes. */
-static inline bool same_field(const fl_entry *a, const fl_entry *b, fl_known_field k,
-                              const char *x, const char *y)
+static inline bool same_field(const fl_entry *a, const fl_entry *b, fl_known_field k, const char *x,
+                              const char *y)
 {
     size_t n = fl_entry_len(a, k, x);
     return n == fl_entry_len(b, k, y) && fl_bytes_equal(x, y, n);
@@ -185,7 +185,8 @@ static inline bool same_field(const fl_entry *a, const fl_entry *b, fl_known_fie
 
 static bool same_source(const fl_entry *a, const fl_entry *b)
 {
-    return a->log_kind == b->log_kind && same_field(a, b, FL_KNOWN_SERVICE, a->service, b->service) &&
+    return a->log_kind == b->log_kind &&
+           same_field(a, b, FL_KNOWN_SERVICE, a->service, b->service) &&
            same_field(a, b, FL_KNOWN_REVISION, a->revision, b->revision) &&
            same_field(a, b, FL_KNOWN_INSTANCE_ID, a->instance_id, b->instance_id);
 }
@@ -210,7 +211,8 @@ static uint64_t source_key(const fl_entry *e)
     size_t ns = fl_entry_len(e, FL_KNOWN_SERVICE, e->service);
     size_t nr = fl_entry_len(e, FL_KNOWN_REVISION, e->revision);
     size_t ni = fl_entry_len(e, FL_KNOWN_INSTANCE_ID, e->instance_id);
-    uint64_t k = (uint64_t)e->log_kind ^ (uint64_t)ns << 8 ^ (uint64_t)nr << 24 ^ (uint64_t)ni << 40;
+    uint64_t k =
+        (uint64_t)e->log_kind ^ (uint64_t)ns << 8 ^ (uint64_t)nr << 24 ^ (uint64_t)ni << 40;
     k ^= tail8(e->instance_id, ni) * UINT64_C(0x9e3779b97f4a7c15);
     k ^= tail8(e->revision, nr) * UINT64_C(0xc2b2ae3d27d4eb4f);
     k ^= tail8(e->service, ns) * UINT64_C(0x165667b19e3779f9);

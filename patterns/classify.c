@@ -364,9 +364,8 @@ int fl_classify(const fl_rules *rules, fl_matcher *m, const fl_entry *e, fl_matc
     if (e->message[0] && !is_audit(e)) {
         /* The common case: match the message in place, no copy. */
         size_t n;
-        const char *s =
-            message_subject(e->message, fl_entry_len(e, FL_KNOWN_MESSAGE, e->message), m->subject,
-                            sizeof(m->subject), &n);
+        const char *s = message_subject(e->message, fl_entry_len(e, FL_KNOWN_MESSAGE, e->message),
+                                        m->subject, sizeof(m->subject), &n);
         return classify_subject(rules, m, s, n, gate, out);
     }
     size_t n = fl_classify_subject(e, m->subject, sizeof(m->subject));

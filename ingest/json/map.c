@@ -636,21 +636,21 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
 
 #define SET(field, slot)                                                                           \
     do {                                                                                           \
-        if ((rc = set_str(e, &e->field, &v[slot])) < 0)                           \
+        if ((rc = set_str(e, &e->field, &v[slot])) < 0)                                            \
             return rc;                                                                             \
     } while (0)
 #define SET_FIRST(field, ...)                                                                      \
     do {                                                                                           \
         static const int ids_[] = {__VA_ARGS__};                                                   \
         const fl_slot *f_ = first_nonempty(s, ids_, FL_ARRAY_LEN(ids_));                           \
-        if (f_ && (rc = set_str(e, &e->field, f_)) < 0)                           \
+        if (f_ && (rc = set_str(e, &e->field, f_)) < 0)                                            \
             return rc;                                                                             \
     } while (0)
     /* The same, noting the length for the consumers that compare the field (fl_entry_len). */
 #define SET_KNOWN(k, field, slot)                                                                  \
     do {                                                                                           \
         size_t n_ = 0;                                                                             \
-        if ((rc = set_str_len(e, &e->field, slot, &n_)) < 0)                                \
+        if ((rc = set_str_len(e, &e->field, slot, &n_)) < 0)                                       \
             return rc;                                                                             \
         fl_entry_note_len(e, k, e->field, n_);                                                     \
     } while (0)
@@ -659,7 +659,7 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
         static const int ids_[] = {__VA_ARGS__};                                                   \
         const fl_slot *f_ = first_nonempty(s, ids_, FL_ARRAY_LEN(ids_));                           \
         size_t n_ = 0;                                                                             \
-        if (f_ && (rc = set_str_len(e, &e->field, f_, &n_)) < 0)                            \
+        if (f_ && (rc = set_str_len(e, &e->field, f_, &n_)) < 0)                                   \
             return rc;                                                                             \
         fl_entry_note_len(e, k, e->field, n_);                                                     \
     } while (0)

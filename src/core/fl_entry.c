@@ -174,9 +174,8 @@ int fl_entry_copy(fl_entry *dst, const fl_entry *src)
             *f = empty;
     }
     for (size_t k = 0; k < FL_KNOWN_COUNT; k++)
-        dst->known_at[k] = in_store(src, src->known_at[k])
-                               ? store + (src->known_at[k] - src->store)
-                               : NULL;
+        dst->known_at[k] =
+            in_store(src, src->known_at[k]) ? store + (src->known_at[k] - src->store) : NULL;
     return 0;
 }
 

@@ -189,8 +189,8 @@ static void test_entry(void)
 /* The length of every FL_KNOWN_* field, through the fast path, equals strlen. */
 static void check_known(const fl_entry *e)
 {
-    const char *f[FL_KNOWN_COUNT] = {e->message,     e->service,  e->revision, e->instance_id,
-                                     e->location,    e->project,  e->trace};
+    const char *f[FL_KNOWN_COUNT] = {e->message,  e->service, e->revision, e->instance_id,
+                                     e->location, e->project, e->trace};
     for (int k = 0; k < FL_KNOWN_COUNT; k++)
         CHECK_INT(fl_entry_len(e, (fl_known_field)k, f[k]), strlen(f[k]));
 }
@@ -212,7 +212,7 @@ static void test_entry_known_lengths(void)
     memset(big, 'x', sizeof big);
     CHECK_INT(fl_entry_set(&e, &e.message, big, sizeof big), 0);
     CHECK(e.store != before || e.store_cap >= sizeof big); /* the storage grew */
-    CHECK(e.known_at[FL_KNOWN_SERVICE] == e.service);       /* and the note followed it */
+    CHECK(e.known_at[FL_KNOWN_SERVICE] == e.service);      /* and the note followed it */
     CHECK(e.known_at[FL_KNOWN_MESSAGE] == e.message);
     CHECK_INT(fl_entry_len(&e, FL_KNOWN_MESSAGE, e.message), sizeof big);
     CHECK_INT(fl_entry_set(&e, &e.trace, "", 0), 0);

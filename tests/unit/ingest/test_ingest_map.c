@@ -101,8 +101,8 @@ static void check_expect(const expect *x, const fl_entry *e)
  * joined error message, the audit status fallback, a Pub/Sub envelope, reassembly). */
 static void check_noted(const fl_entry *e)
 {
-    const char *f[FL_KNOWN_COUNT] = {e->message,  e->service,  e->revision, e->instance_id,
-                                     e->location, e->project,  e->trace};
+    const char *f[FL_KNOWN_COUNT] = {e->message,  e->service, e->revision, e->instance_id,
+                                     e->location, e->project, e->trace};
     for (int k = 0; k < FL_KNOWN_COUNT; k++) {
         if (e->known_at[k] != f[k])
             fprintf(stderr, "field %d (\"%.40s\") has no noted length\n", k, f[k]);
