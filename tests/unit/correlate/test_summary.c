@@ -373,15 +373,11 @@ static void test_layout_unchanged(void)
         const char *name;
         size_t size, expected;
     } t[] = {
-        {"struct fl_agg", sizeof(struct fl_agg), 1344},
-        {"agg_rev", sizeof(agg_rev), 80},
-        {"agg_group", sizeof(agg_group), 448},
-        {"agg_sample", sizeof(agg_sample), 48},
-        {"agg_field", sizeof(agg_field), 48},
-        {"agg_cell", sizeof(agg_cell), 48},
+        {"struct fl_agg", sizeof(struct fl_agg), 1344}, {"agg_rev", sizeof(agg_rev), 80},
+        {"agg_group", sizeof(agg_group), 448},         {"agg_sample", sizeof(agg_sample), 48},
+        {"agg_field", sizeof(agg_field), 48},          {"agg_cell", sizeof(agg_cell), 48},
         {"agg_fcell", sizeof(agg_fcell), 16},
-        {"fl_change", sizeof(fl_change), 720},
-        {"fl_diag", sizeof(fl_diag), 128},
+        {"fl_change", sizeof(fl_change), 720},         {"fl_diag", sizeof(fl_diag), 128},
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(t); i++) {
         if (t[i].size != t[i].expected)
