@@ -136,8 +136,9 @@ static void test_handover_aggregates(void)
         fl_result_free(res);
         fl_diag_free(&diag);
     }
-    printf("hand-over after every batch: %llu batches, %zu aggregates made; at 512: %zu\n",
-           (unsigned long long)c[0].batches, c[0].aggregates, c[1].aggregates);
+    printf("hand-over after every batch: %llu batches, %zu aggregates made; at 512: %zu (%zu "
+           "sleeps of a worker)\n",
+           (unsigned long long)c[0].batches, c[0].aggregates, c[1].aggregates, c[1].sleeps);
     CHECK(c[0].batches >= 15);
     CHECK(requests[0] > 10000);
     CHECK(requests[0] == requests[1]); /* the hand-overs lose and double nothing */
