@@ -603,16 +603,23 @@ int fl_pipeline_aggregate(const char *const *inputs, size_t n_inputs,
         fl_matcher_free(workers[i].matcher);
         workers[i].matcher = NULL;
     }
-    /* With one thread main_agg holds only the changes: merge it into the worker's aggregate
-     * (already the size of the input's span) rather than the other way round, one copy fewer
-     * at the peak. Worker aggregates of a parallel run hold at most HANDOVER_BATCHES batches
-     * each: they go into main_agg. The merge is order-independent. */
-    if (n_workers == 1) {
-        if ((rc = fl_agg_merge(workers[0].agg, main_agg)) != 0)
+    /* The aggregates go into the one that counted the most entries (with one thread the
+     * worker's, which already spans the input; main_agg holds the changes and, with more, what
+     * workers handed over): the smaller ones are copied, and no call-graph table (0.9 MiB) is
+     * made and filled for a destination that was empty. The merge is order-independent. */
+    fl_agg *dst = main_agg;
+    int from = -1;
+    for (int i = 0; i < n_workers; i++)
+        if (workers[i].agg && fl_agg_entries(workers[i].agg) > fl_agg_entries(dst)) {
+            dst = workers[i].agg;
+            from = i;
+        }
+    if (from >= 0) {
+        if ((rc = fl_agg_merge(dst, main_agg)) != 0)
             goto oom;
         fl_agg_free(main_agg);
-        main_agg = workers[0].agg;
-        workers[0].agg = NULL;
+        main_agg = dst;
+        workers[from].agg = NULL;
     }
     for (int i = 0; i < n_workers; i++) {
         if (!workers[i].agg)
