@@ -24,6 +24,9 @@ typedef struct fl_pipeline_opts {
      * and fl_pipeline_report copies it into the result's input summary; summaries carry it
      * between the two. NULL: not kept (fl_pipeline_run keeps its own). */
     fl_input_summary *gate_summary;
+    /* With two or more threads, batches a worker counts before it hands its aggregate over to
+     * the shared one; 0: 512 (about 128 MiB). For tests. */
+    size_t handover_batches;
 } fl_pipeline_opts;
 
 /* Directory of the built-in rules: override when set and non-empty (the CLI passes
@@ -54,5 +57,15 @@ void fl_pipeline_put_gate(const fl_input_summary *gate, fl_input_summary *in);
  * (bad rules: FL_EINVAL/FL_EPARSE; no readable input: FL_ENOTFOUND). */
 int fl_pipeline_run(const char *const *inputs, size_t n_inputs, const fl_pipeline_opts *opts,
                     fl_diag *diag, fl_result **out, char *errbuf, size_t errlen);
+
+/* What the workers of the last run with two or more threads did, for tests that count what
+ * a run costs rather than time it. Not for concurrent runs. */
+typedef struct fl_pipeline_counts {
+    uint64_t batches; /* batches read */
+    size_t sleeps;    /* waits of a worker for work (each a sleep and a wake-up) */
+    size_t aggregates; /* made by the workers (one each, and one after each hand-over that
+                        * another batch followed) */
+} fl_pipeline_counts;
+void fl_pipeline_last_counts(fl_pipeline_counts *out);
 
 #endif

@@ -6,7 +6,10 @@
  * - the call graph's slot table faulted in twice per page (calloc's fresh pages map the shared
  *   zero page on the first read, and the write after it replaces that page with a TLB flush):
  *   now once. Run with MALLOC_PERTURB_=0 (meson sets it otherwise, and a perturbed malloc
- *   writes every page it hands out, which hides the double fault). */
+ *   writes every page it hands out, which hides the double fault);
+ * - a fresh aggregate after every hand-over to the shared one, also after the last batch
+ *   (each a 0.9 MiB call-graph table: ~300 page faults, then merged empty), and one per worker
+ *   made up front by the main thread: now each is made when its worker has a batch to count. */
 #include "fl_pipeline.h"
 #include "fl_test.h"
 #include "graph.h"
@@ -100,6 +103,51 @@ static void test_graph_faults(void)
     agg_graph_free(g);
 }
 
+/* Requests seen by the revisions of a result. */
+static uint64_t requests_of(const fl_result *res)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < res->n_revisions; i++)
+        n += res->revisions[i].requests;
+    return n;
+}
+
+static void test_handover_aggregates(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/requests.ndjson", dir);
+    write_requests(path, 4 << 20);
+    const char *inputs[] = {path};
+    uint64_t requests[2] = {0, 0};
+    fl_pipeline_counts c[2];
+    for (int k = 0; k < 2; k++) { /* hand-over after every batch, then at the usual 512 */
+        fl_pipeline_opts o;
+        memset(&o, 0, sizeof o);
+        o.threads = 2;
+        o.handover_batches = k == 0 ? 1 : 0;
+        fl_diag diag;
+        fl_diag_init(&diag);
+        fl_result *res = NULL;
+        char err[256] = "";
+        CHECK_INT(fl_pipeline_run(inputs, 1, &o, &diag, &res, err, sizeof err), 0);
+        fl_pipeline_last_counts(&c[k]);
+        if (res)
+            requests[k] = requests_of(res);
+        fl_result_free(res);
+        fl_diag_free(&diag);
+    }
+    printf("hand-over after every batch: %llu batches, %zu aggregates made; at 512: %zu (%zu "
+           "sleeps of a worker)\n",
+           (unsigned long long)c[0].batches, c[0].aggregates, c[1].aggregates, c[1].sleeps);
+    CHECK(c[0].batches >= 15);
+    CHECK(requests[0] > 10000);
+    CHECK(requests[0] == requests[1]); /* the hand-overs lose and double nothing */
+    /* One per batch: none made up front, none after the last hand-over (batches + 2 before). */
+    CHECK(c[0].aggregates <= c[0].batches);
+    CHECK(c[1].aggregates >= 1 && c[1].aggregates <= 2); /* one per worker that counted */
+    unlink(path);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -108,6 +156,7 @@ int main(void)
     }
     test_graph_faults();
     test_release_calls();
+    test_handover_aggregates();
     rmdir(dir);
     return fl_test_done();
 }
