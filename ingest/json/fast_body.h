@@ -34,10 +34,34 @@ static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(special_bits
 }
 #endif
 
-/* The first byte in [p, end) that a string scan must look at, or end. base: where the document
- * starts (a vector may be read anywhere in [base, end)). */
+/* plain_run's end: fewer bytes than a vector are left (the end of a buffer, rare in the batch
+ * readers, which parse where the bytes lie). Out of line, so that the string scans do not set
+ * up its operands before every string. */
+static __attribute__((noinline)) FP_TARGET const char *FPN(plain_tail)(const fp *f, const char *p,
+                                                                       const char *end)
+{
+#ifdef FP_VEC
+    const char *base = f->base;
+    /* Look at the vector that ends at end, without the bits of the bytes before p. */
+    if (p < end && end - base >= FP_VEC) {
+        unsigned bits = FPN(special_bits)(end - FP_VEC) >> (FP_VEC - (end - p));
+        return bits ? p + __builtin_ctz(bits) : end;
+    }
+#else
+    (void)f;
+#endif
+    for (; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+    }
+    return p;
+}
+
+/* The first byte in [p, end) that a string scan must look at, or end (a vector may be read
+ * anywhere in [f->base, end)). */
 static inline __attribute__((always_inline)) FP_TARGET const char *
-FPN(plain_run)(const char *base, const char *p, const char *end)
+FPN(plain_run)(const fp *f, const char *p, const char *end)
 {
 #ifdef FP_VEC
     for (; end - p >= FP_VEC; p += FP_VEC) {
@@ -45,19 +69,65 @@ FPN(plain_run)(const char *base, const char *p, const char *end)
         if (bits)
             return p + __builtin_ctz(bits);
     }
-    /* Fewer bytes than a vector are left: look at the vector that ends at end, without the
-     * bits of the bytes before p. */
-    if (p < end && end - base >= FP_VEC) {
-        unsigned bits = FPN(special_bits)(end - FP_VEC) >> (FP_VEC - (end - p));
-        return bits ? p + __builtin_ctz(bits) : end;
-    }
 #undef FP_VEC
 #endif
-    for (; p < end; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-            break;
+    return FPN(plain_tail)(f, p, end);
+}
+
+/* A byte other than the closing quote that a string scan stopped at (p < end): an escape, a
+ * control byte or UTF-8. Returns the position after the escape, or after the run of UTF-8
+ * sequences there; NULL on an error, noted at f->p. Out of line: most strings have none, and
+ * the checks below cost registers and set-up in the hot loop. */
+static __attribute__((noinline)) FP_TARGET const char *FPN(str_special)(fp *f, const char *p,
+                                                                        const char *end)
+{
+    unsigned char c = (unsigned char)*p;
+    if (c == '\\') {
+        if (end - p < 2) {
+            f->p = p;
+            return fail(f, "premature end of input"), NULL;
+        }
+        char e = p[1];
+        if (e == 'u') {
+            int v = hex4(p + 2, end);
+            if (v < 0) {
+                f->p = p;
+                return fail(f, "invalid escape"), NULL;
+            }
+            if (v >= 0xD800 && v <= 0xDBFF) {
+                int lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 8, end) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    f->p = p;
+                    return fail(f, "invalid Unicode surrogate escape"), NULL;
+                }
+                return p + 12;
+            }
+            if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
+                f->p = p;
+                return fail(f, v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed"),
+                       NULL;
+            }
+            return p + 6;
+        }
+        if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
+            e == 't')
+            return p + 2;
+        f->p = p;
+        return fail(f, "invalid escape"), NULL;
     }
+    if (c < 0x20) {
+        f->p = p;
+        return fail(f, c == '\n' ? "unexpected newline" : "control character"), NULL;
+    }
+    /* Non-ASCII text comes in runs: take them here rather than one call per character. */
+    do {
+        int k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+        if (!k) {
+            f->p = p;
+            return fail(f, "invalid UTF-8"), NULL;
+        }
+        p += k;
+    } while (p < end && (unsigned char)*p >= 0x80);
     return p;
 }
 
@@ -73,62 +143,17 @@ FPN(scan_str)(fp *f, const char *p, const char *end, const char **body, size_t *
     *esc = false;
     *body = p;
     for (;;) {
-        p = FPN(plain_run)(f->base, p, end);
+        p = FPN(plain_run)(f, p, end);
         if (p >= end) {
             f->p = p;
             return fail(f, "premature end of input"), NULL;
         }
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
+        if (*p == '"')
             break;
-        if (c == '\\') {
-            has_esc = true;
-            if (end - p < 2) {
-                f->p = p;
-                return fail(f, "premature end of input"), NULL;
-            }
-            char e = p[1];
-            if (e == 'u') {
-                int v = hex4(p + 2, end);
-                if (v < 0) {
-                    f->p = p;
-                    return fail(f, "invalid escape"), NULL;
-                }
-                if (v >= 0xD800 && v <= 0xDBFF) {
-                    int lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 8, end) : -1;
-                    if (lo < 0xDC00 || lo > 0xDFFF) {
-                        f->p = p;
-                        return fail(f, "invalid Unicode surrogate escape"), NULL;
-                    }
-                    p += 12;
-                } else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
-                    f->p = p;
-                    return fail(f,
-                                v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed"),
-                           NULL;
-                } else {
-                    p += 6;
-                }
-            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
-                       e == 'r' || e == 't') {
-                p += 2;
-            } else {
-                f->p = p;
-                return fail(f, "invalid escape"), NULL;
-            }
-        } else if (c < 0x20) {
-            f->p = p;
-            return fail(f, c == '\n' ? "unexpected newline" : "control character"), NULL;
-        } else if (c >= 0x80) {
-            int k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
-            if (!k) {
-                f->p = p;
-                return fail(f, "invalid UTF-8"), NULL;
-            }
-            p += k;
-        } else {
-            p++;
-        }
+        has_esc |= *p == '\\';
+        p = FPN(str_special)(f, p, end);
+        if (!p)
+            return NULL;
     }
     *n = (size_t)(p - *body);
     *esc = has_esc;
@@ -244,17 +269,29 @@ after:
 
 static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth);
 
+/* The string value of a mapped key, p just past its opening quote: the position after it,
+ * or NULL on an error (noted at f->p). */
+static inline __attribute__((always_inline)) FP_TARGET const char *
+FPN(capture_str)(fp *f, const char *p, const char *end, fl_slot *v, int slot)
+{
+    const char *body;
+    size_t n;
+    bool esc;
+    p = FPN(scan_str)(f, p, end, &body, &n, &esc);
+    if (!p)
+        return NULL;
+    v[slot].p = body;
+    v[slot].n = n;
+    v[slot].t = esc ? FL_V_STR_ESC : FL_V_STR;
+    return p;
+}
+
 /* The value of a mapped key at p (end: f->end): its type and where it is. Returns the
  * position after the value, or NULL on an error (noted at f->p). */
 static inline __attribute__((always_inline)) FP_TARGET const char *
 FPN(capture)(fp *f, const char *p, const char *end, fl_slot *v, int slot, int depth)
 {
-    /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set
-     * while the slot itself is unset (an object slot is marked only once it has been read),
-     * so the usual first sight of a key has nothing to forget. */
-    if (v[slot].t != FL_V_NONE)
-        for (int i = slot; i <= fl_slot_defs[slot].last; i++)
-            v[i].t = FL_V_NONE;
+    slot_forget(v, slot);
     /* Blanks before the value are rare (a remembered key's pattern takes those after the
      * colon), so they are looked for only when the value does not start right here. No depth
      * check: a mapped key is at most MAPPED_DEPTH deep, far below the limit. */
@@ -266,18 +303,8 @@ FPN(capture)(fp *f, const char *p, const char *end, fl_slot *v, int slot, int de
             return fail(f, "unexpected end of input"), NULL;
     }
     char c = *p;
-    if (c == '"') {
-        const char *body;
-        size_t n;
-        bool esc;
-        p = FPN(scan_str)(f, p + 1, end, &body, &n, &esc);
-        if (!p)
-            return NULL;
-        v[slot].p = body;
-        v[slot].n = n;
-        v[slot].t = esc ? FL_V_STR_ESC : FL_V_STR;
-        return p;
-    }
+    if (c == '"')
+        return FPN(capture_str)(f, p + 1, end, v, slot);
     f->p = p;
     if (c == '{') {
         int rc = fl_slot_defs[slot].last > slot ? FPN(parse_object)(f, slot, depth)
@@ -360,11 +387,13 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
         size_t n;
         bool esc;
         int slot = -1;
+        bool str_open = false; /* p is past the opening quote of a string value */
         const key_way *hit = kp < kp_end && end - p >= 32 ? FPN(predict)(kp, p) : NULL;
         if (hit) {
             slot = hit->slot;
-            p += hit->len; /* past the colon and the blanks after it */
+            p += hit->len; /* past the colon and the blanks after it, or the value's quote */
             f->lines += hit->lines;
+            str_open = hit->str;
         } else {
             const char *start = p;
             uint64_t lines_before = f->lines;
@@ -395,13 +424,28 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
             const char *q = p;
             while (q < end && *q == ' ' && q - start < 32)
                 q++;
-            if (!esc && kp < kp_end && q - start <= 32)
-                learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before);
+            /* A string value's opening quote goes in too when it fits: a hit then says what
+             * the value is, and its scan starts at once. (p stays before the quote here.) */
+            if (!esc && kp < kp_end) {
+                if (q < end && *q == '"' && q + 1 - start <= 32)
+                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before, true);
+                else if (q - start <= 32)
+                    learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before, false);
+            }
         }
         first = false;
         if (kp)
             kp++;
-        if (slot >= 0) {
+        if (str_open) {
+            if (slot >= 0) {
+                slot_forget(v, slot);
+                p = FPN(capture_str)(f, p, end, v, slot);
+            } else {
+                p = FPN(scan_str)(f, p, end, &body, &n, &esc);
+            }
+            if (!p)
+                return -1;
+        } else if (slot >= 0) {
             p = FPN(capture)(f, p, end, v, slot, depth + 1); /* skips blanks before the value */
             if (!p)
                 return -1;
