@@ -34,10 +34,10 @@ struct fl_splitter {
     char *buf; /* own_buf, or a mapped file (read-only: never written through buf then) */
     char *own_buf;
     size_t cap;
-    fl_filemap *map; /* the stream's mapping, when buf is it */
-    size_t released; /* mapped bytes before this were given back (fl_filemap_release) */
-    size_t start;    /* first byte still needed */
-    size_t end;      /* end of valid data */
+    fl_filemap *map;  /* the stream's mapping, when buf is it */
+    size_t released;  /* mapped bytes before this were given back (fl_filemap_release) */
+    size_t start; /* first byte still needed */
+    size_t end;   /* end of valid data */
     fl_stream *s;
     bool eof;
     bool detected;
@@ -177,18 +177,17 @@ static const char *foreign_hint(const char *p, size_t n)
     if (len >= 3 && memcmp(p, "---", 3) == 0 && (len == 3 || p[3] == ' ' || p[3] == '\r'))
         return YAML_HINT;
     /* A YAML mapping key that a LogEntry has, at column 0. */
-    static const char *const keys[] = {
-        "insertId:",     "logName:",          "httpRequest:", "jsonPayload:", "textPayload:",
-        "protoPayload:", "receiveTimestamp:", "resource:",    "severity:",    "timestamp:",
-        "labels:"};
+    static const char *const keys[] = {"insertId:", "logName:", "httpRequest:", "jsonPayload:",
+                                       "textPayload:", "protoPayload:", "receiveTimestamp:",
+                                       "resource:", "severity:", "timestamp:", "labels:"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         size_t kl = strlen(keys[k]);
         if (len >= kl && memcmp(p, keys[k], kl) == 0)
             return YAML_HINT;
     }
     /* "2026-07-25 03:05:02 ..." */
-    if (len >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == ' ' || p[10] == 'T') && p[13] == ':' &&
-        p[16] == ':' && p[0] >= '0' && p[0] <= '9')
+    if (len >= 19 && p[4] == '-' && p[7] == '-' && (p[10] == ' ' || p[10] == 'T') &&
+        p[13] == ':' && p[16] == ':' && p[0] >= '0' && p[0] <= '9')
         return "this is text from 'gcloud run services logs read'; for faultline export the "
                "entries as JSON: gcloud logging read "
                "'resource.type=\"cloud_run_revision\" AND resource.labels.service_name=SERVICE' "
@@ -294,7 +293,8 @@ static int next_ndjson(fl_splitter *sp, const char **rec, size_t *len, uint64_t 
             }
         } else {
             /* (A mapped file that shrank while read has zeros past its new end, not a line.) */
-            if (!sp->skipping && avail > sp->record_max && !(sp->map && fl_stream_damaged(sp->s))) {
+            if (!sp->skipping && avail > sp->record_max &&
+                !(sp->map && fl_stream_damaged(sp->s))) {
                 oversize(sp, ln);
                 sp->skipping = true;
             }
@@ -920,7 +920,7 @@ static void release_done(fl_splitter *sp)
 }
 
 int fl_splitter_next_entry(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line,
-                           fl_entry *e, bool *parsed)
+                          fl_entry *e, bool *parsed)
 {
     *parsed = false;
     if (!sp->detected)
