@@ -103,7 +103,7 @@ typedef struct key_way {
     unsigned char len;
     signed char slot;
     unsigned char lines; /* newlines in pat */
-    bool str;            /* pat ends with the opening quote of a string value */
+    char open;           /* 0, or the '"' or '{' that pat ends with: the value's first byte */
 } key_way;
 
 typedef struct key_pred {
@@ -490,9 +490,9 @@ static inline int match_key(const kids *k, const char *key, size_t n)
 }
 
 /* Remembers the bytes [start, start + n) (blanks, the key in quotes, the colon, blanks and,
- * when str, the opening quote of a string value) that were read as a key with that slot, and
- * the newlines among them (counted by the blank skippers while they were read). */
-static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t lines, bool str)
+ * when open is not 0, the value's opening quote or brace) that were read as a key with that
+ * slot, and the newlines among them (counted by the blank skippers while they were read). */
+static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t lines, char open)
 {
     key_way *w = &kp->way[kp->victim];
     kp->victim ^= 1;
@@ -502,7 +502,7 @@ static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t 
     w->mask = n >= 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1;
     w->slot = (signed char)slot;
     w->lines = (unsigned char)lines; /* at most n <= 32 */
-    w->str = str;
+    w->open = open;
 }
 
 /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set

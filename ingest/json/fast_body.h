@@ -267,8 +267,6 @@ after:
     return fail(f, stack[sp - 1] == C_OBJ ? "'}' expected" : "']' expected");
 }
 
-static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth);
-
 /* The string value of a mapped key, p just past its opening quote: the position after it,
  * or NULL on an error (noted at f->p). */
 static inline __attribute__((always_inline)) FP_TARGET const char *
@@ -307,9 +305,8 @@ FPN(capture)(fp *f, const char *p, const char *end, fl_slot *v, int slot, int de
         return FPN(capture_str)(f, p + 1, end, v, slot);
     f->p = p;
     if (c == '{') {
-        int rc = fl_slot_defs[slot].last > slot ? FPN(parse_object)(f, slot, depth)
-                                                : FPN(skip_value)(f, depth);
-        if (rc != 0)
+        /* (An object with mapped keys inside never gets here: parse_object reads its keys.) */
+        if (FPN(skip_value)(f, depth) != 0)
             return NULL;
         v[slot].t = FL_V_OBJ;
         return f->p;
@@ -369,45 +366,59 @@ static inline FP_TARGET const key_way *FPN(predict)(const key_pred *kp, const ch
     return NULL;
 }
 
-/* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot). */
+/* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot), f->p at its '{'. The
+ * mapped objects inside it (resource, resource.labels, httpRequest, ...) are read by this same
+ * loop, one entry of up[] each, rather than by a call per object: the calls, with this
+ * function's large frame, cost about as much as reading the object's keys. */
 static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
 {
-    const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
-    int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
-    key_pred *kp = ci >= 0 ? preds[ci] : NULL;
-    key_pred *kp_end = kp ? kp + PRED_POS : NULL;
+    struct {
+        int ctx;
+        key_pred *kp, *kp_end;
+    } up[MAPPED_DEPTH]; /* the objects this one is inside of */
+    int levels = 0;
     fl_slot *v = f->s->v;
-    bool first = true;
+    key_pred *kp, *kp_end;
+    bool first;
     /* The position is kept in p; f->p is written before anything that reads it (the blank
      * skippers, the out-of-line scanners, an error) and read back after. */
     const char *p = f->p + 1, *end = f->end; /* past the '{' */
+enter:
+    /* Here: p just past the '{' of an object of context ctx, at depth. */
+    {
+        int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
+        kp = ci >= 0 ? preds[ci] : NULL;
+        kp_end = kp ? kp + PRED_POS : NULL;
+    }
+    first = true;
     for (;;) {
         /* Here: just after the '{' or a ','. */
         const char *body;
         size_t n;
         bool esc;
         int slot = -1;
-        bool str_open = false; /* p is past the opening quote of a string value */
+        char open = 0; /* '"' or '{': p is past the opening quote or brace of the value */
         const key_way *hit = kp < kp_end && end - p >= 32 ? FPN(predict)(kp, p) : NULL;
         if (hit) {
             slot = hit->slot;
-            p += hit->len; /* past the colon and the blanks after it, or the value's quote */
+            p += hit->len; /* past the colon and the blanks after it, or the value's opening */
             f->lines += hit->lines;
-            str_open = hit->str;
+            open = hit->open;
         } else {
             const char *start = p;
             uint64_t lines_before = f->lines;
             f->p = p;
             skip_ws_line(f);
             if (first && f->p < end && *f->p == '}') {
-                f->p++;
-                return 0;
+                p = f->p + 1;
+                goto close;
             }
             if (f->p >= end || *f->p != '"')
                 return fail(f, "string or '}' expected");
             f->p++;
             if (FPN(scan_string)(f, &body, &n, &esc) < 0)
                 return -1;
+            const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
             if (!esc) {
                 slot = match_key(k, body, n);
             } else if (n <= 256) {
@@ -424,19 +435,21 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
             const char *q = p;
             while (q < end && *q == ' ' && q - start < 32)
                 q++;
-            /* A string value's opening quote goes in too when it fits: a hit then says what
-             * the value is, and its scan starts at once. (p stays before the quote here.) */
+            /* A string value's opening quote, or the brace of a mapped object's value, goes in
+             * too when it fits: a hit then says what the value is, and its reading starts at
+             * once. (p stays before it here.) */
             if (!esc && kp < kp_end) {
-                if (q < end && *q == '"' && q + 1 - start <= 32)
-                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before, true);
+                char o = q < end && q + 1 - start <= 32 ? *q : 0;
+                if (o == '"' || (o == '{' && slot >= 0 && fl_slot_defs[slot].last > slot))
+                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before, o);
                 else if (q - start <= 32)
-                    learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before, false);
+                    learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before, 0);
             }
         }
         first = false;
         if (kp)
             kp++;
-        if (str_open) {
+        if (open == '"') {
             if (slot >= 0) {
                 slot_forget(v, slot);
                 p = FPN(capture_str)(f, p, end, v, slot);
@@ -445,7 +458,20 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
             }
             if (!p)
                 return -1;
+        } else if (open == '{') {
+            goto descend; /* a mapped object (the pattern is learnt only for those) */
         } else if (slot >= 0) {
+            if (fl_slot_defs[slot].last > slot) {
+                if (p >= end || (unsigned char)*p <= ' ') {
+                    f->p = p;
+                    skip_ws(f);
+                    p = f->p;
+                }
+                if (p < end && *p == '{') {
+                    p++;
+                    goto descend;
+                }
+            }
             p = FPN(capture)(f, p, end, v, slot, depth + 1); /* skips blanks before the value */
             if (!p)
                 return -1;
@@ -472,6 +498,7 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
                 return rc;
             p = f->p;
         }
+    after_value:
         /* The usual end of a value, NDJSON or pretty-printed: a comma right after it. */
         if (p < end && *p == ',') {
             p++;
@@ -485,10 +512,34 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
             p = f->p + 1;
             continue;
         }
-        if (*f->p == '}') {
-            f->p++;
+        if (*f->p != '}')
+            return fail(f, "'}' expected");
+        p = f->p + 1;
+    close:
+        /* p is past the '}' of the object of ctx. */
+        if (levels == 0) {
+            f->p = p;
             return 0;
         }
-        return fail(f, "'}' expected");
+        v[ctx].t = FL_V_OBJ; /* (an object slot is marked only once it has been read) */
+        levels--;
+        ctx = up[levels].ctx;
+        kp = up[levels].kp;
+        kp_end = up[levels].kp_end;
+        depth--;
+        first = false;
+        goto after_value;
+    descend:
+        /* p is past the '{' of the value of slot, an object with mapped keys inside: a repeated
+         * key replaces what the earlier one set (capture's rule), then its keys are read. No
+         * depth check: a mapped key is at most MAPPED_DEPTH deep, far below the limit. */
+        slot_forget(v, slot);
+        up[levels].ctx = ctx;
+        up[levels].kp = kp;
+        up[levels].kp_end = kp_end;
+        levels++;
+        ctx = slot;
+        depth++;
+        goto enter;
     }
 }

@@ -146,6 +146,29 @@ static void load_inputs(void)
                                   "\"jsonPayload\":\"a plain string that replaces the object\"}";
     for (int i = 0; i < 2; i++)
         add_input("duplicate key, string after object", dup_str, strlen(dup_str));
+    /* Mapped objects are read by the key loop itself (a level per object, no call), and a
+     * remembered key may end with the object's brace. Each twice (the second time from the
+     * patterns): a repeated object key forgets the first object's children, empty objects,
+     * a value that is not an object where one was seen, and errors inside nested objects. */
+    static const char *const nested[] = {
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\"},\"type\":\"t\"},\"resource\":"
+        "{\"type\":\"u\"},\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{},\"labels\":{},\"httpRequest\":{\"status\":500},\"textPayload\":"
+        "\"padding padding padding\"}",
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"jsonPayload\":{\"error\":{"
+        "\"message\":\"m\"}},\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\",}},\"jsonPayload\":{\"error\":{"
+        "\"message\":\"m\"}},\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"jsonPayload\":{\"error\":{"
+        "\"message\":\"m\"}}},\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{\"labels\":\"flat\"},\"jsonPayload\":{\"error\":[\"m\"]},"
+        "\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"jsonPayload\":{\"error\":{"
+        "\"message\":\"m\"}},\"textPayload\":\"padding padding padding padding\"",
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(nested); i++)
+        for (int k = 0; k < 2; k++)
+            add_input("nested mapped objects", nested[i], strlen(nested[i]));
     /* Plain integers take a short path (up to 18 digits, then a byte that ends a number);
      * everything at its edges must still come out as jansson says: 18, 19 and 20 digits
      * (INT64_MAX has 19), a fraction, an exponent, a NUL or the end of input right after the
