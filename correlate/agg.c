@@ -251,6 +251,8 @@ static inline long rev_get(fl_agg *a, const char *service, size_t ns, const char
 
 static __attribute__((noinline)) int set_str(char **dst, const char *s)
 {
+    if (strcmp(*dst, s) == 0)
+        return 0; /* newest-first input offers the same text again with each earlier entry */
     char *n = fl_strdup(s);
     if (!n)
         return FL_ENOMEM;
@@ -460,7 +462,30 @@ static int sample_cmp(fl_time ts, const char *insert_id, const char *msg, const 
     return c ? c : strcmp(msg, s->message);
 }
 
-/* Keeps the FL_GROUP_MAX_SAMPLES earliest samples, sorted. */
+/* A sample's copy of [s, s + n): the one of the sample that falls out when it holds the same
+ * text (with newest-first input every entry replaces the last kept sample, mostly with the
+ * same service, revision and instance), else a new one. */
+static char *sample_str(const char *spare, const char *s, size_t n)
+{
+    if (spare && strncmp(spare, s, n) == 0 && spare[n] == '\0')
+        return (char *)spare;
+    return fl_strndup(s, n);
+}
+
+/* Frees the strings of s that are not also keep's (keep may be NULL). */
+static void sample_free_unshared(agg_sample *s, const agg_sample *keep)
+{
+    char **mine[] = {&s->service, &s->revision, &s->instance_id, &s->insert_id, &s->message};
+    const char *const theirs[] = {keep ? keep->service : NULL, keep ? keep->revision : NULL,
+                                  keep ? keep->instance_id : NULL, keep ? keep->insert_id : NULL,
+                                  keep ? keep->message : NULL};
+    for (size_t i = 0; i < FL_ARRAY_LEN(mine); i++)
+        if (*mine[i] != theirs[i])
+            fl_free(*mine[i]);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Keeps the FL_GROUP_MAX_SAMPLES earliest samples, sorted. Nothing changes when it fails. */
 static int sample_offer(agg_group *g, fl_time ts, const char *service, const char *revision,
                         const char *instance_id, const char *insert_id, const char *message)
 {
@@ -471,18 +496,22 @@ static int sample_offer(agg_group *g, fl_time ts, const char *service, const cha
         return 0; /* the same entry seen through two shards */
     if (pos >= FL_GROUP_MAX_SAMPLES)
         return 0;
-    agg_sample s = {ts,
-                    fl_strdup(service),
-                    fl_strdup(revision),
-                    fl_strdup(instance_id),
-                    fl_strdup(insert_id),
-                    fl_strndup(message, FL_MIN(strlen(message), (size_t)SAMPLE_MESSAGE_MAX))};
+    agg_sample *out =
+        g->n_samples == FL_GROUP_MAX_SAMPLES ? &g->samples[FL_GROUP_MAX_SAMPLES - 1] : NULL;
+    agg_sample s = {
+        ts,
+        sample_str(out ? out->service : NULL, service, strlen(service)),
+        sample_str(out ? out->revision : NULL, revision, strlen(revision)),
+        sample_str(out ? out->instance_id : NULL, instance_id, strlen(instance_id)),
+        sample_str(out ? out->insert_id : NULL, insert_id, strlen(insert_id)),
+        sample_str(out ? out->message : NULL, message,
+                   FL_MIN(strlen(message), (size_t)SAMPLE_MESSAGE_MAX))};
     if (!s.service || !s.revision || !s.instance_id || !s.insert_id || !s.message) {
-        sample_free(&s);
+        sample_free_unshared(&s, out);
         return FL_ENOMEM;
     }
-    if (g->n_samples == FL_GROUP_MAX_SAMPLES) {
-        sample_free(&g->samples[FL_GROUP_MAX_SAMPLES - 1]);
+    if (out) {
+        sample_free_unshared(out, &s);
         g->n_samples--;
     }
     memmove(&g->samples[pos + 1], &g->samples[pos], (g->n_samples - pos) * sizeof(agg_sample));

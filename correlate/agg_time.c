@@ -198,9 +198,14 @@ int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t
     /* Most entries are neither among the earliest nor the latest: one comparison says so,
      * before a call (issue 15). */
     bool full_lo = t->n_lo == AGG_TIME_EXTREMES, full_hi = t->n_hi == AGG_TIME_EXTREMES;
-    if (!(full_lo && ts > t->lo[AGG_TIME_EXTREMES - 1].ts) &&
-        extreme_offer(t->lo, &t->n_lo, 1, ts, file, line))
+    if (full_lo && ts < t->lo[0].ts) {
+        /* the earliest so far: newest-first input (gcloud's order), every entry */
+        if (extreme_push_front(t->lo, ts, file, line))
+            return FL_ENOMEM;
+    } else if (!(full_lo && ts > t->lo[AGG_TIME_EXTREMES - 1].ts) &&
+               extreme_offer(t->lo, &t->n_lo, 1, ts, file, line)) {
         return FL_ENOMEM;
+    }
     if (full_hi && ts > t->hi[0].ts) /* the latest so far: time-ordered input, every entry */
         return extreme_push_front(t->hi, ts, file, line);
     if (!(full_hi && ts < t->hi[AGG_TIME_EXTREMES - 1].ts) &&

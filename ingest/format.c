@@ -633,6 +633,76 @@ static bool parse_in_place(fl_splitter *sp, const char **rec, size_t *len, uint6
     return true;
 }
 
+/* Between elements: the blanks, newlines and commas there (gcloud's "},\n  {"), read on locals
+ * with SSE2 16 bytes at a time, with the effect on line, top_col, pos and start that
+ * next_scan's byte-by-byte steps have (which load and store them all once per byte). Used on
+ * the in-place path only, so that the scanner (next_scan) stays the reference the tests
+ * compare it with. */
+static void skip_between(fl_splitter *sp)
+{
+    const char *b = sp->buf;
+    size_t i = sp->pos, end = sp->end;
+    long col = sp->top_col;
+    uint64_t line = sp->line;
+#if FL_SPLIT_SSE2
+    while (end - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(b + i));
+        __m128i nl = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+        __m128i comma = _mm_cmpeq_epi8(v, _mm_set1_epi8(','));
+        __m128i blank = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+        unsigned run = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(nl, comma), blank));
+        unsigned k = (unsigned)__builtin_ctz(~run); /* 16 when all of them are in the run */
+        unsigned in_run = (1u << k) - 1;
+        unsigned nls = (unsigned)_mm_movemask_epi8(nl) & in_run;
+        unsigned commas = (unsigned)_mm_movemask_epi8(comma) & in_run;
+        if (nls) {
+            /* The column restarts after the last newline; a comma after it ends it. */
+            unsigned last = 31u - (unsigned)__builtin_clz(nls);
+            line += count_bits(nls);
+            col = commas >> last ? -1 : (long)(k - last - 1);
+        } else if (commas) {
+            col = -1;
+        } else if (col >= 0) {
+            col += (long)k;
+        }
+        i += k;
+        if (k < 16)
+            break;
+    }
+#endif
+    for (; i < end; i++) {
+        char c = b[i];
+        if (c == '\n') {
+            line++;
+            col = 0;
+        } else if (c == ' ' || c == '\t' || c == '\r') {
+            col += col >= 0;
+        } else if (c == ',') {
+            col = -1;
+        } else {
+            break;
+        }
+    }
+    if (i == sp->pos)
+        return;
+    sp->pos = sp->start = i;
+    sp->line = line;
+    sp->top_col = col;
+}
+
+/* The usual next element of a gcloud array read in place: after the blanks and comma before
+ * it, an object that parse_in_place takes. Anything else returns false, and next_scan goes on
+ * from where this stopped (the same state its own steps would have left). */
+static bool next_in_place(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
+{
+    if (sp->st != ST_TOP)
+        return false;
+    skip_between(sp);
+    return sp->pos < sp->end && sp->buf[sp->pos] == '{' && parse_in_place(sp, rec, len, line);
+}
+
 static int next_scan(fl_splitter *sp, const char **rec, size_t *len, uint64_t *line)
 {
     for (;;) {
@@ -862,7 +932,7 @@ int fl_splitter_next_entry(fl_splitter *sp, const char **rec, size_t *len, uint6
         return fl_splitter_next(sp, rec, len, line);
     sp->in_place = e;
     sp->parsed = parsed;
-    int rc = next_scan(sp, rec, len, line);
+    int rc = next_in_place(sp, rec, len, line) ? 1 : next_scan(sp, rec, len, line);
     sp->in_place = NULL;
     sp->parsed = NULL;
     return rc;

@@ -103,6 +103,7 @@ typedef struct key_way {
     unsigned char len;
     signed char slot;
     unsigned char lines; /* newlines in pat */
+    char open;           /* 0, or the '"' or '{' that pat ends with: the value's first byte */
 } key_way;
 
 typedef struct key_pred {
@@ -488,10 +489,10 @@ static inline int match_key(const kids *k, const char *key, size_t n)
     return -1;
 }
 
-/* Remembers the bytes [start, start + n) (blanks, the key in quotes, the colon, blanks) that
- * were read as a key with that slot, and the newlines among them (counted by the blank
- * skippers while they were read). */
-static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t lines)
+/* Remembers the bytes [start, start + n) (blanks, the key in quotes, the colon, blanks and,
+ * when open is not 0, the value's opening quote or brace) that were read as a key with that
+ * slot, and the newlines among them (counted by the blank skippers while they were read). */
+static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t lines, char open)
 {
     key_way *w = &kp->way[kp->victim];
     kp->victim ^= 1;
@@ -501,6 +502,17 @@ static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t 
     w->mask = n >= 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1;
     w->slot = (signed char)slot;
     w->lines = (unsigned char)lines; /* at most n <= 32 */
+    w->open = open;
+}
+
+/* A repeated key replaces everything the earlier one set. Nothing under a slot can be set
+ * while the slot itself is unset (an object slot is marked only once it has been read), so
+ * the usual first sight of a key has nothing to forget. */
+static inline __attribute__((always_inline)) void slot_forget(fl_slot *v, int slot)
+{
+    if (v[slot].t != FL_V_NONE)
+        for (int i = slot; i <= fl_slot_defs[slot].last; i++)
+            v[i].t = FL_V_NONE;
 }
 
 enum { C_OBJ = 1, C_ARR = 2 };

@@ -34,10 +34,34 @@ static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(special_bits
 }
 #endif
 
-/* The first byte in [p, end) that a string scan must look at, or end. base: where the document
- * starts (a vector may be read anywhere in [base, end)). */
+/* plain_run's end: fewer bytes than a vector are left (the end of a buffer, rare in the batch
+ * readers, which parse where the bytes lie). Out of line, so that the string scans do not set
+ * up its operands before every string. */
+static __attribute__((noinline)) FP_TARGET const char *FPN(plain_tail)(const fp *f, const char *p,
+                                                                       const char *end)
+{
+#ifdef FP_VEC
+    const char *base = f->base;
+    /* Look at the vector that ends at end, without the bits of the bytes before p. */
+    if (p < end && end - base >= FP_VEC) {
+        unsigned bits = FPN(special_bits)(end - FP_VEC) >> (FP_VEC - (end - p));
+        return bits ? p + __builtin_ctz(bits) : end;
+    }
+#else
+    (void)f;
+#endif
+    for (; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+    }
+    return p;
+}
+
+/* The first byte in [p, end) that a string scan must look at, or end (a vector may be read
+ * anywhere in [f->base, end)). */
 static inline __attribute__((always_inline)) FP_TARGET const char *
-FPN(plain_run)(const char *base, const char *p, const char *end)
+FPN(plain_run)(const fp *f, const char *p, const char *end)
 {
 #ifdef FP_VEC
     for (; end - p >= FP_VEC; p += FP_VEC) {
@@ -45,19 +69,65 @@ FPN(plain_run)(const char *base, const char *p, const char *end)
         if (bits)
             return p + __builtin_ctz(bits);
     }
-    /* Fewer bytes than a vector are left: look at the vector that ends at end, without the
-     * bits of the bytes before p. */
-    if (p < end && end - base >= FP_VEC) {
-        unsigned bits = FPN(special_bits)(end - FP_VEC) >> (FP_VEC - (end - p));
-        return bits ? p + __builtin_ctz(bits) : end;
-    }
 #undef FP_VEC
 #endif
-    for (; p < end; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-            break;
+    return FPN(plain_tail)(f, p, end);
+}
+
+/* A byte other than the closing quote that a string scan stopped at (p < end): an escape, a
+ * control byte or UTF-8. Returns the position after the escape, or after the run of UTF-8
+ * sequences there; NULL on an error, noted at f->p. Out of line: most strings have none, and
+ * the checks below cost registers and set-up in the hot loop. */
+static __attribute__((noinline)) FP_TARGET const char *FPN(str_special)(fp *f, const char *p,
+                                                                        const char *end)
+{
+    unsigned char c = (unsigned char)*p;
+    if (c == '\\') {
+        if (end - p < 2) {
+            f->p = p;
+            return fail(f, "premature end of input"), NULL;
+        }
+        char e = p[1];
+        if (e == 'u') {
+            int v = hex4(p + 2, end);
+            if (v < 0) {
+                f->p = p;
+                return fail(f, "invalid escape"), NULL;
+            }
+            if (v >= 0xD800 && v <= 0xDBFF) {
+                int lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 8, end) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    f->p = p;
+                    return fail(f, "invalid Unicode surrogate escape"), NULL;
+                }
+                return p + 12;
+            }
+            if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
+                f->p = p;
+                return fail(f, v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed"),
+                       NULL;
+            }
+            return p + 6;
+        }
+        if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' ||
+            e == 't')
+            return p + 2;
+        f->p = p;
+        return fail(f, "invalid escape"), NULL;
     }
+    if (c < 0x20) {
+        f->p = p;
+        return fail(f, c == '\n' ? "unexpected newline" : "control character"), NULL;
+    }
+    /* Non-ASCII text comes in runs: take them here rather than one call per character. */
+    do {
+        int k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+        if (!k) {
+            f->p = p;
+            return fail(f, "invalid UTF-8"), NULL;
+        }
+        p += k;
+    } while (p < end && (unsigned char)*p >= 0x80);
     return p;
 }
 
@@ -73,62 +143,17 @@ FPN(scan_str)(fp *f, const char *p, const char *end, const char **body, size_t *
     *esc = false;
     *body = p;
     for (;;) {
-        p = FPN(plain_run)(f->base, p, end);
+        p = FPN(plain_run)(f, p, end);
         if (p >= end) {
             f->p = p;
             return fail(f, "premature end of input"), NULL;
         }
-        unsigned char c = (unsigned char)*p;
-        if (c == '"')
+        if (*p == '"')
             break;
-        if (c == '\\') {
-            has_esc = true;
-            if (end - p < 2) {
-                f->p = p;
-                return fail(f, "premature end of input"), NULL;
-            }
-            char e = p[1];
-            if (e == 'u') {
-                int v = hex4(p + 2, end);
-                if (v < 0) {
-                    f->p = p;
-                    return fail(f, "invalid escape"), NULL;
-                }
-                if (v >= 0xD800 && v <= 0xDBFF) {
-                    int lo = (end - p >= 12 && p[6] == '\\' && p[7] == 'u') ? hex4(p + 8, end) : -1;
-                    if (lo < 0xDC00 || lo > 0xDFFF) {
-                        f->p = p;
-                        return fail(f, "invalid Unicode surrogate escape"), NULL;
-                    }
-                    p += 12;
-                } else if ((v >= 0xDC00 && v <= 0xDFFF) || v == 0) {
-                    f->p = p;
-                    return fail(f,
-                                v ? "invalid Unicode surrogate escape" : "\\u0000 is not allowed"),
-                           NULL;
-                } else {
-                    p += 6;
-                }
-            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
-                       e == 'r' || e == 't') {
-                p += 2;
-            } else {
-                f->p = p;
-                return fail(f, "invalid escape"), NULL;
-            }
-        } else if (c < 0x20) {
-            f->p = p;
-            return fail(f, c == '\n' ? "unexpected newline" : "control character"), NULL;
-        } else if (c >= 0x80) {
-            int k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
-            if (!k) {
-                f->p = p;
-                return fail(f, "invalid UTF-8"), NULL;
-            }
-            p += k;
-        } else {
-            p++;
-        }
+        has_esc |= *p == '\\';
+        p = FPN(str_special)(f, p, end);
+        if (!p)
+            return NULL;
     }
     *n = (size_t)(p - *body);
     *esc = has_esc;
@@ -242,19 +267,29 @@ after:
     return fail(f, stack[sp - 1] == C_OBJ ? "'}' expected" : "']' expected");
 }
 
-static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth);
+/* The string value of a mapped key, p just past its opening quote: the position after it,
+ * or NULL on an error (noted at f->p). */
+static inline __attribute__((always_inline)) FP_TARGET const char *
+FPN(capture_str)(fp *f, const char *p, const char *end, fl_slot *v, int slot)
+{
+    const char *body;
+    size_t n;
+    bool esc;
+    p = FPN(scan_str)(f, p, end, &body, &n, &esc);
+    if (!p)
+        return NULL;
+    v[slot].p = body;
+    v[slot].n = n;
+    v[slot].t = esc ? FL_V_STR_ESC : FL_V_STR;
+    return p;
+}
 
 /* The value of a mapped key at p (end: f->end): its type and where it is. Returns the
  * position after the value, or NULL on an error (noted at f->p). */
 static inline __attribute__((always_inline)) FP_TARGET const char *
 FPN(capture)(fp *f, const char *p, const char *end, fl_slot *v, int slot, int depth)
 {
-    /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set
-     * while the slot itself is unset (an object slot is marked only once it has been read),
-     * so the usual first sight of a key has nothing to forget. */
-    if (v[slot].t != FL_V_NONE)
-        for (int i = slot; i <= fl_slot_defs[slot].last; i++)
-            v[i].t = FL_V_NONE;
+    slot_forget(v, slot);
     /* Blanks before the value are rare (a remembered key's pattern takes those after the
      * colon), so they are looked for only when the value does not start right here. No depth
      * check: a mapped key is at most MAPPED_DEPTH deep, far below the limit. */
@@ -266,23 +301,12 @@ FPN(capture)(fp *f, const char *p, const char *end, fl_slot *v, int slot, int de
             return fail(f, "unexpected end of input"), NULL;
     }
     char c = *p;
-    if (c == '"') {
-        const char *body;
-        size_t n;
-        bool esc;
-        p = FPN(scan_str)(f, p + 1, end, &body, &n, &esc);
-        if (!p)
-            return NULL;
-        v[slot].p = body;
-        v[slot].n = n;
-        v[slot].t = esc ? FL_V_STR_ESC : FL_V_STR;
-        return p;
-    }
+    if (c == '"')
+        return FPN(capture_str)(f, p + 1, end, v, slot);
     f->p = p;
     if (c == '{') {
-        int rc = fl_slot_defs[slot].last > slot ? FPN(parse_object)(f, slot, depth)
-                                                : FPN(skip_value)(f, depth);
-        if (rc != 0)
+        /* (An object with mapped keys inside never gets here: parse_object reads its keys.) */
+        if (FPN(skip_value)(f, depth) != 0)
             return NULL;
         v[slot].t = FL_V_OBJ;
         return f->p;
@@ -342,43 +366,59 @@ static inline FP_TARGET const key_way *FPN(predict)(const key_pred *kp, const ch
     return NULL;
 }
 
-/* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot). */
+/* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot), f->p at its '{'. The
+ * mapped objects inside it (resource, resource.labels, httpRequest, ...) are read by this same
+ * loop, one entry of up[] each, rather than by a call per object: the calls, with this
+ * function's large frame, cost about as much as reading the object's keys. */
 static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
 {
-    const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
-    int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
-    key_pred *kp = ci >= 0 ? preds[ci] : NULL;
-    key_pred *kp_end = kp ? kp + PRED_POS : NULL;
+    struct {
+        int ctx;
+        key_pred *kp, *kp_end;
+    } up[MAPPED_DEPTH]; /* the objects this one is inside of */
+    int levels = 0;
     fl_slot *v = f->s->v;
-    bool first = true;
+    key_pred *kp, *kp_end;
+    bool first;
     /* The position is kept in p; f->p is written before anything that reads it (the blank
      * skippers, the out-of-line scanners, an error) and read back after. */
     const char *p = f->p + 1, *end = f->end; /* past the '{' */
+enter:
+    /* Here: p just past the '{' of an object of context ctx, at depth. */
+    {
+        int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
+        kp = ci >= 0 ? preds[ci] : NULL;
+        kp_end = kp ? kp + PRED_POS : NULL;
+    }
+    first = true;
     for (;;) {
         /* Here: just after the '{' or a ','. */
         const char *body;
         size_t n;
         bool esc;
         int slot = -1;
+        char open = 0; /* '"' or '{': p is past the opening quote or brace of the value */
         const key_way *hit = kp < kp_end && end - p >= 32 ? FPN(predict)(kp, p) : NULL;
         if (hit) {
             slot = hit->slot;
-            p += hit->len; /* past the colon and the blanks after it */
+            p += hit->len; /* past the colon and the blanks after it, or the value's opening */
             f->lines += hit->lines;
+            open = hit->open;
         } else {
             const char *start = p;
             uint64_t lines_before = f->lines;
             f->p = p;
             skip_ws_line(f);
             if (first && f->p < end && *f->p == '}') {
-                f->p++;
-                return 0;
+                p = f->p + 1;
+                goto close;
             }
             if (f->p >= end || *f->p != '"')
                 return fail(f, "string or '}' expected");
             f->p++;
             if (FPN(scan_string)(f, &body, &n, &esc) < 0)
                 return -1;
+            const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
             if (!esc) {
                 slot = match_key(k, body, n);
             } else if (n <= 256) {
@@ -395,13 +435,43 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
             const char *q = p;
             while (q < end && *q == ' ' && q - start < 32)
                 q++;
-            if (!esc && kp < kp_end && q - start <= 32)
-                learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before);
+            /* A string value's opening quote, or the brace of a mapped object's value, goes in
+             * too when it fits: a hit then says what the value is, and its reading starts at
+             * once. (p stays before it here.) */
+            if (!esc && kp < kp_end) {
+                char o = q < end && q + 1 - start <= 32 ? *q : 0;
+                if (o == '"' || (o == '{' && slot >= 0 && fl_slot_defs[slot].last > slot))
+                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before, o);
+                else if (q - start <= 32)
+                    learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before, 0);
+            }
         }
         first = false;
         if (kp)
             kp++;
-        if (slot >= 0) {
+        if (open == '"') {
+            if (slot >= 0) {
+                slot_forget(v, slot);
+                p = FPN(capture_str)(f, p, end, v, slot);
+            } else {
+                p = FPN(scan_str)(f, p, end, &body, &n, &esc);
+            }
+            if (!p)
+                return -1;
+        } else if (open == '{') {
+            goto descend; /* a mapped object (the pattern is learnt only for those) */
+        } else if (slot >= 0) {
+            if (fl_slot_defs[slot].last > slot) {
+                if (p >= end || (unsigned char)*p <= ' ') {
+                    f->p = p;
+                    skip_ws(f);
+                    p = f->p;
+                }
+                if (p < end && *p == '{') {
+                    p++;
+                    goto descend;
+                }
+            }
             p = FPN(capture)(f, p, end, v, slot, depth + 1); /* skips blanks before the value */
             if (!p)
                 return -1;
@@ -428,6 +498,7 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
                 return rc;
             p = f->p;
         }
+    after_value:
         /* The usual end of a value, NDJSON or pretty-printed: a comma right after it. */
         if (p < end && *p == ',') {
             p++;
@@ -441,10 +512,34 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
             p = f->p + 1;
             continue;
         }
-        if (*f->p == '}') {
-            f->p++;
+        if (*f->p != '}')
+            return fail(f, "'}' expected");
+        p = f->p + 1;
+    close:
+        /* p is past the '}' of the object of ctx. */
+        if (levels == 0) {
+            f->p = p;
             return 0;
         }
-        return fail(f, "'}' expected");
+        v[ctx].t = FL_V_OBJ; /* (an object slot is marked only once it has been read) */
+        levels--;
+        ctx = up[levels].ctx;
+        kp = up[levels].kp;
+        kp_end = up[levels].kp_end;
+        depth--;
+        first = false;
+        goto after_value;
+    descend:
+        /* p is past the '{' of the value of slot, an object with mapped keys inside: a repeated
+         * key replaces what the earlier one set (capture's rule), then its keys are read. No
+         * depth check: a mapped key is at most MAPPED_DEPTH deep, far below the limit. */
+        slot_forget(v, slot);
+        up[levels].ctx = ctx;
+        up[levels].kp = kp;
+        up[levels].kp_end = kp_end;
+        levels++;
+        ctx = slot;
+        depth++;
+        goto enter;
     }
 }

@@ -155,6 +155,39 @@ static void test_layouts(void)
     agree_str("scalars", "[\n  1,\n  \"x\",\n  {\"textPayload\": \"a\"}\n]\n");
 }
 
+/* What lies between elements (commas, newlines, blanks: read 16 bytes at a time on the in-place
+ * path, byte by byte by the scanner) decides the line numbers and the element's column, and so
+ * whether a '{' inside that starts a line at that column cuts it. Runs of 0 to 40 blanks
+ * before the element, a comma on its own line or after the blanks, tabs and CRs, each with an
+ * inner brace at the element's column (cut) and one deeper (read in place). */
+static void test_between_elements(void)
+{
+    static const char *const seps[] = {",\n", ",\r\n", "\n,\n", ",\n\t", "\n  ,", ", ", ",\n\n\n"};
+    char doc[1024], what[64];
+    for (size_t s = 0; s < FL_ARRAY_LEN(seps); s++) {
+        for (int blanks = 0; blanks <= 40; blanks += (blanks < 20 ? 1 : 7)) {
+            for (int deeper = 0; deeper < 2; deeper++) {
+                int n = snprintf(doc, sizeof doc, "[\n  {\"textPayload\": \"first\"}%s%*s", seps[s],
+                                 blanks, "");
+                const char *sep_end = seps[s] + strlen(seps[s]);
+                /* the element's column as the scanner counts it: -1 after a comma on the
+                 * element's line, else the blanks (and tabs, CRs) since the last newline */
+                const char *nl = strrchr(seps[s], '\n');
+                long col = strchr(nl ? nl : seps[s], ',') ? -1
+                           : nl ? (long)(sep_end - nl - 1) + blanks
+                                : -1;
+                int indent = col < 0 ? 0 : (int)col + deeper;
+                n += snprintf(doc + n, sizeof doc - (size_t)n,
+                              "{\"textPayload\": \"a\", \"labels\":\n%*s{\"k\": \"v\"}}"
+                              ",\n  {\"textPayload\": \"last\"}\n]\n",
+                              indent, "");
+                snprintf(what, sizeof what, "between %zu, %d blanks, deeper %d", s, blanks, deeper);
+                agree(what, doc, (size_t)n, 0);
+            }
+        }
+    }
+}
+
 /* The samples as NDJSON, repeated until at least min_len bytes. */
 static char *samples_ndjson(size_t min_len, size_t *out_len)
 {
@@ -298,6 +331,7 @@ int main(void)
     test_samples();
     test_scanner_cuts();
     test_layouts();
+    test_between_elements();
     test_mutations();
     test_ndjson();
     test_ndjson_mutations();

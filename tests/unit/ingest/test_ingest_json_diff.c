@@ -21,7 +21,7 @@ typedef struct input {
     char name[96];
 } input;
 
-static input inputs[4096];
+static input inputs[16384];
 static size_t n_inputs, n_plain_inputs; /* mutated MUTATIONS_PER_INPUT times: the first ones */
 
 static void add_input(const char *name, const char *data, size_t len)
@@ -84,6 +84,20 @@ static void add_key_boundary_inputs(void)
                 add_input("key window, bad value", doc, (size_t)n);
                 n = snprintf(doc, sizeof doc, "{\"insertId\":\"i\",\"%s\":", var);
                 add_input("key window, cut", doc, (size_t)n);
+                /* A pattern learnt with a string value holds the value's opening quote: the
+                 * same key with another kind of value, a bad string or a string cut short
+                 * (more than 32 bytes on, so that the pattern is tried) must agree too. */
+                static const char *const values[] = {
+                    "\"taught\"", "7",           "{\"a\":\"b\"}", "[\"x\"]",     "\"\x01\"",
+                    "\"\\q\"",    "\"\\u00e9\"", "\"\xc3\"",      " \"spaced\"", "\"cut here"};
+                for (size_t k = 0; k < FL_ARRAY_LEN(values); k++) {
+                    const char *tail = strncmp(values[k], "\"cut", 4) == 0
+                                           ? " and nothing closes it after that point at all"
+                                           : ",\"textPayload\":\"padding padding padding\"}";
+                    n = snprintf(doc, sizeof doc, "{\"insertId\":\"i\",\"%s\":%s%s", var, values[k],
+                                 tail);
+                    add_input("key window, value kinds", doc, (size_t)n);
+                }
             }
         }
     }
@@ -126,6 +140,35 @@ static void load_inputs(void)
     };
     for (size_t i = 0; i < FL_ARRAY_LEN(dups); i++)
         add_input("duplicate keys", dups[i], strlen(dups[i]));
+    /* The same twice: the second time the repeated key is a remembered pattern that holds the
+     * string's opening quote, and the object read before it must still be forgotten. */
+    static const char dup_str[] = "{\"jsonPayload\":{\"message\":\"m\",\"level\":\"error\"},"
+                                  "\"jsonPayload\":\"a plain string that replaces the object\"}";
+    for (int i = 0; i < 2; i++)
+        add_input("duplicate key, string after object", dup_str, strlen(dup_str));
+    /* Mapped objects are read by the key loop itself (a level per object, no call), and a
+     * remembered key may end with the object's brace. Each twice (the second time from the
+     * patterns): a repeated object key forgets the first object's children, empty objects,
+     * a value that is not an object where one was seen, and errors inside nested objects. */
+    static const char *const nested[] = {
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\"},\"type\":\"t\"},\"resource\":"
+        "{\"type\":\"u\"},\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{},\"labels\":{},\"httpRequest\":{\"status\":500},\"textPayload\":"
+        "\"padding padding padding\"}",
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"jsonPayload\":{\"error\":{"
+        "\"message\":\"m\"}},\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\",}},\"jsonPayload\":{\"error\":{"
+        "\"message\":\"m\"}},\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"jsonPayload\":{\"error\":{"
+        "\"message\":\"m\"}}},\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{\"labels\":\"flat\"},\"jsonPayload\":{\"error\":[\"m\"]},"
+        "\"textPayload\":\"padding padding padding padding\"}",
+        "{\"resource\":{\"labels\":{\"service_name\":\"a\"}},\"jsonPayload\":{\"error\":{"
+        "\"message\":\"m\"}},\"textPayload\":\"padding padding padding padding\"",
+    };
+    for (size_t i = 0; i < FL_ARRAY_LEN(nested); i++)
+        for (int k = 0; k < 2; k++)
+            add_input("nested mapped objects", nested[i], strlen(nested[i]));
     /* Plain integers take a short path (up to 18 digits, then a byte that ends a number);
      * everything at its edges must still come out as jansson says: 18, 19 and 20 digits
      * (INT64_MAX has 19), a fraction, an exponent, a NUL or the end of input right after the
