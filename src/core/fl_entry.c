@@ -88,23 +88,24 @@ static void rebase(fl_entry *e, const char *old_base, char *new_base, size_t old
     }
 }
 
+/* Where each FL_KNOWN_* field lies in fl_entry, in the enum's order. */
+static const size_t known_offset[FL_KNOWN_COUNT] = {
+    [FL_KNOWN_MESSAGE] = offsetof(fl_entry, message),
+    [FL_KNOWN_SERVICE] = offsetof(fl_entry, service),
+    [FL_KNOWN_REVISION] = offsetof(fl_entry, revision),
+    [FL_KNOWN_INSTANCE_ID] = offsetof(fl_entry, instance_id),
+    [FL_KNOWN_LOCATION] = offsetof(fl_entry, location),
+    [FL_KNOWN_PROJECT] = offsetof(fl_entry, project),
+    [FL_KNOWN_TRACE] = offsetof(fl_entry, trace),
+};
+
 /* The FL_KNOWN_* index of an entry's field, or -1. */
 static int known_index(const fl_entry *e, const char **field)
 {
-    if (field == &e->message)
-        return FL_KNOWN_MESSAGE;
-    if (field == &e->service)
-        return FL_KNOWN_SERVICE;
-    if (field == &e->revision)
-        return FL_KNOWN_REVISION;
-    if (field == &e->instance_id)
-        return FL_KNOWN_INSTANCE_ID;
-    if (field == &e->location)
-        return FL_KNOWN_LOCATION;
-    if (field == &e->project)
-        return FL_KNOWN_PROJECT;
-    if (field == &e->trace)
-        return FL_KNOWN_TRACE;
+    size_t off = (size_t)((const char *)field - (const char *)e);
+    for (int k = 0; k < FL_KNOWN_COUNT; k++)
+        if (known_offset[k] == off)
+            return k;
     return -1;
 }
 
