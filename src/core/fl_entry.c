@@ -6,13 +6,12 @@
 
 /* Offsets of every string member, so storage can move (realloc, copy) and the pointers follow. */
 static const size_t str_fields[] = {
-    offsetof(fl_entry, log_name),     offsetof(fl_entry, resource_type),
-    offsetof(fl_entry, service),      offsetof(fl_entry, revision),
-    offsetof(fl_entry, configuration), offsetof(fl_entry, location),
+    offsetof(fl_entry, log_name),     offsetof(fl_entry, service),
+    offsetof(fl_entry, revision),     offsetof(fl_entry, location),
     offsetof(fl_entry, project),      offsetof(fl_entry, message),
     offsetof(fl_entry, insert_id),    offsetof(fl_entry, trace),
     offsetof(fl_entry, instance_id),  offsetof(fl_entry, commit_sha),
-    offsetof(fl_entry, build_id),     offsetof(fl_entry, http_method),
+    offsetof(fl_entry, http_method),
     offsetof(fl_entry, http_url),     offsetof(fl_entry, audit_method),
     offsetof(fl_entry, audit_service), offsetof(fl_entry, audit_resource),
     offsetof(fl_entry, audit_principal), offsetof(fl_entry, audit_status_message),
@@ -22,7 +21,7 @@ static const size_t str_fields[] = {
 #define FIELD(e, off) ((const char **)((char *)(e) + (off)))
 
 /* fl_entry_clear names each member: a new string member must be added there too. */
-_Static_assert(FL_ARRAY_LEN(str_fields) == 21, "fl_entry_clear lists 21 string members");
+_Static_assert(FL_ARRAY_LEN(str_fields) == 18, "fl_entry_clear lists 18 string members");
 
 static const char empty[] = "";
 
@@ -45,9 +44,9 @@ void fl_entry_clear(fl_entry *e)
     e->fixes = 0;
     /* One store per member rather than a loop over str_fields: this runs several times per
      * entry (parse, reassembly), and the loop was 3% of a run's instructions (issue 15). */
-    e->log_name = e->resource_type = e->service = e->revision = e->configuration = empty;
+    e->log_name = e->service = e->revision = empty;
     e->location = e->project = e->message = e->insert_id = e->trace = e->instance_id = empty;
-    e->commit_sha = e->build_id = e->http_method = e->http_url = e->audit_method = empty;
+    e->commit_sha = e->http_method = e->http_url = e->audit_method = empty;
     e->audit_service = e->audit_resource = e->audit_principal = empty;
     e->audit_status_message = e->json_level = empty;
     e->src_file = empty;

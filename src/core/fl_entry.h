@@ -16,12 +16,11 @@
  *                  cloudfunctions.googleapis.com%2Fcloud-functions -> STDOUT; else OTHER.
  *                  ("/" in place of "%2F" is accepted too.) With no logName: httpRequest
  *                  present -> REQUESTS; protoPayload present -> AUDIT_ACTIVITY; else OTHER.
- *   resource_type  resource.type
  *   service        resource.labels.service_name, else function_name, else container_name
  *                  (k8s_container), else job_name, else module_id (GAE), else instance_id (GCE)
  *   revision       resource.labels.revision_name, else labels."k8s-pod/pod-template-hash"
  *                  for GKE; "" for service-level audit entries
- *   configuration, location (else labels.region), project  resource.labels.*
+ *   location (else labels.region), project                  resource.labels.*
  *   message        textPayload, else jsonPayload.message / .msg / .event; then the error
  *                  detail of structured loggers, each piece after "\n" unless already there:
  *                  .err / .error (string, or an object's stack, else "type: message"),
@@ -30,7 +29,7 @@
  *                  no payload text: protoPayload.status.message. Request logs with no text: "".
  *   insert_id, trace                                       top-level fields
  *   instance_id    labels.instanceId
- *   commit_sha     labels."commit-sha";  build_id  labels."gcb-build-id"
+ *   commit_sha     labels."commit-sha"
  *   http_status    httpRequest.status (int; 0 absent); latency_s httpRequest.latency
  *                  ("0.78s" -> 0.78; -1 absent); http_method requestMethod; http_url requestUrl
  *   audit_*        protoPayload.methodName, .serviceName, .resourceName,
@@ -110,10 +109,8 @@ typedef struct fl_entry {
     bool error_event;
 
     const char *log_name;
-    const char *resource_type;
     const char *service;
     const char *revision;
-    const char *configuration;
     const char *location;
     const char *project;
     const char *message;
@@ -121,7 +118,6 @@ typedef struct fl_entry {
     const char *trace;
     const char *instance_id;
     const char *commit_sha;
-    const char *build_id;
     const char *http_method;
     const char *http_url;
     const char *audit_method;

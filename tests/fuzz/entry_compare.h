@@ -57,10 +57,8 @@ static inline int fl_entry_compare(const char *buf, size_t len, char *why, size_
         return 1;
     }
     STR(log_name);
-    STR(resource_type);
     STR(service);
     STR(revision);
-    STR(configuration);
     STR(location);
     STR(project);
     STR(message);
@@ -68,7 +66,6 @@ static inline int fl_entry_compare(const char *buf, size_t len, char *why, size_
     STR(trace);
     STR(instance_id);
     STR(commit_sha);
-    STR(build_id);
     STR(http_method);
     STR(http_url);
     STR(audit_method);

@@ -170,8 +170,8 @@ static void test_entry(void)
     CHECK_STR(e.revision, "checkout-api-00042-abc");
     CHECK_INT(strlen(e.message), sizeof big);
     /* Setting a field from another field of the same entry survives a move. */
-    CHECK_INT(fl_entry_set(&e, &e.configuration, e.service, strlen(e.service)), 0);
-    CHECK_STR(e.configuration, "checkout-api");
+    CHECK_INT(fl_entry_set(&e, &e.audit_service, e.service, strlen(e.service)), 0);
+    CHECK_STR(e.audit_service, "checkout-api");
     CHECK_INT(fl_entry_copy(&c, &e), 0);
     fl_entry_clear(&e);
     CHECK_STR(e.service, "");

@@ -90,9 +90,6 @@ static void check_expect(const expect *x, const fl_entry *e)
     }
     CHECK(e->ts > 0);
     CHECK((e->insert_id[0] != '\0') == (x->line != 32)); /* line 32 has no insertId */
-    CHECK_STR(e->resource_type, x->line == 32   ? "build"
-                                : x->line == 33 ? "audited_resource"
-                                                : "cloud_run_revision");
 }
 
 /* Both readers note the length of every FL_KNOWN_* field (issue 15: the aggregate, the gate
@@ -142,14 +139,12 @@ static void test_samples_through_reader(void)
             CHECK_STR(e.http_method, "GET");
             CHECK_STR(e.location, "us-central1");
             CHECK_STR(e.project, "palios-taey-dev");
-            CHECK_STR(e.configuration, "palios-taey");
             CHECK(strncmp(e.instance_id, "00fd7d7337", 10) == 0);
             CHECK(strncmp(e.trace, "projects/palios-taey-dev/traces/", 32) == 0);
             break;
         }
         case 11:
             CHECK_STR(e.commit_sha, "0ebad2ae1e9bc818bcf38cc41fcffe1540bb4494");
-            CHECK_STR(e.build_id, "4d054746-3edb-4200-ab59-529dccb882d7");
             CHECK_STR(e.json_level, "info");
             break;
         case 17:
@@ -632,6 +627,104 @@ static void test_latency_digits(void)
     CHECK(checked > 4000);
 }
 
+/* Every string member of fl_entry, to check the store against the fields (issue 15). */
+static const size_t entry_strings[] = {
+    offsetof(fl_entry, log_name),        offsetof(fl_entry, service),
+    offsetof(fl_entry, revision),        offsetof(fl_entry, location),
+    offsetof(fl_entry, project),         offsetof(fl_entry, message),
+    offsetof(fl_entry, insert_id),       offsetof(fl_entry, trace),
+    offsetof(fl_entry, instance_id),     offsetof(fl_entry, commit_sha),
+    offsetof(fl_entry, http_method),     offsetof(fl_entry, http_url),
+    offsetof(fl_entry, audit_method),    offsetof(fl_entry, audit_service),
+    offsetof(fl_entry, audit_resource),  offsetof(fl_entry, audit_principal),
+    offsetof(fl_entry, audit_status_message), offsetof(fl_entry, json_level),
+};
+
+/* A string of n copies of c, for JSON (no escapes needed). */
+static char *filler(char c, size_t n)
+{
+    char *s = malloc(n + 1);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* The mapping copies the fields' strings one after another with the store's length kept in a
+ * local (issue 15): the store ends where the last field does, whatever mix of plain strings,
+ * escaped ones (decoded through the slow path) and store growth half-way through. And the
+ * three resource and label names no consumer reads (resource.type, configuration_name,
+ * labels."gcb-build-id") are not copied at all: 2,000 bytes each here, the store stays small. */
+static void test_store_layout(void)
+{
+    char *big_type = filler('t', 2000), *big_conf = filler('c', 2000), *big_build = filler('b', 2000);
+    char *long_service = filler('s', 900), *long_url = filler('u', 3000);
+    char unused[8000], grows[8000];
+    snprintf(unused, sizeof unused,
+             "{\"logName\":\"projects/p/logs/run.googleapis.com%%2Frequests\",\"resource\":"
+             "{\"type\":\"%s\",\"labels\":{\"service_name\":\"api\",\"configuration_name\":"
+             "\"%s\",\"location\":\"us-east1\"}},\"labels\":{\"gcb-build-id\":\"%s\","
+             "\"commit-sha\":\"abc123\"},\"httpRequest\":{\"status\":503,\"requestMethod\":"
+             "\"GET\",\"requestUrl\":\"/x\"},\"insertId\":\"i1\",\"timestamp\":"
+             "\"2026-01-02T03:04:05Z\"}",
+             big_type, big_conf, big_build);
+    /* Plain and escaped strings mixed; the service alone nearly fills a new entry's store,
+     * so the store grows (and moves) in the middle of the fields, again at the URL. */
+    snprintf(grows, sizeof grows,
+             "{\"logName\":\"projects/p/logs/run.googleapis.com%%2Fstdout\",\"resource\":"
+             "{\"type\":\"cloud_run_revision\",\"labels\":{\"service_name\":\"%s\","
+             "\"revision_name\":\"r\\u00e9v-1\",\"location\":\"eu\",\"project_id\":\"pr\"}},"
+             "\"textPayload\":\"line\\tone\",\"insertId\":\"id-7\",\"trace\":\"t/9\","
+             "\"labels\":{\"instanceId\":\"00ff\"},\"httpRequest\":{\"requestMethod\":\"PUT\","
+             "\"requestUrl\":\"%s\"},\"timestamp\":\"2026-01-02T03:04:05Z\"}",
+             long_service, long_url);
+    const char *docs[] = {unused, grows};
+    for (size_t d = 0; d < FL_ARRAY_LEN(docs); d++)
+        for (int slow = 0; slow < 2; slow++) {
+            fl_entry e;
+            fl_entry_init(&e);
+            char err[256];
+            int rc = slow ? fl_entry_parse_jansson(docs[d], strlen(docs[d]), &e, err, sizeof err)
+                          : fl_entry_parse(docs[d], strlen(docs[d]), &e, err, sizeof err);
+            CHECK_INT(rc, 0);
+            check_noted(&e);
+            size_t used = 0;
+            for (size_t i = 0; i < FL_ARRAY_LEN(entry_strings); i++) {
+                const char *f = *(const char *const *)((const char *)&e + entry_strings[i]);
+                if (f[0]) {
+                    CHECK(f >= e.store && f + strlen(f) < e.store + e.store_len);
+                    used += strlen(f) + 1;
+                }
+            }
+            CHECK_INT(e.store_len, used); /* each field once, nothing else, nothing lost */
+            if (d == 0) {
+                CHECK(e.store_len < 200);
+                CHECK_STR(e.service, "api");
+                CHECK_STR(e.location, "us-east1");
+                CHECK_STR(e.commit_sha, "abc123");
+                CHECK_STR(e.http_url, "/x");
+                CHECK_INT(e.http_status, 503);
+            } else {
+                CHECK_STR(e.service, long_service);
+                CHECK_STR(e.revision, "r\xC3\xA9v-1");
+                CHECK_STR(e.location, "eu");
+                CHECK_STR(e.project, "pr");
+                CHECK_STR(e.message, "line\tone");
+                CHECK_STR(e.insert_id, "id-7");
+                CHECK_STR(e.trace, "t/9");
+                CHECK_STR(e.instance_id, "00ff");
+                CHECK_STR(e.http_method, "PUT");
+                CHECK_STR(e.http_url, long_url);
+                CHECK(e.store_cap > 4000);
+            }
+            fl_entry_free(&e);
+        }
+    free(big_type);
+    free(big_conf);
+    free(big_build);
+    free(long_service);
+    free(long_url);
+}
+
 int main(void)
 {
     test_samples_through_reader();
@@ -640,5 +733,6 @@ int main(void)
     test_latency_digits();
     test_rejects();
     test_repairs();
+    test_store_layout();
     return fl_test_done();
 }
