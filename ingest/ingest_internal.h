@@ -169,6 +169,12 @@ void fl_pathlist_free(fl_pathlist *list);
 void fl_shard_filter(fl_pathlist *list, size_t from, const char *arg, unsigned index,
                      unsigned count);
 
+/* ---- multi-line reassembly (multiline.c; the rest of its interface is in fl_ingest.h) ---- */
+
+/* Copies of an entry's struct reassembly made so far: one when a line is taken in, one when
+ * it is popped (tests count them, issue 15). */
+uint64_t fl_multiline_moved(const fl_multiline *ml);
+
 /* ---- batches of raw records (batch.c; filled and reassembled by reader.c) ---- */
 
 typedef struct fl_batch_rec {

@@ -40,7 +40,7 @@ typedef enum {
 } line_class;
 
 typedef struct ml_run {
-    fl_entry *e; /* ML_MAX_RUN entries, allocated on first use */
+    fl_entry *e[ML_MAX_RUN]; /* from the pool (take_entry) */
     uint64_t seq[ML_MAX_RUN];
     size_t n;
     size_t bytes;  /* message bytes held: past ML_MAX_MESSAGE the run is closed */
@@ -55,8 +55,13 @@ typedef struct ml_run {
 struct fl_multiline {
     ml_run runs[ML_MAX_RUNS];
 
-    fl_entry *out; /* queue of finished entries */
+    /* Entries are held by pointer: a held line moves into a pooled entry once, and out
+     * again once when it is popped; closing its run and queueing it move only the pointer
+     * (three copies of the struct per held line were 1% of a run, issue 15). */
+    fl_entry **out; /* queue of finished entries */
     size_t out_head, out_n, out_cap;
+    fl_entry **pool; /* spare entries, their storage kept for reuse */
+    size_t pool_n, pool_cap;
 
     uint64_t next_seq;
     uint64_t capped; /* traces cut at ML_MAX_RUN entries or ML_MAX_MESSAGE bytes */
@@ -64,6 +69,8 @@ struct fl_multiline {
      * then one comparison, not a scan of every slot for every entry (issue 15). */
     size_t open;
     uint64_t oldest_born;
+    size_t taken;   /* entries out of the pool: held in runs or queued */
+    uint64_t moved; /* struct copies (fl_multiline_moved) */
     size_t order[ML_MAX_RUN];
     fl_buf joined;
 };
@@ -219,6 +226,12 @@ static uint64_t source_key(const fl_entry *e)
     return k;
 }
 
+static void drop_entry(fl_entry *e)
+{
+    fl_entry_free(e);
+    fl_free(e);
+}
+
 int fl_multiline_new(fl_multiline **out)
 {
     fl_multiline *ml = fl_calloc(1, sizeof(*ml));
@@ -233,31 +246,23 @@ void fl_multiline_free(fl_multiline *ml)
 {
     if (!ml)
         return;
-    for (size_t r = 0; r < ML_MAX_RUNS; r++) {
-        if (!ml->runs[r].e)
-            continue;
-        for (size_t i = 0; i < ML_MAX_RUN; i++)
-            fl_entry_free(&ml->runs[r].e[i]);
-        fl_free(ml->runs[r].e);
-    }
-    for (size_t i = 0; i < ml->out_cap; i++)
-        fl_entry_free(&ml->out[i]);
+    for (size_t r = 0; r < ML_MAX_RUNS; r++)
+        for (size_t i = 0; i < ml->runs[r].n; i++)
+            drop_entry(ml->runs[r].e[i]);
+    for (size_t i = 0; i < ml->out_n; i++)
+        drop_entry(ml->out[ml->out_head + i]);
+    for (size_t i = 0; i < ml->pool_n; i++)
+        drop_entry(ml->pool[i]);
     fl_free(ml->out);
+    fl_free(ml->pool);
     fl_buf_free(&ml->joined);
     fl_free(ml);
 }
 
-static void swap_entry(fl_entry *a, fl_entry *b)
-{
-    fl_entry t = *a;
-    *a = *b;
-    *b = t;
-}
-
 /* Moves *src into *dst, whose content is no longer wanted; src is left owning dst's former
- * storage (freed when that is big, see trim), empty but with its other fields as they were:
- * for a slot of the assembler's own (a run's entry, the output queue), which is only read
- * after the next move into it. One copy of the struct where a swap and a clear made three. */
+ * storage (freed when that is big), empty but with its other fields as they were: for an
+ * entry of the pool, which is only read after the next move into it. One copy of the struct
+ * where a swap and a clear made three. */
 static void move_entry_raw(fl_entry *dst, fl_entry *src)
 {
     char *store = dst->store;
@@ -277,50 +282,111 @@ static void move_entry(fl_entry *dst, fl_entry *src)
     fl_entry_clear(src);
 }
 
-/* Pooled entries keep their storage for reuse, but not the storage of a rare huge entry:
- * memory stays bounded by the pool size times a modest store. */
-static void trim(fl_entry *e)
+/* An entry of the pool to move a line into (its content is replaced by the move), or NULL. */
+static fl_entry *take_entry(fl_multiline *ml)
 {
-    if (e->store_cap > ML_KEEP_STORE)
-        fl_entry_free(e);
-    else
-        fl_entry_clear(e);
+    if (ml->pool_n)
+        return ml->pool[--ml->pool_n];
+    fl_entry *e = fl_malloc(sizeof(*e));
+    if (e)
+        fl_entry_init(e);
+    return e;
 }
 
-/* Moves *e to the end of the output queue; e receives a cleared entry when it is the
- * caller's (own: one of the assembler's slots, left as move_entry_raw leaves it). */
-static int emit(fl_multiline *ml, fl_entry *e, bool own)
+/* Gives an entry taken from the pool back. Pooled entries keep their storage for reuse, but not the
+ * storage of a rare huge entry: memory stays bounded by the entries held at once times a
+ * modest store. The pool only grows to the most entries held at once, so room for e was
+ * made when it was taken (give_room); should that have failed, e is freed instead. */
+static void give_entry(fl_multiline *ml, fl_entry *e)
+{
+    ml->taken--;
+    if (ml->pool_n == ml->pool_cap) {
+        drop_entry(e);
+        return;
+    }
+    if (e->store_cap > ML_KEEP_STORE)
+        fl_entry_free(e);
+    ml->pool[ml->pool_n++] = e;
+}
+
+/* Makes the pool able to take back every entry out of it (held and queued) plus one. */
+static int give_room(fl_multiline *ml, size_t out)
+{
+    if (out < ml->pool_cap)
+        return 0;
+    size_t cap = FL_MAX(out + 1, ml->pool_cap * 2);
+    fl_entry **p = fl_realloc(ml->pool, cap * sizeof(*p));
+    if (!p)
+        return FL_ENOMEM;
+    ml->pool = p;
+    ml->pool_cap = cap;
+    return 0;
+}
+
+/* Appends e (the assembler's) to the output queue. */
+static int queue(fl_multiline *ml, fl_entry *e)
 {
     if (ml->out_n == 0)
         ml->out_head = 0;
     if (ml->out_head + ml->out_n == ml->out_cap) {
         if (ml->out_head > 0) { /* slide the queue to the front */
-            for (size_t i = 0; i < ml->out_n; i++)
-                swap_entry(&ml->out[i], &ml->out[ml->out_head + i]);
+            memmove(ml->out, ml->out + ml->out_head, ml->out_n * sizeof(*ml->out));
             ml->out_head = 0;
         } else {
             size_t cap = ml->out_cap ? ml->out_cap * 2 : 8;
-            fl_entry *p = fl_realloc(ml->out, cap * sizeof(*p));
+            fl_entry **p = fl_realloc(ml->out, cap * sizeof(*p));
             if (!p)
                 return FL_ENOMEM;
-            for (size_t i = ml->out_cap; i < cap; i++)
-                fl_entry_init(&p[i]);
             ml->out = p;
             ml->out_cap = cap;
         }
     }
-    if (own)
-        move_entry_raw(&ml->out[ml->out_head + ml->out_n], e);
-    else
-        move_entry(&ml->out[ml->out_head + ml->out_n], e);
-    ml->out_n++;
+    ml->out[ml->out_head + ml->out_n++] = e;
     return 0;
+}
+
+/* Queues an entry of a run that closed; it goes back to the pool should that fail. */
+static int queue_own(fl_multiline *ml, fl_entry *p)
+{
+    int rc = queue(ml, p);
+    if (rc < 0)
+        give_entry(ml, p);
+    return rc;
+}
+
+/* Moves the caller's *e into an entry of the pool, which is returned (NULL: out of memory);
+ * e receives a cleared entry. */
+static fl_entry *adopt(fl_multiline *ml, fl_entry *e)
+{
+    if (give_room(ml, ml->taken + 1) < 0)
+        return NULL;
+    fl_entry *p = take_entry(ml);
+    if (!p)
+        return NULL;
+    ml->taken++;
+    ml->moved++;
+    move_entry(p, e);
+    return p;
+}
+
+/* Moves the caller's *e to the end of the output queue; e receives a cleared entry. */
+static int emit(fl_multiline *ml, fl_entry *e)
+{
+    fl_entry *p = adopt(ml, e);
+    if (!p)
+        return FL_ENOMEM;
+    int rc = queue(ml, p);
+    if (rc < 0) { /* e is the caller's again */
+        move_entry_raw(e, p);
+        give_entry(ml, p);
+    }
+    return rc;
 }
 
 static int cmp_order(const ml_run *run, size_t x, size_t y)
 {
-    if (run->e[x].ts != run->e[y].ts)
-        return run->e[x].ts < run->e[y].ts ? -1 : 1;
+    if (run->e[x]->ts != run->e[y]->ts)
+        return run->e[x]->ts < run->e[y]->ts ? -1 : 1;
     return run->seq[x] < run->seq[y] ? -1 : run->seq[x] > run->seq[y];
 }
 
@@ -368,14 +434,14 @@ static int flush_run(fl_multiline *ml, ml_run *run)
         return 0;
     run_closed(ml, run);
     if (n == 1)
-        return emit(ml, &run->e[0], true);
+        return queue_own(ml, run->e[0]);
     sort_run(ml, run, n);
     fl_buf_reset(&ml->joined);
     int brc = 0;
     bool cut = false;
     int severity = FL_SEV_DEFAULT;
     for (size_t k = 0; k < n; k++) {
-        const fl_entry *e = &run->e[ml->order[k]];
+        const fl_entry *e = run->e[ml->order[k]];
         severity = FL_MAX(severity, e->severity);
         if (cut)
             continue;
@@ -394,19 +460,19 @@ static int flush_run(fl_multiline *ml, ml_run *run)
             brc |= fl_buf_add(&ml->joined, e->message, len);
         }
     }
-    fl_entry *first = &run->e[ml->order[0]];
+    fl_entry *first = run->e[ml->order[0]];
     /* The joined text fits its cap by construction: a failed append is out of memory. */
     int rc = brc ? FL_ENOMEM
                  : fl_entry_set(first, &first->message, ml->joined.data ? ml->joined.data : "",
                                 ml->joined.len);
     first->severity = severity;
     for (size_t k = 1; k < n; k++)
-        trim(&run->e[ml->order[k]]);
+        give_entry(ml, run->e[ml->order[k]]);
     if (rc < 0) {
-        trim(first);
+        give_entry(ml, first);
         return rc;
     }
-    return emit(ml, first, true);
+    return queue_own(ml, first);
 }
 
 /* Flushes, oldest first, every open run whose first entry came more than age pushes ago
@@ -464,7 +530,7 @@ static int flush_stale(fl_multiline *ml)
 
 static bool joins(const ml_run *run, const fl_entry *x, line_class c)
 {
-    fl_time d = x->ts - run->e[0].ts;
+    fl_time d = x->ts - run->e[0]->ts;
     if (d > FL_USEC_PER_SEC || d < -FL_USEC_PER_SEC)
         return false;
     bool older = x->ts < run->min_ts; /* arriving from the past: newest-first input */
@@ -489,20 +555,16 @@ static bool joins(const ml_run *run, const fl_entry *x, line_class c)
 
 static int start_run(fl_multiline *ml, ml_run *run, fl_entry *e, line_class c, uint64_t source)
 {
-    if (!run->e) {
-        run->e = fl_calloc(ML_MAX_RUN, sizeof(*run->e));
-        if (!run->e)
-            return FL_ENOMEM;
-        for (size_t i = 0; i < ML_MAX_RUN; i++)
-            fl_entry_init(&run->e[i]);
-    }
-    move_entry(&run->e[0], e);
+    fl_entry *p = adopt(ml, e);
+    if (!p)
+        return FL_ENOMEM;
+    run->e[0] = p;
     run->seq[0] = run->born = ml->next_seq++;
     if (ml->open++ == 0)
         ml->oldest_born = run->born; /* else an older run is open */
     run->n = 1;
-    run->bytes = fl_entry_len(&run->e[0], FL_KNOWN_MESSAGE, run->e[0].message);
-    run->min_ts = run->max_ts = run->e[0].ts;
+    run->bytes = fl_entry_len(p, FL_KNOWN_MESSAGE, p->message);
+    run->min_ts = run->max_ts = p->ts;
     run->last_class = run->oldest_class = c;
     run->has_head = c != LINE_CONT && c != LINE_CHAIN;
     run->source = source;
@@ -526,7 +588,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
     if (rc < 0)
         return rc;
     if (!eligible(e)) /* request and audit entries pass straight through */
-        return emit(ml, e, false);
+        return emit(ml, e);
 
     line_class c = classify(e->message);
     /* A source has at most one open run: a new one starts only after its old one closed. */
@@ -537,7 +599,7 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
         if (!x->n) {
             if (!free_run)
                 free_run = x;
-        } else if (x->source == source && same_source(&x->e[0], e)) {
+        } else if (x->source == source && same_source(x->e[0], e)) {
             run = x;
             break;
         }
@@ -551,11 +613,15 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
         joinable = false;
     }
     if (joinable) {
+        size_t bytes = fl_entry_len(e, FL_KNOWN_MESSAGE, e->message) + 1;
+        fl_entry *p = adopt(ml, e);
+        if (!p)
+            return FL_ENOMEM;
         size_t i = run->n++;
-        run->bytes += fl_entry_len(e, FL_KNOWN_MESSAGE, e->message) + 1;
-        move_entry(&run->e[i], e);
+        run->e[i] = p;
+        run->bytes += bytes;
         run->seq[i] = ml->next_seq++;
-        fl_time ts = run->e[i].ts;
+        fl_time ts = p->ts;
         if (ts < run->min_ts) {
             if (c != LINE_CONT && c != LINE_CHAIN)
                 run->has_head = true;
@@ -612,6 +678,11 @@ size_t fl_multiline_held(const fl_multiline *ml)
     return n;
 }
 
+uint64_t fl_multiline_moved(const fl_multiline *ml)
+{
+    return ml->moved;
+}
+
 uint64_t fl_multiline_capped(const fl_multiline *ml)
 {
     return ml->capped;
@@ -631,7 +702,10 @@ int fl_multiline_pop(fl_multiline *ml, fl_entry *e)
 {
     if (ml->out_n == 0)
         return 0;
-    move_entry_raw(e, &ml->out[ml->out_head]);
+    fl_entry *p = ml->out[ml->out_head];
+    move_entry_raw(e, p);
+    ml->moved++;
+    give_entry(ml, p);
     ml->out_head++;
     ml->out_n--;
     return 1;
