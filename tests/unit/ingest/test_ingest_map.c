@@ -725,6 +725,35 @@ static void test_store_layout(void)
     free(long_url);
 }
 
+/* The mapping copies short strings inline, in overlapping pieces from both ends (issue 15):
+ * every length from 0 to 300, each byte distinct from its neighbours, lands whole, in both
+ * readers (both go through the same copy, so the differential tests cannot see it). */
+static void test_copy_lengths(void)
+{
+    for (size_t n = 0; n <= 300; n++) {
+        char text[320], doc[1024];
+        for (size_t i = 0; i < n; i++)
+            text[i] = (char)('a' + i % 26);
+        text[n] = '\0';
+        snprintf(doc, sizeof doc,
+                 "{\"logName\":\"projects/p/logs/run.googleapis.com%%2Fstdout\",\"textPayload\":"
+                 "\"%s\",\"trace\":\"%s\",\"timestamp\":\"2026-01-02T03:04:05Z\"}",
+                 text, text);
+        for (int slow = 0; slow < 2; slow++) {
+            fl_entry e;
+            fl_entry_init(&e);
+            char err[256];
+            int rc = slow ? fl_entry_parse_jansson(doc, strlen(doc), &e, err, sizeof err)
+                          : fl_entry_parse(doc, strlen(doc), &e, err, sizeof err);
+            CHECK_INT(rc, 0);
+            CHECK_STR(e.message, text);
+            CHECK_STR(e.trace, text);
+            CHECK_INT(fl_entry_len(&e, FL_KNOWN_TRACE, e.trace), n);
+            fl_entry_free(&e);
+        }
+    }
+}
+
 int main(void)
 {
     test_samples_through_reader();
@@ -734,5 +763,6 @@ int main(void)
     test_rejects();
     test_repairs();
     test_store_layout();
+    test_copy_lengths();
     return fl_test_done();
 }
