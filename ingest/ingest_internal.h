@@ -171,6 +171,12 @@ void fl_shard_filter(fl_pathlist *list, size_t from, const char *arg, unsigned i
 
 /* ---- multi-line reassembly (multiline.c; the rest of its interface is in fl_ingest.h) ---- */
 
+/* fl_multiline_passes, then fl_multiline_push when e does not pass, in one call: 1 when e
+ * passes (the caller keeps it, nothing was pushed), 0 when it was pushed, or < 0. Whether e
+ * is a line reassembly joins is found once (that test was run twice for every container
+ * line, issue 15). */
+int fl_multiline_offer(fl_multiline *ml, fl_entry *e);
+
 /* Copies of an entry's struct reassembly made so far: one when a line is taken in, one when
  * it is popped (tests count them, issue 15). */
 uint64_t fl_multiline_moved(const fl_multiline *ml);

@@ -582,12 +582,13 @@ static bool evict_before(const ml_run *x, const ml_run *y)
     return x->born < y->born;
 }
 
-int fl_multiline_push(fl_multiline *ml, fl_entry *e)
+/* fl_multiline_push, with eligible(e) already known. */
+static int push_as(fl_multiline *ml, fl_entry *e, bool joinable_kind)
 {
     int rc = flush_stale(ml);
     if (rc < 0)
         return rc;
-    if (!eligible(e)) /* request and audit entries pass straight through */
+    if (!joinable_kind) /* request and audit entries pass straight through */
         return emit(ml, e);
 
     line_class c = classify(e->message);
@@ -649,9 +650,23 @@ int fl_multiline_push(fl_multiline *ml, fl_entry *e)
     return start_run(ml, run, e, c, source);
 }
 
+int fl_multiline_push(fl_multiline *ml, fl_entry *e)
+{
+    return push_as(ml, e, eligible(e));
+}
+
 bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e)
 {
     return !ml->out_n && !eligible(e) && !any_stale(ml);
+}
+
+int fl_multiline_offer(fl_multiline *ml, fl_entry *e)
+{
+    bool joinable_kind = eligible(e);
+    if (!ml->out_n && !joinable_kind && !any_stale(ml))
+        return 1;
+    int rc = push_as(ml, e, joinable_kind);
+    return rc < 0 ? rc : 0;
 }
 
 int fl_multiline_flush(fl_multiline *ml)

@@ -210,10 +210,8 @@ int fl_reader_next(fl_reader *r, fl_entry *e)
             fl_multiline_warn_caps(r->ml, r->diag);
             continue;
         }
-        if (fl_multiline_passes(r->ml, e))
-            return 1;
-        if ((rc = fl_multiline_push(r->ml, e)) < 0)
-            return rc;
+        if ((rc = fl_multiline_offer(r->ml, e)) != 0)
+            return rc; /* 1: e passes untouched */
     }
 }
 
@@ -464,9 +462,11 @@ static void replay(fl_reader *r, fl_batch *b, size_t *from, size_t to, uint64_t 
 static int pass_on(fl_reader *r, fl_batch *b, size_t i)
 {
     fl_entry *e = i < b->n ? &b->ent[i] : NULL;
-    if (!r->ml || (e && fl_multiline_passes(r->ml, e)))
+    if (!r->ml)
         return e ? fl_batch_put(b, i) : 0;
-    int rc = e ? fl_multiline_push(r->ml, e) : fl_multiline_flush(r->ml);
+    int rc = e ? fl_multiline_offer(r->ml, e) : fl_multiline_flush(r->ml);
+    if (rc == 1) /* e passes untouched */
+        return fl_batch_put(b, i);
     if (rc < 0)
         return rc;
     for (;;) {

@@ -308,6 +308,44 @@ static void test_out_of_memory(void)
     CHECK(whole_run);
 }
 
+/* fl_multiline_offer is fl_multiline_passes then fl_multiline_push in one call (the readers'
+ * loop, issue 15): a request log with nothing queued passes (1) and is left as it was; a
+ * container line is taken (0) and the entry left cleared; a request log behind a queued
+ * entry is taken too, so that the order holds. */
+static void test_offer(void)
+{
+    fl_multiline *ml;
+    CHECK_INT(fl_multiline_new(&ml), 0);
+    fl_entry e;
+    fl_entry_init(&e);
+    static const char req[] =
+        "{\"timestamp\":\"2026-11-20T10:00:00.5Z\",\"logName\":\"projects/p/logs/"
+        "run.googleapis.com%2Frequests\",\"httpRequest\":{\"status\":200},\"resource\":{\"type\":"
+        "\"cloud_run_revision\",\"labels\":{\"service_name\":\"api\"}}}";
+    char err[128];
+    CHECK_INT(fl_entry_parse(req, strlen(req), &e, err, sizeof err), 0);
+    CHECK(fl_multiline_passes(ml, &e));
+    CHECK_INT(fl_multiline_offer(ml, &e), 1);
+    CHECK_INT(e.http_status, 200);
+    CHECK_INT(fl_multiline_pushed(ml), 0);
+
+    make_entry(&e, &(ml_line){"a", 100, "listening on :8080"});
+    CHECK(!fl_multiline_passes(ml, &e));
+    CHECK_INT(fl_multiline_offer(ml, &e), 0);
+    CHECK_STR(e.message, "");
+    CHECK_INT(fl_multiline_held(ml), 1);
+    make_entry(&e, &(ml_line){"a", 200, "ready"}); /* closes the first line's run */
+    CHECK_INT(fl_multiline_offer(ml, &e), 0);
+    CHECK_INT(fl_entry_parse(req, strlen(req), &e, err, sizeof err), 0);
+    CHECK(!fl_multiline_passes(ml, &e)); /* "listening" is queued: the request goes after it */
+    CHECK_INT(fl_multiline_offer(ml, &e), 0);
+    char out[256] = "";
+    CHECK_INT(drain(ml, out, sizeof out), 2);
+    CHECK_STR(out, "listening on :8080|");
+    fl_entry_free(&e);
+    fl_multiline_free(ml);
+}
+
 int main(void)
 {
     test_slot_pressure_keeps_the_trace();
@@ -317,6 +355,7 @@ int main(void)
     test_cap_counted_and_warned();
     test_two_copies_per_line();
     test_out_of_memory();
+    test_offer();
     if (!getenv("KEEP"))
         tu_cleanup();
     return fl_test_done();
