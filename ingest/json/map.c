@@ -635,6 +635,13 @@ static int pino_severity(int64_t level)
  * "SEVERE", slog's offsets ("ERROR+2", "WARN-4" count as their base level). -1: unknown. */
 static int logger_severity(const char *p, size_t n)
 {
+    /* A plain name ("info", "error"), the usual case, without the scan for an offset: no
+     * name holds '+' or '-', so one that parses is not one with an offset. */
+    if (n > 0 && (p[0] < '0' || p[0] > '9')) {
+        int sev = fl_severity_parse(p, n);
+        if (sev >= 0)
+            return sev;
+    }
     for (size_t i = 1; i < n; i++)
         if (p[i] == '+' || p[i] == '-') {
             n = i;

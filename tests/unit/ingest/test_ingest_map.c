@@ -441,6 +441,11 @@ static const mapping_case cases[] = {
     {"{\"jsonPayload\":{\"event\":\"e\",\"level\":\"error\"}}", "severity", "500"},
     /* JUL's SEVERE */
     {"{\"jsonPayload\":{\"level\":\"SEVERE\",\"message\":\"x\"}}", "severity", "500"},
+    /* a level name parses before any offset is looked for; one with an offset, or a number in
+     * a string, still takes the long way */
+    {"{\"jsonPayload\":{\"level\":\"WARN-4\",\"message\":\"x\"}}", "severity", "400"},
+    {"{\"jsonPayload\":{\"level\":\"Notice\",\"message\":\"x\"}}", "severity", "300"},
+    {"{\"jsonPayload\":{\"level\":\"30\",\"message\":\"x\"}}", "severity", "30"},
     /* the error-looking rule: plain lines without a severity */
     {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Fstderr\",\"textPayload\":\"panic: "
      "runtime error: index out of range\"}",
