@@ -174,7 +174,9 @@ void fl_shard_filter(fl_pathlist *list, size_t from, const char *arg, unsigned i
 /* fl_multiline_passes, then fl_multiline_push when e does not pass, in one call: 1 when e
  * passes (the caller keeps it, nothing was pushed), 0 when it was pushed, or < 0. Whether e
  * is a line reassembly joins is found once (that test was run twice for every container
- * line, issue 15). */
+ * line, issue 15). Unlike push, a taken e is not cleared: it keeps storage to reuse, but
+ * its fields are stale and must not be read before it is filled again (parsed, popped
+ * into) or cleared; fl_entry_free is fine. The readers refill it at once. */
 int fl_multiline_offer(fl_multiline *ml, fl_entry *e);
 
 /* Copies of an entry's struct reassembly made so far: one when a line is taken in, one when

@@ -355,8 +355,9 @@ static int queue_own(fl_multiline *ml, fl_entry *p)
 }
 
 /* Moves the caller's *e into an entry of the pool, which is returned (NULL: out of memory);
- * e receives a cleared entry. */
-static fl_entry *adopt(fl_multiline *ml, fl_entry *e)
+ * e receives a cleared entry, or with raw an empty one whose fields are left as they were
+ * (fl_multiline_offer: its callers refill the entry before they read it). */
+static fl_entry *adopt(fl_multiline *ml, fl_entry *e, bool raw)
 {
     if (give_room(ml, ml->taken + 1) < 0)
         return NULL;
@@ -365,14 +366,17 @@ static fl_entry *adopt(fl_multiline *ml, fl_entry *e)
         return NULL;
     ml->taken++;
     ml->moved++;
-    move_entry(p, e);
+    if (raw)
+        move_entry_raw(p, e);
+    else
+        move_entry(p, e);
     return p;
 }
 
-/* Moves the caller's *e to the end of the output queue; e receives a cleared entry. */
-static int emit(fl_multiline *ml, fl_entry *e)
+/* Moves the caller's *e to the end of the output queue; e is left as adopt leaves it. */
+static int emit(fl_multiline *ml, fl_entry *e, bool raw)
 {
-    fl_entry *p = adopt(ml, e);
+    fl_entry *p = adopt(ml, e, raw);
     if (!p)
         return FL_ENOMEM;
     int rc = queue(ml, p);
@@ -553,9 +557,10 @@ static bool joins(const ml_run *run, const fl_entry *x, line_class c)
     return false;
 }
 
-static int start_run(fl_multiline *ml, ml_run *run, fl_entry *e, line_class c, uint64_t source)
+static int start_run(fl_multiline *ml, ml_run *run, fl_entry *e, line_class c, uint64_t source,
+                     bool raw)
 {
-    fl_entry *p = adopt(ml, e);
+    fl_entry *p = adopt(ml, e, raw);
     if (!p)
         return FL_ENOMEM;
     run->e[0] = p;
@@ -582,14 +587,14 @@ static bool evict_before(const ml_run *x, const ml_run *y)
     return x->born < y->born;
 }
 
-/* fl_multiline_push, with eligible(e) already known. */
-static int push_as(fl_multiline *ml, fl_entry *e, bool joinable_kind)
+/* fl_multiline_push, with eligible(e) already known; raw: see adopt. */
+static int push_as(fl_multiline *ml, fl_entry *e, bool joinable_kind, bool raw)
 {
     int rc = flush_stale(ml);
     if (rc < 0)
         return rc;
     if (!joinable_kind) /* request and audit entries pass straight through */
-        return emit(ml, e);
+        return emit(ml, e, raw);
 
     line_class c = classify(e->message);
     /* A source has at most one open run: a new one starts only after its old one closed. */
@@ -615,7 +620,7 @@ static int push_as(fl_multiline *ml, fl_entry *e, bool joinable_kind)
     }
     if (joinable) {
         size_t bytes = fl_entry_len(e, FL_KNOWN_MESSAGE, e->message) + 1;
-        fl_entry *p = adopt(ml, e);
+        fl_entry *p = adopt(ml, e, raw);
         if (!p)
             return FL_ENOMEM;
         size_t i = run->n++;
@@ -647,12 +652,12 @@ static int push_as(fl_multiline *ml, fl_entry *e, bool joinable_kind)
     } else if ((rc = flush_run(ml, run)) < 0) {
         return rc;
     }
-    return start_run(ml, run, e, c, source);
+    return start_run(ml, run, e, c, source, raw);
 }
 
 int fl_multiline_push(fl_multiline *ml, fl_entry *e)
 {
-    return push_as(ml, e, eligible(e));
+    return push_as(ml, e, eligible(e), false);
 }
 
 bool fl_multiline_passes(const fl_multiline *ml, const fl_entry *e)
@@ -665,7 +670,7 @@ int fl_multiline_offer(fl_multiline *ml, fl_entry *e)
     bool joinable_kind = eligible(e);
     if (!ml->out_n && !joinable_kind && !any_stale(ml))
         return 1;
-    int rc = push_as(ml, e, joinable_kind);
+    int rc = push_as(ml, e, joinable_kind, true);
     return rc < 0 ? rc : 0;
 }
 

@@ -310,8 +310,9 @@ static void test_out_of_memory(void)
 
 /* fl_multiline_offer is fl_multiline_passes then fl_multiline_push in one call (the readers'
  * loop, issue 15): a request log with nothing queued passes (1) and is left as it was; a
- * container line is taken (0) and the entry left cleared; a request log behind a queued
- * entry is taken too, so that the order holds. */
+ * container line is taken (0), the entry left with storage of its own to refill (not
+ * cleared: its readers refill it at once); a request log behind a queued entry is taken
+ * too, so that the order holds. */
 static void test_offer(void)
 {
     fl_multiline *ml;
@@ -331,8 +332,9 @@ static void test_offer(void)
 
     make_entry(&e, &(ml_line){"a", 100, "listening on :8080"});
     CHECK(!fl_multiline_passes(ml, &e));
+    const char *taken_store = e.store;
     CHECK_INT(fl_multiline_offer(ml, &e), 0);
-    CHECK_STR(e.message, "");
+    CHECK(e.store != taken_store && e.store_len == 0); /* its storage went with the line */
     CHECK_INT(fl_multiline_held(ml), 1);
     make_entry(&e, &(ml_line){"a", 200, "ready"}); /* closes the first line's run */
     CHECK_INT(fl_multiline_offer(ml, &e), 0);
