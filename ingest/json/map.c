@@ -657,29 +657,31 @@ static int logger_severity(const char *p, size_t n)
 }
 
 /* Lifts the logger's own level (jsonPayload.level / .severity / .levelname) when Cloud Logging
- * did not set a severity: json_level keeps the text (a pino number as its severity name). */
+ * did not set a severity: a pino number, a logger's level name, or a number in a string. The
+ * text is read where it lies (an escaped one decoded on the stack); nothing keeps it. */
 static int lift_level(const fl_slots *s, fl_entry *e)
 {
     const fl_slot *lv = &s->v[FL_S_J_LEVEL];
     if (s->v[FL_S_JSON].t != FL_V_OBJ)
         return 0;
     if (lv->t == FL_V_INT && lv->i >= 1 && lv->i <= 100) {
-        int sev = pino_severity(lv->i);
-        const char *name = fl_severity_name(sev);
-        e->severity = sev;
-        return fl_entry_set(e, &e->json_level, name, strlen(name));
+        e->severity = pino_severity(lv->i);
+        return 0;
     }
     static const int ids[] = {FL_S_J_LEVEL, FL_S_J_SEVERITY, FL_S_J_LEVELNAME};
     const fl_slot *f = first_nonempty(s, ids, FL_ARRAY_LEN(ids));
     if (!f)
         return 0;
-    size_t n = 0;
-    int rc = set_str_len(e, &e->json_level, f, &n);
+    tmp_str d;
+    int rc = tmp_decode(f, &d);
     if (rc < 0)
         return rc;
-    int sev = logger_severity(e->json_level, n);
+    int sev = logger_severity(d.p, d.n);
+    if (sev <= 0) /* a number in a string ("30") */
+        sev = fl_severity_parse(d.p, d.n);
     if (sev > 0)
         e->severity = sev;
+    fl_free(d.heap);
     return 0;
 }
 
@@ -821,8 +823,6 @@ int fl_slots_to_entry(const fl_slots *s, fl_entry *e)
 #undef SET_FIRST
 #undef SET_KNOWN
 #undef SET_FIRST_KNOWN
-    if (e->json_level[0]) /* what fl_entry_finish reads, tested here: a call per entry */
-        fl_entry_finish(e);
     /* A plain line with no level at all that clearly reports an error (a traceback, a panic,
      * "Error: ...") is one: see fl_text_looks_error. */
     if (e->severity == FL_SEV_DEFAULT && e->message[0] &&

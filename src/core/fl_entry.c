@@ -15,13 +15,12 @@ static const size_t str_fields[] = {
     offsetof(fl_entry, http_url),     offsetof(fl_entry, audit_method),
     offsetof(fl_entry, audit_service), offsetof(fl_entry, audit_resource),
     offsetof(fl_entry, audit_principal), offsetof(fl_entry, audit_status_message),
-    offsetof(fl_entry, json_level),
 };
 
 #define FIELD(e, off) ((const char **)((char *)(e) + (off)))
 
 /* fl_entry_clear names each member: a new string member must be added there too. */
-_Static_assert(FL_ARRAY_LEN(str_fields) == 18, "fl_entry_clear lists 18 string members");
+_Static_assert(FL_ARRAY_LEN(str_fields) == 17, "fl_entry_clear lists 17 string members");
 
 static const char empty[] = "";
 
@@ -48,7 +47,7 @@ void fl_entry_clear(fl_entry *e)
     e->location = e->project = e->message = e->insert_id = e->trace = e->instance_id = empty;
     e->commit_sha = e->http_method = e->http_url = e->audit_method = empty;
     e->audit_service = e->audit_resource = e->audit_principal = empty;
-    e->audit_status_message = e->json_level = empty;
+    e->audit_status_message = empty;
     e->src_file = empty;
     e->src_line = 0;
     e->store_len = 0;
@@ -342,15 +341,6 @@ const char *fl_log_kind_name(fl_log_kind k)
         break;
     }
     return "other";
-}
-
-void fl_entry_finish(fl_entry *e)
-{
-    if (e->severity == FL_SEV_DEFAULT && e->json_level[0]) {
-        int s = fl_severity_parse(e->json_level, strlen(e->json_level));
-        if (s > 0)
-            e->severity = s;
-    }
 }
 
 bool fl_entry_maybe_error(const fl_entry *e)

@@ -37,9 +37,9 @@
  *                  .status.message, .status.code (has_audit_status true when
  *                  protoPayload.status exists)
  *   error_event    jsonPayload."@type" ends in "ReportedErrorEvent"
- *   json_level     jsonPayload.level / .severity / .levelname when the top-level severity is
- *                  absent or DEFAULT (a pino number is stored as its severity name); it raises
- *                  the severity (pino 10-60, zap's dpanic, slog's "ERROR+2", docs/loggers.md).
+ *   (severity)     jsonPayload.level / .severity / .levelname raise a top-level severity that
+ *                  is absent or DEFAULT (pino 10-60, zap's dpanic, slog's "ERROR+2", a number
+ *                  in a string, docs/loggers.md). The text itself is not kept: nothing reads it.
  *   (severity)     a DEFAULT container line that clearly reports an error ("Traceback ...",
  *                  "panic: ", "Error: 5 NOT_FOUND: ...") becomes ERROR: fl_text_looks_error.
  */
@@ -125,7 +125,6 @@ typedef struct fl_entry {
     const char *audit_resource;
     const char *audit_principal;
     const char *audit_status_message;
-    const char *json_level;
 
     /* What the reader replaced to keep the entry (FL_FIX_*), for a warning naming the line. */
     unsigned fixes;
@@ -206,9 +205,6 @@ static inline bool fl_bytes_equal(const char *a, const char *b, size_t n)
 
 /* Deep copy (dst must be initialised; its previous content is replaced). */
 int fl_entry_copy(fl_entry *dst, const fl_entry *src);
-/* Normalisation after the fields are filled: DEFAULT severity is raised from json_level
- * ("error", "warn", "fatal"...), and entries on stderr stay DEFAULT. Readers call this last. */
-void fl_entry_finish(fl_entry *e);
 
 /* "ERROR" for 500 etc.; nearest lower name for odd numbers. */
 const char *fl_severity_name(int sev);

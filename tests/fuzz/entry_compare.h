@@ -73,7 +73,6 @@ static inline int fl_entry_compare(const char *buf, size_t len, char *why, size_
     STR(audit_resource);
     STR(audit_principal);
     STR(audit_status_message);
-    STR(json_level);
 #undef NUM
 #undef STR
     return 0;

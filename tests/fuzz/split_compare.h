@@ -55,10 +55,10 @@ static void fl_split_put_record(fl_split_run *r, uint64_t line, size_t len, int 
     if (rc == 0)
         fl_split_put(r,
                      " ts=%lld sev=%d kind=%d status=%d lat=%g err=%d svc=%s rev=%s id=%s"
-                     " trace=%s msg=%.200s url=%s lvl=%s fixes=%u\n",
+                     " trace=%s msg=%.200s url=%s fixes=%u\n",
                      (long long)e->ts, (int)e->severity, (int)e->log_kind, (int)e->http_status,
                      e->latency_s, (int)e->error_event, e->service, e->revision, e->insert_id,
-                     e->trace, e->message, e->http_url, e->json_level, e->fixes);
+                     e->trace, e->message, e->http_url, e->fixes);
     else
         fl_split_put(r, "\n");
 }

@@ -361,13 +361,6 @@ static void test_severity(void)
     }
     CHECK_INT(fl_log_kind_from_name("", 0), FL_LOG_OTHER);
     CHECK_INT(fl_log_kind_from_name("s", 1), FL_LOG_OTHER);
-
-    fl_entry e;
-    fl_entry_init(&e);
-    fl_entry_set(&e, &e.json_level, "error", 5);
-    fl_entry_finish(&e);
-    CHECK_INT(e.severity, FL_SEV_ERROR);
-    fl_entry_free(&e);
 }
 
 static void test_alloc_failure(void)
