@@ -439,6 +439,18 @@ static const mapping_case cases[] = {
     {"{\"jsonPayload\":{\"event\":\"e\",\"level\":\"error\"}}", "severity", "500"},
     /* JUL's SEVERE */
     {"{\"jsonPayload\":{\"level\":\"SEVERE\",\"message\":\"x\"}}", "severity", "500"},
+    /* the top-level names Cloud Logging writes most are matched inline; near misses and other
+     * spellings still go through fl_severity_parse */
+    {"{\"severity\":\"INFO\"}", "severity", "200"},
+    {"{\"severity\":\"ERROR\"}", "severity", "500"},
+    {"{\"severity\":\"WARNING\"}", "severity", "400"},
+    {"{\"severity\":\"warning\"}", "severity", "400"},
+    {"{\"severity\":\"Error\"}", "severity", "500"},
+    {"{\"severity\":\"INFOS\"}", "severity", "0"},
+    {"{\"severity\":\"ERROX\"}", "severity", "0"},
+    {"{\"severity\":\"WARNINGS\"}", "severity", "0"},
+    {"{\"severity\":\"WARNIN\"}", "severity", "0"},
+    {"{\"severity\":\"INF\"}", "severity", "0"},
     /* a level name parses before any offset is looked for; one with an offset, or a number in
      * a string, still takes the long way */
     {"{\"jsonPayload\":{\"level\":\"WARN-4\",\"message\":\"x\"}}", "severity", "400"},
