@@ -439,6 +439,15 @@ static const mapping_case cases[] = {
     {"{\"jsonPayload\":{\"event\":\"e\",\"level\":\"error\"}}", "severity", "500"},
     /* JUL's SEVERE */
     {"{\"jsonPayload\":{\"level\":\"SEVERE\",\"message\":\"x\"}}", "severity", "500"},
+    /* Cloud Run's request log is matched inline, any other name the long way: the kinds of
+     * fl_entry.h either way (FL_LOG_REQUESTS is 1, FL_LOG_STDOUT 2, FL_LOG_OTHER 0) */
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Frequests\"}", "log_kind", "1"},
+    {"{\"logName\":\"/logs/run.googleapis.com%2Frequests\"}", "log_kind", "1"},
+    {"{\"logName\":\"logs/run.googleapis.com%2Frequests\"}", "log_kind", "1"},
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com/requests\"}", "log_kind", "1"},
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Frequest\"}", "log_kind", "0"},
+    {"{\"logName\":\"projects/p/logs/xrun.googleapis.com%2Frequests\"}", "log_kind", "1"},
+    {"{\"logName\":\"projects/p/logs/run.googleapis.com%2Fstdout\"}", "log_kind", "2"},
     /* the top-level names Cloud Logging writes most are matched inline; near misses and other
      * spellings still go through fl_severity_parse */
     {"{\"severity\":\"INFO\"}", "severity", "200"},
