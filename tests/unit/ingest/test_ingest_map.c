@@ -683,7 +683,8 @@ static char *filler(char c, size_t n)
  * labels."gcb-build-id") are not copied at all: 2,000 bytes each here, the store stays small. */
 static void test_store_layout(void)
 {
-    char *big_type = filler('t', 2000), *big_conf = filler('c', 2000), *big_build = filler('b', 2000);
+    char *big_type = filler('t', 2000), *big_conf = filler('c', 2000);
+    char *big_build = filler('b', 2000);
     char *long_service = filler('s', 900), *long_url = filler('u', 3000);
     char unused[8000], grows[8000];
     snprintf(unused, sizeof unused,
