@@ -64,6 +64,8 @@ struct fl_prefilter {
     size_t n_lits3;
     uint32_t *short_lits; /* literals of 1-2 bytes */
     size_t n_short;
+    /* Windows tested: those at multiples of stride (1: every one). See sparse_stride. */
+    uint32_t stride;
     bool simd; /* scan 8 windows a step with AVX2 (fold is ASCII and the CPU has it) */
 };
 
@@ -92,9 +94,13 @@ static inline bool has_bit(const uint64_t *bits, uint32_t h)
     return bits[h >> 6] & (UINT64_C(1) << (h & 63));
 }
 
+/* The sparse scan's first test folds a window by setting bit 5 of each byte (one OR): lossy
+ * ('@' and '`' agree), exact for what fold maps, checked exactly by verify. */
+#define SPARSE_FOLD UINT32_C(0x20202020)
+
 static void add_anchor(fl_prefilter *pf, uint32_t x, uint32_t lit, uint32_t offset)
 {
-    uint32_t h = hash4(x), h2 = hash4b(x);
+    uint32_t h = hash4(pf->stride > 1 ? x | SPARSE_FOLD : x), h2 = hash4b(x);
     pf->anchors[pf->n_anchors++] = (anchor){h, lit, offset};
     pf->bits[h >> 6] |= UINT64_C(1) << (h & 63);
     pf->bits2[h2 >> 6] |= UINT64_C(1) << (h2 & 63);
@@ -109,11 +115,12 @@ static int rarity(unsigned char c)
         return 1;
     if (strchr(".:/-\",='", c))
         return 2;
-    if (strchr("dcumfpgwybv", c))
+    /* q is rare but nearly always in "qu" of words logs use a lot: request, required, query */
+    if (strchr("dcumfpgwybvq", c))
         return 3;
     if (isdigit(c))
         return 4;
-    return 6; /* k x j q z, '_', brackets, other punctuation */
+    return 6; /* k x j z, '_', brackets, other punctuation */
 }
 
 void fl_prefilter_free(fl_prefilter *pf)
@@ -173,6 +180,37 @@ static size_t window_slot(const window_counts *wc, uint32_t w)
         i = (i + 1) & wc->mask;
     return i;
 }
+/* The sparse scan. A literal of len >= stride + 3 bytes, wherever it occurs, has a 4-byte
+ * window starting at a multiple of stride, at an offset of each remainder mod stride: testing
+ * only the windows at multiples of stride finds it if it has one anchor per remainder. When
+ * every literal is that long (the any_severity rules' are 11 bytes and more), the scan tests a
+ * window every stride bytes instead of every byte: most INFO lines are a few dozen bytes, and
+ * the dense scan's cost there was mostly its per-call setup and its tail (issue 15). Capped:
+ * each literal adds stride anchors, and more anchors are more windows of common text. */
+#define STRIDE_MAX 8
+
+static uint32_t sparse_stride(const fl_prefilter *pf)
+{
+    if (pf->n_short || !pf->n_lits)
+        return 1;
+    for (int b = 0; b < 256; b++)
+        if (pf->fold[b] != b && pf->fold[b] != (b | 0x20))
+            return 1; /* SPARSE_FOLD would not agree with fold */
+    uint32_t min = UINT32_MAX;
+    for (size_t i = 0; i < pf->n_lits; i++)
+        min = FL_MIN(min, pf->lits[i].len);
+    return min >= 5 ? FL_MIN(min - 3, (uint32_t)STRIDE_MAX) : 1;
+}
+
+/* How good an anchor the window at t makes: rare bytes, few literals sharing it. */
+static int window_score(const window_counts *wc, const int8_t rare[256], const unsigned char *t)
+{
+    int score = -3 * (int)(wc->count[window_slot(wc, window_at(t))] - 1);
+    for (uint32_t k = 0; k < 4; k++)
+        score += rare[t[k]];
+    return score;
+}
+
 /* rank_base and group_start, from the sorted anchors: the hashes in bits are exactly theirs. */
 static int index_groups(fl_prefilter *pf)
 {
@@ -262,15 +300,33 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
     }
     for (size_t i = 0; i < pf->n_lits; i++)
         n3 += pf->lits[i].len == 3;
-    pf->anchors = fl_calloc(pf->n_lits + n3 * followers + 1, sizeof(*pf->anchors));
+    for (size_t i = 0; i < pf->n_lits; i++)
+        if (pf->lits[i].len < 3)
+            pf->short_lits[pf->n_short++] = (uint32_t)i;
+    pf->stride = sparse_stride(pf);
+    pf->anchors = fl_calloc(pf->n_lits * pf->stride + n3 * followers + 1, sizeof(*pf->anchors));
     pf->lits3 = fl_calloc(n3 + 1, sizeof(*pf->lits3));
     if (!pf->anchors || !pf->lits3)
         goto nomem;
     for (size_t i = 0; i < pf->n_lits; i++) {
         literal *l = &pf->lits[i];
         const unsigned char *t = (const unsigned char *)l->text;
-        if (l->len < 3) {
-            pf->short_lits[pf->n_short++] = (uint32_t)i;
+        if (l->len < 3)
+            continue; /* short_lits */
+        if (pf->stride > 1) {
+            /* The rarest window of each remainder (len >= stride + 3: each has one). */
+            for (uint32_t r = 0; r < pf->stride; r++) {
+                uint32_t best = r;
+                int best_score = INT_MIN;
+                for (uint32_t o = r; o + 4 <= l->len; o += pf->stride) {
+                    int score = window_score(&wc, rare, t + o);
+                    if (score > best_score) {
+                        best_score = score;
+                        best = o;
+                    }
+                }
+                add_anchor(pf, window_at(t + best), (uint32_t)i, best);
+            }
             continue;
         }
         uint32_t x = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16;
@@ -286,9 +342,7 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
         uint32_t best = 0;
         int best_score = INT_MIN;
         for (uint32_t o = 0; o + 4 <= l->len; o++) {
-            int score = -3 * (int)(wc.count[window_slot(&wc, window_at(t + o))] - 1);
-            for (uint32_t k = 0; k < 4; k++)
-                score += rare[t[o + k]];
+            int score = window_score(&wc, rare, t + o);
             if (score > best_score) {
                 best_score = score;
                 best = o;
@@ -371,6 +425,19 @@ static void scan_windows(const scan_ctx *c, size_t from)
     for (size_t i = from; i + 4 <= c->n; i++) {
         x = x >> 8 | (uint32_t)fold[s[i + 3]] << 24;
         uint32_t h = hash4(x);
+        if (has_bit(pf->bits, h))
+            verify(c, h, i);
+    }
+}
+
+/* The windows at multiples of pf->stride (> 1): no literal is shorter than stride + 3. */
+static void scan_sparse(const scan_ctx *c)
+{
+    const fl_prefilter *pf = c->pf;
+    const unsigned char *s = c->s;
+    const size_t step = pf->stride;
+    for (size_t i = 0; i + 4 <= c->n; i += step) {
+        uint32_t h = hash4(window_at(s + i) | SPARSE_FOLD);
         if (has_bit(pf->bits, h))
             verify(c, h, i);
     }
@@ -489,6 +556,11 @@ bool fl_prefilter_simd(const fl_prefilter *pf)
     return pf->simd;
 }
 
+uint32_t fl_prefilter_stride(const fl_prefilter *pf)
+{
+    return pf->stride;
+}
+
 void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
                        void (*mark)(void *ctx, uint32_t regex), void *ctx)
 {
@@ -506,6 +578,10 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
     }
     if (n < 3)
         return;
+    if (pf->stride > 1) {
+        scan_sparse(&c);
+        return; /* no literal of 3 bytes */
+    }
     size_t from = 0;
 #ifdef PF_AVX2
     if (pf->simd)
