@@ -389,16 +389,12 @@ static bool equal_folded(const uint8_t *fold, const unsigned char *s, const char
     return true;
 }
 
-/* The window at position i hashed to h, whose bit is set: compare the literals anchored there. */
-static void verify(const scan_ctx *c, uint32_t h, size_t i)
+/* The window at position i hashed to h, whose bit is set in bits and whose second hash's is in
+ * bits2: compare the literals anchored there. */
+static void verify_anchors(const scan_ctx *c, uint32_t h, size_t i)
 {
     const fl_prefilter *pf = c->pf;
     const uint8_t *fold = pf->fold;
-    const unsigned char *w = c->s + i;
-    uint32_t x = (uint32_t)fold[w[0]] | (uint32_t)fold[w[1]] << 8 | (uint32_t)fold[w[2]] << 16 |
-                 (uint32_t)fold[w[3]] << 24;
-    if (!has_bit(pf->bits2, hash4b(x)))
-        return; /* no anchor window is x */
     uint64_t below = pf->bits[h >> 6] & ((UINT64_C(1) << (h & 63)) - 1);
     uint32_t rank = pf->rank_base[h >> 6] + popcount64(below);
     for (uint32_t k = pf->group_start[rank]; k < pf->group_start[rank + 1]; k++) {
@@ -410,6 +406,17 @@ static void verify(const scan_ctx *c, uint32_t h, size_t i)
         if (start + l->len <= c->n && equal_folded(fold, c->s + start, l->text, l->len))
             report(c, l);
     }
+}
+
+/* The window at position i hashed to h, whose bit is set: the second test, then the anchors. */
+static void verify(const scan_ctx *c, uint32_t h, size_t i)
+{
+    const uint8_t *fold = c->pf->fold;
+    const unsigned char *w = c->s + i;
+    uint32_t x = (uint32_t)fold[w[0]] | (uint32_t)fold[w[1]] << 8 | (uint32_t)fold[w[2]] << 16 |
+                 (uint32_t)fold[w[3]] << 24;
+    if (has_bit(c->pf->bits2, hash4b(x)))
+        verify_anchors(c, h, i);
 }
 
 /* The portable scan of the windows at positions from, from + 1, ..., n - 4. */
@@ -455,6 +462,19 @@ static const unsigned char shift_down[32] = {0,    1,    2,    3,    4,    5,   
                                              0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
                                              0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
 
+/* verify's second test (bits2 under hash4b) for the eight folded windows of x: the lanes
+ * that pass, as a movemask. Most first hits are chance, and this rejects them without a call
+ * each (issue 15). */
+__attribute__((target("avx2"))) static inline unsigned second_test(__m256i x, const int *bits2)
+{
+    const __m256i mul2 = _mm256_set1_epi32((int)UINT32_C(0x85ebca77));
+    __m256i h = _mm256_srli_epi32(_mm256_mullo_epi32(x, mul2), 32 - HASH_BITS);
+    __m256i w = _mm256_i32gather_epi32(bits2, _mm256_srli_epi32(h, 5), 4);
+    __m256i low5 = _mm256_set1_epi32(31);
+    __m256i top = _mm256_sllv_epi32(w, _mm256_sub_epi32(low5, _mm256_and_si256(h, low5)));
+    return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(top));
+}
+
 __attribute__((target("avx2"))) static size_t scan_windows_avx2(const scan_ctx *c)
 {
     const fl_prefilter *pf = c->pf;
@@ -467,6 +487,7 @@ __attribute__((target("avx2"))) static size_t scan_windows_avx2(const scan_ctx *
     const __m256i mul = _mm256_set1_epi32((int)UINT32_C(2654435761));
     const __m256i low5 = _mm256_set1_epi32(31);
     const int *bits = (const int *)pf->bits; /* 32-bit words: bit h is bit h & 31 of word h >> 5 */
+    const int *bits2 = (const int *)pf->bits2;
     uint32_t hs[16];
     size_t i = 0;
     /* Sixteen windows a step while 24 bytes remain: the 16 bytes at i and at i + 8 are folded
@@ -490,11 +511,14 @@ __attribute__((target("avx2"))) static size_t scan_windows_avx2(const scan_ctx *
                        (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(t1)) << 8;
         if (!hit)
             continue;
+        hit &= second_test(x0, bits2) | second_test(x1, bits2) << 8;
+        if (!hit)
+            continue;
         _mm256_storeu_si256((__m256i *)hs, h0);
         _mm256_storeu_si256((__m256i *)(hs + 8), h1);
         for (; hit; hit &= hit - 1) {
             unsigned j = (unsigned)__builtin_ctz(hit);
-            verify(c, hs[j], i + j);
+            verify_anchors(c, hs[j], i + j);
         }
     }
     const __m128i before_a16 = _mm_set1_epi8('A' - 1), after_z16 = _mm_set1_epi8('Z' + 1);
@@ -528,10 +552,13 @@ __attribute__((target("avx2"))) static size_t scan_windows_avx2(const scan_ctx *
         unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(top)) & lanes;
         if (!hit)
             continue;
+        hit &= second_test(x, bits2);
+        if (!hit)
+            continue;
         _mm256_storeu_si256((__m256i *)hs, h);
         for (; hit; hit &= hit - 1) {
             unsigned j = (unsigned)__builtin_ctz(hit);
-            verify(c, hs[j], i + j);
+            verify_anchors(c, hs[j], i + j);
         }
     }
     return i;
