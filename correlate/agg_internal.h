@@ -58,8 +58,12 @@ typedef struct agg_time {
     fl_cellmap index;
     int64_t width; /* minutes per bin, a power of two */
     uint64_t n;    /* entries with a timestamp */
-    agg_extreme lo[AGG_TIME_EXTREMES], hi[AGG_TIME_EXTREMES]; /* lo ascending, hi descending */
+    agg_extreme lo[AGG_TIME_EXTREMES]; /* ascending */
+    agg_extreme *hi;                   /* descending; AGG_TIME_EXTREMES places in hi_buf */
     size_t n_lo, n_hi;
+    /* With time-ordered input every entry goes to the front of hi: hi moves down this buffer
+     * one place per entry instead of moving its entries (agg_time.c, hi_push_front). */
+    agg_extreme hi_buf[2 * AGG_TIME_EXTREMES];
 } agg_time;
 
 /* Which timestamps are the bulk of the input: entries whose bin lies outside [lo_min, hi_min]

@@ -25,6 +25,7 @@ void agg_time_init(agg_time *t)
     memset(t, 0, sizeof(*t));
     fl_cellmap_init(&t->index);
     t->width = 1;
+    t->hi = t->hi_buf + AGG_TIME_EXTREMES;
 }
 
 void agg_time_free(agg_time *t)
@@ -68,6 +69,30 @@ static int extreme_push_front(agg_extreme *v, fl_time ts, const char *file, uint
     }
     memmove(&v[1], &v[0], (AGG_TIME_EXTREMES - 1) * sizeof(*v));
     v[0] = (agg_extreme){ts, copy, line};
+    return 0;
+}
+
+/* The same for the full latest list, without moving it: hi starts one place lower in hi_buf;
+ * once in AGG_TIME_EXTREMES times, at its bottom, its entries are copied back to the top
+ * half (issue 15: the move was most of a time-ordered entry's cost here). */
+static int hi_push_front(agg_time *t, fl_time ts, const char *file, uint64_t line)
+{
+    agg_extreme *v = t->hi;
+    char *copy = v[AGG_TIME_EXTREMES - 1].file;
+    if (strcmp(copy, file) != 0) {
+        char *d = fl_strdup(file);
+        if (!d)
+            return FL_ENOMEM;
+        fl_free(copy);
+        copy = d;
+    }
+    if (v == t->hi_buf) {
+        memmove(&t->hi_buf[AGG_TIME_EXTREMES + 1], v, (AGG_TIME_EXTREMES - 1) * sizeof(*v));
+        v = &t->hi_buf[AGG_TIME_EXTREMES + 1];
+    }
+    v--;
+    v[0] = (agg_extreme){ts, copy, line};
+    t->hi = v;
     return 0;
 }
 
@@ -207,7 +232,7 @@ int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t
         return FL_ENOMEM;
     }
     if (full_hi && ts > t->hi[0].ts) /* the latest so far: time-ordered input, every entry */
-        return extreme_push_front(t->hi, ts, file, line);
+        return hi_push_front(t, ts, file, line);
     if (!(full_hi && ts < t->hi[AGG_TIME_EXTREMES - 1].ts) &&
         extreme_offer(t->hi, &t->n_hi, -1, ts, file, line))
         return FL_ENOMEM;

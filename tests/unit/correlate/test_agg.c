@@ -726,6 +726,93 @@ static void test_template_memo(void)
     fl_agg_free(a);
 }
 
+typedef struct stamp {
+    fl_time ts;
+    const char *file;
+    uint64_t line;
+} stamp;
+
+/* Latest first: descending (ts, file, line), the order of agg_time's latest list. */
+static int stamp_desc(const void *p, const void *q)
+{
+    const stamp *a = p, *b = q;
+    if (a->ts != b->ts)
+        return a->ts > b->ts ? -1 : 1;
+    int c = strcmp(a->file, b->file);
+    if (c)
+        return -c;
+    return a->line > b->line ? -1 : a->line < b->line;
+}
+
+/* Entries of the latest list of t that differ from the latest of v[0, n) as sorting says. */
+static int latest_differ(const agg_time *t, const stamp *v, size_t n)
+{
+    stamp *s = malloc((n + 1) * sizeof(*s));
+    memcpy(s, v, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), stamp_desc);
+    size_t want = 0;
+    int bad = 0;
+    for (size_t k = 0; k < n && want < AGG_TIME_EXTREMES; k++) {
+        if (k && stamp_desc(&s[k], &s[k - 1]) == 0)
+            continue; /* the same entry twice is kept once */
+        bad += t->n_hi <= want || t->hi[want].ts != s[k].ts ||
+               strcmp(t->hi[want].file, s[k].file) != 0 || t->hi[want].line != s[k].line;
+        want++;
+    }
+    free(s);
+    bool in_buf = t->hi >= t->hi_buf && t->hi <= t->hi_buf + AGG_TIME_EXTREMES;
+    return bad + (t->n_hi != want) + !in_buf;
+}
+
+/* The list of the latest entries moves down a buffer as time-ordered entries come, and is
+ * copied back to its top once in a while: after any number of entries, of one file or of
+ * several, in order or now and then late or repeated, it holds the latest ones, in order, as
+ * sorting all of them says; also after a merge with another list and after expiry. */
+static void test_latest_list(void)
+{
+    static const char *const files[] = {"a.ndjson", "b.ndjson", "logs/c.json"};
+    static stamp all[400], mine[400];
+    srand(13);
+    int bad = 0;
+    for (int round = 0; round < 60; round++) {
+        agg_time t, u;
+        agg_time_init(&t);
+        agg_time_init(&u);
+        size_t n = (size_t)(rand() % 400), n_all = 0, n_mine = 0;
+        fl_time ts = 1700000000 * FL_USEC_PER_SEC;
+        for (size_t i = 0; i < n; i++) {
+            ts += round % 3 ? 1000 : (fl_time)(rand() % 3) * 1000; /* ties in every third */
+            stamp x = {ts, files[round % 4 == 0 ? (size_t)rand() % 3 : 0], i + 1};
+            if (rand() % 10 == 0)
+                x.ts -= (fl_time)(rand() % 50) * 1000; /* late */
+            if (rand() % 20 == 0 && n_all)
+                x = all[(size_t)rand() % n_all]; /* the same entry again (two shards) */
+            bool to_t = i % 5 != 4;
+            CHECK_INT(agg_time_add(to_t ? &t : &u, x.ts, 1, x.file, x.line), 0);
+            all[n_all++] = x;
+            if (to_t)
+                mine[n_mine++] = x;
+            if (to_t && rand() % 8 == 0)
+                bad += latest_differ(&t, mine, n_mine);
+        }
+        bad += latest_differ(&t, mine, n_mine);
+        CHECK_INT(agg_time_merge(&t, &u), 0);
+        bad += latest_differ(&t, all, n_all);
+        /* expiry keeps the list's order and its place in the buffer valid */
+        if (t.n_hi) {
+            fl_time cut = t.hi[t.n_hi / 2].ts;
+            agg_time_expire(&t, cut);
+            for (size_t k = 0; k < t.n_hi; k++)
+                bad += t.hi[k].ts < cut || (k && stamp_desc(&t.hi[k - 1], &t.hi[k]) >= 0);
+            CHECK_INT(agg_time_add(&t, ts + 1000, 1, "z", 1), 0);
+            bad += t.n_hi == 0 || t.hi[0].ts != ts + 1000;
+        }
+        agg_time_free(&t);
+        agg_time_free(&u);
+    }
+    CHECK_INT(bad, 0);
+}
+
 int main(void)
 {
     test_field_cap_order();
@@ -745,6 +832,7 @@ int main(void)
     test_lookup_hints();
     test_graph_bottom_k();
     test_template_memo();
+    test_latest_list();
     test_alloc_failures();
     return fl_test_done();
 }
