@@ -1007,7 +1007,9 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 {
     a->entries++;
     note_time(a, e->ts);
-    if (e->ts && agg_time_add(&a->time, e->ts, 1, e->src_file ? e->src_file : "-", e->src_line))
+    int64_t minute = minute_of(e->ts);
+    if (e->ts &&
+        agg_time_add_entry(&a->time, e->ts, minute, e->src_file ? e->src_file : "-", e->src_line))
         return FL_ENOMEM;
     fl_change ch;
     /* Only audit records can be changes (fl_change_from_entry's own first test): no call for
@@ -1053,7 +1055,6 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
                               : agg_graph_add(&a->graph, e->trace, e->service, e->ts, e->latency_s))
             return FL_ENOMEM;
     }
-    int64_t minute = minute_of(e->ts);
     agg_cell *c;
     /* Entries without a timestamp go to minute 0, which no bucket width moves. */
     if (ri >= 0 && (request || error)) {

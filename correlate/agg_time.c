@@ -75,7 +75,7 @@ static int extreme_push_front(agg_extreme *v, fl_time ts, const char *file, uint
 /* The same for the full latest list, without moving it: hi starts one place lower in hi_buf;
  * once in AGG_TIME_EXTREMES times, at its bottom, its entries are copied back to the top
  * half (issue 15: the move was most of a time-ordered entry's cost here). */
-static int hi_push_front(agg_time *t, fl_time ts, const char *file, uint64_t line)
+int agg_time_push_latest(agg_time *t, fl_time ts, const char *file, uint64_t line)
 {
     agg_extreme *v = t->hi;
     char *copy = v[AGG_TIME_EXTREMES - 1].file;
@@ -215,9 +215,10 @@ static __attribute__((noinline)) int bin_insert(agg_time *t, int64_t minute, uin
     return 0;
 }
 
-int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t line)
+static int add_at(agg_time *t, fl_time ts, int64_t minute, uint64_t n, const char *file,
+                  uint64_t line)
 {
-    if (bin_add(t, minute_of(ts), n))
+    if (bin_add(t, minute, n))
         return FL_ENOMEM;
     t->n += n;
     /* Most entries are neither among the earliest nor the latest: one comparison says so,
@@ -232,11 +233,22 @@ int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t
         return FL_ENOMEM;
     }
     if (full_hi && ts > t->hi[0].ts) /* the latest so far: time-ordered input, every entry */
-        return hi_push_front(t, ts, file, line);
+        return agg_time_push_latest(t, ts, file, line);
     if (!(full_hi && ts < t->hi[AGG_TIME_EXTREMES - 1].ts) &&
         extreme_offer(t->hi, &t->n_hi, -1, ts, file, line))
         return FL_ENOMEM;
     return 0;
+}
+
+int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t line)
+{
+    return add_at(t, ts, minute_of(ts), n, file, line);
+}
+
+int agg_time_add_minute(agg_time *t, fl_time ts, int64_t minute, const char *file,
+                        uint64_t line)
+{
+    return add_at(t, ts, minute, 1, file, line);
 }
 
 int agg_time_merge(agg_time *dst, const agg_time *src)

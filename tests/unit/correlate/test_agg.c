@@ -764,6 +764,27 @@ static int latest_differ(const agg_time *t, const stamp *v, size_t n)
     return bad + (t->n_hi != want) + !in_buf;
 }
 
+static bool same_extremes(const agg_extreme *a, size_t na, const agg_extreme *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (a[i].ts != b[i].ts || strcmp(a[i].file, b[i].file) != 0 || a[i].line != b[i].line)
+            return false;
+    return true;
+}
+
+static bool same_time(const agg_time *a, const agg_time *b)
+{
+    if (a->n != b->n || a->n_bins != b->n_bins || a->width != b->width)
+        return false;
+    for (size_t i = 0; i < a->n_bins; i++)
+        if (a->bins[i].k.minute != b->bins[i].k.minute || a->bins[i].n != b->bins[i].n)
+            return false;
+    return same_extremes(a->lo, a->n_lo, b->lo, b->n_lo) &&
+           same_extremes(a->hi, a->n_hi, b->hi, b->n_hi);
+}
+
 /* The list of the latest entries moves down a buffer as time-ordered entries come, and is
  * copied back to its top once in a while: after any number of entries, of one file or of
  * several, in order or now and then late or repeated, it holds the latest ones, in order, as
@@ -775,20 +796,30 @@ static void test_latest_list(void)
     srand(13);
     int bad = 0;
     for (int round = 0; round < 60; round++) {
-        agg_time t, u;
+        agg_time t, u, ref;
         agg_time_init(&t);
         agg_time_init(&u);
+        agg_time_init(&ref);
         size_t n = (size_t)(rand() % 400), n_all = 0, n_mine = 0;
         fl_time ts = 1700000000 * FL_USEC_PER_SEC;
         for (size_t i = 0; i < n; i++) {
-            ts += round % 3 ? 1000 : (fl_time)(rand() % 3) * 1000; /* ties in every third */
+            fl_time step = round % 3 ? 1000 : (fl_time)(rand() % 3) * 1000; /* ties */
+            ts += round % 5 == 1 ? -step : step; /* newest first in every fifth */
             stamp x = {ts, files[round % 4 == 0 ? (size_t)rand() % 3 : 0], i + 1};
             if (rand() % 10 == 0)
                 x.ts -= (fl_time)(rand() % 50) * 1000; /* late */
             if (rand() % 20 == 0 && n_all)
                 x = all[(size_t)rand() % n_all]; /* the same entry again (two shards) */
             bool to_t = i % 5 != 4;
-            CHECK_INT(agg_time_add(to_t ? &t : &u, x.ts, 1, x.file, x.line), 0);
+            /* t takes fl_agg_add's way in (its common case inline), and also keeps the same as
+             * agg_time_add (ref) in every part */
+            if (to_t) {
+                CHECK_INT(agg_time_add_entry(&t, x.ts, x.ts / AGG_MINUTE, x.file, x.line), 0);
+                CHECK_INT(agg_time_add(&ref, x.ts, 1, x.file, x.line), 0);
+                bad += !same_time(&t, &ref);
+            } else {
+                CHECK_INT(agg_time_add(&u, x.ts, 1, x.file, x.line), 0);
+            }
             all[n_all++] = x;
             if (to_t)
                 mine[n_mine++] = x;
@@ -804,11 +835,13 @@ static void test_latest_list(void)
             agg_time_expire(&t, cut);
             for (size_t k = 0; k < t.n_hi; k++)
                 bad += t.hi[k].ts < cut || (k && stamp_desc(&t.hi[k - 1], &t.hi[k]) >= 0);
-            CHECK_INT(agg_time_add(&t, ts + 1000, 1, "z", 1), 0);
-            bad += t.n_hi == 0 || t.hi[0].ts != ts + 1000;
+            fl_time latest = t.hi[0].ts + 1000;
+            CHECK_INT(agg_time_add(&t, latest, 1, "z", 1), 0);
+            bad += t.n_hi == 0 || t.hi[0].ts != latest;
         }
         agg_time_free(&t);
         agg_time_free(&u);
+        agg_time_free(&ref);
     }
     CHECK_INT(bad, 0);
 }
