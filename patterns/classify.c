@@ -175,41 +175,36 @@ static void take_fields(const fl_regex *x, const char *s, pcre2_match_data *md, 
     }
 }
 
-static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, size_t n,
-                            bool any_severity_only, fl_match *out)
+/* The candidates for subject s into m->cand[0, m->n_cand), in evaluation order. */
+static inline void find_candidates(const fl_rules *rs, fl_matcher *m, const char *s, size_t n,
+                                   bool any_severity_only)
 {
-    out->rule = NULL;
-    out->n_fields = 0;
-    if (any_severity_only && rs->n_any_severity == 0)
-        return 0;
-
-    const uint32_t *cand;
-    size_t n_cand;
-    if (m->prefilter) {
-        if (++m->gen == 0) {
-            memset(m->stamp, 0, rs->n_regex * sizeof(*m->stamp));
-            m->gen = 1;
-        }
-        m->n_cand = 0;
-        /* Entries the severity gate keeps from most rules scan for the others' literals only:
-         * the candidates the loop below would keep are the same. */
-        const fl_prefilter *pf = any_severity_only ? rs->pf_any : rs->pf;
-        const uint32_t *unf = any_severity_only ? rs->unfiltered_any : rs->unfiltered;
-        size_t n_unf = any_severity_only ? rs->n_unfiltered_any : rs->n_unfiltered;
-        if (pf)
-            fl_prefilter_scan(pf, s, n, mark, m);
-        for (size_t i = 0; i < n_unf; i++)
-            mark(m, unf[i]);
-        sort_candidates(m->cand, m->n_cand);
-        cand = m->cand;
-        n_cand = m->n_cand;
-    } else {
-        for (size_t i = 0; i < rs->n_regex; i++)
-            m->cand[i] = (uint32_t)i;
-        cand = m->cand;
-        n_cand = rs->n_regex;
+    if (++m->gen == 0) {
+        memset(m->stamp, 0, rs->n_regex * sizeof(*m->stamp));
+        m->gen = 1;
     }
+    m->n_cand = 0;
+    /* Entries the severity gate keeps from most rules scan for the others' literals only:
+     * the candidates the loop in run_candidates would keep are the same. */
+    const fl_prefilter *pf = any_severity_only ? rs->pf_any : rs->pf;
+    const uint32_t *unf = any_severity_only ? rs->unfiltered_any : rs->unfiltered;
+    size_t n_unf = any_severity_only ? rs->n_unfiltered_any : rs->n_unfiltered;
+    if (pf)
+        fl_prefilter_scan(pf, s, n, mark, m);
+    for (size_t i = 0; i < n_unf; i++)
+        mark(m, unf[i]);
+    if (m->n_cand > 1)
+        sort_candidates(m->cand, m->n_cand);
+}
 
+/* Runs the candidate regexes in order; the first match not vetoed classifies. A call of its
+ * own: most subjects have no candidate, and return before the registers this needs are saved
+ * (issue 15). */
+static __attribute__((noinline)) int run_candidates(const fl_rules *rs, fl_matcher *m,
+                                                    size_t n_cand, const char *s, size_t n,
+                                                    bool any_severity_only, fl_match *out)
+{
+    const uint32_t *cand = m->cand;
     for (size_t c = 0; c < n_cand; c++) {
         const fl_regex *x = &rs->regex[cand[c]];
         const fl_rule *r = rs->rules[x->rule];
@@ -232,6 +227,22 @@ static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, si
         return 1;
     }
     return 0;
+}
+
+static int classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, size_t n,
+                            bool any_severity_only, fl_match *out)
+{
+    out->rule = NULL;
+    out->n_fields = 0;
+    if (any_severity_only && rs->n_any_severity == 0)
+        return 0;
+    if (!m->prefilter) {
+        for (size_t i = 0; i < rs->n_regex; i++)
+            m->cand[i] = (uint32_t)i;
+        return run_candidates(rs, m, rs->n_regex, s, n, any_severity_only, out);
+    }
+    find_candidates(rs, m, s, n, any_severity_only);
+    return m->n_cand ? run_candidates(rs, m, m->n_cand, s, n, any_severity_only, out) : 0;
 }
 
 /* Head of the message, plus its last exception line when that lies past the head. Returns

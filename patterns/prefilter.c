@@ -438,15 +438,18 @@ static void scan_windows(const scan_ctx *c, size_t from)
 }
 
 /* The windows at multiples of pf->stride (> 1): no literal is shorter than stride + 3. */
-static void scan_sparse(const scan_ctx *c)
+static __attribute__((noinline)) void scan_sparse(const fl_prefilter *pf, const unsigned char *s,
+                                                   size_t n, void (*mark)(void *, uint32_t),
+                                                   void *ctx)
 {
-    const fl_prefilter *pf = c->pf;
-    const unsigned char *s = c->s;
+    const uint64_t *bits = pf->bits;
     const size_t step = pf->stride;
-    for (size_t i = 0; i + 4 <= c->n; i += step) {
+    for (size_t i = 0; i + 4 <= n; i += step) {
         uint32_t h = hash4(window_at(s + i) | SPARSE_FOLD);
-        if (has_bit(pf->bits, h))
-            verify(c, h, i);
+        if (has_bit(bits, h)) {
+            scan_ctx c = {pf, s, n, mark, ctx};
+            verify(&c, h, i);
+        }
     }
 }
 
@@ -592,6 +595,9 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
                        void (*mark)(void *ctx, uint32_t regex), void *ctx)
 {
     const unsigned char *s = (const unsigned char *)str;
+    /* First, without the setup the rest needs: the sparse scan (INFO lines, most calls). */
+    if (pf->stride > 1)
+        return scan_sparse(pf, s, n, mark, ctx); /* no literal shorter than 5 bytes */
     const uint8_t *fold = pf->fold;
     scan_ctx c = {pf, s, n, mark, ctx};
 
@@ -605,10 +611,6 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
     }
     if (n < 3)
         return;
-    if (pf->stride > 1) {
-        scan_sparse(&c);
-        return; /* no literal of 3 bytes */
-    }
     size_t from = 0;
 #ifdef PF_AVX2
     if (pf->simd)
