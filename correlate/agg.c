@@ -45,6 +45,19 @@ typedef struct agg_template_memo {
     char text[TEMPLATE_TEXT];
 } agg_template_memo;
 
+/* Fingerprints of the short texts that name groups again and again: a rule's class id (each
+ * entry it matches) and an unmatched 5xx request's text ("HTTP 503 GET /api/v1/cart/<id>").
+ * Kept by text, compared in full; longer texts are not kept. fl_fingerprint hashes each byte
+ * and prints 16 hex digits, a few hundred instructions an error entry (issue 15). */
+#define FP_MEMO_SLOTS 8
+#define FP_MEMO_TEXT 96
+
+typedef struct agg_fp_memo {
+    size_t n; /* 0: slot free */
+    char text[FP_MEMO_TEXT];
+    char fp[17];
+} agg_fp_memo;
+
 fl_agg *fl_agg_new(const fl_agg_opts *opts)
 {
     fl_agg *a = fl_calloc(1, sizeof(*a));
@@ -127,6 +140,7 @@ void fl_agg_free(fl_agg *a)
     for (size_t i = 0; a->tmemo && i < TEMPLATE_MEMO_SLOTS; i++)
         fl_free(a->tmemo[i].key);
     fl_free(a->tmemo);
+    fl_free(a->fpmemo);
     fl_free(a->series);
     fl_cellmap_free(&a->series_index);
     agg_time_free(&a->time);
@@ -979,6 +993,28 @@ static void http_text(char *out, size_t cap, int status, const char *method, con
     fl_put_cut(out, cap, &len, path, np);
 }
 
+/* fl_fingerprint of text[0, n), from the memo when it holds that text. A memo that cannot be
+ * allocated is only not used. */
+static void memo_fingerprint(fl_agg *a, const char *text, size_t n, char fp[17])
+{
+    agg_fp_memo *m = NULL;
+    if (n && n < FP_MEMO_TEXT &&
+        (a->fpmemo || (a->fpmemo = fl_calloc(FP_MEMO_SLOTS, sizeof(*a->fpmemo))))) {
+        const unsigned char *p = (const unsigned char *)text;
+        m = &a->fpmemo[(n ^ p[n - 1] ^ (size_t)p[n / 2] << 2) % FP_MEMO_SLOTS];
+        if (m->n == n && memcmp(m->text, text, n) == 0) {
+            memcpy(fp, m->fp, 17);
+            return;
+        }
+    }
+    fl_fingerprint(text, n, fp);
+    if (m) {
+        m->n = n;
+        memcpy(m->text, text, n);
+        memcpy(m->fp, fp, 17);
+    }
+}
+
 /* fl_template of msg into text (TEMPLATE_TEXT bytes) and its fingerprint, from the memo when
  * the spans it depends on are those of a recent message. A memo that cannot be allocated is
  * only not used. */
@@ -1093,7 +1129,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
         p.title = match->rule->title;
         p.implies = match->rule->implies;
         p.severity = match->rule->severity;
-        fl_fingerprint(p.key, strlen(p.key), fp);
+        memo_fingerprint(a, p.key, strlen(p.key), fp);
         p.fingerprint = fp;
         p.template_text = match->rule->title;
     } else {
@@ -1106,7 +1142,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
             fl_route_template(e->http_url, path, sizeof(path));
             http_text(text, sizeof(text), e->http_status, e->http_method[0] ? e->http_method : "-",
                       path);
-            fl_fingerprint(text, strlen(text), fp);
+            memo_fingerprint(a, text, strlen(text), fp);
         }
         memcpy(key, "fp:", 3);
         memcpy(key + 3, fp, sizeof(fp)); /* "fp:" and 16 hex digits fit key[64] */

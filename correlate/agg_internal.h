@@ -221,6 +221,7 @@ struct fl_agg {
     int64_t width;
     agg_graph *graph; /* trace ids of request logs, for the call graph; NULL until one */
     struct agg_template_memo *tmemo; /* templates of recent unmatched messages (agg.c) */
+    struct agg_fp_memo *fpmemo;      /* fingerprints of recent short group texts (agg.c) */
     agg_series *series; /* cells per series, to know when to widen */
     size_t n_series, cap_series;
     fl_cellmap series_index;

@@ -726,6 +726,56 @@ static void test_template_memo(void)
     fl_agg_free(a);
 }
 
+/* Group fingerprints come from a memo of recent texts (class ids, unmatched 5xx texts): with
+ * more texts than slots, interleaved so slots are reused and collide, and texts of the same
+ * length, every group still has its own text's fingerprint, key and count. */
+static void test_fingerprint_memo(void)
+{
+    enum { ROUTES = 40, ROUNDS = 3 };
+    static const int statuses[] = {500, 502, 503};
+    fl_agg *a = fl_agg_new(NULL);
+    fl_entry e;
+    fl_entry_init(&e);
+    fl_time t0 = T("2026-03-02T10:00:00Z");
+    int n = 0;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < ROUTES; i++) {
+            int k = (i * 7 + r * 3) % ROUTES;
+            char url[96];
+            snprintf(url, sizeof url, "https://x.run.app/api/v1/r%02d/items", k);
+            test_entry t = {t0 + (fl_time)(n++) * FL_USEC_PER_SEC, FL_LOG_REQUESTS, FL_SEV_ERROR,
+                            statuses[k % 3], "svc", "svc-0001", NULL, NULL, NULL, NULL, 0};
+            fill(&e, &t);
+            fl_entry_set(&e, &e.http_url, url, strlen(url));
+            CHECK_INT(fl_agg_add(a, &e, NULL), 0);
+            /* and a matched entry of one of the fake rules */
+            fl_match m = {.rule = &fake_rules[k % FL_ARRAY_LEN(fake_rules)], .n_fields = 0};
+            test_entry u = {t.ts, FL_LOG_STDERR, FL_SEV_ERROR, 0, "svc", "svc-0001", "boom",
+                            NULL, NULL, NULL, 0};
+            fill(&e, &u);
+            CHECK_INT(fl_agg_add(a, &e, &m), 0);
+        }
+    fl_entry_free(&e);
+    int bad = 0;
+    uint64_t total = 0;
+    for (size_t g = 0; g < a->n_groups; g++) {
+        const agg_group *grp = &a->groups[g];
+        char fp[17], key[32];
+        const char *named = grp->class_id ? grp->class_id : grp->template_text;
+        fl_fingerprint(named, strlen(named), fp);
+        snprintf(key, sizeof key, "fp:%s", fp);
+        bad += strcmp(grp->fingerprint, fp) != 0;
+        bad += strcmp(grp->key, grp->class_id ? grp->class_id : key) != 0;
+        if (!grp->class_id)
+            bad += grp->count != ROUNDS; /* one route, one status */
+        total += grp->count;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(total, 2 * ROUTES * ROUNDS);
+    CHECK(a->n_groups >= ROUTES);
+    fl_agg_free(a);
+}
+
 typedef struct stamp {
     fl_time ts;
     const char *file;
@@ -866,6 +916,7 @@ int main(void)
     test_graph_bottom_k();
     test_template_memo();
     test_latest_list();
+    test_fingerprint_memo();
     test_alloc_failures();
     return fl_test_done();
 }
