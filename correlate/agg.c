@@ -1052,6 +1052,78 @@ static void message_template(fl_agg *a, const char *msg, size_t len, char *text,
     memcpy(m->text, text, strlen(text) + 1);
 }
 
+/* fl_agg_add for an error entry: its group, sample, fields and cells. A call of its own, so
+ * the path of the other entries (most of them) keeps a small frame (issue 15). */
+static __attribute__((noinline)) int add_error(fl_agg *a, const fl_entry *e, const fl_match *match,
+                                               bool matched, long ri, int64_t minute)
+{
+    agg_cell *c;
+    group_proto p;
+    memset(&p, 0, sizeof(p));
+    p.ts = e->ts;
+    char key[64], fp[17], text[TEMPLATE_TEXT];
+    if (matched) {
+        p.key = match->rule->class_id;
+        p.class_id = match->rule->class_id;
+        p.rule_id = match->rule->id;
+        p.title = match->rule->title;
+        p.implies = match->rule->implies;
+        p.severity = match->rule->severity;
+        memo_fingerprint(a, p.key, strlen(p.key), fp);
+        p.fingerprint = fp;
+        p.template_text = match->rule->title;
+    } else {
+        if (e->message[0]) {
+            message_template(a, e->message, fl_entry_len(e, FL_KNOWN_MESSAGE, e->message), text,
+                             fp);
+        } else {
+            char path[TEMPLATE_MAX];
+            /* The endpoint that fails: /api/v1/cart/<id> (route.c masks the ids). */
+            fl_route_template(e->http_url, path, sizeof(path));
+            http_text(text, sizeof(text), e->http_status, e->http_method[0] ? e->http_method : "-",
+                      path);
+            memo_fingerprint(a, text, strlen(text), fp);
+        }
+        memcpy(key, "fp:", 3);
+        memcpy(key + 3, fp, sizeof(fp)); /* "fp:" and 16 hex digits fit key[64] */
+        p.key = key;
+        p.title = text;
+        p.fingerprint = fp;
+        p.template_text = text;
+        p.implies = FL_IMPLIES_UNKNOWN;
+        p.severity = e->severity >= FL_SEV_ERROR ? e->severity : FL_SEV_ERROR;
+    }
+    long gi = group_get(a, &p);
+    if (gi < 0)
+        return (int)gi;
+    agg_group *g = &a->groups[gi];
+    g->count++;
+    if (e->ts && (!g->first_seen || e->ts < g->first_seen))
+        g->first_seen = e->ts;
+    if (e->ts > g->last_seen)
+        g->last_seen = e->ts;
+    /* This entry's own template, not the group's (which depends on what came first). */
+    const char *msg = e->message[0] ? e->message : p.template_text;
+    if (sample_offer(g, e->ts, e->service, e->revision, e->instance_id, e->insert_id, msg))
+        return FL_ENOMEM;
+    if (matched)
+        for (size_t i = 0; i < match->n_fields; i++)
+            if (field_add(a, g, match->fields[i].name, match->fields[i].value, 1, minute))
+                return FL_ENOMEM;
+    if (ri >= 0) {
+        if (cell_get(a, (int32_t)gi, (int32_t)ri, minute, &c))
+            return FL_ENOMEM;
+        if (c) {
+            c->errors++;
+            if (!c->first_ts || e->ts < c->first_ts)
+                c->first_ts = e->ts;
+        }
+    } else if (norev_add(a, g, minute, 1)) {
+        return FL_ENOMEM;
+    }
+    return 0;
+}
+
 int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 {
     a->entries++;
@@ -1117,71 +1189,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
     }
     if (!error)
         return 0;
-
-    group_proto p;
-    memset(&p, 0, sizeof(p));
-    p.ts = e->ts;
-    char key[64], fp[17], text[TEMPLATE_TEXT];
-    if (matched) {
-        p.key = match->rule->class_id;
-        p.class_id = match->rule->class_id;
-        p.rule_id = match->rule->id;
-        p.title = match->rule->title;
-        p.implies = match->rule->implies;
-        p.severity = match->rule->severity;
-        memo_fingerprint(a, p.key, strlen(p.key), fp);
-        p.fingerprint = fp;
-        p.template_text = match->rule->title;
-    } else {
-        if (e->message[0]) {
-            message_template(a, e->message, fl_entry_len(e, FL_KNOWN_MESSAGE, e->message), text,
-                             fp);
-        } else {
-            char path[TEMPLATE_MAX];
-            /* The endpoint that fails: /api/v1/cart/<id> (route.c masks the ids). */
-            fl_route_template(e->http_url, path, sizeof(path));
-            http_text(text, sizeof(text), e->http_status, e->http_method[0] ? e->http_method : "-",
-                      path);
-            memo_fingerprint(a, text, strlen(text), fp);
-        }
-        memcpy(key, "fp:", 3);
-        memcpy(key + 3, fp, sizeof(fp)); /* "fp:" and 16 hex digits fit key[64] */
-        p.key = key;
-        p.title = text;
-        p.fingerprint = fp;
-        p.template_text = text;
-        p.implies = FL_IMPLIES_UNKNOWN;
-        p.severity = e->severity >= FL_SEV_ERROR ? e->severity : FL_SEV_ERROR;
-    }
-    long gi = group_get(a, &p);
-    if (gi < 0)
-        return (int)gi;
-    agg_group *g = &a->groups[gi];
-    g->count++;
-    if (e->ts && (!g->first_seen || e->ts < g->first_seen))
-        g->first_seen = e->ts;
-    if (e->ts > g->last_seen)
-        g->last_seen = e->ts;
-    /* This entry's own template, not the group's (which depends on what came first). */
-    const char *msg = e->message[0] ? e->message : p.template_text;
-    if (sample_offer(g, e->ts, e->service, e->revision, e->instance_id, e->insert_id, msg))
-        return FL_ENOMEM;
-    if (matched)
-        for (size_t i = 0; i < match->n_fields; i++)
-            if (field_add(a, g, match->fields[i].name, match->fields[i].value, 1, minute))
-                return FL_ENOMEM;
-    if (ri >= 0) {
-        if (cell_get(a, (int32_t)gi, (int32_t)ri, minute, &c))
-            return FL_ENOMEM;
-        if (c) {
-            c->errors++;
-            if (!c->first_ts || e->ts < c->first_ts)
-                c->first_ts = e->ts;
-        }
-    } else if (norev_add(a, g, minute, 1)) {
-        return FL_ENOMEM;
-    }
-    return 0;
+    return add_error(a, e, match, matched, ri, minute);
 }
 
 int fl_agg_merge(fl_agg *dst, const fl_agg *src)

@@ -143,10 +143,66 @@ size_t fl_prefilter_literals(const fl_prefilter *pf)
     return pf ? pf->n_lits : 0;
 }
 
-static int cmp_anchor(const void *a, const void *b)
+static inline bool anchor_less(const anchor *x, const anchor *y)
 {
-    const anchor *x = a, *y = b;
-    return x->hash < y->hash ? -1 : x->hash > y->hash ? 1 : (x->lit > y->lit) - (x->lit < y->lit);
+    return x->hash < y->hash || (x->hash == y->hash && x->lit < y->lit);
+}
+
+/* Sorts anchors by hash, then literal (the order of anchors of one literal in one group does
+ * not matter: verify marks candidates, which are sorted). qsort with a comparator moved these
+ * 12-byte elements a byte at a time: most of building a prefilter (issue 15). Quicksort on the
+ * median of three, insertion sort below 16; the larger part is looped on, the smaller
+ * recursed into, so the depth stays logarithmic. */
+static void sort_anchors(anchor *v, size_t n)
+{
+    while (n > 16) {
+        size_t mid = n / 2, last = n - 1;
+        if (anchor_less(&v[mid], &v[0])) {
+            anchor t = v[mid];
+            v[mid] = v[0];
+            v[0] = t;
+        }
+        if (anchor_less(&v[last], &v[0])) {
+            anchor t = v[last];
+            v[last] = v[0];
+            v[0] = t;
+        }
+        if (anchor_less(&v[last], &v[mid])) {
+            anchor t = v[last];
+            v[last] = v[mid];
+            v[mid] = t;
+        }
+        anchor pivot = v[mid];
+        size_t i = 0, j = last;
+        for (;;) {
+            while (anchor_less(&v[i], &pivot))
+                i++;
+            while (anchor_less(&pivot, &v[j]))
+                j--;
+            if (i >= j)
+                break;
+            anchor t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        /* v[0, j] <= pivot <= v[j + 1, n) */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_anchors(v, left);
+            v += left;
+            n -= left;
+        } else {
+            sort_anchors(v + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        anchor t = v[i];
+        size_t j = i;
+        for (; j > 0 && anchor_less(&t, &v[j - 1]); j--)
+            v[j] = v[j - 1];
+        v[j] = t;
+    }
 }
 
 typedef struct pair {
@@ -350,7 +406,7 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
         }
         add_anchor(pf, window_at(t + best), (uint32_t)i, best);
     }
-    qsort(pf->anchors, pf->n_anchors, sizeof(*pf->anchors), cmp_anchor);
+    sort_anchors(pf->anchors, pf->n_anchors);
     if (index_groups(pf))
         goto nomem;
     fl_prefilter_set_simd(pf, true);
