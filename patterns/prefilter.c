@@ -494,19 +494,33 @@ static void scan_windows(const scan_ctx *c, size_t from)
 }
 
 /* The windows at multiples of pf->stride (> 1): no literal is shorter than stride + 3. */
+/* scan_sparse from the hit at window i on: verifies it and the windows after it. */
+static __attribute__((noinline)) void scan_sparse_from(const fl_prefilter *pf,
+                                                       const unsigned char *s, size_t n,
+                                                       void (*mark)(void *, uint32_t), void *ctx,
+                                                       size_t i)
+{
+    scan_ctx c = {pf, s, n, mark, ctx};
+    for (; i + 4 <= n; i += pf->stride) {
+        uint32_t h = hash4(window_at(s + i) | SPARSE_FOLD);
+        if (has_bit(pf->bits, h))
+            verify(&c, h, i);
+    }
+}
+
+/* Until a window hits, a loop that calls nothing, so it saves no registers: most INFO lines
+ * have no hit at all (issue 15). */
 static __attribute__((noinline)) void scan_sparse(const fl_prefilter *pf, const unsigned char *s,
                                                    size_t n, void (*mark)(void *, uint32_t),
                                                    void *ctx)
 {
     const uint64_t *bits = pf->bits;
     const size_t step = pf->stride;
-    for (size_t i = 0; i + 4 <= n; i += step) {
-        uint32_t h = hash4(window_at(s + i) | SPARSE_FOLD);
-        if (has_bit(bits, h)) {
-            scan_ctx c = {pf, s, n, mark, ctx};
-            verify(&c, h, i);
+    for (size_t i = 0; i + 4 <= n; i += step)
+        if (has_bit(bits, hash4(window_at(s + i) | SPARSE_FOLD))) {
+            scan_sparse_from(pf, s, n, mark, ctx, i);
+            return;
         }
-    }
 }
 
 #ifdef PF_AVX2
@@ -647,13 +661,11 @@ uint32_t fl_prefilter_stride(const fl_prefilter *pf)
     return pf->stride;
 }
 
-void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
-                       void (*mark)(void *ctx, uint32_t regex), void *ctx)
+/* The scan of every window (stride 1). */
+static __attribute__((noinline)) void scan_dense(const fl_prefilter *pf, const unsigned char *s,
+                                                  size_t n, void (*mark)(void *, uint32_t),
+                                                  void *ctx)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    /* First, without the setup the rest needs: the sparse scan (INFO lines, most calls). */
-    if (pf->stride > 1)
-        return scan_sparse(pf, s, n, mark, ctx); /* no literal shorter than 5 bytes */
     const uint8_t *fold = pf->fold;
     scan_ctx c = {pf, s, n, mark, ctx};
 
@@ -678,4 +690,15 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
         if (equal_folded(fold, s + n - 3, l->text, 3))
             report(&c, l);
     }
+}
+
+void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
+                       void (*mark)(void *ctx, uint32_t regex), void *ctx)
+{
+    /* The sparse scan (INFO lines, most calls) without the dense one's setup. */
+    const unsigned char *s = (const unsigned char *)str;
+    if (pf->stride > 1)
+        scan_sparse(pf, s, n, mark, ctx); /* no literal shorter than 5 bytes */
+    else
+        scan_dense(pf, s, n, mark, ctx);
 }
