@@ -179,10 +179,11 @@ static void trace_note(agg_trace *t, uint64_t svc, fl_time start, fl_time end)
     t->s[at] = (agg_trace_svc){svc, start, end};
 }
 
-static int graph_put(agg_graph *g, uint64_t h, uint64_t svc, fl_time start, fl_time end)
+/* graph_put past the cutoff test: a call of its own, so a request whose trace the sample does
+ * not keep (nearly all, once it is full) returns early with a small frame (issue 15). */
+static __attribute__((noinline)) int graph_keep(agg_graph *g, uint64_t h, uint64_t svc,
+                                                fl_time start, fl_time end)
 {
-    if (h > g->cutoff)
-        return 0;
     size_t j = slot_of(g, h);
     agg_trace *t;
     if (g->slot_h[j]) {
@@ -198,6 +199,11 @@ static int graph_put(agg_graph *g, uint64_t h, uint64_t svc, fl_time start, fl_t
     if (g->n >= GRAPH_MAX)
         return prune(g, GRAPH_KEEP);
     return 0;
+}
+
+static inline int graph_put(agg_graph *g, uint64_t h, uint64_t svc, fl_time start, fl_time end)
+{
+    return h > g->cutoff ? 0 : graph_keep(g, h, svc, start, end);
 }
 
 uint64_t agg_graph_service_hash(const char *service)
@@ -236,6 +242,7 @@ static uint64_t trace_hash(hash_memo *m, const char *trace, size_t n)
     }
     return fnv_from(h, trace + pl, n - pl);
 }
+
 
 static uint64_t service_hash(hash_memo *m, const char *service)
 {
@@ -280,8 +287,11 @@ int agg_graph_add_hashed(agg_graph **gp, const char *trace, size_t trace_len, ui
     if (!*gp && !(*gp = agg_graph_new()))
         return FL_ENOMEM;
     uint64_t h = trace_hash(&(*gp)->memo, trace, trace_len);
+    h = h ? h : 1;
+    if (h > (*gp)->cutoff)
+        return 0;
     fl_time end = ts + (latency_s > 0 ? (fl_time)(latency_s * FL_USEC_PER_SEC) : 0);
-    return graph_put(*gp, h ? h : 1, service_hash, ts, end);
+    return graph_keep(*gp, h, service_hash, ts, end);
 }
 
 int agg_graph_merge(agg_graph **dst, const agg_graph *src)
