@@ -79,8 +79,7 @@ void agg_time_init(agg_time *t);
 void agg_time_free(agg_time *t);
 int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t line);
 /* The same for one entry whose minute (floor of ts / AGG_MINUTE) the caller has. */
-int agg_time_add_minute(agg_time *t, fl_time ts, int64_t minute, const char *file,
-                        uint64_t line);
+int agg_time_add_minute(agg_time *t, fl_time ts, int64_t minute, const char *file, uint64_t line);
 /* Puts a new latest entry at the front of a full latest list (agg_time_add_entry). */
 int agg_time_push_latest(agg_time *t, fl_time ts, const char *file, uint64_t line);
 int agg_time_merge(agg_time *dst, const agg_time *src);

@@ -245,8 +245,7 @@ int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t
     return add_at(t, ts, minute_of(ts), n, file, line);
 }
 
-int agg_time_add_minute(agg_time *t, fl_time ts, int64_t minute, const char *file,
-                        uint64_t line)
+int agg_time_add_minute(agg_time *t, fl_time ts, int64_t minute, const char *file, uint64_t line)
 {
     return add_at(t, ts, minute, 1, file, line);
 }

@@ -243,7 +243,6 @@ static uint64_t trace_hash(hash_memo *m, const char *trace, size_t n)
     return fnv_from(h, trace + pl, n - pl);
 }
 
-
 static uint64_t service_hash(hash_memo *m, const char *service)
 {
     size_t n = strlen(service);

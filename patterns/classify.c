@@ -230,9 +230,10 @@ static __attribute__((noinline)) int run_candidates(const fl_rules *rs, fl_match
 }
 
 /* Inlined into its two callers: the INFO line's path then sets up one frame, not two. */
-static inline __attribute__((always_inline)) int
-classify_subject(const fl_rules *rs, fl_matcher *m, const char *s, size_t n,
-                 bool any_severity_only, fl_match *out)
+static inline __attribute__((always_inline)) int classify_subject(const fl_rules *rs, fl_matcher *m,
+                                                                  const char *s, size_t n,
+                                                                  bool any_severity_only,
+                                                                  fl_match *out)
 {
     out->rule = NULL;
     out->n_fields = 0;

@@ -563,8 +563,8 @@ static __attribute__((noinline)) void scan_sparse_from(const fl_prefilter *pf,
 /* Until a window hits, a loop that calls nothing, so it saves no registers: most INFO lines
  * have no hit at all (issue 15). */
 static __attribute__((noinline)) void scan_sparse(const fl_prefilter *pf, const unsigned char *s,
-                                                   size_t n, void (*mark)(void *, uint32_t),
-                                                   void *ctx)
+                                                  size_t n, void (*mark)(void *, uint32_t),
+                                                  void *ctx)
 {
     const uint64_t *bits = pf->bits;
     const size_t step = pf->stride;
@@ -715,8 +715,8 @@ uint32_t fl_prefilter_stride(const fl_prefilter *pf)
 
 /* The scan of every window (stride 1). */
 static __attribute__((noinline)) void scan_dense(const fl_prefilter *pf, const unsigned char *s,
-                                                  size_t n, void (*mark)(void *, uint32_t),
-                                                  void *ctx)
+                                                 size_t n, void (*mark)(void *, uint32_t),
+                                                 void *ctx)
 {
     const uint8_t *fold = pf->fold;
     scan_ctx c = {pf, s, n, mark, ctx};

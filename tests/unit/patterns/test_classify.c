@@ -166,10 +166,9 @@ static void test_prefilter_vs_naive(void)
  * in any case, next to the characters that bit confuses, with repeated windows. */
 static void test_prefilter_sparse_vs_naive(void)
 {
-    static const char *const words[] = {"connection refused", "errimagepull",
-                                        "memory limit of ", "[ioredis] unhandled",
-                                        "a@b`c{d}e[f]g", "xxxxxxxxxxx",
-                                        "abcabcabcab", "\xc9t\xe9 \xc9t\xe9 !!!"};
+    static const char *const words[] = {
+        "connection refused", "errimagepull", "memory limit of ", "[ioredis] unhandled",
+        "a@b`c{d}e[f]g",      "xxxxxxxxxxx",  "abcabcabcab",      "\xc9t\xe9 \xc9t\xe9 !!!"};
     fl_pf_literal lits[FL_ARRAY_LEN(words)];
     for (size_t i = 0; i < FL_ARRAY_LEN(words); i++)
         lits[i] = (fl_pf_literal){.text = words[i], .regex = (uint32_t)i};
