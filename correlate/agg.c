@@ -45,6 +45,19 @@ typedef struct agg_template_memo {
     char text[TEMPLATE_TEXT];
 } agg_template_memo;
 
+/* Fingerprints of the short texts that name groups again and again: a rule's class id (each
+ * entry it matches) and an unmatched 5xx request's text ("HTTP 503 GET /api/v1/cart/<id>").
+ * Kept by text, compared in full; longer texts are not kept. fl_fingerprint hashes each byte
+ * and prints 16 hex digits, a few hundred instructions an error entry (issue 15). */
+#define FP_MEMO_SLOTS 8
+#define FP_MEMO_TEXT 96
+
+typedef struct agg_fp_memo {
+    size_t n; /* 0: slot free */
+    char text[FP_MEMO_TEXT];
+    char fp[17];
+} agg_fp_memo;
+
 fl_agg *fl_agg_new(const fl_agg_opts *opts)
 {
     fl_agg *a = fl_calloc(1, sizeof(*a));
@@ -127,6 +140,7 @@ void fl_agg_free(fl_agg *a)
     for (size_t i = 0; a->tmemo && i < TEMPLATE_MEMO_SLOTS; i++)
         fl_free(a->tmemo[i].key);
     fl_free(a->tmemo);
+    fl_free(a->fpmemo);
     fl_free(a->series);
     fl_cellmap_free(&a->series_index);
     agg_time_free(&a->time);
@@ -958,12 +972,47 @@ static void http_text(char *out, size_t cap, int status, const char *method, con
 {
     char num[24];
     size_t at = fl_int_digits(status, num), len = 0;
+    size_t nn = 24 - at, nm = strlen(method), np = strlen(path);
+    if (5 + nn + 1 + nm + 1 + np < cap) { /* fits: copied, no cut to check */
+        memcpy(out, "HTTP ", 5);
+        memcpy(out + 5, num + at, nn);
+        len = 5 + nn;
+        out[len++] = ' ';
+        memcpy(out + len, method, nm);
+        len += nm;
+        out[len++] = ' ';
+        memcpy(out + len, path, np);
+        out[len + np] = '\0';
+        return;
+    }
     fl_put_cut(out, cap, &len, "HTTP ", 5);
-    fl_put_cut(out, cap, &len, num + at, 24 - at);
+    fl_put_cut(out, cap, &len, num + at, nn);
     fl_put_cut(out, cap, &len, " ", 1);
-    fl_put_cut(out, cap, &len, method, strlen(method));
+    fl_put_cut(out, cap, &len, method, nm);
     fl_put_cut(out, cap, &len, " ", 1);
-    fl_put_cut(out, cap, &len, path, strlen(path));
+    fl_put_cut(out, cap, &len, path, np);
+}
+
+/* fl_fingerprint of text[0, n), from the memo when it holds that text. A memo that cannot be
+ * allocated is only not used. */
+static void memo_fingerprint(fl_agg *a, const char *text, size_t n, char fp[17])
+{
+    agg_fp_memo *m = NULL;
+    if (n && n < FP_MEMO_TEXT &&
+        (a->fpmemo || (a->fpmemo = fl_calloc(FP_MEMO_SLOTS, sizeof(*a->fpmemo))))) {
+        const unsigned char *p = (const unsigned char *)text;
+        m = &a->fpmemo[(n ^ p[n - 1] ^ (size_t)p[n / 2] << 2) % FP_MEMO_SLOTS];
+        if (m->n == n && memcmp(m->text, text, n) == 0) {
+            memcpy(fp, m->fp, 17);
+            return;
+        }
+    }
+    fl_fingerprint(text, n, fp);
+    if (m) {
+        m->n = n;
+        memcpy(m->text, text, n);
+        memcpy(m->fp, fp, 17);
+    }
 }
 
 /* fl_template of msg into text (TEMPLATE_TEXT bytes) and its fingerprint, from the memo when
@@ -1003,11 +1052,85 @@ static void message_template(fl_agg *a, const char *msg, size_t len, char *text,
     memcpy(m->text, text, strlen(text) + 1);
 }
 
+/* fl_agg_add for an error entry: its group, sample, fields and cells. A call of its own, so
+ * the path of the other entries (most of them) keeps a small frame (issue 15). */
+static __attribute__((noinline)) int add_error(fl_agg *a, const fl_entry *e, const fl_match *match,
+                                               bool matched, long ri, int64_t minute)
+{
+    agg_cell *c;
+    group_proto p;
+    memset(&p, 0, sizeof(p));
+    p.ts = e->ts;
+    char key[64], fp[17], text[TEMPLATE_TEXT];
+    if (matched) {
+        p.key = match->rule->class_id;
+        p.class_id = match->rule->class_id;
+        p.rule_id = match->rule->id;
+        p.title = match->rule->title;
+        p.implies = match->rule->implies;
+        p.severity = match->rule->severity;
+        memo_fingerprint(a, p.key, strlen(p.key), fp);
+        p.fingerprint = fp;
+        p.template_text = match->rule->title;
+    } else {
+        if (e->message[0]) {
+            message_template(a, e->message, fl_entry_len(e, FL_KNOWN_MESSAGE, e->message), text,
+                             fp);
+        } else {
+            char path[TEMPLATE_MAX];
+            /* The endpoint that fails: /api/v1/cart/<id> (route.c masks the ids). */
+            fl_route_template(e->http_url, path, sizeof(path));
+            http_text(text, sizeof(text), e->http_status, e->http_method[0] ? e->http_method : "-",
+                      path);
+            memo_fingerprint(a, text, strlen(text), fp);
+        }
+        memcpy(key, "fp:", 3);
+        memcpy(key + 3, fp, sizeof(fp)); /* "fp:" and 16 hex digits fit key[64] */
+        p.key = key;
+        p.title = text;
+        p.fingerprint = fp;
+        p.template_text = text;
+        p.implies = FL_IMPLIES_UNKNOWN;
+        p.severity = e->severity >= FL_SEV_ERROR ? e->severity : FL_SEV_ERROR;
+    }
+    long gi = group_get(a, &p);
+    if (gi < 0)
+        return (int)gi;
+    agg_group *g = &a->groups[gi];
+    g->count++;
+    if (e->ts && (!g->first_seen || e->ts < g->first_seen))
+        g->first_seen = e->ts;
+    if (e->ts > g->last_seen)
+        g->last_seen = e->ts;
+    /* This entry's own template, not the group's (which depends on what came first). */
+    const char *msg = e->message[0] ? e->message : p.template_text;
+    if (sample_offer(g, e->ts, e->service, e->revision, e->instance_id, e->insert_id, msg))
+        return FL_ENOMEM;
+    if (matched)
+        for (size_t i = 0; i < match->n_fields; i++)
+            if (field_add(a, g, match->fields[i].name, match->fields[i].value, 1, minute))
+                return FL_ENOMEM;
+    if (ri >= 0) {
+        if (cell_get(a, (int32_t)gi, (int32_t)ri, minute, &c))
+            return FL_ENOMEM;
+        if (c) {
+            c->errors++;
+            if (!c->first_ts || e->ts < c->first_ts)
+                c->first_ts = e->ts;
+        }
+    } else if (norev_add(a, g, minute, 1)) {
+        return FL_ENOMEM;
+    }
+    return 0;
+}
+
 int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
 {
     a->entries++;
     note_time(a, e->ts);
-    if (e->ts && agg_time_add(&a->time, e->ts, 1, e->src_file ? e->src_file : "-", e->src_line))
+    int64_t minute = minute_of(e->ts);
+    if (e->ts &&
+        agg_time_add_entry(&a->time, e->ts, minute, e->src_file ? e->src_file : "-", e->src_line))
         return FL_ENOMEM;
     fl_change ch;
     /* Only audit records can be changes (fl_change_from_entry's own first test): no call for
@@ -1053,7 +1176,6 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
                               : agg_graph_add(&a->graph, e->trace, e->service, e->ts, e->latency_s))
             return FL_ENOMEM;
     }
-    int64_t minute = minute_of(e->ts);
     agg_cell *c;
     /* Entries without a timestamp go to minute 0, which no bucket width moves. */
     if (ri >= 0 && (request || error)) {
@@ -1067,71 +1189,7 @@ int fl_agg_add(fl_agg *a, const fl_entry *e, const fl_match *match)
     }
     if (!error)
         return 0;
-
-    group_proto p;
-    memset(&p, 0, sizeof(p));
-    p.ts = e->ts;
-    char key[64], fp[17], text[TEMPLATE_TEXT];
-    if (matched) {
-        p.key = match->rule->class_id;
-        p.class_id = match->rule->class_id;
-        p.rule_id = match->rule->id;
-        p.title = match->rule->title;
-        p.implies = match->rule->implies;
-        p.severity = match->rule->severity;
-        fl_fingerprint(p.key, strlen(p.key), fp);
-        p.fingerprint = fp;
-        p.template_text = match->rule->title;
-    } else {
-        if (e->message[0]) {
-            message_template(a, e->message, fl_entry_len(e, FL_KNOWN_MESSAGE, e->message), text,
-                             fp);
-        } else {
-            char path[TEMPLATE_MAX];
-            /* The endpoint that fails: /api/v1/cart/<id> (route.c masks the ids). */
-            fl_route_template(e->http_url, path, sizeof(path));
-            http_text(text, sizeof(text), e->http_status, e->http_method[0] ? e->http_method : "-",
-                      path);
-            fl_fingerprint(text, strlen(text), fp);
-        }
-        memcpy(key, "fp:", 3);
-        memcpy(key + 3, fp, sizeof(fp)); /* "fp:" and 16 hex digits fit key[64] */
-        p.key = key;
-        p.title = text;
-        p.fingerprint = fp;
-        p.template_text = text;
-        p.implies = FL_IMPLIES_UNKNOWN;
-        p.severity = e->severity >= FL_SEV_ERROR ? e->severity : FL_SEV_ERROR;
-    }
-    long gi = group_get(a, &p);
-    if (gi < 0)
-        return (int)gi;
-    agg_group *g = &a->groups[gi];
-    g->count++;
-    if (e->ts && (!g->first_seen || e->ts < g->first_seen))
-        g->first_seen = e->ts;
-    if (e->ts > g->last_seen)
-        g->last_seen = e->ts;
-    /* This entry's own template, not the group's (which depends on what came first). */
-    const char *msg = e->message[0] ? e->message : p.template_text;
-    if (sample_offer(g, e->ts, e->service, e->revision, e->instance_id, e->insert_id, msg))
-        return FL_ENOMEM;
-    if (matched)
-        for (size_t i = 0; i < match->n_fields; i++)
-            if (field_add(a, g, match->fields[i].name, match->fields[i].value, 1, minute))
-                return FL_ENOMEM;
-    if (ri >= 0) {
-        if (cell_get(a, (int32_t)gi, (int32_t)ri, minute, &c))
-            return FL_ENOMEM;
-        if (c) {
-            c->errors++;
-            if (!c->first_ts || e->ts < c->first_ts)
-                c->first_ts = e->ts;
-        }
-    } else if (norev_add(a, g, minute, 1)) {
-        return FL_ENOMEM;
-    }
-    return 0;
+    return add_error(a, e, match, matched, ri, minute);
 }
 
 int fl_agg_merge(fl_agg *dst, const fl_agg *src)

@@ -58,8 +58,12 @@ typedef struct agg_time {
     fl_cellmap index;
     int64_t width; /* minutes per bin, a power of two */
     uint64_t n;    /* entries with a timestamp */
-    agg_extreme lo[AGG_TIME_EXTREMES], hi[AGG_TIME_EXTREMES]; /* lo ascending, hi descending */
+    agg_extreme lo[AGG_TIME_EXTREMES]; /* ascending */
+    agg_extreme *hi;                   /* descending; AGG_TIME_EXTREMES places in hi_buf */
     size_t n_lo, n_hi;
+    /* With time-ordered input every entry goes to the front of hi: hi moves down this buffer
+     * one place per entry instead of moving its entries (agg_time.c, agg_time_push_latest). */
+    agg_extreme hi_buf[2 * AGG_TIME_EXTREMES];
 } agg_time;
 
 /* Which timestamps are the bulk of the input: entries whose bin lies outside [lo_min, hi_min]
@@ -74,6 +78,10 @@ typedef struct agg_fence {
 void agg_time_init(agg_time *t);
 void agg_time_free(agg_time *t);
 int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t line);
+/* The same for one entry whose minute (floor of ts / AGG_MINUTE) the caller has. */
+int agg_time_add_minute(agg_time *t, fl_time ts, int64_t minute, const char *file, uint64_t line);
+/* Puts a new latest entry at the front of a full latest list (agg_time_add_entry). */
+int agg_time_push_latest(agg_time *t, fl_time ts, const char *file, uint64_t line);
 int agg_time_merge(agg_time *dst, const agg_time *src);
 /* Forgets entries before ts (live tail's window). */
 void agg_time_expire(agg_time *t, fl_time ts);
@@ -212,6 +220,7 @@ struct fl_agg {
     int64_t width;
     agg_graph *graph; /* trace ids of request logs, for the call graph; NULL until one */
     struct agg_template_memo *tmemo; /* templates of recent unmatched messages (agg.c) */
+    struct agg_fp_memo *fpmemo;      /* fingerprints of recent short group texts (agg.c) */
     agg_series *series; /* cells per series, to know when to widen */
     size_t n_series, cap_series;
     fl_cellmap series_index;
@@ -222,6 +231,23 @@ struct fl_agg {
 static inline int64_t agg_bucket_start(int64_t m, int64_t width)
 {
     return (int64_t)((uint64_t)m & ~(uint64_t)(width - 1));
+}
+
+/* agg_time_add_minute, with its common case inline (issue 15): with time-ordered input an
+ * entry goes to the bin of the one before, is not among the earliest, and is the latest so far
+ * (or, newest first, not among the latest). The rest, and the first entries, take the call. */
+static inline int agg_time_add_entry(agg_time *t, fl_time ts, int64_t minute, const char *file,
+                                     uint64_t line)
+{
+    if (t->last < t->n_bins && t->bins[t->last].k.minute == agg_bucket_start(minute, t->width) &&
+        t->n_lo == AGG_TIME_EXTREMES && ts > t->lo[AGG_TIME_EXTREMES - 1].ts &&
+        t->n_hi == AGG_TIME_EXTREMES &&
+        (ts > t->hi[0].ts || ts < t->hi[AGG_TIME_EXTREMES - 1].ts)) {
+        t->bins[t->last].n++;
+        t->n++;
+        return ts > t->hi[0].ts ? agg_time_push_latest(t, ts, file, line) : 0;
+    }
+    return agg_time_add_minute(t, ts, minute, file, line);
 }
 
 /* The bucket width for an analysis of minutes [m_lo, m_hi]: the smallest power of two, at

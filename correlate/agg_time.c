@@ -25,6 +25,7 @@ void agg_time_init(agg_time *t)
     memset(t, 0, sizeof(*t));
     fl_cellmap_init(&t->index);
     t->width = 1;
+    t->hi = t->hi_buf + AGG_TIME_EXTREMES;
 }
 
 void agg_time_free(agg_time *t)
@@ -68,6 +69,30 @@ static int extreme_push_front(agg_extreme *v, fl_time ts, const char *file, uint
     }
     memmove(&v[1], &v[0], (AGG_TIME_EXTREMES - 1) * sizeof(*v));
     v[0] = (agg_extreme){ts, copy, line};
+    return 0;
+}
+
+/* The same for the full latest list, without moving it: hi starts one place lower in hi_buf;
+ * once in AGG_TIME_EXTREMES times, at its bottom, its entries are copied back to the top
+ * half (issue 15: the move was most of a time-ordered entry's cost here). */
+int agg_time_push_latest(agg_time *t, fl_time ts, const char *file, uint64_t line)
+{
+    agg_extreme *v = t->hi;
+    char *copy = v[AGG_TIME_EXTREMES - 1].file;
+    if (strcmp(copy, file) != 0) {
+        char *d = fl_strdup(file);
+        if (!d)
+            return FL_ENOMEM;
+        fl_free(copy);
+        copy = d;
+    }
+    if (v == t->hi_buf) {
+        memmove(&t->hi_buf[AGG_TIME_EXTREMES + 1], v, (AGG_TIME_EXTREMES - 1) * sizeof(*v));
+        v = &t->hi_buf[AGG_TIME_EXTREMES + 1];
+    }
+    v--;
+    v[0] = (agg_extreme){ts, copy, line};
+    t->hi = v;
     return 0;
 }
 
@@ -190,9 +215,10 @@ static __attribute__((noinline)) int bin_insert(agg_time *t, int64_t minute, uin
     return 0;
 }
 
-int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t line)
+static int add_at(agg_time *t, fl_time ts, int64_t minute, uint64_t n, const char *file,
+                  uint64_t line)
 {
-    if (bin_add(t, minute_of(ts), n))
+    if (bin_add(t, minute, n))
         return FL_ENOMEM;
     t->n += n;
     /* Most entries are neither among the earliest nor the latest: one comparison says so,
@@ -207,11 +233,21 @@ int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t
         return FL_ENOMEM;
     }
     if (full_hi && ts > t->hi[0].ts) /* the latest so far: time-ordered input, every entry */
-        return extreme_push_front(t->hi, ts, file, line);
+        return agg_time_push_latest(t, ts, file, line);
     if (!(full_hi && ts < t->hi[AGG_TIME_EXTREMES - 1].ts) &&
         extreme_offer(t->hi, &t->n_hi, -1, ts, file, line))
         return FL_ENOMEM;
     return 0;
+}
+
+int agg_time_add(agg_time *t, fl_time ts, uint64_t n, const char *file, uint64_t line)
+{
+    return add_at(t, ts, minute_of(ts), n, file, line);
+}
+
+int agg_time_add_minute(agg_time *t, fl_time ts, int64_t minute, const char *file, uint64_t line)
+{
+    return add_at(t, ts, minute, 1, file, line);
 }
 
 int agg_time_merge(agg_time *dst, const agg_time *src)

@@ -105,6 +105,9 @@ size_t fl_prefilter_literals(const fl_prefilter *pf);
  * the portable loop does all. Both report the same; tests compare them. Returns whether on. */
 void fl_prefilter_set_simd(fl_prefilter *pf, bool on);
 bool fl_prefilter_simd(const fl_prefilter *pf);
+/* The scan tests the windows at multiples of this (1: every window); more than 1 when every
+ * literal is at least 5 bytes long (prefilter.c, sparse_stride). */
+uint32_t fl_prefilter_stride(const fl_prefilter *pf);
 
 /* regex_lint.c: true when the pattern repeats without bound a group that itself holds an unbounded
  * quantifier ((x+x+)+): catastrophic backtracking. *offset is the group's '('. */

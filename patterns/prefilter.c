@@ -64,6 +64,8 @@ struct fl_prefilter {
     size_t n_lits3;
     uint32_t *short_lits; /* literals of 1-2 bytes */
     size_t n_short;
+    /* Windows tested: those at multiples of stride (1: every one). See sparse_stride. */
+    uint32_t stride;
     bool simd; /* scan 8 windows a step with AVX2 (fold is ASCII and the CPU has it) */
 };
 
@@ -92,9 +94,13 @@ static inline bool has_bit(const uint64_t *bits, uint32_t h)
     return bits[h >> 6] & (UINT64_C(1) << (h & 63));
 }
 
+/* The sparse scan's first test folds a window by setting bit 5 of each byte (one OR): lossy
+ * ('@' and '`' agree), exact for what fold maps, checked exactly by verify. */
+#define SPARSE_FOLD UINT32_C(0x20202020)
+
 static void add_anchor(fl_prefilter *pf, uint32_t x, uint32_t lit, uint32_t offset)
 {
-    uint32_t h = hash4(x), h2 = hash4b(x);
+    uint32_t h = hash4(pf->stride > 1 ? x | SPARSE_FOLD : x), h2 = hash4b(x);
     pf->anchors[pf->n_anchors++] = (anchor){h, lit, offset};
     pf->bits[h >> 6] |= UINT64_C(1) << (h & 63);
     pf->bits2[h2 >> 6] |= UINT64_C(1) << (h2 & 63);
@@ -109,11 +115,12 @@ static int rarity(unsigned char c)
         return 1;
     if (strchr(".:/-\",='", c))
         return 2;
-    if (strchr("dcumfpgwybv", c))
+    /* q is rare but nearly always in "qu" of words logs use a lot: request, required, query */
+    if (strchr("dcumfpgwybvq", c))
         return 3;
     if (isdigit(c))
         return 4;
-    return 6; /* k x j q z, '_', brackets, other punctuation */
+    return 6; /* k x j z, '_', brackets, other punctuation */
 }
 
 void fl_prefilter_free(fl_prefilter *pf)
@@ -136,10 +143,66 @@ size_t fl_prefilter_literals(const fl_prefilter *pf)
     return pf ? pf->n_lits : 0;
 }
 
-static int cmp_anchor(const void *a, const void *b)
+static inline bool anchor_less(const anchor *x, const anchor *y)
 {
-    const anchor *x = a, *y = b;
-    return x->hash < y->hash ? -1 : x->hash > y->hash ? 1 : (x->lit > y->lit) - (x->lit < y->lit);
+    return x->hash < y->hash || (x->hash == y->hash && x->lit < y->lit);
+}
+
+/* Sorts anchors by hash, then literal (the order of anchors of one literal in one group does
+ * not matter: verify marks candidates, which are sorted). qsort with a comparator moved these
+ * 12-byte elements a byte at a time: most of building a prefilter (issue 15). Quicksort on the
+ * median of three, insertion sort below 16; the larger part is looped on, the smaller
+ * recursed into, so the depth stays logarithmic. */
+static void sort_anchors(anchor *v, size_t n)
+{
+    while (n > 16) {
+        size_t mid = n / 2, last = n - 1;
+        if (anchor_less(&v[mid], &v[0])) {
+            anchor t = v[mid];
+            v[mid] = v[0];
+            v[0] = t;
+        }
+        if (anchor_less(&v[last], &v[0])) {
+            anchor t = v[last];
+            v[last] = v[0];
+            v[0] = t;
+        }
+        if (anchor_less(&v[last], &v[mid])) {
+            anchor t = v[last];
+            v[last] = v[mid];
+            v[mid] = t;
+        }
+        anchor pivot = v[mid];
+        size_t i = 0, j = last;
+        for (;;) {
+            while (anchor_less(&v[i], &pivot))
+                i++;
+            while (anchor_less(&pivot, &v[j]))
+                j--;
+            if (i >= j)
+                break;
+            anchor t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        /* v[0, j] <= pivot <= v[j + 1, n) */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_anchors(v, left);
+            v += left;
+            n -= left;
+        } else {
+            sort_anchors(v + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        anchor t = v[i];
+        size_t j = i;
+        for (; j > 0 && anchor_less(&t, &v[j - 1]); j--)
+            v[j] = v[j - 1];
+        v[j] = t;
+    }
 }
 
 typedef struct pair {
@@ -147,11 +210,63 @@ typedef struct pair {
     uint32_t regex;
 } pair;
 
-static int cmp_pair(const void *a, const void *b)
+static inline bool pair_less(const pair *x, const pair *y)
 {
-    const pair *x = a, *y = b;
     int c = strcmp(x->text, y->text);
-    return c ? c : (x->regex > y->regex) - (x->regex < y->regex);
+    return c < 0 || (c == 0 && x->regex < y->regex);
+}
+
+/* Sorts pairs by text, then regex: the same order qsort with a comparator gave (it is total),
+ * without its calls through a pointer. As sort_anchors. */
+static void sort_pairs(pair *v, size_t n)
+{
+    while (n > 16) {
+        size_t mid = n / 2, last = n - 1;
+        if (pair_less(&v[mid], &v[0])) {
+            pair t = v[mid];
+            v[mid] = v[0];
+            v[0] = t;
+        }
+        if (pair_less(&v[last], &v[0])) {
+            pair t = v[last];
+            v[last] = v[0];
+            v[0] = t;
+        }
+        if (pair_less(&v[last], &v[mid])) {
+            pair t = v[last];
+            v[last] = v[mid];
+            v[mid] = t;
+        }
+        pair pivot = v[mid];
+        size_t i = 0, j = last;
+        for (;;) {
+            while (pair_less(&v[i], &pivot))
+                i++;
+            while (pair_less(&pivot, &v[j]))
+                j--;
+            if (i >= j)
+                break;
+            pair t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_pairs(v, left);
+            v += left;
+            n -= left;
+        } else {
+            sort_pairs(v + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        pair t = v[i];
+        size_t j = i;
+        for (; j > 0 && pair_less(&t, &v[j - 1]); j--)
+            v[j] = v[j - 1];
+        v[j] = t;
+    }
 }
 
 static uint32_t window_at(const unsigned char *t)
@@ -173,6 +288,37 @@ static size_t window_slot(const window_counts *wc, uint32_t w)
         i = (i + 1) & wc->mask;
     return i;
 }
+/* The sparse scan. A literal of len >= stride + 3 bytes, wherever it occurs, has a 4-byte
+ * window starting at a multiple of stride, at an offset of each remainder mod stride: testing
+ * only the windows at multiples of stride finds it if it has one anchor per remainder. When
+ * every literal is that long (the any_severity rules' are 11 bytes and more), the scan tests a
+ * window every stride bytes instead of every byte: most INFO lines are a few dozen bytes, and
+ * the dense scan's cost there was mostly its per-call setup and its tail (issue 15). Capped:
+ * each literal adds stride anchors, and more anchors are more windows of common text. */
+#define STRIDE_MAX 8
+
+static uint32_t sparse_stride(const fl_prefilter *pf)
+{
+    if (pf->n_short || !pf->n_lits)
+        return 1;
+    for (int b = 0; b < 256; b++)
+        if (pf->fold[b] != b && pf->fold[b] != (b | 0x20))
+            return 1; /* SPARSE_FOLD would not agree with fold */
+    uint32_t min = UINT32_MAX;
+    for (size_t i = 0; i < pf->n_lits; i++)
+        min = FL_MIN(min, pf->lits[i].len);
+    return min >= 5 ? FL_MIN(min - 3, (uint32_t)STRIDE_MAX) : 1;
+}
+
+/* How good an anchor the window at t makes: rare bytes, few literals sharing it. */
+static int window_score(const window_counts *wc, const int8_t rare[256], const unsigned char *t)
+{
+    int score = -3 * (int)(wc->count[window_slot(wc, window_at(t))] - 1);
+    for (uint32_t k = 0; k < 4; k++)
+        score += rare[t[k]];
+    return score;
+}
+
 /* rank_base and group_start, from the sorted anchors: the hashes in bits are exactly theirs. */
 static int index_groups(fl_prefilter *pf)
 {
@@ -208,7 +354,7 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
     for (size_t i = 0; i < n; i++)
         if (in[i].text[0])
             pairs[m++] = (pair){in[i].text, in[i].regex};
-    qsort(pairs, m, sizeof(*pairs), cmp_pair);
+    sort_pairs(pairs, m);
     pf->lits = fl_calloc(m + 1, sizeof(*pf->lits));
     pf->regex_ids = fl_calloc(m + 1, sizeof(*pf->regex_ids));
     pf->short_lits = fl_calloc(m + 1, sizeof(*pf->short_lits));
@@ -262,15 +408,33 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
     }
     for (size_t i = 0; i < pf->n_lits; i++)
         n3 += pf->lits[i].len == 3;
-    pf->anchors = fl_calloc(pf->n_lits + n3 * followers + 1, sizeof(*pf->anchors));
+    for (size_t i = 0; i < pf->n_lits; i++)
+        if (pf->lits[i].len < 3)
+            pf->short_lits[pf->n_short++] = (uint32_t)i;
+    pf->stride = sparse_stride(pf);
+    pf->anchors = fl_calloc(pf->n_lits * pf->stride + n3 * followers + 1, sizeof(*pf->anchors));
     pf->lits3 = fl_calloc(n3 + 1, sizeof(*pf->lits3));
     if (!pf->anchors || !pf->lits3)
         goto nomem;
     for (size_t i = 0; i < pf->n_lits; i++) {
         literal *l = &pf->lits[i];
         const unsigned char *t = (const unsigned char *)l->text;
-        if (l->len < 3) {
-            pf->short_lits[pf->n_short++] = (uint32_t)i;
+        if (l->len < 3)
+            continue; /* short_lits */
+        if (pf->stride > 1) {
+            /* The rarest window of each remainder (len >= stride + 3: each has one). */
+            for (uint32_t r = 0; r < pf->stride; r++) {
+                uint32_t best = r;
+                int best_score = INT_MIN;
+                for (uint32_t o = r; o + 4 <= l->len; o += pf->stride) {
+                    int score = window_score(&wc, rare, t + o);
+                    if (score > best_score) {
+                        best_score = score;
+                        best = o;
+                    }
+                }
+                add_anchor(pf, window_at(t + best), (uint32_t)i, best);
+            }
             continue;
         }
         uint32_t x = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16;
@@ -286,9 +450,7 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
         uint32_t best = 0;
         int best_score = INT_MIN;
         for (uint32_t o = 0; o + 4 <= l->len; o++) {
-            int score = -3 * (int)(wc.count[window_slot(&wc, window_at(t + o))] - 1);
-            for (uint32_t k = 0; k < 4; k++)
-                score += rare[t[o + k]];
+            int score = window_score(&wc, rare, t + o);
             if (score > best_score) {
                 best_score = score;
                 best = o;
@@ -296,7 +458,7 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
         }
         add_anchor(pf, window_at(t + best), (uint32_t)i, best);
     }
-    qsort(pf->anchors, pf->n_anchors, sizeof(*pf->anchors), cmp_anchor);
+    sort_anchors(pf->anchors, pf->n_anchors);
     if (index_groups(pf))
         goto nomem;
     fl_prefilter_set_simd(pf, true);
@@ -335,16 +497,12 @@ static bool equal_folded(const uint8_t *fold, const unsigned char *s, const char
     return true;
 }
 
-/* The window at position i hashed to h, whose bit is set: compare the literals anchored there. */
-static void verify(const scan_ctx *c, uint32_t h, size_t i)
+/* The window at position i hashed to h, whose bit is set in bits and whose second hash's is in
+ * bits2: compare the literals anchored there. */
+static void verify_anchors(const scan_ctx *c, uint32_t h, size_t i)
 {
     const fl_prefilter *pf = c->pf;
     const uint8_t *fold = pf->fold;
-    const unsigned char *w = c->s + i;
-    uint32_t x = (uint32_t)fold[w[0]] | (uint32_t)fold[w[1]] << 8 | (uint32_t)fold[w[2]] << 16 |
-                 (uint32_t)fold[w[3]] << 24;
-    if (!has_bit(pf->bits2, hash4b(x)))
-        return; /* no anchor window is x */
     uint64_t below = pf->bits[h >> 6] & ((UINT64_C(1) << (h & 63)) - 1);
     uint32_t rank = pf->rank_base[h >> 6] + popcount64(below);
     for (uint32_t k = pf->group_start[rank]; k < pf->group_start[rank + 1]; k++) {
@@ -356,6 +514,17 @@ static void verify(const scan_ctx *c, uint32_t h, size_t i)
         if (start + l->len <= c->n && equal_folded(fold, c->s + start, l->text, l->len))
             report(c, l);
     }
+}
+
+/* The window at position i hashed to h, whose bit is set: the second test, then the anchors. */
+static void verify(const scan_ctx *c, uint32_t h, size_t i)
+{
+    const uint8_t *fold = c->pf->fold;
+    const unsigned char *w = c->s + i;
+    uint32_t x = (uint32_t)fold[w[0]] | (uint32_t)fold[w[1]] << 8 | (uint32_t)fold[w[2]] << 16 |
+                 (uint32_t)fold[w[3]] << 24;
+    if (has_bit(c->pf->bits2, hash4b(x)))
+        verify_anchors(c, h, i);
 }
 
 /* The portable scan of the windows at positions from, from + 1, ..., n - 4. */
@@ -376,6 +545,36 @@ static void scan_windows(const scan_ctx *c, size_t from)
     }
 }
 
+/* The windows at multiples of pf->stride (> 1): no literal is shorter than stride + 3. */
+/* scan_sparse from the hit at window i on: verifies it and the windows after it. */
+static __attribute__((noinline)) void scan_sparse_from(const fl_prefilter *pf,
+                                                       const unsigned char *s, size_t n,
+                                                       void (*mark)(void *, uint32_t), void *ctx,
+                                                       size_t i)
+{
+    scan_ctx c = {pf, s, n, mark, ctx};
+    for (; i + 4 <= n; i += pf->stride) {
+        uint32_t h = hash4(window_at(s + i) | SPARSE_FOLD);
+        if (has_bit(pf->bits, h))
+            verify(&c, h, i);
+    }
+}
+
+/* Until a window hits, a loop that calls nothing, so it saves no registers: most INFO lines
+ * have no hit at all (issue 15). */
+static __attribute__((noinline)) void scan_sparse(const fl_prefilter *pf, const unsigned char *s,
+                                                  size_t n, void (*mark)(void *, uint32_t),
+                                                  void *ctx)
+{
+    const uint64_t *bits = pf->bits;
+    const size_t step = pf->stride;
+    for (size_t i = 0; i + 4 <= n; i += step)
+        if (has_bit(bits, hash4(window_at(s + i) | SPARSE_FOLD))) {
+            scan_sparse_from(pf, s, n, mark, ctx, i);
+            return;
+        }
+}
+
 #ifdef PF_AVX2
 /* The same test for eight windows at a time: 16 bytes are loaded and folded (ASCII), shuffled
  * into the eight 4-byte windows at i..i+7 (lane j = bytes i+j..i+j+3, little-endian as x
@@ -387,6 +586,19 @@ static const unsigned char shift_down[32] = {0,    1,    2,    3,    4,    5,   
                                              8,    9,    10,   11,   12,   13,   14,   15,
                                              0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
                                              0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+
+/* verify's second test (bits2 under hash4b) for the eight folded windows of x: the lanes
+ * that pass, as a movemask. Most first hits are chance, and this rejects them without a call
+ * each (issue 15). */
+__attribute__((target("avx2"))) static inline unsigned second_test(__m256i x, const int *bits2)
+{
+    const __m256i mul2 = _mm256_set1_epi32((int)UINT32_C(0x85ebca77));
+    __m256i h = _mm256_srli_epi32(_mm256_mullo_epi32(x, mul2), 32 - HASH_BITS);
+    __m256i w = _mm256_i32gather_epi32(bits2, _mm256_srli_epi32(h, 5), 4);
+    __m256i low5 = _mm256_set1_epi32(31);
+    __m256i top = _mm256_sllv_epi32(w, _mm256_sub_epi32(low5, _mm256_and_si256(h, low5)));
+    return (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(top));
+}
 
 __attribute__((target("avx2"))) static size_t scan_windows_avx2(const scan_ctx *c)
 {
@@ -400,6 +612,7 @@ __attribute__((target("avx2"))) static size_t scan_windows_avx2(const scan_ctx *
     const __m256i mul = _mm256_set1_epi32((int)UINT32_C(2654435761));
     const __m256i low5 = _mm256_set1_epi32(31);
     const int *bits = (const int *)pf->bits; /* 32-bit words: bit h is bit h & 31 of word h >> 5 */
+    const int *bits2 = (const int *)pf->bits2;
     uint32_t hs[16];
     size_t i = 0;
     /* Sixteen windows a step while 24 bytes remain: the 16 bytes at i and at i + 8 are folded
@@ -423,11 +636,14 @@ __attribute__((target("avx2"))) static size_t scan_windows_avx2(const scan_ctx *
                        (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(t1)) << 8;
         if (!hit)
             continue;
+        hit &= second_test(x0, bits2) | second_test(x1, bits2) << 8;
+        if (!hit)
+            continue;
         _mm256_storeu_si256((__m256i *)hs, h0);
         _mm256_storeu_si256((__m256i *)(hs + 8), h1);
         for (; hit; hit &= hit - 1) {
             unsigned j = (unsigned)__builtin_ctz(hit);
-            verify(c, hs[j], i + j);
+            verify_anchors(c, hs[j], i + j);
         }
     }
     const __m128i before_a16 = _mm_set1_epi8('A' - 1), after_z16 = _mm_set1_epi8('Z' + 1);
@@ -461,10 +677,13 @@ __attribute__((target("avx2"))) static size_t scan_windows_avx2(const scan_ctx *
         unsigned hit = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(top)) & lanes;
         if (!hit)
             continue;
+        hit &= second_test(x, bits2);
+        if (!hit)
+            continue;
         _mm256_storeu_si256((__m256i *)hs, h);
         for (; hit; hit &= hit - 1) {
             unsigned j = (unsigned)__builtin_ctz(hit);
-            verify(c, hs[j], i + j);
+            verify_anchors(c, hs[j], i + j);
         }
     }
     return i;
@@ -489,10 +708,16 @@ bool fl_prefilter_simd(const fl_prefilter *pf)
     return pf->simd;
 }
 
-void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
-                       void (*mark)(void *ctx, uint32_t regex), void *ctx)
+uint32_t fl_prefilter_stride(const fl_prefilter *pf)
 {
-    const unsigned char *s = (const unsigned char *)str;
+    return pf->stride;
+}
+
+/* The scan of every window (stride 1). */
+static __attribute__((noinline)) void scan_dense(const fl_prefilter *pf, const unsigned char *s,
+                                                 size_t n, void (*mark)(void *, uint32_t),
+                                                 void *ctx)
+{
     const uint8_t *fold = pf->fold;
     scan_ctx c = {pf, s, n, mark, ctx};
 
@@ -517,4 +742,15 @@ void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
         if (equal_folded(fold, s + n - 3, l->text, 3))
             report(&c, l);
     }
+}
+
+void fl_prefilter_scan(const fl_prefilter *pf, const char *str, size_t n,
+                       void (*mark)(void *ctx, uint32_t regex), void *ctx)
+{
+    /* The sparse scan (INFO lines, most calls) without the dense one's setup. */
+    const unsigned char *s = (const unsigned char *)str;
+    if (pf->stride > 1)
+        scan_sparse(pf, s, n, mark, ctx); /* no literal shorter than 5 bytes */
+    else
+        scan_dense(pf, s, n, mark, ctx);
 }

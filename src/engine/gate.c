@@ -226,8 +226,10 @@ static bool grow(fl_gate *g)
     return true;
 }
 
-/* True if e's key was seen before; otherwise remembers it (while there is room). */
-static bool seen_before(fl_gate *g, const fl_entry *e)
+/* True if e's key was seen before; otherwise remembers it (while there is room). Not inlined,
+ * like the other paths an entry rarely takes, so fl_gate_admit's common path saves and
+ * restores few registers (issue 15). */
+static __attribute__((noinline)) bool seen_before(fl_gate *g, const fl_entry *e)
 {
     uint64_t k = fl_gate_dedup_key(e);
     if (g->n_slots) {
@@ -268,25 +270,37 @@ void fl_gate_count_duplicate(fl_gate *g, const fl_entry *e)
         g->filtered_out++;
 }
 
+/* e's project (pn bytes), when it is not the one kept: kept if it is smaller. */
+static __attribute__((noinline)) void offer_project(fl_gate *g, const fl_entry *e, size_t pn)
+{
+    if ((!g->project[0] || strcmp(e->project, g->project) < 0) && pn < sizeof g->project) {
+        memcpy(g->project, e->project, pn + 1);
+        g->project_len = pn;
+    }
+}
+
+static __attribute__((noinline)) bool filtered_out(fl_gate *g, const fl_entry *e)
+{
+    if (passes_filter(g, e))
+        return false;
+    g->filtered_out++;
+    return true;
+}
+
 bool fl_gate_admit(fl_gate *g, const fl_entry *e)
 {
     if (!g)
         return true;
-    if (!passes_filter(g, e)) {
-        g->filtered_out++;
+    if (g->filters && filtered_out(g, e))
         return false;
-    }
     if (!g->spec.no_dedup && e->insert_id[0] && seen_before(g, e)) {
         g->duplicates++;
         return false;
     }
     /* Usually the project already kept: its length and bytes say so without a call. */
     size_t pn = fl_entry_len(e, FL_KNOWN_PROJECT, e->project);
-    if (pn && !(pn == g->project_len && fl_bytes_equal(e->project, g->project, pn)) &&
-        (!g->project[0] || strcmp(e->project, g->project) < 0) && pn < sizeof g->project) {
-        memcpy(g->project, e->project, pn + 1);
-        g->project_len = pn;
-    }
+    if (pn && !(pn == g->project_len && fl_bytes_equal(e->project, g->project, pn)))
+        offer_project(g, e, pn);
     return true;
 }
 

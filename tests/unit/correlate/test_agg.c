@@ -726,6 +726,176 @@ static void test_template_memo(void)
     fl_agg_free(a);
 }
 
+/* Group fingerprints come from a memo of recent texts (class ids, unmatched 5xx texts): with
+ * more texts than slots, interleaved so slots are reused and collide, and texts of the same
+ * length, every group still has its own text's fingerprint, key and count. */
+static void test_fingerprint_memo(void)
+{
+    enum { ROUTES = 40, ROUNDS = 3 };
+    static const int statuses[] = {500, 502, 503};
+    fl_agg *a = fl_agg_new(NULL);
+    fl_entry e;
+    fl_entry_init(&e);
+    fl_time t0 = T("2026-03-02T10:00:00Z");
+    int n = 0;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < ROUTES; i++) {
+            int k = (i * 7 + r * 3) % ROUTES;
+            char url[96];
+            snprintf(url, sizeof url, "https://x.run.app/api/v1/r%02d/items", k);
+            test_entry t = {t0 + (fl_time)(n++) * FL_USEC_PER_SEC, FL_LOG_REQUESTS, FL_SEV_ERROR,
+                            statuses[k % 3], "svc", "svc-0001", NULL, NULL, NULL, NULL, 0};
+            fill(&e, &t);
+            fl_entry_set(&e, &e.http_url, url, strlen(url));
+            CHECK_INT(fl_agg_add(a, &e, NULL), 0);
+            /* and a matched entry of one of the fake rules */
+            fl_match m = {.rule = &fake_rules[k % FL_ARRAY_LEN(fake_rules)], .n_fields = 0};
+            test_entry u = {t.ts, FL_LOG_STDERR, FL_SEV_ERROR, 0, "svc", "svc-0001", "boom",
+                            NULL, NULL, NULL, 0};
+            fill(&e, &u);
+            CHECK_INT(fl_agg_add(a, &e, &m), 0);
+        }
+    fl_entry_free(&e);
+    int bad = 0;
+    uint64_t total = 0;
+    for (size_t g = 0; g < a->n_groups; g++) {
+        const agg_group *grp = &a->groups[g];
+        char fp[17], key[32];
+        const char *named = grp->class_id ? grp->class_id : grp->template_text;
+        fl_fingerprint(named, strlen(named), fp);
+        snprintf(key, sizeof key, "fp:%s", fp);
+        bad += strcmp(grp->fingerprint, fp) != 0;
+        bad += strcmp(grp->key, grp->class_id ? grp->class_id : key) != 0;
+        if (!grp->class_id)
+            bad += grp->count != ROUNDS; /* one route, one status */
+        total += grp->count;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(total, 2 * ROUTES * ROUNDS);
+    CHECK(a->n_groups >= ROUTES);
+    fl_agg_free(a);
+}
+
+typedef struct stamp {
+    fl_time ts;
+    const char *file;
+    uint64_t line;
+} stamp;
+
+/* Latest first: descending (ts, file, line), the order of agg_time's latest list. */
+static int stamp_desc(const void *p, const void *q)
+{
+    const stamp *a = p, *b = q;
+    if (a->ts != b->ts)
+        return a->ts > b->ts ? -1 : 1;
+    int c = strcmp(a->file, b->file);
+    if (c)
+        return -c;
+    return a->line > b->line ? -1 : a->line < b->line;
+}
+
+/* Entries of the latest list of t that differ from the latest of v[0, n) as sorting says. */
+static int latest_differ(const agg_time *t, const stamp *v, size_t n)
+{
+    stamp *s = malloc((n + 1) * sizeof(*s));
+    memcpy(s, v, n * sizeof(*s));
+    qsort(s, n, sizeof(*s), stamp_desc);
+    size_t want = 0;
+    int bad = 0;
+    for (size_t k = 0; k < n && want < AGG_TIME_EXTREMES; k++) {
+        if (k && stamp_desc(&s[k], &s[k - 1]) == 0)
+            continue; /* the same entry twice is kept once */
+        bad += t->n_hi <= want || t->hi[want].ts != s[k].ts ||
+               strcmp(t->hi[want].file, s[k].file) != 0 || t->hi[want].line != s[k].line;
+        want++;
+    }
+    free(s);
+    bool in_buf = t->hi >= t->hi_buf && t->hi <= t->hi_buf + AGG_TIME_EXTREMES;
+    return bad + (t->n_hi != want) + !in_buf;
+}
+
+static bool same_extremes(const agg_extreme *a, size_t na, const agg_extreme *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (a[i].ts != b[i].ts || strcmp(a[i].file, b[i].file) != 0 || a[i].line != b[i].line)
+            return false;
+    return true;
+}
+
+static bool same_time(const agg_time *a, const agg_time *b)
+{
+    if (a->n != b->n || a->n_bins != b->n_bins || a->width != b->width)
+        return false;
+    for (size_t i = 0; i < a->n_bins; i++)
+        if (a->bins[i].k.minute != b->bins[i].k.minute || a->bins[i].n != b->bins[i].n)
+            return false;
+    return same_extremes(a->lo, a->n_lo, b->lo, b->n_lo) &&
+           same_extremes(a->hi, a->n_hi, b->hi, b->n_hi);
+}
+
+/* The list of the latest entries moves down a buffer as time-ordered entries come, and is
+ * copied back to its top once in a while: after any number of entries, of one file or of
+ * several, in order or now and then late or repeated, it holds the latest ones, in order, as
+ * sorting all of them says; also after a merge with another list and after expiry. */
+static void test_latest_list(void)
+{
+    static const char *const files[] = {"a.ndjson", "b.ndjson", "logs/c.json"};
+    static stamp all[400], mine[400];
+    srand(13);
+    int bad = 0;
+    for (int round = 0; round < 60; round++) {
+        agg_time t, u, ref;
+        agg_time_init(&t);
+        agg_time_init(&u);
+        agg_time_init(&ref);
+        size_t n = (size_t)(rand() % 400), n_all = 0, n_mine = 0;
+        fl_time ts = 1700000000 * FL_USEC_PER_SEC;
+        for (size_t i = 0; i < n; i++) {
+            fl_time step = round % 3 ? 1000 : (fl_time)(rand() % 3) * 1000; /* ties */
+            ts += round % 5 == 1 ? -step : step; /* newest first in every fifth */
+            stamp x = {ts, files[round % 4 == 0 ? (size_t)rand() % 3 : 0], i + 1};
+            if (rand() % 10 == 0)
+                x.ts -= (fl_time)(rand() % 50) * 1000; /* late */
+            if (rand() % 20 == 0 && n_all)
+                x = all[(size_t)rand() % n_all]; /* the same entry again (two shards) */
+            bool to_t = i % 5 != 4;
+            /* t takes fl_agg_add's way in (its common case inline), and also keeps the same as
+             * agg_time_add (ref) in every part */
+            if (to_t) {
+                CHECK_INT(agg_time_add_entry(&t, x.ts, x.ts / AGG_MINUTE, x.file, x.line), 0);
+                CHECK_INT(agg_time_add(&ref, x.ts, 1, x.file, x.line), 0);
+                bad += !same_time(&t, &ref);
+            } else {
+                CHECK_INT(agg_time_add(&u, x.ts, 1, x.file, x.line), 0);
+            }
+            all[n_all++] = x;
+            if (to_t)
+                mine[n_mine++] = x;
+            if (to_t && rand() % 8 == 0)
+                bad += latest_differ(&t, mine, n_mine);
+        }
+        bad += latest_differ(&t, mine, n_mine);
+        CHECK_INT(agg_time_merge(&t, &u), 0);
+        bad += latest_differ(&t, all, n_all);
+        /* expiry keeps the list's order and its place in the buffer valid */
+        if (t.n_hi) {
+            fl_time cut = t.hi[t.n_hi / 2].ts;
+            agg_time_expire(&t, cut);
+            for (size_t k = 0; k < t.n_hi; k++)
+                bad += t.hi[k].ts < cut || (k && stamp_desc(&t.hi[k - 1], &t.hi[k]) >= 0);
+            fl_time latest = t.hi[0].ts + 1000;
+            CHECK_INT(agg_time_add(&t, latest, 1, "z", 1), 0);
+            bad += t.n_hi == 0 || t.hi[0].ts != latest;
+        }
+        agg_time_free(&t);
+        agg_time_free(&u);
+        agg_time_free(&ref);
+    }
+    CHECK_INT(bad, 0);
+}
+
 int main(void)
 {
     test_field_cap_order();
@@ -745,6 +915,8 @@ int main(void)
     test_lookup_hints();
     test_graph_bottom_k();
     test_template_memo();
+    test_latest_list();
+    test_fingerprint_memo();
     test_alloc_failures();
     return fl_test_done();
 }

@@ -79,13 +79,14 @@ static long minor_faults(void)
 static void test_graph_faults(void)
 {
     long page = sysconf(_SC_PAGESIZE);
-    /* The table's size: graph.c GRAPH_SLOTS (4 x GRAPH_KEEP) slots. */
-    long pages = (long)(4 * GRAPH_KEEP * sizeof(agg_trace)) / page;
+    /* The table's size (graph.c): 4 x GRAPH_KEEP slots of a hash and a place, and room for
+     * 2 x GRAPH_KEEP traces, all of them written below. */
+    long pages = (long)(4 * GRAPH_KEEP * 10 + 2 * GRAPH_KEEP * sizeof(agg_trace)) / page;
     char trace[64];
     agg_graph *g = NULL;
     long before = minor_faults();
-    /* Enough distinct traces to land in every page of the table (4,095 in 16,384 slots, 37 a
-     * page), and one fewer than the first prune (its scratch arrays would be counted too). */
+    /* Enough distinct traces to fill every page of the table (4,095 of them), and one fewer
+     * than the first prune (its scratch array would be counted too). */
     for (int i = 0; i < 2 * GRAPH_KEEP - 1; i++) {
         snprintf(trace, sizeof trace, "projects/p/traces/%08x", (unsigned)i * 2654435761u);
         CHECK_INT(agg_graph_add(&g, trace, "api", (fl_time)1000000 * (i + 1), 0.01), 0);

@@ -160,6 +160,60 @@ static void test_prefilter_vs_naive(void)
         prefilter_vs_naive(simd);
 }
 
+/* Literals of 11 bytes and more: the scan tests one window in 8 (sparse), its first test
+ * folding case by bit 5 alone ('@' and '`', '[' and '{' agree there). It must still report
+ * exactly what a naive search finds, wherever a literal lies relative to the tested windows,
+ * in any case, next to the characters that bit confuses, with repeated windows. */
+static void test_prefilter_sparse_vs_naive(void)
+{
+    static const char *const words[] = {
+        "connection refused", "errimagepull", "memory limit of ", "[ioredis] unhandled",
+        "a@b`c{d}e[f]g",      "xxxxxxxxxxx",  "abcabcabcab",      "\xc9t\xe9 \xc9t\xe9 !!!"};
+    fl_pf_literal lits[FL_ARRAY_LEN(words)];
+    for (size_t i = 0; i < FL_ARRAY_LEN(words); i++)
+        lits[i] = (fl_pf_literal){.text = words[i], .regex = (uint32_t)i};
+    fl_prefilter *pf = NULL;
+    CHECK_INT(fl_prefilter_build(&pf, lits, FL_ARRAY_LEN(lits)), 0);
+    CHECK_INT((int)fl_prefilter_stride(pf), 8);
+    srand(9);
+    const char alphabet[] = "abcxXAB @`[{]}gG\xc9\xe9tT!";
+    int mismatches = 0, found = 0;
+    for (int round = 0; round < 6000; round++) {
+        char text[200], folded[200];
+        size_t len = (size_t)(rand() % (round % 3 ? 40 : 180));
+        for (size_t i = 0; i < len; i++)
+            text[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
+        /* Plant a word (or the word with bit 5 of one byte flipped) at any offset. */
+        const char *w = words[(size_t)rand() % FL_ARRAY_LEN(words)];
+        size_t wn = strlen(w);
+        if (wn <= len) {
+            size_t at = (size_t)rand() % (len - wn + 1);
+            for (size_t k = 0; k < wn; k++)
+                text[at + k] = (char)(w[k] >= 'a' && w[k] <= 'z' && rand() % 2 ? w[k] - 32 : w[k]);
+            if (rand() % 4 == 0)
+                text[at + (size_t)rand() % wn] ^= 0x20;
+        }
+        text[len] = '\0';
+        for (size_t i = 0; i <= len; i++)
+            folded[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
+        bool seen[FL_ARRAY_LEN(words)] = {false};
+        fl_prefilter_scan(pf, text, len, mark_seen, seen);
+        for (size_t k = 0; k < FL_ARRAY_LEN(words); k++) {
+            bool naive = strstr(folded, words[k]) != NULL;
+            mismatches += seen[k] != naive;
+            found += naive;
+        }
+    }
+    CHECK_INT(mismatches, 0);
+    CHECK(found > 1000);
+    fl_prefilter_free(pf);
+
+    /* The shipped any_severity rules' literals are long: their prefilter, which scans every
+     * INFO line with a message, is sparse. The full set has 3-byte literals and is not. */
+    CHECK(fl_prefilter_stride(rules->pf_any) > 1);
+    CHECK_INT((int)fl_prefilter_stride(rules->pf), 1);
+}
+
 /* The subject of an empty 5xx request log is built by hand; it must read exactly as the
  * snprintf it replaced, cut the same way, for latencies of every size, near rounding ties
  * (0.0005, 2.0625 is a true tie) and negative zero. */
@@ -582,6 +636,7 @@ int main(void)
     test_any_severity_prefilter();
     test_long_messages();
     test_prefilter_vs_naive();
+    test_prefilter_sparse_vs_naive();
     test_prefilter_simd_same();
     test_threads();
     test_templates();
