@@ -2,7 +2,7 @@
  * baseline build (SSE2 on x86-64, or the portable byte loops) and, on x86-64, again for AVX2,
  * picked at run time. Most of a LogEntry's bytes are inside strings, and AVX2 looks at 32 of
  * them per step instead of 16. Everything here is the same code in both copies except
- * plain_run and predict; the including file defines:
+ * special_bits, scan_str's vector step and predict; the including file defines:
  *   FPN(name)  the copy's name for a function (name_base, name_avx2);
  *   FP_TARGET  the copy's target attribute (empty for the baseline);
  *   FP_WIDE    1 in the AVX2 copy. */
@@ -34,7 +34,7 @@ static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(special_bits
 }
 #endif
 
-/* plain_run's end: fewer bytes than a vector are left (the end of a buffer, rare in the batch
+/* scan_str's end: fewer bytes than a vector are left (the end of a buffer, rare in the batch
  * readers, which parse where the bytes lie). Out of line, so that the string scans do not set
  * up its operands before every string. */
 static __attribute__((noinline)) FP_TARGET const char *FPN(plain_tail)(const fp *f, const char *p,
@@ -56,22 +56,6 @@ static __attribute__((noinline)) FP_TARGET const char *FPN(plain_tail)(const fp 
             break;
     }
     return p;
-}
-
-/* The first byte in [p, end) that a string scan must look at, or end (a vector may be read
- * anywhere in [f->base, end)). */
-static inline __attribute__((always_inline)) FP_TARGET const char *
-FPN(plain_run)(const fp *f, const char *p, const char *end)
-{
-#ifdef FP_VEC
-    for (; end - p >= FP_VEC; p += FP_VEC) {
-        unsigned bits = FPN(special_bits)(p);
-        if (bits)
-            return p + __builtin_ctz(bits);
-    }
-#undef FP_VEC
-#endif
-    return FPN(plain_tail)(f, p, end);
 }
 
 /* A byte other than the closing quote that a string scan stopped at (p < end): an escape, a
@@ -143,10 +127,24 @@ FPN(scan_str)(fp *f, const char *p, const char *end, const char **body, size_t *
     *esc = false;
     *body = p;
     for (;;) {
-        p = FPN(plain_run)(f, p, end);
-        if (p >= end) {
-            f->p = p;
-            return fail(f, "premature end of input"), NULL;
+#ifdef FP_VEC
+        /* A whole vector: the byte it stops at is inside [p, end), no end check. (end is at
+         * least FP_VEC bytes past address 0, so the bound cannot wrap.) */
+        if ((uintptr_t)p <= (uintptr_t)end - FP_VEC) {
+            unsigned bits = FPN(special_bits)(p);
+            if (!bits) {
+                p += FP_VEC;
+                continue;
+            }
+            p += (size_t)__builtin_ctzll(bits);
+        } else
+#endif
+        {
+            p = FPN(plain_tail)(f, p, end);
+            if (p >= end) {
+                f->p = p;
+                return fail(f, "premature end of input"), NULL;
+            }
         }
         if (*p == '"')
             break;
@@ -331,7 +329,9 @@ FPN(capture)(fp *f, const char *p, const char *end, fl_slot *v, int slot, int de
     return f->p;
 }
 
-/* The remembered key that the 32 bytes at p start with, or NULL. */
+/* The remembered key that the 32 bytes at p start with, or NULL. An empty way (mask 0, len
+ * 0) matches anything: the caller sends such a hit to the miss path (way 0 is filled first,
+ * so an empty way 0 means both are empty). */
 static inline FP_TARGET const key_way *FPN(predict)(const key_pred *kp, const char *p)
 {
 #if FP_WIDE
@@ -340,7 +340,7 @@ static inline FP_TARGET const key_way *FPN(predict)(const key_pred *kp, const ch
         const key_way *w = &kp->way[i];
         uint32_t eq = (uint32_t)_mm256_movemask_epi8(
             _mm256_cmpeq_epi8(a, _mm256_loadu_si256((const __m256i *)w->pat)));
-        if (w->mask && (eq & w->mask) == w->mask)
+        if ((eq & w->mask) == w->mask)
             return w;
     }
 #elif FL_JSON_SSE2
@@ -353,13 +353,13 @@ static inline FP_TARGET const key_way *FPN(predict)(const key_pred *kp, const ch
                       (uint32_t)_mm_movemask_epi8(
                           _mm_cmpeq_epi8(b, _mm_loadu_si128((const __m128i *)(w->pat + 16))))
                           << 16;
-        if (w->mask && (eq & w->mask) == w->mask)
+        if ((eq & w->mask) == w->mask)
             return w;
     }
 #else
     for (int i = 0; i < 2; i++) {
         const key_way *w = &kp->way[i];
-        if (w->mask && memcmp(p, w->pat, w->len) == 0)
+        if (memcmp(p, w->pat, w->len) == 0)
             return w;
     }
 #endif
@@ -374,37 +374,72 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
 {
     struct {
         int ctx;
-        key_pred *kp, *kp_end;
+        key_pred *kp;
     } up[MAPPED_DEPTH]; /* the objects this one is inside of */
     int levels = 0;
     fl_slot *v = f->s->v;
-    key_pred *kp, *kp_end;
+    key_pred *kp; /* this key's position (a sentinel past PRED_POS, see key_pred) */
     bool first;
     /* The position is kept in p; f->p is written before anything that reads it (the blank
      * skippers, the out-of-line scanners, an error) and read back after. */
     const char *p = f->p + 1, *end = f->end; /* past the '{' */
+    /* p <= lim: a pattern's 32 bytes can be read at p (end is far above address 32). */
+    const uintptr_t lim = (uintptr_t)end - 32;
 enter:
-    /* Here: p just past the '{' of an object of context ctx, at depth. */
-    {
-        int ci = ctx == FL_S_ROOT ? 0 : ctx_index[ctx];
-        kp = ci >= 0 ? preds[ci] : NULL;
-        kp_end = kp ? kp + PRED_POS : NULL;
-    }
+    /* Here: p just past the '{' of an object of context ctx, at depth. Every object slot
+     * with mapped keys inside has a table (kids_init). */
+    kp = preds[ctx == FL_S_ROOT ? 0 : ctx_index[ctx]];
     first = true;
     for (;;) {
         /* Here: just after the '{' or a ','. */
         const char *body;
         size_t n;
         bool esc;
-        int slot = -1;
-        char open = 0; /* '"' or '{': p is past the opening quote or brace of the value */
-        const key_way *hit = kp < kp_end && end - p >= 32 ? FPN(predict)(kp, p) : NULL;
+        int slot;
+        const key_way *hit = (uintptr_t)p <= lim ? FPN(predict)(kp, p) : NULL;
         if (hit) {
+            unsigned kind = hit->kind;
             slot = hit->slot;
-            p += hit->len; /* past the colon and the blanks after it, or the value's opening */
-            f->lines += hit->lines;
-            open = hit->open;
-        } else {
+            if (kind == K_STR) {
+                /* A mapped leaf's string (the most common key): nothing under it to forget,
+                 * and what a repeated key set before is overwritten here. */
+                p += hit->len;
+                f->lines += hit->lines;
+                kp = kp->next;
+                first = false;
+                p = FPN(capture_str)(f, p, end, v, slot);
+                if (!p)
+                    return -1;
+                goto after_value;
+            }
+            if (kind == K_SKIP_STR) {
+                p += hit->len;
+                f->lines += hit->lines;
+                kp = kp->next;
+                first = false;
+                p = FPN(scan_str)(f, p, end, &body, &n, &esc);
+                if (!p)
+                    return -1;
+                goto after_value;
+            }
+            if (kind == K_OBJ) {
+                p += hit->len;
+                f->lines += hit->lines;
+                kp = kp->next;
+                first = false;
+                goto descend;
+            }
+            if (hit->len) {
+                /* past the colon and the blanks after it */
+                p += hit->len;
+                f->lines += hit->lines;
+                kp = kp->next;
+                first = false;
+                goto value;
+            }
+            /* an empty way: not a key seen here before */
+        }
+        {
             const char *start = p;
             uint64_t lines_before = f->lines;
             f->p = p;
@@ -419,6 +454,7 @@ enter:
             if (FPN(scan_string)(f, &body, &n, &esc) < 0)
                 return -1;
             const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
+            slot = -1;
             if (!esc) {
                 slot = match_key(k, body, n);
             } else if (n <= 256) {
@@ -435,32 +471,29 @@ enter:
             const char *q = p;
             while (q < end && *q == ' ' && q - start < 32)
                 q++;
-            /* A string value's opening quote, or the brace of a mapped object's value, goes in
-             * too when it fits: a hit then says what the value is, and its reading starts at
-             * once. (p stays before it here.) */
-            if (!esc && kp < kp_end) {
+            /* A string value's opening quote (a leaf's or an unmapped key's), or the brace of
+             * a mapped object's value, goes in too when it fits: a hit then says what the
+             * value is, and its reading starts at once. (p stays before it here.) The
+             * sentinel past PRED_POS learns nothing. */
+            if (!esc && kp->next != kp) {
                 char o = q < end && q + 1 - start <= 32 ? *q : 0;
-                if (o == '"' || (o == '{' && slot >= 0 && fl_slot_defs[slot].last > slot))
-                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before, o);
+                bool leaf = slot < 0 || fl_slot_defs[slot].last == slot;
+                if (o == '"' && leaf)
+                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before,
+                          slot >= 0 ? K_STR : K_SKIP_STR);
+                else if (o == '{' && !leaf)
+                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before,
+                          K_OBJ);
                 else if (q - start <= 32)
-                    learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before, 0);
+                    learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before,
+                          K_OTHER);
             }
+            kp = kp->next;
+            first = false;
         }
-        first = false;
-        if (kp)
-            kp++;
-        if (open == '"') {
-            if (slot >= 0) {
-                slot_forget(v, slot);
-                p = FPN(capture_str)(f, p, end, v, slot);
-            } else {
-                p = FPN(scan_str)(f, p, end, &body, &n, &esc);
-            }
-            if (!p)
-                return -1;
-        } else if (open == '{') {
-            goto descend; /* a mapped object (the pattern is learnt only for those) */
-        } else if (slot >= 0) {
+    value:
+        /* Here: p past the colon (and maybe blanks), slot the key's or -1. */
+        if (slot >= 0) {
             if (fl_slot_defs[slot].last > slot) {
                 if (p >= end || (unsigned char)*p <= ' ') {
                     f->p = p;
@@ -525,7 +558,6 @@ enter:
         levels--;
         ctx = up[levels].ctx;
         kp = up[levels].kp;
-        kp_end = up[levels].kp_end;
         depth--;
         first = false;
         goto after_value;
@@ -536,10 +568,11 @@ enter:
         slot_forget(v, slot);
         up[levels].ctx = ctx;
         up[levels].kp = kp;
-        up[levels].kp_end = kp_end;
         levels++;
         ctx = slot;
         depth++;
         goto enter;
     }
 }
+
+#undef FP_VEC
