@@ -145,13 +145,13 @@ static __attribute__((noinline)) void preds_link(void)
  * GCC rebuilt each of them in a register (three instructions) before every string. */
 static char vec_backslash[32] __attribute__((aligned(32)));
 static char vec_two[32] __attribute__((aligned(32)));
-static char vec_x21[32] __attribute__((aligned(32)));
+static char vec_x20[32] __attribute__((aligned(32)));
 
 __attribute__((constructor(200))) static void kids_init(void)
 {
     memset(vec_backslash, '\\', sizeof vec_backslash);
     memset(vec_two, 0x02, sizeof vec_two);
-    memset(vec_x21, 0x21, sizeof vec_x21);
+    memset(vec_x20, 0x20, sizeof vec_x20);
     for (int i = 0; i < FL_S_COUNT; i++) {
         ctx_index[i] = -1;
         if (fl_slot_defs[i].last > i) {

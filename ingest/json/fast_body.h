@@ -2,35 +2,37 @@
  * baseline build (SSE2 on x86-64, or the portable byte loops) and, on x86-64, again for AVX2,
  * picked at run time. Most of a LogEntry's bytes are inside strings, and AVX2 looks at 32 of
  * them per step instead of 16. Everything here is the same code in both copies except
- * special_bits, scan_str's vector step and predict; the including file defines:
+ * plain_bits, scan_str's vector step and predict; the including file defines:
  *   FPN(name)  the copy's name for a function (name_base, name_avx2);
  *   FP_TARGET  the copy's target attribute (empty for the baseline);
  *   FP_WIDE    1 in the AVX2 copy. */
 
-/* Bit i set when p[i] is a byte that a string scan must look at: '"', '\\', a control byte or
- * a byte >= 0x80. (b ^ 0x02) < 0x21, compared signed, holds exactly for the quote (0x22 ->
- * 0x20), the control bytes and the bytes >= 0x80 (negative): one compare for three. */
+/* Bit i set when p[i] is a plain string byte, one that a string scan passes over: not '"',
+ * '\\', a control byte or a byte >= 0x80. (b ^ 0x02) > 0x20, compared signed, fails exactly
+ * for the quote (0x22 -> 0x20), the control bytes and the bytes >= 0x80 (negative): one
+ * compare for three. Written so that every constant is a memory operand: the vector is loaded
+ * once and no constant needs a register in the key loop. */
 #if FP_WIDE
 #define FP_VEC 32
-static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(special_bits)(const char *p)
+#define FP_ALL_PLAIN 0xFFFFFFFFu
+static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(plain_bits)(const char *p)
 {
     __m256i v = _mm256_loadu_si256((const __m256i *)p);
-    __m256i m = _mm256_or_si256(
-        _mm256_cmpeq_epi8(v, _mm256_load_si256((const __m256i *)vec_backslash)),
-        _mm256_cmpgt_epi8(_mm256_load_si256((const __m256i *)vec_x21),
-                          _mm256_xor_si256(v, _mm256_load_si256((const __m256i *)vec_two))));
-    return (unsigned)_mm256_movemask_epi8(m);
+    __m256i gt = _mm256_cmpgt_epi8(_mm256_xor_si256(v, *(const __m256i *)vec_two),
+                                   *(const __m256i *)vec_x20);
+    __m256i bs = _mm256_cmpeq_epi8(v, *(const __m256i *)vec_backslash);
+    return (unsigned)_mm256_movemask_epi8(_mm256_andnot_si256(bs, gt));
 }
 #elif FL_JSON_SSE2
 #define FP_VEC 16
-static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(special_bits)(const char *p)
+#define FP_ALL_PLAIN 0xFFFFu
+static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(plain_bits)(const char *p)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)p);
-    __m128i m =
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_load_si128((const __m128i *)vec_backslash)),
-                     _mm_cmpgt_epi8(_mm_load_si128((const __m128i *)vec_x21),
-                                    _mm_xor_si128(v, _mm_load_si128((const __m128i *)vec_two))));
-    return (unsigned)_mm_movemask_epi8(m);
+    __m128i gt =
+        _mm_cmpgt_epi8(_mm_xor_si128(v, *(const __m128i *)vec_two), *(const __m128i *)vec_x20);
+    __m128i bs = _mm_cmpeq_epi8(v, *(const __m128i *)vec_backslash);
+    return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(bs, gt));
 }
 #endif
 
@@ -44,7 +46,7 @@ static __attribute__((noinline)) FP_TARGET const char *FPN(plain_tail)(const fp 
     const char *base = f->base;
     /* Look at the vector that ends at end, without the bits of the bytes before p. */
     if (p < end && end - base >= FP_VEC) {
-        unsigned bits = FPN(special_bits)(end - FP_VEC) >> (FP_VEC - (end - p));
+        unsigned bits = (~FPN(plain_bits)(end - FP_VEC) & FP_ALL_PLAIN) >> (FP_VEC - (end - p));
         return bits ? p + __builtin_ctz(bits) : end;
     }
 #else
@@ -131,12 +133,12 @@ FPN(scan_str)(fp *f, const char *p, const char *end, const char **body, size_t *
         /* A whole vector: the byte it stops at is inside [p, end), no end check. (end is at
          * least FP_VEC bytes past address 0, so the bound cannot wrap.) */
         if ((uintptr_t)p <= (uintptr_t)end - FP_VEC) {
-            unsigned bits = FPN(special_bits)(p);
-            if (!bits) {
+            unsigned plain = FPN(plain_bits)(p);
+            if (plain == FP_ALL_PLAIN) {
                 p += FP_VEC;
                 continue;
             }
-            p += (size_t)__builtin_ctzll(bits);
+            p += (uint32_t)__builtin_ctz(~plain);
         } else
 #endif
         {
@@ -385,6 +387,9 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
     const char *p = f->p + 1, *end = f->end; /* past the '{' */
     /* p <= lim: a pattern's 32 bytes can be read at p (end is far above address 32). */
     const uintptr_t lim = (uintptr_t)end - 32;
+    /* The newlines of the patterns that hit, added to f->lines on success (only a success
+     * reads it): a local adds them without the load and store through f. */
+    uint64_t hit_lines = 0;
 enter:
     /* Here: p just past the '{' of an object of context ctx, at depth. Every object slot
      * with mapped keys inside has a table (kids_init). */
@@ -404,7 +409,7 @@ enter:
                 /* A mapped leaf's string (the most common key): nothing under it to forget,
                  * and what a repeated key set before is overwritten here. */
                 p += hit->len;
-                f->lines += hit->lines;
+                hit_lines += hit->lines;
                 kp = kp->next;
                 first = false;
                 p = FPN(capture_str)(f, p, end, v, slot);
@@ -414,7 +419,7 @@ enter:
             }
             if (kind == K_SKIP_STR) {
                 p += hit->len;
-                f->lines += hit->lines;
+                hit_lines += hit->lines;
                 kp = kp->next;
                 first = false;
                 p = FPN(scan_str)(f, p, end, &body, &n, &esc);
@@ -424,7 +429,7 @@ enter:
             }
             if (kind == K_OBJ) {
                 p += hit->len;
-                f->lines += hit->lines;
+                hit_lines += hit->lines;
                 kp = kp->next;
                 first = false;
                 goto descend;
@@ -432,7 +437,7 @@ enter:
             if (hit->len) {
                 /* past the colon and the blanks after it */
                 p += hit->len;
-                f->lines += hit->lines;
+                hit_lines += hit->lines;
                 kp = kp->next;
                 first = false;
                 goto value;
@@ -552,6 +557,7 @@ enter:
         /* p is past the '}' of the object of ctx. */
         if (levels == 0) {
             f->p = p;
+            f->lines += hit_lines;
             return 0;
         }
         v[ctx].t = FL_V_OBJ; /* (an object slot is marked only once it has been read) */
@@ -576,3 +582,4 @@ enter:
 }
 
 #undef FP_VEC
+#undef FP_ALL_PLAIN
