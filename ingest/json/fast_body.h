@@ -381,7 +381,11 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
     int levels = 0;
     fl_slot *v = f->s->v;
     key_pred *kp; /* this key's position (a sentinel past PRED_POS, see key_pred) */
-    bool first;
+    const key_way *hit;
+    const char *body;
+    size_t n;
+    bool esc;
+    int slot;
     /* The position is kept in p; f->p is written before anything that reads it (the blank
      * skippers, the out-of-line scanners, an error) and read back after. */
     const char *p = f->p + 1, *end = f->end; /* past the '{' */
@@ -394,191 +398,200 @@ enter:
     /* Here: p just past the '{' of an object of context ctx, at depth. Every object slot
      * with mapped keys inside has a table (kids_init). */
     kp = preds[ctx == FL_S_ROOT ? 0 : ctx_index[ctx]];
-    first = true;
-    for (;;) {
-        /* Here: just after the '{' or a ','. */
-        const char *body;
-        size_t n;
-        bool esc;
-        int slot;
-        const key_way *hit = (uintptr_t)p <= lim ? FPN(predict)(kp, p) : NULL;
-        if (hit) {
-            unsigned kind = hit->kind;
-            slot = hit->slot;
-            if (kind == K_STR) {
-                /* A mapped leaf's string (the most common key): nothing under it to forget,
-                 * and what a repeated key set before is overwritten here. */
-                p += hit->len;
-                hit_lines += hit->lines;
-                kp = kp->next;
-                first = false;
-                p = FPN(capture_str)(f, p, end, v, slot);
-                if (!p)
-                    return -1;
-                goto after_value;
+    if ((uintptr_t)p <= lim) {
+        hit = FPN(predict)(kp, p);
+        if (hit)
+            goto dispatch;
+    }
+    goto miss;
+
+after_value:
+    /* The usual end of a value, NDJSON or pretty-printed: a comma right after it, and the
+     * next key's pattern right after that (one bound check for both). */
+    if ((uintptr_t)p < lim && *p == ',') {
+        p++;
+        hit = FPN(predict)(kp, p);
+        if (hit)
+            goto dispatch;
+        goto miss;
+    }
+    f->p = p;
+    skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
+    if (f->p >= end)
+        return fail(f, "'}' expected");
+    if (*f->p == ',') {
+        p = f->p + 1;
+        if ((uintptr_t)p <= lim) {
+            hit = FPN(predict)(kp, p);
+            if (hit)
+                goto dispatch;
+        }
+        goto miss;
+    }
+    if (*f->p != '}')
+        return fail(f, "'}' expected");
+    p = f->p + 1;
+close:
+    /* p is past the '}' of the object of ctx. */
+    if (levels == 0) {
+        f->p = p;
+        f->lines += hit_lines;
+        return 0;
+    }
+    v[ctx].t = FL_V_OBJ; /* (an object slot is marked only once it has been read) */
+    levels--;
+    ctx = up[levels].ctx;
+    kp = up[levels].kp;
+    depth--;
+    goto after_value;
+
+dispatch:
+    /* A remembered key at p (hit); kp is its position. */
+    {
+        unsigned kind = hit->kind;
+        slot = hit->slot;
+        if (kind == K_STR) {
+            /* A mapped leaf's string (the most common key): nothing under it to forget, and
+             * what a repeated key set before is overwritten here. */
+            p += hit->len;
+            hit_lines += hit->lines;
+            kp = kp->next;
+            p = FPN(capture_str)(f, p, end, v, slot);
+            if (!p)
+                return -1;
+            goto after_value;
+        }
+        if (kind == K_SKIP_STR) {
+            p += hit->len;
+            hit_lines += hit->lines;
+            kp = kp->next;
+            p = FPN(scan_str)(f, p, end, &body, &n, &esc);
+            if (!p)
+                return -1;
+            goto after_value;
+        }
+        if (kind == K_OBJ) {
+            p += hit->len;
+            hit_lines += hit->lines;
+            kp = kp->next;
+            goto descend;
+        }
+        if (hit->len) {
+            /* past the colon and the blanks after it */
+            p += hit->len;
+            hit_lines += hit->lines;
+            kp = kp->next;
+            goto value;
+        }
+        /* an empty way: not a key seen here before */
+    }
+
+miss:
+    /* p just after the '{' or a ','. Only here does it matter which: a '}' may follow the
+     * '{' (p[-1], read on this rare path only: a flag would cost every key a store). */
+    {
+        const char *start = p;
+        uint64_t lines_before = f->lines;
+        f->p = p;
+        skip_ws_line(f);
+        if (p[-1] == '{' && f->p < end && *f->p == '}') {
+            p = f->p + 1;
+            goto close;
+        }
+        if (f->p >= end || *f->p != '"')
+            return fail(f, "string or '}' expected");
+        f->p++;
+        if (FPN(scan_string)(f, &body, &n, &esc) < 0)
+            return -1;
+        const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
+        slot = -1;
+        if (!esc) {
+            slot = match_key(k, body, n);
+        } else if (n <= 256) {
+            char key[256];
+            size_t m = fl_json_unescape(body, n, key);
+            slot = match_key(k, key, m);
+        }
+        skip_ws(f);
+        if (f->p >= end || *f->p != ':')
+            return fail(f, "':' expected");
+        p = ++f->p;
+        /* The blanks after the colon go into the pattern (no newline: a '{' after one is
+         * noted by skip_ws for the array splitter). */
+        const char *q = p;
+        while (q < end && *q == ' ' && q - start < 32)
+            q++;
+        /* A string value's opening quote (a leaf's or an unmapped key's), or the brace of a
+         * mapped object's value, goes in too when it fits: a hit then says what the value
+         * is, and its reading starts at once. (p stays before it here.) The sentinel past
+         * PRED_POS learns nothing. */
+        if (!esc && kp->next != kp) {
+            char o = q < end && q + 1 - start <= 32 ? *q : 0;
+            bool leaf = slot < 0 || fl_slot_defs[slot].last == slot;
+            if (o == '"' && leaf)
+                learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before,
+                      slot >= 0 ? K_STR : K_SKIP_STR);
+            else if (o == '{' && !leaf)
+                learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before, K_OBJ);
+            else if (q - start <= 32)
+                learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before, K_OTHER);
+        }
+        kp = kp->next;
+    }
+
+value:
+    /* Here: p past the colon (and maybe blanks), slot the key's or -1. */
+    if (slot >= 0) {
+        if (fl_slot_defs[slot].last > slot) {
+            if (p >= end || (unsigned char)*p <= ' ') {
+                f->p = p;
+                skip_ws(f);
+                p = f->p;
             }
-            if (kind == K_SKIP_STR) {
-                p += hit->len;
-                hit_lines += hit->lines;
-                kp = kp->next;
-                first = false;
-                p = FPN(scan_str)(f, p, end, &body, &n, &esc);
-                if (!p)
-                    return -1;
-                goto after_value;
-            }
-            if (kind == K_OBJ) {
-                p += hit->len;
-                hit_lines += hit->lines;
-                kp = kp->next;
-                first = false;
+            if (p < end && *p == '{') {
+                p++;
                 goto descend;
             }
-            if (hit->len) {
-                /* past the colon and the blanks after it */
-                p += hit->len;
-                hit_lines += hit->lines;
-                kp = kp->next;
-                first = false;
-                goto value;
-            }
-            /* an empty way: not a key seen here before */
         }
-        {
-            const char *start = p;
-            uint64_t lines_before = f->lines;
-            f->p = p;
-            skip_ws_line(f);
-            if (first && f->p < end && *f->p == '}') {
-                p = f->p + 1;
-                goto close;
-            }
-            if (f->p >= end || *f->p != '"')
-                return fail(f, "string or '}' expected");
-            f->p++;
-            if (FPN(scan_string)(f, &body, &n, &esc) < 0)
-                return -1;
-            const kids *k = ctx == FL_S_ROOT ? &root_kids : &slot_kids[ctx];
-            slot = -1;
-            if (!esc) {
-                slot = match_key(k, body, n);
-            } else if (n <= 256) {
-                char key[256];
-                size_t m = fl_json_unescape(body, n, key);
-                slot = match_key(k, key, m);
-            }
-            skip_ws(f);
-            if (f->p >= end || *f->p != ':')
-                return fail(f, "':' expected");
-            p = ++f->p;
-            /* The blanks after the colon go into the pattern (no newline: a '{' after one is
-             * noted by skip_ws for the array splitter). */
-            const char *q = p;
-            while (q < end && *q == ' ' && q - start < 32)
-                q++;
-            /* A string value's opening quote (a leaf's or an unmapped key's), or the brace of
-             * a mapped object's value, goes in too when it fits: a hit then says what the
-             * value is, and its reading starts at once. (p stays before it here.) The
-             * sentinel past PRED_POS learns nothing. */
-            if (!esc && kp->next != kp) {
-                char o = q < end && q + 1 - start <= 32 ? *q : 0;
-                bool leaf = slot < 0 || fl_slot_defs[slot].last == slot;
-                if (o == '"' && leaf)
-                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before,
-                          slot >= 0 ? K_STR : K_SKIP_STR);
-                else if (o == '{' && !leaf)
-                    learn(kp, start, (size_t)(q + 1 - start), slot, f->lines - lines_before,
-                          K_OBJ);
-                else if (q - start <= 32)
-                    learn(kp, start, (size_t)(q - start), slot, f->lines - lines_before,
-                          K_OTHER);
-            }
-            kp = kp->next;
-            first = false;
-        }
-    value:
-        /* Here: p past the colon (and maybe blanks), slot the key's or -1. */
-        if (slot >= 0) {
-            if (fl_slot_defs[slot].last > slot) {
-                if (p >= end || (unsigned char)*p <= ' ') {
-                    f->p = p;
-                    skip_ws(f);
-                    p = f->p;
-                }
-                if (p < end && *p == '{') {
-                    p++;
-                    goto descend;
-                }
-            }
-            p = FPN(capture)(f, p, end, v, slot, depth + 1); /* skips blanks before the value */
-            if (!p)
-                return -1;
-        } else if (p < end && *p == '"') {
-            /* most unmapped values are strings: no call into the general skipper */
-            p = FPN(scan_str)(f, p + 1, end, &body, &n, &esc);
-            if (!p)
-                return -1;
-        } else {
-            /* (depth + 1 is at most MAPPED_DEPTH + 1: a string or a number here is within the
-             * nesting limit.) */
-            f->p = p;
-            skip_ws(f);
-            int rc;
-            if (f->p < end && *f->p == '"') {
-                f->p++;
-                rc = FPN(scan_string)(f, &body, &n, &esc);
-            } else if (small_int(f, &(int64_t){0})) {
-                rc = 0;
-            } else {
-                rc = FPN(skip_value)(f, depth + 1);
-            }
-            if (rc < 0)
-                return rc;
-            p = f->p;
-        }
-    after_value:
-        /* The usual end of a value, NDJSON or pretty-printed: a comma right after it. */
-        if (p < end && *p == ',') {
-            p++;
-            continue;
-        }
+        p = FPN(capture)(f, p, end, v, slot, depth + 1); /* skips blanks before the value */
+        if (!p)
+            return -1;
+    } else if (p < end && *p == '"') {
+        /* most unmapped values are strings: no call into the general skipper */
+        p = FPN(scan_str)(f, p + 1, end, &body, &n, &esc);
+        if (!p)
+            return -1;
+    } else {
+        /* (depth + 1 is at most MAPPED_DEPTH + 1: a string or a number here is within the
+         * nesting limit.) */
         f->p = p;
-        skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
-        if (f->p >= end)
-            return fail(f, "'}' expected");
-        if (*f->p == ',') {
-            p = f->p + 1;
-            continue;
+        skip_ws(f);
+        int rc;
+        if (f->p < end && *f->p == '"') {
+            f->p++;
+            rc = FPN(scan_string)(f, &body, &n, &esc);
+        } else if (small_int(f, &(int64_t){0})) {
+            rc = 0;
+        } else {
+            rc = FPN(skip_value)(f, depth + 1);
         }
-        if (*f->p != '}')
-            return fail(f, "'}' expected");
-        p = f->p + 1;
-    close:
-        /* p is past the '}' of the object of ctx. */
-        if (levels == 0) {
-            f->p = p;
-            f->lines += hit_lines;
-            return 0;
-        }
-        v[ctx].t = FL_V_OBJ; /* (an object slot is marked only once it has been read) */
-        levels--;
-        ctx = up[levels].ctx;
-        kp = up[levels].kp;
-        depth--;
-        first = false;
-        goto after_value;
-    descend:
-        /* p is past the '{' of the value of slot, an object with mapped keys inside: a repeated
-         * key replaces what the earlier one set (capture's rule), then its keys are read. No
-         * depth check: a mapped key is at most MAPPED_DEPTH deep, far below the limit. */
-        slot_forget(v, slot);
-        up[levels].ctx = ctx;
-        up[levels].kp = kp;
-        levels++;
-        ctx = slot;
-        depth++;
-        goto enter;
+        if (rc < 0)
+            return rc;
+        p = f->p;
     }
+    goto after_value;
+
+descend:
+    /* p is past the '{' of the value of slot, an object with mapped keys inside: a repeated
+     * key replaces what the earlier one set (capture's rule), then its keys are read. No
+     * depth check: a mapped key is at most MAPPED_DEPTH deep, far below the limit. */
+    slot_forget(v, slot);
+    up[levels].ctx = ctx;
+    up[levels].kp = kp;
+    levels++;
+    ctx = slot;
+    depth++;
+    goto enter;
 }
 
 #undef FP_VEC

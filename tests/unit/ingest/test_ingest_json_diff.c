@@ -188,6 +188,20 @@ static void load_inputs(void)
         for (int k = 0; k < 3; k++)
             add_input("more keys than positions", doc, (size_t)m);
     }
+    /* A comma and then '}' (invalid) where the position after the comma has a remembered
+     * key, none yet, or is past the remembered ones; in the root and in a mapped object. */
+    for (int keys = 1; keys <= 20; keys++) {
+        for (int where = 0; where < 2; where++) {
+            char doc[1024];
+            int m = snprintf(doc, sizeof doc, where ? "{\"jsonPayload\":{" : "{");
+            for (int i = 0; i < keys; i++)
+                m += snprintf(doc + m, sizeof doc - (size_t)m, "\"c%02d\":\"v\",", i);
+            m += snprintf(doc + m, sizeof doc - (size_t)m,
+                          where ? " }, \"textPayload\":\"padding padding padding padding\"}"
+                                : "}                                                   ");
+            add_input("comma before close", doc, (size_t)m);
+        }
+    }
     static const char rep_leaf[] = "{\"severity\":\"INFO\",\"textPayload\":\"one\",\"severity\":"
                                    "\"ERROR\",\"textPayload\":\"two\",\"insertId\":\"i\"}";
     for (int i = 0; i < 2; i++)
