@@ -18,6 +18,9 @@
 static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(plain_bits)(const char *p)
 {
     __m256i v = _mm256_loadu_si256((const __m256i *)p);
+    /* v in a register, so that GCC compares it with the constants in memory rather than
+     * load a constant into one to compare with p again */
+    __asm__("" : "+x"(v));
     __m256i gt = _mm256_cmpgt_epi8(_mm256_xor_si256(v, *(const __m256i *)vec_two),
                                    *(const __m256i *)vec_x20);
     __m256i bs = _mm256_cmpeq_epi8(v, *(const __m256i *)vec_backslash);
@@ -29,6 +32,7 @@ static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(plain_bits)(
 static inline __attribute__((always_inline)) FP_TARGET unsigned FPN(plain_bits)(const char *p)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)p);
+    __asm__("" : "+x"(v)); /* (as above) */
     __m128i gt =
         _mm_cmpgt_epi8(_mm_xor_si128(v, *(const __m128i *)vec_two), *(const __m128i *)vec_x20);
     __m128i bs = _mm_cmpeq_epi8(v, *(const __m128i *)vec_backslash);
@@ -395,7 +399,7 @@ static FP_TARGET int FPN(parse_object)(fp *f, int ctx, int depth)
      * reads it): a local adds them without the load and store through f. */
     uint64_t hit_lines = 0;
 enter:
-    /* Here: p just past the '{' of an object of context ctx, at depth. Every object slot
+    /* Here: p just past the '{' of an object of context ctx, at depth + levels. Every object slot
      * with mapped keys inside has a table (kids_init). */
     kp = preds[ctx == FL_S_ROOT ? 0 : ctx_index[ctx]];
     if ((uintptr_t)p <= lim) {
@@ -442,7 +446,6 @@ close:
     levels--;
     ctx = up[levels].ctx;
     kp = up[levels].kp;
-    depth--;
     goto after_value;
 
 dispatch:
@@ -553,7 +556,7 @@ value:
                 goto descend;
             }
         }
-        p = FPN(capture)(f, p, end, v, slot, depth + 1); /* skips blanks before the value */
+        p = FPN(capture)(f, p, end, v, slot, depth + levels + 1); /* skips blanks first */
         if (!p)
             return -1;
     } else if (p < end && *p == '"') {
@@ -562,7 +565,7 @@ value:
         if (!p)
             return -1;
     } else {
-        /* (depth + 1 is at most MAPPED_DEPTH + 1: a string or a number here is within the
+        /* (depth + levels + 1 is at most MAPPED_DEPTH + 1: a string or a number here is within the
          * nesting limit.) */
         f->p = p;
         skip_ws(f);
@@ -573,7 +576,7 @@ value:
         } else if (small_int(f, &(int64_t){0})) {
             rc = 0;
         } else {
-            rc = FPN(skip_value)(f, depth + 1);
+            rc = FPN(skip_value)(f, depth + levels + 1);
         }
         if (rc < 0)
             return rc;
@@ -590,7 +593,6 @@ descend:
     up[levels].kp = kp;
     levels++;
     ctx = slot;
-    depth++;
     goto enter;
 }
 
