@@ -122,6 +122,12 @@ typedef struct key_way {
 typedef struct key_pred {
     key_way way[2];
     struct key_pred *next;
+    /* Pretty-printed input: the blanks and the '}' seen after the last value of an object
+     * that ended at this position (a newline and the indentation), compared 16 bytes at
+     * once. Never empty: "}" until a longer one is learnt. */
+    char close[16];
+    uint16_t close_mask;
+    unsigned char close_len, close_lines;
     unsigned char victim; /* the way the next miss replaces */
 } key_pred;
 
@@ -135,9 +141,15 @@ static _Thread_local bool preds_linked;
 /* The next pointers of this thread's table (once per thread, before its first parse). */
 static __attribute__((noinline)) void preds_link(void)
 {
-    for (int c = 0; c < PRED_CTX; c++)
-        for (int i = 0; i <= PRED_POS; i++)
-            preds[c][i].next = &preds[c][i < PRED_POS ? i + 1 : PRED_POS];
+    for (int c = 0; c < PRED_CTX; c++) {
+        for (int i = 0; i <= PRED_POS; i++) {
+            key_pred *kp = &preds[c][i];
+            kp->next = &preds[c][i < PRED_POS ? i + 1 : PRED_POS];
+            kp->close[0] = '}';
+            kp->close_mask = 1;
+            kp->close_len = 1;
+        }
+    }
     preds_linked = true;
 }
 
@@ -533,6 +545,17 @@ static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t 
     w->slot = (signed char)slot;
     w->lines = (unsigned char)lines; /* at most n <= 32 */
     w->kind = (unsigned char)kind;
+}
+
+/* Remembers the n bytes at start (blanks, then the '}' that closed an object; n <= 16) with
+ * the newlines among them. */
+static void learn_close(key_pred *kp, const char *start, size_t n, uint64_t lines)
+{
+    memset(kp->close, 0, sizeof kp->close);
+    memcpy(kp->close, start, n);
+    kp->close_len = (unsigned char)n;
+    kp->close_mask = (uint16_t)((1u << n) - 1);
+    kp->close_lines = (unsigned char)lines;
 }
 
 /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set

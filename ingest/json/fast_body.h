@@ -372,6 +372,18 @@ static inline FP_TARGET const key_way *FPN(predict)(const key_pred *kp, const ch
     return NULL;
 }
 
+/* True when the 16 bytes at p start with the blanks and '}' remembered at kp. */
+static inline FP_TARGET bool FPN(predict_close)(const key_pred *kp, const char *p)
+{
+#if FL_JSON_SSE2
+    unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_loadu_si128((const __m128i *)p), _mm_loadu_si128((const __m128i *)kp->close)));
+    return (eq & kp->close_mask) == kp->close_mask;
+#else
+    return memcmp(p, kp->close, kp->close_len) == 0;
+#endif
+}
+
 /* An object whose keys are looked up (ctx: FL_S_ROOT or an object slot), f->p at its '{'. The
  * mapped objects inside it (resource, resource.labels, httpRequest, ...) are read by this same
  * loop, one entry of up[] each, rather than by a call per object: the calls, with this
@@ -412,17 +424,34 @@ enter:
 after_value:
     /* The usual end of a value, NDJSON or pretty-printed: a comma right after it, and the
      * next key's pattern right after that (one bound check for both). */
-    if ((uintptr_t)p < lim && *p == ',') {
-        p++;
-        hit = FPN(predict)(kp, p);
-        if (hit)
-            goto dispatch;
-        goto miss;
+    if ((uintptr_t)p < lim) {
+        if (*p == ',') {
+            p++;
+            hit = FPN(predict)(kp, p);
+            if (hit)
+                goto dispatch;
+            goto miss;
+        }
+        if (*p == '}') {
+            p++;
+            goto close;
+        }
+        /* pretty-printed: the newline and indentation before the '}', as remembered */
+        if (FPN(predict_close)(kp, p)) {
+            p += kp->close_len;
+            hit_lines += kp->close_lines;
+            goto close;
+        }
     }
-    f->p = p;
-    skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
-    if (f->p >= end)
-        return fail(f, "'}' expected");
+    {
+        uint64_t ws_lines = f->lines;
+        f->p = p;
+        skip_ws_line(f); /* pretty-printed: the newline and indentation before a '}' */
+        if (f->p >= end)
+            return fail(f, "'}' expected");
+        if (*f->p == '}' && f->p - p < 16)
+            learn_close(kp, p, (size_t)(f->p + 1 - p), f->lines - ws_lines);
+    }
     if (*f->p == ',') {
         p = f->p + 1;
         if ((uintptr_t)p <= lim) {

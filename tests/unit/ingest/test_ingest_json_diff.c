@@ -202,6 +202,24 @@ static void load_inputs(void)
             add_input("comma before close", doc, (size_t)m);
         }
     }
+    /* Pretty-printed objects remember the blanks and '}' that closed them (16 bytes at most):
+     * each close taught, then met with other blanks, another bracket, a tab, a CR, a byte
+     * after it, or cut short, in the root and in nested mapped objects. */
+    static const char *const closes[] = {"\n  }",     "\n   }",           "\n }",    "\n  ]",
+                                         "\n  \t}",   "\r\n  }",          "\n  } x", "\n  ,}",
+                                         "\n\n\n  }", "\n             }", "\n",      "  }"};
+    for (size_t i = 0; i < FL_ARRAY_LEN(closes); i++) {
+        for (size_t k = 0; k < 2; k++) {
+            const char *c = closes[k ? i : 0]; /* taught with the usual close, then this */
+            char doc[512];
+            int m = snprintf(doc, sizeof doc,
+                             "{\n  \"resource\": {\n    \"labels\": {\n      \"service_name\": "
+                             "\"svc\"%s%s,\n  \"textPayload\": \"padding padding padding "
+                             "padding padding\"%s",
+                             c, closes[0], c);
+            add_input("pretty close", doc, (size_t)m);
+        }
+    }
     static const char rep_leaf[] = "{\"severity\":\"INFO\",\"textPayload\":\"one\",\"severity\":"
                                    "\"ERROR\",\"textPayload\":\"two\",\"insertId\":\"i\"}";
     for (int i = 0; i < 2; i++)
