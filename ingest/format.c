@@ -308,6 +308,8 @@ static int next_ndjson(fl_splitter *sp, const char **rec, size_t *len, uint64_t 
                 sp->start = sp->end;
                 return 0;
             }
+            /* (fill moved the bytes to the front of the buffer before it found the end) */
+            p = sp->buf + sp->start;
             n = sp->end - sp->start;
             sp->start = sp->end;
             sp->line++;

@@ -97,41 +97,81 @@ static inline uint64_t load_word(const char *p, size_t n)
  * the string or looking it up: keys were half of the parser's work. */
 #define PRED_POS 16 /* key positions remembered per object */
 
+/* What a remembered pattern ends with, and so how its value is read after a hit. */
+enum {
+    K_OTHER = 0, /* pat ends after the colon's blanks: the general value path (an empty way,
+                  * mask 0 and len 0, is one too: it matches anything and is sent to the
+                  * miss path) */
+    K_STR,       /* a mapped leaf's string: pat ends with its opening quote */
+    K_SKIP_STR,  /* an unmapped key's string: pat ends with its opening quote */
+    K_OBJ,       /* a mapped object with mapped keys inside: pat ends with its '{' */
+};
+
 typedef struct key_way {
     char pat[32];
-    uint32_t mask; /* bit i: pat[i] must match; 0: empty */
+    uint32_t mask; /* bit i: pat[i] must match; 0: empty (then len is 0 too) */
     unsigned char len;
     signed char slot;
     unsigned char lines; /* newlines in pat */
-    char open;           /* 0, or the '"' or '{' that pat ends with: the value's first byte */
+    unsigned char kind;  /* K_* */
 } key_way;
 
+/* One key position of an object context. next is the following position; the last entry of
+ * a context is a sentinel whose next is itself and whose ways stay empty (keys past PRED_POS
+ * are not predicted), so the key loop follows next without a bound check. */
 typedef struct key_pred {
     key_way way[2];
+    struct key_pred *next;
+    /* Pretty-printed input: the blanks and the '}' seen after the last value of an object
+     * that ended at this position (a newline and the indentation), compared 16 bytes at
+     * once. Never empty: "}" until a longer one is learnt. */
+    char close[16];
+    uint16_t close_mask;
+    unsigned char close_len, close_lines;
     unsigned char victim; /* the way the next miss replaces */
 } key_pred;
 
-static signed char ctx_index[FL_S_COUNT]; /* prediction context of an object slot, or -1 */
+static signed char ctx_index[FL_S_COUNT]; /* prediction context of an object slot */
 static int n_ctx = 1;                     /* 0 is the root */
 #define PRED_CTX 16
 
-static _Thread_local key_pred preds[PRED_CTX][PRED_POS];
+static _Thread_local key_pred preds[PRED_CTX][PRED_POS + 1];
+static _Thread_local bool preds_linked;
+
+/* The next pointers of this thread's table (once per thread, before its first parse). */
+static __attribute__((noinline)) void preds_link(void)
+{
+    for (int c = 0; c < PRED_CTX; c++) {
+        for (int i = 0; i <= PRED_POS; i++) {
+            key_pred *kp = &preds[c][i];
+            kp->next = &preds[c][i < PRED_POS ? i + 1 : PRED_POS];
+            kp->close[0] = '}';
+            kp->close_mask = 1;
+            kp->close_len = 1;
+        }
+    }
+    preds_linked = true;
+}
 
 /* Byte vectors for the string scan (fast_body.h), filled at start-up: written as constants,
  * GCC rebuilt each of them in a register (three instructions) before every string. */
 static char vec_backslash[32] __attribute__((aligned(32)));
 static char vec_two[32] __attribute__((aligned(32)));
-static char vec_x21[32] __attribute__((aligned(32)));
+static char vec_x20[32] __attribute__((aligned(32)));
 
 __attribute__((constructor(200))) static void kids_init(void)
 {
     memset(vec_backslash, '\\', sizeof vec_backslash);
     memset(vec_two, 0x02, sizeof vec_two);
-    memset(vec_x21, 0x21, sizeof vec_x21);
+    memset(vec_x20, 0x20, sizeof vec_x20);
     for (int i = 0; i < FL_S_COUNT; i++) {
         ctx_index[i] = -1;
-        if (fl_slot_defs[i].last > i && n_ctx < PRED_CTX)
+        if (fl_slot_defs[i].last > i) {
+            /* parse_object reads every object slot with mapped keys inside with a table */
+            if (n_ctx >= PRED_CTX)
+                abort();
             ctx_index[i] = (signed char)n_ctx++;
+        }
     }
     for (int i = 0; i < FL_S_COUNT; i++) {
         int parent = fl_slot_defs[i].parent;
@@ -490,9 +530,11 @@ static inline int match_key(const kids *k, const char *key, size_t n)
 }
 
 /* Remembers the bytes [start, start + n) (blanks, the key in quotes, the colon, blanks and,
- * when open is not 0, the value's opening quote or brace) that were read as a key with that
- * slot, and the newlines among them (counted by the blank skippers while they were read). */
-static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t lines, char open)
+ * unless kind is K_OTHER, the value's opening quote or brace) that were read as a key with
+ * that slot, and the newlines among them (counted by the blank skippers while they were
+ * read). n is at least 3 (a key in quotes and its colon): only empty ways have len 0. */
+static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t lines,
+                  unsigned kind)
 {
     key_way *w = &kp->way[kp->victim];
     kp->victim ^= 1;
@@ -502,7 +544,18 @@ static void learn(key_pred *kp, const char *start, size_t n, int slot, uint64_t 
     w->mask = n >= 32 ? UINT32_MAX : (UINT32_C(1) << n) - 1;
     w->slot = (signed char)slot;
     w->lines = (unsigned char)lines; /* at most n <= 32 */
-    w->open = open;
+    w->kind = (unsigned char)kind;
+}
+
+/* Remembers the n bytes at start (blanks, then the '}' that closed an object; n <= 16) with
+ * the newlines among them. */
+static void learn_close(key_pred *kp, const char *start, size_t n, uint64_t lines)
+{
+    memset(kp->close, 0, sizeof kp->close);
+    memcpy(kp->close, start, n);
+    kp->close_len = (unsigned char)n;
+    kp->close_mask = (uint16_t)((1u << n) - 1);
+    kp->close_lines = (unsigned char)lines;
 }
 
 /* A repeated key replaces everything the earlier one set. Nothing under a slot can be set
@@ -548,6 +601,8 @@ __attribute__((constructor)) static void use_avx2_init(void)
 /* A LogEntry object at f->p, with the widest scanner this CPU has. */
 static int parse_root(fp *f)
 {
+    if (__builtin_expect(!preds_linked, 0))
+        preds_link();
 #if FL_JSON_AVX2
     if (use_avx2)
         return parse_object_avx2(f, FL_S_ROOT, 1);

@@ -169,6 +169,61 @@ static void load_inputs(void)
     for (size_t i = 0; i < FL_ARRAY_LEN(nested); i++)
         for (int k = 0; k < 2; k++)
             add_input("nested mapped objects", nested[i], strlen(nested[i]));
+    /* Key positions past the remembered ones (16 per object): the 17th key on share one
+     * sentinel position that never learns. Mapped keys there, in the root and in a mapped
+     * object, strings and objects, a repeated leaf key (the later one wins without being
+     * forgotten first), each layout three times so that the earlier positions hit. */
+    for (int layout = 0; layout < 3; layout++) {
+        char doc[2048];
+        int m = snprintf(doc, sizeof doc, "{\"jsonPayload\":{");
+        for (int i = 0; i < 20; i++)
+            m += snprintf(doc + m, sizeof doc - (size_t)m, "\"k%02d\":\"v\",", i);
+        m += snprintf(doc + m, sizeof doc - (size_t)m,
+                      "\"message\":\"deep %d\",\"error\":{\"message\":\"e\"}},", layout);
+        for (int i = 0; i < 18 + layout; i++)
+            m += snprintf(doc + m, sizeof doc - (size_t)m, "\"r%02d\":%d,", i, i);
+        m += snprintf(doc + m, sizeof doc - (size_t)m,
+                      "\"severity\":\"INFO\",\"severity\":\"ERROR\",\"resource\":{\"labels\":"
+                      "{\"service_name\":\"s\"}},\"textPayload\":\"past sixteen keys\"}");
+        for (int k = 0; k < 3; k++)
+            add_input("more keys than positions", doc, (size_t)m);
+    }
+    /* A comma and then '}' (invalid) where the position after the comma has a remembered
+     * key, none yet, or is past the remembered ones; in the root and in a mapped object. */
+    for (int keys = 1; keys <= 20; keys++) {
+        for (int where = 0; where < 2; where++) {
+            char doc[1024];
+            int m = snprintf(doc, sizeof doc, where ? "{\"jsonPayload\":{" : "{");
+            for (int i = 0; i < keys; i++)
+                m += snprintf(doc + m, sizeof doc - (size_t)m, "\"c%02d\":\"v\",", i);
+            m += snprintf(doc + m, sizeof doc - (size_t)m,
+                          where ? " }, \"textPayload\":\"padding padding padding padding\"}"
+                                : "}                                                   ");
+            add_input("comma before close", doc, (size_t)m);
+        }
+    }
+    /* Pretty-printed objects remember the blanks and '}' that closed them (16 bytes at most):
+     * each close taught, then met with other blanks, another bracket, a tab, a CR, a byte
+     * after it, or cut short, in the root and in nested mapped objects. */
+    static const char *const closes[] = {"\n  }",     "\n   }",           "\n }",    "\n  ]",
+                                         "\n  \t}",   "\r\n  }",          "\n  } x", "\n  ,}",
+                                         "\n\n\n  }", "\n             }", "\n",      "  }"};
+    for (size_t i = 0; i < FL_ARRAY_LEN(closes); i++) {
+        for (size_t k = 0; k < 2; k++) {
+            const char *c = closes[k ? i : 0]; /* taught with the usual close, then this */
+            char doc[512];
+            int m = snprintf(doc, sizeof doc,
+                             "{\n  \"resource\": {\n    \"labels\": {\n      \"service_name\": "
+                             "\"svc\"%s%s,\n  \"textPayload\": \"padding padding padding "
+                             "padding padding\"%s",
+                             c, closes[0], c);
+            add_input("pretty close", doc, (size_t)m);
+        }
+    }
+    static const char rep_leaf[] = "{\"severity\":\"INFO\",\"textPayload\":\"one\",\"severity\":"
+                                   "\"ERROR\",\"textPayload\":\"two\",\"insertId\":\"i\"}";
+    for (int i = 0; i < 2; i++)
+        add_input("repeated leaf keys", rep_leaf, strlen(rep_leaf));
     /* Plain integers take a short path (up to 18 digits, then a byte that ends a number);
      * everything at its edges must still come out as jansson says: 18, 19 and 20 digits
      * (INT64_MAX has 19), a fraction, an exponent, a NUL or the end of input right after the
