@@ -132,6 +132,9 @@ void fl_batch_free(fl_batch *b);
  * next records. Returns 1 (b holds something, maybe only warnings), 0 at the end of all
  * inputs (b is empty), or < 0. */
 int fl_reader_fill(fl_reader *r, fl_batch *b);
+/* b is a chunk fl_reader_fill read from a stream (decompressed, or from a pipe): reading it
+ * cost about as much as parsing it. A mapped file's chunk, and records, are not. */
+bool fl_batch_streamed(const fl_batch *b);
 /* Parses b's records (any thread, one batch per thread at a time). Returns 0 or FL_ENOMEM. */
 int fl_batch_parse(fl_batch *b);
 /* Called once per batch in the order fl_reader_fill produced them, never concurrently:

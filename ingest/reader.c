@@ -380,6 +380,11 @@ static int chunk_stream(fl_reader *r, fl_batch *b)
     return keep_carry(r, d + line_start, len - line_start);
 }
 
+bool fl_batch_streamed(const fl_batch *b)
+{
+    return b->chunked && !b->map;
+}
+
 static int fill_chunk(fl_reader *r, fl_batch *b)
 {
     b->chunked = true;

@@ -65,6 +65,8 @@ typedef struct fl_pipeline_counts {
     size_t sleeps;    /* waits of a worker for work (each a sleep and a wake-up) */
     size_t aggregates; /* made by the workers (one each, and one after each hand-over that
                         * another batch followed) */
+    size_t reads_put_off; /* batches parsed or classified while the next one could have been
+                           * read (no one reading, an empty batch free) */
 } fl_pipeline_counts;
 void fl_pipeline_last_counts(fl_pipeline_counts *out);
 

@@ -6,13 +6,14 @@
  * parse reads the next batch itself (fl_reader_fill: I/O and decompression, one thread at a
  * time; NDJSON goes out as a chunk of whole lines, a mapped file's chunk points into the
  * mapping, other formats as records the reader cut) and then, most often, parses it while
- * its bytes are still in its core's cache. There is no reader thread to wake for every
- * batch. Batches then pass through multi-line reassembly in input order (one batch at a
- * time, by the worker holding the turn, most often the one that parsed it (take_turns), so
- * traces that straddle batches are joined exactly as with one thread, line numbers get the
- * chunk's base and warnings keep their order); then the worker that parsed a batch
- * classifies its entries into an aggregate of its own; at the end the workers' aggregates
- * are merged with fl_agg_merge.
+ * its bytes are still in its core's cache; a stream's (decompression, a pipe) next batch is
+ * read before anything else is parsed, so that its reading never waits (work_once). There is
+ * no reader thread to wake for every batch. Batches then pass through multi-line reassembly
+ * in input order (one batch at a time, by the worker holding the turn, most often the one
+ * that parsed it (take_turns), so traces that straddle batches are joined exactly as with
+ * one thread, line numbers get the chunk's base and warnings keep their order); then the
+ * worker that parsed a batch classifies its entries into an aggregate of its own; at the end
+ * the workers' aggregates are merged with fl_agg_merge.
  * The aggregate is order-independent, so the result does not depend on which worker saw
  * which batch. Batches are recycled: at most BATCHES_PER_WORKER x threads + 1 exist. */
 #include "fl_pipeline.h"
@@ -148,7 +149,9 @@ typedef struct pool {
     fl_gate *gate; /* used only in the turn-ordered section: input order, one thread */
     pthread_mutex_t shared_lock; /* guards shared */
     fl_agg *shared;
+    bool read_first;     /* the last batch was read from a stream: reading goes first */
     size_t sleeps;       /* waits on has_work (fl_pipeline_last_counts) */
+    size_t reads_put_off; /* a batch could have been read and a worker did other work */
     size_t handover;     /* batches a worker counts before it hands its aggregate over */
 } pool;
 
@@ -271,6 +274,7 @@ static void fill(pool *p, worker *w)
     }
     j->seq = p->next_seq++;
     j->owner = w->index;
+    p->read_first = fl_batch_streamed(j->b);
     p->full[(p->full_head + p->n_full) % p->cap] = j;
     p->n_full++;
     pthread_cond_signal(&p->has_work); /* a worker that waited for the reading to end */
@@ -280,9 +284,25 @@ static void fill(pool *p, worker *w)
  * whose turn has come, classify a batch it parsed (frees a batch; its entries are still in
  * this core's cache), parse a batch (best the one it read itself), read the next batch,
  * classify another worker's batch, reassemble another worker's batch. Returns false when
- * there is nothing to do now. */
+ * there is nothing to do now.
+ * A stream (decompression, a pipe) is read first whenever there is an empty batch: reading it
+ * costs about as much as the rest (zstd: 0.88 s of 2.1 CPU-s per GB) and only one worker can
+ * do it, so a worker that parsed instead left the reading idle (a third of the wall with
+ * both parsing) and the other worker then slept until a batch was read. Reading first keeps it
+ * going while another batch is parsed; when all batches are in use the reader parses too. A
+ * mapped file's batch costs nothing to read: its worker parses it while it is hot. */
 static bool work_once(pool *p, worker *w)
 {
+    const job *turn = p->ready[p->turn % p->cap];
+    bool can_read = !p->filling && !p->done && p->n_empty;
+    if (turn && turn->owner == w->index && !p->reassembling) {
+        take_turns(p, w->index); /* left for this worker by the one before */
+        return true;
+    }
+    if (can_read && p->read_first) {
+        fill(p, w);
+        return true;
+    }
     size_t t = 0;
     while (t < p->n_todo && p->todo[t]->owner != w->index)
         t++;
@@ -291,11 +311,8 @@ static bool work_once(pool *p, worker *w)
     else if (t == p->n_todo && p->n_todo)
         t = 0;
     int rc = 0;
-    const job *turn = p->ready[p->turn % p->cap];
-    if (turn && turn->owner == w->index && !p->reassembling) {
-        take_turns(p, w->index); /* left for this worker by the one before */
-        return true;
-    }
+    if (t < p->n_todo || p->n_full)
+        p->reads_put_off += can_read;
     if (t < p->n_todo) {
         job *j = p->todo[t];
         p->todo[t] = p->todo[--p->n_todo];
@@ -329,7 +346,7 @@ static bool work_once(pool *p, worker *w)
             take_turns(p, w->index);
         else if (p->done && !p->parsing)
             pthread_cond_broadcast(&p->has_work); /* for the end-of-input check */
-    } else if (!p->filling && !p->done && p->n_empty) {
+    } else if (can_read) {
         fill(p, w);
     } else if (turn && !p->reassembling) {
         take_turns(p, w->index); /* another worker's batch: better than waiting for it */
@@ -492,6 +509,7 @@ static int run_parallel(fl_reader *reader, const fl_rules *rules, fl_gate *gate,
             p.empty[p.n_empty++] = p.ready[i];
     last_counts.batches = p.next_seq;
     last_counts.sleeps = p.sleeps;
+    last_counts.reads_put_off = p.reads_put_off;
     last_counts.aggregates = 0;
     for (int i = 0; i < n_workers; i++)
         last_counts.aggregates += workers[i].made;
