@@ -210,63 +210,11 @@ typedef struct pair {
     uint32_t regex;
 } pair;
 
-static inline bool pair_less(const pair *x, const pair *y)
+static int cmp_pair(const void *a, const void *b)
 {
+    const pair *x = a, *y = b;
     int c = strcmp(x->text, y->text);
-    return c < 0 || (c == 0 && x->regex < y->regex);
-}
-
-/* Sorts pairs by text, then regex: the same order qsort with a comparator gave (it is total),
- * without its calls through a pointer. As sort_anchors. */
-static void sort_pairs(pair *v, size_t n)
-{
-    while (n > 16) {
-        size_t mid = n / 2, last = n - 1;
-        if (pair_less(&v[mid], &v[0])) {
-            pair t = v[mid];
-            v[mid] = v[0];
-            v[0] = t;
-        }
-        if (pair_less(&v[last], &v[0])) {
-            pair t = v[last];
-            v[last] = v[0];
-            v[0] = t;
-        }
-        if (pair_less(&v[last], &v[mid])) {
-            pair t = v[last];
-            v[last] = v[mid];
-            v[mid] = t;
-        }
-        pair pivot = v[mid];
-        size_t i = 0, j = last;
-        for (;;) {
-            while (pair_less(&v[i], &pivot))
-                i++;
-            while (pair_less(&pivot, &v[j]))
-                j--;
-            if (i >= j)
-                break;
-            pair t = v[i];
-            v[i++] = v[j];
-            v[j--] = t;
-        }
-        size_t left = j + 1;
-        if (left < n - left) {
-            sort_pairs(v, left);
-            v += left;
-            n -= left;
-        } else {
-            sort_pairs(v + left, n - left);
-            n = left;
-        }
-    }
-    for (size_t i = 1; i < n; i++) {
-        pair t = v[i];
-        size_t j = i;
-        for (; j > 0 && pair_less(&t, &v[j - 1]); j--)
-            v[j] = v[j - 1];
-        v[j] = t;
-    }
+    return c ? c : (x->regex > y->regex) - (x->regex < y->regex);
 }
 
 static uint32_t window_at(const unsigned char *t)
@@ -354,7 +302,7 @@ int fl_prefilter_build(fl_prefilter **out, const fl_pf_literal *in, size_t n)
     for (size_t i = 0; i < n; i++)
         if (in[i].text[0])
             pairs[m++] = (pair){in[i].text, in[i].regex};
-    sort_pairs(pairs, m);
+    qsort(pairs, m, sizeof(*pairs), cmp_pair);
     pf->lits = fl_calloc(m + 1, sizeof(*pf->lits));
     pf->regex_ids = fl_calloc(m + 1, sizeof(*pf->regex_ids));
     pf->short_lits = fl_calloc(m + 1, sizeof(*pf->short_lits));
