@@ -57,16 +57,24 @@ static int extreme_cmp(fl_time ts, const char *file, uint64_t line, const agg_ex
 /* A full list gets an entry before all it holds: the common case of the latest list with
  * time-ordered input, so it is one fixed-size move (issue 15). The last entry falls out; its
  * copy of the file name is kept when the name is the same. Nothing changes when it fails. */
+/* The file name for an entry that takes the place of one falling out of a full list: the
+ * leaving entry's copy when the name is the same (most often), else a new one (the old is
+ * freed). NULL when out of memory; then nothing has changed. */
+static char *reuse_file_copy(char *leaving, const char *file)
+{
+    if (strcmp(leaving, file) == 0)
+        return leaving;
+    char *d = fl_strdup(file);
+    if (d)
+        fl_free(leaving);
+    return d;
+}
+
 static int extreme_push_front(agg_extreme *v, fl_time ts, const char *file, uint64_t line)
 {
-    char *copy = v[AGG_TIME_EXTREMES - 1].file;
-    if (strcmp(copy, file) != 0) {
-        char *d = fl_strdup(file);
-        if (!d)
-            return FL_ENOMEM;
-        fl_free(copy);
-        copy = d;
-    }
+    char *copy = reuse_file_copy(v[AGG_TIME_EXTREMES - 1].file, file);
+    if (!copy)
+        return FL_ENOMEM;
     memmove(&v[1], &v[0], (AGG_TIME_EXTREMES - 1) * sizeof(*v));
     v[0] = (agg_extreme){ts, copy, line};
     return 0;
@@ -78,14 +86,9 @@ static int extreme_push_front(agg_extreme *v, fl_time ts, const char *file, uint
 int agg_time_push_latest(agg_time *t, fl_time ts, const char *file, uint64_t line)
 {
     agg_extreme *v = t->hi;
-    char *copy = v[AGG_TIME_EXTREMES - 1].file;
-    if (strcmp(copy, file) != 0) {
-        char *d = fl_strdup(file);
-        if (!d)
-            return FL_ENOMEM;
-        fl_free(copy);
-        copy = d;
-    }
+    char *copy = reuse_file_copy(v[AGG_TIME_EXTREMES - 1].file, file);
+    if (!copy)
+        return FL_ENOMEM;
     if (v == t->hi_buf) {
         memmove(&t->hi_buf[AGG_TIME_EXTREMES + 1], v, (AGG_TIME_EXTREMES - 1) * sizeof(*v));
         v = &t->hi_buf[AGG_TIME_EXTREMES + 1];
