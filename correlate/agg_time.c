@@ -54,9 +54,6 @@ static int extreme_cmp(fl_time ts, const char *file, uint64_t line, const agg_ex
     return line < x->line ? -1 : line > x->line;
 }
 
-/* A full list gets an entry before all it holds: the common case of the latest list with
- * time-ordered input, so it is one fixed-size move (issue 15). The last entry falls out; its
- * copy of the file name is kept when the name is the same. Nothing changes when it fails. */
 /* The file name for an entry that takes the place of one falling out of a full list: the
  * leaving entry's copy when the name is the same (most often), else a new one (the old is
  * freed). NULL when out of memory; then nothing has changed. */
@@ -70,6 +67,9 @@ static char *reuse_file_copy(char *leaving, const char *file)
     return d;
 }
 
+/* A full list gets an entry before all it holds: the common case of the latest list with
+ * time-ordered input, so it is one fixed-size move (issue 15). The last entry falls out; its
+ * copy of the file name is kept when the name is the same. Nothing changes when it fails. */
 static int extreme_push_front(agg_extreme *v, fl_time ts, const char *file, uint64_t line)
 {
     char *copy = reuse_file_copy(v[AGG_TIME_EXTREMES - 1].file, file);

@@ -293,9 +293,9 @@ static fl_entry *take_entry(fl_multiline *ml)
     return e;
 }
 
-/* Gives an entry taken from the pool back. Pooled entries keep their storage for reuse, but not the
- * storage of a rare huge entry: memory stays bounded by the entries held at once times a
- * modest store. The pool only grows to the most entries held at once, so room for e was
+/* Gives an entry taken from the pool back. Pooled entries keep their storage for reuse, but
+ * not the storage of a rare huge entry: memory stays bounded by the entries held at once
+ * times a modest store. The pool only grows to the most entries held at once, so room for e was
  * made when it was taken (give_room); should that have failed, e is freed instead. */
 static void give_entry(fl_multiline *ml, fl_entry *e)
 {
