@@ -970,27 +970,8 @@ static void note_time(fl_agg *a, fl_time t)
  * unmatched 5xx request (issue 15). cap must exceed 16. */
 static void http_text(char *out, size_t cap, int status, const char *method, const char *path)
 {
-    char num[24];
-    size_t at = fl_int_digits(status, num), len = 0;
-    size_t nn = 24 - at, nm = strlen(method), np = strlen(path);
-    if (5 + nn + 1 + nm + 1 + np < cap) { /* fits: copied, no cut to check */
-        memcpy(out, "HTTP ", 5);
-        memcpy(out + 5, num + at, nn);
-        len = 5 + nn;
-        out[len++] = ' ';
-        memcpy(out + len, method, nm);
-        len += nm;
-        out[len++] = ' ';
-        memcpy(out + len, path, np);
-        out[len + np] = '\0';
-        return;
-    }
-    fl_put_cut(out, cap, &len, "HTTP ", 5);
-    fl_put_cut(out, cap, &len, num + at, nn);
-    fl_put_cut(out, cap, &len, " ", 1);
-    fl_put_cut(out, cap, &len, method, nm);
-    fl_put_cut(out, cap, &len, " ", 1);
-    fl_put_cut(out, cap, &len, path, np);
+    size_t len;
+    fl_put_http_line(out, cap, &len, status, method, strlen(method), path, strlen(path));
 }
 
 /* fl_fingerprint of text[0, n), from the memo when it holds that text. A memo that cannot be

@@ -317,30 +317,10 @@ static size_t latency_text(double d, char out[48])
 /* "HTTP %d %s %.512s latency=%.3fs" (latency when known), as snprintf would cut it at cap. */
 static size_t http_subject(const fl_entry *e, char *buf, size_t cap)
 {
-    char num[24];
-    size_t at = fl_int_digits(e->http_status, num), len = 0, full = 0;
-    size_t nn = 24 - at, nm = strlen(e->http_method), nu = strnlen(e->http_url, 512);
-    if (5 + nn + 1 + nm + 1 + nu < cap) {
-        /* Fits (always, in the matcher's buffer): the pieces are copied, no cut to check. */
-        memcpy(buf, "HTTP ", 5);
-        memcpy(buf + 5, num + at, nn);
-        len = 5 + nn;
-        buf[len++] = ' ';
-        memcpy(buf + len, e->http_method, nm);
-        len += nm;
-        buf[len++] = ' ';
-        memcpy(buf + len, e->http_url, nu);
-        len += nu;
-        buf[len] = '\0';
-        full = len;
-    } else {
-        full += fl_put_cut(buf, cap, &len, "HTTP ", 5);
-        full += fl_put_cut(buf, cap, &len, num + at, nn);
-        full += fl_put_cut(buf, cap, &len, " ", 1);
-        full += fl_put_cut(buf, cap, &len, e->http_method, nm);
-        full += fl_put_cut(buf, cap, &len, " ", 1);
-        full += fl_put_cut(buf, cap, &len, e->http_url, nu);
-    }
+    size_t len;
+    size_t full = fl_put_http_line(buf, cap, &len, e->http_status, e->http_method,
+                                   strlen(e->http_method), e->http_url,
+                                   strnlen(e->http_url, 512));
     if (full < cap && e->latency_s >= 0) {
         char lat[48];
         size_t n = latency_text(e->latency_s, lat);

@@ -391,6 +391,35 @@ size_t fl_put_cut(char *out, size_t cap, size_t *len, const char *s, size_t n)
     return n;
 }
 
+size_t fl_put_http_line(char *out, size_t cap, size_t *len, int status, const char *method,
+                        size_t nm, const char *path, size_t np)
+{
+    char num[24];
+    size_t at = fl_int_digits(status, num), nn = 24 - at, full = 0;
+    *len = 0;
+    if (5 + nn + 1 + nm + 1 + np < cap) { /* fits (the usual case): copied, no cut to check */
+        memcpy(out, "HTTP ", 5);
+        memcpy(out + 5, num + at, nn);
+        size_t n = 5 + nn;
+        out[n++] = ' ';
+        memcpy(out + n, method, nm);
+        n += nm;
+        out[n++] = ' ';
+        memcpy(out + n, path, np);
+        n += np;
+        out[n] = '\0';
+        *len = n;
+        return n;
+    }
+    full += fl_put_cut(out, cap, len, "HTTP ", 5);
+    full += fl_put_cut(out, cap, len, num + at, nn);
+    full += fl_put_cut(out, cap, len, " ", 1);
+    full += fl_put_cut(out, cap, len, method, nm);
+    full += fl_put_cut(out, cap, len, " ", 1);
+    full += fl_put_cut(out, cap, len, path, np);
+    return full;
+}
+
 size_t fl_u64_digits(uint64_t u, char out[24])
 {
     size_t at = 24;

@@ -93,6 +93,11 @@ uint64_t fl_hash64(const void *p, size_t n, uint64_t seed);
 /* Appends s[0, n) to out[0, *len), cut to fit cap with its NUL as snprintf cuts (cap > *len).
  * Returns n, what snprintf would have counted. */
 size_t fl_put_cut(char *out, size_t cap, size_t *len, const char *s, size_t n);
+/* snprintf(out, cap, "HTTP %d %s %.*s", status, method, (int)np, path) by hand (cap > 0),
+ * nm = strlen(method): the text of a 5xx request, built for every one (issue 15). Sets *len
+ * to the length written; returns the length snprintf would have counted. */
+size_t fl_put_http_line(char *out, size_t cap, size_t *len, int status, const char *method,
+                        size_t nm, const char *path, size_t np);
 /* The decimal digits of u, right-aligned in out[0, 24); returns the index of the first. */
 size_t fl_u64_digits(uint64_t u, char out[24]);
 /* The decimal text of v ("-" when negative), right-aligned in out[0, 24); returns its start. */
