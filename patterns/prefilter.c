@@ -493,7 +493,6 @@ static void scan_windows(const scan_ctx *c, size_t from)
     }
 }
 
-/* The windows at multiples of pf->stride (> 1): no literal is shorter than stride + 3. */
 /* scan_sparse from the hit at window i on: verifies it and the windows after it. */
 static __attribute__((noinline)) void scan_sparse_from(const fl_prefilter *pf,
                                                        const unsigned char *s, size_t n,
@@ -508,8 +507,9 @@ static __attribute__((noinline)) void scan_sparse_from(const fl_prefilter *pf,
     }
 }
 
-/* Until a window hits, a loop that calls nothing, so it saves no registers: most INFO lines
- * have no hit at all (issue 15). */
+/* The windows at multiples of pf->stride (> 1): no literal is shorter than stride + 3. Until
+ * a window hits, a loop that calls nothing, so it saves no registers: most INFO lines have no
+ * hit at all (issue 15). */
 static __attribute__((noinline)) void scan_sparse(const fl_prefilter *pf, const unsigned char *s,
                                                   size_t n, void (*mark)(void *, uint32_t),
                                                   void *ctx)
